@@ -1,0 +1,48 @@
+// Module boundaries from the design: each module may import only the modules
+// listed for it, and only through their index.ts.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+const modules = ["lib", "workflow", "engine", "runner", "store", "server", "cli", "ui"];
+const allowed = {
+  lib: [],
+  workflow: ["lib"],
+  engine: ["lib", "workflow"],
+  runner: ["lib", "workflow"],
+  store: ["lib", "workflow"],
+  server: ["lib", "workflow", "engine", "store"],
+  cli: ["lib", "workflow", "engine", "runner", "store", "server"],
+  ui: [],
+};
+
+function boundaryRules(mod) {
+  const forbidden = modules.filter((m) => m !== mod && !allowed[mod].includes(m));
+  const patterns = [
+    ...forbidden.map((m) => ({
+      group: [`**/${m}`, `**/${m}/**`, `../${m}`, `../${m}/**`],
+      message: `module '${mod}' may not import '${m}' (see DESIGN.md, allowed imports)`,
+    })),
+    ...allowed[mod].map((m) => ({
+      group: [`../${m}/*`, `!../${m}/index.js`, `../../${m}/*`, `!../../${m}/index.js`],
+      message: `import '${m}' only through its index.ts`,
+    })),
+  ];
+  return {
+    files: [`src/${mod}/**/*.ts`, `src/${mod}/**/*.tsx`],
+    rules: { "no-restricted-imports": ["error", { patterns }] },
+  };
+}
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", "src/ui/dist/**", "bench/**/*.mjs"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-explicit-any": "off",
+      "no-control-regex": "off",
+    },
+  },
+  ...modules.map(boundaryRules),
+);

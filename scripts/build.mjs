@@ -1,0 +1,28 @@
+// Bundles the CLI into one ESM file. @actions/workflow-parser imports JSON
+// without an import attribute and `yaml` calls require("process"), so the
+// bundle carries a createRequire banner; bundling also makes start-up fast.
+import { build } from "esbuild";
+import { chmod } from "node:fs/promises";
+
+const outfile = "dist/slipway.js";
+await build({
+  entryPoints: ["src/cli/main.ts"],
+  outfile,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: "linked",
+  legalComments: "none",
+  // Native and heavy server-side packages stay external: installed as dependencies.
+  external: ["better-sqlite3", "pg", "pg-native", "fastify", "pino", "prom-client", "kysely"],
+  banner: {
+    js: [
+      "#!/usr/bin/env node",
+      "import { createRequire as __slipwayCreateRequire } from 'node:module';",
+      "const require = __slipwayCreateRequire(import.meta.url);",
+    ].join("\n"),
+  },
+  logLevel: "warning",
+});
+await chmod(outfile, 0o755);

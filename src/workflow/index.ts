@@ -1,0 +1,3 @@
+export type * from "./model.js";
+export type * from "./job-request.js";
+export * from "./expressions/index.js";
