@@ -1,3 +1,4 @@
 export type * from "./model.js";
 export type * from "./job-request.js";
 export * from "./expressions/index.js";
+export * from "./action/index.js";

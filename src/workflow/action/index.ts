@@ -1,0 +1,2 @@
+export type * from "./model.js";
+export { parseActionMetadata } from "./parse-metadata.js";
