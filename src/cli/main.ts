@@ -1,0 +1,125 @@
+// @ts-nocheck -- wired to the engine during integration
+/**
+ * The `slipway` command. Handlers return data; this file parses flags, wires
+ * signals and prints. Exit codes: 0 success, 1 the run failed or was
+ * cancelled, 2 the workflow or the command line is invalid.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { formatError, isSlipwayError } from "../lib/index.js";
+import { runCommand, type RunFlags } from "./run-command.js";
+import { RunRenderer } from "./render.js";
+import { renderPlan } from "./render-plan.js";
+
+const VERSION = "0.1.0";
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
+  return n;
+}
+
+function wantsColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR && env.FORCE_COLOR !== "0") return true;
+  return Boolean(stream.isTTY);
+}
+
+export function buildProgram(exit: (code: number) => void): Command {
+  const program = new Command("slipway")
+    .description("Run GitHub Actions workflows on your own machines, and ship safely.")
+    .version(VERSION, "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  program
+    .command("run")
+    .description("Run the workflows triggered by EVENT (default: push) on this machine")
+    .argument("[event]", "event name, e.g. push, pull_request, workflow_dispatch")
+    .option("-C, --directory <dir>", "repository to run (default: the current directory)")
+    .option("-W, --workflows <path>", "workflow file or folder (default: .github/workflows)")
+    .option("-e, --event-path <file>", "event payload JSON file")
+    .option("-j, --job <id>", "run only this job (and nothing it needs)")
+    .option("-s, --secret <NAME[=VALUE]>", "a secret; without =VALUE it is read from the environment (repeatable)", collect, [])
+    .option("--secret-file <file>", "dotenv file of secrets (repeatable)", collect, [])
+    .option("--var <NAME=VALUE>", "a configuration variable, `vars.NAME` (repeatable)", collect, [])
+    .option("--var-file <file>", "dotenv file of variables (repeatable)", collect, [])
+    .option("--env <NAME=VALUE>", "an environment variable for every job (repeatable)", collect, [])
+    .option("--env-file <file>", "dotenv file of environment variables (repeatable)", collect, [])
+    .option("--input <NAME=VALUE>", "a workflow_dispatch / workflow_call input (repeatable)", collect, [])
+    .option("--matrix <key:value>", "keep only matrix legs where key is value (repeatable)", collect, [])
+    .option("-l, --list", "list the planned jobs, needs and matrix legs; run nothing")
+    .option("-n, --dryrun", "validate and plan; run nothing")
+    .option("--json", "print one JSON document with the result on stdout; logs go to stderr")
+    .option("-b, --bind", "run in the repository itself instead of a fresh copy per job")
+    .option("--keep-workspace", "keep the per-job workspace copies after the run")
+    .addOption(new Option("--jobs <n>", "how many jobs run at once (default: number of cores)").argParser(positiveInt))
+    .option("--label <label>", "an extra runs-on label this machine answers to (repeatable)", collect, [])
+    .option("--artifact-dir <dir>", "where artifacts of this run are kept")
+    .action(async (event: string | undefined, flags: RunFlags) => {
+      const human = flags.json ? process.stderr : process.stdout;
+      const renderer = new RunRenderer({
+        write: (t) => human.write(t),
+        isTTY: Boolean(human.isTTY),
+        color: wantsColor(human, process.env),
+      });
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onSignal = () => {
+        interrupts++;
+        if (interrupts === 1) {
+          renderer.message("warning", "cancelling the run (steps with always() still run); press Ctrl-C again to stop at once");
+          controller.abort();
+        } else {
+          process.exit(130);
+        }
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      try {
+        const outcome = await runCommand(event, flags, { cwd: process.cwd(), env: process.env, renderer, signal: controller.signal });
+        if (flags.list || flags.dryrun) {
+          if (flags.json) process.stdout.write(JSON.stringify(outcome.document, null, 2) + "\n");
+          else human.write(renderPlan(outcome.document as Parameters<typeof renderPlan>[0], { dryrun: Boolean(flags.dryrun) }));
+        } else if (flags.json) {
+          process.stdout.write(JSON.stringify(outcome.document, null, 2) + "\n");
+        }
+        exit(outcome.exitCode);
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (isSlipwayError(e)) {
+      process.stderr.write(formatError(e) + "\n");
+      return 2;
+    }
+    process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exit(code);
+  },
+  (e) => {
+    process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,108 @@
+/**
+ * What a local run knows about its repository: `github.repository` from the
+ * `origin` remote, `github.sha`/`github.ref` from HEAD, and the files a push
+ * changed (for `paths` filters).
+ */
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import os from "node:os";
+
+export interface RepoInfo {
+  root: string;
+  isGit: boolean;
+  /** owner/name */
+  repository: string;
+  owner: string;
+  serverUrl: string;
+  sha: string;
+  /** refs/heads/<branch>, refs/tags/<tag>, or the sha when detached */
+  ref: string;
+  refName: string;
+  refType: "branch" | "tag";
+  actor: string;
+  /** HEAD's parent, when it has one. */
+  before: string;
+  defaultBranch: string;
+}
+
+const ZERO_SHA = "0000000000000000000000000000000000000000";
+
+function git(cwd: string, args: string[]): string | undefined {
+  try {
+    return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses `git@host:owner/name.git`, `https://host/owner/name(.git)`, `ssh://git@host/owner/name`. */
+export function parseRemoteUrl(url: string): { host: string; owner: string; name: string } | undefined {
+  const scp = /^(?:[\w.-]+@)?([\w.-]+):(?!\/\/)([^/]+)\/(.+?)(?:\.git)?\/?$/.exec(url);
+  if (scp) return { host: scp[1]!, owner: scp[2]!, name: scp[3]! };
+  try {
+    const u = new URL(url);
+    const parts = u.pathname.replace(/^\/+|\/+$/g, "").replace(/\.git$/, "").split("/");
+    if (parts.length < 2) return undefined;
+    const name = parts.pop()!;
+    const owner = parts.pop()!;
+    return { host: u.host, owner, name };
+  } catch {
+    return undefined;
+  }
+}
+
+export function readRepoInfo(dir: string): RepoInfo {
+  const root = git(dir, ["rev-parse", "--show-toplevel"]) ?? path.resolve(dir);
+  const isGit = git(dir, ["rev-parse", "--is-inside-work-tree"]) === "true";
+  const remote = isGit ? git(root, ["remote", "get-url", "origin"]) : undefined;
+  const parsed = remote ? parseRemoteUrl(remote) : undefined;
+  const owner = parsed?.owner ?? "local";
+  const name = parsed?.name ?? path.basename(root);
+  const host = parsed?.host && !parsed.host.includes("localhost") ? parsed.host : "github.com";
+  const sha = (isGit && git(root, ["rev-parse", "HEAD"])) || ZERO_SHA;
+  const symbolic = isGit ? git(root, ["symbolic-ref", "-q", "HEAD"]) : undefined;
+  const tag = !symbolic && isGit ? git(root, ["describe", "--tags", "--exact-match", "HEAD"]) : undefined;
+  let ref: string;
+  if (symbolic) ref = symbolic;
+  else if (tag) ref = `refs/tags/${tag}`;
+  else ref = isGit ? sha : "refs/heads/main";
+  const refType = ref.startsWith("refs/tags/") ? "tag" : "branch";
+  const refName = ref.replace(/^refs\/(heads|tags)\//, "");
+  const actor = (isGit && git(root, ["config", "user.name"])) || os.userInfo().username || "slipway";
+  const before = (isGit && git(root, ["rev-parse", "HEAD^"])) || ZERO_SHA;
+  const originHead = isGit ? git(root, ["symbolic-ref", "-q", "refs/remotes/origin/HEAD"]) : undefined;
+  const defaultBranch = originHead?.replace(/^refs\/remotes\/origin\//, "") ?? (refType === "branch" ? refName : "main");
+  return {
+    root,
+    isGit,
+    repository: `${owner}/${name}`,
+    owner,
+    serverUrl: `https://${host}`,
+    sha,
+    ref,
+    refName,
+    refType,
+    actor,
+    before,
+    defaultBranch,
+  };
+}
+
+/**
+ * Files a local push "changes": those of HEAD's commit plus uncommitted and
+ * untracked ones. `null` when unknown (path filters then pass).
+ */
+export function readChangedFiles(info: RepoInfo): string[] | null {
+  if (!info.isGit) return null;
+  const files = new Set<string>();
+  const committed = info.before === ZERO_SHA
+    ? git(info.root, ["ls-tree", "-r", "--name-only", "HEAD"])
+    : git(info.root, ["diff", "--name-only", "HEAD^", "HEAD"]);
+  if (committed === undefined) return null;
+  const working = git(info.root, ["status", "--porcelain", "--untracked-files=all", "-z"]) ?? "";
+  for (const f of committed.split("\n")) if (f) files.add(f);
+  for (const entry of working.split("\0")) {
+    if (entry.length > 3) files.add(entry.slice(3));
+  }
+  return [...files];
+}

@@ -1,0 +1,208 @@
+// @ts-nocheck -- wired to the engine during integration
+/**
+ * `slipway run`: load, validate, plan and execute workflows on this host.
+ * Returns data (the run document and an exit code); printing is the renderer's.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { randomInt } from "node:crypto";
+import { SlipwayError } from "../lib/index.js";
+import type { Workflow } from "../workflow/index.js";
+import { planRun, executeRun, selectWorkflows, type RunResult, type RunPlan } from "../engine/index.js";
+import { createHostExecutor, hostLabels } from "../runner/index.js";
+import { readRepoInfo, readChangedFiles, type RepoInfo } from "./repo-info.js";
+import { loadWorkflows } from "./load-workflows.js";
+import { collectSecrets, collectPairs, collectMatrixFilter, readEventPayload } from "./options.js";
+import { buildDefaultPayload, buildGithubContext } from "./github-context.js";
+import { copyWorkingTree, type WorkspaceMode } from "./workspace.js";
+import { RunRenderer } from "./render.js";
+
+export interface RunFlags {
+  directory?: string;
+  workflows?: string;
+  eventPath?: string;
+  job?: string;
+  secret: string[];
+  secretFile: string[];
+  var: string[];
+  varFile: string[];
+  env: string[];
+  envFile: string[];
+  input: string[];
+  matrix: string[];
+  list?: boolean;
+  dryrun?: boolean;
+  json?: boolean;
+  bind?: boolean;
+  jobs?: number;
+  keepWorkspace?: boolean;
+  artifactDir?: string;
+  label: string[];
+}
+
+export interface RunOutcome {
+  exitCode: number;
+  /** The --json document (or plan listing data), when there is one. */
+  document?: unknown;
+}
+
+export interface RunDeps {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  renderer: RunRenderer;
+  signal: AbortSignal;
+}
+
+function relativeTo(root: string) {
+  return (file: string) => {
+    const rel = path.relative(root, file);
+    return rel && !rel.startsWith("..") ? rel : file;
+  };
+}
+
+export function dataHome(env: NodeJS.ProcessEnv): string {
+  return env.XDG_DATA_HOME || path.join(os.homedir(), ".local", "share");
+}
+
+interface Prepared {
+  info: RepoInfo;
+  workflows: Workflow[];
+  event: string;
+  payload: Record<string, unknown>;
+  secrets: Record<string, string>;
+  vars: Record<string, string>;
+  env: Record<string, string>;
+  inputs: Record<string, string>;
+  matrixFilter: Record<string, string[]>;
+  runId: string;
+}
+
+function prepare(eventArg: string | undefined, flags: RunFlags, deps: RunDeps): Prepared {
+  const dir = path.resolve(deps.cwd, flags.directory ?? ".");
+  if (!fs.existsSync(dir)) throw new SlipwayError("REPOSITORY_INVALID", `-C ${flags.directory}: no such directory`);
+  const info = readRepoInfo(dir);
+  const target = flags.workflows ? path.resolve(deps.cwd, flags.workflows) : path.join(info.root, ".github", "workflows");
+  const { workflows } = loadWorkflows(target, relativeTo(info.root));
+  const secrets = collectSecrets(flags.secret, flags.secretFile, deps.env);
+  const vars = collectPairs(flags.var, flags.varFile, "--var", "var file");
+  const env = collectPairs(flags.env, flags.envFile, "--env", "env file");
+  const inputs = collectPairs(flags.input, [], "--input", "input file");
+  const matrixFilter = collectMatrixFilter(flags.matrix);
+  const fromFile = readEventPayload(flags.eventPath);
+  const event = eventArg ?? "push";
+  const payload = fromFile ?? buildDefaultPayload(event, info, inputs);
+  if (event === "workflow_dispatch" && fromFile && typeof fromFile.inputs === "object" && fromFile.inputs) {
+    for (const [k, v] of Object.entries(fromFile.inputs as Record<string, unknown>)) if (!(k in inputs)) inputs[k] = String(v);
+  }
+  const runId = String(Date.now() * 1000 + randomInt(1000));
+  return { info, workflows, event, payload, secrets, vars, env, inputs, matrixFilter, runId };
+}
+
+export async function runCommand(eventArg: string | undefined, flags: RunFlags, deps: RunDeps): Promise<RunOutcome> {
+  const p = prepare(eventArg, flags, deps);
+  const { info } = p;
+  const started = Date.now();
+  const selected = flags.job
+    ? p.workflows.filter((w) => w.jobs.some((j) => j.id === flags.job))
+    : selectWorkflows(p.workflows, { event: p.event, payload: p.payload, ref: String(p.payload.ref ?? info.ref), changedFiles: p.event === "push" ? readChangedFiles(info) : null }).map((s) => s.workflow);
+  if (flags.job && selected.length === 0) {
+    throw new SlipwayError("JOB_NOT_FOUND", `no job '${flags.job}' in the selected workflows`);
+  }
+  if (selected.length === 0) {
+    deps.renderer.message("info", `no workflow is triggered by '${p.event}'`);
+    return { exitCode: 0, document: { conclusion: "success", jobs: [] } };
+  }
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-run-"));
+  const workspaceMode: WorkspaceMode = flags.bind ? "bind" : "copy";
+  const baseWorkspace = workspaceMode === "bind" ? info.root : path.join(runDir, "workspace");
+  const github = buildGithubContext(p.event, p.payload, info, { workspace: baseWorkspace, runId: p.runId, token: p.secrets.GITHUB_TOKEN });
+  const plan: RunPlan = planRun({
+    workflows: selected,
+    event: p.event,
+    payload: p.payload,
+    github,
+    vars: p.vars,
+    secrets: p.secrets,
+    inputs: p.inputs,
+    env: p.env,
+    jobFilter: flags.job,
+    matrixFilter: p.matrixFilter,
+  });
+  if (flags.list || flags.dryrun) {
+    fs.rmSync(runDir, { recursive: true, force: true });
+    return { exitCode: 0, document: plan };
+  }
+  const artifactDir = flags.artifactDir
+    ? path.resolve(deps.cwd, flags.artifactDir)
+    : path.join(dataHome(deps.env), "slipway", "runs", info.repository.replace("/", "-"), p.runId, "artifacts");
+  let jobCounter = 0;
+  const executor = createHostExecutor({
+    hostEnv: hostEnvironment(deps.env),
+    labels: hostLabels({ extra: flags.label }),
+    async prepareWorkspace(request) {
+      const jobDir = path.join(runDir, "jobs", `${++jobCounter}-${request.key.replace(/[^\w.-]+/g, "_")}`);
+      const tempDir = path.join(jobDir, "temp");
+      fs.mkdirSync(tempDir, { recursive: true });
+      let workspace = info.root;
+      if (workspaceMode === "copy") {
+        workspace = path.join(jobDir, "workspace");
+        copyWorkingTree(info.root, workspace, info.isGit);
+      }
+      return { workspace, tempDir };
+    },
+  });
+  let result: RunResult;
+  try {
+    result = await executeRun(plan, {
+      executors: [executor],
+      concurrency: flags.jobs ?? os.availableParallelism(),
+      signal: deps.signal,
+      events: bridgeEvents(deps.renderer),
+    });
+  } finally {
+    if (!flags.keepWorkspace) fs.rmSync(runDir, { recursive: true, force: true });
+  }
+  const extra: string[] = [];
+  if (flags.keepWorkspace) extra.push(`workspaces kept in ${runDir}`);
+  if (fs.existsSync(artifactDir)) extra.push(`artifacts kept in ${artifactDir}`);
+  deps.renderer.summary(result.jobs, result.conclusion, Date.now() - started, extra);
+  return { exitCode: result.conclusion === "success" ? 0 : 1, document: toJsonDocument(result) };
+}
+
+/** The environment step processes inherit: the user's, less variables that would confuse a nested run. */
+function hostEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) continue;
+    if (/^(GITHUB_|RUNNER_|INPUT_|STATE_)/.test(k) || k === "CI") continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** The --json contract of DESIGN.md. */
+export function toJsonDocument(result: RunResult): unknown {
+  return {
+    conclusion: result.conclusion,
+    jobs: result.jobs.map((j) => ({
+      id: j.id,
+      name: j.name,
+      workflow: j.workflow,
+      matrix: j.matrix ?? null,
+      conclusion: j.conclusion,
+      outputs: j.outputs ?? {},
+      steps: (j.steps ?? []).map((s) => ({
+        id: s.id ?? null,
+        name: s.name,
+        outcome: s.outcome,
+        conclusion: s.conclusion,
+        outputs: s.outputs ?? {},
+      })),
+    })),
+  };
+}
+
+function bridgeEvents(r: RunRenderer) {
+  return {} as unknown as Parameters<typeof executeRun>[1]["events"] & { _r?: RunRenderer };
+}

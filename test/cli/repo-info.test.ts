@@ -1,0 +1,73 @@
+import { describe, expect, test } from "vitest";
+import fs from "node:fs";
+import path from "node:path";
+import { parseRemoteUrl, readRepoInfo, readChangedFiles } from "../../src/cli/repo-info.js";
+import { copyWorkingTree } from "../../src/cli/workspace.js";
+import { git, makeRepo } from "../support/git-repo.js";
+
+describe("parseRemoteUrl", () => {
+  test.each([
+    ["git@github.com:octo/hello.git", { host: "github.com", owner: "octo", name: "hello" }],
+    ["https://github.com/octo/hello.git", { host: "github.com", owner: "octo", name: "hello" }],
+    ["https://gitea.example.com/team/app", { host: "gitea.example.com", owner: "team", name: "app" }],
+    ["ssh://git@gitlab.example.com:2222/group/sub/app.git", { host: "gitlab.example.com:2222", owner: "sub", name: "app" }],
+  ])("%s", (url, expected) => {
+    expect(parseRemoteUrl(url)).toEqual(expected);
+  });
+
+  test("a path without owner is not a repository", () => {
+    expect(parseRemoteUrl("https://example.com/only")).toBeUndefined();
+  });
+});
+
+describe("readRepoInfo", () => {
+  test("reads repository, sha, ref and actor from git", () => {
+    const dir = makeRepo({ "a.txt": "a" }, { origin: "git@github.com:octo/hello.git", actor: "Mona" });
+    const info = readRepoInfo(dir);
+    expect(info.repository).toBe("octo/hello");
+    expect(info.owner).toBe("octo");
+    expect(info.sha).toBe(git(dir, "rev-parse", "HEAD"));
+    expect(info.ref).toBe("refs/heads/main");
+    expect(info.refName).toBe("main");
+    expect(info.refType).toBe("branch");
+    expect(info.actor).toBe("Mona");
+  });
+
+  test("a tag checkout gives a tag ref", () => {
+    const dir = makeRepo({ "a.txt": "a" });
+    git(dir, "tag", "v1.2.3");
+    git(dir, "checkout", "-q", "--detach", "v1.2.3");
+    const info = readRepoInfo(dir);
+    expect(info.ref).toBe("refs/tags/v1.2.3");
+    expect(info.refType).toBe("tag");
+  });
+
+  test("changed files are HEAD's plus uncommitted ones", () => {
+    const dir = makeRepo({ "a.txt": "a" });
+    fs.writeFileSync(path.join(dir, "b.txt"), "b");
+    git(dir, "add", "b.txt");
+    git(dir, "commit", "-q", "-m", "b");
+    fs.writeFileSync(path.join(dir, "c.txt"), "c");
+    expect(readChangedFiles(readRepoInfo(dir))?.sort()).toEqual(["b.txt", "c.txt"]);
+  });
+});
+
+describe("copyWorkingTree", () => {
+  test("copies tracked and untracked files, not ignored ones, and keeps git history", () => {
+    const dir = makeRepo({ "src/a.txt": "a", ".gitignore": "node_modules/\n" });
+    fs.mkdirSync(path.join(dir, "node_modules"));
+    fs.writeFileSync(path.join(dir, "node_modules", "big.js"), "x");
+    fs.writeFileSync(path.join(dir, "src", "a.txt"), "changed");
+    fs.writeFileSync(path.join(dir, "new.txt"), "new");
+    const target = path.join(fs.mkdtempSync(path.join(dir, "..", "ws-")), "w");
+    copyWorkingTree(dir, target, true);
+    expect(fs.readFileSync(path.join(target, "src", "a.txt"), "utf8")).toBe("changed");
+    expect(fs.readFileSync(path.join(target, "new.txt"), "utf8")).toBe("new");
+    expect(fs.existsSync(path.join(target, "node_modules"))).toBe(false);
+    expect(git(target, "rev-parse", "HEAD")).toBe(git(dir, "rev-parse", "HEAD"));
+    expect(git(target, "status", "--porcelain")).toContain("src/a.txt");
+    // the original is untouched by writes to the copy
+    fs.writeFileSync(path.join(target, "src", "a.txt"), "from the run");
+    expect(fs.readFileSync(path.join(dir, "src", "a.txt"), "utf8")).toBe("changed");
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * Runs every case of the act corpus (../shared/corpus/act, see its README)
+ * through the built CLI, the way act runs them: the whole testdata folder is
+ * the workspace, one fresh copy per case. Prints a pass table.
+ *
+ * Cases that cannot pass on principle are listed in KNOWN_DIFFERENCES with
+ * the reason (the README's "Differences from GitHub and act" repeats them).
+ * A listed case that starts passing fails the test, so the list stays true.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { runCli, sharedCorpus } from "../support/cli.js";
+
+const corpus = path.join(sharedCorpus, "act");
+const present = fs.existsSync(path.join(corpus, "MANIFEST.tsv"));
+if (!present) console.warn(`[act corpus] ${corpus} is absent: the act conformance suite is skipped`);
+
+interface Row {
+  case: string;
+  workflow: string;
+  event: string;
+  expected: string;
+  notes: string;
+}
+
+function readManifest(): Row[] {
+  const lines = fs.readFileSync(path.join(corpus, "MANIFEST.tsv"), "utf8").split("\n").filter(Boolean);
+  return lines.slice(1).map((l) => {
+    const [c, workflow, event, expected, , notes] = l.split("\t");
+    return { case: c!, workflow: workflow!, event: event!, expected: expected!, notes: notes ?? "" };
+  });
+}
+
+/** Why a case cannot pass, by `case|workflow`. */
+export const KNOWN_DIFFERENCES: Record<string, string> = {
+  "issue-1595|issue-1595/no-event.yml":
+    "a workflow without `on:` is invalid on GitHub, so Slipway rejects it (exit 2); act plans zero stages",
+};
+
+const SEPARATE_ROOTS = ["model-testdata", "artifacts-testdata", "exprparser-testdata"];
+
+function expectedExit(expected: string): number {
+  if (expected.startsWith("success")) return 0;
+  if (expected.startsWith("failure")) return 1;
+  return 2;
+}
+
+/** Flags act's own tests pass for a case (its .actrc, dotenv files, event.json, matrix filters). */
+function extraFlags(row: Row, workspace: string): string[] {
+  const dir = path.join(workspace, path.dirname(row.workflow));
+  const flags: string[] = [];
+  if (fs.existsSync(path.join(dir, "event.json"))) flags.push("-e", path.join(dir, "event.json"));
+  switch (row.case) {
+    case "secrets":
+      flags.push("--secret-file", path.join(dir, ".secrets"), "--env-file", path.join(dir, ".env"));
+      break;
+    case "input-from-cli":
+      flags.push("--input", "SOME_INPUT=input");
+      break;
+    case "matrix-with-user-inclusions":
+      flags.push("--matrix", "node:8", "--matrix", "node:8.x", "--matrix", "os:ubuntu-18.04");
+      break;
+    case "uses-workflow":
+      flags.push("-s", "secret=keep_it_private");
+      break;
+    case "if-env-act":
+      flags.push("--env", "ACT=true");
+      break;
+  }
+  return flags;
+}
+
+function gitInit(dir: string): void {
+  const g = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "ignore" });
+  g("init", "-q", "-b", "master");
+  g("config", "user.name", "nektos/act");
+  g("config", "user.email", "act@example.com");
+  g("config", "commit.gpgsign", "false");
+  g("remote", "add", "origin", "https://github.com/nektos/act.git");
+  g("add", "-A");
+  g("commit", "-q", "-m", "corpus");
+}
+
+interface Outcome {
+  row: Row;
+  ok: boolean;
+  detail: string;
+}
+
+describe.skipIf(!present)("act corpus conformance", () => {
+  const rows = present ? readManifest() : [];
+  const outcomes: Outcome[] = [];
+  let templates: Record<string, string> = {};
+  let scratch = "";
+
+  beforeAll(() => {
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-act-"));
+    const main = path.join(scratch, "template-main");
+    fs.cpSync(corpus, main, {
+      recursive: true,
+      filter: (src) => !SEPARATE_ROOTS.includes(path.relative(corpus, src)),
+    });
+    gitInit(main);
+    templates = { main };
+    for (const root of ["model-testdata", "artifacts-testdata"]) {
+      const t = path.join(scratch, `template-${root}`);
+      fs.cpSync(path.join(corpus, root), t, { recursive: true });
+      gitInit(t);
+      templates[root] = t;
+    }
+  });
+
+  afterAll(() => {
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+    if (outcomes.length === 0) return;
+    const passed = outcomes.filter((o) => o.ok).length;
+    const lines = outcomes
+      .sort((a, b) => a.row.case.localeCompare(b.row.case) || a.row.workflow.localeCompare(b.row.workflow))
+      .map((o) => `${o.ok ? "pass" : "FAIL"}  ${o.row.workflow.padEnd(60)} ${o.detail}`);
+    console.log(`\nact corpus: ${passed} of ${outcomes.length} cases behave as expected\n${lines.join("\n")}\n`);
+  });
+
+  test.concurrent.each(rows.map((r) => [`${r.workflow} (${r.event})`, r] as const))("%s", async (_name, row) => {
+    const key = `${row.case}|${row.workflow}`;
+    const root = SEPARATE_ROOTS.find((r) => row.workflow.startsWith(`${r}/`));
+    const template = templates[root ?? "main"]!;
+    const workspace = fs.mkdtempSync(path.join(scratch, "case-"));
+    fs.cpSync(template, workspace, { recursive: true, verbatimSymlinks: true });
+    const workflow = root ? row.workflow.slice(root.length + 1) : row.workflow;
+    const loadOnly = row.event.startsWith("n/a");
+    const args = loadOnly
+      ? ["run", "-n", "-W", path.join(workspace, workflow), "-C", workspace]
+      : ["run", row.event, "-W", path.join(workspace, workflow), "-C", workspace, "--bind", "--json", ...extraFlags(row, workspace)];
+    const result = await runCli(args, { cwd: workspace, timeoutMs: 90_000 });
+    fs.rmSync(workspace, { recursive: true, force: true });
+    const want = expectedExit(row.expected);
+    let ok = result.code === want && (loadOnly || want === 2 || result.json?.conclusion === (want === 0 ? "success" : "failure"));
+    let detail = ok ? row.expected : `expected exit ${want} (${row.expected}), got ${result.code}: ${lastLines(result.stderr)}`;
+    // The case's real intent (act's own assertion is vacuous, see MANIFEST): masked values never show.
+    if (row.case === "mask-values" && /secret value|YWJjCg==/.test(result.stdout + result.stderr)) {
+      ok = false;
+      detail = "a masked value reached the log";
+    }
+    outcomes.push({ row, ok, detail });
+    if (key in KNOWN_DIFFERENCES) {
+      expect(ok, `${key} is listed as a known difference but now behaves as expected: remove it from the list`).toBe(false);
+    } else {
+      expect(ok, detail).toBe(true);
+    }
+  });
+});
+
+function lastLines(text: string): string {
+  return text.trim().split("\n").slice(-4).join(" | ").slice(0, 600);
+}
