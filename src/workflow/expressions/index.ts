@@ -13,33 +13,16 @@
  * - evaluateCondition(condition, contexts, options): an `if:` value, bare or
  *   wrapped, with `success() &&` implied unless a status function is used.
  * - findExpressionErrors(text): syntax errors of every `${{ }}` in a string.
+ *
+ * Named values must be keys of `contexts` (matched ignoring case): an unknown
+ * one is an EXPRESSION_SYNTAX error, as on GitHub. Failing functions raise
+ * EXPRESSION_EVALUATION; neither message contains evaluated values.
  */
-import type { Contexts } from "../job-request.js";
-import type { Template } from "../model.js";
-
-export interface StatusFunctions {
-  success: boolean;
-  failure: boolean;
-  cancelled: boolean;
-}
-
-export interface EvaluateOptions {
-  /** Status for success()/failure()/cancelled(); always() is always true. Default: success. */
-  status?: StatusFunctions;
-  /** hashFiles(patterns...) implementation; it reads the file system, so the caller supplies it. */
-  hashFiles?: (patterns: string[]) => string;
-  /** Where the expression came from, for error messages. */
-  position?: { file: string; line: number; col: number };
-}
-
-export interface ExpressionSyntaxError {
-  message: string;
-  /** 0-based offset within the text given. */
-  offset: number;
-}
-
-export declare function evaluateExpression(expr: string, contexts: Contexts, options?: EvaluateOptions): unknown;
-export declare function interpolateString(text: string, contexts: Contexts, options?: EvaluateOptions): string;
-export declare function evaluateTemplate(value: Template, contexts: Contexts, options?: EvaluateOptions): unknown;
-export declare function evaluateCondition(condition: string | undefined, contexts: Contexts, options?: EvaluateOptions): boolean;
-export declare function findExpressionErrors(text: string): ExpressionSyntaxError[];
+export type { EvaluateOptions, ExpressionSyntaxError, StatusFunctions } from "./types.js";
+export {
+  evaluateCondition,
+  evaluateExpression,
+  evaluateTemplate,
+  findExpressionErrors,
+  interpolateString,
+} from "./evaluate.js";
