@@ -1,0 +1,211 @@
+/**
+ * The UsesHandler: resolves a `uses:` reference (built-in, local, remote,
+ * docker) and runs the action (composite, JavaScript) through the runner's
+ * machinery.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { SlipwayError } from "../../lib/index.js";
+import {
+  evaluateCondition,
+  evaluateTemplate,
+  parseActionMetadata,
+  type ActionMetadata,
+  type CompositeRuns,
+  type Contexts,
+  type NodeRuns,
+  type Template,
+} from "../../workflow/index.js";
+import type { UsesContext, UsesHandler, UsesStepResult } from "../uses.js";
+import { actionName, formatActionReference, parseActionReference, type RemoteActionReference } from "./reference.js";
+import type { BuiltinAction } from "./builtin.js";
+import { fetchRemoteAction, type ActionFetchOptions } from "./fetch.js";
+import { buildInputEnv, resolveActionInputs } from "./inputs.js";
+
+export interface ActionsHandlerOptions {
+  /** How remote actions are fetched (base URL, cache dir, offline pins). */
+  fetch?: ActionFetchOptions;
+  /** Built-in actions to answer remote references with (see createBuiltinActions). */
+  builtins?: BuiltinAction[];
+  /** Built-in names (`actions/cache`) or owner/repo to turn off: the real action is fetched instead. */
+  disabledBuiltins?: string[];
+  /** Node executable for JavaScript actions; default `node` on the step's PATH. */
+  node?: string;
+}
+
+/** A resolved action: where it lives and what its metadata says. */
+export interface ResolvedAction {
+  dir: string;
+  metadata: ActionMetadata;
+  /** `owner/repo` and ref for remote actions. */
+  repository?: string;
+  ref?: string;
+}
+
+function stepDisplayName(context: UsesContext): string {
+  const n = context.step.name;
+  return typeof n === "string" && n !== "" ? n : context.uses;
+}
+
+function dockerRequired(context: UsesContext, what: string): SlipwayError {
+  return new SlipwayError("DOCKER_REQUIRED", `step '${stepDisplayName(context)}' uses ${what}, which needs Docker`, {
+    position: context.step.position,
+  });
+}
+
+/** Reads action.yml or action.yaml from a directory; a Dockerfile-only action is DOCKER_REQUIRED. */
+export function loadActionMetadata(dir: string, label: string): ActionMetadata {
+  for (const name of ["action.yml", "action.yaml"]) {
+    const file = path.join(dir, name);
+    if (existsSync(file)) return parseActionMetadata(file, readFileSync(file, "utf8"));
+  }
+  if (existsSync(path.join(dir, "Dockerfile"))) {
+    throw new SlipwayError("DOCKER_REQUIRED", `${label} is a Dockerfile action, which needs Docker`);
+  }
+  throw new SlipwayError("ACTION_NOT_FOUND", `can't find 'action.yml' or 'action.yaml' for ${label} in ${dir}`);
+}
+
+function statusOf(contexts: Contexts): { success: boolean; failure: boolean; cancelled: boolean } {
+  const job = contexts.job as { status?: string } | undefined;
+  const s = job?.status ?? "success";
+  return { success: s === "success", failure: s === "failure", cancelled: s === "cancelled" };
+}
+
+function evaluateStepEnv(context: UsesContext): Record<string, string> {
+  const raw = context.step.env;
+  if (raw === undefined) return {};
+  const value = evaluateTemplate(raw as Template, context.contexts, { hashFiles: (p) => context.hashFiles(p), position: context.step.position });
+  const out: Record<string, string> = {};
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      out[k] = v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
+    }
+  }
+  return out;
+}
+
+function toOutputString(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  return typeof v === "object" ? JSON.stringify(v) : String(v);
+}
+
+/** Creates the handler the host runner hands `uses:` steps to. */
+export function createActionsHandler(options: ActionsHandlerOptions = {}): UsesHandler {
+  const disabled = new Set((options.disabledBuiltins ?? []).map((n) => n.toLowerCase()));
+  const builtins = new Map<string, BuiltinAction>();
+  for (const b of options.builtins ?? []) for (const n of b.names) builtins.set(n, b);
+
+  function findBuiltin(ref: RemoteActionReference): BuiltinAction | undefined {
+    const name = actionName(ref);
+    const repo = `${ref.owner}/${ref.repo}`.toLowerCase();
+    if (disabled.has(name) || disabled.has(repo)) return undefined;
+    return builtins.get(name);
+  }
+
+  async function resolve(
+    context: UsesContext,
+  ): Promise<{ builtin: BuiltinAction; ref: RemoteActionReference } | { action: ResolvedAction }> {
+    const ref = parseActionReference(context.uses);
+    if (ref.kind === "docker") throw dockerRequired(context, `the container image ${ref.image}`);
+    if (ref.kind === "local") {
+      const dir = path.resolve(context.workspace, ref.path);
+      if (!existsSync(dir)) {
+        throw new SlipwayError("ACTION_NOT_FOUND", `step '${stepDisplayName(context)}': local action ${ref.path} not found (looked in ${dir})`, {
+          position: context.step.position,
+          hint: "Local actions are resolved against the workspace: check out the repository first (actions/checkout) and check the path.",
+        });
+      }
+      return { action: { dir, metadata: loadActionMetadata(dir, ref.path) } };
+    }
+    const builtin = findBuiltin(ref);
+    if (builtin) return { builtin, ref };
+    const repoDir = await fetchRemoteAction(ref, { ...options.fetch, signal: context.signal });
+    const dir = path.join(repoDir, ref.path);
+    return {
+      action: {
+        dir,
+        metadata: loadActionMetadata(dir, formatActionReference(ref)),
+        repository: `${ref.owner}/${ref.repo}`,
+        ref: ref.ref,
+      },
+    };
+  }
+
+  async function runComposite(context: UsesContext, action: ResolvedAction, runs: CompositeRuns, inputs: Record<string, string>): Promise<UsesStepResult> {
+    const github = { ...((context.contexts.github as Record<string, unknown> | undefined) ?? {}), action_path: action.dir };
+    if (action.repository) Object.assign(github, { action_repository: action.repository, action_ref: action.ref });
+    const contexts: Contexts = { ...context.contexts, github, inputs };
+    const env = { ...evaluateStepEnv(context), GITHUB_ACTION_PATH: action.dir };
+    if (action.repository) Object.assign(env, { GITHUB_ACTION_REPOSITORY: action.repository, GITHUB_ACTION_REF: action.ref });
+    const result = await context.runSteps(runs.steps, { contexts, env, source: action.metadata.file });
+    // Outputs are exported even when a step failed, so that continue-on-error callers see what was set.
+    const outputContexts: Contexts = { ...contexts, steps: result.steps };
+    for (const [name, output] of Object.entries(action.metadata.outputs)) {
+      if (output.value === undefined) continue;
+      try {
+        const value = evaluateTemplate(output.value, outputContexts, { hashFiles: (p) => context.hashFiles(p) });
+        context.setOutput(name, toOutputString(value));
+      } catch (e) {
+        context.annotate({ level: "error", message: `output '${name}' of ${context.uses}: ${(e as Error).message}` });
+      }
+    }
+    if (result.outcome === "success") return { outcome: "success" };
+    return { outcome: result.outcome };
+  }
+
+  async function runNodeScript(
+    context: UsesContext,
+    action: ResolvedAction,
+    script: string,
+    inputs: Record<string, string>,
+  ): Promise<UsesStepResult> {
+    const file = path.resolve(action.dir, script);
+    if (!existsSync(file)) {
+      throw new SlipwayError("ACTION_INVALID", `${action.metadata.file}: ${script} does not exist in ${action.dir}`);
+    }
+    const state: Record<string, string> = {};
+    for (const [k, v] of Object.entries(context.state)) state[`STATE_${k}`] = v;
+    const env: Record<string, string> = { ...buildInputEnv(inputs), ...state, GITHUB_ACTION_PATH: action.dir };
+    if (action.repository) Object.assign(env, { GITHUB_ACTION_REPOSITORY: action.repository, GITHUB_ACTION_REF: action.ref ?? "" });
+    const r = await context.runProcess({ command: options.node ?? "node", args: [file], env });
+    if (r.aborted) return { outcome: "cancelled" };
+    if (r.exitCode === 0) return { outcome: "success" };
+    return { outcome: "failure", error: `Process completed with exit code ${r.exitCode ?? "null (killed)"}.` };
+  }
+
+  async function runNode(context: UsesContext, action: ResolvedAction, runs: NodeRuns, inputs: Record<string, string>): Promise<UsesStepResult> {
+    const display = stepDisplayName(context);
+    // The pre script runs right before main, in the same step: the host runner has no job-start hook.
+    if (runs.pre && evaluateCondition(runs.preIf ?? "always()", context.contexts, { status: statusOf(context.contexts) })) {
+      const pre = await runNodeScript(context, action, runs.pre, inputs);
+      if (pre.outcome !== "success") return pre;
+    }
+    if (runs.post) {
+      const post = runs.post;
+      context.addPostStep({
+        name: `Post ${display}`,
+        if: runs.postIf ?? "always()",
+        run: (postContext) => runNodeScript(postContext, action, post, inputs),
+      });
+    }
+    return runNodeScript(context, action, runs.main, inputs);
+  }
+
+  return {
+    async run(context: UsesContext): Promise<UsesStepResult | void> {
+      const found = await resolve(context);
+      if ("builtin" in found) return found.builtin.run(context, found.ref);
+      const resolved = found.action;
+      const inputs = resolveActionInputs(resolved.metadata, context, context.uses);
+      const runs = resolved.metadata.runs;
+      switch (runs.using) {
+        case "composite":
+          return runComposite(context, resolved, runs, inputs);
+        case "docker":
+          throw dockerRequired(context, `the Docker action ${context.uses}`);
+        default:
+          return runNode(context, resolved, runs, inputs);
+      }
+    },
+  };
+}
