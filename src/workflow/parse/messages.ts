@@ -1,0 +1,288 @@
+/**
+ * Rewords the findings of `@actions/workflow-parser` for humans: where the
+ * finding is (job, step, key path), what was expected (from the schema
+ * definitions attached to the validated tokens), and how to fix it.
+ */
+import { isMap, isPair, isScalar, isSeq, type Node } from "yaml";
+import type { SlipwayErrorDetail } from "../../lib/index.js";
+import { ERROR_CODES } from "../../lib/index.js";
+import { DefinitionType } from "@actions/workflow-parser/templates/schema/definition-type";
+import type { MappingDefinition } from "@actions/workflow-parser/templates/schema/mapping-definition";
+import type { Definition } from "@actions/workflow-parser/templates/schema/definition";
+import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
+import type { RawFinding } from "./schema-check.js";
+import type { NodeReader } from "./yaml-nodes.js";
+
+type PathPart = string | number;
+
+interface Located {
+  path: PathPart[];
+  /** The finding points at a mapping key (rather than a value). */
+  atKey: boolean;
+  /** The mapping that holds the key or value pointed at. */
+  parent?: Node;
+  /** The key of the pair whose key or value is pointed at. */
+  keyNode?: Node;
+}
+
+/** Findings about a whole mapping, which the library places at the mapping's first key. */
+const MAPPING_FINDINGS = [/^Required property is missing: /, /^There's not enough info to determine what you meant/, /^A mapping was not expected$/];
+
+/** Findings the model builder reports in its own words; the library's versions are dropped. */
+function isCoveredByBuilder(f: RawFinding, loc: Located): boolean {
+  const inStep = loc.path.length >= 4 && loc.path[0] === "jobs" && loc.path[2] === "steps" && typeof loc.path[3] === "number";
+  if (!inStep) return false;
+  if (f.message.startsWith("There's not enough info to determine what you meant")) return loc.path.length === 4;
+  if (f.message === "Unexpected value ''" && loc.path.length === 4) return true;
+  if (loc.atKey && loc.path.length === 5 && (f.message === "Unexpected value 'uses'" || f.message === "Unexpected value 'run'")) return true;
+  return false;
+}
+
+/**
+ * Findings we accept on purpose. A workflow_call input without `type:` is
+ * refused by GitHub but run by act (as a string input); existing workflows
+ * rely on that, so it is treated as `type: string`.
+ */
+function isTolerated(f: RawFinding, loc: Located): boolean {
+  return (
+    f.message === "Required property is missing: type" &&
+    loc.path.length === 4 &&
+    loc.path[0] === "on" &&
+    loc.path[1] === "workflow_call" &&
+    loc.path[2] === "inputs"
+  );
+}
+
+export function rephraseFinding(
+  f: RawFinding,
+  r: NodeReader,
+  tokens: Map<string, TemplateToken[]>,
+): SlipwayErrorDetail | undefined {
+  let loc = locate(r, f.line, f.col);
+  if (loc.atKey && MAPPING_FINDINGS.some((p) => p.test(f.message))) {
+    loc = { path: loc.path.slice(0, -1), atKey: false };
+  }
+  if (isCoveredByBuilder(f, loc) || isTolerated(f, loc)) return undefined;
+  const position = { file: r.file, line: f.line, col: f.col };
+  const where = describe(loc.path, loc.atKey);
+  const keyName = lastKey(loc.path);
+  const m = f.message;
+  let match: RegExpMatchArray | null;
+
+  if ((match = m.match(/^Unexpected value '(.*)'$/s))) {
+    const value = match[1] ?? "";
+    if (loc.atKey) {
+      const allowed = allowedKeys(loc.parent, r, tokens);
+      return {
+        message: `unknown key '${value}' in ${describe(loc.path.slice(0, -1), false)}`,
+        position,
+        hint: allowed.length > 0 ? `Allowed keys here: ${allowed.join(", ")}.` : "Check the spelling against the workflow syntax reference.",
+      };
+    }
+    const expected = expectedValues(tokensAt(tokens, r, loc.keyNode));
+    return {
+      message: value === "" ? `${where} has no value` : `'${value}' is not a valid value for ${where}`,
+      position,
+      hint: expected ? `Expected ${expected}.` : `Check the value of ${keyName ?? "this key"} against the workflow syntax reference.`,
+    };
+  }
+  if ((match = m.match(/^Required property is missing: (.*)$/))) {
+    const prop = match[1] ?? "";
+    return { message: `${where} has no '${prop}'`, position, hint: missingHint(prop) };
+  }
+  if (m === "A sequence was not expected" || m === "A mapping was not expected") {
+    const kind = m.includes("sequence") ? "a list" : "a mapping";
+    const expected = expectedValues(tokensAt(tokens, r, loc.keyNode));
+    return {
+      message: `${where} cannot be ${kind}`,
+      position,
+      hint: expected ? `Expected ${expected}.` : "Check the shape of this value against the workflow syntax reference.",
+    };
+  }
+  if ((match = m.match(/^'(.*)' is already defined$/s))) {
+    return {
+      message: `key '${match[1]}' appears twice in ${describe(loc.path.slice(0, -1), false)}`,
+      position,
+      hint: "Keys are compared without case; keep one of them.",
+    };
+  }
+  if (m === "A template expression is not allowed in this context") {
+    return {
+      message: `an expression (\${{ }}) is not allowed in ${where}`,
+      position,
+      hint: "GitHub reads this value before any expression context exists; write a literal value.",
+    };
+  }
+  if (m.startsWith("There's not enough info to determine what you meant")) {
+    const props = m.replace(/^.*properties: /, "");
+    return { message: `${where} is incomplete`, position, hint: `Add one of: ${props}.` };
+  }
+  if (isExpressionMessage(m)) {
+    return { message: `invalid expression in ${where}: ${m}`, position, hint: ERROR_CODES.EXPRESSION_SYNTAX };
+  }
+  return { message: `${where}: ${m}`, position, hint: ERROR_CODES.WORKFLOW_INVALID };
+}
+
+export function isExpressionMessage(m: string): boolean {
+  return /^(Unexpected symbol|Unexpected end of expression|Unrecognized named-value|Unrecognized function|Too few parameters|Too many parameters|Unexpected character|Unclosed|Unexpected type|Exceeded max expression|The expression is not closed|Expected)/.test(m);
+}
+
+function missingHint(prop: string): string {
+  switch (prop) {
+    case "on":
+      return "Add `on:` with the events that start the workflow, e.g. `on: push`.";
+    case "jobs":
+      return "Add `jobs:` with at least one job.";
+    case "runs-on":
+      return "Add `runs-on: ubuntu-latest` (or your runner's labels), or `uses:` to call a reusable workflow.";
+    default:
+      return `Add '${prop}:'.`;
+  }
+}
+
+/** The path of keys and indexes to the node at a 1-based position. */
+function locate(r: NodeReader, line: number, col: number): Located {
+  const offset = r.offset(line, col);
+  const path: PathPart[] = [];
+  let node: unknown = r.doc.contents;
+  let parent: Node | undefined;
+  let atKey = false;
+  let keyNode: Node | undefined;
+  for (let depth = 0; depth < 200; depth++) {
+    node = r.deref(node);
+    if (isMap(node)) {
+      let next: unknown;
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = pair.key as Node | null;
+        const value = pair.value as Node | null;
+        if (key && contains(key, offset)) {
+          path.push(r.string(key) ?? "?");
+          parent = node;
+          atKey = true;
+          return { path, atKey, parent, keyNode: key };
+        }
+        if (value && contains(value, offset)) {
+          path.push(r.string(key) ?? "?");
+          parent = node;
+          keyNode = key ?? undefined;
+          next = value;
+          break;
+        }
+        if (!value && key && key.range && offset >= key.range[0] && offset <= key.range[2] + 2) {
+          path.push(r.string(key) ?? "?");
+          return { path, atKey: false, parent: node, keyNode: key };
+        }
+      }
+      if (next === undefined) break;
+      node = next;
+      continue;
+    }
+    if (isSeq(node)) {
+      let next: unknown;
+      node.items.forEach((item, i) => {
+        if (next !== undefined) return;
+        const it = item as Node | null;
+        if (it && (contains(it, offset) || (isScalar(it) && it.value === null && it.range && it.range[0] === offset))) {
+          path.push(i);
+          next = it;
+        }
+      });
+      if (next === undefined) break;
+      parent = node;
+      keyNode = undefined;
+      node = next;
+      continue;
+    }
+    break;
+  }
+  return { path, atKey, parent, keyNode };
+}
+
+/** The validated tokens at a node's position (a key token carries its value's definition). */
+function tokensAt(tokens: Map<string, TemplateToken[]>, r: NodeReader, node: Node | undefined): TemplateToken[] | undefined {
+  if (!node) return undefined;
+  const pos = r.position(node);
+  return tokens.get(`${pos.line}:${pos.col}`);
+}
+
+function contains(node: Node, offset: number): boolean {
+  const range = node.range;
+  if (!range) return false;
+  return offset >= range[0] && offset < Math.max(range[1], range[0] + 1);
+}
+
+function lastKey(path: PathPart[]): string | undefined {
+  for (let i = path.length - 1; i >= 0; i--) if (typeof path[i] === "string") return path[i] as string;
+  return undefined;
+}
+
+/** "job 'build'", "step 2 of job 'build'", "'on.push.branches'", "the workflow". */
+export function describe(path: PathPart[], _atKey: boolean): string {
+  if (path.length === 0) return "the workflow";
+  if (path[0] === "jobs" && path.length >= 2) {
+    const job = `job '${path[1]}'`;
+    if (path.length === 2) return job;
+    if (path[2] === "steps" && typeof path[3] === "number") {
+      const step = `step ${path[3] + 1} of ${job}`;
+      if (path.length === 4) return step;
+      return `'${dotted(path.slice(4))}' of ${step}`;
+    }
+    return `'${dotted(path.slice(2))}' of ${job}`;
+  }
+  return `'${dotted(path)}'`;
+}
+
+function dotted(path: PathPart[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+}
+
+/** Keys the schema allows in the mapping `parent` (found through its validated token). */
+function allowedKeys(parent: Node | undefined, r: NodeReader, tokens: Map<string, TemplateToken[]>): string[] {
+  if (!parent) return [];
+  const pos = r.position(parent);
+  const token = tokens.get(`${pos.line}:${pos.col}`)?.find((t) => t.definitionInfo && !t.isScalar);
+  const info = token?.definitionInfo;
+  if (!info) return [];
+  const keys = new Set<string>();
+  for (const def of info.getDefinitionsOfType(DefinitionType.Mapping)) {
+    for (const k of Object.keys((def as MappingDefinition).properties)) keys.add(k);
+  }
+  return [...keys].sort();
+}
+
+/** What the schema accepts for the value token at that position, in words. */
+function expectedValues(candidates: TemplateToken[] | undefined): string | undefined {
+  const token = candidates?.find((t) => t.definitionInfo && t.isScalar);
+  const info = token?.definitionInfo;
+  if (!info) return undefined;
+  const words: string[] = [];
+  const constants: string[] = [];
+  const add = (w: string) => {
+    if (!words.includes(w)) words.push(w);
+  };
+  for (const def of info.getScalarDefinitions() as Definition[]) {
+    switch (def.definitionType) {
+      case DefinitionType.String: {
+        const constant = (def as unknown as { constant?: string }).constant;
+        if (constant) constants.push(`'${constant}'`);
+        else add("a string");
+        break;
+      }
+      case DefinitionType.Boolean:
+        add("true or false");
+        break;
+      case DefinitionType.Number:
+        add("a number");
+        break;
+      case DefinitionType.Null:
+        break;
+    }
+  }
+  if (info.getDefinitionsOfType(DefinitionType.Sequence).length > 0) add("a list");
+  if (info.getDefinitionsOfType(DefinitionType.Mapping).length > 0) add("a mapping");
+  if (constants.length > 0) words.unshift(`one of ${constants.join(", ")}`);
+  if (info.allowedContext.length > 0) add("an expression ${{ ... }}");
+  if (words.length === 0) return undefined;
+  return words.length === 1 ? words[0] : `${words.slice(0, -1).join(", ")} or ${words[words.length - 1]}`;
+}

@@ -1,0 +1,166 @@
+/**
+ * Workflow files -> typed model, with every problem reported at file:line:col.
+ *
+ * How GitHub's `@actions/workflow-parser` is used, and why:
+ * - Its schema reader is the reference for what a workflow may say (keys,
+ *   value types, required keys, where `${{ }}` is allowed, expression syntax
+ *   and known contexts/functions), kept current by GitHub. We run it for
+ *   validation and reword its findings (see messages.ts).
+ * - Its converter (`convertWorkflowTemplate`) is async, stops at the first
+ *   structural problem in places and words some checks vaguely (a `needs`
+ *   cycle is not named), so we run only its synchronous `on:` checks (cron,
+ *   choice inputs) and do the job-level checks ourselves.
+ * - Its token tree turns strings with `${{ }}` into rewritten expressions,
+ *   while our model keeps values as written; so the model is built from the
+ *   `yaml` document that the library's reader parsed (one parse, positions
+ *   included).
+ * The library imports its schema JSON without an import attribute: it loads
+ * under vitest and in the esbuild bundle, not in plain Node ESM.
+ *
+ * The first call loads the schema (about 30 ms); later calls take a few ms.
+ */
+import { LineCounter, parseDocument } from "yaml";
+import { SlipwayError, type SlipwayErrorDetail } from "../../lib/index.js";
+import { ERROR_CODES } from "../../lib/index.js";
+import type { Workflow } from "../model.js";
+import { ExpressionToken } from "@actions/workflow-parser/templates/tokens/expression-token";
+import { isBasicExpression } from "@actions/workflow-parser/templates/tokens/type-guards";
+import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
+import { buildWorkflowModel, type ConditionSite } from "./build-model.js";
+import { rephraseFinding } from "./messages.js";
+import { checkAgainstSchema, indexTokens } from "./schema-check.js";
+import { NodeReader } from "./yaml-nodes.js";
+
+export interface ParseWorkflowResult {
+  /** Set only when `errors` is empty. */
+  workflow?: Workflow;
+  errors: SlipwayErrorDetail[];
+}
+
+/** Parses and validates one workflow file. Pure: reads nothing but its arguments. */
+export function parseWorkflow(file: string, text: string): ParseWorkflowResult {
+  const at = (line: number, col: number) => ({ file, line, col });
+
+  if (text.trim() === "" || stripComments(text) === "") {
+    return {
+      errors: [
+        {
+          message: "the workflow file is empty",
+          position: at(1, 1),
+          hint: "A workflow needs at least `on:` (the events that start it) and `jobs:`.",
+        },
+      ],
+    };
+  }
+
+  const checked = checkAgainstSchema(file, text);
+  if (checked.yamlErrors.length > 0) {
+    return {
+      errors: checked.yamlErrors.map((e) => ({
+        message: `YAML syntax error: ${firstLine(e.message)}`,
+        position: at(e.line, e.col),
+        hint: "Check indentation (spaces, not tabs), a missing `:` after a key, and quotes around values that contain `: ` or start with `*`, `&`, `{` or `[`.",
+      })),
+    };
+  }
+
+  let doc = checked.doc;
+  let lineCounter = checked.lineCounter;
+  if (!doc || !lineCounter) {
+    lineCounter = new LineCounter();
+    doc = parseDocument(text, { lineCounter, uniqueKeys: false });
+  }
+  const reader = new NodeReader(file, doc, lineCounter);
+  const errors: SlipwayErrorDetail[] = [];
+
+  const contents = reader.deref(doc.contents);
+  if (!reader.map(contents)) {
+    errors.push({
+      message: "a workflow must be a mapping with `on:` and `jobs:`",
+      position: reader.position(contents, at(1, 1)),
+      hint: "Start the file with `on: push` and `jobs:` at the left margin.",
+    });
+    return { errors };
+  }
+
+  const tokens = indexTokens(checked.root);
+  for (const finding of checked.findings) {
+    const detail = rephraseFinding(finding, reader, tokens);
+    if (detail) errors.push(detail);
+  }
+
+  const built = buildWorkflowModel(reader);
+  errors.push(...built.errors);
+  for (const site of built.conditions) {
+    const problem = checkCondition(site, tokens, errors);
+    if (problem) errors.push(problem);
+  }
+
+  const unique = dedupe(errors);
+  unique.sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.col ?? 0) - (b.position?.col ?? 0));
+  if (unique.length > 0) return { errors: unique };
+  return { workflow: built.workflow, errors: [] };
+}
+
+/** Like parseWorkflow, but throws a WORKFLOW_INVALID SlipwayError listing every problem. */
+export function parseWorkflowOrThrow(file: string, text: string): Workflow {
+  const result = parseWorkflow(file, text);
+  if (result.workflow) return result.workflow;
+  const n = result.errors.length;
+  throw new SlipwayError("WORKFLOW_INVALID", `${file}: ${n} error${n === 1 ? "" : "s"}`, {
+    details: result.errors,
+    position: result.errors[0]?.position,
+  });
+}
+
+/**
+ * An `if:` may be a bare expression, which the schema reader leaves as a
+ * string; it is checked here with the contexts the schema allows at that
+ * place. Wrapped `${{ }}` conditions were already checked by the reader.
+ */
+function checkCondition(
+  site: ConditionSite,
+  tokens: Map<string, TemplateToken[]>,
+  existing: SlipwayErrorDetail[],
+): SlipwayErrorDetail | undefined {
+  const pos = site.position;
+  const token = tokens.get(`${pos.line}:${pos.col}`)?.find((t) => t.isScalar);
+  if (!token || isBasicExpression(token)) return undefined;
+  const text = site.text.trim();
+  if (text.includes("${{")) return undefined;
+  // Already reported at this place (e.g. a wrong type): do not pile on.
+  if (existing.some((e) => e.position?.line === pos.line && e.position?.col === pos.col)) return undefined;
+  try {
+    ExpressionToken.validateExpression(text, token.definitionInfo?.allowedContext ?? []);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return {
+      message: `invalid expression in if: ${message}`,
+      position: pos,
+      hint: ERROR_CODES.EXPRESSION_SYNTAX,
+    };
+  }
+  return undefined;
+}
+
+function dedupe(errors: SlipwayErrorDetail[]): SlipwayErrorDetail[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.position?.line}:${e.position?.col}:${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0]?.trim() ?? message;
+}
+
+function stripComments(text: string): string {
+  return text
+    .split("\n")
+    .filter((line) => !/^\s*(#.*)?$/.test(line) && line.trim() !== "---")
+    .join("\n")
+    .trim();
+}
