@@ -1,0 +1,102 @@
+// Benchmarks, reported as ratios against baselines measured in the same run.
+// Usage: npm run bench [-- --only NAME[,NAME]] [-- --quick]
+import { spawnSync, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const cli = path.join(root, "dist", "slipway.js");
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const onlyIdx = args.indexOf("--only");
+const only = onlyIdx >= 0 ? new Set(args[onlyIdx + 1].split(",")) : null;
+const results = [];
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+function percentile(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+function time(fn) {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+function report(name, value, unit, baseline, target) {
+  const ratio = baseline ? value / baseline.value : undefined;
+  results.push({ name, value, unit, baseline, ratio, target });
+  const r = ratio === undefined ? "" : `  ratio ${ratio.toFixed(2)}x vs ${baseline.name} (${baseline.value.toFixed(3)} ${unit})`;
+  const t = target ? `  target ${target}` : "";
+  console.log(`${name.padEnd(44)} ${value.toFixed(3).padStart(10)} ${unit}${r}${t}`);
+}
+
+function makeRepo(steps) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-"));
+  const body = Array.from({ length: steps }, (_, i) => `      - run: echo step ${i}`).join("\n");
+  fs.mkdirSync(path.join(dir, ".github", "workflows"), { recursive: true });
+  fs.writeFileSync(path.join(dir, ".github", "workflows", "bench.yml"), `on: push\njobs:\n  bench:\n    runs-on: ubuntu-latest\n    steps:\n${body}\n`);
+  execFileSync("git", ["init", "-q"], { cwd: dir });
+  return dir;
+}
+
+function runSlipway(dir) {
+  const r = spawnSync(process.execPath, [cli, "run", "-C", dir, "--bind", "--json"], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  if (r.status !== 0) throw new Error(`slipway run failed: ${r.stderr.slice(-2000)}`);
+}
+
+function benchSteps() {
+  const reps = quick ? 3 : 7;
+  const n = 50;
+  const big = makeRepo(n);
+  const one = makeRepo(1);
+  runSlipway(big); // warm file caches
+  const t50 = median(Array.from({ length: reps }, () => time(() => runSlipway(big))));
+  const t1 = median(Array.from({ length: reps }, () => time(() => runSlipway(one))));
+  const perStep = (t50 - t1) / (n - 1);
+  // Baseline: the same 50 commands, each a separate bash process running a script file.
+  const scripts = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-bash-"));
+  const files = Array.from({ length: n }, (_, i) => {
+    const f = path.join(scripts, `s${i}.sh`);
+    fs.writeFileSync(f, `echo step ${i}\n`);
+    return f;
+  });
+  const bashRun = () => {
+    for (const f of files) {
+      const r = spawnSync("bash", ["-e", f], { encoding: "utf8" });
+      if (r.status !== 0) throw new Error("bash failed");
+    }
+  };
+  bashRun();
+  const tb = median(Array.from({ length: reps }, () => time(bashRun)));
+  const bashPerStep = tb / n;
+  report("per-step cost (50-step workflow)", perStep, "ms", { name: "bare bash spawn", value: bashPerStep }, "<= 1.5x");
+  report("whole 50-step run", t50, "ms");
+  for (const d of [big, one, scripts]) fs.rmSync(d, { recursive: true, force: true });
+}
+
+function benchStartup() {
+  const reps = quick ? 5 : 15;
+  const node = median(Array.from({ length: reps }, () => time(() => spawnSync(process.execPath, ["-e", "0"]))));
+  const slip = median(Array.from({ length: reps }, () => time(() => spawnSync(process.execPath, [cli, "--version"]))));
+  report("CLI start-up (slipway --version)", slip, "ms", { name: "node -e 0", value: node }, "< 3x");
+}
+
+const benches = { steps: benchSteps, startup: benchStartup };
+for (const extra of ["server.mjs"]) {
+  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), extra);
+  if (fs.existsSync(file)) Object.assign(benches, (await import(file)).benches({ report, median, percentile, time, quick, root }));
+}
+if (!fs.existsSync(cli)) throw new Error("dist/slipway.js is missing: run `npm run build` first");
+console.log(`Slipway benchmarks on ${os.cpus().length} cores, node ${process.version}\n`);
+for (const [name, fn] of Object.entries(benches)) {
+  if (only && !only.has(name)) continue;
+  await fn();
+}
+const out = path.join(root, "bench", "results.json");
+fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), results }, null, 2) + "\n");
+console.log(`\nresults written to ${path.relative(root, out)}`);
