@@ -1,0 +1,112 @@
+/**
+ * Matrix expansion with GitHub's algorithm:
+ * 1. the cartesian product of the vectors, the first key varying slowest;
+ * 2. `exclude` entries remove every combination they match (partially);
+ * 3. each `include` entry is merged into every original combination whose
+ *    original values it does not change (values added by an earlier include
+ *    may be overwritten); an entry that merges into none becomes a new
+ *    combination of its own.
+ */
+export type MatrixLeg = Record<string, unknown>;
+
+/** GitHub's limit on the legs of one matrix. */
+export const MAX_MATRIX_LEGS = 256;
+
+export class MatrixError extends Error {}
+
+/** Expands an evaluated `strategy.matrix` mapping into its legs. */
+export function expandMatrix(matrix: unknown): MatrixLeg[] {
+  if (matrix === null || typeof matrix !== "object" || Array.isArray(matrix)) {
+    throw new MatrixError("`strategy.matrix` must be a mapping");
+  }
+  const source = matrix as Record<string, unknown>;
+  const vectors: [string, unknown[]][] = [];
+  let include: unknown[] = [];
+  let exclude: unknown[] = [];
+  for (const [key, value] of Object.entries(source)) {
+    if (key === "include" || key === "exclude") {
+      const list = value === null || value === undefined ? [] : value;
+      if (!Array.isArray(list)) throw new MatrixError(`\`matrix.${key}\` must be a list of mappings`);
+      for (const entry of list) {
+        if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+          throw new MatrixError(`every entry of \`matrix.${key}\` must be a mapping`);
+        }
+      }
+      if (key === "include") include = list;
+      else exclude = list;
+      continue;
+    }
+    if (!Array.isArray(value)) throw new MatrixError(`matrix vector '${key}' must be a list`);
+    if (value.length === 0) throw new MatrixError(`matrix vector '${key}' does not contain any values`);
+    vectors.push([key, value]);
+  }
+
+  let combos: MatrixLeg[] = vectors.length === 0 ? [] : [{}];
+  for (const [key, values] of vectors) {
+    const next: MatrixLeg[] = [];
+    for (const combo of combos) for (const v of values) next.push({ ...combo, [key]: v });
+    combos = next;
+  }
+  combos = combos.filter(
+    (combo) => !exclude.some((e) => Object.entries(e as MatrixLeg).every(([k, v]) => k in combo && deepEqual(combo[k], v))),
+  );
+
+  const originalKeys = new Set(vectors.map(([k]) => k));
+  const originals = combos.map((c) => ({ ...c }));
+  const added: MatrixLeg[] = [];
+  for (const raw of include) {
+    const entry = raw as MatrixLeg;
+    let merged = false;
+    originals.forEach((original, i) => {
+      const compatible = Object.entries(entry).every(
+        ([k, v]) => !originalKeys.has(k) || deepEqual(original[k], v),
+      );
+      if (compatible) {
+        Object.assign(combos[i]!, entry);
+        merged = true;
+      }
+    });
+    if (!merged) added.push({ ...entry });
+  }
+  const legs = [...combos, ...added];
+  if (legs.length > MAX_MATRIX_LEGS) {
+    throw new MatrixError(`the matrix has ${legs.length} legs; GitHub allows at most ${MAX_MATRIX_LEGS}`);
+  }
+  return legs;
+}
+
+/** Keeps the legs whose values match `filter` (keys a leg lacks do not filter it out). */
+export function filterMatrixLegs(legs: MatrixLeg[], filter: Record<string, string> | undefined): MatrixLeg[] {
+  if (!filter || Object.keys(filter).length === 0) return legs;
+  return legs.filter((leg) =>
+    Object.entries(filter).every(([k, v]) => !(k in leg) || formatMatrixValue(leg[k]) === v),
+  );
+}
+
+/** A matrix value as GitHub shows it in a leg's name. */
+export function formatMatrixValue(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
+}
+
+/** `build (20, a)`: the base name followed by the leg's values. */
+export function nameMatrixLeg(base: string, leg: MatrixLeg): string {
+  const values = Object.values(leg).map(formatMatrixValue);
+  return values.length === 0 ? base : `${base} (${values.join(", ")})`;
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => deepEqual(v, bb[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const ak = Object.keys(ao);
+  return ak.length === Object.keys(bo).length && ak.every((k) => k in bo && deepEqual(ao[k], bo[k]));
+}

@@ -1,0 +1,169 @@
+/**
+ * planRun: validates inputs and the job graph, applies the job filter and
+ * expands the matrices that are known before the run.
+ */
+import { SlipwayError } from "../lib/index.js";
+import { evaluateTemplate, type Job, type Template, type Workflow } from "../workflow/index.js";
+import { resolveDispatchInputs, type InputValue } from "./inputs.js";
+import { expandMatrix, filterMatrixLegs, nameMatrixLeg } from "./matrix.js";
+import type { PlannedJob, PlannedMatrix, PlannedWorkflow, RunInput, RunPlan } from "./types.js";
+
+export const RUNTIME_MATRIX_REASON = "determined at run time";
+
+export function planRun(input: RunInput): RunPlan {
+  const vars = { ...(input.vars ?? {}) };
+  const env = { ...(input.env ?? {}) };
+  const github = { ...input.github };
+  const workflows: PlannedWorkflow[] = [];
+  let filterFound = input.jobFilter === undefined;
+
+  for (const workflow of input.workflows) {
+    checkJobGraph(workflow);
+    const inputs = resolveWorkflowInputs(workflow, input);
+    let jobs = workflow.jobs;
+    if (input.jobFilter !== undefined) {
+      const wanted = collectNeeded(workflow, input.jobFilter);
+      if (wanted.size === 0) continue;
+      filterFound = true;
+      jobs = jobs.filter((j) => wanted.has(j.id));
+    }
+    const name = workflow.name ?? workflow.file;
+    const contexts = {
+      github: { ...github, event: input.payload, event_name: input.event, workflow: name },
+      vars,
+      inputs,
+    };
+    workflows.push({
+      workflow,
+      file: workflow.file,
+      name,
+      inputs,
+      jobs: jobs.map((job) => planJob(workflow, job, contexts, input.matrixFilter)),
+    });
+  }
+  if (!filterFound) {
+    throw new SlipwayError("JOB_NOT_FOUND", `no selected workflow has a job '${input.jobFilter}'`);
+  }
+
+  const plan = {
+    event: input.event,
+    payload: input.payload,
+    github,
+    vars,
+    env,
+    ...(input.matrixFilter ? { matrixFilter: { ...input.matrixFilter } } : {}),
+    workflows,
+  } as Omit<RunPlan, "secrets">;
+  Object.defineProperty(plan, "secrets", { value: { ...(input.secrets ?? {}) }, enumerable: false });
+  return plan as RunPlan;
+}
+
+/**
+ * `workflow_dispatch` inputs are typed against the workflow's declaration;
+ * for other events the `inputs` context is empty.
+ */
+function resolveWorkflowInputs(workflow: Workflow, input: RunInput): Record<string, InputValue> {
+  if (input.event !== "workflow_dispatch" || !workflow.on.workflowDispatch) return {};
+  const position = workflow.jobs[0]?.position;
+  return resolveDispatchInputs(workflow.on.workflowDispatch.inputs, input.inputs ?? {}, {
+    file: workflow.file,
+    ...(position ? { position: { file: position.file, line: 1, col: 1 } } : {}),
+  });
+}
+
+/** The job and every job it needs, transitively; empty when the workflow lacks the job. */
+function collectNeeded(workflow: Workflow, jobId: string): Set<string> {
+  const byId = new Map(workflow.jobs.map((j) => [j.id, j]));
+  const wanted = new Set<string>();
+  const queue = byId.has(jobId) ? [jobId] : [];
+  while (queue.length > 0) {
+    const id = queue.pop()!;
+    if (wanted.has(id)) continue;
+    wanted.add(id);
+    for (const n of byId.get(id)?.needs ?? []) queue.push(n);
+  }
+  return wanted;
+}
+
+/** Needs must name jobs of the same workflow and must not form a cycle. */
+export function checkJobGraph(workflow: Workflow): void {
+  const byId = new Map(workflow.jobs.map((j) => [j.id, j]));
+  for (const job of workflow.jobs) {
+    for (const need of job.needs) {
+      if (!byId.has(need)) {
+        throw new SlipwayError("WORKFLOW_INVALID", `job '${job.id}' needs '${need}', which is not a job of this workflow`, {
+          position: job.position,
+        });
+      }
+    }
+  }
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (job: Job, path: string[]): void => {
+    const s = state.get(job.id);
+    if (s === "done") return;
+    if (s === "visiting") {
+      throw new SlipwayError("WORKFLOW_INVALID", `jobs form a cycle through needs: ${[...path, job.id].join(" -> ")}`, {
+        position: job.position,
+      });
+    }
+    state.set(job.id, "visiting");
+    for (const n of job.needs) visit(byId.get(n)!, [...path, job.id]);
+    state.set(job.id, "done");
+  };
+  for (const job of workflow.jobs) visit(job, []);
+}
+
+function planJob(
+  workflow: Workflow,
+  job: Job,
+  contexts: Record<string, unknown>,
+  matrixFilter: Record<string, string> | undefined,
+): PlannedJob {
+  const name = staticJobName(job);
+  return {
+    id: job.id,
+    name,
+    workflowFile: workflow.file,
+    needs: [...job.needs],
+    ...(job.if !== undefined ? { if: job.if } : {}),
+    ...(job.uses !== undefined ? { uses: job.uses } : {}),
+    matrix: planMatrix(job, name, contexts, matrixFilter),
+    job,
+  };
+}
+
+function staticJobName(job: Job): string {
+  return typeof job.name === "string" && !job.name.includes("${{") ? job.name : job.id;
+}
+
+function planMatrix(
+  job: Job,
+  name: string,
+  contexts: Record<string, unknown>,
+  matrixFilter: Record<string, string> | undefined,
+): PlannedMatrix | null {
+  const matrix = job.strategy?.matrix;
+  if (matrix === undefined || matrix === null) return null;
+  if (mentionsContext(matrix, "needs")) return { kind: "runtime", reason: RUNTIME_MATRIX_REASON };
+  try {
+    const legs = filterMatrixLegs(expandMatrix(evaluateTemplate(matrix, contexts)), matrixFilter);
+    return { kind: "static", legs, names: legs.map((leg) => nameMatrixLeg(name, leg)) };
+  } catch {
+    // Errors are reported when the job runs, where they fail only that job.
+    return { kind: "runtime", reason: RUNTIME_MATRIX_REASON };
+  }
+}
+
+/** Whether any expression inside a template refers to a context by name. */
+export function mentionsContext(value: Template | undefined, context: string): boolean {
+  const re = new RegExp(`\\b${context}\\b`);
+  const visit = (v: Template | undefined): boolean => {
+    if (typeof v === "string") {
+      return [...v.matchAll(/\$\{\{([\s\S]*?)\}\}/g)].some((m) => re.test(m[1]!));
+    }
+    if (Array.isArray(v)) return v.some(visit);
+    if (v !== null && typeof v === "object") return Object.entries(v).some(([k, x]) => visit(k) || visit(x));
+    return false;
+  };
+  return visit(value);
+}

@@ -1,0 +1,148 @@
+import type {
+  Annotation,
+  Conclusion,
+  Job,
+  JobExecutor,
+  JobResult,
+  StepResult,
+  Workflow,
+} from "../workflow/index.js";
+import type { InputValue } from "./inputs.js";
+import type { MatrixLeg } from "./matrix.js";
+
+/** Everything a run starts from. `workflows` are already selected for the event. */
+export interface RunInput {
+  workflows: Workflow[];
+  event: string;
+  payload: object;
+  /**
+   * The `github` context without the parts the engine fills (`event`,
+   * `event_name`, `job`, `workflow`): repository, sha, ref, actor, token, ...
+   */
+  github: Record<string, unknown>;
+  vars?: Record<string, string>;
+  secrets?: Record<string, string>;
+  /** `workflow_dispatch` inputs by name (strings from a command line, or typed values). */
+  inputs?: Record<string, unknown>;
+  /** Environment below every workflow's `env` (e.g. from `--env`). */
+  env?: Record<string, string>;
+  /** Run only this job id and the jobs it needs, transitively (as act's `-j` does). */
+  jobFilter?: string;
+  /** Keep only the matrix legs whose values match (as act's `--matrix key:value`). */
+  matrixFilter?: Record<string, string>;
+}
+
+/** A job's matrix as far as it is known before the run. */
+export type PlannedMatrix =
+  | { kind: "static"; legs: MatrixLeg[]; names: string[] }
+  | { kind: "runtime"; reason: string };
+
+export interface PlannedJob {
+  id: string;
+  /** The display name before the run (legs are named in `matrix.names`). */
+  name: string;
+  workflowFile: string;
+  needs: string[];
+  if?: string;
+  /** `jobs.<id>.uses`: a reusable workflow call, whose jobs are known at run time. */
+  uses?: string;
+  /** null for a job without `strategy.matrix`. */
+  matrix: PlannedMatrix | null;
+  job: Job;
+}
+
+export interface PlannedWorkflow {
+  workflow: Workflow;
+  file: string;
+  /** `name:` or the file. */
+  name: string;
+  /** Typed `inputs` context of this workflow. */
+  inputs: Record<string, InputValue>;
+  jobs: PlannedJob[];
+}
+
+/**
+ * A run ready to execute, and the static view behind `--list` and `--dryrun`.
+ * Secret values are kept in a non-enumerable property so that printing or
+ * serialising a plan never shows them.
+ */
+export interface RunPlan {
+  event: string;
+  payload: object;
+  github: Record<string, unknown>;
+  vars: Record<string, string>;
+  env: Record<string, string>;
+  matrixFilter?: Record<string, string>;
+  workflows: PlannedWorkflow[];
+  readonly secrets: Record<string, string>;
+}
+
+export interface RunJobInfo {
+  /** Run-unique key (the JobRequest key). */
+  key: string;
+  id: string;
+  name: string;
+  workflow: string;
+  matrix: Record<string, unknown> | null;
+}
+
+export interface RunStepSummary {
+  id: string | null;
+  name: string;
+  outcome: Conclusion;
+  conclusion: Conclusion;
+  outputs: Record<string, string>;
+}
+
+/** One job (or matrix leg) of a finished run: the `--json` contract. */
+export interface RunJobResult {
+  key: string;
+  id: string;
+  name: string;
+  workflow: string;
+  matrix: Record<string, unknown> | null;
+  conclusion: Conclusion;
+  outputs: Record<string, string>;
+  steps: RunStepSummary[];
+  startedAt?: string;
+  completedAt?: string;
+  /** Why the job was skipped, cancelled or failed outside its steps. */
+  reason?: string;
+  /** `jobs.<id>.environment`, evaluated. */
+  environment?: { name: string; url?: string };
+  /** The job failed but `continue-on-error` kept the run from failing. */
+  continueOnError?: boolean;
+}
+
+export interface RunResult {
+  conclusion: "success" | "failure" | "cancelled";
+  jobs: RunJobResult[];
+}
+
+export interface RunEvents {
+  jobQueued?(job: RunJobInfo): void;
+  jobStarted?(job: RunJobInfo): void;
+  jobCompleted?(job: RunJobInfo & { result: RunJobResult }): void;
+  stepStarted?(key: string, step: { index: number; name: string }): void;
+  log?(key: string, stepIndex: number, line: string): void;
+  groupStarted?(key: string, stepIndex: number, title: string): void;
+  groupEnded?(key: string, stepIndex: number): void;
+  annotation?(key: string, stepIndex: number, annotation: Annotation): void;
+  stepCompleted?(key: string, result: StepResult): void;
+  /** Run-level notes, e.g. a job skipped because no runner matches its labels. */
+  message?(level: "info" | "warning" | "error", text: string): void;
+}
+
+export interface ExecuteOptions {
+  executors: JobExecutor[];
+  /** Legs running at once over the whole run; default os.availableParallelism(). */
+  concurrency?: number;
+  signal: AbortSignal;
+  events?: RunEvents;
+  /** Loads the workflow a job calls with `uses:` (a local path or owner/repo/path@ref). */
+  loadWorkflow?: (ref: string, from: Workflow) => Promise<Workflow>;
+  /** Clock for startedAt/completedAt; default the system clock. */
+  now?: () => Date;
+}
+
+export type { JobResult };
