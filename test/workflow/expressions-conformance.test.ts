@@ -10,8 +10,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { isSlipwayError } from "../../src/lib/index.js";
 import { hashFiles } from "../../src/runner/hash-files.js";
-import { evaluateCondition, evaluateExpression, interpolateString } from "../../src/workflow/index.js";
-import type { EvaluateOptions, StatusFunctions } from "../../src/workflow/index.js";
+import { evaluateCondition, evaluateExpression, interpolateString } from "../../src/workflow/expressions/index.js";
+import type { EvaluateOptions, StatusFunctions } from "../../src/workflow/expressions/index.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const corpusDir = path.resolve(repoRoot, "../shared/corpus/act");
