@@ -1,2 +1,9 @@
 /** The host runner: executes one job (a JobRequest) on this machine. */
 export type * from "./uses.js";
+export { runJob, stringifyValue, type RunJobOptions } from "./run-job.js";
+export { createHostExecutor, type HostExecutorOptions } from "./host-executor.js";
+export { hostLabels, matchLabels, runnerArch, runnerOs } from "./host-labels.js";
+export { resolveShell, type ResolvedShell } from "./shell.js";
+export { parseEnvFile, parsePathFile, EnvFileError } from "./env-files.js";
+export { parseWorkflowCommand, type WorkflowCommand } from "./workflow-commands.js";
+export type { SpawnFunction } from "./step-process.js";

@@ -1,0 +1,975 @@
+/**
+ * Runs one job on this host: steps in order with GitHub's semantics for
+ * `if`, env precedence, shells, env files, workflow commands, timeouts,
+ * cancellation, continue-on-error and job outputs. Everything it emits goes
+ * through the job's masker first.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import os from "node:os";
+import { createMasker, isSlipwayError, SlipwayError, type Masker } from "../lib/index.js";
+import {
+  evaluateCondition,
+  evaluateTemplate,
+  interpolateString,
+  type Annotation,
+  type Conclusion,
+  type Contexts,
+  type EvaluateOptions,
+  type JobEvents,
+  type JobRequest,
+  type JobResult,
+  type RunDefaults,
+  type Step,
+  type StepResult,
+  type Template,
+} from "../workflow/index.js";
+import { EnvFileError, parseEnvFile, parsePathFile } from "./env-files.js";
+import { runnerArch, runnerOs } from "./host-labels.js";
+import { fillShellArgs, resolveShell } from "./shell.js";
+import { killProcessGroup, runStepProcess, type SpawnFunction } from "./step-process.js";
+import type {
+  NestedStepsOptions,
+  NestedStepsResult,
+  PostStep,
+  ProcessResult,
+  ProcessSpec,
+  ScriptSpec,
+  UsesContext,
+  UsesHandler,
+  UsesStepResult,
+} from "./uses.js";
+import { parseWorkflowCommand, type WorkflowCommand } from "./workflow-commands.js";
+
+export interface RunJobOptions {
+  /** GITHUB_WORKSPACE, already prepared by the caller. */
+  workspace: string;
+  /** A fresh per-job directory: RUNNER_TEMP, env files, scripts, the event payload. */
+  tempDir: string;
+  /** The environment step processes inherit (PATH, HOME, ...). */
+  hostEnv: Record<string, string>;
+  /** The labels of the runner executing the job. */
+  labels: string[];
+  runnerName?: string;
+  signal: AbortSignal;
+  events: JobEvents;
+  uses?: UsesHandler;
+  hashFiles?: (patterns: string[]) => string;
+  spawn?: SpawnFunction;
+  /** Time between SIGTERM and SIGKILL when stopping a step's process group. Default 5000. */
+  killGraceMs?: number;
+  /** RUNNER_TOOL_CACHE. Default: hostEnv.RUNNER_TOOL_CACHE, else ~/.cache/slipway/tool-cache. */
+  toolCache?: string;
+  /** Clock for step timestamps. */
+  now?: () => Date;
+}
+
+type Status = "success" | "failure" | "cancelled";
+
+interface StepsContextEntry {
+  outputs: Record<string, string>;
+  outcome: Conclusion;
+  conclusion: Conclusion;
+}
+
+/** What one executing step accumulates. */
+interface StepRecord {
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  /** Set when a workflow command or env file fails the step. */
+  commandFailed: boolean;
+}
+
+interface Scope {
+  stepsContext: Record<string, StepsContextEntry>;
+  contexts: Contexts;
+  envOverlay: Record<string, string>;
+  defaults: RunDefaults;
+  status: { value: Status };
+  /** Attribution of logs for nested steps (the outer job step). */
+  stepIndex?: number;
+  topLevel: boolean;
+  source: string;
+}
+
+/** GitHub's limit for one step's summary. */
+const SUMMARY_LIMIT = 1024 * 1024;
+const DEFAULT_JOB_TIMEOUT_MINUTES = 360;
+
+/** Workflow commands the runner handles; any other `::x::` line is printed as is. */
+const COMMANDS = new Set([
+  "add-mask",
+  "group",
+  "endgroup",
+  "error",
+  "warning",
+  "notice",
+  "debug",
+  "stop-commands",
+  "echo",
+  "set-output",
+  "save-state",
+  "set-env",
+  "add-path",
+  "add-matcher",
+  "remove-matcher",
+]);
+
+/** github context field -> default env variable. */
+const GITHUB_ENV_FIELDS = [
+  "action_ref",
+  "action_repository",
+  "actor",
+  "actor_id",
+  "api_url",
+  "base_ref",
+  "event_name",
+  "graphql_url",
+  "head_ref",
+  "job",
+  "ref",
+  "ref_name",
+  "ref_protected",
+  "ref_type",
+  "repository",
+  "repository_id",
+  "repository_owner",
+  "repository_owner_id",
+  "retention_days",
+  "run_attempt",
+  "run_id",
+  "run_number",
+  "server_url",
+  "sha",
+  "triggering_actor",
+  "workflow",
+  "workflow_ref",
+  "workflow_sha",
+];
+
+export function runJob(request: JobRequest, options: RunJobOptions): Promise<JobResult> {
+  return new JobRun(request, options).run();
+}
+
+/** Converts an evaluated value to the string GitHub would use (env values, inputs, outputs). */
+export function stringifyValue(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "boolean" || typeof value === "number") return String(value);
+  return JSON.stringify(value, null, 2);
+}
+
+function isTruthy(value: unknown): boolean {
+  if (typeof value === "string") return value !== "" && value !== "false";
+  return Boolean(value);
+}
+
+function describeError(error: unknown): string {
+  if (isSlipwayError(error)) return error.hint ? `${error.message} (${error.hint})` : error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+class JobRun {
+  private readonly masker: Masker;
+  private readonly annotations: Annotation[] = [];
+  private readonly summaries: string[] = [];
+  private readonly stepResults: StepResult[] = [];
+  /** request.env plus GITHUB_ENV / set-env / exportVariable additions. */
+  private readonly jobEnv: Record<string, string>;
+  /** GITHUB_PATH additions in the order they were added. */
+  private readonly pathAdditions: string[] = [];
+  private readonly posts: {
+    post: PostStep;
+    state: Record<string, string>;
+    step: Step;
+    env: Record<string, string>;
+    inputs: Record<string, string>;
+  }[] = [];
+  private readonly processGroups = new Set<number>();
+  private readonly jobCancel = new AbortController();
+  private readonly status = { value: "success" as Status };
+  private jobTimedOut = false;
+  private readonly stepDebug: boolean;
+  private readonly runnerDebug: boolean;
+  private readonly runnerContext: Record<string, string>;
+  private readonly githubContext: Record<string, unknown>;
+  private readonly defaultEnv: Record<string, string>;
+  private readonly fileCommandDir: string;
+  private readonly hashFiles: (patterns: string[]) => string;
+  private readonly now: () => Date;
+  private actionIds = new Map<string, number>();
+
+  constructor(
+    private readonly request: JobRequest,
+    private readonly options: RunJobOptions,
+  ) {
+    this.masker = createMasker(request.mask);
+    this.jobEnv = { ...request.env };
+    this.now = options.now ?? (() => new Date());
+    this.hashFiles =
+      options.hashFiles ??
+      (() => {
+        throw new SlipwayError("EXPRESSION_EVALUATION", "hashFiles() is not available in this runner");
+      });
+    const flag = (name: string): boolean => {
+      const sources = [request.contexts.secrets, request.contexts.vars] as (Record<string, unknown> | undefined)[];
+      return sources.some((s) => s && String(s[name] ?? "").toLowerCase() === "true") || options.hostEnv[name] === "true";
+    };
+    this.stepDebug = flag("ACTIONS_STEP_DEBUG");
+    this.runnerDebug = flag("ACTIONS_RUNNER_DEBUG") || options.hostEnv.RUNNER_DEBUG === "1";
+    const toolCache =
+      options.toolCache ?? options.hostEnv.RUNNER_TOOL_CACHE ?? path.join(options.hostEnv.HOME ?? os.homedir(), ".cache", "slipway", "tool-cache");
+    const runnerName = options.runnerName ?? os.hostname();
+    this.runnerContext = {
+      name: runnerName,
+      os: runnerOs(),
+      arch: runnerArch(),
+      temp: options.tempDir,
+      tool_cache: toolCache,
+      environment: "self-hosted",
+      ...(this.runnerDebug ? { debug: "1" } : {}),
+    };
+    this.fileCommandDir = path.join(options.tempDir, "_runner_file_commands");
+    const eventPath = path.join(options.tempDir, "_github_workflow", "event.json");
+    const github = { ...((request.contexts.github as Record<string, unknown> | undefined) ?? {}) };
+    github.workspace = options.workspace;
+    github.job = request.jobId;
+    github.event_path = eventPath;
+    github.event ??= {};
+    this.githubContext = github;
+
+    const env: Record<string, string> = {};
+    for (const field of GITHUB_ENV_FIELDS) {
+      const value = github[field];
+      if (value !== undefined && value !== null && typeof value !== "object") env[`GITHUB_${field.toUpperCase()}`] = String(value);
+    }
+    Object.assign(env, {
+      GITHUB_ACTIONS: "true",
+      GITHUB_WORKSPACE: options.workspace,
+      GITHUB_EVENT_PATH: eventPath,
+      GITHUB_JOB: request.jobId,
+      RUNNER_OS: this.runnerContext.os,
+      RUNNER_ARCH: this.runnerContext.arch,
+      RUNNER_NAME: runnerName,
+      RUNNER_TEMP: options.tempDir,
+      RUNNER_TOOL_CACHE: toolCache,
+      RUNNER_ENVIRONMENT: "self-hosted",
+    });
+    if (this.runnerDebug) env.RUNNER_DEBUG = "1";
+    this.defaultEnv = env;
+  }
+
+  // ---- emitting -------------------------------------------------------
+
+  private log(stepIndex: number, line: string): void {
+    this.options.events.log?.(stepIndex, this.masker.mask(line));
+  }
+
+  private annotate(stepIndex: number, annotation: Annotation): void {
+    const masked: Annotation = { ...annotation, message: this.masker.mask(annotation.message) };
+    if (annotation.title !== undefined) masked.title = this.masker.mask(annotation.title);
+    if (annotation.file !== undefined) masked.file = this.masker.mask(annotation.file);
+    this.annotations.push(masked);
+    this.log(stepIndex, `##[${annotation.level}]${annotation.title ? `${annotation.title}: ` : ""}${annotation.message}`);
+    this.options.events.annotation?.(stepIndex, masked);
+  }
+
+  private maskOutputs(outputs: Record<string, string>): Record<string, string> {
+    const masked: Record<string, string> = {};
+    for (const [k, v] of Object.entries(outputs)) masked[k] = this.masker.mask(v);
+    return masked;
+  }
+
+  // ---- the job ----------------------------------------------------------
+
+  async run(): Promise<JobResult> {
+    const { signal } = this.options;
+    const onAbort = (): void => this.jobCancel.abort();
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    const minutes = this.request.timeoutMinutes > 0 ? this.request.timeoutMinutes : DEFAULT_JOB_TIMEOUT_MINUTES;
+    const jobTimer = setTimeout(() => {
+      this.jobTimedOut = true;
+      this.jobCancel.abort();
+    }, minutes * 60_000);
+    let error: string | undefined;
+    try {
+      await Promise.all([
+        mkdir(this.fileCommandDir, { recursive: true }),
+        mkdir(path.dirname(this.githubContext.event_path as string), { recursive: true }).then(() =>
+          writeFile(this.githubContext.event_path as string, JSON.stringify(this.githubContext.event)),
+        ),
+      ]);
+
+      const scope: Scope = {
+        stepsContext: {},
+        contexts: this.request.contexts,
+        envOverlay: {},
+        defaults: this.request.defaults,
+        status: this.status,
+        topLevel: true,
+        source: this.request.workflowFile,
+      };
+      for (const step of this.request.steps) {
+        this.refreshCancelled(scope);
+        const result = await this.executeStep(step, scope);
+        this.stepResults.push(result);
+      }
+      await this.runPostSteps(scope);
+
+      if (this.jobTimedOut) {
+        error = `The job running on runner ${this.runnerContext.name} has exceeded the maximum execution time of ${minutes} minutes.`;
+        this.annotate(-1, { level: "error", message: error });
+      } else if (this.jobCancel.signal.aborted) {
+        error = "The operation was canceled.";
+      }
+      this.refreshCancelled(scope);
+      const outputs = this.evaluateJobOutputs(scope);
+      return {
+        conclusion: this.status.value,
+        outputs,
+        steps: this.stepResults,
+        annotations: this.annotations,
+        summary: this.summaries.join(""),
+        ...(error ? { error: this.masker.mask(error) } : {}),
+      };
+    } finally {
+      clearTimeout(jobTimer);
+      signal.removeEventListener("abort", onAbort);
+      // Orphans of the job's steps (background processes) do not outlive it.
+      for (const pid of this.processGroups) killProcessGroup(pid, "SIGKILL");
+    }
+  }
+
+  private refreshCancelled(scope: Scope): void {
+    if (this.jobCancel.signal.aborted) {
+      this.status.value = "cancelled";
+      scope.status.value = "cancelled";
+    }
+  }
+
+  private evaluateJobOutputs(scope: Scope): Record<string, string> {
+    const outputs: Record<string, string> = {};
+    const entries = Object.entries(this.request.outputs);
+    if (entries.length === 0) return outputs;
+    const contexts = this.buildContexts(scope, { ...this.jobEnv });
+    for (const [name, template] of entries) {
+      let value: string;
+      try {
+        value = stringifyValue(evaluateTemplate(template, contexts, this.evalOptions(scope)));
+      } catch (error) {
+        this.annotate(-1, { level: "error", message: `Error evaluating job output '${name}': ${describeError(error)}` });
+        continue;
+      }
+      if (this.masker.mask(value) !== value) {
+        this.annotate(-1, { level: "warning", message: `Skip output '${name}' since it may contain secret.` });
+        continue;
+      }
+      outputs[name] = value;
+    }
+    return outputs;
+  }
+
+  private evalOptions(scope: Scope): EvaluateOptions {
+    const s = scope.status.value;
+    return {
+      status: { success: s === "success", failure: s === "failure", cancelled: s === "cancelled" },
+      hashFiles: this.hashFiles,
+    };
+  }
+
+  private buildContexts(scope: Scope, env: Record<string, string>, extra?: Contexts): Contexts {
+    return {
+      vars: {},
+      secrets: {},
+      inputs: {},
+      matrix: {},
+      strategy: {},
+      needs: {},
+      ...scope.contexts,
+      github: this.githubContext,
+      env,
+      job: { status: this.status.value, services: {} },
+      runner: this.runnerContext,
+      steps: scope.stepsContext,
+      ...extra,
+    };
+  }
+
+  private nextActionId(step: Step): string {
+    if (step.id) return step.id;
+    const base = step.uses ? `__${step.uses.replace(/@.*$/, "").replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "")}` : "__run";
+    const n = (this.actionIds.get(base) ?? 0) + 1;
+    this.actionIds.set(base, n);
+    return n === 1 ? base : `${base}_${n}`;
+  }
+
+  private defaultStepName(step: Step): string {
+    if (step.run !== undefined) return `Run ${step.run.trim().split("\n")[0] ?? ""}`;
+    if (step.uses) return `Run ${step.uses}`;
+    return `Step ${step.index + 1}`;
+  }
+
+  // ---- one step ---------------------------------------------------------
+
+  private async executeStep(step: Step, scope: Scope): Promise<StepResult> {
+    const logIndex = scope.stepIndex ?? step.index;
+    const startedAt = this.now().toISOString();
+    let contexts = this.buildContexts(scope, { ...this.jobEnv, ...scope.envOverlay });
+    const evalOptions = this.evalOptions(scope);
+
+    let name = this.defaultStepName(step);
+    const finish = (outcome: Conclusion, conclusion: Conclusion, outputs: Record<string, string>): StepResult => {
+      if (step.id) scope.stepsContext[step.id] = { outputs, outcome, conclusion };
+      if (conclusion === "failure" && scope.status.value === "success") scope.status.value = "failure";
+      const result: StepResult = {
+        index: step.index,
+        ...(step.id ? { id: step.id } : {}),
+        name: this.masker.mask(name),
+        outcome,
+        conclusion,
+        outputs: this.maskOutputs(outputs),
+        startedAt,
+        completedAt: this.now().toISOString(),
+      };
+      if (scope.topLevel) this.options.events.stepCompleted?.(result);
+      return result;
+    };
+
+    if (step.name !== undefined) {
+      try {
+        name = stringifyValue(evaluateTemplate(step.name, contexts, evalOptions)) || name;
+      } catch {
+        // An unevaluable name falls back to the default; the step itself reports real errors.
+      }
+    }
+
+    let shouldRun: boolean;
+    try {
+      shouldRun = evaluateCondition(step.if, contexts, evalOptions);
+    } catch (error) {
+      if (scope.topLevel) this.options.events.stepStarted?.({ index: step.index, name: this.masker.mask(name) });
+      this.annotate(logIndex, { level: "error", message: `The step's if: could not be evaluated: ${describeError(error)}` });
+      return finish("failure", "failure", {});
+    }
+    if (!shouldRun) {
+      if (scope.topLevel) this.options.events.stepStarted?.({ index: step.index, name: this.masker.mask(name) });
+      return finish("skipped", "skipped", {});
+    }
+    if (scope.topLevel) this.options.events.stepStarted?.({ index: step.index, name: this.masker.mask(name) });
+
+    const record: StepRecord = { outputs: {}, state: {}, commandFailed: false };
+    let continueOnError = false;
+    let stepEnv: Record<string, string> = {};
+    let timeoutMinutes: number | undefined;
+    try {
+      stepEnv = this.evaluateEnv(step.env, contexts, evalOptions);
+      contexts = this.buildContexts(scope, { ...this.jobEnv, ...scope.envOverlay, ...stepEnv });
+      continueOnError = isTruthy(evaluateTemplate(step.continueOnError, contexts, evalOptions));
+      if (step.timeoutMinutes !== undefined) {
+        const t = Number(evaluateTemplate(step.timeoutMinutes, contexts, evalOptions));
+        if (Number.isFinite(t) && t > 0) timeoutMinutes = t;
+      }
+    } catch (error) {
+      this.annotate(logIndex, { level: "error", message: describeError(error) });
+      return finish("failure", continueOnError ? "success" : "failure", {});
+    }
+
+    // A step started after cancellation (always()/cancelled()) is not
+    // stopped by the cancellation that already happened, only by its own timeout.
+    const stepController = new AbortController();
+    const signals = [stepController.signal];
+    if (!this.jobCancel.signal.aborted) signals.push(this.jobCancel.signal);
+    const stepSignal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
+    let stepTimedOut = false;
+    const stepTimer =
+      timeoutMinutes !== undefined
+        ? setTimeout(() => {
+            stepTimedOut = true;
+            stepController.abort();
+          }, timeoutMinutes * 60_000)
+        : undefined;
+    const wasCancelled = this.jobCancel.signal.aborted;
+
+    let outcome: "success" | "failure" | "cancelled" = "success";
+    const actionId = this.nextActionId(step);
+    try {
+      const processEnvBase = { ...scope.envOverlay, ...stepEnv };
+      if (step.run !== undefined) {
+        const script = interpolateString(step.run, contexts, evalOptions);
+        const workingDirectory = step.workingDirectory ?? scope.defaults.workingDirectory;
+        const result = await this.runScript(
+          {
+            script,
+            shell: step.shell ?? scope.defaults.shell,
+            workingDirectory: workingDirectory === undefined ? undefined : interpolateString(workingDirectory, contexts, evalOptions),
+          },
+          { record, logIndex, signal: stepSignal, envOverlay: processEnvBase, actionId },
+        );
+        outcome = result.aborted ? (stepTimedOut ? "failure" : "cancelled") : result.exitCode === 0 ? "success" : "failure";
+        if (!result.aborted && result.exitCode !== 0) {
+          this.annotate(logIndex, { level: "error", message: `Process completed with exit code ${result.exitCode ?? "null"}.` });
+        }
+      } else if (step.uses !== undefined) {
+        outcome = await this.runUses(step, scope, contexts, { record, logIndex, signal: stepSignal, envOverlay: processEnvBase, actionId, stepEnv });
+        if (stepSignal.aborted && outcome !== "success") outcome = stepTimedOut ? "failure" : "cancelled";
+      } else {
+        throw new SlipwayError("WORKFLOW_INVALID", "A step needs either run: or uses:");
+      }
+    } catch (error) {
+      outcome = "failure";
+      this.annotate(logIndex, { level: "error", message: describeError(error) });
+    } finally {
+      if (stepTimer) clearTimeout(stepTimer);
+    }
+    if (record.commandFailed && outcome === "success") outcome = "failure";
+    if (stepTimedOut) {
+      this.annotate(logIndex, { level: "error", message: `The action '${name}' has timed out after ${timeoutMinutes} minutes.` });
+    } else if (!wasCancelled && this.jobCancel.signal.aborted && outcome !== "success") {
+      outcome = "cancelled";
+      this.log(logIndex, "##[error]The operation was canceled.");
+    }
+    if (this.jobCancel.signal.aborted) scope.status.value = "cancelled";
+    const conclusion: Conclusion = outcome === "failure" && continueOnError ? "success" : outcome;
+    if (outcome === "cancelled") scope.status.value = "cancelled";
+    return finish(outcome, conclusion, record.outputs);
+  }
+
+  private evaluateEnv(env: Record<string, Template> | string, contexts: Contexts, evalOptions: EvaluateOptions): Record<string, string> {
+    const value = typeof env === "string" ? evaluateTemplate(env, contexts, evalOptions) : evaluateTemplate(env, contexts, evalOptions);
+    const out: Record<string, string> = {};
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = stringifyValue(v);
+    }
+    return out;
+  }
+
+  /** The environment of a step process (without env-file variables). */
+  private processEnv(overlay: Record<string, string>, actionId: string): Record<string, string> {
+    const env: Record<string, string> = { ...this.options.hostEnv, CI: "true", ...this.jobEnv, ...overlay, ...this.defaultEnv };
+    env.GITHUB_ACTION = actionId;
+    if (this.pathAdditions.length > 0) {
+      const seen = new Set<string>();
+      const dirs: string[] = [];
+      for (let i = this.pathAdditions.length - 1; i >= 0; i--) {
+        const dir = this.pathAdditions[i]!;
+        if (!seen.has(dir)) {
+          seen.add(dir);
+          dirs.push(dir);
+        }
+      }
+      env.PATH = [...dirs, ...(env.PATH ? [env.PATH] : [])].join(path.delimiter);
+    }
+    return env;
+  }
+
+  // ---- processes ----------------------------------------------------------
+
+  private async runScript(
+    spec: ScriptSpec,
+    ctx: { record: StepRecord; logIndex: number; signal: AbortSignal; envOverlay: Record<string, string>; actionId: string },
+  ): Promise<ProcessResult> {
+    const env = this.processEnv({ ...ctx.envOverlay, ...spec.env }, ctx.actionId);
+    const shell = resolveShell(spec.shell, env.PATH);
+    const scriptPath = path.join(this.options.tempDir, `${randomUUID()}${shell.extension}`);
+    await writeFile(scriptPath, spec.script);
+    return this.runProcess(
+      { command: shell.command, args: fillShellArgs(shell, scriptPath), cwd: spec.workingDirectory, env: spec.env },
+      ctx,
+    );
+  }
+
+  private async runProcess(
+    spec: ProcessSpec,
+    ctx: { record: StepRecord; logIndex: number; signal: AbortSignal; envOverlay: Record<string, string>; actionId: string },
+  ): Promise<ProcessResult> {
+    const env = this.processEnv({ ...ctx.envOverlay, ...spec.env }, ctx.actionId);
+    const cwd = spec.cwd === undefined ? this.options.workspace : path.resolve(this.options.workspace, spec.cwd);
+    try {
+      const s = await stat(cwd);
+      if (!s.isDirectory()) throw new Error("not a directory");
+    } catch {
+      throw new SlipwayError("WORKFLOW_INVALID", `working-directory '${spec.cwd ?? cwd}' does not exist in the workspace`, {
+        hint: "Create the directory in an earlier step or fix working-directory (it is relative to the workspace).",
+      });
+    }
+    const id = randomUUID();
+    const files = {
+      GITHUB_ENV: path.join(this.fileCommandDir, `set_env_${id}`),
+      GITHUB_OUTPUT: path.join(this.fileCommandDir, `set_output_${id}`),
+      GITHUB_PATH: path.join(this.fileCommandDir, `add_path_${id}`),
+      GITHUB_STATE: path.join(this.fileCommandDir, `save_state_${id}`),
+      GITHUB_STEP_SUMMARY: path.join(this.fileCommandDir, `step_summary_${id}`),
+    };
+    await Promise.all(Object.values(files).map((f) => writeFile(f, "")));
+    Object.assign(env, files);
+
+    const commands = this.createCommandProcessor(ctx.record, ctx.logIndex, env);
+    const outcome = await runStepProcess({
+      command: spec.command,
+      args: spec.args,
+      cwd,
+      env,
+      signal: ctx.signal,
+      spawn: this.options.spawn,
+      killGraceMs: this.options.killGraceMs,
+      onSpawned: (pid) => this.processGroups.add(pid),
+      onLine: commands,
+    });
+    if (outcome.spawnError) {
+      const code = (outcome.spawnError as NodeJS.ErrnoException).code;
+      throw new SlipwayError(
+        "TOOLCHAIN_MISSING",
+        code === "ENOENT" ? `'${spec.command}' was not found on PATH` : `'${spec.command}' could not be started: ${outcome.spawnError.message}`,
+        { hint: `Install ${spec.command} on this host or choose another shell:.` },
+      );
+    }
+    await this.applyFileCommands(files, ctx.record, ctx.logIndex);
+    return { exitCode: outcome.exitCode, aborted: outcome.aborted };
+  }
+
+  private async applyFileCommands(files: Record<string, string>, record: StepRecord, logIndex: number): Promise<void> {
+    const read = (f: string): Promise<string> => readFile(f, "utf8").catch(() => "");
+    const [envText, outputText, pathText, stateText, summaryText] = await Promise.all([
+      read(files.GITHUB_ENV!),
+      read(files.GITHUB_OUTPUT!),
+      read(files.GITHUB_PATH!),
+      read(files.GITHUB_STATE!),
+      read(files.GITHUB_STEP_SUMMARY!),
+    ]);
+    const apply = (text: string, label: string, set: (k: string, v: string) => void): void => {
+      try {
+        for (const [k, v] of parseEnvFile(text, label)) set(k, v);
+      } catch (error) {
+        if (!(error instanceof EnvFileError)) throw error;
+        record.commandFailed = true;
+        this.annotate(logIndex, { level: "error", message: error.message });
+      }
+    };
+    apply(envText, "GITHUB_ENV", (k, v) => {
+      if (k.toUpperCase() === "NODE_OPTIONS") {
+        record.commandFailed = true;
+        this.annotate(logIndex, { level: "error", message: "Can't store NODE_OPTIONS output parameter using '$GITHUB_ENV' command." });
+        return;
+      }
+      this.jobEnv[k] = v;
+    });
+    apply(outputText, "GITHUB_OUTPUT", (k, v) => {
+      record.outputs[k] = v;
+    });
+    apply(stateText, "GITHUB_STATE", (k, v) => {
+      record.state[k] = v;
+    });
+    for (const dir of parsePathFile(pathText)) this.pathAdditions.push(dir);
+    if (summaryText !== "") {
+      if (Buffer.byteLength(summaryText) > SUMMARY_LIMIT) {
+        this.annotate(logIndex, {
+          level: "warning",
+          message: `$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of 1024k, got ${Math.ceil(Buffer.byteLength(summaryText) / 1024)}k.`,
+        });
+      } else {
+        this.summaries.push(this.masker.mask(summaryText));
+      }
+    }
+  }
+
+  /** Handles one output line of a step process: workflow commands, else a masked log line. */
+  private createCommandProcessor(record: StepRecord, logIndex: number, env: Record<string, string>): (line: string) => void {
+    let stopToken: string | null = null;
+    let echo = this.stepDebug;
+    const allowUnsecure = (env.ACTIONS_ALLOW_UNSECURE_COMMANDS ?? "").toLowerCase() === "true";
+    const fail = (message: string): void => {
+      record.commandFailed = true;
+      this.annotate(logIndex, { level: "error", message });
+    };
+    const handle = (line: string, command: WorkflowCommand): void => {
+      const p = command.properties;
+      switch (command.name) {
+        case "add-mask":
+          if (command.data.trim() === "") {
+            this.annotate(logIndex, { level: "warning", message: "Can't add secret mask for empty string in ##[add-mask] command." });
+          } else {
+            this.masker.add(command.data);
+          }
+          if (echo) this.log(logIndex, line);
+          return;
+        case "group":
+          this.options.events.groupStarted?.(logIndex, this.masker.mask(command.data));
+          return;
+        case "endgroup":
+          this.options.events.groupEnded?.(logIndex);
+          return;
+        case "error":
+        case "warning":
+        case "notice": {
+          if (echo) this.log(logIndex, line);
+          const annotation: Annotation = { level: command.name, message: command.data };
+          if (p.title) annotation.title = p.title;
+          if (p.file) annotation.file = p.file;
+          const num = (v: string | undefined): number | undefined => {
+            const n = v === undefined ? NaN : Number.parseInt(v, 10);
+            return Number.isFinite(n) ? n : undefined;
+          };
+          const fields: [keyof Annotation, string | undefined][] = [
+            ["line", p.line],
+            ["endLine", p.endLine],
+            ["col", p.col ?? p.column],
+            ["endColumn", p.endColumn],
+          ];
+          for (const [key, raw] of fields) {
+            const n = num(raw);
+            if (n !== undefined) (annotation as unknown as Record<string, number>)[key] = n;
+          }
+          this.annotate(logIndex, annotation);
+          return;
+        }
+        case "debug":
+          if (this.stepDebug) this.log(logIndex, `##[debug]${command.data}`);
+          return;
+        case "stop-commands": {
+          const token = command.data;
+          if (token === "" || (COMMANDS.has(token) && (env.ACTIONS_ALLOW_UNSECURE_STOP_COMMANDS ?? "").toLowerCase() !== "true")) {
+            fail(`Invalid stop-commands token '${token}': it must be non-empty and not the name of a workflow command.`);
+            return;
+          }
+          if (echo) this.log(logIndex, line);
+          stopToken = token;
+          return;
+        }
+        case "echo":
+          if (command.data === "on") echo = true;
+          else if (command.data === "off") echo = false;
+          else fail(`Invalid echo command value '${command.data}'. Possible values can be: 'on', 'off'.`);
+          return;
+        case "set-output":
+          if (echo) this.log(logIndex, line);
+          if (!p.name) return fail("set-output requires a name property.");
+          this.annotate(logIndex, {
+            level: "warning",
+            message: "The `set-output` command is deprecated and will be disabled soon. Please upgrade to using Environment Files.",
+          });
+          record.outputs[p.name] = command.data;
+          return;
+        case "save-state":
+          if (echo) this.log(logIndex, line);
+          if (!p.name) return fail("save-state requires a name property.");
+          this.annotate(logIndex, {
+            level: "warning",
+            message: "The `save-state` command is deprecated and will be disabled soon. Please upgrade to using Environment Files.",
+          });
+          record.state[p.name] = command.data;
+          return;
+        case "set-env":
+        case "add-path":
+          if (!allowUnsecure) {
+            fail(
+              `The \`${command.name}\` command is disabled. Please upgrade to using Environment Files or opt into unsecure command execution by setting the \`ACTIONS_ALLOW_UNSECURE_COMMANDS\` environment variable to \`true\`.`,
+            );
+            return;
+          }
+          if (echo) this.log(logIndex, line);
+          if (command.name === "set-env") {
+            if (!p.name) return fail("set-env requires a name property.");
+            this.jobEnv[p.name] = command.data;
+          } else {
+            this.pathAdditions.push(command.data);
+          }
+          return;
+        case "add-matcher":
+        case "remove-matcher":
+          // Problem matchers are not applied by this runner; the line is dropped as on GitHub.
+          if (echo) this.log(logIndex, line);
+          return;
+      }
+    };
+    return (line: string) => {
+      if (stopToken !== null) {
+        if (line.trim() === `::${stopToken}::`) {
+          stopToken = null;
+          if (echo) this.log(logIndex, line);
+        } else {
+          this.log(logIndex, line);
+        }
+        return;
+      }
+      const command = line.includes("::") || line.includes("##[") ? parseWorkflowCommand(line) : null;
+      if (command && COMMANDS.has(command.name)) handle(line, command);
+      else this.log(logIndex, line);
+    };
+  }
+
+  // ---- uses: steps -----------------------------------------------------------
+
+  private async runUses(
+    step: Step,
+    scope: Scope,
+    contexts: Contexts,
+    ctx: {
+      record: StepRecord;
+      logIndex: number;
+      signal: AbortSignal;
+      envOverlay: Record<string, string>;
+      actionId: string;
+      stepEnv: Record<string, string>;
+    },
+  ): Promise<"success" | "failure" | "cancelled"> {
+    const handler = this.options.uses;
+    if (!handler) {
+      throw new SlipwayError("ACTION_NOT_FOUND", `No action handler is configured to run 'uses: ${step.uses}'`);
+    }
+    const withValue = evaluateTemplate(step.with as Template, contexts, this.evalOptions(scope));
+    const inputs: Record<string, string> = {};
+    if (withValue && typeof withValue === "object") {
+      for (const [k, v] of Object.entries(withValue as Record<string, unknown>)) inputs[k] = stringifyValue(v);
+    }
+    const usesContext = this.createUsesContext(step, scope, contexts, inputs, ctx);
+    let result: UsesStepResult | void;
+    try {
+      result = await handler.run(usesContext);
+    } catch (error) {
+      if (isSlipwayError(error)) {
+        this.annotate(ctx.logIndex, { level: "error", message: describeError(error) });
+      } else {
+        this.annotate(ctx.logIndex, { level: "error", message: `Internal error while running '${step.uses}': ${describeError(error)}` });
+      }
+      return "failure";
+    }
+    if (result && result.error) this.annotate(ctx.logIndex, { level: "error", message: result.error });
+    return result ? result.outcome : "success";
+  }
+
+  private createUsesContext(
+    step: Step,
+    scope: Scope,
+    contexts: Contexts,
+    inputs: Record<string, string>,
+    ctx: {
+      record: StepRecord;
+      logIndex: number;
+      signal: AbortSignal;
+      envOverlay: Record<string, string>;
+      actionId: string;
+      stepEnv: Record<string, string>;
+    },
+  ): UsesContext {
+    const processEnv = (): Record<string, string> => this.processEnv(ctx.envOverlay, ctx.actionId);
+    const processCtx = { record: ctx.record, logIndex: ctx.logIndex, signal: ctx.signal, envOverlay: ctx.envOverlay, actionId: ctx.actionId };
+    return {
+      step,
+      uses: step.uses ?? "",
+      inputs,
+      contexts,
+      get env() {
+        return processEnv();
+      },
+      workspace: this.options.workspace,
+      tempDir: this.options.tempDir,
+      stepIndex: ctx.logIndex,
+      signal: ctx.signal,
+      state: ctx.record.state,
+      hashFiles: (patterns) => this.hashFiles(patterns),
+      log: (line) => this.log(ctx.logIndex, line),
+      annotate: (annotation) => this.annotate(ctx.logIndex, annotation),
+      addMask: (value) => this.masker.add(value),
+      setOutput: (name, value) => {
+        ctx.record.outputs[name] = value;
+      },
+      saveState: (name, value) => {
+        ctx.record.state[name] = value;
+      },
+      exportVariable: (name, value) => {
+        this.jobEnv[name] = value;
+      },
+      addPath: (dir) => {
+        this.pathAdditions.push(dir);
+      },
+      appendSummary: (markdown) => {
+        this.summaries.push(this.masker.mask(markdown));
+      },
+      runProcess: (spec) => this.runProcess(spec, processCtx),
+      runScript: (spec) => this.runScript(spec, processCtx),
+      runSteps: (steps, options) => this.runNestedSteps(steps, options, scope, ctx),
+      addPostStep: (post) => {
+        this.posts.push({ post, state: ctx.record.state, step, env: { ...ctx.envOverlay }, inputs });
+      },
+    };
+  }
+
+  private async runNestedSteps(
+    steps: Step[],
+    options: NestedStepsOptions,
+    outer: Scope,
+    ctx: { logIndex: number; envOverlay: Record<string, string> },
+  ): Promise<NestedStepsResult> {
+    const scope: Scope = {
+      stepsContext: {},
+      contexts: { ...outer.contexts, ...options.contexts },
+      envOverlay: { ...ctx.envOverlay, ...options.env },
+      defaults: options.defaults ?? {},
+      status: { value: this.jobCancel.signal.aborted ? "cancelled" : "success" },
+      stepIndex: ctx.logIndex,
+      topLevel: false,
+      source: options.source ?? outer.source,
+    };
+    for (const step of steps) {
+      this.refreshCancelled(scope);
+      await this.executeStep(step, scope);
+    }
+    this.refreshCancelled(scope);
+    return { outcome: scope.status.value, steps: scope.stepsContext };
+  }
+
+  private async runPostSteps(scope: Scope): Promise<void> {
+    let index = this.request.steps.length;
+    for (const entry of [...this.posts].reverse()) {
+      const stepIndex = index++;
+      const startedAt = this.now().toISOString();
+      const contexts = this.buildContexts(scope, { ...this.jobEnv, ...entry.env });
+      const name = entry.post.name;
+      let run: boolean;
+      try {
+        run = evaluateCondition(entry.post.if ?? "always()", contexts, this.evalOptions(scope));
+      } catch {
+        run = false;
+      }
+      this.options.events.stepStarted?.({ index: stepIndex, name: this.masker.mask(name) });
+      let outcome: Conclusion = "skipped";
+      const record: StepRecord = { outputs: {}, state: entry.state, commandFailed: false };
+      if (run) {
+        const step: Step = { ...entry.step, index: stepIndex };
+        const ctx = {
+          record,
+          logIndex: stepIndex,
+          signal: new AbortController().signal,
+          envOverlay: entry.env,
+          actionId: this.nextActionId(entry.step),
+          stepEnv: entry.env,
+        };
+        const context = this.createUsesContext(step, scope, contexts, entry.inputs, ctx);
+        try {
+          const result = await entry.post.run(context);
+          outcome = result ? result.outcome : "success";
+          if (result?.error) this.annotate(stepIndex, { level: "error", message: result.error });
+        } catch (error) {
+          outcome = "failure";
+          this.annotate(stepIndex, { level: "error", message: describeError(error) });
+        }
+        if (record.commandFailed && outcome === "success") outcome = "failure";
+        if (outcome === "failure" && this.status.value === "success") this.status.value = "failure";
+      }
+      const result: StepResult = {
+        index: stepIndex,
+        name: this.masker.mask(name),
+        outcome,
+        conclusion: outcome,
+        outputs: {},
+        startedAt,
+        completedAt: this.now().toISOString(),
+      };
+      this.stepResults.push(result);
+      this.options.events.stepCompleted?.(result);
+    }
+  }
+}
