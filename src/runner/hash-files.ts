@@ -19,6 +19,8 @@ interface CompiledPattern {
   negate: boolean;
   /** One matcher per path segment; `null` stands for `**`. */
   segments: (RegExp | null)[];
+  /** Per segment, its text when it has no wildcard (used to pick the directories to walk). */
+  literals: (string | undefined)[];
 }
 
 function escapeRegExp(text: string): string {
@@ -66,13 +68,14 @@ function compilePattern(workspace: string, raw: string): CompiledPattern | null 
   if (pattern === "") return null;
   const absolute = path.isAbsolute(pattern) ? path.normalize(pattern) : path.join(workspace, pattern);
   const relative = path.relative(workspace, absolute);
-  if (relative === "") return { negate, segments: [null] };
+  if (relative === "") return { negate, segments: [null], literals: [undefined] };
   if (relative.startsWith("..") || path.isAbsolute(relative)) return null;
-  const segments = relative
-    .split(path.sep)
-    .filter((s) => s !== "")
-    .map((s) => (s === "**" ? null : compileSegment(s)));
-  return { negate, segments };
+  const parts = relative.split(path.sep).filter((s) => s !== "");
+  return {
+    negate,
+    segments: parts.map((s) => (s === "**" ? null : compileSegment(s))),
+    literals: parts.map((s) => (/[*?[\\]/.test(s) ? undefined : s)),
+  };
 }
 
 /** Whether `parts` (a workspace-relative path) is matched by the pattern segments from `si` on. */
@@ -104,8 +107,34 @@ function isIncluded(patterns: CompiledPattern[], parts: string[]): boolean {
   return included;
 }
 
-/** Every file below `workspace`, as workspace-relative paths split into segments. */
-function listFiles(workspace: string): string[][] {
+/**
+ * The directories to walk: the literal leading segments of each including
+ * pattern, with directories inside another one dropped. Files elsewhere
+ * cannot match an including pattern.
+ */
+function searchRoots(patterns: CompiledPattern[]): string[][] {
+  const roots: string[][] = [];
+  for (const pattern of patterns) {
+    if (pattern.negate) continue;
+    const literal: string[] = [];
+    // The last segment is left out: it may name a file rather than a directory.
+    for (let i = 0; i < pattern.segments.length - 1; i++) {
+      const text = pattern.literals[i];
+      if (text === undefined) break;
+      literal.push(text);
+    }
+    roots.push(literal);
+  }
+  roots.sort((x, y) => x.length - y.length);
+  const kept: string[][] = [];
+  for (const root of roots) {
+    if (!kept.some((k) => k.every((segment, i) => segment === root[i]))) kept.push(root);
+  }
+  return kept;
+}
+
+/** Every file below the given roots of `workspace`, as workspace-relative paths split into segments. */
+function listFiles(workspace: string, roots: string[][]): string[][] {
   const files: string[][] = [];
   const visited = new Set<string>();
   const walk = (dir: string, prefix: string[]): void => {
@@ -135,7 +164,7 @@ function listFiles(workspace: string): string[][] {
       else if (stats.isFile()) files.push([...prefix, name]);
     }
   };
-  walk(workspace, []);
+  for (const root of roots) walk(path.join(workspace, ...root), root);
   return files;
 }
 
@@ -151,7 +180,7 @@ export function hashFiles(workspace: string, patterns: string[]): string {
     .map((p) => compilePattern(root, p))
     .filter((p): p is CompiledPattern => p !== null);
   if (!compiled.some((p) => !p.negate)) return "";
-  const matched = listFiles(root)
+  const matched = listFiles(root, searchRoots(compiled))
     .filter((parts) => isIncluded(compiled, parts))
     .map((parts) => parts.join("/"))
     .sort(compareOrdinal);

@@ -7,6 +7,7 @@ import {
   findExpressionErrors,
   interpolateString,
 } from "../../src/workflow/expressions/index.js";
+import { parseExpression, splitTemplate } from "../../src/workflow/expressions/parse.js";
 import type { Template } from "../../src/workflow/model.js";
 
 const contexts = {
@@ -284,6 +285,12 @@ describe("errors", () => {
 });
 
 describe("speed", () => {
+  it("caches parsed expressions and split templates by text", () => {
+    expect(parseExpression("matrix.x == 'a'")).toBe(parseExpression("matrix.x == 'a'"));
+    expect(splitTemplate("a ${{ matrix.x }} b")).toBe(splitTemplate("a ${{ matrix.x }} b"));
+    expect(splitTemplate("no expressions")).toBeNull();
+  });
+
   it("interpolates ${{ matrix.x }} in microseconds thanks to the parse cache", () => {
     const ctx = { matrix: { x: "value" }, github: contexts.github };
     const text = "${{ matrix.x }}";

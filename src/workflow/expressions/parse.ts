@@ -212,6 +212,7 @@ function splitUncached(text: string): TemplateSegment[] | ExpressionParseError |
  * with the offset within `text`.
  */
 export function splitTemplate(text: string): TemplateSegment[] | null {
+  if (!text.includes("${{")) return null;
   let segments = templateCache.get(text);
   if (segments === undefined) segments = remember(templateCache, text, splitUncached(text));
   if (segments instanceof ExpressionParseError) throw segments;
