@@ -26,6 +26,7 @@ import {
   type Template,
 } from "../workflow/index.js";
 import { EnvFileError, parseEnvFile, parsePathFile } from "./env-files.js";
+import { hashFiles as hashWorkspaceFiles } from "./hash-files.js";
 import { runnerArch, runnerOs } from "./host-labels.js";
 import { fillShellArgs, resolveShell } from "./shell.js";
 import { killProcessGroup, runStepProcess, type SpawnFunction } from "./step-process.js";
@@ -208,11 +209,7 @@ class JobRun {
     this.masker = createMasker(request.mask);
     this.jobEnv = { ...request.env };
     this.now = options.now ?? (() => new Date());
-    this.hashFiles =
-      options.hashFiles ??
-      (() => {
-        throw new SlipwayError("EXPRESSION_EVALUATION", "hashFiles() is not available in this runner");
-      });
+    this.hashFiles = options.hashFiles ?? ((patterns) => hashWorkspaceFiles(options.workspace, patterns));
     const flag = (name: string): boolean => {
       const sources = [request.contexts.secrets, request.contexts.vars] as (Record<string, unknown> | undefined)[];
       return sources.some((s) => s && String(s[name] ?? "").toLowerCase() === "true") || options.hostEnv[name] === "true";
