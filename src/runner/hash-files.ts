@@ -12,7 +12,7 @@
  * followed (each real directory is walked once).
  */
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 
 interface CompiledPattern {
@@ -168,6 +168,19 @@ function listFiles(workspace: string, roots: string[][]): string[][] {
   return files;
 }
 
+/** SHA-256 of a file, read in chunks so large files do not have to fit in memory. */
+function digestFile(file: string): Buffer {
+  const hash = createHash("sha256");
+  const buffer = Buffer.allocUnsafe(1 << 16);
+  const fd = openSync(file, "r");
+  try {
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest();
+}
+
 function compareOrdinal(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -187,7 +200,7 @@ export function hashFiles(workspace: string, patterns: string[]): string {
   if (matched.length === 0) return "";
   const outer = createHash("sha256");
   for (const file of matched) {
-    outer.update(createHash("sha256").update(readFileSync(path.join(root, file))).digest());
+    outer.update(digestFile(path.join(root, file)));
   }
   return outer.digest("hex");
 }
