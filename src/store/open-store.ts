@@ -1,10 +1,231 @@
-import type { OpenStoreOptions, Store } from "./types.js";
+import { EventEmitter } from "node:events";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
+import { SlipwayError } from "../lib/index.js";
+import { createAccountMethods } from "./accounts.js";
+import { runWrite, toNum, translateError, type Db, type StoreContext } from "./context.js";
+import { createLogMethods } from "./logs.js";
+import { migrate } from "./migrations.js";
+import { createRecordMethods } from "./records.js";
+import { createRunMethods } from "./runs.js";
+import type { Database } from "./schema.js";
+import type { Backend, OpenStoreOptions, Store, StoreLogger } from "./types.js";
+
+/** PostgreSQL channel that carries "jobs were enqueued" between replicas. */
+const JOBS_CHANNEL = "slipway_jobs_available";
+const SQLITE_FILE = "slipway.db";
+const BUSY_TIMEOUT_MS = 10_000;
+const RELISTEN_DELAY_MS = 1_000;
+
+const silentLogger: StoreLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Delivers job-availability signals to in-process listeners; on PostgreSQL, fed by LISTEN. */
+interface JobSignal {
+  subscribe(listener: () => void): () => void;
+  notify(trx: Db): Promise<void>;
+  close(): Promise<void>;
+}
+
+function createLocalSignal(): JobSignal {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    subscribe(listener) {
+      emitter.on("jobs", listener);
+      return () => emitter.off("jobs", listener);
+    },
+    // Emitted after the current microtask so listeners run once the enqueuing transaction has committed.
+    async notify() {
+      setImmediate(() => emitter.emit("jobs"));
+    },
+    async close() {
+      emitter.removeAllListeners();
+    },
+  };
+}
+
+function createPostgresSignal(url: string, logger: StoreLogger): JobSignal {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  let client: pg.Client | null = null;
+  let connecting: Promise<void> | null = null;
+  let closed = false;
+
+  // One dedicated connection holds LISTEN while anyone is subscribed; it reconnects after failures.
+  function ensureListening(): void {
+    if (client || connecting || closed) return;
+    const next = new pg.Client({ connectionString: url });
+    next.on("notification", (message) => {
+      if (message.channel === JOBS_CHANNEL) emitter.emit("jobs");
+    });
+    next.on("error", (error) => {
+      logger.warn(`store: job notification connection failed (${error.message}); reconnecting`);
+      if (client === next) client = null;
+      next.end().catch(() => undefined);
+      setTimeout(() => {
+        if (emitter.listenerCount("jobs") > 0) ensureListening();
+      }, RELISTEN_DELAY_MS).unref();
+    });
+    connecting = next
+      .connect()
+      .then(() => next.query(`LISTEN ${JOBS_CHANNEL}`))
+      .then(() => {
+        if (closed) {
+          void next.end().catch(() => undefined);
+          return;
+        }
+        client = next;
+        // Anything enqueued while not listening would otherwise be missed until the caller's periodic check.
+        emitter.emit("jobs");
+      })
+      .catch((error: Error) => {
+        logger.warn(`store: cannot listen for job notifications (${error.message}); retrying`);
+        void next.end().catch(() => undefined);
+        setTimeout(() => {
+          if (emitter.listenerCount("jobs") > 0) ensureListening();
+        }, RELISTEN_DELAY_MS).unref();
+      })
+      .finally(() => {
+        connecting = null;
+      });
+  }
+
+  return {
+    subscribe(listener) {
+      emitter.on("jobs", listener);
+      ensureListening();
+      return () => emitter.off("jobs", listener);
+    },
+    async notify(trx) {
+      // Delivered by PostgreSQL when the enqueuing transaction commits, to every replica.
+      await sql`select pg_notify(${JOBS_CHANNEL}, '')`.execute(trx);
+    },
+    async close() {
+      closed = true;
+      emitter.removeAllListeners();
+      await connecting?.catch(() => undefined);
+      const current = client;
+      client = null;
+      await current?.end().catch(() => undefined);
+    },
+  };
+}
+
+function openSqlite(dataDir: string): Db {
+  mkdirSync(dataDir, { recursive: true });
+  const database = new SqliteDatabase(path.join(dataDir, SQLITE_FILE));
+  database.pragma("journal_mode = WAL");
+  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  database.pragma("foreign_keys = ON");
+  database.pragma("synchronous = NORMAL");
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}
+
+function openPostgres(url: string, logger: StoreLogger): Db {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client's failure (e.g. a server restart) must not crash the process; the next query reports it.
+  pool.on("error", (error) => logger.warn(`store: idle database connection failed (${error.message})`));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+function detectBackend(url: string | undefined): Backend {
+  if (url === undefined || url === "") return "sqlite";
+  if (/^postgres(ql)?:\/\//i.test(url)) return "postgres";
+  throw new SlipwayError("CONFIG_INVALID", "the database URL must start with postgres:// or postgresql://", {
+    hint: "Leave the database URL unset to use the embedded SQLite database, or give a PostgreSQL URL.",
+  });
+}
+
+/** Wraps every method so driver failures surface as SlipwayErrors (see translateError). */
+function guardMethods(store: Store): Store {
+  const guarded: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(store)) {
+    if (typeof value !== "function") {
+      guarded[name] = value;
+      continue;
+    }
+    const method = value as (...args: unknown[]) => unknown;
+    if (name === "readLog") {
+      guarded[name] = (...args: unknown[]) => guardIterable(method(...args) as AsyncIterable<unknown>, name);
+    } else if (name === "onJobsAvailable") {
+      guarded[name] = method;
+    } else {
+      guarded[name] = async (...args: unknown[]) => {
+        try {
+          return await method(...args);
+        } catch (error) {
+          throw translateError(error, name);
+        }
+      };
+    }
+  }
+  return guarded as unknown as Store;
+}
+
+async function* guardIterable<T>(iterable: AsyncIterable<T>, name: string): AsyncGenerator<T> {
+  try {
+    yield* iterable;
+  } catch (error) {
+    throw translateError(error, name);
+  }
+}
 
 /**
- * Opens the store: SQLite at `<dataDir>/slipway.db` without a URL, PostgreSQL
- * for a `postgres://` URL. Runs pending migrations before resolving.
+ * Opens the store: SQLite at `<dataDir>/slipway.db` (WAL, busy timeout,
+ * foreign keys) without a URL, a PostgreSQL pool for a `postgres://` URL.
+ * Runs pending migrations before resolving.
  */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
-  void options;
-  throw new Error("openStore: not implemented yet");
+  const backend = detectBackend(options.url);
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? (() => new Date());
+  let db: Db;
+  try {
+    db = backend === "postgres" ? openPostgres(options.url!, logger) : openSqlite(options.dataDir);
+  } catch (error) {
+    throw translateError(error, "openStore");
+  }
+  const signal = backend === "postgres" ? createPostgresSignal(options.url!, logger) : createLocalSignal();
+  const ctx: StoreContext = {
+    db,
+    backend,
+    clock,
+    logger,
+    write: (fn) => runWrite(db, backend, fn),
+    signalJobs: (trx) => signal.notify(trx),
+  };
+  try {
+    await migrate(db, backend, () => clock().toISOString(), logger);
+  } catch (error) {
+    await db.destroy().catch(() => undefined);
+    await signal.close();
+    throw translateError(error, "openStore");
+  }
+
+  let closed = false;
+  const store: Store = {
+    backend,
+    async schemaVersion() {
+      const row = await db.selectFrom("slipway_migrations").select((eb) => eb.fn.max("version").as("v")).executeTakeFirst();
+      return row?.v === null || row?.v === undefined ? 0 : toNum(row.v);
+    },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await signal.close();
+      await db.destroy();
+    },
+    onJobsAvailable: (listener) => signal.subscribe(listener),
+    ...createAccountMethods(ctx),
+    ...createRunMethods(ctx),
+    ...createLogMethods(ctx),
+    ...createRecordMethods(ctx),
+  };
+  return guardMethods(store);
 }

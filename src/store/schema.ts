@@ -1,0 +1,241 @@
+/**
+ * Table shapes as the query layer sees them. Both backends store timestamps
+ * as ISO-8601 UTC text (fixed width, so they compare and sort as text),
+ * booleans as 0/1 integers, JSON as text and opaque blobs as BLOB/bytea.
+ * PostgreSQL returns 64-bit integers as strings, so numeric columns are read
+ * through `Number()`.
+ */
+import type { Generated } from "kysely";
+
+type Num = number | string;
+type Id = Generated<Num>;
+
+export interface RepositoriesTable {
+  id: Id;
+  owner: string;
+  name: string;
+  git_url: string;
+  credentials: Buffer | null;
+  default_branch: string;
+  webhook_secret: Buffer | null;
+  polling_interval_seconds: Num | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UsersTable {
+  id: Id;
+  login: string;
+  password_hash: string | null;
+  is_admin: Num;
+  created_at: string;
+}
+
+export interface RepositoryRolesTable {
+  user_id: Num;
+  repository_id: Num;
+  role: string;
+}
+
+export interface ApiTokensTable {
+  id: Id;
+  user_id: Num;
+  name: string;
+  token_hash: string;
+  scopes: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  created_at: string;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  user_id: Num;
+  expires_at: string;
+  created_at: string;
+}
+
+export interface RunnersTable {
+  id: Id;
+  name: string;
+  labels: string;
+  credential_hash: string;
+  state: string;
+  last_seen_at: string | null;
+  current_job_id: Num | null;
+  capacity: Num;
+  version: string | null;
+  created_at: string;
+}
+
+export interface RegistrationTokensTable {
+  token_hash: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export interface RunCountersTable {
+  repository_id: Num;
+  workflow_file: string;
+  last_number: Num;
+}
+
+export interface WorkflowRunsTable {
+  id: Id;
+  repository_id: Num;
+  workflow_file: string;
+  workflow_name: string;
+  run_number: Num;
+  run_attempt: Num;
+  event: string;
+  head_branch: string | null;
+  head_sha: string;
+  actor: string | null;
+  status: string;
+  conclusion: string | null;
+  created_at: string;
+  run_started_at: string | null;
+  updated_at: string;
+  completed_at: string | null;
+  concurrency_group: string | null;
+  event_payload: string | null;
+  inputs: string | null;
+}
+
+export interface JobsTable {
+  id: Id;
+  run_id: Num;
+  attempt: Num;
+  job_key: string;
+  name: string;
+  matrix: string | null;
+  needs: string;
+  status: string;
+  conclusion: string | null;
+  labels: string;
+  request: string | null;
+  runner_id: Num | null;
+  runner_name: string | null;
+  lease_token: string | null;
+  lease_expires_at: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  outputs: string | null;
+  retry_count: Num;
+  max_retries: Num;
+  cancel_requested: Num;
+  error: string | null;
+  created_at: string;
+}
+
+/** One row per (job, label) so label matching happens in SQL. */
+export interface JobLabelsTable {
+  job_id: Num;
+  label: string;
+}
+
+export interface StepsTable {
+  job_id: Num;
+  number: Num;
+  name: string;
+  status: string;
+  conclusion: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+export interface LogChunksTable {
+  job_id: Num;
+  step: Num;
+  seq: Num;
+  size: Num;
+  data: Buffer;
+  created_at: string;
+}
+
+export interface ArtifactsTable {
+  id: Id;
+  run_id: Num;
+  job_id: Num | null;
+  name: string;
+  size: Num;
+  path: string;
+  expires_at: string | null;
+  created_at: string;
+}
+
+export interface CachesTable {
+  id: Id;
+  repository_id: Num;
+  cache_key: string;
+  version: string;
+  ref: string;
+  size: Num;
+  path: string;
+  created_at: string;
+  last_accessed_at: string;
+  expires_at: string | null;
+}
+
+export interface SecretsTable {
+  repository_id: Num;
+  /** '' for repository-level secrets, so the unique key covers them (NULLs never collide). */
+  environment: string;
+  name: string;
+  value: Buffer;
+  updated_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  delivery_id: string;
+  repository_id: Num | null;
+  event: string;
+  received_at: string;
+}
+
+export interface ScheduleTicksTable {
+  repository_id: Num;
+  workflow_file: string;
+  cron: string;
+  minute: string;
+  fired_at: string;
+}
+
+export interface AuditLogTable {
+  id: Id;
+  actor: string | null;
+  action: string;
+  target: string | null;
+  details: string | null;
+  at: string;
+}
+
+export interface MigrationsTable {
+  version: Num;
+  name: string;
+  applied_at: string;
+}
+
+export interface Database {
+  repositories: RepositoriesTable;
+  users: UsersTable;
+  repository_roles: RepositoryRolesTable;
+  api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
+  runners: RunnersTable;
+  runner_registration_tokens: RegistrationTokensTable;
+  run_counters: RunCountersTable;
+  workflow_runs: WorkflowRunsTable;
+  jobs: JobsTable;
+  job_labels: JobLabelsTable;
+  steps: StepsTable;
+  log_chunks: LogChunksTable;
+  artifacts: ArtifactsTable;
+  caches: CachesTable;
+  secrets: SecretsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  schedule_ticks: ScheduleTicksTable;
+  audit_log: AuditLogTable;
+  slipway_migrations: MigrationsTable;
+}
