@@ -160,11 +160,6 @@ export function toPlainValue(value: ExpressionData): unknown {
   }
 }
 
-/** GitHub's conversion of a value to a string: null -> '', true/false, numbers to at most 15 digits, 'Object'/'Array'. */
-export function coerceToString(value: ExpressionData): string {
-  return value.coerceString();
-}
-
 /** GitHub's truthiness: false, 0, -0, NaN, '' and null are falsy; everything else (objects too) is truthy. */
 export function isTruthy(value: ExpressionData): boolean {
   switch (value.kind) {
