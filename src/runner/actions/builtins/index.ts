@@ -1,0 +1,31 @@
+import type { BuiltinAction } from "../builtin.js";
+import { createArtifactActions, type ArtifactStoreSource } from "./artifacts.js";
+import { createCacheActions, createCacheStore, type CacheStore, type CacheStoreOptions } from "./cache.js";
+import { createCheckoutAction, type CheckoutOptions } from "./checkout.js";
+import { createSetupActions } from "./setup.js";
+
+export interface BuiltinActionsOptions {
+  checkout?: CheckoutOptions;
+  /** A cache store, or options for the default one in the user's cache dir. */
+  cache?: CacheStore | CacheStoreOptions;
+  /** Where uploaded artifacts go; without it the artifact built-ins are left out. */
+  artifacts?: ArtifactStoreSource;
+}
+
+/** Every built-in action: checkout, cache (+restore/save), upload/download-artifact, setup-*. */
+export function createBuiltinActions(options: BuiltinActionsOptions = {}): BuiltinAction[] {
+  const cache = options.cache && "find" in options.cache ? options.cache : createCacheStore(options.cache as CacheStoreOptions | undefined);
+  return [
+    createCheckoutAction(options.checkout),
+    createCacheActions(cache),
+    ...(options.artifacts ? createArtifactActions(options.artifacts) : []),
+    ...createSetupActions(),
+  ];
+}
+
+export { createArtifactActions, type ArtifactStoreSource } from "./artifacts.js";
+export { createCacheActions, createCacheStore, cacheVersion } from "./cache.js";
+export type { CacheEntry, CacheMatch, CacheStore, CacheStoreOptions } from "./cache.js";
+export { createCheckoutAction } from "./checkout.js";
+export type { CheckoutOptions, CheckoutSource } from "./checkout.js";
+export { createSetupActions, findOnPath } from "./setup.js";
