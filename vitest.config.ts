@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: "forks",
     reporters: ["default"],
+    // @actions/workflow-parser imports its schema JSON without an import
+    // attribute; inlined, vite transforms it instead of plain Node loading it.
+    server: { deps: { inline: ["@actions/workflow-parser"] } },
   },
 });

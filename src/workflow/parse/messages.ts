@@ -3,7 +3,7 @@
  * finding is (job, step, key path), what was expected (from the schema
  * definitions attached to the validated tokens), and how to fix it.
  */
-import { isMap, isPair, isScalar, isSeq, type Node } from "yaml";
+import { isMap, isPair, isSeq, type Node } from "yaml";
 import type { SlipwayErrorDetail } from "../../lib/index.js";
 import { ERROR_CODES } from "../../lib/index.js";
 import { DefinitionType } from "@actions/workflow-parser/templates/schema/definition-type";
@@ -59,11 +59,13 @@ export function rephraseFinding(
   tokens: Map<string, TemplateToken[]>,
 ): SlipwayErrorDetail | undefined {
   let loc = locate(r, f.line, f.col);
+  let position = { file: r.file, line: f.line, col: f.col };
   if (loc.atKey && MAPPING_FINDINGS.some((p) => p.test(f.message))) {
     loc = { path: loc.path.slice(0, -1), atKey: false };
+    const owner = ownerAt(r, loc.path);
+    if (owner) position = r.position(owner, position);
   }
   if (isCoveredByBuilder(f, loc) || isTolerated(f, loc)) return undefined;
-  const position = { file: r.file, line: f.line, col: f.col };
   const where = describe(loc.path, loc.atKey);
   const keyName = lastKey(loc.path);
   const m = f.message;
@@ -146,33 +148,32 @@ function locate(r: NodeReader, line: number, col: number): Located {
   const path: PathPart[] = [];
   let node: unknown = r.doc.contents;
   let parent: Node | undefined;
-  let atKey = false;
+  const atKey = false;
   let keyNode: Node | undefined;
   for (let depth = 0; depth < 200; depth++) {
     node = r.deref(node);
     if (isMap(node)) {
       let next: unknown;
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const key = pair.key as Node | null;
-        const value = pair.value as Node | null;
-        if (key && contains(key, offset)) {
-          path.push(r.string(key) ?? "?");
-          parent = node;
-          atKey = true;
-          return { path, atKey, parent, keyNode: key };
+      // Exact ranges first; then ranges with their trailing space, where an
+      // empty value (a lone `-`, `key:`) sits.
+      for (const loose of [false, true]) {
+        for (const pair of node.items) {
+          if (!isPair(pair)) continue;
+          const key = pair.key as Node | null;
+          const value = pair.value as Node | null;
+          if (key && contains(key, offset, loose)) {
+            path.push(r.string(key) ?? "?");
+            return { path, atKey: true, parent: node, keyNode: key };
+          }
+          if (value && contains(value, offset, loose)) {
+            path.push(r.string(key) ?? "?");
+            parent = node;
+            keyNode = key ?? undefined;
+            next = value;
+            break;
+          }
         }
-        if (value && contains(value, offset)) {
-          path.push(r.string(key) ?? "?");
-          parent = node;
-          keyNode = key ?? undefined;
-          next = value;
-          break;
-        }
-        if (!value && key && key.range && offset >= key.range[0] && offset <= key.range[2] + 2) {
-          path.push(r.string(key) ?? "?");
-          return { path, atKey: false, parent: node, keyNode: key };
-        }
+        if (next !== undefined) break;
       }
       if (next === undefined) break;
       node = next;
@@ -180,14 +181,14 @@ function locate(r: NodeReader, line: number, col: number): Located {
     }
     if (isSeq(node)) {
       let next: unknown;
-      node.items.forEach((item, i) => {
-        if (next !== undefined) return;
-        const it = item as Node | null;
-        if (it && (contains(it, offset) || (isScalar(it) && it.value === null && it.range && it.range[0] === offset))) {
+      for (const loose of [false, true]) {
+        const i = node.items.findIndex((item) => item !== null && contains(item as Node, offset, loose));
+        if (i >= 0) {
           path.push(i);
-          next = it;
+          next = node.items[i];
+          break;
         }
-      });
+      }
       if (next === undefined) break;
       parent = node;
       keyNode = undefined;
@@ -206,10 +207,31 @@ function tokensAt(tokens: Map<string, TemplateToken[]>, r: NodeReader, node: Nod
   return tokens.get(`${pos.line}:${pos.col}`);
 }
 
-function contains(node: Node, offset: number): boolean {
+function contains(node: Node, offset: number, loose: boolean): boolean {
   const range = node.range;
   if (!range) return false;
+  if (loose) return offset >= range[0] && offset <= range[2];
   return offset >= range[0] && offset < Math.max(range[1], range[0] + 1);
+}
+
+/** The key (or list item) that holds the node at `path`, for pointing at a whole mapping. */
+function ownerAt(r: NodeReader, path: PathPart[]): Node | undefined {
+  let node: unknown = r.doc.contents;
+  let owner: Node | undefined;
+  for (const part of path) {
+    if (typeof part === "number") {
+      const seq = r.seq(node);
+      owner = (seq?.items[part] as Node | undefined) ?? undefined;
+      node = owner;
+    } else {
+      const map = r.map(node);
+      const pair = map?.items.find((p) => isPair(p) && r.string(p.key) === part);
+      if (!pair) return undefined;
+      owner = (pair.key as Node | null) ?? undefined;
+      node = pair.value;
+    }
+  }
+  return owner;
 }
 
 function lastKey(path: PathPart[]): string | undefined {
