@@ -27,8 +27,8 @@ export interface Masker {
   /**
    * A streaming masker for text arriving in chunks: `write` returns the part
    * of the text that can no longer be the start of a value split across
-   * chunks (masked), `end` returns the rest (masked). Holds back at most
-   * `longest - 1` characters.
+   * chunks (masked), `end` returns the rest (masked). Holds back only a
+   * tail that could begin a value (at most `longest - 1` characters).
    */
   createStream(): MaskingStream;
 }
@@ -98,6 +98,15 @@ export function createMasker(secrets: Iterable<string> = []): Masker {
     return replaceRanges(text, findRanges(text));
   }
 
+  /** Length of the longest suffix of `text` that is a proper prefix of a registered value. */
+  function pendingPrefixLength(text: string): number {
+    for (let k = Math.min(longest - 1, text.length); k > 0; k--) {
+      const suffix = text.slice(text.length - k);
+      if (sorted.some((v) => v.length > k && v.startsWith(suffix))) return k;
+    }
+    return 0;
+  }
+
   function createStream(): MaskingStream {
     let buffer = "";
     return {
@@ -108,10 +117,10 @@ export function createMasker(secrets: Iterable<string> = []): Masker {
           buffer = "";
           return out;
         }
-        // A value not yet complete in the buffer can only start within the
-        // last `longest - 1` characters; everything before is final.
+        // A value not yet complete in the buffer can only start in a suffix
+        // of it that is a proper prefix of some value; everything before is final.
         const ranges = findRanges(buffer);
-        let cut = Math.max(0, buffer.length - (longest - 1));
+        let cut = buffer.length - pendingPrefixLength(buffer);
         for (const [start, end] of ranges) {
           if (start < cut && end > cut) cut = end;
         }
