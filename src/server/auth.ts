@@ -1,0 +1,267 @@
+/**
+ * Who is calling and what they may do. Every route declares a permission in
+ * its route config; `registerAuthorization` refuses to register a route
+ * without one and enforces it before the body is parsed.
+ *
+ * Credentials: `Authorization: Bearer <token>` (or GitHub's `token <token>`)
+ * carrying an API token (`slp_...`) or a runner credential (`slpr_...`), or
+ * the `slipway_session` cookie of a browser session.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { SlipwayError } from "../lib/index.js";
+import type { Repository, RepositoryRole, Runner, Store, User } from "../store/index.js";
+import { RateLimitedError } from "./http-errors.js";
+import { generateToken, hashToken, type RateLimiter } from "./security.js";
+
+export type Permission =
+  /** Anyone; the handler authenticates by other means (webhook signature, registration token, password). */
+  | "public"
+  | "authenticated"
+  | "instance-admin"
+  | "repo:read"
+  | "repo:write"
+  | "repo:maintain"
+  | "repo:admin"
+  /** A registered runner's credential. */
+  | "runner";
+
+export const PERMISSIONS: readonly Permission[] = ["public", "authenticated", "instance-admin", "repo:read", "repo:write", "repo:maintain", "repo:admin", "runner"];
+
+export type Principal =
+  | { kind: "anonymous" }
+  | { kind: "user"; user: User; via: "token" | "session"; scopes: string[]; sessionHash?: string }
+  | { kind: "runner"; runner: Runner };
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    permission?: Permission;
+    /** Authentication endpoints: counted against the per-client rate limit on every call. */
+    rateLimited?: boolean;
+  }
+  interface FastifyRequest {
+    principal: Principal;
+    /** Set for `repo:*` routes: the repository named by `:owner/:repo`. */
+    repository?: Repository;
+  }
+}
+
+export const SESSION_COOKIE = "slipway_session";
+
+const ROLE_RANK: Record<RepositoryRole, number> = { read: 1, write: 2, maintain: 3, admin: 4 };
+
+/** The highest role a token's scopes allow: `read`, `write` (up to maintain), `admin` (everything the user may). */
+function scopeCap(scopes: string[]): number {
+  if (scopes.includes("admin")) return ROLE_RANK.admin;
+  if (scopes.includes("write")) return ROLE_RANK.maintain;
+  if (scopes.includes("read")) return ROLE_RANK.read;
+  return 0;
+}
+
+export const TOKEN_SCOPES = ["read", "write", "admin"] as const;
+
+/** The user's effective rank on a repository, after token scopes. */
+export async function effectiveRank(store: Store, principal: Principal, repository: Repository): Promise<number> {
+  if (principal.kind !== "user") return 0;
+  const cap = scopeCap(principal.scopes);
+  if (principal.user.isAdmin) return Math.min(cap, ROLE_RANK.admin);
+  const role = await store.getRepositoryRole(principal.user.id, repository.id);
+  return role ? Math.min(cap, ROLE_RANK[role]) : 0;
+}
+
+export function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!header) return out;
+  for (const part of header.split(";")) {
+    const i = part.indexOf("=");
+    if (i <= 0) continue;
+    const name = part.slice(0, i).trim();
+    const value = part.slice(i + 1).trim();
+    try {
+      out[name] = decodeURIComponent(value);
+    } catch {
+      out[name] = value;
+    }
+  }
+  return out;
+}
+
+export function sessionCookie(value: string, options: { secure: boolean; maxAgeSeconds: number }): string {
+  const parts = [`${SESSION_COOKIE}=${encodeURIComponent(value)}`, "Path=/", "HttpOnly", "SameSite=Lax", `Max-Age=${options.maxAgeSeconds}`];
+  if (options.secure) parts.push("Secure");
+  return parts.join("; ");
+}
+
+export function clearSessionCookie(secure: boolean): string {
+  return sessionCookie("", { secure, maxAgeSeconds: 0 });
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const m = /^(?:bearer|token)\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1] : "";
+}
+
+export interface AuthorizationOptions {
+  store: Store;
+  now: () => Date;
+  /** Limits authentication endpoints and failed credentials per client address. */
+  limiter: RateLimiter;
+  /** Origin of the public URL; cookie-authenticated writes from another origin are refused. */
+  publicOrigin: string;
+}
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+async function resolvePrincipal(request: FastifyRequest, options: AuthorizationOptions): Promise<Principal> {
+  const { store } = options;
+  const token = bearer(request);
+  const fail = (): never => {
+    const wait = options.limiter.take(`auth:${request.ip}`);
+    if (wait > 0) throw new RateLimitedError(wait);
+    throw new SlipwayError("AUTH_REQUIRED", "Bad credentials");
+  };
+  if (token !== undefined) {
+    if (token === "") return fail();
+    const hash = hashToken(token);
+    if (token.startsWith("slpr_")) {
+      const runner = await store.getRunnerByCredentialHash(hash);
+      return runner ? { kind: "runner", runner } : fail();
+    }
+    const record = await store.getApiTokenByHash(hash);
+    if (!record || (record.expiresAt !== null && Date.parse(record.expiresAt) <= options.now().getTime())) return fail();
+    const user = await store.getUser(record.userId);
+    if (!user) return fail();
+    await store.touchApiToken(record.id, options.now());
+    return { kind: "user", user, via: "token", scopes: record.scopes };
+  }
+  const cookie = parseCookies(request.headers.cookie)[SESSION_COOKIE];
+  if (cookie) {
+    const hash = hashToken(cookie);
+    const session = await store.getSession(hash);
+    const user = session ? await store.getUser(session.userId) : null;
+    if (!session || !user) return fail();
+    if (UNSAFE.has(request.method)) {
+      const origin = request.headers.origin;
+      if (origin !== undefined && origin !== options.publicOrigin) {
+        throw new SlipwayError("FORBIDDEN", "Cross-origin request with a session cookie refused", {
+          hint: "Call the API from the Slipway UI's origin, or use an API token.",
+        });
+      }
+    }
+    // A browser session acts with the user's full rights.
+    return { kind: "user", user, via: "session", scopes: ["admin"], sessionHash: hash };
+  }
+  return { kind: "anonymous" };
+}
+
+async function authorize(request: FastifyRequest, permission: Permission, options: AuthorizationOptions): Promise<void> {
+  const principal = request.principal;
+  if (permission === "public") return;
+  if (principal.kind === "anonymous") {
+    throw new SlipwayError("AUTH_REQUIRED", "Requires authentication");
+  }
+  if (permission === "runner") {
+    if (principal.kind !== "runner") throw new SlipwayError("FORBIDDEN", "Only a registered runner may call this endpoint", { hint: "Runner endpoints take the credential issued by /api/v3/runner/register." });
+    return;
+  }
+  if (principal.kind !== "user") throw new SlipwayError("FORBIDDEN", "A runner credential cannot call this endpoint");
+  if (permission === "authenticated") return;
+  if (permission === "instance-admin") {
+    if (!principal.user.isAdmin || scopeCap(principal.scopes) < ROLE_RANK.admin) {
+      throw new SlipwayError("FORBIDDEN", "Requires an instance admin", { hint: "Use an admin's token with the `admin` scope." });
+    }
+    return;
+  }
+  const needed = permission.slice("repo:".length) as RepositoryRole;
+  const params = request.params as { owner?: string; repo?: string };
+  if (!params.owner || !params.repo) throw new Error(`route ${request.routeOptions.url} declares ${permission} without :owner/:repo`);
+  const repository = await options.store.getRepositoryByName(params.owner, params.repo);
+  if (!repository) throw new SlipwayError("NOT_FOUND", `Repository ${params.owner}/${params.repo} not found`);
+  const rank = await effectiveRank(options.store, principal, repository);
+  if (rank < ROLE_RANK[needed]) {
+    throw new SlipwayError("FORBIDDEN", `Requires the ${needed} role on ${repository.fullName}`, {
+      hint: `Ask a repository admin for the ${needed} role, or use a token whose scopes allow it.`,
+    });
+  }
+  request.repository = repository;
+}
+
+/** Installs the permission check; call before registering any route. */
+export function registerAuthorization(app: FastifyInstance, options: AuthorizationOptions): void {
+  app.decorateRequest("principal", null as never);
+  app.decorateRequest("repository", undefined);
+  app.addHook("onRoute", (route) => {
+    const permission = route.config?.permission;
+    if (!permission || !PERMISSIONS.includes(permission)) {
+      throw new Error(`route ${String(route.method)} ${route.url} must declare config.permission`);
+    }
+  });
+  app.addHook("onRequest", async (request: FastifyRequest, _reply: FastifyReply) => {
+    const config = request.routeOptions.config;
+    // Unmatched URLs reach the 404 handler, which needs no permission.
+    const permission = config?.permission;
+    if (config?.rateLimited) {
+      const wait = options.limiter.take(`auth:${request.ip}`);
+      if (wait > 0) throw new RateLimitedError(wait);
+    }
+    request.principal = { kind: "anonymous" };
+    if (!permission) return;
+    request.principal = await resolvePrincipal(request, options);
+    await authorize(request, permission, options);
+  });
+}
+
+/** The login of whoever acts, for audit entries. */
+export function actorOf(principal: Principal): string {
+  switch (principal.kind) {
+    case "user":
+      return principal.user.login;
+    case "runner":
+      return `runner:${principal.runner.name}`;
+    case "anonymous":
+      return "anonymous";
+  }
+}
+
+/**
+ * Makes sure an instance admin can sign in. With SLIPWAY_ADMIN_TOKEN set, that
+ * token is registered for the `admin` user. Otherwise, on a store with no
+ * users, an admin and a fresh token are created and the token is handed to
+ * `print` exactly once (it is stored only as a hash).
+ */
+export async function ensureAdminToken(options: {
+  store: Store;
+  adminToken?: string;
+  print: (message: string) => void;
+}): Promise<{ generated: boolean; token?: string }> {
+  const { store } = options;
+  const ensureAdminUser = async (): Promise<User> => {
+    const existing = await store.getUserByLogin("admin");
+    if (existing) return existing;
+    try {
+      return await store.createUser({ login: "admin", isAdmin: true, passwordHash: null });
+    } catch (error) {
+      // Another replica created it first.
+      const again = await store.getUserByLogin("admin");
+      if (again) return again;
+      throw error;
+    }
+  };
+  if (options.adminToken) {
+    const user = await ensureAdminUser();
+    const hash = hashToken(options.adminToken);
+    if (!(await store.getApiTokenByHash(hash))) {
+      await store.createApiToken({ userId: user.id, name: "SLIPWAY_ADMIN_TOKEN", tokenHash: hash, scopes: ["admin"] });
+    }
+    return { generated: false };
+  }
+  if ((await store.countUsers()) > 0) return { generated: false };
+  const user = await ensureAdminUser();
+  const token = generateToken("api");
+  await store.createApiToken({ userId: user.id, name: "initial admin token", tokenHash: hashToken(token), scopes: ["admin"] });
+  options.print(
+    `Slipway created the instance admin 'admin'. Its API token is shown only now:\n\n  ${token}\n\nStore it safely, or set SLIPWAY_ADMIN_TOKEN to choose your own.`,
+  );
+  return { generated: true, token };
+}

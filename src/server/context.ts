@@ -1,0 +1,63 @@
+/**
+ * What route modules share: configuration, store, clock, crypto, metrics and
+ * the hooks through which the server hands work to the run pipeline.
+ */
+import type { EventEmitter } from "node:events";
+import type { FastifyRequest } from "fastify";
+import type { Repository, Store, WorkflowRun } from "../store/index.js";
+import type { ServerConfig } from "./config.js";
+import type { ServerMetrics } from "./metrics.js";
+import type { RateLimiter, SecretBox } from "./security.js";
+import type { Trigger } from "./webhooks.js";
+
+/** Starts workflow_dispatch runs; the run pipeline plans and queues their jobs. */
+export interface WorkflowDispatcher {
+  dispatch(input: {
+    repository: Repository;
+    workflowFile: string;
+    ref: string;
+    inputs: Record<string, unknown>;
+    actor: string;
+  }): Promise<WorkflowRun>;
+}
+
+export interface RouteContext {
+  config: ServerConfig;
+  store: Store;
+  now: () => Date;
+  secretBox: SecretBox;
+  metrics: ServerMetrics;
+  limiter: RateLimiter;
+  /** Aborted when the server begins to close: long polls and streams end. */
+  shutdown: AbortSignal;
+  /** Runs work after the response; the server waits for it when closing. */
+  runInBackground(name: string, task: () => Promise<void>): void;
+  onTrigger: (trigger: Trigger) => Promise<void>;
+  dispatcher: WorkflowDispatcher;
+  /** Emits `job:<id>` when a job's log grows or the job ends (within this process). */
+  logBus: EventEmitter;
+  audit(request: FastifyRequest, action: string, target: string | null, details?: Record<string, unknown>): Promise<void>;
+}
+
+/** AES-GCM associated data binding a sealed value to where it belongs. */
+export const sealContext = {
+  secret: (repositoryId: number, name: string) => `secret:${repositoryId}:${name}`,
+  webhook: (repositoryId: number) => `webhook:${repositoryId}`,
+};
+
+export function apiBase(config: ServerConfig): string {
+  return `${config.publicUrl}/api/v3`;
+}
+
+/** GitHub's pagination parameters: `per_page` (1..100, default 30) and `page` (from 1). */
+export function pageOf(query: unknown): { page: number; perPage: number } {
+  const q = (query ?? {}) as Record<string, string | undefined>;
+  const perPage = Math.min(100, Math.max(1, Number.parseInt(q.per_page ?? "30", 10) || 30));
+  const page = Math.max(1, Number.parseInt(q.page ?? "1", 10) || 1);
+  return { page, perPage };
+}
+
+/** Parses a positive integer path parameter; anything else names no resource. */
+export function idParam(value: string | undefined): number | undefined {
+  return value !== undefined && /^[1-9]\d{0,15}$/.test(value) ? Number(value) : undefined;
+}

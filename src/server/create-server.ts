@@ -1,0 +1,224 @@
+/**
+ * Builds the Slipway HTTP server: logging, error shape, permissions, metrics,
+ * and every route. The caller owns the store and calls `listen`; `close()`
+ * ends long polls and log streams, waits for background work, then returns.
+ */
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import { pino, type Logger } from "pino";
+import type { Store } from "../store/index.js";
+import { actorOf, ensureAdminToken, registerAuthorization } from "./auth.js";
+import type { ServerConfig } from "./config.js";
+import type { RouteContext, WorkflowDispatcher } from "./context.js";
+import { handleError, toErrorBody } from "./http-errors.js";
+import { createMetrics } from "./metrics.js";
+import { registerAccountRoutes } from "./routes/accounts.js";
+import { registerOpsRoutes } from "./routes/ops.js";
+import { registerRepoRoutes } from "./routes/repos.js";
+import { registerRunnerProtocolRoutes } from "./routes/runner-protocol.js";
+import { refreshRunStatus, registerRunRoutes } from "./routes/runs.js";
+import { registerWebhookRoutes } from "./routes/webhooks.js";
+import { createRateLimiter, createSecretBox, loadSecretKey, type SecretBox } from "./security.js";
+import type { Trigger } from "./webhooks.js";
+import { SlipwayError } from "../lib/index.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The unparsed body of JSON and form requests (webhook signatures are computed over it). */
+    rawBody?: Buffer;
+  }
+}
+
+export interface ServerDeps {
+  store: Store;
+  /** Defaults to the system clock. */
+  clock?: () => Date;
+  /** A pino logger; defaults to JSON logs on stdout at the configured level. */
+  logger?: Logger;
+  /** Defaults to one sealing with SLIPWAY_SECRET_KEY or the data dir's key file. */
+  secretBox?: SecretBox;
+  /** Receives webhook triggers after the 202 answer; defaults to logging them. */
+  onTrigger?: (trigger: Trigger) => Promise<void>;
+  /** Starts workflow_dispatch runs; defaults to recording a pending run for the pipeline. */
+  dispatcher?: WorkflowDispatcher;
+  /** Shows the generated first-start admin token; defaults to stdout. */
+  print?: (message: string) => void;
+  /** Collect Node process metrics (off in tests). */
+  processMetrics?: boolean;
+}
+
+/** Headers and fields that must never reach a log line. */
+export const REDACTED_LOG_PATHS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  'req.headers["x-gitlab-token"]',
+  'req.headers["x-slipway-lease-token"]',
+  'res.headers["set-cookie"]',
+  "headers.authorization",
+  "headers.cookie",
+];
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** A dispatcher that records the run as `pending`; the run pipeline plans and queues its jobs. */
+function createPendingRunDispatcher(store: Store): WorkflowDispatcher {
+  return {
+    async dispatch(input) {
+      return store.createRun({
+        repositoryId: input.repository.id,
+        workflowFile: input.workflowFile,
+        workflowName: input.workflowFile.split("/").pop() ?? input.workflowFile,
+        event: "workflow_dispatch",
+        headBranch: input.ref.replace(/^refs\/heads\//, ""),
+        headSha: "",
+        actor: input.actor,
+        status: "pending",
+        inputs: input.inputs,
+        eventPayload: { ref: input.ref, inputs: input.inputs, workflow: input.workflowFile },
+      });
+    },
+  };
+}
+
+export async function createServer(config: ServerConfig, deps: ServerDeps): Promise<FastifyInstance> {
+  const { store } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const logger =
+    deps.logger ??
+    pino({ level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" } });
+  const secretBox = deps.secretBox ?? createSecretBox(loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir }).key);
+
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    disableRequestLogging: false,
+    forceCloseConnections: "idle",
+    return503OnClosing: true,
+  });
+
+  // Keep the raw bytes next to the parsed JSON: webhook signatures cover them exactly.
+  app.removeContentTypeParser(["application/json"]);
+  const parseJson = (request: FastifyRequest, buffer: Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    request.rawBody = buffer;
+    if (buffer.length === 0) return done(null, {});
+    try {
+      done(null, JSON.parse(buffer.toString("utf8")));
+    } catch {
+      done(new SlipwayError("VALIDATION_FAILED", "Request body is not valid JSON", { hint: "Send a JSON document with Content-Type: application/json." }));
+    }
+  };
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, parseJson);
+  app.addContentTypeParser(/^application\/[\w.+-]*\+json$/, { parseAs: "buffer" }, parseJson);
+  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "buffer" }, (request: FastifyRequest, buffer: Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    request.rawBody = buffer;
+    done(null, Object.fromEntries(new URLSearchParams(buffer.toString("utf8"))));
+  });
+
+  const metrics = createMetrics({ store, now: clock, defaultMetrics: deps.processMetrics ?? false });
+  const shutdown = new AbortController();
+  const background = new Set<Promise<void>>();
+  const logBus = new EventEmitter();
+  logBus.setMaxListeners(0);
+
+  const ctx: RouteContext = {
+    config,
+    store,
+    now: clock,
+    secretBox,
+    metrics,
+    limiter: createRateLimiter({ capacity: config.authRateLimitPerMinute, perMs: 60_000, now: () => clock().getTime() }),
+    shutdown: shutdown.signal,
+    runInBackground(name, task) {
+      const p = Promise.resolve()
+        .then(task)
+        .catch((error: unknown) => app.log.error({ err: error, task: name }, "background task failed"))
+        .finally(() => background.delete(p));
+      background.add(p);
+    },
+    onTrigger:
+      deps.onTrigger ??
+      (async (trigger) => {
+        app.log.info({ repo: trigger.repo, event: trigger.event, ref: trigger.ref, sha: trigger.sha, delivery: trigger.deliveryId }, "trigger received; no run pipeline is attached");
+      }),
+    dispatcher: deps.dispatcher ?? createPendingRunDispatcher(store),
+    logBus,
+    async audit(request: FastifyRequest, action, target, details) {
+      await store.appendAudit({ actor: actorOf(request.principal), action, target, details: { ...details, request_id: request.id } });
+    },
+  };
+
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(toErrorBody(new SlipwayError("NOT_FOUND", `No endpoint ${request.method} ${request.url.split("?")[0]}`, { hint: "Check the path; the API lives under /api/v3." })));
+  });
+  app.addHook("onSend", async (request, reply, payload) => {
+    void reply.header("x-request-id", request.id);
+    return payload;
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? "unmatched", status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  registerAuthorization(app, {
+    store,
+    now: clock,
+    limiter: ctx.limiter,
+    publicOrigin: new URL(config.publicUrl).origin,
+  });
+  registerOpsRoutes(app, ctx);
+  registerAccountRoutes(app, ctx);
+  registerRepoRoutes(app, ctx);
+  registerRunRoutes(app, ctx);
+  registerRunnerProtocolRoutes(app, ctx);
+  registerWebhookRoutes(app, ctx);
+
+  // Jobs whose runner stopped heartbeating end as "runner lost" (or are re-queued by their retry policy).
+  const sweep = setInterval(() => {
+    ctx.runInBackground("lease sweep", async () => {
+      const expired = await store.expireLeases(clock());
+      for (const e of expired) {
+        await refreshRunStatus(ctx, e.job.runId);
+        logBus.emit(`job:${e.job.id}`);
+      }
+    });
+  }, Math.max(1000, (config.leaseSeconds * 1000) / 4));
+  sweep.unref();
+
+  app.addHook("preClose", async () => {
+    clearInterval(sweep);
+    shutdown.abort();
+  });
+  app.addHook("onClose", async () => {
+    while (background.size > 0) await Promise.allSettled([...background]);
+  });
+
+  await ensureAdminToken({ store, adminToken: config.adminToken, print: deps.print ?? ((m) => process.stdout.write(m + "\n")) });
+  return app;
+}
+
+/** Closes the server on SIGINT/SIGTERM; returns a function removing the handlers. */
+export function closeOnSignals(app: FastifyInstance, signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM"]): () => void {
+  const handler = (signal: NodeJS.Signals) => {
+    app.log.info({ signal }, "shutting down");
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  for (const s of signals) process.once(s, handler);
+  return () => {
+    for (const s of signals) process.off(s, handler);
+  };
+}

@@ -1,0 +1,17 @@
+export { createServer, closeOnSignals, REDACTED_LOG_PATHS, type ServerDeps } from "./create-server.js";
+export { loadServerConfig, renderSettingsTable, SERVER_SETTINGS, type ServerConfig, type SettingDescription, type LoadServerConfigInput, type LogLevel } from "./config.js";
+export { ensureAdminToken, PERMISSIONS, TOKEN_SCOPES, type Permission, type Principal } from "./auth.js";
+export type { WorkflowDispatcher } from "./context.js";
+export {
+  createRateLimiter,
+  createSecretBox,
+  generateToken,
+  hashPassword,
+  hashToken,
+  loadSecretKey,
+  verifyPassword,
+  type RateLimiter,
+  type SecretBox,
+  type TokenKind,
+} from "./security.js";
+export { isFromFork, normaliseWebhook, signatureValid, verifyHmacSignature, type Trigger, type WebhookProvider } from "./webhooks.js";

@@ -1,0 +1,119 @@
+/**
+ * Records rendered with GitHub's REST field names, so that clients written
+ * for GitHub's Actions API read Slipway's answers.
+ */
+import type { Job, Repository, Runner, SecretRecord, StepRecord, User, WorkflowRun } from "../store/index.js";
+
+export function userJson(user: User): Record<string, unknown> {
+  return { id: user.id, login: user.login, type: "User", site_admin: user.isAdmin, created_at: user.createdAt };
+}
+
+export function repoJson(repo: Repository, api: string, publicUrl: string): Record<string, unknown> {
+  return {
+    id: repo.id,
+    name: repo.name,
+    full_name: repo.fullName,
+    owner: { login: repo.owner },
+    private: true,
+    html_url: `${publicUrl}/${repo.fullName}`,
+    url: `${api}/repos/${repo.fullName}`,
+    clone_url: repo.gitUrl,
+    default_branch: repo.defaultBranch,
+    created_at: repo.createdAt,
+    updated_at: repo.updatedAt,
+  };
+}
+
+export function runJson(run: WorkflowRun, repo: Repository, api: string, publicUrl: string): Record<string, unknown> {
+  const url = `${api}/repos/${repo.fullName}/actions/runs/${run.id}`;
+  const actor = run.actor ? { login: run.actor } : null;
+  return {
+    id: run.id,
+    name: run.workflowName,
+    display_title: run.workflowName,
+    head_branch: run.headBranch,
+    head_sha: run.headSha,
+    path: run.workflowFile,
+    run_number: run.runNumber,
+    run_attempt: run.runAttempt,
+    event: run.event,
+    status: run.status,
+    conclusion: run.conclusion,
+    url,
+    html_url: `${publicUrl}/${repo.fullName}/actions/runs/${run.id}`,
+    jobs_url: `${url}/jobs`,
+    logs_url: `${url}/logs`,
+    cancel_url: `${url}/cancel`,
+    rerun_url: `${url}/rerun`,
+    created_at: run.createdAt,
+    updated_at: run.updatedAt,
+    run_started_at: run.runStartedAt,
+    actor,
+    triggering_actor: actor,
+    pull_requests: [],
+    repository: { id: repo.id, name: repo.name, full_name: repo.fullName, owner: { login: repo.owner } },
+  };
+}
+
+export function stepJson(step: StepRecord): Record<string, unknown> {
+  return {
+    name: step.name,
+    status: step.status,
+    conclusion: step.conclusion,
+    number: step.number,
+    started_at: step.startedAt,
+    completed_at: step.completedAt,
+  };
+}
+
+export function jobJson(job: Job, run: WorkflowRun, steps: StepRecord[], repo: Repository, api: string, publicUrl: string): Record<string, unknown> {
+  return {
+    id: job.id,
+    run_id: job.runId,
+    run_url: `${api}/repos/${repo.fullName}/actions/runs/${job.runId}`,
+    run_attempt: job.attempt,
+    head_sha: run.headSha,
+    head_branch: run.headBranch,
+    workflow_name: run.workflowName,
+    url: `${api}/repos/${repo.fullName}/actions/jobs/${job.id}`,
+    html_url: `${publicUrl}/${repo.fullName}/actions/runs/${job.runId}/job/${job.id}`,
+    status: job.status,
+    conclusion: job.conclusion,
+    created_at: job.createdAt,
+    started_at: job.startedAt,
+    completed_at: job.completedAt,
+    name: job.name,
+    steps: steps.map(stepJson),
+    labels: job.labels,
+    runner_id: job.runnerId,
+    runner_name: job.runnerName,
+    runner_group_id: null,
+    runner_group_name: null,
+  };
+}
+
+function osOf(labels: string[]): string {
+  if (labels.includes("windows")) return "windows";
+  if (labels.includes("macos")) return "macos";
+  if (labels.includes("linux")) return "linux";
+  return "unknown";
+}
+
+export function runnerJson(runner: Runner): Record<string, unknown> {
+  return {
+    id: runner.id,
+    name: runner.name,
+    os: osOf(runner.labels),
+    status: runner.state,
+    busy: runner.currentJobId !== null,
+    ephemeral: false,
+    labels: runner.labels.map((name, i) => ({ id: i + 1, name, type: "custom" })),
+    version: runner.version,
+    last_seen_at: runner.lastSeenAt,
+  };
+}
+
+/** Names and dates only: secret values never leave the server. */
+export function secretJson(secret: SecretRecord): Record<string, unknown> {
+  return { name: secret.name, created_at: secret.updatedAt, updated_at: secret.updatedAt };
+}

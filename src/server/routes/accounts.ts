@@ -1,0 +1,176 @@
+/**
+ * Users, sessions, API tokens, repository roles and the audit log
+ * (Slipway-only resources in GitHub's style, except collaborators which follow
+ * GitHub's own endpoints).
+ */
+import type { FastifyInstance } from "fastify";
+import { SlipwayError } from "../../lib/index.js";
+import type { RepositoryRole } from "../../store/index.js";
+import { clearSessionCookie, sessionCookie, TOKEN_SCOPES } from "../auth.js";
+import { idParam, pageOf, type RouteContext } from "../context.js";
+import { notFound, validationFailed } from "../http-errors.js";
+import { userJson } from "../json.js";
+import { generateToken, hashPassword, hashToken, verifyPassword } from "../security.js";
+
+const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+
+/** GitHub's collaborator permissions mapped onto Slipway's roles. */
+const PERMISSION_TO_ROLE: Record<string, RepositoryRole> = {
+  pull: "read",
+  read: "read",
+  triage: "read",
+  push: "write",
+  write: "write",
+  maintain: "maintain",
+  admin: "admin",
+};
+
+function body(request: { body: unknown }): Record<string, unknown> {
+  const b = request.body;
+  return b && typeof b === "object" && !Array.isArray(b) ? (b as Record<string, unknown>) : {};
+}
+
+// A dummy hash so unknown logins take as long as wrong passwords.
+let dummyHash: Promise<string> | undefined;
+
+export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { store } = ctx;
+  const secureCookies = ctx.config.publicUrl.startsWith("https:");
+
+  app.post("/api/v3/session", { config: { permission: "public", rateLimited: true } }, async (request, reply) => {
+    const b = body(request);
+    const login = typeof b.login === "string" ? b.login : "";
+    const password = typeof b.password === "string" ? b.password : "";
+    const user = login ? await store.getUserByLogin(login) : null;
+    dummyHash ??= hashPassword("slipway-dummy-password");
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash));
+    if (!user || !user.passwordHash || !ok) {
+      throw new SlipwayError("AUTH_REQUIRED", "Incorrect login or password", { hint: "Check the login and password, or sign in with an API token." });
+    }
+    const token = generateToken("session");
+    const ttlSeconds = ctx.config.sessionTtlHours * 3600;
+    await store.createSession({ tokenHash: hashToken(token), userId: user.id, expiresAt: new Date(ctx.now().getTime() + ttlSeconds * 1000) });
+    await store.appendAudit({ actor: user.login, action: "session.create", target: `user:${user.login}`, details: { ip: request.ip } });
+    void reply.header("set-cookie", sessionCookie(token, { secure: secureCookies, maxAgeSeconds: ttlSeconds }));
+    return reply.status(201).send(userJson(user));
+  });
+
+  app.delete("/api/v3/session", { config: { permission: "authenticated" } }, async (request, reply) => {
+    const p = request.principal;
+    if (p.kind === "user" && p.sessionHash) await store.deleteSession(p.sessionHash);
+    void reply.header("set-cookie", clearSessionCookie(secureCookies));
+    return reply.status(204).send();
+  });
+
+  app.get("/api/v3/user", { config: { permission: "authenticated" } }, async (request) => {
+    const p = request.principal;
+    if (p.kind !== "user") throw new Error("authenticated route reached without a user");
+    return userJson(p.user);
+  });
+
+  app.get("/api/v3/users", { config: { permission: "instance-admin" } }, async (request) => {
+    const page = await store.listUsers(pageOf(request.query));
+    return { total_count: page.totalCount, users: page.items.map(userJson) };
+  });
+
+  app.post("/api/v3/users", { config: { permission: "instance-admin" } }, async (request, reply) => {
+    const b = body(request);
+    const login = b.login;
+    if (typeof login !== "string" || !LOGIN.test(login)) throw validationFailed("login", "1-39 letters, digits or hyphens, not starting with a hyphen");
+    if (b.password !== undefined && (typeof b.password !== "string" || b.password.length < 8)) throw validationFailed("password", "at least 8 characters");
+    if (await store.getUserByLogin(login)) throw new SlipwayError("CONFLICT", `User ${login} already exists`);
+    const user = await store.createUser({
+      login,
+      isAdmin: b.site_admin === true,
+      passwordHash: typeof b.password === "string" ? await hashPassword(b.password) : null,
+    });
+    await ctx.audit(request, "user.create", `user:${login}`, { site_admin: user.isAdmin });
+    return reply.status(201).send(userJson(user));
+  });
+
+  app.get("/api/v3/user/tokens", { config: { permission: "authenticated" } }, async (request) => {
+    const p = request.principal;
+    if (p.kind !== "user") throw new Error("authenticated route reached without a user");
+    const tokens = await store.listApiTokens(p.user.id);
+    return {
+      total_count: tokens.length,
+      tokens: tokens.map((t) => ({ id: t.id, name: t.name, scopes: t.scopes, expires_at: t.expiresAt, last_used_at: t.lastUsedAt, created_at: t.createdAt })),
+    };
+  });
+
+  app.post("/api/v3/user/tokens", { config: { permission: "authenticated" } }, async (request, reply) => {
+    const p = request.principal;
+    if (p.kind !== "user") throw new Error("authenticated route reached without a user");
+    const b = body(request);
+    const name = b.name;
+    if (typeof name !== "string" || name.trim() === "" || name.length > 100) throw validationFailed("name", "1-100 characters");
+    const scopes = b.scopes ?? ["read"];
+    if (!Array.isArray(scopes) || scopes.some((s) => !(TOKEN_SCOPES as readonly unknown[]).includes(s))) {
+      throw validationFailed("scopes", `a list of ${TOKEN_SCOPES.join(", ")}`);
+    }
+    // A token never gets more than the credential creating it.
+    if (scopes.includes("admin") && !p.scopes.includes("admin")) throw new SlipwayError("FORBIDDEN", "A token cannot grant a scope its creator lacks");
+    if (scopes.includes("write") && !p.scopes.includes("admin") && !p.scopes.includes("write")) throw new SlipwayError("FORBIDDEN", "A token cannot grant a scope its creator lacks");
+    let expiresAt: Date | null = null;
+    if (b.expires_in_days !== undefined && b.expires_in_days !== null) {
+      const days = b.expires_in_days;
+      if (typeof days !== "number" || !Number.isInteger(days) || days < 1 || days > 3650) throw validationFailed("expires_in_days", "a whole number of days, 1-3650");
+      expiresAt = new Date(ctx.now().getTime() + days * 86_400_000);
+    }
+    const token = generateToken("api");
+    const record = await store.createApiToken({ userId: p.user.id, name, tokenHash: hashToken(token), scopes: scopes as string[], expiresAt });
+    await ctx.audit(request, "token.create", `user:${p.user.login}`, { token_id: record.id, name, scopes });
+    return reply.status(201).send({ id: record.id, name: record.name, scopes: record.scopes, expires_at: record.expiresAt, created_at: record.createdAt, token });
+  });
+
+  app.delete("/api/v3/user/tokens/:token_id", { config: { permission: "authenticated" } }, async (request, reply) => {
+    const p = request.principal;
+    if (p.kind !== "user") throw new Error("authenticated route reached without a user");
+    const id = idParam((request.params as { token_id?: string }).token_id);
+    const owned = id === undefined ? undefined : (await store.listApiTokens(p.user.id)).find((t) => t.id === id);
+    if (!owned) throw notFound("Token");
+    await store.deleteApiToken(owned.id);
+    await ctx.audit(request, "token.delete", `user:${p.user.login}`, { token_id: owned.id });
+    return reply.status(204).send();
+  });
+
+  app.get("/api/v3/repos/:owner/:repo/collaborators", { config: { permission: "repo:read" } }, async (request) => {
+    const grants = await store.listRepositoryRoles(request.repository!.id);
+    const out = [];
+    for (const g of grants) {
+      const user = await store.getUser(g.userId);
+      if (user) out.push({ ...userJson(user), role_name: g.role });
+    }
+    return out;
+  });
+
+  app.put("/api/v3/repos/:owner/:repo/collaborators/:username", { config: { permission: "repo:admin" } }, async (request, reply) => {
+    const { username } = request.params as { username: string };
+    const permission = body(request).permission ?? "push";
+    const role = typeof permission === "string" ? PERMISSION_TO_ROLE[permission] : undefined;
+    if (!role) throw validationFailed("permission", `one of ${Object.keys(PERMISSION_TO_ROLE).join(", ")}`);
+    const user = await store.getUserByLogin(username);
+    if (!user) throw notFound(`User ${username}`);
+    await store.setRepositoryRole(user.id, request.repository!.id, role);
+    await ctx.audit(request, "repo.role.set", `repo:${request.repository!.fullName}`, { user: user.login, role });
+    return reply.status(204).send();
+  });
+
+  app.delete("/api/v3/repos/:owner/:repo/collaborators/:username", { config: { permission: "repo:admin" } }, async (request, reply) => {
+    const { username } = request.params as { username: string };
+    const user = await store.getUserByLogin(username);
+    if (!user || !(await store.removeRepositoryRole(user.id, request.repository!.id))) throw notFound(`Collaborator ${username}`);
+    await ctx.audit(request, "repo.role.remove", `repo:${request.repository!.fullName}`, { user: user.login });
+    return reply.status(204).send();
+  });
+
+  app.get("/api/v3/audit-log", { config: { permission: "instance-admin" } }, async (request) => {
+    const q = request.query as Record<string, string | undefined>;
+    const page = await store.listAudit({ ...pageOf(q), actor: q.actor, action: q.action, target: q.target });
+    return {
+      total_count: page.totalCount,
+      entries: page.items.map((e) => ({ id: e.id, actor: e.actor, action: e.action, target: e.target, details: e.details, created_at: e.at })),
+    };
+  });
+
+}

@@ -1,0 +1,151 @@
+/**
+ * Repositories, their Actions secrets, and runner administration.
+ *
+ * Secrets: unlike GitHub, which takes values sealed with a repository public
+ * key, `PUT .../actions/secrets/{name}` takes the plain `value`. The server
+ * therefore accepts it only over TLS (an https public URL, i.e. behind a TLS
+ * terminating proxy, or a direct https connection) or from a loopback client.
+ * Values are sealed with AES-256-GCM before they reach the store and are never
+ * returned by any endpoint.
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { SlipwayError } from "../../lib/index.js";
+import { apiBase, pageOf, sealContext, type RouteContext } from "../context.js";
+import { notFound, validationFailed } from "../http-errors.js";
+import { repoJson, runnerJson, secretJson } from "../json.js";
+import { generateToken, hashToken } from "../security.js";
+
+const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
+const REGISTRATION_TTL_MS = 60 * 60 * 1000;
+const MAX_SECRET_BYTES = 48 * 1024;
+
+function body(request: { body: unknown }): Record<string, unknown> {
+  const b = request.body;
+  return b && typeof b === "object" && !Array.isArray(b) ? (b as Record<string, unknown>) : {};
+}
+
+function isLoopback(ip: string): boolean {
+  return ip === "127.0.0.1" || ip === "::1" || ip === "::ffff:127.0.0.1" || ip.startsWith("127.");
+}
+
+/** Secret names are case-insensitive on GitHub and stored upper-case. */
+function secretName(raw: string): string {
+  const name = raw.toUpperCase();
+  if (!SECRET_NAME.test(name) || name.startsWith("GITHUB_") || name.length > 200) {
+    throw validationFailed("secret_name", "letters, digits and underscores, not starting with a digit or GITHUB_");
+  }
+  return name;
+}
+
+export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { store, config } = ctx;
+  const api = apiBase(config);
+
+  app.post("/api/v3/repos", { config: { permission: "authenticated" } }, async (request, reply) => {
+    const p = request.principal;
+    if (p.kind !== "user") throw new Error("authenticated route reached without a user");
+    const b = body(request);
+    let owner = b.owner;
+    let name = b.name;
+    if (typeof b.full_name === "string" && owner === undefined && name === undefined) [owner, name] = b.full_name.split("/");
+    if (typeof owner !== "string" || !NAME.test(owner)) throw validationFailed("owner", "1-100 letters, digits, '.', '-' or '_'");
+    if (typeof name !== "string" || !NAME.test(name)) throw validationFailed("name", "1-100 letters, digits, '.', '-' or '_'");
+    const gitUrl = b.git_url;
+    if (typeof gitUrl !== "string" || !/^(https?:\/\/|ssh:\/\/|git@|file:\/\/|\/)/.test(gitUrl)) {
+      throw validationFailed("git_url", "an https://, ssh://, git@host:path, file:// URL or an absolute path");
+    }
+    const defaultBranch = typeof b.default_branch === "string" && b.default_branch !== "" ? b.default_branch : "main";
+    if (await store.getRepositoryByName(owner, name)) throw new SlipwayError("CONFLICT", `Repository ${owner}/${name} already exists`);
+    const webhookSecret = generateToken("api").slice(4);
+    let repo = await store.createRepository({ owner, name, gitUrl, defaultBranch });
+    const sealed = ctx.secretBox.encrypt(webhookSecret, sealContext.webhook(repo.id));
+    repo = (await store.updateRepository(repo.id, { webhookSecret: Buffer.from(sealed, "utf8") })) ?? repo;
+    if (!p.user.isAdmin) await store.setRepositoryRole(p.user.id, repo.id, "admin");
+    await ctx.audit(request, "repo.create", `repo:${repo.fullName}`, { git_url: gitUrl });
+    // The webhook secret is shown once, to configure the forge.
+    return reply.status(201).send({ ...repoJson(repo, api, config.publicUrl), webhook_secret: webhookSecret });
+  });
+
+  app.get("/api/v3/repos/:owner/:repo", { config: { permission: "repo:read" } }, async (request) => {
+    return repoJson(request.repository!, api, config.publicUrl);
+  });
+
+  // ---------------------------------------------------------------- secrets
+
+  app.get("/api/v3/repos/:owner/:repo/actions/secrets", { config: { permission: "repo:admin" } }, async (request) => {
+    const secrets = await store.listSecrets(request.repository!.id);
+    const { page, perPage } = pageOf(request.query);
+    return { total_count: secrets.length, secrets: secrets.slice((page - 1) * perPage, page * perPage).map(secretJson) };
+  });
+
+  app.get("/api/v3/repos/:owner/:repo/actions/secrets/:name", { config: { permission: "repo:admin" } }, async (request) => {
+    const name = secretName((request.params as { name: string }).name);
+    const secret = await store.getSecret(request.repository!.id, name);
+    if (!secret) throw notFound(`Secret ${name}`);
+    return secretJson(secret);
+  });
+
+  app.put("/api/v3/repos/:owner/:repo/actions/secrets/:name", { config: { permission: "repo:admin" } }, async (request, reply) => {
+    requireConfidentialTransport(request, config.publicUrl);
+    const name = secretName((request.params as { name: string }).name);
+    const value = body(request).value;
+    if (typeof value !== "string") {
+      throw validationFailed("value", "the secret's plain value as a string", );
+    }
+    if (Buffer.byteLength(value, "utf8") > MAX_SECRET_BYTES) throw validationFailed("value", "at most 48 KB");
+    const repo = request.repository!;
+    const existed = (await store.getSecret(repo.id, name)) !== null;
+    const sealed = ctx.secretBox.encrypt(value, sealContext.secret(repo.id, name));
+    await store.putSecret({ repositoryId: repo.id, name, value: Buffer.from(sealed, "utf8") });
+    await ctx.audit(request, existed ? "secret.update" : "secret.create", `repo:${repo.fullName}`, { name });
+    return reply.status(existed ? 204 : 201).send();
+  });
+
+  app.delete("/api/v3/repos/:owner/:repo/actions/secrets/:name", { config: { permission: "repo:admin" } }, async (request, reply) => {
+    const name = secretName((request.params as { name: string }).name);
+    const repo = request.repository!;
+    if (!(await store.deleteSecret(repo.id, name))) throw notFound(`Secret ${name}`);
+    await ctx.audit(request, "secret.delete", `repo:${repo.fullName}`, { name });
+    return reply.status(204).send();
+  });
+
+  // ---------------------------------------------------------------- runners
+  // Runners serve the whole instance; a repository lists every runner its jobs may use.
+
+  const listRunners = async (query: unknown) => {
+    const page = await store.listRunners(pageOf(query));
+    return { total_count: page.totalCount, runners: page.items.map(runnerJson) };
+  };
+  app.get("/api/v3/repos/:owner/:repo/actions/runners", { config: { permission: "repo:admin" } }, async (request) => listRunners(request.query));
+  app.get("/api/v3/runners", { config: { permission: "instance-admin" } }, async (request) => listRunners(request.query));
+
+  const issueRegistrationToken = async (request: FastifyRequest) => {
+    const token = generateToken("registration");
+    const expiresAt = new Date(ctx.now().getTime() + REGISTRATION_TTL_MS);
+    await store.createRunnerRegistrationToken({ tokenHash: hashToken(token), expiresAt });
+    await ctx.audit(request, "runner.registration_token.create", request.repository ? `repo:${request.repository.fullName}` : null);
+    return { token, expires_at: expiresAt.toISOString() };
+  };
+  app.post("/api/v3/repos/:owner/:repo/actions/runners/registration-token", { config: { permission: "repo:admin" } }, async (request, reply) =>
+    reply.status(201).send(await issueRegistrationToken(request)),
+  );
+  app.post("/api/v3/runners/registration-token", { config: { permission: "instance-admin" } }, async (request, reply) =>
+    reply.status(201).send(await issueRegistrationToken(request)),
+  );
+
+  app.delete("/api/v3/runners/:runner_id", { config: { permission: "instance-admin" } }, async (request, reply) => {
+    const id = Number((request.params as { runner_id: string }).runner_id);
+    if (!Number.isInteger(id) || !(await store.deleteRunner(id))) throw notFound("Runner");
+    await ctx.audit(request, "runner.delete", `runner:${id}`);
+    return reply.status(204).send();
+  });
+}
+
+/** Plain secret values travel only over TLS or from this machine. */
+function requireConfidentialTransport(request: FastifyRequest, publicUrl: string): void {
+  if (request.protocol === "https" || publicUrl.startsWith("https:") || isLoopback(request.socket.remoteAddress ?? "")) return;
+  throw new SlipwayError("FORBIDDEN", "Secret values are accepted only over TLS or from a loopback address", {
+    hint: "Serve Slipway behind TLS and set SLIPWAY_PUBLIC_URL to its https URL, or set secrets from the server machine.",
+  });
+}

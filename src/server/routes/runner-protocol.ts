@@ -1,0 +1,265 @@
+/**
+ * The runner protocol: a registration token is exchanged for a per-runner
+ * credential; runners long-poll for a job, hold it under a lease renewed by
+ * heartbeats, append log chunks by sequence number (idempotently), report
+ * steps and complete the job. Every update names the lease token handed out
+ * with the claim; a runner whose lease was lost gets 409 and must stop.
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { SlipwayError } from "../../lib/index.js";
+import type { ClaimedJob, Conclusion, Job, Runner, StepUpdate } from "../../store/index.js";
+import type { JobRequest, JobResult } from "../../workflow/index.js";
+import { idParam, sealContext, type RouteContext } from "../context.js";
+import { notFound, validationFailed } from "../http-errors.js";
+import { generateToken, hashToken } from "../security.js";
+import { isFromFork } from "../webhooks.js";
+import { refreshRunStatus } from "./runs.js";
+
+const LABEL = /^[A-Za-z0-9_.:-]{1,64}$/;
+const CONCLUSIONS: readonly Conclusion[] = ["success", "failure", "cancelled", "skipped", "timed_out", "neutral", "startup_failure"];
+const STEP_STATUSES = new Set(["queued", "in_progress", "completed", "pending", "waiting"]);
+const MAX_CHUNKS_PER_REQUEST = 1000;
+
+function body(request: { body: unknown }): Record<string, unknown> {
+  const b = request.body;
+  return b && typeof b === "object" && !Array.isArray(b) ? (b as Record<string, unknown>) : {};
+}
+
+function runnerOf(request: FastifyRequest): Runner {
+  const p = request.principal;
+  if (p.kind !== "runner") throw new Error("runner route reached without a runner");
+  return p.runner;
+}
+
+function leaseTokenOf(request: FastifyRequest): string {
+  const fromHeader = request.headers["x-slipway-lease-token"];
+  const token = typeof fromHeader === "string" ? fromHeader : body(request).lease_token;
+  if (typeof token !== "string" || token === "") throw validationFailed("lease_token", "the lease token returned by the claim");
+  return token;
+}
+
+const staleLease = () =>
+  new SlipwayError("CONFLICT", "This runner no longer holds the job's lease", {
+    hint: "The job was cancelled, completed or handed to another runner; stop working on it.",
+  });
+
+export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { store, config } = ctx;
+
+  app.post("/api/v3/runner/register", { config: { permission: "public", rateLimited: true } }, async (request, reply) => {
+    const b = body(request);
+    const token = b.token;
+    if (typeof token !== "string" || token === "") throw validationFailed("token", "a registration token");
+    const name = b.name;
+    if (typeof name !== "string" || !/^[\w.-]{1,64}$/.test(name)) throw validationFailed("name", "1-64 letters, digits, '.', '-' or '_'");
+    const labels = b.labels ?? [];
+    if (!Array.isArray(labels) || labels.length > 50 || labels.some((l) => typeof l !== "string" || !LABEL.test(l))) {
+      throw validationFailed("labels", "a list of up to 50 labels");
+    }
+    if (!(await store.consumeRunnerRegistrationToken(hashToken(token), ctx.now()))) {
+      throw new SlipwayError("AUTH_REQUIRED", "The registration token is unknown, used or expired", {
+        hint: "Create a new one with POST /api/v3/runners/registration-token.",
+      });
+    }
+    const credential = generateToken("runner");
+    const runner = await store.createRunner({
+      name,
+      labels: [...new Set((labels as string[]).map((l) => l.toLowerCase()))],
+      credentialHash: hashToken(credential),
+      version: typeof b.version === "string" ? b.version.slice(0, 64) : null,
+    });
+    await store.appendAudit({ actor: `runner:${runner.name}`, action: "runner.register", target: `runner:${runner.id}`, details: { labels: runner.labels } });
+    return reply.status(201).send({ id: runner.id, name: runner.name, labels: runner.labels, credential });
+  });
+
+  app.post("/api/v3/runner/jobs/claim", { config: { permission: "runner" } }, async (request, reply) => {
+    const runner = runnerOf(request);
+    const requested = body(request).wait_seconds;
+    const waitSeconds = typeof requested === "number" && requested >= 0 ? Math.min(requested, config.claimWaitSeconds) : config.claimWaitSeconds;
+    await store.touchRunner(runner.id, { at: ctx.now() });
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    request.raw.on("close", stop);
+    ctx.shutdown.addEventListener("abort", stop, { once: true });
+    const deadline = Date.now() + waitSeconds * 1000;
+    try {
+      for (;;) {
+        // Subscribe before trying, so a job queued in between wakes the wait.
+        let woken!: () => void;
+        const wake = new Promise<void>((resolve) => (woken = resolve));
+        const unsubscribe = store.onJobsAvailable(() => woken());
+        try {
+          const claimed = await store.claimJob({ runnerId: runner.id, labels: runner.labels, leaseSeconds: config.leaseSeconds });
+          if (claimed) return reply.status(200).send(await claimResponse(ctx, claimed));
+          const remaining = deadline - Date.now();
+          if (remaining <= 0 || abort.signal.aborted) return reply.status(204).send();
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            wake,
+            new Promise<void>((resolve) => (timer = setTimeout(resolve, remaining))),
+            new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve(), { once: true })),
+          ]);
+          clearTimeout(timer);
+          if (abort.signal.aborted) return reply.status(204).send();
+        } finally {
+          unsubscribe();
+        }
+      }
+    } finally {
+      request.raw.off("close", stop);
+      ctx.shutdown.removeEventListener("abort", stop);
+    }
+  });
+
+  /** The job the runner names, which must be leased to it. */
+  const heldJob = async (request: FastifyRequest): Promise<{ job: Job; runner: Runner; leaseToken: string }> => {
+    const runner = runnerOf(request);
+    const id = idParam((request.params as { job_id?: string }).job_id);
+    const job = id === undefined ? null : await store.getJob(id);
+    if (!job) throw notFound("Job");
+    const leaseToken = leaseTokenOf(request);
+    if (job.runnerId !== runner.id || job.status !== "in_progress") throw staleLease();
+    return { job, runner, leaseToken };
+  };
+
+  app.post("/api/v3/runner/jobs/:job_id/heartbeat", { config: { permission: "runner" } }, async (request) => {
+    const { job, runner, leaseToken } = await heldJob(request);
+    if (!(await store.renewLease(job.id, leaseToken, config.leaseSeconds))) throw staleLease();
+    await store.touchRunner(runner.id, { at: ctx.now() });
+    const current = await store.getJob(job.id);
+    return { lease_expires_at: current?.leaseExpiresAt ?? null, cancel_requested: current?.cancelRequested ?? false };
+  });
+
+  app.post("/api/v3/runner/jobs/:job_id/logs", { config: { permission: "runner" } }, async (request) => {
+    const { job, leaseToken } = await heldJob(request);
+    const b = body(request);
+    const chunks = Array.isArray(b.chunks) ? b.chunks : [b];
+    if (chunks.length === 0 || chunks.length > MAX_CHUNKS_PER_REQUEST) throw validationFailed("chunks", `1-${MAX_CHUNKS_PER_REQUEST} chunks`);
+    const parsed = chunks.map((c, i) => {
+      const chunk = c && typeof c === "object" ? (c as Record<string, unknown>) : {};
+      const step = chunk.step ?? -1;
+      if (typeof step !== "number" || !Number.isInteger(step) || step < -1) throw validationFailed(`chunks[${i}].step`, "a step number, or -1 for job-level lines");
+      if (typeof chunk.seq !== "number" || !Number.isInteger(chunk.seq) || chunk.seq < 0) throw validationFailed(`chunks[${i}].seq`, "a sequence number from 0");
+      if (typeof chunk.data !== "string") throw validationFailed(`chunks[${i}].data`, "the (already masked) log text");
+      return { step, seq: chunk.seq, data: chunk.data };
+    });
+    // Renewing proves the lease is still this runner's; a lost lease gets 409.
+    if (!(await store.renewLease(job.id, leaseToken, config.leaseSeconds))) throw staleLease();
+    let appended = 0;
+    for (const c of parsed) {
+      if (await store.appendLogChunk({ jobId: job.id, step: c.step, seq: c.seq, data: c.data })) appended++;
+    }
+    if (appended > 0) ctx.logBus.emit(`job:${job.id}`);
+    return { appended, duplicates: parsed.length - appended };
+  });
+
+  app.post("/api/v3/runner/jobs/:job_id/steps", { config: { permission: "runner" } }, async (request) => {
+    const { job, leaseToken } = await heldJob(request);
+    const steps = body(request).steps;
+    if (!Array.isArray(steps) || steps.length === 0 || steps.length > 1000) throw validationFailed("steps", "a list of step updates");
+    const updates = steps.map((s, i) => parseStepUpdate(s, i));
+    for (const update of updates) await store.recordStep(job.id, update, leaseToken);
+    return { recorded: updates.length };
+  });
+
+  app.post("/api/v3/runner/jobs/:job_id/complete", { config: { permission: "runner" } }, async (request) => {
+    const { job, runner, leaseToken } = await heldJob(request);
+    const b = body(request);
+    const result = (b.result && typeof b.result === "object" ? b.result : b) as Partial<JobResult> & { conclusion?: unknown };
+    const conclusion = result.conclusion;
+    if (typeof conclusion !== "string" || !CONCLUSIONS.includes(conclusion as Conclusion)) throw validationFailed("conclusion", `one of ${CONCLUSIONS.join(", ")}`);
+    const outputs: Record<string, string> = {};
+    if (result.outputs && typeof result.outputs === "object") {
+      for (const [k, v] of Object.entries(result.outputs)) if (typeof v === "string") outputs[k] = v;
+    }
+    if (Array.isArray(result.steps)) {
+      for (const step of result.steps) {
+        if (!step || typeof step !== "object" || typeof step.index !== "number") continue;
+        await store.recordStep(
+          job.id,
+          {
+            number: step.index + 1,
+            name: typeof step.name === "string" ? step.name : undefined,
+            status: "completed",
+            conclusion: CONCLUSIONS.includes(step.conclusion as Conclusion) ? (step.conclusion as Conclusion) : null,
+            startedAt: step.startedAt ?? null,
+            completedAt: step.completedAt ?? null,
+          },
+          leaseToken,
+        );
+      }
+    }
+    const done = await store.completeJob(job.id, { conclusion: conclusion as Conclusion, outputs, error: typeof result.error === "string" ? result.error.slice(0, 2000) : null }, leaseToken);
+    await refreshRunStatus(ctx, job.runId);
+    if (done.startedAt) ctx.metrics.jobDuration.observe({ conclusion }, Math.max(0, (ctx.now().getTime() - Date.parse(done.startedAt)) / 1000));
+    await store.touchRunner(runner.id, { at: ctx.now() });
+    ctx.logBus.emit(`job:${job.id}`);
+    return { id: done.id, status: done.status, conclusion: done.conclusion };
+  });
+}
+
+function parseStepUpdate(raw: unknown, i: number): StepUpdate {
+  const s = raw && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
+  if (typeof s.number !== "number" || !Number.isInteger(s.number) || s.number < 1) throw validationFailed(`steps[${i}].number`, "a step number from 1");
+  if (typeof s.status !== "string" || !STEP_STATUSES.has(s.status)) throw validationFailed(`steps[${i}].status`, "queued, in_progress or completed");
+  if (s.conclusion !== undefined && s.conclusion !== null && !CONCLUSIONS.includes(s.conclusion as Conclusion)) {
+    throw validationFailed(`steps[${i}].conclusion`, `one of ${CONCLUSIONS.join(", ")}`);
+  }
+  return {
+    number: s.number,
+    name: typeof s.name === "string" ? s.name.slice(0, 500) : undefined,
+    status: s.status as StepUpdate["status"],
+    conclusion: (s.conclusion as Conclusion | null | undefined) ?? null,
+    startedAt: typeof s.started_at === "string" ? s.started_at : undefined,
+    completedAt: typeof s.completed_at === "string" ? s.completed_at : undefined,
+  };
+}
+
+/**
+ * What a runner receives for a claimed job. Repository secrets are decrypted
+ * into `contexts.secrets` and added to the mask list, except for pull requests
+ * from forks, which run without secrets.
+ */
+async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<Record<string, unknown>> {
+  const { job, run } = claimed;
+  ctx.metrics.queueDuration.observe(Math.max(0, (ctx.now().getTime() - Date.parse(job.createdAt)) / 1000));
+  const repo = await ctx.store.getRepository(run.repositoryId);
+  let request: JobRequest | null = job.request;
+  const fromFork = isFromFork(run.eventPayload);
+  if (request && !fromFork) {
+    const secrets: Record<string, string> = {};
+    for (const record of await ctx.store.listSecrets(run.repositoryId)) {
+      secrets[record.name] = ctx.secretBox.decrypt(record.value.toString("utf8"), sealContext.secret(run.repositoryId, record.name));
+    }
+    const existing = (request.contexts.secrets ?? {}) as Record<string, string>;
+    const values = Object.values(secrets).filter((v) => v !== "");
+    request = {
+      ...request,
+      contexts: { ...request.contexts, secrets: { ...existing, ...secrets } },
+      mask: [...new Set([...request.mask, ...values])],
+    };
+  }
+  return {
+    job: {
+      id: job.id,
+      run_id: job.runId,
+      run_attempt: job.attempt,
+      key: job.key,
+      name: job.name,
+      labels: job.labels,
+      request,
+    },
+    run: {
+      id: run.id,
+      repository: repo?.fullName ?? null,
+      git_url: repo?.gitUrl ?? null,
+      workflow_file: run.workflowFile,
+      event: run.event,
+      head_sha: run.headSha,
+      head_branch: run.headBranch,
+      from_fork: fromFork,
+    },
+    lease_token: claimed.leaseToken,
+    lease_expires_at: claimed.leaseExpiresAt,
+  };
+}
