@@ -399,16 +399,20 @@ async function runJob(
         };
         const legCtx = { ...ctx, matrix: leg ?? {}, strategy: strategyCtx };
         const key = allocateKey(state, isMatrix && total > 1 ? `${baseKey}-${i + 1}` : baseKey);
-        const outcome = await (job.uses !== undefined
-          ? runCallLeg(state, graph, pj, leg, legCtx, key, limiter, jobControl.signal, () => cancelReason)
-          : runLeg(state, graph, pj, leg, legCtx, key, limiter, jobControl.signal, () => cancelReason));
+        // Called before the leg gives back its slots, so that fail-fast
+        // cancels the pending legs before one of them can start.
+        const settle = (result: Conclusion): void => {
+          if (result === "failure" && failFast && isMatrix && !jobControl.signal.aborted) {
+            cancelReason = "cancelled by fail-fast: another leg of the matrix failed";
+            jobControl.abort();
+          }
+        };
+        const legRun: LegRun = { state, graph, pj, leg, legCtx, key, limiter, jobSignal: jobControl.signal, cancelReason: () => cancelReason, settle };
+        const outcome = await (job.uses !== undefined ? runCallLeg(legRun) : runLeg(legRun));
+        settle(outcome.result);
         legEntries[i] = outcome.entries;
         results.push(outcome.result);
         mergeOutputs(outputs, outcome.outputs);
-        if (outcome.result === "failure" && failFast && isMatrix && !jobControl.signal.aborted) {
-          cancelReason = "cancelled by fail-fast: another leg of the matrix failed";
-          jobControl.abort();
-        }
       }),
     );
     entries.push(...legEntries.flat());
@@ -473,17 +477,24 @@ function forwardEvents(state: RunState, key: string): JobEvents {
   };
 }
 
-async function runLeg(
-  state: RunState,
-  graph: Graph,
-  pj: PlannedJob,
-  leg: MatrixLeg | null,
-  legCtx: Record<string, unknown>,
-  key: string,
-  limiter: Semaphore,
-  jobSignal: AbortSignal,
-  cancelReason: () => string,
-): Promise<LegOutcome> {
+interface LegRun {
+  state: RunState;
+  graph: Graph;
+  pj: PlannedJob;
+  leg: MatrixLeg | null;
+  legCtx: Record<string, unknown>;
+  key: string;
+  /** The job's max-parallel limit. */
+  limiter: Semaphore;
+  /** Aborts when the job's legs are to be cancelled. */
+  jobSignal: AbortSignal;
+  cancelReason: () => string;
+  /** Reports the leg's result (as dependents see it) while it still holds its slots. */
+  settle: (result: Conclusion) => void;
+}
+
+async function runLeg(lr: LegRun): Promise<LegOutcome> {
+  const { state, graph, pj, leg, legCtx, key, limiter, jobSignal, cancelReason } = lr;
   const entry = skeleton(graph, pj, key, graph.namePrefix + (leg ? nameMatrixLeg(pj.name, leg) : pj.name), leg);
   const finish = (conclusion: Conclusion, reason?: string, level?: "info" | "warning" | "error"): LegOutcome => {
     entry.conclusion = conclusion;
@@ -586,6 +597,7 @@ async function runLeg(
       entry.continueOnError = true;
       seen = "success";
     }
+    lr.settle(seen);
     return { result: seen, outputs: result.outputs, entries: [complete(state, entry)] };
   } finally {
     if (slotted) state.slots.release();
@@ -615,17 +627,8 @@ function planCalledJobs(workflow: Workflow): PlannedJob[] {
  * context, the typed `with:` inputs and the mapped (or inherited) secrets.
  * The called workflow's `outputs` become the calling job's outputs.
  */
-async function runCallLeg(
-  state: RunState,
-  graph: Graph,
-  pj: PlannedJob,
-  leg: MatrixLeg | null,
-  legCtx: Record<string, unknown>,
-  key: string,
-  limiter: Semaphore,
-  jobSignal: AbortSignal,
-  cancelReason: () => string,
-): Promise<LegOutcome> {
+async function runCallLeg(lr: LegRun): Promise<LegOutcome> {
+  const { state, graph, pj, leg, legCtx, key, limiter, jobSignal, cancelReason } = lr;
   const job = pj.job;
   const uses = job.uses!;
   const entry = skeleton(graph, pj, key, graph.namePrefix + (leg ? nameMatrixLeg(pj.name, leg) : pj.name), leg);
@@ -724,6 +727,7 @@ async function runCallLeg(
         outputs[k] = "";
       }
     }
+    lr.settle(result);
     return { result, outputs, entries: child.entries };
   } finally {
     limiter.release();
