@@ -403,6 +403,28 @@ describe("parseWorkflow: rejections", () => {
     ok(`on: push\njobs:\n  a:\n    uses: ./.github/workflows/x.yml\n`);
   });
 
+  it("reports a job with no steps (missing or empty)", () => {
+    expect(oneError(`on: push\njobs:\n  a:\n    runs-on: x\n`)).toBe("3:3 job 'a' has no steps");
+    expect(oneError(`on: push\njobs:\n  a:\n    runs-on: x\n    steps: []\n`)).toBe("3:3 job 'a' has no steps");
+  });
+
+  it("reports an unknown event with the known ones in the hint", () => {
+    const errors = errorsOf(`on: pushh\njobs:${JOB}`);
+    expect(errors.map((e) => `${e.position?.line}:${e.position?.col} ${e.message}`)).toEqual(["1:5 'pushh' is not a valid value for 'on'"]);
+    expect(errors[0]?.hint).toMatch(/'push'/);
+    expect(errors[0]?.hint).toMatch(/'workflow_dispatch'/);
+  });
+
+  it("accepts scalar filters and types, normalised to lists", () => {
+    const wf = ok(`on:\n  push:\n    branches: main\n  pull_request:\n    types: opened\njobs:${JOB}`);
+    expect(wf.on.events).toEqual({ push: { branches: ["main"] }, pull_request: { types: ["opened"] } });
+  });
+
+  it("reports a broken expression once, not also as an invalid value", () => {
+    const text = `on: push\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix:\n        include: \${{ fromJSON(nosuch) }}\n    steps: [{run: a}]\n`;
+    expect(oneError(text)).toBe("7:18 invalid expression in 'strategy.matrix.include' of job 'a': Unrecognized named-value: 'nosuch'");
+  });
+
   it("reports bad job ids", () => {
     expect(oneError(`on: push\njobs:\n  1st:\n    runs-on: x\n    steps: [{run: a}]\n`)).toBe("3:3 job id '1st' is invalid");
     expect(oneError(`on: push\njobs:\n  a.b:\n    runs-on: x\n    steps: [{run: a}]\n`)).toBe("3:3 job id 'a.b' is invalid");

@@ -324,6 +324,14 @@ class ModelBuilder {
     }
     const stepsNode = r.get(map, "steps");
     job.steps = this.buildSteps(id, stepsNode, position);
+    const stepList = r.seq(stepsNode);
+    if (!usesPair && (stepsNode === undefined || stepsNode === null || (stepList && stepList.items.length === 0))) {
+      this.report(
+        keyNode,
+        `job '${id}' has no steps`,
+        "Add steps: with at least one `run:` or `uses:` step, or call a reusable workflow with `uses:`.",
+      );
+    }
     return job;
   }
 

@@ -84,7 +84,13 @@ export function parseWorkflow(file: string, text: string): ParseWorkflowResult {
   }
 
   const tokens = indexTokens(checked.root);
+  // One library finding per place: a value with a broken expression is
+  // also "not a valid value" there, which adds nothing.
+  const places = new Set<string>();
   for (const finding of checked.findings) {
+    const place = `${finding.line}:${finding.col}`;
+    if (places.has(place)) continue;
+    places.add(place);
     const detail = rephraseFinding(finding, reader, tokens);
     if (detail) errors.push(detail);
   }
