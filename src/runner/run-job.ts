@@ -302,7 +302,7 @@ class JobRun {
 
       const scope: Scope = {
         stepsContext: {},
-        contexts: this.request.contexts,
+        contexts: { ...this.request.contexts, github: this.githubContext },
         envOverlay: {},
         defaults: this.request.defaults,
         status: this.status,
@@ -385,8 +385,8 @@ class JobRun {
       matrix: {},
       strategy: {},
       needs: {},
-      ...scope.contexts,
       github: this.githubContext,
+      ...scope.contexts,
       env,
       job: { status: this.status.value, services: {} },
       runner: this.runnerContext,
