@@ -26,7 +26,7 @@ export interface DockerActionReference {
 
 export type ActionReference = LocalActionReference | RemoteActionReference | DockerActionReference;
 
-const NAME = /^[A-Za-z0-9_.-]+$/;
+const NAME = /^(?!\.\.?$)[A-Za-z0-9_.-]+$/;
 
 /** Parses a step's `uses:` value; a malformed value is ACTION_NOT_FOUND. */
 export function parseActionReference(uses: string): ActionReference {
