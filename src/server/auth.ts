@@ -187,14 +187,32 @@ async function authorize(request: FastifyRequest, permission: Permission, option
   request.repository = repository;
 }
 
+export interface RouteDeclaration {
+  method: string;
+  url: string;
+  permission: Permission;
+}
+
+const declaredRoutes = new WeakMap<FastifyInstance, RouteDeclaration[]>();
+
+/** Every route of the server with the permission it declares (HEAD twins of GET routes excluded). */
+export function listDeclaredRoutes(app: FastifyInstance): RouteDeclaration[] {
+  return [...(declaredRoutes.get(app) ?? [])];
+}
+
 /** Installs the permission check; call before registering any route. */
 export function registerAuthorization(app: FastifyInstance, options: AuthorizationOptions): void {
   app.decorateRequest("principal", null as never);
   app.decorateRequest("repository", undefined);
+  const routes: RouteDeclaration[] = [];
+  declaredRoutes.set(app, routes);
   app.addHook("onRoute", (route) => {
     const permission = route.config?.permission;
     if (!permission || !PERMISSIONS.includes(permission)) {
       throw new Error(`route ${String(route.method)} ${route.url} must declare config.permission`);
+    }
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
+      if (method !== "HEAD") routes.push({ method, url: route.url, permission });
     }
   });
   app.addHook("onRequest", async (request: FastifyRequest, _reply: FastifyReply) => {

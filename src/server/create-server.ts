@@ -97,7 +97,6 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    disableRequestLogging: false,
     forceCloseConnections: "idle",
     return503OnClosing: true,
   });
