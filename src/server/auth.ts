@@ -117,7 +117,7 @@ async function resolvePrincipal(request: FastifyRequest, options: AuthorizationO
   const { store } = options;
   const token = bearer(request);
   const fail = (): never => {
-    const wait = options.limiter.take(`auth:${request.ip}`);
+    const wait = options.limiter.take(`bad-credentials:${request.ip}`);
     if (wait > 0) throw new RateLimitedError(wait);
     throw new SlipwayError("AUTH_REQUIRED", "Bad credentials");
   };
@@ -220,11 +220,12 @@ export function registerAuthorization(app: FastifyInstance, options: Authorizati
     // Unmatched URLs reach the 404 handler, which needs no permission.
     const permission = config?.permission;
     if (config?.rateLimited) {
-      const wait = options.limiter.take(`auth:${request.ip}`);
+      const wait = options.limiter.take(`auth-endpoint:${request.ip}`);
       if (wait > 0) throw new RateLimitedError(wait);
     }
     request.principal = { kind: "anonymous" };
-    if (!permission) return;
+    // Public routes authenticate by other means and ignore credentials.
+    if (!permission || permission === "public") return;
     request.principal = await resolvePrincipal(request, options);
     await authorize(request, permission, options);
   });
