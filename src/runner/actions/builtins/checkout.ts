@@ -68,8 +68,8 @@ export function createCheckoutAction(options: CheckoutOptions = {}): BuiltinActi
         execCapture("git", args, { cwd, env: { ...context.env, GIT_TERMINAL_PROMPT: "0" }, signal: context.signal });
 
       const sameDir = source && path.resolve(source.dir) === target;
-      if (target === context.workspace && (!source || sameDir || (await holdsCommit(git, sha, ref)))) {
-        // The workspace already holds the run's checkout (a local run): keep it.
+      if (target === context.workspace && (!source || sameDir || (await holdsCheckout(target, git, sha, ref)))) {
+        // The workspace already holds the run's checkout (a local run): keep it, uncommitted changes included.
         context.log(`Using the repository already in ${target}`);
         const head = await git(["rev-parse", "HEAD"]);
         context.setOutput("ref", ref || String(github.ref ?? ""));
@@ -123,11 +123,18 @@ export function createCheckoutAction(options: CheckoutOptions = {}): BuiltinActi
   };
 }
 
-async function holdsCommit(
+/**
+ * Whether a workspace root already holds the run's checkout: a git work tree
+ * at the wanted commit, or a populated folder without git (a copy of the
+ * working tree), which is never wiped.
+ */
+async function holdsCheckout(
+  dir: string,
   git: (args: string[]) => Promise<{ code: number; stdout: string }>,
   sha: string,
   ref: string,
 ): Promise<boolean> {
+  if (!existsSync(path.join(dir, ".git"))) return existsSync(dir) && readdirSync(dir).length > 0;
   if (ref !== "") return false;
   const head = await git(["rev-parse", "HEAD"]);
   return head.code === 0 && sha !== "" && head.stdout.trim() === sha;
