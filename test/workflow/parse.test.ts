@@ -403,6 +403,16 @@ describe("parseWorkflow: rejections", () => {
     ok(`on: push\njobs:\n  a:\n    uses: ./.github/workflows/x.yml\n`);
   });
 
+  it("suggests the likely spelling of a misspelt key, value or job", () => {
+    const key = errorsOf(`on:\n  push:\n    branchez: [main]\njobs:${JOB}`);
+    expect(key[0]?.hint).toMatch(/^Did you mean 'branches'\? Allowed keys here: /);
+    const value = errorsOf(`on:\n  pull_request:\n    types: [opend]\njobs:${JOB}`);
+    expect(value[0]?.message).toBe("'opend' is not a valid value for 'on.pull_request.types[0]'");
+    expect(value[0]?.hint).toMatch(/^Did you mean 'opened'\? Expected one of .*'synchronize'/);
+    const need = errorsOf(`on: push\njobs:${JOB}  test:\n    needs: biuld\n    runs-on: x\n    steps: [{run: a}]\n`);
+    expect(need[0]?.hint).toBe("Did you mean 'build'? Jobs of this workflow: build.");
+  });
+
   it("reports a job with no steps (missing or empty)", () => {
     expect(oneError(`on: push\njobs:\n  a:\n    runs-on: x\n`)).toBe("3:3 job 'a' has no steps");
     expect(oneError(`on: push\njobs:\n  a:\n    runs-on: x\n    steps: []\n`)).toBe("3:3 job 'a' has no steps");

@@ -21,6 +21,7 @@ import type {
   WorkflowCallInput,
   WorkflowDispatchInput,
 } from "../model.js";
+import { closest } from "./suggest.js";
 import type { AnyNode, NodeReader } from "./yaml-nodes.js";
 
 const ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -485,10 +486,12 @@ class ModelBuilder {
         if (known.has(need)) return;
         const node = seq ? seq.items[i] : site?.node;
         const list = [...known].filter((k) => k !== job.id);
+        const guess = closest(need, list);
+        const listed = list.length > 0 ? `Jobs of this workflow: ${list.join(", ")}.` : "Remove the needs: entry or add the job it names.";
         this.report(
           node,
           `job '${job.id}' needs '${need}', which is not a job of this workflow`,
-          list.length > 0 ? `Jobs of this workflow: ${list.join(", ")}.` : "Remove the needs: entry or add the job it names.",
+          guess ? `Did you mean '${guess}'? ${listed}` : listed,
           site?.position,
         );
       });

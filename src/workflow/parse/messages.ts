@@ -8,9 +8,12 @@ import type { SlipwayErrorDetail } from "../../lib/index.js";
 import { ERROR_CODES } from "../../lib/index.js";
 import { DefinitionType } from "@actions/workflow-parser/templates/schema/definition-type";
 import type { MappingDefinition } from "@actions/workflow-parser/templates/schema/mapping-definition";
+import type { SequenceDefinition } from "@actions/workflow-parser/templates/schema/sequence-definition";
+import { DefinitionInfo } from "@actions/workflow-parser/templates/schema/definition-info";
 import type { Definition } from "@actions/workflow-parser/templates/schema/definition";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import type { RawFinding } from "./schema-check.js";
+import { closest } from "./suggest.js";
 import type { NodeReader } from "./yaml-nodes.js";
 
 type PathPart = string | number;
@@ -66,7 +69,7 @@ export function rephraseFinding(
     if (owner) position = r.position(owner, position);
   }
   if (isCoveredByBuilder(f, loc) || isTolerated(f, loc)) return undefined;
-  const where = describe(loc.path, loc.atKey);
+  const where = describe(loc.path);
   const keyName = lastKey(loc.path);
   const m = f.message;
   let match: RegExpMatchArray | null;
@@ -75,17 +78,21 @@ export function rephraseFinding(
     const value = match[1] ?? "";
     if (loc.atKey) {
       const allowed = allowedKeys(loc.parent, r, tokens);
+      const guess = closest(value, allowed);
+      const listed = allowed.length > 0 ? `Allowed keys here: ${allowed.join(", ")}.` : "Check the spelling against the workflow syntax reference.";
       return {
-        message: `unknown key '${value}' in ${describe(loc.path.slice(0, -1), false)}`,
+        message: `unknown key '${value}' in ${describe(loc.path.slice(0, -1))}`,
         position,
-        hint: allowed.length > 0 ? `Allowed keys here: ${allowed.join(", ")}.` : "Check the spelling against the workflow syntax reference.",
+        hint: guess ? `Did you mean '${guess}'? ${listed}` : listed,
       };
     }
-    const expected = expectedValues(tokensAt(tokens, r, loc.keyNode));
+    const info = expectedDefinition(loc, r, tokens);
+    const expected = describeExpected(info);
+    const guess = value === "" ? undefined : closest(value, constantsOf(info));
     return {
       message: value === "" ? `${where} has no value` : `'${value}' is not a valid value for ${where}`,
       position,
-      hint: expected ? `Expected ${expected}.` : `Check the value of ${keyName ?? "this key"} against the workflow syntax reference.`,
+      hint: `${guess ? `Did you mean '${guess}'? ` : ""}${expected ? `Expected ${expected}.` : `Check the value of ${keyName ?? "this key"} against the workflow syntax reference.`}`,
     };
   }
   if ((match = m.match(/^Required property is missing: (.*)$/))) {
@@ -94,7 +101,7 @@ export function rephraseFinding(
   }
   if (m === "A sequence was not expected" || m === "A mapping was not expected") {
     const kind = m.includes("sequence") ? "a list" : "a mapping";
-    const expected = expectedValues(tokensAt(tokens, r, loc.keyNode));
+    const expected = describeExpected(expectedDefinition(loc, r, tokens));
     return {
       message: `${where} cannot be ${kind}`,
       position,
@@ -103,7 +110,7 @@ export function rephraseFinding(
   }
   if ((match = m.match(/^'(.*)' is already defined$/s))) {
     return {
-      message: `key '${match[1]}' appears twice in ${describe(loc.path.slice(0, -1), false)}`,
+      message: `key '${match[1]}' appears twice in ${describe(loc.path.slice(0, -1))}`,
       position,
       hint: "Keys are compared without case; keep one of them.",
     };
@@ -125,8 +132,11 @@ export function rephraseFinding(
   return { message: `${where}: ${m}`, position, hint: ERROR_CODES.WORKFLOW_INVALID };
 }
 
+/** Messages of `@actions/expressions` (lexer and parser) and of the reader's `${{ }}` scanning. */
 export function isExpressionMessage(m: string): boolean {
-  return /^(Unexpected symbol|Unexpected end of expression|Unrecognized named-value|Unrecognized function|Too few parameters|Too many parameters|Unexpected character|Unclosed|Unexpected type|Exceeded max expression|The expression is not closed|Expected)/.test(m);
+  return /^(Unexpected symbol|Unexpected end of expression|Unrecognized named-value|Unrecognized function|Too few parameters|Too many parameters|Even number of parameters|Exceeded max expression|The expression is not closed|An expression was expected|Exactly \d+ parameter)/.test(
+    m,
+  );
 }
 
 function missingHint(prop: string): string {
@@ -240,7 +250,7 @@ function lastKey(path: PathPart[]): string | undefined {
 }
 
 /** "job 'build'", "step 2 of job 'build'", "'on.push.branches'", "the workflow". */
-export function describe(path: PathPart[], _atKey: boolean): string {
+function describe(path: PathPart[]): string {
   if (path.length === 0) return "the workflow";
   if (path[0] === "jobs" && path.length >= 2) {
     const job = `job '${path[1]}'`;
@@ -273,10 +283,28 @@ function allowedKeys(parent: Node | undefined, r: NodeReader, tokens: Map<string
   return [...keys].sort();
 }
 
-/** What the schema accepts for the value token at that position, in words. */
-function expectedValues(candidates: TemplateToken[] | undefined): string | undefined {
-  const token = candidates?.find((t) => t.definitionInfo && t.isScalar);
-  const info = token?.definitionInfo;
+/**
+ * The schema definition of the value pointed at: carried by its key token in
+ * a mapping, or the item type of the enclosing list's definition.
+ */
+function expectedDefinition(loc: Located, r: NodeReader, tokens: Map<string, TemplateToken[]>): DefinitionInfo | undefined {
+  if (loc.keyNode) return tokensAt(tokens, r, loc.keyNode)?.find((t) => t.definitionInfo && t.isScalar)?.definitionInfo;
+  if (!isSeq(loc.parent)) return undefined;
+  const info = tokensAt(tokens, r, loc.parent)?.find((t) => t.definitionInfo && !t.isScalar)?.definitionInfo;
+  const seqDef = info?.getDefinitionsOfType(DefinitionType.Sequence)[0] as SequenceDefinition | undefined;
+  if (!info || !seqDef) return undefined;
+  return new DefinitionInfo(info, seqDef.itemType);
+}
+
+function constantsOf(info: DefinitionInfo | undefined): string[] {
+  if (!info) return [];
+  return (info.getScalarDefinitions() as Definition[])
+    .map((def) => (def.definitionType === DefinitionType.String ? (def as unknown as { constant?: string }).constant : undefined))
+    .filter((c): c is string => Boolean(c));
+}
+
+/** What a definition accepts, in words. */
+function describeExpected(info: DefinitionInfo | undefined): string | undefined {
   if (!info) return undefined;
   const words: string[] = [];
   const constants: string[] = [];
@@ -287,7 +315,7 @@ function expectedValues(candidates: TemplateToken[] | undefined): string | undef
     switch (def.definitionType) {
       case DefinitionType.String: {
         const constant = (def as unknown as { constant?: string }).constant;
-        if (constant) constants.push(`'${constant}'`);
+        if (constant && !constants.includes(`'${constant}'`)) constants.push(`'${constant}'`);
         else add("a string");
         break;
       }
