@@ -17,7 +17,15 @@ import type { Backend, OpenStoreOptions, Store, StoreLogger } from "./types.js";
 /** PostgreSQL channel that carries "jobs were enqueued" between replicas. */
 const JOBS_CHANNEL = "slipway_jobs_available";
 const SQLITE_FILE = "slipway.db";
-const BUSY_TIMEOUT_MS = 10_000;
+/**
+ * better-sqlite3 waits for a busy database synchronously, blocking the event
+ * loop, and a lock holder in the same process cannot finish while it waits.
+ * So the synchronous wait is short and the store retries a busy operation
+ * asynchronously until BUSY_RETRY_MS have passed. A busy statement changed
+ * nothing, so re-running the whole operation is safe.
+ */
+const BUSY_TIMEOUT_MS = 20;
+const BUSY_RETRY_MS = 15_000;
 const RELISTEN_DELAY_MS = 1_000;
 
 const silentLogger: StoreLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -139,8 +147,26 @@ function detectBackend(url: string | undefined): Backend {
   });
 }
 
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_BUSY_SNAPSHOT" || code === "SQLITE_LOCKED";
+}
+
+async function retryBusy<T>(operation: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + BUSY_RETRY_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() > deadline) throw error;
+      const delay = Math.min(100, 2 * attempt) + Math.random() * 10;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
 /** Wraps every method so driver failures surface as SlipwayErrors (see translateError). */
-function guardMethods(store: Store): Store {
+function guardMethods(store: Store, backend: Backend): Store {
   const guarded: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(store)) {
     if (typeof value !== "function") {
@@ -155,7 +181,7 @@ function guardMethods(store: Store): Store {
     } else {
       guarded[name] = async (...args: unknown[]) => {
         try {
-          return await method(...args);
+          return backend === "sqlite" ? await retryBusy(() => method(...args) as Promise<unknown>) : await method(...args);
         } catch (error) {
           throw translateError(error, name);
         }
@@ -198,7 +224,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     signalJobs: (trx) => signal.notify(trx),
   };
   try {
-    await migrate(db, backend, () => clock().toISOString(), logger);
+    const runMigrations = () => migrate(db, backend, () => clock().toISOString(), logger);
+    await (backend === "sqlite" ? retryBusy(runMigrations) : runMigrations());
   } catch (error) {
     await db.destroy().catch(() => undefined);
     await signal.close();
@@ -227,5 +254,5 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createLogMethods(ctx),
     ...createRecordMethods(ctx),
   };
-  return guardMethods(store);
+  return guardMethods(store, backend);
 }

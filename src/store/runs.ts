@@ -42,6 +42,13 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
 
   /** Re-derives the run's status from the jobs of its current attempt; a run without jobs keeps its status. */
   async function recomputeRun(trx: Db, runId: number): Promise<void> {
+    // Transactions changing jobs of one run take the run's row lock before
+    // reading the jobs, so under READ COMMITTED the later one sees the earlier
+    // one's committed changes and the last write is derived from all of them.
+    // Lock order is always job rows, then the run row.
+    if (ctx.backend === "postgres") {
+      await trx.selectFrom("workflow_runs").select("id").where("id", "=", runId).forUpdate().execute();
+    }
     const run = await loadRun(trx, runId);
     const jobs = await trx
       .selectFrom("jobs")

@@ -14,6 +14,8 @@ export interface Harness {
   backend: Backend;
   /** Opens a store on a fresh, empty database. */
   open(options?: { clock?: Clock }): Promise<Store>;
+  /** Opens `count` stores at once on one fresh database (replicas starting together). */
+  openConcurrently(count: number): Promise<Store[]>;
   /** Opens another store on the database of an earlier `open()` (another replica). */
   openAgain(store: Store, options?: { clock?: Clock }): Promise<Store>;
 }
@@ -60,13 +62,21 @@ export function describeBackends(title: string, define: (harness: Harness) => vo
         return store;
       };
 
+      const freshLocation = async () => {
+        const dataDir = mkdtempSync(path.join(os.tmpdir(), "slipway-store-"));
+        tempDirs.push(dataDir);
+        const url = backend === "postgres" ? await cluster!.createDatabase() : undefined;
+        return { url, dataDir };
+      };
+
       define({
         backend,
         async open(options) {
-          const dataDir = mkdtempSync(path.join(os.tmpdir(), "slipway-store-"));
-          tempDirs.push(dataDir);
-          const url = backend === "postgres" ? await cluster!.createDatabase() : undefined;
-          return openAt({ url, dataDir }, options?.clock);
+          return openAt(await freshLocation(), options?.clock);
+        },
+        async openConcurrently(count) {
+          const location = await freshLocation();
+          return Promise.all(Array.from({ length: count }, () => openAt(location)));
         },
         async openAgain(store, options) {
           const location = locations.get(store);

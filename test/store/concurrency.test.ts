@@ -1,0 +1,66 @@
+import { expect, it } from "vitest";
+import type { Store } from "../../src/store/index.js";
+import { describeBackends } from "./backends.js";
+
+describeBackends("store concurrency", (h) => {
+  it("applies migrations once when several replicas open a fresh database together", async () => {
+    const stores = await h.openConcurrently(4);
+    const versions = await Promise.all(stores.map((s) => s.schemaVersion()));
+    expect(new Set(versions).size).toBe(1);
+    expect(versions[0]).toBeGreaterThanOrEqual(1);
+    // Every replica sees one schema: a row written by one is read by another.
+    await stores[0]!.createUser({ login: "shared" });
+    expect((await stores[3]!.getUserByLogin("shared"))?.login).toBe("shared");
+  });
+
+  it("hands each of 200 jobs to exactly one of 50 concurrent claimers", async () => {
+    const primary = await h.open();
+    // Two replicas (two connections / pools) on one database contend for the same rows.
+    const replicas: Store[] = [primary, await h.openAgain(primary)];
+    const repo = await primary.createRepository({ owner: "o", name: "r", gitUrl: "g" });
+    const run = await primary.createRun({ repositoryId: repo.id, workflowFile: "ci.yml", workflowName: "CI", event: "push", headSha: "abc" });
+    const jobs = await primary.enqueueJobs(
+      run.id,
+      Array.from({ length: 200 }, (_, i) => ({ key: `job-${i}`, name: `job ${i}`, labels: i % 2 ? ["linux", "gpu"] : ["linux"] })),
+    );
+    const gpuJobs = new Set(jobs.filter((j) => j.labels.includes("gpu")).map((j) => j.id));
+    const runners = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        primary.createRunner({ name: `runner-${i}`, labels: i % 2 ? ["linux", "gpu"] : ["linux"], credentialHash: `cred-${i}` }),
+      ),
+    );
+
+    const claims = new Map<number, number[]>();
+    await Promise.all(
+      runners.map(async (runner, i) => {
+        const store = replicas[i % replicas.length]!;
+        for (;;) {
+          const claimed = await store.claimJob({ runnerId: runner.id, labels: runner.labels });
+          if (!claimed) return;
+          if (!runner.labels.includes("gpu")) expect(gpuJobs.has(claimed.job.id)).toBe(false);
+          claims.set(claimed.job.id, [...(claims.get(claimed.job.id) ?? []), runner.id]);
+          await store.completeJob(claimed.job.id, { conclusion: "success" }, claimed.leaseToken);
+        }
+      }),
+    );
+
+    expect(claims.size).toBe(200);
+    expect([...claims.values()].every((owners) => owners.length === 1)).toBe(true);
+    expect(new Set(claims.keys())).toEqual(new Set(jobs.map((j) => j.id)));
+    expect(await primary.getRun(run.id)).toMatchObject({ status: "completed", conclusion: "success" });
+  });
+
+  it("expires a lease on exactly one replica when several sweep at once", async () => {
+    const primary = await h.open();
+    const replica = await h.openAgain(primary);
+    const repo = await primary.createRepository({ owner: "o", name: "r", gitUrl: "g" });
+    const run = await primary.createRun({ repositoryId: repo.id, workflowFile: "ci.yml", workflowName: "CI", event: "push", headSha: "abc" });
+    await primary.enqueueJobs(run.id, [{ key: "a", name: "a", labels: [], maxRetries: 1 }]);
+    const runner = await primary.createRunner({ name: "r", labels: [], credentialHash: "c" });
+    await primary.claimJob({ runnerId: runner.id, labels: [], leaseSeconds: 1 });
+    const later = new Date(Date.now() + 5_000);
+    const results = await Promise.all([primary.expireLeases(later), replica.expireLeases(later), primary.expireLeases(later)]);
+    expect(results.flat().map((r) => r.outcome)).toEqual(["requeued"]);
+    expect((await primary.listJobs(run.id))[0]).toMatchObject({ status: "queued", retryCount: 1 });
+  });
+});
