@@ -34,7 +34,7 @@ import {
 } from "../workflow/index.js";
 import { resolveCallInputs } from "./inputs.js";
 import { ConcurrencyGroups, Semaphore } from "./limits.js";
-import { expandMatrix, filterMatrixLegs, nameMatrixLeg, type MatrixLeg } from "./matrix.js";
+import { evaluateMatrix, expandMatrix, filterMatrixLegs, nameMatrixLeg, type MatrixLeg } from "./matrix.js";
 import { checkJobGraph } from "./plan.js";
 import type {
   ExecuteOptions,
@@ -114,7 +114,7 @@ export async function executeRun(plan: RunPlan, options: ExecuteOptions): Promis
       jobs: pw.jobs,
       github: {
         ...plan.github,
-        event: plan.payload,
+        event: eventWithInputs(plan, pw.inputs),
         event_name: plan.event,
         workflow: pw.name,
       },
@@ -135,6 +135,16 @@ export async function executeRun(plan: RunPlan, options: ExecuteOptions): Promis
   else if (jobs.some((j) => j.conclusion === "failure" && !j.continueOnError)) conclusion = "failure";
   else if (jobs.some((j) => j.conclusion === "cancelled")) conclusion = "cancelled";
   return { conclusion, jobs };
+}
+
+/**
+ * `github.event` for a workflow: a `workflow_dispatch` payload without
+ * `inputs` gets the run's inputs, as strings like GitHub's payload has them.
+ */
+function eventWithInputs(plan: RunPlan, inputs: Record<string, unknown>): object {
+  const payload = plan.payload as Record<string, unknown>;
+  if (plan.event !== "workflow_dispatch" || payload.inputs !== undefined) return plan.payload;
+  return { ...payload, inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, toEnvString(v)])) };
 }
 
 function keyStem(file: string): string {
@@ -362,7 +372,7 @@ async function runJob(
     const strategy = job.strategy;
     if (strategy?.matrix !== undefined && strategy.matrix !== null) {
       try {
-        const expanded = expandMatrix(evaluateTemplate(strategy.matrix, ctx, { position: job.position }));
+        const expanded = expandMatrix(evaluateMatrix(strategy.matrix, ctx, { position: job.position }));
         legs = filterMatrixLegs(expanded, state.plan.matrixFilter);
       } catch (error) {
         return single("failure", `strategy.matrix: ${errorText(state, error)}`, "error");

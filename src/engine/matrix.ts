@@ -7,7 +7,52 @@
  *    may be overwritten); an entry that merges into none becomes a new
  *    combination of its own.
  */
+import { evaluateTemplate, type EvaluateOptions, type Template } from "../workflow/index.js";
+
 export type MatrixLeg = Record<string, unknown>;
+
+const SPLICE = "__slipway_matrix_splice__";
+
+/**
+ * Evaluates `strategy.matrix` (a mapping, or one expression yielding it).
+ * A vector item that is a single `${{ }}` yielding a list is spliced into the
+ * vector, as act does (`os: [a, "${{ fromJSON('[\"b\",\"c\"]') }}"]` has three
+ * values).
+ */
+export function evaluateMatrix(template: Template, contexts: Record<string, unknown>, options?: EvaluateOptions): unknown {
+  let marked: Template = template;
+  if (template !== null && typeof template === "object" && !Array.isArray(template)) {
+    const copy: Record<string, Template> = {};
+    for (const [key, value] of Object.entries(template)) {
+      copy[key] =
+        key !== "include" && key !== "exclude" && Array.isArray(value)
+          ? value.map((item) => (isSingleExpression(item) ? { [SPLICE]: item } : item))
+          : value;
+    }
+    marked = copy;
+  }
+  const evaluated = evaluateTemplate(marked, contexts, options);
+  if (evaluated === null || typeof evaluated !== "object" || Array.isArray(evaluated)) return evaluated;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(evaluated as Record<string, unknown>)) {
+    if (!Array.isArray(value)) {
+      out[key] = value;
+      continue;
+    }
+    out[key] = value.flatMap((item) => {
+      if (item !== null && typeof item === "object" && !Array.isArray(item) && SPLICE in item) {
+        const inner = (item as Record<string, unknown>)[SPLICE];
+        return Array.isArray(inner) ? inner : [inner];
+      }
+      return [item];
+    });
+  }
+  return out;
+}
+
+function isSingleExpression(value: Template): boolean {
+  return typeof value === "string" && /^\s*\$\{\{[\s\S]*\}\}\s*$/.test(value) && value.indexOf("${{", value.indexOf("${{") + 3) < 0;
+}
 
 /** GitHub's limit on the legs of one matrix. */
 export const MAX_MATRIX_LEGS = 256;
@@ -75,11 +120,19 @@ export function expandMatrix(matrix: unknown): MatrixLeg[] {
   return legs;
 }
 
-/** Keeps the legs whose values match `filter` (keys a leg lacks do not filter it out). */
-export function filterMatrixLegs(legs: MatrixLeg[], filter: Record<string, string> | undefined): MatrixLeg[] {
+/**
+ * Keeps the legs whose values match `filter`: a leg matches a key when its
+ * value (as text) is the one given or one of the list given. Keys a leg lacks
+ * do not filter it out, so jobs without that matrix key keep running.
+ */
+export function filterMatrixLegs(legs: MatrixLeg[], filter: Record<string, string | string[]> | undefined): MatrixLeg[] {
   if (!filter || Object.keys(filter).length === 0) return legs;
   return legs.filter((leg) =>
-    Object.entries(filter).every(([k, v]) => !(k in leg) || formatMatrixValue(leg[k]) === v),
+    Object.entries(filter).every(([k, v]) => {
+      if (!(k in leg)) return true;
+      const value = formatMatrixValue(leg[k]);
+      return Array.isArray(v) ? v.includes(value) : value === v;
+    }),
   );
 }
 

@@ -3,9 +3,9 @@
  * expands the matrices that are known before the run.
  */
 import { SlipwayError } from "../lib/index.js";
-import { evaluateTemplate, type Job, type Template, type Workflow } from "../workflow/index.js";
+import { evaluateTemplate, type Job, type Template, type Workflow, type WorkflowDispatchInput } from "../workflow/index.js";
 import { resolveDispatchInputs, type InputValue } from "./inputs.js";
-import { expandMatrix, filterMatrixLegs, nameMatrixLeg } from "./matrix.js";
+import { evaluateMatrix, expandMatrix, filterMatrixLegs, nameMatrixLeg } from "./matrix.js";
 import type { PlannedJob, PlannedMatrix, PlannedWorkflow, RunInput, RunPlan } from "./types.js";
 
 export const RUNTIME_MATRIX_REASON = "determined at run time";
@@ -19,7 +19,7 @@ export function planRun(input: RunInput): RunPlan {
 
   for (const workflow of input.workflows) {
     checkJobGraph(workflow);
-    const inputs = resolveWorkflowInputs(workflow, input);
+    const inputs = resolveWorkflowInputs(workflow, input, github, vars);
     let jobs = workflow.jobs;
     if (input.jobFilter !== undefined) {
       const wanted = collectNeeded(workflow, input.jobFilter);
@@ -59,16 +59,40 @@ export function planRun(input: RunInput): RunPlan {
 }
 
 /**
- * `workflow_dispatch` inputs are typed against the workflow's declaration;
- * for other events the `inputs` context is empty.
+ * The `inputs` context of a top-level workflow. `workflow_dispatch` inputs,
+ * and `workflow_call` inputs when a called workflow is run on its own, come
+ * from the event payload's `inputs` overridden by `RunInput.inputs`, typed
+ * against the workflow's declarations (strings such as "true" or "3" are
+ * converted). Unknown names are an error only when given in
+ * `RunInput.inputs`: a payload file may carry more than one workflow needs.
+ * For other events the context is empty.
  */
-function resolveWorkflowInputs(workflow: Workflow, input: RunInput): Record<string, InputValue> {
-  if (input.event !== "workflow_dispatch" || !workflow.on.workflowDispatch) return {};
-  const position = workflow.jobs[0]?.position;
-  return resolveDispatchInputs(workflow.on.workflowDispatch.inputs, input.inputs ?? {}, {
-    file: workflow.file,
-    ...(position ? { position: { file: position.file, line: 1, col: 1 } } : {}),
-  });
+function resolveWorkflowInputs(workflow: Workflow, input: RunInput, github: Record<string, unknown>, vars: Record<string, string>): Record<string, InputValue> {
+  let declared: Record<string, WorkflowDispatchInput>;
+  if (input.event === "workflow_dispatch" && workflow.on.workflowDispatch) {
+    declared = workflow.on.workflowDispatch.inputs;
+  } else if (input.event === "workflow_call" && workflow.on.workflowCall) {
+    declared = {};
+    for (const [name, decl] of Object.entries(workflow.on.workflowCall.inputs)) {
+      let def: unknown = undefined;
+      if (decl.default !== undefined) {
+        def = evaluateTemplate(decl.default, { github: { ...github, event: input.payload, event_name: input.event }, vars });
+      }
+      declared[name] = {
+        type: decl.type,
+        required: decl.required,
+        ...(typeof def === "string" || typeof def === "number" || typeof def === "boolean" ? { default: def } : {}),
+      };
+    }
+  } else {
+    return {};
+  }
+  const fromPayload = (input.payload as { inputs?: unknown }).inputs;
+  const payloadInputs: Record<string, unknown> = {};
+  if (fromPayload && typeof fromPayload === "object" && !Array.isArray(fromPayload)) {
+    for (const [k, v] of Object.entries(fromPayload)) if (k in declared) payloadInputs[k] = v;
+  }
+  return resolveDispatchInputs(declared, { ...payloadInputs, ...(input.inputs ?? {}) }, { file: workflow.file });
 }
 
 /** The job and every job it needs, transitively; empty when the workflow lacks the job. */
@@ -117,7 +141,7 @@ function planJob(
   workflow: Workflow,
   job: Job,
   contexts: Record<string, unknown>,
-  matrixFilter: Record<string, string> | undefined,
+  matrixFilter: Record<string, string | string[]> | undefined,
 ): PlannedJob {
   const name = staticJobName(job);
   return {
@@ -140,13 +164,13 @@ function planMatrix(
   job: Job,
   name: string,
   contexts: Record<string, unknown>,
-  matrixFilter: Record<string, string> | undefined,
+  matrixFilter: Record<string, string | string[]> | undefined,
 ): PlannedMatrix | null {
   const matrix = job.strategy?.matrix;
   if (matrix === undefined || matrix === null) return null;
   if (mentionsContext(matrix, "needs")) return { kind: "runtime", reason: RUNTIME_MATRIX_REASON };
   try {
-    const legs = filterMatrixLegs(expandMatrix(evaluateTemplate(matrix, contexts)), matrixFilter);
+    const legs = filterMatrixLegs(expandMatrix(evaluateMatrix(matrix, contexts)), matrixFilter);
     return { kind: "static", legs, names: legs.map((leg) => nameMatrixLeg(name, leg)) };
   } catch {
     // Errors are reported when the job runs, where they fail only that job.

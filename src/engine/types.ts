@@ -22,14 +22,21 @@ export interface RunInput {
   github: Record<string, unknown>;
   vars?: Record<string, string>;
   secrets?: Record<string, string>;
-  /** `workflow_dispatch` inputs by name (strings from a command line, or typed values). */
+  /**
+   * `workflow_dispatch` inputs by name (strings from a command line, or typed
+   * values); they override the event payload's `inputs`. Also used for
+   * `workflow_call` when a callable workflow is run on its own.
+   */
   inputs?: Record<string, unknown>;
   /** Environment below every workflow's `env` (e.g. from `--env`). */
   env?: Record<string, string>;
   /** Run only this job id and the jobs it needs, transitively (as act's `-j` does). */
   jobFilter?: string;
-  /** Keep only the matrix legs whose values match (as act's `--matrix key:value`). */
-  matrixFilter?: Record<string, string>;
+  /**
+   * Keep only the matrix legs whose values match (as act's `--matrix key:value`);
+   * a list keeps legs matching any of its values (the flag given several times).
+   */
+  matrixFilter?: Record<string, string | string[]>;
 }
 
 /** A job's matrix as far as it is known before the run. */
@@ -72,7 +79,7 @@ export interface RunPlan {
   github: Record<string, unknown>;
   vars: Record<string, string>;
   env: Record<string, string>;
-  matrixFilter?: Record<string, string>;
+  matrixFilter?: Record<string, string | string[]>;
   workflows: PlannedWorkflow[];
   readonly secrets: Record<string, string>;
 }
