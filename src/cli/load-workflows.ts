@@ -1,4 +1,3 @@
-// @ts-nocheck -- wired to the workflow parser during integration
 /**
  * Finds and parses the workflow files of a local run (-W): one file, or the
  * `*.yml`/`*.yaml` files directly inside a folder, as GitHub reads

@@ -1,4 +1,3 @@
-// @ts-nocheck -- wired to the engine during integration
 /**
  * The `slipway` command. Handlers return data; this file parses flags, wires
  * signals and prints. Exit codes: 0 success, 1 the run failed or was
@@ -40,7 +39,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option("-C, --directory <dir>", "repository to run (default: the current directory)")
     .option("-W, --workflows <path>", "workflow file or folder (default: .github/workflows)")
     .option("-e, --event-path <file>", "event payload JSON file")
-    .option("-j, --job <id>", "run only this job (and nothing it needs)")
+    .option("-j, --job <id>", "run only this job and the jobs it needs")
     .option("-s, --secret <NAME[=VALUE]>", "a secret; without =VALUE it is read from the environment (repeatable)", collect, [])
     .option("--secret-file <file>", "dotenv file of secrets (repeatable)", collect, [])
     .option("--var <NAME=VALUE>", "a configuration variable, `vars.NAME` (repeatable)", collect, [])
@@ -57,6 +56,9 @@ export function buildProgram(exit: (code: number) => void): Command {
     .addOption(new Option("--jobs <n>", "how many jobs run at once (default: number of cores)").argParser(positiveInt))
     .option("--label <label>", "an extra runs-on label this machine answers to (repeatable)", collect, [])
     .option("--artifact-dir <dir>", "where artifacts of this run are kept")
+    .option("--action <OWNER/REPO@REF=DIR>", "use a local directory for a remote action or reusable workflow (repeatable)", collect, [])
+    .option("--actions-url <url>", "base URL remote actions are cloned from (default: https://github.com)")
+    .option("--disable-builtin <action>", "run the real action instead of Slipway's built-in, e.g. actions/cache (repeatable)", collect, [])
     .action(async (event: string | undefined, flags: RunFlags) => {
       const human = flags.json ? process.stderr : process.stdout;
       const renderer = new RunRenderer({

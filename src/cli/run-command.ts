@@ -1,4 +1,3 @@
-// @ts-nocheck -- wired to the engine during integration
 /**
  * `slipway run`: load, validate, plan and execute workflows on this host.
  * Returns data (the run document and an exit code); printing is the renderer's.
@@ -8,9 +7,18 @@ import os from "node:os";
 import path from "node:path";
 import { randomInt } from "node:crypto";
 import { SlipwayError } from "../lib/index.js";
-import type { Workflow } from "../workflow/index.js";
-import { planRun, executeRun, selectWorkflows, type RunResult, type RunPlan } from "../engine/index.js";
+import { parseWorkflowOrThrow, type Workflow } from "../workflow/index.js";
+import { planRun, executeRun, selectWorkflows, type RunEvents, type RunResult, type RunPlan } from "../engine/index.js";
 import { createHostExecutor, hostLabels } from "../runner/index.js";
+import {
+  createActionsHandler,
+  createBuiltinActions,
+  createDirectoryArtifactStore,
+  fetchRemoteAction,
+  parseActionPin,
+  parseActionReference,
+  type ActionFetchOptions,
+} from "../runner/actions/index.js";
 import { readRepoInfo, readChangedFiles, type RepoInfo } from "./repo-info.js";
 import { loadWorkflows } from "./load-workflows.js";
 import { collectSecrets, collectPairs, collectMatrixFilter, readEventPayload } from "./options.js";
@@ -39,6 +47,9 @@ export interface RunFlags {
   keepWorkspace?: boolean;
   artifactDir?: string;
   label: string[];
+  action: string[];
+  actionsUrl?: string;
+  disableBuiltin: string[];
 }
 
 export interface RunOutcome {
@@ -92,7 +103,7 @@ function prepare(eventArg: string | undefined, flags: RunFlags, deps: RunDeps): 
   const fromFile = readEventPayload(flags.eventPath);
   const event = eventArg ?? "push";
   const payload = fromFile ?? buildDefaultPayload(event, info, inputs);
-  if (event === "workflow_dispatch" && fromFile && typeof fromFile.inputs === "object" && fromFile.inputs) {
+  if ((event === "workflow_dispatch" || event === "workflow_call") && fromFile && typeof fromFile.inputs === "object" && fromFile.inputs) {
     for (const [k, v] of Object.entries(fromFile.inputs as Record<string, unknown>)) if (!(k in inputs)) inputs[k] = String(v);
   }
   const runId = String(Date.now() * 1000 + randomInt(1000));
@@ -127,7 +138,7 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
     inputs: p.inputs,
     env: p.env,
     jobFilter: flags.job,
-    matrixFilter: p.matrixFilter,
+    matrixFilter: p.matrixFilter as unknown as Record<string, string>,
   });
   if (flags.list || flags.dryrun) {
     fs.rmSync(runDir, { recursive: true, force: true });
@@ -136,10 +147,26 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
   const artifactDir = flags.artifactDir
     ? path.resolve(deps.cwd, flags.artifactDir)
     : path.join(dataHome(deps.env), "slipway", "runs", info.repository.replace("/", "-"), p.runId, "artifacts");
+  const fetchOptions: ActionFetchOptions = {
+    baseUrl: flags.actionsUrl,
+    pins: Object.fromEntries(flags.action.map((a) => parseActionPin(a, deps.cwd))),
+    env: deps.env,
+    signal: deps.signal,
+  };
+  const artifacts = createDirectoryArtifactStore(artifactDir);
+  const uses = createActionsHandler({
+    fetch: fetchOptions,
+    builtins: createBuiltinActions({
+      checkout: { source: { dir: info.root, repository: info.repository, sha: info.sha } },
+      artifacts,
+    }),
+    disabledBuiltins: flags.disableBuiltin,
+  });
   let jobCounter = 0;
   const executor = createHostExecutor({
     hostEnv: hostEnvironment(deps.env),
     labels: hostLabels({ extra: flags.label }),
+    uses,
     async prepareWorkspace(request) {
       const jobDir = path.join(runDir, "jobs", `${++jobCounter}-${request.key.replace(/[^\w.-]+/g, "_")}`);
       const tempDir = path.join(jobDir, "temp");
@@ -159,6 +186,7 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
       concurrency: flags.jobs ?? os.availableParallelism(),
       signal: deps.signal,
       events: bridgeEvents(deps.renderer),
+      loadWorkflow: (ref) => loadCalledWorkflow(ref, info, fetchOptions),
     });
   } finally {
     if (!flags.keepWorkspace) fs.rmSync(runDir, { recursive: true, force: true });
@@ -168,6 +196,36 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
   if (fs.existsSync(artifactDir)) extra.push(`artifacts kept in ${artifactDir}`);
   deps.renderer.summary(result.jobs, result.conclusion, Date.now() - started, extra);
   return { exitCode: result.conclusion === "success" ? 0 : 1, document: toJsonDocument(result) };
+}
+
+/**
+ * Reads the workflow a job calls with `uses:`: `./path` from the repository's
+ * working tree, `owner/repo/path@ref` fetched like a remote action.
+ */
+async function loadCalledWorkflow(ref: string, info: RepoInfo, fetchOptions: ActionFetchOptions): Promise<Workflow> {
+  let file: string;
+  let display: string;
+  if (ref.startsWith("./")) {
+    file = path.join(info.root, ref);
+    display = ref.slice(2);
+  } else {
+    const parsed = parseActionReference(ref);
+    if (parsed.kind !== "remote" || !parsed.path) {
+      throw new SlipwayError("WORKFLOW_NOT_FOUND", `'${ref}' is not a reusable workflow reference`, {
+        hint: "Use ./.github/workflows/FILE.yml or OWNER/REPO/.github/workflows/FILE.yml@REF.",
+      });
+    }
+    const dir = await fetchRemoteAction(parsed, fetchOptions);
+    file = path.join(dir, parsed.path);
+    display = ref;
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new SlipwayError("WORKFLOW_NOT_FOUND", `the called workflow ${display} does not exist`);
+  }
+  return parseWorkflowOrThrow(display, text);
 }
 
 /** The environment step processes inherit: the user's, less variables that would confuse a nested run. */
@@ -203,6 +261,19 @@ export function toJsonDocument(result: RunResult): unknown {
   };
 }
 
-function bridgeEvents(r: RunRenderer) {
-  return {} as unknown as Parameters<typeof executeRun>[1]["events"] & { _r?: RunRenderer };
+function bridgeEvents(r: RunRenderer): RunEvents {
+  return {
+    jobStarted: (job) => r.jobStarted(job.key, job.name),
+    jobCompleted: (job) => {
+      // a job that never started (skipped, cancelled before start) gets one line too
+      r.jobCompleted(job.key, job.name, job.result.conclusion, job.result.reason);
+    },
+    stepStarted: (key, step) => r.stepStarted(key, step.index, step.name),
+    log: (key, index, line) => r.log(key, index, line),
+    groupStarted: (key, index, title) => r.groupStarted(key, index, title),
+    groupEnded: (key, index) => r.groupEnded(key, index),
+    annotation: (key, index, a) => r.annotation(key, index, a),
+    stepCompleted: (key, result) => r.stepCompleted(key, result),
+    message: (level, text) => r.message(level, text),
+  };
 }

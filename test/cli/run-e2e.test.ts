@@ -247,7 +247,7 @@ jobs:
       - run: |
           sleep 300 &
           echo "child $!" > "$RUNNER_TEMP/../child.pid"
-          echo started
+          echo tree-is-running
           wait
       - if: always()
         run: echo cleanup-ran
@@ -259,7 +259,7 @@ jobs:
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     await new Promise<void>((resolve) => {
-      const check = () => (stderr.includes("started") ? resolve() : setTimeout(check, 50));
+      const check = () => (stderr.includes("] tree-is-running") ? resolve() : setTimeout(check, 50));
       check();
     });
     child.kill("SIGINT");
