@@ -393,7 +393,7 @@ describe("parseWorkflow: rejections", () => {
     expect(errors.map((e) => e.message)).toEqual(["'soon' is not a valid value for 'timeout-minutes' of job 'a'"]);
     expect(errors[0]?.hint).toMatch(/a number/);
     const type = errorsOf(`on:\n  workflow_dispatch:\n    inputs:\n      x:\n        type: strin\njobs:${JOB}`);
-    expect(type[0]?.message).toBe("'strin' is not a valid value for 'on.workflow_dispatch.inputs.x.type'");
+    expect(type[0]?.message).toBe("'strin' is not a valid value for 'type' of input 'x' of on.workflow_dispatch");
     expect(type[0]?.hint).toMatch(/'string'.*'boolean'|'boolean'.*'string'/);
     expect(oneError(`on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      run: a\n`)).toMatch(/^5:5 'steps' of job 'a' cannot be a mapping/);
   });
@@ -411,6 +411,27 @@ describe("parseWorkflow: rejections", () => {
     expect(value[0]?.hint).toMatch(/^Did you mean 'opened'\? Expected one of .*'synchronize'/);
     const need = errorsOf(`on: push\njobs:${JOB}  test:\n    needs: biuld\n    runs-on: x\n    steps: [{run: a}]\n`);
     expect(need[0]?.hint).toBe("Did you mean 'build'? Jobs of this workflow: build.");
+  });
+
+  it("reports choice inputs without options, options on other types and mistyped defaults", () => {
+    const errors = errorsOf(`
+on:
+  workflow_dispatch:
+    inputs:
+      a:
+        type: choice
+      b:
+        type: string
+        options: [x]
+      d:
+        type: boolean
+        default: maybe
+jobs:${JOB}`);
+    expect(errors.map((e) => `${e.position?.line}:${e.position?.col} ${e.message}`)).toEqual([
+      "5:7 input 'a' of on.workflow_dispatch is a choice without options",
+      "7:7 input 'b' of on.workflow_dispatch has options but is not a choice",
+      "12:18 'default' of input 'd' of on.workflow_dispatch must be true or false, not a string",
+    ]);
   });
 
   it("reports a job with no steps (missing or empty)", () => {

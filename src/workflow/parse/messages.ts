@@ -29,7 +29,13 @@ interface Located {
 }
 
 /** Findings about a whole mapping, which the library places at the mapping's first key. */
-const MAPPING_FINDINGS = [/^Required property is missing: /, /^There's not enough info to determine what you meant/, /^A mapping was not expected$/];
+const MAPPING_FINDINGS = [
+  /^Required property is missing: /,
+  /^There's not enough info to determine what you meant/,
+  /^A mapping was not expected$/,
+  /^Missing 'options' for choice input$/,
+  /^Input type is not 'choice', but 'options' is defined$/,
+];
 
 /** Findings the model builder reports in its own words; the library's versions are dropped. */
 function isCoveredByBuilder(f: RawFinding, loc: Located): boolean {
@@ -120,6 +126,20 @@ export function rephraseFinding(
       message: `an expression (\${{ }}) is not allowed in ${where}`,
       position,
       hint: "GitHub reads this value before any expression context exists; write a literal value.",
+    };
+  }
+  if (m === "Missing 'options' for choice input") {
+    return { message: `${where} is a choice without options`, position, hint: "Add `options:` with the values to choose from." };
+  }
+  if (m === "Input type is not 'choice', but 'options' is defined") {
+    return { message: `${where} has options but is not a choice`, position, hint: "Set `type: choice`, or remove `options:`." };
+  }
+  if ((match = m.match(/^Unexpected type '(\w+?)(?:Token)?' encountered while reading '.*'\. The type '(\w+?)(?:Token)?' was expected\.$/s))) {
+    const kind = (t: string) => ({ String: "a string", Boolean: "true or false", Number: "a number", Mapping: "a mapping", Sequence: "a list", Null: "empty" })[t] ?? t;
+    return {
+      message: `${where} must be ${kind(match[2] ?? "")}, not ${kind(match[1] ?? "")}`,
+      position,
+      hint: `Write ${kind(match[2] ?? "")} here.`,
     };
   }
   if (m.startsWith("There's not enough info to determine what you meant")) {
@@ -252,6 +272,10 @@ function lastKey(path: PathPart[]): string | undefined {
 /** "job 'build'", "step 2 of job 'build'", "'on.push.branches'", "the workflow". */
 function describe(path: PathPart[]): string {
   if (path.length === 0) return "the workflow";
+  if (path[0] === "on" && path[2] === "inputs" && path.length >= 4) {
+    const input = `input '${path[3]}' of on.${path[1]}`;
+    return path.length === 4 ? input : `'${dotted(path.slice(4))}' of ${input}`;
+  }
   if (path[0] === "jobs" && path.length >= 2) {
     const job = `job '${path[1]}'`;
     if (path.length === 2) return job;
