@@ -4,6 +4,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
+import type { JobRequest } from "../../src/workflow/index.js";
 import { openStore, type Repository, type Store } from "../../src/store/index.js";
 import { createServer, generateToken, hashToken, loadServerConfig, REDACTED_LOG_PATHS, type ServerConfig, type ServerDeps } from "../../src/server/index.js";
 
@@ -85,3 +86,22 @@ export async function registerRepo(app: FastifyInstance, owner = "acme", name = 
   const repo = res.json();
   return { repo, webhookSecret: repo.webhook_secret };
 }
+
+/** A minimal planned job. */
+export function sampleRequest(key: string): JobRequest {
+  return {
+    key,
+    jobId: key,
+    name: key,
+    workflowFile: ".github/workflows/ci.yml",
+    matrix: null,
+    contexts: { github: { repository: "acme/widgets" } },
+    env: {},
+    defaults: {},
+    steps: [],
+    outputs: {},
+    timeoutMinutes: 360,
+    mask: [],
+  };
+}
+

@@ -1,0 +1,312 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, auth, createUserWithToken, registerRepo, sampleRequest, startTestServer, type TestServer } from "./helpers.js";
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function seedRun(s: TestServer, options: { event?: string; branch?: string; payload?: unknown } = {}) {
+  const repo = (await s.store.getRepositoryByName("acme", "widgets"))!;
+  const run = await s.store.createRun({
+    repositoryId: repo.id,
+    workflowFile: ".github/workflows/ci.yml",
+    workflowName: "CI",
+    event: options.event ?? "push",
+    headBranch: options.branch ?? "main",
+    headSha: "c".repeat(40),
+    actor: "admin",
+    eventPayload: options.payload ?? {},
+  });
+  const jobs = await s.store.enqueueJobs(run.id, [
+    { key: "build", name: "build", labels: ["linux"], request: sampleRequest("build"), steps: ["checkout", "test"] },
+    { key: "deploy", name: "deploy", labels: ["linux"], needs: ["build"], status: "pending", request: sampleRequest("deploy") },
+  ]);
+  return { repo, run, jobs };
+}
+
+describe("repositories", () => {
+  it("registers a repository, shows the webhook secret once and reads it back GitHub-style", async () => {
+    server = await startTestServer();
+    const { repo, webhookSecret } = await registerRepo(server.app);
+    expect(webhookSecret).toMatch(/^[\w-]{40,}$/);
+    expect(repo).toMatchObject({ name: "widgets", full_name: "acme/widgets", owner: { login: "acme" }, default_branch: "main", clone_url: "https://git.example/acme/widgets.git" });
+    const got = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets", headers: auth(ADMIN_TOKEN) });
+    expect(got.statusCode).toBe(200);
+    expect(got.json().full_name).toBe("acme/widgets");
+    expect(got.body).not.toContain(webhookSecret);
+    const stored = await server.store.getRepositoryByName("acme", "widgets");
+    expect(stored!.webhookSecret!.toString("utf8")).not.toContain(webhookSecret);
+    const dup = await server.app.inject({ method: "POST", url: "/api/v3/repos", headers: auth(ADMIN_TOKEN), payload: { owner: "acme", name: "widgets", git_url: "https://x/y.git" } });
+    expect(dup.statusCode).toBe(409);
+    const bad = await server.app.inject({ method: "POST", url: "/api/v3/repos", headers: auth(ADMIN_TOKEN), payload: { owner: "acme", name: "w", git_url: "not a url" } });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json().message).toContain("git_url");
+  });
+
+  it("makes the registering user admin of the new repository", async () => {
+    server = await startTestServer();
+    const token = await createUserWithToken(server.store, "dev");
+    const res = await server.app.inject({ method: "POST", url: "/api/v3/repos", headers: auth(token), payload: { full_name: "dev/tool", git_url: "https://git.example/dev/tool.git" } });
+    expect(res.statusCode).toBe(201);
+    const secrets = await server.app.inject({ method: "GET", url: "/api/v3/repos/dev/tool/actions/secrets", headers: auth(token) });
+    expect(secrets.statusCode).toBe(200);
+  });
+});
+
+describe("secrets", () => {
+  it("stores values sealed, never returns them, and lists names with dates", async () => {
+    server = await startTestServer();
+    await registerRepo(server.app);
+    const url = "/api/v3/repos/acme/widgets/actions/secrets";
+    const created = await server.app.inject({ method: "PUT", url: `${url}/deploy_key`, headers: auth(ADMIN_TOKEN), payload: { value: "hunter2-very-secret" } });
+    expect(created.statusCode).toBe(201);
+    const updated = await server.app.inject({ method: "PUT", url: `${url}/DEPLOY_KEY`, headers: auth(ADMIN_TOKEN), payload: { value: "hunter3-very-secret" } });
+    expect(updated.statusCode).toBe(204);
+    const list = await server.app.inject({ method: "GET", url, headers: auth(ADMIN_TOKEN) });
+    expect(list.json()).toMatchObject({ total_count: 1, secrets: [{ name: "DEPLOY_KEY" }] });
+    expect(typeof list.json().secrets[0].updated_at).toBe("string");
+    const one = await server.app.inject({ method: "GET", url: `${url}/DEPLOY_KEY`, headers: auth(ADMIN_TOKEN) });
+    expect(Object.keys(one.json()).sort()).toEqual(["created_at", "name", "updated_at"]);
+    for (const res of [list, one]) expect(res.body).not.toContain("hunter");
+    const repo = (await server.store.getRepositoryByName("acme", "widgets"))!;
+    const stored = await server.store.getSecret(repo.id, "DEPLOY_KEY");
+    expect(stored!.value.toString("utf8")).not.toContain("hunter");
+    const audit = await server.app.inject({ method: "GET", url: "/api/v3/audit-log", headers: auth(ADMIN_TOKEN) });
+    expect(audit.json().entries.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(["secret.create", "secret.update"]));
+    expect(audit.body).not.toContain("hunter");
+    expect(server.logs.join("\n")).not.toContain("hunter");
+    const invalid = await server.app.inject({ method: "PUT", url: `${url}/GITHUB_TOKEN`, headers: auth(ADMIN_TOKEN), payload: { value: "x" } });
+    expect(invalid.statusCode).toBe(422);
+    const noValue = await server.app.inject({ method: "PUT", url: `${url}/OTHER`, headers: auth(ADMIN_TOKEN), payload: { encrypted_value: "x", key_id: "1" } });
+    expect(noValue.statusCode).toBe(422);
+    const removed = await server.app.inject({ method: "DELETE", url: `${url}/DEPLOY_KEY`, headers: auth(ADMIN_TOKEN) });
+    expect(removed.statusCode).toBe(204);
+    const gone = await server.app.inject({ method: "GET", url: `${url}/DEPLOY_KEY`, headers: auth(ADMIN_TOKEN) });
+    expect(gone.statusCode).toBe(404);
+  });
+
+  it("refuses plain secret values from a remote client over plain HTTP", async () => {
+    server = await startTestServer();
+    await registerRepo(server.app);
+    const res = await server.app.inject({
+      method: "PUT",
+      url: "/api/v3/repos/acme/widgets/actions/secrets/TOKEN",
+      headers: auth(ADMIN_TOKEN),
+      payload: { value: "v" },
+      remoteAddress: "203.0.113.9",
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().hint).toContain("TLS");
+  });
+});
+
+describe("runs and jobs", () => {
+  it("lists runs with GitHub's fields and filters", async () => {
+    server = await startTestServer();
+    await registerRepo(server.app);
+    const { run } = await seedRun(server);
+    await seedRun(server, { event: "pull_request", branch: "feature" });
+    const all = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets/actions/runs", headers: auth(ADMIN_TOKEN) });
+    expect(all.statusCode).toBe(200);
+    expect(all.json().total_count).toBe(2);
+    const push = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets/actions/runs?event=push&branch=main&status=queued", headers: auth(ADMIN_TOKEN) });
+    expect(push.json().total_count).toBe(1);
+    const r = push.json().workflow_runs[0];
+    expect(r).toMatchObject({ id: run.id, name: "CI", head_branch: "main", head_sha: "c".repeat(40), path: ".github/workflows/ci.yml", run_number: 1, run_attempt: 1, event: "push", status: "queued", conclusion: null, actor: { login: "admin" } });
+    expect(r.jobs_url).toMatch(new RegExp(`/api/v3/repos/acme/widgets/actions/runs/${run.id}/jobs$`));
+    const byWorkflow = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets/actions/workflows/ci.yml/runs", headers: auth(ADMIN_TOKEN) });
+    expect(byWorkflow.json().total_count).toBe(2);
+    const badStatus = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets/actions/runs?status=bogus", headers: auth(ADMIN_TOKEN) });
+    expect(badStatus.statusCode).toBe(422);
+    const page = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets/actions/runs?per_page=1&page=2", headers: auth(ADMIN_TOKEN) });
+    expect(page.json().workflow_runs).toHaveLength(1);
+    expect(page.json().total_count).toBe(2);
+  });
+
+  it("shows a run, its jobs with steps, a job, and 404 for other repositories' runs", async () => {
+    server = await startTestServer();
+    await registerRepo(server.app);
+    await registerRepo(server.app, "acme", "other");
+    const { run, jobs } = await seedRun(server);
+    const one = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/runs/${run.id}`, headers: auth(ADMIN_TOKEN) });
+    expect(one.json().id).toBe(run.id);
+    const list = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/runs/${run.id}/jobs`, headers: auth(ADMIN_TOKEN) });
+    expect(list.json().total_count).toBe(2);
+    const job = list.json().jobs[0];
+    expect(job).toMatchObject({ id: jobs[0]!.id, run_id: run.id, name: "build", status: "queued", conclusion: null, labels: ["linux"], head_sha: "c".repeat(40), workflow_name: "CI" });
+    expect(job.steps).toEqual([
+      expect.objectContaining({ name: "checkout", number: 1, status: "pending" }),
+      expect.objectContaining({ name: "test", number: 2, status: "pending" }),
+    ]);
+    const single = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/jobs/${jobs[1]!.id}`, headers: auth(ADMIN_TOKEN) });
+    expect(single.json()).toMatchObject({ name: "deploy", status: "pending" });
+    const elsewhere = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/other/actions/runs/${run.id}`, headers: auth(ADMIN_TOKEN) });
+    expect(elsewhere.statusCode).toBe(404);
+    const otherJob = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/other/actions/jobs/${jobs[0]!.id}`, headers: auth(ADMIN_TOKEN) });
+    expect(otherJob.statusCode).toBe(404);
+  });
+
+  it("cancels a run once (409 afterwards) and re-runs it as a new attempt", async () => {
+    server = await startTestServer();
+    await registerRepo(server.app);
+    const { run } = await seedRun(server);
+    const base = `/api/v3/repos/acme/widgets/actions/runs/${run.id}`;
+    const early = await server.app.inject({ method: "POST", url: `${base}/rerun`, headers: auth(ADMIN_TOKEN) });
+    expect(early.statusCode).toBe(409);
+    const cancel = await server.app.inject({ method: "POST", url: `${base}/cancel`, headers: auth(ADMIN_TOKEN) });
+    expect(cancel.statusCode).toBe(202);
+    const after = await server.app.inject({ method: "GET", url: base, headers: auth(ADMIN_TOKEN) });
+    expect(after.json()).toMatchObject({ status: "completed", conclusion: "cancelled" });
+    const again = await server.app.inject({ method: "POST", url: `${base}/cancel`, headers: auth(ADMIN_TOKEN) });
+    expect(again.statusCode).toBe(409);
+    const failed = await server.app.inject({ method: "POST", url: `${base}/rerun-failed-jobs`, headers: auth(ADMIN_TOKEN) });
+    expect(failed.statusCode).toBe(201);
+    const rerun = await server.app.inject({ method: "GET", url: base, headers: auth(ADMIN_TOKEN) });
+    expect(rerun.json()).toMatchObject({ run_attempt: 2, status: "queued", conclusion: null });
+    const jobs = await server.app.inject({ method: "GET", url: `${base}/jobs`, headers: auth(ADMIN_TOKEN) });
+    expect(jobs.json().jobs.map((j: { name: string; status: string; run_attempt: number }) => [j.name, j.status, j.run_attempt])).toEqual([
+      ["build", "queued", 2],
+      ["deploy", "pending", 2],
+    ]);
+  });
+
+  it("streams a job's raw log in order", async () => {
+    server = await startTestServer();
+    await registerRepo(server.app);
+    const { jobs } = await seedRun(server);
+    const id = jobs[0]!.id;
+    await server.store.appendLogChunk({ jobId: id, step: 1, seq: 0, data: "first line\n" });
+    await server.store.appendLogChunk({ jobId: id, step: 1, seq: 1, data: "second line\n" });
+    await server.store.appendLogChunk({ jobId: id, step: 2, seq: 0, data: "third line\n" });
+    const res = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/jobs/${id}/logs`, headers: auth(ADMIN_TOKEN) });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/^text\/plain/);
+    expect(res.body).toBe("first line\nsecond line\nthird line\n");
+  });
+
+  it("dispatches a workflow and returns the new run id", async () => {
+    server = await startTestServer();
+    await registerRepo(server.app);
+    const res = await server.app.inject({
+      method: "POST",
+      url: "/api/v3/repos/acme/widgets/actions/workflows/deploy.yml/dispatches",
+      headers: auth(ADMIN_TOKEN),
+      payload: { ref: "main", inputs: { environment: "staging" } },
+    });
+    expect(res.statusCode).toBe(200);
+    const id = res.json().workflow_run_id;
+    expect(typeof id).toBe("number");
+    expect(res.json().run_url).toMatch(new RegExp(`/actions/runs/${id}$`));
+    const run = await server.store.getRun(id);
+    expect(run).toMatchObject({ event: "workflow_dispatch", workflowFile: ".github/workflows/deploy.yml", headBranch: "main", actor: "admin", inputs: { environment: "staging" } });
+    const missingRef = await server.app.inject({ method: "POST", url: "/api/v3/repos/acme/widgets/actions/workflows/deploy.yml/dispatches", headers: auth(ADMIN_TOKEN), payload: {} });
+    expect(missingRef.statusCode).toBe(422);
+    const traversal = await server.app.inject({ method: "POST", url: "/api/v3/repos/acme/widgets/actions/workflows/..%2Fx.yml/dispatches", headers: auth(ADMIN_TOKEN), payload: { ref: "main" } });
+    expect(traversal.statusCode).toBe(422);
+  });
+
+  it("hands dispatches to an attached dispatcher", async () => {
+    const seen: string[] = [];
+    server = await startTestServer({
+      deps: {
+        dispatcher: {
+          async dispatch(input) {
+            seen.push(`${input.repository.fullName} ${input.workflowFile} ${input.ref} ${input.actor}`);
+            return server!.store.createRun({ repositoryId: input.repository.id, workflowFile: input.workflowFile, workflowName: "Deploy", event: "workflow_dispatch", headSha: "d".repeat(40) });
+          },
+        },
+      },
+    });
+    await registerRepo(server.app);
+    const res = await server.app.inject({ method: "POST", url: "/api/v3/repos/acme/widgets/actions/workflows/deploy.yml/dispatches", headers: auth(ADMIN_TOKEN), payload: { ref: "v1" } });
+    expect(res.statusCode).toBe(200);
+    expect(seen).toEqual(["acme/widgets .github/workflows/deploy.yml v1 admin"]);
+  });
+});
+
+describe("users, tokens and sessions", () => {
+  it("creates users, signs in with a session cookie and signs out", async () => {
+    server = await startTestServer({ env: { SLIPWAY_PUBLIC_URL: "https://ci.example.com" } });
+    const created = await server.app.inject({ method: "POST", url: "/api/v3/users", headers: auth(ADMIN_TOKEN), payload: { login: "dana", password: "long enough password" } });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ login: "dana", site_admin: false });
+    expect(created.body).not.toContain("long enough");
+    const wrong = await server.app.inject({ method: "POST", url: "/api/v3/session", payload: { login: "dana", password: "nope" } });
+    expect(wrong.statusCode).toBe(401);
+    const login = await server.app.inject({ method: "POST", url: "/api/v3/session", payload: { login: "dana", password: "long enough password" } });
+    expect(login.statusCode).toBe(201);
+    const cookie = String(login.headers["set-cookie"]);
+    expect(cookie).toMatch(/^slipway_session=slps_[\w-]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+; Secure$/);
+    const session = cookie.split(";")[0]!;
+    const me = await server.app.inject({ method: "GET", url: "/api/v3/user", headers: { cookie: session } });
+    expect(me.json().login).toBe("dana");
+    const crossSite = await server.app.inject({ method: "POST", url: "/api/v3/user/tokens", headers: { cookie: session, origin: "https://evil.example" }, payload: { name: "x" } });
+    expect(crossSite.statusCode).toBe(403);
+    const sameSite = await server.app.inject({ method: "POST", url: "/api/v3/user/tokens", headers: { cookie: session, origin: "https://ci.example.com" }, payload: { name: "x" } });
+    expect(sameSite.statusCode).toBe(201);
+    const logout = await server.app.inject({ method: "DELETE", url: "/api/v3/session", headers: { cookie: session } });
+    expect(logout.statusCode).toBe(204);
+    expect(String(logout.headers["set-cookie"])).toContain("Max-Age=0");
+    const after = await server.app.inject({ method: "GET", url: "/api/v3/user", headers: { cookie: session } });
+    expect(after.statusCode).toBe(401);
+  });
+
+  it("omits Secure on session cookies when the public URL is plain http", async () => {
+    server = await startTestServer();
+    await server.app.inject({ method: "POST", url: "/api/v3/users", headers: auth(ADMIN_TOKEN), payload: { login: "erin", password: "long enough password" } });
+    const login = await server.app.inject({ method: "POST", url: "/api/v3/session", payload: { login: "erin", password: "long enough password" } });
+    expect(String(login.headers["set-cookie"])).not.toContain("Secure");
+  });
+
+  it("issues scoped, expiring API tokens shown once and revokes them", async () => {
+    let now = new Date("2030-01-01T00:00:00Z");
+    server = await startTestServer({ deps: { clock: () => now } });
+    await registerRepo(server.app);
+    const res = await server.app.inject({ method: "POST", url: "/api/v3/user/tokens", headers: auth(ADMIN_TOKEN), payload: { name: "ci", scopes: ["read"], expires_in_days: 1 } });
+    expect(res.statusCode).toBe(201);
+    const { token, id, expires_at } = res.json();
+    expect(token).toMatch(/^slp_/);
+    expect(expires_at).toBe("2030-01-02T00:00:00.000Z");
+    const list = await server.app.inject({ method: "GET", url: "/api/v3/user/tokens", headers: auth(ADMIN_TOKEN) });
+    expect(list.body).not.toContain(token);
+    expect(list.json().tokens.some((t: { id: number }) => t.id === id)).toBe(true);
+    // read scope: can read, cannot write, even though the user is an instance admin
+    expect((await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets", headers: auth(token) })).statusCode).toBe(200);
+    expect((await server.app.inject({ method: "PUT", url: "/api/v3/repos/acme/widgets/actions/secrets/X", headers: auth(token), payload: { value: "v" } })).statusCode).toBe(403);
+    // a read token cannot mint a broader one
+    expect((await server.app.inject({ method: "POST", url: "/api/v3/user/tokens", headers: auth(token), payload: { name: "wider", scopes: ["admin"] } })).statusCode).toBe(403);
+    now = new Date("2030-01-03T00:00:00Z");
+    expect((await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets", headers: auth(token) })).statusCode).toBe(401);
+    const del = await server.app.inject({ method: "DELETE", url: `/api/v3/user/tokens/${id}`, headers: auth(ADMIN_TOKEN) });
+    expect(del.statusCode).toBe(204);
+    expect((await server.app.inject({ method: "DELETE", url: `/api/v3/user/tokens/${id}`, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(404);
+  });
+
+  it("grants repository roles through collaborators", async () => {
+    server = await startTestServer();
+    await registerRepo(server.app);
+    const token = await createUserWithToken(server.store, "fred");
+    expect((await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets", headers: auth(token) })).statusCode).toBe(403);
+    const put = await server.app.inject({ method: "PUT", url: "/api/v3/repos/acme/widgets/collaborators/fred", headers: auth(ADMIN_TOKEN), payload: { permission: "pull" } });
+    expect(put.statusCode).toBe(204);
+    expect((await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets", headers: auth(token) })).statusCode).toBe(200);
+    const list = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets/collaborators", headers: auth(token) });
+    expect(list.json()).toEqual([expect.objectContaining({ login: "fred", role_name: "read" })]);
+    expect((await server.app.inject({ method: "POST", url: "/api/v3/repos/acme/widgets/actions/runs/1/cancel", headers: auth(token) })).statusCode).toBe(403);
+  });
+
+  it("rate-limits sign-in attempts per client", async () => {
+    server = await startTestServer({ env: { SLIPWAY_AUTH_RATE_LIMIT: "3" } });
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await server.app.inject({ method: "POST", url: "/api/v3/session", payload: { login: "nobody", password: "x" } });
+      codes.push(res.statusCode);
+      if (res.statusCode === 429) expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
+    }
+    expect(codes).toEqual([401, 401, 401, 429, 429]);
+    const otherClient = await server.app.inject({ method: "POST", url: "/api/v3/session", payload: { login: "nobody", password: "x" }, remoteAddress: "198.51.100.1" });
+    expect(otherClient.statusCode).toBe(401);
+  });
+});
