@@ -5,7 +5,8 @@
  * through the job's masker first.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import os from "node:os";
 import { createMasker, isSlipwayError, SlipwayError, type Masker } from "../lib/index.js";
@@ -166,6 +167,14 @@ function isTruthy(value: unknown): boolean {
   return Boolean(value);
 }
 
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function describeError(error: unknown): string {
   if (isSlipwayError(error)) return error.hint ? `${error.message} (${error.hint})` : error.message;
   if (error instanceof Error) return error.message;
@@ -189,6 +198,7 @@ class JobRun {
     inputs: Record<string, string>;
   }[] = [];
   private readonly processGroups = new Set<number>();
+  private readonly fileSets: Record<string, string>[] = [];
   private readonly jobCancel = new AbortController();
   private readonly status = { value: "success" as Status };
   private jobTimedOut = false;
@@ -477,9 +487,11 @@ class JobRun {
     // A step started after cancellation (always()/cancelled()) is not
     // stopped by the cancellation that already happened, only by its own timeout.
     const stepController = new AbortController();
-    const signals = [stepController.signal];
-    if (!this.jobCancel.signal.aborted) signals.push(this.jobCancel.signal);
-    const stepSignal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
+    const stepSignal = this.jobCancel.signal.aborted
+      ? stepController.signal
+      : timeoutMinutes === undefined
+        ? this.jobCancel.signal
+        : AbortSignal.any([stepController.signal, this.jobCancel.signal]);
     let stepTimedOut = false;
     const stepTimer =
       timeoutMinutes !== undefined
@@ -571,7 +583,8 @@ class JobRun {
     const env = this.processEnv({ ...ctx.envOverlay, ...spec.env }, ctx.actionId);
     const shell = resolveShell(spec.shell, env.PATH);
     const scriptPath = path.join(this.options.tempDir, `${randomUUID()}${shell.extension}`);
-    await writeFile(scriptPath, spec.script);
+    // Small synchronous writes cost far less than async round trips through the thread pool.
+    writeFileSync(scriptPath, spec.script);
     return this.runProcess(
       { command: shell.command, args: fillShellArgs(shell, scriptPath), cwd: spec.workingDirectory, env: spec.env },
       ctx,
@@ -584,23 +597,9 @@ class JobRun {
   ): Promise<ProcessResult> {
     const env = this.processEnv({ ...ctx.envOverlay, ...spec.env }, ctx.actionId);
     const cwd = spec.cwd === undefined ? this.options.workspace : path.resolve(this.options.workspace, spec.cwd);
-    try {
-      const s = await stat(cwd);
-      if (!s.isDirectory()) throw new Error("not a directory");
-    } catch {
-      throw new SlipwayError("WORKFLOW_INVALID", `working-directory '${spec.cwd ?? cwd}' does not exist in the workspace`, {
-        hint: "Create the directory in an earlier step or fix working-directory (it is relative to the workspace).",
-      });
-    }
-    const id = randomUUID();
-    const files = {
-      GITHUB_ENV: path.join(this.fileCommandDir, `set_env_${id}`),
-      GITHUB_OUTPUT: path.join(this.fileCommandDir, `set_output_${id}`),
-      GITHUB_PATH: path.join(this.fileCommandDir, `add_path_${id}`),
-      GITHUB_STATE: path.join(this.fileCommandDir, `save_state_${id}`),
-      GITHUB_STEP_SUMMARY: path.join(this.fileCommandDir, `step_summary_${id}`),
-    };
-    await Promise.all(Object.values(files).map((f) => writeFile(f, "")));
+    // Env files are reused between processes: applying them empties them again,
+    // so every process starts with empty files and no step pays for creating them.
+    const files = this.fileSets.pop() ?? this.createFileSet();
     Object.assign(env, files);
 
     const commands = this.createCommandProcessor(ctx.record, ctx.logIndex, env);
@@ -615,6 +614,12 @@ class JobRun {
       onSpawned: (pid) => this.processGroups.add(pid),
       onLine: commands,
     });
+    if (outcome.spawnError) this.fileSets.push(files);
+    if (outcome.spawnError && !isDirectory(cwd)) {
+      throw new SlipwayError("WORKFLOW_INVALID", `working-directory '${spec.cwd ?? cwd}' does not exist in the workspace`, {
+        hint: "Create the directory in an earlier step or fix working-directory (it is relative to the workspace).",
+      });
+    }
     if (outcome.spawnError) {
       const code = (outcome.spawnError as NodeJS.ErrnoException).code;
       throw new SlipwayError(
@@ -623,19 +628,44 @@ class JobRun {
         { hint: `Install ${spec.command} on this host or choose another shell:.` },
       );
     }
-    await this.applyFileCommands(files, ctx.record, ctx.logIndex);
+    try {
+      this.applyFileCommands(files, ctx.record, ctx.logIndex);
+    } finally {
+      this.fileSets.push(files);
+    }
     return { exitCode: outcome.exitCode, aborted: outcome.aborted };
   }
 
-  private async applyFileCommands(files: Record<string, string>, record: StepRecord, logIndex: number): Promise<void> {
-    const read = (f: string): Promise<string> => readFile(f, "utf8").catch(() => "");
-    const [envText, outputText, pathText, stateText, summaryText] = await Promise.all([
-      read(files.GITHUB_ENV!),
-      read(files.GITHUB_OUTPUT!),
-      read(files.GITHUB_PATH!),
-      read(files.GITHUB_STATE!),
-      read(files.GITHUB_STEP_SUMMARY!),
-    ]);
+  private createFileSet(): Record<string, string> {
+    const id = randomUUID();
+    const files = {
+      GITHUB_ENV: path.join(this.fileCommandDir, `set_env_${id}`),
+      GITHUB_OUTPUT: path.join(this.fileCommandDir, `set_output_${id}`),
+      GITHUB_PATH: path.join(this.fileCommandDir, `add_path_${id}`),
+      GITHUB_STATE: path.join(this.fileCommandDir, `save_state_${id}`),
+      GITHUB_STEP_SUMMARY: path.join(this.fileCommandDir, `step_summary_${id}`),
+    };
+    for (const file of Object.values(files)) writeFileSync(file, "");
+    return files;
+  }
+
+  private applyFileCommands(files: Record<string, string>, record: StepRecord, logIndex: number): void {
+    const read = (f: string): string => {
+      let text: string;
+      try {
+        text = readFileSync(f, "utf8");
+      } catch {
+        text = "";
+        writeFileSync(f, "");
+      }
+      if (text !== "") writeFileSync(f, "");
+      return text;
+    };
+    const envText = read(files.GITHUB_ENV!);
+    const outputText = read(files.GITHUB_OUTPUT!);
+    const pathText = read(files.GITHUB_PATH!);
+    const stateText = read(files.GITHUB_STATE!);
+    const summaryText = read(files.GITHUB_STEP_SUMMARY!);
     const apply = (text: string, label: string, set: (k: string, v: string) => void): void => {
       try {
         for (const [k, v] of parseEnvFile(text, label)) set(k, v);
