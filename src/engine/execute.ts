@@ -119,7 +119,7 @@ export async function executeRun(plan: RunPlan, options: ExecuteOptions): Promis
         workflow: pw.name,
       },
       inputs: pw.inputs,
-      secrets: plan.secrets,
+      secrets: withToken(plan.secrets, token),
       vars: plan.vars,
       baseEnv: plan.env,
       cancelSignal: options.signal,
@@ -145,6 +145,12 @@ function eventWithInputs(plan: RunPlan, inputs: Record<string, unknown>): object
   const payload = plan.payload as Record<string, unknown>;
   if (plan.event !== "workflow_dispatch" || payload.inputs !== undefined) return plan.payload;
   return { ...payload, inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, toEnvString(v)])) };
+}
+
+/** `secrets.GITHUB_TOKEN` is the run's token unless a secret of that name is given. */
+function withToken(secrets: Record<string, string>, token: unknown): Record<string, string> {
+  if (typeof token !== "string" || token === "" || "GITHUB_TOKEN" in secrets) return secrets;
+  return { ...secrets, GITHUB_TOKEN: token };
 }
 
 function keyStem(file: string): string {
@@ -673,6 +679,10 @@ async function runCallLeg(lr: LegRun): Promise<LegOutcome> {
       if (mapped && typeof mapped === "object") {
         for (const [k, v] of Object.entries(mapped as Record<string, unknown>)) secrets[k] = toEnvString(v);
       }
+    }
+    // Called workflows always receive the run's token.
+    if (graph.secrets.GITHUB_TOKEN !== undefined && secrets.GITHUB_TOKEN === undefined) {
+      secrets.GITHUB_TOKEN = graph.secrets.GITHUB_TOKEN;
     }
   } catch (error) {
     return finish("failure", errorText(state, error), "error");

@@ -144,9 +144,15 @@ export function formatMatrixValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** `build (20, a)`: the base name followed by the leg's values. */
+/**
+ * `build (20, a)`: the base name followed by the leg's values, leaving out
+ * empty ones (null, ""). GitHub adds the values to a job's own `name` too,
+ * unless that name holds an expression.
+ */
 export function nameMatrixLeg(base: string, leg: MatrixLeg): string {
-  const values = Object.values(leg).map(formatMatrixValue);
+  const values = Object.values(leg)
+    .filter((v) => v !== null && v !== undefined && v !== "")
+    .map(formatMatrixValue);
   return values.length === 0 ? base : `${base} (${values.join(", ")})`;
 }
 

@@ -388,7 +388,7 @@ jobs:
     expect(req.contexts).toMatchObject({
       github: { repository: "acme/app", event_name: "push", job: "build", workflow: "CI", event: {} },
       vars: { REGION: "eu" },
-      secrets: { API_KEY: "k-123" },
+      secrets: { API_KEY: "k-123", GITHUB_TOKEN: "ghs_tok" },
       inputs: {},
       matrix: { n: 2, t: 20 },
       needs: {},
@@ -529,5 +529,41 @@ jobs:
     const ex = new FakeExecutor({ j1: { delay: 5 } });
     const result = await run(wf, ex);
     expect(byName(result)).toEqual({ j1: "success", j2: "cancelled", j3: "success" });
+  });
+});
+
+describe("workflow_dispatch runs", () => {
+  it("gives jobs typed inputs and github.event.inputs as strings", async () => {
+    const wf = parse(`
+on:
+  workflow_dispatch:
+    inputs:
+      debug: { type: boolean, default: false }
+      n: { type: number, required: true }
+jobs:
+  a: { if: "inputs.debug && inputs.n == 3", runs-on: ubuntu-latest, ${steps} }
+`);
+    const ex = new FakeExecutor();
+    const result = await run(wf, ex, { event: "workflow_dispatch", inputs: { debug: "true", n: "3" } });
+    expect(result.jobs[0]!.conclusion).toBe("success");
+    expect(ex.requests[0]!.contexts.inputs).toEqual({ debug: true, n: 3 });
+    expect(ex.requests[0]!.contexts.github).toMatchObject({ event: { inputs: { debug: "true", n: "3" } } });
+  });
+});
+
+describe("a run cancelled before it starts", () => {
+  it("lists every job as cancelled and runs nothing", async () => {
+    const wf = parse(`
+on: push
+jobs:
+  a: { runs-on: ubuntu-latest, strategy: { matrix: { n: [1, 2] } }, ${steps} }
+  b: { needs: a, runs-on: ubuntu-latest, ${steps} }
+`);
+    const controller = new AbortController();
+    controller.abort();
+    const ex = new FakeExecutor();
+    const result = await run(wf, ex, {}, { signal: controller.signal });
+    expect(result).toMatchObject({ conclusion: "cancelled", jobs: [{ id: "a", conclusion: "cancelled" }, { id: "b", conclusion: "cancelled" }] });
+    expect(ex.requests).toHaveLength(0);
   });
 });

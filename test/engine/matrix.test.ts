@@ -95,6 +95,8 @@ describe("leg names and filters", () => {
     expect(nameMatrixLeg("build", { node: 20, os: "a" })).toBe("build (20, a)");
     expect(nameMatrixLeg("build", { cfg: { x: 1 }, ok: true })).toBe('build ({"x":1}, true)');
     expect(nameMatrixLeg("build", {})).toBe("build");
+    expect(nameMatrixLeg("build", { a: null, b: "", c: true })).toBe("build (true)");
+    expect(nameMatrixLeg("build", { a: null })).toBe("build");
   });
 
   it("keeps the legs matching --matrix values", () => {
