@@ -1,0 +1,164 @@
+/**
+ * The only door to the server: JSON over `/api/v3` with the session cookie.
+ * Failures become an ApiError whose `kind` tells the page what to say:
+ * the server is unreachable, the session ended, or the server refused.
+ */
+import type {
+  ApiToken, Artifact, Collaborator, Job, Repository, Runner, Secret, User, Webhook, Workflow, WorkflowRun,
+} from "./types.js";
+
+export const API = "/api/v3";
+
+export type ApiErrorKind = "offline" | "unauthenticated" | "forbidden" | "not-found" | "invalid" | "server";
+
+export class ApiError extends Error {
+  constructor(
+    readonly kind: ApiErrorKind,
+    message: string,
+    readonly status: number,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+type Listener = () => void;
+const unauthenticatedListeners = new Set<Listener>();
+
+/** Called whenever the server answers 401: the session expired or was revoked. */
+export function onUnauthenticated(listener: Listener): () => void {
+  unauthenticatedListeners.add(listener);
+  return () => unauthenticatedListeners.delete(listener);
+}
+
+function kindOf(status: number): ApiErrorKind {
+  if (status === 401) return "unauthenticated";
+  if (status === 403) return "forbidden";
+  if (status === 404) return "not-found";
+  if (status === 422 || status === 400 || status === 409) return "invalid";
+  return "server";
+}
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  signal?: AbortSignal;
+  /** A 401 here is an answer (wrong password), not an expired session. */
+  quietUnauthenticated?: boolean;
+}
+
+async function send(path: string, options: RequestOptions = {}): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(API + path, {
+      method: options.method ?? "GET",
+      credentials: "same-origin",
+      headers: {
+        accept: "application/json",
+        ...(options.body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+      signal: options.signal,
+    });
+  } catch (error) {
+    if ((error as Error).name === "AbortError") throw error;
+    throw new ApiError("offline", "The Slipway server cannot be reached.", 0, "Check that `slipway server` is running and your network is up; this page retries on its own.");
+  }
+  if (response.ok) return response;
+  let message = `The server answered ${response.status} ${response.statusText}`.trim();
+  let hint: string | undefined;
+  try {
+    const body = (await response.json()) as { message?: string; hint?: string; errors?: Array<{ message: string }> };
+    if (body.message) message = body.message;
+    if (body.errors?.length) message += ": " + body.errors.map((e) => e.message).join("; ");
+    hint = body.hint;
+  } catch {
+    // Not JSON (a proxy's error page): keep the status line.
+  }
+  if (response.status >= 502 && response.status <= 504) {
+    throw new ApiError("offline", "The Slipway server is not answering.", response.status, "It may be restarting; this page retries on its own.");
+  }
+  const kind = kindOf(response.status);
+  if (kind === "unauthenticated" && !options.quietUnauthenticated) for (const l of unauthenticatedListeners) l();
+  throw new ApiError(kind, message, response.status, hint);
+}
+
+export async function requestJson<T>(path: string, options?: RequestOptions): Promise<T> {
+  const response = await send(path, options);
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export async function requestText(path: string, options?: RequestOptions): Promise<string> {
+  return (await send(path, options)).text();
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+const repoPath = (repo: string) => `/repos/${repo.split("/").map(encodeURIComponent).join("/")}`;
+
+export interface RunFilters {
+  status?: string;
+  branch?: string;
+  event?: string;
+  actor?: string;
+  page?: number;
+  per_page?: number;
+}
+
+export interface RunPage {
+  total_count: number;
+  workflow_runs: WorkflowRun[];
+}
+
+export const api = {
+  signIn: (login: string, password: string) => requestJson<User>("/session", { method: "POST", body: { login, password }, quietUnauthenticated: true }),
+  signOut: () => requestJson<void>("/session", { method: "DELETE", quietUnauthenticated: true }),
+  currentUser: (signal?: AbortSignal) => requestJson<User>("/user", { signal, quietUnauthenticated: true }),
+  getRepository: (repo: string, signal?: AbortSignal) => requestJson<Repository>(repoPath(repo), { signal }),
+  listRepositories: (signal?: AbortSignal) => requestJson<Repository[]>("/user/repos?per_page=100", { signal }),
+
+  listRuns: (repo: string, filters: RunFilters, signal?: AbortSignal) => requestJson<RunPage>(`${repoPath(repo)}/actions/runs${query({ ...filters })}`, { signal }),
+  getRun: (repo: string, id: number, signal?: AbortSignal) => requestJson<WorkflowRun>(`${repoPath(repo)}/actions/runs/${id}`, { signal }),
+  listJobs: (repo: string, runId: number, signal?: AbortSignal) => requestJson<{ total_count: number; jobs: Job[] }>(`${repoPath(repo)}/actions/runs/${runId}/jobs?per_page=100`, { signal }),
+  jobLogUrl: (repo: string, jobId: number) => `${API}${repoPath(repo)}/actions/jobs/${jobId}/logs`,
+  /** Server-sent events of a job's log; resumable by Last-Event-ID. */
+  jobLogStreamUrl: (repo: string, jobId: number) => `${API}${repoPath(repo)}/actions/jobs/${jobId}/logs/stream`,
+  jobSummary: (repo: string, jobId: number, signal?: AbortSignal) => requestText(`${repoPath(repo)}/actions/jobs/${jobId}/summary`, { signal }),
+  cancelRun: (repo: string, id: number) => requestJson<void>(`${repoPath(repo)}/actions/runs/${id}/cancel`, { method: "POST" }),
+  rerunRun: (repo: string, id: number) => requestJson<void>(`${repoPath(repo)}/actions/runs/${id}/rerun`, { method: "POST", body: {} }),
+  rerunFailedJobs: (repo: string, id: number) => requestJson<void>(`${repoPath(repo)}/actions/runs/${id}/rerun-failed-jobs`, { method: "POST", body: {} }),
+  listArtifacts: (repo: string, runId: number, signal?: AbortSignal) => requestJson<{ total_count: number; artifacts: Artifact[] }>(`${repoPath(repo)}/actions/runs/${runId}/artifacts`, { signal }),
+
+  listWorkflows: (repo: string, signal?: AbortSignal) => requestJson<{ total_count: number; workflows: Workflow[] }>(`${repoPath(repo)}/actions/workflows`, { signal }),
+  dispatchWorkflow: (repo: string, file: string, ref: string, inputs: Record<string, string>) =>
+    requestJson<void>(`${repoPath(repo)}/actions/workflows/${encodeURIComponent(file)}/dispatches`, { method: "POST", body: { ref, inputs } }),
+
+  listRunners: (repo: string, signal?: AbortSignal) => requestJson<{ total_count: number; runners: Runner[] }>(`${repoPath(repo)}/actions/runners`, { signal }),
+  createRegistrationToken: (repo: string) => requestJson<{ token: string; expires_at: string }>(`${repoPath(repo)}/actions/runners/registration-token`, { method: "POST" }),
+
+  listSecrets: (repo: string, signal?: AbortSignal) => requestJson<{ total_count: number; secrets: Secret[] }>(`${repoPath(repo)}/actions/secrets?per_page=100`, { signal }),
+  putSecret: (repo: string, name: string, value: string) => requestJson<void>(`${repoPath(repo)}/actions/secrets/${encodeURIComponent(name)}`, { method: "PUT", body: { value } }),
+  deleteSecret: (repo: string, name: string) => requestJson<void>(`${repoPath(repo)}/actions/secrets/${encodeURIComponent(name)}`, { method: "DELETE" }),
+
+  listUsers: (signal?: AbortSignal) => requestJson<{ total_count: number; users: User[] }>("/users?per_page=100", { signal }),
+  createUser: (login: string, password: string, siteAdmin: boolean) => requestJson<User>("/users", { method: "POST", body: { login, password, site_admin: siteAdmin } }),
+  listCollaborators: (repo: string, signal?: AbortSignal) => requestJson<Collaborator[]>(`${repoPath(repo)}/collaborators`, { signal }),
+  setCollaborator: (repo: string, login: string, permission: string) => requestJson<void>(`${repoPath(repo)}/collaborators/${encodeURIComponent(login)}`, { method: "PUT", body: { permission } }),
+  removeCollaborator: (repo: string, login: string) => requestJson<void>(`${repoPath(repo)}/collaborators/${encodeURIComponent(login)}`, { method: "DELETE" }),
+  listTokens: (signal?: AbortSignal) => requestJson<{ total_count: number; tokens: ApiToken[] }>("/user/tokens", { signal }),
+  createToken: (name: string, scopes: string[], expiresInDays: number | null) =>
+    requestJson<ApiToken & { token: string }>("/user/tokens", { method: "POST", body: { name, scopes, expires_in_days: expiresInDays } }),
+  deleteToken: (id: number) => requestJson<void>(`/user/tokens/${id}`, { method: "DELETE" }),
+  listWebhooks: (repo: string, signal?: AbortSignal) => requestJson<Webhook[]>(`${repoPath(repo)}/hooks`, { signal }),
+  createWebhook: (repo: string, url: string, secret: string, events: string[]) =>
+    requestJson<Webhook>(`${repoPath(repo)}/hooks`, { method: "POST", body: { name: "web", active: true, events, config: { url, content_type: "json", secret: secret || undefined } } }),
+  deleteWebhook: (repo: string, id: number) => requestJson<void>(`${repoPath(repo)}/hooks/${id}`, { method: "DELETE" }),
+};

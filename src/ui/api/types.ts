@@ -1,0 +1,156 @@
+/**
+ * Shapes of the server's answers: GitHub's REST field names for Actions
+ * resources, plus the Slipway-only fields marked optional (a server that
+ * does not send them still renders).
+ */
+export type RunStatus = "queued" | "in_progress" | "completed" | "waiting" | "requested" | "pending";
+export type Conclusion = "success" | "failure" | "cancelled" | "skipped" | "neutral" | "timed_out" | "action_required" | "stale" | null;
+
+export interface User {
+  id: number;
+  login: string;
+  site_admin: boolean;
+  created_at?: string;
+}
+
+export interface Repository {
+  id: number;
+  name: string;
+  full_name: string;
+  owner: { login: string };
+  default_branch: string;
+  updated_at?: string;
+  /** The caller's role, when the server says. */
+  role?: string;
+}
+
+export interface WorkflowRun {
+  id: number;
+  name: string;
+  display_title: string;
+  status: RunStatus;
+  conclusion: Conclusion;
+  event: string;
+  head_branch: string | null;
+  head_sha: string;
+  actor: { login: string } | null;
+  run_number: number;
+  run_attempt: number;
+  created_at: string;
+  run_started_at: string | null;
+  updated_at: string;
+  html_url?: string;
+  path: string;
+  repository?: { full_name: string; name: string; owner: { login: string } };
+}
+
+export interface Step {
+  number: number;
+  name: string;
+  status: RunStatus;
+  conclusion: Conclusion;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+export interface Job {
+  id: number;
+  run_id?: number;
+  name: string;
+  status: RunStatus;
+  conclusion: Conclusion;
+  started_at: string | null;
+  completed_at: string | null;
+  steps: Step[];
+  labels: string[];
+  runner_name: string | null;
+  /** Slipway: the job's key in the workflow (matrix legs share the base key). */
+  key?: string;
+  /** Slipway: keys of the jobs this one needs. */
+  needs?: string[];
+  /** Slipway: the matrix leg's values. */
+  matrix?: Record<string, unknown> | null;
+}
+
+export interface Artifact {
+  id: number;
+  name: string;
+  size_in_bytes: number;
+  archive_download_url: string;
+  expired: boolean;
+  created_at: string | null;
+}
+
+export interface DispatchInput {
+  description?: string;
+  required?: boolean;
+  default?: string | boolean | number;
+  type?: "string" | "boolean" | "choice" | "number" | "environment";
+  options?: string[];
+}
+
+export interface Workflow {
+  id: number;
+  name: string;
+  path: string;
+  state: string;
+  /** Slipway: the workflow_dispatch inputs; absent when the workflow cannot be dispatched. */
+  dispatch_inputs?: Record<string, DispatchInput> | null;
+}
+
+export interface RunnerLabel {
+  id?: number;
+  name: string;
+}
+
+export interface Runner {
+  id: number;
+  name: string;
+  os: string;
+  status: "online" | "offline" | string;
+  busy: boolean;
+  labels: RunnerLabel[];
+  version?: string | null;
+  last_seen_at?: string | null;
+  /** Slipway: the job it is running. */
+  current_job?: { id: number; name: string; run_id: number; repository?: string } | null;
+}
+
+export interface Secret {
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApiToken {
+  id: number;
+  name: string;
+  scopes: string[];
+  expires_at: string | null;
+  last_used_at: string | null;
+  created_at: string;
+}
+
+export interface Collaborator {
+  login: string;
+  role_name?: string;
+  permissions?: Record<string, boolean>;
+}
+
+export interface Webhook {
+  id: number;
+  active: boolean;
+  events: string[];
+  config: { url: string; content_type?: string; insecure_ssl?: string };
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface Annotation {
+  path: string | null;
+  start_line: number | null;
+  end_line?: number | null;
+  annotation_level: "failure" | "warning" | "notice";
+  message: string;
+  title?: string | null;
+}

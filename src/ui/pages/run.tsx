@@ -1,0 +1,201 @@
+/** One run: header and actions, the job graph, the selected job's steps and live log, summary, artifacts. */
+import { useEffect, useState } from "react";
+import { ApiError, api } from "../api/client.js";
+import type { Job, WorkflowRun } from "../api/types.js";
+import { ErrorBanner, Loading, Notice } from "../components/feedback.js";
+import { JobGraph } from "../components/job-graph.js";
+import { Annotations, LogViewer } from "../components/log-viewer.js";
+import { StatusIcon, stateLabel, stateOf } from "../components/status.js";
+import { elapsed, formatBytes, formatRelative, shortSha } from "../core/format.js";
+import { renderMarkdown } from "../core/markdown.js";
+import { Link, navigate } from "../core/router.js";
+import { useApi, useNow } from "../core/use-api.js";
+import { useJobLog } from "../core/use-job-log.js";
+
+const LIVE_POLL_MS = 2000;
+
+function pickJob(jobs: Job[]): Job | undefined {
+  return (
+    jobs.find((j) => j.conclusion === "failure") ??
+    jobs.find((j) => j.status === "in_progress") ??
+    jobs.find((j) => j.status !== "completed") ??
+    jobs[0]
+  );
+}
+
+function RunActions({ repo, run, onDone }: { repo: string; run: WorkflowRun; onDone: () => void }) {
+  const [busy, setBusy] = useState<string>();
+  const [message, setMessage] = useState<{ tone: "success" | "error"; text: string }>();
+  const act = async (label: string, action: () => Promise<void>, done: string) => {
+    setBusy(label);
+    setMessage(undefined);
+    try {
+      await action();
+      setMessage({ tone: "success", text: done });
+      onDone();
+    } catch (e) {
+      setMessage({ tone: "error", text: (e as ApiError).message });
+    } finally {
+      setBusy(undefined);
+    }
+  };
+  const completed = run.status === "completed";
+  const failed = completed && (run.conclusion === "failure" || run.conclusion === "cancelled" || run.conclusion === "timed_out");
+  return (
+    <div className="run-actions">
+      {!completed && (
+        <button className="btn btn-danger" disabled={!!busy} onClick={() => act("cancel", () => api.cancelRun(repo, run.id), "Cancelling the run…")}>
+          {busy === "cancel" ? "Cancelling…" : "Cancel run"}
+        </button>
+      )}
+      {failed && (
+        <button className="btn" disabled={!!busy} onClick={() => act("failed", () => api.rerunFailedJobs(repo, run.id), "Re-running failed jobs.")}>
+          {busy === "failed" ? "Starting…" : "Re-run failed jobs"}
+        </button>
+      )}
+      {completed && (
+        <button className="btn btn-primary" disabled={!!busy} onClick={() => act("all", () => api.rerunRun(repo, run.id), "Re-running all jobs.")}>
+          {busy === "all" ? "Starting…" : "Re-run all jobs"}
+        </button>
+      )}
+      {message && <Notice tone={message.tone}>{message.text}</Notice>}
+    </div>
+  );
+}
+
+function StepSummary({ repo, job }: { repo: string; job: Job }) {
+  const done = job.status === "completed";
+  const summary = useApi(
+    async (signal) => {
+      if (!done) return null;
+      try {
+        return await api.jobSummary(repo, job.id, signal);
+      } catch (e) {
+        if (e instanceof ApiError && e.kind === "not-found") return null;
+        throw e;
+      }
+    },
+    [repo, job.id, done],
+  );
+  if (!summary.data || !summary.data.trim()) return null;
+  return (
+    <section className="card summary" aria-labelledby="summary-title">
+      <h3 id="summary-title">{job.name} summary</h3>
+      <div className="markdown" data-testid="step-summary" dangerouslySetInnerHTML={{ __html: renderMarkdown(summary.data) }} />
+    </section>
+  );
+}
+
+function JobPanel({ repo, job }: { repo: string; job: Job }) {
+  const rawUrl = api.jobLogUrl(repo, job.id);
+  const log = useJobLog(api.jobLogStreamUrl(repo, job.id), rawUrl, job.status === "completed");
+  const annotations = log.model.annotations;
+  return (
+    <div className="job-panel">
+      <div className="job-panel-head">
+        <h2>
+          <StatusIcon state={stateOf(job.status, job.conclusion)} size={20} /> {job.name}
+        </h2>
+        <div className="muted small">
+          {job.runner_name ? <>on <strong>{job.runner_name}</strong></> : job.status === "queued" ? <>waiting for a runner with {job.labels.join(", ") || "any labels"}</> : null}
+        </div>
+      </div>
+      <Annotations annotations={annotations} />
+      <LogViewer job={job} log={log} rawUrl={rawUrl} />
+      <StepSummary repo={repo} job={job} />
+    </div>
+  );
+}
+
+function Artifacts({ repo, runId, completed }: { repo: string; runId: number; completed: boolean }) {
+  const artifacts = useApi((signal) => api.listArtifacts(repo, runId, signal), [repo, runId, completed]);
+  if (artifacts.error && artifacts.error.kind !== "not-found") return <ErrorBanner error={artifacts.error} what="artifacts" />;
+  const list = artifacts.data?.artifacts ?? [];
+  if (list.length === 0) return null;
+  return (
+    <section className="card artifacts" aria-labelledby="artifacts-title">
+      <h3 id="artifacts-title">Artifacts</h3>
+      <ul>
+        {list.map((a) => (
+          <li key={a.id}>
+            {a.expired ? (
+              <span className="muted">{a.name} (expired)</span>
+            ) : (
+              <a href={a.archive_download_url} download>
+                {a.name}
+              </a>
+            )}
+            <span className="muted small">{formatBytes(a.size_in_bytes)}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; jobId?: number }) {
+  const [live, setLive] = useState(true);
+  const run = useApi((signal) => api.getRun(repo, runId, signal), [repo, runId], { pollMs: live ? LIVE_POLL_MS : false });
+  const jobs = useApi((signal) => api.listJobs(repo, runId, signal), [repo, runId], { pollMs: live ? LIVE_POLL_MS : false });
+  const completed = run.data?.status === "completed";
+  // Keep polling a little after completion so the final job states arrive.
+  useEffect(() => {
+    if (!completed) {
+      setLive(true);
+      return;
+    }
+    const id = window.setTimeout(() => setLive(false), LIVE_POLL_MS * 2);
+    return () => window.clearTimeout(id);
+  }, [completed]);
+  const now = useNow(1000, !completed);
+
+  const jobList = jobs.data?.jobs ?? [];
+  const selected = jobList.find((j) => j.id === jobId) ?? (jobId === undefined ? pickJob(jobList) : undefined);
+  useEffect(() => {
+    if (jobId === undefined && selected) navigate(`/${repo}/actions/runs/${runId}/job/${selected.id}${window.location.hash}`, { replace: true });
+  }, [jobId, selected?.id]);
+
+  if (run.error && !run.data) return <ErrorBanner error={run.error} onRetry={run.reload} what={`Run ${runId}`} />;
+  if (!run.data) return <Loading label="Loading run" />;
+  const r = run.data;
+  const state = stateOf(r.status, r.conclusion);
+  const reloadAll = () => {
+    setLive(true);
+    run.reload();
+    jobs.reload();
+  };
+
+  return (
+    <div className="run-page" data-testid="run-page" data-state={state}>
+      {run.error && <ErrorBanner error={run.error} onRetry={run.reload} what="this run" />}
+      <header className="run-header">
+        <div className="run-heading">
+          <StatusIcon state={state} size={24} />
+          <div>
+            <h1>
+              {r.display_title || r.name} <span className="muted">#{r.run_number}</span>
+            </h1>
+            <div className="muted run-sub">
+              <span data-testid="run-state">{stateLabel(state)}</span> · {r.name} · {r.event}
+              {r.actor && <> by {r.actor.login}</>} · {r.head_branch && <span className="chip branch">{r.head_branch}</span>} <code>{shortSha(r.head_sha)}</code> ·{" "}
+              <time dateTime={r.created_at}>{formatRelative(r.created_at, now)}</time> · {elapsed(r.run_started_at ?? r.created_at, completed ? r.updated_at : null, now)}
+              {r.run_attempt > 1 && <> · attempt {r.run_attempt}</>}
+            </div>
+          </div>
+        </div>
+        <RunActions repo={repo} run={r} onDone={reloadAll} />
+      </header>
+      {jobs.error && <ErrorBanner error={jobs.error} onRetry={jobs.reload} what="jobs" />}
+      <div className="run-body">
+        <aside className="run-aside">
+          {jobList.length > 0 ? <JobGraph jobs={jobList} repo={repo} runId={runId} selectedJobId={selected?.id} now={now} /> : jobs.data ? <p className="muted">No jobs.</p> : <Loading />}
+          <Artifacts repo={repo} runId={runId} completed={completed} />
+          <Link to={`/${repo}`} className="small">
+            ← All runs of {repo}
+          </Link>
+        </aside>
+        <div className="run-main-panel">{selected ? <JobPanel key={selected.id} repo={repo} job={selected} /> : jobs.data && jobId !== undefined ? <p className="muted">This job is not part of the run.</p> : null}</div>
+      </div>
+    </div>
+  );
+}
