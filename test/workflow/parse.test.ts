@@ -546,7 +546,7 @@ jobs:
       - run: c
         if: nosuch.context == 1
 `);
-    expect(errors.map((e) => `${e.position?.line}:${e.position?.col}`)).toEqual(["6:9", "8:19", "10:13", "12:13"]);
+    expect(errors.map((e) => `${e.position?.line}:${e.position?.col}`)).toEqual(["6:27", "8:19", "10:13", "12:13"]);
     expect(errors[0]?.message).toMatch(/^invalid expression in if: Unexpected end of expression/);
     expect(errors[1]?.message).toBe("invalid expression in 'run' of step 1 of job 'a': Unexpected symbol: ')'");
     expect(errors[3]?.message).toMatch(/Unrecognized named-value: 'nosuch'/);

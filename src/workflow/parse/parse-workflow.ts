@@ -142,11 +142,22 @@ function checkCondition(
     const message = err instanceof Error ? err.message : String(err);
     return {
       message: `invalid expression in if: ${message}`,
-      position: pos,
+      position: { ...pos, col: pos.col + offsetInCondition(site, err) },
       hint: ERROR_CODES.EXPRESSION_SYNTAX,
     };
   }
   return undefined;
+}
+
+/**
+ * Where in an unquoted one-line `if:` the expression parser stopped, as a
+ * column offset from the start of the value (0 when unknown).
+ */
+function offsetInCondition(site: ConditionSite, err: unknown): number {
+  const at = (err as { pos?: { line?: number; column?: number } }).pos;
+  const scalar = site.node as { type?: string } | null | undefined;
+  if (!at || typeof at.column !== "number" || at.line !== 0 || scalar?.type !== "PLAIN" || site.text.includes("\n")) return 0;
+  return site.text.length - site.text.trimStart().length + at.column;
 }
 
 function dedupe(errors: SlipwayErrorDetail[]): SlipwayErrorDetail[] {
