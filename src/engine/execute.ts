@@ -461,14 +461,15 @@ function prepareLeg(state: RunState, graph: Graph, pj: PlannedJob, leg: MatrixLe
     timeoutMinutes = t;
   }
   const continueOnError = truthy(evaluateTemplate(job.continueOnError, legCtx));
-  let environment: { name: string; url?: string } | undefined;
-  if (job.environment !== undefined && job.environment !== null) {
-    const e = evaluateTemplate(job.environment, legCtx);
-    if (typeof e === "string" && e !== "") environment = { name: e };
-    else if (e && typeof e === "object" && !Array.isArray(e)) {
-      const o = e as Record<string, unknown>;
-      environment = { name: toEnvString(o.name), ...(o.url !== undefined ? { url: toEnvString(o.url) } : {}) };
-    }
+  // The environment's url is evaluated when the job ends (it may use steps outputs).
+  let environment: { name: string; url?: Template } | undefined;
+  const e = job.environment;
+  if (typeof e === "string") {
+    const name = toEnvString(evaluateTemplate(e, legCtx));
+    if (name !== "") environment = { name };
+  } else if (e && typeof e === "object" && !Array.isArray(e)) {
+    const name = toEnvString(evaluateTemplate(e.name ?? "", legCtx));
+    if (name !== "") environment = { name, ...(e.url !== undefined ? { url: e.url } : {}) };
   }
   let concurrency: { group: string; cancelInProgress: boolean } | undefined;
   if (job.concurrency) {
@@ -525,7 +526,7 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
     return finish("failure", errorText(state, error), "error");
   }
   entry.name = prepared.name;
-  if (prepared.environment) entry.environment = prepared.environment;
+  if (prepared.environment) entry.environment = { name: prepared.environment.name };
   const executor = state.executors.find((x) => x.matches(prepared.labels));
   if (!executor) {
     return finish("skipped", `no runner matches labels [${prepared.labels.join(", ")}]`, "warning");
@@ -606,6 +607,18 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
       outputs: { ...s.outputs },
     }));
     entry.conclusion = result.conclusion;
+    if (prepared.environment?.url !== undefined) {
+      const steps: Record<string, unknown> = {};
+      for (const s of result.steps) {
+        if (s.id) steps[s.id] = { outputs: s.outputs, outcome: s.outcome, conclusion: s.conclusion };
+      }
+      try {
+        const url = toEnvString(evaluateTemplate(prepared.environment.url, { ...legCtx, steps, job: { status: result.conclusion } }));
+        if (url !== "") entry.environment = { name: prepared.environment.name, url: maskText(state, url) };
+      } catch (error) {
+        state.events.message?.("warning", `job ${entry.name}: environment url: ${errorText(state, error)}`);
+      }
+    }
     if (result.error !== undefined) entry.reason = result.error;
     else if (result.conclusion === "cancelled") entry.reason = legCancelReason ?? cancelReason();
     let seen: Conclusion = result.conclusion;

@@ -358,7 +358,7 @@ jobs:
     name: "B \${{ matrix.n }}"
     runs-on: ubuntu-latest
     timeout-minutes: \${{ matrix.t }}
-    environment: { name: "prod-\${{ matrix.n }}", url: "https://x" }
+    environment: { name: "prod-\${{ matrix.n }}", url: "https://\${{ steps.s.outputs.host }}/\${{ matrix.n }}" }
     defaults:
       run: { working-directory: job }
     strategy: { matrix: { n: [2], t: [20] } }
@@ -369,7 +369,7 @@ jobs:
     steps: [{ id: s, run: echo }]
   other: { runs-on: ubuntu-latest, ${steps} }
 `);
-    const ex = new FakeExecutor();
+    const ex = new FakeExecutor({ build: { stepOutputs: { host: "example.org" } } });
     const result = await run(wf, ex, {
       env: { BASE: "1", SHARED: "base" },
       secrets: { API_KEY: "k-123" },
@@ -393,7 +393,7 @@ jobs:
       matrix: { n: 2, t: 20 },
       needs: {},
     });
-    expect(result.jobs[0]!.environment).toEqual({ name: "prod-2", url: "https://x" });
+    expect(result.jobs[0]!.environment).toEqual({ name: "prod-2", url: "https://example.org/2" });
     const other = ex.requests.find((r) => r.jobId === "other")!;
     expect(other.timeoutMinutes).toBe(360);
     expect(other.contexts.strategy).toEqual({ "fail-fast": true, "job-index": 0, "job-total": 1, "max-parallel": 1 });

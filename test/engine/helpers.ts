@@ -9,6 +9,8 @@ export function parse(text: string, file = ".github/workflows/ci.yml"): Workflow
 export interface Script {
   conclusion?: JobResult["conclusion"];
   outputs?: Record<string, string>;
+  /** Outputs of the one step (id `s`) the fake job reports. */
+  stepOutputs?: Record<string, string>;
   /** Milliseconds before the job completes. */
   delay?: number;
   /** Run until the job's signal aborts, then report cancelled. */
@@ -77,7 +79,7 @@ export class FakeExecutor implements JobExecutor {
         await Promise.resolve();
       }
       if (script.throws) throw new Error(script.throws);
-      return result(script.conclusion ?? "success", script.outputs ?? {});
+      return result(script.conclusion ?? "success", script.outputs ?? {}, script.stepOutputs);
     } finally {
       this.running -= 1;
       this.finished.push(request.key);
@@ -85,11 +87,11 @@ export class FakeExecutor implements JobExecutor {
   }
 }
 
-function result(conclusion: JobResult["conclusion"], outputs: Record<string, string>): JobResult {
+function result(conclusion: JobResult["conclusion"], outputs: Record<string, string>, stepOutputs: Record<string, string> = {}): JobResult {
   return {
     conclusion,
     outputs,
-    steps: [{ index: 0, id: "s", name: "step", outcome: conclusion === "cancelled" ? "cancelled" : conclusion, conclusion, outputs: {} }],
+    steps: [{ index: 0, id: "s", name: "step", outcome: conclusion, conclusion, outputs: stepOutputs }],
     annotations: [],
     summary: "",
   };
