@@ -110,7 +110,7 @@ export function translateError(error: unknown, operation: string): unknown {
   if (code.startsWith("SQLITE_") || /^[0-9A-Z]{5}$/.test(code) || CONNECTION_ERRORS.has(code) || error.name === "DatabaseError") {
     return new SlipwayError("DATABASE_ERROR", `${operation}: the database failed (${code || error.name})`, { cause: error });
   }
-  if (/Connection terminated|connect ECONNREFUSED|The database connection is not open|Cannot use a pool after calling end/i.test(error.message)) {
+  if (/Connection terminated|connect ECONNREFUSED|The database connection is not open|Cannot use a pool after calling end|driver has already been destroyed/i.test(error.message)) {
     return new SlipwayError("DATABASE_ERROR", `${operation}: the database is not reachable`, { cause: error });
   }
   return error;

@@ -45,9 +45,9 @@ function createLocalSignal(): JobSignal {
       emitter.on("jobs", listener);
       return () => emitter.off("jobs", listener);
     },
-    // Emitted after the current microtask so listeners run once the enqueuing transaction has committed.
+    // Called after the enqueuing transaction committed (see afterCommit in openStore).
     async notify() {
-      setImmediate(() => emitter.emit("jobs"));
+      emitter.emit("jobs");
     },
     async close() {
       emitter.removeAllListeners();
@@ -215,13 +215,29 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     throw translateError(error, "openStore");
   }
   const signal = backend === "postgres" ? createPostgresSignal(options.url!, logger) : createLocalSignal();
+  // SQLite signals in-process, so it must wait for the commit; PostgreSQL's
+  // NOTIFY is itself transactional and is delivered at commit.
+  const afterCommit = new WeakMap<Db, Array<() => void>>();
   const ctx: StoreContext = {
     db,
     backend,
     clock,
     logger,
-    write: (fn) => runWrite(db, backend, fn),
-    signalJobs: (trx) => signal.notify(trx),
+    async write(fn) {
+      const callbacks: Array<() => void> = [];
+      const result = await runWrite(db, backend, (trx) => {
+        afterCommit.set(trx, callbacks);
+        return fn(trx);
+      });
+      for (const callback of callbacks) callback();
+      return result;
+    },
+    async signalJobs(trx) {
+      if (backend === "postgres") return signal.notify(trx);
+      const callbacks = afterCommit.get(trx);
+      if (callbacks) callbacks.push(() => void signal.notify(trx));
+      else await signal.notify(trx);
+    },
   };
   try {
     const runMigrations = () => migrate(db, backend, () => clock().toISOString(), logger);

@@ -9,7 +9,8 @@ export type RecordMethods = Pick<
   | "createArtifact" | "getArtifact" | "listArtifacts" | "listExpiredArtifacts" | "deleteArtifact"
   | "createCacheEntry" | "findCacheEntry" | "listCacheEntries" | "deleteCacheEntry"
   | "putSecret" | "getSecret" | "listSecrets" | "deleteSecret"
-  | "recordWebhookDelivery" | "claimScheduleTick" | "appendAudit" | "listAudit"
+  | "recordWebhookDelivery" | "claimScheduleTick" | "deleteWebhookDeliveriesBefore" | "deleteScheduleTicksBefore"
+  | "appendAudit" | "listAudit"
 >;
 
 /** Repository-level secrets are stored under environment '' (see SecretsTable). */
@@ -181,6 +182,12 @@ export function createRecordMethods(ctx: StoreContext): RecordMethods {
         .onConflict((oc) => oc.columns(["repository_id", "workflow_file", "cron", "minute"]).doNothing())
         .executeTakeFirst();
       return affected(result) === 1;
+    },
+    async deleteWebhookDeliveriesBefore(before) {
+      return affected(await db.deleteFrom("webhook_deliveries").where("received_at", "<", toIso(before)).executeTakeFirst());
+    },
+    async deleteScheduleTicksBefore(before) {
+      return affected(await db.deleteFrom("schedule_ticks").where("minute", "<", toIso(before)).executeTakeFirst());
     },
     async appendAudit(entry) {
       const row = await db

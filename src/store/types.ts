@@ -261,6 +261,7 @@ export interface NewJob {
   matrix?: Record<string, unknown> | null;
   needs?: string[];
   labels: string[];
+  /** Stored as plain JSON: it must carry no secret values (they are added when the job is handed out). */
   request?: JobRequest | null;
   /**
    * `queued` (default) makes the job claimable now; `pending` holds it until
@@ -618,6 +619,10 @@ export interface Store {
   recordWebhookDelivery(delivery: WebhookDelivery): Promise<boolean>;
   /** True for exactly one caller per (repository, workflow, cron, minute), across replicas. */
   claimScheduleTick(tick: ScheduleTick): Promise<boolean>;
+  /** Forgets deliveries received before `before` (redeliveries older than that are no longer deduped); returns how many. */
+  deleteWebhookDeliveriesBefore(before: Date): Promise<number>;
+  /** Forgets schedule ticks for minutes before `before`; returns how many. */
+  deleteScheduleTicksBefore(before: Date): Promise<number>;
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
   /** Newest first. */
   listAudit(filter?: AuditFilter): Promise<Page<AuditEntry>>;

@@ -149,6 +149,11 @@ describeBackends("store records", (h) => {
     ]);
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await store.claimScheduleTick({ ...tick, minute: new Date("2026-01-02T03:00:00Z") })).toBe(true);
+
+    expect(await store.deleteScheduleTicksBefore(new Date("2026-01-02T00:00:00Z"))).toBe(1);
+    expect(await store.claimScheduleTick({ ...tick, minute: new Date("2026-01-02T03:00:00Z") })).toBe(false);
+    expect(await store.deleteWebhookDeliveriesBefore(new Date(Date.now() + 60_000))).toBe(1);
+    expect(await store.recordWebhookDelivery({ deliveryId: "d-1", event: "push" })).toBe(true);
   });
 
   it("appends and filters the audit log newest first", async () => {

@@ -9,7 +9,7 @@
  * notice, except under CI=true, where it throws so CI cannot skip silently.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import { accessSync, chownSync, constants, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -26,9 +26,17 @@ export interface PostgresCluster {
 const BINARIES = ["initdb", "pg_ctl", "postgres"] as const;
 
 function findBinary(name: string): string | null {
-  const result = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
-  const found = result.stdout.trim();
-  return result.status === 0 && found !== "" ? found : null;
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (dir === "") continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return null;
 }
 
 /** Whether the binaries exist; under CI=true their absence is an error. */
@@ -71,11 +79,12 @@ export async function startPostgres(): Promise<PostgresCluster | null> {
   const owner = postgresUser();
   if (owner) chownSync(root, owner.uid, owner.gid);
   // initdb refuses to run as root; run the cluster as the postgres OS user then.
-  const run = (command: string, args: string[]) => {
+  const run = (name: string, args: string[]) => {
+    const command = findBinary(name) ?? name;
     const [file, argv] = owner ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
     const result = spawnSync(file, argv, { encoding: "utf8", cwd: root });
     if (result.status !== 0) {
-      throw new Error(`${command} failed (${result.status}): ${result.stderr || result.stdout}`);
+      throw new Error(`${name} failed (${result.status}): ${result.stderr || result.stdout}`);
     }
   };
   const port = await findFreePort();

@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
+import { afterEach, describe, expect, it } from "vitest";
+import { SlipwayError } from "../../src/lib/index.js";
+import { openStore } from "../../src/store/index.js";
+import { MIGRATIONS, migrate, type Migration } from "../../src/store/migrations.js";
+import { postgresAvailable } from "../support/postgres.js";
+import { describeBackends } from "./backends.js";
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "slipway-open-"));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function errorOf(promise: Promise<unknown>): Promise<SlipwayError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SlipwayError);
+  return error as SlipwayError;
+}
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe("openStore", () => {
+  it("creates <dataDir>/slipway.db in WAL mode with foreign keys", async () => {
+    const dataDir = path.join(tempDir(), "nested", "data");
+    const store = await openStore({ dataDir });
+    await store.close();
+    const raw = new SqliteDatabase(path.join(dataDir, "slipway.db"), { readonly: true });
+    try {
+      expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
+      const tables = raw.prepare("select name from sqlite_master where type = 'table'").all() as { name: string }[];
+      expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(["workflow_runs", "jobs", "log_chunks", "slipway_migrations"]));
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("rejects a URL that is not PostgreSQL", async () => {
+    const error = await errorOf(openStore({ url: "mysql://localhost/db", dataDir: tempDir() }));
+    expect(error.code).toBe("CONFIG_INVALID");
+  });
+
+  it("reports an unreachable PostgreSQL as DATABASE_ERROR without echoing the password", async () => {
+    const error = await errorOf(openStore({ url: "postgres://slipway:hunter2@127.0.0.1:1/slipway", dataDir: tempDir() }));
+    expect(error.code).toBe("DATABASE_ERROR");
+    expect(error.message).not.toContain("hunter2");
+  });
+
+  it("reports use after close as DATABASE_ERROR", async () => {
+    const store = await openStore({ dataDir: tempDir() });
+    await store.close();
+    expect((await errorOf(store.countUsers())).code).toBe("DATABASE_ERROR");
+  });
+});
+
+describe("migrate", () => {
+  it("applies new migrations in order and rolls a failing one back entirely", async () => {
+    const database = new SqliteDatabase(path.join(tempDir(), "m.db"));
+    const db = new Kysely<any>({ dialect: new SqliteDialect({ database }) });
+    try {
+      const now = () => "2026-01-01T00:00:00.000Z";
+      expect(await migrate(db, "sqlite", now, silent)).toBe(MIGRATIONS.length);
+      const extra: Migration = {
+        version: 1000,
+        name: "add a table",
+        up: async (m) => {
+          await m.schema.createTable("extra").addColumn("x", "integer").execute();
+        },
+      };
+      const broken: Migration = {
+        version: 1001,
+        name: "half done",
+        up: async (m) => {
+          await m.schema.createTable("half").addColumn("x", "integer").execute();
+          throw new Error("boom");
+        },
+      };
+      await expect(migrate(db, "sqlite", now, silent, [...MIGRATIONS, broken, extra])).rejects.toThrow("boom");
+      const tables = () => (database.prepare("select name from sqlite_master where type = 'table'").all() as { name: string }[]).map((t) => t.name);
+      expect(tables()).not.toContain("half");
+      expect(tables()).not.toContain("extra");
+      expect(await migrate(db, "sqlite", now, silent, [...MIGRATIONS, extra])).toBe(1000);
+      expect(tables()).toContain("extra");
+      expect(await migrate(db, "sqlite", now, silent, [...MIGRATIONS, extra])).toBe(1000);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
+describe("test PostgreSQL support", () => {
+  const saved = { PATH: process.env.PATH, CI: process.env.CI };
+  afterEach(() => {
+    process.env.PATH = saved.PATH;
+    if (saved.CI === undefined) delete process.env.CI;
+    else process.env.CI = saved.CI;
+  });
+
+  it("skips with a notice without the binaries, but fails under CI=true", () => {
+    process.env.PATH = tempDir();
+    delete process.env.CI;
+    expect(postgresAvailable()).toBe(false);
+    process.env.CI = "true";
+    expect(() => postgresAvailable()).toThrow(/CI=true/);
+  });
+});
+
+describeBackends("store lifecycle", (h) => {
+  it("closes idempotently", async () => {
+    const store = await h.open();
+    await store.close();
+    await store.close();
+    expect((await errorOf(store.ping())).code).toBe("DATABASE_ERROR");
+  });
+});
