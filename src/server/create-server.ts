@@ -180,9 +180,12 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerRunnerProtocolRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
 
-  // Jobs whose runner stopped heartbeating end as "runner lost" (or are re-queued by their retry policy).
+  // Jobs whose runner stopped heartbeating end as "runner lost" (or are re-queued by their retry
+  // policy); runners that neither poll nor heartbeat for a while show as offline.
+  const offlineAfterMs = (Math.max(2 * config.claimWaitSeconds, config.leaseSeconds) + 30) * 1000;
   const sweep = setInterval(() => {
     ctx.runInBackground("lease sweep", async () => {
+      await store.markStaleRunnersOffline(new Date(clock().getTime() - offlineAfterMs));
       const expired = await store.expireLeases(clock());
       for (const e of expired) {
         await refreshRunStatus(ctx, e.job.runId);

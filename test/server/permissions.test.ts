@@ -70,7 +70,7 @@ describe("every route declares and enforces a permission", () => {
       for (const caller of CALLERS) {
         const headers = caller === "anonymous" ? {} : auth(tokens[caller]);
         const res = await server.app.inject({ method: route.method as "GET", url: fill(route.url), headers, payload: route.method === "GET" || route.method === "DELETE" ? undefined : {} });
-        const body = res.headers["content-type"]?.includes("json") && res.body ? res.json() : {};
+        const body = String(res.headers["content-type"] ?? "").includes("json") && res.body ? res.json() : {};
         const deniedByLayer = (res.statusCode === 401 || res.statusCode === 403) && DENIAL_MESSAGES.some((m) => m.test(body.message ?? ""));
         const allowed = ALLOWED[route.permission].includes(caller);
         const where = `${route.method} ${route.url} as ${caller}: ${res.statusCode} ${body.message ?? ""}`;

@@ -68,6 +68,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
       credentialHash: hashToken(credential),
       version: typeof b.version === "string" ? b.version.slice(0, 64) : null,
     });
+    await store.touchRunner(runner.id, { at: ctx.now() });
     await store.appendAudit({ actor: `runner:${runner.name}`, action: "runner.register", target: `runner:${runner.id}`, details: { labels: runner.labels } });
     return reply.status(201).send({ id: runner.id, name: runner.name, labels: runner.labels, credential });
   });
