@@ -524,6 +524,34 @@ jobs:
     ]);
   });
 
+  it("reports keys that belong to the other kind of step, and nothing more for a step with both", () => {
+    const errors = errorsOf(`
+on: push
+jobs:
+  a:
+    runs-on: x
+    steps:
+      - uses: actions/checkout@v4
+        run: a
+        with: {a: 1}
+        shell: bash
+      - run: a
+        with: {a: 1}
+      - uses: actions/checkout@v4
+        working-directory: sub
+`);
+    expect(errors.map((e) => `${e.position?.line}:${e.position?.col} ${e.message}`)).toEqual([
+      "7:9 step 1 of job 'a' has both run and uses",
+      "12:9 'with' is not allowed in step 2 of job 'a': it only applies to uses: steps",
+      "14:9 'working-directory' is not allowed in step 3 of job 'a': it only applies to run: steps",
+    ]);
+  });
+
+  it("does not suggest keys that are behind a disabled feature", () => {
+    const errors = errorsOf(`on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a, nope: 1}]\n`);
+    expect(errors[0]?.hint).toMatch(/Allowed keys here: continue-on-error, env, id, if, name, run, shell, timeout-minutes, working-directory\./);
+  });
+
   it("reports malformed uses: references", () => {
     expect(oneError(`on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{uses: actions/checkout}]\n`)).toBe(
       "5:20 uses: 'actions/checkout' is not a valid action reference",

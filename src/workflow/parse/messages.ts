@@ -3,7 +3,7 @@
  * finding is (job, step, key path), what was expected (from the schema
  * definitions attached to the validated tokens), and how to fix it.
  */
-import { isMap, isPair, isSeq, type Node } from "yaml";
+import { isMap, isPair, isScalar, isSeq, type Node } from "yaml";
 import type { SlipwayErrorDetail } from "../../lib/index.js";
 import { ERROR_CODES } from "../../lib/index.js";
 import { DefinitionType } from "@actions/workflow-parser/templates/schema/definition-type";
@@ -37,13 +37,29 @@ const MAPPING_FINDINGS = [
   /^Input type is not 'choice', but 'options' is defined$/,
 ];
 
+/** Keys that belong to one kind of step only. */
+const RUN_STEP_KEYS = ["run", "shell", "working-directory"];
+const USES_STEP_KEYS = ["uses", "with"];
+/** Step keys the schema knows behind a feature flag that is off; never suggested. */
+const HIDDEN_KEYS = new Set(["background", "wait", "wait-all", "cancel", "parallel"]);
+
+function isStepPath(path: PathPart[]): boolean {
+  return path.length >= 4 && path[0] === "jobs" && path[2] === "steps" && typeof path[3] === "number";
+}
+
 /** Findings the model builder reports in its own words; the library's versions are dropped. */
 function isCoveredByBuilder(f: RawFinding, loc: Located): boolean {
-  const inStep = loc.path.length >= 4 && loc.path[0] === "jobs" && loc.path[2] === "steps" && typeof loc.path[3] === "number";
-  if (!inStep) return false;
+  if (!isStepPath(loc.path)) return false;
   if (f.message.startsWith("There's not enough info to determine what you meant")) return loc.path.length === 4;
   if (f.message === "Unexpected value ''" && loc.path.length === 4) return true;
-  if (loc.atKey && loc.path.length === 5 && (f.message === "Unexpected value 'uses'" || f.message === "Unexpected value 'run'")) return true;
+  if (loc.atKey && loc.path.length === 5) {
+    const key = String(loc.path[4]);
+    // A step with both run and uses is reported once, as such; the library
+    // instead flags the keys of whichever kind it did not pick.
+    const keys = isMap(loc.parent) ? loc.parent.items.map((p) => (isPair(p) && isScalar(p.key) ? String(p.key.value) : "")) : [];
+    const both = keys.includes("run") && keys.includes("uses");
+    if (both && (RUN_STEP_KEYS.includes(key) || USES_STEP_KEYS.includes(key))) return true;
+  }
   return false;
 }
 
@@ -82,6 +98,16 @@ export function rephraseFinding(
 
   if ((match = m.match(/^Unexpected value '(.*)'$/s))) {
     const value = match[1] ?? "";
+    if (loc.atKey && isStepPath(loc.path) && loc.path.length === 5 && (RUN_STEP_KEYS.includes(value) || USES_STEP_KEYS.includes(value))) {
+      const runKey = RUN_STEP_KEYS.includes(value);
+      return {
+        message: `'${value}' is not allowed in ${describe(loc.path.slice(0, -1))}: it only applies to ${runKey ? "run:" : "uses:"} steps`,
+        position,
+        hint: runKey
+          ? "An action's steps run with the shell and directory the action defines; pass settings to it through with:."
+          : "with: passes inputs to an action (uses:); give a command its values through env:.",
+      };
+    }
     if (loc.atKey) {
       const allowed = allowedKeys(loc.parent, r, tokens);
       const guess = closest(value, allowed);
@@ -302,7 +328,7 @@ function allowedKeys(parent: Node | undefined, r: NodeReader, tokens: Map<string
   if (!info) return [];
   const keys = new Set<string>();
   for (const def of info.getDefinitionsOfType(DefinitionType.Mapping)) {
-    for (const k of Object.keys((def as MappingDefinition).properties)) keys.add(k);
+    for (const k of Object.keys((def as MappingDefinition).properties)) if (!HIDDEN_KEYS.has(k)) keys.add(k);
   }
   return [...keys].sort();
 }
