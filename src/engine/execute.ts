@@ -387,7 +387,7 @@ async function runJob(
     }
     try {
       if (strategy) {
-        failFast = truthy(evaluateTemplate(strategy.failFast, ctx));
+        failFast = strategy.failFast === undefined || strategy.failFast === null ? true : truthy(evaluateTemplate(strategy.failFast, ctx));
         if (strategy.maxParallel !== undefined) {
           const m = Number(evaluateTemplate(strategy.maxParallel, ctx));
           if (!Number.isFinite(m) || m < 1) throw new Error("`max-parallel` must be a positive number");
@@ -460,7 +460,7 @@ function prepareLeg(state: RunState, graph: Graph, pj: PlannedJob, leg: MatrixLe
     if (!Number.isFinite(t) || t <= 0) throw new Error("`timeout-minutes` must be a positive number");
     timeoutMinutes = t;
   }
-  const continueOnError = truthy(evaluateTemplate(job.continueOnError, legCtx));
+  const continueOnError = job.continueOnError === undefined ? false : truthy(evaluateTemplate(job.continueOnError, legCtx));
   // The environment's url is evaluated when the job ends (it may use steps outputs).
   let environment: { name: string; url?: Template } | undefined;
   const e = job.environment;

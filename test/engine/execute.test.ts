@@ -567,3 +567,34 @@ jobs:
     expect(ex.requests).toHaveLength(0);
   });
 });
+
+describe("models built without the parser", () => {
+  it("runs a Workflow object with only the required fields", async () => {
+    const position = { file: "wf.yml", line: 1, col: 1 };
+    const job = (id: string, needs: string[] = []) => ({
+      id,
+      needs,
+      runsOn: "ubuntu-latest",
+      outputs: {},
+      env: {},
+      continueOnError: false,
+      steps: [],
+      with: {},
+      position,
+    });
+    const workflow = {
+      file: "wf.yml",
+      on: { events: { push: undefined } },
+      env: {},
+      jobs: [job("a"), { ...job("b", ["a"]), strategy: { matrix: { n: [1, 2] } } as never }],
+    };
+    const ex = new FakeExecutor();
+    const result = await run(workflow as never, ex);
+    expect(result.jobs.map((j) => [j.name, j.conclusion])).toEqual([
+      ["a", "success"],
+      ["b (1)", "success"],
+      ["b (2)", "success"],
+    ]);
+    expect(ex.requests[1]!.contexts.strategy).toMatchObject({ "fail-fast": true });
+  });
+});
