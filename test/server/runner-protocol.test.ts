@@ -122,7 +122,7 @@ describe("a claimed job", () => {
   it("renews its lease by heartbeat, takes logs idempotently, records steps and completes", async () => {
     server = await startTestServer({ env: { SLIPWAY_CLAIM_WAIT_SECONDS: "0" } });
     const { credential, run, job, lease } = await claimOne(server);
-    const post = (path: string, payload: unknown) => server!.app.inject({ method: "POST", url: `/api/v3/runner/jobs/${job.id}/${path}`, headers: auth(credential), payload });
+    const post = (path: string, payload: Record<string, unknown>) => server!.app.inject({ method: "POST", url: `/api/v3/runner/jobs/${job.id}/${path}`, headers: auth(credential), payload });
     const hb = await post("heartbeat", { lease_token: lease });
     expect(hb.statusCode).toBe(200);
     expect(hb.json().cancel_requested).toBe(false);
