@@ -115,9 +115,9 @@ async function runCase(workflowPath: string, event = "push"): Promise<CaseResult
     concurrency: 1,
     signal: new AbortController().signal,
     events: {
-      log: (key, _i, line) => lines.push(`${key}: ${line}`),
+      log: (key: string, _i: number, line: string) => lines.push(`${key}: ${line}`),
       annotation: (key: string, _i: number, a: { level: string; message: string }) => lines.push(`${key}: ${a.level}: ${a.message}`),
-    } as never,
+    },
   });
   return {
     conclusion: result.conclusion,
