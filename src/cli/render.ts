@@ -43,12 +43,22 @@ interface StepState {
   depth: number;
 }
 
+const PREFIX_STEP_MAX = 40;
+const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+function shorten(text: string, max: number): string {
+  const line = text.split("\n")[0]!;
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
 interface JobState {
   key: string;
   name: string;
   color: string;
   startedAt: number;
   steps: Map<number, StepState>;
+  running: boolean;
+  currentStep?: StepState;
 }
 
 export interface FailedStepReport {
@@ -61,8 +71,59 @@ export class RunRenderer {
   private readonly jobs = new Map<string, JobState>();
   private readonly failed: FailedStepReport[] = [];
   private colorIndex = 0;
+  /** A `##[error]...` line held back: the annotation event that follows shows it with file and line. */
+  private pending: { key: string; index: number; level: Annotation["level"]; message: string } | undefined;
+
+  private footerShown = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private tick = 0;
 
   constructor(private readonly out: RenderTarget) {}
+
+  /**
+   * Writes lines above the live status footer (TTY only): the footer is
+   * erased, the text written, and the footer drawn again.
+   */
+  private write(text: string): void {
+    if (!this.out.isTTY) {
+      this.out.write(text);
+      return;
+    }
+    const erase = this.footerShown ? "\r\x1b[2K" : "";
+    this.footerShown = false;
+    this.out.write(erase + text + this.footer());
+  }
+
+  private footer(): string {
+    const running = [...this.jobs.values()].filter((j) => j.running);
+    if (running.length === 0) return "";
+    const now = Date.now();
+    const parts = running.map((j) => {
+      const step = j.currentStep ? ` › ${shorten(j.currentStep.name, 30)} ${formatDuration(now - j.currentStep.startedAt)}` : "";
+      return `${j.name}${step}`;
+    });
+    const cols = process.stdout.columns || 100;
+    this.footerShown = true;
+    return shorten(`${SPINNER[this.tick % SPINNER.length]} ${parts.join("  ·  ")}`, cols - 1).replace(/^/, this.out.color ? codes.gray : "") + (this.out.color ? codes.reset : "");
+  }
+
+  private startTicker(): void {
+    if (!this.out.isTTY || this.ticker) return;
+    this.ticker = setInterval(() => {
+      this.tick++;
+      if (this.footerShown) this.write("");
+    }, 200);
+    this.ticker.unref();
+  }
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+    if (this.footerShown) {
+      this.out.write("\r\x1b[2K");
+      this.footerShown = false;
+    }
+  }
 
   private paint(code: string, text: string): string {
     return this.out.color ? `${code}${text}${codes.reset}` : text;
@@ -71,7 +132,7 @@ export class RunRenderer {
   private job(key: string, name = key): JobState {
     let j = this.jobs.get(key);
     if (!j) {
-      j = { key, name, color: jobColors[this.colorIndex++ % jobColors.length]!, startedAt: Date.now(), steps: new Map() };
+      j = { key, name, color: jobColors[this.colorIndex++ % jobColors.length]!, startedAt: Date.now(), steps: new Map(), running: false };
       this.jobs.set(key, j);
     }
     return j;
@@ -88,66 +149,84 @@ export class RunRenderer {
 
   private prefix(job: JobState, step?: StepState): string {
     if (this.out.isTTY) return this.paint(job.color, `${job.name} │ `);
-    return step ? `[${job.name}/${step.name}] ` : `[${job.name}] `;
+    return step ? `[${job.name}/${shorten(step.name, PREFIX_STEP_MAX)}] ` : `[${job.name}] `;
   }
 
   message(level: "info" | "warning" | "error", text: string): void {
+    this.flushPending();
     const mark = level === "error" ? this.paint(codes.red, "error: ") : level === "warning" ? this.paint(codes.yellow, "warning: ") : "";
-    this.out.write(`${mark}${text}\n`);
+    this.write(`${mark}${text}\n`);
   }
 
   jobStarted(key: string, name: string): void {
+    this.flushPending();
     const j = this.job(key, name);
     j.name = name;
     j.startedAt = Date.now();
-    this.out.write(this.out.isTTY ? `${this.paint(codes.bold + j.color, `▶ ${name}`)}\n` : `[${name}] started\n`);
+    j.running = true;
+    this.startTicker();
+    this.write(this.out.isTTY ? `${this.paint(codes.bold + j.color, `▶ ${name}`)}\n` : `[${name}] started\n`);
   }
 
   jobCompleted(key: string, name: string, conclusion: string, reason?: string): void {
+    this.flushPending();
     const j = this.job(key, name);
+    j.running = false;
+    j.currentStep = undefined;
     const took = formatDuration(Date.now() - j.startedAt);
     const why = reason ? ` (${reason})` : "";
     if (this.out.isTTY) {
       const mark = conclusion === "success" ? this.paint(codes.green, "✓") : conclusion === "skipped" ? this.paint(codes.gray, "○") : this.paint(codes.red, "✗");
-      this.out.write(`${mark} ${this.paint(codes.bold, name)} ${this.paint(codes.gray, `${conclusion} in ${took}`)}${why}\n`);
+      this.write(`${mark} ${this.paint(codes.bold, name)} ${this.paint(codes.gray, `${conclusion} in ${took}`)}${why}\n`);
     } else {
-      this.out.write(`[${name}] ${conclusion}${conclusion === "skipped" ? "" : ` in ${took}`}${why}\n`);
+      this.write(`[${name}] ${conclusion}${conclusion === "skipped" ? "" : ` in ${took}`}${why}\n`);
     }
   }
 
   stepStarted(key: string, index: number, name: string): void {
+    this.flushPending();
     const j = this.job(key);
     const s = this.step(j, index);
     s.name = name;
     s.startedAt = Date.now();
     s.tail = [];
     s.depth = 0;
-    this.out.write(this.out.isTTY ? `${this.prefix(j)}${this.paint(codes.bold, `⏵ ${name}`)}\n` : `${this.prefix(j, s)}⏵ ${name}\n`);
+    j.currentStep = s;
+    this.write(this.out.isTTY ? `${this.prefix(j)}${this.paint(codes.bold, `⏵ ${name}`)}\n` : `${this.prefix(j, s)}⏵ ${name}\n`);
   }
 
   log(key: string, index: number, line: string): void {
+    this.flushPending();
+    const level = /^##\[(error|warning|notice)\]/.exec(line)?.[1] as Annotation["level"] | undefined;
+    if (level) {
+      this.pending = { key, index, level, message: line.slice(level.length + 4) };
+      return;
+    }
     const j = this.job(key);
     const s = this.step(j, index);
     s.tail.push(line);
     if (s.tail.length > TAIL_LINES) s.tail.shift();
     const indent = this.out.isTTY ? "  ".repeat(s.depth + 1) : "";
-    this.out.write(`${this.prefix(j, s)}${indent}${line}\n`);
+    this.write(`${this.prefix(j, s)}${indent}${line}\n`);
   }
 
   groupStarted(key: string, index: number, title: string): void {
+    this.flushPending();
     const j = this.job(key);
     const s = this.step(j, index);
     const indent = this.out.isTTY ? "  ".repeat(s.depth + 1) : "";
-    this.out.write(`${this.prefix(j, s)}${indent}${this.out.isTTY ? this.paint(codes.bold, `▾ ${title}`) : `▾ ${title}`}\n`);
+    this.write(`${this.prefix(j, s)}${indent}${this.out.isTTY ? this.paint(codes.bold, `▾ ${title}`) : `▾ ${title}`}\n`);
     s.depth++;
   }
 
   groupEnded(key: string, index: number): void {
+    this.flushPending();
     const s = this.step(this.job(key), index);
     if (s.depth > 0) s.depth--;
   }
 
   annotation(key: string, index: number, a: Annotation): void {
+    this.pending = undefined;
     const j = this.job(key);
     const s = this.step(j, index);
     const where = a.file ? `${a.file}${a.line ? `:${a.line}` : ""}${a.col ? `:${a.col}` : ""}: ` : "";
@@ -156,10 +235,11 @@ export class RunRenderer {
     const text = `${a.level}: ${where}${title}${a.message}`;
     s.tail.push(text);
     if (s.tail.length > TAIL_LINES) s.tail.shift();
-    this.out.write(`${this.prefix(j, s)}${this.paint(codes.bold + color, text)}\n`);
+    this.write(`${this.prefix(j, s)}${this.paint(codes.bold + color, text)}\n`);
   }
 
   stepCompleted(key: string, result: StepResult): void {
+    this.flushPending();
     const j = this.job(key);
     const s = this.step(j, result.index);
     const name = result.name || s.name;
@@ -167,20 +247,29 @@ export class RunRenderer {
     const failed = result.outcome === "failure";
     if (failed) this.failed.push({ job: j.name, step: name, tail: [...s.tail] });
     if (result.conclusion === "skipped") {
-      this.out.write(this.out.isTTY ? `${this.prefix(j)}${this.paint(codes.gray, `○ ${name} (skipped)`)}\n` : `${this.prefix(j, s)}skipped\n`);
+      this.write(this.out.isTTY ? `${this.prefix(j)}${this.paint(codes.gray, `○ ${name} (skipped)`)}\n` : `${this.prefix(j, s)}skipped\n`);
       return;
     }
     const note = failed && result.conclusion === "success" ? " (continue-on-error)" : "";
     if (this.out.isTTY) {
       const mark = result.conclusion === "success" && !failed ? this.paint(codes.green, "✓") : result.conclusion === "cancelled" ? this.paint(codes.yellow, "⊘") : this.paint(codes.red, "✗");
-      this.out.write(`${this.prefix(j)}${mark} ${name} ${this.paint(codes.gray, took)}${note}\n`);
+      this.write(`${this.prefix(j)}${mark} ${name} ${this.paint(codes.gray, took)}${note}\n`);
     } else {
-      this.out.write(`${this.prefix(j, s)}${result.outcome} in ${took}${note}\n`);
+      this.write(`${this.prefix(j, s)}${result.outcome} in ${took}${note}\n`);
     }
+  }
+
+  private flushPending(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    this.annotation(p.key, p.index, { level: p.level, message: p.message });
   }
 
   /** The closing summary: one line per job, then the last lines of each failed step. */
   summary(jobs: { name: string; conclusion: string }[], conclusion: string, tookMs: number, extra: string[] = []): void {
+    this.flushPending();
+    this.stopTicker();
     const w = (t: string) => this.out.write(t + "\n");
     w("");
     for (const f of this.failed) {
