@@ -42,9 +42,10 @@ export interface ResolvedAction {
   ref?: string;
 }
 
+/** The step's name as GitHub shows it: its `name:`, else `Run <uses>`. */
 function stepDisplayName(context: UsesContext): string {
   const n = context.step.name;
-  return typeof n === "string" && n !== "" ? n : context.uses;
+  return typeof n === "string" && n !== "" ? n : `Run ${context.uses}`;
 }
 
 function dockerRequired(context: UsesContext, what: string): SlipwayError {

@@ -1,2 +1,3 @@
 export type * from "./model.js";
 export { parseActionMetadata } from "./parse-metadata.js";
+export { findDockerRequirement } from "./docker-requirement.js";

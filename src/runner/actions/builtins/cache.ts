@@ -248,7 +248,7 @@ export function createCacheActions(store: CacheStore = createCacheStore()): Buil
       const paths = requirePaths(context);
       const result = await restore(context, store);
       if (result.outcome !== "success" || getBooleanInput(context, "lookup-only", false)) return result;
-      const name = typeof context.step.name === "string" ? context.step.name : context.uses;
+      const name = typeof context.step.name === "string" && context.step.name !== "" ? context.step.name : `Run ${context.uses}`;
       context.addPostStep({
         name: `Post ${name}`,
         // As the real action: no save after a failed job.
