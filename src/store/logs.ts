@@ -1,4 +1,9 @@
-/** Job log chunks: idempotent appends keyed by (job, step, seq), streamed reads, sizes. */
+/**
+ * Job log chunks: idempotent appends keyed by (job, step, seq), each placed
+ * at the end of the job's log (its byte offset); reads stream in batches so
+ * a whole log never sits in memory.
+ */
+import { SlipwayError } from "../lib/index.js";
 import { affected, nowIso, toBuffer, toNum, type StoreContext } from "./context.js";
 import type { LogChunk, Store } from "./types.js";
 
@@ -6,81 +11,132 @@ export type LogMethods = Pick<Store, "appendLogChunk" | "readLog" | "getLogSizes
 
 const DEFAULT_BATCH = 256;
 
+interface ChunkRow {
+  step: number | string;
+  seq: number | string;
+  job_offset: number | string | null;
+  data: Buffer | Uint8Array;
+}
+
+function toChunk(row: ChunkRow, skip: number): LogChunk {
+  const data = toBuffer(row.data) ?? Buffer.alloc(0);
+  const offset = toNum(row.job_offset ?? 0);
+  return { step: toNum(row.step), seq: toNum(row.seq), offset: offset + skip, data: skip > 0 ? data.subarray(skip) : data };
+}
+
 export function createLogMethods(ctx: StoreContext): LogMethods {
   const { db } = ctx;
 
-  function selectChunks(jobId: number, step: number | undefined, after: { step: number; seq: number } | null) {
-    let query = db.selectFrom("log_chunks").where("job_id", "=", jobId);
-    if (step !== undefined) query = query.where("step", "=", step);
-    if (after) {
-      const { step: s, seq: q } = after;
-      query = query.where((eb) => eb.or([eb("step", ">", s), eb.and([eb("step", "=", s), eb("seq", ">", q)])]));
+  /** The whole job log in arrival order, from byte `fromByte`. */
+  async function* readJobLog(jobId: number, fromByte: number, batch: number): AsyncGenerator<LogChunk> {
+    let afterOffset = -1;
+    let first = true;
+    for (;;) {
+      let query = db.selectFrom("log_chunks").select(["step", "seq", "job_offset", "data"]).where("job_id", "=", jobId);
+      query = first
+        ? query.where((eb) => eb(eb("job_offset", "+", eb.ref("size")), ">", fromByte))
+        : query.where("job_offset", ">", afterOffset);
+      const rows = await query.orderBy("job_offset").limit(batch).execute();
+      for (const row of rows) {
+        const skip = first ? Math.max(0, fromByte - toNum(row.job_offset ?? 0)) : 0;
+        first = false;
+        yield toChunk(row, skip);
+      }
+      if (rows.length < batch) return;
+      afterOffset = toNum(rows[rows.length - 1]!.job_offset ?? 0);
     }
-    return query.orderBy("step").orderBy("seq");
   }
 
-  /** Finds where byte `fromByte` of the selected log lies, reading sizes only. */
-  async function locate(
-    jobId: number,
-    step: number | undefined,
-    start: { step: number; seq: number } | null,
-    fromByte: number,
-    batch: number,
-  ): Promise<{ after: { step: number; seq: number } | null; skipInFirst: number } | "end"> {
-    let after = start;
+  /** One step's log in sequence order, after `afterSeq`, from byte `fromByte` of that selection. */
+  async function* readStepLog(jobId: number, step: number, afterSeq: number | undefined, fromByte: number, batch: number): AsyncGenerator<LogChunk> {
+    let after = afterSeq ?? Number.MIN_SAFE_INTEGER;
     let remaining = fromByte;
-    for (;;) {
-      const rows = await selectChunks(jobId, step, after).select(["step", "seq", "size"]).limit(batch).execute();
-      if (rows.length === 0) return "end";
+    // Find the first chunk holding byte `fromByte`, reading sizes only.
+    while (remaining > 0) {
+      const rows = await db
+        .selectFrom("log_chunks")
+        .select(["seq", "size"])
+        .where("job_id", "=", jobId)
+        .where("step", "=", step)
+        .where("seq", ">", after)
+        .orderBy("seq")
+        .limit(batch)
+        .execute();
+      if (rows.length === 0) return;
+      let found = false;
       for (const row of rows) {
         const size = toNum(row.size);
-        if (remaining < size) return { after, skipInFirst: remaining };
+        if (remaining < size) {
+          found = true;
+          break;
+        }
         remaining -= size;
-        after = { step: toNum(row.step), seq: toNum(row.seq) };
+        after = toNum(row.seq);
       }
+      if (found) break;
+    }
+    let skip = remaining;
+    for (;;) {
+      const rows = await db
+        .selectFrom("log_chunks")
+        .select(["step", "seq", "job_offset", "data"])
+        .where("job_id", "=", jobId)
+        .where("step", "=", step)
+        .where("seq", ">", after)
+        .orderBy("seq")
+        .limit(batch)
+        .execute();
+      for (const row of rows) {
+        yield toChunk(row, skip);
+        skip = 0;
+      }
+      if (rows.length < batch) return;
+      after = toNum(rows[rows.length - 1]!.seq);
     }
   }
 
   return {
     async appendLogChunk(chunk) {
       const data = typeof chunk.data === "string" ? Buffer.from(chunk.data, "utf8") : chunk.data;
-      const result = await db
-        .insertInto("log_chunks")
-        .values({ job_id: chunk.jobId, step: chunk.step, seq: chunk.seq, size: data.length, data, created_at: nowIso(ctx) })
-        .onConflict((oc) => oc.columns(["job_id", "step", "seq"]).doNothing())
-        .executeTakeFirst();
-      return affected(result) === 1;
+      return ctx.write(async (trx) => {
+        // The job row lock serialises appends to one job, so offsets never overlap.
+        let jobQuery = trx.selectFrom("jobs").select("id").where("id", "=", chunk.jobId);
+        if (ctx.backend === "postgres") jobQuery = jobQuery.forUpdate();
+        if (!(await jobQuery.executeTakeFirst())) throw new SlipwayError("NOT_FOUND", `job ${chunk.jobId} does not exist`);
+        const existing = await trx
+          .selectFrom("log_chunks")
+          .select("seq")
+          .where("job_id", "=", chunk.jobId)
+          .where("step", "=", chunk.step)
+          .where("seq", "=", chunk.seq)
+          .executeTakeFirst();
+        if (existing) return false;
+        const end = await trx
+          .selectFrom("log_chunks")
+          .select((eb) => eb.fn.max(eb("job_offset", "+", eb.ref("size"))).as("end"))
+          .where("job_id", "=", chunk.jobId)
+          .executeTakeFirst();
+        const result = await trx
+          .insertInto("log_chunks")
+          .values({
+            job_id: chunk.jobId,
+            step: chunk.step,
+            seq: chunk.seq,
+            job_offset: toNum((end?.end as number | string | null | undefined) ?? 0),
+            size: data.length,
+            data,
+            created_at: nowIso(ctx),
+          })
+          .executeTakeFirst();
+        return affected(result) === 1;
+      });
     },
     readLog(jobId, options = {}) {
       const batch = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH));
-      const step = options.step;
-      const start = step !== undefined && options.afterSeq !== undefined ? { step, seq: options.afterSeq } : null;
-      async function* stream(): AsyncGenerator<LogChunk> {
-        let after = start;
-        let skip = 0;
-        if (options.fromByte !== undefined && options.fromByte > 0) {
-          const found = await locate(jobId, step, start, options.fromByte, batch);
-          if (found === "end") return;
-          after = found.after;
-          skip = found.skipInFirst;
-        }
-        for (;;) {
-          const rows = await selectChunks(jobId, step, after).select(["step", "seq", "data"]).limit(batch).execute();
-          if (rows.length === 0) return;
-          for (const row of rows) {
-            let data = toBuffer(row.data) ?? Buffer.alloc(0);
-            if (skip > 0) {
-              data = data.subarray(skip);
-              skip = 0;
-            }
-            yield { step: toNum(row.step), seq: toNum(row.seq), data };
-          }
-          const last = rows[rows.length - 1]!;
-          after = { step: toNum(last.step), seq: toNum(last.seq) };
-          if (rows.length < batch) return;
-        }
-      }
-      return stream();
+      const fromByte = Math.max(0, Math.floor(options.fromByte ?? 0));
+      return options.step === undefined
+        ? readJobLog(jobId, fromByte, batch)
+        : readStepLog(jobId, options.step, options.afterSeq, fromByte, batch);
     },
     async getLogSizes(jobId) {
       const rows = await db

@@ -264,6 +264,21 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.createIndex("audit_log_at_idx").on("audit_log").column("at").execute();
     },
   },
+  {
+    version: 2,
+    name: "log chunks: append-only byte offsets within a job's log",
+    async up(db) {
+      // A chunk's offset is where it starts in the job's whole log, in arrival
+      // order, so byte positions handed to live readers never shift when a
+      // chunk for an earlier step arrives late.
+      await db.schema.alterTable("log_chunks").addColumn("job_offset", "bigint").execute();
+      await sql`update log_chunks set job_offset = (
+          select coalesce(sum(c2.size), 0) from log_chunks c2
+          where c2.job_id = log_chunks.job_id
+            and (c2.step < log_chunks.step or (c2.step = log_chunks.step and c2.seq < log_chunks.seq)))`.execute(db);
+      await db.schema.createIndex("log_chunks_offset_idx").on("log_chunks").columns(["job_id", "job_offset"]).execute();
+    },
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the resulting version. */

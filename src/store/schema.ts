@@ -149,6 +149,8 @@ export interface LogChunksTable {
   job_id: Num;
   step: Num;
   seq: Num;
+  /** Where the chunk starts in the job's whole log (arrival order); null only for rows never backfilled. */
+  job_offset: Num | null;
   size: Num;
   data: Buffer;
   created_at: string;

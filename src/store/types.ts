@@ -345,11 +345,17 @@ export interface LogChunkInput {
 export interface LogChunk {
   step: number;
   seq: number;
+  /** Byte position where this chunk starts in the job's whole log. */
+  offset: number;
   data: Buffer;
 }
 
 export interface ReadLogOptions {
-  /** Only this step's chunks; default every step, in step then sequence order. */
+  /**
+   * Only this step's chunks, in sequence order. Without it, the job's whole
+   * log in arrival order: append-only, so a byte position stays valid while
+   * the job runs (for live tails).
+   */
   step?: number;
   /** Skip this many bytes of the selected log first. */
   fromByte?: number;

@@ -99,6 +99,33 @@ describe("migrate", () => {
   });
 });
 
+describe("migration 2", () => {
+  it("backfills log chunk offsets in step and sequence order", async () => {
+    const database = new SqliteDatabase(path.join(tempDir(), "m.db"));
+    const db = new Kysely<any>({ dialect: new SqliteDialect({ database }) });
+    try {
+      const now = () => "2026-01-01T00:00:00.000Z";
+      await migrate(db, "sqlite", now, silent, MIGRATIONS.filter((m) => m.version === 1));
+      database.exec(`
+        insert into repositories (owner, name, git_url, default_branch, created_at, updated_at) values ('o', 'r', 'g', 'main', 'x', 'x');
+        insert into workflow_runs (repository_id, workflow_file, workflow_name, run_number, event, head_sha, status, created_at, updated_at)
+          values (1, 'ci.yml', 'CI', 1, 'push', 'abc', 'queued', 'x', 'x');
+        insert into jobs (run_id, attempt, job_key, name, needs, status, labels, created_at) values (1, 1, 'a', 'a', '[]', 'queued', '[]', 'x');
+        insert into log_chunks (job_id, step, seq, size, data, created_at) values
+          (1, 2, 0, 3, x'616263', 'x'), (1, 1, 1, 2, x'6465', 'x'), (1, 1, 0, 4, x'66676869', 'x');`);
+      expect(await migrate(db, "sqlite", now, silent)).toBe(2);
+      const rows = database.prepare("select step, seq, job_offset from log_chunks order by job_offset").all();
+      expect(rows).toEqual([
+        { step: 1, seq: 0, job_offset: 0 },
+        { step: 1, seq: 1, job_offset: 4 },
+        { step: 2, seq: 0, job_offset: 6 },
+      ]);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
 describe("test PostgreSQL support", () => {
   const saved = { PATH: process.env.PATH, CI: process.env.CI };
   afterEach(() => {

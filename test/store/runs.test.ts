@@ -199,24 +199,49 @@ describeBackends("store runs and queue", (h) => {
     const run = await store.createRun(base);
     const [job] = await store.enqueueJobs(run.id, [{ key: "a", name: "a", labels: [] }]);
     const id = job!.id;
+    expect(await store.appendLogChunk({ jobId: id, step: -1, seq: 0, data: Buffer.from("setup\n") })).toBe(true);
     expect(await store.appendLogChunk({ jobId: id, step: 1, seq: 1, data: "world\n" })).toBe(true);
     expect(await store.appendLogChunk({ jobId: id, step: 1, seq: 0, data: "hello " })).toBe(true);
     expect(await store.appendLogChunk({ jobId: id, step: 1, seq: 0, data: "IGNORED" })).toBe(false);
-    expect(await store.appendLogChunk({ jobId: id, step: -1, seq: 0, data: Buffer.from("setup\n") })).toBe(true);
     expect(await store.appendLogChunk({ jobId: id, step: 2, seq: 0, data: "é\n" })).toBe(true);
 
-    expect(await collect(store.readLog(id))).toBe("setup\nhello world\né\n");
+    // One step reads in sequence order; the whole job log in arrival order.
     expect(await collect(store.readLog(id, { step: 1 }))).toBe("hello world\n");
     expect(await collect(store.readLog(id, { step: 1, afterSeq: 0 }))).toBe("world\n");
-    expect(await collect(store.readLog(id, { fromByte: 8, batchSize: 1 }))).toBe("llo world\né\n");
+    expect(await collect(store.readLog(id, { step: 1, fromByte: 3, batchSize: 1 }))).toBe("lo world\n");
+    expect(await collect(store.readLog(id))).toBe("setup\nworld\nhello é\n");
+    const tail = [];
+    for await (const c of store.readLog(id, { fromByte: 8, batchSize: 1 })) tail.push([c.offset, c.data.toString()]);
+    expect(tail).toEqual([[8, "rld\n"], [12, "hello "], [18, "é\n"]]);
     expect(await collect(store.readLog(id, { fromByte: 100 }))).toBe("");
+
+    // A late chunk for an earlier step lands at the end, so a reader's position stays valid.
+    const position = 21;
+    expect(await store.appendLogChunk({ jobId: id, step: -1, seq: 1, data: "cleanup\n" })).toBe(true);
+    expect(await collect(store.readLog(id, { fromByte: position }))).toBe("cleanup\n");
     expect(await store.getLogSizes(id)).toEqual([
-      { step: -1, chunks: 1, bytes: 6 },
+      { step: -1, chunks: 2, bytes: 14 },
       { step: 1, chunks: 2, bytes: 12 },
       { step: 2, chunks: 1, bytes: 3 },
     ]);
     await expectCode(store.appendLogChunk({ jobId: 987654, step: 1, seq: 0, data: "x" }), "NOT_FOUND");
-    expect(await store.deleteLogs(id)).toBe(4);
+    expect(await store.deleteLogs(id)).toBe(5);
+  });
+
+  it("keeps offsets distinct under concurrent appends to one job", async () => {
+    const store = await h.open();
+    const replica = await h.openAgain(store);
+    const { base } = await seed(store);
+    const run = await store.createRun(base);
+    const [job] = await store.enqueueJobs(run.id, [{ key: "a", name: "a", labels: [] }]);
+    await Promise.all(
+      Array.from({ length: 40 }, (_, seq) => (seq % 2 ? store : replica).appendLogChunk({ jobId: job!.id, step: 1, seq, data: `line ${String(seq).padStart(2, "0")}\n` })),
+    );
+    const chunks = [];
+    for await (const c of store.readLog(job!.id, { batchSize: 7 })) chunks.push(c);
+    expect(chunks).toHaveLength(40);
+    expect(chunks.map((c) => c.offset)).toEqual(Array.from({ length: 40 }, (_, i) => i * 8));
+    expect((await collect(store.readLog(job!.id, { step: 1 }))).split("\n").slice(0, 3)).toEqual(["line 00", "line 01", "line 02"]);
   });
 
   it("streams a large log in bounded batches", async () => {
