@@ -30,7 +30,7 @@ import { EnvFileError, parseEnvFile, parsePathFile } from "./env-files.js";
 import { hashFiles as hashWorkspaceFiles } from "./hash-files.js";
 import { runnerArch, runnerOs } from "./host-labels.js";
 import { fillShellArgs, resolveShell } from "./shell.js";
-import { killProcessGroup, runStepProcess, type SpawnFunction } from "./step-process.js";
+import { killProcessGroup, processGroupAlive, runStepProcess, type SpawnFunction } from "./step-process.js";
 import type {
   NestedStepsOptions,
   NestedStepsResult,
@@ -614,6 +614,9 @@ class JobRun {
       onSpawned: (pid) => this.processGroups.add(pid),
       onLine: commands,
     });
+    // Only groups with processes left behind are cleaned up at job end; an
+    // empty group's id may be reused by an unrelated process later.
+    if (outcome.pid !== undefined && !processGroupAlive(outcome.pid)) this.processGroups.delete(outcome.pid);
     if (outcome.spawnError) this.fileSets.push(files);
     if (outcome.spawnError && !isDirectory(cwd)) {
       throw new SlipwayError("WORKFLOW_INVALID", `working-directory '${spec.cwd ?? cwd}' does not exist in the workspace`, {

@@ -28,6 +28,18 @@ export interface StepProcessOutcome {
   aborted: boolean;
   /** Set when the process could not be started (e.g. ENOENT). */
   spawnError?: Error;
+  /** Process (and process group) id, when it started. */
+  pid?: number;
+}
+
+/** Whether any process of the group still exists (a live group's id cannot be reused as a pid). */
+export function processGroupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** How long to wait for output pipes to close after the process exits (a background child may hold them open). */
@@ -77,7 +89,7 @@ export function runStepProcess(spec: StepProcessSpec): Promise<StepProcessOutcom
       flushPartial();
       // Members of the group that outlived an aborted leader must not linger.
       if (aborted && child.pid !== undefined) killProcessGroup(child.pid, "SIGKILL");
-      resolve(outcome);
+      resolve(child.pid === undefined ? outcome : { ...outcome, pid: child.pid });
     };
 
     const onAbort = (): void => {

@@ -41,6 +41,20 @@ describe("workflow commands", () => {
     expect(h.lines(0)).toContain("##[debug]visible");
   });
 
+  it("ACTIONS_RUNNER_DEBUG sets RUNNER_DEBUG and runner.debug", async () => {
+    const req = request([run('echo "[$RUNNER_DEBUG] [${{ runner.debug }}]"'), run('echo "[$RUNNER_DEBUG]"')]);
+    req.contexts.vars = { ACTIONS_RUNNER_DEBUG: "true" };
+    await h.run(req);
+    expect(h.lines(0)).toEqual(["[1] [1]"]);
+    const plain = createHarness();
+    try {
+      await plain.run(request([run('echo "[$RUNNER_DEBUG]"')]));
+      expect(plain.lines(0)).toEqual(["[]"]);
+    } finally {
+      plain.cleanup();
+    }
+  });
+
   it("stop-commands suspends processing until the token", async () => {
     const result = await h.run(
       request([

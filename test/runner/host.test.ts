@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createHostExecutor, hostLabels, matchLabels, resolveShell } from "../../src/runner/index.js";
@@ -29,6 +30,16 @@ describe("resolveShell", () => {
     expect(resolveShell(undefined, process.env.PATH)).toMatchObject({ command: "bash", args: ["-e", "{0}"] });
     expect(resolveShell("pwsh", process.env.PATH)).toMatchObject({ command: "pwsh", args: ["-command", ". '{0}'"], extension: ".ps1" });
     expect(resolveShell("python", "/nonexistent").command).toBe("python");
+  });
+
+  it("shell: python runs python3 when python is missing", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "slipway-shell-"));
+    try {
+      symlinkSync(execFileSync("sh", ["-c", "command -v python3"], { encoding: "utf8" }).trim(), path.join(dir, "python3"));
+      expect(resolveShell("python", dir)).toEqual({ command: "python3", args: ["{0}"], extension: ".py" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
