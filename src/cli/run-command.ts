@@ -138,7 +138,7 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
     inputs: p.inputs,
     env: p.env,
     jobFilter: flags.job,
-    matrixFilter: p.matrixFilter as unknown as Record<string, string>,
+    matrixFilter: p.matrixFilter,
   });
   if (flags.list || flags.dryrun) {
     fs.rmSync(runDir, { recursive: true, force: true });
