@@ -396,6 +396,7 @@ describe("parseWorkflow: rejections", () => {
     expect(type[0]?.message).toBe("'strin' is not a valid value for 'type' of input 'x' of on.workflow_dispatch");
     expect(type[0]?.hint).toMatch(/'string'.*'boolean'|'boolean'.*'string'/);
     expect(oneError(`on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      run: a\n`)).toMatch(/^5:5 'steps' of job 'a' cannot be a mapping/);
+    expect(errorsOf(`on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      run: a\n`)[0]?.hint).toBe("Expected a list.");
   });
 
   it("reports a job without runs-on, unless it calls a reusable workflow", () => {

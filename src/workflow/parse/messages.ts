@@ -86,9 +86,14 @@ export function rephraseFinding(
   let loc = locate(r, f.line, f.col);
   let position = { file: r.file, line: f.line, col: f.col };
   if (loc.atKey && MAPPING_FINDINGS.some((p) => p.test(f.message))) {
-    loc = { path: loc.path.slice(0, -1), atKey: false };
-    const owner = ownerAt(r, loc.path);
-    if (owner) position = r.position(owner, position);
+    const path = loc.path.slice(0, -1);
+    const owner = ownerAt(r, path);
+    loc = { path, atKey: false };
+    if (owner) {
+      position = r.position(owner.node, position);
+      if (typeof path[path.length - 1] === "string") loc.keyNode = owner.node;
+      else loc.parent = owner.container;
+    }
   }
   if (isCoveredByBuilder(f, loc) || isTolerated(f, loc)) return undefined;
   const where = describe(loc.path);
@@ -270,20 +275,22 @@ function contains(node: Node, offset: number, loose: boolean): boolean {
   return offset >= range[0] && offset < Math.max(range[1], range[0] + 1);
 }
 
-/** The key (or list item) that holds the node at `path`, for pointing at a whole mapping. */
-function ownerAt(r: NodeReader, path: PathPart[]): Node | undefined {
+/** The key (or list item) that holds the node at `path`, and the collection it sits in. */
+function ownerAt(r: NodeReader, path: PathPart[]): { node: Node; container: Node } | undefined {
   let node: unknown = r.doc.contents;
-  let owner: Node | undefined;
+  let owner: { node: Node; container: Node } | undefined;
   for (const part of path) {
     if (typeof part === "number") {
       const seq = r.seq(node);
-      owner = (seq?.items[part] as Node | undefined) ?? undefined;
-      node = owner;
+      const item = seq?.items[part] as Node | null | undefined;
+      if (!seq || !item) return undefined;
+      owner = { node: item, container: seq };
+      node = item;
     } else {
       const map = r.map(node);
       const pair = map?.items.find((p) => isPair(p) && r.string(p.key) === part);
-      if (!pair) return undefined;
-      owner = (pair.key as Node | null) ?? undefined;
+      if (!map || !pair || !pair.key) return undefined;
+      owner = { node: pair.key as Node, container: map };
       node = pair.value;
     }
   }
