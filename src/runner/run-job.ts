@@ -547,7 +547,8 @@ class JobRun {
   }
 
   private evaluateEnv(env: Record<string, Template> | string, contexts: Contexts, evalOptions: EvaluateOptions): Record<string, string> {
-    const value = typeof env === "string" ? evaluateTemplate(env, contexts, evalOptions) : evaluateTemplate(env, contexts, evalOptions);
+    // A mapping, or one expression string that evaluates to a mapping.
+    const value = evaluateTemplate(env, contexts, evalOptions);
     const out: Record<string, string> = {};
     if (value && typeof value === "object" && !Array.isArray(value)) {
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = stringifyValue(v);

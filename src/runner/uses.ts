@@ -142,7 +142,10 @@ export interface ScriptSpec {
 export interface NestedStepsOptions {
   /** Contexts for the nested steps (e.g. with the composite's `inputs`); `steps`, `env`, `job`, `runner` are filled in by the runner. */
   contexts: Contexts;
-  /** Env for the nested steps over the job env (the composite step's own `env:`). */
+  /**
+   * Env for the nested steps. Nested steps already inherit the job env and
+   * the outer step's env; this is added over both.
+   */
   env?: Record<string, string>;
   /** Default shell / working directory for nested `run:` steps. */
   defaults?: RunDefaults;
