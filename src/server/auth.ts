@@ -59,6 +59,12 @@ function scopeCap(scopes: string[]): number {
 
 export const TOKEN_SCOPES = ["read", "write", "admin"] as const;
 
+/** For changes outside any repository (e.g. registering one): a read-only token may not make them. */
+export function requireWriteScope(principal: Principal): void {
+  if (principal.kind === "user" && scopeCap(principal.scopes) >= ROLE_RANK.maintain) return;
+  throw new SlipwayError("FORBIDDEN", "This token's scopes do not allow changes", { hint: "Use a token with the `write` or `admin` scope." });
+}
+
 /** The user's effective rank on a repository, after token scopes. */
 export async function effectiveRank(store: Store, principal: Principal, repository: Repository): Promise<number> {
   if (principal.kind !== "user") return 0;
@@ -270,6 +276,10 @@ export async function ensureAdminToken(options: {
   if (options.adminToken) {
     const user = await ensureAdminUser();
     const hash = hashToken(options.adminToken);
+    // A changed SLIPWAY_ADMIN_TOKEN replaces the previous one.
+    for (const old of await store.listApiTokens(user.id)) {
+      if (old.name === "SLIPWAY_ADMIN_TOKEN" && old.tokenHash !== hash) await store.deleteApiToken(old.id);
+    }
     if (!(await store.getApiTokenByHash(hash))) {
       await store.createApiToken({ userId: user.id, name: "SLIPWAY_ADMIN_TOKEN", tokenHash: hash, scopes: ["admin"] });
     }

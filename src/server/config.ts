@@ -34,10 +34,12 @@ export interface ServerConfig {
   /** Authentication attempts allowed per client per minute. */
   authRateLimitPerMinute: number;
   sessionTtlHours: number;
+  /** Take the client address and protocol from X-Forwarded-* headers (behind a reverse proxy). */
+  trustProxy: boolean;
   configFile: string | undefined;
 }
 
-type Kind = "port" | "string" | "url" | "integer" | "loglevel" | "path";
+type Kind = "port" | "string" | "url" | "integer" | "loglevel" | "path" | "boolean";
 
 export interface SettingDescription {
   /** Key in ServerConfig and in the config file. */
@@ -45,7 +47,7 @@ export interface SettingDescription {
   env: string;
   flag: string;
   /** Default as documented; null when there is none or it is derived. */
-  default: string | number | null;
+  default: string | number | boolean | null;
   description: string;
   kind: Kind;
   /** A secret value: never printed, never echoed in errors. */
@@ -69,6 +71,7 @@ export const SERVER_SETTINGS: readonly SettingDescription[] = [
   { key: "leaseSeconds", env: "SLIPWAY_LEASE_SECONDS", flag: "--lease-seconds", default: 120, kind: "integer", min: 10, max: 3600, description: "How long a claimed job stays with its runner without a heartbeat." },
   { key: "authRateLimitPerMinute", env: "SLIPWAY_AUTH_RATE_LIMIT", flag: "--auth-rate-limit", default: 10, kind: "integer", min: 1, max: 10000, description: "Authentication attempts allowed per client address per minute." },
   { key: "sessionTtlHours", env: "SLIPWAY_SESSION_TTL_HOURS", flag: "--session-ttl-hours", default: 168, kind: "integer", min: 1, max: 8760, description: "Lifetime of a browser session." },
+  { key: "trustProxy", env: "SLIPWAY_TRUST_PROXY", flag: "--trust-proxy", default: false, kind: "boolean", description: "Trust X-Forwarded-For/-Proto from a reverse proxy in front of Slipway (rate limits, TLS detection)." },
   { key: "configFile", env: "SLIPWAY_CONFIG", flag: "--config", default: null, kind: "path", description: "JSON or YAML file with any of these settings, keyed by the names in this table." },
 ];
 
@@ -155,6 +158,13 @@ function coerce(setting: SettingDescription, raw: unknown, source: string): unkn
       if (url.protocol !== "http:" && url.protocol !== "https:") throw invalid(setting, source, `expected an http or https URL, got ${shown}`);
       return v.replace(/\/+$/, "");
     }
+    case "boolean": {
+      if (typeof raw === "boolean") return raw;
+      const v = String(raw).trim().toLowerCase();
+      if (["1", "true", "yes", "on"].includes(v)) return true;
+      if (["0", "false", "no", "off"].includes(v)) return false;
+      throw invalid(setting, source, `expected true or false, got ${shown}`);
+    }
     case "string":
     case "path": {
       if (typeof raw !== "string" && typeof raw !== "number") throw invalid(setting, source, "expected a string");
@@ -212,6 +222,7 @@ export function loadServerConfig(input: LoadServerConfigInput = {}): ServerConfi
     leaseSeconds: out.leaseSeconds as number,
     authRateLimitPerMinute: out.authRateLimitPerMinute as number,
     sessionTtlHours: out.sessionTtlHours as number,
+    trustProxy: out.trustProxy as boolean,
     configFile,
   };
 }

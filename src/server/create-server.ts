@@ -92,6 +92,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];

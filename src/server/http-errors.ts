@@ -4,7 +4,7 @@
  * anything else is a bug and answers 500 without its message.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { SlipwayError, type ErrorCode } from "../lib/index.js";
+import { ERROR_CODES, SlipwayError, type ErrorCode } from "../lib/index.js";
 
 export const DOCUMENTATION_URL = "https://github.com/slipway-ci/slipway#server-api";
 
@@ -74,5 +74,7 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
     return;
   }
   request.log.error({ err: error }, "unhandled error");
-  void reply.status(500).send({ message: "Internal server error", documentation_url: DOCUMENTATION_URL, code: "INTERNAL", hint: "The server logged the cause; report it with the request id." });
+  // The message of a bug may hold internals; only the code and hint go out.
+  const body: ErrorBody = { message: "Internal server error", documentation_url: DOCUMENTATION_URL, code: "INTERNAL_ERROR", hint: ERROR_CODES.INTERNAL_ERROR };
+  void reply.status(500).send(body);
 }

@@ -45,6 +45,14 @@ describe("repositories", () => {
     expect(bad.json().message).toContain("git_url");
   });
 
+  it("refuses registration with a read-only token", async () => {
+    server = await startTestServer();
+    const token = await createUserWithToken(server.store, "reader", { scopes: ["read"] });
+    const res = await server.app.inject({ method: "POST", url: "/api/v3/repos", headers: auth(token), payload: { full_name: "r/x", git_url: "https://git.example/r/x.git" } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().hint).toContain("write");
+  });
+
   it("makes the registering user admin of the new repository", async () => {
     server = await startTestServer();
     const token = await createUserWithToken(server.store, "dev");
@@ -166,10 +174,20 @@ describe("runs and jobs", () => {
     const rerun = await server.app.inject({ method: "GET", url: base, headers: auth(ADMIN_TOKEN) });
     expect(rerun.json()).toMatchObject({ run_attempt: 2, status: "queued", conclusion: null });
     const jobs = await server.app.inject({ method: "GET", url: `${base}/jobs`, headers: auth(ADMIN_TOKEN) });
-    expect(jobs.json().jobs.map((j: { name: string; status: string; run_attempt: number }) => [j.name, j.status, j.run_attempt])).toEqual([
+    const summary = (res: { json(): { jobs: Array<{ name: string; status: string; run_attempt: number }> } }) => res.json().jobs.map((j) => [j.name, j.status, j.run_attempt]);
+    expect(summary(jobs)).toEqual([
       ["build", "queued", 2],
       ["deploy", "pending", 2],
     ]);
+    const first = await server.app.inject({ method: "GET", url: `${base}/attempts/1/jobs`, headers: auth(ADMIN_TOKEN) });
+    expect(summary(first)).toEqual([
+      ["build", "completed", 1],
+      ["deploy", "completed", 1],
+    ]);
+    const all = await server.app.inject({ method: "GET", url: `${base}/jobs?filter=all`, headers: auth(ADMIN_TOKEN) });
+    expect(all.json().total_count).toBe(4);
+    expect((await server.app.inject({ method: "GET", url: `${base}/attempts/3`, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(404);
+    expect((await server.app.inject({ method: "GET", url: `${base}/attempts/1`, headers: auth(ADMIN_TOKEN) })).json().run_attempt).toBe(1);
   });
 
   it("streams a job's raw log in order", async () => {

@@ -62,6 +62,12 @@ describe("loadServerConfig", () => {
     expect(config.claimWaitSeconds).toBe(5);
   });
 
+  it("reads booleans", () => {
+    expect(loadServerConfig({ env: { SLIPWAY_TRUST_PROXY: "yes" } }).trustProxy).toBe(true);
+    expect(loadServerConfig({ env: { SLIPWAY_TRUST_PROXY: "0" } }).trustProxy).toBe(false);
+    expect(errorOf(() => loadServerConfig({ env: { SLIPWAY_TRUST_PROXY: "maybe" } })).message).toContain("SLIPWAY_TRUST_PROXY");
+  });
+
   it("names the offending setting in CONFIG_INVALID", () => {
     const port = errorOf(() => loadServerConfig({ env: { SLIPWAY_PORT: "eighty" } }));
     expect(port.code).toBe("CONFIG_INVALID");

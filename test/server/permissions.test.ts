@@ -50,6 +50,7 @@ function fill(url: string): string {
     .replace(":name", "SOME_SECRET")
     .replace(":username", "nobody")
     .replace(":workflow_id", "ci.yml")
+    .replace(":attempt_number", "1")
     .replace(/:[a-z_]+_id/g, "999999");
 }
 

@@ -80,6 +80,22 @@ describe("job claims over a real socket", () => {
     expect(typeof res.body.lease_token).toBe("string");
   });
 
+  it("stops waiting when the runner disconnects, leaving later jobs for others", async () => {
+    server = await startTestServer({ env: { SLIPWAY_CLAIM_WAIT_SECONDS: "20" } });
+    await registerRepo(server.app);
+    const base = await listen(server);
+    const credential = await registerRunner(server, "flaky");
+    const controller = new AbortController();
+    const claim = fetch(base + "/api/v3/runner/jobs/claim", { method: "POST", headers: { authorization: `Bearer ${credential}`, "content-type": "application/json" }, body: "{}", signal: controller.signal }).catch(() => "aborted");
+    await new Promise((r) => setTimeout(r, 200));
+    controller.abort();
+    expect(await claim).toBe("aborted");
+    await new Promise((r) => setTimeout(r, 100));
+    const { job } = await queueJob(server);
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await server.store.getJob(job.id))!.status).toBe("queued");
+  });
+
   it("answers 204 when no job arrives within the wait", async () => {
     server = await startTestServer();
     await registerRepo(server.app);

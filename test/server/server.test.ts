@@ -135,6 +135,18 @@ describe("first start", () => {
   });
 });
 
+describe("configured admin token", () => {
+  it("replaces the previous SLIPWAY_ADMIN_TOKEN when it changes", async () => {
+    server = await startTestServer();
+    const { createServer } = await import("../../src/server/index.js");
+    const { pino } = await import("pino");
+    const rotated = await createServer({ ...server.config, adminToken: "slp_rotated-admin-token-000000000000" }, { store: server.store, logger: pino({ level: "silent" }), print: () => undefined });
+    expect((await rotated.inject({ method: "GET", url: "/api/v3/user", headers: auth("slp_rotated-admin-token-000000000000") })).statusCode).toBe(200);
+    expect((await rotated.inject({ method: "GET", url: "/api/v3/user", headers: auth(ADMIN_TOKEN) })).statusCode).toBe(401);
+    await rotated.close();
+  });
+});
+
 describe("graceful shutdown", () => {
   it("ends a waiting long poll and then closes", async () => {
     server = await startTestServer();

@@ -10,6 +10,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
+import { requireWriteScope } from "../auth.js";
 import { apiBase, pageOf, sealContext, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { repoJson, runnerJson, secretJson } from "../json.js";
@@ -45,6 +46,7 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
   app.post("/api/v3/repos", { config: { permission: "authenticated" } }, async (request, reply) => {
     const p = request.principal;
     if (p.kind !== "user") throw new Error("authenticated route reached without a user");
+    requireWriteScope(p);
     const b = body(request);
     let owner = b.owner;
     let name = b.name;
@@ -144,7 +146,8 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
 
 /** Plain secret values travel only over TLS or from this machine. */
 function requireConfidentialTransport(request: FastifyRequest, publicUrl: string): void {
-  if (request.protocol === "https" || publicUrl.startsWith("https:") || isLoopback(request.socket.remoteAddress ?? "")) return;
+  // request.ip honours SLIPWAY_TRUST_PROXY: behind a proxy it is the real client, not the proxy.
+  if (request.protocol === "https" || publicUrl.startsWith("https:") || isLoopback(request.ip)) return;
   throw new SlipwayError("FORBIDDEN", "Secret values are accepted only over TLS or from a loopback address", {
     hint: "Serve Slipway behind TLS and set SLIPWAY_PUBLIC_URL to its https URL, or set secrets from the server machine.",
   });

@@ -80,7 +80,8 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     await store.touchRunner(runner.id, { at: ctx.now() });
     const abort = new AbortController();
     const stop = () => abort.abort();
-    request.raw.on("close", stop);
+    // The response closes early only when the client goes away.
+    reply.raw.on("close", stop);
     ctx.shutdown.addEventListener("abort", stop, { once: true });
     const deadline = Date.now() + waitSeconds * 1000;
     try {
@@ -107,7 +108,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
         }
       }
     } finally {
-      request.raw.off("close", stop);
+      reply.raw.off("close", stop);
       ctx.shutdown.removeEventListener("abort", stop);
     }
   });

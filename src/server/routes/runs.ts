@@ -70,12 +70,38 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     runJson(await runOf(request), request.repository!, api, config.publicUrl),
   );
 
-  app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/jobs", { config: { permission: "repo:read" } }, async (request) => {
+  const listRunJobs = async (request: FastifyRequest, attempt: number | "all") => {
     const run = await runOf(request);
-    const jobs = await store.listJobs(run.id);
+    let jobs: Job[] = [];
+    if (attempt === "all") {
+      for (let a = run.runAttempt; a >= 1; a--) jobs.push(...(await store.listJobs(run.id, { attempt: a })));
+    } else {
+      jobs = await store.listJobs(run.id, { attempt });
+    }
     const { page, perPage } = pageOf(request.query);
     const slice = jobs.slice((page - 1) * perPage, page * perPage);
     return { total_count: jobs.length, jobs: await Promise.all(slice.map((j) => renderJob(j, run, request.repository!))) };
+  };
+  // `filter=latest` (default) lists the current attempt's jobs, `filter=all` every attempt's.
+  app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/jobs", { config: { permission: "repo:read" } }, async (request) => {
+    const filter = (request.query as { filter?: string }).filter ?? "latest";
+    if (filter !== "latest" && filter !== "all") throw validationFailed("filter", "latest or all");
+    if (filter === "all") return listRunJobs(request, "all");
+    const run = await runOf(request);
+    return listRunJobs(request, run.runAttempt);
+  });
+  app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/attempts/:attempt_number", { config: { permission: "repo:read" } }, async (request) => {
+    const run = await runOf(request);
+    const attempt = idParam((request.params as { attempt_number?: string }).attempt_number);
+    if (attempt === undefined || attempt > run.runAttempt) throw notFound("Run attempt");
+    // Attempts share the run record; the current status describes the latest one.
+    return { ...runJson(run, request.repository!, api, config.publicUrl), run_attempt: attempt };
+  });
+  app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/attempts/:attempt_number/jobs", { config: { permission: "repo:read" } }, async (request) => {
+    const run = await runOf(request);
+    const attempt = idParam((request.params as { attempt_number?: string }).attempt_number);
+    if (attempt === undefined || attempt > run.runAttempt) throw notFound("Run attempt");
+    return listRunJobs(request, attempt);
   });
 
   app.post("/api/v3/repos/:owner/:repo/actions/runs/:run_id/cancel", { config: { permission: "repo:write" } }, async (request, reply) => {
