@@ -76,8 +76,9 @@ export async function fetchRemoteAction(ref: RemoteActionReference, options: Act
       r = fetched.code === 0 ? await git(["checkout", "--quiet", "FETCH_HEAD"], tmp) : fetched;
       if (r.code !== 0) {
         const reason = r.stderr.trim().split("\n").pop() ?? "";
-        throw new SlipwayError("ACTION_FETCH_FAILED", `could not fetch ${formatActionReference(ref)} from ${url}: ${reason}`, {
-          hint: `Make ${url} reachable, or provide the action offline with --action ${ref.owner}/${ref.repo}@${ref.ref}=./dir`,
+        const shown = redactUrl(url);
+        throw new SlipwayError("ACTION_FETCH_FAILED", `could not fetch ${formatActionReference(ref)} from ${shown}: ${redactUrlsIn(reason, url)}`, {
+          hint: `Make ${shown} reachable, or provide the action offline with --action ${ref.owner}/${ref.repo}@${ref.ref}=./dir`,
         });
       }
     }
@@ -93,4 +94,13 @@ export async function fetchRemoteAction(ref: RemoteActionReference, options: Act
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** A URL without its user-info part: credentials in a base URL never reach messages. */
+function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1***@");
+}
+
+function redactUrlsIn(text: string, url: string): string {
+  return text.split(url).join(redactUrl(url)).replace(/(:\/\/)[^/@\s]*@/g, "$1***@");
 }

@@ -196,6 +196,30 @@ describe("actions/cache built-in", () => {
     }
   });
 
+  it("restores paths outside the workspace (~) in place", async () => {
+    const cacheDir = tempDir("cache-store");
+    const home = tempDir("home");
+    roots.push(cacheDir, home);
+    const hostEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home };
+    const steps = () =>
+      request([
+        step({ id: "c", uses: "actions/cache@v4", with: { path: "~/.deps", key: "home-1" } }),
+        step({ run: 'echo "hit=${{ steps.c.outputs.cache-hit }}"; mkdir -p ~/.deps && cat ~/.deps/f 2>/dev/null || echo fresh > ~/.deps/f' }),
+      ]);
+    const r1 = await h.run(steps(), { uses: createActionsHandler(cacheHandler(cacheDir)), hostEnv });
+    expect(r1.conclusion).toBe("success");
+    expect(h.lines(1)).toEqual(["hit=false"]);
+    rmSync(path.join(home, ".deps"), { recursive: true });
+    const h2 = createHarness();
+    try {
+      const r2 = await h2.run(steps(), { uses: createActionsHandler(cacheHandler(cacheDir)), hostEnv });
+      expect(r2.conclusion).toBe("success");
+      expect(h2.lines(1)).toEqual(["hit=true", "fresh"]);
+    } finally {
+      h2.cleanup();
+    }
+  });
+
   it("evicts entries by age and by total size", async () => {
     const dir = tempDir("cache-evict");
     roots.push(dir);

@@ -103,6 +103,17 @@ describe("fetchRemoteAction", () => {
     expect(existsSync(path.join(cacheDir, "octo", "missing", "v9"))).toBe(false);
   });
 
+  it("never shows credentials of the base URL", async () => {
+    const cacheDir = tempDir("cache");
+    roots.push(cacheDir);
+    const e = await rejection(
+      fetchRemoteAction({ kind: "remote", owner: "octo", repo: "tools", path: "", ref: "v1" }, { baseUrl: "http://user:s3cret@127.0.0.1:9", cacheDir }),
+    );
+    expect(e.code).toBe("ACTION_FETCH_FAILED");
+    expect(`${e.message} ${e.hint}`).not.toContain("s3cret");
+    expect(e.message).toContain("http://***@127.0.0.1:9/octo/tools.git");
+  });
+
   it("uses a pinned directory without fetching", async () => {
     const dir = await fetchRemoteAction(
       { kind: "remote", owner: "Octo", repo: "Tools", path: "", ref: "v7" },

@@ -1,7 +1,7 @@
 /**
  * actions/cache, actions/cache/restore and actions/cache/save against a cache
  * in the user's cache dir, kept between runs. Entries are tar archives
- * (system `tar`) of workspace-relative paths, written atomically, scoped by
+ * (system `tar`) of workspace-relative paths (absolute outside it), written atomically, scoped by
  * repository and by version (the path list), evicted by total size and age.
  */
 import { createHash, randomBytes } from "node:crypto";
@@ -184,7 +184,6 @@ async function restore(context: UsesContext, store: CacheStore): Promise<UsesSte
   if (lookupOnly) {
     context.log(`Cache found and can be restored from key: ${match.entry.key}`);
   } else {
-    // Paths are stored relative to the workspace (with ../ for outside ones), as the real action does.
     const r = await execCapture("tar", ["-xf", match.archivePath, "-P", "-C", context.workspace], { signal: context.signal });
     if (r.code !== 0) {
       context.annotate({ level: "warning", message: `Failed to restore cache ${match.entry.key}: ${r.stderr.trim()}` });
@@ -213,7 +212,13 @@ async function save(context: UsesContext, store: CacheStore, key: string, paths:
   mkdirSync(store.dir, { recursive: true });
   const tmp = path.join(store.dir, `.tmp-${randomBytes(6).toString("hex")}`);
   const list = `${tmp}.list`;
-  writeFileSync(list, files.map((f) => path.relative(context.workspace, f)).join("\0"));
+  // Inside the workspace: relative names (restored into whichever workspace runs next);
+  // outside it (e.g. ~/.npm): absolute names, restored in place.
+  const names = files.map((f) => {
+    const rel = path.relative(context.workspace, f);
+    return rel.startsWith("..") || path.isAbsolute(rel) ? f : rel;
+  });
+  writeFileSync(list, names.join("\0"));
   try {
     const r = await execCapture("tar", ["-cf", `${tmp}.tar`, "-P", "-C", context.workspace, "--null", "-T", list], { signal: context.signal });
     if (r.code !== 0) {
