@@ -365,6 +365,11 @@ describe("parseWorkflow: rejections", () => {
     expect(errors[0]?.position?.line).toBeGreaterThanOrEqual(4);
   });
 
+  it("words YAML errors without repeating the position, and names a second document", () => {
+    expect(oneError("on: push\njobs:\n\ta:\n    runs-on: x\n")).toBe("3:1 YAML syntax error: Tabs are not allowed as indentation");
+    expect(oneError(`on: push\njobs:${JOB}---\non: push\n`)).toBe("7:1 the file holds more than one YAML document");
+  });
+
   it("reports an empty file and a file that is not a mapping", () => {
     expect(oneError("")).toBe("1:1 the workflow file is empty");
     expect(oneError("# only a comment\n")).toBe("1:1 the workflow file is empty");

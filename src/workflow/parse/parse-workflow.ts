@@ -23,7 +23,7 @@
  * workflow takes well under 5 ms.
  */
 import { LineCounter, parseDocument } from "yaml";
-import { ERROR_CODES, SlipwayError, type SlipwayErrorDetail } from "../../lib/index.js";
+import { ERROR_CODES, SlipwayError, type SlipwayErrorDetail, type SourcePosition } from "../../lib/index.js";
 import type { Workflow } from "../model.js";
 import { ExpressionToken } from "@actions/workflow-parser/templates/tokens/expression-token";
 import { isBasicExpression } from "@actions/workflow-parser/templates/tokens/type-guards";
@@ -58,11 +58,7 @@ export function parseWorkflow(file: string, text: string): ParseWorkflowResult {
   const checked = checkAgainstSchema(file, text);
   if (checked.yamlErrors.length > 0) {
     return {
-      errors: checked.yamlErrors.map((e) => ({
-        message: `YAML syntax error: ${firstLine(e.message)}`,
-        position: at(e.line, e.col),
-        hint: "Check indentation (spaces, not tabs), a missing `:` after a key, and quotes around values that contain `: ` or start with `*`, `&`, `{` or `[`.",
-      })),
+      errors: checked.yamlErrors.map((e) => yamlError(e.message, at(e.line, e.col))),
     };
   }
 
@@ -172,8 +168,21 @@ function dedupe(errors: SlipwayErrorDetail[]): SlipwayErrorDetail[] {
   });
 }
 
-function firstLine(message: string): string {
-  return message.split("\n")[0]?.trim() ?? message;
+function yamlError(raw: string, position: SourcePosition): SlipwayErrorDetail {
+  // The position is reported separately; the `yaml` package repeats it in the text.
+  const text = (raw.split("\n")[0] ?? raw).replace(/ at line \d+, column \d+:?\s*$/, "").trim();
+  if (text.startsWith("Source contains multiple documents")) {
+    return {
+      message: "the file holds more than one YAML document",
+      position,
+      hint: "Keep one workflow per file: remove the `---` that starts a second document.",
+    };
+  }
+  return {
+    message: `YAML syntax error: ${text}`,
+    position,
+    hint: "Check indentation (spaces, not tabs), a missing `:` after a key, and quotes around values that contain `: ` or start with `*`, `&`, `{` or `[`.",
+  };
 }
 
 function stripComments(text: string): string {
