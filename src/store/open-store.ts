@@ -165,6 +165,22 @@ async function retryBusy<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
+/** PostgreSQL deadlock and serialization failures roll the transaction back; running it again is safe. */
+const PG_RETRYABLE = new Set(["40P01", "40001"]);
+const PG_ATTEMPTS = 5;
+
+async function retryRolledBack<T>(operation: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      const code = String((error as { code?: unknown } | null)?.code ?? "");
+      if (!PG_RETRYABLE.has(code) || attempt >= PG_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, attempt * 5 + Math.random() * 20));
+    }
+  }
+}
+
 /** Wraps every method so driver failures surface as SlipwayErrors (see translateError). */
 function guardMethods(store: Store, backend: Backend): Store {
   const guarded: Record<string, unknown> = {};
@@ -181,7 +197,8 @@ function guardMethods(store: Store, backend: Backend): Store {
     } else {
       guarded[name] = async (...args: unknown[]) => {
         try {
-          return backend === "sqlite" ? await retryBusy(() => method(...args) as Promise<unknown>) : await method(...args);
+          const operation = () => method(...args) as Promise<unknown>;
+          return backend === "sqlite" ? await retryBusy(operation) : await retryRolledBack(operation);
         } catch (error) {
           throw translateError(error, name);
         }

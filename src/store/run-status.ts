@@ -5,9 +5,10 @@ import type { Conclusion, RunStatus } from "./types.js";
  * - completed when every job completed; its conclusion is `failure` if any
  *   job failed (or timed out / failed to start), else `cancelled` if any job
  *   was cancelled, else `skipped` if every job was skipped, else `success`;
- * - otherwise `in_progress` once any job started or finished, `waiting` when
- *   a job waits for an approval, `queued` when jobs wait for a runner, and
- *   `pending` when no job can run yet.
+ * - otherwise `in_progress` while a job runs; `waiting` while a job waits
+ *   for an approval (even after earlier jobs finished); `in_progress` once
+ *   any job finished; `queued` when jobs wait for a runner; `pending` when
+ *   no job can run yet.
  */
 export function deriveRunStatus(
   jobs: readonly { status: RunStatus; conclusion: Conclusion | null }[],
@@ -22,10 +23,9 @@ export function deriveRunStatus(
     if (conclusions.every((c) => c === "skipped")) return { status: "completed", conclusion: "skipped" };
     return { status: "completed", conclusion: "success" };
   }
-  if (jobs.some((j) => j.status === "in_progress" || j.status === "completed")) {
-    return { status: "in_progress", conclusion: null };
-  }
+  if (jobs.some((j) => j.status === "in_progress")) return { status: "in_progress", conclusion: null };
   if (jobs.some((j) => j.status === "waiting")) return { status: "waiting", conclusion: null };
+  if (jobs.some((j) => j.status === "completed")) return { status: "in_progress", conclusion: null };
   if (jobs.some((j) => j.status === "queued")) return { status: "queued", conclusion: null };
   return { status: "pending", conclusion: null };
 }

@@ -156,6 +156,8 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
       if (filter.workflowFile !== undefined) query = query.where("workflow_file", "=", filter.workflowFile);
       if (filter.headSha !== undefined) query = query.where("head_sha", "=", filter.headSha);
       if (filter.concurrencyGroup !== undefined) query = query.where("concurrency_group", "=", filter.concurrencyGroup);
+      if (filter.createdFrom !== undefined) query = query.where("created_at", ">=", toIso(filter.createdFrom));
+      if (filter.createdTo !== undefined) query = query.where("created_at", "<=", toIso(filter.createdTo));
       const rows = await query.selectAll().orderBy("id", "desc").limit(limit).offset(offset).execute();
       const count = await query.select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
       return { items: rows.map(mapRun), totalCount: toNum(count.n as number) };

@@ -138,6 +138,7 @@ export interface Runner {
   credentialHash: string;
   state: RunnerState;
   lastSeenAt: string | null;
+  /** The job it claimed last and has not finished (with capacity > 1 it may hold others too). */
   currentJobId: number | null;
   capacity: number;
   version: string | null;
@@ -221,6 +222,10 @@ export interface RunFilter extends PageOptions {
   workflowFile?: string;
   headSha?: string;
   concurrencyGroup?: string;
+  /** Runs created at or after this time. */
+  createdFrom?: Date | string;
+  /** Runs created at or before this time. */
+  createdTo?: Date | string;
 }
 
 export interface Job {

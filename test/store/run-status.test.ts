@@ -24,6 +24,10 @@ describe("deriveRunStatus", () => {
     expect(deriveRunStatus([job("completed", "success"), job("pending")])).toEqual({ status: "in_progress", conclusion: null });
     expect(deriveRunStatus([job("in_progress"), job("queued")]).status).toBe("in_progress");
   });
+  it("waits for an approval even after earlier jobs finished, unless a job runs", () => {
+    expect(deriveRunStatus([job("completed", "success"), job("waiting")]).status).toBe("waiting");
+    expect(deriveRunStatus([job("in_progress"), job("waiting")]).status).toBe("in_progress");
+  });
   it("waits, queues or is pending before anything runs", () => {
     expect(deriveRunStatus([job("waiting"), job("queued")]).status).toBe("waiting");
     expect(deriveRunStatus([job("queued"), job("pending")]).status).toBe("queued");

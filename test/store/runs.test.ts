@@ -27,9 +27,11 @@ async function collect(iterable: AsyncIterable<{ data: Buffer }>): Promise<strin
 
 describeBackends("store runs and queue", (h) => {
   it("numbers runs per repository and workflow and lists them newest first with filters", async () => {
-    const store = await h.open();
+    const clock = createManualClock();
+    const store = await h.open({ clock });
     const { repo, base } = await seed(store);
     const r1 = await store.createRun({ ...base, eventPayload: { ref: "refs/heads/main" }, inputs: { debug: true } });
+    clock.advance(3600);
     const r2 = await store.createRun({ ...base, event: "pull_request", headBranch: "feature", actor: "bot" });
     const other = await store.createRun({ ...base, workflowFile: ".github/workflows/release.yml", workflowName: "Release" });
     expect([r1.runNumber, r2.runNumber, other.runNumber]).toEqual([1, 2, 1]);
@@ -42,6 +44,8 @@ describeBackends("store runs and queue", (h) => {
     expect((await store.listRuns({ branch: "feature" })).items.map((r) => r.id)).toEqual([r2.id]);
     expect((await store.listRuns({ event: "push", workflowFile: base.workflowFile })).items.map((r) => r.id)).toEqual([r1.id]);
     expect((await store.listRuns({ actor: "bot" })).totalCount).toBe(1);
+    expect((await store.listRuns({ createdTo: "2026-01-01T00:30:00Z" })).items.map((r) => r.id)).toEqual([r1.id]);
+    expect((await store.listRuns({ createdFrom: new Date("2026-01-01T00:30:00Z") })).totalCount).toBe(2);
     const page2 = await store.listRuns({ perPage: 2, page: 2 });
     expect(page2).toMatchObject({ totalCount: 3, items: [expect.objectContaining({ id: r1.id })] });
     await store.updateRun(r1.id, { status: "completed", conclusion: "success" });
