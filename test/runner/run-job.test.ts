@@ -169,6 +169,19 @@ describe("environment", () => {
     expect(lines[8]).toBe("Linux test-runner true");
   });
 
+  it("step env may be one expression; continue-on-error may be an expression", async () => {
+    const req = request([
+      run('echo "$A-$B"', { env: "${{ fromJSON('{\"A\": \"x\", \"B\": 2}') }}" }),
+      run("exit 1", { continueOnError: "${{ matrix.experimental }}" }),
+      run("echo after"),
+    ]);
+    req.contexts.matrix = { experimental: true };
+    const result = await h.run(req);
+    expect(h.lines(0)).toEqual(["x-2"]);
+    expect(result.steps[1]).toMatchObject({ outcome: "failure", conclusion: "success" });
+    expect(result.conclusion).toBe("success");
+  });
+
   it("GITHUB_PATH prepends, later entries first", async () => {
     await h.run(
       request([
