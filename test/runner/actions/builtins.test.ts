@@ -359,6 +359,31 @@ describe("setup-* built-ins", () => {
     expect(errors().join("\n")).toMatch(/go 1.22 requested, but no go was found/);
   });
 
+  it("sets up the host java: version, path and JAVA_HOME", async (ctx) => {
+    const r = await h.run(
+      request([
+        step({ id: "a", uses: "actions/setup-java@v4", with: { distribution: "temurin", "java-version": "*" } }),
+        step({ id: "b", uses: "actions/setup-java@v4", with: { distribution: "temurin", "java-version": "${{ steps.a.outputs.version }}" } }),
+        step({ uses: "actions/setup-java@v4", with: { distribution: "temurin", "java-version": "4" }, continueOnError: true }),
+        step({ run: 'echo "$JAVA_HOME|${{ steps.a.outputs.path }}|${{ steps.b.outputs.distribution }}"; test -x "$JAVA_HOME/bin/java" && echo has-java' }),
+      ]),
+      { uses: handler() },
+    );
+    if (errors().some((e) => e.includes("no java was found"))) {
+      console.log("notice: no java on this host; setup-java success path not exercised");
+      ctx.skip();
+      return;
+    }
+    expect(r.conclusion).toBe("success");
+    expect(r.steps[0]?.outputs.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(r.steps[2]?.outcome).toBe("failure");
+    expect(errors().join("\n")).toMatch(/java 4 requested, the host has java \d+/);
+    const [home, out, dist] = h.lines(3)[0]!.split("|");
+    expect(home).toBe(out);
+    expect(dist).toBe("temurin");
+    expect(h.lines(3)[1]).toBe("has-java");
+  });
+
   it("reads the host python when present", async (ctx) => {
     const r = await h.run(request([step({ id: "p", uses: "actions/setup-python@v5", with: { "python-version": "3.x" } }), step({ run: 'echo "${{ steps.p.outputs.python-version }}"' })]), {
       uses: handler(),
