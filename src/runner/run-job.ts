@@ -711,11 +711,15 @@ class JobRun {
     let stopToken: string | null = null;
     let echo = this.stepDebug;
     const allowUnsecure = (env.ACTIONS_ALLOW_UNSECURE_COMMANDS ?? "").toLowerCase() === "true";
+    // A command that cannot be processed fails the step, reported as GitHub does.
+    let current = "";
     const fail = (message: string): void => {
       record.commandFailed = true;
+      this.annotate(logIndex, { level: "error", message: `Unable to process command '${current.trim()}' successfully.` });
       this.annotate(logIndex, { level: "error", message });
     };
     const handle = (line: string, command: WorkflowCommand): void => {
+      current = line;
       const p = command.properties;
       switch (command.name) {
         case "add-mask":
@@ -796,7 +800,7 @@ class JobRun {
         case "add-path":
           if (!allowUnsecure) {
             fail(
-              `The \`${command.name}\` command is disabled. Please upgrade to using Environment Files or opt into unsecure command execution by setting the \`ACTIONS_ALLOW_UNSECURE_COMMANDS\` environment variable to \`true\`.`,
+              `The \`${command.name}\` command is disabled. Please upgrade to using Environment Files or opt into unsecure command execution by setting the \`ACTIONS_ALLOW_UNSECURE_COMMANDS\` environment variable to \`true\`. For more information see: https://github.blog/changelog/2020-10-01-github-actions-deprecating-set-env-and-add-path-commands/`,
             );
             return;
           }

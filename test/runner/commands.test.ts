@@ -90,7 +90,10 @@ describe("workflow commands", () => {
   it("set-env and add-path are refused unless ACTIONS_ALLOW_UNSECURE_COMMANDS is true", async () => {
     const refused = await h.run(request([run("echo '::set-env name=FOO::bar'"), run('echo "[$FOO]"', { if: "always()" })]));
     expect(refused.steps[0]!.outcome).toBe("failure");
-    expect(refused.annotations[0]!.message).toContain("`set-env` command is disabled");
+    expect(refused.annotations.map((a) => a.message)).toEqual([
+      "Unable to process command '::set-env name=FOO::bar' successfully.",
+      expect.stringContaining("The `set-env` command is disabled."),
+    ]);
     expect(h.lines(1)).toEqual(["[]"]);
 
     const h2 = createHarness();
