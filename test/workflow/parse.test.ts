@@ -462,6 +462,12 @@ jobs:${JOB}`);
     expect(oneError(text)).toBe("7:18 invalid expression in 'strategy.matrix.include' of job 'a': Unrecognized named-value: 'nosuch'");
   });
 
+  it("refuses a whole strategy given as one expression, which the model cannot carry", () => {
+    expect(oneError(`on: push\njobs:\n  a:\n    runs-on: x\n    strategy: \${{ fromJSON(vars.S) }}\n    steps: [{run: a}]\n`)).toBe(
+      "5:15 strategy: as a single expression is not supported",
+    );
+  });
+
   it("reports bad job ids", () => {
     expect(oneError(`on: push\njobs:\n  1st:\n    runs-on: x\n    steps: [{run: a}]\n`)).toBe("3:3 job id '1st' is invalid");
     expect(oneError(`on: push\njobs:\n  a.b:\n    runs-on: x\n    steps: [{run: a}]\n`)).toBe("3:3 job id 'a.b' is invalid");

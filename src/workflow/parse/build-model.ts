@@ -339,7 +339,20 @@ class ModelBuilder {
   private buildStrategy(node: AnyNode): Strategy | undefined {
     const r = this.r;
     const map = r.map(node);
-    if (!map) return undefined;
+    if (!map) {
+      // GitHub's schema lets the whole strategy be one expression; the model
+      // (and so the engine) has a field per setting, so say so rather than
+      // silently drop it.
+      const text = r.string(node);
+      if (text !== undefined && text.includes("${{")) {
+        this.report(
+          node,
+          "strategy: as a single expression is not supported",
+          "Write strategy: as a mapping; matrix:, fail-fast: and max-parallel: may each be an expression, e.g. `matrix: ${{ fromJSON(needs.setup.outputs.matrix) }}`.",
+        );
+      }
+      return undefined;
+    }
     const strategy: Strategy = {
       failFast: r.has(map, "fail-fast") ? r.template(r.get(map, "fail-fast")) : true,
     };
