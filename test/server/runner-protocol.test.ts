@@ -262,11 +262,17 @@ describe("live logs", () => {
     // Resume after the first chunk: only what follows it arrives.
     await call(base, `/api/v3/runner/jobs/${job.id}/logs`, credential, { lease_token: lease, step: 1, seq: 2, data: "three\n" });
     const resumed = await openStream(base, path, { ...auth(ADMIN_TOKEN), "last-event-id": "4" });
+    // A job-level line arriving after step lines follows them: positions are in arrival order.
+    await call(base, `/api/v3/runner/jobs/${job.id}/logs`, credential, { lease_token: lease, step: -1, seq: 0, data: "cleanup\n" });
     await call(base, `/api/v3/runner/jobs/${job.id}/complete`, credential, { lease_token: lease, conclusion: "failure" });
     await resumed.done;
-    expect(resumed.events.map((e) => e.event)).toEqual(["log", "log", "end"]);
-    expect(resumed.events.slice(0, 2).map((e) => JSON.parse(e.data!).text)).toEqual(["two\n", "three\n"]);
-    expect(JSON.parse(resumed.events[2]!.data!)).toEqual({ status: "completed", conclusion: "failure" });
+    expect(resumed.events.map((e) => e.event)).toEqual(["log", "log", "log", "end"]);
+    expect(resumed.events.slice(0, 3).map((e) => [e.id, JSON.parse(e.data!).step, JSON.parse(e.data!).text])).toEqual([
+      ["8", 1, "two\n"],
+      ["14", 1, "three\n"],
+      ["22", -1, "cleanup\n"],
+    ]);
+    expect(JSON.parse(resumed.events[3]!.data!)).toEqual({ status: "completed", conclusion: "failure" });
   });
 
   it("ends open streams when the server closes", async () => {

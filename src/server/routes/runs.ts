@@ -1,7 +1,8 @@
 /**
  * Workflow runs and jobs, shaped like GitHub's Actions REST API, plus the
- * Slipway-only live log stream (server-sent events, resumable by byte
- * position through Last-Event-ID).
+ * Slipway-only live log stream: server-sent events over the job's log in
+ * arrival order, each event's id the byte position after it, so a client
+ * resumes exactly where it stopped through Last-Event-ID (or ?position=).
  */
 import { once } from "node:events";
 import { Readable } from "node:stream";
@@ -178,7 +179,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
       while (!abort.signal.aborted) {
         for await (const chunk of store.readLog(job.id, { fromByte: position })) {
           if (abort.signal.aborted) break;
-          position += chunk.data.length;
+          position = chunk.offset + chunk.data.length;
           await write(`id: ${position}\nevent: log\ndata: ${JSON.stringify({ step: chunk.step, text: chunk.data.toString("utf8") })}\n\n`);
           lastWrite = Date.now();
         }
@@ -189,7 +190,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
           let tail = false;
           for await (const chunk of store.readLog(job.id, { fromByte: position })) {
             tail = true;
-            position += chunk.data.length;
+            position = chunk.offset + chunk.data.length;
             await write(`id: ${position}\nevent: log\ndata: ${JSON.stringify({ step: chunk.step, text: chunk.data.toString("utf8") })}\n\n`);
           }
           if (tail) continue;
