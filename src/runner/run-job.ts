@@ -765,7 +765,8 @@ class JobRun {
           return;
         case "stop-commands": {
           const token = command.data;
-          if (token === "" || (COMMANDS.has(token) && (env.ACTIONS_ALLOW_UNSECURE_STOP_COMMANDS ?? "").toLowerCase() !== "true")) {
+          const reserved = COMMANDS.has(token.toLowerCase()) || token.toLowerCase() === "pause-logging";
+          if (token === "" || (reserved && (env.ACTIONS_ALLOW_UNSECURE_STOP_COMMANDS ?? "").toLowerCase() !== "true")) {
             fail(`Invalid stop-commands token '${token}': it must be non-empty and not the name of a workflow command.`);
             return;
           }
@@ -830,6 +831,8 @@ class JobRun {
         return;
       }
       const command = line.includes("::") || line.includes("##[") ? parseWorkflowCommand(line) : null;
+      // Command names are case-insensitive, as on GitHub.
+      if (command) command.name = command.name.toLowerCase();
       if (command && COMMANDS.has(command.name)) handle(line, command);
       else this.log(logIndex, line);
     };

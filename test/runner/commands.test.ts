@@ -75,6 +75,16 @@ describe("workflow commands", () => {
     expect(result.steps[0]!.outputs).toEqual({});
   });
 
+  it("a stop-commands token that is a command name fails the step; command names ignore case", async () => {
+    const result = await h.run(request([run("echo '::stop-commands::warning'; echo '::WARNING::still processed'")]));
+    expect(result.steps[0]!.outcome).toBe("failure");
+    expect(result.annotations.map((a) => a.message)).toEqual([
+      "Unable to process command '::stop-commands::warning' successfully.",
+      expect.stringContaining("Invalid stop-commands token 'warning'"),
+      "still processed",
+    ]);
+  });
+
   it("echo::on echoes processed commands", async () => {
     await h.run(request([run("echo '::echo::on'; echo '::set-output name=a::b'; echo '::echo::off'; echo '::set-output name=c::d'")]));
     expect(h.lines(0).filter((l) => l.startsWith("::set-output"))).toEqual(["::set-output name=a::b"]);
