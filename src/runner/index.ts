@@ -7,3 +7,4 @@ export { resolveShell, type ResolvedShell } from "./shell.js";
 export { parseEnvFile, parsePathFile, EnvFileError } from "./env-files.js";
 export { parseWorkflowCommand, type WorkflowCommand } from "./workflow-commands.js";
 export type { SpawnFunction } from "./step-process.js";
+export * from "./actions/index.js";

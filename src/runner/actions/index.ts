@@ -8,7 +8,7 @@ export type { ActionFetchOptions } from "./fetch.js";
 export { buildInputEnv, inputEnvName, resolveActionInputs } from "./inputs.js";
 export { getBooleanInput, getInput, getMultilineInput, majorVersionOf } from "./builtin.js";
 export type { BuiltinAction } from "./builtin.js";
-export { createBuiltinActions } from "./builtins/index.js";
+export { createBuiltinActions, type BuiltinActionsOptions } from "./builtins/index.js";
 export * from "./builtins/index.js";
 export { createDirectoryArtifactStore, validateArtifactName, validateArtifactPath } from "./artifact-store.js";
 export type { ArtifactFile, ArtifactInfo, ArtifactStore, ArtifactUploadOptions } from "./artifact-store.js";
