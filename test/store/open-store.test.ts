@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -43,6 +44,45 @@ describe("openStore", () => {
       expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(["workflow_runs", "jobs", "log_chunks", "slipway_migrations"]));
     } finally {
       raw.close();
+    }
+  });
+
+  it("waits for another process's write lock without blocking the event loop", async () => {
+    const dataDir = tempDir();
+    const store = await openStore({ dataDir });
+    const holder = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const D = require("better-sqlite3");
+         const db = new D(process.argv[1]);
+         db.exec("begin immediate");
+         db.prepare("insert into users (login, is_admin, created_at) values ('other', 0, 'x')").run();
+         process.stdout.write("locked\\n");
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600);
+         db.exec("commit");
+         db.close();`,
+        path.join(dataDir, "slipway.db"),
+      ],
+      { cwd: process.cwd(), stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout!.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
+      holder.once("exit", (code) => reject(new Error(`lock holder exited early (${code})`)));
+    });
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 20);
+    const started = Date.now();
+    try {
+      const user = await store.createUser({ login: "mine" });
+      expect(user.login).toBe("mine");
+      expect(Date.now() - started).toBeGreaterThan(300);
+      expect(ticks).toBeGreaterThan(5);
+      expect((await store.getUserByLogin("other"))?.login).toBe("other");
+    } finally {
+      clearInterval(ticker);
+      holder.kill();
+      await store.close();
     }
   });
 

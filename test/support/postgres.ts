@@ -116,15 +116,19 @@ export async function startPostgres(): Promise<PostgresCluster | null> {
     return `${base}/${name}`;
   };
   let stopped = false;
-  const stop = async () => {
+  const stopNow = () => {
     if (stopped) return;
     stopped = true;
+    process.off("exit", stopNow);
     try {
       run("pg_ctl", ["-D", dataDir, "-m", "immediate", "-w", "stop"]);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
   };
+  // A test process that ends without teardown must not leave a server running.
+  process.once("exit", stopNow);
+  const stop = async () => stopNow();
   try {
     return { url: await createDatabase(), createDatabase, stop };
   } catch (error) {
