@@ -462,9 +462,15 @@ jobs:${JOB}`);
     expect(oneError(text)).toBe("7:18 invalid expression in 'strategy.matrix.include' of job 'a': Unrecognized named-value: 'nosuch'");
   });
 
-  it("refuses a whole strategy given as one expression, which the model cannot carry", () => {
+  it("refuses a whole strategy, step with or defaults.run given as one expression, which the model cannot carry", () => {
     expect(oneError(`on: push\njobs:\n  a:\n    runs-on: x\n    strategy: \${{ fromJSON(vars.S) }}\n    steps: [{run: a}]\n`)).toBe(
       "5:15 strategy: as a single expression is not supported",
+    );
+    expect(oneError(`on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: o/r@v1\n        with: \${{ fromJSON(vars.W) }}\n`)).toBe(
+      "7:15 with: as a single expression is not supported",
+    );
+    expect(oneError(`on: push\njobs:\n  a:\n    runs-on: x\n    defaults:\n      run: \${{ fromJSON(vars.D) }}\n    steps: [{run: a}]\n`)).toBe(
+      "6:12 defaults.run: as a single expression is not supported",
     );
   });
 

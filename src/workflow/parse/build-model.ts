@@ -242,7 +242,9 @@ class ModelBuilder {
 
   private buildDefaults(node: AnyNode): RunDefaults | undefined {
     const r = this.r;
-    const run = r.map(r.get(r.map(node), "run"));
+    const runNode = r.get(r.map(node), "run");
+    this.refuseWholeExpression(runNode, "defaults.run:", "Write defaults.run: as a mapping; shell: and working-directory: may each be an expression.");
+    const run = r.map(runNode);
     if (!run) return undefined;
     const defaults: RunDefaults = {};
     const shell = r.string(r.get(run, "shell"));
@@ -261,6 +263,16 @@ class ModelBuilder {
       group: r.template(r.get(map, "group")),
       cancelInProgress: r.has(map, "cancel-in-progress") ? r.template(r.get(map, "cancel-in-progress")) : false,
     };
+  }
+
+  /**
+   * GitHub's schema lets a few mappings (strategy, step with, defaults.run)
+   * be one expression; the model has a field per setting there, so such a
+   * value is refused with a hint rather than silently dropped.
+   */
+  private refuseWholeExpression(node: AnyNode, what: string, hint: string): void {
+    const text = this.r.string(node);
+    if (text !== undefined && text.includes("${{")) this.report(node, `${what} as a single expression is not supported`, hint);
   }
 
   private condition(node: AnyNode): Condition | undefined {
@@ -340,17 +352,11 @@ class ModelBuilder {
     const r = this.r;
     const map = r.map(node);
     if (!map) {
-      // GitHub's schema lets the whole strategy be one expression; the model
-      // (and so the engine) has a field per setting, so say so rather than
-      // silently drop it.
-      const text = r.string(node);
-      if (text !== undefined && text.includes("${{")) {
-        this.report(
-          node,
-          "strategy: as a single expression is not supported",
-          "Write strategy: as a mapping; matrix:, fail-fast: and max-parallel: may each be an expression, e.g. `matrix: ${{ fromJSON(needs.setup.outputs.matrix) }}`.",
-        );
-      }
+      this.refuseWholeExpression(
+        node,
+        "strategy:",
+        "Write strategy: as a mapping; matrix:, fail-fast: and max-parallel: may each be an expression, e.g. `matrix: ${{ fromJSON(needs.setup.outputs.matrix) }}`.",
+      );
       return undefined;
     }
     const strategy: Strategy = {
@@ -417,6 +423,7 @@ class ModelBuilder {
   private buildStep(jobId: string, index: number, map: YAMLMap, position: SourcePosition): Step {
     const r = this.r;
     const n = index + 1;
+    this.refuseWholeExpression(r.get(map, "with"), "with:", "Write with: as a mapping of inputs; each value may be an expression.");
     const step: Step = {
       index,
       with: r.record(r.get(map, "with")),
