@@ -54,6 +54,8 @@ export interface SettingDescription {
   secret?: boolean;
   min?: number;
   max?: number;
+  /** Shortest accepted string value. */
+  minLength?: number;
 }
 
 export const SERVER_SETTINGS: readonly SettingDescription[] = [
@@ -62,7 +64,7 @@ export const SERVER_SETTINGS: readonly SettingDescription[] = [
   { key: "dataDir", env: "SLIPWAY_DATA_DIR", flag: "--data-dir", default: "./.slipway", kind: "path", description: "Directory for the SQLite database, the generated key file, logs and artifacts." },
   { key: "databaseUrl", env: "SLIPWAY_DATABASE_URL", flag: "--database-url", default: null, kind: "string", secret: true, description: "PostgreSQL connection URL (`postgres://user:pass@host/db`). When unset, SQLite at `<data dir>/slipway.db`." },
   { key: "secretKey", env: "SLIPWAY_SECRET_KEY", flag: "--secret-key", default: null, kind: "string", secret: true, description: "32-byte key (base64 or hex) encrypting secrets at rest. Defaults to a generated key file `<data dir>/secret.key` (mode 0600)." },
-  { key: "adminToken", env: "SLIPWAY_ADMIN_TOKEN", flag: "--admin-token", default: null, kind: "string", secret: true, description: "Token of the instance admin. When unset, one is generated on first start and printed once." },
+  { key: "adminToken", env: "SLIPWAY_ADMIN_TOKEN", flag: "--admin-token", default: null, kind: "string", secret: true, minLength: 24, description: "Token of the instance admin (at least 24 characters). When unset, one is generated on first start and printed once." },
   { key: "publicUrl", env: "SLIPWAY_PUBLIC_URL", flag: "--public-url", default: null, kind: "url", description: "URL users and runners reach the server at. Defaults to `http://<host>:<port>`; an https URL makes session cookies Secure." },
   { key: "logLevel", env: "SLIPWAY_LOG_LEVEL", flag: "--log-level", default: "info", kind: "loglevel", description: "One of fatal, error, warn, info, debug, trace, silent." },
   { key: "retentionDays", env: "SLIPWAY_RETENTION_DAYS", flag: "--retention-days", default: 90, kind: "integer", min: 1, max: 3650, description: "Days runs, logs and artifacts are kept." },
@@ -170,6 +172,7 @@ function coerce(setting: SettingDescription, raw: unknown, source: string): unkn
       if (typeof raw !== "string" && typeof raw !== "number") throw invalid(setting, source, "expected a string");
       const v = String(raw);
       if (v.trim() === "") throw invalid(setting, source, "must not be empty");
+      if (setting.minLength !== undefined && v.length < setting.minLength) throw invalid(setting, source, `must be at least ${setting.minLength} characters`);
       return v;
     }
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -83,9 +83,12 @@ describe("loadServerConfig", () => {
   it("never echoes secret settings in errors", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "slipway-config-"));
     const file = path.join(dir, "c.json");
-    writeFileSync(file, JSON.stringify({ adminToken: 12345 }));
+    writeFileSync(file, JSON.stringify({ adminToken: "t".repeat(30) }));
     const fromFile = loadServerConfig({ configFile: file });
-    expect(fromFile.adminToken).toBe("12345");
+    expect(fromFile.adminToken).toBe("t".repeat(30));
+    const short = errorOf(() => loadServerConfig({ env: { SLIPWAY_ADMIN_TOKEN: "tooshort-secret" } }));
+    expect(short.message).toContain("at least 24 characters");
+    expect(short.message).not.toContain("tooshort-secret");
     const err = errorOf(() => loadServerConfig({ env: { SLIPWAY_DATABASE_URL: "mysql://user:hunter2@db/x" } }));
     expect(err.message).not.toContain("hunter2");
   });
@@ -122,5 +125,16 @@ describe("settings description", () => {
     const table = renderSettingsTable().split("\n");
     expect(table).toHaveLength(SERVER_SETTINGS.length + 2);
     for (const s of SERVER_SETTINGS) expect(table.some((row) => row.includes(`\`${s.env}\``) && row.includes(`\`${s.flag}\``))).toBe(true);
+  });
+});
+
+describe("README configuration table", () => {
+  const readme = path.resolve(import.meta.dirname, "../../README.md");
+  const text = existsSync(readme) ? readFileSync(readme, "utf8") : "";
+  const documented = text.includes("| Setting | Environment | Flag | Default | Description |");
+  if (!documented) console.log("notice: README.md has no server configuration table yet; renderSettingsTable() generates it");
+
+  it.runIf(documented)("matches the settings description", () => {
+    expect(text).toContain(renderSettingsTable());
   });
 });
