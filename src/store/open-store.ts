@@ -21,14 +21,26 @@ const SQLITE_FILE = "slipway.db";
  * better-sqlite3 waits for a busy database synchronously, blocking the event
  * loop, and a lock holder in the same process cannot finish while it waits.
  * So the synchronous wait is short and the store retries a busy operation
- * asynchronously until BUSY_RETRY_MS have passed. A busy statement changed
- * nothing, so re-running the whole operation is safe.
+ * asynchronously until BUSY_RETRY_MS have passed. Every store method writes
+ * with one statement or inside one transaction, and a busy statement changed
+ * nothing, so re-running the whole method is safe.
  */
 const BUSY_TIMEOUT_MS = 20;
 const BUSY_RETRY_MS = 15_000;
 const RELISTEN_DELAY_MS = 1_000;
 
 const silentLogger: StoreLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Calls every listener; one that throws is logged and does not stop the others or the caller. */
+function emitSafely(emitter: EventEmitter, logger: StoreLogger): void {
+  for (const listener of emitter.listeners("jobs")) {
+    try {
+      (listener as () => void)();
+    } catch (error) {
+      logger.error(`store: a jobs-available listener failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
 
 /** Delivers job-availability signals to in-process listeners; on PostgreSQL, fed by LISTEN. */
 interface JobSignal {
@@ -37,7 +49,7 @@ interface JobSignal {
   close(): Promise<void>;
 }
 
-function createLocalSignal(): JobSignal {
+function createLocalSignal(logger: StoreLogger): JobSignal {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   return {
@@ -47,7 +59,7 @@ function createLocalSignal(): JobSignal {
     },
     // Called after the enqueuing transaction committed (see afterCommit in openStore).
     async notify() {
-      emitter.emit("jobs");
+      emitSafely(emitter, logger);
     },
     async close() {
       emitter.removeAllListeners();
@@ -67,7 +79,7 @@ function createPostgresSignal(url: string, logger: StoreLogger): JobSignal {
     if (client || connecting || closed) return;
     const next = new pg.Client({ connectionString: url });
     next.on("notification", (message) => {
-      if (message.channel === JOBS_CHANNEL) emitter.emit("jobs");
+      if (message.channel === JOBS_CHANNEL) emitSafely(emitter, logger);
     });
     next.on("error", (error) => {
       logger.warn(`store: job notification connection failed (${error.message}); reconnecting`);
@@ -87,7 +99,7 @@ function createPostgresSignal(url: string, logger: StoreLogger): JobSignal {
         }
         client = next;
         // Anything enqueued while not listening would otherwise be missed until the caller's periodic check.
-        emitter.emit("jobs");
+        emitSafely(emitter, logger);
       })
       .catch((error: Error) => {
         logger.warn(`store: cannot listen for job notifications (${error.message}); retrying`);
@@ -231,7 +243,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   } catch (error) {
     throw translateError(error, "openStore");
   }
-  const signal = backend === "postgres" ? createPostgresSignal(options.url!, logger) : createLocalSignal();
+  const signal = backend === "postgres" ? createPostgresSignal(options.url!, logger) : createLocalSignal(logger);
   // SQLite signals in-process, so it must wait for the commit; PostgreSQL's
   // NOTIFY is itself transactional and is delivered at commit.
   const afterCommit = new WeakMap<Db, Array<() => void>>();

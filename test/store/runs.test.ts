@@ -265,6 +265,31 @@ describeBackends("store runs and queue", (h) => {
     expect(await store.getLogSizes(job!.id)).toEqual([{ step: 1, chunks: 64, bytes: 64 * 64 * 1024 }]);
   });
 
+  it("keeps signalling other listeners when one throws, and never fails the enqueue", async () => {
+    const store = await h.open();
+    const { base } = await seed(store);
+    const offBad = store.onJobsAvailable(() => {
+      throw new Error("listener bug");
+    });
+    let calls = 0;
+    const offGood = store.onJobsAvailable(() => calls++);
+    await new Promise((r) => setTimeout(r, h.backend === "postgres" ? 300 : 0));
+    calls = 0;
+    const run = await store.createRun(base);
+    await expect(store.enqueueJobs(run.id, [{ key: "a", name: "a", labels: [] }])).resolves.toHaveLength(1);
+    for (let i = 0; i < 100 && calls === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toBe(1);
+    offBad();
+    // Jobs held as pending signal nothing until released.
+    const [held] = await store.enqueueJobs(run.id, [{ key: "b", name: "b", labels: [], status: "pending" }]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(calls).toBe(1);
+    await store.updateJob(held!.id, { status: "queued" });
+    for (let i = 0; i < 100 && calls === 1; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toBe(2);
+    offGood();
+  });
+
   it("signals waiting runners when jobs are enqueued, on every replica", async () => {
     const store = await h.open();
     const { base } = await seed(store);
