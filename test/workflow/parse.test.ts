@@ -570,6 +570,12 @@ jobs:
     expect(errors[0]?.hint).toMatch(/Allowed keys here: continue-on-error, env, id, if, name, run, shell, timeout-minutes, working-directory\./);
   });
 
+  it("reports a step written as plain text", () => {
+    const errors = errorsOf(`on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - echo hi\n`);
+    expect(errors.map((e) => `${e.position?.line}:${e.position?.col} ${e.message}`)).toEqual(["6:9 step 1 of job 'a' is the text 'echo hi', not a step"]);
+    expect(errors[0]?.hint).toMatch(/- run: echo hi/);
+  });
+
   it("reports malformed uses: references", () => {
     expect(oneError(`on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{uses: actions/checkout}]\n`)).toBe(
       "5:20 uses: 'actions/checkout' is not a valid action reference",

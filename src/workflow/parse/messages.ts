@@ -113,6 +113,13 @@ export function rephraseFinding(
           : "with: passes inputs to an action (uses:); give a command its values through env:.",
       };
     }
+    if (!loc.atKey && isStepPath(loc.path) && loc.path.length === 4 && value !== "") {
+      return {
+        message: `${where} is the text '${value}', not a step`,
+        position,
+        hint: `A step is a mapping: write \`- run: ${value}\` to run it as a command, or \`- uses: OWNER/REPO@REF\` for an action.`,
+      };
+    }
     if (loc.atKey) {
       const allowed = allowedKeys(loc.parent, r, tokens);
       const guess = closest(value, allowed);
