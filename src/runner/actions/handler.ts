@@ -162,7 +162,9 @@ export function createActionsHandler(options: ActionsHandlerOptions = {}): UsesH
   ): Promise<UsesStepResult> {
     const file = path.resolve(action.dir, script);
     if (!existsSync(file)) {
-      throw new SlipwayError("ACTION_INVALID", `${action.metadata.file}: ${script} does not exist in ${action.dir}`);
+      throw new SlipwayError("ACTION_INVALID", `${action.metadata.file}: ${script} does not exist in ${action.dir}`, {
+        hint: "Build the action (JavaScript actions usually ship a bundled dist/ folder) or fix the path under `runs:` in its action.yml.",
+      });
     }
     const state: Record<string, string> = {};
     for (const [k, v] of Object.entries(context.state)) state[`STATE_${k}`] = v;
