@@ -46,7 +46,8 @@ export interface Triggers {
     outputs: Record<string, { description?: string; value: Template }>;
     secrets: Record<string, { description?: string; required: boolean }>;
   };
-  schedule?: { cron: string }[];
+  /** `timezone` is an IANA name (e.g. "Europe/Paris"); cron times are UTC without it. */
+  schedule?: { cron: string; timezone?: string }[];
 }
 
 export interface RunDefaults {

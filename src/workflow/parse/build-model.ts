@@ -143,8 +143,11 @@ class ModelBuilder {
         const list = r.seq(value);
         triggers.schedule = [];
         for (const item of list?.items ?? []) {
-          const cron = r.string(r.get(r.map(item), "cron"));
-          if (cron !== undefined) triggers.schedule.push({ cron });
+          const entry = r.map(item);
+          const cron = r.string(r.get(entry, "cron"));
+          if (cron === undefined) continue;
+          const timezone = r.string(r.get(entry, "timezone"));
+          triggers.schedule.push(timezone === undefined ? { cron } : { cron, timezone });
         }
         return;
       }

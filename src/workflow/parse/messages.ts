@@ -180,6 +180,13 @@ export function rephraseFinding(
       hint: `Write ${kind(match[2] ?? "")} here.`,
     };
   }
+  if (m.startsWith("Invalid cron expression")) {
+    return {
+      message: `${where} is not a valid cron expression`,
+      position,
+      hint: "Use five fields: minute hour day-of-month month day-of-week, e.g. '30 5 * * 1-5'.",
+    };
+  }
   if (m.startsWith("There's not enough info to determine what you meant")) {
     const props = m.replace(/^.*properties: /, "");
     return { message: `${where} is incomplete`, position, hint: `Add one of: ${props}.` };
