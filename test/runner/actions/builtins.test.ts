@@ -196,6 +196,27 @@ describe("actions/cache built-in", () => {
     }
   });
 
+  it("lookup-only restores nothing but still saves a miss in the post step", async () => {
+    const cacheDir = tempDir("cache-store");
+    roots.push(cacheDir);
+    const options = cacheHandler(cacheDir);
+    const steps = () =>
+      request([
+        step({ id: "c", uses: "actions/cache@v4", with: { path: "out", key: "lk", "lookup-only": "true" } }),
+        step({ run: 'echo "hit=${{ steps.c.outputs.cache-hit }}"; ls out 2>/dev/null || echo nothing; mkdir -p out; echo v > out/f' }),
+      ]);
+    expect((await h.run(steps(), { uses: createActionsHandler(options) })).conclusion).toBe("success");
+    expect(h.lines(1)).toEqual(["hit=false", "nothing"]);
+    const h2 = createHarness();
+    try {
+      expect((await h2.run(steps(), { uses: createActionsHandler(options) })).conclusion).toBe("success");
+      expect(h2.lines(1)).toEqual(["hit=true", "nothing"]);
+    } finally {
+      h2.cleanup();
+    }
+    expect(createCacheStore({ dir: cacheDir }).list().map((e) => e.key)).toEqual(["lk"]);
+  });
+
   it("restores paths outside the workspace (~) in place", async () => {
     const cacheDir = tempDir("cache-store");
     const home = tempDir("home");

@@ -196,7 +196,7 @@ async function restore(context: UsesContext, store: CacheStore): Promise<UsesSte
   context.saveState("CACHE_RESULT", match.entry.key);
   context.setOutput("cache-matched-key", match.entry.key);
   context.setOutput("cache-hit", String(match.exact));
-  return { outcome: "success", exactHit: match.exact && !lookupOnly };
+  return { outcome: "success", exactHit: match.exact };
 }
 
 async function save(context: UsesContext, store: CacheStore, key: string, paths: string[]): Promise<UsesStepResult> {
@@ -252,7 +252,7 @@ export function createCacheActions(store: CacheStore = createCacheStore()): Buil
       const key = requireInput(context, "key");
       const paths = requirePaths(context);
       const result = await restore(context, store);
-      if (result.outcome !== "success" || getBooleanInput(context, "lookup-only", false)) return result;
+      if (result.outcome !== "success") return stripHit(result);
       const name = typeof context.step.name === "string" && context.step.name !== "" ? context.step.name : `Run ${context.uses}`;
       context.addPostStep({
         name: `Post ${name}`,
