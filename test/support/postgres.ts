@@ -9,7 +9,7 @@
  * notice, except under CI=true, where it throws so CI cannot skip silently.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { accessSync, chownSync, constants, mkdtempSync, rmSync } from "node:fs";
+import { accessSync, chownSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -87,19 +87,31 @@ export async function startPostgres(): Promise<PostgresCluster | null> {
       throw new Error(`${name} failed (${result.status}): ${result.stderr || result.stdout}`);
     }
   };
-  const port = await findFreePort();
+  let port = 0;
   try {
     run("initdb", ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
-    const serverOptions = [
-      `-p ${port}`,
-      `-k ${socketDir}`,
-      "-c listen_addresses=127.0.0.1",
-      "-c fsync=off",
-      "-c synchronous_commit=off",
-      "-c full_page_writes=off",
-      "-c max_connections=200",
-    ].join(" ");
-    run("pg_ctl", ["-D", dataDir, "-o", serverOptions, "-l", logFile, "-w", "-t", "60", "start"]);
+    // The free port may be taken between probing and binding (parallel test files): retry with another.
+    for (let attempt = 1; ; attempt++) {
+      port = await findFreePort();
+      const serverOptions = [
+        `-p ${port}`,
+        `-k ${socketDir}`,
+        "-c listen_addresses=127.0.0.1",
+        "-c fsync=off",
+        "-c synchronous_commit=off",
+        "-c full_page_writes=off",
+        "-c max_connections=200",
+      ].join(" ");
+      try {
+        run("pg_ctl", ["-D", dataDir, "-o", serverOptions, "-l", logFile, "-w", "-t", "60", "start"]);
+        break;
+      } catch (error) {
+        if (attempt >= 3) {
+          const log = existsSync(logFile) ? readFileSync(logFile, "utf8") : "";
+          throw new Error(`${(error as Error).message}\n${log}`);
+        }
+      }
+    }
   } catch (error) {
     rmSync(root, { recursive: true, force: true });
     throw error;
