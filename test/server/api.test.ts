@@ -302,6 +302,33 @@ describe("users, tokens and sessions", () => {
     expect((await server.app.inject({ method: "DELETE", url: `/api/v3/user/tokens/${id}`, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(404);
   });
 
+  it("lists the caller's repositories with their permissions", async () => {
+    server = await startTestServer();
+    await registerRepo(server.app, "acme", "widgets");
+    await registerRepo(server.app, "acme", "secret-project");
+    const repo = (await server.store.getRepositoryByName("acme", "widgets"))!;
+    const token = await createUserWithToken(server.store, "gina", { role: { repo, role: "write" } });
+    const mine = await server.app.inject({ method: "GET", url: "/api/v3/user/repos", headers: auth(token) });
+    expect(mine.json()).toEqual([expect.objectContaining({ full_name: "acme/widgets", permissions: { pull: true, push: true, maintain: false, admin: false } })]);
+    const admin = await server.app.inject({ method: "GET", url: "/api/v3/user/repos", headers: auth(ADMIN_TOKEN) });
+    expect(admin.json().map((r: { full_name: string }) => r.full_name).sort()).toEqual(["acme/secret-project", "acme/widgets"]);
+  });
+
+  it("changes a password only with the current one, and deletes users but never the last admin", async () => {
+    server = await startTestServer();
+    await server.app.inject({ method: "POST", url: "/api/v3/users", headers: auth(ADMIN_TOKEN), payload: { login: "hal", password: "first password" } });
+    const login = await server.app.inject({ method: "POST", url: "/api/v3/session", payload: { login: "hal", password: "first password" } });
+    const cookie = String(login.headers["set-cookie"]).split(";")[0]!;
+    const wrong = await server.app.inject({ method: "PATCH", url: "/api/v3/user", headers: { cookie }, payload: { password: "second password", current_password: "nope" } });
+    expect(wrong.statusCode).toBe(403);
+    const ok = await server.app.inject({ method: "PATCH", url: "/api/v3/user", headers: { cookie }, payload: { password: "second password", current_password: "first password" } });
+    expect(ok.statusCode).toBe(200);
+    expect((await server.app.inject({ method: "POST", url: "/api/v3/session", payload: { login: "hal", password: "second password" } })).statusCode).toBe(201);
+    expect((await server.app.inject({ method: "DELETE", url: "/api/v3/users/admin", headers: auth(ADMIN_TOKEN) })).statusCode).toBe(409);
+    expect((await server.app.inject({ method: "DELETE", url: "/api/v3/users/hal", headers: auth(ADMIN_TOKEN) })).statusCode).toBe(204);
+    expect((await server.app.inject({ method: "GET", url: "/api/v3/user", headers: { cookie } })).statusCode).toBe(401);
+  });
+
   it("grants repository roles through collaborators", async () => {
     server = await startTestServer();
     await registerRepo(server.app);

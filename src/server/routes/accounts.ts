@@ -6,7 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
 import type { RepositoryRole } from "../../store/index.js";
-import { clearSessionCookie, sessionCookie, TOKEN_SCOPES } from "../auth.js";
+import { clearSessionCookie, requireWriteScope, sessionCookie, TOKEN_SCOPES } from "../auth.js";
 import { idParam, pageOf, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { userJson } from "../json.js";
@@ -35,6 +35,14 @@ let dummyHash: Promise<string> | undefined;
 
 export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store } = ctx;
+  const countAdmins = async (): Promise<number> => {
+    let admins = 0;
+    for (let n = 1; ; n++) {
+      const batch = await store.listUsers({ page: n, perPage: 100 });
+      admins += batch.items.filter((u) => u.isAdmin).length;
+      if (n * 100 >= batch.totalCount || batch.items.length === 0) return admins;
+    }
+  };
   const secureCookies = ctx.config.publicUrl.startsWith("https:");
 
   app.post("/api/v3/session", { config: { permission: "public", rateLimited: true } }, async (request, reply) => {
@@ -88,6 +96,32 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): 
     return reply.status(201).send(userJson(user));
   });
 
+  app.delete("/api/v3/users/:username", { config: { permission: "instance-admin" } }, async (request, reply) => {
+    const { username } = request.params as { username: string };
+    const user = await store.getUserByLogin(username);
+    if (!user) throw notFound(`User ${username}`);
+    if (user.isAdmin && (await countAdmins()) <= 1) throw new SlipwayError("CONFLICT", "Cannot delete the last instance admin");
+    await store.deleteUser(user.id);
+    await ctx.audit(request, "user.delete", `user:${username}`);
+    return reply.status(204).send();
+  });
+
+  /** Changes the caller's own password; the current one is required when set. */
+  app.patch("/api/v3/user", { config: { permission: "authenticated" } }, async (request) => {
+    const p = request.principal;
+    if (p.kind !== "user") throw new Error("authenticated route reached without a user");
+    requireWriteScope(p);
+    const b = body(request);
+    if (typeof b.password !== "string" || b.password.length < 8) throw validationFailed("password", "at least 8 characters");
+    if (p.user.passwordHash) {
+      const current = typeof b.current_password === "string" ? b.current_password : "";
+      if (!(await verifyPassword(current, p.user.passwordHash))) throw new SlipwayError("FORBIDDEN", "current_password does not match", { hint: "Send the current password as current_password." });
+    }
+    const user = await store.updateUser(p.user.id, { passwordHash: await hashPassword(b.password) });
+    await ctx.audit(request, "user.password.change", `user:${p.user.login}`);
+    return userJson(user ?? p.user);
+  });
+
   app.get("/api/v3/user/tokens", { config: { permission: "authenticated" } }, async (request) => {
     const p = request.principal;
     if (p.kind !== "user") throw new Error("authenticated route reached without a user");
@@ -101,6 +135,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): 
   app.post("/api/v3/user/tokens", { config: { permission: "authenticated" } }, async (request, reply) => {
     const p = request.principal;
     if (p.kind !== "user") throw new Error("authenticated route reached without a user");
+    requireWriteScope(p);
     const b = body(request);
     const name = b.name;
     if (typeof name !== "string" || name.trim() === "" || name.length > 100) throw validationFailed("name", "1-100 characters");
@@ -110,7 +145,6 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): 
     }
     // A token never gets more than the credential creating it.
     if (scopes.includes("admin") && !p.scopes.includes("admin")) throw new SlipwayError("FORBIDDEN", "A token cannot grant a scope its creator lacks");
-    if (scopes.includes("write") && !p.scopes.includes("admin") && !p.scopes.includes("write")) throw new SlipwayError("FORBIDDEN", "A token cannot grant a scope its creator lacks");
     let expiresAt: Date | null = null;
     if (b.expires_in_days !== undefined && b.expires_in_days !== null) {
       const days = b.expires_in_days;
@@ -126,6 +160,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): 
   app.delete("/api/v3/user/tokens/:token_id", { config: { permission: "authenticated" } }, async (request, reply) => {
     const p = request.principal;
     if (p.kind !== "user") throw new Error("authenticated route reached without a user");
+    requireWriteScope(p);
     const id = idParam((request.params as { token_id?: string }).token_id);
     const owned = id === undefined ? undefined : (await store.listApiTokens(p.user.id)).find((t) => t.id === id);
     if (!owned) throw notFound("Token");

@@ -10,7 +10,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
-import { requireWriteScope } from "../auth.js";
+import { effectiveRank, requireWriteScope } from "../auth.js";
 import { apiBase, pageOf, sealContext, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { repoJson, runnerJson, secretJson } from "../json.js";
@@ -67,6 +67,22 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
     await ctx.audit(request, "repo.create", `repo:${repo.fullName}`, { git_url: gitUrl });
     // The webhook secret is shown once, to configure the forge.
     return reply.status(201).send({ ...repoJson(repo, api, config.publicUrl), webhook_secret: webhookSecret });
+  });
+
+  // The repositories the caller can read, with the caller's role (GitHub's `permissions` object).
+  app.get("/api/v3/user/repos", { config: { permission: "authenticated" } }, async (request) => {
+    const p = request.principal;
+    const { page, perPage } = pageOf(request.query);
+    const visible = [];
+    for (let n = 1; ; n++) {
+      const batch = await store.listRepositories({ page: n, perPage: 100 });
+      for (const repo of batch.items) {
+        const rank = await effectiveRank(store, p, repo);
+        if (rank > 0) visible.push({ ...repoJson(repo, api, config.publicUrl), permissions: { pull: rank >= 1, push: rank >= 2, maintain: rank >= 3, admin: rank >= 4 } });
+      }
+      if (n * 100 >= batch.totalCount || batch.items.length === 0) break;
+    }
+    return visible.slice((page - 1) * perPage, page * perPage);
   });
 
   app.get("/api/v3/repos/:owner/:repo", { config: { permission: "repo:read" } }, async (request) => {
