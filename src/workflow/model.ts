@@ -35,6 +35,8 @@ export interface RefFilter {
   paths?: string[];
   pathsIgnore?: string[];
   types?: string[];
+  /** `workflow_run`: names of the workflows whose runs trigger this one. */
+  workflows?: string[];
 }
 
 /** `on:` normalised to a map from event name to its filter/config. */

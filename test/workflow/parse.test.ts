@@ -453,6 +453,11 @@ jobs:${JOB}`);
     expect(errors[0]?.hint).toMatch(/'workflow_dispatch'/);
   });
 
+  it("reads the workflows filter of workflow_run", () => {
+    const wf = ok(`on:\n  workflow_run:\n    workflows: [CI]\n    types: [completed]\n    branches: [main]\njobs:${JOB}`);
+    expect(wf.on.events.workflow_run).toEqual({ workflows: ["CI"], types: ["completed"], branches: ["main"] });
+  });
+
   it("accepts scalar filters and types, normalised to lists", () => {
     const wf = ok(`on:\n  push:\n    branches: main\n  pull_request:\n    types: opened\njobs:${JOB}`);
     expect(wf.on.events).toEqual({ push: { branches: ["main"] }, pull_request: { types: ["opened"] } });

@@ -33,6 +33,7 @@ const FILTER_KEYS: [string, keyof RefFilter][] = [
   ["paths", "paths"],
   ["paths-ignore", "pathsIgnore"],
   ["types", "types"],
+  ["workflows", "workflows"],
 ];
 
 /** An `if:` value found while building, checked for expression syntax by the caller. */
