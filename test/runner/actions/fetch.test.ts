@@ -7,6 +7,7 @@ import {
   parseActionReference,
   resolveUserCacheDir,
   createActionsHandler,
+  createBuiltinActions,
 } from "../../../src/runner/actions/index.js";
 import { isSlipwayError, type SlipwayError } from "../../../src/lib/index.js";
 import { createHarness, request, step } from "../helpers.js";
@@ -120,6 +121,30 @@ describe("fetchRemoteAction", () => {
       { baseUrl: "file:///nonexistent", pins: { "octo/tools@v7": work.dir } },
     );
     expect(dir).toBe(work.dir);
+  });
+
+  it("fetches the real action when its built-in is turned off", async () => {
+    const real = makeRepository({
+      "action.yml": "name: fake setup-node\ninputs:\n  node-version: {}\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo real setup-node ${{ inputs.node-version }}\n",
+    });
+    roots.push(real.dir);
+    git(real.dir, "tag", "v4");
+    publishBare(real.dir, base, "actions", "setup-node");
+    const cacheDir = tempDir("cache");
+    roots.push(cacheDir);
+    const h = createHarness();
+    try {
+      const steps = [step({ uses: "actions/setup-node@v4", with: { "node-version": "4" } })];
+      const off = await h.run(request(steps), {
+        uses: createActionsHandler({ builtins: createBuiltinActions(), disabledBuiltins: ["actions/setup-node"], fetch: { baseUrl, cacheDir } }),
+      });
+      expect(off.conclusion).toBe("success");
+      expect(h.lines(0)).toContain("real setup-node 4");
+      const on = await h.run(request(steps), { uses: createActionsHandler({ builtins: createBuiltinActions(), fetch: { baseUrl, cacheDir } }) });
+      expect(on.conclusion).toBe("failure");
+    } finally {
+      h.cleanup();
+    }
   });
 
   it("runs remote composite and JavaScript actions (root and sub-path) through the handler", async () => {
