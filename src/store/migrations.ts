@@ -279,6 +279,14 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.createIndex("log_chunks_offset_idx").on("log_chunks").columns(["job_id", "job_offset"]).execute();
     },
   },
+  {
+    version: 3,
+    name: "indexes for pruning deliveries and schedule ticks",
+    async up(db) {
+      await db.schema.createIndex("webhook_deliveries_received_idx").on("webhook_deliveries").column("received_at").execute();
+      await db.schema.createIndex("schedule_ticks_minute_idx").on("schedule_ticks").column("minute").execute();
+    },
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the resulting version. */
