@@ -333,7 +333,7 @@ describe("users, tokens and sessions", () => {
     server = await startTestServer();
     await registerRepo(server.app);
     const token = await createUserWithToken(server.store, "fred");
-    expect((await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets", headers: auth(token) })).statusCode).toBe(403);
+    expect((await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets", headers: auth(token) })).statusCode).toBe(404);
     const put = await server.app.inject({ method: "PUT", url: "/api/v3/repos/acme/widgets/collaborators/fred", headers: auth(ADMIN_TOKEN), payload: { permission: "pull" } });
     expect(put.statusCode).toBe(204);
     expect((await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets", headers: auth(token) })).statusCode).toBe(200);

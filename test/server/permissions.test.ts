@@ -64,7 +64,7 @@ describe("every route declares and enforces a permission", () => {
     expect(routes.filter((r) => r.url.startsWith("/api/v3/repos/") && r.permission === "public")).toEqual([]);
   });
 
-  it("answers 401 without credentials, 403 for insufficient roles, and lets allowed callers through", async () => {
+  it("answers 401 without credentials, 403 for insufficient roles (404 without any), and lets allowed callers through", async () => {
     const routes = listDeclaredRoutes(server.app);
     const failures: string[] = [];
     for (const route of routes) {
@@ -77,6 +77,9 @@ describe("every route declares and enforces a permission", () => {
         const where = `${route.method} ${route.url} as ${caller}: ${res.statusCode} ${body.message ?? ""}`;
         if (allowed) {
           if (deniedByLayer || res.statusCode >= 500) failures.push(`expected through, ${where}`);
+        } else if (caller === "outsider" && route.permission.startsWith("repo:")) {
+          // Without any role the repository stays invisible, as on GitHub.
+          if (res.statusCode !== 404 || body.message !== "Repository acme/widgets not found") failures.push(`expected 404, ${where}`);
         } else {
           const expected = caller === "anonymous" ? 401 : 403;
           if (res.statusCode !== expected || !deniedByLayer) failures.push(`expected ${expected}, ${where}`);
@@ -99,9 +102,12 @@ describe("every route declares and enforces a permission", () => {
     expect(res.statusCode).toBe(401);
   });
 
-  it("answers 404 for an unknown repository to any signed-in caller", async () => {
-    const res = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/missing", headers: auth(tokens.outsider) });
-    expect(res.statusCode).toBe(404);
-    expect(res.json().code).toBe("NOT_FOUND");
+  it("answers an unknown repository and an unreadable one alike", async () => {
+    const missing = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/missing", headers: auth(tokens.outsider) });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().code).toBe("NOT_FOUND");
+    const hidden = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets", headers: auth(tokens.outsider) });
+    expect(hidden.statusCode).toBe(404);
+    expect(hidden.json().message).toBe(missing.json().message.replace("missing", "widgets"));
   });
 });
