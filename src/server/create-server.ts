@@ -87,7 +87,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const logger =
     deps.logger ??
     pino({ level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" } });
-  const secretBox = deps.secretBox ?? createSecretBox(loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir }).key);
+  const loadedKey = deps.secretBox ? undefined : loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir });
+  const secretBox = deps.secretBox ?? createSecretBox(loadedKey!.key);
 
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
@@ -102,13 +103,18 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     return503OnClosing: true,
   });
 
+  if (loadedKey?.source === "generated") {
+    app.log.warn({ dataDir: config.dataDir }, "generated secret.key in the data dir: back it up, secrets stored under it cannot be read without it");
+  }
+
   // Keep the raw bytes next to the parsed JSON: webhook signatures cover them exactly.
   app.removeContentTypeParser(["application/json"]);
   const parseJson = (request: FastifyRequest, buffer: Buffer, done: (err: Error | null, body?: unknown) => void) => {
     request.rawBody = buffer;
     if (buffer.length === 0) return done(null, {});
     try {
-      done(null, JSON.parse(buffer.toString("utf8")));
+      // `__proto__` keys are dropped so no later merge can reach an object's prototype.
+      done(null, JSON.parse(buffer.toString("utf8"), (key, value: unknown) => (key === "__proto__" ? undefined : value)));
     } catch {
       done(new SlipwayError("VALIDATION_FAILED", "Request body is not valid JSON", { hint: "Send a JSON document with Content-Type: application/json." }));
     }

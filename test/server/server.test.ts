@@ -135,6 +135,16 @@ describe("first start", () => {
   });
 });
 
+describe("secret key", () => {
+  it("generates a key file on first start when no SLIPWAY_SECRET_KEY is set, and says so", async () => {
+    server = await startTestServer({ env: { SLIPWAY_SECRET_KEY: "" } });
+    const { statSync } = await import("node:fs");
+    const path = await import("node:path");
+    expect(statSync(path.join(server.dir, "secret.key")).mode & 0o777).toBe(0o600);
+    expect(server.logs.some((l) => JSON.parse(l).msg.includes("generated secret.key"))).toBe(true);
+  });
+});
+
 describe("configured admin token", () => {
   it("replaces the previous SLIPWAY_ADMIN_TOKEN when it changes", async () => {
     server = await startTestServer();
