@@ -9,8 +9,9 @@ import { randomInt } from "node:crypto";
 import { SlipwayError } from "../lib/index.js";
 import { parseWorkflowOrThrow, type Workflow } from "../workflow/index.js";
 import { planRun, executeRun, selectWorkflows, type RunEvents, type RunResult, type RunPlan } from "../engine/index.js";
-import { createHostExecutor, hostLabels } from "../runner/index.js";
 import {
+  createHostExecutor,
+  hostLabels,
   createActionsHandler,
   createBuiltinActions,
   createDirectoryArtifactStore,
@@ -18,7 +19,7 @@ import {
   parseActionPin,
   parseActionReference,
   type ActionFetchOptions,
-} from "../runner/actions/index.js";
+} from "../runner/index.js";
 import { readRepoInfo, readChangedFiles, type RepoInfo } from "./repo-info.js";
 import { loadWorkflows } from "./load-workflows.js";
 import { collectSecrets, collectPairs, collectMatrixFilter, readEventPayload } from "./options.js";

@@ -284,24 +284,10 @@ describe("errors", () => {
   });
 });
 
-describe("speed", () => {
+describe("parse cache", () => {
   it("caches parsed expressions and split templates by text", () => {
     expect(parseExpression("matrix.x == 'a'")).toBe(parseExpression("matrix.x == 'a'"));
     expect(splitTemplate("a ${{ matrix.x }} b")).toBe(splitTemplate("a ${{ matrix.x }} b"));
     expect(splitTemplate("no expressions")).toBeNull();
-  });
-
-  it("interpolates ${{ matrix.x }} in microseconds thanks to the parse cache", () => {
-    const ctx = { matrix: { x: "value" }, github: contexts.github };
-    const text = "${{ matrix.x }}";
-    for (let i = 0; i < 1000; i++) interpolateString(text, ctx);
-    const runs = 20_000;
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < runs; i++) interpolateString(text, ctx);
-    const perCallMicros = Number(process.hrtime.bigint() - started) / 1000 / runs;
-    console.log(`interpolateString('${text}'): ${perCallMicros.toFixed(2)} µs per call`);
-    expect(interpolateString(text, ctx)).toBe("value");
-    // Generous bound for a shared, loaded machine; typical is around 1 µs.
-    expect(perCallMicros).toBeLessThan(50);
   });
 });
