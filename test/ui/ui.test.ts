@@ -69,7 +69,7 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     const titles = await page.locator(".run-title").allTextContents();
     expect(titles).toEqual(vitestExpect.arrayContaining(["Add dark theme", "Speed up the parser", "Bump fastify"]));
     // The session cookie is HttpOnly: scripts in the page cannot read it.
-    expect(await page.evaluate("document.cookie")).not.toContain("slipway_session");
+    expect(await page.evaluate<string>("document.cookie")).not.toContain("slipway_session");
     await saveScreenshot(page, "home");
   });
 
@@ -123,7 +123,7 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     const summary = page.getByTestId("step-summary");
     await expect(summary.locator("table tr")).toHaveCount(3);
     expect(await summary.locator("script, img[onerror]").count()).toBe(0);
-    expect(await page.evaluate("window.__pwned")).toBeUndefined();
+    expect(await page.evaluate<unknown>("window.__pwned")).toBeUndefined();
 
     // Collapsed groups open on click; search opens whatever it finds.
     const install = page.locator('[data-testid="step"]').filter({ hasText: "Install" });
@@ -216,7 +216,7 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     expect(server.fake.secrets.get("DEPLOY_KEY")?.value).toBe(value);
     expect(await page.content()).not.toContain(value);
     expect(server.fake.responseBodies.join("\n")).not.toContain(value);
-    expect(await page.evaluate("JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")).not.toContain(value);
+    expect(await page.evaluate<string>("JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")).not.toContain(value);
     await saveScreenshot(page, "secrets");
 
     page.once("dialog", (d) => void d.accept());
@@ -296,17 +296,17 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     phone.on("pageerror", (e) => pageErrors.push(e.message));
     await signIn(phone, "/acme/web");
     await phone.getByTestId("run-row").first().waitFor();
-    const overflow = await phone.evaluate("document.documentElement.scrollWidth - window.innerWidth");
+    const overflow = await phone.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
     expect(overflow).toBeLessThanOrEqual(0);
     await saveScreenshot(phone, "phone-runs");
     await phone.goto(`${server.url}/acme/web/actions/runs/${runIdOf("Speed up the parser")}`);
     await phone.getByTestId("annotation").first().waitFor();
-    expect(await phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")).toBeLessThanOrEqual(0);
+    expect(await phone.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth")).toBeLessThanOrEqual(0);
     await saveScreenshot(phone, "phone-run");
 
     await phone.getByRole("button", { name: /Change theme/ }).click();
-    expect(await phone.evaluate("document.documentElement.dataset.theme")).toBe("dark");
-    const bg = await phone.evaluate("getComputedStyle(document.body).backgroundColor");
+    expect(await phone.evaluate<string>("document.documentElement.dataset.theme")).toBe("dark");
+    const bg = await phone.evaluate<string>("getComputedStyle(document.body).backgroundColor");
     expect(bg).toBe("rgb(13, 17, 23)");
     await saveScreenshot(phone, "phone-run-dark");
 
@@ -314,9 +314,9 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     await phone.goto(`${server.url}/acme/web`);
     await phone.getByTestId("run-row").first().waitFor();
     await phone.keyboard.press("Tab");
-    expect(await phone.evaluate("document.activeElement?.textContent")).toBe("Skip to content");
+    expect(await phone.evaluate<string>("document.activeElement?.textContent")).toBe("Skip to content");
     await phone.keyboard.press("Tab");
-    const outline = await phone.evaluate("getComputedStyle(document.activeElement).outlineStyle");
+    const outline = await phone.evaluate<string>("getComputedStyle(document.activeElement).outlineStyle");
     expect(outline).toBe("solid");
     await phone.close();
   });
