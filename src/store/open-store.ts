@@ -74,7 +74,24 @@ function createPostgresSignal(url: string, logger: StoreLogger): JobSignal {
   let connecting: Promise<void> | null = null;
   let closed = false;
 
-  // One dedicated connection holds LISTEN while anyone is subscribed; it reconnects after failures.
+  let retryTimer: NodeJS.Timeout | null = null;
+
+  function scheduleRetry(): void {
+    if (closed || retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      if (emitter.listenerCount("jobs") > 0) ensureListening();
+    }, RELISTEN_DELAY_MS);
+    retryTimer.unref();
+  }
+
+  function dropConnection(lost: pg.Client): void {
+    if (client === lost) client = null;
+    void lost.end().catch(() => undefined);
+    scheduleRetry();
+  }
+
+  // One dedicated connection holds LISTEN once anyone subscribed; it reconnects after failures.
   function ensureListening(): void {
     if (client || connecting || closed) return;
     const next = new pg.Client({ connectionString: url });
@@ -83,11 +100,10 @@ function createPostgresSignal(url: string, logger: StoreLogger): JobSignal {
     });
     next.on("error", (error) => {
       logger.warn(`store: job notification connection failed (${error.message}); reconnecting`);
-      if (client === next) client = null;
-      next.end().catch(() => undefined);
-      setTimeout(() => {
-        if (emitter.listenerCount("jobs") > 0) ensureListening();
-      }, RELISTEN_DELAY_MS).unref();
+      dropConnection(next);
+    });
+    next.on("end", () => {
+      if (client === next && !closed) dropConnection(next);
     });
     connecting = next
       .connect()
@@ -98,15 +114,12 @@ function createPostgresSignal(url: string, logger: StoreLogger): JobSignal {
           return;
         }
         client = next;
-        // Anything enqueued while not listening would otherwise be missed until the caller's periodic check.
+        // Anything enqueued while not listening would otherwise wait for the caller's periodic check.
         emitSafely(emitter, logger);
       })
       .catch((error: Error) => {
         logger.warn(`store: cannot listen for job notifications (${error.message}); retrying`);
-        void next.end().catch(() => undefined);
-        setTimeout(() => {
-          if (emitter.listenerCount("jobs") > 0) ensureListening();
-        }, RELISTEN_DELAY_MS).unref();
+        dropConnection(next);
       })
       .finally(() => {
         connecting = null;
@@ -126,6 +139,7 @@ function createPostgresSignal(url: string, logger: StoreLogger): JobSignal {
     async close() {
       closed = true;
       emitter.removeAllListeners();
+      if (retryTimer) clearTimeout(retryTimer);
       await connecting?.catch(() => undefined);
       const current = client;
       client = null;

@@ -1,5 +1,8 @@
-import { expect, it } from "vitest";
-import type { Store } from "../../src/store/index.js";
+import os from "node:os";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openStore, type Store } from "../../src/store/index.js";
+import { postgresAvailable, startPostgres, type PostgresCluster } from "../support/postgres.js";
 import { describeBackends } from "./backends.js";
 
 describeBackends("store concurrency", (h) => {
@@ -62,5 +65,48 @@ describeBackends("store concurrency", (h) => {
     const results = await Promise.all([primary.expireLeases(later), replica.expireLeases(later), primary.expireLeases(later)]);
     expect(results.flat().map((r) => r.outcome)).toEqual(["requeued"]);
     expect((await primary.listJobs(run.id))[0]).toMatchObject({ status: "queued", retryCount: 1 });
+  });
+});
+
+describe.skipIf(!postgresAvailable())("job signals on PostgreSQL", () => {
+  let cluster: PostgresCluster | null = null;
+  const stores: Store[] = [];
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  });
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await cluster?.stop();
+  });
+
+  it("listens again after the listening connection is killed", async () => {
+    const url = await cluster!.createDatabase();
+    const dataDir = os.tmpdir();
+    const producer = await openStore({ url, dataDir });
+    const consumer = await openStore({ url, dataDir });
+    stores.push(producer, consumer);
+    let calls = 0;
+    consumer.onJobsAvailable(() => calls++);
+    const waitFor = async (predicate: () => boolean) => {
+      for (let i = 0; i < 250 && !predicate(); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(predicate()).toBe(true);
+    };
+    // Connecting emits one catch-up signal.
+    await waitFor(() => calls === 1);
+
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const killed = await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where query ilike 'LISTEN%' and pid <> pg_backend_pid()");
+      expect(killed.rowCount).toBe(1);
+    } finally {
+      await admin.end();
+    }
+    // After reconnecting it signals a catch-up again, then receives notifications as before.
+    await waitFor(() => calls === 2);
+    const repo = await producer.createRepository({ owner: "o", name: "r", gitUrl: "g" });
+    const run = await producer.createRun({ repositoryId: repo.id, workflowFile: "ci.yml", workflowName: "CI", event: "push", headSha: "abc" });
+    await producer.enqueueJobs(run.id, [{ key: "a", name: "a", labels: [] }]);
+    await waitFor(() => calls === 3);
   });
 });
