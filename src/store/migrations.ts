@@ -287,6 +287,22 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.createIndex("schedule_ticks_minute_idx").on("schedule_ticks").column("minute").execute();
     },
   },
+  {
+    version: 4,
+    name: "run leases: which replica drives a run",
+    async up(db) {
+      await db.schema
+        .createTable("run_leases")
+        .addColumn("run_id", "bigint", (c) => ref("workflow_runs.id", "cascade")(c.primaryKey()))
+        .addColumn("owner", "text")
+        .addColumn("expires_at", "text")
+        .addColumn("cancel_requested", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("finished", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("run_leases_open_idx").on("run_leases").columns(["finished", "expires_at"]).execute();
+    },
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the resulting version. */

@@ -11,6 +11,7 @@ import { createLogMethods } from "./logs.js";
 import { migrate } from "./migrations.js";
 import { createRecordMethods } from "./records.js";
 import { createRunMethods } from "./runs.js";
+import { createRunLeaseMethods } from "./run-leases.js";
 import type { Database } from "./schema.js";
 import type { Backend, OpenStoreOptions, Store, StoreLogger } from "./types.js";
 
@@ -312,6 +313,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createRunMethods(ctx),
     ...createLogMethods(ctx),
     ...createRecordMethods(ctx),
+    ...createRunLeaseMethods(ctx),
   };
   return guardMethods(store, backend);
 }

@@ -213,6 +213,15 @@ export interface AuditLogTable {
   at: string;
 }
 
+export interface RunLeasesTable {
+  run_id: Num;
+  owner: string | null;
+  expires_at: string | null;
+  cancel_requested: Num;
+  finished: Num;
+  updated_at: string;
+}
+
 export interface MigrationsTable {
   version: Num;
   name: string;
@@ -240,4 +249,5 @@ export interface Database {
   schedule_ticks: ScheduleTicksTable;
   audit_log: AuditLogTable;
   slipway_migrations: MigrationsTable;
+  run_leases: RunLeasesTable;
 }

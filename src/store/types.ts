@@ -486,6 +486,28 @@ export interface AuditFilter extends PageOptions {
   target?: string;
 }
 
+// ---------------------------------------------------------------- run ownership
+
+/** Which replica drives a run (see `acquireRunLease`). */
+export interface RunLease {
+  runId: number;
+  /** The driving replica's id; null while nobody drives the run. */
+  owner: string | null;
+  expiresAt: string | null;
+  /** Set by `requestRunCancel`: the driver should cancel the run. */
+  cancelRequested: boolean;
+  /** The run's current attempt was driven to its end. */
+  finished: boolean;
+}
+
+export interface JobActivation {
+  name: string;
+  matrix?: Record<string, unknown> | null;
+  labels: string[];
+  /** Stored as plain JSON: it must carry no secret values. */
+  request: JobRequest;
+}
+
 // ---------------------------------------------------------------- the store
 
 /**
@@ -635,6 +657,22 @@ export interface Store {
   /** Forgets schedule ticks for minutes before `before`; returns how many. */
   deleteScheduleTicksBefore(before: Date): Promise<number>;
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+
+  // run ownership (the run pipeline)
+  /** Marks the run's current attempt as to be driven: unowned, not finished, no cancel request. */
+  openRunLease(runId: number): Promise<void>;
+  /** Takes or renews the run for `owner` when it is unowned, already owner's, or its lease expired; null otherwise or when finished. */
+  acquireRunLease(runId: number, owner: string, leaseSeconds: number, now?: Date): Promise<RunLease | null>;
+  /** Gives the run up (finished: its attempt was driven to the end); false when `owner` does not hold it. */
+  releaseRunLease(runId: number, owner: string, options?: { finished?: boolean }): Promise<boolean>;
+  /** Asks the run's driver to cancel it; false when nobody is to drive it. */
+  requestRunCancel(runId: number): Promise<boolean>;
+  /** Unfinished runs that nobody holds (unowned or lease expired before `now`). */
+  listOpenRunLeases(now?: Date): Promise<RunLease[]>;
+  /** Hands a `pending` job its request and queues it; null when the job is not pending. */
+  activateJob(jobId: number, activation: JobActivation): Promise<Job | null>;
+  /** Sets `cancelRequested` on a running job; null when it is not running. */
+  requestJobCancel(jobId: number): Promise<Job | null>;
   /** Newest first. */
   listAudit(filter?: AuditFilter): Promise<Page<AuditEntry>>;
 }
