@@ -419,6 +419,56 @@ describe("setup-* built-ins", () => {
   });
 });
 
+describe("actions/github-script built-in", () => {
+  const handler = (): ReturnType<typeof createActionsHandler> => createActionsHandler({ builtins: createBuiltinActions() });
+
+  it("runs the script with context and core, sets result, env, outputs and the summary", async () => {
+    const result = await h.run(
+      request([
+        step({
+          id: "s",
+          uses: "actions/github-script@v7",
+          with: {
+            script: [
+              "core.setOutput('repo', `${context.repo.owner}/${context.repo.repo}@${context.sha.slice(0, 7)} ${context.eventName}`);",
+              "core.exportVariable('FROM_SCRIPT', 'yes');",
+              "await core.summary.addHeading('Done', 2).addRaw('ok').write();",
+              "const { stdout } = await exec.getExecOutput('echo', ['via-exec'], { silent: true });",
+              "return { n: 1, out: stdout.trim() };",
+            ].join("\n"),
+          },
+        }),
+        step({ id: "t", uses: "actions/github-script@v6", with: { "result-encoding": "string", script: "return 'plain'" } }),
+        step({
+          run: 'echo "${{ steps.s.outputs.repo }}|$R|${{ steps.t.outputs.result }}|$FROM_SCRIPT"',
+          env: { R: "${{ steps.s.outputs.result }}" },
+        }),
+      ]),
+      { uses: handler() },
+    );
+    expect(errors()).toEqual([]);
+    expect(result.conclusion).toBe("success");
+    expect(h.lines(2)).toEqual(['acme/widgets@0123456 push|{"n":1,"out":"via-exec"}|plain|yes']);
+    expect(result.summary).toContain("<h2>Done</h2>\nok");
+  });
+
+  it("fails on a thrown error, core.setFailed and any use of the github API client", async () => {
+    const result = await h.run(
+      request([
+        step({ uses: "actions/github-script@v7", with: { script: "throw new Error('boom')" }, continueOnError: true }),
+        step({ uses: "actions/github-script@v7", with: { script: "core.setFailed('told to fail')" }, continueOnError: true }),
+        step({ uses: "actions/github-script@v7", with: { script: "await github.rest.issues.get({ issue_number: 1 })" }, continueOnError: true }),
+      ]),
+      { uses: handler() },
+    );
+    expect(result.steps.map((s) => s.outcome)).toEqual(["failure", "failure", "failure"]);
+    const text = errors().join("\n");
+    expect(text).toMatch(/boom/);
+    expect(text).toMatch(/told to fail/);
+    expect(text).toMatch(/github API client is not available/);
+  });
+});
+
 describe("artifact store validation", () => {
   it("rejects traversal in artifact paths", async () => {
     const dir = tempDir("artifacts");

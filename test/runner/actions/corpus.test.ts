@@ -139,6 +139,8 @@ const SUCCESS_CASES = [
   "uses-composite-check-for-input-shadowing/push.yml",
   "mask-values/push.yml",
   "uses-github-root/push.yml",
+  "uses-composite-check-for-input-in-if-uses/push.yml",
+  "stepsummary/push.yml",
 ];
 
 const FAILURE_CASES = [

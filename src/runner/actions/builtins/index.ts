@@ -2,6 +2,7 @@ import type { BuiltinAction } from "../builtin.js";
 import { createArtifactActions, type ArtifactStoreSource } from "./artifacts.js";
 import { createCacheActions, createCacheStore, type CacheStore, type CacheStoreOptions } from "./cache.js";
 import { createCheckoutAction, type CheckoutOptions } from "./checkout.js";
+import { createGithubScriptAction } from "./github-script.js";
 import { createSetupActions } from "./setup.js";
 
 export interface BuiltinActionsOptions {
@@ -12,7 +13,7 @@ export interface BuiltinActionsOptions {
   artifacts?: ArtifactStoreSource;
 }
 
-/** Every built-in action: checkout, cache (+restore/save), upload/download-artifact, setup-*. */
+/** Every built-in action: checkout, cache (+restore/save), upload/download-artifact, setup-*, github-script. */
 export function createBuiltinActions(options: BuiltinActionsOptions = {}): BuiltinAction[] {
   const cache = options.cache && "find" in options.cache ? options.cache : createCacheStore(options.cache as CacheStoreOptions | undefined);
   return [
@@ -20,6 +21,7 @@ export function createBuiltinActions(options: BuiltinActionsOptions = {}): Built
     createCacheActions(cache),
     ...(options.artifacts ? createArtifactActions(options.artifacts) : []),
     ...createSetupActions(),
+    createGithubScriptAction(),
   ];
 }
 
@@ -29,3 +31,4 @@ export type { CacheEntry, CacheMatch, CacheStore, CacheStoreOptions } from "./ca
 export { createCheckoutAction } from "./checkout.js";
 export type { CheckoutOptions, CheckoutSource } from "./checkout.js";
 export { createSetupActions, findOnPath } from "./setup.js";
+export { createGithubScriptAction } from "./github-script.js";
