@@ -559,9 +559,13 @@ export class FakeApi {
     }
     if ((mm = /^\/actions\/workflows\/([^/]+)\/dispatches$/.exec(rest)) && method === "POST") {
       const b = await this.body(req);
-      this.dispatches.push({ repo: repoName, workflow: decodeURIComponent(mm[1]!), ref: b.ref, inputs: b.inputs ?? {} });
-      res.writeHead(204).end();
-      return;
+      const workflow = decodeURIComponent(mm[1]!);
+      this.dispatches.push({ repo: repoName, workflow, ref: b.ref, inputs: b.inputs ?? {} });
+      const run = this.addRun(repoName, `Manual run of ${workflow}`);
+      run.event = "workflow_dispatch";
+      run.head_branch = b.ref;
+      // As the real server: GitHub's `return_run_details` answer.
+      return this.json(res, 200, { workflow_run_id: run.id, run_url: `${this.url}/api/v3/repos/${repoName}/actions/runs/${run.id}` });
     }
     if (rest === "/actions/runners") {
       return this.json(res, 200, {

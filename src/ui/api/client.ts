@@ -139,7 +139,8 @@ export const api = {
 
   listWorkflows: (repo: string, signal?: AbortSignal) => requestJson<{ total_count: number; workflows: Workflow[] }>(`${repoPath(repo)}/actions/workflows`, { signal }),
   dispatchWorkflow: (repo: string, file: string, ref: string, inputs: Record<string, string>) =>
-    requestJson<void>(`${repoPath(repo)}/actions/workflows/${encodeURIComponent(file)}/dispatches`, { method: "POST", body: { ref, inputs } }),
+    // GitHub answers 204; Slipway also returns the new run's id.
+    requestJson<{ workflow_run_id?: number } | undefined>(`${repoPath(repo)}/actions/workflows/${encodeURIComponent(file)}/dispatches`, { method: "POST", body: { ref, inputs } }),
 
   listRunners: (repo: string, signal?: AbortSignal) => requestJson<{ total_count: number; runners: Runner[] }>(`${repoPath(repo)}/actions/runners`, { signal }),
   createRegistrationToken: (repo: string) => requestJson<{ token: string; expires_at: string }>(`${repoPath(repo)}/actions/runners/registration-token`, { method: "POST" }),

@@ -97,7 +97,7 @@ function StepSection({ step, lines, expanded, onToggle, now, ...rest }: {
         </button>
       </h3>
       {expanded && (
-        <div className="log-body" role="log" aria-label={`Log of ${step.name}`}>
+        <div className="log-body" role="region" aria-label={`Log of ${step.name}`}>
           {lines.length === 0 ? (
             <div className="log-empty muted">{step.status === "completed" ? "No output." : step.status === "in_progress" ? "Waiting for output…" : "Not started."}</div>
           ) : (
@@ -270,7 +270,7 @@ export function LogViewer({ job, log, rawUrl }: { job: Job; log: JobLog; rawUrl:
         )}
         {orphan.length > 0 && (
           <section className="step">
-            <div className="log-body" role="log" aria-label="Job log">
+            <div className="log-body" role="region" aria-label="Job log">
               <NodesView nodes={groupLines(orphan)} {...common} />
             </div>
           </section>

@@ -7,7 +7,6 @@ import { JobGraph } from "../components/job-graph.js";
 import { Annotations, LogViewer } from "../components/log-viewer.js";
 import { StatusIcon, stateLabel, stateOf } from "../components/status.js";
 import { elapsed, formatBytes, formatRelative, shortSha } from "../core/format.js";
-import { renderMarkdown } from "../core/markdown.js";
 import { Link, navigate } from "../core/router.js";
 import { useApi, useNow } from "../core/use-api.js";
 import { useJobLog } from "../core/use-job-log.js";
@@ -69,7 +68,11 @@ function StepSummary({ repo, job }: { repo: string; job: Job }) {
     async (signal) => {
       if (!done) return null;
       try {
-        return await api.jobSummary(repo, job.id, signal);
+        const markdown = await api.jobSummary(repo, job.id, signal);
+        if (!markdown.trim()) return null;
+        // The Markdown renderer loads only when a summary exists.
+        const { renderMarkdown } = await import("../core/markdown.js");
+        return renderMarkdown(markdown);
       } catch (e) {
         if (e instanceof ApiError && e.kind === "not-found") return null;
         throw e;
@@ -77,11 +80,12 @@ function StepSummary({ repo, job }: { repo: string; job: Job }) {
     },
     [repo, job.id, done],
   );
-  if (!summary.data || !summary.data.trim()) return null;
+  if (!summary.data) return null;
   return (
     <section className="card summary" aria-labelledby="summary-title">
       <h3 id="summary-title">{job.name} summary</h3>
-      <div className="markdown" data-testid="step-summary" dangerouslySetInnerHTML={{ __html: renderMarkdown(summary.data) }} />
+      {/* Sanitised by renderMarkdown (DOMPurify): no scripts, handlers or styles survive. */}
+      <div className="markdown" data-testid="step-summary" dangerouslySetInnerHTML={{ __html: summary.data }} />
     </section>
   );
 }

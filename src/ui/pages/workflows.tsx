@@ -52,9 +52,10 @@ function DispatchForm({ repo, workflow, defaultBranch }: { repo: string; workflo
     try {
       const payload: Record<string, string> = {};
       for (const [k, v] of Object.entries(values)) payload[k] = String(v);
-      await api.dispatchWorkflow(repo, file, ref.trim(), payload);
+      const answer = await api.dispatchWorkflow(repo, file, ref.trim(), payload);
       setResult({ tone: "success", text: `Dispatched ${workflow.name} on ${ref.trim()}.` });
-      window.setTimeout(() => navigate(`/${repo}?event=workflow_dispatch`), 800);
+      const target = answer?.workflow_run_id ? `/${repo}/actions/runs/${answer.workflow_run_id}` : `/${repo}?event=workflow_dispatch`;
+      window.setTimeout(() => navigate(target), 800);
     } catch (err) {
       setResult({ tone: "error", text: (err as ApiError).message });
     } finally {
