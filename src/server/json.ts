@@ -2,7 +2,7 @@
  * Records rendered with GitHub's REST field names, so that clients written
  * for GitHub's Actions API read Slipway's answers.
  */
-import type { Job, Repository, Runner, SecretRecord, StepRecord, User, WorkflowRun } from "../store/index.js";
+import type { Artifact, Job, Repository, Runner, SecretRecord, StepRecord, User, WorkflowRun } from "../store/index.js";
 
 export function userJson(user: User): Record<string, unknown> {
   return { id: user.id, login: user.login, type: "User", site_admin: user.isAdmin, created_at: user.createdAt };
@@ -89,6 +89,10 @@ export function jobJson(job: Job, run: WorkflowRun, steps: StepRecord[], repo: R
     runner_name: job.runnerName,
     runner_group_id: null,
     runner_group_name: null,
+    // Slipway additions: the job's key in the run, what it needs, its matrix leg.
+    key: job.key,
+    needs: job.needs,
+    matrix: job.matrix,
   };
 }
 
@@ -99,7 +103,8 @@ function osOf(labels: string[]): string {
   return "unknown";
 }
 
-export function runnerJson(runner: Runner): Record<string, unknown> {
+/** `currentJob`: the job the runner holds, when known (a Slipway addition). */
+export function runnerJson(runner: Runner, currentJob?: { id: number; name: string; run_id: number; repository?: string } | null): Record<string, unknown> {
   return {
     id: runner.id,
     name: runner.name,
@@ -110,10 +115,38 @@ export function runnerJson(runner: Runner): Record<string, unknown> {
     labels: runner.labels.map((name, i) => ({ id: i + 1, name, type: "custom" })),
     version: runner.version,
     last_seen_at: runner.lastSeenAt,
+    current_job: currentJob ?? null,
   };
 }
 
 /** Names and dates only: secret values never leave the server. */
 export function secretJson(secret: SecretRecord): Record<string, unknown> {
   return { name: secret.name, created_at: secret.updatedAt, updated_at: secret.updatedAt };
+}
+
+export function artifactJson(artifact: Artifact, run: WorkflowRun, repo: Repository, api: string, now: Date): Record<string, unknown> {
+  const url = `${api}/repos/${repo.fullName}/actions/artifacts/${artifact.id}`;
+  return {
+    id: artifact.id,
+    name: artifact.name,
+    size_in_bytes: artifact.size,
+    url,
+    archive_download_url: `${url}/zip`,
+    expired: artifact.expiresAt !== null && Date.parse(artifact.expiresAt) <= now.getTime(),
+    created_at: artifact.createdAt,
+    updated_at: artifact.createdAt,
+    expires_at: artifact.expiresAt,
+    workflow_run: { id: run.id, head_branch: run.headBranch, head_sha: run.headSha },
+  };
+}
+
+export type RoleName = "read" | "write" | "maintain" | "admin";
+const RANK_NAMES: RoleName[] = ["read", "write", "maintain", "admin"];
+
+/** GitHub's `permissions` object and Slipway's `role` for a caller's rank (1 read .. 4 admin). */
+export function permissionsJson(rank: number): { role: RoleName | null; permissions: Record<string, boolean> } {
+  return {
+    role: rank >= 1 ? RANK_NAMES[Math.min(rank, 4) - 1]! : null,
+    permissions: { pull: rank >= 1, triage: rank >= 1, push: rank >= 2, maintain: rank >= 3, admin: rank >= 4 },
+  };
 }

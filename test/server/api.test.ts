@@ -190,6 +190,29 @@ describe("runs and jobs", () => {
     expect((await server.app.inject({ method: "GET", url: `${base}/attempts/1`, headers: auth(ADMIN_TOKEN) })).json().run_attempt).toBe(1);
   });
 
+  it("lists a run's artifacts, the workflows that ran, and Slipway's job extras", async () => {
+    server = await startTestServer();
+    await registerRepo(server.app);
+    const { run, jobs } = await seedRun(server);
+    await server.store.createArtifact({ runId: run.id, jobId: jobs[0]!.id, name: "dist", size: 1234, path: "/tmp/none", expiresAt: new Date(Date.now() + 86_400_000) });
+    const artifacts = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/runs/${run.id}/artifacts`, headers: auth(ADMIN_TOKEN) });
+    expect(artifacts.json()).toMatchObject({ total_count: 1, artifacts: [{ name: "dist", size_in_bytes: 1234, expired: false, workflow_run: { id: run.id } }] });
+    const id = artifacts.json().artifacts[0].id;
+    const one = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/artifacts/${id}`, headers: auth(ADMIN_TOKEN) });
+    expect(one.json().archive_download_url).toMatch(new RegExp(`/actions/artifacts/${id}/zip$`));
+    await server.store.createRun({ repositoryId: run.repositoryId, workflowFile: ".github/workflows/release.yml", workflowName: "Release", event: "push", headSha: "f".repeat(40) });
+    const workflows = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets/actions/workflows", headers: auth(ADMIN_TOKEN) });
+    expect(workflows.json().total_count).toBe(2);
+    expect(workflows.json().workflows.map((w: { path: string; name: string }) => [w.path, w.name]).sort()).toEqual([
+      [".github/workflows/ci.yml", "CI"],
+      [".github/workflows/release.yml", "Release"],
+    ]);
+    const job = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/jobs/${jobs[1]!.id}`, headers: auth(ADMIN_TOKEN) });
+    expect(job.json()).toMatchObject({ key: "deploy", needs: ["build"], matrix: null });
+    const repoView = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets", headers: auth(ADMIN_TOKEN) });
+    expect(repoView.json()).toMatchObject({ role: "admin", permissions: { admin: true, push: true, pull: true } });
+  });
+
   it("streams a job's raw log in order", async () => {
     server = await startTestServer();
     await registerRepo(server.app);
@@ -309,7 +332,7 @@ describe("users, tokens and sessions", () => {
     const repo = (await server.store.getRepositoryByName("acme", "widgets"))!;
     const token = await createUserWithToken(server.store, "gina", { role: { repo, role: "write" } });
     const mine = await server.app.inject({ method: "GET", url: "/api/v3/user/repos", headers: auth(token) });
-    expect(mine.json()).toEqual([expect.objectContaining({ full_name: "acme/widgets", permissions: { pull: true, push: true, maintain: false, admin: false } })]);
+    expect(mine.json()).toEqual([expect.objectContaining({ full_name: "acme/widgets", role: "write", permissions: { pull: true, triage: true, push: true, maintain: false, admin: false } })]);
     const admin = await server.app.inject({ method: "GET", url: "/api/v3/user/repos", headers: auth(ADMIN_TOKEN) });
     expect(admin.json().map((r: { full_name: string }) => r.full_name).sort()).toEqual(["acme/secret-project", "acme/widgets"]);
   });

@@ -139,6 +139,8 @@ describe("a claimed job", () => {
     server = await startTestServer({ env: { SLIPWAY_CLAIM_WAIT_SECONDS: "0" } });
     const { credential, run, job, lease } = await claimOne(server);
     const post = (path: string, payload: Record<string, unknown>) => server!.app.inject({ method: "POST", url: `/api/v3/runner/jobs/${job.id}/${path}`, headers: auth(credential), payload });
+    const holding = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets/actions/runners", headers: auth(ADMIN_TOKEN) });
+    expect(holding.json().runners[0]).toMatchObject({ name: "worker", busy: true, current_job: { id: job.id, name: "build", run_id: run.id, repository: "acme/widgets" } });
     const hb = await post("heartbeat", { lease_token: lease });
     expect(hb.statusCode).toBe(200);
     expect(hb.json().cancel_requested).toBe(false);
@@ -153,6 +155,8 @@ describe("a claimed job", () => {
     expect(done.json()).toMatchObject({ status: "completed", conclusion: "success" });
     const log = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/jobs/${job.id}/logs`, headers: auth(ADMIN_TOKEN) });
     expect(log.body).toBe("hello\nworld\n!\n");
+    const busy = await server.app.inject({ method: "GET", url: "/api/v3/runners", headers: auth(ADMIN_TOKEN) });
+    expect(busy.json().runners[0]).toMatchObject({ name: "worker", busy: false, current_job: null });
     const view = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/jobs/${job.id}`, headers: auth(ADMIN_TOKEN) });
     expect(view.json()).toMatchObject({ status: "completed", conclusion: "success", runner_name: "worker", steps: [{ number: 1, name: "greet", status: "completed", conclusion: "success" }] });
     const runView = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/runs/${run.id}`, headers: auth(ADMIN_TOKEN) });

@@ -13,7 +13,7 @@ import { SlipwayError } from "../../lib/index.js";
 import { effectiveRank, requireWriteScope } from "../auth.js";
 import { apiBase, pageOf, sealContext, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
-import { repoJson, runnerJson, secretJson } from "../json.js";
+import { permissionsJson, repoJson, runnerJson, secretJson } from "../json.js";
 import { generateToken, hashToken } from "../security.js";
 
 const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -78,7 +78,7 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
       const batch = await store.listRepositories({ page: n, perPage: 100 });
       for (const repo of batch.items) {
         const rank = await effectiveRank(store, p, repo);
-        if (rank > 0) visible.push({ ...repoJson(repo, api, config.publicUrl), permissions: { pull: rank >= 1, push: rank >= 2, maintain: rank >= 3, admin: rank >= 4 } });
+        if (rank > 0) visible.push({ ...repoJson(repo, api, config.publicUrl), ...permissionsJson(rank) });
       }
       if (n * 100 >= batch.totalCount || batch.items.length === 0) break;
     }
@@ -86,7 +86,8 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
   });
 
   app.get("/api/v3/repos/:owner/:repo", { config: { permission: "repo:read" } }, async (request) => {
-    return repoJson(request.repository!, api, config.publicUrl);
+    const repo = request.repository!;
+    return { ...repoJson(repo, api, config.publicUrl), ...permissionsJson(await effectiveRank(store, request.principal, repo)) };
   });
 
   // ---------------------------------------------------------------- secrets
@@ -133,7 +134,18 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
 
   const listRunners = async (query: unknown) => {
     const page = await store.listRunners(pageOf(query));
-    return { total_count: page.totalCount, runners: page.items.map(runnerJson) };
+    const runners = [];
+    for (const runner of page.items) {
+      let current = null;
+      const job = runner.currentJobId === null ? null : await store.getJob(runner.currentJobId);
+      if (job) {
+        const run = await store.getRun(job.runId);
+        const repo = run ? await store.getRepository(run.repositoryId) : null;
+        current = { id: job.id, name: job.name, run_id: job.runId, repository: repo?.fullName };
+      }
+      runners.push(runnerJson(runner, current));
+    }
+    return { total_count: page.totalCount, runners };
   };
   app.get("/api/v3/repos/:owner/:repo/actions/runners", { config: { permission: "repo:admin" } }, async (request) => listRunners(request.query));
   app.get("/api/v3/runners", { config: { permission: "instance-admin" } }, async (request) => listRunners(request.query));

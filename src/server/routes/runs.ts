@@ -12,7 +12,7 @@ import { deriveRunStatus, type Job, type NewJob, type Repository, type WorkflowR
 import { actorOf } from "../auth.js";
 import { apiBase, idParam, pageOf, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
-import { jobJson, runJson } from "../json.js";
+import { artifactJson, jobJson, runJson } from "../json.js";
 
 const STATUS_FILTERS = new Set([
   "queued", "in_progress", "completed", "waiting", "pending", "requested",
@@ -134,6 +134,56 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.post("/api/v3/repos/:owner/:repo/actions/runs/:run_id/rerun-failed-jobs", { config: { permission: "repo:write" } }, async (request, reply) =>
     reply.status(201).send(await rerun(request, true)),
   );
+
+  app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/artifacts", { config: { permission: "repo:read" } }, async (request) => {
+    const run = await runOf(request);
+    const artifacts = await store.listArtifacts(run.id);
+    const { page, perPage } = pageOf(request.query);
+    const now = ctx.now();
+    return {
+      total_count: artifacts.length,
+      artifacts: artifacts.slice((page - 1) * perPage, page * perPage).map((a) => artifactJson(a, run, request.repository!, api, now)),
+    };
+  });
+
+  app.get("/api/v3/repos/:owner/:repo/actions/artifacts/:artifact_id", { config: { permission: "repo:read" } }, async (request) => {
+    const id = idParam((request.params as { artifact_id?: string }).artifact_id);
+    const artifact = id === undefined ? null : await store.getArtifact(id);
+    const run = artifact ? await store.getRun(artifact.runId) : null;
+    if (!artifact || !run || run.repositoryId !== request.repository!.id) throw notFound("Artifact");
+    return artifactJson(artifact, run, request.repository!, api, ctx.now());
+  });
+
+  /**
+   * The workflows this repository has run, newest first. Slipway does not read
+   * the repository here, so a workflow appears once it has run (or been dispatched).
+   */
+  app.get("/api/v3/repos/:owner/:repo/actions/workflows", { config: { permission: "repo:read" } }, async (request) => {
+    const repo = request.repository!;
+    // Newest run per file for name and dates; the oldest run's id serves as a stable workflow id.
+    const seen = new Map<string, { latest: WorkflowRun; firstRunId: number }>();
+    for (let n = 1; n <= 50; n++) {
+      const batch = await store.listRuns({ repositoryId: repo.id, page: n, perPage: 100 });
+      for (const run of batch.items) {
+        const entry = seen.get(run.workflowFile);
+        if (!entry) seen.set(run.workflowFile, { latest: run, firstRunId: run.id });
+        else entry.firstRunId = Math.min(entry.firstRunId, run.id);
+      }
+      if (n * 100 >= batch.totalCount || batch.items.length === 0) break;
+    }
+    const workflows = [...seen.values()].map(({ latest: run, firstRunId }) => ({
+      id: firstRunId,
+      name: run.workflowName,
+      path: run.workflowFile,
+      state: "active",
+      created_at: run.createdAt,
+      updated_at: run.updatedAt,
+      url: `${api}/repos/${repo.fullName}/actions/workflows/${encodeURIComponent(run.workflowFile.split("/").pop() ?? run.workflowFile)}`,
+      html_url: `${config.publicUrl}/${repo.fullName}/actions`,
+      dispatch_inputs: null,
+    }));
+    return { total_count: workflows.length, workflows };
+  });
 
   app.get("/api/v3/repos/:owner/:repo/actions/jobs/:job_id", { config: { permission: "repo:read" } }, async (request) => {
     const { job, run } = await jobOf(request);
