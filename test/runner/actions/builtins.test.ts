@@ -363,6 +363,22 @@ describe("setup-* built-ins", () => {
     expect(h.lines(3)).toEqual([`v${process.versions.node} v${process.versions.node}`]);
   });
 
+  it("writes an .npmrc for registry-url and scope", async () => {
+    const result = await h.run(
+      request([
+        step({ uses: "actions/setup-node@v4", with: { "registry-url": "https://npm.pkg.github.com" } }),
+        step({ run: 'cat "$NPM_CONFIG_USERCONFIG"; echo "token=$NODE_AUTH_TOKEN"' }),
+      ]),
+      { uses: handler() },
+    );
+    expect(result.conclusion).toBe("success");
+    expect(h.lines(1)).toEqual([
+      "//npm.pkg.github.com/:_authToken=${NODE_AUTH_TOKEN}",
+      "@acme:registry=https://npm.pkg.github.com/",
+      "token=XXXXX-XXXXX-XXXXX-XXXXX",
+    ]);
+  });
+
   it("fails with TOOLCHAIN_MISSING naming found and requested versions", async () => {
     const result = await h.run(request([step({ uses: "actions/setup-node@v4", with: { "node-version": "12" } })]), { uses: handler() });
     expect(result.conclusion).toBe("failure");

@@ -3,7 +3,8 @@
  * succeed when the host's toolchain satisfies the requested version, put its
  * directory first on PATH and set the outputs of the real actions.
  */
-import { accessSync, constants, existsSync, readFileSync, realpathSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { SlipwayError } from "../../../lib/index.js";
 import type { UsesContext, UsesStepResult } from "../../uses.js";
@@ -83,8 +84,38 @@ const NODE: Toolchain = {
   },
   setOutputs(context, found) {
     context.setOutput("node-version", `v${found.version}`);
+    configureRegistry(context);
   },
 };
+
+/**
+ * `registry-url` (+ `scope`, `always-auth`): an .npmrc in RUNNER_TEMP that
+ * reads the token from NODE_AUTH_TOKEN, as the real setup-node writes.
+ */
+function configureRegistry(context: UsesContext): void {
+  let url = getInput(context, "registry-url");
+  if (url === "") return;
+  if (!url.endsWith("/")) url += "/";
+  let scope = getInput(context, "scope");
+  if (scope === "" && url.includes("npm.pkg.github.com")) {
+    const github = (context.contexts.github as Record<string, unknown> | undefined) ?? {};
+    scope = String(github.repository_owner ?? "");
+  }
+  if (scope !== "" && !scope.startsWith("@")) scope = `@${scope}`;
+  scope = scope.toLowerCase();
+  const registry = scope === "" ? `registry=${url}` : `${scope}:registry=${url}`;
+  const authHost = url.replace(/^\w+:/, "");
+  const lines = [`${authHost}:_authToken=\${NODE_AUTH_TOKEN}`, registry];
+  const alwaysAuth = getInput(context, "always-auth");
+  if (alwaysAuth !== "") lines.push(`always-auth=${alwaysAuth}`);
+  const dir = path.join(context.tempDir, "slipway-setup-node");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, ".npmrc");
+  writeFileSync(file, `${lines.join(os.EOL)}${os.EOL}`);
+  context.exportVariable("NPM_CONFIG_USERCONFIG", file);
+  // A placeholder so npm does not fail parsing the file before a real token is provided.
+  context.exportVariable("NODE_AUTH_TOKEN", context.env.NODE_AUTH_TOKEN || "XXXXX-XXXXX-XXXXX-XXXXX");
+}
 
 const PYTHON: Toolchain = {
   action: "actions/setup-python",
