@@ -1,0 +1,98 @@
+import { expect, it } from "vitest";
+import type { JobRequest } from "../../src/workflow/index.js";
+import type { Store } from "../../src/store/index.js";
+import { createManualClock, describeBackends } from "./backends.js";
+
+async function seedRun(store: Store, status: "queued" | "pending" = "queued") {
+  const repo = await store.createRepository({ owner: "o", name: "r", gitUrl: "g" });
+  return store.createRun({ repositoryId: repo.id, workflowFile: "ci.yml", workflowName: "CI", event: "push", headSha: "abc", status });
+}
+
+const request = (key: string): JobRequest => ({
+  key,
+  jobId: key,
+  name: key,
+  workflowFile: "ci.yml",
+  matrix: null,
+  contexts: {},
+  env: {},
+  defaults: {},
+  steps: [],
+  outputs: {},
+  timeoutMinutes: 360,
+  mask: [],
+});
+
+describeBackends("store run leases", (h) => {
+  it("lets one replica drive a run until its lease lapses", async () => {
+    const clock = createManualClock();
+    const store = await h.open({ clock });
+    const run = await seedRun(store);
+    expect(await store.acquireRunLease(run.id, "a", 30)).toBeNull();
+    await store.openRunLease(run.id);
+    expect((await store.listOpenRunLeases()).map((l) => l.runId)).toEqual([run.id]);
+
+    const lease = await store.acquireRunLease(run.id, "a", 30);
+    expect(lease).toEqual({ runId: run.id, owner: "a", expiresAt: "2026-01-01T00:00:30.000Z", cancelRequested: false, finished: false });
+    expect(await store.acquireRunLease(run.id, "b", 30)).toBeNull();
+    expect(await store.listOpenRunLeases()).toEqual([]);
+    clock.advance(20);
+    expect((await store.acquireRunLease(run.id, "a", 30))?.expiresAt).toBe("2026-01-01T00:00:50.000Z");
+    clock.advance(31);
+    expect((await store.listOpenRunLeases()).map((l) => l.owner)).toEqual(["a"]);
+    expect((await store.acquireRunLease(run.id, "b", 30))?.owner).toBe("b");
+    expect(await store.releaseRunLease(run.id, "a")).toBe(false);
+  });
+
+  it("carries cancel requests to the driver and stops at finished", async () => {
+    const store = await h.open();
+    const run = await seedRun(store);
+    expect(await store.requestRunCancel(run.id)).toBe(false);
+    await store.openRunLease(run.id);
+    await store.acquireRunLease(run.id, "a", 30);
+    expect(await store.requestRunCancel(run.id)).toBe(true);
+    expect((await store.acquireRunLease(run.id, "a", 30))?.cancelRequested).toBe(true);
+    expect(await store.releaseRunLease(run.id, "a", { finished: true })).toBe(true);
+    expect(await store.acquireRunLease(run.id, "b", 30)).toBeNull();
+    expect(await store.requestRunCancel(run.id)).toBe(false);
+    expect(await store.listOpenRunLeases()).toEqual([]);
+    // A re-run opens the lease afresh.
+    await store.openRunLease(run.id);
+    expect(await store.acquireRunLease(run.id, "b", 30)).toMatchObject({ owner: "b", cancelRequested: false, finished: false });
+  });
+
+  it("gives a run to exactly one of several replicas racing for it", async () => {
+    const store = await h.open();
+    const replica = await h.openAgain(store);
+    const run = await seedRun(store);
+    await store.openRunLease(run.id);
+    const results = await Promise.all(["a", "b", "c", "d"].map((owner, i) => (i % 2 ? replica : store).acquireRunLease(run.id, owner, 30)));
+    expect(results.filter((r) => r !== null)).toHaveLength(1);
+  });
+
+  it("activates a pending job with its request, making it claimable, and flags running jobs for cancel", async () => {
+    const store = await h.open();
+    const run = await seedRun(store, "pending");
+    const [planned] = await store.enqueueJobs(run.id, [{ key: "build", name: "build", labels: ["placeholder"], status: "pending" }]);
+    expect((await store.getRun(run.id))?.status).toBe("pending");
+    const runner = await store.createRunner({ name: "r", labels: ["linux"], credentialHash: "c" });
+    let signals = 0;
+    const off = store.onJobsAvailable(() => signals++);
+    await new Promise((r) => setTimeout(r, h.backend === "postgres" ? 300 : 0));
+    signals = 0;
+
+    const active = await store.activateJob(planned!.id, { name: "build (20)", matrix: { node: 20 }, labels: ["Linux"], request: request("build") });
+    expect(active).toMatchObject({ status: "queued", name: "build (20)", matrix: { node: 20 }, labels: ["linux"], request: { key: "build" } });
+    expect((await store.getRun(run.id))?.status).toBe("queued");
+    expect(await store.activateJob(planned!.id, { name: "again", labels: [], request: request("build") })).toBeNull();
+    for (let i = 0; i < 100 && signals === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(signals).toBeGreaterThan(0);
+    off();
+
+    expect(await store.requestJobCancel(planned!.id)).toBeNull();
+    const claimed = await store.claimJob({ runnerId: runner.id, labels: ["linux"] });
+    expect(claimed?.job.id).toBe(planned!.id);
+    expect(await store.requestJobCancel(planned!.id)).toMatchObject({ id: planned!.id, cancelRequested: true });
+    expect((await store.getJob(planned!.id))?.cancelRequested).toBe(true);
+  });
+});
