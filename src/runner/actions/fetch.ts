@@ -30,7 +30,8 @@ export function parseActionPin(text: string, cwd: string = process.cwd()): [stri
   return [text.slice(0, eq).trim(), path.resolve(cwd, text.slice(eq + 1).trim())];
 }
 
-function findPin(ref: RemoteActionReference, pins: Record<string, string>): string | undefined {
+/** The pinned directory for `owner/repo@ref` (or `owner/repo`), matched case-insensitively. */
+export function findPin(ref: RemoteActionReference, pins: Record<string, string>): string | undefined {
   const wanted = [`${ref.owner}/${ref.repo}@${ref.ref}`.toLowerCase(), `${ref.owner}/${ref.repo}`.toLowerCase()];
   for (const key of wanted) {
     for (const [k, dir] of Object.entries(pins)) if (k.toLowerCase() === key) return dir;

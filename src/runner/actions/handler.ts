@@ -19,7 +19,7 @@ import {
 import type { UsesContext, UsesHandler, UsesStepResult } from "../uses.js";
 import { actionName, formatActionReference, parseActionReference, type RemoteActionReference } from "./reference.js";
 import type { BuiltinAction } from "./builtin.js";
-import { fetchRemoteAction, type ActionFetchOptions } from "./fetch.js";
+import { fetchRemoteAction, findPin, type ActionFetchOptions } from "./fetch.js";
 import { buildInputEnv, resolveActionInputs } from "./inputs.js";
 
 export interface ActionsHandlerOptions {
@@ -118,7 +118,8 @@ export function createActionsHandler(options: ActionsHandlerOptions = {}): UsesH
       }
       return { action: { dir, metadata: loadActionMetadata(dir, ref.path) } };
     }
-    const builtin = findBuiltin(ref);
+    // A pinned local copy is what the user asked for, even where a built-in exists.
+    const builtin = findPin(ref, options.fetch?.pins ?? {}) === undefined ? findBuiltin(ref) : undefined;
     if (builtin) return { builtin, ref };
     const repoDir = await fetchRemoteAction(ref, { ...options.fetch, signal: context.signal });
     const dir = path.join(repoDir, ref.path);

@@ -142,6 +142,12 @@ describe("fetchRemoteAction", () => {
       expect(h.lines(0)).toContain("real setup-node 4");
       const on = await h.run(request(steps), { uses: createActionsHandler({ builtins: createBuiltinActions(), fetch: { baseUrl, cacheDir } }) });
       expect(on.conclusion).toBe("failure");
+      // A pin wins over the built-in.
+      const pinned = await h.run(request(steps), {
+        uses: createActionsHandler({ builtins: createBuiltinActions(), fetch: { pins: { "actions/setup-node@v4": real.dir } } }),
+      });
+      expect(pinned.conclusion).toBe("success");
+      expect(h.lines(0).filter((l) => l === "real setup-node 4")).toHaveLength(2);
     } finally {
       h.cleanup();
     }
