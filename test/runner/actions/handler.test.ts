@@ -93,13 +93,14 @@ describe("composite actions", () => {
 
   it("warns about unexpected and missing required inputs", async () => {
     writeFiles(h.workspace, {
-      "a/action.yaml": "name: a\ninputs:\n  need: { required: true }\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo \"need=[${{ inputs.need }}]\"\n",
+      "a/action.yaml": "name: a\ninputs:\n  need: { required: true }\n  old: { deprecationMessage: use need }\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo \"need=[${{ inputs.need }}]\"\n",
     });
-    const result = await h.run(request([step({ uses: "./a", with: { extra: "1" } })]), { uses: handler });
+    const result = await h.run(request([step({ uses: "./a", with: { extra: "1", old: "x" } })]), { uses: handler });
     expect(result.conclusion).toBe("success");
     expect(h.lines(0)).toContain("need=[]");
     expect(warnings().some((w) => w.includes("Input required and not supplied: need"))).toBe(true);
-    expect(warnings().some((w) => w.includes("Unexpected input(s) 'extra'"))).toBe(true);
+    expect(warnings()).toContain("Unexpected input(s) 'extra', valid inputs are ['need', 'old']");
+    expect(warnings()).toContain("Input 'old' has been deprecated with message: use need");
   });
 
   it("fails a step whose local action is missing, naming the path", async () => {
