@@ -279,6 +279,14 @@ describe("live logs", () => {
     expect(JSON.parse(resumed.events[3]!.data!)).toEqual({ status: "completed", conclusion: "failure" });
   });
 
+  it("offers no HEAD twin of the stream", async () => {
+    server = await startTestServer();
+    await registerRepo(server.app);
+    const { job } = await queueJob(server);
+    const head = await server.app.inject({ method: "HEAD", url: `/api/v3/repos/acme/widgets/actions/jobs/${job.id}/logs/stream`, headers: auth(ADMIN_TOKEN) });
+    expect(head.statusCode).toBe(404);
+  });
+
   it("ends open streams when the server closes", async () => {
     server = await startTestServer();
     await registerRepo(server.app);

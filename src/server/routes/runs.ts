@@ -202,7 +202,8 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     return reply.type("text/plain; charset=utf-8").send(stream);
   });
 
-  app.get("/api/v3/repos/:owner/:repo/actions/jobs/:job_id/logs/stream", { config: { permission: "repo:read" } }, async (request, reply) => {
+  // No HEAD twin: a hijacked stream has no body to leave out.
+  app.get("/api/v3/repos/:owner/:repo/actions/jobs/:job_id/logs/stream", { config: { permission: "repo:read" }, exposeHeadRoute: false }, async (request, reply) => {
     const { job } = await jobOf(request);
     const lastEventId = request.headers["last-event-id"] ?? (request.query as { position?: string }).position;
     let position = typeof lastEventId === "string" && /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : 0;
