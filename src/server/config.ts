@@ -36,6 +36,8 @@ export interface ServerConfig {
   sessionTtlHours: number;
   /** Take the client address and protocol from X-Forwarded-* headers (behind a reverse proxy). */
   trustProxy: boolean;
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
+  metricsToken: string | undefined;
   configFile: string | undefined;
 }
 
@@ -74,6 +76,7 @@ export const SERVER_SETTINGS: readonly SettingDescription[] = [
   { key: "authRateLimitPerMinute", env: "SLIPWAY_AUTH_RATE_LIMIT", flag: "--auth-rate-limit", default: 10, kind: "integer", min: 1, max: 10000, description: "Authentication attempts allowed per client address per minute." },
   { key: "sessionTtlHours", env: "SLIPWAY_SESSION_TTL_HOURS", flag: "--session-ttl-hours", default: 168, kind: "integer", min: 1, max: 8760, description: "Lifetime of a browser session." },
   { key: "trustProxy", env: "SLIPWAY_TRUST_PROXY", flag: "--trust-proxy", default: false, kind: "boolean", description: "Trust X-Forwarded-For/-Proto from a reverse proxy in front of Slipway (rate limits, TLS detection)." },
+  { key: "metricsToken", env: "SLIPWAY_METRICS_TOKEN", flag: "--metrics-token", default: null, kind: "string", secret: true, minLength: 16, description: "Bearer token Prometheus must send to scrape /metrics. When unset, /metrics is open." },
   { key: "configFile", env: "SLIPWAY_CONFIG", flag: "--config", default: null, kind: "path", description: "JSON or YAML file with any of these settings, keyed by the names in this table." },
 ];
 
@@ -226,6 +229,7 @@ export function loadServerConfig(input: LoadServerConfigInput = {}): ServerConfi
     authRateLimitPerMinute: out.authRateLimitPerMinute as number,
     sessionTtlHours: out.sessionTtlHours as number,
     trustProxy: out.trustProxy as boolean,
+    metricsToken: out.metricsToken as string | undefined,
     configFile,
   };
 }

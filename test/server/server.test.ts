@@ -47,6 +47,17 @@ describe("operations endpoints", () => {
   });
 });
 
+describe("protected metrics", () => {
+  it("requires the metrics token when one is configured", async () => {
+    server = await startTestServer({ env: { SLIPWAY_METRICS_TOKEN: "metrics-token-0123456789" } });
+    expect((await server.app.inject({ method: "GET", url: "/metrics" })).statusCode).toBe(401);
+    expect((await server.app.inject({ method: "GET", url: "/metrics", headers: auth("metrics-token-wrong-00000") })).statusCode).toBe(401);
+    const ok = await server.app.inject({ method: "GET", url: "/metrics", headers: auth("metrics-token-0123456789") });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toContain("slipway_http_request_duration_seconds");
+  });
+});
+
 describe("requests and errors", () => {
   it("answers unknown paths with GitHub's error body plus code and hint", async () => {
     server = await startTestServer();

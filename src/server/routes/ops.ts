@@ -1,6 +1,8 @@
 /** Operations endpoints: liveness, readiness (the store answers) and Prometheus metrics. */
 import type { FastifyInstance } from "fastify";
+import { SlipwayError } from "../../lib/index.js";
 import type { RouteContext } from "../context.js";
+import { safeEqual } from "../security.js";
 
 const READY_TIMEOUT_MS = 2000;
 
@@ -26,7 +28,15 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: RouteContext): void
     }
   });
 
-  app.get("/metrics", { config: { permission: "public" } }, async (_request, reply) => {
+  // Public unless SLIPWAY_METRICS_TOKEN is set; Prometheus then sends it as a bearer token.
+  app.get("/metrics", { config: { permission: "public" } }, async (request, reply) => {
+    const expected = ctx.config.metricsToken;
+    if (expected !== undefined) {
+      const m = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "");
+      if (!m || !safeEqual(m[1]!, expected)) {
+        throw new SlipwayError("AUTH_REQUIRED", "Metrics require the metrics token", { hint: "Configure Prometheus with `authorization: { credentials: <SLIPWAY_METRICS_TOKEN> }`." });
+      }
+    }
     const text = await ctx.metrics.registry.metrics();
     return reply.type(ctx.metrics.registry.contentType).send(text);
   });

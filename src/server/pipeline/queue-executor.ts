@@ -1,0 +1,169 @@
+/**
+ * A JobExecutor backed by the store's queue, so that driving a run is
+ * replayable: `run(request)` looks the job up by (run, attempt, key) and
+ * - returns the stored result at once when the job already completed;
+ * - waits for the runner when it is queued or running;
+ * - otherwise queues it (activating its planned `pending` row, or inserting
+ *   one) and waits.
+ * Completion is noticed by polling the store, woken early by the store's
+ * jobs-available signal and by `wake()` (in-process notices).
+ *
+ * The stored request carries no secret values: the runner protocol adds the
+ * repository's secrets when it hands the job out, and env values that held a
+ * secret keep a placeholder restored at that moment (see secret-placeholders.ts).
+ */
+import type { Job, Store, StepRecord } from "../../store/index.js";
+import { evaluateTemplate, type Conclusion, type JobExecutor, type JobRequest, type JobResult, type Workflow } from "../../workflow/index.js";
+import { hideSecrets } from "./secret-placeholders.js";
+
+/** Thrown by `run` when this replica stops driving the run (shutdown or lost ownership); the job itself goes on. */
+export class DrivingStopped extends Error {
+  constructor() {
+    super("this replica stopped driving the run");
+    this.name = "DrivingStopped";
+  }
+}
+
+export interface QueueExecutorOptions {
+  store: Store;
+  runId: number;
+  attempt: number;
+  /** The repository secrets by name (plaintext), to keep out of the stored request. */
+  secrets: Record<string, string>;
+  /** Finds the workflow a request's job belongs to (for its `runs-on`). */
+  workflowOf: (file: string) => Workflow | undefined;
+  /** Aborts when this replica must stop driving; waiting ends with DrivingStopped. */
+  stopped: AbortSignal;
+  pollMs: number;
+  maxRetries: number;
+}
+
+function toEnvString(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
+}
+
+/** `runs-on` as a list of labels, as the engine reads it. */
+export function runsOnLabels(value: unknown): string[] {
+  if (value === null || value === undefined) return [];
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.map((v) => toEnvString(v));
+  if (typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    const labels = o.labels === undefined ? [] : runsOnLabels(o.labels);
+    return labels.length > 0 ? labels : typeof o.group === "string" ? [o.group] : [];
+  }
+  return [String(value)];
+}
+
+function engineConclusion(c: Job["conclusion"]): JobResult["conclusion"] {
+  if (c === "success" || c === "skipped" || c === "neutral") return "success";
+  if (c === "cancelled") return "cancelled";
+  return "failure";
+}
+
+function stepConclusion(c: StepRecord["conclusion"]): Conclusion {
+  if (c === "success" || c === "failure" || c === "cancelled" || c === "skipped") return c;
+  return c === null ? "skipped" : "failure";
+}
+
+/** The engine's view of a completed job, from what the store kept. */
+export function resultOfJob(job: Job, steps: StepRecord[]): JobResult {
+  return {
+    conclusion: engineConclusion(job.conclusion),
+    outputs: { ...(job.outputs ?? {}) },
+    steps: steps.map((s) => ({
+      index: s.number - 1,
+      name: s.name,
+      outcome: stepConclusion(s.conclusion),
+      conclusion: stepConclusion(s.conclusion),
+      outputs: {},
+      ...(s.startedAt ? { startedAt: s.startedAt } : {}),
+      ...(s.completedAt ? { completedAt: s.completedAt } : {}),
+    })),
+    annotations: [],
+    summary: "",
+    ...(job.error ? { error: job.error } : {}),
+  };
+}
+
+export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor & { wake(): void } {
+  const { store, runId, attempt, pollMs } = options;
+  const wakers = new Set<() => void>();
+  const wake = () => {
+    for (const w of [...wakers]) w();
+  };
+
+  const find = async (key: string): Promise<Job | undefined> => (await store.listJobs(runId, { attempt })).find((j) => j.key === key);
+
+  const labelsOf = (request: JobRequest): string[] => {
+    const job = options.workflowOf(request.workflowFile)?.jobs.find((j) => j.id === request.jobId);
+    if (!job || job.runsOn === undefined) return [];
+    try {
+      return runsOnLabels(evaluateTemplate(job.runsOn, request.contexts));
+    } catch {
+      return [];
+    }
+  };
+
+  const pause = (signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        wakers.delete(done);
+        unsubscribe();
+        signal.removeEventListener("abort", done);
+        options.stopped.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, pollMs);
+      wakers.add(done);
+      const unsubscribe = store.onJobsAvailable(done);
+      signal.addEventListener("abort", done, { once: true });
+      options.stopped.addEventListener("abort", done, { once: true });
+    });
+
+  return {
+    wake,
+    matches: () => true,
+    async run(request, control) {
+      if (options.stopped.aborted) throw new DrivingStopped();
+      let job = await find(request.key);
+      if (!job || job.status === "pending") {
+        const stored = hideSecrets(request, options.secrets);
+        const labels = labelsOf(request);
+        if (job) {
+          job = (await store.activateJob(job.id, { name: request.name, matrix: request.matrix, labels, request: stored })) ?? (await store.getJob(job.id)) ?? undefined;
+        } else {
+          [job] = await store.enqueueJobs(
+            runId,
+            [{ key: request.key, name: request.name, matrix: request.matrix, labels, request: stored, maxRetries: options.maxRetries }],
+            { attempt },
+          );
+        }
+        if (!job) throw new Error(`job ${request.key} of run ${runId} vanished`);
+      }
+      let cancelSent = false;
+      for (;;) {
+        if (job.status === "completed") return resultOfJob(job, await store.listSteps(job.id));
+        if (options.stopped.aborted) throw new DrivingStopped();
+        if (control.signal.aborted && !cancelSent) {
+          cancelSent = true;
+          if (job.status === "in_progress") {
+            await store.requestJobCancel(job.id);
+          } else {
+            await store.updateJob(job.id, { status: "completed", conclusion: "cancelled", expectedStatus: ["queued", "pending", "waiting"] });
+          }
+          job = (await store.getJob(job.id)) ?? job;
+          continue;
+        }
+        await pause(control.signal);
+        const current = await store.getJob(job.id);
+        if (!current) throw new Error(`job ${request.key} of run ${runId} was deleted`);
+        job = current;
+      }
+    },
+  };
+}

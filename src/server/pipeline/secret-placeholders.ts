@@ -1,0 +1,43 @@
+/**
+ * Keeps secret values out of stored job requests. Env values the engine
+ * evaluated with a secret keep a placeholder naming the secret instead, and
+ * the runner protocol puts the value back when it hands the job to a runner
+ * (`restoreSecrets`). The `secrets` context and the mask list are emptied of
+ * secret values; the protocol adds the repository's secrets to both.
+ */
+import type { JobRequest } from "../../workflow/index.js";
+
+const PLACEHOLDER = /\u0000slipway-secret:([A-Za-z0-9_]+)\u0000/g;
+
+function placeholder(name: string): string {
+  return `\u0000slipway-secret:${name}\u0000`;
+}
+
+/** The request as it may be stored: no secret value anywhere in its contexts, env or mask. */
+export function hideSecrets(request: JobRequest, secrets: Record<string, string>): JobRequest {
+  const entries = Object.entries(secrets)
+    .filter(([, v]) => v !== "")
+    .sort((a, b) => b[1].length - a[1].length);
+  const values = new Set(entries.map(([, v]) => v));
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(request.env)) {
+    let out = v;
+    for (const [name, value] of entries) out = out.split(value).join(placeholder(name));
+    env[k] = out;
+  }
+  const contexts = { ...request.contexts };
+  delete contexts.secrets;
+  return { ...request, contexts, env, mask: request.mask.filter((m) => !values.has(m)) };
+}
+
+/** Puts secret values back into env placeholders (unknown names become empty). */
+export function restoreSecrets(request: JobRequest, secrets: Record<string, string>): JobRequest {
+  let changed = false;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(request.env)) {
+    const out = v.replace(PLACEHOLDER, (_, name: string) => secrets[name] ?? "");
+    if (out !== v) changed = true;
+    env[k] = out;
+  }
+  return changed ? { ...request, env } : request;
+}
