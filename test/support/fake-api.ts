@@ -97,6 +97,15 @@ const MIME: Record<string, string> = {
   ".json": "application/json",
 };
 
+/** Serves the built UI: a file when it exists, index.html for every other path (client-side routes). */
+export function serveUi(dir: string, res: http.ServerResponse, pathname: string): void {
+  let file = path.join(dir, path.normalize(pathname).replace(/^([/\\])+/, ""));
+  if (!file.startsWith(dir) || !existsSync(file) || pathname === "/" || !path.extname(file)) file = path.join(dir, "index.html");
+  const type = MIME[path.extname(file)] ?? "application/octet-stream";
+  res.writeHead(200, { "content-type": type });
+  res.end(readFileSync(file));
+}
+
 export class FakeApi {
   readonly users = new Map<string, { id: number; login: string; password: string; site_admin: boolean; created_at: string }>();
   readonly sessions = new Map<string, string>();
@@ -431,12 +440,7 @@ export class FakeApi {
   }
 
   private serveUi(res: http.ServerResponse, pathname: string): void {
-    const dir = this.options.uiDir;
-    let file = path.join(dir, path.normalize(pathname).replace(/^([/\\])+/, ""));
-    if (!file.startsWith(dir) || !existsSync(file) || pathname === "/" || !path.extname(file)) file = path.join(dir, "index.html");
-    const type = MIME[path.extname(file)] ?? "application/octet-stream";
-    res.writeHead(200, { "content-type": type });
-    res.end(readFileSync(file));
+    serveUi(this.options.uiDir, res, pathname);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -1,0 +1,81 @@
+/**
+ * The UI against the real server's API (sign-in, repositories, runs, jobs,
+ * the SSE log stream, secrets): the shapes the fake imitates, checked at the
+ * source.
+ */
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { browserUnavailableReason, launchBrowser, saveScreenshot, type Browser } from "../support/browser.js";
+import { expect } from "./locator-expect.js";
+import { startRealServer, seedRealServer, type RealServer, type Seeded } from "./real-server.js";
+import { buildUi } from "./server.js";
+
+const unavailable = browserUnavailableReason()?.startsWith("no Chromium") ? browserUnavailableReason() : undefined;
+if (unavailable) console.warn(`[ui tests] skipped: ${unavailable}`);
+
+const LOGIN = "ada";
+const PASSWORD = "correct-horse-battery";
+
+describe.skipIf(unavailable !== undefined)("web UI against the real server", () => {
+  let browser: Browser;
+  let server: RealServer;
+  let seeded: Seeded;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (process.env.SLIPWAY_UI_PREBUILT !== "1") await buildUi();
+    server = await startRealServer();
+    seeded = await seedRealServer(server.store, LOGIN, PASSWORD);
+    browser = await launchBrowser();
+    page = await browser.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("signs in with a real session and shows the repository's runs", async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByLabel("Login").fill(LOGIN);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByTestId("user-login")).toHaveText(LOGIN);
+    await expect(page.locator(".repo-list a")).toHaveText(["acme/shop"]);
+    const row = page.getByTestId("run-row");
+    await expect(row).toHaveCount(1);
+    await expect(row).toHaveAttribute("data-state", "failure");
+    await expect(row).toContainText("0123456");
+    expect(await page.evaluate<string>("document.cookie")).not.toContain("slipway_session");
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("opens the run and reads the failed job's log over the real event stream", async () => {
+    await page.goto(`${server.url}/acme/shop/actions/runs/${seeded.runId}`);
+    await expect(page.getByTestId("run-state")).toHaveText("Failed");
+    await expect(page.getByTestId("job-link")).toHaveCount(2);
+    expect(new URL(page.url()).pathname).toBe(`/acme/shop/actions/runs/${seeded.runId}/job/${seeded.testJobId}`);
+    await expect(page.getByTestId("log-viewer")).toHaveAttribute("data-stream", "ended");
+    const failed = page.locator('[data-testid="step"][data-state="failure"]');
+    await expect(failed).toContainText("Run tests");
+    await expect(failed.locator(".ansi-bold")).toHaveText("> vitest run");
+    await expect(page.getByTestId("annotation")).toContainText("src/cart.ts:7");
+    await saveScreenshot(page, "real-server-run");
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("sets a secret on the real server and lists it without its value", async () => {
+    const value = "real-server-secret-value-42";
+    await page.goto(`${server.url}/acme/shop/secrets`);
+    await page.getByLabel("Name").fill("NPM_TOKEN");
+    await page.getByLabel("Value").fill(value);
+    await page.getByRole("button", { name: "Save secret" }).click();
+    await expect(page.getByTestId("secret")).toContainText("NPM_TOKEN");
+    expect(await page.content()).not.toContain(value);
+    const listed = await page.evaluate<string>("fetch('/api/v3/repos/acme/shop/actions/secrets').then((r) => r.text())");
+    expect(listed).toContain("NPM_TOKEN");
+    expect(listed).not.toContain(value);
+    expect(pageErrors).toEqual([]);
+  });
+});

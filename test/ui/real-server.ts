@@ -1,0 +1,93 @@
+/**
+ * The real `slipway server` (createServer over a fresh SQLite store) behind a
+ * small front that serves dist/ui and passes /api through, for UI tests of
+ * the real API's shapes. The front stands in for the server's own static
+ * UI serving; once the server serves dist/ui it can be dropped.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pino } from "pino";
+import { createServer, hashPassword, loadServerConfig } from "../../src/server/index.js";
+import { openStore, type Repository, type Store } from "../../src/store/index.js";
+import { uiDir } from "../support/browser.js";
+import { serveUi } from "../support/fake-api.js";
+
+export interface RealServer {
+  url: string;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export async function startRealServer(): Promise<RealServer> {
+  const dir = mkdtempSync(path.join(tmpdir(), "slipway-ui-server-"));
+  let apiPort = 0;
+  const front = http.createServer((req, res) => {
+    const url = req.url ?? "/";
+    if (!url.startsWith("/api/")) return serveUi(uiDir, res, new URL(url, "http://x").pathname);
+    const upstream = http.request({ host: "127.0.0.1", port: apiPort, method: req.method, path: url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+
+  // The browser's origin is the front's, so that is the server's public URL (checked on cookie-authenticated writes).
+  const config = loadServerConfig({ env: { SLIPWAY_DATA_DIR: dir, SLIPWAY_SECRET_KEY: "b".repeat(64), SLIPWAY_LOG_LEVEL: "silent", SLIPWAY_PUBLIC_URL: url }, cwd: dir });
+  const store = await openStore({ dataDir: dir });
+  const app = await createServer(config, { store, logger: pino({ level: "silent" }), print: () => undefined });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  apiPort = (app.server.address() as AddressInfo).port;
+  return {
+    url,
+    store,
+    async close() {
+      front.closeAllConnections();
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+      await app.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Seeded {
+  repo: Repository;
+  runId: number;
+  lintJobId: number;
+  testJobId: number;
+}
+
+/** A user, a repository and a finished failed run with step logs, written through the store. */
+export async function seedRealServer(store: Store, login: string, password: string): Promise<Seeded> {
+  await store.createUser({ login, passwordHash: await hashPassword(password), isAdmin: true });
+  const repo = await store.createRepository({ owner: "acme", name: "shop", gitUrl: "https://git.example/acme/shop.git" });
+  const run = await store.createRun({ repositoryId: repo.id, workflowFile: ".github/workflows/ci.yml", workflowName: "CI", event: "push", headBranch: "main", headSha: "0123456789abcdef0123456789abcdef01234567", actor: login });
+  const [lint, test] = await store.enqueueJobs(run.id, [
+    { key: "lint", name: "lint", labels: ["linux"] },
+    { key: "test", name: "test", needs: ["lint"], labels: ["linux"] },
+  ]);
+  const now = Date.now();
+  const at = (s: number) => new Date(now - 60_000 + s * 1000).toISOString();
+  await store.updateJob(lint!.id, { status: "in_progress" });
+  await store.recordStep(lint!.id, { number: 1, name: "Run eslint", status: "completed", conclusion: "success", startedAt: at(0), completedAt: at(4) });
+  await store.appendLogChunk({ jobId: lint!.id, step: 1, seq: 1, data: "eslint .\n\x1b[32mno problems\x1b[0m\n" });
+  await store.completeJob(lint!.id, { conclusion: "success" });
+  await store.updateJob(test!.id, { status: "in_progress" });
+  await store.recordStep(test!.id, { number: 1, name: "Install", status: "completed", conclusion: "success", startedAt: at(5), completedAt: at(9) });
+  await store.appendLogChunk({ jobId: test!.id, step: 1, seq: 1, data: "::group::npm ci\nadded 12 packages\n::endgroup::\n" });
+  await store.recordStep(test!.id, { number: 2, name: "Run tests", status: "completed", conclusion: "failure", startedAt: at(10), completedAt: at(14) });
+  await store.appendLogChunk({ jobId: test!.id, step: 2, seq: 1, data: "\x1b[1m> vitest run\x1b[0m\n" });
+  await store.appendLogChunk({ jobId: test!.id, step: 2, seq: 2, data: "::error file=src/cart.ts,line=7::total is off by one\n" });
+  await store.completeJob(test!.id, { conclusion: "failure" });
+  await store.updateRun(run.id, { status: "completed", conclusion: "failure" });
+  return { repo, runId: run.id, lintJobId: lint!.id, testJobId: test!.id };
+}
