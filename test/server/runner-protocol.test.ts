@@ -126,6 +126,21 @@ describe("job claims over a real socket", () => {
   });
 });
 
+describe("a job that cannot be prepared", () => {
+  it("fails at once and the claim moves on", async () => {
+    server = await startTestServer({ env: { SLIPWAY_CLAIM_WAIT_SECONDS: "0" } });
+    await registerRepo(server.app);
+    const repo = (await server.store.getRepositoryByName("acme", "widgets"))!;
+    await server.store.putSecret({ repositoryId: repo.id, name: "BROKEN", value: Buffer.from("v1.AAAA.AAAA.AAAA") });
+    const credential = await registerRunner(server, "r");
+    const { job } = await queueJob(server);
+    const res = await server.app.inject({ method: "POST", url: "/api/v3/runner/jobs/claim", headers: auth(credential), payload: {} });
+    expect(res.statusCode).toBe(204);
+    expect(await server.store.getJob(job.id)).toMatchObject({ status: "completed", conclusion: "failure" });
+    expect((await server.store.getJob(job.id))!.error).toContain("secrets could not be decrypted");
+  });
+});
+
 describe("a claimed job", () => {
   async function claimOne(s: TestServer) {
     await registerRepo(s.app);

@@ -83,6 +83,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     // The response closes early only when the client goes away.
     reply.raw.on("close", stop);
     ctx.shutdown.addEventListener("abort", stop, { once: true });
+    const aborted = new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve(), { once: true }));
     const deadline = Date.now() + waitSeconds * 1000;
     try {
       for (;;) {
@@ -92,14 +93,18 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
         const unsubscribe = store.onJobsAvailable(() => woken());
         try {
           const claimed = await store.claimJob({ runnerId: runner.id, labels: runner.labels, leaseSeconds: config.leaseSeconds });
-          if (claimed) return reply.status(200).send(await claimResponse(ctx, claimed));
+          if (claimed) {
+            const prepared = await prepareClaim(ctx, claimed, request);
+            if (prepared) return reply.status(200).send(prepared);
+            continue;
+          }
           const remaining = deadline - Date.now();
           if (remaining <= 0 || abort.signal.aborted) return reply.status(204).send();
           let timer: NodeJS.Timeout | undefined;
           await Promise.race([
             wake,
             new Promise<void>((resolve) => (timer = setTimeout(resolve, remaining))),
-            new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve(), { once: true })),
+            aborted,
           ]);
           clearTimeout(timer);
           if (abort.signal.aborted) return reply.status(204).send();
@@ -215,6 +220,23 @@ function parseStepUpdate(raw: unknown, i: number): StepUpdate {
     startedAt: typeof s.started_at === "string" ? s.started_at : undefined,
     completedAt: typeof s.completed_at === "string" ? s.completed_at : undefined,
   };
+}
+
+/**
+ * The claim answer, or undefined when the job cannot be handed out (e.g. a
+ * secret sealed under another key): that job then fails at once instead of
+ * waiting for its lease to run out.
+ */
+async function prepareClaim(ctx: RouteContext, claimed: ClaimedJob, request: FastifyRequest): Promise<Record<string, unknown> | undefined> {
+  try {
+    return await claimResponse(ctx, claimed);
+  } catch (error) {
+    request.log.error({ jobId: claimed.job.id, err: { message: (error as Error).message } }, "could not prepare a claimed job");
+    await ctx.store.completeJob(claimed.job.id, { conclusion: "failure", error: "The server could not prepare the job (its secrets could not be decrypted); see the server log." }, claimed.leaseToken);
+    await refreshRunStatus(ctx, claimed.job.runId);
+    ctx.logBus.emit(`job:${claimed.job.id}`);
+    return undefined;
+  }
 }
 
 /**
