@@ -43,6 +43,8 @@ export interface RouteContext {
 export const sealContext = {
   secret: (repositoryId: number, name: string) => `secret:${repositoryId}:${name}`,
   webhook: (repositoryId: number) => `webhook:${repositoryId}`,
+  /** The repository's git/forge credentials (`user:password` or a token). */
+  credentials: (repositoryId: number) => `credentials:${repositoryId}`,
 };
 
 export function apiBase(config: ServerConfig): string {

@@ -218,7 +218,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     });
     const abort = new AbortController();
     const stop = () => abort.abort();
-    request.raw.on("close", stop);
+    // The response closes early only when the client goes away.
     raw.on("close", stop);
     ctx.shutdown.addEventListener("abort", stop, { once: true });
     const write = async (text: string) => {
@@ -257,7 +257,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     } catch (error) {
       request.log.warn({ err: { message: (error as Error).message } }, "log stream ended with an error");
     } finally {
-      request.raw.off("close", stop);
+      raw.off("close", stop);
       ctx.shutdown.removeEventListener("abort", stop);
       raw.end();
     }
