@@ -8,6 +8,10 @@ import { formatError, isSlipwayError } from "../lib/index.js";
 import { runCommand, type RunFlags } from "./run-command.js";
 import { RunRenderer } from "./render.js";
 import { renderPlan } from "./render-plan.js";
+import { SERVER_SETTINGS } from "../server/index.js";
+import { registerApiCommands, readSecretValue } from "./api-commands.js";
+import { runnerCommand } from "./runner-command.js";
+import { serverCommand } from "./server-command.js";
 
 const VERSION = "0.1.0";
 
@@ -101,6 +105,68 @@ export function buildProgram(exit: (code: number) => void): Command {
         process.off("SIGTERM", onSignal);
       }
     });
+
+  const server = program
+    .command("server")
+    .description("Start the Slipway server: API, webhooks, web UI and an embedded runner")
+    .option("--no-embedded-runner", "do not run jobs in the server process (use `slipway runner` machines)")
+    .addOption(new Option("--runner-capacity <n>", "jobs the embedded runner runs at once (default: cores, at most 4)").argParser(positiveInt))
+    .option("--runner-labels <list>", "extra comma-separated labels of the embedded runner");
+  // One flag per server setting; each also reads its environment variable and the config file.
+  for (const s of SERVER_SETTINGS) {
+    const value = s.kind === "boolean" ? "[bool]" : "<value>";
+    server.addOption(new Option(`${s.flag} ${value}`, `${s.description} (env ${s.env})`));
+  }
+  server.action(async (given: Record<string, unknown>) => {
+    const settings: Record<string, string | undefined> = {};
+    for (const s of SERVER_SETTINGS) {
+      const key = s.flag.replace(/^--/, "").replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+      const v = given[key];
+      if (v !== undefined) settings[s.flag.replace(/^--/, "")] = v === true ? "true" : String(v);
+    }
+    const code = await serverCommand(
+      {
+        settings,
+        embeddedRunner: given.embeddedRunner !== false,
+        runnerCapacity: given.runnerCapacity as number | undefined,
+        runnerLabels: given.runnerLabels as string | undefined,
+      },
+      { env: process.env, cwd: process.cwd(), print: (m) => process.stdout.write(m + "\n"), version: VERSION },
+    );
+    exit(code);
+  });
+
+  program
+    .command("runner")
+    .description("Run jobs for a Slipway server on this machine")
+    .option("--server <url>", "the server's URL (default: SLIPWAY_SERVER)")
+    .option("--token <token>", "registration token from `slipway runner-token` (needed on first start only; or SLIPWAY_RUNNER_TOKEN)")
+    .option("--labels <list>", "extra comma-separated runs-on labels this runner answers to")
+    .addOption(new Option("--capacity <n>", "jobs run at once (default 1)").argParser(positiveInt))
+    .option("--work-dir <dir>", "credential, workspaces and artifacts (default: ~/.slipway-runner)")
+    .option("--name <name>", "runner name (default: the host name)")
+    .option("--keep-workspaces", "keep job directories after jobs end")
+    .action(async (flags: Record<string, unknown>) => {
+      const code = await runnerCommand(flags, {
+        env: process.env,
+        cwd: process.cwd(),
+        version: VERSION,
+        logger: {
+          info: (m) => process.stderr.write(`${new Date().toISOString()} ${m}\n`),
+          warn: (m) => process.stderr.write(`${new Date().toISOString()} warning: ${m}\n`),
+          error: (m) => process.stderr.write(`${new Date().toISOString()} error: ${m}\n`),
+        },
+      });
+      exit(code);
+    });
+
+  registerApiCommands(program, {
+    env: process.env,
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    readSecret: () => readSecretValue(),
+    exit,
+  });
 
   return program;
 }

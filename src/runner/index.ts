@@ -8,3 +8,4 @@ export { parseEnvFile, parsePathFile, EnvFileError } from "./env-files.js";
 export { parseWorkflowCommand, type WorkflowCommand } from "./workflow-commands.js";
 export type { SpawnFunction } from "./step-process.js";
 export * from "./actions/index.js";
+export * from "./remote/index.js";

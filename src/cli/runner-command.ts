@@ -1,0 +1,94 @@
+/**
+ * `slipway runner`: a remote runner process. Registers with the server once
+ * (the credential is kept in the work dir), then claims and runs jobs until
+ * SIGINT/SIGTERM: the first signal stops claiming and lets running jobs
+ * finish, a second one cancels them.
+ */
+import os from "node:os";
+import path from "node:path";
+import { SlipwayError } from "../lib/index.js";
+import { createRemoteRunner, hostLabels, type RemoteRunner, type RemoteRunnerLogger } from "../runner/index.js";
+
+export interface RunnerFlags {
+  server?: string;
+  token?: string;
+  labels?: string;
+  capacity?: number;
+  workDir?: string;
+  name?: string;
+  keepWorkspaces?: boolean;
+}
+
+export interface RunnerDeps {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  logger: RemoteRunnerLogger;
+  version: string;
+}
+
+/** The environment step processes of a runner inherit: the runner's, less variables that would confuse a job. */
+export function runnerHostEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) continue;
+    if (/^(GITHUB_|RUNNER_|INPUT_|STATE_|SLIPWAY_)/.test(k) || k === "CI") continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+export function splitLabels(value: string | undefined): string[] {
+  return (value ?? "").split(",").map((l) => l.trim()).filter(Boolean);
+}
+
+/** Builds the runner from flags and environment (SLIPWAY_SERVER, SLIPWAY_RUNNER_TOKEN). */
+export function createRunnerFromFlags(flags: RunnerFlags, deps: RunnerDeps): RemoteRunner {
+  const server = flags.server ?? deps.env.SLIPWAY_SERVER;
+  if (!server) throw new SlipwayError("CLI_USAGE", "slipway runner needs --server URL (or SLIPWAY_SERVER)");
+  try {
+    const url = new URL(server);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("not http");
+  } catch {
+    throw new SlipwayError("CLI_USAGE", `--server ${server}: expected an http(s) URL`);
+  }
+  const workDir = path.resolve(deps.cwd, flags.workDir ?? path.join(os.homedir(), ".slipway-runner"));
+  const name = flags.name ?? os.hostname().replace(/[^\w.-]/g, "-").slice(0, 64);
+  return createRemoteRunner({
+    serverUrl: server.replace(/\/+$/, ""),
+    workDir,
+    registrationToken: flags.token ?? deps.env.SLIPWAY_RUNNER_TOKEN,
+    name,
+    labels: hostLabels({ extra: splitLabels(flags.labels) }),
+    capacity: flags.capacity ?? 1,
+    hostEnv: runnerHostEnv(deps.env),
+    version: deps.version,
+    logger: deps.logger,
+    keepWorkspaces: flags.keepWorkspaces,
+  });
+}
+
+/** Runs until stopped by a signal; returns the exit code. */
+export async function runnerCommand(flags: RunnerFlags, deps: RunnerDeps): Promise<number> {
+  const runner = createRunnerFromFlags(flags, deps);
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) {
+      deps.logger.info("stopping: no new jobs; running jobs finish (signal again to cancel them)");
+      void runner.stop();
+    } else {
+      deps.logger.info("cancelling running jobs");
+      void runner.stop({ cancelRunning: true });
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    deps.logger.info(`runner '${flags.name ?? os.hostname()}' connecting to ${flags.server ?? deps.env.SLIPWAY_SERVER} (capacity ${flags.capacity ?? 1})`);
+    await runner.run();
+    return 0;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

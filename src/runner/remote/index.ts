@@ -1,0 +1,19 @@
+/** The remote runner: the runner side of the server's runner protocol. */
+export { createRemoteRunner, maskResult, registrableLabels, type PreparedJob, type RemoteRunner, type RemoteRunnerLogger, type RemoteRunnerOptions } from "./remote-runner.js";
+export {
+  createProtocolClient,
+  isLeaseLost,
+  isTransient,
+  ServerAnswerError,
+  toServerError,
+  type ClaimedJob,
+  type HeartbeatAnswer,
+  type LogChunk,
+  type ProtocolClient,
+  type ProtocolClientOptions,
+  type Registration,
+  type StepUpdateBody,
+} from "./protocol-client.js";
+export { createJobReporter, type JobReporter, type JobReporterOptions } from "./job-reporter.js";
+export { CREDENTIAL_FILE, readCredential, writeCredential, type StoredCredential } from "./credential.js";
+export { cloneAtCommit, redactUrl, type CloneInput } from "./checkout.js";

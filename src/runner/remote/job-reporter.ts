@@ -1,0 +1,168 @@
+/**
+ * Sends one job's progress to the server: log lines batched into chunks with
+ * sequence numbers, and step updates, through one ordered outbox. A failed
+ * send is retried with the same sequence numbers, which the server appends
+ * idempotently, so a retry never duplicates a line. Text is masked here once
+ * more before it leaves the machine.
+ */
+import type { Masker } from "../../lib/index.js";
+import { isLeaseLost, isTransient, type LogChunk, type ProtocolClient, type StepUpdateBody } from "./protocol-client.js";
+
+export interface JobReporterOptions {
+  client: ProtocolClient;
+  credential: string;
+  jobId: number;
+  leaseToken: string;
+  masker: Masker;
+  /** Called once when the server says the lease is gone. */
+  onLeaseLost(): void;
+  /** How long lines wait to be batched, in ms. Default 250. */
+  flushIntervalMs?: number;
+  /** Bytes after which a chunk is closed. Default 64 KiB. */
+  chunkBytes?: number;
+  sleep?: (ms: number) => Promise<void>;
+  warn?: (message: string) => void;
+}
+
+export interface JobReporter {
+  log(step: number, line: string): void;
+  step(update: StepUpdateBody): void;
+  /** Sends everything still buffered; resolves when the outbox is empty or the lease is lost. */
+  flush(): Promise<void>;
+  /** Flushes and stops the timer. */
+  close(): Promise<void>;
+  /** Whether the server said this runner no longer holds the job. */
+  readonly leaseLost: boolean;
+}
+
+const MAX_CHUNKS_PER_REQUEST = 500;
+const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+export function createJobReporter(options: JobReporterOptions): JobReporter {
+  const { client, credential, jobId, leaseToken, masker } = options;
+  const flushIntervalMs = options.flushIntervalMs ?? 250;
+  const chunkBytes = options.chunkBytes ?? 64 * 1024;
+  const sleep = options.sleep ?? defaultSleep;
+  let seq = 0;
+  /** The chunk being filled, per step. */
+  const open = new Map<number, { lines: string[]; bytes: number }>();
+  const ready: LogChunk[] = [];
+  const steps: StepUpdateBody[] = [];
+  let leaseLost = false;
+  let sending: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+
+  function seal(step: number): void {
+    const chunk = open.get(step);
+    if (!chunk || chunk.lines.length === 0) return;
+    open.delete(step);
+    ready.push({ step, seq: seq++, data: chunk.lines.join("") });
+  }
+
+  function sealAll(): void {
+    for (const step of [...open.keys()]) seal(step);
+  }
+
+  function schedule(): void {
+    if (timer || leaseLost) return;
+    timer = setTimeout(() => {
+      timer = null;
+      void flush();
+    }, flushIntervalMs);
+    timer.unref();
+  }
+
+  function lost(): void {
+    if (leaseLost) return;
+    leaseLost = true;
+    ready.length = 0;
+    steps.length = 0;
+    open.clear();
+    options.onLeaseLost();
+  }
+
+  /** Retries transient failures with backoff until the send succeeds or the lease is lost. */
+  async function deliver(send: () => Promise<unknown>): Promise<boolean> {
+    let delay = 250;
+    for (;;) {
+      try {
+        await send();
+        return true;
+      } catch (error) {
+        if (isLeaseLost(error)) {
+          lost();
+          return false;
+        }
+        if (!isTransient(error)) {
+          // A chunk the server refuses would block every later one: report and drop it.
+          options.warn?.(`job ${jobId}: the server refused an update: ${(error as Error).message}`);
+          return true;
+        }
+        await sleep(delay);
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  async function drain(): Promise<void> {
+    while (!leaseLost && (ready.length > 0 || steps.length > 0)) {
+      if (ready.length > 0) {
+        let bytes = 0;
+        let n = 0;
+        while (n < ready.length && n < MAX_CHUNKS_PER_REQUEST && (n === 0 || bytes + ready[n].data.length <= MAX_REQUEST_BYTES)) {
+          bytes += ready[n].data.length;
+          n++;
+        }
+        const batch = ready.slice(0, n);
+        if (await deliver(() => client.appendLogs(credential, jobId, leaseToken, batch))) ready.splice(0, n);
+        continue;
+      }
+      const batch = steps.slice(0, 1000);
+      if (await deliver(() => client.sendSteps(credential, jobId, leaseToken, batch))) steps.splice(0, batch.length);
+    }
+  }
+
+  function flush(): Promise<void> {
+    sealAll();
+    if (sending) return sending.then(() => (ready.length > 0 || steps.length > 0 ? flush() : undefined));
+    sending = drain().finally(() => {
+      sending = null;
+    });
+    return sending;
+  }
+
+  return {
+    log(step, line) {
+      if (leaseLost) return;
+      const text = masker.mask(line.replace(/\r?\n$/, "")) + "\n";
+      let chunk = open.get(step);
+      if (!chunk) open.set(step, (chunk = { lines: [], bytes: 0 }));
+      chunk.lines.push(text);
+      chunk.bytes += text.length;
+      if (chunk.bytes >= chunkBytes) {
+        seal(step);
+        void flush();
+      } else {
+        schedule();
+      }
+    },
+    step(update) {
+      if (leaseLost) return;
+      // Lines of a step go out before the step's own update.
+      sealAll();
+      steps.push(update.name === undefined ? update : { ...update, name: masker.mask(update.name) });
+      schedule();
+    },
+    flush,
+    async close() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await flush();
+    },
+    get leaseLost() {
+      return leaseLost;
+    },
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * The runner side of the runner protocol over HTTP(S) with fetch:
+ * registration, long-poll claims, heartbeats, log chunks, step updates and
+ * completion. Server errors become SlipwayErrors with the server's code,
+ * message and hint; a lost lease is a CONFLICT (HTTP 409); a server that
+ * cannot be reached is SERVER_UNREACHABLE.
+ */
+import { ERROR_CODES, SlipwayError, type ErrorCode } from "../../lib/index.js";
+import type { JobRequest, JobResult } from "../../workflow/index.js";
+
+export interface Registration {
+  id: number;
+  name: string;
+  labels: string[];
+  credential: string;
+}
+
+/** A job handed to this runner by a claim. */
+export interface ClaimedJob {
+  job: {
+    id: number;
+    run_id: number;
+    run_attempt: number;
+    key: string;
+    name: string;
+    labels: string[];
+    request: JobRequest | null;
+  };
+  run: {
+    id: number;
+    repository: string | null;
+    git_url: string | null;
+    workflow_file: string;
+    event: string;
+    head_sha: string;
+    head_branch: string | null;
+    from_fork: boolean;
+  };
+  lease_token: string;
+  lease_expires_at: string | null;
+}
+
+export interface LogChunk {
+  /** Step number from 1, or -1 for job-level lines. */
+  step: number;
+  seq: number;
+  /** Already masked text. */
+  data: string;
+}
+
+export interface StepUpdateBody {
+  number: number;
+  name?: string;
+  status: "queued" | "in_progress" | "completed";
+  conclusion?: string | null;
+  started_at?: string;
+  completed_at?: string;
+}
+
+export interface HeartbeatAnswer {
+  lease_expires_at: string | null;
+  cancel_requested: boolean;
+}
+
+export interface ProtocolClient {
+  register(input: { token: string; name: string; labels: string[]; version?: string }): Promise<Registration>;
+  /** Waits up to `waitSeconds` for a job; null when none came. */
+  claim(credential: string, waitSeconds: number, signal?: AbortSignal): Promise<ClaimedJob | null>;
+  heartbeat(credential: string, jobId: number, leaseToken: string): Promise<HeartbeatAnswer>;
+  appendLogs(credential: string, jobId: number, leaseToken: string, chunks: LogChunk[]): Promise<{ appended: number; duplicates: number }>;
+  sendSteps(credential: string, jobId: number, leaseToken: string, steps: StepUpdateBody[]): Promise<void>;
+  complete(credential: string, jobId: number, leaseToken: string, result: JobResult): Promise<void>;
+}
+
+export interface ProtocolClientOptions {
+  /** Base URL of the server, e.g. `http://127.0.0.1:8080`. */
+  serverUrl: string;
+  fetch?: typeof fetch;
+  /** Per-request timeout for everything but claims, in ms. Default 30000. */
+  timeoutMs?: number;
+}
+
+/** Whether an error means the job's lease is gone and work on it must stop. */
+export function isLeaseLost(error: unknown): boolean {
+  return error instanceof SlipwayError && (error.code === "CONFLICT" || error.code === "NOT_FOUND");
+}
+
+/** Whether retrying later may succeed (server down, overloaded, restarting). */
+export function isTransient(error: unknown): boolean {
+  if (!(error instanceof SlipwayError)) return true;
+  if (error.code === "SERVER_UNREACHABLE" || error.code === "RATE_LIMITED" || error.code === "DATABASE_ERROR" || error.code === "INTERNAL_ERROR") return true;
+  return error instanceof ServerAnswerError && error.status >= 500;
+}
+
+const KNOWN_CODES = new Set(Object.keys(ERROR_CODES));
+
+/** An error answer of the server: its code, message and hint, plus the HTTP status. */
+export class ServerAnswerError extends SlipwayError {
+  constructor(
+    readonly status: number,
+    code: ErrorCode,
+    message: string,
+    hint: string | undefined,
+  ) {
+    super(code, message, { hint });
+  }
+}
+
+export function createProtocolClient(options: ProtocolClientOptions): ProtocolClient {
+  const base = options.serverUrl.replace(/\/+$/, "");
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+
+  async function call(method: string, route: string, init: { credential?: string; leaseToken?: string; body?: unknown; signal?: AbortSignal; timeoutMs?: number }): Promise<{ status: number; data: unknown }> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (init.credential) headers.authorization = `Bearer ${init.credential}`;
+    if (init.leaseToken) headers["x-slipway-lease-token"] = init.leaseToken;
+    if (init.body !== undefined) headers["content-type"] = "application/json";
+    const timeout = AbortSignal.timeout(init.timeoutMs ?? timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    let response: Response;
+    try {
+      response = await doFetch(`${base}${route}`, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), signal });
+    } catch (cause) {
+      if (init.signal?.aborted) throw cause;
+      throw new SlipwayError("SERVER_UNREACHABLE", `Cannot reach the Slipway server at ${base}: ${(cause as Error).message}`, { cause });
+    }
+    const text = await response.text();
+    let data: unknown = null;
+    if (text !== "") {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = null;
+      }
+    }
+    if (!response.ok) throw toServerError(response.status, data, `${method} ${route}`);
+    return { status: response.status, data };
+  }
+
+  return {
+    async register(input) {
+      const { data } = await call("POST", "/api/v3/runner/register", { body: input });
+      return data as Registration;
+    },
+    async claim(credential, waitSeconds, signal) {
+      const { status, data } = await call("POST", "/api/v3/runner/jobs/claim", {
+        credential,
+        body: { wait_seconds: waitSeconds },
+        signal,
+        timeoutMs: waitSeconds * 1000 + timeoutMs,
+      });
+      return status === 204 || data === null ? null : (data as ClaimedJob);
+    },
+    async heartbeat(credential, jobId, leaseToken) {
+      const { data } = await call("POST", `/api/v3/runner/jobs/${jobId}/heartbeat`, { credential, leaseToken, body: {} });
+      return data as HeartbeatAnswer;
+    },
+    async appendLogs(credential, jobId, leaseToken, chunks) {
+      const { data } = await call("POST", `/api/v3/runner/jobs/${jobId}/logs`, { credential, leaseToken, body: { chunks } });
+      return data as { appended: number; duplicates: number };
+    },
+    async sendSteps(credential, jobId, leaseToken, steps) {
+      await call("POST", `/api/v3/runner/jobs/${jobId}/steps`, { credential, leaseToken, body: { steps } });
+    },
+    async complete(credential, jobId, leaseToken, result) {
+      await call("POST", `/api/v3/runner/jobs/${jobId}/complete`, { credential, leaseToken, body: { result } });
+    },
+  };
+}
+
+/** Turns a server's error body (`{message, code, hint}`) into a ServerAnswerError. */
+export function toServerError(status: number, data: unknown, what: string): ServerAnswerError {
+  const body = (data && typeof data === "object" ? data : {}) as { message?: unknown; code?: unknown; hint?: unknown };
+  const fallback: ErrorCode =
+    status === 401 ? "AUTH_REQUIRED" : status === 403 ? "FORBIDDEN" : status === 404 ? "NOT_FOUND" : status === 409 ? "CONFLICT" : status === 429 ? "RATE_LIMITED" : status >= 500 ? "INTERNAL_ERROR" : "VALIDATION_FAILED";
+  const code = typeof body.code === "string" && KNOWN_CODES.has(body.code) ? (body.code as ErrorCode) : fallback;
+  const message = typeof body.message === "string" ? body.message : `${what} answered HTTP ${status}`;
+  return new ServerAnswerError(status, code, message, typeof body.hint === "string" ? body.hint : undefined);
+}

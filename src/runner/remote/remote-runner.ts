@@ -1,0 +1,355 @@
+/**
+ * A remote runner: registers with a Slipway server (or reuses its stored
+ * credential), long-polls for jobs whose labels it has, runs up to
+ * `capacity` of them at once with runJob in a fresh clone of the run's
+ * repository, streams masked logs and step updates, heartbeats to keep each
+ * job's lease, and reports completion. When the server is down it retries
+ * with backoff. When the server says a job was cancelled, the job is
+ * cancelled; when the lease is gone, the job is stopped and not reported.
+ */
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { createMasker, isSlipwayError, SlipwayError } from "../../lib/index.js";
+import type { JobRequest, JobResult, StepResult } from "../../workflow/index.js";
+import { createActionsHandler, createBuiltinActions, createDirectoryArtifactStore } from "../actions/index.js";
+import { runJob } from "../run-job.js";
+import type { UsesHandler } from "../uses.js";
+import { cloneAtCommit } from "./checkout.js";
+import { readCredential, writeCredential, type StoredCredential } from "./credential.js";
+import { createJobReporter, type JobReporter } from "./job-reporter.js";
+import { createProtocolClient, isLeaseLost, isTransient, type ClaimedJob, type ProtocolClient } from "./protocol-client.js";
+
+export interface RemoteRunnerLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface RemoteRunnerOptions {
+  serverUrl: string;
+  /** Holds the credential file, job workspaces and artifacts. */
+  workDir: string;
+  /** Needed only when no credential for this server is stored yet. */
+  registrationToken?: string;
+  name: string;
+  /** The labels this runner answers to (see hostLabels); `*` patterns are not sent. */
+  labels: string[];
+  /** Jobs run at once. Default 1. */
+  capacity?: number;
+  /** The environment step processes inherit. */
+  hostEnv: Record<string, string>;
+  version?: string;
+  /** Longest single claim wait asked of the server, in seconds. Default 30. */
+  claimWaitSeconds?: number;
+  /** Builds the `uses:` handler of one job; defaults to the built-ins with the job's clone as checkout source. */
+  createUses?: (job: PreparedJob) => UsesHandler;
+  client?: ProtocolClient;
+  logger?: RemoteRunnerLogger;
+  sleep?: (ms: number) => Promise<void>;
+  /** Keep job directories after the job (for debugging). */
+  keepWorkspaces?: boolean;
+}
+
+export interface PreparedJob {
+  claim: ClaimedJob;
+  request: JobRequest;
+  workspace: string;
+  tempDir: string;
+  jobDir: string;
+}
+
+export interface RemoteRunner {
+  /** Registers if needed, then claims and runs jobs until stop(); resolves once stopped. */
+  run(): Promise<void>;
+  /**
+   * Stops claiming. Running jobs finish, unless `cancelRunning`, which cancels
+   * them (they complete as cancelled). Resolves once every job is done.
+   */
+  stop(options?: { cancelRunning?: boolean }): Promise<void>;
+  /** Jobs running now. */
+  readonly running: number;
+  /** The registration in use, once known. */
+  readonly registration: StoredCredential | null;
+}
+
+const consoleLogger: RemoteRunnerLogger = {
+  info: (m) => process.stderr.write(`${m}\n`),
+  warn: (m) => process.stderr.write(`warning: ${m}\n`),
+  error: (m) => process.stderr.write(`error: ${m}\n`),
+};
+
+const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+
+/** Labels the server accepts: no `*` patterns, at most 50. */
+export function registrableLabels(labels: string[]): string[] {
+  return [...new Set(labels.filter((l) => /^[A-Za-z0-9_.:-]{1,64}$/.test(l)).map((l) => l.toLowerCase()))].slice(0, 50);
+}
+
+export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
+  const client = options.client ?? createProtocolClient({ serverUrl: options.serverUrl });
+  const logger = options.logger ?? consoleLogger;
+  const capacity = Math.max(1, options.capacity ?? 1);
+  const claimWait = options.claimWaitSeconds ?? 30;
+  const stopping = new AbortController();
+  const cancelAll = new AbortController();
+  const jobs = new Map<number, Promise<void>>();
+  let registration: StoredCredential | null = null;
+  let runPromise: Promise<void> | null = null;
+  let slotFreed: (() => void) | null = null;
+  const pause = (ms: number) => (options.sleep ? options.sleep(ms) : defaultSleep(ms, stopping.signal));
+
+  async function ensureRegistration(): Promise<StoredCredential> {
+    const stored = readCredential(options.workDir, options.serverUrl);
+    if (stored) return stored;
+    if (!options.registrationToken) {
+      throw new SlipwayError("AUTH_REQUIRED", `no runner credential for ${options.serverUrl} in ${options.workDir}`, {
+        hint: "Start the runner once with --token REGISTRATION_TOKEN (from `slipway runner-token`).",
+      });
+    }
+    let delay = 1000;
+    for (;;) {
+      try {
+        const r = await client.register({ token: options.registrationToken, name: options.name, labels: registrableLabels(options.labels), version: options.version });
+        const value: StoredCredential = { serverUrl: options.serverUrl, id: r.id, name: r.name, labels: r.labels, credential: r.credential };
+        writeCredential(options.workDir, value);
+        logger.info(`registered as runner '${r.name}' (id ${r.id}) with labels ${r.labels.join(", ")}`);
+        return value;
+      } catch (error) {
+        if (!isTransient(error) || stopping.signal.aborted) throw error;
+        logger.warn(`${(error as Error).message}; retrying in ${Math.round(delay / 1000)}s`);
+        await pause(delay);
+        if (stopping.signal.aborted) throw error;
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
+  }
+
+  async function loop(): Promise<void> {
+    registration = await ensureRegistration();
+    const credential = registration.credential;
+    let delay = 1000;
+    let unreachable = false;
+    while (!stopping.signal.aborted) {
+      if (jobs.size >= capacity) {
+        await new Promise<void>((resolve) => {
+          slotFreed = resolve;
+          stopping.signal.addEventListener("abort", () => resolve(), { once: true });
+        });
+        slotFreed = null;
+        continue;
+      }
+      let claimed: ClaimedJob | null;
+      try {
+        claimed = await client.claim(credential, claimWait, stopping.signal);
+        if (unreachable) logger.info(`connected to ${options.serverUrl} again`);
+        unreachable = false;
+        delay = 1000;
+      } catch (error) {
+        if (stopping.signal.aborted) break;
+        if (isSlipwayError(error) && error.code === "AUTH_REQUIRED") {
+          throw new SlipwayError("AUTH_REQUIRED", `the server no longer accepts this runner's credential: ${error.message}`, {
+            hint: `The runner may have been removed; delete ${path.join(options.workDir, "runner.credential.json")} and register again with a new --token.`,
+          });
+        }
+        if (!unreachable || delay >= 30_000) logger.warn(`${(error as Error).message}; retrying in ${Math.round(delay / 1000)}s`);
+        unreachable = true;
+        await pause(delay);
+        delay = Math.min(delay * 2, 30_000);
+        continue;
+      }
+      if (!claimed) continue;
+      const id = claimed.job.id;
+      const done = executeClaim(credential, claimed)
+        .catch((error: unknown) => logger.error(`job ${id}: ${(error as Error).message}`))
+        .finally(() => {
+          jobs.delete(id);
+          slotFreed?.();
+        });
+      jobs.set(id, done);
+    }
+    while (jobs.size > 0) await Promise.allSettled([...jobs.values()]);
+  }
+
+  async function executeClaim(credential: string, claim: ClaimedJob): Promise<void> {
+    const jobId = claim.job.id;
+    const request = claim.job.request;
+    const masker = createMasker(request?.mask ?? []);
+    const control = new AbortController();
+    const onCancelAll = () => control.abort();
+    cancelAll.signal.addEventListener("abort", onCancelAll, { once: true });
+    let leaseLost = false;
+    const reporter: JobReporter = createJobReporter({
+      client,
+      credential,
+      jobId,
+      leaseToken: claim.lease_token,
+      masker,
+      warn: logger.warn,
+      onLeaseLost: () => {
+        leaseLost = true;
+        control.abort();
+      },
+    });
+    logger.info(`job ${jobId} '${masker.mask(claim.job.name)}' of ${claim.run.repository ?? "?"} run ${claim.run.id}: started`);
+    const stopHeartbeat = startHeartbeat(credential, claim, control, () => {
+      leaseLost = true;
+      control.abort();
+    });
+    const jobDir = path.join(options.workDir, "jobs", String(jobId));
+    let result: JobResult;
+    try {
+      if (!request) throw new SlipwayError("VALIDATION_FAILED", "the server sent the job without its request");
+      await rm(jobDir, { recursive: true, force: true });
+      const workspace = path.join(jobDir, "workspace");
+      const tempDir = path.join(jobDir, "temp");
+      await mkdir(tempDir, { recursive: true });
+      if (claim.run.git_url) {
+        reporter.log(-1, `Cloning the repository at ${claim.run.head_sha || claim.run.head_branch || "its default branch"}`);
+        await cloneAtCommit({ gitUrl: claim.run.git_url, sha: claim.run.head_sha, branch: claim.run.head_branch, target: workspace, signal: control.signal });
+      } else {
+        await mkdir(workspace, { recursive: true });
+      }
+      const prepared: PreparedJob = { claim, request, workspace, tempDir, jobDir };
+      const uses = options.createUses ? options.createUses(prepared) : defaultUses(prepared, options.workDir);
+      result = await runJob(request, {
+        workspace,
+        tempDir,
+        hostEnv: options.hostEnv,
+        labels: options.labels,
+        runnerName: registration?.name ?? options.name,
+        signal: control.signal,
+        uses,
+        events: {
+          stepStarted: (step) => reporter.step({ number: step.index + 1, name: step.name, status: "in_progress", started_at: new Date().toISOString() }),
+          log: (index, line) => reporter.log(index < 0 ? -1 : index + 1, line),
+          groupStarted: (index, title) => reporter.log(index < 0 ? -1 : index + 1, `##[group]${title}`),
+          groupEnded: (index) => reporter.log(index < 0 ? -1 : index + 1, "##[endgroup]"),
+          annotation: (index, a) => reporter.log(index < 0 ? -1 : index + 1, `##[${a.level}]${a.title ? `${a.title}: ` : ""}${a.message}`),
+          stepCompleted: (step) =>
+            reporter.step({
+              number: step.index + 1,
+              name: step.name,
+              status: "completed",
+              conclusion: step.conclusion,
+              started_at: step.startedAt,
+              completed_at: step.completedAt ?? new Date().toISOString(),
+            }),
+        },
+      });
+    } catch (error) {
+      const reason = isSlipwayError(error) ? error.message : `the runner failed: ${(error as Error).message}`;
+      reporter.log(-1, `##[error]${reason}`);
+      result = { conclusion: control.signal.aborted ? "cancelled" : "failure", outputs: {}, steps: [], annotations: [], summary: "", error: reason };
+    }
+    try {
+      await reporter.close();
+      if (!leaseLost && !reporter.leaseLost) await completeJob(credential, claim, maskResult(result, masker.mask));
+      logger.info(`job ${jobId}: ${leaseLost || reporter.leaseLost ? "stopped (the server took the job back)" : result.conclusion}`);
+    } finally {
+      stopHeartbeat();
+      cancelAll.signal.removeEventListener("abort", onCancelAll);
+      if (!options.keepWorkspaces) await rm(jobDir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  function startHeartbeat(credential: string, claim: ClaimedJob, control: AbortController, onLost: () => void): () => void {
+    const expires = claim.lease_expires_at ? Date.parse(claim.lease_expires_at) : NaN;
+    const leaseMs = Number.isFinite(expires) ? Math.max(3000, expires - Date.now()) : 60_000;
+    const interval = Math.min(15_000, Math.max(1000, Math.floor(leaseMs / 4)));
+    let stopped = false;
+    let inFlight = false;
+    const timer = setInterval(() => {
+      if (inFlight || stopped) return;
+      inFlight = true;
+      client
+        .heartbeat(credential, claim.job.id, claim.lease_token)
+        .then((answer) => {
+          if (answer.cancel_requested && !control.signal.aborted) {
+            logger.info(`job ${claim.job.id}: cancelled on the server`);
+            control.abort();
+          }
+        })
+        .catch((error: unknown) => {
+          if (isLeaseLost(error)) {
+            if (!stopped) logger.warn(`job ${claim.job.id}: the server no longer holds this runner's lease; stopping the job`);
+            onLost();
+          }
+          // Transient failures: the next beat retries, within the lease.
+        })
+        .finally(() => (inFlight = false));
+    }, interval);
+    timer.unref();
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }
+
+  async function completeJob(credential: string, claim: ClaimedJob, result: JobResult): Promise<void> {
+    let delay = 500;
+    for (;;) {
+      try {
+        await client.complete(credential, claim.job.id, claim.lease_token, result);
+        return;
+      } catch (error) {
+        if (isLeaseLost(error)) return;
+        if (!isTransient(error)) throw error;
+        await (options.sleep ?? defaultSleep)(delay);
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  return {
+    run() {
+      runPromise ??= loop();
+      return runPromise;
+    },
+    async stop(stopOptions = {}) {
+      stopping.abort();
+      slotFreed?.();
+      if (stopOptions.cancelRunning) cancelAll.abort();
+      await Promise.allSettled([...jobs.values()]);
+      if (runPromise) await runPromise.catch(() => undefined);
+    },
+    get running() {
+      return jobs.size;
+    },
+    get registration() {
+      return registration;
+    },
+  };
+}
+
+/** The built-in actions, with the job's clone as the checkout source and a per-run artifact directory. */
+function defaultUses(job: PreparedJob, workDir: string): UsesHandler {
+  const repository = job.claim.run.repository ?? "";
+  return createActionsHandler({
+    builtins: createBuiltinActions({
+      checkout: { source: { dir: job.workspace, repository, sha: job.claim.run.head_sha } },
+      artifacts: createDirectoryArtifactStore(path.join(workDir, "artifacts", String(job.claim.run.id), String(job.claim.job.run_attempt))),
+    }),
+  });
+}
+
+/** Step names and outputs, job outputs and the error go through the masker before they are sent. */
+export function maskResult(result: JobResult, mask: (text: string) => string): JobResult {
+  const maskRecord = (r: Record<string, string>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, mask(v)]));
+  return {
+    ...result,
+    outputs: maskRecord(result.outputs),
+    steps: result.steps.map((s: StepResult) => ({ ...s, name: mask(s.name), outputs: maskRecord(s.outputs) })),
+    annotations: result.annotations.map((a) => ({ ...a, message: mask(a.message), title: a.title === undefined ? undefined : mask(a.title) })),
+    summary: mask(result.summary),
+    error: result.error === undefined ? undefined : mask(result.error),
+  };
+}
