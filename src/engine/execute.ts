@@ -587,6 +587,8 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
       outputs: pj.job.outputs,
       timeoutMinutes: prepared.timeoutMinutes,
       mask: [...new Set([...state.mask, ...collectMask(Object.values(graph.secrets))])],
+      ...(pj.job.container !== undefined ? { container: pj.job.container } : {}),
+      ...(pj.job.services !== undefined ? { services: pj.job.services } : {}),
     };
     entry.startedAt = state.now().toISOString();
     state.events.jobStarted?.(info(entry));

@@ -11,6 +11,7 @@ import path from "node:path";
 import os from "node:os";
 import { createMasker, isSlipwayError, SlipwayError, type Masker } from "../lib/index.js";
 import {
+  findDockerRequirement,
   evaluateCondition,
   evaluateTemplate,
   interpolateString,
@@ -302,6 +303,14 @@ class JobRun {
       this.jobCancel.abort();
     }, minutes * 60_000);
     let error: string | undefined;
+    const docker = findDockerRequirement({ id: this.request.jobId, container: this.request.container, services: this.request.services });
+    if (docker) {
+      clearTimeout(jobTimer);
+      signal.removeEventListener("abort", onAbort);
+      const message = `${docker.message}: the host runner runs steps directly on this machine. ${docker.hint}`;
+      this.annotate(-1, { level: "error", message });
+      return { conclusion: "failure", outputs: {}, steps: [], annotations: this.annotations, summary: "", error: message };
+    }
     try {
       await Promise.all([
         mkdir(this.fileCommandDir, { recursive: true }),

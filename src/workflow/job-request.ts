@@ -31,6 +31,13 @@ export interface JobRequest {
   timeoutMinutes: number;
   /** Values to mask in everything the job emits (secret values, plus tokens). */
   mask: string[];
+  /**
+   * `jobs.<id>.container` / `services`, as written. An executor without a
+   * container engine refuses such a job (DOCKER_REQUIRED) instead of running
+   * its steps on the host.
+   */
+  container?: Template;
+  services?: Template;
 }
 
 export interface Annotation {

@@ -292,6 +292,40 @@ jobs:
     fs.rmSync(kept!, { recursive: true, force: true });
   });
 
+  test("container and services jobs fail with a clear error; other jobs still run", async () => {
+    const repo = makeRepo(
+      wf(`on: push
+jobs:
+  in-container:
+    runs-on: ubuntu-latest
+    container: node:20
+    steps:
+      - run: touch ran-in-container.txt
+  with-db:
+    runs-on: ubuntu-latest
+    services:
+      db:
+        image: postgres:16
+    steps:
+      - run: touch ran-with-db.txt
+  plain:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo fine
+`),
+    );
+    const r = await runCli(["run", "--json", "--bind"], { cwd: repo });
+    expect(r.code).toBe(1);
+    const byId = Object.fromEntries(r.json.jobs.map((j: any) => [j.id, j]));
+    expect(byId["in-container"].conclusion).toBe("failure");
+    expect(byId["with-db"].conclusion).toBe("failure");
+    expect(byId.plain.conclusion).toBe("success");
+    expect(r.stderr).toContain("job 'in-container' declares container: node:20, which needs Docker");
+    expect(r.stderr).toContain("job 'with-db' declares services: db, which needs Docker");
+    expect(fs.existsSync(path.join(repo, "ran-in-container.txt"))).toBe(false);
+    expect(fs.existsSync(path.join(repo, "ran-with-db.txt"))).toBe(false);
+  });
+
   test("bad flags exit 2 with a clear message", async () => {
     const repo = makeRepo(wf(`on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n`));
     const noValue = await runCli(["run", "-s", "NOT_SET_ANYWHERE"], { cwd: repo, env: { NOT_SET_ANYWHERE: undefined } });

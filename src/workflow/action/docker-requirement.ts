@@ -13,7 +13,9 @@ function describeImage(value: Template | undefined): string {
 }
 
 /** DOCKER_REQUIRED for a job with `container:` or `services:`, or undefined when it can run on the host. */
-export function findDockerRequirement(job: Job): SlipwayError | undefined {
+export function findDockerRequirement(
+  job: Pick<Job, "id" | "container" | "services"> & { position?: Job["position"] },
+): SlipwayError | undefined {
   const parts: string[] = [];
   if (job.container !== undefined && job.container !== null && job.container !== "") {
     const image = describeImage(job.container);
@@ -26,6 +28,6 @@ export function findDockerRequirement(job: Job): SlipwayError | undefined {
   }
   if (parts.length === 0) return undefined;
   return new SlipwayError("DOCKER_REQUIRED", `job '${job.id}' declares ${parts.join(" and ")}, which needs Docker`, {
-    position: job.position,
+    ...(job.position ? { position: job.position } : {}),
   });
 }
