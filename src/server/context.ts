@@ -21,6 +21,12 @@ export interface WorkflowDispatcher {
   }): Promise<WorkflowRun>;
 }
 
+/** Cancels and re-runs runs; the run pipeline implements it so its driver, not the routes, decides. */
+export interface RunControl {
+  cancelRun(runId: number): Promise<void>;
+  rerun(runId: number, options: { failedOnly: boolean }): Promise<WorkflowRun>;
+}
+
 export interface RouteContext {
   config: ServerConfig;
   store: Store;
@@ -34,6 +40,8 @@ export interface RouteContext {
   runInBackground(name: string, task: () => Promise<void>): void;
   onTrigger: (trigger: Trigger) => Promise<void>;
   dispatcher: WorkflowDispatcher;
+  /** When present, the run routes' cancel and re-run actions go through it. */
+  runControl?: RunControl;
   /** Emits `job:<id>` when a job's log grows or the job ends (within this process). */
   logBus: EventEmitter;
   audit(request: FastifyRequest, action: string, target: string | null, details?: Record<string, unknown>): Promise<void>;

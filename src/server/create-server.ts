@@ -10,7 +10,7 @@ import { pino, type Logger } from "pino";
 import type { Store } from "../store/index.js";
 import { actorOf, ensureAdminToken, registerAuthorization } from "./auth.js";
 import type { ServerConfig } from "./config.js";
-import type { RouteContext, WorkflowDispatcher } from "./context.js";
+import type { RouteContext, RunControl, WorkflowDispatcher } from "./context.js";
 import { handleError, toErrorBody } from "./http-errors.js";
 import { createMetrics } from "./metrics.js";
 import { registerAccountRoutes } from "./routes/accounts.js";
@@ -42,6 +42,8 @@ export interface ServerDeps {
   onTrigger?: (trigger: Trigger) => Promise<void>;
   /** Starts workflow_dispatch runs; defaults to recording a pending run for the pipeline. */
   dispatcher?: WorkflowDispatcher;
+  /** Cancel and re-run through the run pipeline; without it the routes update the store directly. */
+  runControl?: RunControl;
   /** Shows the generated first-start admin token; defaults to stdout. */
   print?: (message: string) => void;
   /** Collect Node process metrics (off in tests). */
@@ -153,6 +155,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         app.log.info({ repo: trigger.repo, event: trigger.event, ref: trigger.ref, sha: trigger.sha, delivery: trigger.deliveryId }, "trigger received; no run pipeline is attached");
       }),
     dispatcher: deps.dispatcher ?? createPendingRunDispatcher(store),
+    ...(deps.runControl ? { runControl: deps.runControl } : {}),
     logBus,
     async audit(request: FastifyRequest, action, target, details) {
       await store.appendAudit({ actor: actorOf(request.principal), action, target, details: { ...details, request_id: request.id } });

@@ -13,6 +13,7 @@ import { idParam, sealContext, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { generateToken, hashToken } from "../security.js";
 import { isFromFork } from "../webhooks.js";
+import { restoreSecrets } from "../pipeline/secret-placeholders.js";
 import { refreshRunStatus } from "./runs.js";
 
 const LABEL = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -258,7 +259,7 @@ async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<Re
     const existing = (request.contexts.secrets ?? {}) as Record<string, string>;
     const values = Object.values(secrets).filter((v) => v !== "");
     request = {
-      ...request,
+      ...restoreSecrets(request, secrets),
       contexts: { ...request.contexts, secrets: { ...existing, ...secrets } },
       mask: [...new Set([...request.mask, ...values])],
     };

@@ -108,7 +108,8 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.post("/api/v3/repos/:owner/:repo/actions/runs/:run_id/cancel", { config: { permission: "repo:write" } }, async (request, reply) => {
     const run = await runOf(request);
     if (run.status === "completed") throw new SlipwayError("CONFLICT", "Cannot cancel a workflow run that is completed.");
-    await store.cancelRun(run.id);
+    if (ctx.runControl) await ctx.runControl.cancelRun(run.id);
+    else await store.cancelRun(run.id);
     await refreshRunStatus(ctx, run.id);
     for (const job of await store.listJobs(run.id)) ctx.logBus.emit(`job:${job.id}`);
     await ctx.audit(request, "run.cancel", `repo:${request.repository!.fullName}`, { run_id: run.id });
@@ -122,9 +123,14 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     if (previous.length === 0) throw new SlipwayError("CONFLICT", "The run has no jobs to re-run.");
     const failed = (j: Job) => j.conclusion === "failure" || j.conclusion === "cancelled" || j.conclusion === "timed_out" || j.conclusion === "startup_failure";
     if (onlyFailed && !previous.some(failed)) throw new SlipwayError("CONFLICT", "The run has no failed jobs.");
-    const next = await store.startRunAttempt(run.id);
-    await store.enqueueJobs(run.id, planRerun(previous, onlyFailed ? failed : () => true), { attempt: next.runAttempt });
-    await refreshRunStatus(ctx, run.id);
+    let next: WorkflowRun;
+    if (ctx.runControl) {
+      next = await ctx.runControl.rerun(run.id, { failedOnly: onlyFailed });
+    } else {
+      next = await store.startRunAttempt(run.id);
+      await store.enqueueJobs(run.id, planRerun(previous, onlyFailed ? failed : () => true), { attempt: next.runAttempt });
+      await refreshRunStatus(ctx, run.id);
+    }
     await ctx.audit(request, onlyFailed ? "run.rerun_failed" : "run.rerun", `repo:${request.repository!.fullName}`, { run_id: run.id, attempt: next.runAttempt });
     return {};
   };
