@@ -1,0 +1,151 @@
+/** A SQLite store in a temp dir, a git repository reachable by file:// URL, pipelines and fake runners over the store. */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createPipeline, type Pipeline, type PipelineConfig } from "../../../src/server/pipeline/index.js";
+import { createSecretBox, type SecretBox } from "../../../src/server/security.js";
+import { openStore, type ClaimedJob, type Job, type Repository, type Store } from "../../../src/store/index.js";
+import { git, makeRepo } from "../../support/git-repo.js";
+
+export interface Harness {
+  dir: string;
+  store: Store;
+  secretBox: SecretBox;
+  repoDir: string;
+  repo: Repository;
+  pipelines: Pipeline[];
+  makePipeline(config?: Partial<PipelineConfig>, options?: { store?: Store; clock?: () => Date }): Pipeline;
+  commit(files: Record<string, string>, message?: string): string;
+  head(): string;
+  close(): Promise<void>;
+}
+
+export async function createHarness(files: Record<string, string>): Promise<Harness> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-pipeline-"));
+  const repoDir = makeRepo(files, { dir: path.join(dir, "repo") });
+  const store = await openStore({ dataDir: path.join(dir, "data") });
+  const secretBox = createSecretBox(randomBytes(32));
+  const repo = await store.createRepository({ owner: "octo", name: "hello", gitUrl: `file://${repoDir}` });
+  const pipelines: Pipeline[] = [];
+  const extraStores: Store[] = [];
+  return {
+    dir,
+    store,
+    secretBox,
+    repoDir,
+    repo,
+    pipelines,
+    makePipeline(config = {}, options = {}) {
+      const p = createPipeline({
+        store: options.store ?? store,
+        secretBox,
+        ...(options.clock ? { clock: options.clock } : {}),
+        config: { dataDir: path.join(dir, "data"), pollIntervalMs: 20, sweepIntervalMs: 100, runLeaseSeconds: 2, schedules: false, pollingCheckMs: 3_600_000, ...config },
+      });
+      if (options.store) extraStores.push(options.store);
+      pipelines.push(p);
+      return p;
+    },
+    commit(changes, message = "change") {
+      for (const [name, content] of Object.entries(changes)) {
+        const file = path.join(repoDir, name);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, content);
+      }
+      git(repoDir, "add", "-A");
+      git(repoDir, "commit", "-q", "-m", message);
+      return git(repoDir, "rev-parse", "HEAD");
+    },
+    head: () => git(repoDir, "rev-parse", "HEAD"),
+    async close() {
+      for (const p of pipelines) await p.stop();
+      for (const s of extraStores) await s.close();
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface FakeRunner {
+  claimed: ClaimedJob[];
+  stop(): Promise<void>;
+}
+
+export type Behaviour = (claimed: ClaimedJob) => { conclusion: "success" | "failure"; outputs?: Record<string, string> } | "hang" | "until-cancelled";
+
+/** A runner that claims through the store directly and completes jobs as `behave` says. */
+export async function startRunner(store: Store, behave: Behaviour, options: { name?: string; labels?: string[]; leaseSeconds?: number } = {}): Promise<FakeRunner> {
+  const runner = await store.createRunner({ name: options.name ?? `fake-${Math.random().toString(36).slice(2, 8)}`, labels: options.labels ?? ["ubuntu-latest", "self-hosted"], credentialHash: randomBytes(8).toString("hex") });
+  const claimed: ClaimedJob[] = [];
+  let stopped = false;
+  const work: Promise<void>[] = [];
+  const loop = (async () => {
+    while (!stopped) {
+      const c = await store.claimJob({ runnerId: runner.id, labels: runner.labels, leaseSeconds: options.leaseSeconds ?? 60 });
+      if (!c) {
+        await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
+      claimed.push(c);
+      const what = behave(c);
+      if (what === "hang") continue;
+      work.push(
+        (async () => {
+          if (what === "until-cancelled") {
+            while (!stopped) {
+              const j = await store.getJob(c.job.id);
+              if (!j || j.status !== "in_progress") return;
+              if (j.cancelRequested) {
+                await store.completeJob(c.job.id, { conclusion: "cancelled" }, c.leaseToken);
+                return;
+              }
+              await store.renewLease(c.job.id, c.leaseToken, options.leaseSeconds ?? 60);
+              await new Promise((r) => setTimeout(r, 10));
+            }
+            return;
+          }
+          await store.recordStep(c.job.id, { number: 1, name: "Run step", status: "completed", conclusion: what.conclusion }, c.leaseToken);
+          await store.completeJob(c.job.id, { conclusion: what.conclusion, outputs: what.outputs ?? {} }, c.leaseToken);
+        })(),
+      );
+    }
+  })();
+  return {
+    claimed,
+    async stop() {
+      stopped = true;
+      await loop;
+      await Promise.allSettled(work);
+    },
+  };
+}
+
+export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const byKey = (jobs: Job[]) => Object.fromEntries(jobs.map((j) => [j.key, j]));
+
+export function pushTrigger(repo: Repository, sha: string, before: string | null, ref = "refs/heads/main", changedFiles: string[] | null = null) {
+  return {
+    provider: "github" as const,
+    deliveryId: `d-${sha}-${Math.random()}`,
+    repo: repo.fullName,
+    repositoryId: repo.id,
+    event: "push" as const,
+    action: null,
+    ref,
+    sha,
+    before,
+    payload: { ref, before, after: sha, sender: { login: "octocat" }, repository: { full_name: repo.fullName } },
+    changedFiles,
+    fromFork: false,
+  };
+}
