@@ -38,6 +38,16 @@ function readManifest(): Row[] {
 export const KNOWN_DIFFERENCES: Record<string, string> = {
   "issue-1595|issue-1595/no-event.yml":
     "a workflow without `on:` is invalid on GitHub, so Slipway rejects it (exit 2); act plans zero stages",
+  "defaults-run|defaults-run/main.yaml":
+    "asserts $SHELL is not bash in an sh step; on a host SHELL is inherited from the environment (act turned the case off for host mode)",
+  "input-from-cli|input-from-cli/input.yml":
+    "passes an undeclared input and omits required ones: GitHub rejects both, and so does Slipway",
+  "artifacts-testdata/GHSL-2023-004|artifacts-testdata/GHSL-2023-004/artifacts.yml":
+    "talks to act's own artifact-server HTTP protocol with curl; Slipway's artifact actions are built in",
+  "uses-composite-with-pre-and-post-steps|uses-composite-with-pre-and-post-steps/push.yml":
+    "its actions append to GITHUB_ENV without a newline, relying on act's one env file per job; GitHub (and Slipway) give each step a fresh file",
+  "uses-nested-composite|uses-nested-composite/push.yml":
+    "asks actions/setup-node for Node 16; offline, the built-in uses the host's Node (20) and says 16 is missing",
 };
 
 const SEPARATE_ROOTS = ["model-testdata", "artifacts-testdata", "exprparser-testdata"];
