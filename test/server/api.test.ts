@@ -45,6 +45,25 @@ describe("repositories", () => {
     expect(bad.json().message).toContain("git_url");
   });
 
+  it("updates, rotates the webhook secret of, and deletes a repository", async () => {
+    server = await startTestServer();
+    const { webhookSecret } = await registerRepo(server.app);
+    const patched = await server.app.inject({ method: "PATCH", url: "/api/v3/repos/acme/widgets", headers: auth(ADMIN_TOKEN), payload: { default_branch: "trunk" } });
+    expect(patched.json()).toMatchObject({ default_branch: "trunk", clone_url: "https://git.example/acme/widgets.git" });
+    const rotated = await server.app.inject({ method: "POST", url: "/api/v3/repos/acme/widgets/webhook-secret", headers: auth(ADMIN_TOKEN) });
+    expect(rotated.statusCode).toBe(201);
+    const fresh = rotated.json().webhook_secret;
+    expect(fresh).not.toBe(webhookSecret);
+    const { createHmac } = await import("node:crypto");
+    const body = JSON.stringify({ repository: { full_name: "acme/widgets" } });
+    const ping = (secret: string) =>
+      server!.app.inject({ method: "POST", url: "/api/v3/webhooks/github", headers: { "content-type": "application/json", "x-github-event": "ping", "x-hub-signature-256": `sha256=${createHmac("sha256", secret).update(body).digest("hex")}` }, payload: body });
+    expect((await ping(webhookSecret)).statusCode).toBe(401);
+    expect((await ping(fresh)).statusCode).toBe(200);
+    expect((await server.app.inject({ method: "DELETE", url: "/api/v3/repos/acme/widgets", headers: auth(ADMIN_TOKEN) })).statusCode).toBe(204);
+    expect((await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets", headers: auth(ADMIN_TOKEN) })).statusCode).toBe(404);
+  });
+
   it("refuses registration with a read-only token", async () => {
     server = await startTestServer();
     const token = await createUserWithToken(server.store, "reader", { scopes: ["read"] });
@@ -169,6 +188,8 @@ describe("runs and jobs", () => {
     expect(after.json()).toMatchObject({ status: "completed", conclusion: "cancelled" });
     const again = await server.app.inject({ method: "POST", url: `${base}/cancel`, headers: auth(ADMIN_TOKEN) });
     expect(again.statusCode).toBe(409);
+    const { run: other } = await seedRun(server);
+    expect((await server.app.inject({ method: "DELETE", url: `/api/v3/repos/acme/widgets/actions/runs/${other.id}`, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(409);
     const failed = await server.app.inject({ method: "POST", url: `${base}/rerun-failed-jobs`, headers: auth(ADMIN_TOKEN) });
     expect(failed.statusCode).toBe(201);
     const rerun = await server.app.inject({ method: "GET", url: base, headers: auth(ADMIN_TOKEN) });
@@ -188,6 +209,9 @@ describe("runs and jobs", () => {
     expect(all.json().total_count).toBe(4);
     expect((await server.app.inject({ method: "GET", url: `${base}/attempts/3`, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(404);
     expect((await server.app.inject({ method: "GET", url: `${base}/attempts/1`, headers: auth(ADMIN_TOKEN) })).json().run_attempt).toBe(1);
+    await server.app.inject({ method: "POST", url: `${base}/cancel`, headers: auth(ADMIN_TOKEN) });
+    expect((await server.app.inject({ method: "DELETE", url: base, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(204);
+    expect((await server.app.inject({ method: "GET", url: base, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(404);
   });
 
   it("lists a run's artifacts, the workflows that ran, and Slipway's job extras", async () => {

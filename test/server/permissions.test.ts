@@ -25,13 +25,22 @@ let server: TestServer;
 let repo: Repository;
 const tokens = {} as Record<Exclude<Caller, "anonymous">, string>;
 
-beforeAll(async () => {
-  server = await startTestServer({ env: { SLIPWAY_CLAIM_WAIT_SECONDS: "0", SLIPWAY_AUTH_RATE_LIMIT: "10000" } });
+/** The repository every route is walked against, with one user per role; called again when a walked route deletes it. */
+async function setupRepo(): Promise<void> {
   await registerRepo(server.app, "acme", "widgets");
   repo = (await server.store.getRepositoryByName("acme", "widgets"))!;
+  for (const role of ["read", "write", "maintain", "admin"] as const) {
+    const user = await server.store.getUserByLogin(`user-${role}`);
+    if (user) await server.store.setRepositoryRole(user.id, repo.id, role);
+    else tokens[role] = await createUserWithToken(server.store, `user-${role}`, { role: { repo, role } });
+  }
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ env: { SLIPWAY_CLAIM_WAIT_SECONDS: "0", SLIPWAY_AUTH_RATE_LIMIT: "10000" } });
   const { store } = server;
   tokens.outsider = await createUserWithToken(store, "outsider");
-  for (const role of ["read", "write", "maintain", "admin"] as const) tokens[role] = await createUserWithToken(store, `user-${role}`, { role: { repo, role } });
+  await setupRepo();
   tokens["instance-admin"] = ADMIN_TOKEN;
   tokens["read-scoped-admin"] = await createUserWithToken(store, "admin", { scopes: ["read"] });
   const reg = generateToken("registration");
@@ -72,6 +81,7 @@ describe("every route declares and enforces a permission", () => {
         const headers = caller === "anonymous" ? {} : auth(tokens[caller]);
         const res = await server.app.inject({ method: route.method as "GET", url: fill(route.url), headers, payload: route.method === "GET" || route.method === "DELETE" ? undefined : {} });
         const body = String(res.headers["content-type"] ?? "").includes("json") && res.body ? res.json() : {};
+        if (!(await server.store.getRepositoryByName("acme", "widgets"))) await setupRepo();
         const deniedByLayer = (res.statusCode === 401 || res.statusCode === 403) && DENIAL_MESSAGES.some((m) => m.test(body.message ?? ""));
         const allowed = ALLOWED[route.permission].includes(caller);
         const where = `${route.method} ${route.url} as ${caller}: ${res.statusCode} ${body.message ?? ""}`;

@@ -546,7 +546,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       let k = key;
       for (let n = 2; taken.has(k); n += 1) k = `${key}-${n}`;
       taken.add(k);
-      if (!existing.has(k)) jobs.push({ key: k, name, matrix, needs, labels: [], status: "pending" });
+      if (!existing.has(k)) jobs.push({ key: k, name, matrix, needs, labels: [], status: "pending", maxRetries: config.jobMaxRetries ?? 0 });
     };
     for (const pw of plan.workflows) {
       for (const pj of pw.jobs) {

@@ -18,6 +18,8 @@ import { generateToken, hashToken } from "../security.js";
 
 const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
+const GIT_URL = /^(https?:\/\/|ssh:\/\/|git@|file:\/\/|\/)\S+$/;
+const GIT_URL_TEXT = "an https://, ssh://, git@host:path, file:// URL or an absolute path";
 const REGISTRATION_TTL_MS = 60 * 60 * 1000;
 const MAX_SECRET_BYTES = 48 * 1024;
 
@@ -54,9 +56,7 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
     if (typeof owner !== "string" || !NAME.test(owner)) throw validationFailed("owner", "1-100 letters, digits, '.', '-' or '_'");
     if (typeof name !== "string" || !NAME.test(name)) throw validationFailed("name", "1-100 letters, digits, '.', '-' or '_'");
     const gitUrl = b.git_url;
-    if (typeof gitUrl !== "string" || !/^(https?:\/\/|ssh:\/\/|git@|file:\/\/|\/)/.test(gitUrl)) {
-      throw validationFailed("git_url", "an https://, ssh://, git@host:path, file:// URL or an absolute path");
-    }
+    if (typeof gitUrl !== "string" || !GIT_URL.test(gitUrl)) throw validationFailed("git_url", GIT_URL_TEXT);
     const defaultBranch = typeof b.default_branch === "string" && b.default_branch !== "" ? b.default_branch : "main";
     if (await store.getRepositoryByName(owner, name)) throw new SlipwayError("CONFLICT", `Repository ${owner}/${name} already exists`);
     const webhookSecret = generateToken("api").slice(4);
@@ -88,6 +88,38 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
   app.get("/api/v3/repos/:owner/:repo", { config: { permission: "repo:read" } }, async (request) => {
     const repo = request.repository!;
     return { ...repoJson(repo, api, config.publicUrl), ...permissionsJson(await effectiveRank(store, request.principal, repo)) };
+  });
+
+  app.patch("/api/v3/repos/:owner/:repo", { config: { permission: "repo:admin" } }, async (request) => {
+    const b = body(request);
+    const patch: { gitUrl?: string; defaultBranch?: string } = {};
+    if (b.git_url !== undefined) {
+      if (typeof b.git_url !== "string" || !GIT_URL.test(b.git_url)) throw validationFailed("git_url", GIT_URL_TEXT);
+      patch.gitUrl = b.git_url;
+    }
+    if (b.default_branch !== undefined) {
+      if (typeof b.default_branch !== "string" || !/^[^\s~^:?*[\\]{1,250}$/.test(b.default_branch)) throw validationFailed("default_branch", "a branch name");
+      patch.defaultBranch = b.default_branch;
+    }
+    const repo = (await store.updateRepository(request.repository!.id, patch)) ?? request.repository!;
+    await ctx.audit(request, "repo.update", `repo:${repo.fullName}`, { fields: Object.keys(patch) });
+    return { ...repoJson(repo, api, config.publicUrl), ...permissionsJson(await effectiveRank(store, request.principal, repo)) };
+  });
+
+  app.delete("/api/v3/repos/:owner/:repo", { config: { permission: "repo:admin" } }, async (request, reply) => {
+    const repo = request.repository!;
+    await store.deleteRepository(repo.id);
+    await ctx.audit(request, "repo.delete", `repo:${repo.fullName}`);
+    return reply.status(204).send();
+  });
+
+  // Slipway-only: a new webhook secret, shown once; the previous one stops working.
+  app.post("/api/v3/repos/:owner/:repo/webhook-secret", { config: { permission: "repo:admin" } }, async (request, reply) => {
+    const repo = request.repository!;
+    const webhookSecret = generateToken("api").slice(4);
+    await store.updateRepository(repo.id, { webhookSecret: Buffer.from(ctx.secretBox.encrypt(webhookSecret, sealContext.webhook(repo.id)), "utf8") });
+    await ctx.audit(request, "repo.webhook_secret.rotate", `repo:${repo.fullName}`);
+    return reply.status(201).send({ webhook_secret: webhookSecret });
   });
 
   // ---------------------------------------------------------------- secrets

@@ -105,6 +105,14 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     return listRunJobs(request, attempt);
   });
 
+  app.delete("/api/v3/repos/:owner/:repo/actions/runs/:run_id", { config: { permission: "repo:write" } }, async (request, reply) => {
+    const run = await runOf(request);
+    if (run.status !== "completed") throw new SlipwayError("CONFLICT", "Cancel the workflow run before deleting it.");
+    await store.deleteRun(run.id);
+    await ctx.audit(request, "run.delete", `repo:${request.repository!.fullName}`, { run_id: run.id });
+    return reply.status(204).send();
+  });
+
   app.post("/api/v3/repos/:owner/:repo/actions/runs/:run_id/cancel", { config: { permission: "repo:write" } }, async (request, reply) => {
     const run = await runOf(request);
     if (run.status === "completed") throw new SlipwayError("CONFLICT", "Cannot cancel a workflow run that is completed.");
