@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createPipeline, type Pipeline, type PipelineConfig } from "../../../src/server/pipeline/index.js";
+import { createPipeline, type Pipeline, type PipelineConfig, type PipelineLogger } from "../../../src/server/pipeline/index.js";
 import { createSecretBox, type SecretBox } from "../../../src/server/security.js";
 import { openStore, type ClaimedJob, type Job, type Repository, type Store } from "../../../src/store/index.js";
 import { git, makeRepo } from "../../support/git-repo.js";
@@ -15,7 +15,7 @@ export interface Harness {
   repoDir: string;
   repo: Repository;
   pipelines: Pipeline[];
-  makePipeline(config?: Partial<PipelineConfig>, options?: { store?: Store; clock?: () => Date }): Pipeline;
+  makePipeline(config?: Partial<PipelineConfig>, options?: { store?: Store; clock?: () => Date; logger?: PipelineLogger }): Pipeline;
   commit(files: Record<string, string>, message?: string): string;
   head(): string;
   close(): Promise<void>;
@@ -41,6 +41,7 @@ export async function createHarness(files: Record<string, string>): Promise<Harn
         store: options.store ?? store,
         secretBox,
         ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
         config: { dataDir: path.join(dir, "data"), pollIntervalMs: 20, sweepIntervalMs: 100, runLeaseSeconds: 2, schedules: false, pollingCheckMs: 3_600_000, ...config },
       });
       if (options.store) extraStores.push(options.store);
@@ -65,6 +66,11 @@ export async function createHarness(files: Record<string, string>): Promise<Harn
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A logger keeping its lines, for asserting what a pipeline did. */
+export function recordingLogger(lines: string[]): PipelineLogger {
+  return { info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
 }
 
 export interface FakeRunner {

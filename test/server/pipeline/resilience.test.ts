@@ -1,7 +1,7 @@
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStore } from "../../../src/store/index.js";
-import { byKey, createHarness, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
+import { byKey, createHarness, recordingLogger, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
 
 const TWO_STAGES = `on: push
 jobs:
@@ -79,8 +79,10 @@ describe("run pipeline resilience", () => {
   it("drives each run exactly once with two replicas on one database", async () => {
     h = await createHarness({ ".github/workflows/ci.yml": TWO_STAGES });
     const otherStore = await openStore({ dataDir: path.join(h.dir, "data") });
-    const p1 = h.makePipeline({ replicaId: "one" });
-    const p2 = h.makePipeline({ replicaId: "two" }, { store: otherStore });
+    const lines1: string[] = [];
+    const lines2: string[] = [];
+    const p1 = h.makePipeline({ replicaId: "one" }, { logger: recordingLogger(lines1) });
+    const p2 = h.makePipeline({ replicaId: "two" }, { store: otherStore, logger: recordingLogger(lines2) });
     await Promise.all([p1.start(), p2.start()]);
     const runner = await startRunner(h.store, () => ({ conclusion: "success" }), { labels: ["alpha", "beta"] });
     runners.push(runner);
@@ -97,6 +99,10 @@ describe("run pipeline resilience", () => {
     expect(new Set(claims).size).toBe(claims.length);
     expect(claims).toHaveLength(6);
     for (const run of runs) expect((await h.store.listJobs(run.id)).map((j) => j.key)).toEqual(["a", "b"]);
+    // Each run's end was recorded by exactly one replica.
+    await Promise.all([p1.idle(), p2.idle()]);
+    const ends = [...lines1, ...lines2].filter((l) => / attempt 1 success$/.test(l)).map((l) => l.split(" ")[1]).sort();
+    expect(ends).toEqual(runs.map((r) => String(r.id)).sort());
   });
 
   it("fails a job whose runner stops heartbeating, and skips its dependents", async () => {
