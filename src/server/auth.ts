@@ -265,7 +265,8 @@ export async function ensureAdminToken(options: {
   const { store } = options;
   const ensureAdminUser = async (): Promise<User> => {
     const existing = await store.getUserByLogin("admin");
-    if (existing) return existing;
+    // The configured admin token always belongs to an instance admin.
+    if (existing) return existing.isAdmin ? existing : ((await store.updateUser(existing.id, { isAdmin: true })) ?? existing);
     try {
       return await store.createUser({ login: "admin", isAdmin: true, passwordHash: null });
     } catch (error) {
