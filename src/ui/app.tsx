@@ -4,7 +4,7 @@ import { ApiError, api, onUnauthenticated } from "./api/client.js";
 import type { User } from "./api/types.js";
 import { ErrorBanner, Loading } from "./components/feedback.js";
 import { Link, matchPath, navigate, useLocation } from "./core/router.js";
-import { useApi } from "./core/use-api.js";
+import { useApi, useTitle } from "./core/use-api.js";
 import { HomePage } from "./pages/home.js";
 import { RepoRunsPage } from "./pages/repo-runs.js";
 import { RepoSettingsPage } from "./pages/repo-settings.js";
@@ -70,6 +70,7 @@ function RepoPage({ owner, name, tab }: { owner: string; name: string; tab: stri
   const repo = `${owner}/${name}`;
   const info = useApi((signal) => api.getRepository(repo, signal), [repo]);
   const defaultBranch = info.data?.default_branch ?? "main";
+  useTitle(`${TABS.find((t) => t.path === tab)?.label ?? "Runs"} · ${repo}`);
   let body;
   switch (tab) {
     case "/workflows":

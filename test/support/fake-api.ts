@@ -251,6 +251,10 @@ export class FakeApi {
     }
     this.job(failed, "deploy", "deploy", { needs: ["test"], outcome: "success", stepNames: ["Set up job"] }).conclusion = "skipped";
 
+    const huge = this.run("acme/api", { display_title: "Verbose build", conclusion: "failure", created_at: iso(86_400_000) });
+    const lines = Array.from({ length: 6000 }, (_, i) => `compiling module ${i + 1}\n`).join("");
+    this.job(huge, "build", "build", { outcome: "failure-at-last", stepNames: ["Compile"], chunks: [{ step: 1, text: lines }] });
+
     const api = this.run("acme/api", { display_title: "Bump fastify", head_branch: "trunk", actor: "ada" });
     this.job(api, "build", "build", {});
   }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, it } from "vitest";
 import { browserUnavailableReason, launchBrowser, saveScreenshot, type Browser } from "../support/browser.js";
 import { expect } from "./locator-expect.js";
 import { startRealServer, seedRealServer, type RealServer, type Seeded } from "./real-server.js";
-import { buildUi } from "./server.js";
+import { buildUi, removeUiBuild } from "./server.js";
 
 const unavailable = browserUnavailableReason()?.startsWith("no Chromium") ? browserUnavailableReason() : undefined;
 if (unavailable) console.warn(`[ui tests] skipped: ${unavailable}`);
@@ -24,8 +24,7 @@ describe.skipIf(unavailable !== undefined)("web UI against the real server", () 
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (process.env.SLIPWAY_UI_PREBUILT !== "1") await buildUi();
-    server = await startRealServer();
+    server = await startRealServer(await buildUi());
     seeded = await seedRealServer(server.store, LOGIN, PASSWORD);
     browser = await launchBrowser();
     page = await browser.newPage();
@@ -34,6 +33,7 @@ describe.skipIf(unavailable !== undefined)("web UI against the real server", () 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await removeUiBuild();
   });
 
   it("signs in with a real session and shows the repository's runs", async () => {

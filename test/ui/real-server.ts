@@ -12,7 +12,6 @@ import path from "node:path";
 import { pino } from "pino";
 import { createServer, hashPassword, loadServerConfig } from "../../src/server/index.js";
 import { openStore, type Repository, type Store } from "../../src/store/index.js";
-import { uiDir } from "../support/browser.js";
 import { serveUi } from "../support/fake-api.js";
 
 export interface RealServer {
@@ -21,7 +20,7 @@ export interface RealServer {
   close(): Promise<void>;
 }
 
-export async function startRealServer(): Promise<RealServer> {
+export async function startRealServer(uiDir: string): Promise<RealServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "slipway-ui-server-"));
   let apiPort = 0;
   const front = http.createServer((req, res) => {

@@ -4,6 +4,8 @@
  * changing startServer to launch it and seed it through its API.
  */
 import { build } from "vite";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { FakeApi } from "../support/fake-api.js";
 import { repoRoot, uiDir } from "../support/browser.js";
@@ -14,19 +16,40 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Builds the UI from source into dist/ui so the tests see the current code. */
-export async function buildUi(): Promise<void> {
-  // vitest sets NODE_ENV=test, which would bundle React's development build.
-  const previous = process.env.NODE_ENV;
-  process.env.NODE_ENV = "production";
-  try {
-    await build({ configFile: path.join(repoRoot, "src/ui/vite.config.ts"), mode: "production", logLevel: "warn" });
-  } finally {
-    process.env.NODE_ENV = previous;
-  }
+let built: Promise<string> | undefined;
+
+/**
+ * Builds the UI from source so the tests see the current code, into a folder
+ * of this test process (test files run in parallel; dist/ui is left alone).
+ * SLIPWAY_UI_PREBUILT=1 uses dist/ui as built by `npm run build:ui`.
+ */
+export function buildUi(): Promise<string> {
+  if (process.env.SLIPWAY_UI_PREBUILT === "1") return Promise.resolve(uiDir);
+  built ??= (async () => {
+    const outDir = await mkdtemp(path.join(tmpdir(), "slipway-ui-build-"));
+    // vitest sets NODE_ENV=test, which would bundle React's development build.
+    const previous = process.env.NODE_ENV;
+    process.env.NODE_ENV = "production";
+    try {
+      await build({ configFile: path.join(repoRoot, "src/ui/vite.config.ts"), mode: "production", logLevel: "warn", build: { outDir, emptyOutDir: true } });
+    } finally {
+      process.env.NODE_ENV = previous;
+    }
+    return outDir;
+  })();
+  return built;
 }
 
-export async function startServer(): Promise<TestServer> {
+/** Removes this process's build (not dist/ui). */
+export async function removeUiBuild(): Promise<void> {
+  if (!built || process.env.SLIPWAY_UI_PREBUILT === "1") return;
+  const dir = await built.catch(() => undefined);
+  built = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+}
+
+/** "A server" serving the UI in `uiDir` and answering the API. */
+export async function startServer(uiDir: string): Promise<TestServer> {
   const fake = new FakeApi({ uiDir });
   const url = await fake.start();
   return { url, fake, close: () => fake.stop() };

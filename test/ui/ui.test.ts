@@ -8,7 +8,7 @@ import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect as vitestExpect, it } from "vitest";
 import { expect } from "./locator-expect.js";
 import { browserUnavailableReason, launchBrowser, saveScreenshot, type Browser } from "../support/browser.js";
-import { ADMIN, buildUi, startServer, type TestServer } from "./server.js";
+import { ADMIN, buildUi, removeUiBuild, startServer, type TestServer } from "./server.js";
 
 const unavailable = browserUnavailableReason()?.startsWith("no Chromium") ? browserUnavailableReason() : undefined;
 if (unavailable) console.warn(`[ui tests] skipped: ${unavailable}`);
@@ -19,15 +19,18 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
   let page: Page;
   const pageErrors: string[] = [];
 
+  let uiDir: string;
+
   beforeAll(async () => {
-    if (process.env.SLIPWAY_UI_PREBUILT !== "1") await buildUi();
+    uiDir = await buildUi();
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
+    await removeUiBuild();
   });
   beforeEach(async () => {
-    server = await startServer();
+    server = await startServer(uiDir);
     page = await browser.newPage();
     pageErrors.length = 0;
     page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -99,6 +102,7 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     const runId = runIdOf("Speed up the parser");
     await signIn(page, `/acme/web/actions/runs/${runId}`);
     await expect(page.getByTestId("run-state")).toHaveText("Failed");
+    expect(await page.title()).toBe("Failed: Speed up the parser #2 · acme/web · Slipway");
     // The failed leg is opened by default.
     await expect(page.locator(".job-panel-head h2")).toHaveText(/test \(22\)/);
     const groups = page.getByTestId("job-group");
@@ -152,6 +156,19 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     const raw = await page.evaluate(async (url) => (await fetch(url!)).text(), href);
     expect(raw).toContain("expected 3 to equal 4");
     await expect(page.getByRole("link", { name: "coverage-report" })).toHaveAttribute("href", "/api/v3/repos/acme/web/actions/artifacts/7/zip");
+  });
+
+  it("renders the tail of a very long step and the rest on request or when a link points into it", async () => {
+    const runId = runIdOf("Verbose build");
+    await signIn(page, `/acme/api/actions/runs/${runId}`);
+    const step = page.getByTestId("step");
+    await expect(step.locator(".log-line")).toHaveCount(5000);
+    await expect(step.locator(".log-line").first()).toContainText("compiling module 1001");
+    await step.getByRole("button", { name: "Show 1000 earlier lines" }).click();
+    await expect(step.locator(".log-line")).toHaveCount(6000);
+    await page.goto(`${server.url}/acme/api/actions/runs/${runId}#L12`);
+    await expect(page.locator("#L12")).toHaveClass(/selected/);
+    await expect(page.locator("#L12")).toContainText("compiling module 12");
   });
 
   it("streams a running job's log live to completion, resuming after a dropped connection", async () => {

@@ -13,6 +13,9 @@ import { useNow } from "../core/use-api.js";
 import { AnsiText } from "./ansi-text.js";
 import { StatusIcon, stateLabel, stateOf } from "./status.js";
 
+/** Lines of one step rendered at once; beyond this the DOM grows slow. */
+const MAX_RENDERED_LINES = 5000;
+
 function lineFromHash(hash: string): number | undefined {
   const m = /^#L(\d+)$/.exec(hash);
   return m ? Number(m[1]) : undefined;
@@ -20,7 +23,7 @@ function lineFromHash(hash: string): number | undefined {
 
 const LineView = ({ line, current, selected }: { line: LogLine; current: boolean; selected: boolean }) => (
   <div id={`L${line.n}`} className={`log-line k-${line.kind}${current ? " hit-current" : ""}${selected ? " selected" : ""}`} data-line={line.n}>
-    <a className="ln" href={`#L${line.n}`} aria-label={`Line ${line.n}`} tabIndex={-1}>
+    <a className="ln" href={`#L${line.n}`} aria-label={`Line ${line.n}`} tabIndex={-1} title={line.timestamp}>
       {line.n}
     </a>
     <span className="lt">
@@ -82,7 +85,12 @@ function StepSection({ step, lines, expanded, onToggle, now, ...rest }: {
   selected?: number;
 }) {
   const state = stateOf(step.status, step.conclusion);
-  const nodes = useMemo(() => groupLines(lines), [lines]);
+  const [showAll, setShowAll] = useState(false);
+  // Very long steps render their tail only, unless asked or a link or search hit points earlier.
+  const hidden = lines.length > MAX_RENDERED_LINES && !showAll ? lines.length - MAX_RENDERED_LINES : 0;
+  const targetHidden = hidden > 0 && lines.slice(0, hidden).some((l) => l.n === rest.selected || rest.hitSet.has(l.n));
+  const shown = hidden > 0 && !targetHidden ? lines.slice(hidden) : lines;
+  const nodes = useMemo(() => groupLines(shown), [shown]);
   return (
     <section className={`step s-${state}`} data-testid="step" data-step={step.number} data-state={state}>
       <h3 className="step-head">
@@ -101,7 +109,14 @@ function StepSection({ step, lines, expanded, onToggle, now, ...rest }: {
           {lines.length === 0 ? (
             <div className="log-empty muted">{step.status === "completed" ? "No output." : step.status === "in_progress" ? "Waiting for output…" : "Not started."}</div>
           ) : (
-            <NodesView nodes={nodes} {...rest} />
+            <>
+              {shown.length < lines.length && (
+                <button type="button" className="show-earlier" onClick={() => setShowAll(true)}>
+                  Show {lines.length - shown.length} earlier lines
+                </button>
+              )}
+              <NodesView nodes={nodes} {...rest} />
+            </>
           )}
         </div>
       )}

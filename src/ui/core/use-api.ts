@@ -84,3 +84,10 @@ export function useNow(ms = 1000, active = true): number {
   }, [ms, active]);
   return now;
 }
+
+/** Sets the tab title; the run's state leads so a background tab shows progress. */
+export function useTitle(title: string | undefined): void {
+  useEffect(() => {
+    if (title) document.title = `${title} · Slipway`;
+  }, [title]);
+}

@@ -5,7 +5,7 @@ import { ErrorBanner, Empty, Loading } from "../components/feedback.js";
 import { RunList } from "../components/run-list.js";
 import { formatRelative } from "../core/format.js";
 import { Link } from "../core/router.js";
-import { useApi } from "../core/use-api.js";
+import { useApi, useTitle } from "../core/use-api.js";
 
 const RUNS_PER_REPO = 15;
 const RUNS_SHOWN = 40;
@@ -25,6 +25,7 @@ async function loadAllRuns(repos: Repository[], signal: AbortSignal): Promise<Wo
 }
 
 export function HomePage() {
+  useTitle("Recent runs");
   const repos = useApi((signal) => api.listRepositories(signal), [], { pollMs: 30_000 });
   const runs = useApi((signal) => (repos.data ? loadAllRuns(repos.data, signal) : Promise.resolve(undefined)), [repos.data?.map((r) => r.full_name).join(",")], { pollMs: 4000 });
 

@@ -8,7 +8,7 @@ import { Annotations, LogViewer } from "../components/log-viewer.js";
 import { StatusIcon, stateLabel, stateOf } from "../components/status.js";
 import { elapsed, formatBytes, formatRelative, shortSha } from "../core/format.js";
 import { Link, navigate } from "../core/router.js";
-import { useApi, useNow } from "../core/use-api.js";
+import { useApi, useNow, useTitle } from "../core/use-api.js";
 import { useJobLog } from "../core/use-job-log.js";
 
 const LIVE_POLL_MS = 2000;
@@ -152,6 +152,8 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
     return () => window.clearTimeout(id);
   }, [completed]);
   const now = useNow(1000, !completed);
+  const titleState = run.data ? stateLabel(stateOf(run.data.status, run.data.conclusion)) : undefined;
+  useTitle(run.data ? `${titleState}: ${run.data.display_title || run.data.name} #${run.data.run_number} · ${repo}` : undefined);
 
   const jobList = jobs.data?.jobs ?? [];
   const selected = jobList.find((j) => j.id === jobId) ?? (jobId === undefined ? pickJob(jobList) : undefined);
