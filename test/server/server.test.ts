@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ADMIN_TOKEN, auth, startTestServer, type TestServer } from "./helpers.js";
 
 let server: TestServer | undefined;
@@ -169,6 +169,25 @@ describe("configured admin token", () => {
 });
 
 describe("graceful shutdown", () => {
+  it("closes the server on a signal, then exits 0", async () => {
+    server = await startTestServer();
+    const { closeOnSignals } = await import("../../src/server/index.js");
+    const exit = vi.spyOn(process, "exit").mockImplementation((() => undefined) as never);
+    let closed = false;
+    server.app.addHook("onClose", async () => {
+      closed = true;
+    });
+    const remove = closeOnSignals(server.app, ["SIGUSR2"]);
+    try {
+      process.emit("SIGUSR2", "SIGUSR2");
+      await vi.waitFor(() => expect(exit).toHaveBeenCalledWith(0));
+      expect(closed).toBe(true);
+    } finally {
+      remove();
+      exit.mockRestore();
+    }
+  });
+
   it("ends a waiting long poll and then closes", async () => {
     server = await startTestServer();
     const { app, store } = server;
