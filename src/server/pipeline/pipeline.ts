@@ -419,10 +419,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   async function driveOwned(runId: number, entry: Driving): Promise<boolean> {
     let run = await store.getRun(runId);
     if (!run) return true;
-    if (run.status === "completed" && (await store.listJobs(runId)).length > 0 && !(await store.listJobs(runId)).some((j) => j.status !== "completed")) {
-      // Completed by someone else (e.g. cancelled before it started) but not marked finished.
-      return true;
-    }
     const repo = await store.getRepository(run.repositoryId);
     if (!repo) return true;
     const github = githubContext(repo, run);
@@ -606,12 +602,24 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const rerunKeys = new Set(planRerun(previous, options.failedOnly ? failed : () => true).map((j) => j.key));
     const reuse = previous.filter((j) => !rerunKeys.has(j.key) && j.conclusion === "success");
     const next = await store.startRunAttempt(runId);
+    // Every job of the attempt is listed up front, so the run's status never reads as completed
+    // while only the reused jobs are there; the re-run ones are planned again when driven.
+    const copies = await store.enqueueJobs(
+      runId,
+      previous.map((old) => ({
+        key: old.key,
+        name: old.name,
+        matrix: old.matrix,
+        needs: old.needs,
+        labels: reuse.includes(old) ? old.labels : [],
+        request: reuse.includes(old) ? old.request : null,
+        maxRetries: old.maxRetries,
+        status: "pending" as const,
+      })),
+      { attempt: next.runAttempt },
+    );
     for (const old of reuse) {
-      const [copy] = await store.enqueueJobs(
-        runId,
-        [{ key: old.key, name: old.name, matrix: old.matrix, needs: old.needs, labels: old.labels, request: old.request, maxRetries: old.maxRetries, status: "pending" }],
-        { attempt: next.runAttempt },
-      );
+      const copy = copies.find((c) => c.key === old.key);
       for (const step of await store.listSteps(old.id)) {
         await store.recordStep(copy!.id, { number: step.number, name: step.name, status: step.status, conclusion: step.conclusion, startedAt: step.startedAt, completedAt: step.completedAt });
       }
