@@ -81,7 +81,7 @@ jobs:
     let flakyRuns = 0;
     const runner = await startRunner(h.store, (c) => {
       if (c.job.key === "flaky") return { conclusion: ++flakyRuns === 1 ? "failure" : "success" };
-      return { conclusion: "success", outputs: c.job.key === "a" ? { v: "1" } : {} };
+      return { conclusion: "success", outputs: c.job.key === "a" ? { v: "1" } : ({} as Record<string, string>) };
     });
     runners.push(runner);
     await pipeline.onTrigger(pushTrigger(h.repo, h.head(), null));
@@ -123,7 +123,7 @@ jobs:
     let flakyRuns = 0;
     const runner = await startRunner(h.store, (c) => {
       if (c.job.key === "flaky") return { conclusion: ++flakyRuns === 1 ? "failure" : "success" };
-      return { conclusion: "success", outputs: c.job.key === "a" ? { v: "1" } : {} };
+      return { conclusion: "success", outputs: c.job.key === "a" ? { v: "1" } : ({} as Record<string, string>) };
     });
     runners.push(runner);
     await pipeline.onTrigger(pushTrigger(h.repo, h.head(), null));
