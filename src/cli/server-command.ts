@@ -21,8 +21,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { pino, type Logger } from "pino";
 import { SlipwayError } from "../lib/index.js";
 import { createRemoteRunner, hostLabels, readCredential, type RemoteRunner } from "../runner/index.js";
-import * as serverModule from "../server/index.js";
-import { createServer, generateToken, hashToken, loadServerConfig, REDACTED_LOG_PATHS, type ServerConfig, type ServerDeps } from "../server/index.js";
+import {
+  createPipeline,
+  createSecretBox,
+  createServer,
+  generateToken,
+  hashToken,
+  loadSecretKey,
+  loadServerConfig,
+  REDACTED_LOG_PATHS,
+  type Pipeline,
+  type ServerConfig,
+} from "../server/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { runnerHostEnv, splitLabels } from "./runner-command.js";
 
@@ -52,21 +62,6 @@ export interface RunningServer {
   runner: RemoteRunner | null;
   /** Graceful stop; `cancelJobs` cancels running jobs instead of waiting for them. */
   close(options?: { cancelJobs?: boolean }): Promise<void>;
-}
-
-interface Pipeline {
-  onTrigger?: ServerDeps["onTrigger"];
-  dispatcher?: ServerDeps["dispatcher"];
-  start?(): Promise<void> | void;
-  stop?(): Promise<void> | void;
-}
-
-type PipelineFactory = (deps: { store: Store; config: ServerConfig; logger: Logger; clock?: () => Date }) => Pipeline | Promise<Pipeline>;
-
-/** The run pipeline of the server module, when it provides one. */
-function pipelineFactory(): PipelineFactory | undefined {
-  const factory = (serverModule as Record<string, unknown>).createPipeline;
-  return typeof factory === "function" ? (factory as PipelineFactory) : undefined;
 }
 
 /** dist/ui beside the bundle (dist/slipway.js), else the repository's dist/ui. */
@@ -153,27 +148,43 @@ export async function startServer(flags: ServerFlags, deps: ServerDepsForCli): P
       error: (m: string) => logger.error(m),
     },
   });
+  const pipelineLogger = {
+    info: (m: string) => logger.info({ component: "pipeline" }, m),
+    warn: (m: string) => logger.warn({ component: "pipeline" }, m),
+    error: (m: string) => logger.error({ component: "pipeline" }, m),
+  };
   let pipeline: Pipeline | undefined;
   let app: FastifyInstance | undefined;
   try {
-    const factory = pipelineFactory();
-    pipeline = factory ? await factory({ store, config, logger }) : undefined;
+    const loadedKey = loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir });
+    if (loadedKey.source === "generated") {
+      logger.warn({ dataDir: config.dataDir }, "generated secret.key in the data dir: back it up, secrets stored under it cannot be read without it");
+    }
+    const secretBox = createSecretBox(loadedKey.key);
+    pipeline = createPipeline({ store, secretBox, logger: pipelineLogger, config: { dataDir: config.dataDir, publicUrl: config.publicUrl } });
     app = await createServer(config, {
       store,
       logger,
-      onTrigger: pipeline?.onTrigger,
-      dispatcher: pipeline?.dispatcher,
+      secretBox,
+      onTrigger: pipeline.onTrigger,
+      dispatcher: pipeline.dispatcher,
+      runControl: pipeline,
       print: deps.print,
       processMetrics: true,
+    });
+    // A job completed here wakes the run's driver at once instead of at its next poll.
+    const driver = pipeline;
+    app.addHook("onResponse", async (request) => {
+      if (request.method === "POST" && request.routeOptions.url === "/api/v3/runner/jobs/:job_id/complete") driver.notify();
     });
     const uiDir = flags.uiDir ?? defaultUiDir();
     if (uiDir && existsSync(path.join(uiDir, "index.html"))) registerUiRoutes(app, uiDir);
     else logger.info("the web UI is not built (npm run build:ui); serving the API only");
     await app.listen({ port: config.port, host: config.host });
-    await pipeline?.start?.();
+    await pipeline.start();
   } catch (error) {
     await app?.close().catch(() => undefined);
-    await pipeline?.stop?.();
+    await pipeline?.stop();
     await store.close();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new SlipwayError("CONFIG_INVALID", `port ${config.port} on ${config.host} is already in use`, { hint: "Pick another with --port or SLIPWAY_PORT, or stop the other process." });
@@ -207,6 +218,7 @@ export async function startServer(flags: ServerFlags, deps: ServerDepsForCli): P
   }
 
   const server = app;
+  const runPipeline = pipeline;
   let closing: Promise<void> | null = null;
   return {
     app: server,
@@ -218,7 +230,7 @@ export async function startServer(flags: ServerFlags, deps: ServerDepsForCli): P
       closing ??= (async () => {
         await runner?.stop({ cancelRunning: options.cancelJobs });
         await server.close();
-        await pipeline?.stop?.();
+        await runPipeline.stop();
         await store.close();
       })();
       if (options.cancelJobs) void runner?.stop({ cancelRunning: true });
