@@ -18,7 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { pino, type Logger } from "pino";
+import { pino } from "pino";
 import { SlipwayError } from "../lib/index.js";
 import { createRemoteRunner, hostLabels, readCredential, type RemoteRunner } from "../runner/index.js";
 import {
