@@ -208,6 +208,10 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     expect(states.filter((s) => s.includes("Queued"))).toHaveLength(2);
     expect(states.filter((s) => s.includes("Succeeded"))).toHaveLength(3);
     expect(server.fake.requests).toContain(`POST /api/v3/repos/acme/web/actions/runs/${runId}/rerun-failed-jobs`);
+    // The page follows the failed job into the new attempt.
+    const newJob = server.fake.runs.find((r) => r.id === runId)!.jobs.find((j) => j.name === "test (22)")!;
+    await expect(page.locator(".job-panel-head h2")).toHaveText(/test \(22\)/);
+    await vitestExpect.poll(() => new URL(page.url()).pathname).toBe(`/acme/web/actions/runs/${runId}/job/${newJob.id}`);
 
     const idle = server.fake.startIdleRun();
     await page.goto(`${server.url}/acme/web/actions/runs/${idle.id}`);

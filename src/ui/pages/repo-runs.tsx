@@ -48,8 +48,8 @@ export function RepoRunsPage({ repo }: { repo: string }) {
         <h2 id="runs-title">
           Runs {runs.data && <span className="count">{total}</span>}
         </h2>
-        <span className="live muted small" aria-live="off">
-          <span className="live-dot" aria-hidden="true" /> live
+        <span className={`live muted small${runs.error ? " offline" : ""}`}>
+          <span className="live-dot" aria-hidden="true" /> {runs.error ? "paused" : "live"}
         </span>
       </div>
       <form className="filters" onSubmit={submitText} role="search" aria-label="Filter runs">

@@ -1,5 +1,5 @@
 /** One run: header and actions, the job graph, the selected job's steps and live log, summary, artifacts. */
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { ApiError, api } from "../api/client.js";
 import type { Job, WorkflowRun } from "../api/types.js";
 import { ErrorBanner, Loading, Notice } from "../components/feedback.js";
@@ -156,9 +156,12 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
   useTitle(run.data ? `${titleState}: ${run.data.display_title || run.data.name} #${run.data.run_number} · ${repo}` : undefined);
 
   const jobList = jobs.data?.jobs ?? [];
-  const selected = jobList.find((j) => j.id === jobId) ?? (jobId === undefined ? pickJob(jobList) : undefined);
+  // A re-run replaces the jobs: a job that is gone is followed by its namesake in the new attempt.
+  const lastName = useRef<string | undefined>(undefined);
+  const selected = jobList.find((j) => j.id === jobId) ?? jobList.find((j) => j.name === lastName.current) ?? pickJob(jobList);
+  lastName.current = selected?.name ?? lastName.current;
   useEffect(() => {
-    if (jobId === undefined && selected) navigate(`/${repo}/actions/runs/${runId}/job/${selected.id}${window.location.hash}`, { replace: true });
+    if (selected && selected.id !== jobId) navigate(`/${repo}/actions/runs/${runId}/job/${selected.id}${jobId === undefined ? window.location.hash : ""}`, { replace: true });
   }, [jobId, selected?.id]);
 
   if (run.error && !run.data) return <ErrorBanner error={run.error} onRetry={run.reload} what={`Run ${runId}`} />;
@@ -200,7 +203,7 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
             ← All runs of {repo}
           </Link>
         </aside>
-        <div className="run-main-panel">{selected ? <JobPanel key={selected.id} repo={repo} job={selected} /> : jobs.data && jobId !== undefined ? <p className="muted">This job is not part of the run.</p> : null}</div>
+        <div className="run-main-panel">{selected && <JobPanel key={selected.id} repo={repo} job={selected} />}</div>
       </div>
     </div>
   );

@@ -42,7 +42,7 @@ export function RunnersPage({ repo }: { repo: string }) {
       {error && <Notice tone="error">{error}</Notice>}
       {token && (
         <div className="card token-card" data-testid="registration">
-          <p>Start a runner on the machine that should run jobs. The token works once and expires {formatRelative(token.expires_at).replace("ago", "from now")} ({new Date(token.expires_at).toLocaleTimeString()}).</p>
+          <p>Start a runner on the machine that should run jobs. The token works once and expires at {new Date(token.expires_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}.</p>
           <pre className="command" tabIndex={0} aria-label="Command to start a runner">
             <code>{command}</code>
           </pre>
