@@ -1,0 +1,87 @@
+/** The job reporter batches masked log lines into numbered chunks and retries them idempotently. */
+import { describe, expect, it } from "vitest";
+import { createMasker, SlipwayError } from "../../../src/lib/index.js";
+import { createJobReporter, ServerAnswerError, type LogChunk, type ProtocolClient, type StepUpdateBody } from "../../../src/runner/index.js";
+
+function fakeClient(behaviour: { failLogs?: number; leaseLostAfter?: number } = {}) {
+  const sent: LogChunk[][] = [];
+  const steps: StepUpdateBody[][] = [];
+  let logCalls = 0;
+  const client: ProtocolClient = {
+    register: async () => {
+      throw new Error("unused");
+    },
+    claim: async () => null,
+    heartbeat: async () => ({ lease_expires_at: null, cancel_requested: false }),
+    async appendLogs(_c, _j, _l, chunks) {
+      logCalls++;
+      if (behaviour.leaseLostAfter !== undefined && logCalls > behaviour.leaseLostAfter) throw new ServerAnswerError(409, "CONFLICT", "lease lost", undefined);
+      sent.push(chunks);
+      if (behaviour.failLogs && logCalls <= behaviour.failLogs) throw new SlipwayError("SERVER_UNREACHABLE", "down");
+      return { appended: chunks.length, duplicates: 0 };
+    },
+    async sendSteps(_c, _j, _l, s) {
+      steps.push(s);
+    },
+    complete: async () => undefined,
+  };
+  return { client, sent, steps, logCalls: () => logCalls };
+}
+
+const base = { credential: "c", jobId: 7, leaseToken: "l", flushIntervalMs: 5, sleep: async () => undefined };
+
+describe("createJobReporter", () => {
+  it("sends lines per step in chunks with increasing sequence numbers, masked, steps after their lines", async () => {
+    const fake = fakeClient();
+    let lost = false;
+    const reporter = createJobReporter({ ...base, client: fake.client, masker: createMasker(["s3cret"]), onLeaseLost: () => (lost = true) });
+    reporter.log(-1, "setting up");
+    reporter.log(1, "the value is s3cret");
+    reporter.log(1, "second line\n");
+    reporter.step({ number: 1, name: "use s3cret", status: "completed", conclusion: "success" });
+    reporter.log(2, "step two");
+    await reporter.close();
+    const chunks = fake.sent.flat();
+    expect(chunks.map((c) => c.seq)).toEqual([0, 1, 2]);
+    expect(chunks.find((c) => c.step === 1)!.data).toBe("the value is ***\nsecond line\n");
+    expect(chunks.find((c) => c.step === -1)!.data).toBe("setting up\n");
+    expect(fake.steps.flat()).toEqual([{ number: 1, name: "use ***", status: "completed", conclusion: "success" }]);
+    expect(lost).toBe(false);
+  });
+
+  it("retries a failed append with the same sequence numbers", async () => {
+    const fake = fakeClient({ failLogs: 2 });
+    const reporter = createJobReporter({ ...base, client: fake.client, masker: createMasker(), onLeaseLost: () => undefined });
+    reporter.log(1, "a");
+    reporter.log(1, "b");
+    await reporter.close();
+    expect(fake.sent).toHaveLength(3);
+    expect(fake.sent.map((batch) => batch.map((c) => `${c.step}:${c.seq}:${c.data}`))).toEqual([["1:0:a\nb\n"], ["1:0:a\nb\n"], ["1:0:a\nb\n"]]);
+  });
+
+  it("closes a chunk at the size limit", async () => {
+    const fake = fakeClient();
+    const reporter = createJobReporter({ ...base, client: fake.client, masker: createMasker(), onLeaseLost: () => undefined, chunkBytes: 10 });
+    for (let i = 0; i < 6; i++) reporter.log(1, `line ${i}`);
+    await reporter.close();
+    const chunks = fake.sent.flat();
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.map((c) => c.data).join("")).toBe(Array.from({ length: 6 }, (_, i) => `line ${i}\n`).join(""));
+    expect(chunks.map((c) => c.seq)).toEqual(chunks.map((_, i) => i));
+  });
+
+  it("stops and reports once when the server says the lease is gone", async () => {
+    const fake = fakeClient({ leaseLostAfter: 1 });
+    let lost = 0;
+    const reporter = createJobReporter({ ...base, client: fake.client, masker: createMasker(), onLeaseLost: () => lost++ });
+    reporter.log(1, "first");
+    await reporter.flush();
+    reporter.log(1, "second");
+    await reporter.flush();
+    reporter.log(1, "third");
+    await reporter.close();
+    expect(lost).toBe(1);
+    expect(reporter.leaseLost).toBe(true);
+    expect(fake.sent.flat().map((c) => c.data)).toEqual(["first\n"]);
+  });
+});
