@@ -303,6 +303,19 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.createIndex("run_leases_open_idx").on("run_leases").columns(["finished", "expires_at"]).execute();
     },
   },
+  {
+    version: 5,
+    name: "job concurrency groups across runs",
+    async up(db) {
+      await db.schema
+        .createTable("job_concurrency")
+        .addColumn("job_id", "bigint", (c) => ref("jobs.id", "cascade")(c.primaryKey()))
+        .addColumn("repository_id", "bigint", (c) => c.notNull())
+        .addColumn("group_name", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("job_concurrency_group_idx").on("job_concurrency").columns(["repository_id", "group_name"]).execute();
+    },
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the resulting version. */

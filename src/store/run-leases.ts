@@ -12,7 +12,8 @@ import type { RunLease, Store } from "./types.js";
 
 export type RunLeaseMethods = Pick<
   Store,
-  "openRunLease" | "acquireRunLease" | "releaseRunLease" | "requestRunCancel" | "listOpenRunLeases" | "activateJob" | "requestJobCancel"
+  | "openRunLease" | "acquireRunLease" | "releaseRunLease" | "requestRunCancel" | "listOpenRunLeases" | "activateJob" | "requestJobCancel"
+  | "joinConcurrencyGroup" | "listConcurrencyGroup"
 >;
 
 function addSeconds(iso: string, seconds: number): string {
@@ -111,6 +112,34 @@ export function createRunLeaseMethods(ctx: StoreContext): RunLeaseMethods {
         await ctx.signalJobs(trx);
         return mapJob(row);
       });
+    },
+    async joinConcurrencyGroup(jobId, group) {
+      await ctx.write(async (trx) => {
+        const job = await trx
+          .selectFrom("jobs")
+          .innerJoin("workflow_runs", "workflow_runs.id", "jobs.run_id")
+          .select("workflow_runs.repository_id")
+          .where("jobs.id", "=", jobId)
+          .executeTakeFirst();
+        if (!job) return;
+        await trx
+          .insertInto("job_concurrency")
+          .values({ job_id: jobId, repository_id: job.repository_id, group_name: group })
+          .onConflict((oc) => oc.column("job_id").doUpdateSet({ group_name: group }))
+          .execute();
+      });
+    },
+    async listConcurrencyGroup(repositoryId, group) {
+      const rows = await db
+        .selectFrom("job_concurrency")
+        .innerJoin("jobs", "jobs.id", "job_concurrency.job_id")
+        .selectAll("jobs")
+        .where("job_concurrency.repository_id", "=", repositoryId)
+        .where("job_concurrency.group_name", "=", group)
+        .where("jobs.status", "!=", "completed")
+        .orderBy("jobs.id")
+        .execute();
+      return rows.map(mapJob);
     },
     async requestJobCancel(jobId) {
       const row = await db

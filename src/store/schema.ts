@@ -222,6 +222,12 @@ export interface RunLeasesTable {
   updated_at: string;
 }
 
+export interface JobConcurrencyTable {
+  job_id: Num;
+  repository_id: Num;
+  group_name: string;
+}
+
 export interface MigrationsTable {
   version: Num;
   name: string;
@@ -250,4 +256,5 @@ export interface Database {
   audit_log: AuditLogTable;
   slipway_migrations: MigrationsTable;
   run_leases: RunLeasesTable;
+  job_concurrency: JobConcurrencyTable;
 }

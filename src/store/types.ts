@@ -673,6 +673,10 @@ export interface Store {
   activateJob(jobId: number, activation: JobActivation): Promise<Job | null>;
   /** Sets `cancelRequested` on a running job; null when it is not running. */
   requestJobCancel(jobId: number): Promise<Job | null>;
+  /** Puts a job into a job-level `concurrency` group of its repository (shared by every run). */
+  joinConcurrencyGroup(jobId: number, group: string): Promise<void>;
+  /** The group's jobs that have not completed, oldest first. */
+  listConcurrencyGroup(repositoryId: number, group: string): Promise<Job[]>;
   /** Newest first. */
   listAudit(filter?: AuditFilter): Promise<Page<AuditEntry>>;
 }

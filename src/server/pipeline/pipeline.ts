@@ -470,6 +470,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const workflows = new Map<string, Workflow>([[workflow.file, workflow]]);
     const executor = createQueueExecutor({
       store,
+      repositoryId: repo.id,
       runId,
       attempt,
       secrets,

@@ -26,6 +26,8 @@ export class DrivingStopped extends Error {
 
 export interface QueueExecutorOptions {
   store: Store;
+  /** The run's repository: job-level concurrency groups are shared by its runs. */
+  repositoryId: number;
   runId: number;
   attempt: number;
   /** The repository secrets by name (plaintext), to keep out of the stored request. */
@@ -98,13 +100,29 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
 
   const find = async (key: string): Promise<Job | undefined> => (await store.listJobs(runId, { attempt })).find((j) => j.key === key);
 
+  const jobOf = (request: JobRequest) => options.workflowOf(request.workflowFile)?.jobs.find((j) => j.id === request.jobId);
+
   const labelsOf = (request: JobRequest): string[] => {
-    const job = options.workflowOf(request.workflowFile)?.jobs.find((j) => j.id === request.jobId);
+    const job = jobOf(request);
     if (!job || job.runsOn === undefined) return [];
     try {
       return runsOnLabels(evaluateTemplate(job.runsOn, request.contexts));
     } catch {
       return [];
+    }
+  };
+
+  /** `jobs.<id>.concurrency`, evaluated as the engine does (the engine already orders the run's own jobs). */
+  const groupOf = (request: JobRequest): { group: string; cancelInProgress: boolean } | null => {
+    const c = jobOf(request)?.concurrency;
+    if (!c) return null;
+    try {
+      const group = toEnvString(evaluateTemplate(c.group, request.contexts));
+      if (group === "") return null;
+      const cancel = evaluateTemplate(c.cancelInProgress, request.contexts);
+      return { group, cancelInProgress: typeof cancel === "string" ? cancel !== "" && cancel !== "false" : Boolean(cancel) };
+    } catch {
+      return null;
     }
   };
 
@@ -125,12 +143,62 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
       options.stopped.addEventListener("abort", done, { once: true });
     });
 
+  /**
+   * Holds a planned job while an older job of its group (in any run of the
+   * repository) is unfinished, as GitHub does: a newer job replaces an older
+   * one still waiting, and with cancel-in-progress also cancels the running one.
+   */
+  const waitInGroup = async (self: Job, group: { group: string; cancelInProgress: boolean }, signal: AbortSignal): Promise<void> => {
+    await store.joinConcurrencyGroup(self.id, group.group);
+    const handled = new Set<number>();
+    for (;;) {
+      if (options.stopped.aborted) throw new DrivingStopped();
+      const current = await store.getJob(self.id);
+      if (!current || current.status !== "pending") return;
+      if (signal.aborted) {
+        await store.updateJob(self.id, { status: "completed", conclusion: "cancelled", expectedStatus: ["pending"] });
+        return;
+      }
+      const older = (await store.listConcurrencyGroup(options.repositoryId, group.group)).filter((j) => j.id < self.id);
+      if (older.length === 0) return;
+      for (const other of older) {
+        if (handled.has(other.id)) continue;
+        if (other.status === "in_progress") {
+          if (!group.cancelInProgress) continue;
+          handled.add(other.id);
+          await store.requestJobCancel(other.id);
+        } else if (other.status === "pending" || group.cancelInProgress) {
+          handled.add(other.id);
+          await store.updateJob(other.id, {
+            status: "completed",
+            conclusion: "cancelled",
+            error: `replaced by a newer job in concurrency group '${group.group}'`,
+            expectedStatus: ["pending", "queued", "waiting"],
+          });
+        }
+      }
+      await pause(signal);
+    }
+  };
+
   return {
     wake,
     matches: () => true,
     async run(request, control) {
       if (options.stopped.aborted) throw new DrivingStopped();
       let job = await find(request.key);
+      const group = groupOf(request);
+      if (group && (!job || job.status === "pending")) {
+        if (!job) {
+          [job] = await store.enqueueJobs(
+            runId,
+            [{ key: request.key, name: request.name, matrix: request.matrix, labels: [], status: "pending", maxRetries: options.maxRetries }],
+            { attempt },
+          );
+        }
+        await waitInGroup(job!, group, control.signal);
+        job = (await store.getJob(job!.id)) ?? undefined;
+      }
       if (!job || job.status === "pending") {
         const stored = hideSecrets(request, options.secrets);
         const labels = labelsOf(request);

@@ -210,4 +210,52 @@ jobs:
     expect((await waitFor(completed(r1.id))).conclusion).toBe("cancelled");
     await waitFor(async () => byKey(await h!.store.listJobs(r3!.id)).work?.status === "in_progress", 10_000, "third running");
   });
+
+  it("job-level groups span runs: a newer job waits, replaces an older waiting one, or cancels the running one", async () => {
+    h = await createHarness({
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    concurrency:
+      group: deploy-\${{ github.ref }}
+      cancel-in-progress: \${{ github.event.head_commit.message == 'urgent' }}
+    steps:
+      - run: sleep 600
+`,
+    });
+    const pipeline = h.makePipeline();
+    await pipeline.start();
+    const runner = await startRunner(h.store, (c) => (c.job.key === "deploy" ? "until-cancelled" : { conclusion: "success" }));
+    runners.push(runner);
+    const push = async (message: string) => {
+      const before = h!.head();
+      const sha = h!.commit({ "f.txt": message }, message);
+      const trigger = pushTrigger(h!.repo, sha, before);
+      await pipeline.onTrigger({ ...trigger, payload: { ...trigger.payload, head_commit: { message } } });
+      return (await h!.store.listRuns()).items[0]!;
+    };
+    const deployOf = async (runId: number) => byKey(await h!.store.listJobs(runId)).deploy;
+    const r1 = await push("first");
+    await waitFor(async () => (await deployOf(r1.id))?.status === "in_progress", 10_000, "first deploy running");
+    const r2 = await push("second");
+    await waitFor(async () => (await h!.store.listConcurrencyGroup(h!.repo.id, "deploy-refs/heads/main")).length === 2, 10_000, "second waiting");
+    expect(await deployOf(r2.id)).toMatchObject({ status: "pending" });
+    const r3 = await push("third");
+    // The third run's deploy replaces the second's, which waited.
+    expect((await waitFor(completed(r2.id))).conclusion).toBe("cancelled");
+    expect(await deployOf(r2.id)).toMatchObject({ conclusion: "cancelled", error: "replaced by a newer job in concurrency group 'deploy-refs/heads/main'" });
+    expect((await deployOf(r1.id))!.status).toBe("in_progress");
+    // An urgent push cancels the running deploy and the waiting one.
+    const r4 = await push("urgent");
+    expect((await waitFor(completed(r1.id))).conclusion).toBe("cancelled");
+    expect((await waitFor(completed(r3.id))).conclusion).toBe("cancelled");
+    await waitFor(async () => (await deployOf(r4.id))?.status === "in_progress", 10_000, "urgent deploy running");
+    expect(byKey(await h.store.listJobs(r4.id)).build).toMatchObject({ conclusion: "success" });
+  });
 });
