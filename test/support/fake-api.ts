@@ -486,9 +486,11 @@ export class FakeApi {
     let mm: RegExpExecArray | null;
 
     if (rest === "") return this.json(res, 200, this.repoJson(repo));
-    if (rest === "/actions/runs") {
+    const byWorkflow = /^\/actions\/workflows\/([^/]+)\/runs$/.exec(rest);
+    if (rest === "/actions/runs" || byWorkflow) {
       const q = url.searchParams;
       let list = [...runs].sort((a, b) => b.created_at.localeCompare(a.created_at));
+      if (byWorkflow) list = list.filter((r) => r.path.endsWith(`/${decodeURIComponent(byWorkflow[1]!)}`));
       const status = q.get("status");
       if (status) list = list.filter((r) => (["queued", "in_progress", "completed"].includes(status) ? r.status === status : r.conclusion === status));
       for (const key of ["branch", "event", "actor"] as const) {
@@ -571,6 +573,8 @@ export class FakeApi {
       this.dispatches.push({ repo: repoName, workflow, ref: b.ref, inputs: b.inputs ?? {} });
       const run = this.addRun(repoName, `Manual run of ${workflow}`);
       run.event = "workflow_dispatch";
+      run.name = "Deploy";
+      run.path = `.github/workflows/${workflow}`;
       run.head_branch = b.ref;
       // As the real server: GitHub's `return_run_details` answer.
       return this.json(res, 200, { workflow_run_id: run.id, run_url: `${this.url}/api/v3/repos/${repoName}/actions/runs/${run.id}` });

@@ -91,6 +91,12 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     expect(server.fake.requests).toContain("GET /api/v3/repos/acme/web/actions/runs?status=failure&page=1&per_page=25");
     await page.getByRole("button", { name: "Clear filters" }).click();
     await expect(page.getByTestId("run-row")).toHaveCount(2);
+    await page.getByLabel("Workflow", { exact: true }).selectOption("deploy.yml");
+    await expect(page.getByText("No runs match these filters")).toBeVisible();
+    expect(server.fake.requests).toContain("GET /api/v3/repos/acme/web/actions/workflows/deploy.yml/runs?page=1&per_page=25");
+    await page.getByLabel("Workflow", { exact: true }).selectOption("ci.yml");
+    await expect(page.getByTestId("run-row")).toHaveCount(2);
+    await page.getByRole("button", { name: "Clear filters" }).click();
 
     server.fake.addRun("acme/web", "Fresh push");
     await expect(page.getByTestId("run-row").first()).toContainText("Fresh push", { timeout: 10_000 });

@@ -105,6 +105,8 @@ function query(params: Record<string, string | number | undefined>): string {
 const repoPath = (repo: string) => `/repos/${repo.split("/").map(encodeURIComponent).join("/")}`;
 
 export interface RunFilters {
+  /** A workflow file name (`ci.yml`): only that workflow's runs. */
+  workflow?: string;
   status?: string;
   branch?: string;
   event?: string;
@@ -125,7 +127,8 @@ export const api = {
   getRepository: (repo: string, signal?: AbortSignal) => requestJson<Repository>(repoPath(repo), { signal }),
   listRepositories: (signal?: AbortSignal) => requestJson<Repository[]>("/user/repos?per_page=100", { signal }),
 
-  listRuns: (repo: string, filters: RunFilters, signal?: AbortSignal) => requestJson<RunPage>(`${repoPath(repo)}/actions/runs${query({ ...filters })}`, { signal }),
+  listRuns: (repo: string, { workflow, ...filters }: RunFilters, signal?: AbortSignal) =>
+    requestJson<RunPage>(`${repoPath(repo)}/actions/${workflow ? `workflows/${encodeURIComponent(workflow)}/` : ""}runs${query({ ...filters })}`, { signal }),
   getRun: (repo: string, id: number, signal?: AbortSignal) => requestJson<WorkflowRun>(`${repoPath(repo)}/actions/runs/${id}`, { signal }),
   listJobs: (repo: string, runId: number, signal?: AbortSignal) => requestJson<{ total_count: number; jobs: Job[] }>(`${repoPath(repo)}/actions/runs/${runId}/jobs?per_page=100`, { signal }),
   jobLogUrl: (repo: string, jobId: number) => `${API}${repoPath(repo)}/actions/jobs/${jobId}/logs`,

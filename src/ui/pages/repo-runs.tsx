@@ -13,6 +13,7 @@ const PER_PAGE = 25;
 export function RepoRunsPage({ repo }: { repo: string }) {
   const { search } = useLocation();
   const filters: RunFilters = {
+    workflow: search.get("workflow") ?? undefined,
     status: search.get("status") ?? undefined,
     branch: search.get("branch") ?? undefined,
     event: search.get("event") ?? undefined,
@@ -22,6 +23,7 @@ export function RepoRunsPage({ repo }: { repo: string }) {
   };
   const key = JSON.stringify(filters);
   const runs = useApi((signal) => api.listRuns(repo, filters, signal), [repo, key], { pollMs: 3000 });
+  const workflows = useApi((signal) => api.listWorkflows(repo, signal), [repo]);
   const [draft, setDraft] = useState({ branch: filters.branch ?? "", actor: filters.actor ?? "" });
 
   const apply = (changes: Partial<Record<keyof RunFilters, string>>) => {
@@ -40,7 +42,7 @@ export function RepoRunsPage({ repo }: { repo: string }) {
   };
   const page = filters.page ?? 1;
   const total = runs.data?.total_count ?? 0;
-  const filtered = Boolean(filters.status || filters.branch || filters.event || filters.actor);
+  const filtered = Boolean(filters.workflow || filters.status || filters.branch || filters.event || filters.actor);
 
   return (
     <section aria-labelledby="runs-title">
@@ -54,8 +56,23 @@ export function RepoRunsPage({ repo }: { repo: string }) {
       </div>
       <form className="filters" onSubmit={submitText} role="search" aria-label="Filter runs">
         <label>
+          <span>Workflow</span>
+          <select aria-label="Workflow" value={filters.workflow ?? ""} onChange={(e) => apply({ workflow: e.target.value })}>
+            <option value="">all</option>
+            {workflows.data?.workflows.map((w) => {
+              const file = w.path.split("/").pop() ?? w.path;
+              return (
+                <option key={w.id} value={file}>
+                  {w.name}
+                </option>
+              );
+            })}
+            {filters.workflow && !workflows.data?.workflows.some((w) => w.path.endsWith(`/${filters.workflow}`)) && <option value={filters.workflow}>{filters.workflow}</option>}
+          </select>
+        </label>
+        <label>
           <span>Status</span>
-          <select value={filters.status ?? ""} onChange={(e) => apply({ status: e.target.value })}>
+          <select aria-label="Status" value={filters.status ?? ""} onChange={(e) => apply({ status: e.target.value })}>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
                 {s ? s.replace("_", " ") : "any"}
@@ -65,7 +82,7 @@ export function RepoRunsPage({ repo }: { repo: string }) {
         </label>
         <label>
           <span>Event</span>
-          <select value={filters.event ?? ""} onChange={(e) => apply({ event: e.target.value })}>
+          <select aria-label="Event" value={filters.event ?? ""} onChange={(e) => apply({ event: e.target.value })}>
             {EVENTS.map((s) => (
               <option key={s} value={s}>
                 {s || "any"}
@@ -75,11 +92,11 @@ export function RepoRunsPage({ repo }: { repo: string }) {
         </label>
         <label>
           <span>Branch</span>
-          <input value={draft.branch} onChange={(e) => setDraft({ ...draft, branch: e.target.value })} placeholder="main" onBlur={submitText} />
+          <input aria-label="Branch" value={draft.branch} onChange={(e) => setDraft({ ...draft, branch: e.target.value })} placeholder="main" onBlur={submitText} />
         </label>
         <label>
           <span>Actor</span>
-          <input value={draft.actor} onChange={(e) => setDraft({ ...draft, actor: e.target.value })} placeholder="login" onBlur={submitText} />
+          <input aria-label="Actor" value={draft.actor} onChange={(e) => setDraft({ ...draft, actor: e.target.value })} placeholder="login" onBlur={submitText} />
         </label>
         {filtered && (
           <button
