@@ -133,8 +133,34 @@ describe.runIf(built)("remote runners", () => {
     }, 30_000);
     expect(lost.conclusion).toBe("failure");
     expect(lost.error).toMatch(/runner lost/i);
-    // Lease 10 s, swept every 2.5 s.
-    expect(Date.now() - killedAt).toBeLessThan(15_000);
+    // Lease 10 s (from the last heartbeat), swept every 2.5 s; margin for a loaded machine.
+    expect(Date.now() - killedAt).toBeLessThan(20_000);
+  });
+
+  it("cancels a running job when the server asks through the heartbeat; fails a job whose repository cannot be cloned", async () => {
+    const runner = startRunner({ server: server.url, token: await registrationToken(server.url), workDir: path.join(root, "runner-d"), name: "runner-d" });
+    runners.push(runner);
+    const { run, jobs } = await queueRun({ SLOW_SECONDS: "60" }, ["slow"]);
+    await waitFor("the slow job to log", async () => ((await logOf(jobs[0].id)).includes("tick 1") ? true : undefined), 30_000);
+    await server.store.cancelRun(run.id);
+    const cancelled = await waitFor("the job to be cancelled", async () => {
+      const j = await jobOf(jobs[0].id);
+      return j?.status === "completed" ? j : undefined;
+    }, 20_000);
+    expect(cancelled.conclusion).toBe("cancelled");
+    expect(await logOf(jobs[0].id)).not.toContain("slow job done");
+
+    const gone = await server.store.createRepository({ owner: "acme", name: "gone", gitUrl: `file://${path.join(root, "no-such-repo")}` });
+    const broken = await server.store.createRun({ repositoryId: gone.id, workflowFile: ".github/workflows/ci.yml", workflowName: "ci", event: "push", headBranch: "main", headSha: sha, status: "queued" });
+    const [request] = (await planJobRequests(WORKFLOW, { repository: "acme/gone", sha })).filter((r) => r.key === "build");
+    const [job] = await server.store.enqueueJobs(broken.id, [{ key: request.key, name: request.name, labels: ["ubuntu-latest"], request }]);
+    const failed = await waitFor("the job to fail", async () => {
+      const j = await jobOf(job.id);
+      return j?.status === "completed" ? j : undefined;
+    }, 30_000);
+    expect(failed.conclusion).toBe("failure");
+    expect(failed.error).toMatch(/cannot clone/);
+    await stopRunner(runner);
   });
 
   it("completes a job that runs across a server restart", async () => {
