@@ -375,7 +375,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         },
         (error: unknown) => logger.warn(`run ${runId}: renewing its lease: ${(error as Error).message}`),
       );
-    }, Math.max(50, Math.min(2000, (leaseSeconds * 1000) / 3)));
+    }, Math.max(50, Math.min(5000, (leaseSeconds * 1000) / 3)));
     try {
       const finished = await driveOwned(runId, entry);
       if (finished && owned && !entry.stopped.signal.aborted) await store.releaseRunLease(runId, replicaId, { finished: true });
@@ -396,12 +396,18 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     })();
     if (!c || !run.concurrencyGroup) return true;
     const cancelled = new Set<number>();
+    let marked = false;
     for (;;) {
       if (entry.controller.signal.aborted || entry.stopped.signal.aborted) return false;
       const others = (await store.listRuns({ repositoryId: run.repositoryId, concurrencyGroup: run.concurrencyGroup, perPage: 100 })).items.filter(
         (r) => r.id < run.id && r.status !== "completed",
       );
       if (others.length === 0) return true;
+      if (!marked) {
+        // GitHub shows a run waiting for its concurrency group as pending.
+        marked = true;
+        await store.updateRun(run.id, { status: "pending" });
+      }
       for (const other of others) {
         if (cancelled.has(other.id)) continue;
         const started = (await store.listJobs(other.id)).length > 0;
