@@ -9,7 +9,7 @@ import { runCommand, type RunFlags } from "./run-command.js";
 import { RunRenderer } from "./render.js";
 import { renderPlan } from "./render-plan.js";
 import { SERVER_SETTINGS } from "../server/index.js";
-import { registerApiCommands, readSecretValue } from "./api-commands.js";
+import { exitCodeFor, registerApiCommands, readSecretValue } from "./api-commands.js";
 import { runnerCommand } from "./runner-command.js";
 import { serverCommand } from "./server-command.js";
 
@@ -34,6 +34,13 @@ function withListDefaults(given: Partial<RunFlags>): RunFlags {
   const flags = { ...given } as RunFlags;
   for (const key of lists) flags[key] = given[key] ?? [];
   return flags;
+}
+
+/** Prints a SlipwayError of a long-running command; usage and configuration errors exit 2, others 1. */
+function failedWith(error: unknown): number {
+  if (!isSlipwayError(error)) throw error;
+  process.stderr.write(formatError(error) + "\n");
+  return exitCodeFor(error);
 }
 
 export function buildProgram(exit: (code: number) => void): Command {
@@ -132,7 +139,7 @@ export function buildProgram(exit: (code: number) => void): Command {
         runnerLabels: given.runnerLabels as string | undefined,
       },
       { env: process.env, cwd: process.cwd(), print: (m) => process.stdout.write(m + "\n"), version: VERSION },
-    );
+    ).catch(failedWith);
     exit(code);
   });
 
@@ -156,7 +163,7 @@ export function buildProgram(exit: (code: number) => void): Command {
           warn: (m) => process.stderr.write(`${new Date().toISOString()} warning: ${m}\n`),
           error: (m) => process.stderr.write(`${new Date().toISOString()} error: ${m}\n`),
         },
-      });
+      }).catch(failedWith);
       exit(code);
     });
 
