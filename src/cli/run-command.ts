@@ -8,7 +8,7 @@ import path from "node:path";
 import { randomInt } from "node:crypto";
 import { SlipwayError } from "../lib/index.js";
 import { parseWorkflowOrThrow, type Workflow } from "../workflow/index.js";
-import { planRun, executeRun, selectWorkflows, type RunEvents, type RunResult, type RunPlan } from "../engine/index.js";
+import { planRun, executeRun, matchTrigger, selectWorkflows, type RunEvents, type RunResult, type RunPlan } from "../engine/index.js";
 import {
   createHostExecutor,
   hostLabels,
@@ -115,14 +115,16 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
   const p = prepare(eventArg, flags, deps);
   const { info } = p;
   const started = Date.now();
+  const trigger = { event: p.event, payload: p.payload, ref: String(p.payload.ref ?? info.ref), changedFiles: p.event === "push" ? readChangedFiles(info) : null };
   const selected = flags.job
     ? p.workflows.filter((w) => w.jobs.some((j) => j.id === flags.job))
-    : selectWorkflows(p.workflows, { event: p.event, payload: p.payload, ref: String(p.payload.ref ?? info.ref), changedFiles: p.event === "push" ? readChangedFiles(info) : null }).map((s) => s.workflow);
+    : selectWorkflows(p.workflows, trigger).map((s) => s.workflow);
   if (flags.job && selected.length === 0) {
     throw new SlipwayError("JOB_NOT_FOUND", `no job '${flags.job}' in the selected workflows`);
   }
   if (selected.length === 0) {
-    deps.renderer.message("info", `no workflow is triggered by '${p.event}'`);
+    const why = p.workflows.map((w) => `  ${w.file}: ${matchTrigger(w, trigger).reason ?? "not triggered"}`);
+    deps.renderer.message("info", [`no workflow is triggered by '${p.event}':`, ...why].join("\n"));
     return { exitCode: 0, document: { conclusion: "success", jobs: [] } };
   }
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-run-"));
