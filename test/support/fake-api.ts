@@ -62,6 +62,8 @@ interface FakeRun {
   run_started_at: string | null;
   updated_at: string;
   jobs: FakeJob[];
+  /** Jobs of earlier attempts, index 0 = attempt 1. */
+  previousAttempts: FakeJob[][];
 }
 
 export interface FakeApiOptions {
@@ -202,6 +204,7 @@ export class FakeApi {
       run_started_at: iso(3_600_000 * (10 - number) - 2000),
       updated_at: iso(3_600_000 * (10 - number) - 95_000),
       jobs: [],
+      previousAttempts: [],
       ...fields,
     };
     this.runs.push(run);
@@ -501,6 +504,13 @@ export class FakeApi {
       const page = Number(q.get("page") ?? 1);
       return this.json(res, 200, { total_count: list.length, workflow_runs: list.slice((page - 1) * perPage, page * perPage).map((r) => this.runJson(r)) });
     }
+    if ((mm = /^\/actions\/runs\/(\d+)\/attempts\/(\d+)\/jobs$/.exec(rest))) {
+      const run = runs.find((r) => r.id === Number(mm![1]));
+      const n = Number(mm[2]);
+      if (!run || n < 1 || n > run.run_attempt) return this.error(res, 404, "NOT_FOUND", "Run attempt not found");
+      const jobs = n === run.run_attempt ? run.jobs : run.previousAttempts[n - 1]!;
+      return this.json(res, 200, { total_count: jobs.length, jobs: jobs.map((j) => this.jobJson(j)) });
+    }
     if ((mm = /^\/actions\/runs\/(\d+)(\/[a-z-]+)?$/.exec(rest))) {
       const run = runs.find((r) => r.id === Number(mm![1]));
       if (!run) return this.error(res, 404, "NOT_FOUND", "Run not found");
@@ -519,6 +529,7 @@ export class FakeApi {
       }
       if ((action === "/rerun" || action === "/rerun-failed-jobs") && method === "POST") {
         if (run.status !== "completed") return this.error(res, 409, "CONFLICT", "The run is still going");
+        run.previousAttempts.push(run.jobs);
         run.run_attempt += 1;
         run.status = "queued";
         run.conclusion = null;
@@ -532,7 +543,7 @@ export class FakeApi {
       return this.error(res, 404, "NOT_FOUND", "Not found");
     }
     if ((mm = /^\/actions\/jobs\/(\d+)\/(logs|logs\/stream|summary)$/.exec(rest))) {
-      const job = runs.flatMap((r) => r.jobs).find((j) => j.id === Number(mm![1]));
+      const job = runs.flatMap((r) => [...r.jobs, ...r.previousAttempts.flat()]).find((j) => j.id === Number(mm![1]));
       if (!job) return this.error(res, 404, "JOB_NOT_FOUND", "Job not found");
       if (mm[2] === "summary") {
         if (!job.summary || job.status !== "completed") return this.error(res, 404, "NOT_FOUND", "No summary");

@@ -218,6 +218,16 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     const newJob = server.fake.runs.find((r) => r.id === runId)!.jobs.find((j) => j.name === "test (22)")!;
     await expect(page.locator(".job-panel-head h2")).toHaveText(/test \(22\)/);
     await vitestExpect.poll(() => new URL(page.url()).pathname).toBe(`/acme/web/actions/runs/${runId}/job/${newJob.id}`);
+    // The first attempt stays readable, with its failed log.
+    await page.getByLabel("Attempt").selectOption("1");
+    await expect(page.getByText("Showing attempt #1 of 2.")).toBeVisible();
+    await expect(page.locator('[data-testid="step"][data-state="failure"]')).toContainText("Run tests");
+    await expect(page.getByTestId("annotation")).toHaveCount(3);
+    expect(new URL(page.url()).search).toBe("?attempt=1");
+    await expect(page.getByRole("button", { name: "Re-run all jobs" })).toHaveCount(0);
+    await saveScreenshot(page, "run-attempt-1");
+    await page.getByRole("link", { name: "Go to the latest attempt" }).click();
+    await expect(page.getByRole("button", { name: "Cancel run" })).toBeVisible();
 
     const idle = server.fake.startIdleRun();
     await page.goto(`${server.url}/acme/web/actions/runs/${idle.id}`);

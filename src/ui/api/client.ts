@@ -131,6 +131,8 @@ export const api = {
     requestJson<RunPage>(`${repoPath(repo)}/actions/${workflow ? `workflows/${encodeURIComponent(workflow)}/` : ""}runs${query({ ...filters })}`, { signal }),
   getRun: (repo: string, id: number, signal?: AbortSignal) => requestJson<WorkflowRun>(`${repoPath(repo)}/actions/runs/${id}`, { signal }),
   listJobs: (repo: string, runId: number, signal?: AbortSignal) => requestJson<{ total_count: number; jobs: Job[] }>(`${repoPath(repo)}/actions/runs/${runId}/jobs?per_page=100`, { signal }),
+  listAttemptJobs: (repo: string, runId: number, attempt: number, signal?: AbortSignal) =>
+    requestJson<{ total_count: number; jobs: Job[] }>(`${repoPath(repo)}/actions/runs/${runId}/attempts/${attempt}/jobs?per_page=100`, { signal }),
   jobLogUrl: (repo: string, jobId: number) => `${API}${repoPath(repo)}/actions/jobs/${jobId}/logs`,
   /** Server-sent events of a job's log; resumable by Last-Event-ID. */
   jobLogStreamUrl: (repo: string, jobId: number) => `${API}${repoPath(repo)}/actions/jobs/${jobId}/logs/stream`,

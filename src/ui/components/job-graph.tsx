@@ -53,7 +53,7 @@ function groupState(jobs: Job[]): State {
   return "neutral";
 }
 
-export function JobGraph({ jobs, repo, runId, selectedJobId, now }: { jobs: Job[]; repo: string; runId: number; selectedJobId?: number; now: number }) {
+export function JobGraph({ jobs, repo, runId, selectedJobId, now, query = "" }: { jobs: Job[]; repo: string; runId: number; selectedJobId?: number; now: number; query?: string }) {
   const groups = groupJobs(jobs);
   const depth = Math.max(0, ...groups.map((g) => g.depth));
   const columns = Array.from({ length: depth + 1 }, (_, d) => groups.filter((g) => g.depth === d));
@@ -77,7 +77,7 @@ export function JobGraph({ jobs, repo, runId, selectedJobId, now }: { jobs: Job[
                     return (
                       <li key={job.id}>
                         <Link
-                          to={`/${repo}/actions/runs/${runId}/job/${job.id}`}
+                          to={`/${repo}/actions/runs/${runId}/job/${job.id}${query}`}
                           className={`job-link${selectedJobId === job.id ? " active" : ""}`}
                           aria-current={selectedJobId === job.id ? "page" : undefined}
                           data-testid="job-link"

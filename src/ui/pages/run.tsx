@@ -7,7 +7,7 @@ import { JobGraph } from "../components/job-graph.js";
 import { Annotations, LogViewer } from "../components/log-viewer.js";
 import { StatusIcon, stateLabel, stateOf } from "../components/status.js";
 import { elapsed, formatBytes, formatRelative, shortSha } from "../core/format.js";
-import { Link, navigate } from "../core/router.js";
+import { Link, navigate, useLocation } from "../core/router.js";
 import { useApi, useNow, useTitle } from "../core/use-api.js";
 import { useJobLog } from "../core/use-job-log.js";
 
@@ -137,10 +137,34 @@ function Artifacts({ repo, runId, completed }: { repo: string; runId: number; co
   );
 }
 
+function AttemptPicker({ repo, runId, latest, attempt }: { repo: string; runId: number; latest: number; attempt: number }) {
+  return (
+    <label className="attempt-picker small">
+      <span>Attempt</span>
+      <select value={attempt} onChange={(e) => navigate(`/${repo}/actions/runs/${runId}${Number(e.target.value) === latest ? "" : `?attempt=${e.target.value}`}`)}>
+        {Array.from({ length: latest }, (_, i) => latest - i).map((n) => (
+          <option key={n} value={n}>
+            #{n}
+            {n === latest ? " (latest)" : ""}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; jobId?: number }) {
   const [live, setLive] = useState(true);
+  const { search } = useLocation();
+  // An earlier attempt's jobs are history: fetched once, never polled.
+  const attemptParam = Number(search.get("attempt")) || undefined;
   const run = useApi((signal) => api.getRun(repo, runId, signal), [repo, runId], { pollMs: live ? LIVE_POLL_MS : false });
-  const jobs = useApi((signal) => api.listJobs(repo, runId, signal), [repo, runId], { pollMs: live ? LIVE_POLL_MS : false });
+  const pastAttempt = attemptParam !== undefined && run.data !== undefined && attemptParam < run.data.run_attempt ? attemptParam : undefined;
+  const jobs = useApi(
+    (signal) => (pastAttempt ? api.listAttemptJobs(repo, runId, pastAttempt, signal) : api.listJobs(repo, runId, signal)),
+    [repo, runId, pastAttempt],
+    { pollMs: live && !pastAttempt ? LIVE_POLL_MS : false },
+  );
   const completed = run.data?.status === "completed";
   // Keep polling a little after completion so the final job states arrive.
   useEffect(() => {
@@ -161,7 +185,7 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
   const selected = jobList.find((j) => j.id === jobId) ?? jobList.find((j) => j.name === lastName.current) ?? pickJob(jobList);
   lastName.current = selected?.name ?? lastName.current;
   useEffect(() => {
-    if (selected && selected.id !== jobId) navigate(`/${repo}/actions/runs/${runId}/job/${selected.id}${jobId === undefined ? window.location.hash : ""}`, { replace: true });
+    if (selected && selected.id !== jobId) navigate(`/${repo}/actions/runs/${runId}/job/${selected.id}${window.location.search}${jobId === undefined ? window.location.hash : ""}`, { replace: true });
   }, [jobId, selected?.id]);
 
   if (run.error && !run.data) return <ErrorBanner error={run.error} onRetry={run.reload} what={`Run ${runId}`} />;
@@ -192,12 +216,22 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
             </div>
           </div>
         </div>
-        <RunActions repo={repo} run={r} onDone={reloadAll} />
+        <div className="run-header-side">
+          {r.run_attempt > 1 && <AttemptPicker repo={repo} runId={runId} latest={r.run_attempt} attempt={pastAttempt ?? r.run_attempt} />}
+          {!pastAttempt && <RunActions repo={repo} run={r} onDone={reloadAll} />}
+        </div>
       </header>
+      {pastAttempt && (
+        <div className="banner banner-info" role="status">
+          <div>
+            Showing attempt #{pastAttempt} of {r.run_attempt}. <Link to={`/${repo}/actions/runs/${runId}`}>Go to the latest attempt</Link>
+          </div>
+        </div>
+      )}
       {jobs.error && <ErrorBanner error={jobs.error} onRetry={jobs.reload} what="jobs" />}
       <div className="run-body">
         <aside className="run-aside">
-          {jobList.length > 0 ? <JobGraph jobs={jobList} repo={repo} runId={runId} selectedJobId={selected?.id} now={now} /> : jobs.data ? <p className="muted">No jobs.</p> : <Loading />}
+          {jobList.length > 0 ? <JobGraph jobs={jobList} repo={repo} runId={runId} selectedJobId={selected?.id} now={now} query={pastAttempt ? `?attempt=${pastAttempt}` : ""} /> : jobs.data ? <p className="muted">No jobs.</p> : <Loading />}
           <Artifacts repo={repo} runId={runId} completed={completed} />
           <Link to={`/${repo}`} className="small">
             ← All runs of {repo}
