@@ -81,4 +81,39 @@ describe("run pipeline", () => {
     const keys = runners[0]!.claimed.map((c) => c.job.key).sort();
     expect(keys).toEqual(["build-1", "build-2", "deploy", "test"]);
   });
+
+  it("runs a pull request from a fork without secrets", async () => {
+    h = await createHarness({
+      ".github/workflows/pr.yml": `on: pull_request
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: x-\${{ secrets.API_TOKEN }}
+    steps:
+      - run: echo
+`,
+    });
+    await h.store.putSecret({ repositoryId: h.repo.id, name: "API_TOKEN", value: Buffer.from(h.secretBox.encrypt("s3cr3t-value", sealContext.secret(h.repo.id, "API_TOKEN"))) });
+    const pipeline = h.makePipeline();
+    const sha = h.head();
+    const pr = {
+      number: 7,
+      head: { ref: "feature", sha, repo: { full_name: "mallory/hello" } },
+      base: { ref: "main", repo: { full_name: "octo/hello" } },
+    };
+    await pipeline.onTrigger({
+      ...pushTrigger(h.repo, sha, null),
+      event: "pull_request",
+      action: "opened",
+      ref: "refs/pull/7/head",
+      payload: { action: "opened", number: 7, pull_request: pr, sender: { login: "mallory" } },
+      fromFork: true,
+    });
+    const [run] = (await h.store.listRuns()).items;
+    expect(run).toMatchObject({ event: "pull_request", headBranch: "feature", actor: "mallory" });
+    const job = await waitFor(async () => (await h!.store.listJobs(run!.id)).find((j) => j.status === "queued"));
+    expect(job.request!.env.TOKEN).toBe("x-");
+    expect(job.request!.contexts.github).toMatchObject({ ref: "refs/pull/7/merge", head_ref: "feature", base_ref: "main", secret_source: "None" });
+  });
 });
