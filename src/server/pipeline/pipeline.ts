@@ -95,6 +95,8 @@ interface Driving {
   stopped: AbortController;
   done: Promise<void>;
   wake?: () => void;
+  /** Launch again once this drive ends (a re-run asked while the previous attempt was finishing). */
+  again?: boolean;
 }
 
 const nullLogger: PipelineLogger = { info() {}, warn() {}, error() {} };
@@ -347,13 +349,19 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   /** Starts driving a run in the background unless this replica already does. */
   function launch(runId: number): void {
-    if (stopping || driving.has(runId)) return;
+    if (stopping) return;
+    const current = driving.get(runId);
+    if (current) {
+      current.again = true;
+      return;
+    }
     const entry: Driving = { controller: new AbortController(), stopped: new AbortController(), done: Promise.resolve() };
     driving.set(runId, entry);
     entry.done = drive(runId, entry)
       .catch((error: unknown) => logger.error(`run ${runId}: driving failed: ${isSlipwayError(error) || error instanceof Error ? error.message : String(error)}`))
       .finally(() => {
         if (driving.get(runId) === entry) driving.delete(runId);
+        if (entry.again) launch(runId);
       });
   }
 
