@@ -4,6 +4,7 @@
  */
 import { execFile } from "node:child_process";
 import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { SlipwayError } from "../../lib/index.js";
 
 function git(args: string[], options: { cwd?: string; signal?: AbortSignal }): Promise<string> {
@@ -36,7 +37,9 @@ export async function cloneAtCommit(input: CloneInput): Promise<void> {
   await mkdir(input.target, { recursive: true });
   const shown = redactUrl(input.gitUrl);
   try {
-    await git(["clone", "--quiet", "--no-checkout", "--", input.gitUrl, input.target], { signal: input.signal });
+    // A file:// URL is cloned as a local path: git then hard-links the objects instead of packing them.
+    const source = input.gitUrl.startsWith("file://") ? fileURLToPath(input.gitUrl) : input.gitUrl;
+    await git(["clone", "--quiet", "--no-checkout", "--", source, input.target], { signal: input.signal });
   } catch (error) {
     throw new SlipwayError("REPOSITORY_INVALID", `cannot clone ${shown}: ${lastLine(error)}`, {
       hint: "Check the repository's git URL and that this runner machine can reach it.",
