@@ -248,7 +248,7 @@ export class FakeApi {
             ]
           : undefined,
         summary: fails
-          ? "## Test results\n\n| suite | passed | failed |\n|---|---|---|\n| lexer | 12 | 0 |\n| parser | 8 | 1 |\n\n<script>window.__pwned = true</script><img src=x onerror=\"window.__pwned = true\">\n\n**1 failure** in `parser.test.ts`"
+          ? "## Test results\n\n| suite | passed | failed |\n|---|---|---|\n| lexer | 12 | 0 |\n| parser | 8 | 1 |\n\n<script>window.__pwned = true</script><img src=x onerror=\"window.__pwned = true\">\n\n**1 failure** in `parser.test.ts` ([details](javascript:window.__pwned=true), [report](https://ci.example.com/r/1))"
           : undefined,
       });
     }
@@ -467,6 +467,7 @@ export class FakeApi {
       res.setHeader("set-cookie", `slipway_session=${token}; Path=/; HttpOnly; SameSite=Lax`);
       return this.json(res, 201, this.userJson(user));
     }
+    let mm0: RegExpExecArray | null;
     const user = this.userOf(req);
     if (!user) return this.error(res, 401, "AUTH_REQUIRED", "Sign in first", "Your session may have expired.");
     if (p === "/api/v3/session" && method === "DELETE") {
@@ -477,6 +478,11 @@ export class FakeApi {
     if (p === "/api/v3/user") return this.json(res, 200, this.userJson(user));
     if (p === "/api/v3/user/repos") return this.json(res, 200, this.repos.map((r) => this.repoJson(r)));
     if (p === "/api/v3/user/tokens" && method === "GET") return this.json(res, 200, { total_count: 1, tokens: [{ id: 1, name: "ci bot", scopes: ["read"], expires_at: null, last_used_at: iso(3_600_000), created_at: iso(86_400_000) }] });
+    if ((mm0 = /^\/api\/v3\/users\/([^/]+)$/.exec(p)) && method === "DELETE") {
+      if (!this.users.delete(decodeURIComponent(mm0[1]!))) return this.error(res, 404, "NOT_FOUND", "User not found");
+      res.writeHead(204).end();
+      return;
+    }
     if (p === "/api/v3/users" && method === "GET") return this.json(res, 200, { total_count: this.users.size, users: [...this.users.values()].map((u) => this.userJson(u)) });
 
     const m = /^\/api\/v3\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(p);
@@ -560,9 +566,10 @@ export class FakeApi {
     }
     if (rest === "/actions/workflows") {
       return this.json(res, 200, {
-        total_count: 2,
+        total_count: 3,
         workflows: [
           { id: 11, name: "CI", path: ".github/workflows/ci.yml", state: "active", dispatch_inputs: null },
+          { id: 13, name: "Nightly", path: ".github/workflows/nightly.yml", state: "active" },
           {
             id: 12,
             name: "Deploy",

@@ -28,6 +28,11 @@ export function locatorExpect(locator: Locator) {
     toContainText: async (expected: string, o?: Options) => {
       await poll(async () => normalize(await locator.textContent({ timeout: 500 })), o).toContain(expected);
     },
+    not: {
+      toContainText: async (unexpected: string, o?: Options) => {
+        await poll(async () => normalize(await locator.textContent({ timeout: 500 })), o).not.toContain(unexpected);
+      },
+    },
     toHaveAttribute: async (name: string, expected: string | RegExp, o?: Options) => {
       await matchText(poll(async () => (await locator.getAttribute(name, { timeout: 500 })) ?? "", o), expected);
     },

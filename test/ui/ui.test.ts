@@ -133,6 +133,8 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     const summary = page.getByTestId("step-summary");
     await expect(summary.locator("table tr")).toHaveCount(3);
     expect(await summary.locator("script, img[onerror]").count()).toBe(0);
+    expect(await summary.locator('a[href^="javascript"]').count()).toBe(0);
+    await expect(summary.getByRole("link", { name: "report" })).toHaveAttribute("rel", "noopener noreferrer nofollow");
     expect(await page.evaluate<unknown>("window.__pwned")).toBeUndefined();
 
     // Collapsed groups open on click; search opens whatever it finds.
@@ -267,6 +269,9 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     await signIn(page, "/acme/web/workflows");
     const deploy = page.getByTestId("workflow").filter({ hasText: "Deploy" });
     await expect(page.getByTestId("workflow").filter({ hasText: "CI" })).toContainText("no workflow_dispatch trigger");
+    const nightly = page.getByTestId("workflow").filter({ hasText: "Nightly" });
+    await nightly.getByRole("button", { name: "Run workflow" }).click();
+    await expect(nightly.getByText("The server did not describe this workflow's inputs")).toBeVisible();
     await deploy.getByRole("button", { name: "Run workflow" }).click();
     await expect(deploy.getByLabel("environment")).toHaveValue("staging");
     await expect(deploy.getByLabel("replicas")).toHaveValue("2");
@@ -308,6 +313,11 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     await expect(page.getByText("ci bot")).toBeVisible();
     await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
     await expect(page.locator(".plain-list").last()).toContainText("grace");
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Delete user grace" }).click();
+    await expect(page.locator(".plain-list").last()).not.toContainText("grace");
+    expect(server.fake.users.has("grace")).toBe(false);
+    await expect(page.getByRole("button", { name: "Delete user ada" })).toHaveCount(0);
     await page.goto(`${server.url}/acme/web/settings`);
     await expect(page.getByLabel("Role of grace")).toHaveValue("write");
     await expect(page.getByText("https://chat.example.com/hooks/ci")).toBeVisible();

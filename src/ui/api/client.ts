@@ -156,6 +156,7 @@ export const api = {
 
   listUsers: (signal?: AbortSignal) => requestJson<{ total_count: number; users: User[] }>("/users?per_page=100", { signal }),
   createUser: (login: string, password: string, siteAdmin: boolean) => requestJson<User>("/users", { method: "POST", body: { login, password, site_admin: siteAdmin } }),
+  deleteUser: (login: string) => requestJson<void>(`/users/${encodeURIComponent(login)}`, { method: "DELETE" }),
   listCollaborators: (repo: string, signal?: AbortSignal) => requestJson<Collaborator[]>(`${repoPath(repo)}/collaborators`, { signal }),
   setCollaborator: (repo: string, login: string, permission: string) => requestJson<void>(`${repoPath(repo)}/collaborators/${encodeURIComponent(login)}`, { method: "PUT", body: { permission } }),
   removeCollaborator: (repo: string, login: string) => requestJson<void>(`${repoPath(repo)}/collaborators/${encodeURIComponent(login)}`, { method: "DELETE" }),

@@ -94,7 +94,11 @@ export interface Workflow {
   name: string;
   path: string;
   state: string;
-  /** Slipway: the workflow_dispatch inputs; absent when the workflow cannot be dispatched. */
+  /**
+   * Slipway: the workflow_dispatch inputs (`{}` when it takes none); `null`
+   * when the workflow has no workflow_dispatch trigger; absent when the
+   * server does not say (the UI then offers a form with the ref only).
+   */
   dispatch_inputs?: Record<string, DispatchInput> | null;
 }
 

@@ -222,6 +222,23 @@ export function LogViewer({ job, log, rawUrl }: { job: Job; log: JobLog; rawUrl:
     if (follow && running && selected === undefined && !query) bottomRef.current?.scrollIntoView({ block: "end" });
   }, [log.version, follow, running, selected, query]);
 
+  // Scrolling up to read stops following; the checkbox turns it back on.
+  useEffect(() => {
+    if (!running) return;
+    const onWheel = (e: WheelEvent) => {
+      if (e.deltaY < 0) setFollow(false);
+    };
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (["PageUp", "ArrowUp", "Home"].includes(e.key) && !(e.target instanceof HTMLInputElement)) setFollow(false);
+    };
+    window.addEventListener("wheel", onWheel, { passive: true });
+    window.addEventListener("keydown", onKey);
+    return () => {
+      window.removeEventListener("wheel", onWheel);
+      window.removeEventListener("keydown", onKey);
+    };
+  }, [running]);
+
   const onSearchKey = (e: KeyboardEvent<HTMLInputElement>) => {
     if (e.key === "Enter" && hits.length) {
       e.preventDefault();

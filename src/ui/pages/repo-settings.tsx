@@ -116,7 +116,8 @@ function Webhooks({ repo }: { repo: string }) {
     <section aria-labelledby="hooks-title" className="settings-section">
       <h3 id="hooks-title">Webhooks</h3>
       <p className="muted small">Slipway posts run and job events to these URLs, signed with the secret (X-Hub-Signature-256).</p>
-      {hooks.error && <ErrorBanner error={hooks.error} onRetry={hooks.reload} what="webhooks" />}
+      {hooks.error && hooks.error.kind === "not-found" && <p className="muted">This server does not offer outgoing webhooks yet.</p>}
+      {hooks.error && hooks.error.kind !== "not-found" && <ErrorBanner error={hooks.error} onRetry={hooks.reload} what="webhooks" />}
       {hooks.data && hooks.data.length > 0 && (
         <ul className="plain-list">
           {hooks.data.map((h) => (
@@ -131,6 +132,7 @@ function Webhooks({ repo }: { repo: string }) {
           ))}
         </ul>
       )}
+      {hooks.error?.kind !== "not-found" && (
       <form className="inline-form" onSubmit={add} aria-label="Add a webhook">
         <div className="field grow">
           <label htmlFor="hook-url">Payload URL</label>
@@ -144,6 +146,7 @@ function Webhooks({ repo }: { repo: string }) {
           Add webhook
         </button>
       </form>
+      )}
       {message && <Notice tone={message.tone}>{message.text}</Notice>}
     </section>
   );

@@ -98,7 +98,7 @@ function Tokens() {
   );
 }
 
-function Users() {
+function Users({ self }: { self: User }) {
   const users = useApi((signal) => api.listUsers(signal), []);
   const [login, setLogin] = useState("");
   const [password, setPassword] = useState("");
@@ -119,6 +119,17 @@ function Users() {
       setPassword("");
     }
   };
+  const remove = async (login: string) => {
+    if (!window.confirm(`Delete user ${login}? Their sessions and tokens stop working.`)) return;
+    setMessage(undefined);
+    try {
+      await api.deleteUser(login);
+      setMessage({ tone: "success", text: `Deleted ${login}.` });
+      users.reload();
+    } catch (err) {
+      setMessage({ tone: "error", text: (err as ApiError).message });
+    }
+  };
   return (
     <section aria-labelledby="users-title" className="settings-section">
       <h3 id="users-title">Users</h3>
@@ -131,6 +142,11 @@ function Users() {
               <strong>{u.login}</strong>
               {u.site_admin && <span className="chip">admin</span>}
               <span className="muted small">joined {formatRelative(u.created_at)}</span>
+              {u.login !== self.login && (
+                <button className="btn btn-small btn-danger-plain" onClick={() => remove(u.login)} aria-label={`Delete user ${u.login}`}>
+                  Delete
+                </button>
+              )}
             </li>
           ))}
         </ul>
@@ -165,7 +181,7 @@ export function UserSettingsPage({ user }: { user: User }) {
         {user.site_admin ? " (instance admin)" : ""}.
       </p>
       <Tokens />
-      {user.site_admin && <Users />}
+      {user.site_admin && <Users self={user} />}
     </main>
   );
 }

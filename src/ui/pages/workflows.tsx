@@ -34,6 +34,7 @@ export function validateInputs(inputs: Record<string, DispatchInput>, values: Va
 
 function DispatchForm({ repo, workflow, defaultBranch }: { repo: string; workflow: Workflow; defaultBranch: string }) {
   const inputs = workflow.dispatch_inputs ?? {};
+  const described = workflow.dispatch_inputs !== undefined;
   const [ref, setRef] = useState(defaultBranch);
   const [values, setValues] = useState<Values>(() => initialValues(inputs));
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -66,6 +67,7 @@ function DispatchForm({ repo, workflow, defaultBranch }: { repo: string; workflo
   const id = (name: string) => `in-${workflow.id}-${name}`;
   return (
     <form className="dispatch-form" onSubmit={submit} noValidate aria-label={`Run ${workflow.name}`}>
+      {!described && <p className="muted small">The server did not describe this workflow's inputs; their defaults apply.</p>}
       <div className="field">
         <label htmlFor={id("__ref")}>Branch or tag</label>
         <input id={id("__ref")} value={ref} onChange={(e) => setRef(e.target.value)} aria-invalid={!!errors.__ref} required />
@@ -140,7 +142,7 @@ export function WorkflowsPage({ repo, defaultBranch }: { repo: string; defaultBr
       {workflows.data?.workflows.length === 0 && <Empty title="No workflows">Add a file under .github/workflows.</Empty>}
       <ul className="workflow-list">
         {workflows.data?.workflows.map((w) => {
-          const dispatchable = w.dispatch_inputs !== undefined && w.dispatch_inputs !== null;
+          const dispatchable = w.dispatch_inputs !== null;
           return (
             <li key={w.id} className="card workflow" data-testid="workflow">
               <div className="workflow-head">
