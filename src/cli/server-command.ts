@@ -103,7 +103,13 @@ export function registerUiRoutes(app: FastifyInstance, dir: string): void {
       .send(createReadStream(file));
   };
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const urlPath = decodeURIComponent(request.url.split("?")[0]);
+    const rawPath = request.url.split("?")[0];
+    let urlPath: string;
+    try {
+      urlPath = decodeURIComponent(rawPath);
+    } catch {
+      urlPath = rawPath;
+    }
     if (/^\/(api|healthz|readyz|metrics)(\/|$)/.test(urlPath)) {
       return reply.status(404).send({ message: `No endpoint GET ${urlPath}`, code: "NOT_FOUND", hint: "Check the path; the API lives under /api/v3." });
     }
