@@ -18,7 +18,7 @@ export default defineConfig({
     chunkSizeWarningLimit: 400,
   },
   server: {
-    // `npm run dev:ui` against a local `slipway server` on its default port.
-    proxy: { "/api": "http://127.0.0.1:3000" },
+    // `npm run dev:ui` against a local `slipway server` on its default port (SLIPWAY_API overrides).
+    proxy: { "/api": process.env.SLIPWAY_API ?? "http://127.0.0.1:8080" },
   },
 });

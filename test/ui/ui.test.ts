@@ -146,7 +146,9 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     await groupButton.click();
     await expect(install.getByText("added 312 packages")).toBeVisible();
     await groupButton.click();
-    await page.getByLabel("Search the log").fill("AUDITED");
+    await page.locator("body").press("/");
+    await vitestExpect.poll(() => page.evaluate<string>("document.activeElement?.id")).toBe("log-search");
+    await page.keyboard.type("AUDITED");
     await expect(page.getByTestId("search-count")).toHaveText("1 of 1");
     await expect(page.locator(".hit-current")).toContainText("audited 313 packages");
     await saveScreenshot(page, "run-failed");

@@ -222,6 +222,18 @@ export function LogViewer({ job, log, rawUrl }: { job: Job; log: JobLog; rawUrl:
     if (follow && running && selected === undefined && !query) bottomRef.current?.scrollIntoView({ block: "end" });
   }, [log.version, follow, running, selected, query]);
 
+  // "/" jumps to the log search, as on GitHub.
+  useEffect(() => {
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey || target?.closest("input, textarea, select, [contenteditable]")) return;
+      e.preventDefault();
+      document.getElementById("log-search")?.focus();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
   // Scrolling up to read stops following; the checkbox turns it back on.
   useEffect(() => {
     if (!running) return;
@@ -270,7 +282,7 @@ export function LogViewer({ job, log, rawUrl }: { job: Job; log: JobLog; rawUrl:
           <label htmlFor="log-search" className="visually-hidden">
             Search the log
           </label>
-          <input id="log-search" type="search" placeholder="Search logs" value={query} onChange={(e) => { setQuery(e.target.value); setHitIndex(0); scrolledTo.current = undefined; }} onKeyDown={onSearchKey} />
+          <input id="log-search" type="search" placeholder="Search logs (/)" value={query} onChange={(e) => { setQuery(e.target.value); setHitIndex(0); scrolledTo.current = undefined; }} onKeyDown={onSearchKey} />
           {query && (
             <span className="muted small" aria-live="polite" data-testid="search-count">
               {hits.length ? `${Math.min(hitIndex, hits.length - 1) + 1} of ${hits.length}` : "no matches"}

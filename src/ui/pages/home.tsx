@@ -27,7 +27,9 @@ async function loadAllRuns(repos: Repository[], signal: AbortSignal): Promise<Wo
 export function HomePage() {
   useTitle("Recent runs");
   const repos = useApi((signal) => api.listRepositories(signal), [], { pollMs: 30_000 });
-  const runs = useApi((signal) => (repos.data ? loadAllRuns(repos.data, signal) : Promise.resolve(undefined)), [repos.data?.map((r) => r.full_name).join(",")], { pollMs: 4000 });
+  // One request per repository per refresh: refresh less often when there are many.
+  const pollMs = (repos.data?.length ?? 0) > 8 ? 15_000 : 4000;
+  const runs = useApi((signal) => (repos.data ? loadAllRuns(repos.data, signal) : Promise.resolve(undefined)), [repos.data?.map((r) => r.full_name).join(",")], { pollMs });
 
   return (
     <main id="main" className="page home">
