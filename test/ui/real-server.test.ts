@@ -7,7 +7,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { browserUnavailableReason, launchBrowser, saveScreenshot, type Browser } from "../support/browser.js";
 import { expect } from "./locator-expect.js";
-import { startRealServer, seedRealServer, type RealServer, type Seeded } from "./real-server.js";
+import { startLiveJob, startRealServer, seedRealServer, type RealServer, type Seeded } from "./real-server.js";
 import { buildUi, removeUiBuild } from "./server.js";
 
 const unavailable = browserUnavailableReason()?.startsWith("no Chromium") ? browserUnavailableReason() : undefined;
@@ -62,6 +62,20 @@ describe.skipIf(unavailable !== undefined)("web UI against the real server", () 
     await expect(failed.locator(".ansi-bold")).toHaveText("> vitest run");
     await expect(page.getByTestId("annotation")).toContainText("src/cart.ts:7");
     await saveScreenshot(page, "real-server-run");
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("follows a running job's log over the real event stream until it ends", async () => {
+    const live = await startLiveJob(server.store, seeded.repo, 8, 150);
+    await page.goto(`${server.url}/acme/shop/actions/runs/${live.runId}`);
+    await expect(page.getByTestId("run-state")).toHaveText("In progress");
+    await expect(page.getByTestId("log-viewer")).toHaveAttribute("data-stream", "live");
+    await live.done;
+    await expect(page.getByTestId("log-viewer")).toHaveAttribute("data-stream", "ended", { timeout: 15_000 });
+    await expect(page.getByTestId("run-state")).toHaveText("Succeeded", { timeout: 10_000 });
+    const step = page.getByTestId("step");
+    if ((await step.getByRole("button").first().getAttribute("aria-expanded")) === "false") await step.getByRole("button").first().press("Enter");
+    await expect(step.locator(".lt")).toHaveText(Array.from({ length: 8 }, (_, i) => `live line ${i + 1}`));
     expect(pageErrors).toEqual([]);
   });
 

@@ -90,3 +90,24 @@ export async function seedRealServer(store: Store, login: string, password: stri
   await store.updateRun(run.id, { status: "completed", conclusion: "failure" });
   return { repo, runId: run.id, lintJobId: lint!.id, testJobId: test!.id };
 }
+
+/**
+ * A running job whose log grows while the page watches: `lines` chunks of
+ * one line each, `intervalMs` apart, then the job and the run succeed.
+ */
+export async function startLiveJob(store: Store, repo: Repository, lines: number, intervalMs: number): Promise<{ runId: number; done: Promise<void> }> {
+  const run = await store.createRun({ repositoryId: repo.id, workflowFile: ".github/workflows/ci.yml", workflowName: "CI", event: "push", headBranch: "main", headSha: "fedcba9876543210fedcba9876543210fedcba98", actor: "ada", status: "in_progress" });
+  const [job] = await store.enqueueJobs(run.id, [{ key: "build", name: "build", labels: ["linux"] }]);
+  await store.updateJob(job!.id, { status: "in_progress" });
+  await store.recordStep(job!.id, { number: 1, name: "Compile", status: "in_progress", startedAt: new Date().toISOString() });
+  const done = (async () => {
+    for (let i = 1; i <= lines; i++) {
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      await store.appendLogChunk({ jobId: job!.id, step: 1, seq: i, data: `live line ${i}\n` });
+    }
+    await store.recordStep(job!.id, { number: 1, name: "Compile", status: "completed", conclusion: "success", completedAt: new Date().toISOString() });
+    await store.completeJob(job!.id, { conclusion: "success" });
+    await store.updateRun(run.id, { status: "completed", conclusion: "success" });
+  })();
+  return { runId: run.id, done };
+}
