@@ -166,6 +166,12 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     const raw = await page.evaluate(async (url) => (await fetch(url!)).text(), href);
     expect(raw).toContain("expected 3 to equal 4");
     await expect(page.getByRole("link", { name: "coverage-report" })).toHaveAttribute("href", "/api/v3/repos/acme/web/actions/artifacts/7/zip");
+
+    // The system's dark preference applies without touching the toggle.
+    await page.emulateMedia({ colorScheme: "dark" });
+    expect(await page.evaluate<string>("getComputedStyle(document.body).backgroundColor")).toBe("rgb(13, 17, 23)");
+    await page.evaluate("window.scrollTo(0, 0)");
+    await saveScreenshot(page, "run-failed-dark");
   });
 
   it("renders the tail of a very long step and the rest on request or when a link points into it", async () => {
