@@ -13,14 +13,14 @@
  * cancels them), close the server (long polls and log streams end), stop the
  * pipeline, close the store.
  */
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { createReadStream, existsSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { pino } from "pino";
-import { SlipwayError } from "../lib/index.js";
-import { createRemoteRunner, hostLabels, readCredential, type RemoteRunner } from "../runner/index.js";
+import { isSlipwayError, SlipwayError } from "../lib/index.js";
+import { CREDENTIAL_FILE, createRemoteRunner, hostLabels, readCredential, type RemoteRunner } from "../runner/index.js";
 import {
   createPipeline,
   createSecretBox,
@@ -202,36 +202,55 @@ export async function startServer(flags: ServerFlags, deps: ServerDepsForCli): P
   deps.print(`Slipway ${deps.version} listening on ${shownUrl} (${store.backend === "sqlite" ? `SQLite in ${config.dataDir}` : "PostgreSQL"})`);
 
   let runner: RemoteRunner | null = null;
+  let closing: Promise<void> | null = null;
   if (flags.embeddedRunner) {
     const workDir = path.join(config.dataDir, "embedded-runner");
-    runner = createRemoteRunner({
-      serverUrl: url,
-      workDir,
-      registrationToken: await embeddedRegistrationToken(store, workDir, url),
-      name: `embedded-${os.hostname().replace(/[^\w.-]/g, "-")}`.slice(0, 64),
-      labels: hostLabels({ extra: splitLabels(flags.runnerLabels) }),
-      capacity: flags.runnerCapacity ?? Math.max(1, Math.min(4, os.availableParallelism())),
-      hostEnv: runnerHostEnv(deps.env),
-      version: deps.version,
-      claimWaitSeconds: Math.max(1, config.claimWaitSeconds),
-      logger: {
-        info: (m) => logger.info({ component: "embedded-runner" }, m),
-        warn: (m) => logger.warn({ component: "embedded-runner" }, m),
-        error: (m) => logger.error({ component: "embedded-runner" }, m),
-      },
-    });
-    runner.run().catch((error: unknown) => logger.error({ component: "embedded-runner", err: { message: (error as Error).message } }, "the embedded runner stopped"));
+    const createEmbedded = async () =>
+      createRemoteRunner({
+        serverUrl: url,
+        workDir,
+        registrationToken: await embeddedRegistrationToken(store, workDir, url),
+        name: `embedded-${os.hostname().replace(/[^\w.-]/g, "-")}`.slice(0, 64),
+        labels: hostLabels({ extra: splitLabels(flags.runnerLabels) }),
+        capacity: flags.runnerCapacity ?? Math.max(1, Math.min(4, os.availableParallelism())),
+        hostEnv: runnerHostEnv(deps.env),
+        version: deps.version,
+        claimWaitSeconds: Math.max(1, config.claimWaitSeconds),
+        logger: {
+          info: (m) => logger.info({ component: "embedded-runner" }, m),
+          warn: (m) => logger.warn({ component: "embedded-runner" }, m),
+          error: (m) => logger.error({ component: "embedded-runner" }, m),
+        },
+      });
+    let reRegistered = false;
+    const supervise = (current: RemoteRunner): void => {
+      current.run().catch(async (error: unknown) => {
+        // A removed runner's credential is refused: register the embedded runner afresh, once.
+        if (isSlipwayError(error) && error.code === "AUTH_REQUIRED" && !reRegistered && !closing) {
+          reRegistered = true;
+          logger.warn({ component: "embedded-runner" }, "the server refused the embedded runner's credential; registering it again");
+          rmSync(path.join(workDir, CREDENTIAL_FILE), { force: true });
+          runner = await createEmbedded();
+          supervise(runner);
+          return;
+        }
+        logger.error({ component: "embedded-runner", err: { message: (error as Error).message } }, "the embedded runner stopped");
+      });
+    };
+    runner = await createEmbedded();
+    supervise(runner);
   }
 
   const server = app;
   const runPipeline = pipeline;
-  let closing: Promise<void> | null = null;
   return {
     app: server,
     store,
     config,
     url,
-    runner,
+    get runner() {
+      return runner;
+    },
     close(options = {}) {
       closing ??= (async () => {
         await runner?.stop({ cancelRunning: options.cancelJobs });

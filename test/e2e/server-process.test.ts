@@ -2,7 +2,8 @@
  * `slipway server` as a real process: it prints its URL and the generated
  * admin token once, runs a dispatched workflow on its embedded runner, serves
  * the web UI when it is built (index.html for UI routes, JSON 404 for unknown
- * API paths), and exits 0 on SIGTERM after a graceful shutdown.
+ * API paths), registers its runner again when it was removed, and exits 0
+ * on SIGTERM after a graceful shutdown.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
@@ -76,6 +77,18 @@ describe.runIf(built)("slipway server process", () => {
     expect(logs.stdout).toContain("hello from embedded");
     const runners = await api<{ runners: Array<{ name: string }> }>(url, "GET", "/api/v3/runners", undefined, token);
     expect(runners.data.runners.map((r) => r.name)).toEqual([expect.stringMatching(/^embedded-/)]);
+
+    // Removing the embedded runner makes it register again instead of stopping.
+    const embeddedId = (await api<{ runners: Array<{ id: number }> }>(url, "GET", "/api/v3/runners", undefined, token)).data.runners[0].id;
+    expect((await api(url, "DELETE", `/api/v3/runners/${embeddedId}`, undefined, token)).status).toBe(204);
+    const second = await runCli(["dispatch", "acme/hello", "hello.yml", "--json"], { env: cli });
+    const secondRun = await waitFor("the run after re-registration", async () => {
+      const { data } = await api<{ status: string; conclusion: string }>(url, "GET", `/api/v3/repos/acme/hello/actions/runs/${second.json.runId}`, undefined, token);
+      return data.status === "completed" ? data : undefined;
+    }, 90_000);
+    expect(secondRun.conclusion).toBe("success");
+    const reRegistered = await api<{ runners: Array<{ id: number; name: string }> }>(url, "GET", "/api/v3/runners", undefined, token);
+    expect(reRegistered.data.runners.map((r) => r.id)).not.toContain(embeddedId);
 
     const missing = await fetch(`${url}/api/v3/no-such-thing`);
     expect(missing.status).toBe(404);
