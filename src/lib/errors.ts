@@ -31,7 +31,6 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: "Fix the named field and retry.",
   RATE_LIMITED: "Wait a moment and retry.",
   WEBHOOK_SIGNATURE_INVALID: "Check that the webhook secret matches the one configured in Slipway.",
-  RUNNER_LOST: "The runner stopped sending heartbeats; check the runner machine.",
   SERVER_UNREACHABLE: "Check --server / SLIPWAY_SERVER and that the server is running.",
   INTERNAL_ERROR: "The server logged the cause; report it with the request id (X-Request-Id).",
 } as const;
