@@ -5,47 +5,10 @@
  * and by screen readers.
  */
 import type { Job } from "../api/types.js";
+import { groupJobs } from "../core/job-groups.js";
 import { elapsed } from "../core/format.js";
 import { Link } from "../core/router.js";
 import { StatusIcon, stateLabel, stateOf, type State } from "./status.js";
-
-export interface JobGroup {
-  key: string;
-  title: string;
-  jobs: Job[];
-  needs: string[];
-  depth: number;
-}
-
-/** The workflow job a job belongs to: its key without a matrix suffix, else its name before " (". */
-export function baseKeyOf(job: Job): string {
-  if (job.key) return job.matrix ? job.key.replace(/-\d+$/, "") : job.key;
-  return job.name.replace(/\s*\(.*\)\s*$/, "");
-}
-
-export function groupJobs(jobs: Job[]): JobGroup[] {
-  const groups = new Map<string, JobGroup>();
-  for (const job of jobs) {
-    const key = baseKeyOf(job);
-    let g = groups.get(key);
-    if (!g) {
-      g = { key, title: job.matrix || /\(.*\)$/.test(job.name) ? job.name.replace(/\s*\(.*\)\s*$/, "") : job.name, jobs: [], needs: [], depth: 0 };
-      groups.set(key, g);
-    }
-    g.jobs.push(job);
-    for (const n of job.needs ?? []) if (!g.needs.includes(n)) g.needs.push(n);
-  }
-  const depthOf = (key: string, seen: Set<string>): number => {
-    const g = groups.get(key);
-    if (!g || seen.has(key)) return 0;
-    seen.add(key);
-    const d = g.needs.length ? 1 + Math.max(...g.needs.map((n) => depthOf(n, seen))) : 0;
-    seen.delete(key);
-    return d;
-  };
-  for (const g of groups.values()) g.depth = depthOf(g.key, new Set());
-  return [...groups.values()];
-}
 
 function groupState(jobs: Job[]): State {
   const states = jobs.map((j) => stateOf(j.status, j.conclusion));
