@@ -25,6 +25,8 @@ export interface ApiClient {
   request<T = unknown>(method: string, route: string, body?: unknown): Promise<T>;
   /** The body as text (plain-text endpoints such as job logs). */
   text(route: string): Promise<string>;
+  /** Passes a plain-text body to `write` piece by piece as it arrives (job logs can be large). */
+  pipeText(route: string, write: (text: string) => void): Promise<void>;
   /** Reads a server-sent event stream until it ends or `signal` aborts. */
   events(route: string, options?: { signal?: AbortSignal; lastEventId?: string }): AsyncGenerator<SseEvent>;
 }
@@ -71,6 +73,14 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     async text(route) {
       const response = await send("GET", route, { accept: "text/plain" });
       return response.text();
+    },
+    async pipeText(route, write) {
+      const response = await send("GET", route, { accept: "text/plain" });
+      if (!response.body) return;
+      const decoder = new TextDecoder();
+      for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) write(decoder.decode(bytes, { stream: true }));
+      const rest = decoder.decode();
+      if (rest) write(rest);
     },
     async *events(route, eventOptions = {}) {
       const headers: Record<string, string> = {};

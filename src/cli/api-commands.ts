@@ -234,7 +234,7 @@ export async function showLogs(
   const printJob = async (job: Job, heading: boolean): Promise<string | null> => {
     if (heading) write(`\n=== ${job.name} (job ${job.id}) ===\n`);
     if (!flags.follow) {
-      write(await client.text(`${base}/actions/jobs/${job.id}/logs`));
+      await client.pipeText(`${base}/actions/jobs/${job.id}/logs`, write);
       return job.conclusion;
     }
     let conclusion: string | null = null;

@@ -84,7 +84,7 @@ export async function runnerCommand(flags: RunnerFlags, deps: RunnerDeps): Promi
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    deps.logger.info(`runner '${flags.name ?? os.hostname()}' connecting to ${flags.server ?? deps.env.SLIPWAY_SERVER} (capacity ${flags.capacity ?? 1})`);
+    deps.logger.info(`runner '${runner.name}' connecting to ${runner.serverUrl} (capacity ${runner.capacity})`);
     await runner.run();
     return 0;
   } finally {

@@ -91,6 +91,9 @@ export interface RemoteRunner {
   stop(options?: { cancelRunning?: boolean }): Promise<void>;
   /** Jobs running now. */
   readonly running: number;
+  readonly name: string;
+  readonly serverUrl: string;
+  readonly capacity: number;
   /** The registration in use, once known. */
   readonly registration: StoredCredential | null;
 }
@@ -348,6 +351,11 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
     get running() {
       return jobs.size;
     },
+    get name() {
+      return registration?.name ?? options.name;
+    },
+    serverUrl: options.serverUrl,
+    capacity,
     get registration() {
       return registration;
     },
