@@ -4,7 +4,7 @@
  * source.
  */
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, expect as vitestExpect, it } from "vitest";
 import { browserUnavailableReason, launchBrowser, saveScreenshot, type Browser } from "../support/browser.js";
 import { expect } from "./locator-expect.js";
 import { startLiveJob, startRealServer, seedRealServer, type RealServer, type Seeded } from "./real-server.js";
@@ -55,7 +55,7 @@ describe.skipIf(unavailable !== undefined)("web UI against the real server", () 
     await page.goto(`${server.url}/acme/shop/actions/runs/${seeded.runId}`);
     await expect(page.getByTestId("run-state")).toHaveText("Failed");
     await expect(page.getByTestId("job-link")).toHaveCount(2);
-    expect(new URL(page.url()).pathname).toBe(`/acme/shop/actions/runs/${seeded.runId}/job/${seeded.testJobId}`);
+    await vitestExpect.poll(() => new URL(page.url()).pathname).toBe(`/acme/shop/actions/runs/${seeded.runId}/job/${seeded.testJobId}`);
     await expect(page.getByTestId("log-viewer")).toHaveAttribute("data-stream", "ended");
     const failed = page.locator('[data-testid="step"][data-state="failure"]');
     await expect(failed).toContainText("Run tests");
