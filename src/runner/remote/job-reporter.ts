@@ -20,6 +20,8 @@ export interface JobReporterOptions {
   flushIntervalMs?: number;
   /** Bytes after which a chunk is closed. Default 64 KiB. */
   chunkBytes?: number;
+  /** Bytes of unsent log kept while the server cannot be reached; later lines are dropped and counted. Default 32 MiB. */
+  maxBufferedBytes?: number;
   sleep?: (ms: number) => Promise<void>;
   warn?: (message: string) => void;
 }
@@ -45,7 +47,10 @@ export function createJobReporter(options: JobReporterOptions): JobReporter {
   const flushIntervalMs = options.flushIntervalMs ?? 250;
   const chunkBytes = options.chunkBytes ?? 64 * 1024;
   const sleep = options.sleep ?? defaultSleep;
+  const maxBuffered = options.maxBufferedBytes ?? 32 * 1024 * 1024;
   let seq = 0;
+  let buffered = 0;
+  let dropped = 0;
   /** The chunk being filled, per step. */
   const open = new Map<number, { lines: string[]; bytes: number }>();
   const ready: LogChunk[] = [];
@@ -59,6 +64,15 @@ export function createJobReporter(options: JobReporterOptions): JobReporter {
     if (!chunk || chunk.lines.length === 0) return;
     open.delete(step);
     ready.push({ step, seq: seq++, data: chunk.lines.join("") });
+  }
+
+  /** Says how many lines were dropped, once there is room again. */
+  function reportDropped(): void {
+    if (dropped === 0 || buffered > maxBuffered / 2) return;
+    const text = `##[warning]${dropped} log line(s) were dropped while the server could not be reached\n`;
+    dropped = 0;
+    buffered += text.length;
+    ready.push({ step: -1, seq: seq++, data: text });
   }
 
   function sealAll(): void {
@@ -116,7 +130,11 @@ export function createJobReporter(options: JobReporterOptions): JobReporter {
           n++;
         }
         const batch = ready.slice(0, n);
-        if (await deliver(() => client.appendLogs(credential, jobId, leaseToken, batch))) ready.splice(0, n);
+        if (await deliver(() => client.appendLogs(credential, jobId, leaseToken, batch))) {
+          ready.splice(0, n);
+          buffered -= bytes;
+          reportDropped();
+        }
         continue;
       }
       const batch = steps.slice(0, 1000);
@@ -137,6 +155,11 @@ export function createJobReporter(options: JobReporterOptions): JobReporter {
     log(step, line) {
       if (leaseLost) return;
       const text = masker.mask(line.replace(/\r?\n$/, "")) + "\n";
+      if (buffered + text.length > maxBuffered) {
+        dropped++;
+        return;
+      }
+      buffered += text.length;
       let chunk = open.get(step);
       if (!chunk) open.set(step, (chunk = { lines: [], bytes: 0 }));
       chunk.lines.push(text);

@@ -84,4 +84,16 @@ describe("createJobReporter", () => {
     expect(reporter.leaseLost).toBe(true);
     expect(fake.sent.flat().map((c) => c.data)).toEqual(["first\n"]);
   });
+
+  it("drops lines beyond the buffer limit while sends fail, and says how many", async () => {
+    const fake = fakeClient({ failLogs: 3 });
+    const reporter = createJobReporter({ ...base, client: fake.client, masker: createMasker(), onLeaseLost: () => undefined, maxBufferedBytes: 20 });
+    reporter.log(1, "aaaaaaaa");
+    reporter.log(1, "bbbbbbbb");
+    reporter.log(1, "cccccccc");
+    await reporter.close();
+    const delivered = fake.sent.slice(3).flat();
+    expect(delivered.map((c) => c.data)).toEqual(["aaaaaaaa\nbbbbbbbb\n", "##[warning]1 log line(s) were dropped while the server could not be reached\n"]);
+    expect(delivered.map((c) => c.seq)).toEqual([0, 1]);
+  });
 });
