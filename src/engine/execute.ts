@@ -587,6 +587,8 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
       outputs: pj.job.outputs,
       timeoutMinutes: prepared.timeoutMinutes,
       mask: [...new Set([...state.mask, ...collectMask(Object.values(graph.secrets))])],
+      labels: prepared.labels,
+      ...(prepared.concurrency ? { concurrency: prepared.concurrency } : {}),
       ...(pj.job.container !== undefined ? { container: pj.job.container } : {}),
       ...(pj.job.services !== undefined ? { services: pj.job.services } : {}),
     };

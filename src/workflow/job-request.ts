@@ -31,6 +31,10 @@ export interface JobRequest {
   timeoutMinutes: number;
   /** Values to mask in everything the job emits (secret values, plus tokens). */
   mask: string[];
+  /** `runs-on`, evaluated: the labels a runner must answer to. */
+  labels?: string[];
+  /** `jobs.<id>.concurrency`, evaluated (a queue spanning runs orders jobs of one group). */
+  concurrency?: { group: string; cancelInProgress: boolean };
   /**
    * `jobs.<id>.container` / `services`, as written. An executor without a
    * container engine refuses such a job (DOCKER_REQUIRED) instead of running

@@ -481,14 +481,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const attempt = run.runAttempt;
     await enqueuePlaceholders(run, plan);
 
-    const workflows = new Map<string, Workflow>([[workflow.file, workflow]]);
     const executor = createQueueExecutor({
       store,
       repositoryId: repo.id,
       runId,
       attempt,
       secrets,
-      workflowOf: (file) => workflows.get(file),
       stopped: entry.stopped.signal,
       pollMs,
       maxRetries: config.jobMaxRetries ?? 0,
@@ -525,7 +523,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         if (text === null) throw new Error(`${file} is not in commit ${run!.headSha}`);
         const parsed = parseWorkflow(file, text);
         if (!parsed.workflow) throw new Error(parsed.errors.map((e) => e.message).join("; "));
-        workflows.set(file, parsed.workflow);
         return parsed.workflow;
       },
       events: {

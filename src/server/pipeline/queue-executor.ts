@@ -13,7 +13,7 @@
  * secret keep a placeholder restored at that moment (see secret-placeholders.ts).
  */
 import type { Job, Store, StepRecord } from "../../store/index.js";
-import { evaluateTemplate, type Conclusion, type JobExecutor, type JobRequest, type JobResult, type Workflow } from "../../workflow/index.js";
+import { type Conclusion, type JobExecutor, type JobRequest, type JobResult } from "../../workflow/index.js";
 import { hideSecrets } from "./secret-placeholders.js";
 
 /** Thrown by `run` when this replica stops driving the run (shutdown or lost ownership); the job itself goes on. */
@@ -32,32 +32,10 @@ export interface QueueExecutorOptions {
   attempt: number;
   /** The repository secrets by name (plaintext), to keep out of the stored request. */
   secrets: Record<string, string>;
-  /** Finds the workflow a request's job belongs to (for its `runs-on`). */
-  workflowOf: (file: string) => Workflow | undefined;
   /** Aborts when this replica must stop driving; waiting ends with DrivingStopped. */
   stopped: AbortSignal;
   pollMs: number;
   maxRetries: number;
-}
-
-function toEnvString(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return JSON.stringify(value);
-}
-
-/** `runs-on` as a list of labels, as the engine reads it. */
-export function runsOnLabels(value: unknown): string[] {
-  if (value === null || value === undefined) return [];
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.map((v) => toEnvString(v));
-  if (typeof value === "object") {
-    const o = value as Record<string, unknown>;
-    const labels = o.labels === undefined ? [] : runsOnLabels(o.labels);
-    return labels.length > 0 ? labels : typeof o.group === "string" ? [o.group] : [];
-  }
-  return [String(value)];
 }
 
 function engineConclusion(c: Job["conclusion"]): JobResult["conclusion"] {
@@ -100,31 +78,10 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
 
   const find = async (key: string): Promise<Job | undefined> => (await store.listJobs(runId, { attempt })).find((j) => j.key === key);
 
-  const jobOf = (request: JobRequest) => options.workflowOf(request.workflowFile)?.jobs.find((j) => j.id === request.jobId);
+  const labelsOf = (request: JobRequest): string[] => request.labels ?? [];
 
-  const labelsOf = (request: JobRequest): string[] => {
-    const job = jobOf(request);
-    if (!job || job.runsOn === undefined) return [];
-    try {
-      return runsOnLabels(evaluateTemplate(job.runsOn, request.contexts));
-    } catch {
-      return [];
-    }
-  };
-
-  /** `jobs.<id>.concurrency`, evaluated as the engine does (the engine already orders the run's own jobs). */
-  const groupOf = (request: JobRequest): { group: string; cancelInProgress: boolean } | null => {
-    const c = jobOf(request)?.concurrency;
-    if (!c) return null;
-    try {
-      const group = toEnvString(evaluateTemplate(c.group, request.contexts));
-      if (group === "") return null;
-      const cancel = evaluateTemplate(c.cancelInProgress, request.contexts);
-      return { group, cancelInProgress: typeof cancel === "string" ? cancel !== "" && cancel !== "false" : Boolean(cancel) };
-    } catch {
-      return null;
-    }
-  };
+  /** `jobs.<id>.concurrency`, as the engine evaluated it (the engine already orders the run's own jobs). */
+  const groupOf = (request: JobRequest): { group: string; cancelInProgress: boolean } | null => request.concurrency ?? null;
 
   const pause = (signal: AbortSignal) =>
     new Promise<void>((resolve) => {
