@@ -237,17 +237,30 @@ export async function showLogs(
       await client.pipeText(`${base}/actions/jobs/${job.id}/logs`, write);
       return job.conclusion;
     }
+    // A stream cut short (server restart, proxy timeout) resumes after the last event seen.
     let conclusion: string | null = null;
-    for await (const event of client.events(`${base}/actions/jobs/${job.id}/logs/stream`, { signal: flags.signal })) {
-      if (event.event === "log") {
-        const data = JSON.parse(event.data) as { text?: string };
-        write(data.text ?? "");
-      } else if (event.event === "end") {
-        conclusion = (JSON.parse(event.data) as { conclusion?: string | null }).conclusion ?? null;
-        break;
+    let lastEventId: string | undefined;
+    for (let failures = 0; ; failures++) {
+      try {
+        for await (const event of client.events(`${base}/actions/jobs/${job.id}/logs/stream`, { signal: flags.signal, lastEventId })) {
+          failures = 0;
+          if (event.id) lastEventId = event.id;
+          if (event.event === "log") {
+            const data = JSON.parse(event.data) as { text?: string };
+            write(data.text ?? "");
+          } else if (event.event === "end") {
+            conclusion = (JSON.parse(event.data) as { conclusion?: string | null }).conclusion ?? null;
+            return conclusion;
+          }
+        }
+      } catch (error) {
+        // Server errors (404, 401, ...) are final; a dropped connection or an unreachable server is retried.
+        const retriable = error instanceof SlipwayError ? error.code === "SERVER_UNREACHABLE" : true;
+        if (flags.signal?.aborted || !retriable || failures >= 30) throw error;
       }
+      if (flags.signal?.aborted) return conclusion;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs * 2, 2000)));
     }
-    return conclusion;
   };
 
   if (target.job) return { kind: "logs", conclusion: await printJob(target.job, false) };

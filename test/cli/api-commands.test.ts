@@ -66,4 +66,20 @@ describe("showLogs", () => {
     expect(printed).toBe("one\ntwo\n");
     expect(output).toEqual({ kind: "logs", conclusion: "success" });
   });
+
+  it("resumes a stream cut short after the last event it saw", async () => {
+    const seen: Array<string | null> = [];
+    const fetchFake = (async (url: string, init: RequestInit) => {
+      if (url.endsWith("/actions/jobs/4")) return new Response(JSON.stringify({ id: 4, run_id: 1, name: "build", status: "in_progress", conclusion: null, run_attempt: 1 }));
+      seen.push((init.headers as Record<string, string>)["last-event-id"] ?? null);
+      if (seen.length === 1) return new Response('event: log\nid: 3\ndata: {"step":1,"text":"one\\n"}\n\n');
+      return new Response('event: log\nid: 7\ndata: {"step":1,"text":"two\\n"}\n\nevent: end\ndata: {"conclusion":"failure"}\n\n');
+    }) as unknown as typeof fetch;
+    const client = createApiClient({ server: "http://s", token: "t", fetch: fetchFake });
+    let printed = "";
+    const output = await showLogs(client, "4", { repo: "a/b", follow: true, job: true, pollMs: 1 }, (t) => (printed += t));
+    expect(seen).toEqual([null, "3"]);
+    expect(printed).toBe("one\ntwo\n");
+    expect(output).toEqual({ kind: "logs", conclusion: "failure" });
+  });
 });
