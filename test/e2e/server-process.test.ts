@@ -58,7 +58,11 @@ describe.runIf(built)("slipway server process", () => {
     expect(token, stdout).toBeDefined();
 
     const repoDir = makeRepo(
-      { ".github/workflows/hello.yml": "on: workflow_dispatch\njobs:\n  hello:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo \"hello from $(cat name.txt)\"\n", "name.txt": "embedded\n" },
+      {
+        ".github/workflows/hello.yml": "on: workflow_dispatch\njobs:\n  hello:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo \"hello from $(cat name.txt)\"\n",
+        ".github/workflows/slow.yml": "on: workflow_dispatch\njobs:\n  slow:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n          echo started\n          sleep 3\n          echo finished\n",
+        "name.txt": "embedded\n",
+      },
       { dir: path.join(root, "repo") },
     );
     const cli = { SLIPWAY_SERVER: url, SLIPWAY_TOKEN: token! };
@@ -102,8 +106,28 @@ describe.runIf(built)("slipway server process", () => {
       console.log("notice: dist/ui is not built; UI serving not checked");
     }
 
+    // SIGTERM while a job runs: the job finishes before the server exits.
+    const slow = await runCli(["dispatch", "acme/hello", "slow.yml", "--json"], { env: cli });
+    await waitFor("the slow job to start", async () => {
+      const { data } = await api<{ jobs: Array<{ status: string }> }>(url, "GET", `/api/v3/repos/acme/hello/actions/runs/${slow.json.runId}/jobs`, undefined, token);
+      return data.jobs.some((j) => j.status === "in_progress") ? true : undefined;
+    }, 30_000, 50);
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(stderr).not.toContain(token!);
+
+    const again = spawn(process.execPath, [cliPath, "server", "--port", String(port), "--data-dir", path.join(root, "data"), "--log-level", "warn", "--no-embedded-runner"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    child = again;
+    let againOut = "";
+    again.stdout!.on("data", (d) => (againOut += d));
+    const againExited = new Promise<number | null>((resolve) => again.on("exit", (code) => resolve(code)));
+    await waitFor("the server to listen again", () => (againOut.includes("listening on") ? true : undefined), 30_000);
+    expect(againOut).not.toContain("API token is shown only now");
+    const jobs = await api<{ jobs: Array<{ id: number; conclusion: string }> }>(url, "GET", `/api/v3/repos/acme/hello/actions/runs/${slow.json.runId}/jobs`, undefined, token);
+    expect(jobs.data.jobs.map((j) => j.conclusion)).toEqual(["success"]);
+    const slowLog = await runCli(["logs", String(slow.json.runId)], { env: cli });
+    expect(slowLog.stdout).toContain("finished");
+    again.kill("SIGTERM");
+    expect(await againExited).toBe(0);
   });
 });
