@@ -24,6 +24,7 @@ export interface TestServerOptions {
   leaseSeconds?: number;
   claimWaitSeconds?: number;
   embeddedRunner?: boolean;
+  databaseUrl?: string;
 }
 
 /** Starts the server in this process, as `slipway server` does. */
@@ -38,6 +39,7 @@ export async function startTestServer(options: TestServerOptions): Promise<Runni
         "log-level": "silent",
         "lease-seconds": String(options.leaseSeconds ?? 10),
         "claim-wait-seconds": String(options.claimWaitSeconds ?? 5),
+        ...(options.databaseUrl ? { "database-url": options.databaseUrl } : {}),
       },
       embeddedRunner: options.embeddedRunner ?? false,
       runnerCapacity: 2,
