@@ -37,8 +37,15 @@ export function runnerHostEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
+/** Comma-separated runs-on labels; each must be one the server accepts. */
 export function splitLabels(value: string | undefined): string[] {
-  return (value ?? "").split(",").map((l) => l.trim()).filter(Boolean);
+  const labels = (value ?? "").split(",").map((l) => l.trim()).filter(Boolean);
+  for (const label of labels) {
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(label)) {
+      throw new SlipwayError("CLI_USAGE", `--labels: '${label}' is not a valid label`, { hint: "Labels are 1-64 letters, digits, '.', ':', '-' or '_', separated by commas." });
+    }
+  }
+  return labels;
 }
 
 /** Builds the runner from flags and environment (SLIPWAY_SERVER, SLIPWAY_RUNNER_TOKEN). */

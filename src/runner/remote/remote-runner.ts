@@ -135,7 +135,10 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
 
   async function ensureRegistration(): Promise<StoredCredential> {
     const stored = readCredential(options.workDir, options.serverUrl);
-    if (stored) return stored;
+    if (stored) {
+      logger.info(`using the stored credential of runner '${stored.name}' (id ${stored.id})`);
+      return stored;
+    }
     if (!options.registrationToken) {
       throw new SlipwayError("AUTH_REQUIRED", `no runner credential for ${options.serverUrl} in ${options.workDir}`, {
         hint: "Start the runner once with --token REGISTRATION_TOKEN (from `slipway runner-token`).",
