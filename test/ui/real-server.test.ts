@@ -36,6 +36,20 @@ describe.skipIf(unavailable !== undefined)("web UI against the real server", () 
     await removeUiBuild();
   });
 
+  /** Opens a path, signing in first when the session is not there yet (tests run alone too). */
+  async function open(path: string): Promise<void> {
+    await page.goto(`${server.url}${path}`);
+    const form = page.getByRole("button", { name: "Sign in" });
+    const signOut = page.getByRole("button", { name: "Sign out" });
+    await Promise.race([form.waitFor(), signOut.waitFor()]);
+    if (await form.isVisible()) {
+      await page.getByLabel("Login").fill(LOGIN);
+      await page.getByLabel("Password").fill(PASSWORD);
+      await form.click();
+      await signOut.waitFor();
+    }
+  }
+
   it("signs in with a real session and shows the repository's runs", async () => {
     await page.goto(`${server.url}/`);
     await page.getByLabel("Login").fill(LOGIN);
@@ -52,7 +66,7 @@ describe.skipIf(unavailable !== undefined)("web UI against the real server", () 
   });
 
   it("opens the run and reads the failed job's log over the real event stream", async () => {
-    await page.goto(`${server.url}/acme/shop/actions/runs/${seeded.runId}`);
+    await open(`/acme/shop/actions/runs/${seeded.runId}`);
     await expect(page.getByTestId("run-state")).toHaveText("Failed");
     await expect(page.getByTestId("job-link")).toHaveCount(2);
     await vitestExpect.poll(() => new URL(page.url()).pathname).toBe(`/acme/shop/actions/runs/${seeded.runId}/job/${seeded.testJobId}`);
@@ -67,7 +81,7 @@ describe.skipIf(unavailable !== undefined)("web UI against the real server", () 
 
   it("follows a running job's log over the real event stream until it ends", async () => {
     const live = await startLiveJob(server.store, seeded.repo, 8, 150);
-    await page.goto(`${server.url}/acme/shop/actions/runs/${live.runId}`);
+    await open(`/acme/shop/actions/runs/${live.runId}`);
     await expect(page.getByTestId("run-state")).toHaveText("In progress");
     await expect(page.getByTestId("log-viewer")).toHaveAttribute("data-stream", "live");
     await live.done;
@@ -81,7 +95,7 @@ describe.skipIf(unavailable !== undefined)("web UI against the real server", () 
 
   it("sets a secret on the real server and lists it without its value", async () => {
     const value = "real-server-secret-value-42";
-    await page.goto(`${server.url}/acme/shop/secrets`);
+    await open("/acme/shop/secrets");
     await page.getByLabel("Name").fill("NPM_TOKEN");
     await page.getByLabel("Value").fill(value);
     await page.getByRole("button", { name: "Save secret" }).click();

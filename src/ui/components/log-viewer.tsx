@@ -169,6 +169,7 @@ export function LogViewer({ job, log, rawUrl }: { job: Job; log: JobLog; rawUrl:
   const [openGroups, setOpenGroups] = useState(() => new Set<number>());
   const [stepOverride, setStepOverride] = useState(() => new Map<number, boolean>());
   const [follow, setFollow] = useState(true);
+  const watched = useRef(new Set<number>());
   const bottomRef = useRef<HTMLDivElement>(null);
 
   // The model mutates in place; `version` says when it changed.
@@ -203,7 +204,9 @@ export function LogViewer({ job, log, rawUrl }: { job: Job; log: JobLog; rawUrl:
     const stepLines = byStep.get(step.number) ?? [];
     if (selected !== undefined && stepLines.some((l) => l.n === selected)) return true;
     if (hits.length && stepLines.some((l) => hitSet.has(l.n))) return true;
-    return step.status === "in_progress" || step.conclusion === "failure";
+    if (step.status === "in_progress") watched.current.add(step.number);
+    // A step watched while it ran stays open after it finishes, so its output does not vanish.
+    return step.status === "in_progress" || step.conclusion === "failure" || watched.current.has(step.number);
   };
 
   // Scroll to the linked line once it exists, and to the current search hit.
