@@ -1,0 +1,135 @@
+/** The remote runner against a scripted server: capacity, lost leases, cancellation and reconnecting. */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { SlipwayError } from "../../../src/lib/index.js";
+import { createRemoteRunner, ServerAnswerError, writeCredential, type ClaimedJob, type ProtocolClient } from "../../../src/runner/index.js";
+import type { JobRequest, JobResult } from "../../../src/workflow/index.js";
+import { planJobRequests } from "../../e2e/support.js";
+
+const root = mkdtempSync(path.join(os.tmpdir(), "slipway-remote-runner-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function requestFor(script: string): Promise<JobRequest> {
+  const [request] = await planJobRequests(`on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n${script.split("\n").map((l) => `          ${l}`).join("\n")}\n`, { repository: "a/b" });
+  return request;
+}
+
+function claimOf(id: number, request: JobRequest): ClaimedJob {
+  return {
+    job: { id, run_id: 1, run_attempt: 1, key: request.key, name: request.name, labels: ["ubuntu-latest"], request },
+    run: { id: 1, repository: "a/b", git_url: null, workflow_file: ".github/workflows/ci.yml", event: "push", head_sha: "", head_branch: "main", from_fork: false },
+    lease_token: `lease-${id}`,
+    lease_expires_at: new Date(Date.now() + 4000).toISOString(),
+  };
+}
+
+interface Script {
+  claims: Array<ClaimedJob | Error>;
+  heartbeat?: (jobId: number) => { cancel_requested: boolean } | Error;
+}
+
+function scriptedClient(script: Script) {
+  const completed = new Map<number, JobResult>();
+  const logs: string[] = [];
+  const started: number[] = [];
+  let claimCalls = 0;
+  const client: ProtocolClient = {
+    register: async () => {
+      throw new Error("registered already");
+    },
+    async claim(_c, _w, signal) {
+      claimCalls++;
+      const next = script.claims.shift();
+      if (next instanceof Error) throw next;
+      if (next) {
+        started.push(next.job.id);
+        return next;
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 200);
+        signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+      });
+      return null;
+    },
+    async heartbeat(_c, jobId) {
+      const answer = script.heartbeat?.(jobId) ?? { cancel_requested: false };
+      if (answer instanceof Error) throw answer;
+      return { lease_expires_at: null, ...answer };
+    },
+    async appendLogs(_c, _j, _l, chunks) {
+      logs.push(...chunks.map((c) => c.data));
+      return { appended: chunks.length, duplicates: 0 };
+    },
+    sendSteps: async () => undefined,
+    async complete(_c, jobId, _l, result) {
+      completed.set(jobId, result);
+    },
+  };
+  return { client, completed, logs, started, claimCalls: () => claimCalls };
+}
+
+function runnerWith(client: ProtocolClient, name: string, capacity = 1) {
+  const workDir = path.join(root, name);
+  writeCredential(workDir, { serverUrl: "http://srv", id: 1, name, labels: ["ubuntu-latest"], credential: "slprun_test" });
+  return createRemoteRunner({
+    serverUrl: "http://srv",
+    workDir,
+    name,
+    labels: ["self-hosted", "linux", "ubuntu-latest"],
+    capacity,
+    hostEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: os.homedir() },
+    client,
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+  });
+}
+
+const waitUntil = async (check: () => boolean, ms = 20_000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe("createRemoteRunner", () => {
+  it("runs up to `capacity` jobs at once and completes each", async () => {
+    const request = await requestFor("sleep 1\necho done $GITHUB_JOB");
+    const fake = scriptedClient({ claims: [claimOf(1, request), claimOf(2, request), claimOf(3, request)] });
+    const runner = runnerWith(fake.client, "cap", 2);
+    void runner.run();
+    await waitUntil(() => fake.started.length >= 2);
+    expect(runner.running).toBe(2);
+    expect(fake.started).toEqual([1, 2]);
+    await waitUntil(() => fake.completed.size === 3);
+    await runner.stop();
+    expect([...fake.completed.values()].map((r) => r.conclusion)).toEqual(["success", "success", "success"]);
+    expect(fake.logs.join("")).toContain("done j");
+  });
+
+  it("stops a job without completing it when the server says the lease is gone", async () => {
+    const request = await requestFor("echo begun\nsleep 20\necho never");
+    const fake = scriptedClient({ claims: [claimOf(5, request)], heartbeat: () => new ServerAnswerError(409, "CONFLICT", "This runner no longer holds the job's lease", undefined) });
+    const runner = runnerWith(fake.client, "lost");
+    void runner.run();
+    await waitUntil(() => fake.started.length === 1);
+    await waitUntil(() => runner.running === 0, 15_000);
+    await runner.stop();
+    expect(fake.completed.size).toBe(0);
+    expect(fake.logs.join("")).not.toContain("never");
+  });
+
+  it("cancels a job the server cancelled, and keeps claiming after the server was unreachable", async () => {
+    const request = await requestFor("sleep 20");
+    const down = new SlipwayError("SERVER_UNREACHABLE", "connection refused");
+    const fake = scriptedClient({ claims: [down, down, claimOf(9, request)], heartbeat: () => ({ cancel_requested: true }) });
+    const runner = runnerWith(fake.client, "cancel");
+    void runner.run();
+    await waitUntil(() => fake.completed.has(9), 15_000);
+    await runner.stop();
+    expect(fake.completed.get(9)!.conclusion).toBe("cancelled");
+    expect(fake.claimCalls()).toBeGreaterThanOrEqual(3);
+  });
+});
