@@ -1,8 +1,7 @@
 /**
- * The real `slipway server` (createServer over a fresh SQLite store) behind a
- * small front that serves dist/ui and passes /api through, for UI tests of
- * the real API's shapes. The front stands in for the server's own static
- * UI serving; once the server serves dist/ui it can be dropped.
+ * The real server for UI tests: createServer over a fresh SQLite store, with
+ * the CLI's static UI routes serving the build under test, as
+ * `slipway server` does.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
@@ -10,9 +9,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
+import { registerUiRoutes } from "../../src/cli/server-command.js";
 import { createServer, hashPassword, loadServerConfig } from "../../src/server/index.js";
 import { openStore, type Repository, type Store } from "../../src/store/index.js";
-import { serveUi } from "../support/fake-api.js";
 
 export interface RealServer {
   url: string;
@@ -20,37 +19,28 @@ export interface RealServer {
   close(): Promise<void>;
 }
 
+async function freePort(): Promise<number> {
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 export async function startRealServer(uiDir: string): Promise<RealServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "slipway-ui-server-"));
-  let apiPort = 0;
-  const front = http.createServer((req, res) => {
-    const url = req.url ?? "/";
-    if (!url.startsWith("/api/")) return serveUi(uiDir, res, new URL(url, "http://x").pathname);
-    const upstream = http.request({ host: "127.0.0.1", port: apiPort, method: req.method, path: url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on("error", () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-
-  // The browser's origin is the front's, so that is the server's public URL (checked on cookie-authenticated writes).
+  // The public URL must be known up front: cookie-authenticated writes are checked against its origin.
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
   const config = loadServerConfig({ env: { SLIPWAY_DATA_DIR: dir, SLIPWAY_SECRET_KEY: "b".repeat(64), SLIPWAY_LOG_LEVEL: "silent", SLIPWAY_PUBLIC_URL: url }, cwd: dir });
   const store = await openStore({ dataDir: dir });
   const app = await createServer(config, { store, logger: pino({ level: "silent" }), print: () => undefined });
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  apiPort = (app.server.address() as AddressInfo).port;
+  registerUiRoutes(app, uiDir);
+  await app.listen({ port, host: "127.0.0.1" });
   return {
     url,
     store,
     async close() {
-      front.closeAllConnections();
-      await new Promise<void>((resolve) => front.close(() => resolve()));
       await app.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
