@@ -15,7 +15,7 @@ import { createActionsHandler, createBuiltinActions, createDirectoryArtifactStor
 import { runJob } from "../run-job.js";
 import type { UsesHandler } from "../uses.js";
 import { cloneAtCommit } from "./checkout.js";
-import { readCredential, writeCredential, type StoredCredential } from "./credential.js";
+import { CREDENTIAL_FILE, readCredential, writeCredential, type StoredCredential } from "./credential.js";
 import { createJobReporter, type JobReporter } from "./job-reporter.js";
 import { createProtocolClient, isLeaseLost, isTransient, type ClaimedJob, type ProtocolClient } from "./protocol-client.js";
 
@@ -170,8 +170,12 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
     while (!stopping.signal.aborted) {
       if (jobs.size >= capacity) {
         await new Promise<void>((resolve) => {
-          slotFreed = resolve;
-          stopping.signal.addEventListener("abort", () => resolve(), { once: true });
+          const done = () => {
+            stopping.signal.removeEventListener("abort", done);
+            resolve();
+          };
+          slotFreed = done;
+          stopping.signal.addEventListener("abort", done, { once: true });
         });
         slotFreed = null;
         continue;
@@ -186,7 +190,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
         if (stopping.signal.aborted) break;
         if (isSlipwayError(error) && error.code === "AUTH_REQUIRED") {
           throw new SlipwayError("AUTH_REQUIRED", `the server no longer accepts this runner's credential: ${error.message}`, {
-            hint: `The runner may have been removed; delete ${path.join(options.workDir, "runner.credential.json")} and register again with a new --token.`,
+            hint: `The runner may have been removed; delete ${path.join(options.workDir, CREDENTIAL_FILE)} and register again with a new --token.`,
           });
         }
         if (!unreachable || delay >= 30_000) logger.warn(`${(error as Error).message}; retrying in ${Math.round(delay / 1000)}s`);
