@@ -337,6 +337,11 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       } catch (error) {
         if (isLeaseLost(error)) return;
         if (!isTransient(error)) throw error;
+        // Told to stop at once: the server will find the lease expired and end the job itself.
+        if (cancelAll.signal.aborted) {
+          logger.warn(`job ${claim.job.id}: the server is unreachable; leaving the job's end to its lease`);
+          return;
+        }
         await (options.sleep ?? defaultSleep)(delay);
         delay = Math.min(delay * 2, 10_000);
       }
