@@ -20,6 +20,8 @@ export interface JobReporterOptions {
   flushIntervalMs?: number;
   /** Bytes after which a chunk is closed. Default 64 KiB. */
   chunkBytes?: number;
+  /** When aborted, sends that keep failing are given up instead of retried. */
+  giveUp?: AbortSignal;
   /** Bytes of unsent log kept while the server cannot be reached; later lines are dropped and counted. Default 32 MiB. */
   maxBufferedBytes?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -113,6 +115,11 @@ export function createJobReporter(options: JobReporterOptions): JobReporter {
           // A chunk the server refuses would block every later one: report and drop it.
           options.warn?.(`job ${jobId}: the server refused an update: ${(error as Error).message}`);
           return true;
+        }
+        if (options.giveUp?.aborted) {
+          ready.length = 0;
+          steps.length = 0;
+          return false;
         }
         await sleep(delay);
         delay = Math.min(delay * 2, 10_000);

@@ -227,6 +227,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       leaseToken: claim.lease_token,
       masker,
       warn: logger.warn,
+      giveUp: cancelAll.signal,
       onLeaseLost: () => {
         leaseLost = true;
         control.abort();
