@@ -28,8 +28,7 @@ const FLAGS = [
 
 /** Why browser tests cannot run here, or undefined when they can. */
 export function browserUnavailableReason(): string | undefined {
-  if (!existsSync(CHROMIUM_PATH)) return `no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`;
-  if (!existsSync(path.join(uiDir, "index.html"))) return "dist/ui is not built (npm run build:ui)";
+  if (!existsSync(CHROMIUM_PATH)) return `no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set SLIPWAY_CHROMIUM)`;
   return undefined;
 }
 

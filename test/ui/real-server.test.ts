@@ -10,7 +10,7 @@ import { expect } from "./locator-expect.js";
 import { startLiveJob, startRealServer, seedRealServer, type RealServer, type Seeded } from "./real-server.js";
 import { buildUi, removeUiBuild } from "./server.js";
 
-const unavailable = browserUnavailableReason()?.startsWith("no Chromium") ? browserUnavailableReason() : undefined;
+const unavailable = browserUnavailableReason();
 if (unavailable) console.warn(`[ui tests] skipped: ${unavailable}`);
 
 const LOGIN = "ada";

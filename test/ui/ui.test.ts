@@ -10,7 +10,7 @@ import { expect } from "./locator-expect.js";
 import { browserUnavailableReason, launchBrowser, saveScreenshot, type Browser } from "../support/browser.js";
 import { ADMIN, buildUi, removeUiBuild, startServer, type TestServer } from "./server.js";
 
-const unavailable = browserUnavailableReason()?.startsWith("no Chromium") ? browserUnavailableReason() : undefined;
+const unavailable = browserUnavailableReason();
 if (unavailable) console.warn(`[ui tests] skipped: ${unavailable}`);
 
 describe.skipIf(unavailable !== undefined)("web UI", () => {
