@@ -1,13 +1,17 @@
-// Bundles the CLI into one ESM file. @actions/workflow-parser imports JSON
-// without an import attribute and `yaml` calls require("process"), so the
-// bundle carries a createRequire banner; bundling also makes start-up fast.
+// Bundles the CLI into one ESM entry, dist/slipway.js. @actions/workflow-parser
+// imports JSON without an import attribute and `yaml` calls require("process"),
+// so the bundle carries a createRequire banner; bundling also makes start-up
+// fast. Code reached only through import() (the server and its database
+// drivers) goes to dist/chunks, so commands that do not need it do not load it.
 import { build } from "esbuild";
 import { chmod } from "node:fs/promises";
 
 const outfile = "dist/slipway.js";
 await build({
-  entryPoints: ["src/cli/main.ts"],
-  outfile,
+  entryPoints: { slipway: "src/cli/main.ts" },
+  outdir: "dist",
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   bundle: true,
   platform: "node",
   format: "esm",

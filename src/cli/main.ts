@@ -8,10 +8,9 @@ import { formatError, isSlipwayError } from "../lib/index.js";
 import { runCommand, type RunFlags } from "./run-command.js";
 import { RunRenderer } from "./render.js";
 import { renderPlan } from "./render-plan.js";
-import { SERVER_SETTINGS } from "../server/index.js";
+import type { SettingDescription } from "../server/index.js";
 import { exitCodeFor, registerApiCommands, readSecretValue } from "./api-commands.js";
 import { runnerCommand } from "./runner-command.js";
-import { serverCommand } from "./server-command.js";
 
 const VERSION = "0.1.0";
 
@@ -43,7 +42,12 @@ function failedWith(error: unknown): number {
   return exitCodeFor(error);
 }
 
-export function buildProgram(exit: (code: number) => void): Command {
+/**
+ * `serverSettings`: the server's settings, to register `slipway server`'s flags.
+ * The server and its database drivers load only for the server command, so the
+ * other commands start fast; main() passes them when the command line names it.
+ */
+export function buildProgram(exit: (code: number) => void, serverSettings: readonly SettingDescription[] = []): Command {
   const program = new Command("slipway")
     .description("Run GitHub Actions workflows on your own machines, and ship safely.")
     .version(VERSION, "-V, --version")
@@ -120,11 +124,12 @@ export function buildProgram(exit: (code: number) => void): Command {
     .addOption(new Option("--runner-capacity <n>", "jobs the embedded runner runs at once (default: cores, at most 4)").argParser(positiveInt))
     .option("--runner-labels <list>", "extra comma-separated labels of the embedded runner");
   // One flag per server setting; each also reads its environment variable and the config file.
-  for (const s of SERVER_SETTINGS) {
+  for (const s of serverSettings) {
     const value = s.kind === "boolean" ? "[bool]" : "<value>";
     server.addOption(new Option(`${s.flag} ${value}`, `${s.description} (env ${s.env})`));
   }
   server.action(async (given: Record<string, unknown>) => {
+    const { serverCommand, SERVER_SETTINGS } = await import("./server-command.js");
     const settings: Record<string, string | undefined> = {};
     for (const s of SERVER_SETTINGS) {
       const key = s.flag.replace(/^--/, "").replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -180,7 +185,8 @@ export function buildProgram(exit: (code: number) => void): Command {
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
-  const program = buildProgram((c) => (code = c));
+  const forServer = argv.slice(0, 2).includes("server");
+  const program = buildProgram((c) => (code = c), forServer ? (await import("./server-command.js")).SERVER_SETTINGS : []);
   try {
     await program.parseAsync(argv, { from: "user" });
     return code;

@@ -30,11 +30,15 @@ import {
   loadSecretKey,
   loadServerConfig,
   REDACTED_LOG_PATHS,
+  SERVER_SETTINGS,
   type Pipeline,
   type ServerConfig,
 } from "../server/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { runnerHostEnv, splitLabels } from "./runner-command.js";
+
+/** The server's settings (flags, environment variables, config file keys). */
+export { SERVER_SETTINGS };
 
 export interface ServerFlags {
   /** Setting flags by flag name without dashes (`port`, `data-dir`, ...). */
@@ -64,10 +68,10 @@ export interface RunningServer {
   close(options?: { cancelJobs?: boolean }): Promise<void>;
 }
 
-/** dist/ui beside the bundle (dist/slipway.js), else the repository's dist/ui. */
+/** dist/ui of the bundle (this code runs from dist/ or dist/chunks/), else the repository's dist/ui. */
 export function defaultUiDir(): string | undefined {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [path.join(here, "ui"), path.resolve(here, "../../dist/ui")]) {
+  for (const candidate of [path.join(here, "ui"), path.resolve(here, "../ui"), path.resolve(here, "../../dist/ui")]) {
     if (existsSync(path.join(candidate, "index.html"))) return candidate;
   }
   return undefined;
