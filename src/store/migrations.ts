@@ -316,6 +316,20 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.createIndex("job_concurrency_group_idx").on("job_concurrency").columns(["repository_id", "group_name"]).execute();
     },
   },
+  {
+    version: 6,
+    name: "job step summaries and annotations",
+    async up(db) {
+      await db.schema
+        .createTable("job_reports")
+        .addColumn("job_id", "bigint", (c) => ref("jobs.id", "cascade")(c.primaryKey()))
+        .addColumn("summary", "text", (c) => c.notNull())
+        .addColumn("summary_truncated", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("annotations", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the resulting version. */

@@ -7,6 +7,7 @@ import pg from "pg";
 import { SlipwayError } from "../lib/index.js";
 import { createAccountMethods } from "./accounts.js";
 import { runWrite, toNum, translateError, type Db, type StoreContext } from "./context.js";
+import { createJobReportMethods } from "./job-reports.js";
 import { createLogMethods } from "./logs.js";
 import { migrate } from "./migrations.js";
 import { createRecordMethods } from "./records.js";
@@ -312,6 +313,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createAccountMethods(ctx),
     ...createRunMethods(ctx),
     ...createLogMethods(ctx),
+    ...createJobReportMethods(ctx),
     ...createRecordMethods(ctx),
     ...createRunLeaseMethods(ctx),
   };

@@ -145,6 +145,9 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
       const { limit, offset } = resolvePage(filter);
       let query = db.selectFrom("workflow_runs");
       if (filter.repositoryId !== undefined) query = query.where("repository_id", "=", filter.repositoryId);
+      if (filter.repositoryIds !== undefined) {
+        query = filter.repositoryIds.length === 0 ? query.where(sql<boolean>`1 = 0`) : query.where("repository_id", "in", filter.repositoryIds);
+      }
       if (filter.status !== undefined) {
         query = RUN_STATUSES.includes(filter.status)
           ? query.where("status", "=", filter.status)

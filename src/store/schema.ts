@@ -228,6 +228,15 @@ export interface JobConcurrencyTable {
   group_name: string;
 }
 
+export interface JobReportsTable {
+  job_id: Num;
+  summary: string;
+  summary_truncated: Num;
+  /** JSON array of JobAnnotation. */
+  annotations: string;
+  created_at: string;
+}
+
 export interface MigrationsTable {
   version: Num;
   name: string;
@@ -257,4 +266,5 @@ export interface Database {
   slipway_migrations: MigrationsTable;
   run_leases: RunLeasesTable;
   job_concurrency: JobConcurrencyTable;
+  job_reports: JobReportsTable;
 }

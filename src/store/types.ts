@@ -7,7 +7,7 @@
  * secret values) arrives already encrypted as opaque blobs, and every token,
  * password or credential arrives already hashed.
  */
-import type { JobRequest } from "../workflow/index.js";
+import type { Annotation, JobRequest } from "../workflow/index.js";
 
 /** Returns the current time; injected so tests can move it. */
 export type Clock = () => Date;
@@ -214,6 +214,8 @@ export interface RunPatch {
 
 export interface RunFilter extends PageOptions {
   repositoryId?: number;
+  /** Runs of any of these repositories (an empty list matches none). */
+  repositoryIds?: number[];
   /** A status, or a conclusion (as GitHub's `status` query parameter accepts both). */
   status?: RunStatus | Conclusion;
   branch?: string;
@@ -334,6 +336,25 @@ export interface StepUpdate {
   conclusion?: Conclusion | null;
   startedAt?: Date | string | null;
   completedAt?: Date | string | null;
+}
+
+// ---------------------------------------------------------------- job reports
+
+/** What a finished job left besides its log: the step summary and its annotations. */
+export interface JobReport {
+  jobId: number;
+  /** Markdown from GITHUB_STEP_SUMMARY, already masked by the runner. */
+  summary: string;
+  /** The summary was cut to the caller's size limit. */
+  summaryTruncated: boolean;
+  annotations: Annotation[];
+  createdAt: string;
+}
+
+export interface NewJobReport {
+  summary: string;
+  summaryTruncated?: boolean;
+  annotations: Annotation[];
 }
 
 // ---------------------------------------------------------------- logs
@@ -618,6 +639,12 @@ export interface Store {
   listSteps(jobId: number): Promise<StepRecord[]>;
   /** Subscribes to "jobs were enqueued" (across replicas on PostgreSQL); returns an unsubscribe function. */
   onJobsAvailable(listener: () => void): () => void;
+
+  // job reports
+  /** Stores (or replaces) the job's summary and annotations. */
+  saveJobReport(jobId: number, report: NewJobReport): Promise<JobReport>;
+  /** Null when the job left no report (or does not exist). */
+  getJobReport(jobId: number): Promise<JobReport | null>;
 
   // logs
   /** Stores one chunk; true when stored, false when (job, step, seq) was already there. */

@@ -1,0 +1,55 @@
+/**
+ * Job reports: the step summary (Markdown) and annotations a job leaves when
+ * it completes. One row per job, removed with the job.
+ */
+import { fromJson, nowIso, toNum, type StoreContext } from "./context.js";
+import type { JobReport, Store } from "./types.js";
+import type { Annotation } from "../workflow/index.js";
+
+export type JobReportMethods = Pick<Store, "saveJobReport" | "getJobReport">;
+
+interface JobReportRow {
+  job_id: number | string;
+  summary: string;
+  summary_truncated: number | string;
+  annotations: string;
+  created_at: string;
+}
+
+function mapReport(row: JobReportRow): JobReport {
+  return {
+    jobId: toNum(row.job_id),
+    summary: row.summary,
+    summaryTruncated: toNum(row.summary_truncated) !== 0,
+    annotations: fromJson<Annotation[]>(row.annotations) ?? [],
+    createdAt: row.created_at,
+  };
+}
+
+export function createJobReportMethods(ctx: StoreContext): JobReportMethods {
+  const { db } = ctx;
+  return {
+    async saveJobReport(jobId, report) {
+      const values = {
+        job_id: jobId,
+        summary: report.summary,
+        summary_truncated: report.summaryTruncated ? 1 : 0,
+        annotations: JSON.stringify(report.annotations),
+        created_at: nowIso(ctx),
+      };
+      const row = await db
+        .insertInto("job_reports")
+        .values(values)
+        .onConflict((oc) =>
+          oc.column("job_id").doUpdateSet({ summary: values.summary, summary_truncated: values.summary_truncated, annotations: values.annotations, created_at: values.created_at }),
+        )
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return mapReport(row);
+    },
+    async getJobReport(jobId) {
+      const row = await db.selectFrom("job_reports").selectAll().where("job_id", "=", jobId).executeTakeFirst();
+      return row ? mapReport(row) : null;
+    },
+  };
+}
