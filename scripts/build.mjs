@@ -4,9 +4,11 @@
 // fast. Code reached only through import() (the server and its database
 // drivers) goes to dist/chunks, so commands that do not need it do not load it.
 import { build } from "esbuild";
-import { chmod } from "node:fs/promises";
+import { chmod, rm } from "node:fs/promises";
 
 const outfile = "dist/slipway.js";
+// Chunk names carry content hashes: drop the previous build's so they do not pile up.
+await rm("dist/chunks", { recursive: true, force: true });
 await build({
   entryPoints: { slipway: "src/cli/main.ts" },
   outdir: "dist",
