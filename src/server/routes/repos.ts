@@ -122,6 +122,27 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
     return reply.status(201).send({ webhook_secret: webhookSecret });
   });
 
+  /**
+   * Slipway-only: what a forge needs to call this server for the repository:
+   * the incoming webhook URL per forge, and whether a webhook secret is set
+   * (its value is shown only when created or rotated).
+   */
+  app.get("/api/v3/repos/:owner/:repo/incoming-webhooks", { config: { permission: "repo:admin" } }, async (request) => {
+    const repo = request.repository!;
+    return {
+      urls: {
+        github: `${api}/webhooks/github`,
+        gitea: `${api}/webhooks/gitea`,
+        forgejo: `${api}/webhooks/forgejo`,
+        gitlab: `${api}/webhooks/gitlab`,
+      },
+      content_type: "application/json",
+      events: ["push", "pull_request"],
+      secret_configured: repo.webhookSecret !== null,
+      rotate_url: `${api}/repos/${repo.fullName}/webhook-secret`,
+    };
+  });
+
   // ---------------------------------------------------------------- secrets
 
   app.get("/api/v3/repos/:owner/:repo/actions/secrets", { config: { permission: "repo:admin" } }, async (request) => {

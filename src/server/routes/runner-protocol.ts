@@ -6,9 +6,9 @@
  * with the claim; a runner whose lease was lost gets 409 and must stop.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { SlipwayError } from "../../lib/index.js";
-import type { ClaimedJob, Conclusion, Job, Runner, StepUpdate } from "../../store/index.js";
-import type { JobRequest, JobResult } from "../../workflow/index.js";
+import { createMasker, SlipwayError } from "../../lib/index.js";
+import type { ClaimedJob, Conclusion, Job, NewJobReport, Runner, StepUpdate } from "../../store/index.js";
+import type { Annotation, JobRequest, JobResult } from "../../workflow/index.js";
 import { idParam, sealContext, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { generateToken, hashToken } from "../security.js";
@@ -20,6 +20,11 @@ const LABEL = /^[A-Za-z0-9_.:-]{1,64}$/;
 const CONCLUSIONS: readonly Conclusion[] = ["success", "failure", "cancelled", "skipped", "timed_out", "neutral", "startup_failure"];
 const STEP_STATUSES = new Set(["queued", "in_progress", "completed", "pending", "waiting"]);
 const MAX_CHUNKS_PER_REQUEST = 1000;
+/** GitHub keeps at most 1 MiB of step summary per step; Slipway keeps 1 MiB per job. */
+export const MAX_SUMMARY_BYTES = 1024 * 1024;
+/** GitHub keeps at most 50 annotations per job (10 per step and level); Slipway keeps the first 100. */
+export const MAX_ANNOTATIONS = 100;
+const ANNOTATION_LEVELS = new Set(["error", "warning", "notice"]);
 
 function body(request: { body: unknown }): Record<string, unknown> {
   const b = request.body;
@@ -198,12 +203,70 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
       }
     }
     const done = await store.completeJob(job.id, { conclusion: conclusion as Conclusion, outputs, error: typeof result.error === "string" ? result.error.slice(0, 2000) : null }, leaseToken);
+    const report = reportOf(result);
+    if (report) {
+      // The runner masked what it knew; the repository's secrets are masked again in case it missed one.
+      const masker = createMasker(await secretValuesOf(ctx, job.runId));
+      await store.saveJobReport(job.id, {
+        ...report,
+        summary: masker.mask(report.summary),
+        annotations: report.annotations.map((a) => ({ ...a, message: masker.mask(a.message), ...(a.title === undefined ? {} : { title: masker.mask(a.title) }) })),
+      });
+    }
     await refreshRunStatus(ctx, job.runId);
     if (done.startedAt) ctx.metrics.jobDuration.observe({ conclusion }, Math.max(0, (ctx.now().getTime() - Date.parse(done.startedAt)) / 1000));
     await store.touchRunner(runner.id, { at: ctx.now() });
     ctx.logBus.emit(`job:${job.id}`);
     return { id: done.id, status: done.status, conclusion: done.conclusion };
   });
+}
+
+/** The summary and annotations of a completion body, capped; undefined when it carries neither. */
+export function reportOf(result: { summary?: unknown; annotations?: unknown }): NewJobReport | undefined {
+  let summary = typeof result.summary === "string" ? result.summary : "";
+  let summaryTruncated = false;
+  if (Buffer.byteLength(summary, "utf8") > MAX_SUMMARY_BYTES) {
+    // Cut on a character boundary: a partial UTF-8 sequence decodes to U+FFFD, which is dropped.
+    summary = Buffer.from(summary, "utf8").subarray(0, MAX_SUMMARY_BYTES).toString("utf8").replace(/\uFFFD$/, "");
+    summary += "\n\n> The step summary was cut at 1 MiB.\n";
+    summaryTruncated = true;
+  }
+  const annotations: Annotation[] = [];
+  for (const raw of Array.isArray(result.annotations) ? result.annotations : []) {
+    if (annotations.length >= MAX_ANNOTATIONS) break;
+    const a = raw && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
+    if (typeof a.level !== "string" || !ANNOTATION_LEVELS.has(a.level) || typeof a.message !== "string") continue;
+    const int = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? v : undefined);
+    const text = (v: unknown, max: number) => (typeof v === "string" && v !== "" ? v.slice(0, max) : undefined);
+    const annotation: Annotation = { level: a.level as Annotation["level"], message: a.message.slice(0, 64 * 1024) };
+    const title = text(a.title, 255);
+    const file = text(a.file, 1024);
+    if (title !== undefined) annotation.title = title;
+    if (file !== undefined) annotation.file = file;
+    for (const key of ["line", "endLine", "col", "endColumn"] as const) {
+      const n = int(a[key]);
+      if (n !== undefined) annotation[key] = n;
+    }
+    annotations.push(annotation);
+  }
+  if (summary === "" && annotations.length === 0) return undefined;
+  return { summary, summaryTruncated, annotations };
+}
+
+/** The decrypted secret values of the run's repository (those that can be decrypted). */
+async function secretValuesOf(ctx: RouteContext, runId: number): Promise<string[]> {
+  const run = await ctx.store.getRun(runId);
+  if (!run) return [];
+  const values: string[] = [];
+  for (const record of await ctx.store.listSecrets(run.repositoryId)) {
+    try {
+      const value = ctx.secretBox.decrypt(record.value.toString("utf8"), sealContext.secret(run.repositoryId, record.name));
+      if (value !== "") values.push(value);
+    } catch {
+      // Sealed under another key: the claim could not hand it out either.
+    }
+  }
+  return values;
 }
 
 function parseStepUpdate(raw: unknown, i: number): StepUpdate {

@@ -4,15 +4,18 @@
  * arrival order, each event's id the byte position after it, so a client
  * resumes exactly where it stopped through Last-Event-ID (or ?position=).
  */
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
-import { deriveRunStatus, type Job, type NewJob, type Repository, type WorkflowRun } from "../../store/index.js";
-import { actorOf } from "../auth.js";
-import { apiBase, idParam, pageOf, type RouteContext } from "../context.js";
+import { deriveRunStatus, type Job, type NewJob, type Repository, type RunFilter, type WorkflowRun } from "../../store/index.js";
+import type { Annotation } from "../../workflow/index.js";
+import { actorOf, effectiveRank } from "../auth.js";
+import { apiBase, idParam, pageOf, sealContext, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { artifactJson, jobJson, runJson } from "../json.js";
+import { createWorkflowCatalog } from "../pipeline/workflow-catalog.js";
 
 const STATUS_FILTERS = new Set([
   "queued", "in_progress", "completed", "waiting", "pending", "requested",
@@ -20,6 +23,7 @@ const STATUS_FILTERS = new Set([
 ]);
 const SSE_POLL_MS = 2000;
 const SSE_KEEPALIVE_MS = 15_000;
+const WORKFLOW_LIST_WAIT_MS = 5_000;
 
 function body(request: { body: unknown }): Record<string, unknown> {
   const b = request.body;
@@ -29,6 +33,15 @@ function body(request: { body: unknown }): Record<string, unknown> {
 export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, config } = ctx;
   const api = apiBase(config);
+  const catalog = createWorkflowCatalog(config.dataDir);
+  const credentialsOf = (repo: Repository): string | null => {
+    if (!repo.credentials) return null;
+    try {
+      return ctx.secretBox.decrypt(repo.credentials.toString("utf8"), sealContext.credentials(repo.id));
+    } catch {
+      return null;
+    }
+  };
 
   const runOf = async (request: FastifyRequest): Promise<WorkflowRun> => {
     const id = idParam((request.params as { run_id?: string }).run_id);
@@ -43,24 +56,43 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     if (!job || !run || run.repositoryId !== request.repository!.id) throw notFound("Job");
     return { job, run };
   };
-  const renderJob = async (job: Job, run: WorkflowRun, repo: Repository) => jobJson(job, run, await store.listSteps(job.id), repo, api, config.publicUrl);
+  // A job is also its check run (GitHub's `check_run_url`): its annotations are read there.
+  const renderJob = async (job: Job, run: WorkflowRun, repo: Repository) => ({
+    ...jobJson(job, run, await store.listSteps(job.id), repo, api, config.publicUrl),
+    check_run_url: `${api}/repos/${repo.fullName}/check-runs/${job.id}`,
+  });
+
+  /** GitHub's run-list filters from the query string. */
+  const runFilterOf = (q: Record<string, string | undefined>): RunFilter => {
+    if (q.status !== undefined && !STATUS_FILTERS.has(q.status)) throw validationFailed("status", `one of ${[...STATUS_FILTERS].join(", ")}`);
+    return { ...pageOf(q), status: q.status as never, branch: q.branch, event: q.event, actor: q.actor, headSha: q.head_sha };
+  };
 
   const listRuns = async (request: FastifyRequest, workflowFile?: string) => {
     const q = request.query as Record<string, string | undefined>;
-    if (q.status !== undefined && !STATUS_FILTERS.has(q.status)) throw validationFailed("status", `one of ${[...STATUS_FILTERS].join(", ")}`);
     const repo = request.repository!;
-    const page = await store.listRuns({
-      ...pageOf(q),
-      repositoryId: repo.id,
-      status: q.status as never,
-      branch: q.branch,
-      event: q.event,
-      actor: q.actor,
-      headSha: q.head_sha,
-      workflowFile,
-    });
+    const page = await store.listRuns({ ...runFilterOf(q), repositoryId: repo.id, workflowFile });
     return { total_count: page.totalCount, workflow_runs: page.items.map((r) => runJson(r, repo, api, config.publicUrl)) };
   };
+
+  /**
+   * Slipway-only: runs of every repository the caller can read, newest first,
+   * with the per-repository list's filters and shape (each run names its repository).
+   */
+  app.get("/api/v3/runs", { config: { permission: "authenticated" } }, async (request) => {
+    const filter = runFilterOf(request.query as Record<string, string | undefined>);
+    const readable = new Map<number, Repository>();
+    for (let n = 1; ; n++) {
+      const batch = await store.listRepositories({ page: n, perPage: 100 });
+      for (const repo of batch.items) if ((await effectiveRank(store, request.principal, repo)) > 0) readable.set(repo.id, repo);
+      if (n * 100 >= batch.totalCount || batch.items.length === 0) break;
+    }
+    const page = await store.listRuns({ ...filter, repositoryIds: [...readable.keys()] });
+    return {
+      total_count: page.totalCount,
+      workflow_runs: page.items.map((r) => runJson(r, readable.get(r.repositoryId)!, api, config.publicUrl)),
+    };
+  });
 
   app.get("/api/v3/repos/:owner/:repo/actions/runs", { config: { permission: "repo:read" } }, async (request) => listRuns(request));
   app.get("/api/v3/repos/:owner/:repo/actions/workflows/:workflow_id/runs", { config: { permission: "repo:read" } }, async (request) =>
@@ -169,34 +201,78 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
   });
 
   /**
-   * The workflows this repository has run, newest first. Slipway does not read
-   * the repository here, so a workflow appears once it has run (or been dispatched).
+   * The repository's workflows: the files under .github/workflows at the
+   * default branch (read from the server's mirror), then files that only
+   * earlier runs know (state `deleted`). Slipway adds `dispatch_inputs`:
+   * the workflow_dispatch inputs, `{}` when there are none, null without a
+   * workflow_dispatch trigger. When the repository cannot be read and was
+   * never mirrored, the list comes from the runs alone, without
+   * `dispatch_inputs` (unknown).
    */
   app.get("/api/v3/repos/:owner/:repo/actions/workflows", { config: { permission: "repo:read" } }, async (request) => {
     const repo = request.repository!;
-    // Newest run per file for name and dates; the oldest run's id serves as a stable workflow id.
-    const seen = new Map<string, { latest: WorkflowRun; firstRunId: number }>();
+    const fromRuns = new Map<string, { latest: WorkflowRun; first: WorkflowRun }>();
     for (let n = 1; n <= 50; n++) {
       const batch = await store.listRuns({ repositoryId: repo.id, page: n, perPage: 100 });
       for (const run of batch.items) {
-        const entry = seen.get(run.workflowFile);
-        if (!entry) seen.set(run.workflowFile, { latest: run, firstRunId: run.id });
-        else entry.firstRunId = Math.min(entry.firstRunId, run.id);
+        const entry = fromRuns.get(run.workflowFile);
+        if (!entry) fromRuns.set(run.workflowFile, { latest: run, first: run });
+        else if (run.id < entry.first.id) entry.first = run;
       }
       if (n * 100 >= batch.totalCount || batch.items.length === 0) break;
     }
-    const workflows = [...seen.values()].map(({ latest: run, firstRunId }) => ({
-      id: firstRunId,
-      name: run.workflowName,
-      path: run.workflowFile,
-      state: "active",
-      created_at: run.createdAt,
-      updated_at: run.updatedAt,
-      url: `${api}/repos/${repo.fullName}/actions/workflows/${encodeURIComponent(run.workflowFile.split("/").pop() ?? run.workflowFile)}`,
-      html_url: `${config.publicUrl}/${repo.fullName}/actions`,
-      dispatch_inputs: null,
-    }));
+    // A slow forge does not hold the list up: without an answer in time the runs alone answer.
+    let timer: NodeJS.Timeout | undefined;
+    const listed = await Promise.race([
+      catalog.list({ id: repo.id, gitUrl: repo.gitUrl, credentials: credentialsOf(repo) }, repo.defaultBranch).catch(() => null),
+      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), WORKFLOW_LIST_WAIT_MS))),
+    ]).finally(() => clearTimeout(timer));
+    const fileName = (file: string) => file.split("/").pop() ?? file;
+    const entry = (file: string, name: string, state: string, extra: Record<string, unknown>) => {
+      const runs = fromRuns.get(file);
+      return {
+        id: workflowId(repo.id, file),
+        node_id: `W_${workflowId(repo.id, file)}`,
+        name,
+        path: file,
+        state,
+        created_at: runs?.first.createdAt ?? repo.createdAt,
+        updated_at: runs?.latest.updatedAt ?? repo.updatedAt,
+        url: `${api}/repos/${repo.fullName}/actions/workflows/${encodeURIComponent(fileName(file))}`,
+        html_url: `${config.publicUrl}/${repo.fullName}/actions?workflow=${encodeURIComponent(fileName(file))}`,
+        badge_url: `${config.publicUrl}/${repo.fullName}/workflows/${encodeURIComponent(fileName(file))}/badge.svg`,
+        ...extra,
+      };
+    };
+    const workflows = [];
+    const present = new Set<string>();
+    for (const w of listed?.workflows ?? []) {
+      present.add(w.path);
+      workflows.push(entry(w.path, w.name, "active", { dispatch_inputs: w.dispatchInputs, ...(w.errors.length > 0 ? { errors: w.errors } : {}) }));
+    }
+    for (const [file, runs] of fromRuns) {
+      if (present.has(file)) continue;
+      workflows.push(entry(file, runs.latest.workflowName, listed ? "deleted" : "active", listed ? { dispatch_inputs: null } : {}));
+    }
     return { total_count: workflows.length, workflows };
+  });
+
+  app.get("/api/v3/repos/:owner/:repo/actions/jobs/:job_id/summary", { config: { permission: "repo:read" } }, async (request, reply) => {
+    const { job } = await jobOf(request);
+    const report = await store.getJobReport(job.id);
+    if (!report || report.summary === "") throw notFound("Job summary");
+    return reply.type("text/markdown; charset=utf-8").header("cache-control", "no-store").send(report.summary);
+  });
+
+  // GitHub's check-run annotations; a job's check run has the job's id.
+  app.get("/api/v3/repos/:owner/:repo/check-runs/:check_run_id/annotations", { config: { permission: "repo:read" } }, async (request) => {
+    const id = idParam((request.params as { check_run_id?: string }).check_run_id);
+    const job = id === undefined ? null : await store.getJob(id);
+    const run = job ? await store.getRun(job.runId) : null;
+    if (!job || !run || run.repositoryId !== request.repository!.id) throw notFound("Check run");
+    const report = await store.getJobReport(job.id);
+    const { page, perPage } = pageOf(request.query);
+    return (report?.annotations ?? []).slice((page - 1) * perPage, page * perPage).map(annotationJson);
   });
 
   app.get("/api/v3/repos/:owner/:repo/actions/jobs/:job_id", { config: { permission: "repo:read" } }, async (request) => {
@@ -355,4 +431,30 @@ export function waitForLog(ctx: Pick<RouteContext, "logBus">, jobId: number, ms:
     ctx.logBus.on(`job:${jobId}`, done);
     signal.addEventListener("abort", done, { once: true });
   });
+}
+
+/** A workflow's numeric id: stable for its path in its repository, whether or not it has run. */
+export function workflowId(repositoryId: number, file: string): number {
+  return Number.parseInt(createHash("sha256").update(`${repositoryId}:${file}`).digest("hex").slice(0, 12), 16);
+}
+
+const ANNOTATION_LEVELS: Record<Annotation["level"], string> = { error: "failure", warning: "warning", notice: "notice" };
+
+/** GitHub's check-run annotation shape; a position the runner did not know is null. */
+export function annotationJson(a: Annotation): Record<string, unknown> {
+  const start = a.line ?? null;
+  const end = a.endLine ?? start;
+  const sameLine = start !== null && end === start;
+  return {
+    path: a.file ?? null,
+    start_line: start,
+    end_line: end,
+    start_column: sameLine ? (a.col ?? null) : null,
+    end_column: sameLine ? (a.endColumn ?? a.col ?? null) : null,
+    annotation_level: ANNOTATION_LEVELS[a.level] ?? "notice",
+    title: a.title ?? null,
+    message: a.message,
+    raw_details: null,
+    blob_href: null,
+  };
 }
