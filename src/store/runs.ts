@@ -6,7 +6,7 @@ import { normaliseLabels } from "./accounts.js";
 import { affected, nowIso, resolvePage, toIso, toIsoOrNull, toJson, toNum, type Db, type StoreContext } from "./context.js";
 import { mapJob, mapRun, mapStep } from "./mappers.js";
 import { deriveRunStatus } from "./run-status.js";
-import type { ClaimedJob, Conclusion, ExpiredLease, Job, JobStatus, RunStatus, Store, WorkflowRun } from "./types.js";
+import type { Conclusion, ExpiredLease, Job, JobStatus, RunStatus, Store, WorkflowRun } from "./types.js";
 
 export type RunMethods = Pick<
   Store,
@@ -35,6 +35,14 @@ async function loadJob(trx: Db, jobId: number): Promise<Job> {
   const row = await trx.selectFrom("jobs").selectAll().where("id", "=", jobId).executeTakeFirst();
   if (!row) throw new SlipwayError("NOT_FOUND", `job ${jobId} does not exist`);
   return mapJob(row);
+}
+
+/**
+ * A row read back through row_to_json: bigint columns arrive as numbers or
+ * strings, text as strings, as the mappers expect from the driver.
+ */
+function jsonRow(value: unknown): Record<string, unknown> {
+  return (typeof value === "string" ? JSON.parse(value) : value) as Record<string, unknown>;
 }
 
 export function createRunMethods(ctx: StoreContext): RunMethods {
@@ -86,6 +94,137 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
         hint: "The job was handed to another runner or ended; stop working on it.",
       });
     }
+  }
+
+  interface ClaimInput {
+    runnerId: number;
+    labels: string[];
+    at: string;
+    leaseToken: string;
+    leaseExpiresAt: string;
+  }
+
+  const runnerMissing = (runnerId: number) => new SlipwayError("NOT_FOUND", `runner ${runnerId} does not exist`);
+
+  /**
+   * One statement, one round trip: picks the oldest queued job whose labels
+   * the runner has all of (skipping rows other claimers hold), leases it, marks
+   * the runner busy and the run in progress, in that lock order (job, runner,
+   * run, as completions take them). After a claim the run's derived status is
+   * always `in_progress`, whatever its other jobs do, so the run row is written
+   * without re-reading its jobs; taking its row lock still serialises this
+   * with transactions that derive the status from the jobs.
+   */
+  async function claimOnPostgres(claim: ClaimInput): Promise<{ job: Job; run: WorkflowRun } | null> {
+    const result = await sql<Record<string, unknown>>`
+      with picked as (
+        select j.id from jobs j
+        where j.status = 'queued'
+          and not exists (select 1 from job_labels l where l.job_id = j.id and not (l.label = any(${claim.labels}::text[])))
+        order by j.id
+        limit 1
+        for update skip locked
+      ),
+      claimed as (
+        update jobs set
+          status = 'in_progress',
+          runner_id = ${claim.runnerId},
+          runner_name = (select name from runners where id = ${claim.runnerId}),
+          lease_token = ${claim.leaseToken},
+          lease_expires_at = ${claim.leaseExpiresAt},
+          started_at = ${claim.at},
+          cancel_requested = 0
+        from picked
+        where jobs.id = picked.id and jobs.status = 'queued'
+        returning jobs.*
+      ),
+      busy as (
+        update runners set current_job_id = claimed.id, state = 'online', last_seen_at = ${claim.at}
+        from claimed
+        where runners.id = ${claim.runnerId}
+        returning runners.id
+      ),
+      started as (
+        update workflow_runs set
+          status = 'in_progress',
+          conclusion = null,
+          updated_at = case when workflow_runs.status = 'in_progress' and workflow_runs.conclusion is null then workflow_runs.updated_at else ${claim.at} end,
+          run_started_at = coalesce(workflow_runs.run_started_at, ${claim.at}),
+          completed_at = null
+        from claimed, busy
+        where workflow_runs.id = claimed.run_id and workflow_runs.run_attempt = claimed.attempt
+        returning workflow_runs.*
+      )
+      select
+        (select row_to_json(c) from claimed c) as job,
+        (select row_to_json(s) from started s) as run,
+        exists (select 1 from runners where id = ${claim.runnerId}) as runner_exists
+    `.execute(db);
+    const row = result.rows[0];
+    if (!row || !row.runner_exists) throw runnerMissing(claim.runnerId);
+    if (!row.job) return null;
+    const job = mapJob(jsonRow(row.job) as Parameters<typeof mapJob>[0]);
+    const run = row.run ? mapRun(jsonRow(row.run) as Parameters<typeof mapRun>[0]) : await loadRun(db, job.runId);
+    return { job, run };
+  }
+
+  /**
+   * Inside one BEGIN IMMEDIATE transaction (claimers are serialised): lease
+   * the oldest matching job, mark the runner busy, and write the run only when
+   * its status changes (after a claim it is always `in_progress`).
+   */
+  async function claimOnSqlite(trx: Db, claim: ClaimInput): Promise<{ job: Job; run: WorkflowRun } | null> {
+    const runner = await trx.selectFrom("runners").select(["id", "name"]).where("id", "=", claim.runnerId).executeTakeFirst();
+    if (!runner) throw runnerMissing(claim.runnerId);
+    const candidate = trx
+      .selectFrom("jobs")
+      .select("id")
+      .where("status", "=", "queued")
+      .where(({ not, exists, selectFrom }) => {
+        // A job matches when none of its labels is missing from the runner's labels.
+        let missing = selectFrom("job_labels").select("job_labels.job_id").whereRef("job_labels.job_id", "=", "jobs.id");
+        if (claim.labels.length > 0) missing = missing.where("job_labels.label", "not in", claim.labels);
+        return not(exists(missing));
+      })
+      .orderBy("id")
+      .limit(1);
+    const row = await trx
+      .updateTable("jobs")
+      .set({
+        status: "in_progress",
+        runner_id: claim.runnerId,
+        runner_name: runner.name,
+        lease_token: claim.leaseToken,
+        lease_expires_at: claim.leaseExpiresAt,
+        started_at: claim.at,
+        cancel_requested: 0,
+      })
+      .where("id", "=", candidate)
+      .where("status", "=", "queued")
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return null;
+    await trx
+      .updateTable("runners")
+      .set({ current_job_id: row.id, state: "online", last_seen_at: claim.at })
+      .where("id", "=", claim.runnerId)
+      .execute();
+    const job = mapJob(row);
+    const started = await trx
+      .updateTable("workflow_runs")
+      .set({
+        status: "in_progress",
+        conclusion: null,
+        updated_at: claim.at,
+        run_started_at: sql`coalesce(run_started_at, ${claim.at})`,
+        completed_at: null,
+      })
+      .where("id", "=", job.runId)
+      .where("run_attempt", "=", job.attempt)
+      .where((eb) => eb.or([eb("status", "!=", "in_progress"), eb("conclusion", "is not", null)]))
+      .returningAll()
+      .executeTakeFirst();
+    return { job, run: started ? mapRun(started) : await loadRun(trx, job.runId) };
   }
 
   const methods: RunMethods = {
@@ -320,54 +459,13 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
     async claimJob(options) {
       const labels = normaliseLabels(options.labels);
       const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
-      return ctx.write(async (trx): Promise<ClaimedJob | null> => {
-        const runner = await trx.selectFrom("runners").select(["id", "name"]).where("id", "=", options.runnerId).executeTakeFirst();
-        if (!runner) throw new SlipwayError("NOT_FOUND", `runner ${options.runnerId} does not exist`);
-        // A job matches when none of its labels is missing from the runner's labels.
-        let candidate = trx
-          .selectFrom("jobs")
-          .select("id")
-          .where("status", "=", "queued")
-          .where(({ not, exists, selectFrom }) => {
-            let missing = selectFrom("job_labels").select("job_labels.job_id").whereRef("job_labels.job_id", "=", "jobs.id");
-            if (labels.length > 0) missing = missing.where("job_labels.label", "not in", labels);
-            return not(exists(missing));
-          })
-          .orderBy("id")
-          .limit(1);
-        // Concurrent claimers on PostgreSQL skip rows another transaction holds
-        // instead of queueing behind it; SQLite's BEGIN IMMEDIATE serialises them.
-        if (ctx.backend === "postgres") candidate = candidate.forUpdate().skipLocked();
-        const found = await candidate.executeTakeFirst();
-        if (!found) return null;
-        const at = nowIso(ctx);
-        const leaseToken = randomUUID();
-        const leaseExpiresAt = addSeconds(at, leaseSeconds);
-        const row = await trx
-          .updateTable("jobs")
-          .set({
-            status: "in_progress",
-            runner_id: options.runnerId,
-            runner_name: runner.name,
-            lease_token: leaseToken,
-            lease_expires_at: leaseExpiresAt,
-            started_at: at,
-            cancel_requested: 0,
-          })
-          .where("id", "=", found.id)
-          .where("status", "=", "queued")
-          .returningAll()
-          .executeTakeFirst();
-        if (!row) return null;
-        await trx
-          .updateTable("runners")
-          .set({ current_job_id: row.id, state: "online", last_seen_at: at })
-          .where("id", "=", options.runnerId)
-          .execute();
-        const jobRunId = toNum(row.run_id);
-        await recomputeRun(trx, jobRunId);
-        return { job: mapJob(row), run: await loadRun(trx, jobRunId), leaseToken, leaseExpiresAt };
-      });
+      const at = nowIso(ctx);
+      const leaseToken = randomUUID();
+      const leaseExpiresAt = addSeconds(at, leaseSeconds);
+      const claim = { runnerId: options.runnerId, labels, at, leaseToken, leaseExpiresAt };
+      const claimed = ctx.backend === "postgres" ? await claimOnPostgres(claim) : await ctx.write((trx) => claimOnSqlite(trx, claim));
+      if (!claimed) return null;
+      return { job: claimed.job, run: claimed.run, leaseToken, leaseExpiresAt };
     },
     async renewLease(jobId, leaseToken, leaseSeconds = DEFAULT_LEASE_SECONDS) {
       const result = await db
