@@ -7,7 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { formatError, isSlipwayError } from "../lib/index.js";
 import { runCommand, type RunFlags } from "./run-command.js";
 import { RunRenderer } from "./render.js";
-import { renderPlan } from "./render-plan.js";
+import { planDocument, renderPlan } from "./render-plan.js";
 import type { SettingDescription } from "../server/index.js";
 import { exitCodeFor, registerApiCommands, readSecretValue } from "./api-commands.js";
 import { runnerCommand } from "./runner-command.js";
@@ -105,8 +105,9 @@ export function buildProgram(exit: (code: number) => void, serverSettings: reado
       try {
         const outcome = await runCommand(event, flags, { cwd: process.cwd(), env: process.env, renderer, signal: controller.signal });
         if (flags.list || flags.dryrun) {
-          if (flags.json) process.stdout.write(JSON.stringify(outcome.document, null, 2) + "\n");
-          else human.write(renderPlan(outcome.document as Parameters<typeof renderPlan>[0], { dryrun: Boolean(flags.dryrun) }));
+          const plan = outcome.document as Parameters<typeof renderPlan>[0];
+          if (flags.json) process.stdout.write(JSON.stringify(planDocument(plan), null, 2) + "\n");
+          else human.write(renderPlan(plan, { dryrun: Boolean(flags.dryrun) }));
         } else if (flags.json) {
           process.stdout.write(JSON.stringify(outcome.document, null, 2) + "\n");
         }

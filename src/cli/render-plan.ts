@@ -27,3 +27,31 @@ export function renderPlan(plan: RunPlan, options: { dryrun: boolean }): string 
   const tail = options.dryrun ? `valid: ${plan.workflows.length} workflow(s), ${jobs} job(s), ${legs} matrix leg(s); nothing was run` : "";
   return out.join("\n") + "\n" + (tail ? tail + "\n" : "");
 }
+
+/**
+ * `--list --json` / `--dryrun --json`: the plan as data. Only the plan's
+ * shape goes out — never contexts, env, payload or anything that could hold a
+ * secret value.
+ */
+export function planDocument(plan: RunPlan): unknown {
+  return {
+    event: plan.event,
+    workflows: plan.workflows.map((wf) => ({
+      file: wf.file,
+      name: wf.name,
+      jobs: wf.jobs.map((job) => ({
+        id: job.id,
+        name: job.name,
+        needs: job.needs,
+        if: job.if ?? null,
+        uses: job.uses ?? null,
+        matrix:
+          job.matrix === null
+            ? null
+            : job.matrix.kind === "static"
+              ? { legs: job.matrix.legs, names: job.matrix.names }
+              : { determinedAtRunTime: true, reason: job.matrix.reason },
+      })),
+    })),
+  };
+}

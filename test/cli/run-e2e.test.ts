@@ -188,6 +188,17 @@ jobs:
     expect(fs.existsSync(path.join(repo, "ran.txt"))).toBe(false);
   });
 
+  test("--list --json gives the plan's shape and never a secret", async () => {
+    const repo = makeRepo(wf(`on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    env:\n      T: \${{ secrets.GITHUB_TOKEN }}\n    steps:\n      - run: echo \${{ github.token }}\n`));
+    const r = await runCli(["run", "-l", "--json", "-s", "GITHUB_TOKEN=ghp_listsecret42"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain("ghp_listsecret42");
+    expect(r.json).toEqual({
+      event: "push",
+      workflows: [{ file: ".github/workflows/ci.yml", name: ".github/workflows/ci.yml", jobs: [{ id: "a", name: "a", needs: [], if: null, uses: null, matrix: null }] }],
+    });
+  });
+
   test("-j runs one job; --matrix keeps matching legs", async () => {
     const repo = makeRepo(
       wf(`on: push
