@@ -71,6 +71,9 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     expect(repoLinks).toEqual(["acme/web", "acme/api"]);
     const titles = await page.locator(".run-title").allTextContents();
     expect(titles).toEqual(vitestExpect.arrayContaining(["Add dark theme", "Speed up the parser", "Bump fastify"]));
+    // One request for the runs of every repository, not one per repository.
+    expect(server.fake.requests).toContain("GET /api/v3/runs?per_page=40");
+    expect(server.fake.requests.filter((r) => /^GET \/api\/v3\/repos\/[^/]+\/[^/]+\/actions\/runs/.test(r))).toEqual([]);
     // The session cookie is HttpOnly: scripts in the page cannot read it.
     expect(await page.evaluate<string>("document.cookie")).not.toContain("slipway_session");
     await saveScreenshot(page, "home");
@@ -315,7 +318,7 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     await saveScreenshot(page, "runners");
   });
 
-  it("shows settings: tokens, users, people and webhooks", async () => {
+  it("shows settings: tokens, users, people, webhook URLs and a webhook secret shown once", async () => {
     await signIn(page, "/settings");
     await expect(page.getByRole("heading", { name: "API tokens" })).toBeVisible();
     await expect(page.getByText("ci bot")).toBeVisible();
@@ -328,8 +331,24 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     await expect(page.getByRole("button", { name: "Delete user ada" })).toHaveCount(0);
     await page.goto(`${server.url}/acme/web/settings`);
     await expect(page.getByLabel("Role of grace")).toHaveValue("write");
-    await expect(page.getByText("https://chat.example.com/hooks/ci")).toBeVisible();
+    await expect(page.getByTestId("webhook-url-github")).toHaveText(`${server.url}/api/v3/webhooks/github`);
+    await expect(page.getByTestId("webhook-url-gitlab")).toHaveText(`${server.url}/api/v3/webhooks/gitlab`);
+    await expect(page.getByTestId("webhook-secret-state")).toContainText("No webhook secret is set");
+    await page.getByRole("button", { name: "Generate webhook secret" }).click();
+    const shown = await page.getByTestId("webhook-secret").inputValue();
+    expect(shown).toBe(server.fake.webhookSecrets.get("acme/web"));
+    await expect(page.getByTestId("webhook-secret-state")).toContainText("A webhook secret is set");
     await saveScreenshot(page, "repo-settings", true);
+    // Shown once: after leaving the page it is gone, and rotating asks first.
+    await page.goto(`${server.url}/acme/web/settings`);
+    await expect(page.getByTestId("webhook-secret-state")).toContainText("A webhook secret is set");
+    await expect(page.getByTestId("webhook-secret")).toHaveCount(0);
+    expect(await page.content()).not.toContain(shown);
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Rotate webhook secret" }).click();
+    await vitestExpect.poll(() => page.getByTestId("webhook-secret").inputValue()).toBe(server.fake.webhookSecrets.get("acme/web"));
+    expect(server.fake.webhookSecrets.get("acme/web")).not.toBe(shown);
+    expect(server.fake.requests.some((r) => r.includes("/hooks"))).toBe(false);
   });
 
   it("asks to sign in again when the session expires and says so when the server is unreachable", async () => {

@@ -4,7 +4,7 @@
  * the server is unreachable, the session ended, or the server refused.
  */
 import type {
-  ApiToken, Artifact, Collaborator, Job, Repository, Runner, Secret, User, Webhook, Workflow, WorkflowRun,
+  Annotation, ApiToken, Artifact, Collaborator, IncomingWebhooks, Job, Repository, Runner, Secret, User, Workflow, WorkflowRun,
 } from "./types.js";
 
 export const API = "/api/v3";
@@ -127,6 +127,8 @@ export const api = {
   getRepository: (repo: string, signal?: AbortSignal) => requestJson<Repository>(repoPath(repo), { signal }),
   listRepositories: (signal?: AbortSignal) => requestJson<Repository[]>("/user/repos?per_page=100", { signal }),
 
+  /** Runs of every repository the user can read (Slipway-only), newest first. */
+  listAllRuns: (filters: Omit<RunFilters, "workflow">, signal?: AbortSignal) => requestJson<RunPage>(`/runs${query({ ...filters })}`, { signal }),
   listRuns: (repo: string, { workflow, ...filters }: RunFilters, signal?: AbortSignal) =>
     requestJson<RunPage>(`${repoPath(repo)}/actions/${workflow ? `workflows/${encodeURIComponent(workflow)}/` : ""}runs${query({ ...filters })}`, { signal }),
   getRun: (repo: string, id: number, signal?: AbortSignal) => requestJson<WorkflowRun>(`${repoPath(repo)}/actions/runs/${id}`, { signal }),
@@ -137,6 +139,8 @@ export const api = {
   /** Server-sent events of a job's log; resumable by Last-Event-ID. */
   jobLogStreamUrl: (repo: string, jobId: number) => `${API}${repoPath(repo)}/actions/jobs/${jobId}/logs/stream`,
   jobSummary: (repo: string, jobId: number, signal?: AbortSignal) => requestText(`${repoPath(repo)}/actions/jobs/${jobId}/summary`, { signal }),
+  /** A job's annotations, kept when it completed; its check run has the job's id (GitHub's check-run annotations). */
+  listAnnotations: (repo: string, jobId: number, signal?: AbortSignal) => requestJson<Annotation[]>(`${repoPath(repo)}/check-runs/${jobId}/annotations?per_page=100`, { signal }),
   cancelRun: (repo: string, id: number) => requestJson<void>(`${repoPath(repo)}/actions/runs/${id}/cancel`, { method: "POST" }),
   rerunRun: (repo: string, id: number) => requestJson<void>(`${repoPath(repo)}/actions/runs/${id}/rerun`, { method: "POST", body: {} }),
   rerunFailedJobs: (repo: string, id: number) => requestJson<void>(`${repoPath(repo)}/actions/runs/${id}/rerun-failed-jobs`, { method: "POST", body: {} }),
@@ -164,8 +168,7 @@ export const api = {
   createToken: (name: string, scopes: string[], expiresInDays: number | null) =>
     requestJson<ApiToken & { token: string }>("/user/tokens", { method: "POST", body: { name, scopes, expires_in_days: expiresInDays } }),
   deleteToken: (id: number) => requestJson<void>(`/user/tokens/${id}`, { method: "DELETE" }),
-  listWebhooks: (repo: string, signal?: AbortSignal) => requestJson<Webhook[]>(`${repoPath(repo)}/hooks`, { signal }),
-  createWebhook: (repo: string, url: string, secret: string, events: string[]) =>
-    requestJson<Webhook>(`${repoPath(repo)}/hooks`, { method: "POST", body: { name: "web", active: true, events, config: { url, content_type: "json", secret: secret || undefined } } }),
-  deleteWebhook: (repo: string, id: number) => requestJson<void>(`${repoPath(repo)}/hooks/${id}`, { method: "DELETE" }),
+  incomingWebhooks: (repo: string, signal?: AbortSignal) => requestJson<IncomingWebhooks>(`${repoPath(repo)}/incoming-webhooks`, { signal }),
+  /** A new webhook secret, returned this once; the previous one stops working. */
+  rotateWebhookSecret: (repo: string) => requestJson<{ webhook_secret: string }>(`${repoPath(repo)}/webhook-secret`, { method: "POST" }),
 };

@@ -141,13 +141,12 @@ export interface Collaborator {
   permissions?: Record<string, boolean>;
 }
 
-export interface Webhook {
-  id: number;
-  active: boolean;
+/** Slipway: where a forge sends this repository's events, and whether a secret signs them. */
+export interface IncomingWebhooks {
+  urls: { github: string; gitea: string; forgejo: string; gitlab: string };
+  content_type: string;
   events: string[];
-  config: { url: string; content_type?: string; insecure_ssl?: string };
-  created_at?: string;
-  updated_at?: string;
+  secret_configured: boolean;
 }
 
 export interface Annotation {

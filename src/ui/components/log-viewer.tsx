@@ -124,7 +124,10 @@ function StepSection({ step, lines, expanded, onToggle, now, ...rest }: {
   );
 }
 
-export function Annotations({ annotations }: { annotations: LogAnnotation[] }) {
+/** An annotation as shown: from the server (no log line when the log does not show it) or read from the log. */
+export type ShownAnnotation = Omit<LogAnnotation, "logLine" | "step"> & { logLine?: number };
+
+export function Annotations({ annotations }: { annotations: ShownAnnotation[] }) {
   if (annotations.length === 0) return null;
   const errors = annotations.filter((a) => a.level === "error").length;
   const warnings = annotations.filter((a) => a.level === "warning").length;
@@ -148,9 +151,11 @@ export function Annotations({ annotations }: { annotations: LogAnnotation[] }) {
               {a.title && <strong> {a.title}</strong>}
               <div className="annotation-message">{a.message}</div>
             </div>
-            <a href={`#L${a.logLine}`} className="small">
-              line {a.logLine}
-            </a>
+            {a.logLine !== undefined && (
+              <a href={`#L${a.logLine}`} className="small">
+                line {a.logLine}
+              </a>
+            )}
           </li>
         ))}
       </ul>

@@ -1,4 +1,4 @@
-/** Repository settings: collaborators and their roles, webhooks with their URLs and secrets. */
+/** Repository settings: collaborators and their roles; the webhook URLs a forge calls and the webhook secret. */
 import { useState, type FormEvent } from "react";
 import { ApiError, api } from "../api/client.js";
 import { ErrorBanner, Empty, Loading, Notice } from "../components/feedback.js";
@@ -79,74 +79,73 @@ function Collaborators({ repo }: { repo: string }) {
   );
 }
 
+const FORGES: Array<{ key: "github" | "gitea" | "forgejo" | "gitlab"; label: string; signature: string }> = [
+  { key: "github", label: "GitHub", signature: "Secret (signs X-Hub-Signature-256)" },
+  { key: "gitea", label: "Gitea", signature: "Secret (signs X-Gitea-Signature)" },
+  { key: "forgejo", label: "Forgejo", signature: "Secret (signs X-Forgejo-Signature)" },
+  { key: "gitlab", label: "GitLab", signature: "Secret token (X-Gitlab-Token)" },
+];
+
+/**
+ * Incoming webhooks: the URL to give the forge for push and pull request
+ * events, and the secret that signs them. The server shows a secret only
+ * when it generates one, so a new one is shown here once, until the page
+ * is left.
+ */
 function Webhooks({ repo }: { repo: string }) {
-  const hooks = useApi((signal) => api.listWebhooks(repo, signal), [repo]);
-  const [url, setUrl] = useState("");
-  const [secret, setSecret] = useState("");
+  const settings = useApi((signal) => api.incomingWebhooks(repo, signal), [repo]);
+  const [secret, setSecret] = useState<string>();
+  const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ tone: "success" | "error"; text: string }>();
-  const add = async (e: FormEvent) => {
-    e.preventDefault();
+  const rotate = async () => {
+    const replacing = settings.data?.secret_configured ?? false;
+    if (replacing && !window.confirm("Generate a new webhook secret? Deliveries signed with the current one will be refused until the forge is updated.")) return;
+    setBusy(true);
     setMessage(undefined);
     try {
-      new URL(url);
-    } catch {
-      setMessage({ tone: "error", text: "Enter a full URL, like https://example.com/hook." });
-      return;
-    }
-    try {
-      await api.createWebhook(repo, url, secret, ["workflow_run", "workflow_job"]);
-      setUrl("");
-      setMessage({ tone: "success", text: "Webhook added." });
-      hooks.reload();
-    } catch (err) {
-      setMessage({ tone: "error", text: (err as ApiError).message });
+      const answer = await api.rotateWebhookSecret(repo);
+      setSecret(answer.webhook_secret);
+      setMessage({ tone: "success", text: "New webhook secret generated. Copy it into the forge's webhook settings now: it is not shown again." });
+      settings.reload();
+    } catch (e) {
+      setMessage({ tone: "error", text: (e as ApiError).message });
     } finally {
-      setSecret("");
-    }
-  };
-  const remove = async (id: number) => {
-    try {
-      await api.deleteWebhook(repo, id);
-      hooks.reload();
-    } catch (err) {
-      setMessage({ tone: "error", text: (err as ApiError).message });
+      setBusy(false);
     }
   };
   return (
     <section aria-labelledby="hooks-title" className="settings-section">
       <h3 id="hooks-title">Webhooks</h3>
-      <p className="muted small">Slipway posts run and job events to these URLs, signed with the secret (X-Hub-Signature-256).</p>
-      {hooks.error && hooks.error.kind === "not-found" && <p className="muted">This server does not offer outgoing webhooks yet.</p>}
-      {hooks.error && hooks.error.kind !== "not-found" && <ErrorBanner error={hooks.error} onRetry={hooks.reload} what="webhooks" />}
-      {hooks.data && hooks.data.length > 0 && (
-        <ul className="plain-list">
-          {hooks.data.map((h) => (
-            <li key={h.id}>
-              <code>{h.config.url}</code>
-              <span className="muted small">{h.events.join(", ")}</span>
-              <span className={`pill ${h.active ? "pill-online" : "pill-offline"}`}>{h.active ? "active" : "inactive"}</span>
-              <button className="btn btn-small btn-danger-plain" onClick={() => remove(h.id)} aria-label={`Delete webhook ${h.config.url}`}>
-                Delete
-              </button>
-            </li>
-          ))}
-        </ul>
+      <p className="muted small">Add a webhook in the forge for push and pull request events, with content type application/json, the URL below and the webhook secret.</p>
+      {settings.error && <ErrorBanner error={settings.error} onRetry={settings.reload} what="webhook settings" />}
+      {settings.loading && <Loading />}
+      {settings.data && (
+        <>
+          <dl className="webhook-urls" data-testid="webhook-urls">
+            {FORGES.map((f) => (
+              <div key={f.key} className="webhook-url">
+                <dt>{f.label}</dt>
+                <dd>
+                  <code data-testid={`webhook-url-${f.key}`}>{settings.data!.urls[f.key]}</code>
+                  <span className="muted small"> · {f.signature}</span>
+                </dd>
+              </div>
+            ))}
+          </dl>
+          <p data-testid="webhook-secret-state">
+            {settings.data.secret_configured ? "A webhook secret is set." : "No webhook secret is set: deliveries cannot be verified."}
+          </p>
+        </>
       )}
-      {hooks.error?.kind !== "not-found" && (
-      <form className="inline-form" onSubmit={add} aria-label="Add a webhook">
-        <div className="field grow">
-          <label htmlFor="hook-url">Payload URL</label>
-          <input id="hook-url" type="url" value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://" />
+      {secret && (
+        <div className="once" role="status">
+          <label htmlFor="hook-secret">New webhook secret</label>
+          <input id="hook-secret" data-testid="webhook-secret" readOnly value={secret} onFocus={(e) => e.currentTarget.select()} />
         </div>
-        <div className="field">
-          <label htmlFor="hook-secret">Secret</label>
-          <input id="hook-secret" type="password" value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="new-password" />
-        </div>
-        <button className="btn" type="submit">
-          Add webhook
-        </button>
-      </form>
       )}
+      <button className="btn" disabled={busy || !settings.data} onClick={() => void rotate()}>
+        {busy ? "Generating…" : settings.data?.secret_configured ? "Rotate webhook secret" : "Generate webhook secret"}
+      </button>
       {message && <Notice tone={message.tone}>{message.text}</Notice>}
     </section>
   );

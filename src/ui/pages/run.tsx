@@ -4,11 +4,12 @@ import { ApiError, api } from "../api/client.js";
 import type { Job, WorkflowRun } from "../api/types.js";
 import { ErrorBanner, Loading, Notice } from "../components/feedback.js";
 import { JobGraph } from "../components/job-graph.js";
-import { Annotations, LogViewer } from "../components/log-viewer.js";
+import { Annotations, LogViewer, type ShownAnnotation } from "../components/log-viewer.js";
 import { StatusIcon, stateLabel, stateOf } from "../components/status.js";
 import { elapsed, formatBytes, formatRelative, shortSha } from "../core/format.js";
 import { Link, navigate, useLocation } from "../core/router.js";
 import { useApi, useNow, useTitle } from "../core/use-api.js";
+import type { LogAnnotation } from "../core/log-parse.js";
 import { useJobLog } from "../core/use-job-log.js";
 
 const LIVE_POLL_MS = 2000;
@@ -90,10 +91,44 @@ function StepSummary({ repo, job }: { repo: string; job: Job }) {
   );
 }
 
+/**
+ * A finished job's annotations as the server kept them (with file and line);
+ * while the job runs, or when the server kept none, those read from the log.
+ */
+function useAnnotations(repo: string, job: Job, fromLog: LogAnnotation[]): ShownAnnotation[] {
+  const done = job.status === "completed";
+  const kept = useApi(
+    async (signal) => {
+      if (!done) return null;
+      try {
+        return await api.listAnnotations(repo, job.id, signal);
+      } catch (e) {
+        if (e instanceof ApiError && e.kind === "not-found") return null;
+        throw e;
+      }
+    },
+    [repo, job.id, done],
+  );
+  if (!kept.data || kept.data.length === 0) return fromLog;
+  return kept.data.map((a) => {
+    const level = a.annotation_level === "failure" ? "error" : a.annotation_level;
+    // The log line that reported it, when the log shows it, so the annotation links there.
+    const inLog = fromLog.find((l) => l.level === level && l.message === a.message);
+    return {
+      level,
+      message: a.message,
+      title: a.title ?? undefined,
+      file: a.path ?? undefined,
+      line: a.start_line ?? undefined,
+      logLine: inLog?.logLine,
+    };
+  });
+}
+
 function JobPanel({ repo, job }: { repo: string; job: Job }) {
   const rawUrl = api.jobLogUrl(repo, job.id);
   const log = useJobLog(api.jobLogStreamUrl(repo, job.id), rawUrl, job.status === "completed");
-  const annotations = log.model.annotations;
+  const annotations = useAnnotations(repo, job, log.model.annotations);
   return (
     <div className="job-panel">
       <div className="job-panel-head">
