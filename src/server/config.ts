@@ -39,6 +39,12 @@ export interface ServerConfig {
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken: string | undefined;
   configFile: string | undefined;
+  /** Largest artifact accepted from a job, in bytes; default 2 GiB. */
+  artifactMaxBytes?: number;
+  /** Largest total of a run's artifacts, in bytes; default 10 GiB. */
+  runArtifactsMaxBytes?: number;
+  /** Cache archives kept per repository, in bytes (oldest evicted first); default 10 GiB. */
+  repositoryCacheMaxBytes?: number;
 }
 
 type Kind = "port" | "string" | "url" | "integer" | "loglevel" | "path" | "boolean";

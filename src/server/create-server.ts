@@ -14,6 +14,7 @@ import type { RouteContext, RunControl, WorkflowDispatcher } from "./context.js"
 import { handleError, toErrorBody } from "./http-errors.js";
 import { createMetrics } from "./metrics.js";
 import { registerAccountRoutes } from "./routes/accounts.js";
+import { registerArtifactRoutes } from "./routes/artifacts.js";
 import { registerOpsRoutes } from "./routes/ops.js";
 import { registerRepoRoutes } from "./routes/repos.js";
 import { registerRunnerProtocolRoutes } from "./routes/runner-protocol.js";
@@ -188,6 +189,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerRepoRoutes(app, ctx);
   registerRunRoutes(app, ctx);
   registerRunnerProtocolRoutes(app, ctx);
+  registerArtifactRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
 
   // Jobs whose runner stopped heartbeating end as "runner lost" (or are re-queued by their retry

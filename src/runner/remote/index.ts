@@ -17,3 +17,5 @@ export {
 export { createJobReporter, type JobReporter, type JobReporterOptions } from "./job-reporter.js";
 export { CREDENTIAL_FILE, readCredential, writeCredential, type StoredCredential } from "./credential.js";
 export { cloneAtCommit, redactUrl, type CloneInput } from "./checkout.js";
+export { createRemoteArtifactStore, type RemoteJobStoreOptions } from "./artifact-client.js";
+export { createRemoteCacheStore, type RemoteCacheStoreOptions } from "./cache-client.js";

@@ -11,9 +11,11 @@ import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { createMasker, isSlipwayError, SlipwayError } from "../../lib/index.js";
 import type { JobRequest, JobResult, StepResult } from "../../workflow/index.js";
-import { createActionsHandler, createBuiltinActions, createDirectoryArtifactStore } from "../actions/index.js";
+import { createActionsHandler, createBuiltinActions } from "../actions/index.js";
 import { runJob } from "../run-job.js";
 import type { UsesHandler } from "../uses.js";
+import { createRemoteArtifactStore } from "./artifact-client.js";
+import { createRemoteCacheStore } from "./cache-client.js";
 import { cloneAtCommit } from "./checkout.js";
 import { CREDENTIAL_FILE, readCredential, writeCredential, type StoredCredential } from "./credential.js";
 import { createJobReporter, type JobReporter } from "./job-reporter.js";
@@ -254,7 +256,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
         await mkdir(workspace, { recursive: true });
       }
       const prepared: PreparedJob = { claim, request, workspace, tempDir, jobDir };
-      const uses = options.createUses ? options.createUses(prepared) : defaultUses(prepared, options.workDir);
+      const uses = options.createUses ? options.createUses(prepared) : defaultUses(prepared, { serverUrl: options.serverUrl, credential });
       result = await runJob(request, {
         workspace,
         tempDir,
@@ -375,13 +377,18 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
   };
 }
 
-/** The built-in actions, with the job's clone as the checkout source and a per-run artifact directory. */
-function defaultUses(job: PreparedJob, workDir: string): UsesHandler {
+/**
+ * The built-in actions, with the job's clone as the checkout source; artifacts
+ * and caches are kept by the server, so every runner of the run sees them.
+ */
+function defaultUses(job: PreparedJob, server: { serverUrl: string; credential: string }): UsesHandler {
   const repository = job.claim.run.repository ?? "";
+  const remote = { ...server, jobId: job.claim.job.id, leaseToken: job.claim.lease_token };
   return createActionsHandler({
     builtins: createBuiltinActions({
       checkout: { source: { dir: job.workspace, repository, sha: job.claim.run.head_sha } },
-      artifacts: createDirectoryArtifactStore(path.join(workDir, "artifacts", String(job.claim.run.id), String(job.claim.job.run_attempt))),
+      artifacts: createRemoteArtifactStore(remote),
+      cache: createRemoteCacheStore({ ...remote, tempDir: path.join(job.tempDir, "cache") }),
     }),
   });
 }

@@ -42,15 +42,20 @@ export interface CacheMatch {
   archivePath: string;
 }
 
+/**
+ * Where cache entries live. The methods may answer synchronously (a local
+ * directory) or with a promise (a store behind a server).
+ */
 export interface CacheStore {
+  /** A directory for temporary archives. */
   readonly dir: string;
   /** Exact match of `key`, then prefix matches of `key` and each restore key in order, newest first. */
-  find(scope: string, version: string, key: string, restoreKeys: string[]): CacheMatch | undefined;
+  find(scope: string, version: string, key: string, restoreKeys: string[]): CacheMatch | undefined | Promise<CacheMatch | undefined>;
   /** Stores an archive under a key (moving `archiveFile`); false when the key already exists. */
-  put(scope: string, version: string, key: string, archiveFile: string): boolean;
+  put(scope: string, version: string, key: string, archiveFile: string): boolean | Promise<boolean>;
   /** Marks an entry used now (eviction is by last use). */
-  touch(entry: CacheEntry): void;
-  evict(): void;
+  touch(entry: CacheEntry): void | Promise<void>;
+  evict(): void | Promise<void>;
   list(): CacheEntry[];
 }
 
@@ -173,7 +178,7 @@ async function restore(context: UsesContext, store: CacheStore): Promise<UsesSte
   const version = cacheVersion(paths);
   context.saveState("CACHE_KEY", key);
   context.setOutput("cache-primary-key", key);
-  const match = store.find(scopeOf(context), version, key, restoreKeys);
+  const match = await store.find(scopeOf(context), version, key, restoreKeys);
   if (!match) {
     context.setOutput("cache-hit", "false");
     const message = `Cache not found for input keys: ${[key, ...restoreKeys].join(", ")}`;
@@ -190,7 +195,7 @@ async function restore(context: UsesContext, store: CacheStore): Promise<UsesSte
       context.setOutput("cache-hit", "false");
       return { outcome: "success" };
     }
-    store.touch(match.entry);
+    await store.touch(match.entry);
     context.log(`Cache restored from key: ${match.entry.key}`);
   }
   context.saveState("CACHE_RESULT", match.entry.key);
@@ -226,14 +231,14 @@ async function save(context: UsesContext, store: CacheStore, key: string, paths:
       rmSync(`${tmp}.tar`, { force: true });
       return { outcome: "success" };
     }
-    if (!store.put(scopeOf(context), cacheVersion(paths), key, `${tmp}.tar`)) {
+    if (!(await store.put(scopeOf(context), cacheVersion(paths), key, `${tmp}.tar`))) {
       context.annotate({
         level: "warning",
         message: `Failed to save: Unable to reserve cache with key ${key}, another job may be creating this cache.`,
       });
     } else {
       context.log(`Cache saved with key: ${key}`);
-      store.evict();
+      await store.evict();
     }
   } finally {
     rmSync(list, { force: true });
