@@ -1,0 +1,191 @@
+/**
+ * The UI against the whole real server: store, run pipeline and embedded
+ * runner as `slipway server` wires them, a file:// repository registered
+ * through the API, and real workflow runs. Covers signing in, dispatching a
+ * run and watching its log stream to completion, the failed step, re-running
+ * failed jobs, cancelling a running run, and a secret masked in a job log.
+ */
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect as vitestExpect, it } from "vitest";
+import { browserUnavailableReason, launchBrowser, saveScreenshot, type Browser } from "../support/browser.js";
+import { expect } from "./locator-expect.js";
+import { PIPELINE_ADMIN_TOKEN, startPipelineServer, type PipelineServer } from "./real-pipeline.js";
+import { buildUi, removeUiBuild } from "./server.js";
+
+const unavailable = browserUnavailableReason();
+if (unavailable) console.warn(`[ui tests] skipped: ${unavailable}`);
+
+const USER = { login: "grace", password: "correct-horse-battery" };
+
+describe.skipIf(unavailable !== undefined)("web UI driving real runs on the real server", () => {
+  let browser: Browser;
+  let server: PipelineServer;
+  let page: Page;
+  const pageErrors: string[] = [];
+  let ciRunId = 0;
+
+  beforeAll(async () => {
+    server = await startPipelineServer(await buildUi(), USER);
+    browser = await launchBrowser();
+    page = await browser.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await removeUiBuild();
+  });
+
+  /** Opens a path, signing in first when the session is not there yet (tests run alone too). */
+  async function open(path: string): Promise<void> {
+    await page.goto(`${server.url}${path}`);
+    const form = page.getByRole("button", { name: "Sign in" });
+    const signOut = page.getByRole("button", { name: "Sign out" });
+    await Promise.race([form.waitFor(), signOut.waitFor()]);
+    if (await form.isVisible()) {
+      await page.getByLabel("Login").fill(USER.login);
+      await page.getByLabel("Password").fill(USER.password);
+      await form.click();
+      await signOut.waitFor();
+    }
+  }
+
+  async function dispatchByApi(file: string): Promise<number> {
+    const { status, data } = await server.api<{ workflow_run_id: number }>("POST", `/api/v3/repos/acme/shop/actions/workflows/${file}/dispatches`, { ref: "main" });
+    vitestExpect(status).toBe(200);
+    return data.workflow_run_id;
+  }
+
+  /** Expands a step's log unless it is open already. */
+  async function openStep(name: string) {
+    const step = page.getByTestId("step").filter({ hasText: name });
+    await step.waitFor();
+    const toggle = step.getByRole("button").first();
+    if ((await toggle.getAttribute("aria-expanded")) === "false") await toggle.press("Enter");
+    return step;
+  }
+
+  it("signs in as a user created through the API and sees the repository the user administers", async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByLabel("Login").fill(USER.login);
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("alert")).toContainText("Incorrect login or password");
+    await page.getByLabel("Password").fill(USER.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByTestId("user-login")).toHaveText(USER.login);
+    await expect(page.locator(".repo-list a")).toHaveText(["acme/shop"]);
+    await expect(page.getByText("No runs yet")).toBeVisible();
+    expect(await page.evaluate<string>("document.cookie")).not.toContain("slipway_session");
+    await saveScreenshot(page, "real-pipeline-signed-in");
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("dispatches a workflow from its inputs and follows the build's log stream to the end", async () => {
+    await open("/acme/shop/workflows");
+    const ci = page.getByTestId("workflow").filter({ hasText: "CI" });
+    await expect(page.getByTestId("workflow").filter({ hasText: "Slow" })).toHaveCount(1);
+    await ci.getByRole("button", { name: "Run workflow" }).click();
+    await expect(ci.getByLabel("greeting")).toHaveValue("hello");
+    await ci.getByLabel("greeting").fill("ahoy");
+    await saveScreenshot(page, "real-pipeline-dispatch-form");
+    await ci.getByRole("button", { name: "Run workflow" }).last().click();
+    await page.getByTestId("run-page").waitFor();
+    ciRunId = Number(/\/actions\/runs\/(\d+)/.exec(new URL(page.url()).pathname)?.[1]);
+    vitestExpect(ciRunId).toBeGreaterThan(0);
+    await expect(page.getByTestId("run-state")).toHaveText(/Queued|In progress/);
+
+    await page.getByTestId("job-link").filter({ hasText: "build" }).click();
+    await expect(page.locator(".job-panel-head h2")).toHaveText(/build/);
+    await expect(page.getByTestId("log-viewer")).toHaveAttribute("data-stream", "live", { timeout: 20_000 });
+    const compile = await openStep("Compile");
+    await compile.locator(".lt").first().waitFor();
+    await saveScreenshot(page, "real-pipeline-live-log");
+    await expect(page.getByTestId("log-viewer")).toHaveAttribute("data-stream", "ended", { timeout: 30_000 });
+    await expect(compile).toHaveAttribute("data-state", "success");
+    const lines = await compile.locator(".lt").allTextContents();
+    vitestExpect(lines.filter((l) => l.startsWith("compile line"))).toEqual(Array.from({ length: 10 }, (_, i) => `compile line ${i + 1} says ahoy`));
+    // What the job left besides its log, as the server kept it.
+    await expect(page.getByTestId("step-summary")).toContainText("Build report", { timeout: 10_000 });
+    await expect(page.getByTestId("step-summary").locator("strong")).toHaveText("10");
+    await expect(page.getByTestId("annotation").filter({ hasText: "src/app.ts:3" })).toContainText("unused variable");
+    await saveScreenshot(page, "real-pipeline-build-done");
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("opens the failed step of the failed job", async () => {
+    vitestExpect(ciRunId).toBeGreaterThan(0);
+    await open(`/acme/shop/actions/runs/${ciRunId}`);
+    await expect(page.getByTestId("run-state")).toHaveText("Failed", { timeout: 45_000 });
+    await page.getByTestId("job-link").filter({ hasText: "test" }).click();
+    await expect(page.getByTestId("log-viewer")).toHaveAttribute("data-stream", "ended");
+    const failed = page.locator('[data-testid="step"][data-state="failure"]');
+    await expect(failed).toHaveCount(1);
+    await expect(failed).toContainText("Run tests");
+    const step = await openStep("Run tests");
+    await expect(step).toContainText("running tests");
+    // The step's own error, and the runner's note that the step's process failed.
+    const ours = page.getByTestId("annotation").filter({ hasText: "src/cart.ts:7" });
+    await expect(ours).toHaveCount(1);
+    await expect(ours).toContainText("total is off by one");
+    await expect(page.getByTestId("annotation").filter({ hasText: "exit code 1" })).toHaveCount(1);
+    await saveScreenshot(page, "real-pipeline-failed-step");
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("re-runs the failed jobs: a second attempt runs them again and passes", async () => {
+    vitestExpect(ciRunId).toBeGreaterThan(0);
+    await open(`/acme/shop/actions/runs/${ciRunId}`);
+    await expect(page.getByTestId("run-state")).toHaveText("Failed", { timeout: 45_000 });
+    await page.getByRole("button", { name: "Re-run failed jobs" }).click();
+    await expect(page.getByText("Re-running failed jobs.")).toBeVisible();
+    await expect(page.locator(".run-sub")).toContainText("attempt 2");
+    await expect(page.getByTestId("run-state")).toHaveText("Succeeded", { timeout: 45_000 });
+    const jobs = await server.api<{ jobs: Array<{ name: string; conclusion: string; run_attempt: number }> }>("GET", `/api/v3/repos/acme/shop/actions/runs/${ciRunId}/attempts/2/jobs`);
+    // The passed build keeps its result; the failed test job ran again and passed.
+    vitestExpect(jobs.data.jobs.map((j) => [j.name, j.conclusion])).toEqual([["build", "success"], ["test", "success"]]);
+    await page.getByTestId("job-link").filter({ hasText: "test" }).click();
+    const step = await openStep("Run tests");
+    await expect(step).toContainText("all green");
+    await saveScreenshot(page, "real-pipeline-rerun-passed");
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("cancels a running run", async () => {
+    const runId = await dispatchByApi("slow.yml");
+    await open(`/acme/shop/actions/runs/${runId}`);
+    await expect(page.getByTestId("run-state")).toHaveText("In progress", { timeout: 20_000 });
+    const step = await openStep("Wait a long time");
+    await expect(step).toContainText("waiting started", { timeout: 20_000 });
+    await page.getByRole("button", { name: "Cancel run" }).click();
+    await expect(page.getByTestId("run-state")).toHaveText("Cancelled", { timeout: 30_000 });
+    await expect(page.getByRole("button", { name: "Re-run all jobs" })).toBeVisible();
+    const run = await server.api<{ status: string; conclusion: string }>("GET", `/api/v3/repos/acme/shop/actions/runs/${runId}`);
+    vitestExpect(run.data).toMatchObject({ status: "completed", conclusion: "cancelled" });
+    await saveScreenshot(page, "real-pipeline-cancelled");
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("sets a secret in the UI and a job's log shows it masked", async () => {
+    const value = "pipeline-secret-value-7f3a9";
+    await open("/acme/shop/secrets");
+    await page.getByLabel("Name").fill("DEPLOY_TOKEN");
+    await page.getByLabel("Value").fill(value);
+    await page.getByRole("button", { name: "Save secret" }).click();
+    await expect(page.getByTestId("secret")).toContainText("DEPLOY_TOKEN");
+    const runId = await dispatchByApi("secret.yml");
+    await open(`/acme/shop/actions/runs/${runId}`);
+    await expect(page.getByTestId("run-state")).toHaveText("Succeeded", { timeout: 45_000 });
+    const step = await openStep("Print the token");
+    await expect(step).toContainText("done printing");
+    await expect(step).toContainText("token is ***");
+    expect(await page.content()).not.toContain(value);
+    const jobs = await server.api<{ jobs: Array<{ id: number }> }>("GET", `/api/v3/repos/acme/shop/actions/runs/${runId}/jobs`);
+    const raw = await fetch(`${server.url}/api/v3/repos/acme/shop/actions/jobs/${jobs.data.jobs[0]!.id}/logs`, { headers: { authorization: `Bearer ${PIPELINE_ADMIN_TOKEN}` } });
+    const text = await raw.text();
+    vitestExpect(text).toContain("token is ***");
+    vitestExpect(text).not.toContain(value);
+    await saveScreenshot(page, "real-pipeline-secret-masked");
+    expect(pageErrors).toEqual([]);
+  });
+});
