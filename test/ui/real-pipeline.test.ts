@@ -5,6 +5,7 @@
  * run and watching its log stream to completion, the failed step, re-running
  * failed jobs, cancelling a running run, and a secret masked in a job log.
  */
+import { createHmac } from "node:crypto";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect as vitestExpect, it } from "vitest";
 import { browserUnavailableReason, launchBrowser, saveScreenshot, type Browser } from "../support/browser.js";
@@ -186,6 +187,36 @@ describe.skipIf(unavailable !== undefined)("web UI driving real runs on the real
     vitestExpect(text).toContain("token is ***");
     vitestExpect(text).not.toContain(value);
     await saveScreenshot(page, "real-pipeline-secret-masked");
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("shows the webhook URLs for the forge and a new webhook secret once, which the server then verifies", async () => {
+    await open("/acme/shop/settings");
+    await expect(page.getByTestId("webhook-url-github")).toHaveText(`${server.url}/api/v3/webhooks/github`);
+    await expect(page.getByTestId("webhook-url-forgejo")).toHaveText(`${server.url}/api/v3/webhooks/forgejo`);
+    await expect(page.getByTestId("webhook-secret-state")).toContainText("A webhook secret is set");
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Rotate webhook secret" }).click();
+    await page.getByTestId("webhook-secret").waitFor();
+    const secret = await page.getByTestId("webhook-secret").inputValue();
+    vitestExpect(secret.length).toBeGreaterThanOrEqual(20);
+    await saveScreenshot(page, "real-pipeline-webhooks");
+    const ping = (key: string) => {
+      const body = JSON.stringify({ zen: "Keep it logically awesome.", repository: { full_name: "acme/shop" } });
+      const signature = `sha256=${createHmac("sha256", key).update(body).digest("hex")}`;
+      return fetch(`${server.url}/api/v3/webhooks/github`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": `d-${key.length}-${Date.now()}`, "x-hub-signature-256": signature },
+        body,
+      });
+    };
+    vitestExpect((await ping(secret)).status).toBe(200);
+    vitestExpect((await ping(`${secret}x`)).status).toBe(401);
+    // Shown once: the page does not show it again.
+    await open("/acme/shop/settings");
+    await expect(page.getByTestId("webhook-secret-state")).toContainText("A webhook secret is set");
+    await expect(page.getByTestId("webhook-secret")).toHaveCount(0);
+    expect(await page.content()).not.toContain(secret);
     expect(pageErrors).toEqual([]);
   });
 });
