@@ -4,10 +4,10 @@
  * a whole log never sits in memory.
  */
 import { SlipwayError } from "../lib/index.js";
-import { affected, nowIso, toBuffer, toNum, type StoreContext } from "./context.js";
-import type { LogChunk, Store } from "./types.js";
+import { affected, nowIso, toBuffer, toNum, type Db, type StoreContext } from "./context.js";
+import type { LogChunk, LogChunkInput, Store } from "./types.js";
 
-export type LogMethods = Pick<Store, "appendLogChunk" | "readLog" | "getLogSizes" | "deleteLogs">;
+export type LogMethods = Pick<Store, "appendLogChunk" | "appendLogChunks" | "readLog" | "getLogSizes" | "deleteLogs">;
 
 const DEFAULT_BATCH = 256;
 
@@ -95,41 +95,48 @@ export function createLogMethods(ctx: StoreContext): LogMethods {
     }
   }
 
+  /**
+   * Appends chunks at the end of the job's log; a chunk whose (step, seq) is
+   * already stored is skipped. The job row lock (PostgreSQL) or the write
+   * lock (SQLite) serialises appends to one job, so offsets never overlap.
+   */
+  async function appendInTransaction(trx: Db, jobId: number, chunks: readonly Omit<LogChunkInput, "jobId">[]): Promise<number> {
+    let jobQuery = trx.selectFrom("jobs").select("id").where("id", "=", jobId);
+    if (ctx.backend === "postgres") jobQuery = jobQuery.forUpdate();
+    if (!(await jobQuery.executeTakeFirst())) throw new SlipwayError("NOT_FOUND", `job ${jobId} does not exist`);
+    // The end of the log from the chunks at the highest offset only (through
+    // the (job_id, job_offset) index), not from a pass over every chunk.
+    const last = await trx
+      .selectFrom("log_chunks")
+      .select((eb) => eb.fn.max(eb("job_offset", "+", eb.ref("size"))).as("end"))
+      .where("job_id", "=", jobId)
+      .where("job_offset", "=", (eb) => eb.selectFrom("log_chunks").select((e) => e.fn.max("job_offset").as("m")).where("job_id", "=", jobId))
+      .executeTakeFirst();
+    let end = toNum((last?.end as number | string | null | undefined) ?? 0);
+    const at = nowIso(ctx);
+    let appended = 0;
+    for (const chunk of chunks) {
+      const data = typeof chunk.data === "string" ? Buffer.from(chunk.data, "utf8") : chunk.data;
+      const result = await trx
+        .insertInto("log_chunks")
+        .values({ job_id: jobId, step: chunk.step, seq: chunk.seq, job_offset: end, size: data.length, data, created_at: at })
+        .onConflict((oc) => oc.columns(["job_id", "step", "seq"]).doNothing())
+        .executeTakeFirst();
+      if (affected(result) === 1) {
+        appended++;
+        end += data.length;
+      }
+    }
+    return appended;
+  }
+
   return {
     async appendLogChunk(chunk) {
-      const data = typeof chunk.data === "string" ? Buffer.from(chunk.data, "utf8") : chunk.data;
-      return ctx.write(async (trx) => {
-        // The job row lock serialises appends to one job, so offsets never overlap.
-        let jobQuery = trx.selectFrom("jobs").select("id").where("id", "=", chunk.jobId);
-        if (ctx.backend === "postgres") jobQuery = jobQuery.forUpdate();
-        if (!(await jobQuery.executeTakeFirst())) throw new SlipwayError("NOT_FOUND", `job ${chunk.jobId} does not exist`);
-        const existing = await trx
-          .selectFrom("log_chunks")
-          .select("seq")
-          .where("job_id", "=", chunk.jobId)
-          .where("step", "=", chunk.step)
-          .where("seq", "=", chunk.seq)
-          .executeTakeFirst();
-        if (existing) return false;
-        const end = await trx
-          .selectFrom("log_chunks")
-          .select((eb) => eb.fn.max(eb("job_offset", "+", eb.ref("size"))).as("end"))
-          .where("job_id", "=", chunk.jobId)
-          .executeTakeFirst();
-        const result = await trx
-          .insertInto("log_chunks")
-          .values({
-            job_id: chunk.jobId,
-            step: chunk.step,
-            seq: chunk.seq,
-            job_offset: toNum((end?.end as number | string | null | undefined) ?? 0),
-            size: data.length,
-            data,
-            created_at: nowIso(ctx),
-          })
-          .executeTakeFirst();
-        return affected(result) === 1;
-      });
+      return (await ctx.write((trx) => appendInTransaction(trx, chunk.jobId, [chunk]))) === 1;
+    },
+    async appendLogChunks(jobId, chunks) {
+      if (chunks.length === 0) return 0;
+      return ctx.write((trx) => appendInTransaction(trx, jobId, chunks));
     },
     readLog(jobId, options = {}) {
       const batch = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH));

@@ -6,7 +6,7 @@ import { normaliseLabels } from "./accounts.js";
 import { affected, nowIso, resolvePage, toIso, toIsoOrNull, toJson, toNum, type Db, type StoreContext } from "./context.js";
 import { mapJob, mapRun, mapStep } from "./mappers.js";
 import { deriveRunStatus } from "./run-status.js";
-import type { Conclusion, ExpiredLease, Job, JobStatus, RunStatus, Store, WorkflowRun } from "./types.js";
+import type { ClaimedJob, Conclusion, ExpiredLease, Job, JobStatus, RunStatus, Store, WorkflowRun } from "./types.js";
 
 export type RunMethods = Pick<
   Store,
@@ -115,7 +115,7 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
    * without re-reading its jobs; taking its row lock still serialises this
    * with transactions that derive the status from the jobs.
    */
-  async function claimOnPostgres(claim: ClaimInput): Promise<{ job: Job; run: WorkflowRun } | null> {
+  async function claimOnPostgres(claim: ClaimInput): Promise<Omit<ClaimedJob, "leaseToken" | "leaseExpiresAt"> | null> {
     const result = await sql<Record<string, unknown>>`
       with picked as (
         select j.id from jobs j
@@ -158,6 +158,8 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
       select
         (select row_to_json(c) from claimed c) as job,
         (select row_to_json(s) from started s) as run,
+        (select json_build_object('full_name', r.owner || '/' || r.name, 'git_url', r.git_url)
+          from claimed c join workflow_runs w on w.id = c.run_id join repositories r on r.id = w.repository_id) as repository,
         exists (select 1 from runners where id = ${claim.runnerId}) as runner_exists
     `.execute(db);
     const row = result.rows[0];
@@ -165,7 +167,8 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
     if (!row.job) return null;
     const job = mapJob(jsonRow(row.job) as Parameters<typeof mapJob>[0]);
     const run = row.run ? mapRun(jsonRow(row.run) as Parameters<typeof mapRun>[0]) : await loadRun(db, job.runId);
-    return { job, run };
+    const repo = row.repository ? (jsonRow(row.repository) as { full_name: string; git_url: string }) : null;
+    return { job, run, ...(repo ? { repository: { fullName: repo.full_name, gitUrl: repo.git_url } } : {}) };
   }
 
   /**
@@ -465,7 +468,7 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
       const claim = { runnerId: options.runnerId, labels, at, leaseToken, leaseExpiresAt };
       const claimed = ctx.backend === "postgres" ? await claimOnPostgres(claim) : await ctx.write((trx) => claimOnSqlite(trx, claim));
       if (!claimed) return null;
-      return { job: claimed.job, run: claimed.run, leaseToken, leaseExpiresAt };
+      return { ...claimed, leaseToken, leaseExpiresAt };
     },
     async renewLease(jobId, leaseToken, leaseSeconds = DEFAULT_LEASE_SECONDS) {
       const result = await db

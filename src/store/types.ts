@@ -310,6 +310,8 @@ export interface ClaimedJob {
   /** Proof of ownership for lease-guarded updates; a stale token is rejected. */
   leaseToken: string;
   leaseExpiresAt: string;
+  /** The run's repository, when the claim read it along (saving the caller a lookup). */
+  repository?: { fullName: string; gitUrl: string };
 }
 
 export interface ExpiredLease {
@@ -649,6 +651,11 @@ export interface Store {
   // logs
   /** Stores one chunk; true when stored, false when (job, step, seq) was already there. */
   appendLogChunk(chunk: LogChunkInput): Promise<boolean>;
+  /**
+   * Stores several chunks of one job in one transaction, in the given order;
+   * returns how many were stored (the others were already there).
+   */
+  appendLogChunks(jobId: number, chunks: readonly Omit<LogChunkInput, "jobId">[]): Promise<number>;
   /** Streams chunks in batches so whole logs never sit in memory. */
   readLog(jobId: number, options?: ReadLogOptions): AsyncIterable<LogChunk>;
   getLogSizes(jobId: number): Promise<LogSize[]>;

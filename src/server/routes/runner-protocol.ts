@@ -83,7 +83,8 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     const runner = runnerOf(request);
     const requested = body(request).wait_seconds;
     const waitSeconds = typeof requested === "number" && requested >= 0 ? Math.min(requested, config.claimWaitSeconds) : config.claimWaitSeconds;
-    await store.touchRunner(runner.id, { at: ctx.now() });
+    // A successful claim marks the runner online itself; only a runner about to wait is touched here.
+    let touched = false;
     const abort = new AbortController();
     const stop = () => abort.abort();
     // The response closes early only when the client goes away.
@@ -103,6 +104,10 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
             const prepared = await prepareClaim(ctx, claimed, request);
             if (prepared) return reply.status(200).send(prepared);
             continue;
+          }
+          if (!touched) {
+            touched = true;
+            await store.touchRunner(runner.id, { at: ctx.now() });
           }
           const remaining = deadline - Date.now();
           if (remaining <= 0 || abort.signal.aborted) return reply.status(204).send();
@@ -158,10 +163,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     });
     // Renewing proves the lease is still this runner's; a lost lease gets 409.
     if (!(await store.renewLease(job.id, leaseToken, config.leaseSeconds))) throw staleLease();
-    let appended = 0;
-    for (const c of parsed) {
-      if (await store.appendLogChunk({ jobId: job.id, step: c.step, seq: c.seq, data: c.data })) appended++;
-    }
+    const appended = await store.appendLogChunks(job.id, parsed);
     if (appended > 0) ctx.logBus.emit(`job:${job.id}`);
     return { appended, duplicates: parsed.length - appended };
   });
@@ -311,7 +313,7 @@ async function prepareClaim(ctx: RouteContext, claimed: ClaimedJob, request: Fas
 async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<Record<string, unknown>> {
   const { job, run } = claimed;
   ctx.metrics.queueDuration.observe(Math.max(0, (ctx.now().getTime() - Date.parse(job.createdAt)) / 1000));
-  const repo = await ctx.store.getRepository(run.repositoryId);
+  const repo = claimed.repository ?? (await ctx.store.getRepository(run.repositoryId));
   let request: JobRequest | null = job.request;
   const fromFork = isFromFork(run.eventPayload);
   if (request && !fromFork) {
