@@ -8,7 +8,6 @@ import { execFile } from "node:child_process";
 import { createReadStream, mkdtempSync, openSync, rmSync, statSync, writeSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, auth, registerRepo, sampleRequest, startTestServer, type TestServer } from "./helpers.js";
 
@@ -71,7 +70,7 @@ describe("streaming a large artifact", () => {
     const headers = { ...auth(credential), "x-slipway-lease-token": claim.json().lease_token };
     const jobUrl = `${base}/api/v3/runner/jobs/${claim.json().job.id}`;
     const open = await fetch(`${jobUrl}/artifacts`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ name: "big" }) });
-    const uploadId = (await open.json()).upload_id;
+    const uploadId = ((await open.json()) as { upload_id: string }).upload_id;
 
     const uploadGrowth = await peakRssGrowth(async () => {
       // The client is another process, so that only the server's memory is measured here.
@@ -88,7 +87,7 @@ describe("streaming a large artifact", () => {
       expect(JSON.parse(answer.body)).toEqual({ path: "big.bin", size: SIZE });
     });
     const fin = await fetch(`${jobUrl}/artifacts/uploads/${uploadId}/finalize`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: "{}" });
-    const info = await fin.json();
+    const info = (await fin.json()) as { id: number; size: number };
     expect(info.size).toBe(SIZE);
     const stored = (await server.store.getArtifact(info.id))!;
     expect(statSync(path.join(server.dir, stored.path, "files", "big.bin")).size).toBe(SIZE);
@@ -130,7 +129,7 @@ describe("streaming a large artifact", () => {
       const headers = { ...auth(credential), "x-slipway-lease-token": claim.json().lease_token };
       const jobUrl = `${base}/api/v3/runner/jobs/${claim.json().job.id}`;
       const open = await fetch(`${jobUrl}/artifacts`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ name: "big" }) });
-      const uploadId = (await open.json()).upload_id;
+      const uploadId = ((await open.json()) as { upload_id: string }).upload_id;
       // Without a content length the server only finds out while the bytes arrive.
       const res = await fetch(`${jobUrl}/artifacts/uploads/${uploadId}/files?path=big.bin`, {
         method: "PUT",
@@ -139,9 +138,9 @@ describe("streaming a large artifact", () => {
         duplex: "half",
       } as RequestInit);
       expect(res.status).toBe(413);
-      expect((await res.json()).code).toBe("QUOTA_EXCEEDED");
+      expect(((await res.json()) as { code: string }).code).toBe("QUOTA_EXCEEDED");
       const files = await fetch(`${jobUrl}/artifacts/uploads/${uploadId}/finalize`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: "{}" });
-      expect((await files.json()).size).toBe(0);
+      expect(((await files.json()) as { size: number }).size).toBe(0);
     } finally {
       delete server.config.artifactMaxBytes;
     }
