@@ -9,7 +9,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { SlipwayError } from "../../lib/index.js";
 
@@ -65,11 +65,17 @@ export function mirrorPath(dataDir: string, repositoryId: number): string {
 }
 
 /**
- * Clones the repository as a mirror the first time, fetches it afterwards;
- * returns the mirror's path. Concurrent calls for one repository share one fetch.
+ * Fetches in progress by mirror path, shared by every `createMirrors` of the
+ * process: two git fetches into one mirror at once fail on ref locks.
  */
-export function createMirrors(dataDir: string) {
-  const inflight = new Map<number, Promise<string>>();
+const inflight = new Map<string, Promise<string>>();
+
+/**
+ * Clones the repository as a mirror the first time, fetches it afterwards;
+ * returns the mirror's path. Concurrent calls for one mirror share one fetch.
+ */
+export function createMirrors(dataDir: string) {  /** The origin URL each mirror was last given by this process; `remote set-url` runs only when it changes. */
+  const origins = new Map<string, string>();
 
   async function sync(source: MirrorSource): Promise<string> {
     const dir = mirrorPath(dataDir, source.id);
@@ -77,20 +83,27 @@ export function createMirrors(dataDir: string) {
     const secrets = source.credentials ? [source.credentials, ...source.credentials.split(":")] : [];
     try {
       if (existsSync(path.join(dir, "HEAD"))) {
-        await runGit(["remote", "set-url", "origin", source.gitUrl], { cwd: dir });
+        if (origins.get(dir) !== source.gitUrl) {
+          await runGit(["remote", "set-url", "origin", source.gitUrl], { cwd: dir });
+          origins.set(dir, source.gitUrl);
+        }
         await runGit(["fetch", "--prune", "--quiet", "origin"], { cwd: dir, env, secrets });
       } else {
         await mkdir(path.dirname(dir), { recursive: true });
         const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
         await rm(tmp, { recursive: true, force: true });
         await runGit(["clone", "--mirror", "--quiet", source.gitUrl, tmp], { env, secrets });
+        let ours = true;
         await rename(tmp, dir).catch(async (error: unknown) => {
           // Another process created the mirror first: keep theirs.
+          ours = false;
           await rm(tmp, { recursive: true, force: true });
           if (!existsSync(path.join(dir, "HEAD"))) throw error;
         });
+        if (ours) origins.set(dir, source.gitUrl);
       }
     } catch (error) {
+      origins.delete(dir);
       throw new SlipwayError("REPOSITORY_INVALID", `cannot fetch ${redactUrl(source.gitUrl)}: ${(error as Error).message}`, {
         hint: "Check the repository's git URL and credentials, and that the server can reach it.",
       });
@@ -101,10 +114,11 @@ export function createMirrors(dataDir: string) {
   return {
     path: (repositoryId: number) => mirrorPath(dataDir, repositoryId),
     fetch(source: MirrorSource): Promise<string> {
-      const running = inflight.get(source.id);
+      const key = mirrorPath(dataDir, source.id);
+      const running = inflight.get(key);
       if (running) return running;
-      const p = sync(source).finally(() => inflight.delete(source.id));
-      inflight.set(source.id, p);
+      const p = sync(source).finally(() => inflight.delete(key));
+      inflight.set(key, p);
       return p;
     },
   };
@@ -112,10 +126,46 @@ export function createMirrors(dataDir: string) {
 
 export type Mirrors = ReturnType<typeof createMirrors>;
 
+/**
+ * What a commit holds never changes, so what was read from one stays valid
+ * for as long as the mirror directory is the same one (a removed and
+ * re-created mirror has a new inode or creation time and starts afresh). Bounded: the oldest
+ * entries go first.
+ */
+const COMMIT_CACHE_ENTRIES = 2_000;
+const COMMIT_CACHE_BYTES = 16 * 1024 * 1024;
+const commitCache = new Map<string, string | null>();
+let commitCacheBytes = 0;
+
+async function cacheKey(mirror: string, ...parts: string[]): Promise<string | null> {
+  try {
+    const info = await stat(mirror);
+    return [mirror, String(info.ino), String(info.birthtimeMs), ...parts].join("\0");
+  } catch {
+    return null;
+  }
+}
+
+function remember(key: string, value: string | null): void {
+  const size = value === null ? 0 : value.length;
+  if (size > COMMIT_CACHE_BYTES / 16) return;
+  commitCache.set(key, value);
+  commitCacheBytes += size;
+  while (commitCache.size > COMMIT_CACHE_ENTRIES || commitCacheBytes > COMMIT_CACHE_BYTES) {
+    const [oldest, old] = commitCache.entries().next().value as [string, string | null];
+    commitCache.delete(oldest);
+    commitCacheBytes -= old === null ? 0 : old.length;
+  }
+}
+
 /** Whether the mirror has the commit. */
 export async function hasCommit(mirror: string, sha: string): Promise<boolean> {
+  // Only full object names are cached: a short one could later become ambiguous.
+  const key = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha) ? await cacheKey(mirror, "commit", sha) : null;
+  if (key !== null && commitCache.has(key)) return true;
   try {
     await runGit(["cat-file", "-e", `${sha}^{commit}`], { cwd: mirror });
+    if (key !== null) remember(key, "");
     return true;
   } catch {
     return false;
@@ -141,9 +191,18 @@ export async function readWorkflowFiles(mirror: string, sha: string): Promise<Wo
 
 /** One file at a commit; null when absent. */
 export async function readFileAt(mirror: string, sha: string, file: string): Promise<string | null> {
+  const key = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha) ? await cacheKey(mirror, "file", sha, file) : null;
+  if (key !== null) {
+    const cached = commitCache.get(key);
+    if (cached !== undefined) return cached;
+  }
   try {
-    return await runGit(["show", `${sha}:${file}`], { cwd: mirror });
+    const text = await runGit(["show", `${sha}:${file}`], { cwd: mirror });
+    if (key !== null) remember(key, text);
+    return text;
   } catch {
+    // Absent from a commit the mirror has: that stays so. A missing commit is not remembered.
+    if (key !== null && (await hasCommit(mirror, sha))) remember(key, null);
     return null;
   }
 }
@@ -160,10 +219,19 @@ export async function listChangedFiles(mirror: string, before: string | null | u
 
 /** The commit a ref (branch name or full ref) points at in the mirror; null when absent. */
 export async function resolveRef(mirror: string, ref: string): Promise<string | null> {
+  return (await resolveRefName(mirror, ref))?.sha ?? null;
+}
+
+/**
+ * The commit a ref points at and the name that matched: a full ref as given,
+ * else `refs/heads/<ref>`, then `refs/tags/<ref>`, then `<ref>` itself (e.g.
+ * a commit id); null when none resolves.
+ */
+export async function resolveRefName(mirror: string, ref: string): Promise<{ sha: string; matched: string } | null> {
   const candidates = ref.startsWith("refs/") ? [ref] : [`refs/heads/${ref}`, `refs/tags/${ref}`, ref];
   for (const c of candidates) {
     try {
-      return (await runGit(["rev-parse", "--verify", "--quiet", `${c}^{commit}`], { cwd: mirror })).trim();
+      return { sha: (await runGit(["rev-parse", "--verify", "--quiet", `${c}^{commit}`], { cwd: mirror })).trim(), matched: c };
     } catch {
       // try the next candidate
     }

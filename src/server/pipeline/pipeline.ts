@@ -23,7 +23,7 @@ import type { SecretBox } from "../security.js";
 import { isFromFork, type Trigger } from "../webhooks.js";
 import { inferForgeTarget, postCommitStatus, type ForgeTarget, type StatusState } from "./commit-status.js";
 import { cronMatches, parseCron } from "./cron.js";
-import { createMirrors, hasCommit, listChangedFiles, readFileAt, readWorkflowFiles, resolveRef, type MirrorSource } from "./git-mirror.js";
+import { createMirrors, hasCommit, listChangedFiles, readFileAt, readWorkflowFiles, resolveRef, resolveRefName, type MirrorSource } from "./git-mirror.js";
 import { createQueueExecutor, DrivingStopped } from "./queue-executor.js";
 
 export interface PipelineLogger {
@@ -318,7 +318,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     async dispatch(input) {
       const repo = input.repository;
       const mirror = await mirrorWith(repo);
-      const sha = await resolveRef(mirror, input.ref);
+      const resolved = await resolveRefName(mirror, input.ref);
+      const sha = resolved?.sha;
       if (!sha) throw new SlipwayError("NOT_FOUND", `No ref '${input.ref}' in ${repo.fullName}`, { hint: "Pass an existing branch or tag as `ref`." });
       const text = await readFileAt(mirror, sha, input.workflowFile);
       if (text === null) throw new SlipwayError("NOT_FOUND", `No workflow ${input.workflowFile} at ${input.ref}`, { hint: "Check the workflow file name and the ref." });
@@ -330,7 +331,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       if (!workflow.on.workflowDispatch) {
         throw new SlipwayError("VALIDATION_FAILED", `Workflow does not have 'workflow_dispatch' trigger`, { hint: "Add `on: workflow_dispatch` to the workflow." });
       }
-      const ref = input.ref.startsWith("refs/") ? input.ref : (await resolveRef(mirror, `refs/heads/${input.ref}`)) ? `refs/heads/${input.ref}` : `refs/tags/${input.ref}`;
+      const ref = input.ref.startsWith("refs/") ? input.ref : resolved?.matched === `refs/heads/${input.ref}` ? resolved.matched : `refs/tags/${input.ref}`;
       const payload = { ref, inputs: input.inputs, workflow: input.workflowFile, sender: { login: input.actor } };
       // Validates the inputs before a run exists (answers 422 instead of a failed run).
       planRun({ workflows: [workflow], event: "workflow_dispatch", payload, github: { repository: repo.fullName, sha, ref }, inputs: input.inputs });
