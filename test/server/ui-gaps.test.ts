@@ -9,6 +9,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { MAX_ANNOTATIONS, MAX_SUMMARY_BYTES, reportOf } from "../../src/server/routes/runner-protocol.js";
 import { ADMIN_TOKEN, auth, createUserWithToken, registerRepo, sampleRequest, startTestServer, type TestServer } from "./helpers.js";
 import { makeRepo } from "../support/git-repo.js";
+import { createMirrors } from "../../src/server/pipeline/index.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
 let server: TestServer | undefined;
 const dirs: string[] = [];
@@ -151,6 +155,23 @@ describe("workflows from the repository", () => {
     for (const id of ids) expect(Number.isSafeInteger(id) && id > 0).toBe(true);
     const again = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/app/actions/workflows", headers: auth(ADMIN_TOKEN) });
     expect(again.json().workflows.map((w: { id: number }) => w.id)).toEqual(ids);
+  });
+});
+
+describe("mirrors shared in a process", () => {
+  it("runs one fetch per mirror even when two parts of the server ask at once", async () => {
+    const dir = makeRepo({ "README.md": "hi\n" });
+    const dataDir = mkdtempSync(path.join(tmpdir(), "slipway-mirrors-"));
+    dirs.push(dir, dataDir);
+    const source = { id: 7, gitUrl: `file://${dir}` };
+    const first = createMirrors(dataDir).fetch(source);
+    const second = createMirrors(dataDir).fetch(source);
+    expect(second).toBe(first);
+    expect(await first).toBe(path.join(dataDir, "mirrors", "7.git"));
+    // Once done, the next call fetches afresh.
+    const third = createMirrors(dataDir).fetch(source);
+    expect(third).not.toBe(first);
+    expect(await third).toBe(await first);
   });
 });
 
