@@ -74,7 +74,8 @@ const inflight = new Map<string, Promise<string>>();
  * Clones the repository as a mirror the first time, fetches it afterwards;
  * returns the mirror's path. Concurrent calls for one mirror share one fetch.
  */
-export function createMirrors(dataDir: string) {  /** The origin URL each mirror was last given by this process; `remote set-url` runs only when it changes. */
+export function createMirrors(dataDir: string) {
+  /** The origin URL each mirror was last given by this process; `remote set-url` runs only when it changes. */
   const origins = new Map<string, string>();
 
   async function sync(source: MirrorSource): Promise<string> {
