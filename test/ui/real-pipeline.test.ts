@@ -86,6 +86,9 @@ describe.skipIf(unavailable !== undefined)("web UI driving real runs on the real
     await open("/acme/shop/workflows");
     const ci = page.getByTestId("workflow").filter({ hasText: "CI" });
     await expect(page.getByTestId("workflow").filter({ hasText: "Slow" })).toHaveCount(1);
+    const broken = page.getByTestId("workflow").filter({ hasText: "broken.yml" });
+    await expect(broken).toContainText("invalid workflow");
+    await expect(broken.getByTestId("workflow-errors")).toContainText(".github/workflows/broken.yml:");
     await ci.getByRole("button", { name: "Run workflow" }).click();
     await expect(ci.getByLabel("greeting")).toHaveValue("hello");
     await ci.getByLabel("greeting").fill("ahoy");

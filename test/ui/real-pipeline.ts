@@ -70,6 +70,7 @@ jobs:
           echo "::error file=src/cart.ts,line=7::total is off by one"
           exit 1
 `,
+    ".github/workflows/broken.yml": "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    stepz: []\n",
     ".github/workflows/slow.yml": `name: Slow
 on: workflow_dispatch
 jobs:

@@ -100,6 +100,8 @@ export interface Workflow {
    * server does not say (the UI then offers a form with the ref only).
    */
   dispatch_inputs?: Record<string, DispatchInput> | null;
+  /** Slipway: why the workflow file at the default branch is invalid (`file:line:col: message`). */
+  errors?: string[];
 }
 
 export interface RunnerLabel {

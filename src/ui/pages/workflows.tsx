@@ -155,9 +155,20 @@ export function WorkflowsPage({ repo, defaultBranch }: { repo: string; defaultBr
                     Run workflow
                   </button>
                 ) : (
-                  <span className="muted small">no workflow_dispatch trigger</span>
+                  <span className="muted small">
+                    {w.state === "deleted" ? "not on the default branch" : w.errors?.length ? "invalid workflow" : "no workflow_dispatch trigger"}
+                  </span>
                 )}
               </div>
+              {w.errors && w.errors.length > 0 && (
+                <ul className="workflow-errors small" data-testid="workflow-errors">
+                  {w.errors.map((e) => (
+                    <li key={e}>
+                      <code>{e}</code>
+                    </li>
+                  ))}
+                </ul>
+              )}
               {open === w.id && <DispatchForm repo={repo} workflow={w} defaultBranch={defaultBranch} />}
             </li>
           );
