@@ -1,7 +1,9 @@
 /**
- * "A server" for the UI tests. Today a fake of the public API (the real
- * server cannot run workflows yet); switching to `slipway server` means
- * changing startServer to launch it and seed it through its API.
+ * The UI build under test, and a fake of the public API for states the real
+ * server cannot easily produce on demand (thousands of log lines, dropped
+ * streams, expiring sessions, an unreachable server). The flows a person
+ * goes through also run against the real server: real-server.test.ts over a
+ * seeded store, real-pipeline.test.ts with the run pipeline and a runner.
  */
 import { build } from "vite";
 import { mkdtemp, rm } from "node:fs/promises";
