@@ -210,8 +210,8 @@ describe("artifacts for people", () => {
 async function putCache(s: TestServer, job: Held, key: string, version: string, data: string) {
   return s.app.inject({
     method: "PUT",
-    url: `/api/v3/runner/jobs/${job.jobId}/caches?key=${encodeURIComponent(key)}&version=${version}`,
-    headers: { ...job.headers, "content-type": "application/octet-stream" },
+    url: `/api/v3/runner/jobs/${job.jobId}/caches`,
+    headers: { ...job.headers, "content-type": "application/octet-stream", "x-slipway-cache-key": encodeURIComponent(key), "x-slipway-cache-version": version },
     payload: data,
   });
 }
@@ -247,6 +247,8 @@ describe("caches", () => {
     expect((await lookup(s, mainAgain!, ["deps-linux-"])).json().key).toBe("deps-linux-bbb");
     const hidden = await s.app.inject({ method: "GET", url: `/api/v3/runner/jobs/${mainAgain!.jobId}/caches/${hit.id}/archive`, headers: mainAgain!.headers });
     expect(hidden.statusCode).toBe(404);
+    // Keys travel in headers and bodies, never in logged URLs.
+    expect(s.logs.join("\n")).not.toContain("deps-linux-aaa");
   });
 
   it("lists caches GitHub's way and deletes them by id or key", async () => {

@@ -35,6 +35,15 @@ interface ArtifactJson {
   digest: string | null;
 }
 
+interface SendInit {
+  json?: unknown;
+  /** A file streamed as the body. */
+  file?: string;
+  headers?: Record<string, string>;
+  /** False for transfers, which take as long as they take. */
+  timeout?: boolean;
+}
+
 /** HTTP to the job's runner routes; errors become the server's SlipwayErrors, or SERVER_UNREACHABLE. */
 export function createJobHttp(options: RemoteJobStoreOptions) {
   const base = `${options.serverUrl.replace(/\/+$/, "")}/api/v3/runner/jobs/${options.jobId}`;
@@ -46,8 +55,8 @@ export function createJobHttp(options: RemoteJobStoreOptions) {
     ...extra,
   });
 
-  async function send(method: string, route: string, init: { json?: unknown; file?: string; timeout?: boolean } = {}): Promise<Response> {
-    const h: Record<string, string> = headers({ accept: "application/json" });
+  async function send(method: string, route: string, init: SendInit = {}): Promise<Response> {
+    const h: Record<string, string> = headers({ accept: "application/json", ...init.headers });
     let body: RequestInit["body"];
     if (init.json !== undefined) {
       h["content-type"] = "application/json";
@@ -84,7 +93,7 @@ export function createJobHttp(options: RemoteJobStoreOptions) {
 
   return {
     send,
-    async json<T>(method: string, route: string, init: { json?: unknown; file?: string; timeout?: boolean } = {}): Promise<T | null> {
+    async json<T>(method: string, route: string, init: SendInit = {}): Promise<T | null> {
       const response = await send(method, route, init);
       if (response.status === 204) return null;
       return (await response.json()) as T;

@@ -41,7 +41,11 @@ export function createRemoteCacheStore(options: RemoteCacheStoreOptions): CacheS
     },
     async put(_scope, version, key, archiveFile) {
       try {
-        await http.json("PUT", `/caches?key=${encodeURIComponent(key)}&version=${encodeURIComponent(version)}`, { file: archiveFile, timeout: false });
+        await http.json("PUT", "/caches", {
+          file: archiveFile,
+          timeout: false,
+          headers: { "x-slipway-cache-key": encodeURIComponent(key), "x-slipway-cache-version": encodeURIComponent(version) },
+        });
         return true;
       } catch (error) {
         if (error instanceof ServerAnswerError && error.status === 409) return false;

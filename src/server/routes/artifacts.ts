@@ -10,7 +10,8 @@
  * and their files downloaded one by one. Caches belong to the run's
  * repository: a lookup follows GitHub's rules (per visible ref, most specific
  * first: the exact primary key, then prefix matches, newest first), archives
- * are uploaded and downloaded streamed.
+ * are uploaded (key and version in `X-Slipway-Cache-Key`/`-Version`) and
+ * downloaded streamed.
  *
  * People: GitHub's artifact zip download and delete, and the Actions cache
  * list, usage and delete endpoints. Retention runs on a timer (see retention.ts).
@@ -364,9 +365,9 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
 
   app.put("/api/v3/runner/jobs/:job_id/caches", { config: { permission: "runner" } }, async (request, reply) => {
     const { run } = await heldJob(request);
-    const q = queryOf(request);
-    const key = q.key;
-    const version = q.version;
+    // Key and version travel in headers (URI-encoded), not in the URL, which request logs show.
+    const key = headerText(request, "x-slipway-cache-key");
+    const version = headerText(request, "x-slipway-cache-version");
     if (typeof key !== "string" || key === "" || key.length > 512 || key.includes(",")) throw validationFailed("key", "1-512 characters without commas");
     if (typeof version !== "string" || version === "" || version.length > 512) throw validationFailed("version", "the cache version");
     const { repository, ref } = await runCacheScope(run);
@@ -483,6 +484,16 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
   });
 
   startRetentionSweep(app, ctx, blobs, { repositoryCacheMaxBytes: () => limits().cacheMax });
+}
+
+function headerText(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  if (typeof value !== "string") return undefined;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw validationFailed(name, "a URI-encoded value");
+  }
 }
 
 function conflictingName(name: string): SlipwayError {

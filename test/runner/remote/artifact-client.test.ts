@@ -111,4 +111,15 @@ describe("remote cache store", () => {
     expect(await restorer.find("ignored", "v2", "deps-123", [])).toBeUndefined();
     expect(readdirSync(path.join(dir, "b")).length).toBe(1);
   });
+
+  it("reports an archive over the server's limit as QUOTA_EXCEEDED and removes it", async () => {
+    const { s, jobs } = await startWithJobs(["save"]);
+    s.config.repositoryCacheMaxBytes = 4;
+    const dir = temp();
+    const archive = path.join(dir, "x.tar");
+    writeFileSync(archive, "too many bytes");
+    const store = createRemoteCacheStore({ ...jobs[0]!, tempDir: dir });
+    await expect(store.put("ignored", "v1", "k", archive)).rejects.toMatchObject({ code: "QUOTA_EXCEEDED" });
+    expect(existsSync(archive)).toBe(false);
+  });
 });

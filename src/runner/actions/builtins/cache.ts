@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { SlipwayError } from "../../../lib/index.js";
+import { isSlipwayError, SlipwayError } from "../../../lib/index.js";
 import type { UsesContext, UsesStepResult } from "../../uses.js";
 import { getBooleanInput, getInput, getMultilineInput, type BuiltinAction } from "../builtin.js";
 import { execCapture } from "../exec.js";
@@ -178,7 +178,14 @@ async function restore(context: UsesContext, store: CacheStore): Promise<UsesSte
   const version = cacheVersion(paths);
   context.saveState("CACHE_KEY", key);
   context.setOutput("cache-primary-key", key);
-  const match = await store.find(scopeOf(context), version, key, restoreKeys);
+  let match: CacheMatch | undefined;
+  try {
+    match = await store.find(scopeOf(context), version, key, restoreKeys);
+  } catch (error) {
+    // As the real action: a cache service that fails is a warning and a miss, not a failed step.
+    if (!isSlipwayError(error)) throw error;
+    context.annotate({ level: "warning", message: `Failed to restore: ${error.message}` });
+  }
   if (!match) {
     context.setOutput("cache-hit", "false");
     const message = `Cache not found for input keys: ${[key, ...restoreKeys].join(", ")}`;
@@ -231,7 +238,15 @@ async function save(context: UsesContext, store: CacheStore, key: string, paths:
       rmSync(`${tmp}.tar`, { force: true });
       return { outcome: "success" };
     }
-    if (!(await store.put(scopeOf(context), cacheVersion(paths), key, `${tmp}.tar`))) {
+    let stored: boolean;
+    try {
+      stored = await store.put(scopeOf(context), cacheVersion(paths), key, `${tmp}.tar`);
+    } catch (error) {
+      if (!isSlipwayError(error)) throw error;
+      context.annotate({ level: "warning", message: `Failed to save: ${error.message}` });
+      return { outcome: "success" };
+    }
+    if (!stored) {
       context.annotate({
         level: "warning",
         message: `Failed to save: Unable to reserve cache with key ${key}, another job may be creating this cache.`,
