@@ -39,11 +39,11 @@ export interface ServerConfig {
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken: string | undefined;
   configFile: string | undefined;
-  /** Largest artifact accepted from a job, in bytes; default 2 GiB. */
+  /** Largest artifact accepted from a job, in bytes. */
   artifactMaxBytes?: number;
-  /** Largest total of a run's artifacts, in bytes; default 10 GiB. */
+  /** Largest total of a run's artifacts, in bytes. */
   runArtifactsMaxBytes?: number;
-  /** Cache archives kept per repository, in bytes (oldest evicted first); default 10 GiB. */
+  /** Cache archives kept per repository, in bytes (least recently used evicted first). */
   repositoryCacheMaxBytes?: number;
 }
 
@@ -83,6 +83,9 @@ export const SERVER_SETTINGS: readonly SettingDescription[] = [
   { key: "sessionTtlHours", env: "SLIPWAY_SESSION_TTL_HOURS", flag: "--session-ttl-hours", default: 168, kind: "integer", min: 1, max: 8760, description: "Lifetime of a browser session." },
   { key: "trustProxy", env: "SLIPWAY_TRUST_PROXY", flag: "--trust-proxy", default: false, kind: "boolean", description: "Trust X-Forwarded-For/-Proto from a reverse proxy in front of Slipway (rate limits, TLS detection)." },
   { key: "metricsToken", env: "SLIPWAY_METRICS_TOKEN", flag: "--metrics-token", default: null, kind: "string", secret: true, minLength: 16, description: "Bearer token Prometheus must send to scrape /metrics. When unset, /metrics is open." },
+  { key: "artifactMaxBytes", env: "SLIPWAY_ARTIFACT_MAX_BYTES", flag: "--artifact-max-bytes", default: 2 * 1024 ** 3, kind: "integer", min: 1024, description: "Largest artifact a job may upload, in bytes." },
+  { key: "runArtifactsMaxBytes", env: "SLIPWAY_RUN_ARTIFACTS_MAX_BYTES", flag: "--run-artifacts-max-bytes", default: 10 * 1024 ** 3, kind: "integer", min: 1024, description: "Largest total size of one run's artifacts, in bytes." },
+  { key: "repositoryCacheMaxBytes", env: "SLIPWAY_REPOSITORY_CACHE_MAX_BYTES", flag: "--repository-cache-max-bytes", default: 10 * 1024 ** 3, kind: "integer", min: 1024, description: "Cache archives kept per repository, in bytes; the least recently used are deleted first. Caches unused for 7 days are deleted too." },
   { key: "configFile", env: "SLIPWAY_CONFIG", flag: "--config", default: null, kind: "path", description: "JSON or YAML file with any of these settings, keyed by the names in this table." },
 ];
 
@@ -235,6 +238,9 @@ export function loadServerConfig(input: LoadServerConfigInput = {}): ServerConfi
     authRateLimitPerMinute: out.authRateLimitPerMinute as number,
     sessionTtlHours: out.sessionTtlHours as number,
     trustProxy: out.trustProxy as boolean,
+    artifactMaxBytes: out.artifactMaxBytes as number,
+    runArtifactsMaxBytes: out.runArtifactsMaxBytes as number,
+    repositoryCacheMaxBytes: out.repositoryCacheMaxBytes as number,
     metricsToken: out.metricsToken as string | undefined,
     configFile,
   };

@@ -145,15 +145,13 @@ describe("artifacts on the runner protocol", () => {
   });
 
   it("enforces the per-artifact and per-run size limits with 413", async () => {
-    const { s, credential } = await setup();
-    s.config.artifactMaxBytes = 1000;
-    s.config.runArtifactsMaxBytes = 1500;
+    const { s, credential } = await setup({ SLIPWAY_ARTIFACT_MAX_BYTES: "2000", SLIPWAY_RUN_ARTIFACTS_MAX_BYTES: "3000" });
     const [job] = await claimJobs(s, credential, ["build"]);
-    const big = await upload(s, job!, "big", { "a.bin": Buffer.alloc(600), "b.bin": Buffer.alloc(600) });
+    const big = await upload(s, job!, "big", { "a.bin": Buffer.alloc(1200), "b.bin": Buffer.alloc(1200) });
     expect(big.statusCode).toBe(413);
     expect(big.json().code).toBe("QUOTA_EXCEEDED");
-    expect((await upload(s, job!, "first", { "a.bin": Buffer.alloc(900) })).statusCode).toBe(201);
-    const second = await upload(s, job!, "second", { "a.bin": Buffer.alloc(700) });
+    expect((await upload(s, job!, "first", { "a.bin": Buffer.alloc(1800) })).statusCode).toBe(201);
+    const second = await upload(s, job!, "second", { "a.bin": Buffer.alloc(1300) });
     expect(second.statusCode).toBe(413);
     expect(second.json().message).toContain("run's artifacts");
     expect((await s.store.listArtifacts(job!.runId)).map((a) => a.name)).toEqual(["first"]);
