@@ -1,8 +1,8 @@
 /**
  * Retention: expired artifacts (files and rows), cache entries unused for a
  * week or beyond a repository's size limit (least recently used first), the
- * logs of runs older than the retention period, and upload sessions that
- * were never finalized.
+ * logs (and any artifacts left) of runs older than the retention period,
+ * upload sessions never finalized, and files whose rows are gone.
  */
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
@@ -33,6 +33,8 @@ export interface RetentionReport {
   /** Jobs whose logs were deleted. */
   logs: number;
   uploads: number;
+  /** Files and directories no row refers to any more. */
+  orphans: number;
 }
 
 async function allCaches(store: Store, repositoryId: number): Promise<CacheEntry[]> {
@@ -48,7 +50,7 @@ async function allCaches(store: Store, repositoryId: number): Promise<CacheEntry
 export async function sweepRetention(options: RetentionOptions): Promise<RetentionReport> {
   const { store, blobs } = options;
   const now = options.now();
-  const report: RetentionReport = { artifacts: 0, caches: 0, logs: 0, uploads: 0 };
+  const report: RetentionReport = { artifacts: 0, caches: 0, logs: 0, uploads: 0, orphans: 0 };
 
   for (const artifact of await store.listExpiredArtifacts(now)) {
     await blobs.remove(artifact.path);
@@ -82,20 +84,55 @@ export async function sweepRetention(options: RetentionOptions): Promise<Retenti
       for (const job of await store.listJobs(run.id)) {
         if ((await store.deleteLogs(job.id)) > 0) report.logs++;
       }
+      // Artifacts kept longer than the retention allows now (it was lowered) go with the run's logs.
+      for (const artifact of await store.listArtifacts(run.id)) {
+        await blobs.remove(artifact.path);
+        if (await store.deleteArtifact(artifact.id)) report.artifacts++;
+      }
     }
     if (items.length < 100) break;
   }
 
+  // Files no row refers to: unfinished uploads, and what deleted runs and repositories left behind.
   const uploadCutoff = now.getTime() - (options.abandonedUploadMs ?? DAY);
+  const isOld = async (full: string) => ((await stat(full).catch(() => null))?.mtimeMs ?? Infinity) < uploadCutoff;
   const artifactsRoot = blobs.resolve("artifacts");
-  for (const runId of await readdir(artifactsRoot).catch(() => [] as string[])) {
-    const uploads = path.join(artifactsRoot, runId, ".uploads");
+  for (const runDir of await readdir(artifactsRoot).catch(() => [] as string[])) {
+    const runId = /^\d+$/.test(runDir) ? Number(runDir) : undefined;
+    if (runId === undefined || !(await store.getRun(runId))) {
+      await blobs.remove(`artifacts/${runDir}`);
+      report.orphans++;
+      continue;
+    }
+    const uploads = path.join(artifactsRoot, runDir, ".uploads");
     for (const id of await readdir(uploads).catch(() => [] as string[])) {
-      const s = await stat(path.join(uploads, id)).catch(() => null);
-      if (s && s.mtimeMs < uploadCutoff) {
-        await blobs.remove(`artifacts/${runId}/.uploads/${id}`);
+      if (await isOld(path.join(uploads, id))) {
+        await blobs.remove(`artifacts/${runDir}/.uploads/${id}`);
         report.uploads++;
       }
+    }
+    const referenced = new Set((await store.listArtifacts(runId)).map((a) => a.path));
+    for (const name of await readdir(path.join(artifactsRoot, runDir)).catch(() => [] as string[])) {
+      const rel = `artifacts/${runDir}/${name}`;
+      if (name.startsWith(".") || referenced.has(rel) || !(await isOld(blobs.resolve(rel)))) continue;
+      await blobs.remove(rel);
+      report.orphans++;
+    }
+  }
+  const cachesRoot = blobs.resolve("caches");
+  for (const repoDir of await readdir(cachesRoot).catch(() => [] as string[])) {
+    const repositoryId = /^\d+$/.test(repoDir) ? Number(repoDir) : undefined;
+    if (repositoryId === undefined || !(await store.getRepository(repositoryId))) {
+      await blobs.remove(`caches/${repoDir}`);
+      report.orphans++;
+      continue;
+    }
+    const referenced = new Set((await allCaches(store, repositoryId)).map((e) => e.path));
+    for (const name of await readdir(path.join(cachesRoot, repoDir)).catch(() => [] as string[])) {
+      const rel = `caches/${repoDir}/${name}`;
+      if (referenced.has(rel) || !(await isOld(blobs.resolve(rel)))) continue;
+      await blobs.remove(rel);
+      report.orphans++;
     }
   }
   return report;
@@ -111,7 +148,7 @@ export function startRetentionSweep(
   const run = () =>
     ctx.runInBackground("retention sweep", async () => {
       const report = await sweepRetention({ store: ctx.store, blobs, now: ctx.now, retentionDays: ctx.config.retentionDays, repositoryCacheMaxBytes: options.repositoryCacheMaxBytes() });
-      if (report.artifacts + report.caches + report.logs + report.uploads > 0) app.log.info({ retention: report }, "retention sweep");
+      if (Object.values(report).some((n) => n > 0)) app.log.info({ retention: report }, "retention sweep");
     });
   const first = setTimeout(run, 60_000);
   const timer = setInterval(run, options.intervalMs ?? 3_600_000);

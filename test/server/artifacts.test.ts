@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -302,7 +302,7 @@ describe("retention sweep", () => {
     const sweep = (maxBytes: number) => sweepRetention({ store: s.store, blobs, now: () => now, retentionDays: 30, repositoryCacheMaxBytes: maxBytes });
 
     // Nothing is due yet.
-    expect(await sweep(1000)).toEqual({ artifacts: 0, caches: 0, logs: 0, uploads: 0 });
+    expect(await sweep(1000)).toEqual({ artifacts: 0, caches: 0, logs: 0, uploads: 0, orphans: 0 });
     // Over the size limit: least recently used first, until the rest fits.
     const used = (await s.store.listCacheEntries(repoId)).items.find((e) => e.key === "old")!;
     expect(used).toBeDefined();
@@ -326,6 +326,34 @@ describe("retention sweep", () => {
     now = new Date(now.getTime() + 31 * 86_400_000);
     const r4 = await sweep(1000);
     expect(r4.logs).toBe(1);
-    expect(await s.store.listArtifacts(job!.runId)).toHaveLength(1);
+    // The run is past the retention: what is left of its artifacts goes too.
+    expect(r4.artifacts).toBe(1);
+    expect(await s.store.listArtifacts(job!.runId)).toEqual([]);
+    expect(readdirSync(path.join(s.dir, "artifacts", String(job!.runId))).filter((n) => !n.startsWith("."))).toEqual([]);
+  });
+
+  it("removes files whose rows are gone: deleted runs, stray archives", async () => {
+    const { s, credential } = await setup();
+    const [kept] = await claimJobs(s, credential, ["kept"]);
+    const [doomed] = await claimJobs(s, credential, ["doomed"]);
+    expect((await upload(s, kept!, "a", { "x.txt": "x" })).statusCode).toBe(201);
+    expect((await upload(s, doomed!, "b", { "y.txt": "y" })).statusCode).toBe(201);
+    expect((await putCache(s, kept!, "k", "v1", "data")).statusCode).toBe(201);
+    const repoId = (await s.store.getRepositoryByName("acme", "widgets"))!.id;
+    const stray = path.join(s.dir, "caches", String(repoId), "stray.tar");
+    writeFileSync(stray, "left behind");
+    const old = new Date(Date.now() - 3 * 86_400_000);
+    utimesSync(stray, old, old);
+    writeFileSync(path.join(s.dir, "caches", String(repoId), "fresh.tar"), "being written");
+    expect(await s.store.deleteRun(doomed!.runId)).toBe(true);
+
+    const report = await sweepRetention({ store: s.store, blobs: createBlobStorage(s.dir), now: () => new Date(), retentionDays: 30, repositoryCacheMaxBytes: 1000 });
+    expect(report.orphans).toBe(2);
+    expect(existsSync(path.join(s.dir, "artifacts", String(doomed!.runId)))).toBe(false);
+    expect(existsSync(stray)).toBe(false);
+    expect(readdirSync(path.join(s.dir, "caches", String(repoId))).length).toBe(2);
+    expect(await s.store.listArtifacts(kept!.runId)).toHaveLength(1);
+    const file = await s.app.inject({ method: "GET", url: `/api/v3/runner/jobs/${kept!.jobId}/artifacts`, headers: kept!.headers });
+    expect(file.json().total_count).toBe(1);
   });
 });
