@@ -270,7 +270,8 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
           log: (index, line) => reporter.log(index < 0 ? -1 : index + 1, line),
           groupStarted: (index, title) => reporter.log(index < 0 ? -1 : index + 1, `##[group]${title}`),
           groupEnded: (index) => reporter.log(index < 0 ? -1 : index + 1, "##[endgroup]"),
-          annotation: (index, a) => reporter.log(index < 0 ? -1 : index + 1, `##[${a.level}]${a.title ? `${a.title}: ` : ""}${a.message}`),
+          // Annotations need no line of their own: runJob already logs each as a `##[level]` line,
+          // and the JobResult carries them to the server.
           stepCompleted: (step) =>
             reporter.step({
               number: step.index + 1,
