@@ -138,7 +138,7 @@ describe("streaming a large artifact", () => {
         duplex: "half",
       } as RequestInit);
       expect(res.status).toBe(413);
-      expect(((await res.json()) as { code: string }).code).toBe("QUOTA_EXCEEDED");
+      expect(await res.json()).toMatchObject({ code: "QUOTA_EXCEEDED", message: `The artifact is larger than the ${10 * 1024 * 1024} bytes the server accepts` });
       const files = await fetch(`${jobUrl}/artifacts/uploads/${uploadId}/finalize`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: "{}" });
       expect(((await files.json()) as { size: number }).size).toBe(0);
     } finally {

@@ -247,12 +247,21 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
     const stagedBytes = staged.filter((f) => f.path !== filePath).reduce((s, f) => s + f.size, 0);
     const runBytes = (await liveArtifacts(run.id)).reduce((s, a) => s + a.size, 0);
     const declared = Number(request.headers["content-length"] ?? "0");
-    const limit = Math.min(artifactMax - stagedBytes, runMax - runBytes - stagedBytes);
-    if (limit < 0 || declared > limit) {
+    // Whichever limit leaves less room decides, and names itself when passed.
+    const artifactRoom = artifactMax - stagedBytes;
+    const runRoom = runMax - runBytes - stagedBytes;
+    const refusal = artifactRoom <= runRoom ? quotaExceeded("The artifact", artifactMax) : quotaExceeded("The run's artifacts", runMax);
+    const room = Math.min(artifactRoom, runRoom);
+    if (room < 0 || declared > room) {
       request.raw.resume();
-      throw declared + stagedBytes > artifactMax ? quotaExceeded("The artifact", artifactMax) : quotaExceeded("The run's artifacts", runMax);
+      throw refusal;
     }
-    const written = await blobs.write(request.raw, `${uploadDir(run.id, uploadId)}/files/${filePath}`, limit, stagedBytes + declared > artifactMax ? "The artifact" : "The upload");
+    let written: number;
+    try {
+      written = await blobs.write(request.raw, `${uploadDir(run.id, uploadId)}/files/${filePath}`, room, "The upload");
+    } catch (error) {
+      throw error instanceof SlipwayError && error.code === "QUOTA_EXCEEDED" ? refusal : error;
+    }
     return reply.status(201).send({ path: filePath, size: written });
   });
 
