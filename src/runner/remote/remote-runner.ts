@@ -29,7 +29,7 @@ export interface RemoteRunnerLogger {
 
 export interface RemoteRunnerOptions {
   serverUrl: string;
-  /** Holds the credential file, job workspaces and artifacts. */
+  /** Holds the credential file and job workspaces (artifacts and caches are kept by the server). */
   workDir: string;
   /** Needed only when no credential for this server is stored yet. */
   registrationToken?: string;
@@ -50,7 +50,7 @@ export interface RemoteRunnerOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Keep job directories after the job (for debugging). */
   keepWorkspaces?: boolean;
-  /** How long a run's artifacts stay in the work dir for later jobs of the run. Default one day. */
+  /** How long anything under `<work dir>/artifacts` is kept before it is pruned. Default one day. */
   artifactRetentionMs?: number;
 }
 
