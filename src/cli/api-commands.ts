@@ -3,7 +3,8 @@
  * data (an Output); `renderOutput` prints it for humans or as JSON. Only
  * `logs` streams, through the `write` sink it is given.
  */
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
+import { readFileSync } from "node:fs";
 import { formatError, isSlipwayError, SlipwayError } from "../lib/index.js";
 import { createApiClient, DEFAULT_SERVER_URL, type ApiClient } from "./api-client.js";
 
@@ -88,13 +89,32 @@ export async function listRepos(client: ApiClient): Promise<Repo[]> {
   }
 }
 
-export async function addRepo(client: ApiClient, fullName: string, flags: { url: string; branch?: string }): Promise<Output> {
+export interface AddRepoFlags {
+  url: string;
+  branch?: string;
+  /** A file holding a token or user:password for fetching the repository (never passed on the command line). */
+  credentialsFile?: string;
+  /** Seconds between fetches, for repositories whose forge sends no webhooks. */
+  poll?: number;
+}
+
+export async function addRepo(client: ApiClient, fullName: string, flags: AddRepoFlags): Promise<Output> {
   const { owner, name } = parseRepoName(fullName);
+  let credentials: string | undefined;
+  if (flags.credentialsFile) {
+    try {
+      credentials = readFileSync(flags.credentialsFile, "utf8").trim();
+    } catch {
+      throw new SlipwayError("CLI_FILE_UNREADABLE", `credentials file ${flags.credentialsFile} cannot be read`);
+    }
+  }
   const created = await client.request<Repo & { webhook_secret?: string }>("POST", "/api/v3/repos", {
     owner,
     name,
     git_url: flags.url,
     ...(flags.branch ? { default_branch: flags.branch } : {}),
+    ...(credentials !== undefined ? { credentials } : {}),
+    ...(flags.poll !== undefined ? { polling_interval: flags.poll } : {}),
   });
   const { webhook_secret, ...repo } = created;
   return { kind: "repo-added", repo, webhookSecret: webhook_secret ?? null, webhookUrl: `${client.server}/api/v3/webhooks/github` };
@@ -412,7 +432,13 @@ export function registerApiCommands(program: Command, ctx: ApiCommandContext): v
     .argument("<owner/name>", "repository name")
     .requiredOption("--url <git-url>", "where runners clone it from (https://, ssh://, git@host:path, file:// or an absolute path)")
     .option("--branch <name>", "default branch (default: main)")
-    .action(act((client, fullName: string, flags: { url: string; branch?: string }) => addRepo(client, fullName, flags)));
+    .option("--credentials-file <file>", "file holding a token or user:password the server fetches the repository with")
+    .option("--poll <seconds>", "fetch every N seconds (60-86400) when the forge sends no webhooks", (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 60 || n > 86_400) throw new InvalidArgumentError("expected whole seconds from 60 to 86400");
+      return n;
+    })
+    .action(act((client, fullName: string, flags: AddRepoFlags) => addRepo(client, fullName, flags)));
   withCommon(repo.command("list").description("List the repositories you can read")).action(act((client) => repoList(client)));
 
   withCommon(program.command("dispatch").description("Start a workflow_dispatch run on the server"))

@@ -19,6 +19,8 @@ export function repoJson(repo: Repository, api: string, publicUrl: string): Reco
     url: `${api}/repos/${repo.fullName}`,
     clone_url: repo.gitUrl,
     default_branch: repo.defaultBranch,
+    has_credentials: repo.credentials !== null && repo.credentials !== undefined,
+    polling_interval: repo.pollingIntervalSeconds ?? null,
     created_at: repo.createdAt,
     updated_at: repo.updatedAt,
   };

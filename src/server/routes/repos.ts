@@ -45,6 +45,10 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
   const { store, config } = ctx;
   const api = apiBase(config);
 
+  /** Git credentials (a token, or user:password) are sealed at rest and never returned. */
+  const sealCredentials = (repositoryId: number, value: string): Buffer =>
+    Buffer.from(ctx.secretBox.encrypt(value, sealContext.credentials(repositoryId)), "utf8");
+
   app.post("/api/v3/repos", { config: { permission: "authenticated" } }, async (request, reply) => {
     const p = request.principal;
     if (p.kind !== "user") throw new Error("authenticated route reached without a user");
@@ -58,11 +62,17 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const gitUrl = b.git_url;
     if (typeof gitUrl !== "string" || !GIT_URL.test(gitUrl)) throw validationFailed("git_url", GIT_URL_TEXT);
     const defaultBranch = typeof b.default_branch === "string" && b.default_branch !== "" ? b.default_branch : "main";
+    const credentials = credentialsField(b.credentials, false);
+    const pollingIntervalSeconds = pollingField(b.polling_interval);
     if (await store.getRepositoryByName(owner, name)) throw new SlipwayError("CONFLICT", `Repository ${owner}/${name} already exists`);
     const webhookSecret = generateToken("api").slice(4);
-    let repo = await store.createRepository({ owner, name, gitUrl, defaultBranch });
+    let repo = await store.createRepository({ owner, name, gitUrl, defaultBranch, ...(pollingIntervalSeconds !== undefined ? { pollingIntervalSeconds } : {}) });
     const sealed = ctx.secretBox.encrypt(webhookSecret, sealContext.webhook(repo.id));
-    repo = (await store.updateRepository(repo.id, { webhookSecret: Buffer.from(sealed, "utf8") })) ?? repo;
+    repo =
+      (await store.updateRepository(repo.id, {
+        webhookSecret: Buffer.from(sealed, "utf8"),
+        ...(typeof credentials === "string" ? { credentials: sealCredentials(repo.id, credentials) } : {}),
+      })) ?? repo;
     if (!p.user.isAdmin) await store.setRepositoryRole(p.user.id, repo.id, "admin");
     await ctx.audit(request, "repo.create", `repo:${repo.fullName}`, { git_url: gitUrl });
     // The webhook secret is shown once, to configure the forge.
@@ -92,7 +102,11 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
 
   app.patch("/api/v3/repos/:owner/:repo", { config: { permission: "repo:admin" } }, async (request) => {
     const b = body(request);
-    const patch: { gitUrl?: string; defaultBranch?: string } = {};
+    const patch: { gitUrl?: string; defaultBranch?: string; credentials?: Buffer | null; pollingIntervalSeconds?: number | null } = {};
+    const credentials = credentialsField(b.credentials, true);
+    if (credentials !== undefined) patch.credentials = credentials === null ? null : sealCredentials(request.repository!.id, credentials);
+    const polling = pollingField(b.polling_interval);
+    if (polling !== undefined) patch.pollingIntervalSeconds = polling;
     if (b.git_url !== undefined) {
       if (typeof b.git_url !== "string" || !GIT_URL.test(b.git_url)) throw validationFailed("git_url", GIT_URL_TEXT);
       patch.gitUrl = b.git_url;
@@ -232,4 +246,24 @@ function requireConfidentialTransport(request: FastifyRequest, publicUrl: string
   throw new SlipwayError("FORBIDDEN", "Secret values are accepted only over TLS or from a loopback address", {
     hint: "Serve Slipway behind TLS and set SLIPWAY_PUBLIC_URL to its https URL, or set secrets from the server machine.",
   });
+}
+
+/** `credentials`: absent (undefined), null to clear (when allowed), or a non-empty token / user:password. */
+function credentialsField(value: unknown, nullable: boolean): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null && nullable) return null;
+  if (typeof value !== "string" || value.trim() === "" || value.length > 4096 || /[\r\n]/.test(value)) {
+    throw validationFailed("credentials", `a token or user:password on one line (at most 4096 characters)${nullable ? ", or null to remove them" : ""}`);
+  }
+  return value.trim();
+}
+
+/** `polling_interval`: seconds between fetches for repositories without webhooks (60..86400), or null for none. */
+function pollingField(value: unknown): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return null;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 60 || value > 86_400) {
+    throw validationFailed("polling_interval", "whole seconds from 60 to 86400, or null");
+  }
+  return value;
 }
