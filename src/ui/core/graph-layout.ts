@@ -1,0 +1,244 @@
+/**
+ * Layout of a job graph, left to right: each node sits in the stage (column)
+ * one past the longest chain of nodes it needs, nodes inside a stage are
+ * ordered by barycentre sweeps to reduce edge crossings, and every `needs`
+ * edge gets its endpoints and an SVG cubic curve from the right side of the
+ * needed node to the left side of the node that needs it. Pure: sizes come
+ * in, coordinates go out, so it runs under Node in tests.
+ */
+
+export interface GraphNodeInput {
+  id: string;
+  /** Ids of the nodes this one needs; unknown ids are ignored. */
+  needs: readonly string[];
+  /** Height in pixels (cards differ: an expanded matrix is taller). */
+  height: number;
+  /** Where edges attach, from the node's top; defaults to the middle. */
+  port?: number;
+}
+
+export interface LayoutOptions {
+  nodeWidth: number;
+  columnGap: number;
+  rowGap: number;
+  padding: number;
+}
+
+export interface PositionedNode {
+  id: string;
+  stage: number;
+  /** Index inside its stage, top to bottom. */
+  order: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface PositionedEdge {
+  /** The needed node. */
+  from: string;
+  /** The node that needs it. */
+  to: string;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  /** SVG path data: a horizontal-tangent cubic curve between the endpoints. */
+  path: string;
+}
+
+export interface GraphLayout {
+  /** Node ids per stage, in their final order. */
+  stages: string[][];
+  nodes: PositionedNode[];
+  edges: PositionedEdge[];
+  width: number;
+  height: number;
+}
+
+export const DEFAULT_LAYOUT: LayoutOptions = { nodeWidth: 232, columnGap: 64, rowGap: 14, padding: 16 };
+
+/**
+ * Stage of every node: 0 without (known) needs, else one more than the
+ * highest stage it needs (longest path). A needs cycle, which a valid
+ * workflow cannot have, is cut where it closes instead of recursing forever.
+ */
+export function assignStages(nodes: readonly Pick<GraphNodeInput, "id" | "needs">[]): Map<string, number> {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const stage = new Map<string, number>();
+  const visiting = new Set<string>();
+  const stageOf = (id: string): number => {
+    const known = stage.get(id);
+    if (known !== undefined) return known;
+    if (visiting.has(id)) return -1;
+    visiting.add(id);
+    let s = 0;
+    for (const need of byId.get(id)!.needs) if (need !== id && byId.has(need)) s = Math.max(s, stageOf(need) + 1);
+    visiting.delete(id);
+    stage.set(id, s);
+    return s;
+  };
+  for (const n of nodes) stageOf(n.id);
+  return stage;
+}
+
+interface Edge {
+  from: string;
+  to: string;
+}
+
+function edgesOf(nodes: readonly Pick<GraphNodeInput, "id" | "needs">[], stage: Map<string, number>): Edge[] {
+  const edges: Edge[] = [];
+  for (const n of nodes) {
+    const seen = new Set<string>();
+    for (const need of n.needs) {
+      if (seen.has(need) || !stage.has(need) || need === n.id) continue;
+      seen.add(need);
+      // Edges run forward only; a cut cycle leaves a backward need undrawn.
+      if (stage.get(need)! < stage.get(n.id)!) edges.push({ from: need, to: n.id });
+    }
+  }
+  return edges;
+}
+
+/** Position of each node as (stage, index within its stage). */
+function positionsOf(stages: string[][]): Map<string, { stage: number; index: number }> {
+  const pos = new Map<string, { stage: number; index: number }>();
+  stages.forEach((ids, stage) => ids.forEach((id, index) => pos.set(id, { stage, index })));
+  return pos;
+}
+
+function segmentsCross(a: [number, number, number, number], b: [number, number, number, number]): boolean {
+  const [ax1, ay1, ax2, ay2] = a;
+  const [bx1, by1, bx2, by2] = b;
+  const orient = (px: number, py: number, qx: number, qy: number, rx: number, ry: number) => Math.sign((qx - px) * (ry - py) - (qy - py) * (rx - px));
+  const d1 = orient(ax1, ay1, ax2, ay2, bx1, by1);
+  const d2 = orient(ax1, ay1, ax2, ay2, bx2, by2);
+  const d3 = orient(bx1, by1, bx2, by2, ax1, ay1);
+  const d4 = orient(bx1, by1, bx2, by2, ax2, ay2);
+  return d1 * d2 < 0 && d3 * d4 < 0;
+}
+
+/**
+ * Edge crossings of an ordering, drawing each edge as a straight segment
+ * from (stage, index) to (stage, index). Edges that share a node never count.
+ */
+export function countCrossings(stages: string[][], nodes: readonly Pick<GraphNodeInput, "id" | "needs">[]): number {
+  const pos = positionsOf(stages);
+  const stage = new Map([...pos].map(([id, p]) => [id, p.stage]));
+  const edges = edgesOf(nodes.filter((n) => pos.has(n.id)), stage);
+  const seg = (e: Edge): [number, number, number, number] => {
+    const a = pos.get(e.from)!;
+    const b = pos.get(e.to)!;
+    return [a.stage, a.index, b.stage, b.index];
+  };
+  let crossings = 0;
+  for (let i = 0; i < edges.length; i++) {
+    for (let j = i + 1; j < edges.length; j++) {
+      const a = edges[i]!;
+      const b = edges[j]!;
+      if (a.from === b.from || a.from === b.to || a.to === b.from || a.to === b.to) continue;
+      if (segmentsCross(seg(a), seg(b))) crossings++;
+    }
+  }
+  return crossings;
+}
+
+/**
+ * Orders nodes inside their stages: the input order first, then alternating
+ * down and up sweeps that sort each stage by the mean relative position of
+ * its neighbours in other stages (barycentre). The ordering with the fewest
+ * crossings wins; ties keep the earlier one, so a graph without crossings
+ * keeps the workflow's order.
+ */
+export function orderStages(nodes: readonly Pick<GraphNodeInput, "id" | "needs">[], stage: Map<string, number>, sweeps = 4): string[][] {
+  const count = Math.max(-1, ...stage.values()) + 1;
+  const stages: string[][] = Array.from({ length: count }, () => []);
+  for (const n of nodes) stages[stage.get(n.id)!]!.push(n.id);
+  const edges = edgesOf(nodes, stage);
+  const needsOf = new Map<string, string[]>();
+  const neededBy = new Map<string, string[]>();
+  for (const e of edges) {
+    needsOf.set(e.to, [...(needsOf.get(e.to) ?? []), e.from]);
+    neededBy.set(e.from, [...(neededBy.get(e.from) ?? []), e.to]);
+  }
+
+  let best = stages.map((s) => [...s]);
+  let bestCrossings = countCrossings(best, nodes);
+  let current = best.map((s) => [...s]);
+  for (let sweep = 0; sweep < sweeps && bestCrossings > 0; sweep++) {
+    const down = sweep % 2 === 0;
+    const neighbours = down ? needsOf : neededBy;
+    const range = down ? [...Array(count).keys()].slice(1) : [...Array(count).keys()].reverse().slice(1);
+    for (const s of range) {
+      const pos = positionsOf(current);
+      // Relative position (0..1) keeps stages of different sizes comparable.
+      const relative = (id: string) => {
+        const p = pos.get(id)!;
+        return current[p.stage]!.length <= 1 ? 0.5 : p.index / (current[p.stage]!.length - 1);
+      };
+      const keyed = current[s]!.map((id, index) => {
+        const ns = neighbours.get(id) ?? [];
+        const bary = ns.length ? ns.reduce((sum, n) => sum + relative(n), 0) / ns.length : relative(id);
+        return { id, bary, index };
+      });
+      keyed.sort((a, b) => a.bary - b.bary || a.index - b.index);
+      current[s] = keyed.map((k) => k.id);
+    }
+    const crossings = countCrossings(current, nodes);
+    if (crossings < bestCrossings) {
+      best = current.map((s) => [...s]);
+      bestCrossings = crossings;
+    }
+  }
+  return best;
+}
+
+/** An SVG cubic curve leaving and entering horizontally. */
+export function edgePath(x1: number, y1: number, x2: number, y2: number): string {
+  const dx = Math.max(24, (x2 - x1) / 2);
+  return `M ${x1} ${y1} C ${x1 + dx} ${y1}, ${x2 - dx} ${y2}, ${x2} ${y2}`;
+}
+
+/**
+ * The whole layout. Stages are columns `nodeWidth + columnGap` apart; each
+ * stage's stack of nodes is centred vertically against the tallest stack.
+ */
+export function layoutGraph(nodes: readonly GraphNodeInput[], options: Partial<LayoutOptions> = {}): GraphLayout {
+  const o = { ...DEFAULT_LAYOUT, ...options };
+  const stage = assignStages(nodes);
+  const stages = orderStages(nodes, stage);
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const stackHeight = (ids: string[]) => ids.reduce((h, id) => h + byId.get(id)!.height, 0) + Math.max(0, ids.length - 1) * o.rowGap;
+  const tallest = Math.max(0, ...stages.map(stackHeight));
+  const positioned = new Map<string, PositionedNode>();
+  stages.forEach((ids, s) => {
+    let y = o.padding + (tallest - stackHeight(ids)) / 2;
+    ids.forEach((id, order) => {
+      const height = byId.get(id)!.height;
+      positioned.set(id, { id, stage: s, order, x: o.padding + s * (o.nodeWidth + o.columnGap), y: Math.round(y), width: o.nodeWidth, height });
+      y += height + o.rowGap;
+    });
+  });
+  const portOf = (id: string) => {
+    const n = byId.get(id)!;
+    return positioned.get(id)!.y + (n.port ?? n.height / 2);
+  };
+  const edges = edgesOf(nodes, stage).map((e): PositionedEdge => {
+    const from = positioned.get(e.from)!;
+    const to = positioned.get(e.to)!;
+    const x1 = from.x + from.width;
+    const y1 = portOf(e.from);
+    const x2 = to.x;
+    const y2 = portOf(e.to);
+    return { ...e, x1, y1, x2, y2, path: edgePath(x1, y1, x2, y2) };
+  });
+  return {
+    stages,
+    nodes: nodes.map((n) => positioned.get(n.id)!),
+    edges,
+    width: stages.length ? o.padding * 2 + stages.length * o.nodeWidth + (stages.length - 1) * o.columnGap : 0,
+    height: stages.length ? o.padding * 2 + tallest : 0,
+  };
+}
