@@ -115,7 +115,7 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
    * without re-reading its jobs; taking its row lock still serialises this
    * with transactions that derive the status from the jobs.
    */
-  async function claimOnPostgres(claim: ClaimInput): Promise<Omit<ClaimedJob, "leaseToken" | "leaseExpiresAt"> | null> {
+  async function claimOnPostgres(claim: ClaimInput): Promise<Omit<ClaimedJob, "leaseToken"> | null> {
     const result = await sql<Record<string, unknown>>`
       with picked as (
         select j.id from jobs j
@@ -168,7 +168,7 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
     const job = mapJob(jsonRow(row.job) as Parameters<typeof mapJob>[0]);
     const run = row.run ? mapRun(jsonRow(row.run) as Parameters<typeof mapRun>[0]) : await loadRun(db, job.runId);
     const repo = row.repository ? (jsonRow(row.repository) as { full_name: string; git_url: string }) : null;
-    return { job, run, ...(repo ? { repository: { fullName: repo.full_name, gitUrl: repo.git_url } } : {}) };
+    return { job, run, leaseExpiresAt: claim.leaseExpiresAt, ...(repo ? { repository: { fullName: repo.full_name, gitUrl: repo.git_url } } : {}) };
   }
 
   /**
@@ -176,7 +176,7 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
    * the oldest matching job, mark the runner busy, and write the run only when
    * its status changes (after a claim it is always `in_progress`).
    */
-  async function claimOnSqlite(trx: Db, claim: ClaimInput): Promise<{ job: Job; run: WorkflowRun } | null> {
+  async function claimOnSqlite(trx: Db, claim: ClaimInput): Promise<Omit<ClaimedJob, "leaseToken"> | null> {
     const runner = await trx.selectFrom("runners").select(["id", "name"]).where("id", "=", claim.runnerId).executeTakeFirst();
     if (!runner) throw runnerMissing(claim.runnerId);
     const candidate = trx
@@ -227,7 +227,7 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
       .where((eb) => eb.or([eb("status", "!=", "in_progress"), eb("conclusion", "is not", null)]))
       .returningAll()
       .executeTakeFirst();
-    return { job, run: started ? mapRun(started) : await loadRun(trx, job.runId) };
+    return { job, run: started ? mapRun(started) : await loadRun(trx, job.runId), leaseExpiresAt: claim.leaseExpiresAt };
   }
 
   const methods: RunMethods = {
@@ -462,13 +462,16 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
     async claimJob(options) {
       const labels = normaliseLabels(options.labels);
       const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
-      const at = nowIso(ctx);
       const leaseToken = randomUUID();
-      const leaseExpiresAt = addSeconds(at, leaseSeconds);
-      const claim = { runnerId: options.runnerId, labels, at, leaseToken, leaseExpiresAt };
-      const claimed = ctx.backend === "postgres" ? await claimOnPostgres(claim) : await ctx.write((trx) => claimOnSqlite(trx, claim));
+      // The claim time is taken once the claim can proceed (SQLite: inside the write lock).
+      const claimAt = () => {
+        const at = nowIso(ctx);
+        return { runnerId: options.runnerId, labels, at, leaseToken, leaseExpiresAt: addSeconds(at, leaseSeconds) };
+      };
+      const claim = ctx.backend === "postgres" ? claimAt() : null;
+      const claimed = claim ? await claimOnPostgres(claim) : await ctx.write((trx) => claimOnSqlite(trx, claimAt()));
       if (!claimed) return null;
-      return { ...claimed, leaseToken, leaseExpiresAt };
+      return { ...claimed, leaseToken };
     },
     async renewLease(jobId, leaseToken, leaseSeconds = DEFAULT_LEASE_SECONDS) {
       const result = await db

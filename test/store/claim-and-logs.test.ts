@@ -1,0 +1,136 @@
+import { expect, it } from "vitest";
+import type { Store } from "../../src/store/index.js";
+import { createManualClock, describeBackends } from "./backends.js";
+
+async function setUp(store: Store, labels: string[][] = [["linux"]], name = "app") {
+  const repo = await store.createRepository({ owner: "octo", name, gitUrl: `https://example.test/octo/${name}.git` });
+  const run = await store.createRun({ repositoryId: repo.id, workflowFile: "ci.yml", workflowName: "CI", event: "push", headSha: "abc" });
+  const jobs = await store.enqueueJobs(
+    run.id,
+    labels.map((l, i) => ({ key: `j${i}`, name: `j${i}`, labels: l })),
+  );
+  return { repo, run, jobs };
+}
+
+describeBackends("store claims and log appends", (h) => {
+  it("a claim leases the job, marks the runner busy, and moves the run to in_progress once", async () => {
+    const clock = createManualClock("2026-03-01T10:00:00.000Z");
+    const store = await h.open({ clock });
+    const { repo, run, jobs } = await setUp(store, [["linux"], ["linux"]]);
+    const runner = await store.createRunner({ name: "r1", labels: ["linux"], credentialHash: "h1" });
+    expect((await store.getRun(run.id))?.status).toBe("queued");
+
+    const first = await store.claimJob({ runnerId: runner.id, labels: ["linux"], leaseSeconds: 30 });
+    expect(first?.job.id).toBe(jobs[0]!.id);
+    expect(first?.job.status).toBe("in_progress");
+    expect(first?.job.runnerName).toBe("r1");
+    expect(first?.job.startedAt).toBe("2026-03-01T10:00:00.000Z");
+    expect(first?.leaseExpiresAt).toBe("2026-03-01T10:00:30.000Z");
+    expect(first?.run.status).toBe("in_progress");
+    expect(first?.run.runStartedAt).toBe("2026-03-01T10:00:00.000Z");
+    expect(first?.run.updatedAt).toBe("2026-03-01T10:00:00.000Z");
+    // The repository comes along when the backend reads it with the claim; when given it is the run's.
+    if (first?.repository) expect(first.repository).toEqual({ fullName: repo.fullName, gitUrl: repo.gitUrl });
+    expect((await store.listRunners()).items.find((r) => r.id === runner.id)?.currentJobId).toBe(jobs[0]!.id);
+
+    clock.advance(5);
+    const second = await store.claimJob({ runnerId: runner.id, labels: ["linux"], leaseSeconds: 30 });
+    expect(second?.job.id).toBe(jobs[1]!.id);
+    // The run was already in progress: its start and update times stay.
+    expect(second?.run.status).toBe("in_progress");
+    expect(second?.run.runStartedAt).toBe("2026-03-01T10:00:00.000Z");
+    expect(second?.run.updatedAt).toBe("2026-03-01T10:00:00.000Z");
+    expect(await store.claimJob({ runnerId: runner.id, labels: ["linux"] })).toBeNull();
+
+    // The lease handed out is the one updates must name.
+    expect(await store.renewLease(first!.job.id, "not-the-token")).toBe(false);
+    expect(await store.renewLease(first!.job.id, first!.leaseToken)).toBe(true);
+  });
+
+  it("a claim that restarts a completed-looking run clears its conclusion", async () => {
+    const store = await h.open();
+    const { run } = await setUp(store, [["linux"]]);
+    await store.updateRun(run.id, { status: "completed", conclusion: "failure" });
+    const runner = await store.createRunner({ name: "r1", labels: ["linux"], credentialHash: "h1" });
+    const claimed = await store.claimJob({ runnerId: runner.id, labels: ["linux"] });
+    expect(claimed?.run.status).toBe("in_progress");
+    expect(claimed?.run.conclusion).toBeNull();
+    expect(claimed?.run.completedAt).toBeNull();
+  });
+
+  it("matches labels: a job is claimed only by a runner holding all of its labels", async () => {
+    const store = await h.open();
+    const { jobs } = await setUp(store, [["linux", "gpu"], [], ["linux"]]);
+    const plain = await store.createRunner({ name: "plain", labels: [], credentialHash: "h0" });
+    const linux = await store.createRunner({ name: "linux", labels: ["linux"], credentialHash: "h1" });
+    const gpu = await store.createRunner({ name: "gpu", labels: ["linux", "gpu"], credentialHash: "h2" });
+    expect((await store.claimJob({ runnerId: plain.id, labels: [] }))?.job.id).toBe(jobs[1]!.id);
+    expect(await store.claimJob({ runnerId: plain.id, labels: [] })).toBeNull();
+    expect((await store.claimJob({ runnerId: linux.id, labels: ["LINUX"] }))?.job.id).toBe(jobs[2]!.id);
+    expect(await store.claimJob({ runnerId: linux.id, labels: ["linux"] })).toBeNull();
+    expect((await store.claimJob({ runnerId: gpu.id, labels: ["gpu", "linux", "extra"] }))?.job.id).toBe(jobs[0]!.id);
+  });
+
+  it("refuses a claim by a runner that does not exist", async () => {
+    const store = await h.open();
+    await setUp(store);
+    await expect(store.claimJob({ runnerId: 987654, labels: ["linux"] })).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("keeps the run's status right when a claim races with the completion of a sibling job", async () => {
+    const store = await h.open();
+    for (let round = 0; round < 10; round++) {
+      const { run, jobs } = await setUp(store, [["linux"], ["linux"]], `app${round}`);
+      // A job waiting for an approval: without the claimed job the run would be `waiting`.
+      await store.enqueueJobs(run.id, [{ key: "deploy", name: "deploy", labels: ["linux"], status: "waiting" }]);
+      const runner = await store.createRunner({ name: `r${round}`, labels: ["linux"], credentialHash: `h${round}` });
+      const a = await store.claimJob({ runnerId: runner.id, labels: ["linux"] });
+      expect(a?.job.id).toBe(jobs[0]!.id);
+      const [, b] = await Promise.all([
+        store.completeJob(a!.job.id, { conclusion: "success" }, a!.leaseToken),
+        store.claimJob({ runnerId: runner.id, labels: ["linux"] }),
+      ]);
+      expect(b?.job.id).toBe(jobs[1]!.id);
+      // One job done, one running, one waiting: in progress whatever the order of the two transactions.
+      expect((await store.getRun(run.id))?.status).toBe("in_progress");
+      await store.completeJob(b!.job.id, { conclusion: "success" }, b!.leaseToken);
+      expect((await store.getRun(run.id))?.status).toBe("waiting");
+    }
+  });
+
+  it("appends a batch of chunks in order, skipping those already stored, at consecutive offsets", async () => {
+    const store = await h.open();
+    const { jobs } = await setUp(store);
+    const id = jobs[0]!.id;
+    expect(await store.appendLogChunk({ jobId: id, step: 1, seq: 0, data: "abc" })).toBe(true);
+    expect(
+      await store.appendLogChunks(id, [
+        { step: 1, seq: 0, data: "DUPLICATE" },
+        { step: 1, seq: 1, data: "" },
+        { step: 1, seq: 2, data: "de" },
+        { step: 2, seq: 0, data: Buffer.from("fgh") },
+      ]),
+    ).toBe(3);
+    expect(await store.appendLogChunks(id, [])).toBe(0);
+    // An empty chunk shares its offset with the next one; the end is still found.
+    expect(await store.appendLogChunk({ jobId: id, step: 2, seq: 1, data: "ij" })).toBe(true);
+    const chunks = [];
+    for await (const c of store.readLog(id)) chunks.push({ step: c.step, seq: c.seq, offset: c.offset, text: c.data.toString("utf8") });
+    expect(chunks.map((c) => c.text).join("")).toBe("abcdefghij");
+    expect(chunks.filter((c) => c.text !== "").map((c) => c.offset)).toEqual([0, 3, 5, 8]);
+    await expect(store.appendLogChunks(987654, [{ step: 1, seq: 0, data: "x" }])).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("keeps offsets distinct under concurrent batch appends to one job", async () => {
+    const store = await h.open();
+    const { jobs } = await setUp(store);
+    const id = jobs[0]!.id;
+    await Promise.all(
+      Array.from({ length: 8 }, (_, s) => store.appendLogChunks(id, Array.from({ length: 5 }, (_, k) => ({ step: s, seq: k, data: "0123456789" })))),
+    );
+    const offsets: number[] = [];
+    for await (const c of store.readLog(id)) offsets.push(c.offset);
+    expect(offsets).toHaveLength(40);
+    expect([...offsets].sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i * 10));
+  });
+});
