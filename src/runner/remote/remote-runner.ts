@@ -7,7 +7,7 @@
  * with backoff. When the server says a job was cancelled, the job is
  * cancelled; when the lease is gone, the job is stopped and not reported.
  */
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { createMasker, isSlipwayError, SlipwayError } from "../../lib/index.js";
 import type { JobRequest, JobResult, StepResult } from "../../workflow/index.js";
@@ -50,29 +50,6 @@ export interface RemoteRunnerOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Keep job directories after the job (for debugging). */
   keepWorkspaces?: boolean;
-  /** How long anything under `<work dir>/artifacts` is kept before it is pruned. Default one day. */
-  artifactRetentionMs?: number;
-}
-
-const DEFAULT_ARTIFACT_RETENTION_MS = 24 * 60 * 60 * 1000;
-
-/** Removes the artifact directories of runs untouched for longer than `retentionMs`. */
-async function pruneArtifacts(dir: string, retentionMs: number): Promise<void> {
-  let entries: string[];
-  try {
-    entries = await readdir(dir);
-  } catch {
-    return;
-  }
-  const cutoff = Date.now() - retentionMs;
-  for (const entry of entries) {
-    const full = path.join(dir, entry);
-    try {
-      if ((await stat(full)).mtimeMs < cutoff) await rm(full, { recursive: true, force: true });
-    } catch {
-      // removed concurrently by another job of this runner
-    }
-  }
 }
 
 export interface PreparedJob {
@@ -241,7 +218,6 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       control.abort();
     });
     const jobDir = path.join(options.workDir, "jobs", String(jobId));
-    await pruneArtifacts(path.join(options.workDir, "artifacts"), options.artifactRetentionMs ?? DEFAULT_ARTIFACT_RETENTION_MS);
     let result: JobResult;
     try {
       if (!request) throw new SlipwayError("VALIDATION_FAILED", "the server sent the job without its request");
