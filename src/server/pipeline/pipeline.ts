@@ -125,6 +125,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const publicUrl = (config.publicUrl ?? "http://localhost:8080").replace(/\/+$/, "");
   const mirrors = createMirrors(config.dataDir);
   const driving = new Map<number, Driving>();
+  /** Workflows parsed while creating a run, handed to its first drive instead of reading and parsing the file again. */
+  const parsedForRun = new Map<number, Workflow>();
   const timers: NodeJS.Timeout[] = [];
   let running = false;
   let stopping = false;
@@ -273,6 +275,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
     await store.openRunLease(run.id);
     sendStatus(repo, run, "pending", "Queued");
+    parsedForRun.set(run.id, workflow);
     launch(run.id);
     return run;
   };
@@ -350,7 +353,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   /** Starts driving a run in the background unless this replica already does. */
   function launch(runId: number): void {
-    if (stopping) return;
+    if (stopping) {
+      parsedForRun.delete(runId);
+      return;
+    }
     const current = driving.get(runId);
     if (current) {
       current.again = true;
@@ -367,6 +373,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   }
 
   async function drive(runId: number, entry: Driving): Promise<void> {
+    const parsed = parsedForRun.get(runId);
+    parsedForRun.delete(runId);
     const lease = await store.acquireRunLease(runId, replicaId, leaseSeconds, clock());
     if (!lease) return;
     if (lease.cancelRequested) entry.controller.abort();
@@ -386,7 +394,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       );
     }, Math.max(50, Math.min(5000, (leaseSeconds * 1000) / 3)));
     try {
-      const finished = await driveOwned(runId, entry);
+      const finished = await driveOwned(runId, entry, parsed);
       if (finished && owned && !entry.stopped.signal.aborted) await store.releaseRunLease(runId, replicaId, { finished: true });
     } finally {
       clearInterval(renew);
@@ -431,23 +439,27 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   }
 
   /** Drives the run's current attempt; true when it reached its end (false when this replica stopped). */
-  async function driveOwned(runId: number, entry: Driving): Promise<boolean> {
+  async function driveOwned(runId: number, entry: Driving, parsedWorkflow?: Workflow): Promise<boolean> {
     let run = await store.getRun(runId);
     if (!run) return true;
     const repo = await store.getRepository(run.repositoryId);
     if (!repo) return true;
     const github = githubContext(repo, run);
     let workflow: Workflow;
-    try {
-      const mirror = await mirrorWith(repo, run.headSha);
-      const text = await readFileAt(mirror, run.headSha, run.workflowFile);
-      if (text === null) throw new Error(`${run.workflowFile} is not in commit ${run.headSha}`);
-      const parsed = parseWorkflow(run.workflowFile, text);
-      if (!parsed.workflow) throw new Error(parsed.errors.map((e) => e.message).join("; "));
-      workflow = parsed.workflow;
-    } catch (error) {
-      await failRun(repo, run, `cannot load the workflow: ${(error as Error).message}`);
-      return true;
+    if (parsedWorkflow) {
+      workflow = parsedWorkflow;
+    } else {
+      try {
+        const mirror = await mirrorWith(repo, run.headSha);
+        const text = await readFileAt(mirror, run.headSha, run.workflowFile);
+        if (text === null) throw new Error(`${run.workflowFile} is not in commit ${run.headSha}`);
+        const parsed = parseWorkflow(run.workflowFile, text);
+        if (!parsed.workflow) throw new Error(parsed.errors.map((e) => e.message).join("; "));
+        workflow = parsed.workflow;
+      } catch (error) {
+        await failRun(repo, run, `cannot load the workflow: ${(error as Error).message}`);
+        return true;
+      }
     }
 
     if ((await store.listJobs(runId)).length === 0) {
