@@ -264,6 +264,25 @@ export class FakeApi {
 
     const api = this.run("acme/api", { display_title: "Bump fastify", head_branch: "trunk", actor: "ada" });
     this.job(api, "build", "build", {});
+
+    // A wider graph: a fan-out with a matrix, a fan-in, an edge that skips a stage and a job on its own.
+    const release = this.run("acme/api", { name: "Release", display_title: "Release 2.4", path: ".github/workflows/release.yml", head_branch: "trunk", conclusion: "failure", event: "workflow_dispatch" });
+    this.job(release, "build", "build", { startMsAgo: 900_000 });
+    this.job(release, "e2e", "e2e", { needs: ["build"], startMsAgo: 800_000, stepNames: ["Set up job", "Start browsers", "Run end-to-end tests", "Upload traces"] });
+    this.job(release, "lint", "lint", { needs: ["build"], startMsAgo: 790_000 });
+    for (const [i, [os, node]] of ([["linux", 20], ["linux", 22], ["macos", 22], ["windows", 22]] as const).entries()) {
+      this.job(release, `test-${i + 1}`, `test (${os}, ${node})`, { needs: ["build"], matrix: { os, node }, startMsAgo: 780_000 - i * 9000, outcome: os === "windows" ? "failure-at-last" : "success" });
+    }
+    this.job(release, "docs", "docs", { startMsAgo: 880_000 });
+    this.job(release, "package", "package", { needs: ["test", "lint"], outcome: "success", stepNames: ["Set up job"] }).conclusion = "skipped";
+    this.job(release, "deploy", "deploy to production", { needs: ["package", "e2e"], outcome: "success", stepNames: ["Set up job"] }).conclusion = "skipped";
+
+    // A run whose first attempt failed and whose second attempt passed.
+    const flaky = this.run("acme/api", { display_title: "Retry the flaky upload", head_branch: "trunk", run_attempt: 2 });
+    this.job(flaky, "upload", "upload", { outcome: "failure-at-last", startMsAgo: 1_200_000, stepNames: ["Set up job", "Upload"] });
+    flaky.previousAttempts.push(flaky.jobs);
+    flaky.jobs = [];
+    this.job(flaky, "upload", "upload", { startMsAgo: 400_000, stepNames: ["Set up job", "Upload"] });
   }
 
   /** A run whose single job streams its log, one chunk every `intervalMs`, then succeeds. */

@@ -166,7 +166,7 @@ export function orderStages(nodes: readonly Pick<GraphNodeInput, "id" | "needs">
 
   let best = stages.map((s) => [...s]);
   let bestCrossings = countCrossings(best, nodes);
-  let current = best.map((s) => [...s]);
+  const current = best.map((s) => [...s]);
   for (let sweep = 0; sweep < sweeps && bestCrossings > 0; sweep++) {
     const down = sweep % 2 === 0;
     const neighbours = down ? needsOf : neededBy;

@@ -6,6 +6,7 @@ import { ErrorBanner, Loading, Notice } from "../components/feedback.js";
 import { JobGraph } from "../components/job-graph.js";
 import { Annotations, LogViewer, type ShownAnnotation } from "../components/log-viewer.js";
 import { StatusIcon, stateLabel, stateOf } from "../components/status.js";
+import { attemptState } from "../core/attempt-state.js";
 import { elapsed, formatBytes, formatRelative, shortSha } from "../core/format.js";
 import { Link, navigate, useLocation } from "../core/router.js";
 import { useApi, useNow, useTitle } from "../core/use-api.js";
@@ -211,10 +212,12 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
     return () => window.clearTimeout(id);
   }, [completed]);
   const now = useNow(1000, !completed);
-  const titleState = run.data ? stateLabel(stateOf(run.data.status, run.data.conclusion)) : undefined;
+  const jobList = jobs.data?.jobs ?? [];
+  // The run record describes the latest attempt; an earlier one's state comes from its own jobs.
+  const shown = pastAttempt && jobs.data ? attemptState(jobList) : run.data;
+  const titleState = shown ? stateLabel(stateOf(shown.status, shown.conclusion)) : undefined;
   useTitle(run.data ? `${titleState}: ${run.data.display_title || run.data.name} #${run.data.run_number} · ${repo}` : undefined);
 
-  const jobList = jobs.data?.jobs ?? [];
   // A re-run replaces the jobs: a job that is gone is followed by its namesake in the new attempt.
   const lastName = useRef<string | undefined>(undefined);
   const selected = jobList.find((j) => j.id === jobId) ?? jobList.find((j) => j.name === lastName.current) ?? pickJob(jobList);
@@ -226,7 +229,10 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
   if (run.error && !run.data) return <ErrorBanner error={run.error} onRetry={run.reload} what={`Run ${runId}`} />;
   if (!run.data) return <Loading label="Loading run" />;
   const r = run.data;
-  const state = stateOf(r.status, r.conclusion);
+  const state = shown ? stateOf(shown.status, shown.conclusion) : "queued";
+  const attemptTimes = pastAttempt && jobs.data ? attemptState(jobList) : undefined;
+  const startedAt = attemptTimes ? attemptTimes.started_at : (r.run_started_at ?? r.created_at);
+  const endedAt = attemptTimes ? attemptTimes.completed_at : completed ? r.updated_at : null;
   const reloadAll = () => {
     setLive(true);
     run.reload();
@@ -246,8 +252,8 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
             <div className="muted run-sub">
               <span data-testid="run-state">{stateLabel(state)}</span> · {r.name} · {r.event}
               {r.actor && <> by {r.actor.login}</>} · {r.head_branch && <span className="chip branch">{r.head_branch}</span>} <code>{shortSha(r.head_sha)}</code> ·{" "}
-              <time dateTime={r.created_at}>{formatRelative(r.created_at, now)}</time> · {elapsed(r.run_started_at ?? r.created_at, completed ? r.updated_at : null, now)}
-              {r.run_attempt > 1 && <> · attempt {r.run_attempt}</>}
+              <time dateTime={r.created_at}>{formatRelative(r.created_at, now)}</time> · {elapsed(startedAt, endedAt, now)}
+              {r.run_attempt > 1 && <> · attempt {pastAttempt ?? r.run_attempt}</>}
             </div>
           </div>
         </div>
@@ -265,14 +271,14 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
       )}
       {jobs.error && <ErrorBanner error={jobs.error} onRetry={jobs.reload} what="jobs" />}
       <div className="run-body">
-        <aside className="run-aside">
-          {jobList.length > 0 ? <JobGraph jobs={jobList} repo={repo} runId={runId} selectedJobId={selected?.id} now={now} query={pastAttempt ? `?attempt=${pastAttempt}` : ""} /> : jobs.data ? <p className="muted">No jobs.</p> : <Loading />}
+        {jobList.length > 0 ? <JobGraph jobs={jobList} repo={repo} runId={runId} selectedJobId={selected?.id} now={now} query={pastAttempt ? `?attempt=${pastAttempt}` : ""} /> : jobs.data ? <p className="muted">No jobs.</p> : <Loading />}
+        <div className="run-extras">
           <Artifacts repo={repo} runId={runId} completed={completed} />
-          <Link to={`/${repo}`} className="small">
-            ← All runs of {repo}
-          </Link>
-        </aside>
+        </div>
         <div className="run-main-panel">{selected && <JobPanel key={selected.id} repo={repo} job={selected} />}</div>
+        <Link to={`/${repo}`} className="small">
+          ← All runs of {repo}
+        </Link>
       </div>
     </div>
   );
