@@ -173,12 +173,11 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
 
   /**
    * Inside one BEGIN IMMEDIATE transaction (claimers are serialised): lease
-   * the oldest matching job, mark the runner busy, and write the run only when
-   * its status changes (after a claim it is always `in_progress`).
+   * the oldest matching job, mark the runner busy, write the run only when
+   * its status changes (after a claim it is always `in_progress`), and read
+   * the run back with its repository.
    */
   async function claimOnSqlite(trx: Db, claim: ClaimInput): Promise<Omit<ClaimedJob, "leaseToken"> | null> {
-    const runner = await trx.selectFrom("runners").select(["id", "name"]).where("id", "=", claim.runnerId).executeTakeFirst();
-    if (!runner) throw runnerMissing(claim.runnerId);
     const candidate = trx
       .selectFrom("jobs")
       .select("id")
@@ -196,7 +195,7 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
       .set({
         status: "in_progress",
         runner_id: claim.runnerId,
-        runner_name: runner.name,
+        runner_name: sql<string>`(select name from runners where id = ${claim.runnerId})`,
         lease_token: claim.leaseToken,
         lease_expires_at: claim.leaseExpiresAt,
         started_at: claim.at,
@@ -206,14 +205,20 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
       .where("status", "=", "queued")
       .returningAll()
       .executeTakeFirst();
-    if (!row) return null;
-    await trx
+    if (!row) {
+      const runner = await trx.selectFrom("runners").select("id").where("id", "=", claim.runnerId).executeTakeFirst();
+      if (!runner) throw runnerMissing(claim.runnerId);
+      return null;
+    }
+    const busy = await trx
       .updateTable("runners")
       .set({ current_job_id: row.id, state: "online", last_seen_at: claim.at })
       .where("id", "=", claim.runnerId)
-      .execute();
+      .executeTakeFirst();
+    // Throwing rolls the claim back.
+    if (affected(busy) !== 1) throw runnerMissing(claim.runnerId);
     const job = mapJob(row);
-    const started = await trx
+    await trx
       .updateTable("workflow_runs")
       .set({
         status: "in_progress",
@@ -225,9 +230,21 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
       .where("id", "=", job.runId)
       .where("run_attempt", "=", job.attempt)
       .where((eb) => eb.or([eb("status", "!=", "in_progress"), eb("conclusion", "is not", null)]))
-      .returningAll()
+      .execute();
+    const joined = await trx
+      .selectFrom("workflow_runs")
+      .innerJoin("repositories", "repositories.id", "workflow_runs.repository_id")
+      .selectAll("workflow_runs")
+      .select(["repositories.owner as repository_owner", "repositories.name as repository_name", "repositories.git_url as repository_git_url"])
+      .where("workflow_runs.id", "=", job.runId)
       .executeTakeFirst();
-    return { job, run: started ? mapRun(started) : await loadRun(trx, job.runId), leaseExpiresAt: claim.leaseExpiresAt };
+    if (!joined) throw new SlipwayError("NOT_FOUND", `workflow run ${job.runId} does not exist`);
+    return {
+      job,
+      run: mapRun(joined),
+      leaseExpiresAt: claim.leaseExpiresAt,
+      repository: { fullName: `${joined.repository_owner}/${joined.repository_name}`, gitUrl: joined.repository_git_url },
+    };
   }
 
   const methods: RunMethods = {

@@ -29,8 +29,7 @@ describeBackends("store claims and log appends", (h) => {
     expect(first?.run.status).toBe("in_progress");
     expect(first?.run.runStartedAt).toBe("2026-03-01T10:00:00.000Z");
     expect(first?.run.updatedAt).toBe("2026-03-01T10:00:00.000Z");
-    // The repository comes along when the backend reads it with the claim; when given it is the run's.
-    if (first?.repository) expect(first.repository).toEqual({ fullName: repo.fullName, gitUrl: repo.gitUrl });
+    expect(first?.repository).toEqual({ fullName: repo.fullName, gitUrl: repo.gitUrl });
     expect((await store.listRunners()).items.find((r) => r.id === runner.id)?.currentJobId).toBe(jobs[0]!.id);
 
     clock.advance(5);
