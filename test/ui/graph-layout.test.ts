@@ -88,6 +88,31 @@ describe("layoutGraph", () => {
     expect([long.x1, long.x2]).toEqual([220, at.deploy!.x]);
   });
 
+  it("routes an edge that skips a stage around the node in its way", () => {
+    // prepare -> check -> pack and prepare -> pack: the long edge would run straight through check.
+    const nodes = [node("prepare"), node("check", ["prepare"], 120), node("pack", ["prepare", "check"])];
+    const layout = layoutGraph(nodes, options);
+    const check = layout.nodes.find((n) => n.id === "check")!;
+    const long = layout.edges.find((e) => e.from === "prepare" && e.to === "pack")!;
+    expect(long.y1).toBeGreaterThan(check.y);
+    expect(long.y1).toBeLessThan(check.y + check.height);
+    expect(long.via).toHaveLength(1);
+    expect(long.via[0]! <= check.y || long.via[0]! >= check.y + check.height).toBe(true);
+    expect(long.path).toContain(`L ${check.x + check.width} ${long.via[0]}`);
+    expect(long.path.endsWith(`${long.x2} ${long.y2}`)).toBe(true);
+    // Edges between neighbouring stages pass nothing.
+    expect(layout.edges.filter((e) => e !== long).every((e) => e.via.length === 0)).toBe(true);
+  });
+
+  it("keeps a skipping edge clear of a node that sits between its ends", () => {
+    const nodes = [node("a"), node("b"), node("c", ["b"]), node("d", ["a", "c"])];
+    const layout = layoutGraph(nodes, options);
+    const c = layout.nodes.find((n) => n.id === "c")!;
+    const long = layout.edges.find((e) => e.from === "a" && e.to === "d")!;
+    expect(long.via).toHaveLength(1);
+    expect(long.via[0]! < c.y || long.via[0]! > c.y + c.height).toBe(true);
+  });
+
   it("lays out thirty jobs without overlaps inside a column", () => {
     const nodes = [node("setup"), ...Array.from({ length: 28 }, (_, i) => node(`t${i}`, ["setup"])), node("report", Array.from({ length: 28 }, (_, i) => `t${i}`))];
     const layout = layoutGraph(nodes, options);

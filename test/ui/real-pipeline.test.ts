@@ -193,6 +193,37 @@ describe.skipIf(unavailable !== undefined)("web UI driving real runs on the real
     expect(pageErrors).toEqual([]);
   });
 
+  it("draws the real run's job graph and lists the artifact the run uploaded, with a link that downloads its zip", async () => {
+    const runId = await dispatchByApi("bundle.yml");
+    await open(`/acme/shop/actions/runs/${runId}`);
+    await expect(page.getByTestId("run-state")).toHaveText("Succeeded", { timeout: 60_000 });
+    const groups = page.getByTestId("job-group");
+    await expect(groups).toHaveCount(3);
+    await expect(groups.filter({ hasText: "2 legs" })).toHaveAttribute("data-key", "check");
+    await expect(page.getByTestId("graph-edge")).toHaveCount(3);
+    const pairs = await page.getByTestId("graph-edge").evaluateAll((els) => els.map((el) => `${el.getAttribute("data-from")}->${el.getAttribute("data-to")}`).sort());
+    vitestExpect(pairs).toEqual(["check->pack", "prepare->check", "prepare->pack"]);
+
+    // The artifact as the server lists it, linked to its zip.
+    const listed = await server.api<{ artifacts: Array<{ id: number; name: string; archive_download_url: string }> }>("GET", `/api/v3/repos/acme/shop/actions/runs/${runId}/artifacts`);
+    vitestExpect(listed.data.artifacts.map((a) => a.name)).toEqual(["bundle"]);
+    const link = page.locator(".artifacts").getByRole("link", { name: "bundle" });
+    await expect(link).toHaveAttribute("href", listed.data.artifacts[0]!.archive_download_url);
+    vitestExpect(listed.data.artifacts[0]!.archive_download_url).toMatch(new RegExp(`/api/v3/repos/acme/shop/actions/artifacts/${listed.data.artifacts[0]!.id}/zip$`));
+    // Downloading with the browser's session, as a click does.
+    const download = await page.evaluate(async (href) => {
+      const response = await fetch(href!);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      return { status: response.status, type: response.headers.get("content-type"), head: String.fromCharCode(bytes[0]!, bytes[1]!), text: new TextDecoder("latin1").decode(bytes) };
+    }, await link.getAttribute("href"));
+    vitestExpect(download).toMatchObject({ status: 200, type: "application/zip", head: "PK" });
+    vitestExpect(download.text).toContain("bundle.txt");
+    const [saved] = await Promise.all([page.waitForEvent("download"), link.click()]);
+    vitestExpect(saved.suggestedFilename()).toBe("bundle.zip");
+    await saveScreenshot(page, "real-pipeline-graph-artifacts");
+    expect(pageErrors).toEqual([]);
+  });
+
   it("shows the webhook URLs for the forge and a new webhook secret once, which the server then verifies", async () => {
     await open("/acme/shop/settings");
     await expect(page.getByTestId("webhook-url-github")).toHaveText(`${server.url}/api/v3/webhooks/github`);

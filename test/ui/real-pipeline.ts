@@ -83,6 +83,33 @@ jobs:
           sleep 120
           echo "waiting finished"
 `,
+    ".github/workflows/bundle.yml": `name: Bundle
+on: workflow_dispatch
+jobs:
+  prepare:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo prepared
+  check:
+    needs: prepare
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        part: [one, two]
+    steps:
+      - run: echo "checking \${{ matrix.part }}"
+  pack:
+    needs: [prepare, check]
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          mkdir -p out
+          echo "bundle contents" > out/bundle.txt
+      - uses: actions/upload-artifact@v4
+        with:
+          name: bundle
+          path: out
+`,
     ".github/workflows/secret.yml": `name: Uses a secret
 on: workflow_dispatch
 jobs:

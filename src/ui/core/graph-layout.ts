@@ -44,7 +44,12 @@ export interface PositionedEdge {
   y1: number;
   x2: number;
   y2: number;
-  /** SVG path data: a horizontal-tangent cubic curve between the endpoints. */
+  /**
+   * Heights at which the edge crosses the stages it skips, one per skipped
+   * stage, chosen clear of the nodes there; empty for neighbouring stages.
+   */
+  via: number[];
+  /** SVG path data: horizontal-tangent cubic curves through the endpoints and the skipped stages. */
   path: string;
 }
 
@@ -195,10 +200,37 @@ export function orderStages(nodes: readonly Pick<GraphNodeInput, "id" | "needs">
   return best;
 }
 
-/** An SVG cubic curve leaving and entering horizontally. */
-export function edgePath(x1: number, y1: number, x2: number, y2: number): string {
-  const dx = Math.max(24, (x2 - x1) / 2);
-  return `M ${x1} ${y1} C ${x1 + dx} ${y1}, ${x2 - dx} ${y2}, ${x2} ${y2}`;
+/**
+ * An SVG path leaving and entering horizontally: one cubic curve, or, through
+ * skipped stages, a straight run across each stage (`via` gives its height
+ * and x range) joined by curves.
+ */
+export function edgePath(x1: number, y1: number, x2: number, y2: number, via: ReadonlyArray<{ y: number; left: number; right: number }> = []): string {
+  const curve = (ax: number, ay: number, bx: number, by: number) => {
+    const dx = Math.max(12, (bx - ax) / 2);
+    return `C ${ax + dx} ${ay}, ${bx - dx} ${by}, ${bx} ${by}`;
+  };
+  let d = `M ${x1} ${y1}`;
+  let x = x1;
+  let y = y1;
+  for (const v of via) {
+    d += ` ${curve(x, y, v.left, v.y)} L ${v.right} ${v.y}`;
+    x = v.right;
+    y = v.y;
+  }
+  return `${d} ${curve(x, y, x2, y2)}`;
+}
+
+/**
+ * A height for an edge crossing a stage: where the straight line would cross
+ * it, unless a node is there (with half a row gap around it), else the
+ * nearest free height just above or below that node.
+ */
+function clearHeight(desired: number, boxes: ReadonlyArray<{ top: number; bottom: number }>): number {
+  const hit = boxes.find((b) => desired > b.top && desired < b.bottom);
+  if (!hit) return desired;
+  const candidates = [hit.top, hit.bottom].filter((y) => !boxes.some((b) => y > b.top && y < b.bottom));
+  return candidates.reduce((best, y) => (Math.abs(y - desired) < Math.abs(best - desired) ? y : best), candidates[0] ?? desired);
 }
 
 /**
@@ -232,7 +264,14 @@ export function layoutGraph(nodes: readonly GraphNodeInput[], options: Partial<L
     const y1 = portOf(e.from);
     const x2 = to.x;
     const y2 = portOf(e.to);
-    return { ...e, x1, y1, x2, y2, path: edgePath(x1, y1, x2, y2) };
+    const via: Array<{ y: number; left: number; right: number }> = [];
+    for (let s = from.stage + 1; s < to.stage; s++) {
+      const left = o.padding + s * (o.nodeWidth + o.columnGap);
+      const t = (left + o.nodeWidth / 2 - x1) / (x2 - x1);
+      const boxes = stages[s]!.map((id) => positioned.get(id)!).map((n) => ({ top: n.y - o.rowGap / 2, bottom: n.y + n.height + o.rowGap / 2 }));
+      via.push({ y: Math.round(clearHeight(y1 + (y2 - y1) * t, boxes)), left, right: left + o.nodeWidth });
+    }
+    return { ...e, x1, y1, x2, y2, via: via.map((v) => v.y), path: edgePath(x1, y1, x2, y2, via) };
   });
   return {
     stages,
