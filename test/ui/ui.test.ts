@@ -234,6 +234,8 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     // The first attempt stays readable, with its failed log.
     await page.getByLabel("Attempt").selectOption("1");
     await expect(page.getByText("Showing attempt #1 of 2.")).toBeVisible();
+    // The header describes the attempt shown, not the latest one (queued).
+    await expect(page.getByTestId("run-state")).toHaveText("Failed");
     await expect(page.locator('[data-testid="step"][data-state="failure"]')).toContainText("Run tests");
     await expect(page.getByTestId("annotation")).toHaveCount(3);
     expect(new URL(page.url()).search).toBe("?attempt=1");

@@ -62,7 +62,7 @@ export interface GraphLayout {
   height: number;
 }
 
-export const DEFAULT_LAYOUT: LayoutOptions = { nodeWidth: 232, columnGap: 64, rowGap: 14, padding: 16 };
+export const DEFAULT_LAYOUT: LayoutOptions = { nodeWidth: 232, columnGap: 64, rowGap: 14, padding: 20 };
 
 /**
  * Stage of every node: 0 without (known) needs, else one more than the
