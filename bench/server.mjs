@@ -11,6 +11,11 @@
 //   server-logs     log ingestion MB/s through the runner protocol
 //                   (baseline: the same JSON bodies posted to a bare fastify route)
 //   server-memory   server RSS with 500 long-polling runners (baseline: idle server RSS)
+//
+// On a shared machine the figures move with other load by a factor of two or
+// more: compare a change against the in-run baseline, and two builds against
+// each other in interleaved runs (A B A B ...), several rounds each.
+// BENCH_SERVER_NODE_ARGS passes flags (e.g. --cpu-prof) to the server's node.
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
