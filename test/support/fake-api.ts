@@ -277,6 +277,17 @@ export class FakeApi {
     this.job(release, "package", "package", { needs: ["test", "lint"], outcome: "success", stepNames: ["Set up job"] }).conclusion = "skipped";
     this.job(release, "deploy", "deploy to production", { needs: ["package", "e2e"], outcome: "success", stepNames: ["Set up job"] }).conclusion = "skipped";
 
+    // A large graph: eight package chains (tests declared in reverse order), a six-leg matrix, a fan-in and a tail.
+    const mono = this.run("acme/api", { name: "Monorepo", display_title: "Monorepo build", path: ".github/workflows/monorepo.yml", head_branch: "trunk" });
+    const packages = ["core", "cli", "web", "api", "sdk", "docs-site", "worker", "infra"];
+    this.job(mono, "setup", "setup", {});
+    for (const p of packages) this.job(mono, `build-${p}`, `build ${p}`, { needs: ["setup"] });
+    for (const p of [...packages].reverse()) this.job(mono, `test-${p}`, `test ${p}`, { needs: [`build-${p}`] });
+    for (const [i, shard] of [1, 2, 3, 4, 5, 6].entries()) this.job(mono, `lint-${i + 1}`, `lint (${shard})`, { needs: ["setup"], matrix: { shard } });
+    this.job(mono, "integration", "integration", { needs: [...packages.map((p) => `test-${p}`), "lint"] });
+    this.job(mono, "docs", "docs", { needs: ["setup"] });
+    this.job(mono, "release", "release", { needs: ["integration", "docs"] });
+
     // A run whose first attempt failed and whose second attempt passed.
     const flaky = this.run("acme/api", { display_title: "Retry the flaky upload", head_branch: "trunk", run_attempt: 2 });
     this.job(flaky, "upload", "upload", { outcome: "failure-at-last", startMsAgo: 1_200_000, stepNames: ["Set up job", "Upload"] });

@@ -88,6 +88,19 @@ describe("layoutGraph", () => {
     expect([long.x1, long.x2]).toEqual([220, at.deploy!.x]);
   });
 
+  it("lines each node up with what it needs, so chains run straight, without overlapping", () => {
+    const nodes = [node("a"), node("b"), node("c"), node("a2", ["a"]), node("c2", ["c"]), node("c3", ["c"])];
+    const layout = layoutGraph(nodes, options);
+    const at = Object.fromEntries(layout.nodes.map((n) => [n.id, n]));
+    expect(at.a2!.y).toBe(at.a!.y);
+    // c2 and c3 both want c's height: they share it, one above the other, around it.
+    expect(at.c3!.y).toBe(at.c2!.y + 40 + 10);
+    expect(at.c2!.y).toBeLessThanOrEqual(at.c!.y);
+    expect(at.c3!.y).toBeGreaterThanOrEqual(at.c!.y);
+    const straight = layout.edges.find((e) => e.from === "a")!;
+    expect(straight.y1).toBe(straight.y2);
+  });
+
   it("routes an edge that skips a stage around the node in its way", () => {
     // prepare -> check -> pack and prepare -> pack: the long edge would run straight through check.
     const nodes = [node("prepare"), node("check", ["prepare"], 120), node("pack", ["prepare", "check"])];

@@ -144,6 +144,32 @@ describe.skipIf(unavailable !== undefined)("web UI: the job graph", () => {
     await saveScreenshot(page, "job-graph-dark");
   });
 
+  it("keeps a run of thirty jobs readable: chains side by side without crossings, a long matrix collapsed", async () => {
+    await signIn(page, `/acme/api/actions/runs/${runIdOf("Monorepo build")}`);
+    const groups = page.getByTestId("job-group");
+    await expect(groups).toHaveCount(21);
+    await expect(page.getByTestId("graph-edge")).toHaveCount(29);
+    expectAttached(await edgeGeometry(page));
+    // Tests are declared in the reverse order of their builds; the layout lines each test up with its build.
+    const tops = await groups.evaluateAll((els) => els.map((el) => [el.getAttribute("data-key"), el.getBoundingClientRect().top] as const));
+    const top = new Map(tops);
+    const builds = tops.filter(([k]) => k?.startsWith("build-")).sort((a, b) => a[1] - b[1]).map(([k]) => k!.slice("build-".length));
+    const tests = tops.filter(([k]) => k?.startsWith("test-")).sort((a, b) => a[1] - b[1]).map(([k]) => k!.slice("test-".length));
+    vitestExpect(tests).toEqual(builds);
+    vitestExpect(top.get("test-core")).toBeLessThan(top.get("test-infra")!);
+    // Six legs start collapsed behind their count, and open on request.
+    const lint = page.locator('[data-key="lint"]');
+    await expect(lint).toContainText("6 legs");
+    await expect(lint.getByRole("button")).toHaveAttribute("aria-expanded", "false");
+    vitestExpect(await lint.getByTestId("job-link").first().isVisible()).toBe(false);
+    await page.mouse.move(0, 0);
+    await saveScreenshot(page, "job-graph-large", true);
+    await lint.getByRole("button").click();
+    await expect(lint.getByTestId("job-link").first()).toBeVisible();
+    await expect(lint.getByRole("button")).toHaveAttribute("aria-expanded", "true");
+    expectAttached(await edgeGeometry(page));
+  });
+
   it("scrolls the graph sideways when it is wider than the page, not the page", async () => {
     await page.setViewportSize({ width: 860, height: 800 });
     await signIn(page, `/acme/api/actions/runs/${runIdOf("Release 2.4")}`);
@@ -213,7 +239,8 @@ describe.skipIf(unavailable !== undefined)("web UI: the job graph", () => {
     await expect(page.getByTestId("run-state")).toHaveText("Failed");
     await expect(page.getByTestId("run-page")).toHaveAttribute("data-state", "failure");
     await expect(page.locator(".run-sub")).toContainText("attempt 1");
-    await vitestExpect.poll(() => page.title()).toBe("Failed: Retry the flaky upload #4 · acme/api · Slipway");
+    const number = server.fake.runs.find((r) => r.id === runId)!.run_number;
+    await vitestExpect.poll(() => page.title()).toBe(`Failed: Retry the flaky upload #${number} · acme/api · Slipway`);
     await expect(page.locator('[data-testid="step"][data-state="failure"]')).toContainText("Upload");
     await saveScreenshot(page, "run-earlier-attempt");
     await page.getByRole("link", { name: "Go to the latest attempt" }).click();

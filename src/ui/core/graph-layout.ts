@@ -245,18 +245,37 @@ export function layoutGraph(nodes: readonly GraphNodeInput[], options: Partial<L
   const stackHeight = (ids: string[]) => ids.reduce((h, id) => h + byId.get(id)!.height, 0) + Math.max(0, ids.length - 1) * o.rowGap;
   const tallest = Math.max(0, ...stages.map(stackHeight));
   const positioned = new Map<string, PositionedNode>();
+  const portOffset = (id: string) => {
+    const n = byId.get(id)!;
+    return n.port ?? n.height / 2;
+  };
+  const portOf = (id: string) => positioned.get(id)!.y + portOffset(id);
+  const needsOf = new Map<string, string[]>();
+  for (const e of edgesOf(nodes, stage)) needsOf.set(e.to, [...(needsOf.get(e.to) ?? []), e.from]);
   stages.forEach((ids, s) => {
-    let y = o.padding + (tallest - stackHeight(ids)) / 2;
+    const x = o.padding + s * (o.nodeWidth + o.columnGap);
+    const centredTop = o.padding + (tallest - stackHeight(ids)) / 2;
+    // Where each node would like to be: level with the mean port of what it needs, so chains run straight.
+    let y = centredTop;
+    const desired = ids.map((id) => {
+      const needs = needsOf.get(id) ?? [];
+      const at = needs.length ? needs.reduce((sum, n) => sum + portOf(n), 0) / needs.length - portOffset(id) : y;
+      y += byId.get(id)!.height + o.rowGap;
+      return at;
+    });
+    // In order and without overlaps (pushing down), then the stack moves up by the mean push, not above the padding.
+    const tops: number[] = [];
+    ids.forEach((id, i) => {
+      const previous = i > 0 ? tops[i - 1]! + byId.get(ids[i - 1]!)!.height + o.rowGap : -Infinity;
+      tops.push(Math.max(desired[i]!, previous));
+    });
+    const lift = ids.length ? tops.reduce((sum, t, i) => sum + (t - desired[i]!), 0) / ids.length : 0;
+    const shift = Math.min(lift, (tops[0] ?? o.padding) - o.padding);
     ids.forEach((id, order) => {
       const height = byId.get(id)!.height;
-      positioned.set(id, { id, stage: s, order, x: o.padding + s * (o.nodeWidth + o.columnGap), y: Math.round(y), width: o.nodeWidth, height });
-      y += height + o.rowGap;
+      positioned.set(id, { id, stage: s, order, x, y: Math.round(tops[order]! - shift), width: o.nodeWidth, height });
     });
   });
-  const portOf = (id: string) => {
-    const n = byId.get(id)!;
-    return positioned.get(id)!.y + (n.port ?? n.height / 2);
-  };
   const edges = edgesOf(nodes, stage).map((e): PositionedEdge => {
     const from = positioned.get(e.from)!;
     const to = positioned.get(e.to)!;
@@ -278,6 +297,6 @@ export function layoutGraph(nodes: readonly GraphNodeInput[], options: Partial<L
     nodes: nodes.map((n) => positioned.get(n.id)!),
     edges,
     width: stages.length ? o.padding * 2 + stages.length * o.nodeWidth + (stages.length - 1) * o.columnGap : 0,
-    height: stages.length ? o.padding * 2 + tallest : 0,
+    height: stages.length ? Math.max(o.padding * 2 + tallest, ...[...positioned.values()].map((n) => n.y + n.height + o.padding)) : 0,
   };
 }
