@@ -276,6 +276,9 @@ export function layoutGraph(nodes: readonly GraphNodeInput[], options: Partial<L
       positioned.set(id, { id, stage: s, order, x, y: Math.round(tops[order]! - shift), width: o.nodeWidth, height });
     });
   });
+  // The drawing starts at the padding, whatever the stacks' alignment left above.
+  const top = Math.min(...[...positioned.values()].map((n) => n.y));
+  for (const n of positioned.values()) n.y -= top - o.padding;
   const edges = edgesOf(nodes, stage).map((e): PositionedEdge => {
     const from = positioned.get(e.from)!;
     const to = positioned.get(e.to)!;
@@ -297,6 +300,6 @@ export function layoutGraph(nodes: readonly GraphNodeInput[], options: Partial<L
     nodes: nodes.map((n) => positioned.get(n.id)!),
     edges,
     width: stages.length ? o.padding * 2 + stages.length * o.nodeWidth + (stages.length - 1) * o.columnGap : 0,
-    height: stages.length ? Math.max(o.padding * 2 + tallest, ...[...positioned.values()].map((n) => n.y + n.height + o.padding)) : 0,
+    height: stages.length ? Math.max(...[...positioned.values()].map((n) => n.y + n.height + o.padding)) : 0,
   };
 }
