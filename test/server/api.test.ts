@@ -208,7 +208,16 @@ describe("runs and jobs", () => {
     const all = await server.app.inject({ method: "GET", url: `${base}/jobs?filter=all`, headers: auth(ADMIN_TOKEN) });
     expect(all.json().total_count).toBe(4);
     expect((await server.app.inject({ method: "GET", url: `${base}/attempts/3`, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(404);
-    expect((await server.app.inject({ method: "GET", url: `${base}/attempts/1`, headers: auth(ADMIN_TOKEN) })).json().run_attempt).toBe(1);
+    // An earlier attempt reports its own state (cancelled), not the latest attempt's (queued).
+    expect((await server.app.inject({ method: "GET", url: `${base}/attempts/1`, headers: auth(ADMIN_TOKEN) })).json()).toMatchObject({
+      run_attempt: 1,
+      status: "completed",
+      conclusion: "cancelled",
+    });
+    expect((await server.app.inject({ method: "GET", url: `${base}/attempts/2`, headers: auth(ADMIN_TOKEN) })).json()).toMatchObject({
+      run_attempt: 2,
+      status: "queued",
+    });
     await server.app.inject({ method: "POST", url: `${base}/cancel`, headers: auth(ADMIN_TOKEN) });
     expect((await server.app.inject({ method: "DELETE", url: base, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(204);
     expect((await server.app.inject({ method: "GET", url: base, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(404);

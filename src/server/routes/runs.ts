@@ -127,8 +127,14 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     const run = await runOf(request);
     const attempt = idParam((request.params as { attempt_number?: string }).attempt_number);
     if (attempt === undefined || attempt > run.runAttempt) throw notFound("Run attempt");
-    // Attempts share the run record; the current status describes the latest one.
-    return { ...runJson(run, request.repository!, api, config.publicUrl), run_attempt: attempt };
+    const base: Record<string, unknown> = { ...runJson(run, request.repository!, api, config.publicUrl), run_attempt: attempt };
+    if (attempt === run.runAttempt) return base;
+    // Attempts share the run record; an earlier attempt's state comes from its own jobs.
+    const jobs = await store.listJobs(run.id, { attempt });
+    const { status, conclusion } = deriveRunStatus(jobs);
+    const started = jobs.map((j) => j.startedAt).filter((t): t is string => Boolean(t)).sort()[0] ?? null;
+    const completed = jobs.map((j) => j.completedAt).filter((t): t is string => Boolean(t)).sort().at(-1) ?? null;
+    return { ...base, status, conclusion, run_started_at: started ?? base.run_started_at, updated_at: completed ?? base.updated_at };
   });
   app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/attempts/:attempt_number/jobs", { config: { permission: "repo:read" } }, async (request) => {
     const run = await runOf(request);
