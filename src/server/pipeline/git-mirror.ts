@@ -71,12 +71,16 @@ export function mirrorPath(dataDir: string, repositoryId: number): string {
 const inflight = new Map<string, Promise<string>>();
 
 /**
+ * The origin URL each mirror was last given by this process (by any
+ * `createMirrors`), by mirror path; `remote set-url` runs only when it changes.
+ */
+const origins = new Map<string, string>();
+
+/**
  * Clones the repository as a mirror the first time, fetches it afterwards;
  * returns the mirror's path. Concurrent calls for one mirror share one fetch.
  */
 export function createMirrors(dataDir: string) {
-  /** The origin URL each mirror was last given by this process; `remote set-url` runs only when it changes. */
-  const origins = new Map<string, string>();
 
   async function sync(source: MirrorSource): Promise<string> {
     const dir = mirrorPath(dataDir, source.id);
