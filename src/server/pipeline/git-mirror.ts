@@ -9,7 +9,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { SlipwayError } from "../../lib/index.js";
 
@@ -235,11 +235,41 @@ export async function resolveRef(mirror: string, ref: string): Promise<string | 
 export async function resolveRefName(mirror: string, ref: string): Promise<{ sha: string; matched: string } | null> {
   const candidates = ref.startsWith("refs/") ? [ref] : [`refs/heads/${ref}`, `refs/tags/${ref}`, ref];
   for (const c of candidates) {
+    const branch = await readBranchRef(mirror, c);
+    if (branch) return { sha: branch, matched: c };
     try {
       return { sha: (await runGit(["rev-parse", "--verify", "--quiet", `${c}^{commit}`], { cwd: mirror })).trim(), matched: c };
     } catch {
       // try the next candidate
     }
+  }
+  return null;
+}
+
+const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+/**
+ * A branch head read straight from the mirror's ref files (loose, then
+ * packed-refs), saving a git process per lookup; null when it is not there
+ * in that form (another ref store, a symbolic ref, a tag that needs peeling),
+ * and git then answers.
+ */
+async function readBranchRef(mirror: string, ref: string): Promise<string | null> {
+  if (!ref.startsWith("refs/heads/") || ref.split("/").some((part) => part === "" || part === "." || part === "..")) return null;
+  try {
+    const loose = (await readFile(path.join(mirror, ...ref.split("/")), "utf8")).trim();
+    return OBJECT_ID.test(loose) ? loose : null;
+  } catch {
+    // not a loose ref: look in packed-refs
+  }
+  try {
+    const packed = await readFile(path.join(mirror, "packed-refs"), "utf8");
+    for (const line of packed.split("\n")) {
+      const space = line.indexOf(" ");
+      if (space > 0 && line.slice(space + 1) === ref && OBJECT_ID.test(line.slice(0, space))) return line.slice(0, space);
+    }
+  } catch {
+    // no packed refs
   }
   return null;
 }

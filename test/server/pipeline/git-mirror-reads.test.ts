@@ -89,5 +89,27 @@ describe("mirror reads", () => {
     expect(await resolveRefName(dir, "refs/tags/v1")).toEqual({ sha, matched: "refs/tags/v1" });
     expect(await resolveRefName(dir, sha)).toEqual({ sha, matched: sha });
     expect(await resolveRefName(dir, "nope")).toBeNull();
+    expect(await resolveRefName(dir, "refs/heads/../../HEAD")).toBeNull();
+  });
+
+  it("follows branch heads as fetches move them, packed or loose", async () => {
+    const root = tempDir();
+    const repo = makeRepo({ "a.txt": "a\n" }, { dir: path.join(root, "repo") });
+    const branch = git(repo, "rev-parse", "--abbrev-ref", "HEAD");
+    git(repo, "branch", "team/feature");
+    const mirrors = createMirrors(path.join(root, "data"));
+    const dir = await mirrors.fetch({ id: 11, gitUrl: `file://${repo}` });
+    const packed = await resolveRefName(dir, branch);
+    expect(packed?.sha).toBe(git(repo, "rev-parse", "HEAD"));
+    const moved = commit(repo, "b.txt", "b\n");
+    git(repo, "branch", "-f", "team/feature", moved);
+    await mirrors.fetch({ id: 11, gitUrl: `file://${repo}` });
+    expect(await resolveRefName(dir, branch)).toEqual({ sha: moved, matched: `refs/heads/${branch}` });
+    expect(await resolveRefName(dir, "team/feature")).toEqual({ sha: moved, matched: "refs/heads/team/feature" });
+    git(repo, "branch", "-D", "team/feature");
+    await mirrors.fetch({ id: 11, gitUrl: `file://${repo}` });
+    expect(await resolveRefName(dir, "team/feature")).toBeNull();
+    // What git itself answers, whichever way the ref is stored.
+    expect((await resolveRefName(dir, branch))?.sha).toBe(git(dir, "rev-parse", `refs/heads/${branch}`));
   });
 });
