@@ -789,23 +789,17 @@ class JobRun {
           else fail(`Invalid echo command value '${command.data}'. Possible values can be: 'on', 'off'.`);
           return;
         case "set-output":
+        case "save-state": {
+          // The deprecated forms of GITHUB_OUTPUT and GITHUB_STATE: still honoured, with GitHub's warning.
           if (echo) this.log(logIndex, line);
-          if (!p.name) return fail("set-output requires a name property.");
+          if (!p.name) return fail(`${command.name} requires a name property.`);
           this.annotate(logIndex, {
             level: "warning",
-            message: "The `set-output` command is deprecated and will be disabled soon. Please upgrade to using Environment Files.",
+            message: `The \`${command.name}\` command is deprecated and will be disabled soon. Please upgrade to using Environment Files.`,
           });
-          record.outputs[p.name] = command.data;
+          (command.name === "set-output" ? record.outputs : record.state)[p.name] = command.data;
           return;
-        case "save-state":
-          if (echo) this.log(logIndex, line);
-          if (!p.name) return fail("save-state requires a name property.");
-          this.annotate(logIndex, {
-            level: "warning",
-            message: "The `save-state` command is deprecated and will be disabled soon. Please upgrade to using Environment Files.",
-          });
-          record.state[p.name] = command.data;
-          return;
+        }
         case "set-env":
         case "add-path":
           if (!allowUnsecure) {
