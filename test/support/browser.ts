@@ -77,3 +77,17 @@ export async function saveScreenshot(page: Page, name: string, fullPage = false)
   await page.screenshot({ path: file, fullPage });
   return file;
 }
+
+/** Opens `baseUrl + path`, signing in first when the page shows the sign-in form (a test may run alone). */
+export async function openSignedIn(page: Page, baseUrl: string, path: string, user: { login: string; password: string }): Promise<void> {
+  await page.goto(`${baseUrl}${path}`);
+  const form = page.getByRole("button", { name: "Sign in" });
+  const signOut = page.getByRole("button", { name: "Sign out" });
+  await Promise.race([form.waitFor(), signOut.waitFor()]);
+  if (await form.isVisible()) {
+    await page.getByLabel("Login").fill(user.login);
+    await page.getByLabel("Password").fill(user.password);
+    await form.click();
+    await signOut.waitFor();
+  }
+}

@@ -8,7 +8,7 @@
 import { createHmac } from "node:crypto";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect as vitestExpect, it } from "vitest";
-import { browserUnavailableReason, launchBrowser, saveScreenshot, type Browser } from "../support/browser.js";
+import { browserUnavailableReason, launchBrowser, saveScreenshot, type Browser, openSignedIn } from "../support/browser.js";
 import { expect } from "./locator-expect.js";
 import { PIPELINE_ADMIN_TOKEN, startPipelineServer, type PipelineServer } from "./real-pipeline.js";
 import { buildUi, removeUiBuild } from "./server.js";
@@ -37,19 +37,8 @@ describe.skipIf(unavailable !== undefined)("web UI driving real runs on the real
     await removeUiBuild();
   });
 
-  /** Opens a path, signing in first when the session is not there yet (tests run alone too). */
-  async function open(path: string): Promise<void> {
-    await page.goto(`${server.url}${path}`);
-    const form = page.getByRole("button", { name: "Sign in" });
-    const signOut = page.getByRole("button", { name: "Sign out" });
-    await Promise.race([form.waitFor(), signOut.waitFor()]);
-    if (await form.isVisible()) {
-      await page.getByLabel("Login").fill(USER.login);
-      await page.getByLabel("Password").fill(USER.password);
-      await form.click();
-      await signOut.waitFor();
-    }
-  }
+  const open = (path: string): Promise<void> => openSignedIn(page, server.url, path, USER);
+
 
   async function dispatchByApi(file: string): Promise<number> {
     const { status, data } = await server.api<{ workflow_run_id: number }>("POST", `/api/v3/repos/acme/shop/actions/workflows/${file}/dispatches`, { ref: "main" });

@@ -5,7 +5,7 @@
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect as vitestExpect, it } from "vitest";
-import { browserUnavailableReason, launchBrowser, saveScreenshot, type Browser } from "../support/browser.js";
+import { browserUnavailableReason, launchBrowser, saveScreenshot, type Browser, openSignedIn } from "../support/browser.js";
 import { expect } from "./locator-expect.js";
 import { startLiveJob, startRealServer, seedRealServer, type RealServer, type Seeded } from "./real-server.js";
 import { buildUi, removeUiBuild } from "./server.js";
@@ -36,19 +36,8 @@ describe.skipIf(unavailable !== undefined)("web UI against the real server", () 
     await removeUiBuild();
   });
 
-  /** Opens a path, signing in first when the session is not there yet (tests run alone too). */
-  async function open(path: string): Promise<void> {
-    await page.goto(`${server.url}${path}`);
-    const form = page.getByRole("button", { name: "Sign in" });
-    const signOut = page.getByRole("button", { name: "Sign out" });
-    await Promise.race([form.waitFor(), signOut.waitFor()]);
-    if (await form.isVisible()) {
-      await page.getByLabel("Login").fill(LOGIN);
-      await page.getByLabel("Password").fill(PASSWORD);
-      await form.click();
-      await signOut.waitFor();
-    }
-  }
+  const open = (path: string): Promise<void> => openSignedIn(page, server.url, path, { login: LOGIN, password: PASSWORD });
+
 
   it("signs in with a real session and shows the repository's runs", async () => {
     await page.goto(`${server.url}/`);
