@@ -15,7 +15,7 @@ import path from "node:path";
 import { SlipwayError, isSlipwayError } from "../../lib/index.js";
 import { executeRun, planRun, selectWorkflows, type RunJobInfo, type RunJobResult, type RunPlan } from "../../engine/index.js";
 import type { Job, Repository, Store, WorkflowRun } from "../../store/index.js";
-import { evaluateTemplate, parseWorkflow, type Workflow } from "../../workflow/index.js";
+import { evaluateTemplate, parseWorkflow, parseWorkflowOrThrow, type Workflow } from "../../workflow/index.js";
 import type { WorkflowDispatcher } from "../context.js";
 import { sealContext } from "../context.js";
 import { planRerun } from "../routes/runs.js";
@@ -101,6 +101,18 @@ interface Driving {
 
 const nullLogger: PipelineLogger = { info() {}, warn() {}, error() {} };
 
+/** `owner/repo/path/to/workflow.yml@ref`, as a job's `uses:` names a workflow in another repository. */
+export function parseCalledWorkflowRef(uses: string): { owner: string; repo: string; path: string; ref: string } {
+  const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/([^@]+\.ya?ml)@([^@\s]+)$/.exec(uses.trim());
+  const path = match?.[3] ?? "";
+  if (!match || path.split("/").some((part) => part === "" || part === "." || part === "..")) {
+    throw new SlipwayError("WORKFLOW_NOT_FOUND", `'${uses}' is not a reusable workflow reference`, {
+      hint: "Use ./.github/workflows/FILE.yml or OWNER/REPO/.github/workflows/FILE.yml@REF.",
+    });
+  }
+  return { owner: match[1]!, repo: match[2]!, path, ref: match[4]! };
+}
+
 function refName(ref: string): string {
   return ref.replace(/^refs\/(heads|tags)\//, "");
 }
@@ -161,6 +173,50 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       }
     }
     return out;
+  };
+
+  /**
+   * The workflow a job calls with `uses:`: `./path` from the run's own commit,
+   * `owner/repo/path@ref` from the mirror of a repository registered on this
+   * server (fetched when the ref is not there yet).
+   */
+  const loadCalledWorkflow = async (repo: Repository, headSha: string, uses: string): Promise<Workflow> => {
+    let source = repo;
+    let sha = headSha;
+    let file: string;
+    if (uses.startsWith("./")) {
+      file = uses.slice(2).replace(/@.*$/, "");
+    } else {
+      const ref = parseCalledWorkflowRef(uses);
+      const called = await store.getRepositoryByName(ref.owner, ref.repo);
+      if (!called) {
+        throw new SlipwayError("WORKFLOW_NOT_FOUND", `the called workflow '${uses}' is in ${ref.owner}/${ref.repo}, which is not registered on this server`, {
+          hint: `Register it (slipway repo add ${ref.owner}/${ref.repo} --url GIT_URL) or copy the workflow into this repository and call it as ./${ref.path}.`,
+        });
+      }
+      source = called;
+      let mirror = await mirrorWith(called, /^[0-9a-f]{40}$/.test(ref.ref) ? ref.ref : undefined);
+      let resolved = await resolveRef(mirror, ref.ref);
+      if (!resolved) {
+        mirror = await mirrors.fetch(sourceOf(called));
+        resolved = await resolveRef(mirror, ref.ref);
+      }
+      if (!resolved) {
+        throw new SlipwayError("WORKFLOW_NOT_FOUND", `the called workflow '${uses}': ${ref.owner}/${ref.repo} has no branch, tag or commit '${ref.ref}'`, {
+          hint: "Name an existing branch, tag or full commit id after the @.",
+        });
+      }
+      sha = resolved;
+      file = ref.path;
+    }
+    const mirror = await mirrorWith(source, sha);
+    const text = await readFileAt(mirror, sha, file);
+    if (text === null) {
+      throw new SlipwayError("WORKFLOW_NOT_FOUND", `the called workflow ${file} is not in ${source.fullName} at ${sha.slice(0, 12)}`, {
+        hint: "Check the path after the repository name: reusable workflows live in .github/workflows/.",
+      });
+    }
+    return parseWorkflowOrThrow(uses.startsWith("./") ? file : uses, text);
   };
 
   // ------------------------------------------------------------ commit statuses
@@ -528,16 +584,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       signal: entry.controller.signal,
       concurrency: 10_000,
       now: clock,
-      loadWorkflow: async (ref) => {
-        if (!ref.startsWith("./")) throw new Error(`only local reusable workflows (./.github/workflows/...) can be called here, not '${ref}'`);
-        const file = ref.slice(2).replace(/@.*$/, "");
-        const mirror = await mirrorWith(repo, run!.headSha);
-        const text = await readFileAt(mirror, run!.headSha, file);
-        if (text === null) throw new Error(`${file} is not in commit ${run!.headSha}`);
-        const parsed = parseWorkflow(file, text);
-        if (!parsed.workflow) throw new Error(parsed.errors.map((e) => e.message).join("; "));
-        return parsed.workflow;
-      },
+      loadWorkflow: (ref) => loadCalledWorkflow(repo, run!.headSha, ref),
       events: {
         jobCompleted: (job) => {
           pending = pending.then(() => persist(job)).catch((error: unknown) => logger.warn(`run ${runId}: recording job ${job.key}: ${(error as Error).message}`));
