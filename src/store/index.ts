@@ -7,3 +7,4 @@ export type * from "./types.js";
 export { openStore } from "./open-store.js";
 export { deriveRunStatus } from "./run-status.js";
 export { RUNNER_LOST } from "./runs.js";
+export { MAX_VARIABLE_VALUE_BYTES, normalizeVariableName } from "./variables.js";

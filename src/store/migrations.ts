@@ -330,6 +330,22 @@ export const MIGRATIONS: Migration[] = [
         .execute();
     },
   },
+  {
+    version: 7,
+    name: "configuration variables per repository and environment",
+    async up(db) {
+      await db.schema
+        .createTable("variables")
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull()))
+        .addColumn("environment", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("value", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("variables_pkey", ["repository_id", "environment", "name"])
+        .execute();
+    },
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the resulting version. */

@@ -13,6 +13,7 @@ import { migrate } from "./migrations.js";
 import { createRecordMethods } from "./records.js";
 import { createRunMethods } from "./runs.js";
 import { createRunLeaseMethods } from "./run-leases.js";
+import { createVariableMethods } from "./variables.js";
 import type { Database } from "./schema.js";
 import type { Backend, OpenStoreOptions, Store, StoreLogger } from "./types.js";
 
@@ -316,6 +317,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createJobReportMethods(ctx),
     ...createRecordMethods(ctx),
     ...createRunLeaseMethods(ctx),
+    ...createVariableMethods(ctx),
   };
   return guardMethods(store, backend);
 }

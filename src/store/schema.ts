@@ -189,6 +189,17 @@ export interface SecretsTable {
   updated_at: string;
 }
 
+export interface VariablesTable {
+  repository_id: Num;
+  /** '' for repository-level variables, as in SecretsTable. */
+  environment: string;
+  /** Upper-cased. */
+  name: string;
+  value: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface WebhookDeliveriesTable {
   delivery_id: string;
   repository_id: Num | null;
@@ -267,4 +278,5 @@ export interface Database {
   run_leases: RunLeasesTable;
   job_concurrency: JobConcurrencyTable;
   job_reports: JobReportsTable;
+  variables: VariablesTable;
 }

@@ -473,6 +473,34 @@ export interface NewSecret {
   value: Buffer;
 }
 
+// ---------------------------------------------------------------- configuration variables
+
+/** A configuration variable (the `vars` context); not secret, stored and returned in plain text. */
+export interface VariableRecord {
+  repositoryId: number;
+  /** Null for a repository-level variable. */
+  environment: string | null;
+  /** Upper-cased, as GitHub stores it. */
+  name: string;
+  value: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewVariable {
+  repositoryId: number;
+  environment?: string | null;
+  /** Any case; stored upper-cased. */
+  name: string;
+  value: string;
+}
+
+export interface VariablePatch {
+  /** A new name (renames the variable). */
+  name?: string;
+  value?: string;
+}
+
 export interface WebhookDelivery {
   deliveryId: string;
   repositoryId?: number | null;
@@ -680,6 +708,16 @@ export interface Store {
   /** Secrets of the repository at exactly that level (repository level when environment is null/absent). */
   listSecrets(repositoryId: number, environment?: string | null): Promise<SecretRecord[]>;
   deleteSecret(repositoryId: number, name: string, environment?: string | null): Promise<boolean>;
+
+  // configuration variables (names are case-insensitive; invalid names or values throw VALIDATION_FAILED)
+  /** Creates the variable; CONFLICT when the name exists at that level. */
+  createVariable(input: NewVariable): Promise<VariableRecord>;
+  getVariable(repositoryId: number, name: string, environment?: string | null): Promise<VariableRecord | null>;
+  /** Variables at exactly that level (repository level when environment is null/absent), by name. */
+  listVariables(repositoryId: number, environment?: string | null): Promise<VariableRecord[]>;
+  /** Changes the value and/or renames; null when absent; CONFLICT when renaming onto an existing name. */
+  updateVariable(repositoryId: number, name: string, patch: VariablePatch, environment?: string | null): Promise<VariableRecord | null>;
+  deleteVariable(repositoryId: number, name: string, environment?: string | null): Promise<boolean>;
 
   // webhooks, schedules, audit
   /** True the first time a delivery id is seen, false for a redelivery. */
