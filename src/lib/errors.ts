@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   DOCKER_REQUIRED: "This step needs a Docker engine, which Slipway's host executor does not use; run it on a runner with Docker or replace the step.",
   ARTIFACT_INVALID: "Artifact names and paths must stay inside their directory and not contain \\ / : * ? \" < > |.",
   ARTIFACT_NOT_FOUND: "Check the artifact name, or that the job uploading it ran first (needs:).",
+  ARTIFACT_EXPIRED: "Expired artifacts are deleted; re-run the workflow to produce it again, with a longer retention-days if needed.",
   QUOTA_EXCEEDED: "Upload less (fewer or smaller files), or ask the server's operator to raise the artifact or cache size limit.",
   TOOLCHAIN_MISSING: "Install the requested version on the host, or turn the built-in off to run the real action.",
   CONFIG_INVALID: "Fix the named setting; see the configuration table in the README.",

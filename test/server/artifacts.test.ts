@@ -50,8 +50,9 @@ async function claimJobs(s: TestServer, credential: string, keys: string[], run?
   return held;
 }
 
-async function upload(s: TestServer, job: Held, name: string, files: Record<string, string | Buffer>, mode = "create") {
-  const open = await s.app.inject({ method: "POST", url: `/api/v3/runner/jobs/${job.jobId}/artifacts`, headers: job.headers, payload: { name, mode } });
+async function upload(s: TestServer, job: Held, name: string, files: Record<string, string | Buffer>, mode = "create", retentionDays?: number) {
+  const payload = { name, mode, ...(retentionDays === undefined ? {} : { retention_days: retentionDays }) };
+  const open = await s.app.inject({ method: "POST", url: `/api/v3/runner/jobs/${job.jobId}/artifacts`, headers: job.headers, payload });
   if (open.statusCode !== 201) return open;
   const uploadId = open.json().upload_id;
   for (const [p, data] of Object.entries(files)) {
@@ -202,6 +203,22 @@ describe("artifacts for people", () => {
     expect(existsSync(path.join(s.dir, row.path))).toBe(false);
     const gone = await s.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/artifacts/${info.id}/zip`, headers: auth(ADMIN_TOKEN) });
     expect(gone.statusCode).toBe(404);
+  });
+
+  it("answers 410 Gone for an artifact past its retention, as GitHub does", async () => {
+    let now = new Date();
+    server = await startTestServer({ env: { SLIPWAY_CLAIM_WAIT_SECONDS: "0" }, deps: { clock: () => now } });
+    await registerRepo(server.app);
+    const credential = await registerRunner(server, "r1");
+    const [job] = await claimJobs(server, credential, ["build"]);
+    const info = (await upload(server, job!, "short", { "a.txt": "x" }, "create", 1)).json();
+    const url = `/api/v3/repos/acme/widgets/actions/artifacts/${info.id}/zip`;
+    expect((await server.app.inject({ method: "GET", url, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(200);
+    now = new Date(now.getTime() + 2 * 86_400_000);
+    const expired = await server.app.inject({ method: "GET", url, headers: auth(ADMIN_TOKEN) });
+    expect(expired.statusCode).toBe(410);
+    expect(expired.json()).toMatchObject({ code: "ARTIFACT_EXPIRED", message: "Artifact short has expired" });
+    expect(expired.json().hint).toContain("re-run the workflow");
   });
 });
 

@@ -422,7 +422,7 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
   app.get("/api/v3/repos/:owner/:repo/actions/artifacts/:artifact_id/zip", { config: { permission: "repo:read" } }, async (request, reply) => {
     const artifact = await repoArtifactOf(request);
     if (isExpired(artifact, ctx.now())) {
-      throw new SlipwayError("NOT_FOUND", `Artifact ${artifact.name} has expired`, { hint: "Expired artifacts are deleted; re-run the workflow to produce it again." });
+      throw new SlipwayError("ARTIFACT_EXPIRED", `Artifact ${artifact.name} has expired`);
     }
     const root = path.join(blobs.resolve(artifact.path), "files");
     const files = await listFiles(root);
