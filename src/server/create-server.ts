@@ -19,6 +19,7 @@ import { registerOpsRoutes } from "./routes/ops.js";
 import { registerRepoRoutes } from "./routes/repos.js";
 import { registerRunnerProtocolRoutes } from "./routes/runner-protocol.js";
 import { refreshRunStatus, registerRunRoutes } from "./routes/runs.js";
+import { registerVariableRoutes } from "./routes/variables.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { createRateLimiter, createSecretBox, loadSecretKey, type SecretBox } from "./security.js";
 import type { Trigger } from "./webhooks.js";
@@ -191,6 +192,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerRunnerProtocolRoutes(app, ctx);
   registerArtifactRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
+  registerVariableRoutes(app, ctx);
 
   // Jobs whose runner stopped heartbeating end as "runner lost" (or are re-queued by their retry
   // policy); runners that neither poll nor heartbeat for a while show as offline.

@@ -71,6 +71,8 @@ describe("every route declares and enforces a permission", () => {
     // Operations and webhooks are public; nothing under /api/v3/repos is.
     expect(routes.find((r) => r.url === "/healthz")?.permission).toBe("public");
     expect(routes.filter((r) => r.url.startsWith("/api/v3/repos/") && r.permission === "public")).toEqual([]);
+    // Configuration variables are walked like every other route: read with write, change with admin.
+    expect(routes.filter((r) => r.url.includes("/actions/variables")).map((r) => r.permission).sort()).toEqual(["repo:admin", "repo:admin", "repo:admin", "repo:write", "repo:write"]);
   });
 
   it("answers 401 without credentials, 403 for insufficient roles (404 without any), and lets allowed callers through", async () => {
