@@ -69,6 +69,17 @@ describe("job summaries and annotations", () => {
       { path: "test/a.ts", start_line: 2, end_line: 5, start_column: null, end_column: null, annotation_level: "warning", title: null, message: "slow test", raw_details: null, blob_href: null },
       { path: null, start_line: null, end_line: null, start_column: null, end_column: null, annotation_level: "notice", title: null, message: "no position", raw_details: null, blob_href: null },
     ]);
+    const checkRun = await server.app.inject({ method: "GET", url: new URL(checkRunUrl).pathname, headers: auth(ADMIN_TOKEN) });
+    expect(checkRun.statusCode).toBe(200);
+    expect(checkRun.json()).toMatchObject({
+      id: job.id,
+      name: "build",
+      head_sha: "e".repeat(40),
+      status: "completed",
+      conclusion: "failure",
+      url: checkRunUrl,
+      output: { summary: "## Coverage\n\n91% (token ***)\n", annotations_count: 3, annotations_url: `${checkRunUrl}/annotations` },
+    });
     const paged = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/check-runs/${job.id}/annotations?per_page=1&page=2`, headers: auth(ADMIN_TOKEN) });
     expect(paged.json().map((a: { message: string }) => a.message)).toEqual(["slow test"]);
   });
@@ -84,6 +95,10 @@ describe("job summaries and annotations", () => {
     expect(none.json()).toEqual([]);
     const elsewhere = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/other/check-runs/${job.id}/annotations`, headers: auth(ADMIN_TOKEN) });
     expect(elsewhere.statusCode).toBe(404);
+    const otherCheckRun = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/other/check-runs/${job.id}`, headers: auth(ADMIN_TOKEN) });
+    expect(otherCheckRun.statusCode).toBe(404);
+    const own = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/check-runs/${job.id}`, headers: auth(ADMIN_TOKEN) });
+    expect(own.json().output).toMatchObject({ summary: null, annotations_count: 0 });
   });
 
   it("caps the summary at 1 MiB and the annotations at the limit", () => {

@@ -270,12 +270,48 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     return reply.type("text/markdown; charset=utf-8").header("cache-control", "no-store").send(report.summary);
   });
 
-  // GitHub's check-run annotations; a job's check run has the job's id.
-  app.get("/api/v3/repos/:owner/:repo/check-runs/:check_run_id/annotations", { config: { permission: "repo:read" } }, async (request) => {
+  // GitHub's check runs; a job's check run has the job's id.
+  const checkRunOf = async (request: FastifyRequest): Promise<{ job: Job; run: WorkflowRun }> => {
     const id = idParam((request.params as { check_run_id?: string }).check_run_id);
     const job = id === undefined ? null : await store.getJob(id);
     const run = job ? await store.getRun(job.runId) : null;
     if (!job || !run || run.repositoryId !== request.repository!.id) throw notFound("Check run");
+    return { job, run };
+  };
+
+  app.get("/api/v3/repos/:owner/:repo/check-runs/:check_run_id", { config: { permission: "repo:read" } }, async (request) => {
+    const { job, run } = await checkRunOf(request);
+    const repo = request.repository!;
+    const report = await store.getJobReport(job.id);
+    const url = `${api}/repos/${repo.fullName}/check-runs/${job.id}`;
+    const page = `${config.publicUrl}/${repo.fullName}/actions/runs/${job.runId}/job/${job.id}`;
+    return {
+      id: job.id,
+      name: job.name,
+      head_sha: run.headSha,
+      external_id: String(job.id),
+      url,
+      html_url: page,
+      details_url: page,
+      status: job.status === "completed" || job.status === "in_progress" ? job.status : "queued",
+      conclusion: job.conclusion,
+      started_at: job.startedAt,
+      completed_at: job.completedAt,
+      output: {
+        title: null,
+        summary: report?.summary ? report.summary : null,
+        text: null,
+        annotations_count: report?.annotations.length ?? 0,
+        annotations_url: `${url}/annotations`,
+      },
+      check_suite: { id: run.id },
+      app: { slug: "slipway", name: "Slipway" },
+      pull_requests: [],
+    };
+  });
+
+  app.get("/api/v3/repos/:owner/:repo/check-runs/:check_run_id/annotations", { config: { permission: "repo:read" } }, async (request) => {
+    const { job } = await checkRunOf(request);
     const report = await store.getJobReport(job.id);
     const { page, perPage } = pageOf(request.query);
     return (report?.annotations ?? []).slice((page - 1) * perPage, page * perPage).map(annotationJson);
