@@ -44,6 +44,7 @@ import type {
   UsesStepResult,
 } from "./uses.js";
 import { parseWorkflowCommand, type WorkflowCommand } from "./workflow-commands.js";
+import { loadProblemMatchers, ProblemMatcherFileError, ProblemMatcherSet } from "./problem-matchers.js";
 
 export interface RunJobOptions {
   /** GITHUB_WORKSPACE, already prepared by the caller. */
@@ -212,12 +213,14 @@ class JobRun {
   private readonly hashFiles: (patterns: string[]) => string;
   private readonly now: () => Date;
   private actionIds = new Map<string, number>();
+  private readonly matchers: ProblemMatcherSet;
 
   constructor(
     private readonly request: JobRequest,
     private readonly options: RunJobOptions,
   ) {
     this.masker = createMasker(request.mask);
+    this.matchers = new ProblemMatcherSet({ workspace: options.workspace });
     this.jobEnv = { ...request.env };
     this.now = options.now ?? (() => new Date());
     this.hashFiles = options.hashFiles ?? ((patterns) => hashWorkspaceFiles(options.workspace, patterns));
@@ -273,6 +276,55 @@ class JobRun {
 
   private log(stepIndex: number, line: string): void {
     this.options.events.log?.(stepIndex, this.masker.mask(line));
+  }
+
+  /** A step's output line: logged masked, then offered to the registered problem matchers. */
+  private logOutput(stepIndex: number, line: string): void {
+    const masked = this.masker.mask(line);
+    this.options.events.log?.(stepIndex, masked);
+    if (this.matchers.active) {
+      const annotation = this.matchers.match(masked);
+      if (annotation) this.annotate(stepIndex, annotation);
+    }
+  }
+
+  /** `::add-matcher::FILE`: a bad file is a warning naming it and the problem, never a failure. */
+  private addMatchers(stepIndex: number, file: string): void {
+    if (file.trim() === "") {
+      this.annotate(stepIndex, { level: "warning", message: "add-matcher needs the path of a problem matcher file: ::add-matcher::path/to/matcher.json" });
+      return;
+    }
+    const resolved = this.matchers.resolveFile(file.trim());
+    try {
+      const owners = this.matchers.add(loadProblemMatchers(resolved));
+      if (owners.length > 0) this.log(stepIndex, `Added problem matchers: ${owners.map((o) => `'${o}'`).join(", ")}`);
+    } catch (error) {
+      if (!(error instanceof ProblemMatcherFileError)) throw error;
+      this.annotate(stepIndex, { level: "warning", message: `${error.message}; the matchers of this file are not applied` });
+    }
+  }
+
+  /** `::remove-matcher owner=NAME::` or `::remove-matcher::FILE` (the owners that file declares). */
+  private removeMatchers(stepIndex: number, owner: string, file: string): void {
+    if ((owner === "") === (file.trim() === "")) {
+      this.annotate(stepIndex, {
+        level: "warning",
+        message: "remove-matcher needs either an owner or a matcher file, not both: ::remove-matcher owner=NAME:: or ::remove-matcher::path/to/matcher.json",
+      });
+      return;
+    }
+    let owners = [owner];
+    if (owner === "") {
+      try {
+        owners = loadProblemMatchers(this.matchers.resolveFile(file.trim())).map((m) => m.owner);
+      } catch (error) {
+        if (!(error instanceof ProblemMatcherFileError)) throw error;
+        this.annotate(stepIndex, { level: "warning", message: error.message });
+        return;
+      }
+    }
+    const removed = this.matchers.remove(owners);
+    if (removed.length > 0) this.log(stepIndex, `Removed problem matchers: ${removed.map((o) => `'${o}'`).join(", ")}`);
   }
 
   private annotate(stepIndex: number, annotation: Annotation): void {
@@ -817,9 +869,12 @@ class JobRun {
           }
           return;
         case "add-matcher":
-        case "remove-matcher":
-          // Problem matchers are not applied by this runner; the line is dropped as on GitHub.
           if (echo) this.log(logIndex, line);
+          this.addMatchers(logIndex, command.data);
+          return;
+        case "remove-matcher":
+          if (echo) this.log(logIndex, line);
+          this.removeMatchers(logIndex, p.owner ?? "", command.data);
           return;
       }
     };
@@ -829,7 +884,7 @@ class JobRun {
           stopToken = null;
           if (echo) this.log(logIndex, line);
         } else {
-          this.log(logIndex, line);
+          this.logOutput(logIndex, line);
         }
         return;
       }
@@ -837,7 +892,7 @@ class JobRun {
       // Command names are case-insensitive, as on GitHub.
       if (command) command.name = command.name.toLowerCase();
       if (command && COMMANDS.has(command.name)) handle(line, command);
-      else this.log(logIndex, line);
+      else this.logOutput(logIndex, line);
     };
   }
 
