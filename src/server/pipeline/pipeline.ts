@@ -219,6 +219,18 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return parseWorkflowOrThrow(uses.startsWith("./") ? file : uses, text);
   };
 
+  /**
+   * The repository's configuration variables (the `vars` context), read when
+   * a run is created and each time it is driven, so a re-run sees current values.
+   * Like secrets, they are not given to runs of pull requests from forks.
+   */
+  const varsOf = async (repo: Repository, eventPayload: unknown): Promise<Record<string, string>> => {
+    if (isFromFork(eventPayload)) return {};
+    const out: Record<string, string> = {};
+    for (const variable of await store.listVariables(repo.id)) out[variable.name] = variable.value;
+    return out;
+  };
+
   // ------------------------------------------------------------ commit statuses
 
   const sendStatus = (repo: Repository, run: WorkflowRun, state: StatusState, description: string): void => {
@@ -282,9 +294,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     };
   };
 
-  const concurrencyOf = (workflow: Workflow, github: Record<string, unknown>, inputs: Record<string, unknown>): { group: string; cancelInProgress: boolean } | null => {
+  const concurrencyOf = (
+    workflow: Workflow,
+    github: Record<string, unknown>,
+    inputs: Record<string, unknown>,
+    vars: Record<string, string>,
+  ): { group: string; cancelInProgress: boolean } | null => {
     if (!workflow.concurrency) return null;
-    const contexts = { github, inputs, vars: {} };
+    const contexts = { github, inputs, vars };
     const group = evaluateTemplate(workflow.concurrency.group, contexts);
     const text = group === null || group === undefined ? "" : String(group);
     if (text === "") return null;
@@ -324,7 +341,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       inputs: input.inputs ?? null,
     });
     try {
-      const c = concurrencyOf(workflow, githubContext(repo, run), input.inputs ?? obj(input.payload.inputs));
+      const c = concurrencyOf(workflow, githubContext(repo, run), input.inputs ?? obj(input.payload.inputs), await varsOf(repo, input.payload));
       if (c) run = (await store.updateRun(run.id, { concurrencyGroup: c.group })) ?? run;
     } catch (error) {
       logger.warn(`run ${run.id}: concurrency group: ${(error as Error).message}`);
@@ -459,10 +476,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   }
 
   /** Waits while an older run of the same concurrency group is unfinished; false when this run must not go on. */
-  async function waitForGroup(run: WorkflowRun, workflow: Workflow, github: Record<string, unknown>, entry: Driving): Promise<boolean> {
+  async function waitForGroup(run: WorkflowRun, workflow: Workflow, github: Record<string, unknown>, vars: Record<string, string>, entry: Driving): Promise<boolean> {
     const c = (() => {
       try {
-        return concurrencyOf(workflow, github, run.inputs ?? obj(obj(run.eventPayload).inputs));
+        return concurrencyOf(workflow, github, run.inputs ?? obj(obj(run.eventPayload).inputs), vars);
       } catch {
         return null;
       }
@@ -519,7 +536,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
 
     if ((await store.listJobs(runId)).length === 0) {
-      const go = await waitForGroup(run, workflow, github, entry);
+      const go = await waitForGroup(run, workflow, github, await varsOf(repo, run.eventPayload), entry);
       if (entry.stopped.signal.aborted) return false;
       if (!go) {
         await store.cancelRun(runId);
@@ -532,6 +549,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
     const fork = isFromFork(run.eventPayload);
     const secrets = fork ? {} : await secretsOf(repo);
+    const vars = await varsOf(repo, run.eventPayload);
     let plan: RunPlan;
     try {
       plan = planRun({
@@ -539,7 +557,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         event: run.event,
         payload: obj(run.eventPayload),
         github,
-        vars: {},
+        vars,
         secrets,
         ...(run.inputs ? { inputs: run.inputs } : {}),
       });
