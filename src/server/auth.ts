@@ -7,11 +7,12 @@
  * carrying an API token (`slp_...`) or a runner credential (`slpr_...`), or
  * the `slipway_session` cookie of a browser session.
  */
+import { createHmac, randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { SlipwayError } from "../lib/index.js";
-import type { Repository, RepositoryRole, Runner, Store, User } from "../store/index.js";
+import type { Job, Repository, RepositoryRole, Runner, Store, User } from "../store/index.js";
 import { RateLimitedError } from "./http-errors.js";
-import { generateToken, hashToken, type RateLimiter } from "./security.js";
+import { generateToken, hashToken, safeEqual, type RateLimiter, type SecretBox } from "./security.js";
 
 export type Permission =
   /** Anyone; the handler authenticates by other means (webhook signature, registration token, password). */
@@ -296,4 +297,112 @@ export async function ensureAdminToken(options: {
     `Slipway created the instance admin 'admin'. Its API token is shown only now:\n\n  ${token}\n\nStore it safely, or set SLIPWAY_ADMIN_TOKEN to choose your own.`,
   );
   return { generated: true, token };
+}
+
+// ---------------------------------------------------------------- job tokens
+
+/** Job tokens start with this, so a leaked one is recognisable. */
+export const JOB_TOKEN_PREFIX = "slpj_";
+
+/** What a job token is bound to: one attempt of one job as one runner claimed it (the claim time tells claims apart). */
+export interface JobTokenSubject {
+  id: number;
+  attempt: number;
+  runnerId: number | null;
+  startedAt: string | null;
+}
+
+const fallbackJobTokenKeys = new WeakMap<SecretBox, Buffer>();
+
+/**
+ * The key job tokens are signed with: derived from the server's secret key,
+ * so every replica accepts every replica's tokens. A secret box that cannot
+ * derive keys gets a random key for the life of the process.
+ */
+export function jobTokenKey(secretBox: SecretBox): Buffer {
+  const derived = secretBox.deriveKey?.("job-token");
+  if (derived) return derived;
+  let key = fallbackJobTokenKeys.get(secretBox);
+  if (!key) {
+    key = randomBytes(32);
+    fallbackJobTokenKeys.set(secretBox, key);
+  }
+  return key;
+}
+
+function jobTokenMac(key: Buffer, subject: JobTokenSubject): string {
+  const claimedAt = subject.startedAt === null ? "" : String(Date.parse(subject.startedAt));
+  return createHmac("sha256", key).update(`job-token\0${subject.id}\0${subject.attempt}\0${subject.runnerId ?? ""}\0${claimedAt}`).digest("base64url");
+}
+
+/** A token for one claim of a job: stateless, valid while that claim's lease holds (see verifyJobToken). */
+export function issueJobToken(key: Buffer, subject: JobTokenSubject): string {
+  return `${JOB_TOKEN_PREFIX}${subject.id}_${jobTokenMac(key, subject)}`;
+}
+
+/**
+ * The job a token was issued for, when that job is still running under the
+ * same claim (same attempt, runner and claim time) and its lease has not
+ * lapsed; null otherwise.
+ */
+export async function verifyJobToken(store: Store, key: Buffer, token: string, now: Date): Promise<Job | null> {
+  const m = /^slpj_([1-9]\d{0,15})_([A-Za-z0-9_-]{43})$/.exec(token);
+  if (!m) return null;
+  const job = await store.getJob(Number(m[1]));
+  if (!job || job.status !== "in_progress" || job.runnerId === null || job.startedAt === null) return null;
+  if (job.leaseExpiresAt === null || Date.parse(job.leaseExpiresAt) <= now.getTime()) return null;
+  return safeEqual(jobTokenMac(key, job), m[2]!) ? job : null;
+}
+
+// ---------------------------------------------------------------- git clients
+
+/** Who fetches over git's HTTP protocol: a running job (its job token) or a user (an API token). */
+export type GitPrincipal = { kind: "job"; job: Job } | { kind: "user"; principal: Principal & { kind: "user" } };
+
+/**
+ * The token of a git client's request: the password of HTTP Basic (any user
+ * name), or a Bearer/`token` credential; undefined when none is sent.
+ */
+export function gitClientToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const basic = /^basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
+  if (basic) {
+    const decoded = Buffer.from(basic[1]!, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    return colon >= 0 ? decoded.slice(colon + 1) : decoded;
+  }
+  return bearer(request) ?? "";
+}
+
+/**
+ * Authenticates a git client: a job token, else an API token. No credential
+ * is AUTH_REQUIRED; a bad one too, counted against the client's address like
+ * any failed credential.
+ */
+export async function resolveGitPrincipal(
+  request: FastifyRequest,
+  options: { store: Store; now: () => Date; limiter: RateLimiter; jobTokenKey: Buffer },
+): Promise<GitPrincipal> {
+  const token = gitClientToken(request);
+  if (token === undefined) throw new SlipwayError("AUTH_REQUIRED", "Requires authentication", { hint: "Give git a Slipway API token (or the job's token) as the password, any user name." });
+  const fail = (): never => {
+    const wait = options.limiter.take(`bad-credentials:${request.ip}`);
+    if (wait > 0) throw new RateLimitedError(wait);
+    throw new SlipwayError("AUTH_REQUIRED", "Bad credentials", {
+      hint: "Use an API token with read access to the repository, or the job's token (GITHUB_TOKEN) while the job runs.",
+    });
+  };
+  if (token === "") return fail();
+  if (token.startsWith(JOB_TOKEN_PREFIX)) {
+    const job = await verifyJobToken(options.store, options.jobTokenKey, token, options.now());
+    return job ? { kind: "job", job } : fail();
+  }
+  if (token.startsWith("slpr_")) return fail();
+  const record = await options.store.getApiTokenByHash(hashToken(token));
+  if (!record || (record.expiresAt !== null && Date.parse(record.expiresAt) <= options.now().getTime())) return fail();
+  const user = await options.store.getUser(record.userId);
+  if (!user) return fail();
+  await options.store.touchApiToken(record.id, options.now());
+  return { kind: "user", principal: { kind: "user", user, via: "token", scopes: record.scopes } };
 }

@@ -21,6 +21,7 @@ import { registerRunnerProtocolRoutes } from "./routes/runner-protocol.js";
 import { refreshRunStatus, registerRunRoutes } from "./routes/runs.js";
 import { registerVariableRoutes } from "./routes/variables.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
+import { registerGitHttpRoutes } from "./routes/git-http.js";
 import { createRateLimiter, createSecretBox, loadSecretKey, type SecretBox } from "./security.js";
 import type { Trigger } from "./webhooks.js";
 import { SlipwayError } from "../lib/index.js";
@@ -192,6 +193,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerRunnerProtocolRoutes(app, ctx);
   registerArtifactRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
+  registerGitHttpRoutes(app, ctx);
   registerVariableRoutes(app, ctx);
 
   // Jobs whose runner stopped heartbeating end as "runner lost" (or are re-queued by their retry

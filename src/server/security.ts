@@ -3,7 +3,7 @@
  * only as SHA-256 hashes, AES-256-GCM encryption of secrets at rest, and a
  * token-bucket limiter for authentication endpoints.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { SlipwayError } from "../lib/index.js";
@@ -114,6 +114,8 @@ export interface SecretBox {
   /** `v1.<iv>.<tag>.<ciphertext>` (base64url); `context` (e.g. repo id + name) is bound as associated data. */
   encrypt(plaintext: string, context: string): string;
   decrypt(sealed: string, context: string): string;
+  /** A 32-byte key for `purpose` derived from the sealing key (HKDF-SHA256), the same on every replica. */
+  deriveKey?(purpose: string): Buffer;
 }
 
 export function createSecretBox(key: Buffer): SecretBox {
@@ -133,6 +135,9 @@ export function createSecretBox(key: Buffer): SecretBox {
       decipher.setAAD(Buffer.from(context, "utf8"));
       decipher.setAuthTag(Buffer.from(parts[2]!, "base64url"));
       return Buffer.concat([decipher.update(Buffer.from(parts[3]!, "base64url")), decipher.final()]).toString("utf8");
+    },
+    deriveKey(purpose) {
+      return Buffer.from(hkdfSync("sha256", key, Buffer.alloc(0), `slipway:${purpose}`, 32));
     },
   };
 }

@@ -1,18 +1,20 @@
 /**
  * A remote job's workspace: a fresh clone of the run's repository at the
- * job's commit, made with the git CLI.
+ * job's commit, made with the git CLI — from the Slipway server's mirror
+ * with the job's token, or (when the server has no mirror) from the
+ * repository's own git URL.
  */
 import { execFile } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { SlipwayError } from "../../lib/index.js";
+import { createMasker, SlipwayError } from "../../lib/index.js";
 
-function git(args: string[], options: { cwd?: string; signal?: AbortSignal }): Promise<string> {
+function git(args: string[], options: { cwd?: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv }): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       "git",
       args,
-      { cwd: options.cwd, signal: options.signal, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } },
+      { cwd: options.cwd, signal: options.signal, maxBuffer: 16 * 1024 * 1024, env: options.env ?? { ...process.env, GIT_TERMINAL_PROMPT: "0" } },
       (error, stdout, stderr) => (error ? reject(Object.assign(error, { stderr: String(stderr) })) : resolve(String(stdout))),
     );
   });
@@ -59,4 +61,83 @@ function lastLine(error: unknown): string {
   const stderr = (error as { stderr?: string }).stderr ?? "";
   const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
   return redactUrl(lines.at(-1) ?? (error as Error).message);
+}
+
+export interface ServerCloneInput {
+  /** The repository on the Slipway server, e.g. `http://ci.example:8080/git/acme/widgets.git`. */
+  url: string;
+  /** The job's token: sent only to the server, in an Authorization header git reads from its environment. */
+  token: string;
+  /** The commit to check out; when empty, `branch` (or the server's default branch). */
+  sha: string;
+  branch?: string | null;
+  target: string;
+  /** Fetch the full history and the branches and tags; otherwise only the one commit (shallow). */
+  full?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Environment for git talking to the server: the token goes in an
+ * `http.<server>/.extraHeader` setting through GIT_CONFIG_* variables, so it
+ * is never in a URL, an argument list (`ps`) or the clone's config, and is
+ * sent to that server only; credential helpers and prompts are off.
+ */
+export function serverGitEnv(url: string, token: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, GIT_TERMINAL_PROMPT: "0" };
+  for (const name of Object.keys(env)) if (/^GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+|PARAMETERS)$/.test(name)) delete env[name];
+  const origin = new URL(url).origin;
+  const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
+  Object.assign(env, {
+    GIT_CONFIG_COUNT: "2",
+    GIT_CONFIG_KEY_0: `http.${origin}/.extraHeader`,
+    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+    GIT_CONFIG_KEY_1: "credential.helper",
+    GIT_CONFIG_VALUE_1: "",
+  });
+  return env;
+}
+
+/**
+ * Makes `target` (created, must be empty) a repository whose origin is the
+ * server's URL and checks out the run's commit detached: by default a
+ * shallow fetch of that one commit.
+ */
+export async function cloneFromServer(input: ServerCloneInput): Promise<void> {
+  await mkdir(input.target, { recursive: true });
+  const env = serverGitEnv(input.url, input.token);
+  const masker = createMasker([input.token, Buffer.from(`x-access-token:${input.token}`).toString("base64")]);
+  const hide = (text: string) => masker.mask(text);
+  const wanted = input.sha || (input.branch ? `refs/heads/${input.branch}` : "HEAD");
+  const opts = { cwd: input.target, signal: input.signal, env };
+  const fail = (what: string, error: unknown): never => {
+    throw new SlipwayError("REPOSITORY_INVALID", hide(`cannot clone ${input.url} at ${wanted}: ${what}: ${lastLine(error)}`), {
+      hint: "Check that the server is reachable from this runner and still has the commit (a force-push may have removed it).",
+    });
+  };
+  try {
+    await git(["init", "--quiet"], opts);
+    await git(["remote", "add", "origin", input.url], opts);
+  } catch (error) {
+    fail("git init failed", error);
+  }
+  let commit = "";
+  try {
+    await git(["fetch", "--quiet", "--no-tags", ...(input.full ? [] : ["--depth", "1"]), "origin", wanted], opts);
+    commit = (await git(["rev-parse", "--verify", "FETCH_HEAD^{commit}"], opts)).trim();
+  } catch (error) {
+    fail("fetch failed", error);
+  }
+  if (input.full) {
+    try {
+      await git(["fetch", "--quiet", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*"], opts);
+    } catch (error) {
+      fail("fetching the branches failed", error);
+    }
+  }
+  try {
+    await git(["checkout", "--quiet", "--detach", commit], opts);
+  } catch (error) {
+    fail("checkout failed", error);
+  }
 }

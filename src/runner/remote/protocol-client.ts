@@ -35,7 +35,11 @@ export interface ClaimedJob {
     head_sha: string;
     head_branch: string | null;
     from_fork: boolean;
+    /** The repository's path on the server (`/git/owner/name.git`) when the server mirrors it; null otherwise. */
+    clone_path?: string | null;
   };
+  /** Read access to the run's repository through the server while this claim's lease holds; masked in the job's output. */
+  job_token?: string;
   lease_token: string;
   lease_expires_at: string | null;
 }

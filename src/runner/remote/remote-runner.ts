@@ -16,7 +16,7 @@ import { runJob } from "../run-job.js";
 import type { UsesHandler } from "../uses.js";
 import { createRemoteArtifactStore } from "./artifact-client.js";
 import { createRemoteCacheStore } from "./cache-client.js";
-import { cloneAtCommit } from "./checkout.js";
+import { cloneAtCommit, cloneFromServer } from "./checkout.js";
 import { CREDENTIAL_FILE, readCredential, writeCredential, type StoredCredential } from "./credential.js";
 import { createJobReporter, type JobReporter } from "./job-reporter.js";
 import { createProtocolClient, isLeaseLost, isTransient, type ClaimedJob, type ProtocolClient } from "./protocol-client.js";
@@ -225,8 +225,15 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       const workspace = path.join(jobDir, "workspace");
       const tempDir = path.join(jobDir, "temp");
       await mkdir(tempDir, { recursive: true });
-      if (claim.run.git_url) {
-        reporter.log(-1, `Cloning the repository at ${claim.run.head_sha || claim.run.head_branch || "its default branch"}`);
+      const at = claim.run.head_sha || claim.run.head_branch || "its default branch";
+      if (claim.run.clone_path && claim.job_token) {
+        // The server's mirror, with the job's token: works for private repositories without giving runners their credentials.
+        const url = `${options.serverUrl.replace(/\/+$/, "")}${claim.run.clone_path}`;
+        const full = wantsFullHistory(request);
+        reporter.log(-1, `Fetching the repository from ${url} at ${at}${full ? " (full history)" : ""}`);
+        await cloneFromServer({ url, token: claim.job_token, sha: claim.run.head_sha, branch: claim.run.head_branch, target: workspace, full, signal: control.signal });
+      } else if (claim.run.git_url) {
+        reporter.log(-1, `Cloning the repository at ${at}`);
         await cloneAtCommit({ gitUrl: claim.run.git_url, sha: claim.run.head_sha, branch: claim.run.head_branch, target: workspace, signal: control.signal });
       } else {
         await mkdir(workspace, { recursive: true });
@@ -367,6 +374,19 @@ function defaultUses(job: PreparedJob, server: { serverUrl: string; credential: 
       artifacts: createRemoteArtifactStore(remote),
       cache: createRemoteCacheStore({ ...remote, tempDir: path.join(job.tempDir, "cache") }),
     }),
+  });
+}
+
+/**
+ * Whether the job's clone needs its full history: an actions/checkout step
+ * asks for a fetch-depth other than 1 (0 is everything; an expression may be
+ * anything). Otherwise the one commit is enough.
+ */
+export function wantsFullHistory(request: JobRequest): boolean {
+  return request.steps.some((step) => {
+    if (!step.uses || !/^actions\/checkout(@|$)/i.test(step.uses)) return false;
+    const depth = step.with["fetch-depth"];
+    return depth !== undefined && depth !== null && String(depth).trim() !== "1" && String(depth).trim() !== "";
   });
 }
 

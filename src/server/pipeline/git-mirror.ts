@@ -273,3 +273,18 @@ async function readBranchRef(mirror: string, ref: string): Promise<string | null
   }
   return null;
 }
+
+/** Whether the repository has a mirror yet (the pipeline creates it on the first trigger or dispatch). */
+export function hasMirror(dataDir: string, repositoryId: number): boolean {
+  return existsSync(path.join(mirrorPath(dataDir, repositoryId), "HEAD"));
+}
+
+/**
+ * The mirror, ready to serve: fetched when it does not exist yet or lacks
+ * `sha`, left as it is otherwise (the pipeline fetches on every trigger).
+ */
+export async function ensureMirror(mirrors: Mirrors, source: MirrorSource, sha?: string | null): Promise<string> {
+  const dir = mirrors.path(source.id);
+  if (existsSync(path.join(dir, "HEAD")) && (!sha || (await hasCommit(dir, sha)))) return dir;
+  return mirrors.fetch(source);
+}

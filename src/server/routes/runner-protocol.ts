@@ -11,7 +11,10 @@ import type { ClaimedJob, Conclusion, Job, NewJobReport, Runner, StepUpdate } fr
 import type { Annotation, JobRequest, JobResult } from "../../workflow/index.js";
 import { idParam, sealContext, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
+import { issueJobToken, jobTokenKey } from "../auth.js";
 import { generateToken, hashToken } from "../security.js";
+import { hasMirror } from "../pipeline/git-mirror.js";
+import { gitPathOf } from "./git-http.js";
 import { isFromFork } from "../webhooks.js";
 import { restoreSecrets } from "../pipeline/secret-placeholders.js";
 import { refreshRunStatus } from "./runs.js";
@@ -329,6 +332,10 @@ async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<Re
       mask: [...new Set([...request.mask, ...values])],
     };
   }
+  // The job's token: read access to the run's repository through the server while this claim's lease holds.
+  const jobToken = issueJobToken(jobTokenKey(ctx.secretBox), job);
+  if (request) request = withJobToken(request, jobToken);
+  const mirrored = repo ? hasMirror(ctx.config.dataDir, run.repositoryId) : false;
   return {
     job: {
       id: job.id,
@@ -348,8 +355,25 @@ async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<Re
       head_sha: run.headSha,
       head_branch: run.headBranch,
       from_fork: fromFork,
+      /** Where runners fetch the repository: the server's mirror, authenticated with `job_token`; null without a mirror. */
+      clone_path: repo && mirrored ? gitPathOf(repo.fullName) : null,
     },
+    job_token: jobToken,
     lease_token: claimed.leaseToken,
     lease_expires_at: claimed.leaseExpiresAt,
   };
+}
+
+/**
+ * The job token as `github.token`, `secrets.GITHUB_TOKEN` and the
+ * `GITHUB_TOKEN` env variable where they are empty, and always in the mask
+ * list: jobs on the server can fetch their repository from it.
+ */
+export function withJobToken(request: JobRequest, token: string): JobRequest {
+  const github = { ...((request.contexts.github as Record<string, unknown> | undefined) ?? {}) };
+  if (!github.token) github.token = token;
+  const secrets = { ...((request.contexts.secrets as Record<string, string> | undefined) ?? {}) };
+  if (!secrets.GITHUB_TOKEN) secrets.GITHUB_TOKEN = token;
+  const env = request.env.GITHUB_TOKEN === "" ? { ...request.env, GITHUB_TOKEN: token } : request.env;
+  return { ...request, env, contexts: { ...request.contexts, github, secrets }, mask: [...new Set([...request.mask, token])] };
 }
