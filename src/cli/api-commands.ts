@@ -47,9 +47,17 @@ export type Output =
   | { kind: "runs"; runs: Run[] }
   | { kind: "done"; message: string; data: Record<string, unknown> }
   | { kind: "secrets"; repo: string; secrets: Array<{ name: string; created_at: string; updated_at: string }> }
+  | { kind: "variables"; repo: string; variables: Variable[] }
   | { kind: "runner-token"; token: string; expiresAt: string; command: string }
   | { kind: "token"; token: string; name: string; scopes: string[]; id: number }
   | { kind: "logs"; conclusion: string | null };
+
+interface Variable {
+  name: string;
+  value: string;
+  created_at: string;
+  updated_at: string;
+}
 
 const enc = encodeURIComponent;
 
@@ -197,6 +205,49 @@ export async function setSecret(client: ApiClient, fullName: string, name: strin
   if (value === "") throw new SlipwayError("CLI_USAGE", "the secret value is empty", { hint: "Pass --value or pipe the value on stdin." });
   await client.request("PUT", `${repoPath(fullName)}/actions/secrets/${enc(name)}`, { value });
   return { kind: "done", message: `Secret ${name.toUpperCase()} of ${fullName} is set.`, data: { repository: fullName, name: name.toUpperCase() } };
+}
+
+/**
+ * Sets a configuration variable: updates it when it exists, creates it otherwise.
+ * `fromStdin` marks a value that was read rather than passed with --value.
+ */
+export async function setVariable(client: ApiClient, fullName: string, name: string, value: string, options: { fromStdin?: boolean } = {}): Promise<Output> {
+  if (value === "" && options.fromStdin) {
+    throw new SlipwayError("CLI_USAGE", `no value for variable ${name.toUpperCase()} on stdin`, { hint: "Pipe the value on stdin, or pass --value VALUE (--value '' sets an empty value)." });
+  }
+  const base = `${repoPath(fullName)}/actions/variables`;
+  let created = false;
+  try {
+    await client.request("PATCH", `${base}/${enc(name)}`, { value });
+  } catch (error) {
+    // A missing variable is created; a missing repository fails the same way again on POST and is reported from there.
+    if (!(error instanceof SlipwayError && error.code === "NOT_FOUND")) throw error;
+    await client.request("POST", base, { name, value });
+    created = true;
+  }
+  const upper = name.toUpperCase();
+  return { kind: "done", message: `Variable ${upper} of ${fullName} is ${created ? "created" : "updated"}.`, data: { repository: fullName, name: upper, value, created } };
+}
+
+export async function listVariables(client: ApiClient, fullName: string): Promise<Output> {
+  const variables: Variable[] = [];
+  for (let page = 1; ; page++) {
+    const answer = await client.request<{ total_count: number; variables: Variable[] }>("GET", `${repoPath(fullName)}/actions/variables?per_page=100&page=${page}`);
+    variables.push(...answer.variables);
+    if (answer.variables.length < 100 || variables.length >= answer.total_count) break;
+  }
+  return { kind: "variables", repo: fullName, variables };
+}
+
+export async function deleteVariable(client: ApiClient, fullName: string, name: string): Promise<Output> {
+  await client.request("DELETE", `${repoPath(fullName)}/actions/variables/${enc(name)}`);
+  return { kind: "done", message: `Variable ${name.toUpperCase()} of ${fullName} is deleted.`, data: { repository: fullName, name: name.toUpperCase(), deleted: true } };
+}
+
+/** A value on one table line: line breaks shown as \n, long values shortened. */
+function oneLine(value: string, max = 60): string {
+  const flat = value.replace(/\r?\n/g, "\\n");
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
 export async function listSecrets(client: ApiClient, fullName: string): Promise<Output> {
@@ -355,6 +406,9 @@ export function renderOutput(output: Output, json: boolean): string {
     case "secrets":
       if (output.secrets.length === 0) return `${output.repo} has no secrets.\n`;
       return table([["NAME", "UPDATED"], ...output.secrets.map((s) => [s.name, s.updated_at])]);
+    case "variables":
+      if (output.variables.length === 0) return `${output.repo} has no variables.\n`;
+      return table([["NAME", "VALUE", "UPDATED"], ...output.variables.map((v) => [v.name, oneLine(v.value), v.updated_at])]);
     case "runner-token":
       return [
         `Registration token (valid until ${output.expiresAt}, single use):`,
@@ -381,6 +435,8 @@ export interface ApiCommandContext {
   stderr: (text: string) => void;
   /** Reads a secret value: stdin to its end, or a hidden prompt on a terminal. */
   readSecret: () => Promise<string>;
+  /** Reads a variable value (not secret): stdin to its end, or one visible line on a terminal. Default: stdin to its end. */
+  readValue?: () => Promise<string>;
   exit: (code: number) => void;
   fetch?: typeof fetch;
 }
@@ -402,7 +458,7 @@ function clientOf(flags: CommonFlags, ctx: ApiCommandContext): ApiClient {
 
 const collectValues = (value: string, previous: string[] = []) => [...previous, value];
 
-/** Registers the API commands (repo, dispatch, runs, logs, cancel, rerun, secret, runner-token, token). */
+/** Registers the API commands (repo, dispatch, runs, logs, cancel, rerun, secret, var, runner-token, token). */
 export function registerApiCommands(program: Command, ctx: ApiCommandContext): void {
   const withCommon = (command: Command) =>
     command
@@ -502,6 +558,25 @@ export function registerApiCommands(program: Command, ctx: ApiCommandContext): v
     .argument("<name>", "secret name")
     .action(act((client, fullName: string, name: string) => deleteSecret(client, fullName, name)));
 
+  const readValue = ctx.readValue ?? (() => readPlainValue());
+  const variable = program.command("var").description("Manage a repository's configuration variables (the vars context; values are not secret)");
+  withCommon(variable.command("set").description("Create or update a variable; the value comes from --value or stdin"))
+    .argument("<owner/name>", "repository")
+    .argument("<name>", "variable name (letters, digits, _; case-insensitive, stored upper-case)")
+    .option("--value <value>", "the value (default: read from stdin)")
+    .action(
+      act(async (client, fullName: string, name: string, flags: { value?: string }) =>
+        flags.value !== undefined ? setVariable(client, fullName, name, flags.value) : setVariable(client, fullName, name, await readValue(), { fromStdin: true }),
+      ),
+    );
+  withCommon(variable.command("list").description("List variables with their values"))
+    .argument("<owner/name>", "repository")
+    .action(act((client, fullName: string) => listVariables(client, fullName)));
+  withCommon(variable.command("delete").description("Delete a variable"))
+    .argument("<owner/name>", "repository")
+    .argument("<name>", "variable name")
+    .action(act((client, fullName: string, name: string) => deleteVariable(client, fullName, name)));
+
   withCommon(program.command("runner-token").description("Create a runner registration token and print the command that starts a runner")).action(
     act((client) => createRunnerToken(client)),
   );
@@ -545,5 +620,38 @@ export function readSecretValue(stdin: NodeJS.ReadStream = process.stdin, prompt
       }
     };
     stdin.on("data", onData);
+  });
+}
+
+/** Reads a variable value: stdin to its end (one trailing newline dropped) or, on a terminal, one visible line. */
+export function readPlainValue(stdin: NodeJS.ReadStream = process.stdin, prompt: (text: string) => void = (t) => process.stderr.write(t)): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (stdin.isTTY) prompt("Value: ");
+    let text = "";
+    const onData = (chunk: Buffer | string) => {
+      text += String(chunk);
+      const newline = text.indexOf("\n");
+      if (stdin.isTTY && newline >= 0) {
+        finish();
+        resolve(text.slice(0, newline).replace(/\r$/, ""));
+      }
+    };
+    const onEnd = () => {
+      finish();
+      resolve(text.replace(/\r?\n$/, ""));
+    };
+    const onError = (error: Error) => {
+      finish();
+      reject(error);
+    };
+    const finish = () => {
+      stdin.off("data", onData);
+      stdin.off("end", onEnd);
+      stdin.off("error", onError);
+      if (stdin.isTTY) stdin.pause();
+    };
+    stdin.on("data", onData);
+    stdin.on("end", onEnd);
+    stdin.on("error", onError);
   });
 }
