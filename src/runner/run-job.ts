@@ -213,6 +213,13 @@ class JobRun {
   private readonly hashFiles: (patterns: string[]) => string;
   private readonly now: () => Date;
   private actionIds = new Map<string, number>();
+  /** Pre steps run at job start; their indexes follow the main steps'. */
+  private preCount = 0;
+  /** Per top-level step whose action has a pre step: the state its pre, main and post share, and its GITHUB_ACTION. */
+  private readonly actionStates = new Map<Step, Record<string, string>>();
+  private readonly preActionIds = new Map<Step, string>();
+  /** Steps whose post step their pre step registered. */
+  private readonly postFromPre = new Set<Step>();
   private readonly matchers: ProblemMatcherSet;
 
   constructor(
@@ -380,6 +387,7 @@ class JobRun {
         topLevel: true,
         source: this.request.workflowFile,
       };
+      await this.runPreSteps(scope);
       for (const step of this.request.steps) {
         this.refreshCancelled(scope);
         const result = await this.executeStep(step, scope);
@@ -528,7 +536,8 @@ class JobRun {
     }
     if (scope.topLevel) this.options.events.stepStarted?.({ index: step.index, name: this.masker.mask(name) });
 
-    const record: StepRecord = { outputs: {}, state: {}, commandFailed: false };
+    // An action's state is shared by its pre, main and post steps.
+    const record: StepRecord = { outputs: {}, state: (scope.topLevel ? this.actionStates.get(step) : undefined) ?? {}, commandFailed: false };
     let continueOnError = false;
     let stepEnv: Record<string, string> = {};
     let timeoutMinutes: number | undefined;
@@ -564,7 +573,7 @@ class JobRun {
     const wasCancelled = this.jobCancel.signal.aborted;
 
     let outcome: "success" | "failure" | "cancelled" = "success";
-    const actionId = this.nextActionId(step);
+    const actionId = (scope.topLevel ? this.preActionIds.get(step) : undefined) ?? this.nextActionId(step);
     try {
       const processEnvBase = { ...scope.envOverlay, ...stepEnv };
       if (step.run !== undefined) {
@@ -948,6 +957,7 @@ class JobRun {
       envOverlay: Record<string, string>;
       actionId: string;
       stepEnv: Record<string, string>;
+      phase?: "pre";
     },
   ): UsesContext {
     const processEnv = (): Record<string, string> => this.processEnv(ctx.envOverlay, ctx.actionId);
@@ -988,6 +998,9 @@ class JobRun {
       runScript: (spec) => this.runScript(spec, processCtx),
       runSteps: (steps, options) => this.runNestedSteps(steps, options, scope, ctx),
       addPostStep: (post) => {
+        // An action's post step is registered once: by its pre step when that ran, else by its main step.
+        if (ctx.phase === "pre") this.postFromPre.add(step);
+        else if (this.postFromPre.has(step)) return;
         this.posts.push({ post, state: ctx.record.state, step, env: { ...ctx.envOverlay }, inputs });
       },
     };
@@ -1017,8 +1030,97 @@ class JobRun {
     return { outcome: scope.status.value, steps: scope.stepsContext };
   }
 
+  /**
+   * The pre steps of the job's actions, at job start and in step order, as
+   * GitHub runs them: each a step of its own ("Pre <step name>"), run when
+   * the action's `pre-if` holds (the uses-step's own `if:` is not consulted).
+   * A failing pre fails the job like a failing step. Their indexes follow the
+   * main steps'; post steps come after them.
+   */
+  private async runPreSteps(scope: Scope): Promise<void> {
+    const handler = this.options.uses;
+    if (!handler?.preparePre) return;
+    for (const step of this.request.steps) {
+      if (step.uses === undefined || step.uses.startsWith("./") || step.uses.startsWith("docker://")) continue;
+      this.refreshCancelled(scope);
+      const stepIndex = this.request.steps.length + this.preCount;
+      const startedAt = this.now().toISOString();
+      const contexts = this.buildContexts(scope, { ...this.jobEnv });
+      const evalOptions = this.evalOptions(scope);
+      let name = this.defaultStepName(step);
+      if (step.name !== undefined) {
+        try {
+          name = stringifyValue(evaluateTemplate(step.name, contexts, evalOptions)) || name;
+        } catch {
+          // The main step reports an unevaluable name.
+        }
+      }
+      const record: StepRecord = { outputs: {}, state: {}, commandFailed: false };
+      const actionId = this.nextActionId(step);
+      let stepEnv: Record<string, string> = {};
+      let inputs: Record<string, string> = {};
+      let problem: string | undefined;
+      try {
+        stepEnv = this.evaluateEnv(step.env, contexts, evalOptions);
+        const withValue = evaluateTemplate(step.with as Template, this.buildContexts(scope, { ...this.jobEnv, ...stepEnv }), evalOptions);
+        if (withValue && typeof withValue === "object") {
+          for (const [k, v] of Object.entries(withValue as Record<string, unknown>)) inputs[k] = stringifyValue(v);
+        }
+      } catch (error) {
+        problem = describeError(error);
+        inputs = {};
+      }
+      const ctx = { record, logIndex: stepIndex, signal: this.jobCancel.signal, envOverlay: stepEnv, actionId, stepEnv, phase: "pre" as const };
+      const stepContexts = this.buildContexts(scope, { ...this.jobEnv, ...stepEnv });
+      const context = this.createUsesContext(step, scope, stepContexts, inputs, ctx);
+      const pre = await handler.preparePre(context);
+      if (!pre) continue;
+      this.preCount++;
+      this.actionStates.set(step, record.state);
+      this.preActionIds.set(step, actionId);
+      const displayName = this.masker.mask(`Pre ${name}`);
+      this.options.events.stepStarted?.({ index: stepIndex, name: displayName });
+      let outcome: Conclusion = "skipped";
+      let run: boolean;
+      try {
+        run = evaluateCondition(pre.if ?? "always()", contexts, evalOptions);
+      } catch (error) {
+        run = false;
+        outcome = "failure";
+        this.annotate(stepIndex, { level: "error", message: `The pre-if of ${step.uses} could not be evaluated: ${describeError(error)}` });
+      }
+      if (run && problem !== undefined) {
+        outcome = "failure";
+        this.annotate(stepIndex, { level: "error", message: problem });
+      } else if (run) {
+        try {
+          const result = await pre.run(context);
+          outcome = result ? result.outcome : "success";
+          if (result?.error) this.annotate(stepIndex, { level: "error", message: result.error });
+        } catch (error) {
+          outcome = "failure";
+          this.annotate(stepIndex, { level: "error", message: describeError(error) });
+        }
+        if (record.commandFailed && outcome === "success") outcome = "failure";
+      }
+      if (outcome === "failure" && this.status.value === "success") this.status.value = "failure";
+      if (outcome === "cancelled") this.status.value = "cancelled";
+      const result: StepResult = {
+        index: stepIndex,
+        name: displayName,
+        outcome,
+        conclusion: outcome,
+        outputs: {},
+        startedAt,
+        completedAt: this.now().toISOString(),
+      };
+      this.stepResults.push(result);
+      this.options.events.stepCompleted?.(result);
+    }
+  }
+
   private async runPostSteps(scope: Scope): Promise<void> {
-    let index = this.request.steps.length;
+    let index = this.request.steps.length + this.preCount;
     for (const entry of [...this.posts].reverse()) {
       const stepIndex = index++;
       const startedAt = this.now().toISOString();

@@ -18,6 +18,24 @@ export interface UsesHandler {
    * logged as an internal error.
    */
   run(context: UsesContext): Promise<UsesStepResult | void>;
+
+  /**
+   * Called at job start, before the first step, for each top-level `uses:`
+   * step in order. Resolves the action and returns its pre step when it has
+   * one that runs at job start (JavaScript actions with `runs.pre`, fetched
+   * remote actions only: a local action is not there before the job's steps
+   * check it out). The runner runs it as a separate step when its `if`
+   * holds; `run` then shares `context.state` with the main and post steps.
+   * Resolution failures are not reported here: the main step reports them.
+   * `run` for the main step never runs the pre script itself.
+   */
+  preparePre?(context: UsesContext): Promise<PreStep | undefined>;
+}
+
+export interface PreStep {
+  /** Condition for running the pre step (`runs.pre-if`), evaluated at job start; default `always()`. */
+  if?: string;
+  run(context: UsesContext): Promise<UsesStepResult | void>;
 }
 
 export interface UsesStepResult {
@@ -107,7 +125,8 @@ export interface UsesContext {
   /**
    * Registers a post step. Post steps run after all main steps, in reverse
    * order of registration, each with a fresh UsesContext whose `state` holds
-   * what this step saved.
+   * what this step saved. An action registers its post step once: a post
+   * registered by its pre step makes the main step's registration a no-op.
    */
   addPostStep(post: PostStep): void;
 }

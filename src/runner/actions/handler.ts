@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { SlipwayError } from "../../lib/index.js";
 import {
-  evaluateCondition,
   evaluateTemplate,
   parseActionMetadata,
   type ActionMetadata,
@@ -16,7 +15,7 @@ import {
   type NodeRuns,
   type Template,
 } from "../../workflow/index.js";
-import type { UsesContext, UsesHandler, UsesStepResult } from "../uses.js";
+import type { PreStep, UsesContext, UsesHandler, UsesStepResult } from "../uses.js";
 import { actionName, formatActionReference, parseActionReference, type RemoteActionReference } from "./reference.js";
 import type { BuiltinAction } from "./builtin.js";
 import { fetchRemoteAction, findPin, type ActionFetchOptions } from "./fetch.js";
@@ -64,12 +63,6 @@ export function loadActionMetadata(dir: string, label: string): ActionMetadata {
     throw new SlipwayError("DOCKER_REQUIRED", `${label} is a Dockerfile action, which needs Docker`);
   }
   throw new SlipwayError("ACTION_NOT_FOUND", `can't find 'action.yml' or 'action.yaml' for ${label} in ${dir}`);
-}
-
-function statusOf(contexts: Contexts): { success: boolean; failure: boolean; cancelled: boolean } {
-  const job = contexts.job as { status?: string } | undefined;
-  const s = job?.status ?? "success";
-  return { success: s === "success", failure: s === "failure", cancelled: s === "cancelled" };
 }
 
 function evaluateStepEnv(context: UsesContext): Record<string, string> {
@@ -177,25 +170,53 @@ export function createActionsHandler(options: ActionsHandlerOptions = {}): UsesH
     return { outcome: "failure", error: `Process completed with exit code ${r.exitCode ?? "null (killed)"}.` };
   }
 
+  function registerPost(context: UsesContext, action: ResolvedAction, runs: NodeRuns, inputs: Record<string, string>): void {
+    if (!runs.post) return;
+    const post = runs.post;
+    context.addPostStep({
+      name: `Post ${stepDisplayName(context)}`,
+      if: runs.postIf ?? "always()",
+      run: (postContext) => runNodeScript(postContext, action, post, inputs),
+    });
+  }
+
+  /** The main script. `runs.pre` is not run here: pre steps run at job start (preparePre). */
   async function runNode(context: UsesContext, action: ResolvedAction, runs: NodeRuns, inputs: Record<string, string>): Promise<UsesStepResult> {
-    const display = stepDisplayName(context);
-    // The pre script runs right before main, in the same step: the host runner has no job-start hook.
-    if (runs.pre && evaluateCondition(runs.preIf ?? "always()", context.contexts, { status: statusOf(context.contexts) })) {
-      const pre = await runNodeScript(context, action, runs.pre, inputs);
-      if (pre.outcome !== "success") return pre;
-    }
-    if (runs.post) {
-      const post = runs.post;
-      context.addPostStep({
-        name: `Post ${display}`,
-        if: runs.postIf ?? "always()",
-        run: (postContext) => runNodeScript(postContext, action, post, inputs),
-      });
-    }
+    registerPost(context, action, runs, inputs);
     return runNodeScript(context, action, runs.main, inputs);
   }
 
   return {
+    async preparePre(context: UsesContext): Promise<PreStep | undefined> {
+      let ref: ReturnType<typeof parseActionReference>;
+      try {
+        ref = parseActionReference(context.uses);
+      } catch {
+        return undefined;
+      }
+      // Local actions are resolved when their step runs (after checkout), so their pre never runs, as on GitHub.
+      if (ref.kind !== "remote") return undefined;
+      let found: Awaited<ReturnType<typeof resolve>>;
+      try {
+        found = await resolve(context);
+      } catch {
+        return undefined;
+      }
+      if ("builtin" in found) return undefined;
+      const resolved = found.action;
+      const runs = resolved.metadata.runs;
+      if (runs.using === "composite" || runs.using === "docker" || !runs.pre) return undefined;
+      const pre = runs.pre;
+      return {
+        if: runs.preIf ?? "always()",
+        async run(preContext) {
+          const inputs = resolveActionInputs(resolved.metadata, preContext, preContext.uses);
+          registerPost(preContext, resolved, runs, inputs);
+          return runNodeScript(preContext, resolved, pre, inputs);
+        },
+      };
+    },
+
     async run(context: UsesContext): Promise<UsesStepResult | void> {
       const found = await resolve(context);
       if ("builtin" in found) return found.builtin.run(context, found.ref);
