@@ -54,7 +54,7 @@ function repoName(params: unknown): { owner: string; name: string } {
 function sendGitError(request: FastifyRequest, reply: FastifyReply, error: unknown): void {
   const known = isSlipwayError(error) ? error : null;
   if (!known) request.log.error({ err: error }, "git request failed");
-  const status = known ? statusForError(known) : 500;
+  const status = known && known.code !== "INTERNAL_ERROR" ? statusForError(known) : 500;
   if (status === 401) void reply.header("www-authenticate", 'Basic realm="Slipway", charset="UTF-8"');
   if (error instanceof RateLimitedError) void reply.header("retry-after", String(error.retryAfterSeconds));
   const text = known ? `${known.message} [${known.code}]\n${known.hint}\n` : "Internal server error [INTERNAL_ERROR]\nThe server logged the cause.\n";
