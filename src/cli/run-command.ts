@@ -260,6 +260,7 @@ export function toJsonDocument(result: RunResult): unknown {
         conclusion: s.conclusion,
         outputs: s.outputs ?? {},
       })),
+      annotations: j.annotations ?? [],
     })),
   };
 }

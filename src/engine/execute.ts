@@ -603,6 +603,7 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
     }
     entry.completedAt = state.now().toISOString();
     entry.outputs = { ...result.outputs };
+    entry.annotations = (result.annotations ?? []).map((a) => ({ ...a }));
     entry.steps = result.steps.map((s) => ({
       id: s.id ?? null,
       name: s.name,

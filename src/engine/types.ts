@@ -111,6 +111,8 @@ export interface RunJobResult {
   conclusion: Conclusion;
   outputs: Record<string, string>;
   steps: RunStepSummary[];
+  /** Annotations the job's runner reported (workflow commands, problem matchers, errors), masked. */
+  annotations?: Annotation[];
   startedAt?: string;
   completedAt?: string;
   /** Why the job was skipped, cancelled or failed outside its steps. */
