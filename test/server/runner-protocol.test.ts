@@ -115,13 +115,16 @@ describe("job claims over a real socket", () => {
     await queueJob(server);
     const claimed = await server.app.inject({ method: "POST", url: "/api/v3/runner/jobs/claim", headers: auth(credential), payload: {} });
     const request = claimed.json().job.request;
-    expect(request.contexts.secrets).toEqual({ API_KEY: "k3y-value" });
-    expect(request.mask).toEqual(["preexisting", "k3y-value"]);
+    // The job token comes as GITHUB_TOKEN and is masked too.
+    const jobToken = claimed.json().job_token;
+    expect(request.contexts.secrets).toEqual({ API_KEY: "k3y-value", GITHUB_TOKEN: jobToken });
+    expect(request.mask).toEqual(["preexisting", "k3y-value", jobToken]);
     const pr = { pull_request: { head: { repo: { full_name: "mallory/widgets" } }, base: { repo: { full_name: "acme/widgets" } } } };
     await queueJob(server, pr);
     const fork = await server.app.inject({ method: "POST", url: "/api/v3/runner/jobs/claim", headers: auth(credential), payload: {} });
     expect(fork.json().run.from_fork).toBe(true);
-    expect(fork.json().job.request.contexts.secrets).toBeUndefined();
+    // As on GitHub, a fork's pull request gets no secrets but its (read-only) job token.
+    expect(fork.json().job.request.contexts.secrets).toEqual({ GITHUB_TOKEN: fork.json().job_token });
     expect(fork.body).not.toContain("k3y-value");
   });
 });
