@@ -95,4 +95,42 @@ describe.skipIf(unavailable !== undefined)("web UI against the real server", () 
     expect(listed).not.toContain(value);
     expect(pageErrors).toEqual([]);
   });
+
+  it("sets, edits and lists a configuration variable with its value next to the secrets, by keyboard", async () => {
+    await open("/acme/shop/secrets");
+    await expect(page.getByText("No variables yet")).toBeVisible();
+    const newButton = page.getByRole("button", { name: "New variable" });
+    await newButton.focus();
+    await page.keyboard.press("Enter");
+    const focused = (locator: ReturnType<Page["getByLabel"]>) => vitestExpect.poll(() => locator.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+    await focused(page.getByLabel("Variable name"));
+    await page.keyboard.type("greeting");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("hello world");
+    await page.getByRole("button", { name: "Save variable" }).press("Enter");
+    await expect(page.getByText("Saved variable GREETING.")).toBeVisible();
+    const row = page.getByTestId("variable");
+    await expect(row).toHaveCount(1);
+    await expect(row.locator("code.secret-name")).toHaveText("GREETING");
+    await expect(row.getByTestId("variable-value")).toHaveText("hello world");
+
+    await page.getByRole("button", { name: "Edit variable GREETING" }).press("Enter");
+    await expect(page.getByLabel("Variable name")).toHaveValue("GREETING");
+    await page.getByLabel("Variable value").fill("bonjour");
+    await page.getByRole("button", { name: "Save variable" }).click();
+    await expect(row.getByTestId("variable-value")).toHaveText("bonjour");
+    const listed = JSON.parse(await page.evaluate<string>("fetch('/api/v3/repos/acme/shop/actions/variables').then((r) => r.text())"));
+    vitestExpect(listed.variables.map((v: { name: string; value: string }) => [v.name, v.value])).toEqual([["GREETING", "bonjour"]]);
+
+    // Escape closes the form and gives focus back to the button that opened it; a bad name is explained before saving.
+    await newButton.press("Enter");
+    await page.keyboard.type("github_x");
+    await expect(page.getByText("Names starting with GITHUB_ are reserved.")).toBeVisible();
+    await vitestExpect.poll(() => page.getByRole("button", { name: "Save variable" }).isDisabled()).toBe(true);
+    await page.keyboard.press("Escape");
+    await expect(page.getByLabel("Variable name")).toHaveCount(0);
+    await focused(newButton);
+    await saveScreenshot(page, "real-server-variables");
+    expect(pageErrors).toEqual([]);
+  });
 });

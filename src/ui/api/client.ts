@@ -4,7 +4,7 @@
  * the server is unreachable, the session ended, or the server refused.
  */
 import type {
-  Annotation, ApiToken, Artifact, Collaborator, IncomingWebhooks, Job, Repository, Runner, Secret, User, Workflow, WorkflowRun,
+  Annotation, ApiToken, Artifact, Collaborator, IncomingWebhooks, Job, Repository, Runner, Secret, User, Variable, Workflow, WorkflowRun,
 } from "./types.js";
 
 export const API = "/api/v3";
@@ -122,6 +122,8 @@ export interface RunPage {
 
 export const api = {
   signIn: (login: string, password: string) => requestJson<User>("/session", { method: "POST", body: { login, password }, quietUnauthenticated: true }),
+  /** A session from an API token with the admin scope (e.g. the one printed at the server's first start). */
+  signInWithToken: (token: string) => requestJson<User>("/session", { method: "POST", body: { token }, quietUnauthenticated: true }),
   signOut: () => requestJson<void>("/session", { method: "DELETE", quietUnauthenticated: true }),
   currentUser: (signal?: AbortSignal) => requestJson<User>("/user", { signal, quietUnauthenticated: true }),
   getRepository: (repo: string, signal?: AbortSignal) => requestJson<Repository>(repoPath(repo), { signal }),
@@ -157,6 +159,12 @@ export const api = {
   listSecrets: (repo: string, signal?: AbortSignal) => requestJson<{ total_count: number; secrets: Secret[] }>(`${repoPath(repo)}/actions/secrets?per_page=100`, { signal }),
   putSecret: (repo: string, name: string, value: string) => requestJson<void>(`${repoPath(repo)}/actions/secrets/${encodeURIComponent(name)}`, { method: "PUT", body: { value } }),
   deleteSecret: (repo: string, name: string) => requestJson<void>(`${repoPath(repo)}/actions/secrets/${encodeURIComponent(name)}`, { method: "DELETE" }),
+  listVariables: (repo: string, signal?: AbortSignal) => requestJson<{ total_count: number; variables: Variable[] }>(`${repoPath(repo)}/actions/variables?per_page=100`, { signal }),
+  createVariable: (repo: string, name: string, value: string) => requestJson<void>(`${repoPath(repo)}/actions/variables`, { method: "POST", body: { name, value } }),
+  /** Changes the value; a different `newName` renames the variable too. */
+  updateVariable: (repo: string, name: string, value: string, newName?: string) =>
+    requestJson<void>(`${repoPath(repo)}/actions/variables/${encodeURIComponent(name)}`, { method: "PATCH", body: { value, ...(newName !== undefined && newName !== name ? { name: newName } : {}) } }),
+  deleteVariable: (repo: string, name: string) => requestJson<void>(`${repoPath(repo)}/actions/variables/${encodeURIComponent(name)}`, { method: "DELETE" }),
 
   listUsers: (signal?: AbortSignal) => requestJson<{ total_count: number; users: User[] }>("/users?per_page=100", { signal }),
   createUser: (login: string, password: string, siteAdmin: boolean) => requestJson<User>("/users", { method: "POST", body: { login, password, site_admin: siteAdmin } }),

@@ -128,6 +128,14 @@ export interface Secret {
   updated_at: string;
 }
 
+/** A configuration variable (the `vars` context); not secret, so its value is returned. */
+export interface Variable {
+  name: string;
+  value: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface ApiToken {
   id: number;
   name: string;

@@ -1,12 +1,14 @@
 /**
  * Repository secrets: names and dates only. A value is typed into a password
  * field, sent once with PUT, and cleared from the form; it is never shown.
+ * The repository's configuration variables follow (see variables.tsx).
  */
 import { useState, type FormEvent } from "react";
 import { ApiError, api } from "../api/client.js";
 import { ErrorBanner, Empty, Loading, Notice } from "../components/feedback.js";
 import { formatRelative } from "../core/format.js";
 import { useApi } from "../core/use-api.js";
+import { VariablesSection } from "./variables.js";
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -49,6 +51,7 @@ export function SecretsPage({ repo }: { repo: string }) {
   };
 
   return (
+    <>
     <section aria-labelledby="secrets-title">
       <h2 id="secrets-title">Secrets</h2>
       <p className="muted">Secrets are encrypted on the server and masked in logs. Values can be replaced but never read back.</p>
@@ -91,5 +94,7 @@ export function SecretsPage({ repo }: { repo: string }) {
         </ul>
       )}
     </section>
+    <VariablesSection repo={repo} />
+    </>
   );
 }
