@@ -25,7 +25,7 @@ describe("README", () => {
   });
 
   it("documents the server, runner and API commands", () => {
-    for (const command of ["slipway server", "slipway runner", "slipway repo add", "slipway repo list", "slipway dispatch", "slipway runs", "slipway logs", "slipway cancel", "slipway rerun", "slipway secret set", "slipway secret list", "slipway runner-token", "slipway token create"]) {
+    for (const command of ["slipway server", "slipway runner", "slipway repo add", "slipway repo list", "slipway dispatch", "slipway runs", "slipway logs", "slipway cancel", "slipway rerun", "slipway secret set", "slipway secret list", "slipway var set", "slipway var list", "slipway var delete", "slipway runner-token", "slipway token create"]) {
       expect(readme, command).toContain(`\`${command}`);
     }
   });
