@@ -1,0 +1,52 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createHarness, pushTrigger, waitFor, type Harness } from "./harness.js";
+
+const WORKFLOW = `on: [push, pull_request]
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    env:
+      REGION: r-\${{ vars.REGION }}
+    steps:
+      - run: echo "\${{ vars.REGION }}"
+`;
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+describe("run pipeline: configuration variables", () => {
+  it("hands jobs the repository's variables in vars and in values computed from them", async () => {
+    h = await createHarness({ ".github/workflows/ci.yml": WORKFLOW });
+    await h.store.createVariable({ repositoryId: h.repo.id, name: "region", value: "eu-west-1" });
+    await h.store.createVariable({ repositoryId: h.repo.id, environment: "production", name: "region", value: "us-east-1" });
+    const pipeline = h.makePipeline();
+    await pipeline.onTrigger(pushTrigger(h.repo, h.head(), null));
+    const [run] = (await h.store.listRuns()).items;
+    const job = await waitFor(async () => (await h!.store.listJobs(run!.id)).find((j) => j.status === "queued"));
+    expect(job.request!.contexts.vars).toEqual({ REGION: "eu-west-1" });
+    expect(job.request!.env.REGION).toBe("r-eu-west-1");
+  });
+
+  it("gives runs of pull requests from forks no variables, as it gives them no secrets", async () => {
+    h = await createHarness({ ".github/workflows/ci.yml": WORKFLOW });
+    await h.store.createVariable({ repositoryId: h.repo.id, name: "REGION", value: "eu-west-1" });
+    const pipeline = h.makePipeline();
+    const sha = h.head();
+    const pr = { number: 3, head: { ref: "feature", sha, repo: { full_name: "mallory/hello" } }, base: { ref: "main", repo: { full_name: "octo/hello" } } };
+    await pipeline.onTrigger({
+      ...pushTrigger(h.repo, sha, null),
+      event: "pull_request",
+      action: "opened",
+      ref: "refs/pull/3/head",
+      payload: { action: "opened", number: 3, pull_request: pr, sender: { login: "mallory" } },
+      fromFork: true,
+    });
+    const [run] = (await h.store.listRuns()).items;
+    const job = await waitFor(async () => (await h!.store.listJobs(run!.id)).find((j) => j.status === "queued"));
+    expect(job.request!.contexts.vars).toEqual({});
+    expect(job.request!.env.REGION).toBe("r-");
+  });
+});
