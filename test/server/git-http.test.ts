@@ -256,6 +256,8 @@ describe("git over HTTP", () => {
     const gone = Date.now() + 10_000;
     while (children().length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
     expect(children()).toEqual([]);
+    // The cut-short request left nothing the server counts as an error.
+    expect(server.logs.filter((l) => /"level":50/.test(l))).toEqual([]);
   });
 
   test("the mirror is fetched when it lacks the job's commit", async () => {

@@ -52,6 +52,11 @@ function repoName(params: unknown): { owner: string; name: string } {
 
 /** Writes an error as text for git clients; 401 answers ask for Basic credentials so git prompts or uses its helper. */
 function sendGitError(request: FastifyRequest, reply: FastifyReply, error: unknown): void {
+  if (reply.sent || reply.raw.headersSent) {
+    // Too late for a status: cut the answer short so git reports a broken transfer.
+    reply.raw.destroy();
+    return;
+  }
   const known = isSlipwayError(error) ? error : null;
   if (!known) request.log.error({ err: error }, "git request failed");
   const status = known && known.code !== "INTERNAL_ERROR" ? statusForError(known) : 500;
@@ -198,7 +203,8 @@ export function registerGitHttpRoutes(app: FastifyInstance, ctx: RouteContext): 
     void run.exited.then((code) => {
       if (code !== 0 && code !== null) request.log.warn({ code, stderr: run.stderr() }, "git upload-pack ended with an error");
     });
-    await reply
+    // Not awaited: the reply settles when the stream ends or the client goes away, which onClose handles.
+    void reply
       .status(200)
       .header("content-type", contentType)
       .header("cache-control", "no-cache, max-age=0, must-revalidate")
