@@ -294,7 +294,7 @@ export async function ensureAdminToken(options: {
   const token = generateToken("api");
   await store.createApiToken({ userId: user.id, name: "initial admin token", tokenHash: hashToken(token), scopes: ["admin"] });
   options.print(
-    `Slipway created the instance admin 'admin'. Its API token is shown only now:\n\n  ${token}\n\nStore it safely, or set SLIPWAY_ADMIN_TOKEN to choose your own.`,
+    `Slipway created the instance admin 'admin'. Its API token is shown only now:\n\n  ${token}\n\nStore it safely, or set SLIPWAY_ADMIN_TOKEN to choose your own. Sign in to the web UI with it\n("Use an API token instead"), then set a password under Settings.`,
   );
   return { generated: true, token };
 }

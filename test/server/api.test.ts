@@ -327,6 +327,26 @@ describe("users, tokens and sessions", () => {
     expect(after.statusCode).toBe(401);
   });
 
+  it("opens a browser session from an admin-scoped API token, and refuses narrower or unknown tokens", async () => {
+    server = await startTestServer();
+    const login = await server.app.inject({ method: "POST", url: "/api/v3/session", payload: { token: ADMIN_TOKEN } });
+    expect(login.statusCode).toBe(201);
+    expect(login.json()).toMatchObject({ login: "admin", site_admin: true });
+    const session = String(login.headers["set-cookie"]).split(";")[0]!;
+    expect(session).toMatch(/^slipway_session=slps_/);
+    expect((await server.app.inject({ method: "GET", url: "/api/v3/user", headers: { cookie: session } })).json().login).toBe("admin");
+
+    const narrow = (await server.app.inject({ method: "POST", url: "/api/v3/user/tokens", headers: auth(ADMIN_TOKEN), payload: { name: "ro", scopes: ["read"] } })).json().token;
+    const refused = await server.app.inject({ method: "POST", url: "/api/v3/session", payload: { token: narrow } });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().message).toBe("Only a token with the admin scope can open a browser session");
+    expect(refused.headers["set-cookie"]).toBeUndefined();
+    const unknown = await server.app.inject({ method: "POST", url: "/api/v3/session", payload: { token: "slp_not-a-real-token" } });
+    expect(unknown.statusCode).toBe(401);
+    expect(unknown.json().message).toBe("Unknown or expired API token");
+    expect(unknown.body).not.toContain("slp_not-a-real-token");
+  });
+
   it("omits Secure on session cookies when the public URL is plain http", async () => {
     server = await startTestServer();
     await server.app.inject({ method: "POST", url: "/api/v3/users", headers: auth(ADMIN_TOKEN), payload: { login: "erin", password: "long enough password" } });

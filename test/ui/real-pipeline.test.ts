@@ -242,4 +242,37 @@ describe.skipIf(unavailable !== undefined)("web UI driving real runs on the real
     expect(await page.content()).not.toContain(secret);
     expect(pageErrors).toEqual([]);
   });
+
+  it("signs in with the admin's API token when nobody has a password yet", async () => {
+    // Signed out: the browser forgets the earlier tests' session.
+    await browser.context.clearCookies();
+    const fresh = await browser.newPage();
+    try {
+      await fresh.goto(`${server.url}/`);
+      await fresh.getByRole("button", { name: "Use an API token instead" }).click();
+      await fresh.getByLabel("API token").fill("not-a-token");
+      await fresh.getByRole("button", { name: "Sign in", exact: true }).click();
+      await expect(fresh.getByRole("alert")).toContainText("Unknown or expired API token");
+      await saveScreenshot(fresh, "real-pipeline-token-form");
+      await fresh.getByLabel("API token").fill(PIPELINE_ADMIN_TOKEN);
+      await fresh.getByRole("button", { name: "Sign in", exact: true }).click();
+      await expect(fresh.getByTestId("user-login")).toHaveText("admin");
+      await expect(fresh.locator(".repo-list a")).toHaveText(["acme/shop"]);
+      expect(await fresh.content()).not.toContain(PIPELINE_ADMIN_TOKEN);
+      // Then the admin sets a first password (no current one), and signs in with it.
+      await fresh.goto(`${server.url}/settings`);
+      await fresh.getByLabel("New password").fill("admin-first-password");
+      await fresh.getByRole("button", { name: "Change password" }).click();
+      await expect(fresh.getByRole("status").filter({ hasText: "Password changed" })).toBeVisible();
+      await saveScreenshot(fresh, "real-pipeline-token-sign-in");
+      await browser.context.clearCookies();
+      await fresh.goto(`${server.url}/`);
+      await fresh.getByLabel("Login").fill("admin");
+      await fresh.getByLabel("Password").fill("admin-first-password");
+      await fresh.getByRole("button", { name: "Sign in", exact: true }).click();
+      await expect(fresh.getByTestId("user-login")).toHaveText("admin");
+    } finally {
+      await fresh.close();
+    }
+  });
 });

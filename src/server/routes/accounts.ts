@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
-import type { RepositoryRole } from "../../store/index.js";
+import type { RepositoryRole, User } from "../../store/index.js";
 import { clearSessionCookie, requireWriteScope, sessionCookie, TOKEN_SCOPES } from "../auth.js";
 import { idParam, pageOf, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
@@ -45,8 +45,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): 
   };
   const secureCookies = ctx.config.publicUrl.startsWith("https:");
 
-  app.post("/api/v3/session", { config: { permission: "public", rateLimited: true } }, async (request, reply) => {
-    const b = body(request);
+  const userOfPassword = async (b: Record<string, unknown>): Promise<User> => {
     const login = typeof b.login === "string" ? b.login : "";
     const password = typeof b.password === "string" ? b.password : "";
     const user = login ? await store.getUserByLogin(login) : null;
@@ -55,6 +54,31 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): 
     if (!user || !user.passwordHash || !ok) {
       throw new SlipwayError("AUTH_REQUIRED", "Incorrect login or password", { hint: "Check the login and password, or sign in with an API token." });
     }
+    return user;
+  };
+  /**
+   * A browser session from an API token (the first start's admin token, before
+   * any password is set). A session acts with the user's full rights, so only
+   * a token with the `admin` scope opens one.
+   */
+  const userOfSignInToken = async (token: string): Promise<User> => {
+    const record = token === "" ? null : await store.getApiTokenByHash(hashToken(token));
+    const live = record && (record.expiresAt === null || Date.parse(record.expiresAt) > ctx.now().getTime());
+    const user = live ? await store.getUser(record.userId) : null;
+    if (!record || !live || !user) {
+      throw new SlipwayError("AUTH_REQUIRED", "Unknown or expired API token", { hint: "Paste a token from `slipway token create` or the one printed at the first start." });
+    }
+    if (!record.scopes.includes("admin")) {
+      throw new SlipwayError("FORBIDDEN", "Only a token with the admin scope can open a browser session", {
+        hint: "Sign in with your password, or create a token with --scopes admin.",
+      });
+    }
+    return user;
+  };
+
+  app.post("/api/v3/session", { config: { permission: "public", rateLimited: true } }, async (request, reply) => {
+    const b = body(request);
+    const user = typeof b.token === "string" ? await userOfSignInToken(b.token) : await userOfPassword(b);
     const token = generateToken("session");
     const ttlSeconds = ctx.config.sessionTtlHours * 3600;
     await store.createSession({ tokenHash: hashToken(token), userId: user.id, expiresAt: new Date(ctx.now().getTime() + ttlSeconds * 1000) });

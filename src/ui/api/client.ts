@@ -167,6 +167,9 @@ export const api = {
   deleteVariable: (repo: string, name: string) => requestJson<void>(`${repoPath(repo)}/actions/variables/${encodeURIComponent(name)}`, { method: "DELETE" }),
 
   listUsers: (signal?: AbortSignal) => requestJson<{ total_count: number; users: User[] }>("/users?per_page=100", { signal }),
+  /** Sets the signed-in user's password; `current` is needed once one is set. */
+  changePassword: (password: string, current: string) =>
+    requestJson<User>("/user", { method: "PATCH", body: { password, ...(current ? { current_password: current } : {}) } }),
   createUser: (login: string, password: string, siteAdmin: boolean) => requestJson<User>("/users", { method: "POST", body: { login, password, site_admin: siteAdmin } }),
   deleteUser: (login: string) => requestJson<void>(`/users/${encodeURIComponent(login)}`, { method: "DELETE" }),
   listCollaborators: (repo: string, signal?: AbortSignal) => requestJson<Collaborator[]>(`${repoPath(repo)}/collaborators`, { signal }),

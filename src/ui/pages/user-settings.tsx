@@ -1,4 +1,4 @@
-/** Personal API tokens, and for instance admins the user list. */
+/** The user's password and personal API tokens, and for instance admins the user list. */
 import { useState, type FormEvent } from "react";
 import { ApiError, api } from "../api/client.js";
 import type { User } from "../api/types.js";
@@ -98,6 +98,44 @@ function Tokens() {
   );
 }
 
+function Password() {
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const [message, setMessage] = useState<{ tone: "success" | "error"; text: string }>();
+  const change = async (e: FormEvent) => {
+    e.preventDefault();
+    setMessage(undefined);
+    try {
+      await api.changePassword(next, current);
+      setMessage({ tone: "success", text: "Password changed. Sign in with it from now on." });
+    } catch (err) {
+      setMessage({ tone: "error", text: (err as ApiError).message });
+    } finally {
+      setCurrent("");
+      setNext("");
+    }
+  };
+  return (
+    <section aria-labelledby="password-title" className="settings-section">
+      <h3 id="password-title">Password</h3>
+      <form className="inline-form" onSubmit={change} aria-label="Change your password">
+        <div className="field">
+          <label htmlFor="current-password">Current password</label>
+          <input id="current-password" type="password" value={current} onChange={(e) => setCurrent(e.target.value)} autoComplete="current-password" placeholder="none yet? leave empty" />
+        </div>
+        <div className="field">
+          <label htmlFor="new-password">New password</label>
+          <input id="new-password" type="password" minLength={8} value={next} onChange={(e) => setNext(e.target.value)} required autoComplete="new-password" />
+        </div>
+        <button className="btn" type="submit">
+          Change password
+        </button>
+      </form>
+      {message && <Notice tone={message.tone}>{message.text}</Notice>}
+    </section>
+  );
+}
+
 function Users({ self }: { self: User }) {
   const users = useApi((signal) => api.listUsers(signal), []);
   const [login, setLogin] = useState("");
@@ -180,6 +218,7 @@ export function UserSettingsPage({ user }: { user: User }) {
         Signed in as <strong>{user.login}</strong>
         {user.site_admin ? " (instance admin)" : ""}.
       </p>
+      <Password />
       <Tokens />
       {user.site_admin && <Users self={user} />}
     </main>
