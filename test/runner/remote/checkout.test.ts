@@ -1,0 +1,79 @@
+/** How a remote runner hands the job token to git, when it fetches the full history, and what a failed fetch says. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { isSlipwayError } from "../../../src/lib/index.js";
+import { cloneFromServer, serverGitEnv } from "../../../src/runner/remote/checkout.js";
+import { wantsFullHistory } from "../../../src/runner/remote/remote-runner.js";
+import type { JobRequest, Step } from "../../../src/workflow/index.js";
+
+const TOKEN = "slpj_7_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+const root = mkdtempSync(path.join(os.tmpdir(), "slipway-remote-checkout-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function requestWith(steps: Array<Partial<Step>>): JobRequest {
+  return {
+    key: "j",
+    jobId: "j",
+    name: "j",
+    workflowFile: ".github/workflows/ci.yml",
+    matrix: null,
+    contexts: {},
+    env: {},
+    defaults: {},
+    steps: steps.map((s, index) => ({ index, with: {}, env: {}, continueOnError: false, position: { file: "ci.yml", line: 1, col: 1 }, ...s })),
+    outputs: {},
+    timeoutMinutes: 10,
+    mask: [],
+  };
+}
+
+describe("serverGitEnv", () => {
+  it("sends the token only to the server, as a Basic header in git's environment, replacing inherited git settings", () => {
+    const env = serverGitEnv("http://127.0.0.1:8080/git/acme/widgets.git", TOKEN, { PATH: "/bin", GIT_CONFIG_COUNT: "3", GIT_CONFIG_KEY_2: "core.x", GIT_CONFIG_VALUE_2: "y", GIT_CONFIG_PARAMETERS: "'a.b'='c'" });
+    expect(env.GIT_CONFIG_COUNT).toBe("2");
+    expect(env.GIT_CONFIG_KEY_0).toBe("http.http://127.0.0.1:8080/.extraHeader");
+    const value = env.GIT_CONFIG_VALUE_0!;
+    expect(value).toMatch(/^Authorization: Basic /);
+    expect(Buffer.from(value.slice("Authorization: Basic ".length), "base64").toString()).toBe(`x-access-token:${TOKEN}`);
+    expect(env.GIT_CONFIG_KEY_1).toBe("credential.helper");
+    expect(env.GIT_CONFIG_KEY_2).toBeUndefined();
+    expect(env.GIT_CONFIG_PARAMETERS).toBeUndefined();
+    expect(env.GIT_TERMINAL_PROMPT).toBe("0");
+    expect(env.PATH).toBe("/bin");
+    // The raw token is nowhere in the environment.
+    expect(Object.values(env).some((v) => v?.includes(TOKEN))).toBe(false);
+  });
+});
+
+describe("wantsFullHistory", () => {
+  it("is true only when an actions/checkout step asks for a depth other than 1", () => {
+    expect(wantsFullHistory(requestWith([{ run: "make" }]))).toBe(false);
+    expect(wantsFullHistory(requestWith([{ uses: "actions/checkout@v4" }]))).toBe(false);
+    expect(wantsFullHistory(requestWith([{ uses: "actions/checkout@v4", with: { "fetch-depth": 1 } }]))).toBe(false);
+    expect(wantsFullHistory(requestWith([{ uses: "actions/checkout@v4", with: { "fetch-depth": 0 } }]))).toBe(true);
+    expect(wantsFullHistory(requestWith([{ uses: "actions/checkout@v3", with: { "fetch-depth": "${{ inputs.depth }}" } }]))).toBe(true);
+    expect(wantsFullHistory(requestWith([{ uses: "acme/checkout-like@v1", with: { "fetch-depth": 0 } }]))).toBe(false);
+  });
+});
+
+describe("cloneFromServer", () => {
+  it("fails with REPOSITORY_INVALID naming the URL and commit, never the token", async () => {
+    // A port nothing listens on.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const url = `http://127.0.0.1:${port}/git/acme/widgets.git`;
+    const error = await cloneFromServer({ url, token: TOKEN, sha: "a".repeat(40), target: path.join(root, "w") }).catch((e: unknown) => e);
+    expect(isSlipwayError(error)).toBe(true);
+    const e = error as Error & { code: string; hint: string };
+    expect(e.code).toBe("REPOSITORY_INVALID");
+    expect(e.message).toContain(`cannot clone ${url} at ${"a".repeat(40)}`);
+    expect(e.message + e.hint).not.toContain(TOKEN);
+  });
+});
