@@ -208,6 +208,23 @@ describe("problem matchers in a job", () => {
     expect(result.conclusion).toBe("success");
   });
 
+  it("removes the matchers a file declares with remove-matcher FILE, and rejects owner and file together", async () => {
+    mkdirSync(h.workspace, { recursive: true });
+    writeFileSync(path.join(h.workspace, "m.json"), JSON.stringify({ problemMatcher: [{ owner: "p", pattern: [{ regexp: "^BAD (.*)$", message: 1 }] }] }));
+    const result = await h.run(
+      request([
+        run("echo '::add-matcher::m.json'; echo 'BAD one'; echo '::remove-matcher owner=p::m.json'; echo 'BAD two'"),
+        run("echo '::remove-matcher::m.json'; echo 'BAD three'"),
+      ]),
+    );
+    expect(result.annotations.map((a) => [a.level, a.message])).toEqual([
+      ["error", "one"],
+      ["warning", expect.stringContaining("remove-matcher needs either an owner or a matcher file, not both")],
+      ["error", "two"],
+    ]);
+    expect(h.lines(1)).toEqual(["Removed problem matchers: 'p'", "BAD three"]);
+  });
+
   it("matches masked output, so secrets never reach an annotation", async () => {
     writeFileSync(path.join(h.workspace + "-m.json"), JSON.stringify({ problemMatcher: [{ owner: "p", pattern: [{ regexp: "^BAD (.*)$", message: 1 }] }] }));
     const result = await h.run(request([run(`echo '::add-matcher::${h.workspace}-m.json'; echo 'BAD token is hunter2'`)], { mask: ["hunter2"] }));
