@@ -75,6 +75,29 @@ export interface ServerCloneInput {
   /** Fetch the full history and the branches and tags; otherwise only the one commit (shallow). */
   full?: boolean;
   signal?: AbortSignal;
+  /** How long fetches are retried while the server cannot be reached or answers 5xx; default 60 s. */
+  retryForMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** git's words for a server it could not reach, or one that answered with a server error: worth another try. */
+const TRANSIENT = /could not connect|failed to connect|connection refused|connection reset|couldn't connect|empty reply|timed out|returned error: 5\d\d|remote end hung up unexpectedly|early EOF/i;
+
+/** Runs a git fetch again, with backoff, while it fails in a way a server restart explains. */
+async function withRetries<T>(attempt: () => Promise<T>, options: { signal?: AbortSignal; sleep?: (ms: number) => Promise<void>; retryForMs?: number }): Promise<T> {
+  const deadline = Date.now() + (options.retryForMs ?? 60_000);
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let delay = 500;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr ?? "";
+      if (options.signal?.aborted || !TRANSIENT.test(stderr) || Date.now() + delay > deadline) throw error;
+      await sleep(delay);
+      delay = Math.min(delay * 2, 8_000);
+    }
+  }
 }
 
 /**
@@ -121,16 +144,17 @@ export async function cloneFromServer(input: ServerCloneInput): Promise<void> {
   } catch (error) {
     fail("git init failed", error);
   }
+  const retry = { signal: input.signal, sleep: input.sleep, retryForMs: input.retryForMs };
   let commit = "";
   try {
-    await git(["fetch", "--quiet", "--no-tags", ...(input.full ? [] : ["--depth", "1"]), "origin", wanted], opts);
+    await withRetries(() => git(["fetch", "--quiet", "--no-tags", ...(input.full ? [] : ["--depth", "1"]), "origin", wanted], opts), retry);
     commit = (await git(["rev-parse", "--verify", "FETCH_HEAD^{commit}"], opts)).trim();
   } catch (error) {
     fail("fetch failed", error);
   }
   if (input.full) {
     try {
-      await git(["fetch", "--quiet", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*"], opts);
+      await withRetries(() => git(["fetch", "--quiet", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*"], opts), retry);
     } catch (error) {
       fail("fetching the branches failed", error);
     }

@@ -60,7 +60,7 @@ describe("wantsFullHistory", () => {
 });
 
 describe("cloneFromServer", () => {
-  it("fails with REPOSITORY_INVALID naming the URL and commit, never the token", async () => {
+  it("retries an unreachable server, then fails with REPOSITORY_INVALID naming the URL and commit, never the token", async () => {
     // A port nothing listens on.
     const port = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, "127.0.0.1", () => {
@@ -69,7 +69,10 @@ describe("cloneFromServer", () => {
       });
     });
     const url = `http://127.0.0.1:${port}/git/acme/widgets.git`;
-    const error = await cloneFromServer({ url, token: TOKEN, sha: "a".repeat(40), target: path.join(root, "w") }).catch((e: unknown) => e);
+    const sleeps: number[] = [];
+    const error = await cloneFromServer({ url, token: TOKEN, sha: "a".repeat(40), target: path.join(root, "w"), retryForMs: 1600, sleep: async (ms) => void sleeps.push(ms) }).catch((e: unknown) => e);
+    // A server that cannot be reached (e.g. restarting) is tried again with backoff, within the retry time.
+    expect(sleeps).toEqual([500, 1000]);
     expect(isSlipwayError(error)).toBe(true);
     const e = error as Error & { code: string; hint: string };
     expect(e.code).toBe("REPOSITORY_INVALID");
