@@ -1,5 +1,5 @@
 /** The remote runner: the runner side of the server's runner protocol. */
-export { createRemoteRunner, maskResult, registrableLabels, type PreparedJob, type RemoteRunner, type RemoteRunnerLogger, type RemoteRunnerOptions } from "./remote-runner.js";
+export { createRemoteRunner, maskResult, registrableLabels, stepNumbering, type PreparedJob, type RemoteRunner, type RemoteRunnerLogger, type RemoteRunnerOptions } from "./remote-runner.js";
 export {
   createProtocolClient,
   isLeaseLost,

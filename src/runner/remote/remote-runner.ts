@@ -240,6 +240,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       }
       const prepared: PreparedJob = { claim, request, workspace, tempDir, jobDir };
       const uses = options.createUses ? options.createUses(prepared) : defaultUses(prepared, { serverUrl: options.serverUrl, credential });
+      const numberOf = stepNumbering();
       result = await runJob(request, {
         workspace,
         tempDir,
@@ -249,15 +250,15 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
         signal: control.signal,
         uses,
         events: {
-          stepStarted: (step) => reporter.step({ number: step.index + 1, name: step.name, status: "in_progress", started_at: new Date().toISOString() }),
-          log: (index, line) => reporter.log(index < 0 ? -1 : index + 1, line),
-          groupStarted: (index, title) => reporter.log(index < 0 ? -1 : index + 1, `##[group]${title}`),
-          groupEnded: (index) => reporter.log(index < 0 ? -1 : index + 1, "##[endgroup]"),
+          stepStarted: (step) => reporter.step({ number: numberOf(step.index), name: step.name, status: "in_progress", started_at: new Date().toISOString() }),
+          log: (index, line) => reporter.log(numberOf(index), line),
+          groupStarted: (index, title) => reporter.log(numberOf(index), `##[group]${title}`),
+          groupEnded: (index) => reporter.log(numberOf(index), "##[endgroup]"),
           // Annotations need no line of their own: runJob already logs each as a `##[level]` line,
           // and the JobResult carries them to the server.
           stepCompleted: (step) =>
             reporter.step({
-              number: step.index + 1,
+              number: numberOf(step.index),
               name: step.name,
               status: "completed",
               conclusion: step.conclusion,
@@ -266,6 +267,8 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
             }),
         },
       });
+      // The completion names steps by the same numbers as the live updates.
+      result = { ...result, steps: result.steps.map((step) => ({ ...step, index: numberOf(step.index) - 1 })) };
     } catch (error) {
       const reason = isSlipwayError(error) ? error.message : `the runner failed: ${(error as Error).message}`;
       reporter.log(-1, `##[error]${reason}`);
@@ -391,6 +394,25 @@ export function wantsFullHistory(request: JobRequest): boolean {
 }
 
 /** Step names and outputs, job outputs and the error go through the masker before they are sent. */
+/**
+ * Step numbers as the server shows them: in the order steps first appear
+ * while the job runs. A job's step indexes put pre steps after the main
+ * steps, but pre steps run first, and people read a job's steps in the
+ * order they ran. -1 (the job's own lines) stays -1.
+ */
+export function stepNumbering(): (index: number) => number {
+  const numbers = new Map<number, number>();
+  return (index) => {
+    if (index < 0) return -1;
+    let n = numbers.get(index);
+    if (n === undefined) {
+      n = numbers.size + 1;
+      numbers.set(index, n);
+    }
+    return n;
+  };
+}
+
 export function maskResult(result: JobResult, mask: (text: string) => string): JobResult {
   const maskRecord = (r: Record<string, string>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, mask(v)]));
   return {

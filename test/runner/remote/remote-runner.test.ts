@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { SlipwayError } from "../../../src/lib/index.js";
-import { createRemoteRunner, ServerAnswerError, writeCredential, type ClaimedJob, type ProtocolClient } from "../../../src/runner/index.js";
+import { createRemoteRunner, ServerAnswerError, stepNumbering, writeCredential, type ClaimedJob, type ProtocolClient } from "../../../src/runner/index.js";
 import type { JobRequest, JobResult } from "../../../src/workflow/index.js";
 import { planJobRequests } from "../../e2e/support.js";
 
@@ -131,5 +131,15 @@ describe("createRemoteRunner", () => {
     await runner.stop();
     expect(fake.completed.get(9)!.conclusion).toBe("cancelled");
     expect(fake.claimCalls()).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe("stepNumbering", () => {
+  it("numbers steps in the order they first appear, so pre steps (indexed after the main steps) come first", () => {
+    // Two main steps (0, 1), the pre of step 1 (index 2) runs first, then the mains, then a post (3).
+    const numberOf = stepNumbering();
+    expect([2, 2, 0, 0, 1, 3].map(numberOf)).toEqual([1, 1, 2, 2, 3, 4]);
+    expect(numberOf(-1)).toBe(-1);
+    expect(numberOf(0)).toBe(2);
   });
 });
