@@ -23,6 +23,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   WORKFLOW_INVALID: 422,
   RATE_LIMITED: 429,
   DATABASE_ERROR: 503,
+  INTERNAL_ERROR: 500,
 };
 
 export interface ErrorBody {

@@ -59,7 +59,7 @@ function sendGitError(request: FastifyRequest, reply: FastifyReply, error: unkno
   }
   const known = isSlipwayError(error) ? error : null;
   if (!known) request.log.error({ err: error }, "git request failed");
-  const status = known && known.code !== "INTERNAL_ERROR" ? statusForError(known) : 500;
+  const status = known ? statusForError(known) : 500;
   if (status === 401) void reply.header("www-authenticate", 'Basic realm="Slipway", charset="UTF-8"');
   if (error instanceof RateLimitedError) void reply.header("retry-after", String(error.retryAfterSeconds));
   const text = known ? `${known.message} [${known.code}]\n${known.hint}\n` : "Internal server error [INTERNAL_ERROR]\nThe server logged the cause.\n";
@@ -212,7 +212,7 @@ export function registerGitHttpRoutes(app: FastifyInstance, ctx: RouteContext): 
       .send(body);
   };
 
-  app.get("/git/:owner/:repo/info/refs", { config: { permission: "public" } }, async (request, reply) => {
+  app.get("/git/:owner/:repo/info/refs", { config: { permission: "public" }, exposeHeadRoute: false }, async (request, reply) => {
     try {
       const service = (request.query as { service?: unknown }).service;
       if (service === RECEIVE_PACK) throw pushRefused();
