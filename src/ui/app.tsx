@@ -62,7 +62,7 @@ const TABS = [
   { path: "", label: "Runs" },
   { path: "/workflows", label: "Workflows" },
   { path: "/runners", label: "Runners" },
-  { path: "/secrets", label: "Secrets" },
+  { path: "/secrets", label: "Secrets and variables" },
   { path: "/settings", label: "Settings" },
 ];
 
