@@ -5,7 +5,8 @@
  * repository's own git URL.
  */
 import { execFile } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { appendFile, mkdir, readFile } from "node:fs/promises";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createMasker, SlipwayError } from "../../lib/index.js";
 
@@ -138,9 +139,14 @@ export async function cloneFromServer(input: ServerCloneInput): Promise<void> {
       hint: "Check that the server is reachable from this runner and still has the commit (a force-push may have removed it).",
     });
   };
+  // Three git processes in all (init, fetch, checkout): the remote is written into the new
+  // repository's config and FETCH_HEAD read back as files, since every process counts before the first step.
   try {
     await git(["init", "--quiet"], opts);
-    await git(["remote", "add", "origin", input.url], opts);
+    const config = path.join(input.target, ".git", "config");
+    if (/[\r\n]/.test(input.url)) throw new Error("the server URL contains a line break");
+    const quoted = `"${input.url.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+    await appendFile(config, `[remote "origin"]\n\turl = ${quoted}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`);
   } catch (error) {
     fail("git init failed", error);
   }
@@ -148,7 +154,8 @@ export async function cloneFromServer(input: ServerCloneInput): Promise<void> {
   let commit = "";
   try {
     await withRetries(() => git(["fetch", "--quiet", "--no-tags", ...(input.full ? [] : ["--depth", "1"]), "origin", wanted], opts), retry);
-    commit = (await git(["rev-parse", "--verify", "FETCH_HEAD^{commit}"], opts)).trim();
+    commit = /^[0-9a-f]{40,64}/.exec(await readFile(path.join(input.target, ".git", "FETCH_HEAD"), "utf8"))?.[0] ?? "";
+    if (!commit) throw new Error("git fetch wrote no FETCH_HEAD");
   } catch (error) {
     fail("fetch failed", error);
   }
