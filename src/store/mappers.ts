@@ -94,6 +94,7 @@ export function mapRun(r: Selectable<WorkflowRunsTable>): WorkflowRun {
     concurrencyGroup: r.concurrency_group,
     eventPayload: fromJson<unknown>(r.event_payload),
     inputs: fromJson<Record<string, unknown>>(r.inputs),
+    displayTitle: r.display_title ?? null,
   };
 }
 

@@ -346,6 +346,44 @@ export const MIGRATIONS: Migration[] = [
         .execute();
     },
   },
+  {
+    version: 8,
+    name: "deployment environments of a repository",
+    async up(db, backend) {
+      await withId(db.schema.createTable("environments"), backend)
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull()))
+        .addColumn("name", "text", (c) => c.notNull())
+        // Environment names are case-insensitive: name_key is the lower-cased name, unique per repository.
+        .addColumn("name_key", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addUniqueConstraint("environments_name_key", ["repository_id", "name_key"])
+        .execute();
+      // Secrets and variables already stored for an environment name make that environment exist.
+      const now = new Date().toISOString();
+      const used = await sql<{ repository_id: number | string; environment: string }>`
+        select distinct repository_id, environment from secrets where environment <> ''
+        union select distinct repository_id, environment from variables where environment <> ''`.execute(db);
+      const seen = new Set<string>();
+      for (const row of used.rows) {
+        const key = `${row.repository_id}:${row.environment.toLowerCase()}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        await db
+          .insertInto("environments")
+          .values({ repository_id: row.repository_id, name: row.environment, name_key: row.environment.toLowerCase(), created_at: now, updated_at: now })
+          .execute();
+      }
+    },
+  },
+  {
+    version: 9,
+    name: "run display titles",
+    async up(db) {
+      // Nullable: runs stored before it have no title and are shown by their workflow's name.
+      await db.schema.alterTable("workflow_runs").addColumn("display_title", "text").execute();
+    },
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the resulting version. */

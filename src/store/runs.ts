@@ -280,6 +280,7 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
             concurrency_group: input.concurrencyGroup ?? null,
             event_payload: toJson(input.eventPayload),
             inputs: toJson(input.inputs),
+            display_title: input.displayTitle ?? null,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -328,6 +329,7 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
       const at = nowIso(ctx);
       const values: Record<string, unknown> = { updated_at: at };
       if (patch.workflowName !== undefined) values.workflow_name = patch.workflowName;
+      if (patch.displayTitle !== undefined) values.display_title = patch.displayTitle;
       if (patch.concurrencyGroup !== undefined) values.concurrency_group = patch.concurrencyGroup;
       if (patch.conclusion !== undefined) values.conclusion = patch.conclusion;
       if (patch.status !== undefined) {

@@ -101,6 +101,8 @@ export interface WorkflowRunsTable {
   concurrency_group: string | null;
   event_payload: string | null;
   inputs: string | null;
+  /** Added by migration 9; null for runs created before it. */
+  display_title: string | null;
 }
 
 export interface JobsTable {
@@ -200,6 +202,17 @@ export interface VariablesTable {
   updated_at: string;
 }
 
+export interface EnvironmentsTable {
+  id: Generated<Num>;
+  repository_id: Num;
+  /** As first written; secrets and variables of the environment are stored under this name. */
+  name: string;
+  /** Lower-cased name: environment names are case-insensitive. */
+  name_key: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface WebhookDeliveriesTable {
   delivery_id: string;
   repository_id: Num | null;
@@ -278,5 +291,6 @@ export interface Database {
   run_leases: RunLeasesTable;
   job_concurrency: JobConcurrencyTable;
   job_reports: JobReportsTable;
+  environments: EnvironmentsTable;
   variables: VariablesTable;
 }

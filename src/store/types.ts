@@ -188,6 +188,8 @@ export interface WorkflowRun {
   concurrencyGroup: string | null;
   eventPayload: unknown;
   inputs: Record<string, unknown> | null;
+  /** The run's title (evaluated `run-name`, commit message, pull request title); null for runs stored before titles were kept. */
+  displayTitle: string | null;
 }
 
 export interface NewRun {
@@ -203,10 +205,12 @@ export interface NewRun {
   concurrencyGroup?: string | null;
   eventPayload?: unknown;
   inputs?: Record<string, unknown> | null;
+  displayTitle?: string | null;
 }
 
 export interface RunPatch {
   workflowName?: string;
+  displayTitle?: string | null;
   status?: RunStatus;
   conclusion?: Conclusion | null;
   concurrencyGroup?: string | null;
@@ -501,6 +505,18 @@ export interface VariablePatch {
   value?: string;
 }
 
+// ---------------------------------------------------------------- deployment environments
+
+/** A deployment environment of a repository (`jobs.<id>.environment`); its secrets and variables are stored under `name`. */
+export interface EnvironmentRecord {
+  id: number;
+  repositoryId: number;
+  /** As first written; names are case-insensitive. */
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface WebhookDelivery {
   deliveryId: string;
   repositoryId?: number | null;
@@ -718,6 +734,17 @@ export interface Store {
   /** Changes the value and/or renames; null when absent; CONFLICT when renaming onto an existing name. */
   updateVariable(repositoryId: number, name: string, patch: VariablePatch, environment?: string | null): Promise<VariableRecord | null>;
   deleteVariable(repositoryId: number, name: string, environment?: string | null): Promise<boolean>;
+
+  // deployment environments (names are case-insensitive; an invalid name throws VALIDATION_FAILED)
+  /** Creates the environment, or touches `updatedAt` of the existing one; `created` says which. */
+  putEnvironment(repositoryId: number, name: string): Promise<{ environment: EnvironmentRecord; created: boolean }>;
+  /** The environment, created when absent (a job naming it); never touches an existing one. */
+  ensureEnvironment(repositoryId: number, name: string): Promise<EnvironmentRecord>;
+  getEnvironment(repositoryId: number, name: string): Promise<EnvironmentRecord | null>;
+  /** By name. */
+  listEnvironments(repositoryId: number): Promise<EnvironmentRecord[]>;
+  /** Deletes the environment with its secrets and variables; false when absent. */
+  deleteEnvironment(repositoryId: number, name: string): Promise<boolean>;
 
   // webhooks, schedules, audit
   /** True the first time a delivery id is seen, false for a redelivery. */
