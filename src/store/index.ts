@@ -8,3 +8,4 @@ export { openStore } from "./open-store.js";
 export { deriveRunStatus } from "./run-status.js";
 export { RUNNER_LOST } from "./runs.js";
 export { MAX_VARIABLE_VALUE_BYTES, normalizeVariableName } from "./variables.js";
+export { checkEnvironmentName } from "./environments.js";

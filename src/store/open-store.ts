@@ -14,6 +14,7 @@ import { createRecordMethods } from "./records.js";
 import { createRunMethods } from "./runs.js";
 import { createRunLeaseMethods } from "./run-leases.js";
 import { createVariableMethods } from "./variables.js";
+import { createEnvironmentMethods } from "./environments.js";
 import type { Database } from "./schema.js";
 import type { Backend, OpenStoreOptions, Store, StoreLogger } from "./types.js";
 
@@ -318,6 +319,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createRecordMethods(ctx),
     ...createRunLeaseMethods(ctx),
     ...createVariableMethods(ctx),
+    ...createEnvironmentMethods(ctx),
   };
   return guardMethods(store, backend);
 }

@@ -1,0 +1,114 @@
+/**
+ * Deployment environments of a repository. A job that names an environment
+ * gets its secrets and variables; those rows live in `secrets` and
+ * `variables` under the environment's name as first written. Names are
+ * case-insensitive (`name_key` is the lower-cased name, unique per
+ * repository), so every lookup resolves to that stored spelling.
+ */
+import { SlipwayError } from "../lib/index.js";
+import { nowIso, toNum, type Db, type StoreContext } from "./context.js";
+import type { EnvironmentRecord, Store } from "./types.js";
+
+export type EnvironmentMethods = Pick<Store, "putEnvironment" | "ensureEnvironment" | "getEnvironment" | "listEnvironments" | "deleteEnvironment">;
+
+/** GitHub's limit on an environment name. */
+export const MAX_ENVIRONMENT_NAME_LENGTH = 255;
+
+interface EnvironmentRow {
+  id: number | string;
+  repository_id: number | string;
+  name: string;
+  name_key: string;
+  created_at: string;
+  updated_at: string;
+}
+
+function mapEnvironment(row: EnvironmentRow): EnvironmentRecord {
+  return { id: toNum(row.id), repositoryId: toNum(row.repository_id), name: row.name, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+/**
+ * An environment name as given, or a VALIDATION_FAILED error saying what is
+ * wrong: 1-255 characters without surrounding spaces, control characters or `/`.
+ */
+export function checkEnvironmentName(raw: unknown): string {
+  const shown = typeof raw === "string" ? raw.slice(0, 60).replace(/[\u0000-\u001f\u007f]/g, "?") : String(raw);
+  const fail = (why: string) =>
+    new SlipwayError("VALIDATION_FAILED", `environment name '${shown}': ${why}`, {
+      hint: "Name environments like production, staging or review-app: up to 255 characters, no '/' and no control characters.",
+    });
+  if (typeof raw !== "string") throw fail("must be a string");
+  if (raw === "") throw fail("is empty");
+  if (raw.length > MAX_ENVIRONMENT_NAME_LENGTH) throw fail(`is longer than ${MAX_ENVIRONMENT_NAME_LENGTH} characters`);
+  if (raw.trim() !== raw) throw fail("starts or ends with spaces");
+  if (/[\u0000-\u001f\u007f]/.test(raw)) throw fail("holds a control character");
+  if (raw.includes("/")) throw fail("holds a '/'");
+  return raw;
+}
+
+async function findRow(db: Db, repositoryId: number, name: string): Promise<EnvironmentRow | undefined> {
+  return db
+    .selectFrom("environments")
+    .selectAll()
+    .where("repository_id", "=", repositoryId)
+    .where("name_key", "=", name.toLowerCase())
+    .executeTakeFirst();
+}
+
+export function createEnvironmentMethods(ctx: StoreContext): EnvironmentMethods {
+  const { db } = ctx;
+
+  const insert = async (trx: Db, repositoryId: number, name: string): Promise<EnvironmentRow> => {
+    const at = nowIso(ctx);
+    return trx
+      .insertInto("environments")
+      .values({ repository_id: repositoryId, name, name_key: name.toLowerCase(), created_at: at, updated_at: at })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  };
+
+  return {
+    async putEnvironment(repositoryId, raw) {
+      const name = checkEnvironmentName(raw);
+      return ctx.write(async (trx) => {
+        const row = await findRow(trx, repositoryId, name);
+        if (!row) return { environment: mapEnvironment(await insert(trx, repositoryId, name)), created: true };
+        const updated = await trx
+          .updateTable("environments")
+          .set({ updated_at: nowIso(ctx) })
+          .where("id", "=", row.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { environment: mapEnvironment(updated), created: false };
+      });
+    },
+
+    async ensureEnvironment(repositoryId, raw) {
+      const name = checkEnvironmentName(raw);
+      const existing = await findRow(db, repositoryId, name);
+      if (existing) return mapEnvironment(existing);
+      return ctx.write(async (trx) => mapEnvironment((await findRow(trx, repositoryId, name)) ?? (await insert(trx, repositoryId, name))));
+    },
+
+    async getEnvironment(repositoryId, name) {
+      const row = await findRow(db, repositoryId, name);
+      return row ? mapEnvironment(row) : null;
+    },
+
+    async listEnvironments(repositoryId) {
+      const rows = await db.selectFrom("environments").selectAll().where("repository_id", "=", repositoryId).orderBy("name_key").execute();
+      return rows.map(mapEnvironment);
+    },
+
+    async deleteEnvironment(repositoryId, name) {
+      return ctx.write(async (trx) => {
+        const row = await findRow(trx, repositoryId, name);
+        if (!row) return false;
+        await trx.deleteFrom("secrets").where("repository_id", "=", repositoryId).where("environment", "=", row.name).execute();
+        await trx.deleteFrom("variables").where("repository_id", "=", repositoryId).where("environment", "=", row.name).execute();
+        await trx.deleteFrom("environments").where("id", "=", row.id).execute();
+        return true;
+      });
+    },
+  };
+}
