@@ -56,11 +56,17 @@ interface RunState {
   executors: JobExecutor[];
   events: RunEvents;
   loadWorkflow?: ExecuteOptions["loadWorkflow"];
+  environmentContexts?: ExecuteOptions["environmentContexts"];
   now: () => Date;
   slots: Semaphore;
   groups: ConcurrencyGroups;
   keys: Set<string>;
   mask: string[];
+  /**
+   * Environment secret values seen so far: masked in what the engine reports
+   * (reasons, urls), but never handed to jobs that do not name their environment.
+   */
+  environmentMask: string[];
 }
 
 interface Graph {
@@ -101,11 +107,13 @@ export async function executeRun(plan: RunPlan, options: ExecuteOptions): Promis
     executors: options.executors,
     events: options.events ?? {},
     loadWorkflow: options.loadWorkflow,
+    environmentContexts: options.environmentContexts,
     now: options.now ?? (() => new Date()),
     slots: new Semaphore(options.concurrency ?? os.availableParallelism()),
     groups: new ConcurrencyGroups(),
     keys: new Set(),
     mask: collectMask([...secretValues, ...(typeof token === "string" ? [token] : [])]),
+    environmentMask: [],
   };
   const multiple = plan.workflows.length > 1;
   const graphs = plan.workflows.map((pw) =>
@@ -165,7 +173,8 @@ function collectMask(values: unknown[]): string[] {
 
 function maskText(state: RunState, text: string): string {
   let out = text;
-  for (const value of state.mask) out = out.split(value).join("***");
+  const values = state.environmentMask.length === 0 ? state.mask : collectMask([...state.mask, ...state.environmentMask]);
+  for (const value of values) out = out.split(value).join("***");
   return out;
 }
 
@@ -438,8 +447,40 @@ async function runJob(
   }
 }
 
+/** The secrets and vars a leg's env, steps and outputs see: the run's, with its environment's over them. */
+interface JobScope {
+  secrets: Record<string, string>;
+  vars: Record<string, string>;
+}
+
+/**
+ * `jobs.<id>.environment`, its name evaluated with the leg's contexts (the
+ * run's vars: the environment's own are not known before its name is); the
+ * url is evaluated when the job ends (it may use steps outputs).
+ */
+function environmentOf(job: PlannedJob["job"], legCtx: Record<string, unknown>): { name: string; url?: Template } | undefined {
+  const e = job.environment;
+  if (typeof e === "string") {
+    const name = toEnvString(evaluateTemplate(e, legCtx));
+    if (name !== "") return { name };
+  } else if (e && typeof e === "object" && !Array.isArray(e)) {
+    const name = toEnvString(evaluateTemplate(e.name ?? "", legCtx));
+    if (name !== "") return { name, ...(e.url !== undefined ? { url: e.url } : {}) };
+  }
+  return undefined;
+}
+
+/** The leg's scope: with an environment and a provider, its secrets and vars override the run's. */
+async function scopeOf(state: RunState, graph: Graph, environment: string | undefined): Promise<JobScope> {
+  if (environment === undefined || !state.environmentContexts) return { secrets: graph.secrets, vars: graph.vars };
+  const extra = await state.environmentContexts(environment);
+  const fresh = collectMask(Object.values(extra.secrets)).filter((v) => !state.environmentMask.includes(v));
+  if (fresh.length > 0) state.environmentMask.push(...fresh);
+  return { secrets: { ...graph.secrets, ...extra.secrets }, vars: { ...graph.vars, ...extra.vars } };
+}
+
 /** Evaluates what a leg needs before it can be queued; throws on a bad expression. */
-function prepareLeg(state: RunState, graph: Graph, pj: PlannedJob, leg: MatrixLeg | null, legCtx: Record<string, unknown>) {
+function prepareLeg(state: RunState, graph: Graph, pj: PlannedJob, leg: MatrixLeg | null, legCtx: Record<string, unknown>, scope: JobScope) {
   const job = pj.job;
   let name: string;
   if (typeof job.name === "string" && job.name.includes("${{")) {
@@ -451,7 +492,7 @@ function prepareLeg(state: RunState, graph: Graph, pj: PlannedJob, leg: MatrixLe
   name = graph.namePrefix + name;
   const wfEnv = workflowEnv(graph);
   if ("error" in wfEnv) throw new Error(wfEnv.error);
-  const jobEnv = evaluateEnv(job.env, { ...legCtx, secrets: graph.secrets });
+  const jobEnv = evaluateEnv(job.env, { ...legCtx, vars: scope.vars, secrets: scope.secrets });
   const env = { ...graph.baseEnv, ...wfEnv.env, ...jobEnv };
   const labels = runsOnLabels(job.runsOn === undefined ? undefined : evaluateTemplate(job.runsOn, legCtx));
   let timeoutMinutes = DEFAULT_TIMEOUT_MINUTES;
@@ -461,16 +502,7 @@ function prepareLeg(state: RunState, graph: Graph, pj: PlannedJob, leg: MatrixLe
     timeoutMinutes = t;
   }
   const continueOnError = job.continueOnError === undefined ? false : truthy(evaluateTemplate(job.continueOnError, legCtx));
-  // The environment's url is evaluated when the job ends (it may use steps outputs).
-  let environment: { name: string; url?: Template } | undefined;
-  const e = job.environment;
-  if (typeof e === "string") {
-    const name = toEnvString(evaluateTemplate(e, legCtx));
-    if (name !== "") environment = { name };
-  } else if (e && typeof e === "object" && !Array.isArray(e)) {
-    const name = toEnvString(evaluateTemplate(e.name ?? "", legCtx));
-    if (name !== "") environment = { name, ...(e.url !== undefined ? { url: e.url } : {}) };
-  }
+  const environment = environmentOf(job, legCtx);
   let concurrency: { group: string; cancelInProgress: boolean } | undefined;
   if (job.concurrency) {
     const group = toEnvString(evaluateTemplate(job.concurrency.group, legCtx));
@@ -519,9 +551,16 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
     return { result: conclusion, outputs: {}, entries: [complete(state, entry, level)] };
   };
 
+  let scope: JobScope;
   let prepared: ReturnType<typeof prepareLeg>;
   try {
-    prepared = prepareLeg(state, graph, pj, leg, legCtx);
+    const environment = environmentOf(pj.job, legCtx);
+    try {
+      scope = await scopeOf(state, graph, environment?.name);
+    } catch (error) {
+      return finish("failure", `environment '${environment?.name}': ${errorText(state, error)}`, "error");
+    }
+    prepared = prepareLeg(state, graph, pj, leg, legCtx, scope);
   } catch (error) {
     return finish("failure", errorText(state, error), "error");
   }
@@ -574,8 +613,8 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
       matrix: leg,
       contexts: {
         github: legCtx.github,
-        vars: graph.vars,
-        secrets: graph.secrets,
+        vars: scope.vars,
+        secrets: scope.secrets,
         inputs: graph.inputs,
         matrix: legCtx.matrix,
         strategy: legCtx.strategy,
@@ -586,8 +625,9 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
       steps: pj.job.steps,
       outputs: pj.job.outputs,
       timeoutMinutes: prepared.timeoutMinutes,
-      mask: [...new Set([...state.mask, ...collectMask(Object.values(graph.secrets))])],
+      mask: [...new Set([...state.mask, ...collectMask(Object.values(scope.secrets))])],
       labels: prepared.labels,
+      ...(prepared.environment ? { environment: prepared.environment.name } : {}),
       ...(prepared.concurrency ? { concurrency: prepared.concurrency } : {}),
       ...(pj.job.container !== undefined ? { container: pj.job.container } : {}),
       ...(pj.job.services !== undefined ? { services: pj.job.services } : {}),
@@ -618,7 +658,7 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
         if (s.id) steps[s.id] = { outputs: s.outputs, outcome: s.outcome, conclusion: s.conclusion };
       }
       try {
-        const url = toEnvString(evaluateTemplate(prepared.environment.url, { ...legCtx, steps, job: { status: result.conclusion } }));
+        const url = toEnvString(evaluateTemplate(prepared.environment.url, { ...legCtx, vars: scope.vars, steps, job: { status: result.conclusion } }));
         if (url !== "") entry.environment = { name: prepared.environment.name, url: maskText(state, url) };
       } catch (error) {
         state.events.message?.("warning", `job ${entry.name}: environment url: ${errorText(state, error)}`);

@@ -152,6 +152,21 @@ export interface ExecuteOptions {
   loadWorkflow?: (ref: string, from: Workflow) => Promise<Workflow>;
   /** Clock for startedAt/completedAt; default the system clock. */
   now?: () => Date;
+  /**
+   * The secrets and variables of a deployment environment, asked for when a
+   * job leg naming one (`jobs.<id>.environment`, evaluated with the leg's
+   * matrix) is prepared. They override the run's values of the same name in
+   * that leg's job `env`, steps, outputs and environment url; the job's `if`,
+   * name, `runs-on`, concurrency and the environment name itself see only the
+   * run's values, as on GitHub. A rejection fails the leg.
+   */
+  environmentContexts?: (name: string) => Promise<EnvironmentContexts>;
+}
+
+/** What a deployment environment adds to a job's `secrets` and `vars` contexts. */
+export interface EnvironmentContexts {
+  secrets: Record<string, string>;
+  vars: Record<string, string>;
 }
 
 export type { JobResult };

@@ -33,6 +33,8 @@ export interface JobRequest {
   mask: string[];
   /** `runs-on`, evaluated: the labels a runner must answer to. */
   labels?: string[];
+  /** `jobs.<id>.environment`'s name, evaluated: the deployment environment whose secrets and variables the job gets. */
+  environment?: string;
   /** `jobs.<id>.concurrency`, evaluated (a queue spanning runs orders jobs of one group). */
   concurrency?: { group: string; cancelInProgress: boolean };
   /**

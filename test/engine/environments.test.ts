@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { FakeExecutor, parse, run } from "./helpers.js";
+
+const workflow = `
+on: push
+jobs:
+  plain:
+    runs-on: ubuntu-latest
+    env:
+      KEY: "\${{ secrets.KEY }}"
+      REGION: "\${{ vars.REGION }}"
+    steps: [{ run: echo }]
+  deploy:
+    runs-on: ubuntu-latest
+    # job-level if sees the run's vars only: the environment's REGION is not known yet
+    if: vars.REGION == 'eu'
+    strategy: { matrix: { target: [staging, production] } }
+    environment: { name: "\${{ matrix.target }}", url: "https://\${{ vars.HOST }}" }
+    env:
+      KEY: "\${{ secrets.KEY }}"
+      REGION: "\${{ vars.REGION }}"
+      REPO_ONLY: "\${{ secrets.REPO_ONLY }}"
+    steps: [{ run: echo }]
+`;
+
+const environments: Record<string, { secrets: Record<string, string>; vars: Record<string, string> }> = {
+  staging: { secrets: { KEY: "staging-key" }, vars: { REGION: "us", HOST: "staging.example.org" } },
+  production: { secrets: { KEY: "production-key", EXTRA: "prod-extra" }, vars: { HOST: "example.org" } },
+};
+
+describe("environment secrets and variables", () => {
+  it("gives a job that names an environment its values over the run's, per matrix leg, and nothing to other jobs", async () => {
+    const asked: string[] = [];
+    const ex = new FakeExecutor();
+    const result = await run(parse(workflow), ex, { secrets: { KEY: "repo-key", REPO_ONLY: "repo-only" }, vars: { REGION: "eu" } }, {
+      environmentContexts: async (name) => {
+        asked.push(name);
+        return environments[name]!;
+      },
+    });
+    expect(result.conclusion).toBe("success");
+    expect(asked.sort()).toEqual(["production", "staging"]);
+
+    const plain = ex.requests.find((r) => r.jobId === "plain")!;
+    expect(plain.env).toMatchObject({ KEY: "repo-key", REGION: "eu" });
+    expect(plain.environment).toBeUndefined();
+    expect(plain.mask).not.toContain("staging-key");
+    expect(plain.contexts.secrets).toEqual({ KEY: "repo-key", REPO_ONLY: "repo-only" });
+
+    const staging = ex.requests.find((r) => r.matrix?.target === "staging")!;
+    expect(staging.environment).toBe("staging");
+    expect(staging.env).toMatchObject({ KEY: "staging-key", REGION: "us", REPO_ONLY: "repo-only" });
+    expect(staging.contexts.secrets).toEqual({ KEY: "staging-key", REPO_ONLY: "repo-only" });
+    expect(staging.contexts.vars).toEqual({ REGION: "us", HOST: "staging.example.org" });
+    expect(staging.mask).toEqual(expect.arrayContaining(["staging-key", "repo-only"]));
+
+    const production = ex.requests.find((r) => r.matrix?.target === "production")!;
+    expect(production.environment).toBe("production");
+    expect(production.env).toMatchObject({ KEY: "production-key", REGION: "eu" });
+    expect(production.contexts.secrets).toMatchObject({ EXTRA: "prod-extra" });
+    expect(production.mask).toContain("prod-extra");
+
+    const urls = Object.fromEntries(result.jobs.filter((j) => j.environment).map((j) => [j.environment!.name, j.environment!.url]));
+    expect(urls).toEqual({ staging: "https://staging.example.org", production: "https://example.org" });
+  });
+
+  it("evaluates the job's if with the run's vars, before asking for the environment", async () => {
+    const asked: string[] = [];
+    const ex = new FakeExecutor();
+    const result = await run(parse(workflow), ex, { vars: { REGION: "us" } }, {
+      environmentContexts: async (name) => {
+        asked.push(name);
+        return { secrets: {}, vars: { REGION: "eu" } };
+      },
+    });
+    expect(asked).toEqual([]);
+    expect(result.jobs.filter((j) => j.id === "deploy").map((j) => j.conclusion)).toEqual(["skipped"]);
+  });
+
+  it("fails the leg, masked, when the environment cannot be read", async () => {
+    const ex = new FakeExecutor();
+    const result = await run(parse(workflow), ex, { secrets: { KEY: "repo-key" }, vars: { REGION: "eu" } }, {
+      environmentContexts: async (name) => {
+        if (name === "production") throw new Error("store down while reading repo-key");
+        return environments[name]!;
+      },
+    });
+    const failed = result.jobs.find((j) => j.environment?.name === "production" || j.matrix?.target === "production")!;
+    expect(failed.conclusion).toBe("failure");
+    expect(failed.reason).toBe("environment 'production': store down while reading ***");
+    expect(ex.requests.map((r) => r.matrix?.target ?? null).sort()).toEqual([null, "staging"]);
+    expect(result.conclusion).toBe("failure");
+  });
+
+  it("without a provider a job keeps the run's values (slipway run)", async () => {
+    const ex = new FakeExecutor();
+    await run(parse(workflow), ex, { secrets: { KEY: "repo-key" }, vars: { REGION: "eu" } });
+    const staging = ex.requests.find((r) => r.matrix?.target === "staging")!;
+    expect(staging.environment).toBe("staging");
+    expect(staging.env).toMatchObject({ KEY: "repo-key", REGION: "eu" });
+  });
+});
