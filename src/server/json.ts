@@ -32,7 +32,8 @@ export function runJson(run: WorkflowRun, repo: Repository, api: string, publicU
   return {
     id: run.id,
     name: run.workflowName,
-    display_title: run.workflowName,
+    // Runs stored before titles were kept show their workflow's name, as before.
+    display_title: run.displayTitle ?? run.workflowName,
     head_branch: run.headBranch,
     head_sha: run.headSha,
     path: run.workflowFile,

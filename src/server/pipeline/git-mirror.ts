@@ -213,6 +213,20 @@ export async function readFileAt(mirror: string, sha: string, file: string): Pro
 }
 
 /**
+ * The first line of a commit's message (what GitHub titles a push run with);
+ * null when the mirror lacks the commit. `sha` must be a full object name.
+ */
+export async function readCommitTitle(mirror: string, sha: string): Promise<string | null> {
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) return null;
+  try {
+    const message = await runGit(["log", "-1", "--format=%B", sha, "--"], { cwd: mirror });
+    return message.split("\n")[0]!.trim();
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Paths changed from `before` to `after`; null when `before` is absent, all
  * zeros (a new branch) or unknown to the mirror, as changes are then unknown.
  */

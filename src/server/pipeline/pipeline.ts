@@ -23,7 +23,8 @@ import type { SecretBox } from "../security.js";
 import { isFromFork, type Trigger } from "../webhooks.js";
 import { inferForgeTarget, postCommitStatus, type ForgeTarget, type StatusState } from "./commit-status.js";
 import { cronMatches, parseCron } from "./cron.js";
-import { createMirrors, hasCommit, listChangedFiles, readFileAt, readWorkflowFiles, resolveRef, resolveRefName, type MirrorSource } from "./git-mirror.js";
+import { createMirrors, hasCommit, listChangedFiles, readCommitTitle, readFileAt, readWorkflowFiles, resolveRef, resolveRefName, type MirrorSource } from "./git-mirror.js";
+import { defaultRunTitle, evaluateRunName, finishTitle, needsCommitTitle } from "./run-title.js";
 import { createQueueExecutor, DrivingStopped } from "./queue-executor.js";
 
 export interface PipelineLogger {
@@ -310,9 +311,33 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   // ------------------------------------------------------------ creating runs
 
+  /** The title a run gets without `run-name` (see run-title.ts); masked and capped. */
+  const defaultTitleOf = async (repo: Repository, workflowName: string, event: string, payload: unknown, sha: string): Promise<string> => {
+    const commitTitle = needsCommitTitle(event, payload) ? await readCommitTitle(mirrors.path(repo.id), sha) : null;
+    return finishTitle(defaultRunTitle(workflowName, event, payload, commitTitle), Object.values(await secretsOf(repo)));
+  };
+
+  /**
+   * The run's `run-name` evaluated with its github context, typed inputs and
+   * the repository's variables; null when the workflow has none, it is blank,
+   * or it fails (a warning says why and the run keeps its default title).
+   */
+  const runNameOf = async (repo: Repository, workflow: Workflow, run: WorkflowRun, inputs: Record<string, unknown>, vars: Record<string, string>): Promise<string | null> => {
+    if (workflow.runName === undefined) return null;
+    try {
+      const github = { ...githubContext(repo, run), event: obj(run.eventPayload), event_name: run.event, workflow: workflow.name ?? workflow.file };
+      const name = evaluateRunName(workflow, { github, inputs, vars });
+      return name === null ? null : finishTitle(name, Object.values(await secretsOf(repo)));
+    } catch (error) {
+      logger.warn(`run ${run.id}: run-name of ${workflow.file} cannot be evaluated (${(error as Error).message}); the run keeps its default title`);
+      return null;
+    }
+  };
+
   /** A run for a workflow file that does not parse: failed at once, its errors in the job's log and error. */
   const recordInvalidWorkflow = async (repo: Repository, file: string, messages: string[], base: Omit<Parameters<Store["createRun"]>[0], "repositoryId" | "workflowFile" | "workflowName">) => {
-    const run = await store.createRun({ ...base, repositoryId: repo.id, workflowFile: file, workflowName: file, status: "queued" });
+    const displayTitle = await defaultTitleOf(repo, file, base.event, base.eventPayload, base.headSha);
+    const run = await store.createRun({ ...base, repositoryId: repo.id, workflowFile: file, workflowName: file, status: "queued", displayTitle });
     const [job] = await store.enqueueJobs(run.id, [{ key: "invalid-workflow", name: "Invalid workflow file", labels: [], status: "pending" }]);
     const text = messages.map((m) => `::error::${m}`).join("\n") + "\n";
     await store.appendLogChunk({ jobId: job!.id, step: -1, seq: 0, data: text });
@@ -326,8 +351,19 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const createRunFor = async (
     repo: Repository,
     workflow: Workflow,
-    input: { event: string; payload: Record<string, unknown>; sha: string; branch: string | null; actor: string | null; inputs?: Record<string, unknown> },
+    input: {
+      event: string;
+      payload: Record<string, unknown>;
+      sha: string;
+      branch: string | null;
+      actor: string | null;
+      inputs?: Record<string, unknown>;
+      /** The `inputs` context (typed against the workflow's declarations) for `run-name`; default none. */
+      typedInputs?: Record<string, unknown>;
+    },
   ): Promise<WorkflowRun> => {
+    const workflowName = workflow.name ?? workflow.file;
+    const vars = await varsOf(repo, input.payload);
     let run = await store.createRun({
       repositoryId: repo.id,
       workflowFile: workflow.file,
@@ -339,9 +375,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       status: "queued",
       eventPayload: input.payload,
       inputs: input.inputs ?? null,
+      displayTitle: await defaultTitleOf(repo, workflowName, input.event, input.payload, input.sha),
     });
+    // run-name may use the run's id and number, known once the run exists.
+    const runName = await runNameOf(repo, workflow, run, input.typedInputs ?? {}, vars);
+    if (runName !== null) run = (await store.updateRun(run.id, { displayTitle: runName })) ?? run;
     try {
-      const c = concurrencyOf(workflow, githubContext(repo, run), input.inputs ?? obj(input.payload.inputs), await varsOf(repo, input.payload));
+      const c = concurrencyOf(workflow, githubContext(repo, run), input.inputs ?? obj(input.payload.inputs), vars);
       if (c) run = (await store.updateRun(run.id, { concurrencyGroup: c.group })) ?? run;
     } catch (error) {
       logger.warn(`run ${run.id}: concurrency group: ${(error as Error).message}`);
@@ -410,7 +450,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const ref = input.ref.startsWith("refs/") ? input.ref : resolved?.matched === `refs/heads/${input.ref}` ? resolved.matched : `refs/tags/${input.ref}`;
       const payload = { ref, inputs: input.inputs, workflow: input.workflowFile, sender: { login: input.actor } };
       // Validates the inputs before a run exists (answers 422 instead of a failed run).
-      planRun({ workflows: [workflow], event: "workflow_dispatch", payload, github: { repository: repo.fullName, sha, ref }, inputs: input.inputs });
+      const checked = planRun({ workflows: [workflow], event: "workflow_dispatch", payload, github: { repository: repo.fullName, sha, ref }, inputs: input.inputs });
       return createRunFor(repo, workflow, {
         event: "workflow_dispatch",
         payload,
@@ -418,6 +458,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         branch: ref.startsWith("refs/heads/") ? refName(ref) : null,
         actor: input.actor,
         inputs: input.inputs,
+        typedInputs: checked.workflows[0]?.inputs ?? {},
       });
     },
   };
