@@ -50,6 +50,8 @@ export interface RouteContext {
 /** AES-GCM associated data binding a sealed value to where it belongs. */
 export const sealContext = {
   secret: (repositoryId: number, name: string) => `secret:${repositoryId}:${name}`,
+  /** A secret of one of the repository's deployment environments (its stored name). */
+  environmentSecret: (repositoryId: number, environment: string, name: string) => `secret:${repositoryId}:${name}:environment:${environment}`,
   webhook: (repositoryId: number) => `webhook:${repositoryId}`,
   /** The repository's git/forge credentials (`user:password` or a token). */
   credentials: (repositoryId: number) => `credentials:${repositoryId}`,

@@ -20,6 +20,7 @@ import { registerRepoRoutes } from "./routes/repos.js";
 import { registerRunnerProtocolRoutes } from "./routes/runner-protocol.js";
 import { refreshRunStatus, registerRunRoutes } from "./routes/runs.js";
 import { registerVariableRoutes } from "./routes/variables.js";
+import { registerEnvironmentRoutes } from "./routes/environments.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { registerGitHttpRoutes } from "./routes/git-http.js";
 import { createRateLimiter, createSecretBox, loadSecretKey, type SecretBox } from "./security.js";
@@ -195,6 +196,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerWebhookRoutes(app, ctx);
   registerGitHttpRoutes(app, ctx);
   registerVariableRoutes(app, ctx);
+  registerEnvironmentRoutes(app, ctx);
 
   // Jobs whose runner stopped heartbeating end as "runner lost" (or are re-queued by their retry
   // policy); runners that neither poll nor heartbeat for a while show as offline.

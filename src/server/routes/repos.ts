@@ -1,44 +1,25 @@
 /**
- * Repositories, their Actions secrets, and runner administration.
- *
- * Secrets: unlike GitHub, which takes values sealed with a repository public
- * key, `PUT .../actions/secrets/{name}` takes the plain `value`. The server
- * therefore accepts it only over TLS (an https public URL, i.e. behind a TLS
- * terminating proxy, or a direct https connection) or from a loopback client.
- * Values are sealed with AES-256-GCM before they reach the store and are never
- * returned by any endpoint.
+ * Repositories, their Actions secrets (handlers in secrets.ts), and runner
+ * administration.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
 import { effectiveRank, requireWriteScope } from "../auth.js";
 import { apiBase, pageOf, sealContext, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
-import { permissionsJson, repoJson, runnerJson, secretJson } from "../json.js";
+import { permissionsJson, repoJson, runnerJson } from "../json.js";
 import { generateToken, hashToken } from "../security.js";
+import { repositoryLevel } from "./levels.js";
+import { registerSecretRoutes } from "./secrets.js";
 
 const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
-const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const GIT_URL = /^(https?:\/\/|ssh:\/\/|git@|file:\/\/|\/)\S+$/;
 const GIT_URL_TEXT = "an https://, ssh://, git@host:path, file:// URL or an absolute path";
 const REGISTRATION_TTL_MS = 60 * 60 * 1000;
-const MAX_SECRET_BYTES = 48 * 1024;
 
 function body(request: { body: unknown }): Record<string, unknown> {
   const b = request.body;
   return b && typeof b === "object" && !Array.isArray(b) ? (b as Record<string, unknown>) : {};
-}
-
-function isLoopback(ip: string): boolean {
-  return ip === "127.0.0.1" || ip === "::1" || ip === "::ffff:127.0.0.1" || ip.startsWith("127.");
-}
-
-/** Secret names are case-insensitive on GitHub and stored upper-case. */
-function secretName(raw: string): string {
-  const name = raw.toUpperCase();
-  if (!SECRET_NAME.test(name) || name.startsWith("GITHUB_") || name.length > 200) {
-    throw validationFailed("secret_name", "letters, digits and underscores, not starting with a digit or GITHUB_");
-  }
-  return name;
 }
 
 export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -157,44 +138,9 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
     };
   });
 
-  // ---------------------------------------------------------------- secrets
+  // ---------------------------------------------------------------- secrets (see secrets.ts)
 
-  app.get("/api/v3/repos/:owner/:repo/actions/secrets", { config: { permission: "repo:admin" } }, async (request) => {
-    const secrets = await store.listSecrets(request.repository!.id);
-    const { page, perPage } = pageOf(request.query);
-    return { total_count: secrets.length, secrets: secrets.slice((page - 1) * perPage, page * perPage).map(secretJson) };
-  });
-
-  app.get("/api/v3/repos/:owner/:repo/actions/secrets/:name", { config: { permission: "repo:admin" } }, async (request) => {
-    const name = secretName((request.params as { name: string }).name);
-    const secret = await store.getSecret(request.repository!.id, name);
-    if (!secret) throw notFound(`Secret ${name}`);
-    return secretJson(secret);
-  });
-
-  app.put("/api/v3/repos/:owner/:repo/actions/secrets/:name", { config: { permission: "repo:admin" } }, async (request, reply) => {
-    requireConfidentialTransport(request, config.publicUrl);
-    const name = secretName((request.params as { name: string }).name);
-    const value = body(request).value;
-    if (typeof value !== "string") {
-      throw validationFailed("value", "the secret's plain value as a string", );
-    }
-    if (Buffer.byteLength(value, "utf8") > MAX_SECRET_BYTES) throw validationFailed("value", "at most 48 KB");
-    const repo = request.repository!;
-    const existed = (await store.getSecret(repo.id, name)) !== null;
-    const sealed = ctx.secretBox.encrypt(value, sealContext.secret(repo.id, name));
-    await store.putSecret({ repositoryId: repo.id, name, value: Buffer.from(sealed, "utf8") });
-    await ctx.audit(request, existed ? "secret.update" : "secret.create", `repo:${repo.fullName}`, { name });
-    return reply.status(existed ? 204 : 201).send();
-  });
-
-  app.delete("/api/v3/repos/:owner/:repo/actions/secrets/:name", { config: { permission: "repo:admin" } }, async (request, reply) => {
-    const name = secretName((request.params as { name: string }).name);
-    const repo = request.repository!;
-    if (!(await store.deleteSecret(repo.id, name))) throw notFound(`Secret ${name}`);
-    await ctx.audit(request, "secret.delete", `repo:${repo.fullName}`, { name });
-    return reply.status(204).send();
-  });
+  registerSecretRoutes(app, ctx, "/api/v3/repos/:owner/:repo/actions/secrets", repositoryLevel);
 
   // ---------------------------------------------------------------- runners
   // Runners serve the whole instance; a repository lists every runner its jobs may use.
@@ -236,15 +182,6 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
     if (!Number.isInteger(id) || !(await store.deleteRunner(id))) throw notFound("Runner");
     await ctx.audit(request, "runner.delete", `runner:${id}`);
     return reply.status(204).send();
-  });
-}
-
-/** Plain secret values travel only over TLS or from this machine. */
-function requireConfidentialTransport(request: FastifyRequest, publicUrl: string): void {
-  // request.ip honours SLIPWAY_TRUST_PROXY: behind a proxy it is the real client, not the proxy.
-  if (request.protocol === "https" || publicUrl.startsWith("https:") || isLoopback(request.ip)) return;
-  throw new SlipwayError("FORBIDDEN", "Secret values are accepted only over TLS or from a loopback address", {
-    hint: "Serve Slipway behind TLS and set SLIPWAY_PUBLIC_URL to its https URL, or set secrets from the server machine.",
   });
 }
 

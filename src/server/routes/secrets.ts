@@ -1,0 +1,93 @@
+/**
+ * Actions secrets of a repository or of one of its deployment environments,
+ * with GitHub's endpoints and shapes.
+ *
+ * Unlike GitHub, which takes values sealed with a repository public key,
+ * `PUT .../secrets/{name}` takes the plain `value`. The server therefore
+ * accepts it only over TLS (an https public URL, i.e. behind a TLS
+ * terminating proxy, or a direct https connection) or from a loopback client.
+ * Values are sealed with AES-256-GCM, bound to their repository, environment
+ * and name, before they reach the store, and are never returned by any endpoint.
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { SlipwayError } from "../../lib/index.js";
+import { pageOf, sealContext, type RouteContext } from "../context.js";
+import { notFound, validationFailed } from "../http-errors.js";
+import { secretJson } from "../json.js";
+import { levelDetails, type LevelOf } from "./levels.js";
+
+const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
+const MAX_SECRET_BYTES = 48 * 1024;
+
+function isLoopback(ip: string): boolean {
+  return ip === "127.0.0.1" || ip === "::1" || ip === "::ffff:127.0.0.1" || ip.startsWith("127.");
+}
+
+/** Secret names are case-insensitive on GitHub and stored upper-case. */
+function secretName(raw: string): string {
+  const name = raw.toUpperCase();
+  if (!SECRET_NAME.test(name) || name.startsWith("GITHUB_") || name.length > 200) {
+    throw validationFailed("secret_name", "letters, digits and underscores, not starting with a digit or GITHUB_");
+  }
+  return name;
+}
+
+/** The AES-GCM associated data of a secret at its level. */
+export function secretSealContext(repositoryId: number, environment: string | null, name: string): string {
+  return environment === null ? sealContext.secret(repositoryId, name) : sealContext.environmentSecret(repositoryId, environment, name);
+}
+
+/** Registers list/get/put/delete of secrets under `base` (ending in `/secrets`), at the level `levelOf` resolves. */
+export function registerSecretRoutes(app: FastifyInstance, ctx: RouteContext, base: string, levelOf: LevelOf): void {
+  const { store, config } = ctx;
+
+  app.get(base, { config: { permission: "repo:admin" } }, async (request) => {
+    const level = await levelOf(request);
+    const secrets = await store.listSecrets(request.repository!.id, level.environment);
+    const { page, perPage } = pageOf(request.query);
+    return { total_count: secrets.length, secrets: secrets.slice((page - 1) * perPage, page * perPage).map(secretJson) };
+  });
+
+  app.get(`${base}/:name`, { config: { permission: "repo:admin" } }, async (request) => {
+    const level = await levelOf(request);
+    const name = secretName((request.params as { name: string }).name);
+    const secret = await store.getSecret(request.repository!.id, name, level.environment);
+    if (!secret) throw notFound(`Secret ${name}`);
+    return secretJson(secret);
+  });
+
+  app.put(`${base}/:name`, { config: { permission: "repo:admin" } }, async (request, reply) => {
+    requireConfidentialTransport(request, config.publicUrl);
+    const level = await levelOf(request);
+    const name = secretName((request.params as { name: string }).name);
+    const value = (request.body as { value?: unknown } | null)?.value;
+    if (typeof value !== "string") {
+      throw validationFailed("value", "the secret's plain value as a string");
+    }
+    if (Buffer.byteLength(value, "utf8") > MAX_SECRET_BYTES) throw validationFailed("value", "at most 48 KB");
+    const repo = request.repository!;
+    const existed = (await store.getSecret(repo.id, name, level.environment)) !== null;
+    const sealed = ctx.secretBox.encrypt(value, secretSealContext(repo.id, level.environment, name));
+    await store.putSecret({ repositoryId: repo.id, environment: level.environment, name, value: Buffer.from(sealed, "utf8") });
+    await ctx.audit(request, existed ? "secret.update" : "secret.create", `repo:${repo.fullName}`, levelDetails(level, { name }));
+    return reply.status(existed ? 204 : 201).send();
+  });
+
+  app.delete(`${base}/:name`, { config: { permission: "repo:admin" } }, async (request, reply) => {
+    const level = await levelOf(request);
+    const name = secretName((request.params as { name: string }).name);
+    const repo = request.repository!;
+    if (!(await store.deleteSecret(repo.id, name, level.environment))) throw notFound(`Secret ${name}`);
+    await ctx.audit(request, "secret.delete", `repo:${repo.fullName}`, levelDetails(level, { name }));
+    return reply.status(204).send();
+  });
+}
+
+/** Plain secret values travel only over TLS or from this machine. */
+function requireConfidentialTransport(request: FastifyRequest, publicUrl: string): void {
+  // request.ip honours SLIPWAY_TRUST_PROXY: behind a proxy it is the real client, not the proxy.
+  if (request.protocol === "https" || publicUrl.startsWith("https:") || isLoopback(request.ip)) return;
+  throw new SlipwayError("FORBIDDEN", "Secret values are accepted only over TLS or from a loopback address", {
+    hint: "Serve Slipway behind TLS and set SLIPWAY_PUBLIC_URL to its https URL, or set secrets from the server machine.",
+  });
+}
