@@ -19,6 +19,8 @@ interface Repo {
 interface Run {
   id: number;
   name: string;
+  /** The run's title; servers before titles were kept send the workflow's name. */
+  display_title?: string;
   head_branch: string | null;
   head_sha: string;
   run_number: number;
@@ -356,6 +358,13 @@ export async function showLogs(
   }
 }
 
+/** A run's title for a table cell: its first line, at most 72 characters (the last column, so long ones do not widen the others). */
+function runTitle(run: Run): string {
+  const line = (run.display_title ?? run.name).split(/\r?\n|\r/)[0]!.trim();
+  const chars = Array.from(line);
+  return chars.length > 72 ? `${chars.slice(0, 71).join("")}…` : line;
+}
+
 function table(rows: string[][]): string {
   if (rows.length === 0) return "";
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
@@ -390,7 +399,7 @@ export function renderOutput(output: Output, json: boolean): string {
     case "runs":
       if (output.runs.length === 0) return "No runs.\n";
       return table([
-        ["ID", "REPOSITORY", "WORKFLOW", "EVENT", "BRANCH", "STATUS", "CREATED"],
+        ["ID", "REPOSITORY", "WORKFLOW", "EVENT", "BRANCH", "STATUS", "CREATED", "TITLE"],
         ...output.runs.map((r) => [
           String(r.id),
           r.repository?.full_name ?? "",
@@ -399,6 +408,7 @@ export function renderOutput(output: Output, json: boolean): string {
           r.head_branch ?? "",
           r.status === "completed" ? (r.conclusion ?? "completed") : r.status,
           r.created_at,
+          runTitle(r),
         ]),
       ]);
     case "done":
