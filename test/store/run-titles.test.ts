@@ -58,7 +58,7 @@ describe("migration 9", () => {
     dirs.push(dir);
     const database = new SqliteDatabase(path.join(dir, "m.db"));
     const db = new Kysely<any>({ dialect: new SqliteDialect({ database }) });
-    const silent = { info() {}, warn() {} };
+    const silent = { info() {}, warn() {}, error() {} };
     try {
       const now = () => "2026-01-01T00:00:00.000Z";
       await migrate(db, "sqlite", now, silent, MIGRATIONS.filter((m) => m.version < 9));
