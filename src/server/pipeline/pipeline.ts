@@ -19,6 +19,7 @@ import { evaluateTemplate, parseWorkflow, parseWorkflowOrThrow, type Workflow } 
 import type { WorkflowDispatcher } from "../context.js";
 import { sealContext } from "../context.js";
 import { planRerun } from "../routes/runs.js";
+import { openSecrets } from "../routes/secrets.js";
 import type { SecretBox } from "../security.js";
 import { isFromFork, type Trigger } from "../webhooks.js";
 import { inferForgeTarget, postCommitStatus, type ForgeTarget, type StatusState } from "./commit-status.js";
@@ -164,17 +165,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return mirrors.fetch(sourceOf(repo));
   };
 
-  const secretsOf = async (repo: Repository): Promise<Record<string, string>> => {
-    const out: Record<string, string> = {};
-    for (const record of await store.listSecrets(repo.id)) {
-      try {
-        out[record.name] = secretBox.decrypt(record.value.toString("utf8"), sealContext.secret(repo.id, record.name));
-      } catch {
-        logger.warn(`repository ${repo.fullName}: secret ${record.name} cannot be decrypted; left out`);
-      }
-    }
-    return out;
-  };
+  /** The secrets of the repository, or of one of its environments (by its stored name); undecryptable ones are left out. */
+  const secretsOf = async (repo: Repository, environment: string | null = null): Promise<Record<string, string>> =>
+    openSecrets({ store, secretBox }, repo.id, environment, (name) =>
+      logger.warn(`repository ${repo.fullName}: ${environment === null ? "" : `environment ${environment}: `}secret ${name} cannot be decrypted; left out`),
+    );
 
   /**
    * The workflow a job calls with `uses:`: `./path` from the run's own commit,
@@ -230,6 +225,30 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const out: Record<string, string> = {};
     for (const variable of await store.listVariables(repo.id)) out[variable.name] = variable.value;
     return out;
+  };
+
+  /**
+   * The engine's environment provider for one run: the environment a job names
+   * is created when it does not exist yet (as GitHub does), and its secrets and
+   * variables are read each time a job naming it is prepared. Runs of pull
+   * requests from forks get none. The secrets are remembered for the run's
+   * queue, which keeps them out of stored job requests.
+   */
+  const environmentsFor = (repo: Repository, eventPayload: unknown) => {
+    const fork = isFromFork(eventPayload);
+    const secretsByName = new Map<string, Record<string, string>>();
+    return {
+      contexts: async (name: string): Promise<{ secrets: Record<string, string>; vars: Record<string, string> }> => {
+        const environment = await store.ensureEnvironment(repo.id, name);
+        if (fork) return { secrets: {}, vars: {} };
+        const secrets = await secretsOf(repo, environment.name);
+        const vars: Record<string, string> = {};
+        for (const variable of await store.listVariables(repo.id, environment.name)) vars[variable.name] = variable.value;
+        secretsByName.set(name, secrets);
+        return { secrets, vars };
+      },
+      secrets: (name: string): Record<string, string> => secretsByName.get(name) ?? {},
+    };
   };
 
   // ------------------------------------------------------------ commit statuses
@@ -609,12 +628,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const attempt = run.runAttempt;
     await enqueuePlaceholders(run, plan);
 
+    const environments = environmentsFor(repo, run.eventPayload);
     const executor = createQueueExecutor({
       store,
       repositoryId: repo.id,
       runId,
       attempt,
       secrets,
+      environmentSecrets: environments.secrets,
       stopped: entry.stopped.signal,
       pollMs,
       maxRetries: config.jobMaxRetries ?? 0,
@@ -644,6 +665,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       concurrency: 10_000,
       now: clock,
       loadWorkflow: (ref) => loadCalledWorkflow(repo, run!.headSha, ref),
+      environmentContexts: environments.contexts,
       events: {
         jobCompleted: (job) => {
           pending = pending.then(() => persist(job)).catch((error: unknown) => logger.warn(`run ${runId}: recording job ${job.key}: ${(error as Error).message}`));

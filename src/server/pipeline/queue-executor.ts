@@ -32,6 +32,8 @@ export interface QueueExecutorOptions {
   attempt: number;
   /** The repository secrets by name (plaintext), to keep out of the stored request. */
   secrets: Record<string, string>;
+  /** The secrets of a deployment environment a job names (plaintext, as last read for this run), also kept out of it. */
+  environmentSecrets?: (environment: string) => Record<string, string>;
   /** Aborts when this replica must stop driving; waiting ends with DrivingStopped. */
   stopped: AbortSignal;
   pollMs: number;
@@ -157,7 +159,8 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
         job = (await store.getJob(job!.id)) ?? undefined;
       }
       if (!job || job.status === "pending") {
-        const stored = hideSecrets(request, options.secrets);
+        const environmentSecrets = request.environment && options.environmentSecrets ? options.environmentSecrets(request.environment) : {};
+        const stored = hideSecrets(request, options.secrets, environmentSecrets);
         const labels = labelsOf(request);
         if (job) {
           job = (await store.activateJob(job.id, { name: request.name, matrix: request.matrix, labels, request: stored })) ?? (await store.getJob(job.id)) ?? undefined;

@@ -3,7 +3,8 @@
  * evaluated with a secret keep a placeholder naming the secret instead, and
  * the runner protocol puts the value back when it hands the job to a runner
  * (`restoreSecrets`). The `secrets` context and the mask list are emptied of
- * secret values; the protocol adds the repository's secrets to both.
+ * secret values; the protocol adds the repository's secrets, and those of
+ * the environment the job names over them, to both.
  */
 import type { JobRequest } from "../../workflow/index.js";
 
@@ -13,12 +14,17 @@ function placeholder(name: string): string {
   return `\u0000slipway-secret:${name}\u0000`;
 }
 
-/** The request as it may be stored: no secret value anywhere in its contexts, env or mask. */
-export function hideSecrets(request: JobRequest, secrets: Record<string, string>): JobRequest {
-  const entries = Object.entries(secrets)
+/**
+ * The request as it may be stored: no secret value anywhere in its contexts,
+ * env or mask. `environmentSecrets` (of the environment the job names)
+ * override repository secrets of the same name; a repository value they
+ * shadow is still kept out of the mask list.
+ */
+export function hideSecrets(request: JobRequest, secrets: Record<string, string>, environmentSecrets: Record<string, string> = {}): JobRequest {
+  const entries = Object.entries({ ...secrets, ...environmentSecrets })
     .filter(([, v]) => v !== "")
     .sort((a, b) => b[1].length - a[1].length);
-  const values = new Set(entries.map(([, v]) => v));
+  const values = new Set([...Object.values(secrets), ...entries.map(([, v]) => v)]);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(request.env)) {
     let out = v;

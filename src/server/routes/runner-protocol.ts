@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { createMasker, SlipwayError } from "../../lib/index.js";
 import type { ClaimedJob, Conclusion, Job, NewJobReport, Runner, StepUpdate } from "../../store/index.js";
 import type { Annotation, JobRequest, JobResult } from "../../workflow/index.js";
-import { idParam, sealContext, type RouteContext } from "../context.js";
+import { idParam, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { issueJobToken, jobTokenKey } from "../auth.js";
 import { generateToken, hashToken } from "../security.js";
@@ -18,6 +18,7 @@ import { gitPathOf } from "./git-http.js";
 import { isFromFork } from "../webhooks.js";
 import { restoreSecrets } from "../pipeline/secret-placeholders.js";
 import { refreshRunStatus } from "./runs.js";
+import { openSecrets } from "./secrets.js";
 
 const LABEL = /^[A-Za-z0-9_.:-]{1,64}$/;
 const CONCLUSIONS: readonly Conclusion[] = ["success", "failure", "cancelled", "skipped", "timed_out", "neutral", "startup_failure"];
@@ -211,7 +212,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     const report = reportOf(result);
     if (report) {
       // The runner masked what it knew; the repository's secrets are masked again in case it missed one.
-      const masker = createMasker(await secretValuesOf(ctx, job.runId));
+      const masker = createMasker(await secretValuesOf(ctx, job));
       await store.saveJobReport(job.id, {
         ...report,
         summary: masker.mask(report.summary),
@@ -258,20 +259,28 @@ export function reportOf(result: { summary?: unknown; annotations?: unknown }): 
   return { summary, summaryTruncated, annotations };
 }
 
-/** The decrypted secret values of the run's repository (those that can be decrypted). */
-async function secretValuesOf(ctx: RouteContext, runId: number): Promise<string[]> {
-  const run = await ctx.store.getRun(runId);
+/**
+ * The decrypted secret values of the job's repository and of the environment
+ * the job names (those that can be decrypted: a value sealed under another
+ * key could not have been handed out either).
+ */
+async function secretValuesOf(ctx: RouteContext, job: Job): Promise<string[]> {
+  const run = await ctx.store.getRun(job.runId);
   if (!run) return [];
-  const values: string[] = [];
-  for (const record of await ctx.store.listSecrets(run.repositoryId)) {
-    try {
-      const value = ctx.secretBox.decrypt(record.value.toString("utf8"), sealContext.secret(run.repositoryId, record.name));
-      if (value !== "") values.push(value);
-    } catch {
-      // Sealed under another key: the claim could not hand it out either.
-    }
-  }
-  return values;
+  const secrets = await jobSecretsOf(ctx, run.repositoryId, job.request, () => undefined);
+  return Object.values(secrets).filter((v) => v !== "");
+}
+
+/**
+ * The secrets a job gets, by name: the repository's, with those of the
+ * environment its request names over them (the environment looked up
+ * case-insensitively). Without `skip`, a value that cannot be decrypted throws.
+ */
+async function jobSecretsOf(ctx: RouteContext, repositoryId: number, request: JobRequest | null, skip?: (name: string) => void): Promise<Record<string, string>> {
+  const secrets = await openSecrets(ctx, repositoryId, null, skip);
+  const environment = request?.environment ? await ctx.store.getEnvironment(repositoryId, request.environment) : null;
+  if (!environment) return secrets;
+  return { ...secrets, ...(await openSecrets(ctx, repositoryId, environment.name, skip)) };
 }
 
 function parseStepUpdate(raw: unknown, i: number): StepUpdate {
@@ -309,9 +318,10 @@ async function prepareClaim(ctx: RouteContext, claimed: ClaimedJob, request: Fas
 }
 
 /**
- * What a runner receives for a claimed job. Repository secrets are decrypted
- * into `contexts.secrets` and added to the mask list, except for pull requests
- * from forks, which run without secrets.
+ * What a runner receives for a claimed job. Repository secrets, and those of
+ * the environment the job names over them, are decrypted into
+ * `contexts.secrets`, put back into env placeholders and added to the mask
+ * list, except for pull requests from forks, which run without secrets.
  */
 async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<Record<string, unknown>> {
   const { job, run } = claimed;
@@ -320,10 +330,7 @@ async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<Re
   let request: JobRequest | null = job.request;
   const fromFork = isFromFork(run.eventPayload);
   if (request && !fromFork) {
-    const secrets: Record<string, string> = {};
-    for (const record of await ctx.store.listSecrets(run.repositoryId)) {
-      secrets[record.name] = ctx.secretBox.decrypt(record.value.toString("utf8"), sealContext.secret(run.repositoryId, record.name));
-    }
+    const secrets = await jobSecretsOf(ctx, run.repositoryId, request);
     const existing = (request.contexts.secrets ?? {}) as Record<string, string>;
     const values = Object.values(secrets).filter((v) => v !== "");
     request = {
