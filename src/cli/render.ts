@@ -158,6 +158,14 @@ export class RunRenderer {
     this.write(`${mark}${text}\n`);
   }
 
+  /** The run's title (a workflow's evaluated `run-name`), before its jobs start. */
+  runTitle(workflow: string, title: string): void {
+    this.flushPending();
+    const line = shorten(title, 200);
+    if (this.out.isTTY) this.write(`${this.paint(codes.bold, line)}${this.paint(codes.gray, ` · ${workflow}`)}\n`);
+    else this.write(`[${workflow}] run-name: ${line}\n`);
+  }
+
   jobStarted(key: string, name: string): void {
     this.flushPending();
     const j = this.job(key, name);

@@ -6,8 +6,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { randomInt } from "node:crypto";
-import { SlipwayError } from "../lib/index.js";
-import { parseWorkflowOrThrow, type Workflow } from "../workflow/index.js";
+import { SlipwayError, createMasker } from "../lib/index.js";
+import { evaluateTemplate, parseWorkflowOrThrow, type Workflow } from "../workflow/index.js";
 import { planRun, executeRun, matchTrigger, selectWorkflows, type RunEvents, type RunResult, type RunPlan } from "../engine/index.js";
 import {
   createHostExecutor,
@@ -147,6 +147,7 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
     fs.rmSync(runDir, { recursive: true, force: true });
     return { exitCode: 0, document: plan };
   }
+  for (const planned of plan.workflows) showRunName(planned, plan, p.secrets, deps.renderer);
   const artifactDir = flags.artifactDir
     ? path.resolve(deps.cwd, flags.artifactDir)
     : path.join(dataHome(deps.env), "slipway", "runs", info.repository.replace("/", "-"), p.runId, "artifacts");
@@ -229,6 +230,24 @@ async function loadCalledWorkflow(ref: string, info: RepoInfo, fetchOptions: Act
     throw new SlipwayError("WORKFLOW_NOT_FOUND", `the called workflow ${display} does not exist`);
   }
   return parseWorkflowOrThrow(display, text);
+}
+
+/**
+ * Prints a workflow's `run-name`, evaluated with the github, inputs and vars
+ * contexts as the server titles its runs; one that cannot be evaluated is a
+ * warning and the run goes on.
+ */
+function showRunName(planned: RunPlan["workflows"][number], plan: RunPlan, secrets: Record<string, string>, renderer: RunRenderer): void {
+  const template = planned.workflow.runName;
+  if (template === undefined) return;
+  try {
+    const github = { ...plan.github, event: plan.payload, event_name: plan.event, workflow: planned.name };
+    const value = evaluateTemplate(template, { github, inputs: planned.inputs, vars: plan.vars });
+    const text = value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
+    if (text.trim() !== "") renderer.runTitle(planned.name, createMasker(Object.values(secrets)).mask(text.trim()));
+  } catch (error) {
+    renderer.message("warning", `${planned.file}: run-name cannot be evaluated (${(error as Error).message}); the run goes on`);
+  }
 }
 
 /** The environment step processes inherit: the user's, less variables that would confuse a nested run. */

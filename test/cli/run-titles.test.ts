@@ -1,6 +1,9 @@
 /** Run titles in the CLI: `slipway runs` shows them; `slipway run` prints each workflow's evaluated run-name. */
 import { describe, expect, it } from "vitest";
 import { renderOutput } from "../../src/cli/api-commands.js";
+import { RunRenderer } from "../../src/cli/render.js";
+import { runCli } from "../support/cli.js";
+import { makeRepo } from "../support/git-repo.js";
 
 const run = (over: Record<string, unknown>) => ({
   id: 3,
@@ -39,5 +42,52 @@ describe("slipway runs", () => {
   it("passes display_title through in --json", () => {
     const doc = JSON.parse(renderOutput({ kind: "runs", runs: [run({ display_title: "Deploy staging" })] }, true));
     expect(doc[0].display_title).toBe("Deploy staging");
+  });
+});
+
+describe("slipway run", () => {
+  it("renders a run-name as a header line: plain text without a TTY, bold with the workflow's name at one", () => {
+    const plain: string[] = [];
+    new RunRenderer({ write: (t) => plain.push(t), isTTY: false, color: false }).runTitle("Deploy", "Deploy staging\nsecond line");
+    expect(plain.join("")).toBe("[Deploy] run-name: Deploy staging\n");
+    const tty: string[] = [];
+    new RunRenderer({ write: (t) => tty.push(t), isTTY: true, color: true }).runTitle("Deploy", "Deploy staging");
+    expect(tty.join("")).toBe("\x1b[1mDeploy staging\x1b[0m\x1b[90m · Deploy\x1b[0m\n");
+  });
+
+  it("prints each workflow's evaluated run-name before its jobs; --json stays as it was", async () => {
+    const repo = makeRepo({
+      ".github/workflows/deploy.yml": `name: Deploy
+run-name: "Deploy \${{ inputs.target }} to \${{ vars.REGION }} (\${{ inputs.dry && 'dry' || 'real' }}, \${{ github.event_name }})"
+on:
+  workflow_dispatch:
+    inputs:
+      target: { type: string, required: true }
+      dry: { type: boolean, default: false }
+jobs:
+  go:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo going
+`,
+      ".github/workflows/bad.yml": `name: Bad
+run-name: "\${{ fromJSON('{nope') }}"
+on: workflow_dispatch
+jobs:
+  go:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo still going
+`,
+    });
+    const r = await runCli(["run", "workflow_dispatch", "--input", "target=staging", "--var", "REGION=eu", "-W", ".github/workflows/deploy.yml", "--json"], { cwd: repo });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("[Deploy] run-name: Deploy staging to eu (real, workflow_dispatch)\n");
+    expect(r.stderr.indexOf("run-name:")).toBeLessThan(r.stderr.indexOf("[go] started"));
+    expect(Object.keys(r.json).sort()).toEqual(["conclusion", "jobs"]);
+    const bad = await runCli(["run", "workflow_dispatch", "-W", ".github/workflows/bad.yml"], { cwd: repo });
+    expect(bad.code).toBe(0);
+    expect(bad.stdout).toMatch(/warning: \.github\/workflows\/bad\.yml: run-name cannot be evaluated \(.+\); the run goes on/);
+    expect(bad.stdout).not.toContain("run-name: ");
   });
 });

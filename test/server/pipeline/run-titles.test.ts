@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { sealContext } from "../../../src/server/context.js";
-import { capTitle, MAX_DISPLAY_TITLE } from "../../../src/server/pipeline/run-title.js";
+import { capTitle, defaultRunTitle, MAX_DISPLAY_TITLE } from "../../../src/server/pipeline/run-title.js";
 import { createHarness, pushTrigger, recordingLogger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
 
 const job = "jobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n";
@@ -51,15 +51,15 @@ describe("run display titles", () => {
     const pipeline = h.makePipeline();
     const sha = h.head();
     const pr = { number: 7, title: "Add dark theme", head: { ref: "feature", sha, repo: { full_name: "octo/hello" } }, base: { ref: "main", repo: { full_name: "octo/hello" } } };
-    for (const event of ["pull_request", "pull_request_target"] as const) {
-      await pipeline.onTrigger({ ...pushTrigger(h.repo, sha, null), event, action: "opened", ref: "refs/pull/7/head", payload: { action: "opened", number: 7, pull_request: pr, sender: { login: "ada" } } });
-    }
+    await pipeline.onTrigger({ ...pushTrigger(h.repo, sha, null), event: "pull_request", action: "opened", ref: "refs/pull/7/head", payload: { action: "opened", number: 7, pull_request: pr, sender: { login: "ada" } } });
     expect(await pipeline.tick.schedules(new Date("2026-03-01T03:00:10Z"))).toBe(1);
     await pipeline.dispatcher.dispatch({ repository: h.repo, workflowFile: ".github/workflows/unnamed.yml", ref: "main", inputs: {}, actor: "octocat" });
     const runs = (await h.store.listRuns({ repositoryId: h.repo.id })).items;
     const title = (event: string) => runs.find((r) => r.event === event)?.displayTitle;
     expect(title("pull_request")).toBe("Add dark theme");
-    expect(title("pull_request_target")).toBe("Add dark theme");
+    // Webhooks start pull_request runs; pull_request_target payloads carry the same title.
+    expect(defaultRunTitle("Checks", "pull_request_target", { pull_request: pr })).toBe("Add dark theme");
+    expect(defaultRunTitle("Checks", "pull_request", { pull_request: { title: "  " } })).toBe("Checks");
     expect(title("schedule")).toBe("Nightly");
     // An unnamed workflow is called by its file, as GitHub does.
     expect(title("workflow_dispatch")).toBe(".github/workflows/unnamed.yml");
