@@ -48,8 +48,9 @@ export type Output =
   | { kind: "dispatched"; runId: number; url: string; runUrl: string }
   | { kind: "runs"; runs: Run[] }
   | { kind: "done"; message: string; data: Record<string, unknown> }
-  | { kind: "secrets"; repo: string; secrets: Array<{ name: string; created_at: string; updated_at: string }> }
-  | { kind: "variables"; repo: string; variables: Variable[] }
+  | { kind: "secrets"; repo: string; environment?: string; secrets: Array<{ name: string; created_at: string; updated_at: string }> }
+  | { kind: "variables"; repo: string; environment?: string; variables: Variable[] }
+  | { kind: "environments"; repo: string; environments: Array<{ name: string; created_at: string; updated_at: string }> }
   | { kind: "runner-token"; token: string; expiresAt: string; command: string }
   | { kind: "token"; token: string; name: string; scopes: string[]; id: number }
   | { kind: "logs"; conclusion: string | null };
@@ -73,6 +74,25 @@ export function parseRepoName(value: string): { owner: string; name: string; ful
 function repoPath(fullName: string): string {
   const { owner, name } = parseRepoName(fullName);
   return `/api/v3/repos/${enc(owner)}/${enc(name)}`;
+}
+
+/** Where a repository's secrets and variables live (`.../actions`), or those of one of its environments. */
+function levelPath(fullName: string, environment: string | undefined): string {
+  return environment === undefined ? `${repoPath(fullName)}/actions` : `${repoPath(fullName)}/environments/${enc(environment)}`;
+}
+
+/** "acme/widgets", or "acme/widgets (environment production)" in messages. */
+function levelText(fullName: string, environment: string | undefined): string {
+  return environment === undefined ? fullName : `${fullName} (environment ${environment})`;
+}
+
+/** `--env`: the environment, created when it does not exist yet (as a job naming it would). */
+async function ensureEnvironment(client: ApiClient, fullName: string, environment: string | undefined): Promise<void> {
+  if (environment !== undefined) await client.request("PUT", `${repoPath(fullName)}/environments/${enc(environment)}`, {});
+}
+
+function levelData(fullName: string, environment: string | undefined, rest: Record<string, unknown>): Record<string, unknown> {
+  return { repository: fullName, ...(environment === undefined ? {} : { environment }), ...rest };
 }
 
 function parseId(value: string, what: string): number {
@@ -203,21 +223,24 @@ export async function rerunRun(client: ApiClient, runId: string, flags: { repo?:
   };
 }
 
-export async function setSecret(client: ApiClient, fullName: string, name: string, value: string): Promise<Output> {
+export async function setSecret(client: ApiClient, fullName: string, name: string, value: string, environment?: string): Promise<Output> {
   if (value === "") throw new SlipwayError("CLI_USAGE", "the secret value is empty", { hint: "Pass --value or pipe the value on stdin." });
-  await client.request("PUT", `${repoPath(fullName)}/actions/secrets/${enc(name)}`, { value });
-  return { kind: "done", message: `Secret ${name.toUpperCase()} of ${fullName} is set.`, data: { repository: fullName, name: name.toUpperCase() } };
+  await ensureEnvironment(client, fullName, environment);
+  await client.request("PUT", `${levelPath(fullName, environment)}/secrets/${enc(name)}`, { value });
+  return { kind: "done", message: `Secret ${name.toUpperCase()} of ${levelText(fullName, environment)} is set.`, data: levelData(fullName, environment, { name: name.toUpperCase() }) };
 }
 
 /**
  * Sets a configuration variable: updates it when it exists, creates it otherwise.
  * `fromStdin` marks a value that was read rather than passed with --value.
  */
-export async function setVariable(client: ApiClient, fullName: string, name: string, value: string, options: { fromStdin?: boolean } = {}): Promise<Output> {
+export async function setVariable(client: ApiClient, fullName: string, name: string, value: string, options: { fromStdin?: boolean; environment?: string } = {}): Promise<Output> {
   if (value === "" && options.fromStdin) {
     throw new SlipwayError("CLI_USAGE", `no value for variable ${name.toUpperCase()} on stdin`, { hint: "Pipe the value on stdin, or pass --value VALUE (--value '' sets an empty value)." });
   }
-  const base = `${repoPath(fullName)}/actions/variables`;
+  const { environment } = options;
+  await ensureEnvironment(client, fullName, environment);
+  const base = `${levelPath(fullName, environment)}/variables`;
   let created = false;
   try {
     await client.request("PATCH", `${base}/${enc(name)}`, { value });
@@ -228,22 +251,30 @@ export async function setVariable(client: ApiClient, fullName: string, name: str
     created = true;
   }
   const upper = name.toUpperCase();
-  return { kind: "done", message: `Variable ${upper} of ${fullName} is ${created ? "created" : "updated"}.`, data: { repository: fullName, name: upper, value, created } };
+  return {
+    kind: "done",
+    message: `Variable ${upper} of ${levelText(fullName, environment)} is ${created ? "created" : "updated"}.`,
+    data: levelData(fullName, environment, { name: upper, value, created }),
+  };
 }
 
-export async function listVariables(client: ApiClient, fullName: string): Promise<Output> {
+export async function listVariables(client: ApiClient, fullName: string, environment?: string): Promise<Output> {
   const variables: Variable[] = [];
   for (let page = 1; ; page++) {
-    const answer = await client.request<{ total_count: number; variables: Variable[] }>("GET", `${repoPath(fullName)}/actions/variables?per_page=100&page=${page}`);
+    const answer = await client.request<{ total_count: number; variables: Variable[] }>("GET", `${levelPath(fullName, environment)}/variables?per_page=100&page=${page}`);
     variables.push(...answer.variables);
     if (answer.variables.length < 100 || variables.length >= answer.total_count) break;
   }
-  return { kind: "variables", repo: fullName, variables };
+  return { kind: "variables", repo: fullName, ...(environment === undefined ? {} : { environment }), variables };
 }
 
-export async function deleteVariable(client: ApiClient, fullName: string, name: string): Promise<Output> {
-  await client.request("DELETE", `${repoPath(fullName)}/actions/variables/${enc(name)}`);
-  return { kind: "done", message: `Variable ${name.toUpperCase()} of ${fullName} is deleted.`, data: { repository: fullName, name: name.toUpperCase(), deleted: true } };
+export async function deleteVariable(client: ApiClient, fullName: string, name: string, environment?: string): Promise<Output> {
+  await client.request("DELETE", `${levelPath(fullName, environment)}/variables/${enc(name)}`);
+  return {
+    kind: "done",
+    message: `Variable ${name.toUpperCase()} of ${levelText(fullName, environment)} is deleted.`,
+    data: levelData(fullName, environment, { name: name.toUpperCase(), deleted: true }),
+  };
 }
 
 /** A value on one table line: line breaks shown as \n, long values shortened. */
@@ -252,14 +283,29 @@ function oneLine(value: string, max = 60): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-export async function listSecrets(client: ApiClient, fullName: string): Promise<Output> {
-  const answer = await client.request<{ secrets: Array<{ name: string; created_at: string; updated_at: string }> }>("GET", `${repoPath(fullName)}/actions/secrets?per_page=100`);
-  return { kind: "secrets", repo: fullName, secrets: answer.secrets };
+export async function listSecrets(client: ApiClient, fullName: string, environment?: string): Promise<Output> {
+  const answer = await client.request<{ secrets: Array<{ name: string; created_at: string; updated_at: string }> }>("GET", `${levelPath(fullName, environment)}/secrets?per_page=100`);
+  return { kind: "secrets", repo: fullName, ...(environment === undefined ? {} : { environment }), secrets: answer.secrets };
 }
 
-export async function deleteSecret(client: ApiClient, fullName: string, name: string): Promise<Output> {
-  await client.request("DELETE", `${repoPath(fullName)}/actions/secrets/${enc(name)}`);
-  return { kind: "done", message: `Secret ${name.toUpperCase()} of ${fullName} is deleted.`, data: { repository: fullName, name: name.toUpperCase(), deleted: true } };
+export async function deleteSecret(client: ApiClient, fullName: string, name: string, environment?: string): Promise<Output> {
+  await client.request("DELETE", `${levelPath(fullName, environment)}/secrets/${enc(name)}`);
+  return {
+    kind: "done",
+    message: `Secret ${name.toUpperCase()} of ${levelText(fullName, environment)} is deleted.`,
+    data: levelData(fullName, environment, { name: name.toUpperCase(), deleted: true }),
+  };
+}
+
+/** The repository's deployment environments. */
+export async function listEnvironments(client: ApiClient, fullName: string): Promise<Output> {
+  const environments: Array<{ name: string; created_at: string; updated_at: string }> = [];
+  for (let page = 1; ; page++) {
+    const answer = await client.request<{ total_count: number; environments: typeof environments }>("GET", `${repoPath(fullName)}/environments?per_page=100&page=${page}`);
+    environments.push(...answer.environments.map((e) => ({ name: e.name, created_at: e.created_at, updated_at: e.updated_at })));
+    if (answer.environments.length < 100 || environments.length >= answer.total_count) break;
+  }
+  return { kind: "environments", repo: fullName, environments };
 }
 
 export async function createRunnerToken(client: ApiClient): Promise<Output> {
@@ -414,11 +460,14 @@ export function renderOutput(output: Output, json: boolean): string {
     case "done":
       return output.message + "\n";
     case "secrets":
-      if (output.secrets.length === 0) return `${output.repo} has no secrets.\n`;
+      if (output.secrets.length === 0) return `${levelText(output.repo, output.environment)} has no secrets.\n`;
       return table([["NAME", "UPDATED"], ...output.secrets.map((s) => [s.name, s.updated_at])]);
     case "variables":
-      if (output.variables.length === 0) return `${output.repo} has no variables.\n`;
+      if (output.variables.length === 0) return `${levelText(output.repo, output.environment)} has no variables.\n`;
       return table([["NAME", "VALUE", "UPDATED"], ...output.variables.map((v) => [v.name, oneLine(v.value), v.updated_at])]);
+    case "environments":
+      if (output.environments.length === 0) return `${output.repo} has no environments.\n`;
+      return table([["NAME", "CREATED", "UPDATED"], ...output.environments.map((e) => [e.name, e.created_at, e.updated_at])]);
     case "runner-token":
       return [
         `Registration token (valid until ${output.expiresAt}, single use):`,
@@ -468,7 +517,10 @@ function clientOf(flags: CommonFlags, ctx: ApiCommandContext): ApiClient {
 
 const collectValues = (value: string, previous: string[] = []) => [...previous, value];
 
-/** Registers the API commands (repo, dispatch, runs, logs, cancel, rerun, secret, var, runner-token, token). */
+const ENV_FLAG = "a deployment environment of the repository instead of the repository itself";
+const ENV_FLAG_SET = `${ENV_FLAG} (created when it does not exist)`;
+
+/** Registers the API commands (repo, dispatch, runs, logs, cancel, rerun, secret, var, env, runner-token, token). */
 export function registerApiCommands(program: Command, ctx: ApiCommandContext): void {
   const withCommon = (command: Command) =>
     command
@@ -559,14 +611,21 @@ export function registerApiCommands(program: Command, ctx: ApiCommandContext): v
     .argument("<owner/name>", "repository")
     .argument("<name>", "secret name")
     .option("--value <value>", "the value (visible in your shell history; prefer stdin)")
-    .action(act(async (client, fullName: string, name: string, flags: { value?: string }) => setSecret(client, fullName, name, flags.value ?? (await ctx.readSecret()))));
+    .option("--env <environment>", ENV_FLAG_SET)
+    .action(
+      act(async (client, fullName: string, name: string, flags: { value?: string; env?: string }) =>
+        setSecret(client, fullName, name, flags.value ?? (await ctx.readSecret()), flags.env),
+      ),
+    );
   withCommon(secret.command("list").description("List secret names"))
     .argument("<owner/name>", "repository")
-    .action(act((client, fullName: string) => listSecrets(client, fullName)));
+    .option("--env <environment>", ENV_FLAG)
+    .action(act((client, fullName: string, flags: { env?: string }) => listSecrets(client, fullName, flags.env)));
   withCommon(secret.command("delete").description("Delete a secret"))
     .argument("<owner/name>", "repository")
     .argument("<name>", "secret name")
-    .action(act((client, fullName: string, name: string) => deleteSecret(client, fullName, name)));
+    .option("--env <environment>", ENV_FLAG)
+    .action(act((client, fullName: string, name: string, flags: { env?: string }) => deleteSecret(client, fullName, name, flags.env)));
 
   const readValue = ctx.readValue ?? (() => readPlainValue());
   const variable = program.command("var").description("Manage a repository's configuration variables (the vars context; values are not secret)");
@@ -574,18 +633,28 @@ export function registerApiCommands(program: Command, ctx: ApiCommandContext): v
     .argument("<owner/name>", "repository")
     .argument("<name>", "variable name (letters, digits, _; case-insensitive, stored upper-case)")
     .option("--value <value>", "the value (default: read from stdin)")
+    .option("--env <environment>", ENV_FLAG_SET)
     .action(
-      act(async (client, fullName: string, name: string, flags: { value?: string }) =>
-        flags.value !== undefined ? setVariable(client, fullName, name, flags.value) : setVariable(client, fullName, name, await readValue(), { fromStdin: true }),
+      act(async (client, fullName: string, name: string, flags: { value?: string; env?: string }) =>
+        flags.value !== undefined
+          ? setVariable(client, fullName, name, flags.value, { environment: flags.env })
+          : setVariable(client, fullName, name, await readValue(), { fromStdin: true, environment: flags.env }),
       ),
     );
   withCommon(variable.command("list").description("List variables with their values"))
     .argument("<owner/name>", "repository")
-    .action(act((client, fullName: string) => listVariables(client, fullName)));
+    .option("--env <environment>", ENV_FLAG)
+    .action(act((client, fullName: string, flags: { env?: string }) => listVariables(client, fullName, flags.env)));
   withCommon(variable.command("delete").description("Delete a variable"))
     .argument("<owner/name>", "repository")
     .argument("<name>", "variable name")
-    .action(act((client, fullName: string, name: string) => deleteVariable(client, fullName, name)));
+    .option("--env <environment>", ENV_FLAG)
+    .action(act((client, fullName: string, name: string, flags: { env?: string }) => deleteVariable(client, fullName, name, flags.env)));
+
+  const environment = program.command("env").description("A repository's deployment environments (jobs naming one get its secrets and variables)");
+  withCommon(environment.command("list").description("List environments"))
+    .argument("<owner/name>", "repository")
+    .action(act((client, fullName: string) => listEnvironments(client, fullName)));
 
   withCommon(program.command("runner-token").description("Create a runner registration token and print the command that starts a runner")).action(
     act((client) => createRunnerToken(client)),

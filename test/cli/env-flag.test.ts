@@ -1,0 +1,68 @@
+/** `--env` on `slipway secret|var` and `slipway env list`, against a real server over HTTP. */
+import { Readable } from "node:stream";
+import { Command } from "commander";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readPlainValue, registerApiCommands } from "../../src/cli/api-commands.js";
+import { ADMIN_TOKEN, api, startTestServer, tempDir } from "../e2e/support.js";
+
+let server: Awaited<ReturnType<typeof startTestServer>>;
+
+beforeAll(async () => {
+  server = await startTestServer({ dataDir: tempDir("env-cli") });
+  const created = await api(server.url, "POST", "/api/v3/repos", { owner: "acme", name: "widgets", git_url: "https://git.example/acme/widgets.git" });
+  expect(created.status).toBe(201);
+}, 60_000);
+afterAll(async () => {
+  await server?.close();
+});
+
+async function cli(args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  let code = -1;
+  const program = new Command().exitOverride();
+  registerApiCommands(program, {
+    env: { SLIPWAY_SERVER: server.url, SLIPWAY_TOKEN: ADMIN_TOKEN },
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    readSecret: async () => stdin,
+    readValue: () => readPlainValue(Readable.from([Buffer.from(stdin)]) as unknown as NodeJS.ReadStream, () => undefined),
+    exit: (c) => (code = c),
+  });
+  await program.parseAsync(["node", "slipway", ...args]);
+  return { code, stdout, stderr };
+}
+
+describe("slipway secret/var --env and env list", () => {
+  it("sets, lists and deletes environment secrets and variables apart from the repository's, creating the environment", async () => {
+    expect(await cli(["env", "list", "acme/widgets"])).toMatchObject({ code: 0, stdout: "acme/widgets has no environments.\n" });
+
+    const set = await cli(["secret", "set", "acme/widgets", "deploy_key", "--env", "production"], "env-secret-value");
+    expect(set).toMatchObject({ code: 0, stdout: "Secret DEPLOY_KEY of acme/widgets (environment production) is set.\n" });
+    expect(set.stdout + set.stderr).not.toContain("env-secret-value");
+    expect((await cli(["var", "set", "acme/widgets", "region", "--value", "us", "--env", "production"])).stdout).toBe("Variable REGION of acme/widgets (environment production) is created.\n");
+    expect((await cli(["var", "set", "acme/widgets", "REGION", "--env", "production"], "ap\n")).stdout).toBe("Variable REGION of acme/widgets (environment production) is updated.\n");
+
+    const envs = await cli(["env", "list", "acme/widgets"]);
+    expect(envs.stdout.split("\n")[0]).toMatch(/^NAME\s+CREATED\s+UPDATED$/);
+    expect(envs.stdout.split("\n")[1]).toMatch(/^production\s+\d{4}-/);
+    expect(JSON.parse((await cli(["env", "list", "acme/widgets", "--json"])).stdout).environments.map((e: { name: string }) => e.name)).toEqual(["production"]);
+
+    expect((await cli(["secret", "list", "acme/widgets"])).stdout).toBe("acme/widgets has no secrets.\n");
+    expect((await cli(["secret", "list", "acme/widgets", "--env", "production"])).stdout).toMatch(/^NAME\s+UPDATED\nDEPLOY_KEY\s+\d{4}-/);
+    expect((await cli(["var", "list", "acme/widgets"])).stdout).toBe("acme/widgets has no variables.\n");
+    const vars = JSON.parse((await cli(["var", "list", "acme/widgets", "--env", "production", "--json"])).stdout);
+    expect(vars).toMatchObject({ repo: "acme/widgets", environment: "production", variables: [{ name: "REGION", value: "ap" }] });
+
+    expect((await cli(["var", "delete", "acme/widgets", "region", "--env", "production"])).stdout).toBe("Variable REGION of acme/widgets (environment production) is deleted.\n");
+    expect((await cli(["secret", "delete", "acme/widgets", "DEPLOY_KEY", "--env", "production"])).stdout).toBe("Secret DEPLOY_KEY of acme/widgets (environment production) is deleted.\n");
+    expect((await cli(["secret", "list", "acme/widgets", "--env", "production"])).stdout).toBe("acme/widgets (environment production) has no secrets.\n");
+
+    const missing = await cli(["secret", "list", "acme/widgets", "--env", "staging"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("Environment staging not found");
+    const bad = await cli(["var", "set", "acme/widgets", "X", "--value", "1", "--env", " padded"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("starts or ends with spaces");
+  });
+});
