@@ -6,12 +6,15 @@
  * failed jobs, cancelling a running run, and a secret masked in a job log.
  */
 import { createHmac } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect as vitestExpect, it } from "vitest";
 import { browserUnavailableReason, launchBrowser, saveScreenshot, type Browser, openSignedIn } from "../support/browser.js";
 import { expect } from "./locator-expect.js";
 import { PIPELINE_ADMIN_TOKEN, startPipelineServer, type PipelineServer } from "./real-pipeline.js";
 import { buildUi, removeUiBuild } from "./server.js";
+import { git } from "../support/git-repo.js";
 
 const unavailable = browserUnavailableReason();
 if (unavailable) console.warn(`[ui tests] skipped: ${unavailable}`);
@@ -275,4 +278,97 @@ describe.skipIf(unavailable !== undefined)("web UI driving real runs on the real
       await fresh.close();
     }
   });
+
+  it("titles a pushed run with its commit message and a dispatched one with its run-name, cut gracefully on a phone", async () => {
+    const subject = `Rework the checkout flow so that ${"every single step ".repeat(8)}is faster`;
+    const sha = commitTo(server.repoDir, {
+      ".github/workflows/pushed.yml": "name: Pushed\non: push\njobs:\n  ok:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo pushed\n",
+      ".github/workflows/titled.yml": `name: Titled
+run-name: Deploy \${{ inputs.target }}
+on:
+  workflow_dispatch:
+    inputs:
+      target: { type: string, required: true }
+jobs:
+  ok:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo titled
+`,
+    }, `${subject}\n\nThe body is not part of the title.`);
+    // A push delivered as GitHub delivers it, signed with the repository's webhook secret.
+    const { data: rotated } = await server.api<{ webhook_secret: string }>("POST", "/api/v3/repos/acme/shop/webhook-secret");
+    const body = JSON.stringify({
+      ref: "refs/heads/main",
+      before: "0".repeat(40),
+      after: sha,
+      head_commit: { id: sha, message: `${subject}\n\nThe body is not part of the title.` },
+      repository: { full_name: "acme/shop" },
+      sender: { login: USER.login },
+    });
+    const delivered = await fetch(`${server.url}/api/v3/webhooks/github`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-github-delivery": `push-${sha}`,
+        "x-hub-signature-256": `sha256=${createHmac("sha256", rotated.webhook_secret).update(body).digest("hex")}`,
+      },
+      body,
+    });
+    vitestExpect(delivered.status).toBeLessThan(300);
+    for (let i = 0; ; i++) {
+      const runs = await server.api<{ workflow_runs: { path: string; display_title: string }[] }>("GET", "/api/v3/repos/acme/shop/actions/runs?event=push");
+      const run = runs.data.workflow_runs.find((r) => r.path === ".github/workflows/pushed.yml");
+      if (run) {
+        vitestExpect(run.display_title).toBe(subject);
+        break;
+      }
+      if (i > 200) throw new Error("the push started no run");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const { status, data } = await server.api<{ workflow_run_id: number }>("POST", "/api/v3/repos/acme/shop/actions/workflows/titled.yml/dispatches", { ref: "main", inputs: { target: "staging" } });
+    vitestExpect(status).toBe(200);
+
+    await open(`/acme/shop/actions/runs/${data.workflow_run_id}`);
+    await expect(page.locator(".run-heading h1")).toContainText("Deploy staging");
+    await expect(page.locator(".run-sub")).toContainText("Titled");
+
+    await page.setViewportSize({ width: 375, height: 800 });
+    try {
+      await open("/acme/shop");
+      const pushed = page.getByTestId("run-row").filter({ hasText: "Pushed" });
+      await expect(pushed.locator(".run-title")).toHaveText(subject, { timeout: 20_000 });
+      await expect(page.getByTestId("run-row").filter({ hasText: "Titled" }).locator(".run-title")).toHaveText("Deploy staging");
+      // The long title ends in an ellipsis inside the row (its full text is the tooltip); the workflow's name still shows; nothing scrolls sideways.
+      const fits = await pushed.locator(".run-title").evaluate((el) => ({ cut: el.scrollWidth > el.clientWidth, inside: el.getBoundingClientRect().right <= 375 }));
+      vitestExpect(fits).toEqual({ cut: true, inside: true });
+      await expect(pushed.locator(".run-title")).toHaveAttribute("title", subject);
+      await expect(pushed.locator(".run-meta")).toBeVisible();
+      vitestExpect(await pushed.locator(".run-meta").evaluate((el) => el.textContent ?? "")).toContain("Pushed #1");
+      vitestExpect(await page.evaluate<boolean>("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
+      await saveScreenshot(page, "real-pipeline-run-titles-phone");
+      // On the run page the title wraps within the screen, the run number beside it.
+      await pushed.locator(".run-title").click();
+      await page.getByTestId("run-page").waitFor();
+      await expect(page.locator(".run-page-title-text")).toHaveText(subject);
+      await expect(page.locator(".run-page-title .run-number")).toBeVisible();
+      vitestExpect(await page.evaluate<boolean>("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
+      await saveScreenshot(page, "real-pipeline-run-title-page-phone");
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 860 });
+    }
+    expect(pageErrors).toEqual([]);
+  });
 });
+
+/** Commits files to the repository's working copy; returns the new commit. */
+function commitTo(dir: string, files: Record<string, string>, message: string): string {
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", message);
+  return git(dir, "rev-parse", "HEAD");
+}

@@ -22,12 +22,14 @@ export function RunList({ runs, repo, showRepo }: { runs: WorkflowRun[]; repo?: 
         const full = repoOf(run, repo);
         const state = stateOf(run.status, run.conclusion);
         const workflow = run.name || run.path;
+        const title = run.display_title || workflow;
         return (
           <li key={`${full}#${run.id}`} className="run-row" data-testid="run-row" data-state={state}>
             <StatusIcon state={state} size={18} />
             <div className="run-main">
-              <Link to={runHref(full, run.id)} className="run-title">
-                {run.display_title || workflow}
+              {/* A long title is cut with an ellipsis; the full one is its tooltip. The workflow's name leads the line below. */}
+              <Link to={runHref(full, run.id)} className="run-title" title={title}>
+                {title}
               </Link>
               <div className="run-meta muted">
                 {showRepo && <span className="repo-name">{full} · </span>}

@@ -246,8 +246,11 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
         <div className="run-heading">
           <StatusIcon state={state} size={24} />
           <div>
-            <h1>
-              {r.display_title || r.name} <span className="muted">#{r.run_number}</span>
+            <h1 className="run-page-title">
+              <span className="run-page-title-text" title={r.display_title || r.name}>
+                {r.display_title || r.name}
+              </span>{" "}
+              <span className="muted run-number">#{r.run_number}</span>
             </h1>
             <div className="muted run-sub">
               <span data-testid="run-state">{stateLabel(state)}</span> · {r.name} · {r.event}
