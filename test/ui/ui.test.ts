@@ -302,9 +302,9 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     expect(server.fake.dispatches).toEqual([
       { repo: "acme/web", workflow: "deploy.yml", ref: "main", inputs: { environment: "production", version: "1.4.2", replicas: "2", dry_run: "true" } },
     ]);
-    // The server names the new run; the UI opens it.
+    // The server titles the new run (its run-name); the UI opens it.
     await page.getByTestId("run-page").waitFor();
-    await expect(page.locator(".run-heading h1")).toContainText("Manual run of deploy.yml");
+    await expect(page.locator(".run-heading h1")).toContainText("Deploy 1.4.2 to production");
     await expect(page.getByTestId("run-state")).toHaveText("Queued");
   });
 
