@@ -185,6 +185,56 @@ describe.skipIf(unavailable !== undefined)("web UI driving real runs on the real
     expect(pageErrors).toEqual([]);
   });
 
+  it("creates an environment from the scope picker by keyboard, sets its secret, and only the job naming it sees the secret, masked", async () => {
+    const value = "production-secret-value-91c2e";
+    await open("/acme/shop/secrets");
+    await page.getByRole("button", { name: "New environment" }).press("Enter");
+    await page.getByLabel("Environment name").fill("production");
+    await page.getByLabel("Environment name").press("Enter");
+    await expect(page.getByLabel("Scope")).toHaveValue("production");
+    await expect(page.getByText("No secrets yet")).toBeVisible();
+    await page.getByLabel("Name", { exact: true }).fill("PROD_TOKEN");
+    await page.getByLabel("Value", { exact: true }).fill(value);
+    await page.getByLabel("Value", { exact: true }).press("Enter");
+    await expect(page.getByTestId("secret")).toContainText("PROD_TOKEN");
+    const envSecrets = await server.api<{ secrets: Array<{ name: string }> }>("GET", "/api/v3/repos/acme/shop/environments/production/secrets");
+    vitestExpect(envSecrets.data.secrets.map((s) => s.name)).toEqual(["PROD_TOKEN"]);
+    const repoSecrets = await server.api<{ secrets: Array<{ name: string }> }>("GET", "/api/v3/repos/acme/shop/actions/secrets");
+    vitestExpect(repoSecrets.data.secrets.map((s) => s.name)).not.toContain("PROD_TOKEN");
+    // Back to the repository scope with the keyboard: its own list, without the environment's secret.
+    await page.getByLabel("Scope").selectOption("");
+    await expect(page.getByTestId("secret").filter({ hasText: "PROD_TOKEN" })).toHaveCount(0);
+
+    const runId = await dispatchByApi("environment.yml");
+    await open(`/acme/shop/actions/runs/${runId}`);
+    await expect(page.getByTestId("run-state")).toHaveText("Succeeded", { timeout: 45_000 });
+    const jobs = await server.api<{ jobs: Array<{ id: number; name: string }> }>("GET", `/api/v3/repos/acme/shop/actions/runs/${runId}/jobs`);
+    const logOf = async (name: string) => {
+      const job = jobs.data.jobs.find((j) => j.name === name)!;
+      const raw = await fetch(`${server.url}/api/v3/repos/acme/shop/actions/jobs/${job.id}/logs`, { headers: { authorization: `Bearer ${PIPELINE_ADMIN_TOKEN}` } });
+      return raw.text();
+    };
+    const deployLog = await logOf("deploy");
+    vitestExpect(deployLog).toContain("production token is [***]");
+    vitestExpect(deployLog).not.toContain(value);
+    const plainLog = await logOf("plain");
+    vitestExpect(plainLog).toContain("plain token is []");
+    const step = await openStep("Print the production token");
+    await expect(step).toContainText("production token is [***]");
+    expect(await page.content()).not.toContain(value);
+
+    // The page fits a phone.
+    const phone = await browser.newPage({ width: 390, height: 844 });
+    await openSignedIn(phone, server.url, "/acme/shop/secrets", USER);
+    await phone.getByLabel("Scope").waitFor();
+    await phone.getByLabel("Scope").selectOption("production");
+    await expect(phone.getByTestId("secret")).toContainText("PROD_TOKEN");
+    vitestExpect(await phone.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth")).toBeLessThanOrEqual(0);
+    await saveScreenshot(phone, "real-pipeline-environment-secrets-phone");
+    await phone.close();
+    expect(pageErrors).toEqual([]);
+  });
+
   it("draws the real run's job graph and lists the artifact the run uploaded, with a link that downloads its zip", async () => {
     const runId = await dispatchByApi("bundle.yml");
     await open(`/acme/shop/actions/runs/${runId}`);

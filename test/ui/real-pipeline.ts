@@ -123,6 +123,21 @@ jobs:
           echo "token is $TOKEN"
           echo "done printing"
 `,
+    ".github/workflows/environment.yml": `name: Deploys
+on: workflow_dispatch
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+      - name: Print the production token
+        run: echo "production token is [\${{ secrets.PROD_TOKEN }}]"
+  plain:
+    runs-on: ubuntu-latest
+    steps:
+      - name: Print it without the environment
+        run: echo "plain token is [\${{ secrets.PROD_TOKEN }}]"
+`,
   };
 }
 

@@ -6,6 +6,7 @@
 import type {
   Annotation, ApiToken, Artifact, Collaborator, IncomingWebhooks, Job, Repository, Runner, Secret, User, Variable, Workflow, WorkflowRun,
 } from "./types.js";
+import type { Environment } from "./types.js";
 
 export const API = "/api/v3";
 
@@ -103,6 +104,9 @@ function query(params: Record<string, string | number | undefined>): string {
 }
 
 const repoPath = (repo: string) => `/repos/${repo.split("/").map(encodeURIComponent).join("/")}`;
+/** Where secrets and variables live: the repository's `actions`, or one of its environments. */
+const levelPath = (repo: string, environment?: string) =>
+  environment === undefined ? `${repoPath(repo)}/actions` : `${repoPath(repo)}/environments/${encodeURIComponent(environment)}`;
 
 export interface RunFilters {
   /** A workflow file name (`ci.yml`): only that workflow's runs. */
@@ -156,15 +160,26 @@ export const api = {
   listRunners: (repo: string, signal?: AbortSignal) => requestJson<{ total_count: number; runners: Runner[] }>(`${repoPath(repo)}/actions/runners`, { signal }),
   createRegistrationToken: (repo: string) => requestJson<{ token: string; expires_at: string }>(`${repoPath(repo)}/actions/runners/registration-token`, { method: "POST" }),
 
-  listSecrets: (repo: string, signal?: AbortSignal) => requestJson<{ total_count: number; secrets: Secret[] }>(`${repoPath(repo)}/actions/secrets?per_page=100`, { signal }),
-  putSecret: (repo: string, name: string, value: string) => requestJson<void>(`${repoPath(repo)}/actions/secrets/${encodeURIComponent(name)}`, { method: "PUT", body: { value } }),
-  deleteSecret: (repo: string, name: string) => requestJson<void>(`${repoPath(repo)}/actions/secrets/${encodeURIComponent(name)}`, { method: "DELETE" }),
-  listVariables: (repo: string, signal?: AbortSignal) => requestJson<{ total_count: number; variables: Variable[] }>(`${repoPath(repo)}/actions/variables?per_page=100`, { signal }),
-  createVariable: (repo: string, name: string, value: string) => requestJson<void>(`${repoPath(repo)}/actions/variables`, { method: "POST", body: { name, value } }),
+  // Secrets and variables of the repository, or of one of its environments when `environment` is given.
+  listSecrets: (repo: string, signal?: AbortSignal, environment?: string) =>
+    requestJson<{ total_count: number; secrets: Secret[] }>(`${levelPath(repo, environment)}/secrets?per_page=100`, { signal }),
+  putSecret: (repo: string, name: string, value: string, environment?: string) =>
+    requestJson<void>(`${levelPath(repo, environment)}/secrets/${encodeURIComponent(name)}`, { method: "PUT", body: { value } }),
+  deleteSecret: (repo: string, name: string, environment?: string) => requestJson<void>(`${levelPath(repo, environment)}/secrets/${encodeURIComponent(name)}`, { method: "DELETE" }),
+  listVariables: (repo: string, signal?: AbortSignal, environment?: string) =>
+    requestJson<{ total_count: number; variables: Variable[] }>(`${levelPath(repo, environment)}/variables?per_page=100`, { signal }),
+  createVariable: (repo: string, name: string, value: string, environment?: string) =>
+    requestJson<void>(`${levelPath(repo, environment)}/variables`, { method: "POST", body: { name, value } }),
   /** Changes the value; a different `newName` renames the variable too. */
-  updateVariable: (repo: string, name: string, value: string, newName?: string) =>
-    requestJson<void>(`${repoPath(repo)}/actions/variables/${encodeURIComponent(name)}`, { method: "PATCH", body: { value, ...(newName !== undefined && newName !== name ? { name: newName } : {}) } }),
-  deleteVariable: (repo: string, name: string) => requestJson<void>(`${repoPath(repo)}/actions/variables/${encodeURIComponent(name)}`, { method: "DELETE" }),
+  updateVariable: (repo: string, name: string, value: string, newName?: string, environment?: string) =>
+    requestJson<void>(`${levelPath(repo, environment)}/variables/${encodeURIComponent(name)}`, {
+      method: "PATCH",
+      body: { value, ...(newName !== undefined && newName !== name ? { name: newName } : {}) },
+    }),
+  deleteVariable: (repo: string, name: string, environment?: string) => requestJson<void>(`${levelPath(repo, environment)}/variables/${encodeURIComponent(name)}`, { method: "DELETE" }),
+  listEnvironments: (repo: string, signal?: AbortSignal) => requestJson<{ total_count: number; environments: Environment[] }>(`${repoPath(repo)}/environments?per_page=100`, { signal }),
+  /** Creates the environment (or leaves an existing one as it is, touching its update time). */
+  putEnvironment: (repo: string, name: string) => requestJson<Environment>(`${repoPath(repo)}/environments/${encodeURIComponent(name)}`, { method: "PUT", body: {} }),
 
   listUsers: (signal?: AbortSignal) => requestJson<{ total_count: number; users: User[] }>("/users?per_page=100", { signal }),
   /** Sets the signed-in user's password; `current` is needed once one is set. */

@@ -128,6 +128,14 @@ export interface Secret {
   updated_at: string;
 }
 
+/** A deployment environment: jobs naming it get its secrets and variables. */
+export interface Environment {
+  id: number;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
 /** A configuration variable (the `vars` context); not secret, so its value is returned. */
 export interface Variable {
   name: string;

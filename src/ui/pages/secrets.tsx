@@ -1,9 +1,11 @@
 /**
- * Repository secrets: names and dates only. A value is typed into a password
- * field, sent once with PUT, and cleared from the form; it is never shown.
- * The repository's configuration variables follow (see variables.tsx).
+ * Secrets and variables, for the repository or one of its deployment
+ * environments, chosen with the scope picker at the top (which also creates
+ * environments). Secrets show names and dates only: a value is typed into a
+ * password field, sent once with PUT, and cleared from the form; it is never
+ * shown. The scope's configuration variables follow (see variables.tsx).
  */
-import { useState, type FormEvent } from "react";
+import { useState, type FormEvent, type KeyboardEvent } from "react";
 import { ApiError, api } from "../api/client.js";
 import { ErrorBanner, Empty, Loading, Notice } from "../components/feedback.js";
 import { formatRelative } from "../core/format.js";
@@ -12,8 +14,132 @@ import { VariablesSection } from "./variables.js";
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** What is wrong with an environment name, as the server would say it. */
+function environmentProblem(name: string): string | undefined {
+  if (!name) return undefined;
+  if (name.trim() !== name) return "No spaces at the start or end.";
+  if (name.includes("/")) return "No '/'.";
+  if (name.length > 255) return "At most 255 characters.";
+  return undefined;
+}
+
+/**
+ * The scope picker: Repository or one of the environments (a native select,
+ * so keyboards and screen readers work as everywhere), and a form that
+ * creates an environment and selects it. Escape closes the form.
+ */
+function ScopePicker({ repo, environment, onChange }: { repo: string; environment?: string; onChange: (environment?: string) => void }) {
+  const environments = useApi((signal) => api.listEnvironments(repo, signal), [repo]);
+  const [creating, setCreating] = useState(false);
+  const [name, setName] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const problem = environmentProblem(name);
+  const names = environments.data?.environments.map((e) => e.name) ?? [];
+  if (environment !== undefined && !names.includes(environment)) names.push(environment);
+
+  const close = () => {
+    setCreating(false);
+    setName("");
+    setError(undefined);
+    document.getElementById("new-environment")?.focus();
+  };
+
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!name || problem) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const created = await api.putEnvironment(repo, name);
+      environments.reload();
+      onChange(created.name);
+      close();
+      document.getElementById("scope")?.focus();
+    } catch (err) {
+      setError((err as ApiError).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const onFormKey = (e: KeyboardEvent) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      close();
+    }
+  };
+
+  return (
+    <div className="scope-picker">
+      <div className="inline-form">
+        <div className="field">
+          <label htmlFor="scope">Scope</label>
+          <select id="scope" value={environment ?? ""} onChange={(e) => onChange(e.target.value === "" ? undefined : e.target.value)} aria-describedby="scope-help">
+            <option value="">Repository</option>
+            {names.map((n) => (
+              <option key={n} value={n}>
+                Environment: {n}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button id="new-environment" type="button" className="btn" onClick={() => setCreating(true)} aria-expanded={creating} aria-controls="environment-form">
+          New environment
+        </button>
+      </div>
+      <p className="muted small" id="scope-help">
+        {environment === undefined
+          ? "Repository secrets and variables reach every job."
+          : `Only jobs with environment: ${environment} get these, over repository secrets and variables of the same name.`}
+      </p>
+      {environments.error && <ErrorBanner error={environments.error} onRetry={environments.reload} what="environments" />}
+      {creating && (
+        <form id="environment-form" className="card inline-form" onSubmit={create} onKeyDown={onFormKey} aria-label="New environment form">
+          <div className="field grow">
+            <label htmlFor="environment-name">Environment name</label>
+            <input
+              id="environment-name"
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              autoComplete="off"
+              spellCheck={false}
+              autoFocus
+              aria-invalid={!!problem}
+              aria-describedby={problem ? "environment-name-e" : undefined}
+            />
+            {problem && (
+              <div className="field-error" id="environment-name-e">
+                {problem}
+              </div>
+            )}
+          </div>
+          <button className="btn btn-primary" type="submit" disabled={busy || !name || !!problem}>
+            {busy ? "Creating…" : "Create environment"}
+          </button>
+          <button className="btn btn-plain" type="button" onClick={close}>
+            Cancel
+          </button>
+        </form>
+      )}
+      {error && <Notice tone="error">{error}</Notice>}
+    </div>
+  );
+}
+
 export function SecretsPage({ repo }: { repo: string }) {
-  const secrets = useApi((signal) => api.listSecrets(repo, signal), [repo]);
+  const [environment, setEnvironment] = useState<string>();
+  return (
+    <>
+      <ScopePicker repo={repo} environment={environment} onChange={setEnvironment} />
+      <SecretsSection key={`s:${environment ?? ""}`} repo={repo} environment={environment} />
+      <VariablesSection key={`v:${environment ?? ""}`} repo={repo} environment={environment} />
+    </>
+  );
+}
+
+function SecretsSection({ repo, environment }: { repo: string; environment?: string }) {
+  const secrets = useApi((signal) => api.listSecrets(repo, signal, environment), [repo, environment]);
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
   const [message, setMessage] = useState<{ tone: "success" | "error"; text: string }>();
@@ -27,7 +153,7 @@ export function SecretsPage({ repo }: { repo: string }) {
     setMessage(undefined);
     const upper = name.toUpperCase();
     try {
-      await api.putSecret(repo, upper, value);
+      await api.putSecret(repo, upper, value, environment);
       setMessage({ tone: "success", text: `Saved secret ${upper}.` });
       setName("");
       secrets.reload();
@@ -42,7 +168,7 @@ export function SecretsPage({ repo }: { repo: string }) {
   const remove = async (secretName: string) => {
     if (!window.confirm(`Delete secret ${secretName}? Workflows that use it will get an empty value.`)) return;
     try {
-      await api.deleteSecret(repo, secretName);
+      await api.deleteSecret(repo, secretName, environment);
       setMessage({ tone: "success", text: `Deleted secret ${secretName}.` });
       secrets.reload();
     } catch (err) {
@@ -51,7 +177,6 @@ export function SecretsPage({ repo }: { repo: string }) {
   };
 
   return (
-    <>
     <section aria-labelledby="secrets-title">
       <h2 id="secrets-title">Secrets</h2>
       <p className="muted">Secrets are encrypted on the server and masked in logs. Values can be replaced but never read back.</p>
@@ -94,7 +219,5 @@ export function SecretsPage({ repo }: { repo: string }) {
         </ul>
       )}
     </section>
-    <VariablesSection repo={repo} />
-    </>
   );
 }

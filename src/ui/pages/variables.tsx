@@ -1,6 +1,6 @@
 /**
- * Repository configuration variables (the `vars` context), shown next to the
- * secrets. Variables are not secret: values are listed and edited in the open.
+ * Configuration variables (the `vars` context) of the repository or of the
+ * environment chosen on the page, shown next to the secrets. Variables are not secret: values are listed and edited in the open.
  * The form opens for a new variable or to edit one (renaming included), and
  * is keyboard-driven: it takes focus when it opens, Escape closes it, and
  * focus goes back to the button that opened it.
@@ -21,8 +21,8 @@ function nameProblem(name: string): string | undefined {
   return undefined;
 }
 
-export function VariablesSection({ repo }: { repo: string }) {
-  const variables = useApi((signal) => api.listVariables(repo, signal), [repo]);
+export function VariablesSection({ repo, environment }: { repo: string; environment?: string }) {
+  const variables = useApi((signal) => api.listVariables(repo, signal, environment), [repo, environment]);
   /** null: the form is closed; "" : a new variable; otherwise the name of the variable being edited. */
   const [editing, setEditing] = useState<string | null>(null);
   const [name, setName] = useState("");
@@ -55,8 +55,8 @@ export function VariablesSection({ repo }: { repo: string }) {
     setMessage(undefined);
     const upper = name.toUpperCase();
     try {
-      if (editing === "") await api.createVariable(repo, upper, value);
-      else await api.updateVariable(repo, editing, value, upper);
+      if (editing === "") await api.createVariable(repo, upper, value, environment);
+      else await api.updateVariable(repo, editing, value, upper, environment);
       setMessage({ tone: "success", text: editing === "" || editing === upper ? `Saved variable ${upper}.` : `Renamed variable ${editing} to ${upper} and saved it.` });
       variables.reload();
       close();
@@ -70,7 +70,7 @@ export function VariablesSection({ repo }: { repo: string }) {
   const remove = async (variableName: string) => {
     if (!window.confirm(`Delete variable ${variableName}? Workflows that use it will get an empty value.`)) return;
     try {
-      await api.deleteVariable(repo, variableName);
+      await api.deleteVariable(repo, variableName, environment);
       setMessage({ tone: "success", text: `Deleted variable ${variableName}.` });
       if (editing === variableName) close();
       variables.reload();
@@ -91,6 +91,12 @@ export function VariablesSection({ repo }: { repo: string }) {
       <h2 id="variables-title">Variables</h2>
       <p className="muted">
         Variables hold configuration that workflows read as <code>{"${{ vars.NAME }}"}</code>. They are not secret: values are shown here and can appear in logs. Use secrets for credentials.
+        {environment !== undefined && (
+          <>
+            {" "}
+            These belong to environment <strong>{environment}</strong>: only jobs with <code>environment: {environment}</code> see them, over repository variables of the same name.
+          </>
+        )}
       </p>
       <button type="button" className="btn" style={{ marginBottom: 12 }} onClick={(e) => open(null, e.currentTarget)} aria-expanded={editing === ""} aria-controls="variable-form">
         New variable
