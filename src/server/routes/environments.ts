@@ -22,7 +22,8 @@ export function environmentJson(environment: EnvironmentRecord, repo: Repository
     id: environment.id,
     name: environment.name,
     url: `${api}/repos/${repo.fullName}/environments/${path}`,
-    html_url: `${publicUrl}/${repo.fullName}/settings/environments/${path}`,
+    // The web UI manages environments on the repository's "Secrets and variables" page.
+    html_url: `${publicUrl}/${repo.fullName}/secrets`,
     created_at: environment.createdAt,
     updated_at: environment.updatedAt,
     protection_rules: [],
