@@ -70,6 +70,29 @@ describe("claims of jobs naming an environment", () => {
     expect(report!.annotations[0]!.message).toBe("leaked ***");
   });
 
+  it("keeps the names a called workflow's secrets were mapped to, without storing their values", async () => {
+    server = await startTestServer({ env: { SLIPWAY_CLAIM_WAIT_SECONDS: "0" } });
+    await registerRepo(server.app);
+    await put(server, "/api/v3/repos/acme/widgets/actions/secrets/NPM_TOKEN", { value: "npm-token-value" });
+    const credential = await registerRunner(server);
+    const repo = (await server.store.getRepositoryByName("acme", "widgets"))!;
+    const run = await server.store.createRun({ repositoryId: repo.id, workflowFile: ".github/workflows/ci.yml", workflowName: "CI", event: "push", headSha: "e".repeat(40), headBranch: "main", eventPayload: {} });
+    // `secrets: { token: ${{ secrets.NPM_TOKEN }}, flavour: plain }` on the calling job.
+    const called: JobRequest = {
+      ...sampleRequest("call/publish"),
+      contexts: { github: { repository: "acme/widgets" }, secrets: { token: "npm-token-value", flavour: "plain" } },
+      env: { AUTH: "Bearer npm-token-value" },
+      mask: ["npm-token-value"],
+    };
+    const stored = hideSecrets(called, { NPM_TOKEN: "npm-token-value" });
+    expect(JSON.stringify(stored)).not.toContain("npm-token-value");
+    await server.store.enqueueJobs(run.id, [{ key: "call/publish", name: "publish", labels: ["linux"], request: stored }]);
+    const claimed = (await server.app.inject({ method: "POST", url: "/api/v3/runner/jobs/claim", headers: auth(credential), payload: {} })).json();
+    expect(claimed.job.request.contexts.secrets).toMatchObject({ token: "npm-token-value", flavour: "plain", NPM_TOKEN: "npm-token-value" });
+    expect(claimed.job.request.env).toEqual({ AUTH: "Bearer npm-token-value" });
+    expect(claimed.job.request.mask).toContain("npm-token-value");
+  });
+
   it("gives a fork's job naming an environment none of its secrets", async () => {
     server = await startTestServer({ env: { SLIPWAY_CLAIM_WAIT_SECONDS: "0" } });
     await registerRepo(server.app);

@@ -2,9 +2,10 @@
  * Keeps secret values out of stored job requests. Env values the engine
  * evaluated with a secret keep a placeholder naming the secret instead, and
  * the runner protocol puts the value back when it hands the job to a runner
- * (`restoreSecrets`). The `secrets` context and the mask list are emptied of
- * secret values; the protocol adds the repository's secrets, and those of
- * the environment the job names over them, to both.
+ * (`restoreSecrets`). The `secrets` context keeps its names with placeholders
+ * too (`restoreSecretsContext`), and the mask list is emptied of secret
+ * values; the protocol adds the repository's secrets, and those of the
+ * environment the job names over them, to both.
  */
 import type { JobRequest } from "../../workflow/index.js";
 
@@ -33,7 +34,31 @@ export function hideSecrets(request: JobRequest, secrets: Record<string, string>
   }
   const contexts = { ...request.contexts };
   delete contexts.secrets;
+  // The job's own `secrets` context may name values differently (a called workflow's
+  // `secrets: { X: ${{ secrets.Y }} }`): keep its names, each pointing at the secret it holds.
+  const own = request.contexts.secrets;
+  if (own && typeof own === "object") {
+    const byValue = new Map(entries.map(([name, value]) => [value, name]));
+    const mapped: Record<string, string> = {};
+    for (const [k, v] of Object.entries(own as Record<string, unknown>)) {
+      if (typeof v !== "string") continue;
+      const name = byValue.get(v);
+      if (name !== undefined) mapped[k] = placeholder(name);
+      else if (!values.has(v)) mapped[k] = v;
+    }
+    if (Object.keys(mapped).length > 0) contexts.secrets = mapped;
+  }
   return { ...request, contexts, env, mask: request.mask.filter((m) => !values.has(m)) };
+}
+
+/** The job's stored `secrets` context with placeholders filled in (unknown names become empty). */
+export function restoreSecretsContext(stored: unknown, secrets: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!stored || typeof stored !== "object") return out;
+  for (const [k, v] of Object.entries(stored as Record<string, unknown>)) {
+    if (typeof v === "string") out[k] = v.replace(PLACEHOLDER, (_, name: string) => secrets[name] ?? "");
+  }
+  return out;
 }
 
 /** Puts secret values back into env placeholders (unknown names become empty). */

@@ -16,7 +16,7 @@ import { generateToken, hashToken } from "../security.js";
 import { hasMirror } from "../pipeline/git-mirror.js";
 import { gitPathOf } from "./git-http.js";
 import { isFromFork } from "../webhooks.js";
-import { restoreSecrets } from "../pipeline/secret-placeholders.js";
+import { restoreSecrets, restoreSecretsContext } from "../pipeline/secret-placeholders.js";
 import { refreshRunStatus } from "./runs.js";
 import { openSecrets } from "./secrets.js";
 
@@ -331,11 +331,12 @@ async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<Re
   const fromFork = isFromFork(run.eventPayload);
   if (request && !fromFork) {
     const secrets = await jobSecretsOf(ctx, run.repositoryId, request);
-    const existing = (request.contexts.secrets ?? {}) as Record<string, string>;
+    // The job's own names win: a called workflow sees the secrets its caller mapped under their new names.
+    const own = restoreSecretsContext(request.contexts.secrets, secrets);
     const values = Object.values(secrets).filter((v) => v !== "");
     request = {
       ...restoreSecrets(request, secrets),
-      contexts: { ...request.contexts, secrets: { ...existing, ...secrets } },
+      contexts: { ...request.contexts, secrets: { ...secrets, ...own } },
       mask: [...new Set([...request.mask, ...values])],
     };
   }
