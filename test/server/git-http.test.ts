@@ -281,4 +281,19 @@ describe("git over HTTP", () => {
     await complete(claim);
     rmSync(target, { recursive: true, force: true });
   });
+
+  test("a replica without the mirror makes it when upload-pack is asked first", async () => {
+    // Another replica answered info/refs: this one has no mirror yet (the origin is reachable again since the previous test).
+    const repo = (await server.store.getRepositoryByName("acme", "private"))!;
+    rmSync(path.join(server.dir, "mirrors", `${repo.id}.git`), { recursive: true, force: true });
+    const lsRefs = pkt("command=ls-refs\n") + "0001" + pkt("ref-prefix refs/heads/\n") + "0000";
+    const res = await server.app.inject({
+      method: "POST",
+      url: "/git/acme/private.git/git-upload-pack",
+      headers: { ...auth(ADMIN_TOKEN), "git-protocol": "version=2", "content-type": "application/x-git-upload-pack-request" },
+      payload: Buffer.from(lsRefs),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain(`${git(sourceDir, "rev-parse", "HEAD")} refs/heads/main`);
+  });
 });

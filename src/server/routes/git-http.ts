@@ -237,10 +237,9 @@ export function registerGitHttpRoutes(app: FastifyInstance, ctx: RouteContext): 
 
   app.post("/git/:owner/:repo/git-upload-pack", { config: { permission: "public" } }, async (request, reply) => {
     try {
-      const { repo } = await authorizeRead(request);
-      if (!hasMirror(ctx.config.dataDir, repo.id)) {
-        throw new SlipwayError("NOT_FOUND", `Repository ${repo.fullName} has no mirror on this server yet`, { hint: "Fetch info/refs first; it creates the mirror." });
-      }
+      const { repo, sha } = await authorizeRead(request);
+      // With several replicas, info/refs may have been answered by another one: this replica's mirror is made or fetched as needed.
+      if (!hasMirror(ctx.config.dataDir, repo.id) || sha) await ensureMirror(mirrors, sourceOf(repo), sha);
       const contentType = String(request.headers["content-type"] ?? "");
       if (!contentType.startsWith("application/x-git-upload-pack-request")) {
         throw new SlipwayError("VALIDATION_FAILED", "git-upload-pack takes an application/x-git-upload-pack-request body", { hint: "Fetch with a git client." });
@@ -255,6 +254,11 @@ export function registerGitHttpRoutes(app: FastifyInstance, ctx: RouteContext): 
       const inputFailed = new Promise<Error>((resolve) => {
         pipeline([request.raw, ...stages, run.child.stdin], (error) => {
           if (!error) return;
+          // Only a body over the limit or broken gzip is the request's fault. git may close its stdin
+          // as soon as it has read a complete command (EPIPE, premature close): its exit code then
+          // tells how it went; a client that went away is handled where the answer is streamed.
+          const code = (error as NodeJS.ErrnoException).code ?? "";
+          if (!isSlipwayError(error) && !code.startsWith("Z_")) return;
           if (run.child.exitCode === null) run.child.kill("SIGKILL");
           resolve(
             isSlipwayError(error)
