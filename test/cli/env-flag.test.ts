@@ -1,9 +1,7 @@
 /** `--env` on `slipway secret|var` and `slipway env list`, against a real server over HTTP. */
-import { Readable } from "node:stream";
-import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readPlainValue, registerApiCommands } from "../../src/cli/api-commands.js";
 import { ADMIN_TOKEN, api, startTestServer, tempDir } from "../e2e/support.js";
+import { apiCli } from "../support/api-cli.js";
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 
@@ -16,22 +14,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function cli(args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  let code = -1;
-  const program = new Command().exitOverride();
-  registerApiCommands(program, {
-    env: { SLIPWAY_SERVER: server.url, SLIPWAY_TOKEN: ADMIN_TOKEN },
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    readSecret: async () => stdin,
-    readValue: () => readPlainValue(Readable.from([Buffer.from(stdin)]) as unknown as NodeJS.ReadStream, () => undefined),
-    exit: (c) => (code = c),
-  });
-  await program.parseAsync(["node", "slipway", ...args]);
-  return { code, stdout, stderr };
-}
+const cli = apiCli(() => server.url, ADMIN_TOKEN);
 
 describe("slipway secret/var --env and env list", () => {
   it("sets, lists and deletes environment secrets and variables apart from the repository's, creating the environment", async () => {
