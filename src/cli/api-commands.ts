@@ -308,6 +308,18 @@ export async function listEnvironments(client: ApiClient, fullName: string): Pro
   return { kind: "environments", repo: fullName, environments };
 }
 
+/** Creates a deployment environment (nothing changes if it exists). */
+export async function createEnvironment(client: ApiClient, fullName: string, name: string): Promise<Output> {
+  const answer = await client.request<{ name: string }>("PUT", `${repoPath(fullName)}/environments/${enc(name)}`, {});
+  return { kind: "done", message: `Environment ${answer.name} of ${fullName} is ready.`, data: { repository: fullName, environment: answer.name } };
+}
+
+/** Deletes a deployment environment with its secrets and variables. */
+export async function deleteEnvironment(client: ApiClient, fullName: string, name: string): Promise<Output> {
+  await client.request("DELETE", `${repoPath(fullName)}/environments/${enc(name)}`);
+  return { kind: "done", message: `Environment ${name} of ${fullName} is deleted, with its secrets and variables.`, data: { repository: fullName, environment: name, deleted: true } };
+}
+
 export async function createRunnerToken(client: ApiClient): Promise<Output> {
   const answer = await client.request<{ token: string; expires_at: string }>("POST", "/api/v3/runners/registration-token");
   return { kind: "runner-token", token: answer.token, expiresAt: answer.expires_at, command: `slipway runner --server ${client.server} --token ${answer.token}` };
@@ -655,6 +667,14 @@ export function registerApiCommands(program: Command, ctx: ApiCommandContext): v
   withCommon(environment.command("list").description("List environments"))
     .argument("<owner/name>", "repository")
     .action(act((client, fullName: string) => listEnvironments(client, fullName)));
+  withCommon(environment.command("create").description("Create an environment (jobs naming one create it too)"))
+    .argument("<owner/name>", "repository")
+    .argument("<environment>", "environment name")
+    .action(act((client, fullName: string, name: string) => createEnvironment(client, fullName, name)));
+  withCommon(environment.command("delete").description("Delete an environment with its secrets and variables"))
+    .argument("<owner/name>", "repository")
+    .argument("<environment>", "environment name")
+    .action(act((client, fullName: string, name: string) => deleteEnvironment(client, fullName, name)));
 
   withCommon(program.command("runner-token").description("Create a runner registration token and print the command that starts a runner")).action(
     act((client) => createRunnerToken(client)),

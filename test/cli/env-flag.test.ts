@@ -1,4 +1,4 @@
-/** `--env` on `slipway secret|var` and `slipway env list`, against a real server over HTTP. */
+/** `--env` on `slipway secret|var` and `slipway env list|create|delete`, against a real server over HTTP. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, api, startTestServer, tempDir } from "../e2e/support.js";
 import { apiCli } from "../support/api-cli.js";
@@ -47,5 +47,19 @@ describe("slipway secret/var --env and env list", () => {
     const bad = await cli(["var", "set", "acme/widgets", "X", "--value", "1", "--env", " padded"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("starts or ends with spaces");
+  });
+
+  it("creates an environment and deletes it with its secrets", async () => {
+    expect(await cli(["env", "create", "acme/widgets", "qa"])).toMatchObject({ code: 0, stdout: "Environment qa of acme/widgets is ready.\n" });
+    expect((await cli(["env", "create", "acme/widgets", "qa"])).code).toBe(0);
+    expect((await cli(["secret", "set", "acme/widgets", "QA_KEY", "--env", "qa"], "qa-secret")).code).toBe(0);
+    expect((await cli(["env", "list", "acme/widgets"])).stdout).toMatch(/^qa\s/m);
+    const deleted = await cli(["env", "delete", "acme/widgets", "qa"]);
+    expect(deleted).toMatchObject({ code: 0, stdout: "Environment qa of acme/widgets is deleted, with its secrets and variables.\n" });
+    expect((await cli(["env", "list", "acme/widgets"])).stdout).not.toMatch(/^qa\s/m);
+    const gone = await cli(["secret", "list", "acme/widgets", "--env", "qa"]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain("Environment qa not found");
+    expect((await cli(["env", "delete", "acme/widgets", "qa"])).code).toBe(1);
   });
 });

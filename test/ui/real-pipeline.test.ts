@@ -235,6 +235,22 @@ describe.skipIf(unavailable !== undefined)("web UI driving real runs on the real
     expect(pageErrors).toEqual([]);
   });
 
+  it("deletes an environment from the scope picker, after asking", async () => {
+    vitestExpect((await server.api("PUT", "/api/v3/repos/acme/shop/environments/qa", {})).status).toBe(200);
+    await open("/acme/shop/secrets");
+    await page.getByLabel("Scope").selectOption("qa");
+    page.once("dialog", (d) => void d.dismiss());
+    await page.getByRole("button", { name: "Delete environment" }).click();
+    await expect(page.getByLabel("Scope")).toHaveValue("qa");
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Delete environment" }).click();
+    await expect(page.getByLabel("Scope")).toHaveValue("");
+    await expect(page.getByRole("button", { name: "Delete environment" })).toHaveCount(0);
+    const left = await server.api<{ environments: Array<{ name: string }> }>("GET", "/api/v3/repos/acme/shop/environments");
+    vitestExpect(left.data.environments.map((e) => e.name)).not.toContain("qa");
+    expect(pageErrors).toEqual([]);
+  });
+
   it("draws the real run's job graph and lists the artifact the run uploaded, with a link that downloads its zip", async () => {
     const runId = await dispatchByApi("bundle.yml");
     await open(`/acme/shop/actions/runs/${runId}`);

@@ -180,6 +180,8 @@ export const api = {
   listEnvironments: (repo: string, signal?: AbortSignal) => requestJson<{ total_count: number; environments: Environment[] }>(`${repoPath(repo)}/environments?per_page=100`, { signal }),
   /** Creates the environment (or leaves an existing one as it is, touching its update time). */
   putEnvironment: (repo: string, name: string) => requestJson<Environment>(`${repoPath(repo)}/environments/${encodeURIComponent(name)}`, { method: "PUT", body: {} }),
+  /** Deletes an environment with its secrets and variables. */
+  deleteEnvironment: (repo: string, name: string) => requestJson<void>(`${repoPath(repo)}/environments/${encodeURIComponent(name)}`, { method: "DELETE" }),
 
   listUsers: (signal?: AbortSignal) => requestJson<{ total_count: number; users: User[] }>("/users?per_page=100", { signal }),
   /** Sets the signed-in user's password; `current` is needed once one is set. */

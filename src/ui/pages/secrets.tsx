@@ -63,6 +63,20 @@ function ScopePicker({ repo, environment, onChange }: { repo: string; environmen
     }
   };
 
+  const remove = async () => {
+    if (environment === undefined) return;
+    if (!window.confirm(`Delete the environment ${environment} with its secrets and variables? Jobs naming it get none until it is set up again.`)) return;
+    setError(undefined);
+    try {
+      await api.deleteEnvironment(repo, environment);
+      environments.reload();
+      onChange(undefined);
+      document.getElementById("scope")?.focus();
+    } catch (err) {
+      setError((err as ApiError).message);
+    }
+  };
+
   const onFormKey = (e: KeyboardEvent) => {
     if (e.key === "Escape") {
       e.preventDefault();
@@ -87,6 +101,11 @@ function ScopePicker({ repo, environment, onChange }: { repo: string; environmen
         <button id="new-environment" type="button" className="btn" onClick={() => setCreating(true)} aria-expanded={creating} aria-controls="environment-form">
           New environment
         </button>
+        {environment !== undefined && (
+          <button type="button" className="btn btn-danger-plain" onClick={() => void remove()}>
+            Delete environment
+          </button>
+        )}
       </div>
       <p className="muted small" id="scope-help">
         {environment === undefined
