@@ -384,6 +384,19 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.alterTable("workflow_runs").addColumn("display_title", "text").execute();
     },
   },
+  {
+    version: 10,
+    name: "rate limits shared by every replica",
+    async up(db) {
+      // One row per limited key; see rate-limits.ts for the algorithm. The index serves pruning.
+      await db.schema
+        .createTable("rate_limits")
+        .addColumn("rate_key", "text", (c) => c.primaryKey())
+        .addColumn("refilled_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("rate_limits_refilled_idx").on("rate_limits").column("refilled_at").execute();
+    },
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the resulting version. */

@@ -15,6 +15,7 @@ import { createRunMethods } from "./runs.js";
 import { createRunLeaseMethods } from "./run-leases.js";
 import { createVariableMethods } from "./variables.js";
 import { createEnvironmentMethods } from "./environments.js";
+import { createRateLimitMethods } from "./rate-limits.js";
 import type { Database } from "./schema.js";
 import type { Backend, OpenStoreOptions, Store, StoreLogger } from "./types.js";
 
@@ -320,6 +321,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createRunLeaseMethods(ctx),
     ...createVariableMethods(ctx),
     ...createEnvironmentMethods(ctx),
+    ...createRateLimitMethods(ctx),
   };
   return guardMethods(store, backend);
 }

@@ -261,6 +261,12 @@ export interface JobReportsTable {
   created_at: string;
 }
 
+export interface RateLimitsTable {
+  rate_key: string;
+  /** Microseconds since the Unix epoch at which the key's budget is whole again. */
+  refilled_at: Num;
+}
+
 export interface MigrationsTable {
   version: Num;
   name: string;
@@ -293,4 +299,5 @@ export interface Database {
   job_reports: JobReportsTable;
   environments: EnvironmentsTable;
   variables: VariablesTable;
+  rate_limits: RateLimitsTable;
 }

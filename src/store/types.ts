@@ -778,4 +778,15 @@ export interface Store {
   listConcurrencyGroup(repositoryId: number, group: string): Promise<Job[]>;
   /** Newest first. */
   listAudit(filter?: AuditFilter): Promise<Page<AuditEntry>>;
+
+  // rate limits shared by every replica
+  /**
+   * Takes one of `limit` attempts per `windowSeconds` for `key` (a token
+   * bucket refilled evenly over the window), atomically across replicas.
+   * Returns 0 when allowed, otherwise the whole seconds to wait. Keys must
+   * not hold secrets (they are stored as given).
+   */
+  takeRateLimit(key: string, limit: number, windowSeconds: number, now?: Date): Promise<number>;
+  /** Forgets keys whose budget is whole again at `now` (no answer changes); returns how many. */
+  pruneRateLimits(now?: Date): Promise<number>;
 }
