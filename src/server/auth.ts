@@ -123,8 +123,8 @@ const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 async function resolvePrincipal(request: FastifyRequest, options: AuthorizationOptions): Promise<Principal> {
   const { store } = options;
   const token = bearer(request);
-  const fail = (): never => {
-    const wait = options.limiter.take(`bad-credentials:${request.ip}`);
+  const fail = async (): Promise<never> => {
+    const wait = await options.limiter.take(`bad-credentials:${request.ip}`);
     if (wait > 0) throw new RateLimitedError(wait);
     throw new SlipwayError("AUTH_REQUIRED", "Bad credentials");
   };
@@ -229,7 +229,7 @@ export function registerAuthorization(app: FastifyInstance, options: Authorizati
     // Unmatched URLs reach the 404 handler, which needs no permission.
     const permission = config?.permission;
     if (config?.rateLimited) {
-      const wait = options.limiter.take(`auth-endpoint:${request.ip}`);
+      const wait = await options.limiter.take(`auth-endpoint:${request.ip}`);
       if (wait > 0) throw new RateLimitedError(wait);
     }
     request.principal = { kind: "anonymous" };
@@ -386,8 +386,8 @@ export async function resolveGitPrincipal(
 ): Promise<GitPrincipal> {
   const token = gitClientToken(request);
   if (token === undefined) throw new SlipwayError("AUTH_REQUIRED", "Requires authentication", { hint: "Give git a Slipway API token (or the job's token) as the password, any user name." });
-  const fail = (): never => {
-    const wait = options.limiter.take(`bad-credentials:${request.ip}`);
+  const fail = async (): Promise<never> => {
+    const wait = await options.limiter.take(`bad-credentials:${request.ip}`);
     if (wait > 0) throw new RateLimitedError(wait);
     throw new SlipwayError("AUTH_REQUIRED", "Bad credentials", {
       hint: "Use an API token with read access to the repository, or the job's token (GITHUB_TOKEN) while the job runs.",

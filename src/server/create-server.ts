@@ -23,7 +23,7 @@ import { registerVariableRoutes } from "./routes/variables.js";
 import { registerEnvironmentRoutes } from "./routes/environments.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { registerGitHttpRoutes } from "./routes/git-http.js";
-import { createRateLimiter, createSecretBox, loadSecretKey, type SecretBox } from "./security.js";
+import { createSecretBox, createSharedRateLimiter, loadSecretKey, type SecretBox } from "./security.js";
 import type { Trigger } from "./webhooks.js";
 import { SlipwayError } from "../lib/index.js";
 
@@ -144,7 +144,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     now: clock,
     secretBox,
     metrics,
-    limiter: createRateLimiter({ capacity: config.authRateLimitPerMinute, perMs: 60_000, now: () => clock().getTime() }),
+    // In the store, so every replica on one database shares each client's budget and a restart keeps it.
+    limiter: createSharedRateLimiter({ store, limit: config.authRateLimitPerMinute, windowSeconds: 60, now: clock }),
     shutdown: shutdown.signal,
     runInBackground(name, task) {
       const p = Promise.resolve()

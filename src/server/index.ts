@@ -5,6 +5,7 @@ export type { WorkflowDispatcher, RunControl } from "./context.js";
 export { createPipeline, type Pipeline, type PipelineConfig, type PipelineDeps } from "./pipeline/index.js";
 export {
   createRateLimiter,
+  createSharedRateLimiter,
   createSecretBox,
   generateToken,
   hashPassword,
@@ -12,6 +13,8 @@ export {
   loadSecretKey,
   verifyPassword,
   type RateLimiter,
+  type LocalRateLimiter,
+  type RateLimitStore,
   type SecretBox,
   type TokenKind,
 } from "./security.js";

@@ -2,7 +2,8 @@
  * Retention: expired artifacts (files and rows), cache entries unused for a
  * week or beyond a repository's size limit (least recently used first), the
  * logs (and any artifacts left) of runs older than the retention period,
- * upload sessions never finalized, and files whose rows are gone.
+ * upload sessions never finalized, and files whose rows are gone. On the same
+ * timer, rate-limit keys whose budget is whole again are forgotten.
  */
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
@@ -145,11 +146,17 @@ export function startRetentionSweep(
   blobs: BlobStorage,
   options: { repositoryCacheMaxBytes: () => number; intervalMs?: number },
 ): void {
-  const run = () =>
+  const run = () => {
     ctx.runInBackground("retention sweep", async () => {
       const report = await sweepRetention({ store: ctx.store, blobs, now: ctx.now, retentionDays: ctx.config.retentionDays, repositoryCacheMaxBytes: options.repositoryCacheMaxBytes() });
       if (Object.values(report).some((n) => n > 0)) app.log.info({ retention: report }, "retention sweep");
     });
+    // A task of its own, so a failing sweep does not keep the rate-limit table growing.
+    ctx.runInBackground("rate limit pruning", async () => {
+      const pruned = await ctx.store.pruneRateLimits(ctx.now());
+      if (pruned > 0) app.log.debug({ rateLimitKeys: pruned }, "pruned rate limit keys whose budget is whole again");
+    });
+  };
   const first = setTimeout(run, 60_000);
   const timer = setInterval(run, options.intervalMs ?? 3_600_000);
   first.unref();

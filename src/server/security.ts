@@ -144,13 +144,20 @@ export function createSecretBox(key: Buffer): SecretBox {
 
 // ---------------------------------------------------------------- rate limit
 
+/** What the server limits authentication with; may ask the database, so it answers asynchronously. */
 export interface RateLimiter {
+  /** Takes one token for `key`; resolves to 0 when allowed, otherwise the seconds to wait. */
+  take(key: string): Promise<number>;
+}
+
+/** A limiter within one process's memory (tests and single-process tools; the server uses createSharedRateLimiter). */
+export interface LocalRateLimiter {
   /** Takes one token for `key`; returns 0 when allowed, otherwise the seconds to wait. */
   take(key: string): number;
 }
 
 /** In-memory token bucket per key: `capacity` tokens, refilled evenly over `perMs`. */
-export function createRateLimiter(options: { capacity: number; perMs: number; now: () => number; maxKeys?: number }): RateLimiter {
+export function createRateLimiter(options: { capacity: number; perMs: number; now: () => number; maxKeys?: number }): LocalRateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
   const rate = options.capacity / options.perMs;
   const maxKeys = options.maxKeys ?? 10_000;
@@ -174,6 +181,67 @@ export function createRateLimiter(options: { capacity: number; perMs: number; no
         return 0;
       }
       return Math.max(1, Math.ceil((1 - b.tokens) / rate / 1000));
+    },
+  };
+}
+
+/** The part of the store a shared limiter needs. */
+export interface RateLimitStore {
+  takeRateLimit(key: string, limit: number, windowSeconds: number, now?: Date): Promise<number>;
+}
+
+/**
+ * A limiter whose budget lives in the store, so every replica on one database
+ * shares it and a restart does not reset it. Denials are remembered in memory
+ * until they lapse: the store's budget only refills with time, so a key it
+ * refused stays refused at least that long on every replica, and a flood of
+ * attempts from one address is answered without a query each. That cache can
+ * only refuse, never allow, so it cannot let more through than the limit.
+ *
+ * When the store cannot answer, `take` fails closed with DATABASE_ERROR (503):
+ * every authentication needs the database anyway, and unlimited guessing
+ * while it is away would be worse than a refusal.
+ */
+export function createSharedRateLimiter(options: {
+  store: RateLimitStore;
+  limit: number;
+  windowSeconds: number;
+  now: () => Date;
+  /** Denials remembered in memory; default 10,000 (the oldest is forgotten first). */
+  maxCachedDenials?: number;
+}): RateLimiter {
+  const deniedUntil = new Map<string, number>();
+  const maxCached = options.maxCachedDenials ?? 10_000;
+  return {
+    async take(key) {
+      const now = options.now();
+      const cached = deniedUntil.get(key);
+      if (cached !== undefined) {
+        // The true wait is at most one second more than what is remembered (see below): never advise retrying early.
+        if (cached > now.getTime()) return Math.ceil((cached - now.getTime()) / 1000) + 1;
+        deniedUntil.delete(key);
+      }
+      let wait: number;
+      try {
+        wait = await options.store.takeRateLimit(key, options.limit, options.windowSeconds, now);
+      } catch (error) {
+        throw new SlipwayError("DATABASE_ERROR", "Cannot check the authentication rate limit: the database did not answer", {
+          hint: "Authentication is refused while the database is unreachable. Check SLIPWAY_DATABASE_URL and that the database is up, then retry.",
+          cause: error,
+        });
+      }
+      if (wait > 0) {
+        // The store rounds its wait up to whole seconds, so the true wait is more than wait - 1 s: remember only that much.
+        const until = now.getTime() + (wait - 1) * 1000;
+        if (until > now.getTime()) {
+          if (deniedUntil.size >= maxCached && !deniedUntil.has(key)) {
+            const oldest = deniedUntil.keys().next().value;
+            if (oldest !== undefined) deniedUntil.delete(oldest);
+          }
+          deniedUntil.set(key, until);
+        }
+      }
+      return wait;
     },
   };
 }
