@@ -36,6 +36,7 @@ import type {
   NestedStepsOptions,
   NestedStepsResult,
   PostStep,
+  PreStep,
   ProcessResult,
   ProcessSpec,
   ScriptSpec,
@@ -95,6 +96,24 @@ interface Scope {
   stepIndex?: number;
   topLevel: boolean;
   source: string;
+  /**
+   * Prefix of the keys of this scope's steps: a step's key (its index, after
+   * the keys of the uses-steps it is nested in) finds the state its action's
+   * pre saved, whatever the depth.
+   */
+  keyPrefix: string;
+}
+
+/** A pre step the handler offered, with what its step evaluated to. */
+interface PreparedPre {
+  pre: PreStep;
+  context: UsesContext;
+  /** Contexts for `pre-if`: the step's, with its env. */
+  contexts: Contexts;
+  record: StepRecord;
+  actionId: string;
+  /** Set when the step's env or with could not be evaluated: the pre fails with it if it runs. */
+  problem?: string;
 }
 
 /** GitHub's limit for one step's summary. */
@@ -196,6 +215,7 @@ class JobRun {
     post: PostStep;
     state: Record<string, string>;
     step: Step;
+    key: string;
     env: Record<string, string>;
     inputs: Record<string, string>;
   }[] = [];
@@ -215,11 +235,11 @@ class JobRun {
   private actionIds = new Map<string, number>();
   /** Pre steps run at job start; their indexes follow the main steps'. */
   private preCount = 0;
-  /** Per top-level step whose action has a pre step: the state its pre, main and post share, and its GITHUB_ACTION. */
-  private readonly actionStates = new Map<Step, Record<string, string>>();
-  private readonly preActionIds = new Map<Step, string>();
-  /** Steps whose post step their pre step registered. */
-  private readonly postFromPre = new Set<Step>();
+  /** By step key (see Scope.keyPrefix), per step whose action has a pre step: the state its pre, main and post share, and its GITHUB_ACTION. */
+  private readonly actionStates = new Map<string, Record<string, string>>();
+  private readonly preActionIds = new Map<string, string>();
+  /** Keys of the steps whose post step their pre step registered. */
+  private readonly postFromPre = new Set<string>();
   private readonly matchers: ProblemMatcherSet;
 
   constructor(
@@ -386,6 +406,7 @@ class JobRun {
         status: this.status,
         topLevel: true,
         source: this.request.workflowFile,
+        keyPrefix: "",
       };
       await this.runPreSteps(scope);
       for (const step of this.request.steps) {
@@ -474,12 +495,24 @@ class JobRun {
     };
   }
 
+  private actionIdBase(step: Step): string {
+    return step.uses ? `__${step.uses.replace(/@.*$/, "").replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "")}` : "__run";
+  }
+
   private nextActionId(step: Step): string {
     if (step.id) return step.id;
-    const base = step.uses ? `__${step.uses.replace(/@.*$/, "").replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "")}` : "__run";
+    const base = this.actionIdBase(step);
     const n = (this.actionIds.get(base) ?? 0) + 1;
     this.actionIds.set(base, n);
     return n === 1 ? base : `${base}_${n}`;
+  }
+
+  /** Takes back the id nextActionId last gave this step (its action had no pre step after all). */
+  private releaseActionId(step: Step): void {
+    if (step.id) return;
+    const base = this.actionIdBase(step);
+    const n = this.actionIds.get(base) ?? 0;
+    if (n > 0) this.actionIds.set(base, n - 1);
   }
 
   private defaultStepName(step: Step): string {
@@ -537,7 +570,8 @@ class JobRun {
     if (scope.topLevel) this.options.events.stepStarted?.({ index: step.index, name: this.masker.mask(name) });
 
     // An action's state is shared by its pre, main and post steps.
-    const record: StepRecord = { outputs: {}, state: (scope.topLevel ? this.actionStates.get(step) : undefined) ?? {}, commandFailed: false };
+    const key = scope.keyPrefix + step.index;
+    const record: StepRecord = { outputs: {}, state: this.actionStates.get(key) ?? {}, commandFailed: false };
     let continueOnError = false;
     let stepEnv: Record<string, string> = {};
     let timeoutMinutes: number | undefined;
@@ -573,7 +607,7 @@ class JobRun {
     const wasCancelled = this.jobCancel.signal.aborted;
 
     let outcome: "success" | "failure" | "cancelled" = "success";
-    const actionId = (scope.topLevel ? this.preActionIds.get(step) : undefined) ?? this.nextActionId(step);
+    const actionId = this.preActionIds.get(key) ?? this.nextActionId(step);
     try {
       const processEnvBase = { ...scope.envOverlay, ...stepEnv };
       if (step.run !== undefined) {
@@ -592,7 +626,7 @@ class JobRun {
           this.annotate(logIndex, { level: "error", message: `Process completed with exit code ${result.exitCode ?? "null"}.` });
         }
       } else if (step.uses !== undefined) {
-        outcome = await this.runUses(step, scope, contexts, { record, logIndex, signal: stepSignal, envOverlay: processEnvBase, actionId, stepEnv });
+        outcome = await this.runUses(step, scope, contexts, { record, logIndex, signal: stepSignal, envOverlay: processEnvBase, actionId, stepEnv, key });
         if (stepSignal.aborted && outcome !== "success") outcome = stepTimedOut ? "failure" : "cancelled";
       } else {
         throw new SlipwayError("WORKFLOW_INVALID", "A step needs either run: or uses:");
@@ -918,6 +952,7 @@ class JobRun {
       envOverlay: Record<string, string>;
       actionId: string;
       stepEnv: Record<string, string>;
+      key: string;
     },
   ): Promise<"success" | "failure" | "cancelled"> {
     const handler = this.options.uses;
@@ -957,6 +992,8 @@ class JobRun {
       envOverlay: Record<string, string>;
       actionId: string;
       stepEnv: Record<string, string>;
+      /** The step's key (see Scope.keyPrefix). */
+      key: string;
       phase?: "pre";
     },
   ): UsesContext {
@@ -997,11 +1034,12 @@ class JobRun {
       runProcess: (spec) => this.runProcess(spec, processCtx),
       runScript: (spec) => this.runScript(spec, processCtx),
       runSteps: (steps, options) => this.runNestedSteps(steps, options, scope, ctx),
+      runPreSteps: (steps, options) => this.runNestedPreSteps(steps, options, scope, ctx),
       addPostStep: (post) => {
         // An action's post step is registered once: by its pre step when that ran, else by its main step.
-        if (ctx.phase === "pre") this.postFromPre.add(step);
-        else if (this.postFromPre.has(step)) return;
-        this.posts.push({ post, state: ctx.record.state, step, env: { ...ctx.envOverlay }, inputs });
+        if (ctx.phase === "pre") this.postFromPre.add(ctx.key);
+        else if (this.postFromPre.has(ctx.key)) return;
+        this.posts.push({ post, state: ctx.record.state, step, key: ctx.key, env: { ...ctx.envOverlay }, inputs });
       },
     };
   }
@@ -1010,18 +1048,9 @@ class JobRun {
     steps: Step[],
     options: NestedStepsOptions,
     outer: Scope,
-    ctx: { logIndex: number; envOverlay: Record<string, string> },
+    ctx: { logIndex: number; envOverlay: Record<string, string>; key: string },
   ): Promise<NestedStepsResult> {
-    const scope: Scope = {
-      stepsContext: {},
-      contexts: { ...outer.contexts, ...options.contexts },
-      envOverlay: { ...ctx.envOverlay, ...options.env },
-      defaults: options.defaults ?? {},
-      status: { value: this.jobCancel.signal.aborted ? "cancelled" : "success" },
-      stepIndex: ctx.logIndex,
-      topLevel: false,
-      source: options.source ?? outer.source,
-    };
+    const scope = this.nestedScope(options, outer, ctx);
     for (const step of steps) {
       this.refreshCancelled(scope);
       await this.executeStep(step, scope);
@@ -1030,79 +1059,50 @@ class JobRun {
     return { outcome: scope.status.value, steps: scope.stepsContext };
   }
 
+  /** The scope of a composite's steps, for its main and for its pre. */
+  private nestedScope(options: NestedStepsOptions, outer: Scope, ctx: { logIndex: number; envOverlay: Record<string, string>; key: string }): Scope {
+    return {
+      stepsContext: {},
+      contexts: { ...outer.contexts, ...options.contexts },
+      envOverlay: { ...ctx.envOverlay, ...options.env },
+      defaults: options.defaults ?? {},
+      status: { value: this.jobCancel.signal.aborted ? "cancelled" : "success" },
+      stepIndex: ctx.logIndex,
+      topLevel: false,
+      source: options.source ?? outer.source,
+      keyPrefix: `${ctx.key}/`,
+    };
+  }
+
   /**
    * The pre steps of the job's actions, at job start and in step order, as
    * GitHub runs them: each a step of its own ("Pre <step name>"), run when
    * the action's `pre-if` holds (the uses-step's own `if:` is not consulted).
-   * A failing pre fails the job like a failing step. Their indexes follow the
-   * main steps'; post steps come after them.
+   * A fetched composite whose steps use actions with pre steps has one too,
+   * which runs theirs (runNestedPreSteps). A failing pre fails the job like a
+   * failing step. Their indexes follow the main steps'; post steps come after them.
    */
   private async runPreSteps(scope: Scope): Promise<void> {
-    const handler = this.options.uses;
-    if (!handler?.preparePre) return;
+    if (!this.options.uses?.preparePre) return;
     for (const step of this.request.steps) {
-      if (step.uses === undefined || step.uses.startsWith("./") || step.uses.startsWith("docker://")) continue;
+      if (step.uses === undefined) continue;
       this.refreshCancelled(scope);
       const stepIndex = this.request.steps.length + this.preCount;
       const startedAt = this.now().toISOString();
-      const contexts = this.buildContexts(scope, { ...this.jobEnv });
-      const evalOptions = this.evalOptions(scope);
+      const prepared = await this.preparePreStep(step, scope, stepIndex);
+      if (!prepared) continue;
+      this.preCount++;
       let name = this.defaultStepName(step);
       if (step.name !== undefined) {
         try {
-          name = stringifyValue(evaluateTemplate(step.name, contexts, evalOptions)) || name;
+          name = stringifyValue(evaluateTemplate(step.name, this.buildContexts(scope, { ...this.jobEnv }), this.evalOptions(scope))) || name;
         } catch {
           // The main step reports an unevaluable name.
         }
       }
-      const record: StepRecord = { outputs: {}, state: {}, commandFailed: false };
-      const actionId = this.nextActionId(step);
-      let stepEnv: Record<string, string> = {};
-      let inputs: Record<string, string> = {};
-      let problem: string | undefined;
-      try {
-        stepEnv = this.evaluateEnv(step.env, contexts, evalOptions);
-        const withValue = evaluateTemplate(step.with as Template, this.buildContexts(scope, { ...this.jobEnv, ...stepEnv }), evalOptions);
-        if (withValue && typeof withValue === "object") {
-          for (const [k, v] of Object.entries(withValue as Record<string, unknown>)) inputs[k] = stringifyValue(v);
-        }
-      } catch (error) {
-        problem = describeError(error);
-        inputs = {};
-      }
-      const ctx = { record, logIndex: stepIndex, signal: this.jobCancel.signal, envOverlay: stepEnv, actionId, stepEnv, phase: "pre" as const };
-      const stepContexts = this.buildContexts(scope, { ...this.jobEnv, ...stepEnv });
-      const context = this.createUsesContext(step, scope, stepContexts, inputs, ctx);
-      const pre = await handler.preparePre(context);
-      if (!pre) continue;
-      this.preCount++;
-      this.actionStates.set(step, record.state);
-      this.preActionIds.set(step, actionId);
       const displayName = this.masker.mask(`Pre ${name}`);
       this.options.events.stepStarted?.({ index: stepIndex, name: displayName });
-      let outcome: Conclusion = "skipped";
-      let run: boolean;
-      try {
-        run = evaluateCondition(pre.if ?? "always()", contexts, evalOptions);
-      } catch (error) {
-        run = false;
-        outcome = "failure";
-        this.annotate(stepIndex, { level: "error", message: `The pre-if of ${step.uses} could not be evaluated: ${describeError(error)}` });
-      }
-      if (run && problem !== undefined) {
-        outcome = "failure";
-        this.annotate(stepIndex, { level: "error", message: problem });
-      } else if (run) {
-        try {
-          const result = await pre.run(context);
-          outcome = result ? result.outcome : "success";
-          if (result?.error) this.annotate(stepIndex, { level: "error", message: result.error });
-        } catch (error) {
-          outcome = "failure";
-          this.annotate(stepIndex, { level: "error", message: describeError(error) });
-        }
-        if (record.commandFailed && outcome === "success") outcome = "failure";
-      }
+      const outcome = await this.runPreparedPre(prepared, step, scope, stepIndex);
       if (outcome === "failure" && this.status.value === "success") this.status.value = "failure";
       if (outcome === "cancelled") this.status.value = "cancelled";
       const result: StepResult = {
@@ -1117,6 +1117,112 @@ class JobRun {
       this.stepResults.push(result);
       this.options.events.stepCompleted?.(result);
     }
+  }
+
+  /**
+   * A composite's pre (UsesContext.runPreSteps): the pres of the actions its
+   * steps use, in step order, with the composite's contexts and its own
+   * status for `pre-if` (a failed pre makes `success()` false for the
+   * following ones, which still run when their `pre-if` holds). No step
+   * events: their logs belong to the composite's "Pre" step.
+   */
+  private async runNestedPreSteps(
+    steps: Step[],
+    options: NestedStepsOptions,
+    outer: Scope,
+    ctx: { logIndex: number; envOverlay: Record<string, string>; key: string },
+  ): Promise<NestedStepsResult> {
+    const scope = this.nestedScope(options, outer, ctx);
+    if (this.options.uses?.preparePre) {
+      for (const step of steps) {
+        if (step.uses === undefined) continue;
+        this.refreshCancelled(scope);
+        const prepared = await this.preparePreStep(step, scope, ctx.logIndex);
+        if (!prepared) continue;
+        const outcome = await this.runPreparedPre(prepared, step, scope, ctx.logIndex);
+        if (outcome === "failure" && scope.status.value === "success") scope.status.value = "failure";
+        if (outcome === "cancelled") scope.status.value = "cancelled";
+      }
+    }
+    this.refreshCancelled(scope);
+    return { outcome: scope.status.value, steps: {} };
+  }
+
+  /**
+   * Asks the handler for the pre step of a `uses:` step of `scope`, with its
+   * env and inputs evaluated as at job start. Local and docker actions have
+   * none here: they are not there (or not runnable) before the job's steps run.
+   */
+  private async preparePreStep(step: Step, scope: Scope, logIndex: number): Promise<PreparedPre | undefined> {
+    const handler = this.options.uses;
+    const uses = step.uses;
+    if (!handler?.preparePre || uses === undefined || uses.startsWith("./") || uses.startsWith("docker://")) return undefined;
+    const key = scope.keyPrefix + step.index;
+    const baseEnv = { ...this.jobEnv, ...scope.envOverlay };
+    const evalOptions = this.evalOptions(scope);
+    const record: StepRecord = { outputs: {}, state: {}, commandFailed: false };
+    let stepEnv: Record<string, string> = {};
+    const inputs: Record<string, string> = {};
+    let problem: string | undefined;
+    try {
+      stepEnv = this.evaluateEnv(step.env, this.buildContexts(scope, baseEnv), evalOptions);
+      const withValue = evaluateTemplate(step.with as Template, this.buildContexts(scope, { ...baseEnv, ...stepEnv }), evalOptions);
+      if (withValue && typeof withValue === "object") {
+        for (const [k, v] of Object.entries(withValue as Record<string, unknown>)) inputs[k] = stringifyValue(v);
+      }
+    } catch (error) {
+      problem = describeError(error);
+      for (const k of Object.keys(inputs)) delete inputs[k];
+    }
+    const contexts = this.buildContexts(scope, { ...baseEnv, ...stepEnv });
+    const actionId = this.nextActionId(step);
+    const ctx = {
+      record,
+      logIndex,
+      signal: this.jobCancel.signal,
+      envOverlay: { ...scope.envOverlay, ...stepEnv },
+      actionId,
+      stepEnv,
+      key,
+      phase: "pre" as const,
+    };
+    const context = this.createUsesContext(step, scope, contexts, inputs, ctx);
+    const pre = await handler.preparePre(context);
+    if (!pre) {
+      this.releaseActionId(step);
+      return undefined;
+    }
+    this.actionStates.set(key, record.state);
+    this.preActionIds.set(key, actionId);
+    return { pre, context, contexts, record, actionId, ...(problem !== undefined ? { problem } : {}) };
+  }
+
+  /** Runs a prepared pre when its `pre-if` holds in `scope`; its logs and annotations go to `logIndex`. */
+  private async runPreparedPre(prepared: PreparedPre, step: Step, scope: Scope, logIndex: number): Promise<Conclusion> {
+    let outcome: Conclusion = "skipped";
+    let run: boolean;
+    try {
+      run = evaluateCondition(prepared.pre.if ?? "always()", prepared.contexts, this.evalOptions(scope));
+    } catch (error) {
+      run = false;
+      outcome = "failure";
+      this.annotate(logIndex, { level: "error", message: `The pre-if of ${step.uses} could not be evaluated: ${describeError(error)}` });
+    }
+    if (run && prepared.problem !== undefined) {
+      outcome = "failure";
+      this.annotate(logIndex, { level: "error", message: prepared.problem });
+    } else if (run) {
+      try {
+        const result = await prepared.pre.run(prepared.context);
+        outcome = result ? result.outcome : "success";
+        if (result?.error) this.annotate(logIndex, { level: "error", message: result.error });
+      } catch (error) {
+        outcome = "failure";
+        this.annotate(logIndex, { level: "error", message: describeError(error) });
+      }
+      if (prepared.record.commandFailed && outcome === "success") outcome = "failure";
+    }
+    return outcome;
   }
 
   private async runPostSteps(scope: Scope): Promise<void> {
@@ -1144,6 +1250,7 @@ class JobRun {
           envOverlay: entry.env,
           actionId: this.nextActionId(entry.step),
           stepEnv: entry.env,
+          key: entry.key,
         };
         const context = this.createUsesContext(step, scope, contexts, entry.inputs, ctx);
         try {

@@ -24,7 +24,9 @@ export interface UsesHandler {
    * step in order. Resolves the action and returns its pre step when it has
    * one that runs at job start (JavaScript actions with `runs.pre`, fetched
    * remote actions only: a local action is not there before the job's steps
-   * check it out). The runner runs it as a separate step when its `if`
+   * check it out), and fetched composite actions some of whose steps (at
+   * any depth) use such an action: their pre runs those actions' pres
+   * through `context.runPreSteps`. The runner runs it as a separate step when its `if`
    * holds; `run` then shares `context.state` with the main and post steps.
    * Resolution failures are not reported here: the main step reports them.
    * `run` for the main step never runs the pre script itself.
@@ -121,6 +123,19 @@ export interface UsesContext {
    * Their GITHUB_ENV / GITHUB_PATH changes apply to the job, as on GitHub.
    */
   runSteps(steps: Step[], options: NestedStepsOptions): Promise<NestedStepsResult>;
+
+  /**
+   * The pre of a composite action, as GitHub runs it at job start: for each
+   * of `steps` (in order) whose action has a pre step (`preparePre` of the
+   * same UsesHandler, so composites nest), runs that pre when its `if`
+   * (`pre-if`) holds, evaluated with the composite's contexts
+   * (`options.contexts`, env, an empty `steps`) and status; the step's own
+   * `if:` is not consulted. A failing pre makes the outcome `failure`; the
+   * following pres still run when their `if` holds. Logs are attributed to
+   * `stepIndex`; no step events. Each nested action's state is shared with
+   * its main and post steps.
+   */
+  runPreSteps(steps: Step[], options: NestedStepsOptions): Promise<NestedStepsResult>;
 
   /**
    * Registers a post step. Post steps run after all main steps, in reverse

@@ -41,6 +41,9 @@ export interface ResolvedAction {
   ref?: string;
 }
 
+/** How deep the search for pre steps follows composites into composites (GitHub's runner stops at 9 levels); also ends self-referencing composites. */
+const MAX_COMPOSITE_DEPTH = 9;
+
 /** The step's name as GitHub shows it: its `name:`, else `Run <uses>`. */
 function stepDisplayName(context: UsesContext): string {
   const n = context.step.name;
@@ -98,8 +101,9 @@ export function createActionsHandler(options: ActionsHandlerOptions = {}): UsesH
 
   async function resolve(
     context: UsesContext,
+    uses: string = context.uses,
   ): Promise<{ builtin: BuiltinAction; ref: RemoteActionReference } | { action: ResolvedAction }> {
-    const ref = parseActionReference(context.uses);
+    const ref = parseActionReference(uses);
     if (ref.kind === "docker") throw dockerRequired(context, `the container image ${ref.image}`);
     if (ref.kind === "local") {
       const dir = path.resolve(context.workspace, ref.path);
@@ -126,12 +130,18 @@ export function createActionsHandler(options: ActionsHandlerOptions = {}): UsesH
     };
   }
 
-  async function runComposite(context: UsesContext, action: ResolvedAction, runs: CompositeRuns, inputs: Record<string, string>): Promise<UsesStepResult> {
+  /** What a composite's steps see: its inputs, github.action_path, and the GITHUB_ACTION_* variables. */
+  function compositeScope(context: UsesContext, action: ResolvedAction, inputs: Record<string, string>): { contexts: Contexts; env: Record<string, string> } {
     const github = { ...((context.contexts.github as Record<string, unknown> | undefined) ?? {}), action_path: action.dir };
     if (action.repository) Object.assign(github, { action_repository: action.repository, action_ref: action.ref });
     const contexts: Contexts = { ...context.contexts, github, inputs };
-    const env = { ...evaluateStepEnv(context), GITHUB_ACTION_PATH: action.dir };
-    if (action.repository) Object.assign(env, { GITHUB_ACTION_REPOSITORY: action.repository, GITHUB_ACTION_REF: action.ref });
+    const env: Record<string, string> = { ...evaluateStepEnv(context), GITHUB_ACTION_PATH: action.dir };
+    if (action.repository) Object.assign(env, { GITHUB_ACTION_REPOSITORY: action.repository, GITHUB_ACTION_REF: action.ref ?? "" });
+    return { contexts, env };
+  }
+
+  async function runComposite(context: UsesContext, action: ResolvedAction, runs: CompositeRuns, inputs: Record<string, string>): Promise<UsesStepResult> {
+    const { contexts, env } = compositeScope(context, action, inputs);
     const result = await context.runSteps(runs.steps, { contexts, env, source: action.metadata.file });
     // Outputs are exported even when a step failed, so that continue-on-error callers see what was set.
     const outputContexts: Contexts = { ...contexts, steps: result.steps };
@@ -186,6 +196,35 @@ export function createActionsHandler(options: ActionsHandlerOptions = {}): UsesH
     return runNodeScript(context, action, runs.main, inputs);
   }
 
+  /**
+   * Whether a fetched composite has a pre step: some remote action among its
+   * steps (at any depth, through fetched composites) is a JavaScript action
+   * with `runs.pre`. Local actions inside it are resolved only when their step
+   * runs, so their pre never counts, as on GitHub. An action that cannot be
+   * resolved here counts as none: its main step reports the problem.
+   */
+  async function compositeHasPre(context: UsesContext, runs: CompositeRuns, depth: number): Promise<boolean> {
+    if (depth > MAX_COMPOSITE_DEPTH) return false;
+    for (const nested of runs.steps) {
+      if (nested.uses === undefined) continue;
+      let found: Awaited<ReturnType<typeof resolve>>;
+      try {
+        if (parseActionReference(nested.uses).kind !== "remote") continue;
+        found = await resolve(context, nested.uses);
+      } catch {
+        continue;
+      }
+      if ("builtin" in found) continue;
+      const nestedRuns = found.action.metadata.runs;
+      if (nestedRuns.using === "composite") {
+        if (await compositeHasPre(context, nestedRuns, depth + 1)) return true;
+      } else if (nestedRuns.using !== "docker" && nestedRuns.pre) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   return {
     async preparePre(context: UsesContext): Promise<PreStep | undefined> {
       let ref: ReturnType<typeof parseActionReference>;
@@ -205,7 +244,22 @@ export function createActionsHandler(options: ActionsHandlerOptions = {}): UsesH
       if ("builtin" in found) return undefined;
       const resolved = found.action;
       const runs = resolved.metadata.runs;
-      if (runs.using === "composite" || runs.using === "docker" || !runs.pre) return undefined;
+      if (runs.using === "composite") {
+        // A composite's pre runs the pres of the actions its steps use, in step order (GitHub's default pre-if for it: always()).
+        if (!(await compositeHasPre(context, runs, 1))) return undefined;
+        return {
+          if: "always()",
+          async run(preContext) {
+            // Input warnings are the main step's to give.
+            const quiet = { inputs: preContext.inputs, contexts: preContext.contexts, hashFiles: preContext.hashFiles, annotate: () => {} };
+            const inputs = resolveActionInputs(resolved.metadata, quiet, preContext.uses);
+            const { contexts, env } = compositeScope(preContext, resolved, inputs);
+            const result = await preContext.runPreSteps(runs.steps, { contexts, env, source: resolved.metadata.file });
+            return { outcome: result.outcome };
+          },
+        };
+      }
+      if (runs.using === "docker" || !runs.pre) return undefined;
       const pre = runs.pre;
       return {
         if: runs.preIf ?? "always()",
