@@ -129,3 +129,182 @@ describe("pre steps of JavaScript actions", () => {
     expect(timeline()).toEqual(["Run ./local: main ran"]);
   });
 });
+
+/** A composite action folder `name` (pinned as acme/<name>@v1 by `handler`) with the given steps. */
+function composite(name: string, steps: string): void {
+  writeFiles(path.join(actions, name), {
+    "action.yml": `name: ${name}\ninputs:\n  tag: { default: none }\nruns:\n  using: composite\n  steps:\n${steps}`,
+  });
+}
+
+/** The JavaScript action these tests nest: its pre saves state that its main and post print, all tagged with INPUT_TAG. */
+function statefulTool(name = "tool", meta = ""): void {
+  action(name, meta, {
+    pre: 'say("pre " + process.env.INPUT_TAG + " action=" + process.env.GITHUB_ACTION); fs.appendFileSync(process.env.GITHUB_STATE, "from_pre=p-" + process.env.INPUT_TAG + "\\n");',
+    main: 'say("main " + process.env.INPUT_TAG + " state=" + process.env.STATE_from_pre + " action=" + process.env.GITHUB_ACTION); fs.appendFileSync(process.env.GITHUB_STATE, "from_main=m-" + process.env.INPUT_TAG + "\\n");',
+    post: 'say("post " + process.env.INPUT_TAG + " state=" + process.env.STATE_from_pre + "," + process.env.STATE_from_main);',
+  });
+}
+
+describe("pre steps of JavaScript actions inside fetched composite actions", () => {
+  it("runs the nested pre at job start, before step 1, in the composite's own Pre step; its state reaches main and post", async () => {
+    statefulTool();
+    composite(
+      "wrap",
+      '    - run: echo "wrap main"\n      shell: bash\n    - uses: acme/tool@v1\n      with:\n        tag: w-${{ inputs.tag }}-${{ github.actor }}\n',
+    );
+    const result = await h.run(
+      request([run('echo "step one"'), step({ name: "Wrapped", uses: "acme/wrap@v1", with: { tag: "x" } }), run('echo "last"')]),
+      { uses: handler(["tool", "wrap"]) },
+    );
+    expect(h.recorded.annotations).toEqual([]);
+    expect(result.conclusion).toBe("success");
+    expect(timeline()).toEqual([
+      // The nested step's with: sees the composite's inputs at job start; pre and main share GITHUB_ACTION.
+      "Pre Wrapped: pre w-x-octocat action=__acme_tool",
+      'Run echo "step one": step one',
+      "Wrapped: wrap main",
+      "Wrapped: main w-x-octocat state=p-w-x-octocat action=__acme_tool",
+      'Run echo "last": last',
+      "Post Run acme/tool@v1: post w-x-octocat state=p-w-x-octocat,m-w-x-octocat",
+    ]);
+    expect(result.steps.map((s) => [s.name, s.conclusion])).toEqual([
+      ["Pre Wrapped", "success"],
+      ['Run echo "step one"', "success"],
+      ["Wrapped", "success"],
+      ['Run echo "last"', "success"],
+      ["Post Run acme/tool@v1", "success"],
+    ]);
+    const indexes = result.steps.map((s) => s.index);
+    expect(new Set(indexes).size).toBe(indexes.length);
+    expect(h.recorded.started.map((s) => s.index)).toEqual(h.recorded.completed.map((s) => s.index));
+  });
+
+  it("follows composites into composites, in step order after earlier pre steps, whatever the composite step's if:", async () => {
+    statefulTool();
+    composite("inner", "    - uses: acme/tool@v1\n      with:\n        tag: inner-${{ inputs.tag }}\n");
+    composite(
+      "outer",
+      "    - uses: acme/tool@v1\n      with:\n        tag: outer\n    - uses: acme/inner@v1\n      with:\n        tag: ${{ inputs.tag }}\n",
+    );
+    const result = await h.run(
+      request([
+        step({ name: "First", uses: "acme/tool@v1", with: { tag: "top" } }),
+        step({ name: "Skipped outer", uses: "acme/outer@v1", with: { tag: "a" }, if: "false" }),
+        step({ name: "Outer", uses: "acme/outer@v1", with: { tag: "b" } }),
+      ]),
+      { uses: handler(["tool", "inner", "outer"]) },
+    );
+    expect(result.conclusion).toBe("success");
+    const lines = timeline();
+    expect(lines.slice(0, 5)).toEqual([
+      "Pre First: pre top action=__acme_tool",
+      // The composite step's if: false does not stop its pre (its pre-if is always()).
+      "Pre Skipped outer: pre outer action=__acme_tool_2",
+      "Pre Skipped outer: pre inner-a action=__acme_tool_3",
+      "Pre Outer: pre outer action=__acme_tool_4",
+      "Pre Outer: pre inner-b action=__acme_tool_5",
+    ]);
+    // Each nested main finds the state its own pre saved.
+    expect(lines).toContain("Outer: main outer state=p-outer action=__acme_tool_4");
+    expect(lines).toContain("Outer: main inner-b state=p-inner-b action=__acme_tool_5");
+    // The skipped composite's nested actions ran their pre, so their posts run too (last registered first).
+    expect(result.steps.map((s) => [s.name, s.conclusion])).toEqual([
+      ["Pre First", "success"],
+      ["Pre Skipped outer", "success"],
+      ["Pre Outer", "success"],
+      ["First", "success"],
+      ["Skipped outer", "skipped"],
+      ["Outer", "success"],
+      ["Post Run acme/tool@v1", "success"],
+      ["Post Run acme/tool@v1", "success"],
+      ["Post Run acme/tool@v1", "success"],
+      ["Post Run acme/tool@v1", "success"],
+      ["Post First", "success"],
+    ]);
+    expect(lines.slice(-5)).toEqual([
+      "Post Run acme/tool@v1: post inner-b state=p-inner-b,m-inner-b",
+      "Post Run acme/tool@v1: post outer state=p-outer,m-outer",
+      "Post Run acme/tool@v1: post inner-a state=p-inner-a,undefined",
+      "Post Run acme/tool@v1: post outer state=p-outer,undefined",
+      "Post First: post top state=p-top,m-top",
+    ]);
+  });
+
+  it("evaluates a nested pre-if with the composite's inputs and skips the pre when it is false; main still runs", async () => {
+    statefulTool("cond", "  pre-if: inputs.tag == 'go'\n");
+    composite("wrapc", "    - uses: acme/cond@v1\n      with:\n        tag: t-${{ inputs.tag }}\n");
+    const result = await h.run(
+      request([step({ name: "No", uses: "acme/wrapc@v1", with: { tag: "stop" } }), step({ name: "Yes", uses: "acme/wrapc@v1", with: { tag: "go" } })]),
+      { uses: handler(["cond", "wrapc"]) },
+    );
+    expect(result.conclusion).toBe("success");
+    expect(timeline()).toEqual([
+      "Pre Yes: pre t-go action=__acme_cond_2",
+      "No: main t-stop state=undefined action=__acme_cond",
+      "Yes: main t-go state=p-t-go action=__acme_cond_2",
+      // Posts run last registered first: No's by its main step, after Yes's by its pre.
+      "Post Run acme/cond@v1: post t-stop state=undefined,m-t-stop",
+      "Post Run acme/cond@v1: post t-go state=p-t-go,m-t-go",
+    ]);
+    expect(result.steps.map((s) => [s.name, s.conclusion])).toEqual([
+      ["Pre No", "success"],
+      ["Pre Yes", "success"],
+      ["No", "success"],
+      ["Yes", "success"],
+      ["Post Run acme/cond@v1", "success"],
+      ["Post Run acme/cond@v1", "success"],
+    ]);
+  });
+
+  it("fails the composite's Pre step and the job when a nested pre fails; later nested pres still run, posts run at job end", async () => {
+    action("bad", "", { pre: 'say("bad pre failing"); process.exit(3);', main: 'say("bad main ran");', post: 'say("bad post ran");' });
+    action("good", "", { pre: 'say("good pre ran");', main: 'say("good main ran");', post: 'say("good post ran");' });
+    action("careful", "  pre-if: success()\n", { pre: 'say("careful pre ran");', main: 'say("careful main ran");' });
+    composite("mixed", "    - uses: acme/bad@v1\n    - uses: acme/careful@v1\n    - uses: acme/good@v1\n");
+    const result = await h.run(
+      request([run('echo "regular"'), step({ name: "Mixed", uses: "acme/mixed@v1" }), run('echo "cleanup"', { if: "always()" })]),
+      { uses: handler(["bad", "good", "careful", "mixed"]) },
+    );
+    expect(result.conclusion).toBe("failure");
+    expect(result.steps.map((s) => [s.name, s.conclusion])).toEqual([
+      ["Pre Mixed", "failure"],
+      ['Run echo "regular"', "skipped"],
+      ["Mixed", "skipped"],
+      ['Run echo "cleanup"', "success"],
+      ["Post Run acme/good@v1", "success"],
+      ["Post Run acme/bad@v1", "success"],
+    ]);
+    // success() in a nested pre-if is the composite's own status: false after the failed pre.
+    expect(timeline()).toEqual([
+      "Pre Mixed: bad pre failing",
+      "Pre Mixed: good pre ran",
+      'Run echo "cleanup": cleanup',
+      "Post Run acme/good@v1: good post ran",
+      "Post Run acme/bad@v1: bad post ran",
+    ]);
+    const preIndex = result.steps[0]!.index;
+    expect(h.recorded.annotations.map((a) => [a.step, a.annotation.message])).toContainEqual([preIndex, "Process completed with exit code 3."]);
+  });
+
+  it("does not run pres inside a local composite, nor of local actions inside a fetched one, as GitHub does not", async () => {
+    statefulTool();
+    writeFiles(h.workspace, {
+      "local-wrap/action.yml": "name: lw\nruns:\n  using: composite\n  steps:\n    - uses: acme/tool@v1\n      with:\n        tag: local\n",
+      "local-js/action.yml": "name: lj\nruns:\n  using: node20\n  pre: pre.js\n  main: main.js\n",
+      "local-js/pre.js": 'console.log("local pre ran");',
+      "local-js/main.js": 'console.log("local main ran");',
+    });
+    composite("usesLocal", "    - uses: ./local-js\n");
+    const result = await h.run(request([step({ uses: "./local-wrap" }), step({ uses: "acme/usesLocal@v1" })]), {
+      uses: handler(["tool", "usesLocal"]),
+    });
+    expect(result.conclusion).toBe("success");
+    expect(result.steps.map((s) => s.name)).toEqual(["Run ./local-wrap", "Run acme/usesLocal@v1", "Post Run acme/tool@v1"]);
+    expect(timeline()).toEqual([
+      "Run ./local-wrap: main local state=undefined action=__acme_tool",
+      "Run acme/usesLocal@v1: local main ran",
+      "Post Run acme/tool@v1: post local state=undefined,m-local",
+    ]);
+  });
+});
