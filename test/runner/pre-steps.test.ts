@@ -308,3 +308,22 @@ describe("pre steps of JavaScript actions inside fetched composite actions", () 
     ]);
   });
 });
+
+describe("GITHUB_ACTION of fetched actions", () => {
+  it("is the same for an action without a pre as for any step: looking for a pre at job start takes no id", async () => {
+    writeFiles(path.join(actions, "plain"), {
+      "action.yml": "name: plain\nruns:\n  using: node20\n  main: main.js\n",
+      "main.js": 'console.log("action=" + process.env.GITHUB_ACTION);',
+    });
+    composite("nopre", "    - uses: acme/plain@v1\n");
+    const result = await h.run(request([step({ uses: "acme/plain@v1" }), step({ uses: "acme/nopre@v1" }), step({ uses: "acme/plain@v1" })]), {
+      uses: handler(["plain", "nopre"]),
+    });
+    expect(result.conclusion).toBe("success");
+    expect(timeline()).toEqual([
+      "Run acme/plain@v1: action=__acme_plain",
+      "Run acme/nopre@v1: action=__acme_plain_2",
+      "Run acme/plain@v1: action=__acme_plain_3",
+    ]);
+  });
+});
