@@ -306,6 +306,15 @@ describe("pre steps of JavaScript actions inside fetched composite actions", () 
       "Run acme/usesLocal@v1: local main ran",
       "Post Run acme/tool@v1: post local state=undefined,m-local",
     ]);
+    // Each says why, on the step whose action it concerns.
+    expect(h.recorded.annotations.map((a) => [a.step, a.annotation.level, a.annotation.message])).toEqual([
+      [
+        0,
+        "warning",
+        "The pre steps of the actions used inside the local composite action ./local-wrap do not run: a local action is read when its step runs, after the job's pre steps. Use the composite action from its repository (owner/repo@ref) for them to run.",
+      ],
+      [1, "warning", "The pre step (pre.js) of the local action ./local-js does not run: a local action is read when its step runs, after the job's pre steps."],
+    ]);
   });
 });
 

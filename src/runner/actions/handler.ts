@@ -225,6 +225,20 @@ export function createActionsHandler(options: ActionsHandlerOptions = {}): UsesH
     return false;
   }
 
+  /** A local action's pre (or the pres inside a local composite) never runs, as on GitHub, which says so with a warning. */
+  async function warnUnrunPre(context: UsesContext, runs: ActionMetadata["runs"]): Promise<void> {
+    const why = "a local action is read when its step runs, after the job's pre steps";
+    if (runs.using === "composite") {
+      if (!(await compositeHasPre(context, runs, 1))) return;
+      context.annotate({
+        level: "warning",
+        message: `The pre steps of the actions used inside the local composite action ${context.uses} do not run: ${why}. Use the composite action from its repository (owner/repo@ref) for them to run.`,
+      });
+    } else if (runs.using !== "docker" && runs.pre) {
+      context.annotate({ level: "warning", message: `The pre step (${runs.pre}) of the local action ${context.uses} does not run: ${why}.` });
+    }
+  }
+
   return {
     async preparePre(context: UsesContext): Promise<PreStep | undefined> {
       let ref: ReturnType<typeof parseActionReference>;
@@ -277,6 +291,7 @@ export function createActionsHandler(options: ActionsHandlerOptions = {}): UsesH
       const resolved = found.action;
       const inputs = resolveActionInputs(resolved.metadata, context, context.uses);
       const runs = resolved.metadata.runs;
+      if (resolved.repository === undefined) await warnUnrunPre(context, runs);
       switch (runs.using) {
         case "composite":
           return runComposite(context, resolved, runs, inputs);
