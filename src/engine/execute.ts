@@ -76,6 +76,8 @@ interface Graph {
   github: Record<string, unknown>;
   inputs: Record<string, unknown>;
   secrets: Record<string, string>;
+  /** `secrets` is a called workflow's mapping, not the run's secrets (see `JobRequest.secretsMapped`). */
+  secretsMapped: boolean;
   vars: Record<string, string>;
   baseEnv: Record<string, string>;
   /** Aborts when this graph's jobs are to be cancelled (the run, or a calling leg). */
@@ -128,6 +130,7 @@ export async function executeRun(plan: RunPlan, options: ExecuteOptions): Promis
       },
       inputs: pw.inputs,
       secrets: withToken(plan.secrets, token),
+      secretsMapped: false,
       vars: plan.vars,
       baseEnv: plan.env,
       cancelSignal: options.signal,
@@ -627,6 +630,7 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
       timeoutMinutes: prepared.timeoutMinutes,
       mask: [...new Set([...state.mask, ...collectMask(Object.values(scope.secrets))])],
       labels: prepared.labels,
+      ...(graph.secretsMapped ? { secretsMapped: true as const } : {}),
       ...(prepared.environment ? { environment: prepared.environment.name } : {}),
       ...(prepared.concurrency ? { concurrency: prepared.concurrency } : {}),
       ...(pj.job.container !== undefined ? { container: pj.job.container } : {}),
@@ -784,6 +788,7 @@ async function runCallLeg(lr: LegRun): Promise<LegOutcome> {
       github: graph.github,
       inputs: typed.inputs,
       secrets,
+      secretsMapped: job.secrets === "inherit" ? graph.secretsMapped : true,
       vars: graph.vars,
       baseEnv: graph.baseEnv,
       cancelSignal: jobSignal,

@@ -33,6 +33,13 @@ export interface JobRequest {
   mask: string[];
   /** `runs-on`, evaluated: the labels a runner must answer to. */
   labels?: string[];
+  /**
+   * The job belongs to a called workflow whose caller mapped its secrets
+   * (`secrets: { X: ... }` rather than `inherit`, at some level of the call
+   * chain): its `secrets` context holds those names only, and whoever hands
+   * the job out must not add the rest of the repository's secrets.
+   */
+  secretsMapped?: true;
   /** `jobs.<id>.environment`'s name, evaluated: the deployment environment whose secrets and variables the job gets. */
   environment?: string;
   /** `jobs.<id>.concurrency`, evaluated (a queue spanning runs orders jobs of one group). */

@@ -78,6 +78,9 @@ jobs:
     const inner = ex.requests.find((r) => r.key === "call.inner")!;
     expect(inner.contexts.inputs).toEqual({ who: "world", n: 3, flag: true, ref: "refs/heads/main" });
     expect(inner.contexts.secrets).toEqual({ token: "t0p" });
+    // Whoever hands the job out must not add the run's other secrets to a mapped set.
+    expect(inner.secretsMapped).toBe(true);
+    expect(ex.requests.find((r) => r.key === "prep")!.secretsMapped).toBeUndefined();
     expect(inner.contexts.github).toMatchObject({ workflow: "Main", job: "inner", repository: "acme/app" });
     expect(inner.env).toEqual({ WHO: "world" });
     expect(inner.mask).toEqual(expect.arrayContaining(["t0p", "o"]));
@@ -107,6 +110,39 @@ jobs:
     expect(new Set(result.jobs.map((j) => j.key)).size).toBe(4);
     expect(ex.requests.map((r) => r.contexts.inputs)).toContainEqual(expect.objectContaining({ who: "b", n: 1 }));
     expect(ex.requests[0]!.contexts.secrets).toEqual({ token: "x" });
+    expect(ex.requests.every((r) => r.secretsMapped === undefined)).toBe(true);
+  });
+
+  it("keeps a mapped set mapped through `secrets: inherit` further down the call chain", async () => {
+    const middle = parse(`
+on:
+  workflow_call:
+    secrets:
+      token: { required: true }
+jobs:
+  again:
+    uses: ./.github/workflows/reusable.yml
+    with: { who: deep }
+    secrets: inherit
+`, ".github/workflows/middle.yml");
+    const caller = parse(`
+on: push
+jobs:
+  call:
+    uses: ./.github/workflows/middle.yml
+    secrets: { token: "\${{ secrets.TOP }}" }
+`);
+    const ex = new FakeExecutor();
+    const load = async (ref: string) => (ref.endsWith("middle.yml") ? middle : callee);
+    const result = await run(caller, ex, { secrets: { TOP: "t0p", OTHER: "o" } }, { loadWorkflow: load });
+    expect(result.jobs.map((j) => [j.name, j.conclusion])).toEqual([
+      ["call / again / inner", "success"],
+      ["call / again / Second", "success"],
+    ]);
+    for (const r of ex.requests) {
+      expect(r.contexts.secrets).toEqual({ token: "t0p" });
+      expect(r.secretsMapped).toBe(true);
+    }
   });
 
   it("fails the calling job on bad inputs or missing secrets, and skips its dependents", async () => {

@@ -70,27 +70,47 @@ describe("claims of jobs naming an environment", () => {
     expect(report!.annotations[0]!.message).toBe("leaked ***");
   });
 
-  it("keeps the names a called workflow's secrets were mapped to, without storing their values", async () => {
+  it("gives a called workflow's job the names its secrets were mapped to, and only those, without storing their values", async () => {
     server = await startTestServer({ env: { SLIPWAY_CLAIM_WAIT_SECONDS: "0" } });
     await registerRepo(server.app);
     await put(server, "/api/v3/repos/acme/widgets/actions/secrets/NPM_TOKEN", { value: "npm-token-value" });
+    await put(server, "/api/v3/repos/acme/widgets/actions/secrets/DEPLOY_KEY", { value: "deploy-key-value" });
     const credential = await registerRunner(server);
     const repo = (await server.store.getRepositoryByName("acme", "widgets"))!;
     const run = await server.store.createRun({ repositoryId: repo.id, workflowFile: ".github/workflows/ci.yml", workflowName: "CI", event: "push", headSha: "e".repeat(40), headBranch: "main", eventPayload: {} });
+    const repoSecrets = { NPM_TOKEN: "npm-token-value", DEPLOY_KEY: "deploy-key-value" };
     // `secrets: { token: ${{ secrets.NPM_TOKEN }}, flavour: plain }` on the calling job.
-    const called: JobRequest = {
-      ...sampleRequest("call/publish"),
+    const mapped: JobRequest = {
+      ...sampleRequest("call.publish"),
       contexts: { github: { repository: "acme/widgets" }, secrets: { token: "npm-token-value", flavour: "plain" } },
       env: { AUTH: "Bearer npm-token-value" },
       mask: ["npm-token-value"],
+      secretsMapped: true,
     };
-    const stored = hideSecrets(called, { NPM_TOKEN: "npm-token-value" });
-    expect(JSON.stringify(stored)).not.toContain("npm-token-value");
-    await server.store.enqueueJobs(run.id, [{ key: "call/publish", name: "publish", labels: ["linux"], request: stored }]);
-    const claimed = (await server.app.inject({ method: "POST", url: "/api/v3/runner/jobs/claim", headers: auth(credential), payload: {} })).json();
-    expect(claimed.job.request.contexts.secrets).toMatchObject({ token: "npm-token-value", flavour: "plain", NPM_TOKEN: "npm-token-value" });
-    expect(claimed.job.request.env).toEqual({ AUTH: "Bearer npm-token-value" });
-    expect(claimed.job.request.mask).toContain("npm-token-value");
+    // `secrets: inherit` all the way up: the job sees the repository's secrets as they are when it is claimed.
+    const inherited: JobRequest = {
+      ...sampleRequest("call.lint"),
+      contexts: { github: { repository: "acme/widgets" }, secrets: { NPM_TOKEN: "npm-token-value" } },
+      mask: ["npm-token-value"],
+    };
+    const stored = hideSecrets(mapped, repoSecrets);
+    expect(JSON.stringify(stored)).not.toMatch(/npm-token-value|deploy-key-value/);
+    expect(stored.secretsMapped).toBe(true);
+    await server.store.enqueueJobs(run.id, [{ key: "call.publish", name: "publish", labels: ["linux"], request: stored }]);
+    await server.store.enqueueJobs(run.id, [{ key: "call.lint", name: "lint", labels: ["linux"], request: hideSecrets(inherited, repoSecrets) }]);
+    const claim = async () => (await server!.app.inject({ method: "POST", url: "/api/v3/runner/jobs/claim", headers: auth(credential), payload: {} })).json();
+
+    const first = await claim();
+    expect(first.job.key).toBe("call.publish");
+    expect(first.job.request.contexts.secrets).toEqual({ token: "npm-token-value", flavour: "plain", GITHUB_TOKEN: first.job_token });
+    expect(first.job.request.env).toEqual({ AUTH: "Bearer npm-token-value" });
+    expect(first.job.request.mask).toContain("npm-token-value");
+    expect(JSON.stringify(first)).not.toContain("deploy-key-value");
+
+    const second = await claim();
+    expect(second.job.key).toBe("call.lint");
+    expect(second.job.request.contexts.secrets).toEqual({ NPM_TOKEN: "npm-token-value", DEPLOY_KEY: "deploy-key-value", GITHUB_TOKEN: second.job_token });
+    expect(second.job.request.mask).toEqual(expect.arrayContaining(["npm-token-value", "deploy-key-value"]));
   });
 
   it("gives a fork's job naming an environment none of its secrets", async () => {

@@ -321,7 +321,9 @@ async function prepareClaim(ctx: RouteContext, claimed: ClaimedJob, request: Fas
  * What a runner receives for a claimed job. Repository secrets, and those of
  * the environment the job names over them, are decrypted into
  * `contexts.secrets`, put back into env placeholders and added to the mask
- * list, except for pull requests from forks, which run without secrets.
+ * list, except for pull requests from forks, which run without secrets. A
+ * job of a called workflow whose caller mapped its secrets gets the mapped
+ * names only.
  */
 async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<Record<string, unknown>> {
   const { job, run } = claimed;
@@ -331,12 +333,14 @@ async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<Re
   const fromFork = isFromFork(run.eventPayload);
   if (request && !fromFork) {
     const secrets = await jobSecretsOf(ctx, run.repositoryId, request);
-    // The job's own names win: a called workflow sees the secrets its caller mapped under their new names.
+    // The job's own names win: a called workflow sees the secrets its caller mapped under their new names,
+    // and, when its caller mapped them rather than inheriting, only those.
     const own = restoreSecretsContext(request.contexts.secrets, secrets);
-    const values = Object.values(secrets).filter((v) => v !== "");
+    const visible = request.secretsMapped ? own : { ...secrets, ...own };
+    const values = Object.values(visible).filter((v) => v !== "");
     request = {
       ...restoreSecrets(request, secrets),
-      contexts: { ...request.contexts, secrets: { ...secrets, ...own } },
+      contexts: { ...request.contexts, secrets: visible },
       mask: [...new Set([...request.mask, ...values])],
     };
   }
