@@ -1105,18 +1105,15 @@ class JobRun {
       const outcome = await this.runPreparedPre(prepared, step, scope, stepIndex);
       if (outcome === "failure" && this.status.value === "success") this.status.value = "failure";
       if (outcome === "cancelled") this.status.value = "cancelled";
-      const result: StepResult = {
-        index: stepIndex,
-        name: displayName,
-        outcome,
-        conclusion: outcome,
-        outputs: {},
-        startedAt,
-        completedAt: this.now().toISOString(),
-      };
-      this.stepResults.push(result);
-      this.options.events.stepCompleted?.(result);
+      this.recordHookStep(stepIndex, displayName, outcome, startedAt);
     }
+  }
+
+  /** Records a pre or post step (no outputs; its outcome is its conclusion). */
+  private recordHookStep(index: number, name: string, outcome: Conclusion, startedAt: string): void {
+    const result: StepResult = { index, name, outcome, conclusion: outcome, outputs: {}, startedAt, completedAt: this.now().toISOString() };
+    this.stepResults.push(result);
+    this.options.events.stepCompleted?.(result);
   }
 
   /**
@@ -1264,17 +1261,7 @@ class JobRun {
         if (record.commandFailed && outcome === "success") outcome = "failure";
         if (outcome === "failure" && this.status.value === "success") this.status.value = "failure";
       }
-      const result: StepResult = {
-        index: stepIndex,
-        name: this.masker.mask(name),
-        outcome,
-        conclusion: outcome,
-        outputs: {},
-        startedAt,
-        completedAt: this.now().toISOString(),
-      };
-      this.stepResults.push(result);
-      this.options.events.stepCompleted?.(result);
+      this.recordHookStep(stepIndex, this.masker.mask(name), outcome, startedAt);
     }
   }
 }

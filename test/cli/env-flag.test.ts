@@ -1,20 +1,8 @@
 /** `--env` on `slipway secret|var` and `slipway env list|create|delete`, against a real server over HTTP. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, api, startTestServer, tempDir } from "../e2e/support.js";
-import { apiCli } from "../support/api-cli.js";
+import { describe, expect, it } from "vitest";
+import { suiteServer } from "../support/api-cli.js";
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-
-beforeAll(async () => {
-  server = await startTestServer({ dataDir: tempDir("env-cli") });
-  const created = await api(server.url, "POST", "/api/v3/repos", { owner: "acme", name: "widgets", git_url: "https://git.example/acme/widgets.git" });
-  expect(created.status).toBe(201);
-}, 60_000);
-afterAll(async () => {
-  await server?.close();
-});
-
-const cli = apiCli(() => server.url, ADMIN_TOKEN);
+const { cli } = suiteServer("env-cli");
 
 describe("slipway secret/var --env and env list", () => {
   it("sets, lists and deletes environment secrets and variables apart from the repository's, creating the environment", async () => {

@@ -1,22 +1,11 @@
 /** `slipway var set|list|delete` against a real server over HTTP, through the commander wiring. */
 import { Readable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readPlainValue } from "../../src/cli/api-commands.js";
-import { ADMIN_TOKEN, api, startTestServer, tempDir } from "../e2e/support.js";
-import { apiCli } from "../support/api-cli.js";
+import { api } from "../e2e/support.js";
+import { suiteServer } from "../support/api-cli.js";
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-
-beforeAll(async () => {
-  server = await startTestServer({ dataDir: tempDir("var-cli") });
-  const created = await api(server.url, "POST", "/api/v3/repos", { owner: "acme", name: "widgets", git_url: "https://git.example/acme/widgets.git" });
-  expect(created.status).toBe(201);
-}, 60_000);
-afterAll(async () => {
-  await server?.close();
-});
-
-const cli = apiCli(() => server.url, ADMIN_TOKEN);
+const { cli, url } = suiteServer("var-cli");
 
 describe("slipway var", () => {
   it("creates with --value, updates from stdin, lists with values and deletes", async () => {
@@ -42,7 +31,7 @@ describe("slipway var", () => {
     ]);
 
     expect(await cli(["var", "delete", "acme/widgets", "multi"])).toMatchObject({ code: 0, stdout: "Variable MULTI of acme/widgets is deleted.\n" });
-    expect((await api(server.url, "GET", "/api/v3/repos/acme/widgets/actions/variables")).data.variables.map((v: { name: string }) => v.name)).toEqual(["GREETING"]);
+    expect((await api(url(), "GET", "/api/v3/repos/acme/widgets/actions/variables")).data.variables.map((v: { name: string }) => v.name)).toEqual(["GREETING"]);
   });
 
   it("reports the server's reasons and usage errors with their exit codes", async () => {

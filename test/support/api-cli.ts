@@ -1,7 +1,9 @@
 /** Runs `slipway` API commands in-process against a server, through the commander wiring, with a scripted stdin. */
 import { Readable } from "node:stream";
 import { Command } from "commander";
+import { afterAll, beforeAll, expect } from "vitest";
 import { readPlainValue, registerApiCommands } from "../../src/cli/api-commands.js";
+import { ADMIN_TOKEN, api, startTestServer, tempDir } from "../e2e/support.js";
 
 export interface ApiCliResult {
   code: number;
@@ -27,4 +29,23 @@ export function apiCli(serverUrl: () => string, token: string): (args: string[],
     await program.parseAsync(["node", "slipway", ...args]);
     return { code, stdout, stderr };
   };
+}
+
+/**
+ * For a suite: a real server over HTTP, started before its tests with the
+ * repository acme/widgets registered and closed after them, and a `cli`
+ * signed in as the admin.
+ */
+export function suiteServer(label: string): { cli: ReturnType<typeof apiCli>; url: () => string } {
+  let server: Awaited<ReturnType<typeof startTestServer>> | undefined;
+  beforeAll(async () => {
+    server = await startTestServer({ dataDir: tempDir(label) });
+    const created = await api(server.url, "POST", "/api/v3/repos", { owner: "acme", name: "widgets", git_url: "https://git.example/acme/widgets.git" });
+    expect(created.status).toBe(201);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+  });
+  const url = () => server!.url;
+  return { cli: apiCli(url, ADMIN_TOKEN), url };
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { sealContext } from "../../../src/server/context.js";
-import { createHarness, pushTrigger, waitFor, type Harness } from "./harness.js";
+import { createHarness, forkPullRequestTrigger, pushTrigger, waitFor, type Harness } from "./harness.js";
 
 const WORKFLOW = `on: [push, pull_request]
 jobs:
@@ -83,16 +83,7 @@ describe("run pipeline: environment secrets and variables", () => {
     h = await createHarness({ ".github/workflows/ci.yml": WORKFLOW });
     await seed(h);
     const pipeline = h.makePipeline();
-    const sha = h.head();
-    const pr = { number: 3, head: { ref: "feature", sha, repo: { full_name: "mallory/hello" } }, base: { ref: "main", repo: { full_name: "octo/hello" } } };
-    await pipeline.onTrigger({
-      ...pushTrigger(h.repo, sha, null),
-      event: "pull_request",
-      action: "opened",
-      ref: "refs/pull/3/head",
-      payload: { action: "opened", number: 3, pull_request: pr, sender: { login: "mallory" } },
-      fromFork: true,
-    });
+    await pipeline.onTrigger(forkPullRequestTrigger(h.repo, h.head()));
     const [run] = (await h.store.listRuns()).items;
     const jobs = await waitFor(async () => {
       const queued = (await h!.store.listJobs(run!.id)).filter((j) => j.status === "queued");

@@ -155,3 +155,16 @@ export function pushTrigger(repo: Repository, sha: string, before: string | null
     fromFork: false,
   };
 }
+
+/** A `pull_request` opened from the fork mallory/hello at `sha`: such runs get no secrets and no variables. */
+export function forkPullRequestTrigger(repo: Repository, sha: string, number = 3) {
+  const pr = { number, head: { ref: "feature", sha, repo: { full_name: "mallory/hello" } }, base: { ref: "main", repo: { full_name: repo.fullName } } };
+  return {
+    ...pushTrigger(repo, sha, null),
+    event: "pull_request" as const,
+    action: "opened",
+    ref: `refs/pull/${number}/head`,
+    payload: { action: "opened", number, pull_request: pr, sender: { login: "mallory" } },
+    fromFork: true,
+  };
+}

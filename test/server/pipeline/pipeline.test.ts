@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { sealContext } from "../../../src/server/context.js";
-import { byKey, createHarness, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
+import { byKey, createHarness, forkPullRequestTrigger, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
 
 const CI = `name: CI
 on: push
@@ -96,20 +96,7 @@ jobs:
     });
     await h.store.putSecret({ repositoryId: h.repo.id, name: "API_TOKEN", value: Buffer.from(h.secretBox.encrypt("s3cr3t-value", sealContext.secret(h.repo.id, "API_TOKEN"))) });
     const pipeline = h.makePipeline();
-    const sha = h.head();
-    const pr = {
-      number: 7,
-      head: { ref: "feature", sha, repo: { full_name: "mallory/hello" } },
-      base: { ref: "main", repo: { full_name: "octo/hello" } },
-    };
-    await pipeline.onTrigger({
-      ...pushTrigger(h.repo, sha, null),
-      event: "pull_request",
-      action: "opened",
-      ref: "refs/pull/7/head",
-      payload: { action: "opened", number: 7, pull_request: pr, sender: { login: "mallory" } },
-      fromFork: true,
-    });
+    await pipeline.onTrigger(forkPullRequestTrigger(h.repo, h.head(), 7));
     const [run] = (await h.store.listRuns()).items;
     expect(run).toMatchObject({ event: "pull_request", headBranch: "feature", actor: "mallory" });
     const job = await waitFor(async () => (await h!.store.listJobs(run!.id)).find((j) => j.status === "queued"));
