@@ -104,6 +104,24 @@ interface Scope {
   keyPrefix: string;
 }
 
+/** An action's post step, as its pre or main step registered it. */
+interface PostEntry {
+  post: PostStep;
+  state: Record<string, string>;
+  step: Step;
+  key: string;
+  env: Record<string, string>;
+  inputs: Record<string, string>;
+  /** The GITHUB_ACTION its pre and main steps had. */
+  actionId: string;
+}
+
+/** The posts of the actions nested in one composite step (by that step's key), in the order they were registered. */
+interface PostGroup {
+  group: string;
+  members: PostEntry[];
+}
+
 /** A pre step the handler offered, with what its step evaluated to. */
 interface PreparedPre {
   pre: PreStep;
@@ -211,14 +229,13 @@ class JobRun {
   private readonly jobEnv: Record<string, string>;
   /** GITHUB_PATH additions in the order they were added. */
   private readonly pathAdditions: string[] = [];
-  private readonly posts: {
-    post: PostStep;
-    state: Record<string, string>;
-    step: Step;
-    key: string;
-    env: Record<string, string>;
-    inputs: Record<string, string>;
-  }[] = [];
+  /**
+   * Post steps to run at job end, last registered first. The posts of actions
+   * nested in a composite step run together, as that step's one `Post` step.
+   */
+  private readonly posts: (PostEntry | PostGroup)[] = [];
+  /** Display names of the job's steps by key, for their `Post` step. */
+  private readonly stepNames = new Map<string, string>();
   private readonly processGroups = new Set<number>();
   private readonly fileSets: Record<string, string>[] = [];
   private readonly jobCancel = new AbortController();
@@ -554,6 +571,8 @@ class JobRun {
         // An unevaluable name falls back to the default; the step itself reports real errors.
       }
     }
+
+    if (scope.topLevel) this.stepNames.set(String(step.index), name);
 
     let shouldRun: boolean;
     try {
@@ -1039,7 +1058,20 @@ class JobRun {
         // An action's post step is registered once: by its pre step when that ran, else by its main step.
         if (ctx.phase === "pre") this.postFromPre.add(ctx.key);
         else if (this.postFromPre.has(ctx.key)) return;
-        this.posts.push({ post, state: ctx.record.state, step, key: ctx.key, env: { ...ctx.envOverlay }, inputs });
+        const entry: PostEntry = { post, state: ctx.record.state, step, key: ctx.key, env: { ...ctx.envOverlay }, inputs, actionId: ctx.actionId };
+        const slash = ctx.key.indexOf("/");
+        if (slash < 0) {
+          this.posts.push(entry);
+          return;
+        }
+        // Nested, at any depth: it joins its top-level composite step's Post step, placed where that step's first post was registered.
+        const top = ctx.key.slice(0, slash);
+        let group = this.posts.find((p): p is PostGroup => "members" in p && p.group === top);
+        if (!group) {
+          group = { group: top, members: [] };
+          this.posts.push(group);
+        }
+        group.members.push(entry);
       },
     };
   }
@@ -1100,6 +1132,7 @@ class JobRun {
           // The main step reports an unevaluable name.
         }
       }
+      this.stepNames.set(String(step.index), name);
       const displayName = this.masker.mask(`Pre ${name}`);
       this.options.events.stepStarted?.({ index: stepIndex, name: displayName });
       const outcome = await this.runPreparedPre(prepared, step, scope, stepIndex);
@@ -1227,41 +1260,57 @@ class JobRun {
     for (const entry of [...this.posts].reverse()) {
       const stepIndex = index++;
       const startedAt = this.now().toISOString();
-      const contexts = this.buildContexts(scope, { ...this.jobEnv, ...entry.env });
-      const name = entry.post.name;
-      let run: boolean;
-      try {
-        run = evaluateCondition(entry.post.if ?? "always()", contexts, this.evalOptions(scope));
-      } catch {
-        run = false;
-      }
-      this.options.events.stepStarted?.({ index: stepIndex, name: this.masker.mask(name) });
-      let outcome: Conclusion = "skipped";
-      const record: StepRecord = { outputs: {}, state: entry.state, commandFailed: false };
-      if (run) {
-        const step: Step = { ...entry.step, index: stepIndex };
-        const ctx = {
-          record,
-          logIndex: stepIndex,
-          signal: new AbortController().signal,
-          envOverlay: entry.env,
-          actionId: this.nextActionId(entry.step),
-          stepEnv: entry.env,
-          key: entry.key,
-        };
-        const context = this.createUsesContext(step, scope, contexts, entry.inputs, ctx);
-        try {
-          const result = await entry.post.run(context);
-          outcome = result ? result.outcome : "success";
-          if (result?.error) this.annotate(stepIndex, { level: "error", message: result.error });
-        } catch (error) {
-          outcome = "failure";
-          this.annotate(stepIndex, { level: "error", message: describeError(error) });
+      if ("members" in entry) {
+        // A composite step's Post step (its post-if is always()): its nested actions' posts, last registered first.
+        const top = this.request.steps[Number(entry.group)];
+        const name = this.masker.mask(`Post ${this.stepNames.get(entry.group) ?? (top ? this.defaultStepName(top) : "")}`);
+        this.options.events.stepStarted?.({ index: stepIndex, name });
+        let outcome: Conclusion = "success";
+        for (const member of [...entry.members].reverse()) {
+          if ((await this.runPost(member, stepIndex, scope)) === "failure") outcome = "failure";
         }
-        if (record.commandFailed && outcome === "success") outcome = "failure";
-        if (outcome === "failure" && this.status.value === "success") this.status.value = "failure";
+        this.recordHookStep(stepIndex, name, outcome, startedAt);
+      } else {
+        const name = this.masker.mask(entry.post.name);
+        this.options.events.stepStarted?.({ index: stepIndex, name });
+        this.recordHookStep(stepIndex, name, await this.runPost(entry, stepIndex, scope), startedAt);
       }
-      this.recordHookStep(stepIndex, this.masker.mask(name), outcome, startedAt);
     }
+  }
+
+  /** Runs one action's post step when its post-if holds, logging to `stepIndex`; "skipped" when it does not. */
+  private async runPost(entry: PostEntry, stepIndex: number, scope: Scope): Promise<Conclusion> {
+    const contexts = this.buildContexts(scope, { ...this.jobEnv, ...entry.env });
+    let run: boolean;
+    try {
+      run = evaluateCondition(entry.post.if ?? "always()", contexts, this.evalOptions(scope));
+    } catch {
+      run = false;
+    }
+    if (!run) return "skipped";
+    let outcome: Conclusion;
+    const record: StepRecord = { outputs: {}, state: entry.state, commandFailed: false };
+    const step: Step = { ...entry.step, index: stepIndex };
+    const ctx = {
+      record,
+      logIndex: stepIndex,
+      signal: new AbortController().signal,
+      envOverlay: entry.env,
+      actionId: entry.actionId,
+      stepEnv: entry.env,
+      key: entry.key,
+    };
+    const context = this.createUsesContext(step, scope, contexts, entry.inputs, ctx);
+    try {
+      const result = await entry.post.run(context);
+      outcome = result ? result.outcome : "success";
+      if (result?.error) this.annotate(stepIndex, { level: "error", message: result.error });
+    } catch (error) {
+      outcome = "failure";
+      this.annotate(stepIndex, { level: "error", message: describeError(error) });
+    }
+    if (record.commandFailed && outcome === "success") outcome = "failure";
+    if (outcome === "failure" && this.status.value === "success") this.status.value = "failure";
+    return outcome;
   }
 }

@@ -142,7 +142,7 @@ function statefulTool(name = "tool", meta = ""): void {
   action(name, meta, {
     pre: 'say("pre " + process.env.INPUT_TAG + " action=" + process.env.GITHUB_ACTION); fs.appendFileSync(process.env.GITHUB_STATE, "from_pre=p-" + process.env.INPUT_TAG + "\\n");',
     main: 'say("main " + process.env.INPUT_TAG + " state=" + process.env.STATE_from_pre + " action=" + process.env.GITHUB_ACTION); fs.appendFileSync(process.env.GITHUB_STATE, "from_main=m-" + process.env.INPUT_TAG + "\\n");',
-    post: 'say("post " + process.env.INPUT_TAG + " state=" + process.env.STATE_from_pre + "," + process.env.STATE_from_main);',
+    post: 'say("post " + process.env.INPUT_TAG + " state=" + process.env.STATE_from_pre + "," + process.env.STATE_from_main + " action=" + process.env.GITHUB_ACTION);',
   });
 }
 
@@ -160,20 +160,21 @@ describe("pre steps of JavaScript actions inside fetched composite actions", () 
     expect(h.recorded.annotations).toEqual([]);
     expect(result.conclusion).toBe("success");
     expect(timeline()).toEqual([
-      // The nested step's with: sees the composite's inputs at job start; pre and main share GITHUB_ACTION.
+      // The nested step's with: sees the composite's inputs at job start; pre, main and post share GITHUB_ACTION.
       "Pre Wrapped: pre w-x-octocat action=__acme_tool",
       'Run echo "step one": step one',
       "Wrapped: wrap main",
       "Wrapped: main w-x-octocat state=p-w-x-octocat action=__acme_tool",
       'Run echo "last": last',
-      "Post Run acme/tool@v1: post w-x-octocat state=p-w-x-octocat,m-w-x-octocat",
+      // The nested post runs in the composite step's one Post step, as on GitHub.
+      "Post Wrapped: post w-x-octocat state=p-w-x-octocat,m-w-x-octocat action=__acme_tool",
     ]);
     expect(result.steps.map((s) => [s.name, s.conclusion])).toEqual([
       ["Pre Wrapped", "success"],
       ['Run echo "step one"', "success"],
       ["Wrapped", "success"],
       ['Run echo "last"', "success"],
-      ["Post Run acme/tool@v1", "success"],
+      ["Post Wrapped", "success"],
     ]);
     const indexes = result.steps.map((s) => s.index);
     expect(new Set(indexes).size).toBe(indexes.length);
@@ -208,7 +209,8 @@ describe("pre steps of JavaScript actions inside fetched composite actions", () 
     // Each nested main finds the state its own pre saved.
     expect(lines).toContain("Outer: main outer state=p-outer action=__acme_tool_4");
     expect(lines).toContain("Outer: main inner-b state=p-inner-b action=__acme_tool_5");
-    // The skipped composite's nested actions ran their pre, so their posts run too (last registered first).
+    // The skipped composite's nested actions ran their pre, so their posts run too (last registered first),
+    // each composite's in its one Post step, nested composites' included.
     expect(result.steps.map((s) => [s.name, s.conclusion])).toEqual([
       ["Pre First", "success"],
       ["Pre Skipped outer", "success"],
@@ -216,18 +218,16 @@ describe("pre steps of JavaScript actions inside fetched composite actions", () 
       ["First", "success"],
       ["Skipped outer", "skipped"],
       ["Outer", "success"],
-      ["Post Run acme/tool@v1", "success"],
-      ["Post Run acme/tool@v1", "success"],
-      ["Post Run acme/tool@v1", "success"],
-      ["Post Run acme/tool@v1", "success"],
+      ["Post Outer", "success"],
+      ["Post Skipped outer", "success"],
       ["Post First", "success"],
     ]);
     expect(lines.slice(-5)).toEqual([
-      "Post Run acme/tool@v1: post inner-b state=p-inner-b,m-inner-b",
-      "Post Run acme/tool@v1: post outer state=p-outer,m-outer",
-      "Post Run acme/tool@v1: post inner-a state=p-inner-a,undefined",
-      "Post Run acme/tool@v1: post outer state=p-outer,undefined",
-      "Post First: post top state=p-top,m-top",
+      "Post Outer: post inner-b state=p-inner-b,m-inner-b action=__acme_tool_5",
+      "Post Outer: post outer state=p-outer,m-outer action=__acme_tool_4",
+      "Post Skipped outer: post inner-a state=p-inner-a,undefined action=__acme_tool_3",
+      "Post Skipped outer: post outer state=p-outer,undefined action=__acme_tool_2",
+      "Post First: post top state=p-top,m-top action=__acme_tool",
     ]);
   });
 
@@ -244,16 +244,16 @@ describe("pre steps of JavaScript actions inside fetched composite actions", () 
       "No: main t-stop state=undefined action=__acme_cond",
       "Yes: main t-go state=p-t-go action=__acme_cond_2",
       // Posts run last registered first: No's by its main step, after Yes's by its pre.
-      "Post Run acme/cond@v1: post t-stop state=undefined,m-t-stop",
-      "Post Run acme/cond@v1: post t-go state=p-t-go,m-t-go",
+      "Post No: post t-stop state=undefined,m-t-stop action=__acme_cond",
+      "Post Yes: post t-go state=p-t-go,m-t-go action=__acme_cond_2",
     ]);
     expect(result.steps.map((s) => [s.name, s.conclusion])).toEqual([
       ["Pre No", "success"],
       ["Pre Yes", "success"],
       ["No", "success"],
       ["Yes", "success"],
-      ["Post Run acme/cond@v1", "success"],
-      ["Post Run acme/cond@v1", "success"],
+      ["Post No", "success"],
+      ["Post Yes", "success"],
     ]);
   });
 
@@ -272,19 +272,42 @@ describe("pre steps of JavaScript actions inside fetched composite actions", () 
       ['Run echo "regular"', "skipped"],
       ["Mixed", "skipped"],
       ['Run echo "cleanup"', "success"],
-      ["Post Run acme/good@v1", "success"],
-      ["Post Run acme/bad@v1", "success"],
+      ["Post Mixed", "success"],
     ]);
     // success() in a nested pre-if is the composite's own status: false after the failed pre.
     expect(timeline()).toEqual([
       "Pre Mixed: bad pre failing",
       "Pre Mixed: good pre ran",
       'Run echo "cleanup": cleanup',
-      "Post Run acme/good@v1: good post ran",
-      "Post Run acme/bad@v1: bad post ran",
+      "Post Mixed: good post ran",
+      "Post Mixed: bad post ran",
     ]);
     const preIndex = result.steps[0]!.index;
     expect(h.recorded.annotations.map((a) => [a.step, a.annotation.message])).toContainEqual([preIndex, "Process completed with exit code 3."]);
+  });
+
+  it("runs a composite's nested posts in its one Post step: last registered first, each with its post-if; one failing fails it", async () => {
+    action("failpost", "", { pre: "", main: "", post: 'say("failing post"); process.exit(2);' });
+    action("okpost", "", { pre: "", main: "", post: 'say("ok post");' });
+    action("quiet", "  post-if: failure()\n", { pre: "", main: "", post: 'say("quiet post");' });
+    action("top", "", { pre: "", main: "", post: 'say("top post");' });
+    composite("pair", "    - uses: acme/failpost@v1\n    - uses: acme/okpost@v1\n    - uses: acme/quiet@v1\n");
+    const result = await h.run(request([step({ name: "Pair", uses: "acme/pair@v1" }), step({ name: "Top", uses: "acme/top@v1" })]), {
+      uses: handler(["failpost", "okpost", "quiet", "top", "pair"]),
+    });
+    expect(result.conclusion).toBe("failure");
+    expect(result.steps.map((s) => [s.name, s.conclusion])).toEqual([
+      ["Pre Pair", "success"],
+      ["Pre Top", "success"],
+      ["Pair", "success"],
+      ["Top", "success"],
+      ["Post Top", "success"],
+      ["Post Pair", "failure"],
+    ]);
+    // quiet's post-if (failure()) is false when it comes first; the failing post still lets the others run.
+    expect(timeline()).toEqual(["Post Top: top post", "Post Pair: ok post", "Post Pair: failing post"]);
+    const postPair = result.steps.at(-1)!.index;
+    expect(h.recorded.annotations.map((a) => [a.step, a.annotation.message])).toEqual([[postPair, "Process completed with exit code 2."]]);
   });
 
   it("does not run pres inside a local composite, nor of local actions inside a fetched one, as GitHub does not", async () => {
@@ -300,11 +323,11 @@ describe("pre steps of JavaScript actions inside fetched composite actions", () 
       uses: handler(["tool", "usesLocal"]),
     });
     expect(result.conclusion).toBe("success");
-    expect(result.steps.map((s) => s.name)).toEqual(["Run ./local-wrap", "Run acme/usesLocal@v1", "Post Run acme/tool@v1"]);
+    expect(result.steps.map((s) => s.name)).toEqual(["Run ./local-wrap", "Run acme/usesLocal@v1", "Post Run ./local-wrap"]);
     expect(timeline()).toEqual([
       "Run ./local-wrap: main local state=undefined action=__acme_tool",
       "Run acme/usesLocal@v1: local main ran",
-      "Post Run acme/tool@v1: post local state=undefined,m-local",
+      "Post Run ./local-wrap: post local state=undefined,m-local action=__acme_tool",
     ]);
     // Each says why, on the step whose action it concerns.
     expect(h.recorded.annotations.map((a) => [a.step, a.annotation.level, a.annotation.message])).toEqual([
