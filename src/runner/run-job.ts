@@ -723,6 +723,8 @@ class JobRun {
     const cwd = spec.cwd === undefined ? this.options.workspace : path.resolve(this.options.workspace, spec.cwd);
     // Env files are reused between processes: applying them empties them again,
     // so every process starts with empty files and no step pays for creating them.
+    // A process that leaves others running gives its files up instead, so that
+    // nothing it started can write into a later step's files.
     const files = this.fileSets.pop() ?? this.createFileSet();
     Object.assign(env, files);
 
@@ -740,7 +742,8 @@ class JobRun {
     });
     // Only groups with processes left behind are cleaned up at job end; an
     // empty group's id may be reused by an unrelated process later.
-    if (outcome.pid !== undefined && !processGroupAlive(outcome.pid)) this.processGroups.delete(outcome.pid);
+    const leftBehind = outcome.pid !== undefined && processGroupAlive(outcome.pid);
+    if (outcome.pid !== undefined && !leftBehind) this.processGroups.delete(outcome.pid);
     if (outcome.spawnError) this.fileSets.push(files);
     if (outcome.spawnError && !isDirectory(cwd)) {
       throw new SlipwayError("WORKFLOW_INVALID", `working-directory '${spec.cwd ?? cwd}' does not exist in the workspace`, {
@@ -758,7 +761,7 @@ class JobRun {
     try {
       this.applyFileCommands(files, ctx.record, ctx.logIndex);
     } finally {
-      this.fileSets.push(files);
+      if (!leftBehind) this.fileSets.push(files);
     }
     return { exitCode: outcome.exitCode, aborted: outcome.aborted };
   }

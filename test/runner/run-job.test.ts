@@ -216,6 +216,19 @@ describe("env files", () => {
     expect(result.summary).toBe("### Hello\n- second\n");
   });
 
+  it("a process a step leaves running cannot write into a later step's env files", async () => {
+    const result = await h.run(
+      request([
+        run(`(sleep 0.3; echo "LATE=1" >> "$GITHUB_ENV"; echo "late=1" >> "$GITHUB_OUTPUT") > /dev/null 2>&1 &`),
+        run("sleep 0.8", { id: "waiting" }),
+        run('echo "late=${LATE:-unset}"'),
+      ]),
+    );
+    expect(result.conclusion).toBe("success");
+    expect(h.lines(2)).toEqual(["late=unset"]);
+    expect(result.steps[1]!.outputs).toEqual({});
+  });
+
   it("a heredoc without its closing delimiter fails the step", async () => {
     const result = await h.run(request([run('echo "X<<EOF" >> "$GITHUB_OUTPUT"; echo "value" >> "$GITHUB_OUTPUT"', { id: "bad" })]));
     expect(result.conclusion).toBe("failure");
