@@ -1,0 +1,205 @@
+/**
+ * The `slipway` command line (main.ts runs it). Handlers return data; this
+ * file parses flags, wires signals and prints. Exit codes: 0 success, 1 the
+ * run failed or was cancelled, 2 the workflow or the command line is invalid.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { formatError, isSlipwayError } from "../lib/index.js";
+import { runCommand, type RunFlags } from "./run-command.js";
+import { RunRenderer } from "./render.js";
+import { planDocument, renderPlan } from "./render-plan.js";
+import type { SettingDescription } from "../server/index.js";
+import { exitCodeFor, registerApiCommands, readSecretValue } from "./api-commands.js";
+import { runnerCommand } from "./runner-command.js";
+
+const VERSION = "0.1.0";
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
+  return n;
+}
+
+function wantsColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR && env.FORCE_COLOR !== "0") return true;
+  return Boolean(stream.isTTY);
+}
+
+function withListDefaults(given: Partial<RunFlags>): RunFlags {
+  const lists = ["secret", "secretFile", "var", "varFile", "env", "envFile", "input", "matrix", "label", "action", "disableBuiltin"] as const;
+  const flags = { ...given } as RunFlags;
+  for (const key of lists) flags[key] = given[key] ?? [];
+  return flags;
+}
+
+/** Prints a SlipwayError of a long-running command; usage and configuration errors exit 2, others 1. */
+function failedWith(error: unknown): number {
+  if (!isSlipwayError(error)) throw error;
+  process.stderr.write(formatError(error) + "\n");
+  return exitCodeFor(error);
+}
+
+/**
+ * `serverSettings`: the server's settings, to register `slipway server`'s flags.
+ * The server and its database drivers load only for the server command, so the
+ * other commands start fast; main() passes them when the command line names it.
+ */
+export function buildProgram(exit: (code: number) => void, serverSettings: readonly SettingDescription[] = []): Command {
+  const program = new Command("slipway")
+    .description("Run GitHub Actions workflows on your own machines, and ship safely.")
+    .version(VERSION, "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  program
+    .command("run")
+    .description("Run the workflows triggered by EVENT (default: push) on this machine")
+    .argument("[event]", "event name, e.g. push, pull_request, workflow_dispatch")
+    .option("-C, --directory <dir>", "repository to run (default: the current directory)")
+    .option("-W, --workflows <path>", "workflow file or folder (default: .github/workflows)")
+    .option("-e, --event-path <file>", "event payload JSON file")
+    .option("-j, --job <id>", "run only this job and the jobs it needs")
+    .option("-s, --secret <NAME[=VALUE]>", "a secret; without =VALUE it is read from the environment (repeatable)", collect)
+    .option("--secret-file <file>", "dotenv file of secrets (repeatable)", collect)
+    .option("--var <NAME=VALUE>", "a configuration variable, `vars.NAME` (repeatable)", collect)
+    .option("--var-file <file>", "dotenv file of variables (repeatable)", collect)
+    .option("--env <NAME=VALUE>", "an environment variable for every job (repeatable)", collect)
+    .option("--env-file <file>", "dotenv file of environment variables (repeatable)", collect)
+    .option("--input <NAME=VALUE>", "a workflow_dispatch / workflow_call input (repeatable)", collect)
+    .option("--matrix <key:value>", "keep only matrix legs where key is value (repeatable)", collect)
+    .option("-l, --list", "list the planned jobs, needs and matrix legs; run nothing")
+    .option("-n, --dryrun", "validate and plan; run nothing")
+    .option("--json", "print one JSON document with the result on stdout; logs go to stderr")
+    .option("-b, --bind", "run in the repository itself instead of a fresh copy per job")
+    .option("--keep-workspace", "keep the per-job workspace copies after the run")
+    .addOption(new Option("--jobs <n>", "how many jobs run at once (default: number of cores)").argParser(positiveInt))
+    .option("--label <label>", "an extra runs-on label this machine answers to (repeatable)", collect)
+    .option("--artifact-dir <dir>", "where artifacts of this run are kept")
+    .option("--action <OWNER/REPO@REF=DIR>", "use a local directory for a remote action or reusable workflow (repeatable)", collect)
+    .option("--actions-url <url>", "base URL remote actions are cloned from (default: https://github.com)")
+    .option("--disable-builtin <action>", "run the real action instead of Slipway's built-in, e.g. actions/cache (repeatable)", collect)
+    .action(async (event: string | undefined, given: Partial<RunFlags>) => {
+      const flags = withListDefaults(given);
+      const human = flags.json ? process.stderr : process.stdout;
+      const renderer = new RunRenderer({
+        write: (t) => human.write(t),
+        isTTY: Boolean(human.isTTY),
+        color: wantsColor(human, process.env),
+      });
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onSignal = () => {
+        interrupts++;
+        if (interrupts === 1) {
+          renderer.message("warning", "cancelling the run (steps with always() still run); press Ctrl-C again to stop at once");
+          controller.abort();
+        } else {
+          process.exit(130);
+        }
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      try {
+        const outcome = await runCommand(event, flags, { cwd: process.cwd(), env: process.env, renderer, signal: controller.signal });
+        if (flags.list || flags.dryrun) {
+          const plan = outcome.document as Parameters<typeof renderPlan>[0];
+          if (flags.json) process.stdout.write(JSON.stringify(planDocument(plan), null, 2) + "\n");
+          else human.write(renderPlan(plan, { dryrun: Boolean(flags.dryrun) }));
+        } else if (flags.json) {
+          process.stdout.write(JSON.stringify(outcome.document, null, 2) + "\n");
+        }
+        exit(outcome.exitCode);
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+
+  const server = program
+    .command("server")
+    .description("Start the Slipway server: API, webhooks, web UI and an embedded runner")
+    .option("--no-embedded-runner", "do not run jobs in the server process (use `slipway runner` machines)")
+    .addOption(new Option("--runner-capacity <n>", "jobs the embedded runner runs at once (default: cores, at most 4)").argParser(positiveInt))
+    .option("--runner-labels <list>", "extra comma-separated labels of the embedded runner");
+  // One flag per server setting; each also reads its environment variable and the config file.
+  for (const s of serverSettings) {
+    const value = s.kind === "boolean" ? "[bool]" : "<value>";
+    server.addOption(new Option(`${s.flag} ${value}`, `${s.description} (env ${s.env})`));
+  }
+  server.action(async (given: Record<string, unknown>) => {
+    const { serverCommand, SERVER_SETTINGS } = await import("./server-command.js");
+    const settings: Record<string, string | undefined> = {};
+    for (const s of SERVER_SETTINGS) {
+      const key = s.flag.replace(/^--/, "").replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+      const v = given[key];
+      if (v !== undefined) settings[s.flag.replace(/^--/, "")] = v === true ? "true" : String(v);
+    }
+    const code = await serverCommand(
+      {
+        settings,
+        embeddedRunner: given.embeddedRunner !== false,
+        runnerCapacity: given.runnerCapacity as number | undefined,
+        runnerLabels: given.runnerLabels as string | undefined,
+      },
+      { env: process.env, cwd: process.cwd(), print: (m) => process.stdout.write(m + "\n"), version: VERSION },
+    ).catch(failedWith);
+    exit(code);
+  });
+
+  program
+    .command("runner")
+    .description("Run jobs for a Slipway server on this machine")
+    .option("--server <url>", "the server's URL (default: SLIPWAY_SERVER)")
+    .option("--token <token>", "registration token from `slipway runner-token` (needed on first start only; or SLIPWAY_RUNNER_TOKEN)")
+    .option("--labels <list>", "extra comma-separated runs-on labels this runner answers to")
+    .addOption(new Option("--capacity <n>", "jobs run at once (default 1)").argParser(positiveInt))
+    .option("--work-dir <dir>", "credential, workspaces and artifacts (default: ~/.slipway-runner)")
+    .option("--name <name>", "runner name (default: the host name)")
+    .option("--keep-workspaces", "keep job directories after jobs end")
+    .action(async (flags: Record<string, unknown>) => {
+      const code = await runnerCommand(flags, {
+        env: process.env,
+        cwd: process.cwd(),
+        version: VERSION,
+        logger: {
+          info: (m) => process.stderr.write(`${new Date().toISOString()} ${m}\n`),
+          warn: (m) => process.stderr.write(`${new Date().toISOString()} warning: ${m}\n`),
+          error: (m) => process.stderr.write(`${new Date().toISOString()} error: ${m}\n`),
+        },
+      }).catch(failedWith);
+      exit(code);
+    });
+
+  registerApiCommands(program, {
+    env: process.env,
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    readSecret: () => readSecretValue(),
+    exit,
+  });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const forServer = argv.slice(0, 2).includes("server");
+  const program = buildProgram((c) => (code = c), forServer ? (await import("./server-command.js")).SERVER_SETTINGS : []);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (isSlipwayError(e)) {
+      process.stderr.write(formatError(e) + "\n");
+      return 2;
+    }
+    process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}
