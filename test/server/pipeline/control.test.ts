@@ -1,13 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { byKey, createHarness, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { byKey, createHarness, closeAfterEach, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
 
 let h: Harness | undefined;
 const runners: FakeRunner[] = [];
-afterEach(async () => {
-  for (const r of runners.splice(0)) await r.stop();
-  await h?.close();
-  h = undefined;
-});
+closeAfterEach(() => h, runners);
 
 const completed = (runId: number) => async () => {
   const r = await h!.store.getRun(runId);

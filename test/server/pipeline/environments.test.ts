@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sealContext } from "../../../src/server/context.js";
-import { createHarness, forkPullRequestTrigger, pushTrigger, waitFor, type Harness } from "./harness.js";
+import { createHarness, closeAfterEach, forkPullRequestTrigger, pushTrigger, waitFor, type Harness } from "./harness.js";
 
 const WORKFLOW = `on: [push, pull_request]
 jobs:
@@ -26,10 +26,7 @@ jobs:
 `;
 
 let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+closeAfterEach(() => h);
 
 async function seed(harness: Harness): Promise<void> {
   const { store, repo, secretBox } = harness;

@@ -1,5 +1,6 @@
 /** A SQLite store in a temp dir, a git repository reachable by file:// URL, pipelines and fake runners over the store. */
 import { randomBytes } from "node:crypto";
+import { afterEach } from "vitest";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -29,6 +30,7 @@ export async function createHarness(files: Record<string, string>): Promise<Harn
   const repo = await store.createRepository({ owner: "octo", name: "hello", gitUrl: `file://${repoDir}` });
   const pipelines: Pipeline[] = [];
   const extraStores: Store[] = [];
+  let closed = false;
   return {
     dir,
     store,
@@ -60,12 +62,26 @@ export async function createHarness(files: Record<string, string>): Promise<Harn
     },
     head: () => git(repoDir, "rev-parse", "HEAD"),
     async close() {
+      if (closed) return;
+      closed = true;
       for (const p of pipelines) await p.stop();
       for (const s of extraStores) await s.close();
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * After each test of the file: stops the fake runners in `runners`, runs the
+ * `closers`, then closes the test's harness (closing one twice is harmless).
+ */
+export function closeAfterEach(harness: () => Harness | undefined, runners: FakeRunner[] = [], closers: (() => Promise<void>)[] = []): void {
+  afterEach(async () => {
+    for (const r of runners.splice(0)) await r.stop();
+    for (const c of closers.splice(0)) await c();
+    await harness()?.close();
+  });
 }
 
 /** A logger keeping its lines, for asserting what a pipeline did. */

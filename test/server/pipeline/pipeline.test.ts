@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sealContext } from "../../../src/server/context.js";
-import { byKey, createHarness, forkPullRequestTrigger, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
+import { byKey, createHarness, closeAfterEach, forkPullRequestTrigger, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
 
 const CI = `name: CI
 on: push
@@ -38,11 +38,7 @@ jobs:
 
 let h: Harness | undefined;
 const runners: FakeRunner[] = [];
-afterEach(async () => {
-  for (const r of runners.splice(0)) await r.stop();
-  await h?.close();
-  h = undefined;
-});
+closeAfterEach(() => h, runners);
 
 describe("run pipeline", () => {
   it("drives a pushed multi-job workflow with needs and a matrix to completion", async () => {

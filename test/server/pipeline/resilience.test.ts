@@ -1,7 +1,7 @@
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openStore } from "../../../src/store/index.js";
-import { byKey, createHarness, recordingLogger, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
+import { byKey, createHarness, closeAfterEach, recordingLogger, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
 
 const TWO_STAGES = `on: push
 jobs:
@@ -18,11 +18,7 @@ jobs:
 
 let h: Harness | undefined;
 const runners: FakeRunner[] = [];
-afterEach(async () => {
-  for (const r of runners.splice(0)) await r.stop();
-  await h?.close();
-  h = undefined;
-});
+closeAfterEach(() => h, runners);
 
 const completed = (runId: number) => async () => {
   const r = await h!.store.getRun(runId);

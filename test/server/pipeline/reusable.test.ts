@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseCalledWorkflowRef } from "../../../src/server/pipeline/pipeline.js";
 import { git, makeRepo } from "../../support/git-repo.js";
-import { byKey, createHarness, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
+import { byKey, createHarness, closeAfterEach, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
 
 const SHARED = `on:
   workflow_call:
@@ -40,11 +40,7 @@ jobs:
 
 let h: Harness | undefined;
 const runners: FakeRunner[] = [];
-afterEach(async () => {
-  for (const r of runners.splice(0)) await r.stop();
-  await h?.close();
-  h = undefined;
-});
+closeAfterEach(() => h, runners);
 
 async function runToEnd(harness: Harness) {
   const pipeline = harness.makePipeline();

@@ -1,17 +1,13 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sealContext } from "../../../src/server/context.js";
 import { capTitle, defaultRunTitle, MAX_DISPLAY_TITLE } from "../../../src/server/pipeline/run-title.js";
-import { createHarness, pushTrigger, recordingLogger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
+import { createHarness, closeAfterEach, pushTrigger, recordingLogger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
 
 const job = "jobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n";
 
 let h: Harness | undefined;
 const runners: FakeRunner[] = [];
-afterEach(async () => {
-  for (const r of runners.splice(0)) await r.stop();
-  await h?.close();
-  h = undefined;
-});
+closeAfterEach(() => h, runners);
 
 async function onlyRun(harness: Harness) {
   const { items } = await harness.store.listRuns({ repositoryId: harness.repo.id });

@@ -1,19 +1,14 @@
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sealContext } from "../../../src/server/context.js";
 import { cronMatches, parseCron } from "../../../src/server/pipeline/index.js";
-import { createHarness, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
+import { createHarness, closeAfterEach, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
 
 let h: Harness | undefined;
 const runners: FakeRunner[] = [];
 const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const r of runners.splice(0)) await r.stop();
-  for (const c of closers.splice(0)) await c();
-  await h?.close();
-  h = undefined;
-});
+closeAfterEach(() => h, runners, closers);
 
 const files = async () => (await h!.store.listRuns({ perPage: 100 })).items.map((r) => r.workflowFile).sort();
 

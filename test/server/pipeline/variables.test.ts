@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { createHarness, forkPullRequestTrigger, pushTrigger, waitFor, type Harness } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { createHarness, closeAfterEach, forkPullRequestTrigger, pushTrigger, waitFor, type Harness } from "./harness.js";
 
 const WORKFLOW = `on: [push, pull_request]
 jobs:
@@ -12,10 +12,7 @@ jobs:
 `;
 
 let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+closeAfterEach(() => h);
 
 describe("run pipeline: configuration variables", () => {
   it("hands jobs the repository's variables in vars and in values computed from them", async () => {
