@@ -3,15 +3,19 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-const modules = ["lib", "workflow", "engine", "runner", "store", "server", "cli", "ui"];
+const modules = ["lib", "protocol", "workflow", "engine", "flags", "gates", "release", "runner", "store", "server", "cli", "ui"];
 const allowed = {
   lib: [],
-  workflow: ["lib"],
-  engine: ["lib", "workflow"],
-  runner: ["lib", "workflow"],
-  store: ["lib", "workflow"],
-  server: ["lib", "workflow", "engine", "store"],
-  cli: ["lib", "workflow", "engine", "runner", "store", "server"],
+  protocol: ["lib"],
+  workflow: ["lib", "protocol"],
+  engine: ["lib", "protocol", "workflow"],
+  flags: ["lib"],
+  gates: ["lib"],
+  release: ["lib", "protocol", "workflow"],
+  runner: ["lib", "protocol", "workflow", "gates", "release"],
+  store: ["lib", "protocol", "workflow"],
+  server: ["lib", "protocol", "workflow", "engine", "store", "release", "flags", "gates"],
+  cli: ["lib", "protocol", "workflow", "engine", "flags", "gates", "release", "runner", "store", "server"],
   ui: [],
 };
 
