@@ -1,16 +1,24 @@
 /**
- * The `slipway` command line (main.ts runs it). Handlers return data; this
- * file parses flags, wires signals and prints. Exit codes: 0 success, 1 the
- * run failed or was cancelled, 2 the workflow or the command line is invalid.
+ * The `slipway` command line (main.ts runs it): every command is registered
+ * here. Handlers return data and the renderer (render/) prints it; this file
+ * parses flags and wires signals. Exit codes: 0 success, 1 the run failed or
+ * was cancelled, 2 the workflow or the command line is invalid.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { formatError, isSlipwayError } from "../lib/index.js";
-import { runCommand, type RunFlags } from "./run-command.js";
-import { RunRenderer } from "./render.js";
-import { planDocument, renderPlan } from "./render-plan.js";
+import { isSlipwayError } from "../lib/index.js";
+import type { RunPlan } from "../engine/index.js";
 import type { SettingDescription } from "../server/index.js";
-import { exitCodeFor, registerApiCommands, readSecretValue } from "./api-commands.js";
+import { runCommand, type RunFlags } from "./run-command.js";
 import { runnerCommand } from "./runner-command.js";
+import { renderFailure, renderInternalError, renderOutput, RunRenderer } from "./render/index.js";
+import { exitCodeFor, type ApiCommandContext } from "./api/command.js";
+import { registerRepoCommands } from "./api/repos.js";
+import { registerRunCommands } from "./api/runs.js";
+import { registerSecretCommands } from "./api/secrets.js";
+import { registerVariableCommands } from "./api/variables.js";
+import { registerEnvironmentCommands } from "./api/environments.js";
+import { registerTokenCommands } from "./api/tokens.js";
+import { readSecretValue } from "./api/read-value.js";
 
 const VERSION = "0.1.0";
 
@@ -38,8 +46,18 @@ function withListDefaults(given: Partial<RunFlags>): RunFlags {
 /** Prints a SlipwayError of a long-running command; usage and configuration errors exit 2, others 1. */
 function failedWith(error: unknown): number {
   if (!isSlipwayError(error)) throw error;
-  process.stderr.write(formatError(error) + "\n");
+  process.stderr.write(renderFailure(error));
   return exitCodeFor(error);
+}
+
+/** The commands that talk to a server's API (repo, dispatch, runs, logs, cancel, rerun, secret, var, env, runner-token, token), in help order. */
+export function registerApiCommands(program: Command, ctx: ApiCommandContext): void {
+  registerRepoCommands(program, ctx);
+  registerRunCommands(program, ctx);
+  registerSecretCommands(program, ctx);
+  registerVariableCommands(program, ctx);
+  registerEnvironmentCommands(program, ctx);
+  registerTokenCommands(program, ctx);
 }
 
 /**
@@ -104,13 +122,12 @@ export function buildProgram(exit: (code: number) => void, serverSettings: reado
       process.on("SIGTERM", onSignal);
       try {
         const outcome = await runCommand(event, flags, { cwd: process.cwd(), env: process.env, renderer, signal: controller.signal });
-        if (flags.list || flags.dryrun) {
-          const plan = outcome.document as Parameters<typeof renderPlan>[0];
-          if (flags.json) process.stdout.write(JSON.stringify(planDocument(plan), null, 2) + "\n");
-          else human.write(renderPlan(plan, { dryrun: Boolean(flags.dryrun) }));
-        } else if (flags.json) {
-          process.stdout.write(JSON.stringify(outcome.document, null, 2) + "\n");
-        }
+        const output =
+          flags.list || flags.dryrun
+            ? { kind: "plan" as const, plan: outcome.document as RunPlan, dryrun: Boolean(flags.dryrun) }
+            : { kind: "run-result" as const, document: outcome.document };
+        const text = renderOutput(output, Boolean(flags.json));
+        if (text) process.stdout.write(text);
         exit(outcome.exitCode);
       } finally {
         process.off("SIGINT", onSignal);
@@ -196,10 +213,10 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     if (isSlipwayError(e)) {
-      process.stderr.write(formatError(e) + "\n");
+      process.stderr.write(renderFailure(e));
       return 2;
     }
-    process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.stderr.write(renderInternalError(e));
     return 1;
   }
 }

@@ -25,7 +25,7 @@ import { loadWorkflows } from "./load-workflows.js";
 import { collectSecrets, collectPairs, collectMatrixFilter, readEventPayload } from "./options.js";
 import { buildDefaultPayload, buildGithubContext } from "./github-context.js";
 import { copyWorkingTree, type WorkspaceMode } from "./workspace.js";
-import { RunRenderer } from "./render.js";
+import { RunRenderer } from "./render/index.js";
 
 export interface RunFlags {
   directory?: string;

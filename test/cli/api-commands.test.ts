@@ -2,7 +2,11 @@
 import { describe, expect, it } from "vitest";
 import { SlipwayError } from "../../src/lib/index.js";
 import { createApiClient, parseEventStream } from "../../src/cli/api-client.js";
-import { exitCodeFor, parseInputs, parseRepoName, renderOutput, showLogs } from "../../src/cli/api-commands.js";
+import { exitCodeFor } from "../../src/cli/api/command.js";
+import { parseRepoName } from "../../src/cli/api/locate.js";
+import { showLogs } from "../../src/cli/api/logs.js";
+import { parseInputs } from "../../src/cli/api/runs.js";
+import { renderOutput } from "../../src/cli/render/index.js";
 
 async function* bytes(...parts: string[]) {
   for (const p of parts) yield new TextEncoder().encode(p);

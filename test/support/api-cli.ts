@@ -2,7 +2,8 @@
 import { Readable } from "node:stream";
 import { Command } from "commander";
 import { afterAll, beforeAll, expect } from "vitest";
-import { readPlainValue, registerApiCommands } from "../../src/cli/api-commands.js";
+import { readPlainValue } from "../../src/cli/api/read-value.js";
+import { registerApiCommands } from "../../src/cli/program.js";
 import { ADMIN_TOKEN, api, startTestServer, tempDir } from "../e2e/support.js";
 
 export interface ApiCliResult {

@@ -1,5 +1,5 @@
 /** `--list` and `--dryrun`: the plan as text — workflows, jobs, needs and matrix legs. */
-import type { RunPlan } from "../engine/index.js";
+import type { RunPlan } from "../../engine/index.js";
 
 export function renderPlan(plan: RunPlan, options: { dryrun: boolean }): string {
   const out: string[] = [];

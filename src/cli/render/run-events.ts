@@ -4,9 +4,10 @@
  * summary with the last lines of each failed step. Without a TTY: plain
  * prefixed lines `[job/step] text`. All text arriving here is already masked.
  */
-import type { Annotation, StepResult } from "../workflow/index.js";
+import type { Annotation, StepResult } from "../../workflow/index.js";
+import { clip, firstLine } from "./text.js";
 
-export interface RenderTarget {
+interface RenderTarget {
   write(text: string): void;
   isTTY: boolean;
   color: boolean;
@@ -28,7 +29,7 @@ const codes = {
 };
 const jobColors = [codes.cyan, codes.magenta, codes.blue, codes.yellow, codes.green];
 
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(1)}s`;
@@ -46,9 +47,9 @@ interface StepState {
 const PREFIX_STEP_MAX = 40;
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
+/** The first line of `text`, clipped to `max` characters. */
 function shorten(text: string, max: number): string {
-  const line = text.split("\n")[0]!;
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+  return clip(firstLine(text), max);
 }
 
 interface JobState {
@@ -61,7 +62,7 @@ interface JobState {
   currentStep?: StepState;
 }
 
-export interface FailedStepReport {
+interface FailedStepReport {
   job: string;
   step: string;
   tail: string[];
