@@ -67,13 +67,13 @@ export interface Environment {
   updated_at: string;
 }
 
-export interface ApiClientOptions {
+interface ApiClientOptions {
   server: string;
   token?: string;
   fetch?: typeof fetch;
 }
 
-export interface SseEvent {
+interface SseEvent {
   event: string;
   id?: string;
   data: string;
@@ -82,8 +82,6 @@ export interface SseEvent {
 export interface ApiClient {
   readonly server: string;
   request<T = unknown>(method: string, route: string, body?: unknown): Promise<T>;
-  /** The body as text (plain-text endpoints such as job logs). */
-  text(route: string): Promise<string>;
   /** Passes a plain-text body to `write` piece by piece as it arrives (job logs can be large). */
   pipeText(route: string, write: (text: string) => void): Promise<void>;
   /** Reads a server-sent event stream until it ends or `signal` aborts. */
@@ -128,10 +126,6 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       const response = await send(method, route, { body });
       const text = await response.text();
       return (text === "" ? null : JSON.parse(text)) as T;
-    },
-    async text(route) {
-      const response = await send("GET", route, { accept: "text/plain" });
-      return response.text();
     },
     async pipeText(route, write) {
       const response = await send("GET", route, { accept: "text/plain" });

@@ -8,13 +8,7 @@ import path from "node:path";
 import { SlipwayError, type SlipwayErrorDetail } from "../lib/index.js";
 import { parseWorkflow, type Workflow } from "../workflow/index.js";
 
-export interface LoadedWorkflows {
-  workflows: Workflow[];
-  /** Absolute paths of the files read. */
-  files: string[];
-}
-
-export function listWorkflowFiles(target: string): string[] {
+function listWorkflowFiles(target: string): string[] {
   let st: fs.Stats;
   try {
     st = fs.statSync(target);
@@ -32,7 +26,7 @@ export function listWorkflowFiles(target: string): string[] {
 }
 
 /** `display` turns an absolute path into the name used in messages (relative to the repository). */
-export function loadWorkflows(target: string, display: (file: string) => string): LoadedWorkflows {
+export function loadWorkflows(target: string, display: (file: string) => string): { workflows: Workflow[] } {
   const files = listWorkflowFiles(target);
   const workflows: Workflow[] = [];
   const errors: SlipwayErrorDetail[] = [];
@@ -52,5 +46,5 @@ export function loadWorkflows(target: string, display: (file: string) => string)
     const count = errors.length === 1 ? "1 error" : `${errors.length} errors`;
     throw new SlipwayError("WORKFLOW_INVALID", `invalid workflow (${count})`, { details: errors });
   }
-  return { workflows, files };
+  return { workflows };
 }

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import { SlipwayError } from "../lib/index.js";
 import { parseDotenv } from "./dotenv.js";
 
-export function readTextFile(file: string, what: string): string {
+function readTextFile(file: string, what: string): string {
   try {
     return fs.readFileSync(file, "utf8");
   } catch (e) {

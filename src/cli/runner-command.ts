@@ -9,7 +9,7 @@ import path from "node:path";
 import { SlipwayError } from "../lib/index.js";
 import { createRemoteRunner, hostLabels, type RemoteRunner, type RemoteRunnerLogger } from "../runner/index.js";
 
-export interface RunnerFlags {
+interface RunnerFlags {
   server?: string;
   token?: string;
   labels?: string;
@@ -19,7 +19,7 @@ export interface RunnerFlags {
   keepWorkspaces?: boolean;
 }
 
-export interface RunnerDeps {
+interface RunnerDeps {
   env: NodeJS.ProcessEnv;
   cwd: string;
   logger: RemoteRunnerLogger;
@@ -49,7 +49,7 @@ export function splitLabels(value: string | undefined): string[] {
 }
 
 /** Builds the runner from flags and environment (SLIPWAY_SERVER, SLIPWAY_RUNNER_TOKEN). */
-export function createRunnerFromFlags(flags: RunnerFlags, deps: RunnerDeps): RemoteRunner {
+function createRunnerFromFlags(flags: RunnerFlags, deps: RunnerDeps): RemoteRunner {
   const server = flags.server ?? deps.env.SLIPWAY_SERVER;
   if (!server) throw new SlipwayError("CLI_USAGE", "slipway runner needs --server URL (or SLIPWAY_SERVER)");
   try {

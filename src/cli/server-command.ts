@@ -40,7 +40,7 @@ import { runnerHostEnv, splitLabels } from "./runner-command.js";
 /** The server's settings (flags, environment variables, config file keys). */
 export { SERVER_SETTINGS };
 
-export interface ServerFlags {
+interface ServerFlags {
   /** Setting flags by flag name without dashes (`port`, `data-dir`, ...). */
   settings: Record<string, string | undefined>;
   embeddedRunner: boolean;
@@ -50,7 +50,7 @@ export interface ServerFlags {
   uiDir?: string;
 }
 
-export interface ServerDepsForCli {
+interface ServerDepsForCli {
   env: NodeJS.ProcessEnv;
   cwd: string;
   print(message: string): void;
@@ -69,7 +69,7 @@ export interface RunningServer {
 }
 
 /** dist/ui of the bundle (this code runs from dist/ or dist/chunks/), else the repository's dist/ui. */
-export function defaultUiDir(): string | undefined {
+function defaultUiDir(): string | undefined {
   const here = path.dirname(fileURLToPath(import.meta.url));
   for (const candidate of [path.join(here, "ui"), path.resolve(here, "../ui"), path.resolve(here, "../../dist/ui")]) {
     if (existsSync(path.join(candidate, "index.html"))) return candidate;
