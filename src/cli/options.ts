@@ -1,10 +1,16 @@
 /**
- * Turns `slipway run` flags into data: secrets, vars, env, inputs and matrix
- * filters, with errors that name the flag and never echo a secret value.
+ * Turns command-line flags into data: repeated flags, and for `slipway run`
+ * secrets, vars, env, inputs and matrix filters, with errors that name the
+ * flag and never echo a secret value.
  */
 import fs from "node:fs";
 import { SlipwayError } from "../lib/index.js";
 import { parseDotenv } from "./dotenv.js";
+
+/** A commander argument parser for a repeatable flag: each use adds its value to the list. */
+export function collectRepeated(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
 
 function readTextFile(file: string, what: string): string {
   try {

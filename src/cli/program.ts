@@ -10,6 +10,7 @@ import type { RunPlan } from "../engine/index.js";
 import type { SettingDescription } from "../server/index.js";
 import { runCommand, type RunFlags } from "./run-command.js";
 import { runnerCommand } from "./runner-command.js";
+import { collectRepeated } from "./options.js";
 import { renderFailure, renderInternalError, renderOutput, RunRenderer } from "./render/index.js";
 import { exitCodeFor, type ApiCommandContext } from "./api/command.js";
 import { registerRepoCommands } from "./api/repos.js";
@@ -21,8 +22,6 @@ import { registerTokenCommands } from "./api/tokens.js";
 import { readSecretValue } from "./api/read-value.js";
 
 const VERSION = "0.1.0";
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -80,25 +79,25 @@ export function buildProgram(exit: (code: number) => void, serverSettings: reado
     .option("-W, --workflows <path>", "workflow file or folder (default: .github/workflows)")
     .option("-e, --event-path <file>", "event payload JSON file")
     .option("-j, --job <id>", "run only this job and the jobs it needs")
-    .option("-s, --secret <NAME[=VALUE]>", "a secret; without =VALUE it is read from the environment (repeatable)", collect)
-    .option("--secret-file <file>", "dotenv file of secrets (repeatable)", collect)
-    .option("--var <NAME=VALUE>", "a configuration variable, `vars.NAME` (repeatable)", collect)
-    .option("--var-file <file>", "dotenv file of variables (repeatable)", collect)
-    .option("--env <NAME=VALUE>", "an environment variable for every job (repeatable)", collect)
-    .option("--env-file <file>", "dotenv file of environment variables (repeatable)", collect)
-    .option("--input <NAME=VALUE>", "a workflow_dispatch / workflow_call input (repeatable)", collect)
-    .option("--matrix <key:value>", "keep only matrix legs where key is value (repeatable)", collect)
+    .option("-s, --secret <NAME[=VALUE]>", "a secret; without =VALUE it is read from the environment (repeatable)", collectRepeated)
+    .option("--secret-file <file>", "dotenv file of secrets (repeatable)", collectRepeated)
+    .option("--var <NAME=VALUE>", "a configuration variable, `vars.NAME` (repeatable)", collectRepeated)
+    .option("--var-file <file>", "dotenv file of variables (repeatable)", collectRepeated)
+    .option("--env <NAME=VALUE>", "an environment variable for every job (repeatable)", collectRepeated)
+    .option("--env-file <file>", "dotenv file of environment variables (repeatable)", collectRepeated)
+    .option("--input <NAME=VALUE>", "a workflow_dispatch / workflow_call input (repeatable)", collectRepeated)
+    .option("--matrix <key:value>", "keep only matrix legs where key is value (repeatable)", collectRepeated)
     .option("-l, --list", "list the planned jobs, needs and matrix legs; run nothing")
     .option("-n, --dryrun", "validate and plan; run nothing")
     .option("--json", "print one JSON document with the result on stdout; logs go to stderr")
     .option("-b, --bind", "run in the repository itself instead of a fresh copy per job")
     .option("--keep-workspace", "keep the per-job workspace copies after the run")
     .addOption(new Option("--jobs <n>", "how many jobs run at once (default: number of cores)").argParser(positiveInt))
-    .option("--label <label>", "an extra runs-on label this machine answers to (repeatable)", collect)
+    .option("--label <label>", "an extra runs-on label this machine answers to (repeatable)", collectRepeated)
     .option("--artifact-dir <dir>", "where artifacts of this run are kept")
-    .option("--action <OWNER/REPO@REF=DIR>", "use a local directory for a remote action or reusable workflow (repeatable)", collect)
+    .option("--action <OWNER/REPO@REF=DIR>", "use a local directory for a remote action or reusable workflow (repeatable)", collectRepeated)
     .option("--actions-url <url>", "base URL remote actions are cloned from (default: https://github.com)")
-    .option("--disable-builtin <action>", "run the real action instead of Slipway's built-in, e.g. actions/cache (repeatable)", collect)
+    .option("--disable-builtin <action>", "run the real action instead of Slipway's built-in, e.g. actions/cache (repeatable)", collectRepeated)
     .action(async (event: string | undefined, given: Partial<RunFlags>) => {
       const flags = withListDefaults(given);
       const human = flags.json ? process.stderr : process.stdout;

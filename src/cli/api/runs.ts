@@ -4,6 +4,7 @@ import { SlipwayError } from "../../lib/index.js";
 import type { ApiClient, Repo, Run } from "../api-client.js";
 import { renderOutput, type ApiOutput } from "../render/index.js";
 import { act, createClient, reportFailure, withCommonFlags, type ApiCommandContext, type CommonFlags } from "./command.js";
+import { collectRepeated } from "../options.js";
 import { showLogs } from "./logs.js";
 import { candidateRepos, enc, locateRun, parseId, repoPath } from "./locate.js";
 
@@ -78,14 +79,12 @@ function logsAction(ctx: ApiCommandContext) {
   };
 }
 
-const collectValues = (value: string, previous: string[] = []) => [...previous, value];
-
 export function registerRunCommands(program: Command, ctx: ApiCommandContext): void {
   withCommonFlags(program.command("dispatch").description("Start a workflow_dispatch run on the server"))
     .argument("<owner/name>", "repository")
     .argument("<workflow>", "workflow file, e.g. ci.yml")
     .option("--ref <ref>", "branch or tag (default: the repository's default branch)")
-    .option("--input <NAME=VALUE>", "a workflow input (repeatable)", collectValues, [])
+    .option("--input <NAME=VALUE>", "a workflow input (repeatable)", collectRepeated, [])
     .action(act(ctx, (client, fullName: string, workflow: string, flags: { ref?: string; input: string[] }) => dispatchWorkflow(client, fullName, workflow, flags)));
 
   withCommonFlags(program.command("runs").description("List recent runs"))

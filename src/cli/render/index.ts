@@ -15,7 +15,7 @@ export type { ApiOutput } from "./api-output.js";
 /** `slipway run`: the plan (with --list or --dryrun), or a finished run's document, whose text was streamed as it ran. */
 type RunOutput = { kind: "plan"; plan: RunPlan; dryrun: boolean } | { kind: "run-result"; document: unknown };
 
-export type Output = ApiOutput | RunOutput;
+type Output = ApiOutput | RunOutput;
 
 function toDocument(output: Output): unknown {
   switch (output.kind) {
