@@ -1,5 +1,8 @@
-/** The README documents every server setting, server-facing command and API route, as the code defines them. */
-import { readFileSync } from "node:fs";
+/**
+ * The reference in docs/ documents every server setting, CLI command and flag
+ * and API route as the code defines them, and the README links to every page.
+ */
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,15 +12,25 @@ import { renderSettingsTable, SERVER_SETTINGS } from "../../src/server/index.js"
 import { repoRoot } from "../support/cli.js";
 import { startTestServer, type TestServer } from "../server/helpers.js";
 
-const readme = readFileSync(path.join(repoRoot, "README.md"), "utf8");
+const readDoc = (name: string): string => readFileSync(path.join(repoRoot, name), "utf8");
+const readme = readDoc("README.md");
+const configuration = readDoc("docs/configuration.md");
+const cli = readDoc("docs/cli.md");
+const api = readDoc("docs/api.md");
 
-describe("README", () => {
+describe("README and reference", () => {
+  it("links to every page of docs/, and every link to docs/ resolves", () => {
+    const pages = readdirSync(path.join(repoRoot, "docs")).filter((f) => f.endsWith(".md"));
+    const linked = [...readme.matchAll(/\]\((docs\/[^)#]+)\)/g)].map((m) => m[1]!);
+    expect(new Set(linked)).toEqual(new Set(pages.map((p) => `docs/${p}`)));
+  });
+
   it("holds the configuration table generated from the settings descriptor", () => {
-    expect(readme).toContain(renderSettingsTable());
+    expect(configuration).toContain(renderSettingsTable());
   });
 
   it("lists every setting with its environment variable, flag and default", () => {
-    const rows = readme.split("\n").filter((line) => line.startsWith("| `"));
+    const rows = configuration.split("\n").filter((line) => line.startsWith("| `"));
     for (const setting of SERVER_SETTINGS) {
       const row = rows.find((r) => r.startsWith(`| \`${setting.key}\` |`));
       expect(row, `row for ${setting.key}`).toBeDefined();
@@ -28,8 +41,8 @@ describe("README", () => {
     }
   });
 
-  it("documents every command and every flag the CLI has, in its CLI reference", () => {
-    const reference = readme.slice(readme.indexOf("## CLI reference"), readme.indexOf("## Server API"));
+  it("documents every command and every flag the CLI has, in the CLI reference", () => {
+    const reference = cli;
     const program = buildProgram(() => undefined, SERVER_SETTINGS);
     // Flags every API command shares, described once below the table; and the server's settings, each in the configuration table.
     const shared = new Set(["--server", "--token", "--json", "--help", "--version"]);
@@ -59,7 +72,6 @@ describe("README", () => {
 
     it("lists every route people call, with the permission the route declares", async () => {
       server = await startTestServer();
-      const api = readme.slice(readme.indexOf("## Server API"), readme.indexOf("## Differences from GitHub"));
       const rows = api.split("\n").filter((line) => line.startsWith("| `"));
       const routes = listDeclaredRoutes(server.app).filter((r) => !r.url.startsWith("/api/v3/runner/"));
       expect(routes.length).toBeGreaterThan(60);
