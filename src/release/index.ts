@@ -1,4 +1,4 @@
-/** Deployments as a domain: verification analysis and the canary judge (pure logic, no I/O). */
+/** Deployments as a domain: branch policies, deploy windows, DORA metrics, verification analysis and the canary judge (pure logic, no I/O). */
 export {
   assessAnalysis,
   assessMetric,
@@ -29,3 +29,6 @@ export {
 } from "./canary-judge.js";
 export { mannWhitneyShift, type ShiftInterval } from "./mann-whitney.js";
 export { normalCdf, normalQuantile } from "./statistics.js";
+export { checkDeploymentRef, describeRef, matchesRefPattern, type BranchPolicyPattern, type DeploymentBranchPolicy, type RefDecision } from "./branch-policy.js";
+export { checkDeployWindows, validateDeployWindow, type DeployFreeze, type DeployWindow, type WindowDecision } from "./deploy-windows.js";
+export { computeDora, type DoraDeployment, type DoraReport, type DoraTier } from "./dora.js";
