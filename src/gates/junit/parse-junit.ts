@@ -18,7 +18,7 @@
  * the line and column where reading stopped.
  */
 
-import { SaxesParser, type SaxesTagPlain } from "saxes";
+import { SaxesParser, type SaxesTag } from "saxes";
 import { SlipwayError } from "../../lib/index.js";
 
 export type TestStatus = "passed" | "failed" | "error" | "skipped";
@@ -115,7 +115,7 @@ export class JUnitReader {
     });
   }
 
-  private open(tag: SaxesTagPlain): void {
+  private open(tag: SaxesTag): void {
     const name = tag.name;
     const attributes = tag.attributes as Record<string, string>;
     if (!this.rootSeen) {
