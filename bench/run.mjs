@@ -1,16 +1,20 @@
 // Benchmarks, reported as ratios against baselines measured in the same run.
-// Usage: npm run bench [-- --only NAME[,NAME]] [-- --quick]
+// Usage: npm run bench [-- --only NAME[,NAME]] [-- --quick] [-- --out FILE]
+// BENCH_BUILD=DIR measures the build in another checkout (its dist/ and
+// sources) with these benchmarks: bench/compare.mjs uses it to hold two
+// commits against each other.
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const root = path.resolve(process.env.BENCH_BUILD ?? path.join(path.dirname(fileURLToPath(import.meta.url)), ".."));
 const cli = path.join(root, "dist", "slipway.js");
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const onlyIdx = args.indexOf("--only");
+const outIdx = args.indexOf("--out");
 const only = onlyIdx >= 0 ? new Set(args[onlyIdx + 1].split(",")) : null;
 const results = [];
 
@@ -129,6 +133,6 @@ for (const [name, fn] of Object.entries(benches)) {
   if (only && !only.has(name)) continue;
   await fn();
 }
-const out = path.join(root, "bench", "results.json");
+const out = outIdx >= 0 ? path.resolve(args[outIdx + 1]) : path.join(root, "bench", "results.json");
 fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), results }, null, 2) + "\n");
 console.log(`\nresults written to ${path.relative(root, out)}`);
