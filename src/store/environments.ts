@@ -7,9 +7,29 @@
  */
 import { SlipwayError } from "../lib/index.js";
 import { nowIso, toNum, type Db, type StoreContext } from "./context.js";
-import type { EnvironmentRecord, Store } from "./types.js";
 
-export type EnvironmentMethods = Pick<Store, "putEnvironment" | "ensureEnvironment" | "getEnvironment" | "listEnvironments" | "deleteEnvironment">;
+/** A deployment environment of a repository (`jobs.<id>.environment`); its secrets and variables are stored under `name`. */
+export interface EnvironmentRecord {
+  id: number;
+  repositoryId: number;
+  /** As first written; names are case-insensitive. */
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Names are case-insensitive; an invalid name throws VALIDATION_FAILED. */
+export interface EnvironmentStore {
+  /** Creates the environment, or touches `updatedAt` of the existing one; `created` says which. */
+  putEnvironment(repositoryId: number, name: string): Promise<{ environment: EnvironmentRecord; created: boolean }>;
+  /** The environment, created when absent (a job naming it); never touches an existing one. */
+  ensureEnvironment(repositoryId: number, name: string): Promise<EnvironmentRecord>;
+  getEnvironment(repositoryId: number, name: string): Promise<EnvironmentRecord | null>;
+  /** By name. */
+  listEnvironments(repositoryId: number): Promise<EnvironmentRecord[]>;
+  /** Deletes the environment with its secrets and variables; false when absent. */
+  deleteEnvironment(repositoryId: number, name: string): Promise<boolean>;
+}
 
 /** GitHub's limit on an environment name. */
 export const MAX_ENVIRONMENT_NAME_LENGTH = 255;
@@ -55,7 +75,7 @@ async function findRow(db: Db, repositoryId: number, name: string): Promise<Envi
     .executeTakeFirst();
 }
 
-export function createEnvironmentMethods(ctx: StoreContext): EnvironmentMethods {
+export function createEnvironmentStore(ctx: StoreContext): EnvironmentStore {
   const { db } = ctx;
 
   const insert = async (trx: Db, repositoryId: number, name: string): Promise<EnvironmentRow> => {

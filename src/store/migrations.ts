@@ -7,7 +7,7 @@
  */
 import { sql, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely } from "kysely";
 import { runWrite, type Db } from "./context.js";
-import type { Backend, StoreLogger } from "./types.js";
+import type { Backend, StoreLogger } from "./store.js";
 
 export interface Migration {
   version: number;
