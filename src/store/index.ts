@@ -12,7 +12,7 @@ export type { NewRunner, RegistrationToken, Runner, RunnerState, RunnerStore } f
 export type { Conclusion, NewRun, RunFilter, RunPatch, RunStatus, RunStore, WorkflowRun } from "./runs.js";
 export type { Job, JobActivation, JobCompletion, JobStatus, JobStore, JobUpdate, NewJob } from "./jobs.js";
 export type { StepRecord, StepStore, StepUpdate } from "./steps.js";
-export type { ClaimedJob, ClaimOptions, ExpiredLease, JobQueueStore } from "./job-queue.js";
+export type { ClaimOptions, ExpiredLease, JobQueueStore, QueuedJobClaim } from "./job-queue.js";
 export type { RunLease, RunLeaseStore } from "./run-leases.js";
 export type { JobReport, JobReportStore, NewJobReport } from "./job-reports.js";
 export type { LogChunk, LogChunkInput, LogSize, LogStore, ReadLogOptions } from "./logs.js";

@@ -20,7 +20,12 @@ export interface ClaimOptions {
   leaseSeconds?: number;
 }
 
-export interface ClaimedJob {
+/**
+ * A queued job as the store hands it to a claiming runner, with its run and
+ * the lease it now holds (the server builds the runner protocol's claim
+ * answer from it).
+ */
+export interface QueuedJobClaim {
   job: Job;
   run: WorkflowRun;
   /** Proof of ownership for lease-guarded updates; a stale token is rejected. */
@@ -41,7 +46,7 @@ export interface JobQueueStore {
    * Atomically hands the oldest queued job whose labels are all among the
    * runner's labels to this runner: status `in_progress`, a fresh lease.
    */
-  claimJob(options: ClaimOptions): Promise<ClaimedJob | null>;
+  claimJob(options: ClaimOptions): Promise<QueuedJobClaim | null>;
   /** Extends the lease; false when the token is stale or the job is no longer running. */
   renewLease(jobId: number, leaseToken: string, leaseSeconds?: number): Promise<boolean>;
   /**
@@ -101,7 +106,7 @@ const runnerMissing = (runnerId: number) => new SlipwayError("NOT_FOUND", `runne
  * without re-reading its jobs; taking its row lock still serialises this
  * with transactions that derive the status from the jobs.
  */
-async function claimOnPostgres(db: Db, claim: ClaimInput): Promise<Omit<ClaimedJob, "leaseToken"> | null> {
+async function claimOnPostgres(db: Db, claim: ClaimInput): Promise<Omit<QueuedJobClaim, "leaseToken"> | null> {
   const result = await sql<Record<string, unknown>>`
     with picked as (
       select j.id from jobs j
@@ -163,7 +168,7 @@ async function claimOnPostgres(db: Db, claim: ClaimInput): Promise<Omit<ClaimedJ
  * its status changes (after a claim it is always `in_progress`), and read
  * the run back with its repository.
  */
-async function claimOnSqlite(trx: Db, claim: ClaimInput): Promise<Omit<ClaimedJob, "leaseToken"> | null> {
+async function claimOnSqlite(trx: Db, claim: ClaimInput): Promise<Omit<QueuedJobClaim, "leaseToken"> | null> {
   const candidate = trx
     .selectFrom("jobs")
     .select("id")
