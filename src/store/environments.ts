@@ -32,7 +32,7 @@ export interface EnvironmentStore {
 }
 
 /** GitHub's limit on an environment name. */
-export const MAX_ENVIRONMENT_NAME_LENGTH = 255;
+const MAX_ENVIRONMENT_NAME_LENGTH = 255;
 
 interface EnvironmentRow {
   id: number | string;
@@ -51,7 +51,7 @@ function mapEnvironment(row: EnvironmentRow): EnvironmentRecord {
  * An environment name as given, or a VALIDATION_FAILED error saying what is
  * wrong: 1-255 characters without surrounding spaces, control characters or `/`.
  */
-export function checkEnvironmentName(raw: unknown): string {
+function checkEnvironmentName(raw: unknown): string {
   const shown = typeof raw === "string" ? raw.slice(0, 60).replace(/[\u0000-\u001f\u007f]/g, "?") : String(raw);
   const fail = (why: string) =>
     new SlipwayError("VALIDATION_FAILED", `environment name '${shown}': ${why}`, {

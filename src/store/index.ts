@@ -27,6 +27,3 @@ export type { AuditEntry, AuditFilter, AuditStore, NewAuditEntry } from "./audit
 export type { RateLimitStore } from "./rate-limits.js";
 export { openStore } from "./open-store.js";
 export { deriveRunStatus } from "./run-status.js";
-export { RUNNER_LOST } from "./job-queue.js";
-export { MAX_VARIABLE_VALUE_BYTES, normalizeVariableName } from "./variables.js";
-export { checkEnvironmentName } from "./environments.js";

@@ -61,7 +61,7 @@ export interface JobQueueStore {
 
 const DEFAULT_LEASE_SECONDS = 60;
 /** The error a job ends with when its runner stopped renewing the lease. */
-export const RUNNER_LOST = "runner lost";
+const RUNNER_LOST = "runner lost";
 
 /** Frees the runner that held the job (the job ended or left it). */
 export async function releaseRunner(trx: Db, jobId: number): Promise<void> {

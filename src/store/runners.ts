@@ -48,7 +48,6 @@ export interface RunnerStore {
   listRunners(options?: PageOptions): Promise<Page<Runner>>;
   /** Records a heartbeat: state `online`, `lastSeenAt` now; optional new labels/version. */
   touchRunner(id: number, update?: { labels?: string[]; version?: string | null; at?: Date }): Promise<Runner | null>;
-  setRunnerState(id: number, state: RunnerState): Promise<void>;
   /** Marks runners not seen since `before` offline; returns their ids. */
   markStaleRunnersOffline(before: Date): Promise<number[]>;
   deleteRunner(id: number): Promise<boolean>;
@@ -133,9 +132,6 @@ export function createRunnerStore(ctx: StoreContext): RunnerStore {
       if (update?.version !== undefined) values.version = update.version;
       const row = await db.updateTable("runners").set(values).where("id", "=", id).returningAll().executeTakeFirst();
       return row ? mapRunner(row) : null;
-    },
-    async setRunnerState(id, state) {
-      await db.updateTable("runners").set({ state }).where("id", "=", id).execute();
     },
     async markStaleRunnersOffline(before) {
       const rows = await db

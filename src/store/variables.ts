@@ -47,9 +47,9 @@ export interface VariableStore {
 }
 
 /** GitHub's limit on one variable's value. */
-export const MAX_VARIABLE_VALUE_BYTES = 48 * 1024;
+const MAX_VARIABLE_VALUE_BYTES = 48 * 1024;
 /** Variables allowed at one level (a repository, or one of its environments), as on GitHub. */
-export const MAX_VARIABLES_PER_LEVEL = 500;
+const MAX_VARIABLES_PER_LEVEL = 500;
 const MAX_NAME_LENGTH = 200;
 const NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
 
@@ -78,7 +78,7 @@ function mapVariable(row: VariableRow): VariableRecord {
  * says what is wrong with it: letters, digits and underscores, not starting
  * with a digit or `GITHUB_`.
  */
-export function normalizeVariableName(raw: string): string {
+function normalizeVariableName(raw: string): string {
   const name = raw.toUpperCase();
   const fail = (why: string) =>
     new SlipwayError("VALIDATION_FAILED", `variable name '${raw.slice(0, 60)}': ${why}`, {
@@ -92,7 +92,7 @@ export function normalizeVariableName(raw: string): string {
 }
 
 /** A variable value within GitHub's 48 KB limit, or a VALIDATION_FAILED error. */
-export function checkVariableValue(name: string, value: unknown): string {
+function checkVariableValue(name: string, value: unknown): string {
   if (typeof value !== "string") {
     throw new SlipwayError("VALIDATION_FAILED", `variable ${name}: value must be a string`, { hint: "Send the value as a JSON string, e.g. {\"value\": \"eu-west-1\"}." });
   }
