@@ -15,7 +15,7 @@ import { createJobQueueStore } from "./job-queue.js";
 import { createJobReportStore } from "./job-reports.js";
 import { createJobStore } from "./jobs.js";
 import { createLogStore } from "./logs.js";
-import { migrate } from "./migrations.js";
+import { migrate } from "./migrate.js";
 import { createRateLimitStore } from "./rate-limits.js";
 import { createRepositoryStore } from "./repositories.js";
 import { createRunLeaseStore } from "./run-leases.js";
