@@ -1,79 +1,117 @@
-/** Repositories, users, roles, API tokens, sessions, runners and their registration tokens. */
-import { affected, nowIso, resolvePage, toIso, toIsoOrNull, toJson, toNum, type StoreContext } from "./context.js";
-import { mapApiToken, mapRegistrationToken, mapRepository, mapRunner, mapSession, mapUser } from "./mappers.js";
-import type { RepositoryRole, Store } from "./types.js";
+/** Users, their roles on repositories, API tokens and browser sessions. */
+import type { Selectable } from "kysely";
+import { affected, fromJson, nowIso, resolvePage, toIso, toIsoOrNull, toNum, type StoreContext } from "./context.js";
+import type { ApiTokensTable, SessionsTable, UsersTable } from "./schema.js";
+import type { Page, PageOptions } from "./store.js";
 
-export type AccountMethods = Pick<
-  Store,
-  | "createRepository" | "getRepository" | "getRepositoryByName" | "listRepositories" | "updateRepository" | "deleteRepository"
-  | "createUser" | "getUser" | "getUserByLogin" | "listUsers" | "updateUser" | "deleteUser" | "countUsers"
-  | "setRepositoryRole" | "getRepositoryRole" | "listRepositoryRoles" | "removeRepositoryRole"
-  | "createApiToken" | "getApiTokenByHash" | "listApiTokens" | "touchApiToken" | "deleteApiToken"
-  | "createSession" | "getSession" | "deleteSession" | "deleteExpiredSessions"
-  | "createRunnerRegistrationToken" | "consumeRunnerRegistrationToken" | "createRunner" | "getRunner"
-  | "getRunnerByCredentialHash" | "listRunners" | "touchRunner" | "setRunnerState" | "markStaleRunnersOffline" | "deleteRunner"
->;
-
-function normaliseLabels(labels: string[]): string[] {
-  return [...new Set(labels.map((l) => l.trim().toLowerCase()).filter((l) => l !== ""))];
+export interface User {
+  id: number;
+  login: string;
+  /** Computed by the server (scrypt); null for users who cannot sign in with a password. */
+  passwordHash: string | null;
+  isAdmin: boolean;
+  createdAt: string;
 }
 
-export function createAccountMethods(ctx: StoreContext): AccountMethods {
+export interface NewUser {
+  login: string;
+  passwordHash?: string | null;
+  isAdmin?: boolean;
+}
+
+export type RepositoryRole = "read" | "write" | "maintain" | "admin";
+
+export interface RoleGrant {
+  userId: number;
+  repositoryId: number;
+  role: RepositoryRole;
+}
+
+export interface ApiToken {
+  id: number;
+  userId: number;
+  name: string;
+  tokenHash: string;
+  scopes: string[];
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  createdAt: string;
+}
+
+export interface NewApiToken {
+  userId: number;
+  name: string;
+  tokenHash: string;
+  scopes?: string[];
+  expiresAt?: Date | string | null;
+}
+
+export interface Session {
+  tokenHash: string;
+  userId: number;
+  expiresAt: string;
+  createdAt: string;
+}
+
+export interface AccountStore {
+  createUser(input: NewUser): Promise<User>;
+  getUser(id: number): Promise<User | null>;
+  getUserByLogin(login: string): Promise<User | null>;
+  listUsers(options?: PageOptions): Promise<Page<User>>;
+  updateUser(id: number, patch: { passwordHash?: string | null; isAdmin?: boolean }): Promise<User | null>;
+  deleteUser(id: number): Promise<boolean>;
+  countUsers(): Promise<number>;
+
+  /** Grants or replaces the user's role on the repository. */
+  setRepositoryRole(userId: number, repositoryId: number, role: RepositoryRole): Promise<void>;
+  getRepositoryRole(userId: number, repositoryId: number): Promise<RepositoryRole | null>;
+  listRepositoryRoles(repositoryId: number): Promise<RoleGrant[]>;
+  removeRepositoryRole(userId: number, repositoryId: number): Promise<boolean>;
+
+  createApiToken(input: NewApiToken): Promise<ApiToken>;
+  getApiTokenByHash(tokenHash: string): Promise<ApiToken | null>;
+  listApiTokens(userId: number): Promise<ApiToken[]>;
+  touchApiToken(id: number, at?: Date): Promise<void>;
+  deleteApiToken(id: number): Promise<boolean>;
+
+  createSession(input: { tokenHash: string; userId: number; expiresAt: Date | string }): Promise<Session>;
+  /** Null when absent or expired. */
+  getSession(tokenHash: string): Promise<Session | null>;
+  deleteSession(tokenHash: string): Promise<boolean>;
+  deleteExpiredSessions(now?: Date): Promise<number>;
+}
+
+function mapUser(r: Selectable<UsersTable>): User {
+  return {
+    id: toNum(r.id),
+    login: r.login,
+    passwordHash: r.password_hash,
+    isAdmin: toNum(r.is_admin) !== 0,
+    createdAt: r.created_at,
+  };
+}
+
+function mapApiToken(r: Selectable<ApiTokensTable>): ApiToken {
+  return {
+    id: toNum(r.id),
+    userId: toNum(r.user_id),
+    name: r.name,
+    tokenHash: r.token_hash,
+    scopes: fromJson<string[]>(r.scopes) ?? [],
+    expiresAt: r.expires_at,
+    lastUsedAt: r.last_used_at,
+    createdAt: r.created_at,
+  };
+}
+
+function mapSession(r: Selectable<SessionsTable>): Session {
+  return { tokenHash: r.token_hash, userId: toNum(r.user_id), expiresAt: r.expires_at, createdAt: r.created_at };
+}
+
+export function createAccountStore(ctx: StoreContext): AccountStore {
   const { db } = ctx;
 
-  const methods: AccountMethods = {
-    async createRepository(input) {
-      const at = nowIso(ctx);
-      const row = await db
-        .insertInto("repositories")
-        .values({
-          owner: input.owner,
-          name: input.name,
-          git_url: input.gitUrl,
-          credentials: input.credentials ?? null,
-          default_branch: input.defaultBranch ?? "main",
-          webhook_secret: input.webhookSecret ?? null,
-          polling_interval_seconds: input.pollingIntervalSeconds ?? null,
-          created_at: at,
-          updated_at: at,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return mapRepository(row);
-    },
-    async getRepository(id) {
-      const row = await db.selectFrom("repositories").selectAll().where("id", "=", id).executeTakeFirst();
-      return row ? mapRepository(row) : null;
-    },
-    async getRepositoryByName(owner, name) {
-      const row = await db
-        .selectFrom("repositories")
-        .selectAll()
-        .where("owner", "=", owner)
-        .where("name", "=", name)
-        .executeTakeFirst();
-      return row ? mapRepository(row) : null;
-    },
-    async listRepositories(options) {
-      const { limit, offset } = resolvePage(options);
-      const rows = await db.selectFrom("repositories").selectAll().orderBy("owner").orderBy("name").limit(limit).offset(offset).execute();
-      const count = await db.selectFrom("repositories").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
-      return { items: rows.map(mapRepository), totalCount: toNum(count.n as number) };
-    },
-    async updateRepository(id, patch) {
-      const values: Record<string, unknown> = { updated_at: nowIso(ctx) };
-      if (patch.gitUrl !== undefined) values.git_url = patch.gitUrl;
-      if (patch.credentials !== undefined) values.credentials = patch.credentials;
-      if (patch.defaultBranch !== undefined) values.default_branch = patch.defaultBranch;
-      if (patch.webhookSecret !== undefined) values.webhook_secret = patch.webhookSecret;
-      if (patch.pollingIntervalSeconds !== undefined) values.polling_interval_seconds = patch.pollingIntervalSeconds;
-      const row = await db.updateTable("repositories").set(values).where("id", "=", id).returningAll().executeTakeFirst();
-      return row ? mapRepository(row) : null;
-    },
-    async deleteRepository(id) {
-      return affected(await db.deleteFrom("repositories").where("id", "=", id).executeTakeFirst()) > 0;
-    },
-
+  const methods: AccountStore = {
     async createUser(input) {
       const row = await db
         .insertInto("users")
@@ -204,83 +242,6 @@ export function createAccountMethods(ctx: StoreContext): AccountMethods {
       const at = now ? toIso(now) : nowIso(ctx);
       return affected(await db.deleteFrom("sessions").where("expires_at", "<=", at).executeTakeFirst());
     },
-
-    async createRunnerRegistrationToken(input) {
-      const row = await db
-        .insertInto("runner_registration_tokens")
-        .values({ token_hash: input.tokenHash, expires_at: toIso(input.expiresAt), used_at: null, created_at: nowIso(ctx) })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return mapRegistrationToken(row);
-    },
-    async consumeRunnerRegistrationToken(tokenHash, now) {
-      const at = now ? toIso(now) : nowIso(ctx);
-      const result = await db
-        .updateTable("runner_registration_tokens")
-        .set({ used_at: at })
-        .where("token_hash", "=", tokenHash)
-        .where("used_at", "is", null)
-        .where("expires_at", ">", at)
-        .executeTakeFirst();
-      return affected(result) === 1;
-    },
-    async createRunner(input) {
-      const row = await db
-        .insertInto("runners")
-        .values({
-          name: input.name,
-          labels: JSON.stringify(normaliseLabels(input.labels)),
-          credential_hash: input.credentialHash,
-          state: "offline",
-          last_seen_at: null,
-          current_job_id: null,
-          capacity: input.capacity ?? 1,
-          version: input.version ?? null,
-          created_at: nowIso(ctx),
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return mapRunner(row);
-    },
-    async getRunner(id) {
-      const row = await db.selectFrom("runners").selectAll().where("id", "=", id).executeTakeFirst();
-      return row ? mapRunner(row) : null;
-    },
-    async getRunnerByCredentialHash(credentialHash) {
-      const row = await db.selectFrom("runners").selectAll().where("credential_hash", "=", credentialHash).executeTakeFirst();
-      return row ? mapRunner(row) : null;
-    },
-    async listRunners(options) {
-      const { limit, offset } = resolvePage(options);
-      const rows = await db.selectFrom("runners").selectAll().orderBy("id").limit(limit).offset(offset).execute();
-      const count = await db.selectFrom("runners").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
-      return { items: rows.map(mapRunner), totalCount: toNum(count.n as number) };
-    },
-    async touchRunner(id, update) {
-      const values: Record<string, unknown> = { state: "online", last_seen_at: update?.at ? toIso(update.at) : nowIso(ctx) };
-      if (update?.labels !== undefined) values.labels = toJson(normaliseLabels(update.labels));
-      if (update?.version !== undefined) values.version = update.version;
-      const row = await db.updateTable("runners").set(values).where("id", "=", id).returningAll().executeTakeFirst();
-      return row ? mapRunner(row) : null;
-    },
-    async setRunnerState(id, state) {
-      await db.updateTable("runners").set({ state }).where("id", "=", id).execute();
-    },
-    async markStaleRunnersOffline(before) {
-      const rows = await db
-        .updateTable("runners")
-        .set({ state: "offline" })
-        .where("state", "=", "online")
-        .where((eb) => eb.or([eb("last_seen_at", "is", null), eb("last_seen_at", "<", toIso(before))]))
-        .returning("id")
-        .execute();
-      return rows.map((r) => toNum(r.id)).sort((a, b) => a - b);
-    },
-    async deleteRunner(id) {
-      return affected(await db.deleteFrom("runners").where("id", "=", id).executeTakeFirst()) > 0;
-    },
   };
   return methods;
 }
-
-export { normaliseLabels };

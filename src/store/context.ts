@@ -1,11 +1,12 @@
 /**
- * What the store's parts share: the query builder, the backend, the clock,
- * a write-transaction helper and value conversions between records and rows.
+ * What the store's areas share: the query builder, the backend, the clock,
+ * a write-transaction helper, the job signal and value conversions between
+ * records and rows.
  */
 import { sql, type Kysely, type Transaction } from "kysely";
 import { SlipwayError } from "../lib/index.js";
 import type { Database } from "./schema.js";
-import type { Backend, Clock, PageOptions, StoreLogger } from "./types.js";
+import type { Backend, Clock, PageOptions, StoreLogger } from "./store.js";
 
 export type Db = Kysely<Database>;
 
@@ -22,6 +23,8 @@ export interface StoreContext {
   write<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
   /** Tells listeners (on every replica) that jobs became claimable; call inside the enqueuing transaction. */
   signalJobs(trx: Db): Promise<void>;
+  /** Subscribes to those signals; returns an unsubscribe function. */
+  subscribeJobs(listener: () => void): () => void;
 }
 
 /** Runs `fn` in a write transaction for the given backend. */
@@ -56,6 +59,15 @@ export function toIsoOrNull(value: Date | string | null | undefined): string | n
 
 export function nowIso(ctx: Pick<StoreContext, "clock">): string {
   return ctx.clock().toISOString();
+}
+
+export function addSeconds(iso: string, seconds: number): string {
+  return new Date(Date.parse(iso) + seconds * 1000).toISOString();
+}
+
+/** Runner and job labels as stored: trimmed, lower-cased, without blanks or repeats. */
+export function normaliseLabels(labels: string[]): string[] {
+  return [...new Set(labels.map((l) => l.trim().toLowerCase()).filter((l) => l !== ""))];
 }
 
 export function toJson(value: unknown): string | null {

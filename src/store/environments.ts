@@ -7,12 +7,32 @@
  */
 import { SlipwayError } from "../lib/index.js";
 import { nowIso, toNum, type Db, type StoreContext } from "./context.js";
-import type { EnvironmentRecord, Store } from "./types.js";
 
-export type EnvironmentMethods = Pick<Store, "putEnvironment" | "ensureEnvironment" | "getEnvironment" | "listEnvironments" | "deleteEnvironment">;
+/** A deployment environment of a repository (`jobs.<id>.environment`); its secrets and variables are stored under `name`. */
+export interface EnvironmentRecord {
+  id: number;
+  repositoryId: number;
+  /** As first written; names are case-insensitive. */
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Names are case-insensitive; an invalid name throws VALIDATION_FAILED. */
+export interface EnvironmentStore {
+  /** Creates the environment, or touches `updatedAt` of the existing one; `created` says which. */
+  putEnvironment(repositoryId: number, name: string): Promise<{ environment: EnvironmentRecord; created: boolean }>;
+  /** The environment, created when absent (a job naming it); never touches an existing one. */
+  ensureEnvironment(repositoryId: number, name: string): Promise<EnvironmentRecord>;
+  getEnvironment(repositoryId: number, name: string): Promise<EnvironmentRecord | null>;
+  /** By name. */
+  listEnvironments(repositoryId: number): Promise<EnvironmentRecord[]>;
+  /** Deletes the environment with its secrets and variables; false when absent. */
+  deleteEnvironment(repositoryId: number, name: string): Promise<boolean>;
+}
 
 /** GitHub's limit on an environment name. */
-export const MAX_ENVIRONMENT_NAME_LENGTH = 255;
+const MAX_ENVIRONMENT_NAME_LENGTH = 255;
 
 interface EnvironmentRow {
   id: number | string;
@@ -31,7 +51,7 @@ function mapEnvironment(row: EnvironmentRow): EnvironmentRecord {
  * An environment name as given, or a VALIDATION_FAILED error saying what is
  * wrong: 1-255 characters without surrounding spaces, control characters or `/`.
  */
-export function checkEnvironmentName(raw: unknown): string {
+function checkEnvironmentName(raw: unknown): string {
   const shown = typeof raw === "string" ? raw.slice(0, 60).replace(/[\u0000-\u001f\u007f]/g, "?") : String(raw);
   const fail = (why: string) =>
     new SlipwayError("VALIDATION_FAILED", `environment name '${shown}': ${why}`, {
@@ -55,7 +75,7 @@ async function findRow(db: Db, repositoryId: number, name: string): Promise<Envi
     .executeTakeFirst();
 }
 
-export function createEnvironmentMethods(ctx: StoreContext): EnvironmentMethods {
+export function createEnvironmentStore(ctx: StoreContext): EnvironmentStore {
   const { db } = ctx;
 
   const insert = async (trx: Db, repositoryId: number, name: string): Promise<EnvironmentRow> => {

@@ -2,11 +2,32 @@
  * Job reports: the step summary (Markdown) and annotations a job leaves when
  * it completes. One row per job, removed with the job.
  */
-import { fromJson, nowIso, toNum, type StoreContext } from "./context.js";
-import type { JobReport, Store } from "./types.js";
 import type { Annotation } from "../workflow/index.js";
+import { fromJson, nowIso, toNum, type StoreContext } from "./context.js";
 
-export type JobReportMethods = Pick<Store, "saveJobReport" | "getJobReport">;
+/** What a finished job left besides its log: the step summary and its annotations. */
+export interface JobReport {
+  jobId: number;
+  /** Markdown from GITHUB_STEP_SUMMARY, already masked by the runner. */
+  summary: string;
+  /** The summary was cut to the caller's size limit. */
+  summaryTruncated: boolean;
+  annotations: Annotation[];
+  createdAt: string;
+}
+
+export interface NewJobReport {
+  summary: string;
+  summaryTruncated?: boolean;
+  annotations: Annotation[];
+}
+
+export interface JobReportStore {
+  /** Stores (or replaces) the job's summary and annotations. */
+  saveJobReport(jobId: number, report: NewJobReport): Promise<JobReport>;
+  /** Null when the job left no report (or does not exist). */
+  getJobReport(jobId: number): Promise<JobReport | null>;
+}
 
 interface JobReportRow {
   job_id: number | string;
@@ -26,7 +47,7 @@ function mapReport(row: JobReportRow): JobReport {
   };
 }
 
-export function createJobReportMethods(ctx: StoreContext): JobReportMethods {
+export function createJobReportStore(ctx: StoreContext): JobReportStore {
   const { db } = ctx;
   return {
     async saveJobReport(jobId, report) {

@@ -5,9 +5,58 @@
  */
 import { SlipwayError } from "../lib/index.js";
 import { affected, nowIso, toBuffer, toNum, type Db, type StoreContext } from "./context.js";
-import type { LogChunk, LogChunkInput, Store } from "./types.js";
 
-export type LogMethods = Pick<Store, "appendLogChunk" | "appendLogChunks" | "readLog" | "getLogSizes" | "deleteLogs">;
+export interface LogChunkInput {
+  jobId: number;
+  /** Step number; -1 (or 0) for job-level lines outside any step. */
+  step: number;
+  /** Sequence number within (job, step), from 0 or 1; appends are idempotent on it. */
+  seq: number;
+  data: Buffer | string;
+}
+
+export interface LogChunk {
+  step: number;
+  seq: number;
+  /** Byte position where this chunk starts in the job's whole log. */
+  offset: number;
+  data: Buffer;
+}
+
+export interface ReadLogOptions {
+  /**
+   * Only this step's chunks, in sequence order. Without it, the job's whole
+   * log in arrival order: append-only, so a byte position stays valid while
+   * the job runs (for live tails).
+   */
+  step?: number;
+  /** Skip this many bytes of the selected log first. */
+  fromByte?: number;
+  /** Only chunks with a sequence number greater than this (with `step`). */
+  afterSeq?: number;
+  /** Chunks fetched per database round trip; default 256. */
+  batchSize?: number;
+}
+
+export interface LogSize {
+  step: number;
+  chunks: number;
+  bytes: number;
+}
+
+export interface LogStore {
+  /** Stores one chunk; true when stored, false when (job, step, seq) was already there. */
+  appendLogChunk(chunk: LogChunkInput): Promise<boolean>;
+  /**
+   * Stores several chunks of one job in one transaction, in the given order;
+   * returns how many were stored (the others were already there).
+   */
+  appendLogChunks(jobId: number, chunks: readonly Omit<LogChunkInput, "jobId">[]): Promise<number>;
+  /** Streams chunks in batches so whole logs never sit in memory. */
+  readLog(jobId: number, options?: ReadLogOptions): AsyncIterable<LogChunk>;
+  getLogSizes(jobId: number): Promise<LogSize[]>;
+  deleteLogs(jobId: number): Promise<number>;
+}
 
 const DEFAULT_BATCH = 256;
 
@@ -24,7 +73,7 @@ function toChunk(row: ChunkRow, skip: number): LogChunk {
   return { step: toNum(row.step), seq: toNum(row.seq), offset: offset + skip, data: skip > 0 ? data.subarray(skip) : data };
 }
 
-export function createLogMethods(ctx: StoreContext): LogMethods {
+export function createLogStore(ctx: StoreContext): LogStore {
   const { db } = ctx;
 
   /** The whole job log in arrival order, from byte `fromByte`. */

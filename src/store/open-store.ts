@@ -5,19 +5,37 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import { SlipwayError } from "../lib/index.js";
-import { createAccountMethods } from "./accounts.js";
+import { createAccountStore } from "./accounts.js";
+import { createArtifactStore } from "./artifacts.js";
+import { createAuditStore } from "./audit.js";
+import { createCacheStore } from "./caches.js";
 import { runWrite, toNum, translateError, type Db, type StoreContext } from "./context.js";
-import { createJobReportMethods } from "./job-reports.js";
-import { createLogMethods } from "./logs.js";
-import { migrate } from "./migrations.js";
-import { createRecordMethods } from "./records.js";
-import { createRunMethods } from "./runs.js";
-import { createRunLeaseMethods } from "./run-leases.js";
-import { createVariableMethods } from "./variables.js";
-import { createEnvironmentMethods } from "./environments.js";
-import { createRateLimitMethods } from "./rate-limits.js";
+import { createEnvironmentStore } from "./environments.js";
+import { createJobQueueStore } from "./job-queue.js";
+import { createJobReportStore } from "./job-reports.js";
+import { createJobStore } from "./jobs.js";
+import { createLogStore } from "./logs.js";
+import { migrate } from "./migrate.js";
+import { createRateLimitStore } from "./rate-limits.js";
+import { createRepositoryStore } from "./repositories.js";
+import { createRunLeaseStore } from "./run-leases.js";
+import { createRunnerStore } from "./runners.js";
+import { createRunStore } from "./runs.js";
+import { createScheduleTickStore } from "./schedule-ticks.js";
 import type { Database } from "./schema.js";
-import type { Backend, OpenStoreOptions, Store, StoreLogger } from "./types.js";
+import { createSecretStore } from "./secrets.js";
+import { createStepStore } from "./steps.js";
+import type { Backend, Clock, Store, StoreLogger } from "./store.js";
+import { createVariableStore } from "./variables.js";
+import { createWebhookDeliveryStore } from "./webhook-deliveries.js";
+
+export interface OpenStoreOptions {
+  /** `postgres://` or `postgresql://` URL; absent means SQLite at `<dataDir>/slipway.db`. */
+  url?: string;
+  dataDir: string;
+  clock?: Clock;
+  logger?: StoreLogger;
+}
 
 /** PostgreSQL channel that carries "jobs were enqueued" between replicas. */
 const JOBS_CHANNEL = "slipway_jobs_available";
@@ -286,6 +304,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       if (callbacks) callbacks.push(() => void signal.notify(trx));
       else await signal.notify(trx);
     },
+    subscribeJobs: (listener) => signal.subscribe(listener),
   };
   try {
     const runMigrations = () => migrate(db, backend, () => clock().toISOString(), logger);
@@ -312,16 +331,25 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       await signal.close();
       await db.destroy();
     },
-    onJobsAvailable: (listener) => signal.subscribe(listener),
-    ...createAccountMethods(ctx),
-    ...createRunMethods(ctx),
-    ...createLogMethods(ctx),
-    ...createJobReportMethods(ctx),
-    ...createRecordMethods(ctx),
-    ...createRunLeaseMethods(ctx),
-    ...createVariableMethods(ctx),
-    ...createEnvironmentMethods(ctx),
-    ...createRateLimitMethods(ctx),
+    ...createRepositoryStore(ctx),
+    ...createAccountStore(ctx),
+    ...createRunnerStore(ctx),
+    ...createRunStore(ctx),
+    ...createJobStore(ctx),
+    ...createStepStore(ctx),
+    ...createJobQueueStore(ctx),
+    ...createRunLeaseStore(ctx),
+    ...createJobReportStore(ctx),
+    ...createLogStore(ctx),
+    ...createArtifactStore(ctx),
+    ...createCacheStore(ctx),
+    ...createSecretStore(ctx),
+    ...createVariableStore(ctx),
+    ...createEnvironmentStore(ctx),
+    ...createWebhookDeliveryStore(ctx),
+    ...createScheduleTickStore(ctx),
+    ...createAuditStore(ctx),
+    ...createRateLimitStore(ctx),
   };
   return guardMethods(store, backend);
 }

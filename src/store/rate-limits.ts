@@ -23,9 +23,18 @@
  */
 import { sql } from "kysely";
 import { affected, type StoreContext } from "./context.js";
-import type { Store } from "./types.js";
 
-export type RateLimitMethods = Pick<Store, "takeRateLimit" | "pruneRateLimits">;
+export interface RateLimitStore {
+  /**
+   * Takes one of `limit` attempts per `windowSeconds` for `key` (a token
+   * bucket refilled evenly over the window), atomically across replicas.
+   * Returns 0 when allowed, otherwise the whole seconds to wait. Keys must
+   * not hold secrets (they are stored as given).
+   */
+  takeRateLimit(key: string, limit: number, windowSeconds: number, now?: Date): Promise<number>;
+  /** Forgets keys whose budget is whole again at `now` (no answer changes); returns how many. */
+  pruneRateLimits(now?: Date): Promise<number>;
+}
 
 const MICROS_PER_MS = 1000;
 const MICROS_PER_SECOND = 1_000_000;
@@ -36,7 +45,7 @@ function micros(date: Date): number {
   return date.getTime() * MICROS_PER_MS;
 }
 
-export function createRateLimitMethods(ctx: StoreContext): RateLimitMethods {
+export function createRateLimitStore(ctx: StoreContext): RateLimitStore {
   const { db } = ctx;
   return {
     async takeRateLimit(key, limit, windowSeconds, now) {

@@ -1,23 +1,33 @@
 /**
  * Run ownership for the server's run pipeline: one replica at a time drives a
  * run, under a lease it renews; when the lease lapses another replica takes
- * the run over. Also the two job updates the pipeline needs beyond the queue:
- * handing a planned (`pending`) job its request, and asking a running job's
- * runner to stop.
+ * the run over.
  */
-import { normaliseLabels } from "./accounts.js";
-import { affected, nowIso, toIso, toJson, toNum, type StoreContext } from "./context.js";
-import { mapJob } from "./mappers.js";
-import type { RunLease, Store } from "./types.js";
+import { addSeconds, affected, nowIso, toIso, toNum, type StoreContext } from "./context.js";
 
-export type RunLeaseMethods = Pick<
-  Store,
-  | "openRunLease" | "acquireRunLease" | "releaseRunLease" | "requestRunCancel" | "listOpenRunLeases" | "activateJob" | "requestJobCancel"
-  | "joinConcurrencyGroup" | "listConcurrencyGroup"
->;
+/** Which replica drives a run (see `acquireRunLease`). */
+export interface RunLease {
+  runId: number;
+  /** The driving replica's id; null while nobody drives the run. */
+  owner: string | null;
+  expiresAt: string | null;
+  /** Set by `requestRunCancel`: the driver should cancel the run. */
+  cancelRequested: boolean;
+  /** The run's current attempt was driven to its end. */
+  finished: boolean;
+}
 
-function addSeconds(iso: string, seconds: number): string {
-  return new Date(Date.parse(iso) + seconds * 1000).toISOString();
+export interface RunLeaseStore {
+  /** Marks the run's current attempt as to be driven: unowned, not finished, no cancel request. */
+  openRunLease(runId: number): Promise<void>;
+  /** Takes or renews the run for `owner` when it is unowned, already owner's, or its lease expired; null otherwise or when finished. */
+  acquireRunLease(runId: number, owner: string, leaseSeconds: number, now?: Date): Promise<RunLease | null>;
+  /** Gives the run up (finished: its attempt was driven to the end); false when `owner` does not hold it. */
+  releaseRunLease(runId: number, owner: string, options?: { finished?: boolean }): Promise<boolean>;
+  /** Asks the run's driver to cancel it; false when nobody is to drive it. */
+  requestRunCancel(runId: number): Promise<boolean>;
+  /** Unfinished runs that nobody holds (unowned or lease expired before `now`). */
+  listOpenRunLeases(now?: Date): Promise<RunLease[]>;
 }
 
 function mapLease(r: { run_id: number | string; owner: string | null; expires_at: string | null; cancel_requested: number | string; finished: number | string }): RunLease {
@@ -30,7 +40,7 @@ function mapLease(r: { run_id: number | string; owner: string | null; expires_at
   };
 }
 
-export function createRunLeaseMethods(ctx: StoreContext): RunLeaseMethods {
+export function createRunLeaseStore(ctx: StoreContext): RunLeaseStore {
   const { db } = ctx;
   return {
     async openRunLease(runId) {
@@ -85,71 +95,6 @@ export function createRunLeaseMethods(ctx: StoreContext): RunLeaseMethods {
         .orderBy("run_id")
         .execute();
       return rows.map(mapLease);
-    },
-    async activateJob(jobId, update) {
-      return ctx.write(async (trx) => {
-        const labels = normaliseLabels(update.labels);
-        const row = await trx
-          .updateTable("jobs")
-          .set({
-            status: "queued",
-            name: update.name,
-            matrix: toJson(update.matrix ?? null),
-            labels: JSON.stringify(labels),
-            request: toJson(update.request),
-          })
-          .where("id", "=", jobId)
-          .where("status", "=", "pending")
-          .returningAll()
-          .executeTakeFirst();
-        if (!row) return null;
-        await trx.deleteFrom("job_labels").where("job_id", "=", jobId).execute();
-        if (labels.length > 0) await trx.insertInto("job_labels").values(labels.map((label) => ({ job_id: jobId, label }))).execute();
-        const jobs = await trx.selectFrom("jobs").select(["status"]).where("run_id", "=", row.run_id).where("attempt", "=", row.attempt).execute();
-        if (!jobs.some((j) => j.status === "in_progress" || j.status === "completed")) {
-          await trx.updateTable("workflow_runs").set({ status: "queued", updated_at: nowIso(ctx) }).where("id", "=", row.run_id).where("status", "=", "pending").execute();
-        }
-        await ctx.signalJobs(trx);
-        return mapJob(row);
-      });
-    },
-    async joinConcurrencyGroup(jobId, group) {
-      await ctx.write(async (trx) => {
-        const job = await trx
-          .selectFrom("jobs")
-          .innerJoin("workflow_runs", "workflow_runs.id", "jobs.run_id")
-          .select("workflow_runs.repository_id")
-          .where("jobs.id", "=", jobId)
-          .executeTakeFirst();
-        if (!job) return;
-        await trx
-          .insertInto("job_concurrency")
-          .values({ job_id: jobId, repository_id: job.repository_id, group_name: group })
-          .onConflict((oc) => oc.column("job_id").doUpdateSet({ group_name: group }))
-          .execute();
-      });
-    },
-    async listConcurrencyGroup(repositoryId, group) {
-      const rows = await db
-        .selectFrom("job_concurrency")
-        .innerJoin("jobs", "jobs.id", "job_concurrency.job_id")
-        .selectAll("jobs")
-        .where("job_concurrency.repository_id", "=", repositoryId)
-        .where("job_concurrency.group_name", "=", group)
-        .where("jobs.status", "!=", "completed")
-        .orderBy("jobs.id")
-        .execute();
-      return rows.map(mapJob);
-    },
-    async requestJobCancel(jobId) {
-      const row = await db
-        .updateTable("jobs")
-        .set({ cancel_requested: 1 })
-        .where("id", "=", jobId)
-        .where("status", "=", "in_progress")
-        .returningAll()
-        .executeTakeFirst();
-      return row ? mapJob(row) : null;
     },
   };
 }

@@ -1,4 +1,7 @@
-import type { Conclusion, RunStatus } from "./types.js";
+/** A run's status follows its jobs: derived from them, and written back whenever they change. */
+import { nowIso, type Db, type StoreContext } from "./context.js";
+import { loadRun } from "./run-rows.js";
+import type { Conclusion, RunStatus } from "./runs.js";
 
 /**
  * A run's status and conclusion from its jobs, with GitHub's semantics:
@@ -28,4 +31,40 @@ export function deriveRunStatus(
   if (jobs.some((j) => j.status === "completed")) return { status: "in_progress", conclusion: null };
   if (jobs.some((j) => j.status === "queued")) return { status: "queued", conclusion: null };
   return { status: "pending", conclusion: null };
+}
+
+/**
+ * Re-derives the run's status from the jobs of its current attempt inside
+ * `trx`; a run without jobs keeps its status.
+ */
+export async function recomputeRun(ctx: StoreContext, trx: Db, runId: number): Promise<void> {
+  // Transactions changing jobs of one run take the run's row lock before
+  // reading the jobs, so under READ COMMITTED the later one sees the earlier
+  // one's committed changes and the last write is derived from all of them.
+  // Lock order is always job rows, then the run row.
+  if (ctx.backend === "postgres") {
+    await trx.selectFrom("workflow_runs").select("id").where("id", "=", runId).forUpdate().execute();
+  }
+  const run = await loadRun(trx, runId);
+  const jobs = await trx
+    .selectFrom("jobs")
+    .select(["status", "conclusion"])
+    .where("run_id", "=", runId)
+    .where("attempt", "=", run.runAttempt)
+    .execute();
+  if (jobs.length === 0) return;
+  const derived = deriveRunStatus(jobs.map((j) => ({ status: j.status as RunStatus, conclusion: j.conclusion as Conclusion | null })));
+  if (derived.status === run.status && derived.conclusion === run.conclusion) return;
+  const at = nowIso(ctx);
+  await trx
+    .updateTable("workflow_runs")
+    .set({
+      status: derived.status,
+      conclusion: derived.conclusion,
+      updated_at: at,
+      run_started_at: run.runStartedAt ?? (derived.status === "in_progress" || derived.status === "completed" ? at : null),
+      completed_at: derived.status === "completed" ? (run.completedAt ?? at) : null,
+    })
+    .where("id", "=", runId)
+    .execute();
 }

@@ -31,7 +31,7 @@ export interface UsersTable {
   created_at: string;
 }
 
-export interface RepositoryRolesTable {
+interface RepositoryRolesTable {
   user_id: Num;
   repository_id: Num;
   role: string;
@@ -75,7 +75,7 @@ export interface RegistrationTokensTable {
   created_at: string;
 }
 
-export interface RunCountersTable {
+interface RunCountersTable {
   repository_id: Num;
   workflow_file: string;
   last_number: Num;
@@ -132,7 +132,7 @@ export interface JobsTable {
 }
 
 /** One row per (job, label) so label matching happens in SQL. */
-export interface JobLabelsTable {
+interface JobLabelsTable {
   job_id: Num;
   label: string;
 }
@@ -147,7 +147,7 @@ export interface StepsTable {
   completed_at: string | null;
 }
 
-export interface LogChunksTable {
+interface LogChunksTable {
   job_id: Num;
   step: Num;
   seq: Num;
@@ -191,7 +191,7 @@ export interface SecretsTable {
   updated_at: string;
 }
 
-export interface VariablesTable {
+interface VariablesTable {
   repository_id: Num;
   /** '' for repository-level variables, as in SecretsTable. */
   environment: string;
@@ -202,7 +202,7 @@ export interface VariablesTable {
   updated_at: string;
 }
 
-export interface EnvironmentsTable {
+interface EnvironmentsTable {
   id: Generated<Num>;
   repository_id: Num;
   /** As first written; secrets and variables of the environment are stored under this name. */
@@ -213,14 +213,14 @@ export interface EnvironmentsTable {
   updated_at: string;
 }
 
-export interface WebhookDeliveriesTable {
+interface WebhookDeliveriesTable {
   delivery_id: string;
   repository_id: Num | null;
   event: string;
   received_at: string;
 }
 
-export interface ScheduleTicksTable {
+interface ScheduleTicksTable {
   repository_id: Num;
   workflow_file: string;
   cron: string;
@@ -237,7 +237,7 @@ export interface AuditLogTable {
   at: string;
 }
 
-export interface RunLeasesTable {
+interface RunLeasesTable {
   run_id: Num;
   owner: string | null;
   expires_at: string | null;
@@ -246,13 +246,13 @@ export interface RunLeasesTable {
   updated_at: string;
 }
 
-export interface JobConcurrencyTable {
+interface JobConcurrencyTable {
   job_id: Num;
   repository_id: Num;
   group_name: string;
 }
 
-export interface JobReportsTable {
+interface JobReportsTable {
   job_id: Num;
   summary: string;
   summary_truncated: Num;
@@ -261,13 +261,13 @@ export interface JobReportsTable {
   created_at: string;
 }
 
-export interface RateLimitsTable {
+interface RateLimitsTable {
   rate_key: string;
   /** Microseconds since the Unix epoch at which the key's budget is whole again. */
   refilled_at: Num;
 }
 
-export interface MigrationsTable {
+interface MigrationsTable {
   version: Num;
   name: string;
   applied_at: string;

@@ -7,14 +7,49 @@
  */
 import { SlipwayError } from "../lib/index.js";
 import { affected, nowIso, toNum, type Db, type StoreContext } from "./context.js";
-import type { Store, VariableRecord } from "./types.js";
 
-export type VariableMethods = Pick<Store, "createVariable" | "getVariable" | "listVariables" | "updateVariable" | "deleteVariable">;
+/** A configuration variable (the `vars` context); not secret, stored and returned in plain text. */
+export interface VariableRecord {
+  repositoryId: number;
+  /** Null for a repository-level variable. */
+  environment: string | null;
+  /** Upper-cased, as GitHub stores it. */
+  name: string;
+  value: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewVariable {
+  repositoryId: number;
+  environment?: string | null;
+  /** Any case; stored upper-cased. */
+  name: string;
+  value: string;
+}
+
+export interface VariablePatch {
+  /** A new name (renames the variable). */
+  name?: string;
+  value?: string;
+}
+
+/** Names are case-insensitive; invalid names or values throw VALIDATION_FAILED. */
+export interface VariableStore {
+  /** Creates the variable; CONFLICT when the name exists at that level. */
+  createVariable(input: NewVariable): Promise<VariableRecord>;
+  getVariable(repositoryId: number, name: string, environment?: string | null): Promise<VariableRecord | null>;
+  /** Variables at exactly that level (repository level when environment is null/absent), by name. */
+  listVariables(repositoryId: number, environment?: string | null): Promise<VariableRecord[]>;
+  /** Changes the value and/or renames; null when absent; CONFLICT when renaming onto an existing name. */
+  updateVariable(repositoryId: number, name: string, patch: VariablePatch, environment?: string | null): Promise<VariableRecord | null>;
+  deleteVariable(repositoryId: number, name: string, environment?: string | null): Promise<boolean>;
+}
 
 /** GitHub's limit on one variable's value. */
-export const MAX_VARIABLE_VALUE_BYTES = 48 * 1024;
+const MAX_VARIABLE_VALUE_BYTES = 48 * 1024;
 /** Variables allowed at one level (a repository, or one of its environments), as on GitHub. */
-export const MAX_VARIABLES_PER_LEVEL = 500;
+const MAX_VARIABLES_PER_LEVEL = 500;
 const MAX_NAME_LENGTH = 200;
 const NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
 
@@ -43,7 +78,7 @@ function mapVariable(row: VariableRow): VariableRecord {
  * says what is wrong with it: letters, digits and underscores, not starting
  * with a digit or `GITHUB_`.
  */
-export function normalizeVariableName(raw: string): string {
+function normalizeVariableName(raw: string): string {
   const name = raw.toUpperCase();
   const fail = (why: string) =>
     new SlipwayError("VALIDATION_FAILED", `variable name '${raw.slice(0, 60)}': ${why}`, {
@@ -57,7 +92,7 @@ export function normalizeVariableName(raw: string): string {
 }
 
 /** A variable value within GitHub's 48 KB limit, or a VALIDATION_FAILED error. */
-export function checkVariableValue(name: string, value: unknown): string {
+function checkVariableValue(name: string, value: unknown): string {
   if (typeof value !== "string") {
     throw new SlipwayError("VALIDATION_FAILED", `variable ${name}: value must be a string`, { hint: "Send the value as a JSON string, e.g. {\"value\": \"eu-west-1\"}." });
   }
@@ -89,7 +124,7 @@ async function findRow(db: Db, repositoryId: number, environment: string, name: 
     .executeTakeFirst();
 }
 
-export function createVariableMethods(ctx: StoreContext): VariableMethods {
+export function createVariableStore(ctx: StoreContext): VariableStore {
   const { db } = ctx;
 
   return {

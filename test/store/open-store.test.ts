@@ -7,7 +7,8 @@ import { Kysely, SqliteDialect } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { SlipwayError } from "../../src/lib/index.js";
 import { openStore } from "../../src/store/index.js";
-import { MIGRATIONS, migrate, type Migration } from "../../src/store/migrations.js";
+import { migrate, type Migration } from "../../src/store/migrate.js";
+import { MIGRATIONS } from "../../src/store/migrations.js";
 import { postgresAvailable } from "../support/postgres.js";
 import { describeBackends } from "./backends.js";
 

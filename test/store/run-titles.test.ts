@@ -5,7 +5,8 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import type { NewRun, Store } from "../../src/store/index.js";
-import { MIGRATIONS, migrate } from "../../src/store/migrations.js";
+import { migrate } from "../../src/store/migrate.js";
+import { MIGRATIONS } from "../../src/store/migrations.js";
 import { describeBackends } from "./backends.js";
 
 async function seed(store: Store): Promise<NewRun> {

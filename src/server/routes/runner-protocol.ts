@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { createMasker, SlipwayError } from "../../lib/index.js";
-import type { ClaimedJob, Conclusion, Job, NewJobReport, Runner, StepUpdate } from "../../store/index.js";
+import type { Conclusion, Job, NewJobReport, QueuedJobClaim, Runner, StepUpdate } from "../../store/index.js";
 import type { Annotation, JobRequest, JobResult } from "../../workflow/index.js";
 import { idParam, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
@@ -305,7 +305,7 @@ function parseStepUpdate(raw: unknown, i: number): StepUpdate {
  * secret sealed under another key): that job then fails at once instead of
  * waiting for its lease to run out.
  */
-async function prepareClaim(ctx: RouteContext, claimed: ClaimedJob, request: FastifyRequest): Promise<Record<string, unknown> | undefined> {
+async function prepareClaim(ctx: RouteContext, claimed: QueuedJobClaim, request: FastifyRequest): Promise<Record<string, unknown> | undefined> {
   try {
     return await claimResponse(ctx, claimed);
   } catch (error) {
@@ -325,7 +325,7 @@ async function prepareClaim(ctx: RouteContext, claimed: ClaimedJob, request: Fas
  * job of a called workflow whose caller mapped its secrets gets the mapped
  * names only.
  */
-async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<Record<string, unknown>> {
+async function claimResponse(ctx: RouteContext, claimed: QueuedJobClaim): Promise<Record<string, unknown>> {
   const { job, run } = claimed;
   ctx.metrics.queueDuration.observe(Math.max(0, (ctx.now().getTime() - Date.parse(job.createdAt)) / 1000));
   const repo = claimed.repository ?? (await ctx.store.getRepository(run.repositoryId));

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { createPipeline, type Pipeline, type PipelineConfig, type PipelineLogger } from "../../../src/server/pipeline/index.js";
 import { createSecretBox, type SecretBox } from "../../../src/server/security.js";
-import { openStore, type ClaimedJob, type Job, type Repository, type Store } from "../../../src/store/index.js";
+import { openStore, type Job, type QueuedJobClaim, type Repository, type Store } from "../../../src/store/index.js";
 import { git, makeRepo } from "../../support/git-repo.js";
 
 export interface Harness {
@@ -90,16 +90,16 @@ export function recordingLogger(lines: string[]): PipelineLogger {
 }
 
 export interface FakeRunner {
-  claimed: ClaimedJob[];
+  claimed: QueuedJobClaim[];
   stop(): Promise<void>;
 }
 
-export type Behaviour = (claimed: ClaimedJob) => { conclusion: "success" | "failure"; outputs?: Record<string, string> } | "hang" | "until-cancelled";
+export type Behaviour = (claimed: QueuedJobClaim) => { conclusion: "success" | "failure"; outputs?: Record<string, string> } | "hang" | "until-cancelled";
 
 /** A runner that claims through the store directly and completes jobs as `behave` says. */
 export async function startRunner(store: Store, behave: Behaviour, options: { name?: string; labels?: string[]; leaseSeconds?: number } = {}): Promise<FakeRunner> {
   const runner = await store.createRunner({ name: options.name ?? `fake-${Math.random().toString(36).slice(2, 8)}`, labels: options.labels ?? ["ubuntu-latest", "self-hosted"], credentialHash: randomBytes(8).toString("hex") });
-  const claimed: ClaimedJob[] = [];
+  const claimed: QueuedJobClaim[] = [];
   let stopped = false;
   const work: Promise<void>[] = [];
   const loop = (async () => {

@@ -1,0 +1,150 @@
+/** Runners: their one-time registration tokens, credentials, labels and heartbeats. */
+import type { Selectable } from "kysely";
+import {
+  affected, fromJson, normaliseLabels, nowIso, resolvePage, toIso, toJson, toNum, toNumOrNull, type StoreContext,
+} from "./context.js";
+import type { RegistrationTokensTable, RunnersTable } from "./schema.js";
+import type { Page, PageOptions } from "./store.js";
+
+export type RunnerState = "online" | "offline";
+
+export interface Runner {
+  id: number;
+  name: string;
+  /** Lower-cased. */
+  labels: string[];
+  credentialHash: string;
+  state: RunnerState;
+  lastSeenAt: string | null;
+  /** The job it claimed last and has not finished (with capacity > 1 it may hold others too). */
+  currentJobId: number | null;
+  capacity: number;
+  version: string | null;
+  createdAt: string;
+}
+
+export interface NewRunner {
+  name: string;
+  labels: string[];
+  credentialHash: string;
+  capacity?: number;
+  version?: string | null;
+}
+
+export interface RegistrationToken {
+  tokenHash: string;
+  expiresAt: string;
+  usedAt: string | null;
+  createdAt: string;
+}
+
+export interface RunnerStore {
+  createRunnerRegistrationToken(input: { tokenHash: string; expiresAt: Date | string }): Promise<RegistrationToken>;
+  /** Marks the token used; true only for the first use of an unexpired token. */
+  consumeRunnerRegistrationToken(tokenHash: string, now?: Date): Promise<boolean>;
+  createRunner(input: NewRunner): Promise<Runner>;
+  getRunner(id: number): Promise<Runner | null>;
+  getRunnerByCredentialHash(credentialHash: string): Promise<Runner | null>;
+  listRunners(options?: PageOptions): Promise<Page<Runner>>;
+  /** Records a heartbeat: state `online`, `lastSeenAt` now; optional new labels/version. */
+  touchRunner(id: number, update?: { labels?: string[]; version?: string | null; at?: Date }): Promise<Runner | null>;
+  /** Marks runners not seen since `before` offline; returns their ids. */
+  markStaleRunnersOffline(before: Date): Promise<number[]>;
+  deleteRunner(id: number): Promise<boolean>;
+}
+
+function mapRunner(r: Selectable<RunnersTable>): Runner {
+  return {
+    id: toNum(r.id),
+    name: r.name,
+    labels: fromJson<string[]>(r.labels) ?? [],
+    credentialHash: r.credential_hash,
+    state: r.state as RunnerState,
+    lastSeenAt: r.last_seen_at,
+    currentJobId: toNumOrNull(r.current_job_id),
+    capacity: toNum(r.capacity),
+    version: r.version,
+    createdAt: r.created_at,
+  };
+}
+
+function mapRegistrationToken(r: Selectable<RegistrationTokensTable>): RegistrationToken {
+  return { tokenHash: r.token_hash, expiresAt: r.expires_at, usedAt: r.used_at, createdAt: r.created_at };
+}
+
+export function createRunnerStore(ctx: StoreContext): RunnerStore {
+  const { db } = ctx;
+  return {
+    async createRunnerRegistrationToken(input) {
+      const row = await db
+        .insertInto("runner_registration_tokens")
+        .values({ token_hash: input.tokenHash, expires_at: toIso(input.expiresAt), used_at: null, created_at: nowIso(ctx) })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return mapRegistrationToken(row);
+    },
+    async consumeRunnerRegistrationToken(tokenHash, now) {
+      const at = now ? toIso(now) : nowIso(ctx);
+      const result = await db
+        .updateTable("runner_registration_tokens")
+        .set({ used_at: at })
+        .where("token_hash", "=", tokenHash)
+        .where("used_at", "is", null)
+        .where("expires_at", ">", at)
+        .executeTakeFirst();
+      return affected(result) === 1;
+    },
+    async createRunner(input) {
+      const row = await db
+        .insertInto("runners")
+        .values({
+          name: input.name,
+          labels: JSON.stringify(normaliseLabels(input.labels)),
+          credential_hash: input.credentialHash,
+          state: "offline",
+          last_seen_at: null,
+          current_job_id: null,
+          capacity: input.capacity ?? 1,
+          version: input.version ?? null,
+          created_at: nowIso(ctx),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return mapRunner(row);
+    },
+    async getRunner(id) {
+      const row = await db.selectFrom("runners").selectAll().where("id", "=", id).executeTakeFirst();
+      return row ? mapRunner(row) : null;
+    },
+    async getRunnerByCredentialHash(credentialHash) {
+      const row = await db.selectFrom("runners").selectAll().where("credential_hash", "=", credentialHash).executeTakeFirst();
+      return row ? mapRunner(row) : null;
+    },
+    async listRunners(options) {
+      const { limit, offset } = resolvePage(options);
+      const rows = await db.selectFrom("runners").selectAll().orderBy("id").limit(limit).offset(offset).execute();
+      const count = await db.selectFrom("runners").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+      return { items: rows.map(mapRunner), totalCount: toNum(count.n as number) };
+    },
+    async touchRunner(id, update) {
+      const values: Record<string, unknown> = { state: "online", last_seen_at: update?.at ? toIso(update.at) : nowIso(ctx) };
+      if (update?.labels !== undefined) values.labels = toJson(normaliseLabels(update.labels));
+      if (update?.version !== undefined) values.version = update.version;
+      const row = await db.updateTable("runners").set(values).where("id", "=", id).returningAll().executeTakeFirst();
+      return row ? mapRunner(row) : null;
+    },
+    async markStaleRunnersOffline(before) {
+      const rows = await db
+        .updateTable("runners")
+        .set({ state: "offline" })
+        .where("state", "=", "online")
+        .where((eb) => eb.or([eb("last_seen_at", "is", null), eb("last_seen_at", "<", toIso(before))]))
+        .returning("id")
+        .execute();
+      return rows.map((r) => toNum(r.id)).sort((a, b) => a - b);
+    },
+    async deleteRunner(id) {
+      return affected(await db.deleteFrom("runners").where("id", "=", id).executeTakeFirst()) > 0;
+    },
+  };
+}
