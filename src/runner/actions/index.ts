@@ -1,5 +1,5 @@
 /** `uses:` steps: action resolution, composite and JavaScript actions, built-in actions. */
-export { createActionsHandler, loadActionMetadata } from "./handler.js";
+export { createActionsHandler } from "./handler.js";
 export type { ActionsHandlerOptions, ResolvedAction } from "./handler.js";
 export { actionName, formatActionReference, parseActionReference } from "./reference.js";
 export type { ActionReference, DockerActionReference, LocalActionReference, RemoteActionReference } from "./reference.js";
