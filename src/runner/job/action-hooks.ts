@@ -184,7 +184,7 @@ export class ActionHooks {
           // The main step reports an unevaluable name.
         }
       }
-      this.stepNames.set(String(step.index), name);
+      this.nameStep(step.index, name);
       const displayName = this.log.mask(`Pre ${name}`);
       this.log.stepStarted(stepIndex, displayName);
       const outcome = await this.runPreparedPre(prepared, step, scope, stepIndex);
