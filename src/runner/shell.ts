@@ -33,7 +33,7 @@ const EXTENSIONS: Record<string, string> = {
 const lookupCache = new Map<string, string | null>();
 
 /** The absolute path of `name` on `pathValue`, or null. Cached per (PATH, name). */
-export function findExecutable(name: string, pathValue: string | undefined): string | null {
+function findExecutable(name: string, pathValue: string | undefined): string | null {
   if (name.includes("/")) return isExecutable(name) ? name : null;
   const key = `${pathValue ?? ""}\0${name}`;
   const cached = lookupCache.get(key);
@@ -64,7 +64,7 @@ function isExecutable(file: string): boolean {
  * Splits a shell template into words: whitespace separates, single and
  * double quotes group (and are removed), as the runner's argument parsing does.
  */
-export function splitShellWords(text: string): string[] {
+function splitShellWords(text: string): string[] {
   const words: string[] = [];
   let current = "";
   let inWord = false;

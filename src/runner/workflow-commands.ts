@@ -9,11 +9,11 @@ export interface WorkflowCommand {
   data: string;
 }
 
-export function unescapeData(text: string): string {
+function unescapeData(text: string): string {
   return text.replace(/%0D/gi, "\r").replace(/%0A/gi, "\n").replace(/%25/g, "%");
 }
 
-export function unescapeProperty(text: string): string {
+function unescapeProperty(text: string): string {
   return text
     .replace(/%0D/gi, "\r")
     .replace(/%0A/gi, "\n")

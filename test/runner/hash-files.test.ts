@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashFiles } from "../../src/runner/hash-files.js";
+import { createHarness, request } from "./helpers.js";
 
 let root: string;
 let workspace: string;
@@ -18,6 +18,16 @@ const files: Record<string, string> = {
   "packages/web/package-lock.json": "lock-web\n",
   "packages/api/package-lock.json": "lock-api\n",
 };
+
+const harness = createHarness();
+
+/** `hashFiles(patterns)` as a job's expressions evaluate it with `ws` as the workspace (a job output). */
+async function hashFiles(ws: string, patterns: string[]): Promise<string> {
+  const args = patterns.map((p) => `'${p.replace(/'/g, "''")}'`).join(", ");
+  const result = await harness.run(request([], { outputs: { digest: `\${{ hashFiles(${args}) }}` } }), { workspace: ws });
+  expect(result.annotations).toEqual([]);
+  return result.outputs.digest!;
+}
 
 /** The digest the GitHub runner computes: SHA-256 over the per-file SHA-256 digests, in the given order. */
 function expectedDigest(paths: string[]): string {
@@ -39,63 +49,64 @@ beforeAll(() => {
 
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
+  harness.cleanup();
 });
 
 describe("hashFiles", () => {
-  it("hashes one file as SHA-256 of its SHA-256 digest", () => {
-    expect(hashFiles(workspace, ["a.txt"])).toBe(expectedDigest(["a.txt"]));
-    expect(hashFiles(workspace, ["./a.txt"])).toBe(expectedDigest(["a.txt"]));
+  it("hashes one file as SHA-256 of its SHA-256 digest", async () => {
+    expect(await hashFiles(workspace, ["a.txt"])).toBe(expectedDigest(["a.txt"]));
+    expect(await hashFiles(workspace, ["./a.txt"])).toBe(expectedDigest(["a.txt"]));
   });
 
-  it("matches globs relative to the workspace, files sorted", () => {
-    expect(hashFiles(workspace, ["*.txt"])).toBe(expectedDigest(["a.txt", "b.txt"]));
-    expect(hashFiles(workspace, ["b.txt", "a.txt"])).toBe(expectedDigest(["a.txt", "b.txt"]));
-    expect(hashFiles(workspace, ["**/package-lock.json"])).toBe(
+  it("matches globs relative to the workspace, files sorted", async () => {
+    expect(await hashFiles(workspace, ["*.txt"])).toBe(expectedDigest(["a.txt", "b.txt"]));
+    expect(await hashFiles(workspace, ["b.txt", "a.txt"])).toBe(expectedDigest(["a.txt", "b.txt"]));
+    expect(await hashFiles(workspace, ["**/package-lock.json"])).toBe(
       expectedDigest(["package-lock.json", "packages/api/package-lock.json", "packages/web/package-lock.json"]),
     );
-    expect(hashFiles(workspace, ["src/**/*.ts"])).toBe(
+    expect(await hashFiles(workspace, ["src/**/*.ts"])).toBe(
       expectedDigest(["src/index.ts", "src/lib/util.test.ts", "src/lib/util.ts"]),
     );
-    expect(hashFiles(workspace, ["?.txt"])).toBe(expectedDigest(["a.txt", "b.txt"]));
-    expect(hashFiles(workspace, ["[a].txt"])).toBe(expectedDigest(["a.txt"]));
+    expect(await hashFiles(workspace, ["?.txt"])).toBe(expectedDigest(["a.txt", "b.txt"]));
+    expect(await hashFiles(workspace, ["[a].txt"])).toBe(expectedDigest(["a.txt"]));
   });
 
-  it("matches every file below a matched directory", () => {
-    expect(hashFiles(workspace, ["src/lib"])).toBe(expectedDigest(["src/lib/util.test.ts", "src/lib/util.ts"]));
-    expect(hashFiles(workspace, ["packages/*"])).toBe(
+  it("matches every file below a matched directory", async () => {
+    expect(await hashFiles(workspace, ["src/lib"])).toBe(expectedDigest(["src/lib/util.test.ts", "src/lib/util.ts"]));
+    expect(await hashFiles(workspace, ["packages/*"])).toBe(
       expectedDigest(["packages/api/package-lock.json", "packages/web/package-lock.json"]),
     );
   });
 
-  it("applies ! exclusions in order", () => {
-    expect(hashFiles(workspace, ["src/**", "!**/*.test.ts"])).toBe(expectedDigest(["src/index.ts", "src/lib/util.ts"]));
-    expect(hashFiles(workspace, ["**/package-lock.json", "!packages/**", "packages/web/*"])).toBe(
+  it("applies ! exclusions in order", async () => {
+    expect(await hashFiles(workspace, ["src/**", "!**/*.test.ts"])).toBe(expectedDigest(["src/index.ts", "src/lib/util.ts"]));
+    expect(await hashFiles(workspace, ["**/package-lock.json", "!packages/**", "packages/web/*"])).toBe(
       expectedDigest(["package-lock.json", "packages/web/package-lock.json"]),
     );
-    expect(hashFiles(workspace, ["!a.txt"])).toBe("");
+    expect(await hashFiles(workspace, ["!a.txt"])).toBe("");
   });
 
-  it("accepts absolute patterns inside the workspace and ignores files outside it", () => {
-    expect(hashFiles(workspace, [path.join(workspace, "a.txt")])).toBe(expectedDigest(["a.txt"]));
-    expect(hashFiles(workspace, ["../outside.txt"])).toBe("");
-    expect(hashFiles(workspace, [path.join(root, "outside.txt")])).toBe("");
-    expect(hashFiles(workspace, ["../*", "a.txt"])).toBe(expectedDigest(["a.txt"]));
+  it("accepts absolute patterns inside the workspace and ignores files outside it", async () => {
+    expect(await hashFiles(workspace, [path.join(workspace, "a.txt")])).toBe(expectedDigest(["a.txt"]));
+    expect(await hashFiles(workspace, ["../outside.txt"])).toBe("");
+    expect(await hashFiles(workspace, [path.join(root, "outside.txt")])).toBe("");
+    expect(await hashFiles(workspace, ["../*", "a.txt"])).toBe(expectedDigest(["a.txt"]));
   });
 
-  it("returns an empty string when nothing matches", () => {
-    expect(hashFiles(workspace, ["**/does-not-exist"])).toBe("");
-    expect(hashFiles(workspace, ["", "  "])).toBe("");
+  it("returns an empty string when nothing matches", async () => {
+    expect(await hashFiles(workspace, ["**/does-not-exist"])).toBe("");
+    expect(await hashFiles(workspace, ["", "  "])).toBe("");
   });
 
-  it("follows symbolic links without looping", () => {
+  it("follows symbolic links without looping", async () => {
     const linked = mkdtempSync(path.join(os.tmpdir(), "slipway-hashfiles-link-"));
     try {
       const ws = path.join(linked, "ws");
       mkdirSync(path.join(ws, "dir"), { recursive: true });
       writeFileSync(path.join(ws, "dir", "f.txt"), "A\n");
       symlinkSync(ws, path.join(ws, "dir", "loop"));
-      expect(hashFiles(ws, ["dir/f.txt"])).toBe(expectedDigest(["a.txt"]));
-      expect(hashFiles(ws, ["**/*.txt"])).toBe(expectedDigest(["a.txt"]));
+      expect(await hashFiles(ws, ["dir/f.txt"])).toBe(expectedDigest(["a.txt"]));
+      expect(await hashFiles(ws, ["**/*.txt"])).toBe(expectedDigest(["a.txt"]));
     } finally {
       rmSync(linked, { recursive: true, force: true });
     }

@@ -4,7 +4,7 @@
  * `--action owner/repo@ref=./dir` does).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createActionsHandler } from "../../src/runner/actions/index.js";
+import { createActionsHandler } from "../../src/runner/index.js";
 import { createHarness, request, run, step, type Harness } from "./helpers.js";
 import { tempDir, writeFiles } from "./actions/support.js";
 import { rmSync } from "node:fs";

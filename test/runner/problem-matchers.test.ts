@@ -1,28 +1,30 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  loadProblemMatchers,
-  parseProblemMatchers,
-  ProblemMatcherFileError,
-  ProblemMatcherSet,
-} from "../../src/runner/problem-matchers.js";
+import type { Annotation } from "../../src/workflow/index.js";
 import { createHarness, request, run, type Harness } from "./helpers.js";
 
-let workspace: string;
+let h: Harness;
 beforeEach(() => {
-  workspace = mkdtempSync(path.join(os.tmpdir(), "slipway-matchers-"));
-  mkdirSync(path.join(workspace, "src", "lib"), { recursive: true });
-  writeFileSync(path.join(workspace, "src", "main.ts"), "");
-  writeFileSync(path.join(workspace, "src", "lib", "util.c"), "");
+  h = createHarness();
+  mkdirSync(path.join(h.workspace, "src", "lib"), { recursive: true });
+  writeFileSync(path.join(h.workspace, "src", "main.ts"), "");
+  writeFileSync(path.join(h.workspace, "src", "lib", "util.c"), "");
 });
-afterEach(() => rmSync(workspace, { recursive: true, force: true }));
+afterEach(() => h.cleanup());
 
-function setWith(doc: unknown): ProblemMatcherSet {
-  const set = new ProblemMatcherSet({ workspace });
-  set.add(parseProblemMatchers(JSON.stringify(doc), "matcher.json"));
-  return set;
+/** Writes matcher files m0.json, m1.json... into the workspace; returns the commands registering them. */
+function writeMatchers(docs: unknown[]): string {
+  docs.forEach((doc, i) => writeFileSync(path.join(h.workspace, `m${i}.json`), typeof doc === "string" ? doc : JSON.stringify(doc)));
+  return docs.map((_, i) => `echo '::add-matcher::m${i}.json'`).join("; ");
+}
+
+/** The annotations of a step that registers the matchers of `docs`, then prints `lines` as they are. */
+async function annotationsOf(docs: unknown[], lines: string[]): Promise<Annotation[]> {
+  writeFileSync(path.join(h.workspace, "lines.txt"), lines.map((l) => `${l}\n`).join(""));
+  const result = await h.run(request([run(`${writeMatchers(docs)}; cat lines.txt`)]));
+  expect(result.conclusion).toBe("success");
+  return result.annotations;
 }
 
 const tsc = {
@@ -58,9 +60,19 @@ const eslintStylish = {
 };
 
 describe("problem matcher engine", () => {
-  it("turns a single-line match into an annotation with file, position, code and severity", () => {
-    const set = setWith(tsc);
-    expect(set.match("src/main.ts(12,5): error TS2322: Type 'string' is not assignable.")).toEqual({
+  it("turns a single-line match into an annotation with file, position, code and severity", async () => {
+    const annotations = await annotationsOf(
+      [tsc],
+      [
+        "src/main.ts(12,5): error TS2322: Type 'string' is not assignable.",
+        "src/main.ts(1,1): WARNING TS1000: upper-case severity",
+        "nothing to see here",
+        // A severity other than error/warning/notice is not reported, as on GitHub.
+        "src/main.ts(1,1): info TS1: informational",
+      ],
+    );
+    expect(annotations).toHaveLength(2);
+    expect(annotations[0]).toEqual({
       level: "error",
       message: "Type 'string' is not assignable.",
       title: "TS2322",
@@ -68,23 +80,34 @@ describe("problem matcher engine", () => {
       line: 12,
       col: 5,
     });
-    expect(set.match("src/main.ts(1,1): WARNING TS1000: upper-case severity")?.level).toBe("warning");
-    expect(set.match("nothing to see here")).toBeUndefined();
-    // A severity other than error/warning/notice is not reported, as on GitHub.
-    expect(set.match("src/main.ts(1,1): info TS1: informational")).toBeUndefined();
+    expect(annotations[1]?.level).toBe("warning");
   });
 
-  it("defaults to error, or to the matcher's severity, when the line names none", () => {
-    const plain = setWith({ problemMatcher: [{ owner: "p", pattern: [{ regexp: "^PROBLEM: (.*)$", message: 1 }] }] });
-    expect(plain.match("PROBLEM: disk full")).toEqual({ level: "error", message: "disk full" });
-    const notice = setWith({ problemMatcher: [{ owner: "p", severity: "Notice", pattern: [{ regexp: "^PROBLEM: (.*)$", message: 1 }] }] });
-    expect(notice.match("PROBLEM: disk full")?.level).toBe("notice");
+  it("defaults to error, or to the matcher's severity, when the line names none", async () => {
+    const plain = await annotationsOf([{ problemMatcher: [{ owner: "p", pattern: [{ regexp: "^PROBLEM: (.*)$", message: 1 }] }] }], ["PROBLEM: disk full"]);
+    expect(plain).toEqual([{ level: "error", message: "disk full" }]);
+    const notice = await annotationsOf(
+      [{ problemMatcher: [{ owner: "p", severity: "Notice", pattern: [{ regexp: "^PROBLEM: (.*)$", message: 1 }] }] }],
+      ["PROBLEM: disk full"],
+    );
+    expect(notice.map((a) => a.level)).toEqual(["notice"]);
   });
 
-  it("matches multi-line patterns, looping over every item under one file", () => {
-    const set = setWith(eslintStylish);
-    expect(set.match("src/main.ts")).toBeUndefined();
-    expect(set.match("  3:10  error  'x' is defined but never used  no-unused-vars")).toEqual({
+  it("matches multi-line patterns, looping over every item under one file", async () => {
+    const annotations = await annotationsOf(
+      [eslintStylish],
+      [
+        "src/main.ts",
+        "  3:10  error  'x' is defined but never used  no-unused-vars",
+        // The loop keeps the file for the next item; an item without severity gets the matcher's default.
+        "  7:1    Missing semicolon  semi",
+        // A line that is not an item ends the sequence; an item line alone then matches nothing.
+        "",
+        "  8:1  error  orphan  rule",
+      ],
+    );
+    expect(annotations).toHaveLength(2);
+    expect(annotations[0]).toEqual({
       level: "error",
       message: "'x' is defined but never used",
       title: "no-unused-vars",
@@ -92,95 +115,104 @@ describe("problem matcher engine", () => {
       line: 3,
       col: 10,
     });
-    // The loop keeps the file for the next item; an item without severity gets the matcher's default.
-    expect(set.match("  7:1    Missing semicolon  semi")).toMatchObject({ level: "warning", file: "src/main.ts", line: 7, message: "Missing semicolon" });
-    // A line that is not an item ends the sequence; an item line alone then matches nothing.
-    expect(set.match("")).toBeUndefined();
-    expect(set.match("  8:1  error  orphan  rule")).toBeUndefined();
+    expect(annotations[1]).toMatchObject({ level: "warning", file: "src/main.ts", line: 7, message: "Missing semicolon" });
   });
 
-  it("needs the whole sequence of a non-looping multi-line matcher, in consecutive lines", () => {
-    const set = setWith({
-      problemMatcher: [
+  it("needs the whole sequence of a non-looping multi-line matcher, in consecutive lines", async () => {
+    const annotations = await annotationsOf(
+      [
         {
-          owner: "two",
-          pattern: [
-            { regexp: "^FILE (\\S+)$", file: 1 },
-            { regexp: "^AT (\\d+) (.*)$", line: 1, message: 2 },
+          problemMatcher: [
+            {
+              owner: "two",
+              pattern: [
+                { regexp: "^FILE (\\S+)$", file: 1 },
+                { regexp: "^AT (\\d+) (.*)$", line: 1, message: 2 },
+              ],
+            },
           ],
         },
       ],
-    });
-    expect(set.match("FILE src/main.ts")).toBeUndefined();
-    expect(set.match("AT 4 first")).toMatchObject({ file: "src/main.ts", line: 4, message: "first" });
-    // Not looping: a second item needs a new FILE line.
-    expect(set.match("AT 5 second")).toBeUndefined();
-    expect(set.match("FILE src/main.ts")).toBeUndefined();
-    expect(set.match("something else")).toBeUndefined();
-    expect(set.match("AT 6 broken")).toBeUndefined();
-  });
-
-  it("roots a matched file at the directory of fromPath, and drops files that do not exist or lie outside", () => {
-    const set = setWith({
-      problemMatcher: [{ owner: "gcc", pattern: [{ regexp: "^(\\S+) (\\S+):(\\d+): (.*)$", fromPath: 1, file: 2, line: 3, message: 4 }] }],
-    });
-    expect(set.match("src/lib/Makefile util.c:9: implicit declaration")).toMatchObject({ file: "src/lib/util.c", line: 9 });
-    expect(set.match(`x ${path.join(workspace, "src", "main.ts")}:2: absolute`)).toMatchObject({ file: "src/main.ts" });
-    const missing = set.match("src/lib/Makefile gone.c:3: no such file");
-    expect(missing).toMatchObject({ message: "no such file", line: 3 });
-    expect(missing?.file).toBeUndefined();
-    expect(set.match("x /etc/hostname:1: outside")?.file).toBeUndefined();
-  });
-
-  it("removes matchers by owner, replaces a matcher registered again, and strips colour codes", () => {
-    const set = new ProblemMatcherSet({ workspace });
-    expect(set.active).toBe(false);
-    set.add(parseProblemMatchers(JSON.stringify(tsc), "a.json"));
-    set.add(parseProblemMatchers(JSON.stringify({ problemMatcher: [{ owner: "TSC", severity: "warning", pattern: [{ regexp: "^T: (.*)$", message: 1 }] }] }), "b.json"));
-    expect(set.owners).toEqual(["TSC"]);
-    expect(set.match("\u001b[31mT: coloured\u001b[0m")).toEqual({ level: "warning", message: "coloured" });
-    expect(set.remove(["tsc"])).toEqual(["TSC"]);
-    expect(set.active).toBe(false);
-    expect(set.match("T: coloured")).toBeUndefined();
-    expect(set.remove(["nobody"])).toEqual([]);
-  });
-
-  it("rejects invalid matcher files with what is wrong and where", () => {
-    const problem = (doc: unknown): string => {
-      try {
-        parseProblemMatchers(typeof doc === "string" ? doc : JSON.stringify(doc), "m.json");
-      } catch (error) {
-        expect(error).toBeInstanceOf(ProblemMatcherFileError);
-        return (error as Error).message;
-      }
-      throw new Error("expected the file to be rejected");
-    };
-    expect(problem("{ nope")).toMatch(/^problem matcher file m\.json: not valid JSON/);
-    expect(problem({ problemMatcher: {} })).toMatch(/problemMatcher: expected an array, got object/);
-    expect(problem({ problemMatcher: [{ pattern: [{ regexp: "x", message: 0 }] }] })).toMatch(/problemMatcher\[0\]\.owner: required/);
-    expect(problem({ problemMatcher: [{ owner: "o", severity: "fatal", pattern: [{ regexp: "x", message: 0 }] }] })).toMatch(/severity: 'fatal' is not one of/);
-    expect(problem({ problemMatcher: [{ owner: "o", pattern: [] }] })).toMatch(/pattern: required: a non-empty array/);
-    expect(problem({ problemMatcher: [{ owner: "o", pattern: [{ regexp: "(", message: 1 }] }] })).toMatch(/pattern\[0\]\.regexp: invalid regular expression/);
-    expect(problem({ problemMatcher: [{ owner: "o", pattern: [{ regexp: "(x)", message: "1" }] }] })).toMatch(/pattern\[0\]\.message: expected the number of a capture group/);
-    expect(problem({ problemMatcher: [{ owner: "o", pattern: [{ regexp: "(x)", file: 1 }] }] })).toMatch(/no pattern sets 'message'/);
-    expect(problem({ problemMatcher: [{ owner: "o", pattern: [{ regexp: "(x)", message: 1, loop: true }] }] })).toMatch(/only the last pattern of a multi-line matcher may loop/);
-    expect(
-      problem({ problemMatcher: [{ owner: "o", pattern: [{ regexp: "(x)", message: 1, loop: true }, { regexp: "(y)", line: 1 }] }] }),
-    ).toMatch(/pattern\[0\]\.loop/);
-    expect(problem({ problemMatcher: [{ owner: "o", pattern: [{ regexp: "(x)", message: 1 }, { regexp: "(y)", message: 1 }] }] })).toMatch(
-      /pattern\[1\]\.message: already set by an earlier pattern/,
+      // Not looping: a second item needs a new FILE line, right before it.
+      ["FILE src/main.ts", "AT 4 first", "AT 5 second", "FILE src/main.ts", "something else", "AT 6 broken"],
     );
-    expect(() => loadProblemMatchers(path.join(workspace, "absent.json"))).toThrowError(/absent\.json: does not exist/);
+    expect(annotations).toHaveLength(1);
+    expect(annotations[0]).toMatchObject({ file: "src/main.ts", line: 4, message: "first" });
+  });
+
+  it("roots a matched file at the directory of fromPath, and drops files that do not exist or lie outside", async () => {
+    const annotations = await annotationsOf(
+      [{ problemMatcher: [{ owner: "gcc", pattern: [{ regexp: "^(\\S+) (\\S+):(\\d+): (.*)$", fromPath: 1, file: 2, line: 3, message: 4 }] }] }],
+      [
+        "src/lib/Makefile util.c:9: implicit declaration",
+        `x ${path.join(h.workspace, "src", "main.ts")}:2: absolute`,
+        "src/lib/Makefile gone.c:3: no such file",
+        "x /etc/hostname:1: outside",
+      ],
+    );
+    expect(annotations).toHaveLength(4);
+    expect(annotations[0]).toMatchObject({ file: "src/lib/util.c", line: 9 });
+    expect(annotations[1]).toMatchObject({ file: "src/main.ts" });
+    expect(annotations[2]).toMatchObject({ message: "no such file", line: 3 });
+    expect(annotations[2]?.file).toBeUndefined();
+    expect(annotations[3]?.file).toBeUndefined();
+  });
+
+  it("removes matchers by owner, replaces a matcher registered again, and strips colour codes", async () => {
+    const add = writeMatchers([tsc, { problemMatcher: [{ owner: "TSC", severity: "warning", pattern: [{ regexp: "^T: (.*)$", message: 1 }] }] }]);
+    writeFileSync(path.join(h.workspace, "lines.txt"), "\u001b[31mT: coloured\u001b[0m\nsrc/main.ts(1,1): error TS1: replaced\n");
+    const result = await h.run(
+      request([run(`${add}; cat lines.txt`), run("echo '::remove-matcher owner=tsc::'; echo 'T: coloured'; echo '::remove-matcher owner=nobody::'")]),
+    );
+    // The second file's TSC replaced tsc: only its pattern matches.
+    expect(h.lines(0)).toContain("Added problem matchers: 'TSC'");
+    expect(result.annotations).toEqual([{ level: "warning", message: "coloured" }]);
+    // Removed case-insensitively; removing an owner nobody registered removes nothing.
+    expect(h.lines(1)).toEqual(["Removed problem matchers: 'TSC'", "T: coloured"]);
+  });
+
+  it("rejects invalid matcher files with what is wrong and where", async () => {
+    const docs: unknown[] = [
+      "{ nope",
+      { problemMatcher: {} },
+      { problemMatcher: [{ pattern: [{ regexp: "x", message: 0 }] }] },
+      { problemMatcher: [{ owner: "o", severity: "fatal", pattern: [{ regexp: "x", message: 0 }] }] },
+      { problemMatcher: [{ owner: "o", pattern: [] }] },
+      { problemMatcher: [{ owner: "o", pattern: [{ regexp: "(", message: 1 }] }] },
+      { problemMatcher: [{ owner: "o", pattern: [{ regexp: "(x)", message: "1" }] }] },
+      { problemMatcher: [{ owner: "o", pattern: [{ regexp: "(x)", file: 1 }] }] },
+      { problemMatcher: [{ owner: "o", pattern: [{ regexp: "(x)", message: 1, loop: true }] }] },
+      { problemMatcher: [{ owner: "o", pattern: [{ regexp: "(x)", message: 1, loop: true }, { regexp: "(y)", line: 1 }] }] },
+      { problemMatcher: [{ owner: "o", pattern: [{ regexp: "(x)", message: 1 }, { regexp: "(y)", message: 1 }] }] },
+    ];
+    const result = await h.run(request([run(`${writeMatchers(docs)}; echo '::add-matcher::absent.json'`)]));
+    expect(result.conclusion).toBe("success");
+    const warnings = result.annotations.map((a) => `${a.level}: ${a.message}`);
+    const expected = [
+      /^problem matcher file \S*m0\.json: not valid JSON/,
+      /problemMatcher: expected an array, got object/,
+      /problemMatcher\[0\]\.owner: required/,
+      /severity: 'fatal' is not one of/,
+      /pattern: required: a non-empty array/,
+      /pattern\[0\]\.regexp: invalid regular expression/,
+      /pattern\[0\]\.message: expected the number of a capture group/,
+      /no pattern sets 'message'/,
+      /only the last pattern of a multi-line matcher may loop/,
+      /pattern\[0\]\.loop/,
+      /pattern\[1\]\.message: already set by an earlier pattern/,
+      /absent\.json: does not exist/,
+    ];
+    expect(warnings).toHaveLength(expected.length);
+    expected.forEach((pattern, i) => {
+      expect(warnings[i]).toMatch(/^warning: /);
+      expect(warnings[i]!.slice("warning: ".length)).toMatch(pattern);
+    });
+    // Each names its file.
+    docs.forEach((_, i) => expect(warnings[i]).toContain(path.join(h.workspace, `m${i}.json`)));
   });
 });
 
 describe("problem matchers in a job", () => {
-  let h: Harness;
-  beforeEach(() => {
-    h = createHarness();
-  });
-  afterEach(() => h.cleanup());
-
   it("applies registered matchers to later output of every step, stdout and stderr, until removed", async () => {
     mkdirSync(h.workspace, { recursive: true });
     writeFileSync(path.join(h.workspace, "app.js"), "");

@@ -31,10 +31,3 @@ export function execCapture(command: string, args: string[], options: ExecOption
     );
   });
 }
-
-/** Like execCapture, but a non-zero exit is an Error carrying stderr. */
-export async function execChecked(command: string, args: string[], options: ExecOptions = {}): Promise<string> {
-  const r = await execCapture(command, args, options);
-  if (r.code !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${r.code}: ${r.stderr.trim()}`);
-  return r.stdout;
-}

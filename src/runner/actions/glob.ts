@@ -1,12 +1,23 @@
 /**
- * Multi-line path patterns as actions/cache and actions/upload-artifact read
- * them: one pattern a line, `!` excludes, `*`, `?`, `[...]` and `**`, `~`
- * for the home directory, relative patterns against a base directory. A
- * pattern that matches a directory includes every file beneath it.
+ * Path patterns as actions/cache and actions/upload-artifact read them
+ * (through @actions/glob): `!` excludes, `*`, `?`, `[...]` and `**`, `~` for
+ * the home directory, relative patterns against a base directory. A pattern
+ * that matches a directory includes every file beneath it.
+ *
+ * One pattern is matched by `picomatch`, set up as @actions/glob sets up
+ * minimatch: dot files match, no braces, no extglobs, no leading-`!`
+ * negation inside a pattern, `[!...]` as a negated class. What stays here
+ * is @actions/glob's own rules that no matcher has: `~` expansion, the
+ * search root of each pattern (its longest literal prefix), directories
+ * matched as a whole, excludes that also drop everything beneath a matched
+ * directory, hidden files left out below the search root on request, and
+ * the least common ancestor of the search roots that upload-artifact
+ * stores paths relative to.
  */
 import { lstatSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import picomatch from "picomatch";
 
 export interface PatternMatch {
   /** Absolute paths of matched files (and symbolic links), sorted, no duplicates. */
@@ -25,13 +36,8 @@ export interface MatchOptions {
 
 const GLOB_CHARS = /[*?[]/;
 
-/** Splits a multi-line input into patterns, dropping blank lines and `#` comments. */
-export function splitPatternLines(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== "" && !l.startsWith("#"));
-}
+/** @actions/glob's matching options, in picomatch's terms. */
+const MATCH_OPTIONS: picomatch.PicomatchOptions = { dot: true, nobrace: true, noextglob: true, nonegate: true, posix: true };
 
 function resolvePattern(pattern: string, options: MatchOptions): string {
   let p = pattern;
@@ -52,30 +58,9 @@ function searchRootOf(abs: string): string {
   return fixed.join("/") || "/";
 }
 
-/** A regular expression for an absolute glob pattern. */
+/** A regular expression for a glob pattern (`/` separates segments). */
 export function globToRegExp(pattern: string): RegExp {
-  let re = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i]!;
-    if (ch === "*") {
-      if (pattern[i + 1] === "*") {
-        const slashAfter = pattern[i + 2] === "/";
-        re += slashAfter ? "(?:.*/)?" : ".*";
-        i += slashAfter ? 2 : 1;
-      } else re += "[^/]*";
-    } else if (ch === "?") re += "[^/]";
-    else if (ch === "[") {
-      const end = pattern.indexOf("]", i + 1);
-      if (end === -1) re += "\\[";
-      else {
-        let body = pattern.slice(i + 1, end);
-        if (body.startsWith("!")) body = "^" + body.slice(1);
-        re += `[${body.replace(/\\/g, "\\\\")}]`;
-        i = end;
-      }
-    } else re += ch.replace(/[.+^${}()|\\\]]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
+  return picomatch.makeRe(pattern, MATCH_OPTIONS);
 }
 
 function walk(dir: string, visit: (full: string, isDir: boolean) => boolean | void): void {

@@ -57,7 +57,7 @@ function dockerRequired(context: UsesContext, what: string): SlipwayError {
 }
 
 /** Reads action.yml or action.yaml from a directory; a Dockerfile-only action is DOCKER_REQUIRED. */
-export function loadActionMetadata(dir: string, label: string): ActionMetadata {
+function loadActionMetadata(dir: string, label: string): ActionMetadata {
   for (const name of ["action.yml", "action.yaml"]) {
     const file = path.join(dir, name);
     if (existsSync(file)) return parseActionMetadata(file, readFileSync(file, "utf8"));

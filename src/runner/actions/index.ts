@@ -1,5 +1,5 @@
 /** `uses:` steps: action resolution, composite and JavaScript actions, built-in actions. */
-export { createActionsHandler, loadActionMetadata } from "./handler.js";
+export { createActionsHandler } from "./handler.js";
 export type { ActionsHandlerOptions, ResolvedAction } from "./handler.js";
 export { actionName, formatActionReference, parseActionReference } from "./reference.js";
 export type { ActionReference, DockerActionReference, LocalActionReference, RemoteActionReference } from "./reference.js";
@@ -12,7 +12,7 @@ export { createBuiltinActions, type BuiltinActionsOptions } from "./builtins/ind
 export * from "./builtins/index.js";
 export { createDirectoryArtifactStore, validateArtifactName, validateArtifactPath } from "./artifact-store.js";
 export type { ArtifactFile, ArtifactInfo, ArtifactStore, ArtifactUploadOptions } from "./artifact-store.js";
-export { globToRegExp, leastCommonAncestor, matchPatterns, splitPatternLines } from "./glob.js";
+export { globToRegExp, leastCommonAncestor, matchPatterns } from "./glob.js";
 export type { MatchOptions, PatternMatch } from "./glob.js";
 export { resolveUserCacheDir } from "./paths.js";
 export { satisfiesVersionSpec } from "./version-spec.js";

@@ -7,7 +7,7 @@ import {
   createCacheStore,
   createDirectoryArtifactStore,
   type ActionsHandlerOptions,
-} from "../../../src/runner/actions/index.js";
+} from "../../../src/runner/index.js";
 import type { JobRequest, Step } from "../../../src/workflow/index.js";
 import { createHarness, request, step, type Harness } from "../helpers.js";
 import { git, makeRepository, tempDir, writeFiles } from "./support.js";

@@ -10,8 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { executeRun, planRun } from "../../../src/engine/index.js";
-import { createActionsHandler, createBuiltinActions, createCacheStore, createDirectoryArtifactStore } from "../../../src/runner/actions/index.js";
-import { createHostExecutor } from "../../../src/runner/index.js";
+import { createActionsHandler, createBuiltinActions, createCacheStore, createDirectoryArtifactStore, createHostExecutor } from "../../../src/runner/index.js";
 import { parseWorkflowOrThrow } from "../../../src/workflow/index.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");

@@ -8,7 +8,7 @@ import {
   resolveUserCacheDir,
   createActionsHandler,
   createBuiltinActions,
-} from "../../../src/runner/actions/index.js";
+} from "../../../src/runner/index.js";
 import { isSlipwayError, type SlipwayError } from "../../../src/lib/index.js";
 import { createHarness, request, step } from "../helpers.js";
 import { git, makeRepository, publishBare, tempDir } from "./support.js";

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createActionsHandler } from "../../../src/runner/actions/index.js";
+import { createActionsHandler } from "../../../src/runner/index.js";
 import { createHarness, request, step, type Harness } from "../helpers.js";
 import { writeFiles } from "./support.js";
 

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { globToRegExp, leastCommonAncestor, matchPatterns, satisfiesVersionSpec, inputEnvName, buildInputEnv, majorVersionOf } from "../../../src/runner/actions/index.js";
+import { globToRegExp, leastCommonAncestor, matchPatterns, satisfiesVersionSpec, inputEnvName, buildInputEnv, majorVersionOf } from "../../../src/runner/index.js";
 import { tempDir } from "./support.js";
 
 describe("satisfiesVersionSpec", () => {

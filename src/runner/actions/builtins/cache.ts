@@ -144,7 +144,7 @@ export function createCacheStore(options: CacheStoreOptions = {}): CacheStore {
 }
 
 /** Cache version: which paths an entry holds, as GitHub's version hash does. */
-export function cacheVersion(paths: string[]): string {
+function cacheVersion(paths: string[]): string {
   return createHash("sha256").update([...paths, "tar"].join("|")).digest("hex");
 }
 

@@ -25,10 +25,7 @@ export function createBuiltinActions(options: BuiltinActionsOptions = {}): Built
   ];
 }
 
-export { createArtifactActions, type ArtifactStoreSource } from "./artifacts.js";
-export { createCacheActions, createCacheStore, cacheVersion } from "./cache.js";
+export type { ArtifactStoreSource } from "./artifacts.js";
+export { createCacheStore } from "./cache.js";
 export type { CacheEntry, CacheMatch, CacheStore, CacheStoreOptions } from "./cache.js";
-export { createCheckoutAction } from "./checkout.js";
 export type { CheckoutOptions, CheckoutSource } from "./checkout.js";
-export { createSetupActions, findOnPath } from "./setup.js";
-export { createGithubScriptAction } from "./github-script.js";

@@ -13,7 +13,7 @@ import { execCapture } from "../exec.js";
 import { satisfiesVersionSpec, type FoundVersion } from "../version-spec.js";
 
 /** Finds an executable on a PATH string. */
-export function findOnPath(command: string, pathValue: string | undefined): string | undefined {
+function findOnPath(command: string, pathValue: string | undefined): string | undefined {
   for (const dir of (pathValue ?? "").split(path.delimiter)) {
     if (dir === "") continue;
     const full = path.join(dir, command);

@@ -1,0 +1,110 @@
+/**
+ * The processes of a job's steps: a script written to RUNNER_TEMP and run by
+ * its shell, or any command, with the step's environment, a set of env
+ * files, workflow commands on its output, and cancellation of its whole
+ * process group. Process groups left running are killed when the job ends.
+ */
+import { randomUUID } from "node:crypto";
+import { statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { SlipwayError } from "../../lib/index.js";
+import { fillShellArgs, resolveShell } from "../shell.js";
+import { killProcessGroup, processGroupAlive, runStepProcess, type SpawnFunction } from "../step-process.js";
+import type { ProcessResult, ProcessSpec, ScriptSpec } from "../uses.js";
+import type { StepRecord } from "./job-context.js";
+import type { JobEnv } from "./job-env.js";
+import type { EnvFileCommands } from "./env-file-commands.js";
+import { createCommandProcessor, type CommandDeps } from "./workflow-command-handler.js";
+
+/** Where a process's output, env files and failures go, and what stops it. */
+export interface ProcessTarget {
+  record: StepRecord;
+  logIndex: number;
+  signal: AbortSignal;
+  envOverlay: Record<string, string>;
+  actionId: string;
+}
+
+export interface StepProcessesOptions {
+  workspace: string;
+  tempDir: string;
+  spawn?: SpawnFunction;
+  killGraceMs?: number;
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export class StepProcesses {
+  private readonly processGroups = new Set<number>();
+
+  constructor(
+    private readonly options: StepProcessesOptions,
+    private readonly env: JobEnv,
+    private readonly envFiles: EnvFileCommands,
+    private readonly commands: CommandDeps,
+  ) {}
+
+  async runScript(spec: ScriptSpec, target: ProcessTarget): Promise<ProcessResult> {
+    const env = this.env.processEnv({ ...target.envOverlay, ...spec.env }, target.actionId);
+    const shell = resolveShell(spec.shell, env.PATH);
+    const scriptPath = path.join(this.options.tempDir, `${randomUUID()}${shell.extension}`);
+    // Small synchronous writes cost far less than async round trips through the thread pool.
+    writeFileSync(scriptPath, spec.script);
+    return this.runProcess({ command: shell.command, args: fillShellArgs(shell, scriptPath), cwd: spec.workingDirectory, env: spec.env }, target);
+  }
+
+  async runProcess(spec: ProcessSpec, target: ProcessTarget): Promise<ProcessResult> {
+    const env = this.env.processEnv({ ...target.envOverlay, ...spec.env }, target.actionId);
+    const cwd = spec.cwd === undefined ? this.options.workspace : path.resolve(this.options.workspace, spec.cwd);
+    const files = this.envFiles.take();
+    Object.assign(env, files);
+
+    const onLine = createCommandProcessor(this.commands, target.record, target.logIndex, env);
+    const outcome = await runStepProcess({
+      command: spec.command,
+      args: spec.args,
+      cwd,
+      env,
+      signal: target.signal,
+      spawn: this.options.spawn,
+      killGraceMs: this.options.killGraceMs,
+      onSpawned: (pid) => this.processGroups.add(pid),
+      onLine,
+    });
+    // Only groups with processes left behind are cleaned up at job end; an
+    // empty group's id may be reused by an unrelated process later.
+    const leftBehind = outcome.pid !== undefined && processGroupAlive(outcome.pid);
+    if (outcome.pid !== undefined && !leftBehind) this.processGroups.delete(outcome.pid);
+    if (outcome.spawnError) this.envFiles.giveBack(files);
+    if (outcome.spawnError && !isDirectory(cwd)) {
+      throw new SlipwayError("WORKFLOW_INVALID", `working-directory '${spec.cwd ?? cwd}' does not exist in the workspace`, {
+        hint: "Create the directory in an earlier step or fix working-directory (it is relative to the workspace).",
+      });
+    }
+    if (outcome.spawnError) {
+      const code = (outcome.spawnError as NodeJS.ErrnoException).code;
+      throw new SlipwayError(
+        "TOOLCHAIN_MISSING",
+        code === "ENOENT" ? `'${spec.command}' was not found on PATH` : `'${spec.command}' could not be started: ${outcome.spawnError.message}`,
+        { hint: `Install ${spec.command} on this host or choose another shell:.` },
+      );
+    }
+    try {
+      this.envFiles.apply(files, target.record, target.logIndex);
+    } finally {
+      if (!leftBehind) this.envFiles.giveBack(files);
+    }
+    return { exitCode: outcome.exitCode, aborted: outcome.aborted };
+  }
+
+  /** Kills what the job's steps left running (background processes): they do not outlive the job. */
+  killLeftovers(): void {
+    for (const pid of this.processGroups) killProcessGroup(pid, "SIGKILL");
+  }
+}
