@@ -39,9 +39,18 @@ export function readRelationKey(rangeVar: AstNode): string {
 
 /** The commands of an ALTER TABLE (not ALTER INDEX/VIEW/SEQUENCE, which share the node type). */
 export function readAlterTableCommands(stmt: { kind: string; node: AstNode }): AstNode[] {
-  if (stmt.kind !== "AlterTableStmt" || stmt.node.objtype !== "OBJECT_TABLE") return [];
-  return (stmt.node.cmds ?? []).map((c: AstNode) => c.AlterTableCmd).filter(Boolean);
+  if (stmt.kind !== "AlterTableStmt" || stmt.node.objtype !== "OBJECT_TABLE") return NONE;
+  const cached = alterCommandsCache.get(stmt.node);
+  if (cached) return cached;
+  const cmds: AstNode[] = (stmt.node.cmds ?? []).map((c: AstNode) => c.AlterTableCmd).filter(Boolean);
+  alterCommandsCache.set(stmt.node, cmds);
+  return cmds;
 }
+
+const NONE: AstNode[] = [];
+// Many rules read the same statements: each reading is computed once per node.
+const alterCommandsCache = new WeakMap<object, AstNode[]>();
+const typeSitesCache = new WeakMap<object, ColumnTypeSite[]>();
 
 /** The constraints attached to a ColumnDef, unwrapped. */
 export function readColumnConstraints(columnDef: AstNode): AstNode[] {
@@ -81,7 +90,11 @@ export interface ColumnTypeSite {
  * ADD COLUMN and ALTER COLUMN … TYPE.
  */
 export function readColumnTypeSites(stmt: { kind: string; node: AstNode; start: number }): ColumnTypeSite[] {
+  if (stmt.kind !== "CreateStmt" && stmt.kind !== "CreateForeignTableStmt" && stmt.kind !== "AlterTableStmt") return [];
+  const cached = typeSitesCache.get(stmt.node);
+  if (cached) return cached;
   const sites: ColumnTypeSite[] = [];
+  typeSitesCache.set(stmt.node, sites);
   const add = (def: AstNode) => {
     if (def?.typeName) sites.push({ typeName: def.typeName, offset: locationOr(def.typeName.location, stmt.start) });
   };

@@ -90,7 +90,8 @@ export async function lintMigrationFiles(
   const findings: MigrationFinding[] = [];
   const shown: string[] = [];
   for (const f of files) {
-    const display = path.relative(cwd, f) || f;
+    const relative = path.relative(cwd, f);
+    const display = relative && !relative.startsWith("..") ? relative : f;
     shown.push(display);
     findings.push(...(await lintMigrationFile(f, { config: options.config, displayName: display })));
   }

@@ -7,7 +7,7 @@ import { loadModule, parseSync, scanSync } from "libpg-query";
 import { SlipwayError } from "../../lib/index.js";
 import { unwrapNode } from "./ast.js";
 import { readDirectives, type FileDirectives } from "./ignore.js";
-import { MIGRATION_RULES, findRule, resolveRuleName } from "./rules/index.js";
+import { MIGRATION_RULES, compareText, findRule, resolveRuleName } from "./rules/index.js";
 import { createSourceText, skipBlanksAndComments, type SourceText } from "./source-text.js";
 import type { MigrationFinding, MigrationLintConfig, MigrationLintSettings, RawFinding, RuleInput, SqlToken, StatementView } from "./types.js";
 
@@ -113,7 +113,7 @@ export function lintMigrationSqlSync(sql: string, options: LintSqlOptions = {}):
       }
     }
   }
-  return findings.sort((a, b) => a.line - b.line || a.col - b.col || a.rule.localeCompare(b.rule));
+  return findings.sort((a, b) => a.line - b.line || a.col - b.col || compareText(a.rule, b.rule));
 }
 
 function scanTokens(sql: string): SqlToken[] {
@@ -127,7 +127,8 @@ function scanTokens(sql: string): SqlToken[] {
 /** Statement views with the transaction state and created tables each statement sees. */
 function buildStatements(raw: { stmt: unknown; stmt_location?: number }[], bytes: Buffer, settings: MigrationLintSettings): StatementView[] {
   const out: StatementView[] = [];
-  const created = new Set<string>();
+  // One set per run of statements between table creations, shared by those statements.
+  let created = new Set<string>();
   let explicitId: number | null = null;
   let assumedOpen = settings.assumeInTransaction;
   let nextId = 1;
@@ -143,7 +144,7 @@ function buildStatements(raw: { stmt: unknown; stmt_location?: number }[], bytes
       inTransaction: transactionId !== null,
       inExplicitTransaction: explicitId !== null,
       transactionId,
-      createdTables: new Set(created),
+      createdTables: created,
     });
     if (kind === "TransactionStmt") {
       if (node.kind === "TRANS_STMT_BEGIN" || node.kind === "TRANS_STMT_START") explicitId ??= nextId++;
@@ -151,8 +152,10 @@ function buildStatements(raw: { stmt: unknown; stmt_location?: number }[], bytes
         if (explicitId !== null) explicitId = null;
         else assumedOpen = false;
       }
-    } else if (kind === "CreateStmt" && node.relation?.relname) created.add(node.relation.relname);
-    else if (kind === "CreateTableAsStmt" && node.into?.rel?.relname) created.add(node.into.rel.relname);
+    } else {
+      const name = kind === "CreateStmt" ? node.relation?.relname : kind === "CreateTableAsStmt" ? node.into?.rel?.relname : undefined;
+      if (name) created = new Set(created).add(name);
+    }
   });
   return out;
 }

@@ -19,7 +19,12 @@ export const MIGRATION_RULES: readonly MigrationRule[] = [
   ...objectRules,
   duplicateColumnRule,
   ...transactionRules,
-].sort((a, b) => a.id.localeCompare(b.id));
+].sort((a, b) => compareText(a.id, b.id));
+
+/** Code-unit order: localeCompare would load ICU collation data at start-up. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /** Other names accepted in configuration and ignore comments. */
 export const RULE_ALIASES: Readonly<Record<string, readonly string[]>> = {

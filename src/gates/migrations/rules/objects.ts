@@ -18,6 +18,18 @@ function readIdentifierBytes(token: string): number {
   return Buffer.byteLength(token.toLowerCase(), "utf8");
 }
 
+/**
+ * A cheap pre-check before tokenizing: some run of characters that could be
+ * one identifier is over 63 bytes. A UTF-16 unit is at most 3 UTF-8 bytes, so
+ * only runs of 22 or more units can be.
+ */
+function mayHoldLongIdentifier(sql: string): boolean {
+  for (const m of sql.matchAll(/[^\s,;()'.:[\]=<>+*/|&%^~!@#?-]{22,}/g)) {
+    if (Buffer.byteLength(m[0], "utf8") > MAX_IDENTIFIER_BYTES) return true;
+  }
+  return false;
+}
+
 export const objectRules: MigrationRule[] = [
   {
     id: "ban-drop-table",
@@ -101,8 +113,7 @@ export const objectRules: MigrationRule[] = [
     summary: "an identifier longer than 63 bytes, which PostgreSQL silently truncates",
     help: "Shorten the name to at most 63 bytes; PostgreSQL would otherwise store a truncated name.",
     check: (input) => {
-      // A cheap pre-check: no word long enough to exceed 63 bytes means no token can.
-      if (!/[^\s,;()]{16}/.test(input.sql)) return [];
+      if (!mayHoldLongIdentifier(input.sql)) return [];
       return input
         .tokens()
         .filter((t) => t.kind === "IDENT" && readIdentifierBytes(t.text) > MAX_IDENTIFIER_BYTES)
