@@ -87,10 +87,11 @@ export interface ColumnTypeSite {
 
 /**
  * Every column type a statement declares: CREATE TABLE columns, ALTER TABLE
- * ADD COLUMN and ALTER COLUMN … TYPE.
+ * ADD COLUMN and ALTER COLUMN … TYPE. Foreign tables are left out: their
+ * storage belongs to another server.
  */
 export function readColumnTypeSites(stmt: { kind: string; node: AstNode; start: number }): ColumnTypeSite[] {
-  if (stmt.kind !== "CreateStmt" && stmt.kind !== "CreateForeignTableStmt" && stmt.kind !== "AlterTableStmt") return [];
+  if (stmt.kind !== "CreateStmt" && stmt.kind !== "AlterTableStmt") return [];
   const cached = typeSitesCache.get(stmt.node);
   if (cached) return cached;
   const sites: ColumnTypeSite[] = [];
@@ -100,8 +101,6 @@ export function readColumnTypeSites(stmt: { kind: string; node: AstNode; start: 
   };
   if (stmt.kind === "CreateStmt") {
     for (const el of stmt.node.tableElts ?? []) add(el.ColumnDef);
-  } else if (stmt.kind === "CreateForeignTableStmt") {
-    for (const el of stmt.node.base?.tableElts ?? []) add(el.ColumnDef);
   } else {
     for (const cmd of readAlterTableCommands(stmt)) {
       if (cmd.subtype === "AT_AddColumn" || cmd.subtype === "AT_AlterColumnType") add(cmd.def?.ColumnDef);

@@ -25,8 +25,10 @@ export function hasForeignKeys(createStmt: AstNode): boolean {
 }
 
 export function isPossiblySlow(stmt: StatementView): boolean {
-  if (NOT_SLOW.has(stmt.kind)) return false;
   const n = stmt.node;
+  // SELECT … INTO creates a table.
+  if (stmt.kind === "SelectStmt") return Boolean(n.intoClause);
+  if (NOT_SLOW.has(stmt.kind)) return false;
   if (stmt.kind === "VacuumStmt") return Boolean(n.is_vacuumcmd);
   if (stmt.kind === "CreateStmt") return hasForeignKeys(n) || Boolean(n.inhRelations?.length) || Boolean(n.partbound);
   return true;
