@@ -64,6 +64,7 @@ describe("ignore comments", () => {
     const sql = "-- squawk-ignore require-timeout-settings\nALTER TABLE t ADD COLUMN c text;";
     expect(rulesOf(sql, { rules: ["require-timeout-settings"] })).toEqual([]);
     expect(rulesOf(`-- squawk-ignore ban-drop-colum\n${drop}`, only)).toEqual(["ban-drop-column", "prefer-robust-stmts", "unused-ignore"]);
+    expect(rulesOf(`-- squawk-ignore ban-drop-colum\n${drop}`, { ...only, excludedRules: ["unused-ignore"] })).toEqual(["ban-drop-column", "prefer-robust-stmts"]);
   });
 
   test("squawk-disable-assume-in-transaction turns the setting off for the file", () => {

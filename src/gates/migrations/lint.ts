@@ -58,7 +58,8 @@ export function resolveEnabledRules(config: MigrationLintConfig = {}): Set<strin
   const enabled = config.rules
     ? new Set(resolve(config.rules, "rules"))
     : new Set([...MIGRATION_RULES.filter((r) => r.defaultOn).map((r) => r.id), ...resolve(config.includedRules, "includedRules")]);
-  for (const id of resolve(config.excludedRules, "excludedRules")) enabled.delete(id);
+  // unused-ignore is not a rule but may be excluded like one.
+  for (const id of resolve(config.excludedRules?.filter((r) => r !== "unused-ignore"), "excludedRules")) enabled.delete(id);
   return enabled;
 }
 
