@@ -11,11 +11,6 @@ export function unwrapNode(node: AstNode): [string, AstNode] {
   return ["", {}];
 }
 
-/** The fields of a wrapped node when it has the given type. */
-export function nodeOf(node: AstNode, kind: string): AstNode | undefined {
-  return node && typeof node === "object" ? node[kind] : undefined;
-}
-
 /** The `sval`s of a list of String nodes (qualified names). */
 export function readNames(list: AstNode[] | undefined): string[] {
   const out: string[] = [];
@@ -30,11 +25,6 @@ export function readNames(list: AstNode[] | undefined): string[] {
 export function readTypeName(typeName: AstNode): string {
   const names = readNames(typeName?.names);
   return (names[names.length - 1] ?? "").toLowerCase();
-}
-
-/** A table's key in created-table sets: its name as PostgreSQL folded it. */
-export function readRelationKey(rangeVar: AstNode): string {
-  return String(rangeVar?.relname ?? "");
 }
 
 /** The commands of an ALTER TABLE (not ALTER INDEX/VIEW/SEQUENCE, which share the node type). */

@@ -63,7 +63,7 @@ export function resolveEnabledRules(config: MigrationLintConfig = {}): Set<strin
   return enabled;
 }
 
-export function resolveSettings(config: MigrationLintConfig = {}): MigrationLintSettings {
+function resolveSettings(config: MigrationLintConfig = {}): MigrationLintSettings {
   const pgVersion = config.pgVersion ?? DEFAULT_PG_VERSION;
   if (!Number.isInteger(pgVersion) || pgVersion < 9 || pgVersion > 99) {
     throw new SlipwayError("CONFIG_INVALID", `Migration lint: pgVersion must be a PostgreSQL major version such as 15, not ${String(pgVersion)}.`);

@@ -16,7 +16,7 @@ const NOT_SLOW = new Set([
   "ReassignOwnedStmt", "SecLabelStmt", "ConstraintsSetStmt", "PLAssignStmt", "ReturnStmt",
 ]);
 
-export function hasForeignKeys(createStmt: AstNode): boolean {
+function hasForeignKeys(createStmt: AstNode): boolean {
   for (const el of createStmt.tableElts ?? []) {
     if (el.Constraint?.contype === "CONSTR_FOREIGN") return true;
     if (el.ColumnDef && readColumnConstraints(el.ColumnDef).some((c) => c.contype === "CONSTR_FOREIGN")) return true;
@@ -62,7 +62,7 @@ function alterCommandLock(cmd: AstNode): string {
 }
 
 /** The table lock a statement takes, or "" when it is not a table lock this model knows. */
-export function readLockKind(stmt: StatementView): string {
+function readLockKind(stmt: StatementView): string {
   const n = stmt.node;
   switch (stmt.kind) {
     case "AlterTableStmt": {
