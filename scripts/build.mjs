@@ -32,3 +32,17 @@ await build({
   logLevel: "warning",
 });
 await chmod(outfile, 0o755);
+// The migration linter's own small entry, for gates and its benchmark: no
+// server code, one file. libpg-query stays external: it loads its WASM file
+// from its own package directory.
+await build({
+  entryPoints: { "gates-lint": "src/gates/lint-main.ts" },
+  external: ["libpg-query"],
+  outdir: "dist",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  legalComments: "none",
+  logLevel: "warning",
+});

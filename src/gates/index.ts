@@ -1,3 +1,4 @@
-/** Safety gates: pure libraries with no I/O of their own (test reports, flaky tests, shards). */
+/** Safety gates: pure checks the server and built-in actions call (migration lint, test reports, flaky tests, shards). */
 export * from "./junit/index.js";
+export * from "./migrations/index.js";
 export * from "./test-history/index.js";
