@@ -49,4 +49,11 @@ export default tseslint.config(
     },
   },
   ...modules.map(boundaryRules),
+  // Inside the server, the HTTP routes depend on the run pipeline, never the reverse.
+  {
+    files: ["src/server/pipeline/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [...boundaryRules("server").rules["no-restricted-imports"][1].patterns, { group: ["../routes", "../routes/**"], message: "the run pipeline may not import the HTTP routes" }] }],
+    },
+  },
 );
