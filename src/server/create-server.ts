@@ -200,7 +200,12 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
 
   // The pipeline's lease sweep ends jobs whose runner went silent: their live logs end too.
   const unwatch = pipeline.watchJobs((jobId) => logBus.emit(`job:${jobId}`));
-  if (!deps.pipeline) app.addHook("onReady", () => pipeline.start());
+  if (!deps.pipeline) {
+    // A failing first sweep (the database not answering) does not keep the server from answering; later sweeps retry.
+    app.addHook("onReady", async () => {
+      await pipeline.start().catch((error: unknown) => app.log.warn({ err: error }, "run pipeline: first lease sweep failed"));
+    });
+  }
   app.addHook("preClose", async () => {
     unwatch();
     shutdown.abort();

@@ -82,7 +82,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     running = true;
     stopping = false;
     driver.resume();
-    await sweep();
     every(sweepMs, () => sweep());
     if (config.schedules !== false) {
       let lastMinute = -1;
@@ -95,6 +94,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       });
     }
     every(config.pollingCheckMs ?? 15_000, () => pollRepositories(clock()));
+    // The periodic work is set up first, so it goes on even when this first pass fails.
+    await sweep();
   }
 
   async function stop(): Promise<void> {
