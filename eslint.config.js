@@ -59,6 +59,15 @@ const testZones = modules
     message: `tests import '${mod}' through its index.ts only; export what the test needs there`,
   }));
 
+/** Inside a module: the server's HTTP routes depend on its run pipeline, never the reverse. */
+const innerZones = [
+  {
+    target: "./src/server/pipeline",
+    from: "./src/server/routes",
+    message: "the run pipeline may not import the HTTP routes (the routes depend on the pipeline)",
+  },
+];
+
 function typeOnlyRules(mod) {
   const patterns = TYPE_ONLY[mod].map((other) => ({
     group: [`**/${other}`, `**/${other}/**`],
@@ -92,7 +101,7 @@ export default tseslint.config(
     plugins: { "import-x": importX },
     settings: { "import-x/resolver-next": [resolver] },
     rules: {
-      "import-x/no-restricted-paths": ["error", { zones: [...modules.flatMap(boundaryZones), ...testZones] }],
+      "import-x/no-restricted-paths": ["error", { zones: [...modules.flatMap(boundaryZones), ...testZones, ...innerZones] }],
       // An import whose path is computed cannot be checked against the zones.
       "no-restricted-syntax": [
         "error",

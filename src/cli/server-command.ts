@@ -23,6 +23,8 @@ import { isSlipwayError, SlipwayError } from "../lib/index.js";
 import { CREDENTIAL_FILE, createRemoteRunner, hostLabels, readCredential, type RemoteRunner } from "../runner/index.js";
 import {
   createPipeline,
+  pipelineConfigOf,
+  pipelineLoggerOf,
   createSecretBox,
   createServer,
   generateToken,
@@ -158,11 +160,6 @@ export async function startServer(flags: ServerFlags, deps: ServerDepsForCli): P
       error: (m: string) => logger.error(m),
     },
   });
-  const pipelineLogger = {
-    info: (m: string) => logger.info({ component: "pipeline" }, m),
-    warn: (m: string) => logger.warn({ component: "pipeline" }, m),
-    error: (m: string) => logger.error({ component: "pipeline" }, m),
-  };
   let pipeline: Pipeline | undefined;
   let app: FastifyInstance | undefined;
   try {
@@ -171,14 +168,12 @@ export async function startServer(flags: ServerFlags, deps: ServerDepsForCli): P
       logger.warn({ dataDir: config.dataDir }, "generated secret.key in the data dir: back it up, secrets stored under it cannot be read without it");
     }
     const secretBox = createSecretBox(loadedKey.key);
-    pipeline = createPipeline({ store, secretBox, logger: pipelineLogger, config: { dataDir: config.dataDir, publicUrl: config.publicUrl } });
+    pipeline = createPipeline({ store, secretBox, logger: pipelineLoggerOf(logger), config: pipelineConfigOf(config) });
     app = await createServer(config, {
       store,
       logger,
       secretBox,
-      onTrigger: pipeline.onTrigger,
-      dispatcher: pipeline.dispatcher,
-      runControl: pipeline,
+      pipeline,
       print: deps.print,
       processMetrics: true,
     });

@@ -23,8 +23,10 @@ export interface WorkflowDispatcher {
 
 /** Cancels and re-runs runs; the run pipeline implements it so its driver, not the routes, decides. */
 export interface RunControl {
+  /** Throws NOT_FOUND for an unknown run and CONFLICT for a completed one. */
   cancelRun(runId: number): Promise<void>;
-  rerun(runId: number, options: { failedOnly: boolean }): Promise<WorkflowRun>;
+  /** Throws CONFLICT unless the run is completed and has jobs (failed ones with `failedOnly`). */
+  rerun(runId: number, options?: { failedOnly?: boolean }): Promise<WorkflowRun>;
 }
 
 export interface RouteContext {
@@ -40,8 +42,8 @@ export interface RouteContext {
   runInBackground(name: string, task: () => Promise<void>): void;
   onTrigger: (trigger: Trigger) => Promise<void>;
   dispatcher: WorkflowDispatcher;
-  /** When present, the run routes' cancel and re-run actions go through it. */
-  runControl?: RunControl;
+  /** The run routes' cancel and re-run actions. */
+  runControl: RunControl;
   /** Emits `job:<id>` when a job's log grows or the job ends (within this process). */
   logBus: EventEmitter;
   audit(request: FastifyRequest, action: string, target: string | null, details?: Record<string, unknown>): Promise<void>;

@@ -10,7 +10,7 @@ import { pino, type Logger } from "pino";
 import type { Store } from "../store/index.js";
 import { actorOf, ensureAdminToken, registerAuthorization } from "./auth.js";
 import type { ServerConfig } from "./config.js";
-import type { RouteContext, RunControl, WorkflowDispatcher } from "./context.js";
+import type { RouteContext } from "./context.js";
 import { handleError, toErrorBody } from "./http-errors.js";
 import { createMetrics } from "./metrics.js";
 import { registerAccountRoutes } from "./routes/accounts.js";
@@ -18,13 +18,13 @@ import { registerArtifactRoutes } from "./routes/artifacts.js";
 import { registerOpsRoutes } from "./routes/ops.js";
 import { registerRepoRoutes } from "./routes/repos.js";
 import { registerRunnerProtocolRoutes } from "./routes/runner-protocol.js";
-import { refreshRunStatus, registerRunRoutes } from "./routes/runs.js";
+import { registerRunRoutes } from "./routes/runs.js";
 import { registerVariableRoutes } from "./routes/variables.js";
 import { registerEnvironmentRoutes } from "./routes/environments.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { registerGitHttpRoutes } from "./routes/git-http.js";
 import { createSecretBox, createSharedRateLimiter, loadSecretKey, type SecretBox } from "./security.js";
-import type { Trigger } from "./webhooks.js";
+import { createPipeline, type Pipeline, type PipelineConfig, type PipelineLogger } from "./pipeline/index.js";
 import { SlipwayError } from "../lib/index.js";
 
 declare module "fastify" {
@@ -42,12 +42,13 @@ export interface ServerDeps {
   logger?: Logger;
   /** Defaults to one sealing with SLIPWAY_SECRET_KEY or the data dir's key file. */
   secretBox?: SecretBox;
-  /** Receives webhook triggers after the 202 answer; defaults to logging them. */
-  onTrigger?: (trigger: Trigger) => Promise<void>;
-  /** Starts workflow_dispatch runs; defaults to recording a pending run for the pipeline. */
-  dispatcher?: WorkflowDispatcher;
-  /** Cancel and re-run through the run pipeline; without it the routes update the store directly. */
-  runControl?: RunControl;
+  /**
+   * The run pipeline: webhook triggers, dispatches, cancel and re-run, and the
+   * lease sweep. The caller starts and stops one it passes; without it one is
+   * created from the configuration, started when the server is ready and
+   * stopped when it closes.
+   */
+  pipeline?: Pipeline;
   /** Shows the generated first-start admin token; defaults to stdout. */
   print?: (message: string) => void;
   /** Collect Node process metrics (off in tests). */
@@ -67,23 +68,24 @@ export const REDACTED_LOG_PATHS = [
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** A dispatcher that records the run as `pending`; the run pipeline plans and queues its jobs. */
-function createPendingRunDispatcher(store: Store): WorkflowDispatcher {
+/** The pipeline settings that follow from the server's configuration. */
+export function pipelineConfigOf(config: ServerConfig): PipelineConfig {
   return {
-    async dispatch(input) {
-      return store.createRun({
-        repositoryId: input.repository.id,
-        workflowFile: input.workflowFile,
-        workflowName: input.workflowFile.split("/").pop() ?? input.workflowFile,
-        event: "workflow_dispatch",
-        headBranch: input.ref.replace(/^refs\/heads\//, ""),
-        headSha: "",
-        actor: input.actor,
-        status: "pending",
-        inputs: input.inputs,
-        eventPayload: { ref: input.ref, inputs: input.inputs, workflow: input.workflowFile },
-      });
-    },
+    dataDir: config.dataDir,
+    publicUrl: config.publicUrl,
+    // Expired job leases are noticed within a quarter of the lease, and at least every five seconds.
+    sweepIntervalMs: Math.min(5000, Math.max(1000, (config.leaseSeconds * 1000) / 4)),
+    // Runners that neither poll nor heartbeat for a while show as offline.
+    runnerOfflineAfterMs: (Math.max(2 * config.claimWaitSeconds, config.leaseSeconds) + 30) * 1000,
+  };
+}
+
+/** Pipeline messages as log entries of the component `pipeline`. */
+export function pipelineLoggerOf(logger: Logger): PipelineLogger {
+  return {
+    info: (m) => logger.info({ component: "pipeline" }, m),
+    warn: (m) => logger.warn({ component: "pipeline" }, m),
+    error: (m) => logger.error({ component: "pipeline" }, m),
   };
 }
 
@@ -95,6 +97,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     pino({ level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" } });
   const loadedKey = deps.secretBox ? undefined : loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir });
   const secretBox = deps.secretBox ?? createSecretBox(loadedKey!.key);
+  const pipeline = deps.pipeline ?? createPipeline({ store, secretBox, clock, logger: pipelineLoggerOf(logger), config: pipelineConfigOf(config) });
 
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
@@ -154,13 +157,9 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         .finally(() => background.delete(p));
       background.add(p);
     },
-    onTrigger:
-      deps.onTrigger ??
-      (async (trigger) => {
-        app.log.info({ repo: trigger.repo, event: trigger.event, ref: trigger.ref, sha: trigger.sha, delivery: trigger.deliveryId }, "trigger received; no run pipeline is attached");
-      }),
-    dispatcher: deps.dispatcher ?? createPendingRunDispatcher(store),
-    ...(deps.runControl ? { runControl: deps.runControl } : {}),
+    onTrigger: (trigger) => pipeline.onTrigger(trigger),
+    dispatcher: pipeline.dispatcher,
+    runControl: pipeline,
     logBus,
     async audit(request: FastifyRequest, action, target, details) {
       await store.appendAudit({ actor: actorOf(request.principal), action, target, details: { ...details, request_id: request.id } });
@@ -199,24 +198,18 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerVariableRoutes(app, ctx);
   registerEnvironmentRoutes(app, ctx);
 
-  // Jobs whose runner stopped heartbeating end as "runner lost" (or are re-queued by their retry
-  // policy); runners that neither poll nor heartbeat for a while show as offline.
-  const offlineAfterMs = (Math.max(2 * config.claimWaitSeconds, config.leaseSeconds) + 30) * 1000;
-  const sweep = setInterval(() => {
-    ctx.runInBackground("lease sweep", async () => {
-      await store.markStaleRunnersOffline(new Date(clock().getTime() - offlineAfterMs));
-      const expired = await store.expireLeases(clock());
-      for (const e of expired) {
-        await refreshRunStatus(ctx, e.job.runId);
-        logBus.emit(`job:${e.job.id}`);
-      }
+  // The pipeline's lease sweep ends jobs whose runner went silent: their live logs end too.
+  const unwatch = pipeline.watchJobs((jobId) => logBus.emit(`job:${jobId}`));
+  if (!deps.pipeline) {
+    // A failing first sweep (the database not answering) does not keep the server from answering; later sweeps retry.
+    app.addHook("onReady", async () => {
+      await pipeline.start().catch((error: unknown) => app.log.warn({ err: error }, "run pipeline: first lease sweep failed"));
     });
-  }, Math.max(1000, (config.leaseSeconds * 1000) / 4));
-  sweep.unref();
-
+  }
   app.addHook("preClose", async () => {
-    clearInterval(sweep);
+    unwatch();
     shutdown.abort();
+    if (!deps.pipeline) await pipeline.stop();
   });
   app.addHook("onClose", async () => {
     while (background.size > 0) await Promise.allSettled([...background]);

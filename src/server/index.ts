@@ -1,4 +1,4 @@
-export { createServer, closeOnSignals, REDACTED_LOG_PATHS, type ServerDeps } from "./create-server.js";
+export { createServer, closeOnSignals, pipelineConfigOf, pipelineLoggerOf, REDACTED_LOG_PATHS, type ServerDeps } from "./create-server.js";
 export { loadServerConfig, renderSettingsTable, SERVER_SETTINGS, type ServerConfig, type SettingDescription, type LoadServerConfigInput, type LogLevel } from "./config.js";
 export { ensureAdminToken, listDeclaredRoutes, PERMISSIONS, type RouteDeclaration, TOKEN_SCOPES, type Permission, type Principal } from "./auth.js";
 export type { WorkflowDispatcher, RunControl } from "./context.js";

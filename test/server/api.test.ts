@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
+import path from "node:path";
+import { makeRepo } from "../support/git-repo.js";
+import { waitFor } from "./pipeline/harness.js";
 import { ADMIN_TOKEN, auth, createUserWithToken, registerRepo, sampleRequest, startTestServer, type TestServer } from "./helpers.js";
 
 let server: TestServer | undefined;
@@ -7,7 +10,43 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function seedRun(s: TestServer, options: { event?: string; branch?: string; payload?: unknown } = {}) {
+const CI_WORKFLOW = `name: CI
+on: push
+jobs:
+  build:
+    runs-on: linux
+    steps:
+      - run: echo build
+  deploy:
+    needs: build
+    runs-on: linux
+    steps:
+      - run: echo deploy
+`;
+
+const DEPLOY_WORKFLOW = `name: Deploy
+on:
+  workflow_dispatch:
+    inputs:
+      environment:
+        type: string
+jobs:
+  deploy:
+    runs-on: linux
+    steps:
+      - run: echo deploy
+`;
+
+/** Registers acme/widgets backed by a real git repository holding the CI and Deploy workflows; returns its head commit. */
+async function registerGitRepo(s: TestServer): Promise<string> {
+  const dir = makeRepo({ ".github/workflows/ci.yml": CI_WORKFLOW, ".github/workflows/deploy.yml": DEPLOY_WORKFLOW }, { dir: path.join(s.dir, "repo") });
+  const res = await s.app.inject({ method: "POST", url: "/api/v3/repos", headers: auth(ADMIN_TOKEN), payload: { owner: "acme", name: "widgets", git_url: `file://${dir}` } });
+  if (res.statusCode !== 201) throw new Error(`repo registration failed: ${res.statusCode} ${res.body}`);
+  const { execFileSync } = await import("node:child_process");
+  return execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8" }).trim();
+}
+
+async function seedRun(s: TestServer, options: { event?: string; branch?: string; payload?: unknown; sha?: string } = {}) {
   const repo = (await s.store.getRepositoryByName("acme", "widgets"))!;
   const run = await s.store.createRun({
     repositoryId: repo.id,
@@ -15,7 +54,7 @@ async function seedRun(s: TestServer, options: { event?: string; branch?: string
     workflowName: "CI",
     event: options.event ?? "push",
     headBranch: options.branch ?? "main",
-    headSha: "c".repeat(40),
+    headSha: options.sha ?? "c".repeat(40),
     actor: "admin",
     eventPayload: options.payload ?? {},
   });
@@ -175,10 +214,10 @@ describe("runs and jobs", () => {
     expect(otherJob.statusCode).toBe(404);
   });
 
-  it("cancels a run once (409 afterwards) and re-runs it as a new attempt", async () => {
+  it("cancels a run once (409 afterwards) and re-runs it as a new attempt through the run pipeline", async () => {
     server = await startTestServer();
-    await registerRepo(server.app);
-    const { run } = await seedRun(server);
+    const sha = await registerGitRepo(server);
+    const { run } = await seedRun(server, { sha });
     const base = `/api/v3/repos/acme/widgets/actions/runs/${run.id}`;
     const early = await server.app.inject({ method: "POST", url: `${base}/rerun`, headers: auth(ADMIN_TOKEN) });
     expect(early.statusCode).toBe(409);
@@ -188,18 +227,18 @@ describe("runs and jobs", () => {
     expect(after.json()).toMatchObject({ status: "completed", conclusion: "cancelled" });
     const again = await server.app.inject({ method: "POST", url: `${base}/cancel`, headers: auth(ADMIN_TOKEN) });
     expect(again.statusCode).toBe(409);
-    const { run: other } = await seedRun(server);
+    const { run: other } = await seedRun(server, { sha });
     expect((await server.app.inject({ method: "DELETE", url: `/api/v3/repos/acme/widgets/actions/runs/${other.id}`, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(409);
     const failed = await server.app.inject({ method: "POST", url: `${base}/rerun-failed-jobs`, headers: auth(ADMIN_TOKEN) });
     expect(failed.statusCode).toBe(201);
+    const summary = (res: { json(): { jobs: Array<{ name: string; status: string; run_attempt: number }> } }) => res.json().jobs.map((j) => [j.name, j.status, j.run_attempt]);
+    // The pipeline drives attempt 2: the job without needs is queued for a runner, its dependent waits.
+    await waitFor(async () => {
+      const jobs = await server!.app.inject({ method: "GET", url: `${base}/jobs`, headers: auth(ADMIN_TOKEN) });
+      return JSON.stringify(summary(jobs)) === JSON.stringify([["build", "queued", 2], ["deploy", "pending", 2]]);
+    }, 10_000, "attempt 2 queued");
     const rerun = await server.app.inject({ method: "GET", url: base, headers: auth(ADMIN_TOKEN) });
     expect(rerun.json()).toMatchObject({ run_attempt: 2, status: "queued", conclusion: null });
-    const jobs = await server.app.inject({ method: "GET", url: `${base}/jobs`, headers: auth(ADMIN_TOKEN) });
-    const summary = (res: { json(): { jobs: Array<{ name: string; status: string; run_attempt: number }> } }) => res.json().jobs.map((j) => [j.name, j.status, j.run_attempt]);
-    expect(summary(jobs)).toEqual([
-      ["build", "queued", 2],
-      ["deploy", "pending", 2],
-    ]);
     const first = await server.app.inject({ method: "GET", url: `${base}/attempts/1/jobs`, headers: auth(ADMIN_TOKEN) });
     expect(summary(first)).toEqual([
       ["build", "completed", 1],
@@ -218,7 +257,9 @@ describe("runs and jobs", () => {
       run_attempt: 2,
       status: "queued",
     });
-    await server.app.inject({ method: "POST", url: `${base}/cancel`, headers: auth(ADMIN_TOKEN) });
+    expect((await server.app.inject({ method: "POST", url: `${base}/cancel`, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(202);
+    // The run's driver ends the attempt as cancelled.
+    await waitFor(async () => (await server!.store.getRun(run.id))?.conclusion === "cancelled", 10_000, "attempt 2 cancelled");
     expect((await server.app.inject({ method: "DELETE", url: base, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(204);
     expect((await server.app.inject({ method: "GET", url: base, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(404);
   });
@@ -262,7 +303,7 @@ describe("runs and jobs", () => {
 
   it("dispatches a workflow and returns the new run id", async () => {
     server = await startTestServer();
-    await registerRepo(server.app);
+    await registerGitRepo(server);
     const res = await server.app.inject({
       method: "POST",
       url: "/api/v3/repos/acme/widgets/actions/workflows/deploy.yml/dispatches",
@@ -281,22 +322,18 @@ describe("runs and jobs", () => {
     expect(traversal.statusCode).toBe(422);
   });
 
-  it("hands dispatches to an attached dispatcher", async () => {
-    const seen: string[] = [];
-    server = await startTestServer({
-      deps: {
-        dispatcher: {
-          async dispatch(input) {
-            seen.push(`${input.repository.fullName} ${input.workflowFile} ${input.ref} ${input.actor}`);
-            return server!.store.createRun({ repositoryId: input.repository.id, workflowFile: input.workflowFile, workflowName: "Deploy", event: "workflow_dispatch", headSha: "d".repeat(40) });
-          },
-        },
-      },
-    });
-    await registerRepo(server.app);
-    const res = await server.app.inject({ method: "POST", url: "/api/v3/repos/acme/widgets/actions/workflows/deploy.yml/dispatches", headers: auth(ADMIN_TOKEN), payload: { ref: "v1" } });
-    expect(res.statusCode).toBe(200);
-    expect(seen).toEqual(["acme/widgets .github/workflows/deploy.yml v1 admin"]);
+  it("refuses a dispatch at a ref the repository lacks, or of a workflow without workflow_dispatch", async () => {
+    server = await startTestServer();
+    await registerGitRepo(server);
+    const dispatch = (workflow: string, ref: string) =>
+      server!.app.inject({ method: "POST", url: `/api/v3/repos/acme/widgets/actions/workflows/${workflow}/dispatches`, headers: auth(ADMIN_TOKEN), payload: { ref } });
+    const noRef = await dispatch("deploy.yml", "v1");
+    expect(noRef.statusCode).toBe(404);
+    expect(noRef.json().message).toContain("No ref 'v1'");
+    const noTrigger = await dispatch("ci.yml", "main");
+    expect(noTrigger.statusCode).toBe(422);
+    expect(noTrigger.json().message).toContain("workflow_dispatch");
+    expect((await server.store.listRuns({ perPage: 10 })).totalCount).toBe(0);
   });
 });
 

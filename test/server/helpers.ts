@@ -23,7 +23,12 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { env?: Record<string, string>; deps?: Partial<ServerDeps>; adminToken?: string | null } = {},
+  options: {
+    env?: Record<string, string>;
+    /** Server dependencies, or a function building them over the test's store, data dir and configuration. */
+    deps?: Partial<ServerDeps> | ((setup: { store: Store; dir: string; config: ServerConfig }) => Partial<ServerDeps>);
+    adminToken?: string | null;
+  } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "slipway-server-"));
   const env: Record<string, string> = {
@@ -47,7 +52,7 @@ export async function startTestServer(
     store,
     logger: pino({ level: "info", redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" } }, sink),
     print: (m) => printed.push(m),
-    ...options.deps,
+    ...(typeof options.deps === "function" ? options.deps({ store, dir, config }) : options.deps),
   });
   return {
     app,

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { isFromFork, normaliseWebhook, signatureValid, verifyHmacSignature, type Trigger } from "../../src/server/index.js";
-import { registerRepo, startTestServer, type TestServer } from "./helpers.js";
+import { createPipeline, createSecretBox, isFromFork, normaliseWebhook, pipelineConfigOf, signatureValid, verifyHmacSignature, type Trigger } from "../../src/server/index.js";
+import { registerRepo, SECRET_KEY, startTestServer, type TestServer } from "./helpers.js";
 
 const SHA_A = "a".repeat(40);
 const SHA_B = "b".repeat(40);
@@ -115,12 +115,19 @@ describe("webhook endpoints", () => {
     const triggers: Trigger[] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    // The server's real pipeline, whose trigger intake is watched: the route must answer before it returns.
     server = await startTestServer({
-      deps: {
-        onTrigger: async (t) => {
-          await gate;
-          triggers.push(t);
-        },
+      deps: ({ store, config }) => {
+        const pipeline = createPipeline({ store, secretBox: createSecretBox(Buffer.from(SECRET_KEY, "hex")), config: pipelineConfigOf(config) });
+        return {
+          pipeline: {
+            ...pipeline,
+            async onTrigger(t: Trigger) {
+              await gate;
+              triggers.push(t);
+            },
+          },
+        };
       },
     });
     const { webhookSecret } = await registerRepo(server.app);

@@ -1,101 +1,74 @@
 /**
- * POSIX cron as GitHub's `on.schedule` accepts it: five fields (minute, hour,
- * day of month, month, day of week) with `*`, lists, ranges, steps and
- * month/day names. As in cron, when both day fields are restricted a day
- * matches either of them. Times are UTC unless a timezone is given.
+ * `on.schedule` cron expressions as GitHub accepts them, matched with
+ * `croner`: five fields (minute, hour, day of month, month, day of week),
+ * `*`, lists, ranges, steps (`*\/15`, `1-30/5`, `15/20`) and month/day names;
+ * when both day fields are restricted a day matches either of them. Times
+ * are UTC unless the schedule names a timezone. croner's extensions that
+ * GitHub refuses (seconds, `L`, `W`, `#`, `?`) are refused here too.
+ *
+ * GitHub runs a schedule at most once every five minutes: matches closer
+ * than that to the previous run of the same UTC day are skipped.
  */
+import { Cron } from "croner";
+import { SlipwayError } from "../../lib/index.js";
 
-interface Field {
-  min: number;
-  max: number;
-  names?: string[];
-}
+/** The shortest interval between two runs of one schedule. */
+export const SHORTEST_INTERVAL_MINUTES = 5;
 
-const FIELDS: Field[] = [
-  { min: 0, max: 59 },
-  { min: 0, max: 23 },
-  { min: 1, max: 31 },
-  { min: 1, max: 12, names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"] },
-  { min: 0, max: 7, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
-];
+const NAME = "(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|sun|mon|tue|wed|thu|fri|sat)";
+const VALUE = `(?:\\d{1,2}|${NAME})`;
+const PART = new RegExp(`^(?:\\*|${VALUE}(?:-${VALUE})?)(?:/\\d{1,2})?$`, "i");
+const FIELD_NAMES = ["minute", "hour", "day of month", "month", "day of week"];
+const HINT = "Use five fields: minute hour day-of-month month day-of-week, for example '30 5 * * 1-5' (times are UTC).";
 
 export interface CronSchedule {
-  sets: Set<number>[];
-  /** Whether day-of-month / day-of-week were restricted (not `*`). */
-  domRestricted: boolean;
-  dowRestricted: boolean;
+  expression: string;
+  cron: Cron;
 }
 
-function value(text: string, field: Field): number {
-  const lower = text.toLowerCase();
-  const named = field.names?.indexOf(lower) ?? -1;
-  if (named >= 0) return named + field.min;
-  if (!/^\d+$/.test(text)) throw new Error(`'${text}' is not a number`);
-  const n = Number(text);
-  if (n < field.min || n > field.max) throw new Error(`${n} is outside ${field.min}-${field.max}`);
-  return n;
+function invalid(expression: string, file: string | undefined, reason: string): SlipwayError {
+  const where = file ? `${file}: ` : "";
+  return new SlipwayError("WORKFLOW_INVALID", `${where}on.schedule cron '${expression}' is invalid: ${reason}`, { hint: HINT });
 }
 
-function parseField(text: string, field: Field): Set<number> {
-  const out = new Set<number>();
-  for (const part of text.split(",")) {
-    const [range, stepText] = part.split("/");
-    const step = stepText === undefined ? 1 : Number(stepText);
-    if (!Number.isInteger(step) || step < 1) throw new Error(`bad step in '${part}'`);
-    let lo: number;
-    let hi: number;
-    if (range === "*") {
-      lo = field.min;
-      hi = field.max;
-    } else if (range!.includes("-")) {
-      const [a, b] = range!.split("-");
-      lo = value(a!, field);
-      hi = value(b!, field);
-      if (hi < lo) throw new Error(`bad range '${range}'`);
-    } else {
-      lo = value(range!, field);
-      hi = stepText === undefined ? lo : field.max;
-    }
-    for (let v = lo; v <= hi; v += step) out.add(v);
+/** Parses a five-field expression; a bad one is a WORKFLOW_INVALID error naming the workflow file. */
+export function parseCron(expression: string, options: { file?: string; timezone?: string } = {}): CronSchedule {
+  const fields = expression.trim().split(/\s+/);
+  if (fields.length !== 5) throw invalid(expression, options.file, `it has ${fields.length} fields, GitHub wants five fields`);
+  fields.forEach((field, i) => {
+    const bad = field.split(",").find((part) => !PART.test(part));
+    if (bad !== undefined) throw invalid(expression, options.file, `'${bad}' in the ${FIELD_NAMES[i]} field is not a value, range or step`);
+  });
+  try {
+    return { expression, cron: new Cron(fields.join(" "), { paused: true, sloppyRanges: true, ...(options.timezone ? { timezone: options.timezone } : {}) }) };
+  } catch (error) {
+    throw invalid(expression, options.file, (error as Error).message.replace(/^CronPattern:\s*/, ""));
   }
-  return out;
 }
 
-/** Parses a five-field expression; throws a plain Error on invalid syntax (the workflow parser reports those first). */
-export function parseCron(expression: string): CronSchedule {
-  const parts = expression.trim().split(/\s+/);
-  if (parts.length !== 5) throw new Error(`cron '${expression}' must have five fields`);
-  const sets = parts.map((p, i) => parseField(p, FIELDS[i]!));
-  // Sunday is 0 or 7.
-  if (sets[4]!.has(7)) sets[4]!.add(0);
-  return { sets, domRestricted: parts[2] !== "*", dowRestricted: parts[4] !== "*" };
+function minuteOf(at: Date): Date {
+  return new Date(Math.floor(at.getTime() / 60_000) * 60_000);
 }
 
-function wallClock(at: Date, timezone: string | undefined): { minute: number; hour: number; day: number; month: number; weekday: number } {
-  if (!timezone) {
-    return { minute: at.getUTCMinutes(), hour: at.getUTCHours(), day: at.getUTCDate(), month: at.getUTCMonth() + 1, weekday: at.getUTCDay() };
+/** Whether the expression matches the minute containing `at`. */
+export function cronMatches(schedule: CronSchedule, at: Date): boolean {
+  return schedule.cron.match(minuteOf(at));
+}
+
+/**
+ * Whether the schedule runs in the minute containing `at`: it matches, and no
+ * run of the same UTC day is fewer than five minutes before it (counting runs
+ * from midnight, so the skipped minutes are the same on every replica).
+ */
+export function cronFires(schedule: CronSchedule, at: Date): boolean {
+  const minute = minuteOf(at);
+  if (!schedule.cron.match(minute)) return false;
+  const midnight = new Date(Date.UTC(minute.getUTCFullYear(), minute.getUTCMonth(), minute.getUTCDate()));
+  let last: number | null = null;
+  let next: Date | null = schedule.cron.match(midnight) ? midnight : schedule.cron.nextRun(midnight);
+  while (next && next.getTime() < minute.getTime()) {
+    if (last === null || next.getTime() - last >= SHORTEST_INTERVAL_MINUTES * 60_000) last = next.getTime();
+    next = schedule.cron.nextRun(next);
   }
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone: timezone,
-    hourCycle: "h23",
-    minute: "numeric",
-    hour: "numeric",
-    day: "numeric",
-    month: "numeric",
-    weekday: "short",
-  }).formatToParts(at);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
-  const weekday = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"].indexOf(get("weekday").toLowerCase().slice(0, 3));
-  return { minute: Number(get("minute")), hour: Number(get("hour")), day: Number(get("day")), month: Number(get("month")), weekday };
-}
-
-/** Whether the schedule fires in the minute containing `at`. */
-export function cronMatches(schedule: CronSchedule, at: Date, timezone?: string): boolean {
-  const t = wallClock(at, timezone);
-  const [minutes, hours, doms, months, dows] = schedule.sets as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
-  if (!minutes.has(t.minute) || !hours.has(t.hour) || !months.has(t.month)) return false;
-  const domOk = doms.has(t.day);
-  const dowOk = dows.has(t.weekday);
-  if (schedule.domRestricted && schedule.dowRestricted) return domOk || dowOk;
-  return domOk && dowOk;
+  return last === null || minute.getTime() - last >= SHORTEST_INTERVAL_MINUTES * 60_000;
 }

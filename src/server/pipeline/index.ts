@@ -1,6 +1,9 @@
 /** The run pipeline: triggers to runs, runs driven to their end across restarts and replicas. */
-export { createPipeline, type Pipeline, type PipelineConfig, type PipelineDeps, type PipelineLogger } from "./pipeline.js";
+export { createPipeline } from "./pipeline.js";
+export type { Pipeline, PipelineConfig, PipelineDeps, PipelineLogger } from "./pipeline-types.js";
+export { planRerun, refreshRunStatus } from "./run-control.js";
+export { openSecrets, secretSealContext } from "./stored-secrets.js";
 export { restoreSecrets, hideSecrets } from "./secret-placeholders.js";
 export { inferForgeTarget, postCommitStatus, type ForgeTarget, type ForgeKind, type CommitStatus, type StatusState } from "./commit-status.js";
-export { parseCron, cronMatches, type CronSchedule } from "./cron.js";
+export { parseCron, cronMatches, cronFires, SHORTEST_INTERVAL_MINUTES, type CronSchedule } from "./cron.js";
 export { createMirrors, mirrorPath, readWorkflowFiles, listChangedFiles, resolveRef, redactUrl, type MirrorSource, type Mirrors } from "./git-mirror.js";

@@ -9,13 +9,17 @@ import { once } from "node:events";
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
-import { deriveRunStatus, type Job, type NewJob, type Repository, type RunFilter, type WorkflowRun } from "../../store/index.js";
+import { deriveRunStatus, type Job, type Repository, type RunFilter, type WorkflowRun } from "../../store/index.js";
 import type { Annotation } from "../../workflow/index.js";
 import { actorOf, effectiveRank } from "../auth.js";
 import { apiBase, idParam, pageOf, sealContext, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { artifactJson, jobJson, runJson } from "../json.js";
+import { refreshRunStatus } from "../pipeline/index.js";
 import { createWorkflowCatalog } from "../pipeline/workflow-catalog.js";
+
+/** The runner protocol routes keep a run's status in step with its jobs with it. */
+export { refreshRunStatus };
 
 const STATUS_FILTERS = new Set([
   "queued", "in_progress", "completed", "waiting", "pending", "requested",
@@ -153,9 +157,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   app.post("/api/v3/repos/:owner/:repo/actions/runs/:run_id/cancel", { config: { permission: "repo:write" } }, async (request, reply) => {
     const run = await runOf(request);
-    if (run.status === "completed") throw new SlipwayError("CONFLICT", "Cannot cancel a workflow run that is completed.");
-    if (ctx.runControl) await ctx.runControl.cancelRun(run.id);
-    else await store.cancelRun(run.id);
+    await ctx.runControl.cancelRun(run.id);
     await refreshRunStatus(ctx, run.id);
     for (const job of await store.listJobs(run.id)) ctx.logBus.emit(`job:${job.id}`);
     await ctx.audit(request, "run.cancel", `repo:${request.repository!.fullName}`, { run_id: run.id });
@@ -164,19 +166,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   const rerun = async (request: FastifyRequest, onlyFailed: boolean) => {
     const run = await runOf(request);
-    if (run.status !== "completed") throw new SlipwayError("CONFLICT", "Only a completed workflow run can be re-run.");
-    const previous = await store.listJobs(run.id);
-    if (previous.length === 0) throw new SlipwayError("CONFLICT", "The run has no jobs to re-run.");
-    const failed = (j: Job) => j.conclusion === "failure" || j.conclusion === "cancelled" || j.conclusion === "timed_out" || j.conclusion === "startup_failure";
-    if (onlyFailed && !previous.some(failed)) throw new SlipwayError("CONFLICT", "The run has no failed jobs.");
-    let next: WorkflowRun;
-    if (ctx.runControl) {
-      next = await ctx.runControl.rerun(run.id, { failedOnly: onlyFailed });
-    } else {
-      next = await store.startRunAttempt(run.id);
-      await store.enqueueJobs(run.id, planRerun(previous, onlyFailed ? failed : () => true), { attempt: next.runAttempt });
-      await refreshRunStatus(ctx, run.id);
-    }
+    const next = await ctx.runControl.rerun(run.id, { failedOnly: onlyFailed });
     await ctx.audit(request, onlyFailed ? "run.rerun_failed" : "run.rerun", `repo:${request.repository!.fullName}`, { run_id: run.id, attempt: next.runAttempt });
     return {};
   };
@@ -419,45 +409,6 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
 export function workflowPath(id: string): string {
   if (!/^[\w.\-/]+\.ya?ml$/.test(id) || id.includes("..")) throw validationFailed("workflow_id", "a workflow file name such as ci.yml");
   return id.includes("/") ? id : `.github/workflows/${id}`;
-}
-
-/**
- * Jobs for a re-run attempt: all jobs, or the selected ones plus every job that
- * needs them. Jobs without needs among the re-run set are queued at once; the
- * rest wait as `pending` until the scheduler releases them.
- */
-export function planRerun(previous: Job[], select: (job: Job) => boolean): NewJob[] {
-  const chosen = new Set(previous.filter(select).map((j) => j.key));
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const j of previous) {
-      if (!chosen.has(j.key) && j.needs.some((n) => chosen.has(n))) {
-        chosen.add(j.key);
-        grew = true;
-      }
-    }
-  }
-  return previous
-    .filter((j) => chosen.has(j.key))
-    .map((j) => ({
-      key: j.key,
-      name: j.name,
-      matrix: j.matrix,
-      needs: j.needs,
-      labels: j.labels,
-      request: j.request,
-      maxRetries: j.maxRetries,
-      status: j.needs.some((n) => chosen.has(n)) ? ("pending" as const) : ("queued" as const),
-    }));
-}
-
-/** Re-derives a run's status and conclusion from its current attempt's jobs. */
-export async function refreshRunStatus(ctx: Pick<RouteContext, "store">, runId: number): Promise<void> {
-  const jobs = await ctx.store.listJobs(runId);
-  if (jobs.length === 0) return;
-  const derived = deriveRunStatus(jobs);
-  await ctx.store.updateRun(runId, { status: derived.status, conclusion: derived.conclusion });
 }
 
 /** Resolves when the job's log grows in this process, after `ms`, or on abort. */

@@ -11,12 +11,14 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
-import { pageOf, sealContext, type RouteContext } from "../context.js";
+import { pageOf, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { secretJson } from "../json.js";
-import type { SecretBox } from "../security.js";
-import type { Store } from "../../store/index.js";
+import { openSecrets, secretSealContext } from "../pipeline/index.js";
 import { levelDetails, type LevelOf } from "./levels.js";
+
+/** Runner protocol routes open a job's secrets at claim time with it. */
+export { openSecrets };
 
 const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const MAX_SECRET_BYTES = 48 * 1024;
@@ -32,34 +34,6 @@ function secretName(raw: string): string {
     throw validationFailed("secret_name", "letters, digits and underscores, not starting with a digit or GITHUB_");
   }
   return name;
-}
-
-/** The AES-GCM associated data of a secret at its level. */
-export function secretSealContext(repositoryId: number, environment: string | null, name: string): string {
-  return environment === null ? sealContext.secret(repositoryId, name) : sealContext.environmentSecret(repositoryId, environment, name);
-}
-
-/**
- * The plain values of the secrets stored at one level, by name. A value that
- * cannot be decrypted (sealed under another key) throws, or is left out and
- * reported to `skip` when given.
- */
-export async function openSecrets(
-  deps: { store: Store; secretBox: SecretBox },
-  repositoryId: number,
-  environment: string | null,
-  skip?: (name: string) => void,
-): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const record of await deps.store.listSecrets(repositoryId, environment)) {
-    try {
-      out[record.name] = deps.secretBox.decrypt(record.value.toString("utf8"), secretSealContext(repositoryId, environment, record.name));
-    } catch (error) {
-      if (!skip) throw error;
-      skip(record.name);
-    }
-  }
-  return out;
 }
 
 /** Registers list/get/put/delete of secrets under `base` (ending in `/secrets`), at the level `levelOf` resolves. */

@@ -65,9 +65,7 @@ describe("pipeline behind the server", () => {
       secretBox,
       logger: pino({ level: "info", redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" } }, sink),
       print: () => undefined,
-      onTrigger: pipeline.onTrigger,
-      dispatcher: pipeline.dispatcher,
-      runControl: pipeline,
+      pipeline,
     });
     cleanup = async () => {
       await pipeline.stop();

@@ -2,7 +2,8 @@ import { createServer as createHttpServer, type IncomingMessage } from "node:htt
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { sealContext } from "../../../src/server/context.js";
-import { cronMatches, parseCron } from "../../../src/server/pipeline/index.js";
+import { cronFires, cronMatches, parseCron } from "../../../src/server/pipeline/index.js";
+import type { SlipwayError } from "../../../src/lib/index.js";
 import { createHarness, closeAfterEach, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
 
 let h: Harness | undefined;
@@ -181,8 +182,37 @@ describe("cron", () => {
     expect(cronMatches(parseCron("0 0 1 JAN,jul SUN"), at("2026-07-05T00:00:00Z"))).toBe(true); // Sunday, not the 1st
     expect(cronMatches(parseCron("0 0 1 JAN,jul SUN"), at("2026-07-06T00:00:00Z"))).toBe(false);
     expect(cronMatches(parseCron("15/20 * * * 7"), at("2026-03-01T10:55:00Z"))).toBe(true);
-    expect(cronMatches(parseCron("0 9 * * *"), at("2026-03-01T08:00:00Z"), "Europe/Paris")).toBe(true);
-    expect(() => parseCron("61 * * * *")).toThrow(/outside/);
-    expect(() => parseCron("* * * *")).toThrow(/five fields/);
+    expect(cronMatches(parseCron("0 9 * * *", { timezone: "Europe/Paris" }), at("2026-03-01T08:00:00Z"))).toBe(true);
+    expect(cronMatches(parseCron("0 9 * * *"), at("2026-03-01T09:00:59Z"))).toBe(true); // the whole minute
+  });
+
+  it("refuses what GitHub refuses with a WORKFLOW_INVALID error naming the file, with a hint", () => {
+    const failure = (expression: string) => {
+      try {
+        parseCron(expression, { file: ".github/workflows/nightly.yml" });
+      } catch (error) {
+        return error as SlipwayError;
+      }
+      throw new Error(`'${expression}' was accepted`);
+    };
+    for (const bad of ["61 * * * *", "* * * *", "0 0 * * * *", "0 0 L * *", "0 0 ? * 1", "0 0 * * 1#2", "/5 * * * *", "0 0 5-3 * *"]) {
+      const error = failure(bad);
+      expect(error.code, bad).toBe("WORKFLOW_INVALID");
+      expect(error.message, bad).toContain(`.github/workflows/nightly.yml: on.schedule cron '${bad}' is invalid`);
+      expect(error.hint, bad).toMatch(/five fields/);
+    }
+    expect(failure("* * * *").message).toContain("five fields");
+  });
+
+  it("runs a schedule at most once every five minutes, as GitHub does", () => {
+    const every = parseCron("* * * * *");
+    const fired = [];
+    for (let m = 0; m < 30; m++) if (cronFires(every, new Date(Date.UTC(2026, 2, 1, 12, m)))) fired.push(m);
+    expect(fired).toEqual([0, 5, 10, 15, 20, 25]);
+    const odd = parseCron("0,3,4,9,13 * * * *");
+    const oddFired = [];
+    for (let m = 0; m < 60; m++) if (cronFires(odd, new Date(Date.UTC(2026, 2, 1, 0, m)))) oddFired.push(m);
+    expect(oddFired).toEqual([0, 9]);
+    expect(cronFires(parseCron("*/5 * * * *"), new Date("2026-03-01T12:05:30Z"))).toBe(true);
   });
 });

@@ -1,0 +1,74 @@
+/** The run pipeline's configuration, dependencies and surface. */
+import type { Repository, Store, WorkflowRun } from "../../store/index.js";
+import type { RunControl, WorkflowDispatcher } from "../context.js";
+import type { SecretBox } from "../security.js";
+import type { Trigger } from "../webhooks.js";
+import type { ForgeTarget } from "./commit-status.js";
+
+export interface PipelineLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface PipelineConfig {
+  /** Mirrors live in `<dataDir>/mirrors`. */
+  dataDir: string;
+  /** Base of links in commit statuses and the `github` context. */
+  publicUrl?: string;
+  /** This replica's name in run leases; default a random id per process. */
+  replicaId?: string;
+  /** How long a replica holds a run without renewing; default 30 seconds. */
+  runLeaseSeconds?: number;
+  /** How often waits re-read the store; default 1000 ms. */
+  pollIntervalMs?: number;
+  /** How often expired job leases are swept and orphaned runs resumed; default 5000 ms. */
+  sweepIntervalMs?: number;
+  /** Runners neither polling nor heartbeating for this long are marked offline by the sweep; default never. */
+  runnerOfflineAfterMs?: number;
+  /** Re-queues allowed when a runner is lost (the retry policy); default 0. */
+  jobMaxRetries?: number;
+  /** Fire `schedule` triggers once a minute; default true. */
+  schedules?: boolean;
+  /** How often repositories with a polling interval are checked; default 15000 ms. */
+  pollingCheckMs?: number;
+  /** Where commit statuses go for a repository; default inferred from its git URL and credentials. */
+  resolveForge?: (repository: Repository, token: string | null) => ForgeTarget | null;
+  /** The fetch used for commit statuses (tests). */
+  fetch?: typeof fetch;
+}
+
+export interface PipelineDeps {
+  store: Store;
+  config: PipelineConfig;
+  secretBox: SecretBox;
+  clock?: () => Date;
+  logger?: PipelineLogger;
+  /** Aborting it stops the pipeline as `stop()` does. */
+  signal?: AbortSignal;
+}
+
+export interface Pipeline extends RunControl {
+  onTrigger(trigger: Trigger): Promise<void>;
+  dispatcher: WorkflowDispatcher;
+  /** Cancels a run: its driver aborts the engine; running jobs are told to stop through their heartbeat answer. */
+  cancelRun(runId: number): Promise<void>;
+  /** Starts the next attempt: every job, or only failed/cancelled ones and their dependents (others keep their results). */
+  rerun(runId: number, options?: { failedOnly?: boolean }): Promise<WorkflowRun>;
+  /** Resumes unfinished runs and starts the periodic work (lease sweep, schedules, polling). */
+  start(): Promise<void>;
+  /** Stops driving (jobs go on; another replica or the next start resumes the runs) and ends the periodic work. */
+  stop(): Promise<void>;
+  /** One pass of each periodic task, for operators and tests. */
+  tick: {
+    sweep(now?: Date): Promise<void>;
+    schedules(now?: Date): Promise<number>;
+    polling(now?: Date): Promise<number>;
+  };
+  /** Resolves when every run this replica drives has ended (tests). */
+  idle(): Promise<void>;
+  /** Wakes waits for job completion early (e.g. after a runner completed a job in this process). */
+  notify(): void;
+  /** Calls `listener` with the id of each job the lease sweep ended or re-queued; returns a function removing it. */
+  watchJobs(listener: (jobId: number) => void): () => void;
+}
