@@ -77,6 +77,13 @@ describe("module boundaries", () => {
     ]);
   });
 
+  test("inside the server, the run pipeline may not import the HTTP routes", async () => {
+    expect(await lint("src/server/pipeline/probe.ts", 'import * as routes from "../routes/runs.js";\nexport const x = routes;\n')).toEqual([
+      expect.stringContaining("the run pipeline may not import the HTTP routes"),
+    ]);
+    expect(await lint("src/server/routes/probe.ts", 'import * as pipeline from "../pipeline/index.js";\nexport const x = pipeline;\n')).toEqual([]);
+  });
+
   test("the CLI wires everything", async () => {
     const wired = ["engine", "runner", "store", "server", "workflow", "lib", "protocol", "flags", "gates", "release"];
     const code = wired.map((m, i) => `import * as m${i} from "../${m}/index.js";`).join("\n");
