@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { readFileSync } from "node:fs";
-import { formatError, isSlipwayError, SlipwayError } from "../lib/index.js";
+import { formatError, httpStatusOfError, isSlipwayError, SlipwayError } from "../lib/index.js";
 import { createApiClient, DEFAULT_SERVER_URL, type ApiClient } from "./api-client.js";
 
 interface Repo {
@@ -186,10 +186,10 @@ async function locateRun(client: ApiClient, runId: number, fullName?: string): P
     try {
       return { repo, run: await client.request<Run>("GET", `${repoPath(repo)}/actions/runs/${runId}`) };
     } catch (error) {
-      if (!(error instanceof SlipwayError) || error.code !== "NOT_FOUND") throw error;
+      if (!(error instanceof SlipwayError) || httpStatusOfError(error) !== 404) throw error;
     }
   }
-  throw new SlipwayError("NOT_FOUND", `no run ${runId}${fullName ? ` in ${fullName}` : " in your repositories"}`, { hint: "List runs with `slipway runs`." });
+  throw new SlipwayError("RUN_NOT_FOUND", `no run ${runId}${fullName ? ` in ${fullName}` : " in your repositories"}`, { hint: "List runs with `slipway runs`." });
 }
 
 async function locateJob(client: ApiClient, jobId: number, fullName?: string): Promise<{ repo: string; job: Job } | null> {
@@ -198,7 +198,7 @@ async function locateJob(client: ApiClient, jobId: number, fullName?: string): P
     try {
       return { repo, job: await client.request<Job>("GET", `${repoPath(repo)}/actions/jobs/${jobId}`) };
     } catch (error) {
-      if (!(error instanceof SlipwayError) || error.code !== "NOT_FOUND") throw error;
+      if (!(error instanceof SlipwayError) || httpStatusOfError(error) !== 404) throw error;
     }
   }
   return null;
@@ -245,8 +245,8 @@ export async function setVariable(client: ApiClient, fullName: string, name: str
   try {
     await client.request("PATCH", `${base}/${enc(name)}`, { value });
   } catch (error) {
-    // A missing variable is created; a missing repository fails the same way again on POST and is reported from there.
-    if (!(error instanceof SlipwayError && error.code === "NOT_FOUND")) throw error;
+    // A missing variable is created; any other failure (a missing repository included) is reported as it is.
+    if (!(error instanceof SlipwayError && error.code === "VARIABLE_NOT_FOUND")) throw error;
     await client.request("POST", base, { name, value });
     created = true;
   }
@@ -353,12 +353,12 @@ export async function showLogs(
     try {
       target = await locateRun(client, numeric, flags.repo);
     } catch (error) {
-      if (!(error instanceof SlipwayError) || error.code !== "NOT_FOUND") throw error;
+      if (!(error instanceof SlipwayError) || error.code !== "RUN_NOT_FOUND") throw error;
     }
   }
   if (!target) {
     target = await locateJob(client, numeric, flags.repo);
-    if (!target) throw new SlipwayError("NOT_FOUND", `no run or job ${numeric}${flags.repo ? ` in ${flags.repo}` : " in your repositories"}`, { hint: "List runs with `slipway runs`." });
+    if (!target) throw new SlipwayError("RUN_NOT_FOUND", `no run or job ${numeric}${flags.repo ? ` in ${flags.repo}` : " in your repositories"}`, { hint: "List runs with `slipway runs`." });
   }
   const base = repoPath(target.repo);
 

@@ -1,2 +1,3 @@
 export * from "./errors.js";
 export * from "./masking.js";
+export * from "./error-body.js";

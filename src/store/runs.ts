@@ -27,13 +27,13 @@ function addSeconds(iso: string, seconds: number): string {
 
 async function loadRun(trx: Db, runId: number): Promise<WorkflowRun> {
   const row = await trx.selectFrom("workflow_runs").selectAll().where("id", "=", runId).executeTakeFirst();
-  if (!row) throw new SlipwayError("NOT_FOUND", `workflow run ${runId} does not exist`);
+  if (!row) throw new SlipwayError("RUN_NOT_FOUND", `workflow run ${runId} does not exist`);
   return mapRun(row);
 }
 
 async function loadJob(trx: Db, jobId: number): Promise<Job> {
   const row = await trx.selectFrom("jobs").selectAll().where("id", "=", jobId).executeTakeFirst();
-  if (!row) throw new SlipwayError("NOT_FOUND", `job ${jobId} does not exist`);
+  if (!row) throw new SlipwayError("JOB_NOT_FOUND", `job ${jobId} does not exist`);
   return mapJob(row);
 }
 
@@ -85,12 +85,12 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
     await trx.updateTable("runners").set({ current_job_id: null }).where("current_job_id", "=", jobId).execute();
   }
 
-  /** Checks a lease token for a lease-guarded update; throws CONFLICT when stale. */
+  /** Checks a lease token for a lease-guarded update; throws JOB_LEASE_LOST when stale. */
   async function assertLease(trx: Db, jobId: number, leaseToken: string): Promise<void> {
     const job = await trx.selectFrom("jobs").select(["status", "lease_token"]).where("id", "=", jobId).executeTakeFirst();
-    if (!job) throw new SlipwayError("NOT_FOUND", `job ${jobId} does not exist`);
+    if (!job) throw new SlipwayError("JOB_NOT_FOUND", `job ${jobId} does not exist`);
     if (job.status !== "in_progress" || job.lease_token !== leaseToken) {
-      throw new SlipwayError("CONFLICT", `job ${jobId} is no longer leased with this token`, {
+      throw new SlipwayError("JOB_LEASE_LOST", `job ${jobId} is no longer leased with this token`, {
         hint: "The job was handed to another runner or ended; stop working on it.",
       });
     }
@@ -104,7 +104,7 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
     leaseExpiresAt: string;
   }
 
-  const runnerMissing = (runnerId: number) => new SlipwayError("NOT_FOUND", `runner ${runnerId} does not exist`);
+  const runnerMissing = (runnerId: number) => new SlipwayError("RUNNER_NOT_FOUND", `runner ${runnerId} does not exist`);
 
   /**
    * One statement, one round trip: picks the oldest queued job whose labels
@@ -238,7 +238,7 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
       .select(["repositories.owner as repository_owner", "repositories.name as repository_name", "repositories.git_url as repository_git_url"])
       .where("workflow_runs.id", "=", job.runId)
       .executeTakeFirst();
-    if (!joined) throw new SlipwayError("NOT_FOUND", `workflow run ${job.runId} does not exist`);
+    if (!joined) throw new SlipwayError("RUN_NOT_FOUND", `workflow run ${job.runId} does not exist`);
     return {
       job,
       run: mapRun(joined),
@@ -344,7 +344,7 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
       return ctx.write(async (trx) => {
         const run = await loadRun(trx, id);
         if (run.status !== "completed") {
-          throw new SlipwayError("CONFLICT", `workflow run ${id} is still ${run.status}; only a completed run can be re-run`);
+          throw new SlipwayError("RUN_NOT_COMPLETED", `workflow run ${id} is still ${run.status}; only a completed run can be re-run`);
         }
         const row = await trx
           .updateTable("workflow_runs")
@@ -582,7 +582,7 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
       return ctx.write(async (trx) => {
         if (leaseToken !== undefined) await assertLease(trx, jobId, leaseToken);
         const job = await loadJob(trx, jobId);
-        if (job.status === "completed") throw new SlipwayError("CONFLICT", `job ${jobId} is already completed`);
+        if (job.status === "completed") throw new SlipwayError("JOB_ALREADY_COMPLETED", `job ${jobId} is already completed`);
         const row = await trx
           .updateTable("jobs")
           .set({

@@ -4,8 +4,6 @@ export {
   createProtocolClient,
   isLeaseLost,
   isTransient,
-  ServerAnswerError,
-  toServerError,
   type ClaimedJob,
   type HeartbeatAnswer,
   type LogChunk,

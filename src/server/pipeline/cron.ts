@@ -4,6 +4,7 @@
  * month/day names. As in cron, when both day fields are restricted a day
  * matches either of them. Times are UTC unless a timezone is given.
  */
+import { SlipwayError } from "../../lib/index.js";
 
 interface Field {
   min: number;
@@ -26,13 +27,16 @@ export interface CronSchedule {
   dowRestricted: boolean;
 }
 
+/** Reports why one field of an expression is invalid; parseCron names the expression. */
+class CronFieldError extends Error {}
+
 function value(text: string, field: Field): number {
   const lower = text.toLowerCase();
   const named = field.names?.indexOf(lower) ?? -1;
   if (named >= 0) return named + field.min;
-  if (!/^\d+$/.test(text)) throw new Error(`'${text}' is not a number`);
+  if (!/^\d+$/.test(text)) throw new CronFieldError(`'${text}' is not a number`);
   const n = Number(text);
-  if (n < field.min || n > field.max) throw new Error(`${n} is outside ${field.min}-${field.max}`);
+  if (n < field.min || n > field.max) throw new CronFieldError(`${n} is outside ${field.min}-${field.max}`);
   return n;
 }
 
@@ -41,7 +45,7 @@ function parseField(text: string, field: Field): Set<number> {
   for (const part of text.split(",")) {
     const [range, stepText] = part.split("/");
     const step = stepText === undefined ? 1 : Number(stepText);
-    if (!Number.isInteger(step) || step < 1) throw new Error(`bad step in '${part}'`);
+    if (!Number.isInteger(step) || step < 1) throw new CronFieldError(`bad step in '${part}'`);
     let lo: number;
     let hi: number;
     if (range === "*") {
@@ -51,7 +55,7 @@ function parseField(text: string, field: Field): Set<number> {
       const [a, b] = range!.split("-");
       lo = value(a!, field);
       hi = value(b!, field);
-      if (hi < lo) throw new Error(`bad range '${range}'`);
+      if (hi < lo) throw new CronFieldError(`bad range '${range}'`);
     } else {
       lo = value(range!, field);
       hi = stepText === undefined ? lo : field.max;
@@ -61,11 +65,17 @@ function parseField(text: string, field: Field): Set<number> {
   return out;
 }
 
-/** Parses a five-field expression; throws a plain Error on invalid syntax (the workflow parser reports those first). */
+/** Parses a five-field expression; invalid syntax is a CRON_INVALID SlipwayError naming the expression. */
 export function parseCron(expression: string): CronSchedule {
   const parts = expression.trim().split(/\s+/);
-  if (parts.length !== 5) throw new Error(`cron '${expression}' must have five fields`);
-  const sets = parts.map((p, i) => parseField(p, FIELDS[i]!));
+  if (parts.length !== 5) throw new SlipwayError("CRON_INVALID", `cron '${expression}' must have five fields`);
+  let sets: Set<number>[];
+  try {
+    sets = parts.map((p, i) => parseField(p, FIELDS[i]!));
+  } catch (error) {
+    if (error instanceof CronFieldError) throw new SlipwayError("CRON_INVALID", `cron '${expression}': ${error.message}`);
+    throw error;
+  }
   // Sunday is 0 or 7.
   if (sets[4]!.has(7)) sets[4]!.add(0);
   return { sets, domRestricted: parts[2] !== "*", dowRestricted: parts[4] !== "*" };

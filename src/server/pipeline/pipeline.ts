@@ -455,9 +455,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const mirror = await mirrorWith(repo);
       const resolved = await resolveRefName(mirror, input.ref);
       const sha = resolved?.sha;
-      if (!sha) throw new SlipwayError("NOT_FOUND", `No ref '${input.ref}' in ${repo.fullName}`, { hint: "Pass an existing branch or tag as `ref`." });
+      if (!sha) throw new SlipwayError("REF_NOT_FOUND", `No ref '${input.ref}' in ${repo.fullName}`, { hint: "Pass an existing branch or tag as `ref`." });
       const text = await readFileAt(mirror, sha, input.workflowFile);
-      if (text === null) throw new SlipwayError("NOT_FOUND", `No workflow ${input.workflowFile} at ${input.ref}`, { hint: "Check the workflow file name and the ref." });
+      if (text === null) throw new SlipwayError("WORKFLOW_NOT_FOUND", `No workflow ${input.workflowFile} at ${input.ref}`, { hint: "Check the workflow file name and the ref." });
       const parsed = parseWorkflow(input.workflowFile, text);
       if (!parsed.workflow) {
         throw new SlipwayError("WORKFLOW_INVALID", `${input.workflowFile}: ${parsed.errors.length} error(s)`, { details: parsed.errors, position: parsed.errors[0]?.position });
@@ -729,8 +729,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   async function cancelRun(runId: number): Promise<void> {
     const run = await store.getRun(runId);
-    if (!run) throw new SlipwayError("NOT_FOUND", `Workflow run ${runId} does not exist`);
-    if (run.status === "completed") throw new SlipwayError("CONFLICT", "Cannot cancel a workflow run that is completed.");
+    if (!run) throw new SlipwayError("RUN_NOT_FOUND", `Workflow run ${runId} does not exist`);
+    if (run.status === "completed") throw new SlipwayError("RUN_ALREADY_COMPLETED", "Cannot cancel a workflow run that is completed.");
     const requested = await store.requestRunCancel(runId);
     const local = driving.get(runId);
     if (local) {
@@ -747,11 +747,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   async function rerun(runId: number, options: { failedOnly?: boolean } = {}): Promise<WorkflowRun> {
     const run = await store.getRun(runId);
-    if (!run) throw new SlipwayError("NOT_FOUND", `Workflow run ${runId} does not exist`);
-    if (run.status !== "completed") throw new SlipwayError("CONFLICT", "Only a completed workflow run can be re-run.");
+    if (!run) throw new SlipwayError("RUN_NOT_FOUND", `Workflow run ${runId} does not exist`);
+    if (run.status !== "completed") throw new SlipwayError("RUN_NOT_COMPLETED", "Only a completed workflow run can be re-run.");
     const previous = await store.listJobs(runId);
     const failed = (j: Job) => j.conclusion === "failure" || j.conclusion === "cancelled" || j.conclusion === "timed_out" || j.conclusion === "startup_failure";
-    if (options.failedOnly && !previous.some(failed)) throw new SlipwayError("CONFLICT", "The run has no failed jobs.");
+    if (options.failedOnly && !previous.some(failed)) throw new SlipwayError("RUN_HAS_NO_FAILED_JOBS", "The run has no failed jobs.");
     const rerunKeys = new Set(planRerun(previous, options.failedOnly ? failed : () => true).map((j) => j.key));
     const reuse = previous.filter((j) => !rerunKeys.has(j.key) && j.conclusion === "success");
     const next = await store.startRunAttempt(runId);

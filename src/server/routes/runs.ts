@@ -46,14 +46,14 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
   const runOf = async (request: FastifyRequest): Promise<WorkflowRun> => {
     const id = idParam((request.params as { run_id?: string }).run_id);
     const run = id === undefined ? null : await store.getRun(id);
-    if (!run || run.repositoryId !== request.repository!.id) throw notFound("Workflow run");
+    if (!run || run.repositoryId !== request.repository!.id) throw notFound("RUN_NOT_FOUND", "Workflow run");
     return run;
   };
   const jobOf = async (request: FastifyRequest): Promise<{ job: Job; run: WorkflowRun }> => {
     const id = idParam((request.params as { job_id?: string }).job_id);
     const job = id === undefined ? null : await store.getJob(id);
     const run = job ? await store.getRun(job.runId) : null;
-    if (!job || !run || run.repositoryId !== request.repository!.id) throw notFound("Job");
+    if (!job || !run || run.repositoryId !== request.repository!.id) throw notFound("JOB_NOT_FOUND", "Job");
     return { job, run };
   };
   // A job is also its check run (GitHub's `check_run_url`): its annotations are read there.
@@ -126,7 +126,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/attempts/:attempt_number", { config: { permission: "repo:read" } }, async (request) => {
     const run = await runOf(request);
     const attempt = idParam((request.params as { attempt_number?: string }).attempt_number);
-    if (attempt === undefined || attempt > run.runAttempt) throw notFound("Run attempt");
+    if (attempt === undefined || attempt > run.runAttempt) throw notFound("RUN_NOT_FOUND", "Run attempt");
     const base: Record<string, unknown> = { ...runJson(run, request.repository!, api, config.publicUrl), run_attempt: attempt };
     if (attempt === run.runAttempt) return base;
     // Attempts share the run record; an earlier attempt's state comes from its own jobs.
@@ -139,13 +139,13 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/attempts/:attempt_number/jobs", { config: { permission: "repo:read" } }, async (request) => {
     const run = await runOf(request);
     const attempt = idParam((request.params as { attempt_number?: string }).attempt_number);
-    if (attempt === undefined || attempt > run.runAttempt) throw notFound("Run attempt");
+    if (attempt === undefined || attempt > run.runAttempt) throw notFound("RUN_NOT_FOUND", "Run attempt");
     return listRunJobs(request, attempt);
   });
 
   app.delete("/api/v3/repos/:owner/:repo/actions/runs/:run_id", { config: { permission: "repo:write" } }, async (request, reply) => {
     const run = await runOf(request);
-    if (run.status !== "completed") throw new SlipwayError("CONFLICT", "Cancel the workflow run before deleting it.");
+    if (run.status !== "completed") throw new SlipwayError("RUN_NOT_COMPLETED", "Cancel the workflow run before deleting it.");
     await store.deleteRun(run.id);
     await ctx.audit(request, "run.delete", `repo:${request.repository!.fullName}`, { run_id: run.id });
     return reply.status(204).send();
@@ -153,7 +153,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   app.post("/api/v3/repos/:owner/:repo/actions/runs/:run_id/cancel", { config: { permission: "repo:write" } }, async (request, reply) => {
     const run = await runOf(request);
-    if (run.status === "completed") throw new SlipwayError("CONFLICT", "Cannot cancel a workflow run that is completed.");
+    if (run.status === "completed") throw new SlipwayError("RUN_ALREADY_COMPLETED", "Cannot cancel a workflow run that is completed.");
     if (ctx.runControl) await ctx.runControl.cancelRun(run.id);
     else await store.cancelRun(run.id);
     await refreshRunStatus(ctx, run.id);
@@ -164,11 +164,11 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   const rerun = async (request: FastifyRequest, onlyFailed: boolean) => {
     const run = await runOf(request);
-    if (run.status !== "completed") throw new SlipwayError("CONFLICT", "Only a completed workflow run can be re-run.");
+    if (run.status !== "completed") throw new SlipwayError("RUN_NOT_COMPLETED", "Only a completed workflow run can be re-run.");
     const previous = await store.listJobs(run.id);
-    if (previous.length === 0) throw new SlipwayError("CONFLICT", "The run has no jobs to re-run.");
+    if (previous.length === 0) throw new SlipwayError("RUN_HAS_NO_JOBS", "The run has no jobs to re-run.");
     const failed = (j: Job) => j.conclusion === "failure" || j.conclusion === "cancelled" || j.conclusion === "timed_out" || j.conclusion === "startup_failure";
-    if (onlyFailed && !previous.some(failed)) throw new SlipwayError("CONFLICT", "The run has no failed jobs.");
+    if (onlyFailed && !previous.some(failed)) throw new SlipwayError("RUN_HAS_NO_FAILED_JOBS", "The run has no failed jobs.");
     let next: WorkflowRun;
     if (ctx.runControl) {
       next = await ctx.runControl.rerun(run.id, { failedOnly: onlyFailed });
@@ -202,7 +202,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     const id = idParam((request.params as { artifact_id?: string }).artifact_id);
     const artifact = id === undefined ? null : await store.getArtifact(id);
     const run = artifact ? await store.getRun(artifact.runId) : null;
-    if (!artifact || !run || run.repositoryId !== request.repository!.id) throw notFound("Artifact");
+    if (!artifact || !run || run.repositoryId !== request.repository!.id) throw notFound("ARTIFACT_NOT_FOUND", "Artifact");
     return artifactJson(artifact, run, request.repository!, api, ctx.now());
   });
 
@@ -266,7 +266,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.get("/api/v3/repos/:owner/:repo/actions/jobs/:job_id/summary", { config: { permission: "repo:read" } }, async (request, reply) => {
     const { job } = await jobOf(request);
     const report = await store.getJobReport(job.id);
-    if (!report || report.summary === "") throw notFound("Job summary");
+    if (!report || report.summary === "") throw notFound("JOB_SUMMARY_NOT_FOUND", "Job summary");
     return reply.type("text/markdown; charset=utf-8").header("cache-control", "no-store").send(report.summary);
   });
 
@@ -275,7 +275,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     const id = idParam((request.params as { check_run_id?: string }).check_run_id);
     const job = id === undefined ? null : await store.getJob(id);
     const run = job ? await store.getRun(job.runId) : null;
-    if (!job || !run || run.repositoryId !== request.repository!.id) throw notFound("Check run");
+    if (!job || !run || run.repositoryId !== request.repository!.id) throw notFound("JOB_NOT_FOUND", "Check run");
     return { job, run };
   };
 

@@ -39,7 +39,7 @@ describe("createProtocolClient", () => {
   });
 
   it("sends the lease token with job updates and maps 409 to a lost lease", async () => {
-    const fake = fakeFetch(() => ({ status: 409, body: { code: "CONFLICT", message: "This runner no longer holds the job's lease", hint: "stop" } }));
+    const fake = fakeFetch(() => ({ status: 409, body: { code: "JOB_LEASE_LOST", message: "This runner no longer holds the job's lease", hint: "stop" } }));
     const client = createProtocolClient({ serverUrl: "http://srv", fetch: fake.fn });
     const error = await client.appendLogs("cred", 3, "lease-1", [{ step: 1, seq: 0, data: "x\n" }]).catch((e: unknown) => e);
     expect(fake.calls[0].headers["x-slipway-lease-token"]).toBe("lease-1");
