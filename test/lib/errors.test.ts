@@ -1,12 +1,13 @@
 /**
  * The error catalogue: every code thrown in src/ is catalogued with its HTTP
- * status, meaning and hint, and every catalogued code is used, so the
- * catalogue stays the one true list.
+ * status, meaning and hint, every catalogued code is used, and docs/errors.md is
+ * what the generator renders, so the catalogue stays the one true list.
  */
 import { describe, expect, test } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
 import { ERROR_CODES, SlipwayError, formatError, httpStatusOf } from "../../src/lib/index.js";
+import { ERROR_REFERENCE_PATH, renderErrorReference } from "../../scripts/error-reference.js";
 import { repoRoot } from "../support/cli.js";
 
 function sourceFiles(dir: string): string[] {
@@ -70,5 +71,11 @@ describe("error catalogue", () => {
       if (code.endsWith("_NOT_FOUND")) expect(status, code).toBe(404);
       if (code.endsWith("_ALREADY_EXISTS")) expect(status, code).toBe(409);
     }
+  });
+
+  test(`${ERROR_REFERENCE_PATH} is what \`npm run docs:errors\` generates from the catalogue`, () => {
+    const committed = fs.readFileSync(path.join(repoRoot, ERROR_REFERENCE_PATH), "utf8");
+    expect(committed, "run `npm run docs:errors` and commit docs/errors.md").toBe(renderErrorReference());
+    for (const code of Object.keys(ERROR_CODES)) expect(committed).toContain(`| \`${code}\` | ${httpStatusOf(code as keyof typeof ERROR_CODES)} |`);
   });
 });
