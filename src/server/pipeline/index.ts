@@ -3,4 +3,4 @@ export { createPipeline, type Pipeline, type PipelineConfig, type PipelineDeps, 
 export { restoreSecrets, hideSecrets } from "./secret-placeholders.js";
 export { inferForgeTarget, postCommitStatus, type ForgeTarget, type ForgeKind, type CommitStatus, type StatusState } from "./commit-status.js";
 export { parseCron, cronMatches, type CronSchedule } from "./cron.js";
-export { createMirrors, mirrorPath, readWorkflowFiles, listChangedFiles, resolveRef, redactUrl, type MirrorSource, type Mirrors } from "./git-mirror.js";
+export { createMirrors, mirrorPath, readWorkflowFiles, listChangedFiles, resolveRef, type MirrorSource, type Mirrors } from "./git-mirror.js";

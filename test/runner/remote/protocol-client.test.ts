@@ -10,7 +10,6 @@ import {
   isTransient,
   maskResult,
   readCredential,
-  redactUrl,
   registrableLabels,
   writeCredential,
 } from "../../../src/runner/index.js";
@@ -101,10 +100,5 @@ describe("helpers", () => {
 
   it("keeps only labels the server accepts", () => {
     expect(registrableLabels(["self-hosted", "Linux", "ubuntu-*", "linux", "gpu"])).toEqual(["self-hosted", "linux", "gpu"]);
-  });
-
-  it("redacts URL credentials", () => {
-    expect(redactUrl("https://user:pass@git.example.com/a.git")).toBe("https://***@git.example.com/a.git");
-    expect(redactUrl("file:///srv/repo")).toBe("file:///srv/repo");
   });
 });
