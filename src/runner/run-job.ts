@@ -15,6 +15,8 @@ import {
   evaluateCondition,
   evaluateTemplate,
   interpolateString,
+  stringifyValue,
+  toBooleanSetting,
   type Annotation,
   type Conclusion,
   type Contexts,
@@ -191,19 +193,6 @@ const GITHUB_ENV_FIELDS = [
 
 export function runJob(request: JobRequest, options: RunJobOptions): Promise<JobResult> {
   return new JobRun(request, options).run();
-}
-
-/** Converts an evaluated value to the string GitHub would use (env values, inputs, outputs). */
-export function stringifyValue(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "string") return value;
-  if (typeof value === "boolean" || typeof value === "number") return String(value);
-  return JSON.stringify(value, null, 2);
-}
-
-function isTruthy(value: unknown): boolean {
-  if (typeof value === "string") return value !== "" && value !== "false";
-  return Boolean(value);
 }
 
 function isDirectory(dir: string): boolean {
@@ -597,7 +586,7 @@ class JobRun {
     try {
       stepEnv = this.evaluateEnv(step.env, contexts, evalOptions);
       contexts = this.buildContexts(scope, { ...this.jobEnv, ...scope.envOverlay, ...stepEnv });
-      continueOnError = isTruthy(evaluateTemplate(step.continueOnError, contexts, evalOptions));
+      continueOnError = toBooleanSetting(evaluateTemplate(step.continueOnError, contexts, evalOptions));
       if (step.timeoutMinutes !== undefined) {
         const t = Number(evaluateTemplate(step.timeoutMinutes, contexts, evalOptions));
         if (Number.isFinite(t) && t > 0) timeoutMinutes = t;

@@ -15,7 +15,7 @@ import path from "node:path";
 import { SlipwayError, isSlipwayError } from "../../lib/index.js";
 import { executeRun, planRun, selectWorkflows, type RunJobInfo, type RunJobResult, type RunPlan } from "../../engine/index.js";
 import type { Job, Repository, Store, WorkflowRun } from "../../store/index.js";
-import { evaluateTemplate, parseWorkflow, parseWorkflowOrThrow, type Workflow } from "../../workflow/index.js";
+import { evaluateTemplate, parseWorkflow, parseWorkflowOrThrow, toBooleanSetting, type Workflow } from "../../workflow/index.js";
 import type { WorkflowDispatcher } from "../context.js";
 import { sealContext } from "../context.js";
 import { planRerun } from "../routes/runs.js";
@@ -121,11 +121,6 @@ function refName(ref: string): string {
 
 function obj(v: unknown): Record<string, unknown> {
   return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-function truthy(value: unknown): boolean {
-  if (typeof value === "string") return value !== "" && value !== "false";
-  return Boolean(value);
 }
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
@@ -325,7 +320,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const group = evaluateTemplate(workflow.concurrency.group, contexts);
     const text = group === null || group === undefined ? "" : String(group);
     if (text === "") return null;
-    return { group: text, cancelInProgress: truthy(evaluateTemplate(workflow.concurrency.cancelInProgress, contexts)) };
+    return { group: text, cancelInProgress: toBooleanSetting(evaluateTemplate(workflow.concurrency.cancelInProgress, contexts)) };
   };
 
   // ------------------------------------------------------------ creating runs
