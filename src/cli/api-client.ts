@@ -3,8 +3,7 @@
  * bearer token, the server's errors as SlipwayErrors (message and hint kept),
  * and a reader of the live log event stream (server-sent events).
  */
-import { SlipwayError } from "../lib/index.js";
-import { toServerError } from "../runner/index.js";
+import { fromErrorBody, SlipwayError } from "../lib/index.js";
 
 export const DEFAULT_SERVER_URL = "http://127.0.0.1:8080";
 
@@ -111,7 +110,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       } catch {
         data = null;
       }
-      const error = toServerError(response.status, data, `${method} ${route}`);
+      const error = fromErrorBody(response.status, data, `${method} ${route}`);
       if (error.code === "AUTH_REQUIRED" && !options.token) {
         throw new SlipwayError("AUTH_REQUIRED", error.message, { hint: "Pass --token or set SLIPWAY_TOKEN (the admin token printed on the server's first start, or one from `slipway token create`)." });
       }

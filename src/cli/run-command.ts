@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { randomInt } from "node:crypto";
 import { SlipwayError, createMasker } from "../lib/index.js";
-import { evaluateTemplate, parseWorkflowOrThrow, type Workflow } from "../workflow/index.js";
+import { evaluateTemplate, parseWorkflowOrThrow, stringifyValue, type Workflow } from "../workflow/index.js";
 import { planRun, executeRun, matchTrigger, selectWorkflows, type RunEvents, type RunResult, type RunPlan } from "../engine/index.js";
 import {
   createHostExecutor,
@@ -243,7 +243,7 @@ function showRunName(planned: RunPlan["workflows"][number], plan: RunPlan, secre
   try {
     const github = { ...plan.github, event: plan.payload, event_name: plan.event, workflow: planned.name };
     const value = evaluateTemplate(template, { github, inputs: planned.inputs, vars: plan.vars });
-    const text = value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
+    const text = stringifyValue(value);
     if (text.trim() !== "") renderer.runTitle(planned.name, createMasker(Object.values(secrets)).mask(text.trim()));
   } catch (error) {
     renderer.message("warning", `${planned.file}: run-name cannot be evaluated (${(error as Error).message}); the run goes on`);

@@ -19,7 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { pino } from "pino";
-import { isSlipwayError, SlipwayError } from "../lib/index.js";
+import { isSlipwayError, SlipwayError, toErrorBody } from "../lib/index.js";
 import { CREDENTIAL_FILE, createRemoteRunner, hostLabels, readCredential, type RemoteRunner } from "../runner/index.js";
 import {
   createPipeline,
@@ -117,14 +117,14 @@ export function registerUiRoutes(app: FastifyInstance, dir: string): void {
       urlPath = rawPath;
     }
     if (/^\/(api|healthz|readyz|metrics)(\/|$)/.test(urlPath)) {
-      return reply.status(404).send({ message: `No endpoint GET ${urlPath}`, code: "NOT_FOUND", hint: "Check the path; the API lives under /api/v3." });
+      return reply.status(404).send(toErrorBody(new SlipwayError("NOT_FOUND", `No endpoint GET ${urlPath}`, { hint: "Check the path; the API lives under /api/v3." })));
     }
     const file = path.resolve(root, "." + urlPath);
     if (file.startsWith(root + path.sep) && existsSync(file) && statSync(file).isFile()) {
       return sendFile(reply, file, urlPath.startsWith("/assets/"));
     }
     if (path.extname(urlPath) !== "" && urlPath.startsWith("/assets/")) {
-      return reply.status(404).send({ message: `No file ${urlPath}`, code: "NOT_FOUND" });
+      return reply.status(404).send(toErrorBody(new SlipwayError("NOT_FOUND", `No file ${urlPath}`, { hint: "Reload the page: the UI was rebuilt and this asset is gone." })));
     }
     return sendFile(reply, path.join(root, "index.html"), false);
   };

@@ -23,6 +23,8 @@ import { isSlipwayError } from "../lib/index.js";
 import {
   evaluateCondition,
   evaluateTemplate,
+  stringifyValue,
+  toBooleanSetting,
   type Conclusion,
   type JobEvents,
   type JobExecutor,
@@ -155,7 +157,7 @@ export async function executeRun(plan: RunPlan, options: ExecuteOptions): Promis
 function eventWithInputs(plan: RunPlan, inputs: Record<string, unknown>): object {
   const payload = plan.payload as Record<string, unknown>;
   if (plan.event !== "workflow_dispatch" || payload.inputs !== undefined) return plan.payload;
-  return { ...payload, inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, toEnvString(v)])) };
+  return { ...payload, inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, stringifyValue(v)])) };
 }
 
 /** `secrets.GITHUB_TOKEN` is the run's token unless a secret of that name is given. */
@@ -250,19 +252,12 @@ function mergeOutputs(target: Record<string, string>, source: Record<string, str
   for (const [k, v] of Object.entries(source)) if (v !== "" || !(k in target)) target[k] = v;
 }
 
-function toEnvString(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return JSON.stringify(value);
-}
-
 function evaluateEnv(value: Record<string, Template> | string, contexts: Record<string, unknown>): Record<string, string> {
   const evaluated = evaluateTemplate(value as Template, contexts);
   if (evaluated === null || evaluated === undefined || evaluated === "") return {};
   if (typeof evaluated !== "object" || Array.isArray(evaluated)) throw new Error("`env` must evaluate to a mapping");
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(evaluated as Record<string, unknown>)) out[k] = toEnvString(v);
+  for (const [k, v] of Object.entries(evaluated as Record<string, unknown>)) out[k] = stringifyValue(v);
   return out;
 }
 
@@ -284,15 +279,10 @@ function workflowEnv(graph: Graph): { env: Record<string, string> } | { error: s
   return graph.workflowEnv;
 }
 
-function truthy(value: unknown): boolean {
-  if (typeof value === "string") return value !== "" && value !== "false";
-  return Boolean(value);
-}
-
 function runsOnLabels(value: unknown): string[] {
   if (value === null || value === undefined) return [];
   if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.map((v) => toEnvString(v));
+  if (Array.isArray(value)) return value.map((v) => stringifyValue(v));
   if (typeof value === "object") {
     const o = value as Record<string, unknown>;
     const labels = o.labels === undefined ? [] : runsOnLabels(o.labels);
@@ -399,7 +389,7 @@ async function runJob(
     }
     try {
       if (strategy) {
-        failFast = strategy.failFast === undefined || strategy.failFast === null ? true : truthy(evaluateTemplate(strategy.failFast, ctx));
+        failFast = strategy.failFast === undefined || strategy.failFast === null ? true : toBooleanSetting(evaluateTemplate(strategy.failFast, ctx));
         if (strategy.maxParallel !== undefined) {
           const m = Number(evaluateTemplate(strategy.maxParallel, ctx));
           if (!Number.isFinite(m) || m < 1) throw new Error("`max-parallel` must be a positive number");
@@ -464,10 +454,10 @@ interface JobScope {
 function environmentOf(job: PlannedJob["job"], legCtx: Record<string, unknown>): { name: string; url?: Template } | undefined {
   const e = job.environment;
   if (typeof e === "string") {
-    const name = toEnvString(evaluateTemplate(e, legCtx));
+    const name = stringifyValue(evaluateTemplate(e, legCtx));
     if (name !== "") return { name };
   } else if (e && typeof e === "object" && !Array.isArray(e)) {
-    const name = toEnvString(evaluateTemplate(e.name ?? "", legCtx));
+    const name = stringifyValue(evaluateTemplate(e.name ?? "", legCtx));
     if (name !== "") return { name, ...(e.url !== undefined ? { url: e.url } : {}) };
   }
   return undefined;
@@ -487,9 +477,9 @@ function prepareLeg(state: RunState, graph: Graph, pj: PlannedJob, leg: MatrixLe
   const job = pj.job;
   let name: string;
   if (typeof job.name === "string" && job.name.includes("${{")) {
-    name = toEnvString(evaluateTemplate(job.name, legCtx));
+    name = stringifyValue(evaluateTemplate(job.name, legCtx));
   } else {
-    const base = job.name === undefined ? pj.id : toEnvString(evaluateTemplate(job.name, legCtx));
+    const base = job.name === undefined ? pj.id : stringifyValue(evaluateTemplate(job.name, legCtx));
     name = leg ? nameMatrixLeg(base, leg) : base;
   }
   name = graph.namePrefix + name;
@@ -504,13 +494,13 @@ function prepareLeg(state: RunState, graph: Graph, pj: PlannedJob, leg: MatrixLe
     if (!Number.isFinite(t) || t <= 0) throw new Error("`timeout-minutes` must be a positive number");
     timeoutMinutes = t;
   }
-  const continueOnError = job.continueOnError === undefined ? false : truthy(evaluateTemplate(job.continueOnError, legCtx));
+  const continueOnError = job.continueOnError === undefined ? false : toBooleanSetting(evaluateTemplate(job.continueOnError, legCtx));
   const environment = environmentOf(job, legCtx);
   let concurrency: { group: string; cancelInProgress: boolean } | undefined;
   if (job.concurrency) {
-    const group = toEnvString(evaluateTemplate(job.concurrency.group, legCtx));
+    const group = stringifyValue(evaluateTemplate(job.concurrency.group, legCtx));
     if (group !== "") {
-      concurrency = { group, cancelInProgress: truthy(evaluateTemplate(job.concurrency.cancelInProgress, legCtx)) };
+      concurrency = { group, cancelInProgress: toBooleanSetting(evaluateTemplate(job.concurrency.cancelInProgress, legCtx)) };
     }
   }
   const defaults = { ...(graph.workflow.defaults ?? {}), ...(job.defaults ?? {}) };
@@ -662,7 +652,7 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
         if (s.id) steps[s.id] = { outputs: s.outputs, outcome: s.outcome, conclusion: s.conclusion };
       }
       try {
-        const url = toEnvString(evaluateTemplate(prepared.environment.url, { ...legCtx, vars: scope.vars, steps, job: { status: result.conclusion } }));
+        const url = stringifyValue(evaluateTemplate(prepared.environment.url, { ...legCtx, vars: scope.vars, steps, job: { status: result.conclusion } }));
         if (url !== "") entry.environment = { name: prepared.environment.name, url: maskText(state, url) };
       } catch (error) {
         state.events.message?.("warning", `job ${entry.name}: environment url: ${errorText(state, error)}`);
@@ -725,9 +715,9 @@ async function runCallLeg(lr: LegRun): Promise<LegOutcome> {
   let secrets: Record<string, string>;
   try {
     if (typeof job.name === "string" && job.name.includes("${{")) {
-      name = toEnvString(evaluateTemplate(job.name, legCtx));
+      name = stringifyValue(evaluateTemplate(job.name, legCtx));
     } else {
-      const base = job.name === undefined ? pj.id : toEnvString(evaluateTemplate(job.name, legCtx));
+      const base = job.name === undefined ? pj.id : stringifyValue(evaluateTemplate(job.name, legCtx));
       name = leg ? nameMatrixLeg(base, leg) : base;
     }
     entry.name = graph.namePrefix + name;
@@ -739,7 +729,7 @@ async function runCallLeg(lr: LegRun): Promise<LegOutcome> {
       secrets = {};
       const mapped = evaluateTemplate((job.secrets ?? {}) as Template, { ...legCtx, secrets: graph.secrets });
       if (mapped && typeof mapped === "object") {
-        for (const [k, v] of Object.entries(mapped as Record<string, unknown>)) secrets[k] = toEnvString(v);
+        for (const [k, v] of Object.entries(mapped as Record<string, unknown>)) secrets[k] = stringifyValue(v);
       }
     }
     // Called workflows always receive the run's token.
@@ -802,7 +792,7 @@ async function runCallLeg(lr: LegRun): Promise<LegOutcome> {
     const outputs: Record<string, string> = {};
     for (const [k, out] of Object.entries(call.outputs)) {
       try {
-        outputs[k] = toEnvString(
+        outputs[k] = stringifyValue(
           evaluateTemplate(out.value, { github: graph.github, inputs: typed.inputs, vars: graph.vars, jobs: jobsCtx }),
         );
       } catch (error) {

@@ -1,44 +1,112 @@
 /**
- * User-facing failures. Every code lives in ERROR_CODES with a default hint;
- * a test checks that every code thrown in src/ is catalogued here.
+ * User-facing failures. ERROR_CODES is the one catalogue: every code with the
+ * HTTP status the server answers it with, what it means, and the default hint
+ * that tells a person what to do. A code names its area and its reason; the
+ * generic ones (NOT_FOUND, CONFLICT, VALIDATION_FAILED) are for failures that
+ * belong to no area, such as an unknown route or a malformed field.
+ * A test checks that every code thrown in src/ is catalogued here, and
+ * docs/errors.md is generated from this table (`npm run docs:errors`).
  * A bug is a plain Error, never a SlipwayError.
  */
+
+export interface ErrorCatalogueEntry {
+  /** The HTTP status the server answers with; 400 for codes only the CLI or runner raise. */
+  readonly status: number;
+  /** What happened, in one sentence, for the reference. */
+  readonly meaning: string;
+  /** What a person should do about it. */
+  readonly hint: string;
+}
+
 export const ERROR_CODES = {
-  WORKFLOW_INVALID: "Fix the listed lines; `slipway run -n` validates without running.",
-  WORKFLOW_NOT_FOUND: "Pass -W with a workflow file or folder, or create .github/workflows/*.yml.",
-  EXPRESSION_SYNTAX: "Check the expression between ${{ and }}: quotes are single ('...'), operators are ==, !=, &&, ||, !.",
-  EXPRESSION_EVALUATION: "Check the contexts and function arguments the expression uses.",
-  CLI_USAGE: "Run `slipway --help` for the flags of each command.",
-  CLI_FILE_UNREADABLE: "Check the path and its permissions.",
-  SECRET_FILE_INVALID: "Use dotenv lines: NAME=value, NAME=\"multi\\nline\"; comments start with #.",
-  EVENT_PAYLOAD_INVALID: "The -e file must hold one JSON object.",
-  INPUT_INVALID: "Pass --input NAME=VALUE for each required input with a value of the declared type.",
-  JOB_NOT_FOUND: "Use `slipway run -l` to list the jobs of the selected workflows.",
-  REPOSITORY_INVALID: "Run inside a git repository or pass -C DIR.",
-  ACTION_NOT_FOUND: "Check the `uses:` reference, or pin it to a local copy with --action OWNER/REPO@REF=./dir.",
-  ACTION_INVALID: "Fix the action's action.yml (runs.using, inputs, outputs).",
-  ACTION_FETCH_FAILED: "Make the repository reachable, or provide it offline with --action OWNER/REPO@REF=./dir.",
-  DOCKER_REQUIRED: "This step needs a Docker engine, which Slipway's host executor does not use; run it on a runner with Docker or replace the step.",
-  ARTIFACT_INVALID: "Artifact names and paths must stay inside their directory and not contain \\ / : * ? \" < > |.",
-  ARTIFACT_NOT_FOUND: "Check the artifact name, or that the job uploading it ran first (needs:).",
-  ARTIFACT_EXPIRED: "Expired artifacts are deleted; re-run the workflow to produce it again, with a longer retention-days if needed.",
-  QUOTA_EXCEEDED: "Upload less (fewer or smaller files), or ask the server's operator to raise the artifact or cache size limit.",
-  TOOLCHAIN_MISSING: "Install the requested version on the host, or turn the built-in off to run the real action.",
-  TEST_REPORT_INVALID: "Point the report glob at JUnit XML files (a <testsuites> or <testsuite> root); a truncated file usually means the test process was killed while writing it.",
-  CONFIG_INVALID: "Fix the named setting; see the configuration table in the README.",
-  DATABASE_ERROR: "Check SLIPWAY_DATABASE_URL and that the database is reachable.",
-  AUTH_REQUIRED: "Pass a token with --token or SLIPWAY_TOKEN, or sign in.",
-  FORBIDDEN: "Ask a repository admin for a role that grants this action.",
-  NOT_FOUND: "Check the name or id in the request.",
-  CONFLICT: "Reload the resource and retry.",
-  VALIDATION_FAILED: "Fix the named field and retry.",
-  RATE_LIMITED: "Wait a moment and retry.",
-  WEBHOOK_SIGNATURE_INVALID: "Check that the webhook secret matches the one configured in Slipway.",
-  SERVER_UNREACHABLE: "Check --server / SLIPWAY_SERVER and that the server is running.",
-  INTERNAL_ERROR: "The server logged the cause; report it with the request id (X-Request-Id).",
-} as const;
+  // Workflows and expressions
+  WORKFLOW_INVALID: { status: 422, meaning: "A workflow file does not parse or breaks a rule of the workflow syntax.", hint: "Fix the listed lines; `slipway run -n` validates without running." },
+  WORKFLOW_NOT_FOUND: { status: 404, meaning: "No workflow file exists at the given path or ref.", hint: "Pass -W with a workflow file or folder, or create .github/workflows/*.yml." },
+  EXPRESSION_SYNTAX: { status: 422, meaning: "An expression between ${{ and }} does not parse.", hint: "Check the expression between ${{ and }}: quotes are single ('...'), operators are ==, !=, &&, ||, !." },
+  EXPRESSION_EVALUATION: { status: 422, meaning: "An expression parsed but could not be evaluated.", hint: "Check the contexts and function arguments the expression uses." },
+  CRON_INVALID: { status: 422, meaning: "A schedule's cron expression is not valid five-field cron.", hint: "Use five fields (minute hour day-of-month month day-of-week), e.g. '30 5 * * 1-5'; names like MON or JAN are allowed." },
+  INPUT_INVALID: { status: 422, meaning: "A workflow input is missing or does not have its declared type.", hint: "Pass --input NAME=VALUE for each required input with a value of the declared type." },
+  JOB_NOT_FOUND: { status: 404, meaning: "No job has the given name or id.", hint: "Check the job id: `slipway run -l` lists the jobs of local workflows, GET .../runs/RUN/jobs those of a server run." },
+  // Local runs and the command line
+  CLI_USAGE: { status: 400, meaning: "The command line is invalid.", hint: "Run `slipway --help` for the flags of each command." },
+  CLI_FILE_UNREADABLE: { status: 400, meaning: "A file named on the command line does not exist or cannot be read.", hint: "Check the path and its permissions." },
+  SECRET_FILE_INVALID: { status: 400, meaning: "A secret, variable or env file is not in dotenv form.", hint: "Use dotenv lines: NAME=value, NAME=\"multi\\nline\"; comments start with #." },
+  EVENT_PAYLOAD_INVALID: { status: 400, meaning: "The event payload file is not one JSON object.", hint: "The -e file must hold one JSON object." },
+  REPOSITORY_INVALID: { status: 400, meaning: "The directory is not a usable git repository.", hint: "Run inside a git repository or pass -C DIR." },
+  // Actions and the runner
+  ACTION_NOT_FOUND: { status: 404, meaning: "The action a `uses:` names cannot be found.", hint: "Check the `uses:` reference, or pin it to a local copy with --action OWNER/REPO@REF=./dir." },
+  ACTION_INVALID: { status: 422, meaning: "An action's metadata file is invalid.", hint: "Fix the action's action.yml (runs.using, inputs, outputs)." },
+  ACTION_FETCH_FAILED: { status: 502, meaning: "An action's repository could not be downloaded.", hint: "Make the repository reachable, or provide it offline with --action OWNER/REPO@REF=./dir." },
+  DOCKER_REQUIRED: { status: 422, meaning: "A step needs a container, which the host executor does not run.", hint: "This step needs a Docker engine, which Slipway's host executor does not use; run it on a runner with Docker or replace the step." },
+  TOOLCHAIN_MISSING: { status: 422, meaning: "A built-in setup action asked for a tool version the host does not have.", hint: "Install the requested version on the host, or turn the built-in off to run the real action." },
+  // Safety gates
+  TEST_REPORT_INVALID: { status: 422, meaning: "A test report is not well-formed JUnit XML.", hint: "Point the report glob at JUnit XML files (a <testsuites> or <testsuite> root); a truncated file usually means the test process was killed while writing it." },
+  // Artifacts and caches
+  ARTIFACT_INVALID: { status: 400, meaning: "An artifact name or path is not allowed.", hint: "Artifact names and paths must stay inside their directory and not contain \\ / : * ? \" < > |." },
+  ARTIFACT_NOT_FOUND: { status: 404, meaning: "No artifact has the given name or id in this run or repository.", hint: "Check the artifact name, or that the job uploading it ran first (needs:)." },
+  ARTIFACT_ALREADY_EXISTS: { status: 409, meaning: "The run already has an artifact with this name.", hint: "Give each upload its own name, or set `overwrite: true`." },
+  ARTIFACT_EXPIRED: { status: 410, meaning: "The artifact passed its retention period and was deleted.", hint: "Expired artifacts are deleted; re-run the workflow to produce it again, with a longer retention-days if needed." },
+  UPLOAD_NOT_FOUND: { status: 404, meaning: "No upload in progress has the given id.", hint: "Start the upload again; an upload is finished or dropped when its job ends." },
+  CACHE_NOT_FOUND: { status: 404, meaning: "No cache entry matches the key, or it is not visible from this ref.", hint: "Check the key; a run restores caches of its own ref and its default branch only." },
+  CACHE_ALREADY_RESERVED: { status: 409, meaning: "A cache entry with this key and version exists or is being saved.", hint: "A cache entry is immutable: use a new key (e.g. with hashFiles) to save new contents." },
+  QUOTA_EXCEEDED: { status: 413, meaning: "An upload is larger than the server's artifact or cache limit.", hint: "Upload less (fewer or smaller files), or ask the server's operator to raise the artifact or cache size limit." },
+  // Runs and jobs on the server
+  RUN_NOT_FOUND: { status: 404, meaning: "No workflow run (or run attempt) has the given id in this repository.", hint: "Check the run id and repository; `slipway runs` lists recent runs." },
+  RUN_ALREADY_COMPLETED: { status: 409, meaning: "The run has finished, so it cannot be cancelled.", hint: "The run has finished; re-run it instead." },
+  RUN_NOT_COMPLETED: { status: 409, meaning: "The run is still queued or in progress, so it cannot be re-run or deleted.", hint: "Wait for the run to finish, or cancel it first." },
+  RUN_HAS_NO_FAILED_JOBS: { status: 409, meaning: "Re-running failed jobs was asked of a run without failed jobs.", hint: "Re-run the whole run instead of its failed jobs." },
+  RUN_HAS_NO_JOBS: { status: 409, meaning: "The run has no jobs to re-run.", hint: "Trigger a new run of the workflow instead." },
+  JOB_ALREADY_COMPLETED: { status: 409, meaning: "The job has finished and cannot change any more.", hint: "Re-run the workflow run to run the job again." },
+  JOB_LEASE_LOST: { status: 409, meaning: "The runner no longer holds the job: it was cancelled, completed or handed to another runner.", hint: "The job was cancelled, completed or handed to another runner; stop working on it." },
+  JOB_SUMMARY_NOT_FOUND: { status: 404, meaning: "The job wrote no step summary.", hint: "A job has a summary only when a step writes to $GITHUB_STEP_SUMMARY." },
+  REF_NOT_FOUND: { status: 404, meaning: "The repository has no branch or tag with this name.", hint: "Pass an existing branch or tag as `ref`." },
+  // Repositories, settings and people
+  REPOSITORY_NOT_FOUND: { status: 404, meaning: "No repository has this name, or the caller may not see it.", hint: "Check OWNER/REPO; ask an admin for access if the repository exists." },
+  REPOSITORY_ALREADY_EXISTS: { status: 409, meaning: "A repository with this name exists already.", hint: "Pick another name, or use the existing repository." },
+  REPOSITORY_READ_ONLY: { status: 403, meaning: "Slipway serves repositories for fetching only.", hint: "Push to the repository's origin; Slipway mirrors it." },
+  ENVIRONMENT_NOT_FOUND: { status: 404, meaning: "The repository has no environment with this name.", hint: "Create the environment first, or check its name." },
+  SECRET_NOT_FOUND: { status: 404, meaning: "No secret with this name exists at this level.", hint: "Check the secret's name and whether it is a repository or an environment secret." },
+  SECRET_TRANSPORT_INSECURE: { status: 403, meaning: "A secret value was sent over plain HTTP from another machine.", hint: "Send secret values over HTTPS, or from the server's own machine." },
+  VARIABLE_NOT_FOUND: { status: 404, meaning: "No variable with this name exists at this level.", hint: "Check the variable's name and whether it is a repository or an environment variable." },
+  VARIABLE_ALREADY_EXISTS: { status: 409, meaning: "A variable with this name exists already at this level.", hint: "Update the existing variable with PATCH, or pick another name." },
+  USER_NOT_FOUND: { status: 404, meaning: "No user has this login.", hint: "Check the login; an admin lists users under /api/v3/admin/users." },
+  USER_ALREADY_EXISTS: { status: 409, meaning: "A user with this login exists already.", hint: "Pick another login." },
+  USER_LAST_ADMIN: { status: 409, meaning: "The request would leave the instance without an admin.", hint: "Make another user an admin first." },
+  COLLABORATOR_NOT_FOUND: { status: 404, meaning: "The user has no role on this repository.", hint: "Check the login; list collaborators to see who has a role." },
+  TOKEN_NOT_FOUND: { status: 404, meaning: "No API token of yours has this id.", hint: "List your tokens to find the id." },
+  RUNNER_NOT_FOUND: { status: 404, meaning: "No runner has this id.", hint: "List runners to find the id; a deleted runner must register again." },
+  // Server access and requests
+  AUTH_REQUIRED: { status: 401, meaning: "The request carries no credential, or one the server does not accept.", hint: "Pass a token with --token or SLIPWAY_TOKEN, or sign in." },
+  FORBIDDEN: { status: 403, meaning: "The caller is known but lacks the role or scope for this action.", hint: "Ask a repository admin for a role that grants this action." },
+  WEBHOOK_SIGNATURE_INVALID: { status: 401, meaning: "A webhook's signature does not match its body.", hint: "Check that the webhook secret matches the one configured in Slipway." },
+  RATE_LIMITED: { status: 429, meaning: "Too many requests (or failed sign-ins) in a short time.", hint: "Wait a moment and retry." },
+  NOT_FOUND: { status: 404, meaning: "The route or resource does not exist.", hint: "Check the name or id in the request." },
+  CONFLICT: { status: 409, meaning: "The request conflicts with the resource's current state.", hint: "Reload the resource and retry." },
+  VALIDATION_FAILED: { status: 422, meaning: "A field of the request is missing or invalid.", hint: "Fix the named field and retry." },
+  BODY_TOO_LARGE: { status: 413, meaning: "The request body is larger than the server accepts.", hint: "Send a smaller body, or raise SLIPWAY_BODY_LIMIT_BYTES." },
+  // Operating the server
+  CONFIG_INVALID: { status: 500, meaning: "A setting of the server, runner or CLI is invalid.", hint: "Fix the named setting; see the configuration table in the README." },
+  DATABASE_ERROR: { status: 503, meaning: "The database is unreachable or refused a query.", hint: "Check SLIPWAY_DATABASE_URL and that the database is reachable." },
+  SERVER_UNREACHABLE: { status: 502, meaning: "The CLI or runner could not reach the Slipway server.", hint: "Check --server / SLIPWAY_SERVER and that the server is running." },
+  SERVER_ANSWER_INVALID: { status: 502, meaning: "The server answered with an error this client does not know.", hint: "Check that the client and the server run the same Slipway version." },
+  INTERNAL_ERROR: { status: 500, meaning: "A bug: the server failed in a way it did not expect.", hint: "The server logged the cause; report it with the request id (X-Request-Id)." },
+} as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(ERROR_CODES, value);
+}
+
+/** The HTTP status the server answers a code with. */
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
+}
+
+/** The catalogue's default hint of a code. */
+export function hintOf(code: ErrorCode): string {
+  return ERROR_CODES[code].hint;
+}
 
 export interface SourcePosition {
   file: string;
@@ -70,7 +138,7 @@ export class SlipwayError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "SlipwayError";
     this.code = code;
-    this.hint = options.hint ?? ERROR_CODES[code];
+    this.hint = options.hint ?? ERROR_CODES[code].hint;
     this.position = options.position;
     this.details = options.details ?? [];
   }

@@ -1,7 +1,6 @@
 /** The host runner: executes one job (a JobRequest) on this machine. */
 export type * from "./uses.js";
 export { runJob, type RunJobOptions } from "./run-job.js";
-export { stringifyValue } from "./job/values.js";
 export { createHostExecutor, type HostExecutorOptions } from "./host-executor.js";
 export { hostLabels, matchLabels, runnerArch, runnerOs } from "./host-labels.js";
 export { resolveShell, type ResolvedShell } from "./shell.js";

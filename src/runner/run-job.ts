@@ -8,14 +8,14 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { evaluateTemplate, findDockerRequirement, type JobEvents, type JobRequest, type JobResult } from "../workflow/index.js";
+import { evaluateTemplate, findDockerRequirement, stringifyValue, type JobEvents, type JobRequest, type JobResult } from "../workflow/index.js";
 import { EnvFileCommands } from "./job/env-file-commands.js";
 import { JobContext, type Scope } from "./job/job-context.js";
 import { JobEnv, setUpJobEnv } from "./job/job-env.js";
 import { createJobMasker, JobLog } from "./job/job-log.js";
 import { StepProcesses } from "./job/step-processes.js";
 import { StepRunner } from "./job/step-runner.js";
-import { describeError, stringifyValue } from "./job/values.js";
+import { describeError } from "./job/values.js";
 import type { SpawnFunction } from "./step-process.js";
 import type { UsesHandler } from "./uses.js";
 

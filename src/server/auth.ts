@@ -184,10 +184,10 @@ async function authorize(request: FastifyRequest, permission: Permission, option
   const params = request.params as { owner?: string; repo?: string };
   if (!params.owner || !params.repo) throw new Error(`route ${request.routeOptions.url} declares ${permission} without :owner/:repo`);
   const repository = await options.store.getRepositoryByName(params.owner, params.repo);
-  if (!repository) throw new SlipwayError("NOT_FOUND", `Repository ${params.owner}/${params.repo} not found`);
+  if (!repository) throw new SlipwayError("REPOSITORY_NOT_FOUND", `Repository ${params.owner}/${params.repo} not found`);
   const rank = await effectiveRank(options.store, principal, repository);
   // Like GitHub: a caller who cannot read the repository learns nothing about it, not even that it exists.
-  if (rank === 0) throw new SlipwayError("NOT_FOUND", `Repository ${params.owner}/${params.repo} not found`);
+  if (rank === 0) throw new SlipwayError("REPOSITORY_NOT_FOUND", `Repository ${params.owner}/${params.repo} not found`);
   if (rank < ROLE_RANK[needed]) {
     throw new SlipwayError("FORBIDDEN", `Requires the ${needed} role on ${repository.fullName}`, {
       hint: `Ask a repository admin for the ${needed} role, or use a token whose scopes allow it.`,

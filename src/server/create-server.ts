@@ -11,7 +11,7 @@ import type { Store } from "../store/index.js";
 import { actorOf, ensureAdminToken, registerAuthorization } from "./auth.js";
 import type { ServerConfig } from "./config.js";
 import type { RouteContext } from "./context.js";
-import { handleError, toErrorBody } from "./http-errors.js";
+import { handleError } from "./http-errors.js";
 import { createMetrics } from "./metrics.js";
 import { registerAccountRoutes } from "./routes/accounts.js";
 import { registerArtifactRoutes } from "./routes/artifacts.js";
@@ -25,7 +25,7 @@ import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { registerGitHttpRoutes } from "./routes/git-http.js";
 import { createSecretBox, createSharedRateLimiter, loadSecretKey, type SecretBox } from "./security.js";
 import { createPipeline, type Pipeline, type PipelineConfig, type PipelineLogger } from "./pipeline/index.js";
-import { SlipwayError } from "../lib/index.js";
+import { SlipwayError, toErrorBody } from "../lib/index.js";
 
 declare module "fastify" {
   interface FastifyRequest {

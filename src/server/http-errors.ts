@@ -1,48 +1,11 @@
 /**
  * Every error response has GitHub's body shape `{message, documentation_url?}`
- * plus Slipway's `code` and `hint`. SlipwayErrors map to a status by code;
- * anything else is a bug and answers 500 without its message.
+ * plus Slipway's `code` and `hint` (lib's ErrorBody). A SlipwayError answers
+ * with its code's status from the error catalogue; anything else is a bug and
+ * answers 500 without its message.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { ERROR_CODES, SlipwayError, type ErrorCode } from "../lib/index.js";
-
-export const DOCUMENTATION_URL = "https://github.com/slipway-ci/slipway#server-api";
-
-const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
-  AUTH_REQUIRED: 401,
-  WEBHOOK_SIGNATURE_INVALID: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  WORKFLOW_NOT_FOUND: 404,
-  JOB_NOT_FOUND: 404,
-  ARTIFACT_EXPIRED: 410,
-  CONFLICT: 409,
-  VALIDATION_FAILED: 422,
-  QUOTA_EXCEEDED: 413,
-  INPUT_INVALID: 422,
-  WORKFLOW_INVALID: 422,
-  RATE_LIMITED: 429,
-  DATABASE_ERROR: 503,
-  INTERNAL_ERROR: 500,
-};
-
-export interface ErrorBody {
-  message: string;
-  documentation_url?: string;
-  code: string;
-  hint?: string;
-  errors?: Array<{ message: string }>;
-}
-
-export function statusForError(error: SlipwayError): number {
-  return STATUS_BY_CODE[error.code] ?? 400;
-}
-
-export function toErrorBody(error: SlipwayError): ErrorBody {
-  const body: ErrorBody = { message: error.message, documentation_url: DOCUMENTATION_URL, code: error.code, hint: error.hint };
-  if (error.details.length > 0) body.errors = error.details.map((d) => ({ message: d.message }));
-  return body;
-}
+import { SlipwayError, httpStatusOf, toErrorBody, type ErrorCode } from "../lib/index.js";
 
 /** A SlipwayError that carries a Retry-After, for 429 answers. */
 export class RateLimitedError extends SlipwayError {
@@ -51,18 +14,26 @@ export class RateLimitedError extends SlipwayError {
   }
 }
 
-export function notFound(what: string): SlipwayError {
-  return new SlipwayError("NOT_FOUND", `${what} not found`);
+/** `<what> not found` under a code that names the missing resource, e.g. RUN_NOT_FOUND. */
+export function notFound(code: ErrorCode, what: string): SlipwayError {
+  return new SlipwayError(code, `${what} not found`);
 }
 
 export function validationFailed(field: string, message: string): SlipwayError {
   return new SlipwayError("VALIDATION_FAILED", `${field}: ${message}`);
 }
 
-/** Fastify error handler: SlipwayErrors, fastify's own client errors (bad JSON, too large), then bugs. */
+/** Fastify's own client errors (bad JSON, body too large, too many requests) as SlipwayErrors. */
+function fromFastifyError(error: FastifyError & { statusCode: number }): SlipwayError {
+  if (error.statusCode === 413) return new SlipwayError("BODY_TOO_LARGE", "Request body is larger than the server accepts");
+  if (error.statusCode === 429) return new SlipwayError("RATE_LIMITED", error.message);
+  return new SlipwayError("VALIDATION_FAILED", error.message);
+}
+
+/** Fastify error handler: SlipwayErrors, fastify's own client errors, then bugs. */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof SlipwayError) {
-    const status = statusForError(error);
+    const status = httpStatusOf(error.code);
     if (error instanceof RateLimitedError) void reply.header("retry-after", String(error.retryAfterSeconds));
     if (status >= 500) request.log.error({ code: error.code, err: { message: error.message } }, "request failed");
     void reply.status(status).send(toErrorBody(error));
@@ -70,14 +41,10 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   }
   const fe = error as FastifyError;
   if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
-    const code: ErrorCode = fe.statusCode === 413 ? "VALIDATION_FAILED" : fe.statusCode === 429 ? "RATE_LIMITED" : "VALIDATION_FAILED";
-    const message = fe.statusCode === 413 ? "Request body is larger than the server accepts" : fe.message;
-    const hint = fe.statusCode === 413 ? "Send a smaller body, or raise SLIPWAY_BODY_LIMIT_BYTES." : undefined;
-    void reply.status(fe.statusCode).send(toErrorBody(new SlipwayError(code, message, { hint })));
+    void reply.status(fe.statusCode).send(toErrorBody(fromFastifyError(fe as FastifyError & { statusCode: number })));
     return;
   }
   request.log.error({ err: error }, "unhandled error");
   // The message of a bug may hold internals; only the code and hint go out.
-  const body: ErrorBody = { message: "Internal server error", documentation_url: DOCUMENTATION_URL, code: "INTERNAL_ERROR", hint: ERROR_CODES.INTERNAL_ERROR };
-  void reply.status(500).send(body);
+  void reply.status(500).send(toErrorBody(new SlipwayError("INTERNAL_ERROR", "Internal server error")));
 }

@@ -68,12 +68,12 @@ export async function releaseRunner(trx: Db, jobId: number): Promise<void> {
   await trx.updateTable("runners").set({ current_job_id: null }).where("current_job_id", "=", jobId).execute();
 }
 
-/** Checks a lease token for a lease-guarded update; throws CONFLICT when stale. */
+/** Checks a lease token for a lease-guarded update; throws JOB_LEASE_LOST when stale. */
 export async function assertLease(trx: Db, jobId: number, leaseToken: string): Promise<void> {
   const job = await trx.selectFrom("jobs").select(["status", "lease_token"]).where("id", "=", jobId).executeTakeFirst();
-  if (!job) throw new SlipwayError("NOT_FOUND", `job ${jobId} does not exist`);
+  if (!job) throw new SlipwayError("JOB_NOT_FOUND", `job ${jobId} does not exist`);
   if (job.status !== "in_progress" || job.lease_token !== leaseToken) {
-    throw new SlipwayError("CONFLICT", `job ${jobId} is no longer leased with this token`, {
+    throw new SlipwayError("JOB_LEASE_LOST", `job ${jobId} is no longer leased with this token`, {
       hint: "The job was handed to another runner or ended; stop working on it.",
     });
   }
@@ -95,7 +95,7 @@ interface ClaimInput {
   leaseExpiresAt: string;
 }
 
-const runnerMissing = (runnerId: number) => new SlipwayError("NOT_FOUND", `runner ${runnerId} does not exist`);
+const runnerMissing = (runnerId: number) => new SlipwayError("RUNNER_NOT_FOUND", `runner ${runnerId} does not exist`);
 
 /**
  * One statement, one round trip: picks the oldest queued job whose labels
@@ -229,7 +229,7 @@ async function claimOnSqlite(trx: Db, claim: ClaimInput): Promise<Omit<QueuedJob
     .select(["repositories.owner as repository_owner", "repositories.name as repository_name", "repositories.git_url as repository_git_url"])
     .where("workflow_runs.id", "=", job.runId)
     .executeTakeFirst();
-  if (!joined) throw new SlipwayError("NOT_FOUND", `workflow run ${job.runId} does not exist`);
+  if (!joined) throw new SlipwayError("RUN_NOT_FOUND", `workflow run ${job.runId} does not exist`);
   return {
     job,
     run: mapRun(joined),

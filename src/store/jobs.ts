@@ -181,7 +181,7 @@ export function createJobStore(ctx: StoreContext): JobStore {
       return ctx.write(async (trx) => {
         if (leaseToken !== undefined) await assertLease(trx, jobId, leaseToken);
         const job = await loadJob(trx, jobId);
-        if (job.status === "completed") throw new SlipwayError("CONFLICT", `job ${jobId} is already completed`);
+        if (job.status === "completed") throw new SlipwayError("JOB_ALREADY_COMPLETED", `job ${jobId} is already completed`);
         const row = await trx
           .updateTable("jobs")
           .set({

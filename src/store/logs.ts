@@ -152,7 +152,7 @@ export function createLogStore(ctx: StoreContext): LogStore {
   async function appendInTransaction(trx: Db, jobId: number, chunks: readonly Omit<LogChunkInput, "jobId">[]): Promise<number> {
     let jobQuery = trx.selectFrom("jobs").select("id").where("id", "=", jobId);
     if (ctx.backend === "postgres") jobQuery = jobQuery.forUpdate();
-    if (!(await jobQuery.executeTakeFirst())) throw new SlipwayError("NOT_FOUND", `job ${jobId} does not exist`);
+    if (!(await jobQuery.executeTakeFirst())) throw new SlipwayError("JOB_NOT_FOUND", `job ${jobId} does not exist`);
     // The end of the log from the chunks at the highest offset only (through
     // the (job_id, job_offset) index), not from a pass over every chunk.
     const last = await trx

@@ -61,13 +61,13 @@ export function mapJob(r: Selectable<JobsTable>): Job {
 /** The run, or NOT_FOUND. */
 export async function loadRun(trx: Db, runId: number): Promise<WorkflowRun> {
   const row = await trx.selectFrom("workflow_runs").selectAll().where("id", "=", runId).executeTakeFirst();
-  if (!row) throw new SlipwayError("NOT_FOUND", `workflow run ${runId} does not exist`);
+  if (!row) throw new SlipwayError("RUN_NOT_FOUND", `workflow run ${runId} does not exist`);
   return mapRun(row);
 }
 
 /** The job, or NOT_FOUND. */
 export async function loadJob(trx: Db, jobId: number): Promise<Job> {
   const row = await trx.selectFrom("jobs").selectAll().where("id", "=", jobId).executeTakeFirst();
-  if (!row) throw new SlipwayError("NOT_FOUND", `job ${jobId} does not exist`);
+  if (!row) throw new SlipwayError("JOB_NOT_FOUND", `job ${jobId} does not exist`);
   return mapJob(row);
 }

@@ -198,7 +198,7 @@ export function createRunStore(ctx: StoreContext): RunStore {
       return ctx.write(async (trx) => {
         const run = await loadRun(trx, id);
         if (run.status !== "completed") {
-          throw new SlipwayError("CONFLICT", `workflow run ${id} is still ${run.status}; only a completed run can be re-run`);
+          throw new SlipwayError("RUN_NOT_COMPLETED", `workflow run ${id} is still ${run.status}; only a completed run can be re-run`);
         }
         const row = await trx
           .updateTable("workflow_runs")

@@ -134,7 +134,7 @@ export function createVariableStore(ctx: StoreContext): VariableStore {
       const environment = envKey(input.environment);
       return ctx.write(async (trx) => {
         if (await findRow(trx, input.repositoryId, environment, name)) {
-          throw new SlipwayError("CONFLICT", `Variable ${name} already exists in ${levelText(input.environment)}`, {
+          throw new SlipwayError("VARIABLE_ALREADY_EXISTS", `Variable ${name} already exists in ${levelText(input.environment)}`, {
             hint: "Update it instead (PATCH, or `slipway var set`), or delete it first.",
           });
         }
@@ -184,7 +184,7 @@ export function createVariableStore(ctx: StoreContext): VariableStore {
         const row = await findRow(trx, repositoryId, env, current);
         if (!row) return null;
         if (next !== current && (await findRow(trx, repositoryId, env, next))) {
-          throw new SlipwayError("CONFLICT", `Cannot rename ${current} to ${next}: variable ${next} already exists in ${levelText(environment)}`, {
+          throw new SlipwayError("VARIABLE_ALREADY_EXISTS", `Cannot rename ${current} to ${next}: variable ${next} already exists in ${levelText(environment)}`, {
             hint: "Choose another name, or delete the other variable first.",
           });
         }

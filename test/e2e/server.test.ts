@@ -186,7 +186,7 @@ describe.runIf(built)("server with remote runners", () => {
   it("shows server errors with their message and hint, exit 1; usage errors exit 2", async () => {
     const missing = await runCli(["cancel", "999999", "--repo", "acme/app"], { env: cliEnv() });
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/error\[NOT_FOUND\]/);
+    expect(missing.stderr).toMatch(/error\[RUN_NOT_FOUND\]/);
     expect(missing.stderr).toMatch(/hint: /);
     const badName = await runCli(["secret", "list", "not-a-repo-name"], { env: cliEnv() });
     expect(badName.code).toBe(2);

@@ -127,7 +127,7 @@ describe("artifacts on the runner protocol", () => {
     expect((await upload(s, job!, "out", { "1.txt": "one" })).statusCode).toBe(201);
     const again = await upload(s, job!, "out", { "2.txt": "two" });
     expect(again.statusCode).toBe(409);
-    expect(again.json().code).toBe("CONFLICT");
+    expect(again.json().code).toBe("ARTIFACT_ALREADY_EXISTS");
     const replaced = await upload(s, job!, "out", { "2.txt": "two" }, "replace");
     expect(replaced.statusCode).toBe(201);
     let rows = await s.store.listArtifacts(job!.runId);

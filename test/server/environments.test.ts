@@ -46,7 +46,7 @@ describe("environments API", () => {
     expect((await call("GET", `${base}/PRODUCTION`)).json().id).toBe(env.id);
     const missing = await call("GET", `${base}/staging`);
     expect(missing.statusCode).toBe(404);
-    expect(missing.json()).toMatchObject({ code: "NOT_FOUND", message: "Environment staging not found" });
+    expect(missing.json()).toMatchObject({ code: "ENVIRONMENT_NOT_FOUND", message: "Environment staging not found" });
 
     const bad = await call("PUT", `${base}/${encodeURIComponent(" padded")}`);
     expect(bad.statusCode).toBe(422);
@@ -100,7 +100,7 @@ describe("environments API", () => {
     await call("PUT", `${base}/staging`);
     const vars = `${base}/staging/variables`;
     expect((await call("POST", vars, { name: "region", value: "us" })).statusCode).toBe(201);
-    expect((await call("POST", vars, { name: "REGION", value: "again" })).json()).toMatchObject({ code: "CONFLICT", message: "Variable REGION already exists in environment 'staging'" });
+    expect((await call("POST", vars, { name: "REGION", value: "again" })).json()).toMatchObject({ code: "VARIABLE_ALREADY_EXISTS", message: "Variable REGION already exists in environment 'staging'" });
     expect((await call("POST", "/api/v3/repos/acme/widgets/actions/variables", { name: "REGION", value: "eu" })).statusCode).toBe(201);
     expect((await call("GET", vars)).json()).toEqual({ total_count: 1, variables: [expect.objectContaining({ name: "REGION", value: "us" })] });
     expect((await call("PATCH", `${vars}/REGION`, { value: "ap" })).statusCode).toBe(204);

@@ -117,7 +117,7 @@ describe("every route declares and enforces a permission", () => {
   it("answers an unknown repository and an unreadable one alike", async () => {
     const missing = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/missing", headers: auth(tokens.outsider) });
     expect(missing.statusCode).toBe(404);
-    expect(missing.json().code).toBe("NOT_FOUND");
+    expect(missing.json().code).toBe("REPOSITORY_NOT_FOUND");
     const hidden = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets", headers: auth(tokens.outsider) });
     expect(hidden.statusCode).toBe(404);
     expect(hidden.json().message).toBe(missing.json().message.replace("missing", "widgets"));

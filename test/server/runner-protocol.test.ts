@@ -202,7 +202,7 @@ describe("a claimed job", () => {
     ] as const) {
       const res = await server.app.inject({ method: "POST", url: `/api/v3/runner/jobs/${job.id}/${path}`, headers: auth(credential), payload });
       expect(res.statusCode, path).toBe(409);
-      expect(res.json().code).toBe("CONFLICT");
+      expect(res.json().code).toBe("JOB_LEASE_LOST");
     }
     const stored = await server.store.getJob(job.id);
     expect(stored).toMatchObject({ status: "completed", conclusion: "failure", error: "runner lost" });

@@ -87,7 +87,7 @@ describe("requests and errors", () => {
       payload: JSON.stringify({ owner: "a", name: "b", git_url: "https://x/" + "y".repeat(4096) }),
     });
     expect(res.statusCode).toBe(413);
-    expect(res.json().code).toBe("VALIDATION_FAILED");
+    expect(res.json().code).toBe("BODY_TOO_LARGE");
     expect(res.json().hint).toContain("SLIPWAY_BODY_LIMIT_BYTES");
   });
 

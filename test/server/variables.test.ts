@@ -25,7 +25,7 @@ describe("repository variables API", () => {
 
     const again = await call("POST", url, { name: "Greeting", value: "other" });
     expect(again.statusCode).toBe(409);
-    expect(again.json()).toMatchObject({ code: "CONFLICT", message: "Variable GREETING already exists in the repository" });
+    expect(again.json()).toMatchObject({ code: "VARIABLE_ALREADY_EXISTS", message: "Variable GREETING already exists in the repository" });
 
     const list = await call("GET", url);
     expect(list.statusCode).toBe(200);
@@ -55,7 +55,7 @@ describe("repository variables API", () => {
     expect((await call("DELETE", `${url}/salutation`)).statusCode).toBe(204);
     const gone = await call("DELETE", `${url}/SALUTATION`);
     expect(gone.statusCode).toBe(404);
-    expect(gone.json()).toMatchObject({ code: "NOT_FOUND", message: "Variable SALUTATION not found" });
+    expect(gone.json()).toMatchObject({ code: "VARIABLE_NOT_FOUND", message: "Variable SALUTATION not found" });
     expect((await call("PATCH", `${url}/NOPE`, { value: "x" })).statusCode).toBe(404);
 
     const audit = await call("GET", "/api/v3/audit-log");

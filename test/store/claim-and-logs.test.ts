@@ -117,7 +117,7 @@ describeBackends("store claims and log appends", (h) => {
     for await (const c of store.readLog(id)) chunks.push({ step: c.step, seq: c.seq, offset: c.offset, text: c.data.toString("utf8") });
     expect(chunks.map((c) => c.text).join("")).toBe("abcdefghij");
     expect(chunks.filter((c) => c.text !== "").map((c) => c.offset)).toEqual([0, 3, 5, 8]);
-    await expect(store.appendLogChunks(987654, [{ step: 1, seq: 0, data: "x" }])).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(store.appendLogChunks(987654, [{ step: 1, seq: 0, data: "x" }])).rejects.toMatchObject({ code: "JOB_NOT_FOUND" });
   });
 
   it("keeps offsets distinct under concurrent batch appends to one job", async () => {

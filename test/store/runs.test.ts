@@ -114,12 +114,12 @@ describeBackends("store runs and queue", (h) => {
     expect(await store.renewLease(job!.id, claim!.leaseToken, 120)).toBe(true);
     expect((await store.getJob(job!.id))?.leaseExpiresAt).toBe("2026-01-01T00:02:30.000Z");
     expect(await store.renewLease(job!.id, "stale-token")).toBe(false);
-    await expectCode(store.recordStep(job!.id, { number: 1, status: "in_progress" }, "stale-token"), "CONFLICT");
-    await expectCode(store.completeJob(job!.id, { conclusion: "success" }, "stale-token"), "CONFLICT");
+    await expectCode(store.recordStep(job!.id, { number: 1, status: "in_progress" }, "stale-token"), "JOB_LEASE_LOST");
+    await expectCode(store.completeJob(job!.id, { conclusion: "success" }, "stale-token"), "JOB_LEASE_LOST");
     await store.completeJob(job!.id, { conclusion: "success" }, claim!.leaseToken);
     expect(await store.renewLease(job!.id, claim!.leaseToken)).toBe(false);
-    await expectCode(store.completeJob(job!.id, { conclusion: "failure" }, claim!.leaseToken), "CONFLICT");
-    await expectCode(store.completeJob(424242, { conclusion: "failure" }), "NOT_FOUND");
+    await expectCode(store.completeJob(job!.id, { conclusion: "failure" }, claim!.leaseToken), "JOB_LEASE_LOST");
+    await expectCode(store.completeJob(424242, { conclusion: "failure" }), "JOB_NOT_FOUND");
   });
 
   it("fails jobs of lost runners, or re-queues them when the retry policy allows", async () => {
@@ -148,7 +148,7 @@ describeBackends("store runs and queue", (h) => {
     expect(await store.getJob(retried!.id)).toMatchObject({ status: "queued", retryCount: 1, runnerId: null });
     expect(await store.getLogSizes(retried!.id)).toEqual([]);
     expect((await store.getRunner(runner.id))?.currentJobId).toBeNull();
-    await expectCode(store.completeJob(once!.id, { conclusion: "success" }, c1!.leaseToken), "CONFLICT");
+    await expectCode(store.completeJob(once!.id, { conclusion: "success" }, c1!.leaseToken), "JOB_LEASE_LOST");
 
     const again = await store.claimJob({ runnerId: runner.id, labels: ["linux"] });
     expect(again?.job.id).toBe(retried!.id);
@@ -185,7 +185,7 @@ describeBackends("store runs and queue", (h) => {
     const { runner, base } = await seed(store);
     const run = await store.createRun(base);
     await store.enqueueJobs(run.id, [{ key: "a", name: "a", labels: [] }]);
-    await expectCode(store.startRunAttempt(run.id), "CONFLICT");
+    await expectCode(store.startRunAttempt(run.id), "RUN_NOT_COMPLETED");
     const c = await store.claimJob({ runnerId: runner.id, labels: [] });
     await store.completeJob(c!.job.id, { conclusion: "failure" }, c!.leaseToken);
     const second = await store.startRunAttempt(run.id);
@@ -194,7 +194,7 @@ describeBackends("store runs and queue", (h) => {
     expect(retry!.attempt).toBe(2);
     expect((await store.listJobs(run.id)).map((j) => j.id)).toEqual([retry!.id]);
     expect((await store.listJobs(run.id, { attempt: 1 })).map((j) => j.conclusion)).toEqual(["failure"]);
-    await expectCode(store.startRunAttempt(99999), "NOT_FOUND");
+    await expectCode(store.startRunAttempt(99999), "RUN_NOT_FOUND");
   });
 
   it("appends log chunks idempotently and streams them from a position", async () => {
@@ -228,7 +228,7 @@ describeBackends("store runs and queue", (h) => {
       { step: 1, chunks: 2, bytes: 12 },
       { step: 2, chunks: 1, bytes: 3 },
     ]);
-    await expectCode(store.appendLogChunk({ jobId: 987654, step: 1, seq: 0, data: "x" }), "NOT_FOUND");
+    await expectCode(store.appendLogChunk({ jobId: 987654, step: 1, seq: 0, data: "x" }), "JOB_NOT_FOUND");
     expect(await store.deleteLogs(id)).toBe(5);
   });
 

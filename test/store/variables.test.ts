@@ -23,7 +23,7 @@ describeBackends("store variables", (h) => {
     expect((await store.getVariable(repo.id, "Greeting"))?.value).toBe("hello");
 
     const duplicate = await rejection(store.createVariable({ repositoryId: repo.id, name: "GREETING", value: "again" }));
-    expect(duplicate.code).toBe("CONFLICT");
+    expect(duplicate.code).toBe("VARIABLE_ALREADY_EXISTS");
     expect(duplicate.message).toBe("Variable GREETING already exists in the repository");
 
     clock.advance(60);
@@ -32,7 +32,7 @@ describeBackends("store variables", (h) => {
 
     await store.createVariable({ repositoryId: repo.id, name: "_region", value: "" });
     const clash = await rejection(store.updateVariable(repo.id, "GREETING", { name: "_REGION" }));
-    expect(clash.code).toBe("CONFLICT");
+    expect(clash.code).toBe("VARIABLE_ALREADY_EXISTS");
     const renamed = await store.updateVariable(repo.id, "GREETING", { name: "salutation" });
     expect(renamed).toMatchObject({ name: "SALUTATION", value: "bonjour" });
     expect(await store.getVariable(repo.id, "GREETING")).toBeNull();

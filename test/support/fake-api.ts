@@ -517,7 +517,7 @@ export class FakeApi {
     if (p === "/api/v3/user/repos") return this.json(res, 200, this.repos.map((r) => this.repoJson(r)));
     if (p === "/api/v3/user/tokens" && method === "GET") return this.json(res, 200, { total_count: 1, tokens: [{ id: 1, name: "ci bot", scopes: ["read"], expires_at: null, last_used_at: iso(3_600_000), created_at: iso(86_400_000) }] });
     if ((mm0 = /^\/api\/v3\/users\/([^/]+)$/.exec(p)) && method === "DELETE") {
-      if (!this.users.delete(decodeURIComponent(mm0[1]!))) return this.error(res, 404, "NOT_FOUND", "User not found");
+      if (!this.users.delete(decodeURIComponent(mm0[1]!))) return this.error(res, 404, "USER_NOT_FOUND", "User not found");
       res.writeHead(204).end();
       return;
     }
@@ -532,7 +532,7 @@ export class FakeApi {
     if (!m) return this.error(res, 404, "NOT_FOUND", "Not found");
     const repoName = `${m[1]}/${m[2]}`;
     const repo = this.repos.find((r) => `${r.owner}/${r.name}` === repoName);
-    if (!repo) return this.error(res, 404, "NOT_FOUND", `Repository ${repoName} not found`);
+    if (!repo) return this.error(res, 404, "REPOSITORY_NOT_FOUND", `Repository ${repoName} not found`);
     const rest = m[3] ?? "";
     const runs = this.runs.filter((r) => r.repo === repoName);
     let mm: RegExpExecArray | null;
@@ -546,13 +546,13 @@ export class FakeApi {
     if ((mm = /^\/actions\/runs\/(\d+)\/attempts\/(\d+)\/jobs$/.exec(rest))) {
       const run = runs.find((r) => r.id === Number(mm![1]));
       const n = Number(mm[2]);
-      if (!run || n < 1 || n > run.run_attempt) return this.error(res, 404, "NOT_FOUND", "Run attempt not found");
+      if (!run || n < 1 || n > run.run_attempt) return this.error(res, 404, "RUN_NOT_FOUND", "Run attempt not found");
       const jobs = n === run.run_attempt ? run.jobs : run.previousAttempts[n - 1]!;
       return this.json(res, 200, { total_count: jobs.length, jobs: jobs.map((j) => this.jobJson(j)) });
     }
     if ((mm = /^\/actions\/runs\/(\d+)(\/[a-z-]+)?$/.exec(rest))) {
       const run = runs.find((r) => r.id === Number(mm![1]));
-      if (!run) return this.error(res, 404, "NOT_FOUND", "Run not found");
+      if (!run) return this.error(res, 404, "RUN_NOT_FOUND", "Run not found");
       const action = mm[2] ?? "";
       if (action === "" && method === "GET") return this.json(res, 200, this.runJson(run));
       if (action === "/jobs") return this.json(res, 200, { total_count: run.jobs.length, jobs: run.jobs.map((j) => this.jobJson(j)) });
@@ -562,12 +562,12 @@ export class FakeApi {
           artifacts: run.conclusion ? [{ id: 7, name: "coverage-report", size_in_bytes: 48213, archive_download_url: `/api/v3/repos/${repoName}/actions/artifacts/7/zip`, expired: false, created_at: run.updated_at }] : [],
         });
       if (action === "/cancel" && method === "POST") {
-        if (run.status === "completed") return this.error(res, 409, "CONFLICT", "Cannot cancel a completed run");
+        if (run.status === "completed") return this.error(res, 409, "RUN_ALREADY_COMPLETED", "Cannot cancel a completed run");
         for (const j of run.jobs) if (j.status !== "completed") this.finishJob(run, j, "cancelled");
         return this.json(res, 202, {});
       }
       if ((action === "/rerun" || action === "/rerun-failed-jobs") && method === "POST") {
-        if (run.status !== "completed") return this.error(res, 409, "CONFLICT", "The run is still going");
+        if (run.status !== "completed") return this.error(res, 409, "RUN_NOT_COMPLETED", "The run is still going");
         run.previousAttempts.push(run.jobs);
         run.run_attempt += 1;
         run.status = "queued";
@@ -585,7 +585,7 @@ export class FakeApi {
       const job = runs.flatMap((r) => [...r.jobs, ...r.previousAttempts.flat()]).find((j) => j.id === Number(mm![1]));
       if (!job) return this.error(res, 404, "JOB_NOT_FOUND", "Job not found");
       if (mm[2] === "summary") {
-        if (!job.summary || job.status !== "completed") return this.error(res, 404, "NOT_FOUND", "No summary");
+        if (!job.summary || job.status !== "completed") return this.error(res, 404, "JOB_SUMMARY_NOT_FOUND", "No summary");
         res.writeHead(200, { "content-type": "text/markdown; charset=utf-8" });
         res.end(job.summary);
         return;
@@ -661,7 +661,7 @@ export class FakeApi {
         return;
       }
       if (method === "DELETE") {
-        if (!this.secrets.delete(name)) return this.error(res, 404, "NOT_FOUND", `Secret ${name} not found`);
+        if (!this.secrets.delete(name)) return this.error(res, 404, "SECRET_NOT_FOUND", `Secret ${name} not found`);
         res.writeHead(204).end();
         return;
       }
@@ -671,7 +671,7 @@ export class FakeApi {
         const b = await this.body(req);
         if (typeof b.name !== "string" || typeof b.value !== "string") return this.error(res, 422, "VALIDATION_FAILED", "name and value must be strings");
         const upper = b.name.toUpperCase();
-        if (this.variables.has(upper)) return this.error(res, 409, "CONFLICT", `Variable ${upper} already exists in the repository`);
+        if (this.variables.has(upper)) return this.error(res, 409, "VARIABLE_ALREADY_EXISTS", `Variable ${upper} already exists in the repository`);
         const at = new Date().toISOString();
         this.variables.set(upper, { value: b.value, created_at: at, updated_at: at });
         return this.json(res, 201, {});
@@ -682,7 +682,7 @@ export class FakeApi {
     if ((mm = /^\/actions\/variables\/([A-Za-z0-9_]+)$/.exec(rest))) {
       const name = mm[1]!.toUpperCase();
       const current = this.variables.get(name);
-      if (!current) return this.error(res, 404, "NOT_FOUND", `Variable ${name} not found`);
+      if (!current) return this.error(res, 404, "VARIABLE_NOT_FOUND", `Variable ${name} not found`);
       if (method === "PATCH") {
         const b = await this.body(req);
         const next = typeof b.name === "string" ? b.name.toUpperCase() : name;
@@ -710,7 +710,7 @@ export class FakeApi {
     }
     if ((mm = /^\/check-runs\/(\d+)\/annotations$/.exec(rest))) {
       const job = runs.flatMap((r) => [...r.jobs, ...r.previousAttempts.flat()]).find((j) => j.id === Number(mm![1]));
-      if (!job) return this.error(res, 404, "NOT_FOUND", "Check run not found");
+      if (!job) return this.error(res, 404, "JOB_NOT_FOUND", "Check run not found");
       return this.json(res, 200, job.status === "completed" ? (job.annotations ?? []) : []);
     }
     return this.error(res, 404, "NOT_FOUND", "Not found");

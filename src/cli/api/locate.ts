@@ -3,7 +3,7 @@
  * secret or variable belongs to, and finding which of the caller's
  * repositories holds a run or a job.
  */
-import { SlipwayError } from "../../lib/index.js";
+import { httpStatusOfError, SlipwayError } from "../../lib/index.js";
 import type { ApiClient, Job, Repo, Run } from "../api-client.js";
 
 export const enc = encodeURIComponent;
@@ -50,13 +50,13 @@ export async function candidateRepos(client: ApiClient, fullName: string | undef
   return fullName ? [parseRepoName(fullName).fullName] : (await listRepos(client)).map((r) => r.full_name);
 }
 
-/** The first candidate repository whose `get` does not answer NOT_FOUND, with what it answered; null when none has it. */
+/** The first candidate repository whose `get` does not answer 404, with what it answered; null when none has it. */
 async function findIn<T>(client: ApiClient, fullName: string | undefined, get: (repo: string) => Promise<T>): Promise<{ repo: string; found: T } | null> {
   for (const repo of await candidateRepos(client, fullName)) {
     try {
       return { repo, found: await get(repo) };
     } catch (error) {
-      if (!(error instanceof SlipwayError) || error.code !== "NOT_FOUND") throw error;
+      if (!(error instanceof SlipwayError) || httpStatusOfError(error) !== 404) throw error;
     }
   }
   return null;
@@ -65,7 +65,7 @@ async function findIn<T>(client: ApiClient, fullName: string | undefined, get: (
 /** The repository a run belongs to: the one named, else the first of the caller's repositories that has it. */
 export async function locateRun(client: ApiClient, runId: number, fullName?: string): Promise<{ repo: string; run: Run }> {
   const hit = await findIn(client, fullName, (repo) => client.request<Run>("GET", `${repoPath(repo)}/actions/runs/${runId}`));
-  if (!hit) throw new SlipwayError("NOT_FOUND", `no run ${runId}${fullName ? ` in ${fullName}` : " in your repositories"}`, { hint: "List runs with `slipway runs`." });
+  if (!hit) throw new SlipwayError("RUN_NOT_FOUND", `no run ${runId}${fullName ? ` in ${fullName}` : " in your repositories"}`, { hint: "List runs with `slipway runs`." });
   return { repo: hit.repo, run: hit.found };
 }
 

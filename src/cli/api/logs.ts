@@ -25,12 +25,12 @@ export async function showLogs(
     try {
       target = await locateRun(client, numeric, flags.repo);
     } catch (error) {
-      if (!(error instanceof SlipwayError) || error.code !== "NOT_FOUND") throw error;
+      if (!(error instanceof SlipwayError) || error.code !== "RUN_NOT_FOUND") throw error;
     }
   }
   if (!target) {
     target = await locateJob(client, numeric, flags.repo);
-    if (!target) throw new SlipwayError("NOT_FOUND", `no run or job ${numeric}${flags.repo ? ` in ${flags.repo}` : " in your repositories"}`, { hint: "List runs with `slipway runs`." });
+    if (!target) throw new SlipwayError("RUN_NOT_FOUND", `no run or job ${numeric}${flags.repo ? ` in ${flags.repo}` : " in your repositories"}`, { hint: "List runs with `slipway runs`." });
   }
   const base = repoPath(target.repo);
 

@@ -22,8 +22,8 @@ async function setVariable(client: ApiClient, fullName: string, name: string, va
   try {
     await client.request("PATCH", `${base}/${enc(name)}`, { value });
   } catch (error) {
-    // A missing variable is created; a missing repository fails the same way again on POST and is reported from there.
-    if (!(error instanceof SlipwayError && error.code === "NOT_FOUND")) throw error;
+    // A missing variable is created; any other failure (a missing repository included) is reported as it is.
+    if (!(error instanceof SlipwayError && error.code === "VARIABLE_NOT_FOUND")) throw error;
     await client.request("POST", base, { name, value });
     created = true;
   }

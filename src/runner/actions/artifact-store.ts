@@ -118,7 +118,7 @@ export function createDirectoryArtifactStore(dir: string, options: { now?: () =>
         const existing = index.artifacts.find((a) => a.name === name);
         let id: number;
         if (existing && opts.mode === "create") {
-          throw new SlipwayError("CONFLICT", `an artifact named '${name}' already exists in this run`, {
+          throw new SlipwayError("ARTIFACT_ALREADY_EXISTS", `an artifact named '${name}' already exists in this run`, {
             hint: "Give each upload its own name, or set `overwrite: true`.",
           });
         }

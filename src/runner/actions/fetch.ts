@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
-import { SlipwayError } from "../../lib/index.js";
+import { redactUrl, SlipwayError } from "../../lib/index.js";
 import { execCapture } from "./exec.js";
 import { resolveUserCacheDir } from "./paths.js";
 import { formatActionReference, type RemoteActionReference } from "./reference.js";
@@ -78,7 +78,7 @@ export async function fetchRemoteAction(ref: RemoteActionReference, options: Act
       if (r.code !== 0) {
         const reason = r.stderr.trim().split("\n").pop() ?? "";
         const shown = redactUrl(url);
-        throw new SlipwayError("ACTION_FETCH_FAILED", `could not fetch ${formatActionReference(ref)} from ${shown}: ${redactUrlsIn(reason, url)}`, {
+        throw new SlipwayError("ACTION_FETCH_FAILED", `could not fetch ${formatActionReference(ref)} from ${shown}: ${redactUrl(reason)}`, {
           hint: `Make ${shown} reachable, or provide the action offline with --action ${ref.owner}/${ref.repo}@${ref.ref}=./dir`,
         });
       }
@@ -97,11 +97,3 @@ export async function fetchRemoteAction(ref: RemoteActionReference, options: Act
   }
 }
 
-/** A URL without its user-info part: credentials in a base URL never reach messages. */
-function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1***@");
-}
-
-function redactUrlsIn(text: string, url: string): string {
-  return text.split(url).join(redactUrl(url)).replace(/(:\/\/)[^/@\s]*@/g, "$1***@");
-}

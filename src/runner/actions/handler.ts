@@ -9,6 +9,7 @@ import { SlipwayError } from "../../lib/index.js";
 import {
   evaluateTemplate,
   parseActionMetadata,
+  stringifyValue,
   type ActionMetadata,
   type CompositeRuns,
   type Contexts,
@@ -75,15 +76,10 @@ function evaluateStepEnv(context: UsesContext): Record<string, string> {
   const out: Record<string, string> = {};
   if (value && typeof value === "object" && !Array.isArray(value)) {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      out[k] = v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
+      out[k] = stringifyValue(v);
     }
   }
   return out;
-}
-
-function toOutputString(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  return typeof v === "object" ? JSON.stringify(v) : String(v);
 }
 
 /** Creates the handler the host runner hands `uses:` steps to. */
@@ -149,7 +145,7 @@ export function createActionsHandler(options: ActionsHandlerOptions = {}): UsesH
       if (output.value === undefined) continue;
       try {
         const value = evaluateTemplate(output.value, outputContexts, { hashFiles: (p) => context.hashFiles(p) });
-        context.setOutput(name, toOutputString(value));
+        context.setOutput(name, stringifyValue(value));
       } catch (e) {
         context.annotate({ level: "error", message: `output '${name}' of ${context.uses}: ${(e as Error).message}` });
       }

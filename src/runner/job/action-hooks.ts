@@ -7,13 +7,13 @@
  * its GITHUB_ACTION.
  */
 import type { Conclusion, Contexts, JobRequest, Step, StepResult } from "../../workflow/index.js";
-import { evaluateCondition, evaluateTemplate } from "../../workflow/index.js";
+import { evaluateCondition, evaluateTemplate, stringifyValue } from "../../workflow/index.js";
 import type { NestedStepsOptions, NestedStepsResult, PostStep, PreStep, UsesContext, UsesHandler } from "../uses.js";
 import { evaluateEnv, evaluateInputs, type JobContext, type Scope, type StepRecord } from "./job-context.js";
 import type { JobEnv } from "./job-env.js";
 import type { JobLog } from "./job-log.js";
 import type { ProcessTarget } from "./step-processes.js";
-import { defaultStepName, describeError, stringifyValue } from "./values.js";
+import { defaultStepName, describeError } from "./values.js";
 
 /** Where a uses-step (main, pre or post) runs: a process target, plus the step's env and key. */
 export interface UsesTarget extends ProcessTarget {

@@ -6,11 +6,10 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { evaluateTemplate, type Conclusion, type Contexts, type EvaluateOptions, type JobRequest, type RunDefaults, type Template } from "../../workflow/index.js";
+import { evaluateTemplate, stringifyValue, type Conclusion, type Contexts, type EvaluateOptions, type JobRequest, type RunDefaults, type Template } from "../../workflow/index.js";
 import { hashFiles as hashWorkspaceFiles } from "../hash-files.js";
 import { runnerArch, runnerOs } from "../host-labels.js";
 import type { NestedStepsOptions } from "../uses.js";
-import { stringifyValue } from "./values.js";
 
 export type Status = "success" | "failure" | "cancelled";
 

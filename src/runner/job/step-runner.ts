@@ -15,6 +15,8 @@ import {
   type JobRequest,
   type Step,
   type StepResult,
+  stringifyValue,
+  toBooleanSetting,
 } from "../../workflow/index.js";
 import type { NestedStepsOptions, NestedStepsResult, UsesContext, UsesHandler, UsesStepResult } from "../uses.js";
 import { ActionHooks, type UsesTarget } from "./action-hooks.js";
@@ -22,7 +24,7 @@ import { evaluateEnv, evaluateInputs, type JobContext, type Scope, type StepReco
 import type { JobEnv } from "./job-env.js";
 import type { JobLog } from "./job-log.js";
 import type { ProcessTarget, StepProcesses } from "./step-processes.js";
-import { defaultStepName, describeError, isTruthy, stringifyValue } from "./values.js";
+import { defaultStepName, describeError } from "./values.js";
 
 export interface StepRunnerOptions {
   workspace: string;
@@ -113,7 +115,7 @@ export class StepRunner {
     try {
       stepEnv = evaluateEnv(step.env, contexts, evalOptions);
       contexts = this.job.buildContexts(scope, { ...this.env.variables, ...scope.envOverlay, ...stepEnv });
-      continueOnError = isTruthy(evaluateTemplate(step.continueOnError, contexts, evalOptions));
+      continueOnError = toBooleanSetting(evaluateTemplate(step.continueOnError, contexts, evalOptions));
       if (step.timeoutMinutes !== undefined) {
         const t = Number(evaluateTemplate(step.timeoutMinutes, contexts, evalOptions));
         if (Number.isFinite(t) && t > 0) timeoutMinutes = t;

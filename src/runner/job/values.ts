@@ -1,19 +1,6 @@
-/** Small conversions every room of a job run shares: values as GitHub stringifies them, errors as steps report them. */
+/** Small conversions every room of a job run shares: errors as steps report them, default step names. */
 import { isSlipwayError } from "../../lib/index.js";
 import type { Step } from "../../workflow/index.js";
-
-/** Converts an evaluated value to the string GitHub would use (env values, inputs, outputs). */
-export function stringifyValue(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "string") return value;
-  if (typeof value === "boolean" || typeof value === "number") return String(value);
-  return JSON.stringify(value, null, 2);
-}
-
-export function isTruthy(value: unknown): boolean {
-  if (typeof value === "string") return value !== "" && value !== "false";
-  return Boolean(value);
-}
 
 /** The text a failing step logs for an error: a SlipwayError's message and hint, else the message. */
 export function describeError(error: unknown): string {

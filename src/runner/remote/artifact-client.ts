@@ -10,10 +10,9 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { SlipwayError } from "../../lib/index.js";
+import { fromErrorBody, SlipwayError } from "../../lib/index.js";
 import type { ArtifactInfo, ArtifactStore } from "../actions/index.js";
 import { validateArtifactName, validateArtifactPath } from "../actions/index.js";
-import { toServerError } from "./protocol-client.js";
 
 export interface RemoteJobStoreOptions {
   /** Base URL of the server, e.g. `http://127.0.0.1:8080`. */
@@ -86,7 +85,7 @@ export function createJobHttp(options: RemoteJobStoreOptions) {
       } catch {
         data = null;
       }
-      throw toServerError(response.status, data, `${method} ${route}`);
+      throw fromErrorBody(response.status, data, `${method} ${route}`);
     }
     return response;
   }

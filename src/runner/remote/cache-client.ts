@@ -8,9 +8,9 @@ import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
+import { isSlipwayError } from "../../lib/index.js";
 import type { CacheEntry, CacheStore } from "../actions/index.js";
 import { createJobHttp, type RemoteJobStoreOptions } from "./artifact-client.js";
-import { ServerAnswerError } from "./protocol-client.js";
 
 export interface RemoteCacheStoreOptions extends RemoteJobStoreOptions {
   /** Where downloaded archives wait to be extracted (the job's temp dir). */
@@ -48,7 +48,7 @@ export function createRemoteCacheStore(options: RemoteCacheStoreOptions): CacheS
         });
         return true;
       } catch (error) {
-        if (error instanceof ServerAnswerError && error.status === 409) return false;
+        if (isSlipwayError(error) && error.code === "CACHE_ALREADY_RESERVED") return false;
         throw error;
       } finally {
         await rm(archiveFile, { force: true });

@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createMasker, SlipwayError } from "../../lib/index.js";
+import { createMasker, redactUrl, SlipwayError } from "../../lib/index.js";
 
 function git(args: string[], options: { cwd?: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv }): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -19,11 +19,6 @@ function git(args: string[], options: { cwd?: string; signal?: AbortSignal; env?
       (error, stdout, stderr) => (error ? reject(Object.assign(error, { stderr: String(stderr) })) : resolve(String(stdout))),
     );
   });
-}
-
-/** Removes credentials from a URL before it is shown. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][\w+.-]*:\/\/)[^/@]*@/i, "$1***@");
 }
 
 export interface CloneInput {

@@ -4,8 +4,6 @@ export {
   createProtocolClient,
   isLeaseLost,
   isTransient,
-  ServerAnswerError,
-  toServerError,
   type ClaimedJob,
   type HeartbeatAnswer,
   type LogChunk,
@@ -16,6 +14,6 @@ export {
 } from "./protocol-client.js";
 export { createJobReporter, type JobReporter, type JobReporterOptions } from "./job-reporter.js";
 export { CREDENTIAL_FILE, readCredential, writeCredential, type StoredCredential } from "./credential.js";
-export { cloneAtCommit, redactUrl, type CloneInput } from "./checkout.js";
+export { cloneAtCommit, type CloneInput } from "./checkout.js";
 export { createRemoteArtifactStore, type RemoteJobStoreOptions } from "./artifact-client.js";
 export { createRemoteCacheStore, type RemoteCacheStoreOptions } from "./cache-client.js";

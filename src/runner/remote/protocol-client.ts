@@ -2,10 +2,10 @@
  * The runner side of the runner protocol over HTTP(S) with fetch:
  * registration, long-poll claims, heartbeats, log chunks, step updates and
  * completion. Server errors become SlipwayErrors with the server's code,
- * message and hint; a lost lease is a CONFLICT (HTTP 409); a server that
+ * message and hint; a lost lease answers HTTP 409 (JOB_LEASE_LOST) or 404; a server that
  * cannot be reached is SERVER_UNREACHABLE.
  */
-import { ERROR_CODES, SlipwayError, type ErrorCode } from "../../lib/index.js";
+import { fromErrorBody, httpStatusOfError, ServerAnswerError, SlipwayError } from "../../lib/index.js";
 import type { JobRequest, JobResult } from "../../workflow/index.js";
 
 export interface Registration {
@@ -86,7 +86,7 @@ export interface ProtocolClientOptions {
 
 /** Whether an error means the job's lease is gone and work on it must stop. */
 export function isLeaseLost(error: unknown): boolean {
-  return error instanceof SlipwayError && (error.code === "CONFLICT" || error.code === "NOT_FOUND");
+  return error instanceof SlipwayError && [404, 409].includes(httpStatusOfError(error));
 }
 
 /** Whether retrying later may succeed (server down, overloaded, restarting). */
@@ -94,20 +94,6 @@ export function isTransient(error: unknown): boolean {
   if (!(error instanceof SlipwayError)) return true;
   if (error.code === "SERVER_UNREACHABLE" || error.code === "RATE_LIMITED" || error.code === "DATABASE_ERROR" || error.code === "INTERNAL_ERROR") return true;
   return error instanceof ServerAnswerError && error.status >= 500;
-}
-
-const KNOWN_CODES = new Set(Object.keys(ERROR_CODES));
-
-/** An error answer of the server: its code, message and hint, plus the HTTP status. */
-export class ServerAnswerError extends SlipwayError {
-  constructor(
-    readonly status: number,
-    code: ErrorCode,
-    message: string,
-    hint: string | undefined,
-  ) {
-    super(code, message, { hint });
-  }
 }
 
 export function createProtocolClient(options: ProtocolClientOptions): ProtocolClient {
@@ -138,7 +124,7 @@ export function createProtocolClient(options: ProtocolClientOptions): ProtocolCl
         data = null;
       }
     }
-    if (!response.ok) throw toServerError(response.status, data, `${method} ${route}`);
+    if (!response.ok) throw fromErrorBody(response.status, data, `${method} ${route}`);
     return { status: response.status, data };
   }
 
@@ -171,14 +157,4 @@ export function createProtocolClient(options: ProtocolClientOptions): ProtocolCl
       await call("POST", `/api/v3/runner/jobs/${jobId}/complete`, { credential, leaseToken, body: { result } });
     },
   };
-}
-
-/** Turns a server's error body (`{message, code, hint}`) into a ServerAnswerError. */
-export function toServerError(status: number, data: unknown, what: string): ServerAnswerError {
-  const body = (data && typeof data === "object" ? data : {}) as { message?: unknown; code?: unknown; hint?: unknown };
-  const fallback: ErrorCode =
-    status === 401 ? "AUTH_REQUIRED" : status === 403 ? "FORBIDDEN" : status === 404 ? "NOT_FOUND" : status === 409 ? "CONFLICT" : status === 429 ? "RATE_LIMITED" : status >= 500 ? "INTERNAL_ERROR" : "VALIDATION_FAILED";
-  const code = typeof body.code === "string" && KNOWN_CODES.has(body.code) ? (body.code as ErrorCode) : fallback;
-  const message = typeof body.message === "string" ? body.message : `${what} answered HTTP ${status}`;
-  return new ServerAnswerError(status, code, message, typeof body.hint === "string" ? body.hint : undefined);
 }

@@ -7,7 +7,7 @@
 import { SlipwayError } from "../../lib/index.js";
 import { planRun, selectWorkflows } from "../../engine/index.js";
 import type { Repository, Store, WorkflowRun } from "../../store/index.js";
-import { evaluateTemplate, parseWorkflow, type Workflow } from "../../workflow/index.js";
+import { evaluateTemplate, parseWorkflow, toBooleanSetting, type Workflow } from "../../workflow/index.js";
 import type { WorkflowDispatcher } from "../context.js";
 import type { Trigger } from "../webhooks.js";
 import { hasCommit, listChangedFiles, readCommitTitle, readFileAt, readWorkflowFiles, resolveRefName } from "./git-mirror.js";
@@ -16,10 +16,6 @@ import type { PipelineLogger } from "./pipeline-types.js";
 import { parseWorkflowFiles, type RepositoryAccess } from "./repository-access.js";
 import { defaultRunTitle, evaluateRunName, finishTitle, needsCommitTitle } from "./run-title.js";
 
-function truthy(value: unknown): boolean {
-  if (typeof value === "string") return value !== "" && value !== "false";
-  return Boolean(value);
-}
 
 /** The workflow's concurrency group evaluated for a run; null when it has none or it is blank. */
 export function concurrencyOf(
@@ -33,7 +29,7 @@ export function concurrencyOf(
   const group = evaluateTemplate(workflow.concurrency.group, contexts);
   const text = group === null || group === undefined ? "" : String(group);
   if (text === "") return null;
-  return { group: text, cancelInProgress: truthy(evaluateTemplate(workflow.concurrency.cancelInProgress, contexts)) };
+  return { group: text, cancelInProgress: toBooleanSetting(evaluateTemplate(workflow.concurrency.cancelInProgress, contexts)) };
 }
 
 export interface NewRunInput {
@@ -160,9 +156,9 @@ export function createRunCreator(deps: {
       const mirror = await access.mirrorWith(repo);
       const resolved = await resolveRefName(mirror, input.ref);
       const sha = resolved?.sha;
-      if (!sha) throw new SlipwayError("NOT_FOUND", `No ref '${input.ref}' in ${repo.fullName}`, { hint: "Pass an existing branch or tag as `ref`." });
+      if (!sha) throw new SlipwayError("REF_NOT_FOUND", `No ref '${input.ref}' in ${repo.fullName}`, { hint: "Pass an existing branch or tag as `ref`." });
       const text = await readFileAt(mirror, sha, input.workflowFile);
-      if (text === null) throw new SlipwayError("NOT_FOUND", `No workflow ${input.workflowFile} at ${input.ref}`, { hint: "Check the workflow file name and the ref." });
+      if (text === null) throw new SlipwayError("WORKFLOW_NOT_FOUND", `No workflow ${input.workflowFile} at ${input.ref}`, { hint: "Check the workflow file name and the ref." });
       const parsed = parseWorkflow(input.workflowFile, text);
       if (!parsed.workflow) {
         throw new SlipwayError("WORKFLOW_INVALID", `${input.workflowFile}: ${parsed.errors.length} error(s)`, { details: parsed.errors, position: parsed.errors[0]?.position });

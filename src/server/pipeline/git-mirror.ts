@@ -11,7 +11,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { SlipwayError } from "../../lib/index.js";
+import { redactUrl, SlipwayError } from "../../lib/index.js";
 
 export interface MirrorSource {
   id: number;
@@ -27,11 +27,6 @@ export interface WorkflowFile {
 
 const ZERO_SHA = /^0+$/;
 const MAX_BUFFER = 64 * 1024 * 1024;
-
-/** A URL without user-info, safe to show. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, "$1");
-}
 
 function authEnv(source: MirrorSource): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "true" };

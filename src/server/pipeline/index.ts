@@ -6,4 +6,4 @@ export { openSecrets, secretSealContext } from "./stored-secrets.js";
 export { restoreSecrets, hideSecrets } from "./secret-placeholders.js";
 export { inferForgeTarget, postCommitStatus, type ForgeTarget, type ForgeKind, type CommitStatus, type StatusState } from "./commit-status.js";
 export { parseCron, cronMatches, cronFires, SHORTEST_INTERVAL_MINUTES, type CronSchedule } from "./cron.js";
-export { createMirrors, mirrorPath, readWorkflowFiles, listChangedFiles, resolveRef, redactUrl, type MirrorSource, type Mirrors } from "./git-mirror.js";
+export { createMirrors, mirrorPath, readWorkflowFiles, listChangedFiles, resolveRef, type MirrorSource, type Mirrors } from "./git-mirror.js";

@@ -60,8 +60,8 @@ export function createRunControl(deps: { store: Store; launcher: RunLauncher }) 
 
   async function cancelRun(runId: number): Promise<void> {
     const run = await store.getRun(runId);
-    if (!run) throw new SlipwayError("NOT_FOUND", `Workflow run ${runId} does not exist`);
-    if (run.status === "completed") throw new SlipwayError("CONFLICT", "Cannot cancel a workflow run that is completed.");
+    if (!run) throw new SlipwayError("RUN_NOT_FOUND", `Workflow run ${runId} does not exist`);
+    if (run.status === "completed") throw new SlipwayError("RUN_ALREADY_COMPLETED", "Cannot cancel a workflow run that is completed.");
     const requested = await store.requestRunCancel(runId);
     if (launcher.abortLocal(runId)) return;
     if (requested) {
@@ -75,11 +75,11 @@ export function createRunControl(deps: { store: Store; launcher: RunLauncher }) 
 
   async function rerun(runId: number, options: { failedOnly?: boolean } = {}): Promise<WorkflowRun> {
     const run = await store.getRun(runId);
-    if (!run) throw new SlipwayError("NOT_FOUND", `Workflow run ${runId} does not exist`);
-    if (run.status !== "completed") throw new SlipwayError("CONFLICT", "Only a completed workflow run can be re-run.");
+    if (!run) throw new SlipwayError("RUN_NOT_FOUND", `Workflow run ${runId} does not exist`);
+    if (run.status !== "completed") throw new SlipwayError("RUN_NOT_COMPLETED", "Only a completed workflow run can be re-run.");
     const previous = await store.listJobs(runId);
-    if (previous.length === 0) throw new SlipwayError("CONFLICT", "The run has no jobs to re-run.");
-    if (options.failedOnly && !previous.some(isFailed)) throw new SlipwayError("CONFLICT", "The run has no failed jobs.");
+    if (previous.length === 0) throw new SlipwayError("RUN_HAS_NO_JOBS", "The run has no jobs to re-run.");
+    if (options.failedOnly && !previous.some(isFailed)) throw new SlipwayError("RUN_HAS_NO_FAILED_JOBS", "The run has no failed jobs.");
     const rerunKeys = new Set(planRerun(previous, options.failedOnly ? isFailed : () => true).map((j) => j.key));
     const reuse = previous.filter((j) => !rerunKeys.has(j.key) && j.conclusion === "success");
     const next = await store.startRunAttempt(runId);

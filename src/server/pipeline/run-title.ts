@@ -7,7 +7,7 @@
  * Titles are capped at MAX_DISPLAY_TITLE characters.
  */
 import { createMasker } from "../../lib/index.js";
-import { evaluateTemplate, type Workflow } from "../../workflow/index.js";
+import { evaluateTemplate, stringifyValue, type Workflow } from "../../workflow/index.js";
 
 /** The longest title kept, in characters (Unicode code points). */
 export const MAX_DISPLAY_TITLE = 255;
@@ -26,8 +26,7 @@ export interface RunNameContexts {
 export function evaluateRunName(workflow: Workflow, contexts: RunNameContexts): string | null {
   if (workflow.runName === undefined || workflow.runName === null) return null;
   const value = evaluateTemplate(workflow.runName, { github: contexts.github, inputs: contexts.inputs, vars: contexts.vars });
-  if (value === null || value === undefined) return null;
-  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  const text = stringifyValue(value);
   return text.trim() === "" ? null : text.trim();
 }
 

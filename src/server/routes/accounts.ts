@@ -110,7 +110,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): 
     const login = b.login;
     if (typeof login !== "string" || !LOGIN.test(login)) throw validationFailed("login", "1-39 letters, digits or hyphens, not starting with a hyphen");
     if (b.password !== undefined && (typeof b.password !== "string" || b.password.length < 8)) throw validationFailed("password", "at least 8 characters");
-    if (await store.getUserByLogin(login)) throw new SlipwayError("CONFLICT", `User ${login} already exists`);
+    if (await store.getUserByLogin(login)) throw new SlipwayError("USER_ALREADY_EXISTS", `User ${login} already exists`);
     const user = await store.createUser({
       login,
       isAdmin: b.site_admin === true,
@@ -123,8 +123,8 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): 
   app.delete("/api/v3/users/:username", { config: { permission: "instance-admin" } }, async (request, reply) => {
     const { username } = request.params as { username: string };
     const user = await store.getUserByLogin(username);
-    if (!user) throw notFound(`User ${username}`);
-    if (user.isAdmin && (await countAdmins()) <= 1) throw new SlipwayError("CONFLICT", "Cannot delete the last instance admin");
+    if (!user) throw notFound("USER_NOT_FOUND", `User ${username}`);
+    if (user.isAdmin && (await countAdmins()) <= 1) throw new SlipwayError("USER_LAST_ADMIN", "Cannot delete the last instance admin");
     await store.deleteUser(user.id);
     await ctx.audit(request, "user.delete", `user:${username}`);
     return reply.status(204).send();
@@ -187,7 +187,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): 
     requireWriteScope(p);
     const id = idParam((request.params as { token_id?: string }).token_id);
     const owned = id === undefined ? undefined : (await store.listApiTokens(p.user.id)).find((t) => t.id === id);
-    if (!owned) throw notFound("Token");
+    if (!owned) throw notFound("TOKEN_NOT_FOUND", "Token");
     await store.deleteApiToken(owned.id);
     await ctx.audit(request, "token.delete", `user:${p.user.login}`, { token_id: owned.id });
     return reply.status(204).send();
@@ -209,7 +209,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): 
     const role = typeof permission === "string" ? PERMISSION_TO_ROLE[permission] : undefined;
     if (!role) throw validationFailed("permission", `one of ${Object.keys(PERMISSION_TO_ROLE).join(", ")}`);
     const user = await store.getUserByLogin(username);
-    if (!user) throw notFound(`User ${username}`);
+    if (!user) throw notFound("USER_NOT_FOUND", `User ${username}`);
     await store.setRepositoryRole(user.id, request.repository!.id, role);
     await ctx.audit(request, "repo.role.set", `repo:${request.repository!.fullName}`, { user: user.login, role });
     return reply.status(204).send();
@@ -218,7 +218,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): 
   app.delete("/api/v3/repos/:owner/:repo/collaborators/:username", { config: { permission: "repo:admin" } }, async (request, reply) => {
     const { username } = request.params as { username: string };
     const user = await store.getUserByLogin(username);
-    if (!user || !(await store.removeRepositoryRole(user.id, request.repository!.id))) throw notFound(`Collaborator ${username}`);
+    if (!user || !(await store.removeRepositoryRole(user.id, request.repository!.id))) throw notFound("COLLABORATOR_NOT_FOUND", `Collaborator ${username}`);
     await ctx.audit(request, "repo.role.remove", `repo:${request.repository!.fullName}`, { user: user.login });
     return reply.status(204).send();
   });

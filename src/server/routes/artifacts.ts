@@ -83,9 +83,7 @@ function queryOf(request: FastifyRequest): Record<string, string | undefined> {
 }
 
 const staleLease = () =>
-  new SlipwayError("CONFLICT", "This runner no longer holds the job's lease", {
-    hint: "The job was cancelled, completed or handed to another runner; stop working on it.",
-  });
+  new SlipwayError("JOB_LEASE_LOST", "This runner no longer holds the job's lease");
 
 /** The ref a run's caches are saved under, and the refs whose caches it may restore (most specific first). */
 export function cacheRefsOf(run: WorkflowRun, repository: Repository): { ref: string; visible: string[] } {
@@ -143,9 +141,9 @@ export async function listAllCaches(ctx: RouteContext, repositoryId: number): Pr
   }
 }
 
-async function sendFile(reply: FastifyReply, file: string, type: string): Promise<FastifyReply> {
+async function sendFile(reply: FastifyReply, file: string, type: string, missing: () => SlipwayError): Promise<FastifyReply> {
   const s = await stat(file).catch(() => null);
-  if (!s?.isFile()) throw notFound("File");
+  if (!s?.isFile()) throw missing();
   return reply.type(type).header("content-length", String(s.size)).send(createReadStream(file));
 }
 
@@ -170,13 +168,13 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
     const runner: Runner = p.runner;
     const id = idParam((request.params as { job_id?: string }).job_id);
     const job = id === undefined ? null : await store.getJob(id);
-    if (!job) throw notFound("Job");
+    if (!job) throw notFound("JOB_NOT_FOUND", "Job");
     const header = request.headers["x-slipway-lease-token"];
     if (typeof header !== "string" || header === "") throw validationFailed("lease_token", "the lease token returned by the claim, in X-Slipway-Lease-Token");
     if (job.runnerId !== runner.id || job.status !== "in_progress") throw staleLease();
     if (!(await store.renewLease(job.id, header, config.leaseSeconds))) throw staleLease();
     const run = await store.getRun(job.runId);
-    if (!run) throw notFound("Run");
+    if (!run) throw notFound("RUN_NOT_FOUND", "Run");
     return { job, run };
   };
 
@@ -184,14 +182,14 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
   const uploadDir = (runId: number, uploadId: string) => `${runDir(runId)}/.uploads/${uploadId}`;
   const uploadIdOf = (request: FastifyRequest): string => {
     const id = (request.params as { upload_id?: string }).upload_id ?? "";
-    if (!UPLOAD_ID.test(id)) throw notFound("Upload");
+    if (!UPLOAD_ID.test(id)) throw notFound("UPLOAD_NOT_FOUND", "Upload");
     return id;
   };
   const readSession = async (runId: number, uploadId: string): Promise<UploadSession> => {
     try {
       return JSON.parse(await readFile(blobs.resolve(`${uploadDir(runId, uploadId)}/upload.json`), "utf8")) as UploadSession;
     } catch {
-      throw notFound("Upload");
+      throw notFound("UPLOAD_NOT_FOUND", "Upload");
     }
   };
   const readMeta = async (artifact: Artifact): Promise<ArtifactMeta | null> => {
@@ -213,7 +211,7 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
   const runArtifactOf = async (request: FastifyRequest, run: WorkflowRun): Promise<Artifact> => {
     const id = idParam((request.params as { artifact_id?: string }).artifact_id);
     const artifact = id === undefined ? null : await store.getArtifact(id);
-    if (!artifact || artifact.runId !== run.id || isExpired(artifact, ctx.now())) throw notFound("Artifact");
+    if (!artifact || artifact.runId !== run.id || isExpired(artifact, ctx.now())) throw notFound("ARTIFACT_NOT_FOUND", "Artifact");
     return artifact;
   };
 
@@ -338,14 +336,16 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
     const { run } = await heldJob(request);
     const artifact = await runArtifactOf(request, run);
     const filePath = checkArtifactPath(queryOf(request).path);
-    return sendFile(reply, path.join(blobs.resolve(artifact.path), "files", ...filePath.split("/")), "application/octet-stream");
+    return sendFile(reply, path.join(blobs.resolve(artifact.path), "files", ...filePath.split("/")), "application/octet-stream", () =>
+      notFound("ARTIFACT_NOT_FOUND", `File ${filePath} of artifact ${artifact.name}`),
+    );
   });
 
   // ---------------------------------------------------------------- runner: caches
 
   const runCacheScope = async (run: WorkflowRun) => {
     const repository = await store.getRepository(run.repositoryId);
-    if (!repository) throw notFound("Repository");
+    if (!repository) throw notFound("REPOSITORY_NOT_FOUND", "Repository");
     return { repository, ...cacheRefsOf(run, repository) };
   };
 
@@ -368,8 +368,8 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
     const { repository, visible } = await runCacheScope(run);
     const id = idParam((request.params as { cache_id?: string }).cache_id);
     const entry = id === undefined ? undefined : (await listAllCaches(ctx, repository.id)).find((e) => e.id === id);
-    if (!entry || !visible.includes(entry.ref)) throw notFound("Cache");
-    return sendFile(reply, blobs.resolve(entry.path), "application/x-tar");
+    if (!entry || !visible.includes(entry.ref)) throw notFound("CACHE_NOT_FOUND", "Cache");
+    return sendFile(reply, blobs.resolve(entry.path), "application/x-tar", () => notFound("CACHE_NOT_FOUND", "Cache"));
   });
 
   app.put("/api/v3/runner/jobs/:job_id/caches", { config: { permission: "runner" } }, async (request, reply) => {
@@ -382,9 +382,7 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
     const { repository, ref } = await runCacheScope(run);
     const { cacheMax } = limits();
     const taken = () =>
-      new SlipwayError("CONFLICT", `Unable to reserve cache with key ${key}, another job may be creating this cache.`, {
-        hint: "A cache entry is immutable: use a new key (e.g. with hashFiles) to save new contents.",
-      });
+      new SlipwayError("CACHE_ALREADY_RESERVED", `Unable to reserve cache with key ${key}, another job may be creating this cache.`);
     const { items } = await store.listCacheEntries(repository.id, { key, ref, perPage: 100 });
     if (items.some((e) => e.version === version)) {
       request.raw.resume();
@@ -415,7 +413,7 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
     const id = idParam((request.params as { artifact_id?: string }).artifact_id);
     const artifact = id === undefined ? null : await store.getArtifact(id);
     const run = artifact ? await store.getRun(artifact.runId) : null;
-    if (!artifact || !run || run.repositoryId !== request.repository!.id) throw notFound("Artifact");
+    if (!artifact || !run || run.repositoryId !== request.repository!.id) throw notFound("ARTIFACT_NOT_FOUND", "Artifact");
     return artifact;
   };
 
@@ -476,7 +474,7 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
   app.delete("/api/v3/repos/:owner/:repo/actions/caches/:cache_id", { config: { permission: "repo:write" } }, async (request, reply) => {
     const id = idParam((request.params as { cache_id?: string }).cache_id);
     const entry = id === undefined ? undefined : (await listAllCaches(ctx, request.repository!.id)).find((e) => e.id === id);
-    if (!entry) throw notFound("Cache");
+    if (!entry) throw notFound("CACHE_NOT_FOUND", "Cache");
     await removeCache(entry);
     await ctx.audit(request, "cache.delete", `repo:${request.repository!.fullName}`, { cache_id: entry.id, key: entry.key });
     return reply.status(204).send();
@@ -486,7 +484,7 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
     const q = queryOf(request);
     if (!q.key) throw validationFailed("key", "the key of the cache entries to delete");
     const matching = (await listAllCaches(ctx, request.repository!.id)).filter((e) => e.key === q.key && (!q.ref || e.ref === q.ref));
-    if (matching.length === 0) throw notFound("Cache");
+    if (matching.length === 0) throw notFound("CACHE_NOT_FOUND", "Cache");
     for (const e of matching) await removeCache(e);
     await ctx.audit(request, "cache.delete", `repo:${request.repository!.fullName}`, { key: q.key, ref: q.ref ?? null, count: matching.length });
     return { total_count: matching.length, actions_caches: matching.map(cacheJson) };
@@ -506,7 +504,5 @@ function headerText(request: FastifyRequest, name: string): string | undefined {
 }
 
 function conflictingName(name: string): SlipwayError {
-  return new SlipwayError("CONFLICT", `an artifact named '${name}' already exists in this run`, {
-    hint: "Give each upload its own name, or set `overwrite: true`.",
-  });
+  return new SlipwayError("ARTIFACT_ALREADY_EXISTS", `an artifact named '${name}' already exists in this run`);
 }

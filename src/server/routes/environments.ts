@@ -52,7 +52,7 @@ export function registerEnvironmentRoutes(app: FastifyInstance, ctx: RouteContex
   app.get(`${BASE}/:environment_name`, { config: { permission: "repo:read" } }, async (request) => {
     const repo = request.repository!;
     const environment = await store.getEnvironment(repo.id, environmentParam(request.params));
-    if (!environment) throw notFound(`Environment ${environmentParam(request.params)}`);
+    if (!environment) throw notFound("ENVIRONMENT_NOT_FOUND", `Environment ${environmentParam(request.params)}`);
     return environmentJson(environment, repo, api, config.publicUrl);
   });
 
@@ -67,7 +67,7 @@ export function registerEnvironmentRoutes(app: FastifyInstance, ctx: RouteContex
   app.delete(`${BASE}/:environment_name`, { config: { permission: "repo:admin" } }, async (request, reply) => {
     const repo = request.repository!;
     const environment = await store.getEnvironment(repo.id, environmentParam(request.params));
-    if (!environment || !(await store.deleteEnvironment(repo.id, environment.name))) throw notFound(`Environment ${environmentParam(request.params)}`);
+    if (!environment || !(await store.deleteEnvironment(repo.id, environment.name))) throw notFound("ENVIRONMENT_NOT_FOUND", `Environment ${environmentParam(request.params)}`);
     await ctx.audit(request, "environment.delete", `repo:${repo.fullName}`, { environment: environment.name });
     return reply.status(204).send();
   });

@@ -20,11 +20,11 @@ import { spawn } from "node:child_process";
 import { PassThrough, pipeline, Transform, type Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { isSlipwayError, SlipwayError } from "../../lib/index.js";
+import { httpStatusOf, isSlipwayError, SlipwayError } from "../../lib/index.js";
 import type { Repository } from "../../store/index.js";
 import { effectiveRank, jobTokenKey, resolveGitPrincipal, type GitPrincipal } from "../auth.js";
 import { sealContext, type RouteContext } from "../context.js";
-import { RateLimitedError, statusForError } from "../http-errors.js";
+import { RateLimitedError } from "../http-errors.js";
 import { createMirrors, ensureMirror, hasMirror, type MirrorSource } from "../pipeline/git-mirror.js";
 
 /** The most a single git request body may hold, compressed or inflated (wants and haves, not packs). */
@@ -41,7 +41,7 @@ export function gitPathOf(fullName: string): string {
 }
 
 const pushRefused = () =>
-  new SlipwayError("FORBIDDEN", "Slipway serves repositories read-only: push is not supported here", {
+  new SlipwayError("REPOSITORY_READ_ONLY", "Slipway serves repositories read-only: push is not supported here", {
     hint: "Push to the repository's origin (its git URL); Slipway's mirror follows it.",
   });
 
@@ -59,7 +59,7 @@ function sendGitError(request: FastifyRequest, reply: FastifyReply, error: unkno
   }
   const known = isSlipwayError(error) ? error : null;
   if (!known) request.log.error({ err: error }, "git request failed");
-  const status = known ? statusForError(known) : 500;
+  const status = known ? httpStatusOf(known.code) : 500;
   if (status === 401) void reply.header("www-authenticate", 'Basic realm="Slipway", charset="UTF-8"');
   if (error instanceof RateLimitedError) void reply.header("retry-after", String(error.retryAfterSeconds));
   const text = known ? `${known.message} [${known.code}]\n${known.hint}\n` : "Internal server error [INTERNAL_ERROR]\nThe server logged the cause.\n";
@@ -115,7 +115,7 @@ export function registerGitHttpRoutes(app: FastifyInstance, ctx: RouteContext): 
   const authorizeRead = async (request: FastifyRequest): Promise<{ repo: Repository; who: GitPrincipal; sha: string | null }> => {
     const who = await resolveGitPrincipal(request, { store, now: ctx.now, limiter: ctx.limiter, jobTokenKey: key });
     const { owner, name } = repoName(request.params);
-    const missing = new SlipwayError("NOT_FOUND", `Repository ${owner}/${name} not found`, {
+    const missing = new SlipwayError("REPOSITORY_NOT_FOUND", `Repository ${owner}/${name} not found`, {
       hint: "Check the owner and name; a job's token reads only the repository of its own run.",
     });
     const repo = await store.getRepositoryByName(owner, name);

@@ -22,7 +22,7 @@ export function environmentLevel(ctx: RouteContext): LevelOf {
   return async (request) => {
     const raw = (request.params as { environment_name: string }).environment_name;
     const environment = await ctx.store.getEnvironment(request.repository!.id, raw);
-    if (!environment) throw notFound(`Environment ${raw}`);
+    if (!environment) throw notFound("ENVIRONMENT_NOT_FOUND", `Environment ${raw}`);
     return { environment: environment.name };
   };
 }

@@ -45,7 +45,7 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const defaultBranch = typeof b.default_branch === "string" && b.default_branch !== "" ? b.default_branch : "main";
     const credentials = credentialsField(b.credentials, false);
     const pollingIntervalSeconds = pollingField(b.polling_interval);
-    if (await store.getRepositoryByName(owner, name)) throw new SlipwayError("CONFLICT", `Repository ${owner}/${name} already exists`);
+    if (await store.getRepositoryByName(owner, name)) throw new SlipwayError("REPOSITORY_ALREADY_EXISTS", `Repository ${owner}/${name} already exists`);
     const webhookSecret = generateToken("api").slice(4);
     let repo = await store.createRepository({ owner, name, gitUrl, defaultBranch, ...(pollingIntervalSeconds !== undefined ? { pollingIntervalSeconds } : {}) });
     const sealed = ctx.secretBox.encrypt(webhookSecret, sealContext.webhook(repo.id));
@@ -179,7 +179,7 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
 
   app.delete("/api/v3/runners/:runner_id", { config: { permission: "instance-admin" } }, async (request, reply) => {
     const id = Number((request.params as { runner_id: string }).runner_id);
-    if (!Number.isInteger(id) || !(await store.deleteRunner(id))) throw notFound("Runner");
+    if (!Number.isInteger(id) || !(await store.deleteRunner(id))) throw notFound("RUNNER_NOT_FOUND", "Runner");
     await ctx.audit(request, "runner.delete", `runner:${id}`);
     return reply.status(204).send();
   });

@@ -49,7 +49,7 @@ function leaseTokenOf(request: FastifyRequest): string {
 }
 
 const staleLease = () =>
-  new SlipwayError("CONFLICT", "This runner no longer holds the job's lease", {
+  new SlipwayError("JOB_LEASE_LOST", "This runner no longer holds the job's lease", {
     hint: "The job was cancelled, completed or handed to another runner; stop working on it.",
   });
 
@@ -138,7 +138,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     const runner = runnerOf(request);
     const id = idParam((request.params as { job_id?: string }).job_id);
     const job = id === undefined ? null : await store.getJob(id);
-    if (!job) throw notFound("Job");
+    if (!job) throw notFound("JOB_NOT_FOUND", "Job");
     const leaseToken = leaseTokenOf(request);
     if (job.runnerId !== runner.id || job.status !== "in_progress") throw staleLease();
     return { job, runner, leaseToken };

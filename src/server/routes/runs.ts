@@ -50,14 +50,14 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
   const runOf = async (request: FastifyRequest): Promise<WorkflowRun> => {
     const id = idParam((request.params as { run_id?: string }).run_id);
     const run = id === undefined ? null : await store.getRun(id);
-    if (!run || run.repositoryId !== request.repository!.id) throw notFound("Workflow run");
+    if (!run || run.repositoryId !== request.repository!.id) throw notFound("RUN_NOT_FOUND", "Workflow run");
     return run;
   };
   const jobOf = async (request: FastifyRequest): Promise<{ job: Job; run: WorkflowRun }> => {
     const id = idParam((request.params as { job_id?: string }).job_id);
     const job = id === undefined ? null : await store.getJob(id);
     const run = job ? await store.getRun(job.runId) : null;
-    if (!job || !run || run.repositoryId !== request.repository!.id) throw notFound("Job");
+    if (!job || !run || run.repositoryId !== request.repository!.id) throw notFound("JOB_NOT_FOUND", "Job");
     return { job, run };
   };
   // A job is also its check run (GitHub's `check_run_url`): its annotations are read there.
@@ -130,7 +130,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/attempts/:attempt_number", { config: { permission: "repo:read" } }, async (request) => {
     const run = await runOf(request);
     const attempt = idParam((request.params as { attempt_number?: string }).attempt_number);
-    if (attempt === undefined || attempt > run.runAttempt) throw notFound("Run attempt");
+    if (attempt === undefined || attempt > run.runAttempt) throw notFound("RUN_NOT_FOUND", "Run attempt");
     const base: Record<string, unknown> = { ...runJson(run, request.repository!, api, config.publicUrl), run_attempt: attempt };
     if (attempt === run.runAttempt) return base;
     // Attempts share the run record; an earlier attempt's state comes from its own jobs.
@@ -143,13 +143,13 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/attempts/:attempt_number/jobs", { config: { permission: "repo:read" } }, async (request) => {
     const run = await runOf(request);
     const attempt = idParam((request.params as { attempt_number?: string }).attempt_number);
-    if (attempt === undefined || attempt > run.runAttempt) throw notFound("Run attempt");
+    if (attempt === undefined || attempt > run.runAttempt) throw notFound("RUN_NOT_FOUND", "Run attempt");
     return listRunJobs(request, attempt);
   });
 
   app.delete("/api/v3/repos/:owner/:repo/actions/runs/:run_id", { config: { permission: "repo:write" } }, async (request, reply) => {
     const run = await runOf(request);
-    if (run.status !== "completed") throw new SlipwayError("CONFLICT", "Cancel the workflow run before deleting it.");
+    if (run.status !== "completed") throw new SlipwayError("RUN_NOT_COMPLETED", "Cancel the workflow run before deleting it.");
     await store.deleteRun(run.id);
     await ctx.audit(request, "run.delete", `repo:${request.repository!.fullName}`, { run_id: run.id });
     return reply.status(204).send();
@@ -192,7 +192,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     const id = idParam((request.params as { artifact_id?: string }).artifact_id);
     const artifact = id === undefined ? null : await store.getArtifact(id);
     const run = artifact ? await store.getRun(artifact.runId) : null;
-    if (!artifact || !run || run.repositoryId !== request.repository!.id) throw notFound("Artifact");
+    if (!artifact || !run || run.repositoryId !== request.repository!.id) throw notFound("ARTIFACT_NOT_FOUND", "Artifact");
     return artifactJson(artifact, run, request.repository!, api, ctx.now());
   });
 
@@ -256,7 +256,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.get("/api/v3/repos/:owner/:repo/actions/jobs/:job_id/summary", { config: { permission: "repo:read" } }, async (request, reply) => {
     const { job } = await jobOf(request);
     const report = await store.getJobReport(job.id);
-    if (!report || report.summary === "") throw notFound("Job summary");
+    if (!report || report.summary === "") throw notFound("JOB_SUMMARY_NOT_FOUND", "Job summary");
     return reply.type("text/markdown; charset=utf-8").header("cache-control", "no-store").send(report.summary);
   });
 
@@ -265,7 +265,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     const id = idParam((request.params as { check_run_id?: string }).check_run_id);
     const job = id === undefined ? null : await store.getJob(id);
     const run = job ? await store.getRun(job.runId) : null;
-    if (!job || !run || run.repositoryId !== request.repository!.id) throw notFound("Check run");
+    if (!job || !run || run.repositoryId !== request.repository!.id) throw notFound("JOB_NOT_FOUND", "Check run");
     return { job, run };
   };
 

@@ -51,7 +51,7 @@ export function registerSecretRoutes(app: FastifyInstance, ctx: RouteContext, ba
     const level = await levelOf(request);
     const name = secretName((request.params as { name: string }).name);
     const secret = await store.getSecret(request.repository!.id, name, level.environment);
-    if (!secret) throw notFound(`Secret ${name}`);
+    if (!secret) throw notFound("SECRET_NOT_FOUND", `Secret ${name}`);
     return secretJson(secret);
   });
 
@@ -76,7 +76,7 @@ export function registerSecretRoutes(app: FastifyInstance, ctx: RouteContext, ba
     const level = await levelOf(request);
     const name = secretName((request.params as { name: string }).name);
     const repo = request.repository!;
-    if (!(await store.deleteSecret(repo.id, name, level.environment))) throw notFound(`Secret ${name}`);
+    if (!(await store.deleteSecret(repo.id, name, level.environment))) throw notFound("SECRET_NOT_FOUND", `Secret ${name}`);
     await ctx.audit(request, "secret.delete", `repo:${repo.fullName}`, levelDetails(level, { name }));
     return reply.status(204).send();
   });
@@ -86,7 +86,7 @@ export function registerSecretRoutes(app: FastifyInstance, ctx: RouteContext, ba
 function requireConfidentialTransport(request: FastifyRequest, publicUrl: string): void {
   // request.ip honours SLIPWAY_TRUST_PROXY: behind a proxy it is the real client, not the proxy.
   if (request.protocol === "https" || publicUrl.startsWith("https:") || isLoopback(request.ip)) return;
-  throw new SlipwayError("FORBIDDEN", "Secret values are accepted only over TLS or from a loopback address", {
+  throw new SlipwayError("SECRET_TRANSPORT_INSECURE", "Secret values are accepted only over TLS or from a loopback address", {
     hint: "Serve Slipway behind TLS and set SLIPWAY_PUBLIC_URL to its https URL, or set secrets from the server machine.",
   });
 }

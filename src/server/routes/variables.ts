@@ -56,7 +56,7 @@ export function registerVariableRoutesAt(app: FastifyInstance, ctx: RouteContext
     const repo = request.repository!;
     const { environment } = await levelOf(request);
     const variable = await store.getVariable(repo.id, nameParam(request.params), environment);
-    if (!variable) throw notFound(`Variable ${nameParam(request.params).toUpperCase()}`);
+    if (!variable) throw notFound("VARIABLE_NOT_FOUND", `Variable ${nameParam(request.params).toUpperCase()}`);
     return variableJson(variable);
   });
 
@@ -77,7 +77,7 @@ export function registerVariableRoutesAt(app: FastifyInstance, ctx: RouteContext
       },
       level.environment,
     );
-    if (!updated) throw notFound(`Variable ${name.toUpperCase()}`);
+    if (!updated) throw notFound("VARIABLE_NOT_FOUND", `Variable ${name.toUpperCase()}`);
     const previous = name.toUpperCase();
     await ctx.audit(request, "variable.update", `repo:${repo.fullName}`, levelDetails(level, previous === updated.name ? { name: updated.name } : { name: updated.name, previous_name: previous }));
     return reply.status(204).send();
@@ -87,7 +87,7 @@ export function registerVariableRoutesAt(app: FastifyInstance, ctx: RouteContext
     const repo = request.repository!;
     const level = await levelOf(request);
     const name = nameParam(request.params);
-    if (!(await store.deleteVariable(repo.id, name, level.environment))) throw notFound(`Variable ${name.toUpperCase()}`);
+    if (!(await store.deleteVariable(repo.id, name, level.environment))) throw notFound("VARIABLE_NOT_FOUND", `Variable ${name.toUpperCase()}`);
     await ctx.audit(request, "variable.delete", `repo:${repo.fullName}`, levelDetails(level, { name: name.toUpperCase() }));
     return reply.status(204).send();
   });

@@ -13,6 +13,8 @@
  * - evaluateCondition(condition, contexts, options): an `if:` value, bare or
  *   wrapped, with `success() &&` implied unless a status function is used.
  * - findExpressionErrors(text): syntax errors of every `${{ }}` in a string.
+ * - stringifyValue(value), isTruthyValue(value), toBooleanSetting(value):
+ *   evaluated values as GitHub turns them into strings and booleans.
  *
  * Named values must be keys of `contexts` (matched ignoring case): an unknown
  * one is an EXPRESSION_SYNTAX error, as on GitHub. Failing functions raise
@@ -26,3 +28,4 @@ export {
   findExpressionErrors,
   interpolateString,
 } from "./evaluate.js";
+export { isTruthyValue, stringifyValue, toBooleanSetting } from "./convert.js";

@@ -192,9 +192,9 @@ export function rephraseFinding(
     return { message: `${where} is incomplete`, position, hint: `Add one of: ${props}.` };
   }
   if (isExpressionMessage(m)) {
-    return { message: `invalid expression in ${where}: ${m}`, position, hint: ERROR_CODES.EXPRESSION_SYNTAX };
+    return { message: `invalid expression in ${where}: ${m}`, position, hint: ERROR_CODES.EXPRESSION_SYNTAX.hint };
   }
-  return { message: `${where}: ${m}`, position, hint: ERROR_CODES.WORKFLOW_INVALID };
+  return { message: `${where}: ${m}`, position, hint: ERROR_CODES.WORKFLOW_INVALID.hint };
 }
 
 /** Messages of `@actions/expressions` (lexer and parser) and of the reader's `${{ }}` scanning. */

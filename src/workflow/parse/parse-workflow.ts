@@ -141,7 +141,7 @@ function checkCondition(
     return {
       message: `invalid expression in if: ${message}`,
       position: { ...pos, col: pos.col + offsetInCondition(site, err) },
-      hint: ERROR_CODES.EXPRESSION_SYNTAX,
+      hint: ERROR_CODES.EXPRESSION_SYNTAX.hint,
     };
   }
   return undefined;

@@ -7,7 +7,7 @@ describe("showLogs", () => {
   it("follows a job's live stream to its end and prints the text", async () => {
     const sse = 'event: log\nid: 3\ndata: {"step":1,"text":"one\\n"}\n\nevent: log\nid: 6\ndata: {"step":1,"text":"two\\n"}\n\nevent: end\ndata: {"status":"completed","conclusion":"success"}\n\n';
     const fetchFake = (async (url: string) => {
-      if (url.endsWith("/actions/runs/9")) return new Response(JSON.stringify({ message: "Not Found", code: "NOT_FOUND" }), { status: 404 });
+      if (url.endsWith("/actions/runs/9")) return new Response(JSON.stringify({ message: "Workflow run not found", code: "RUN_NOT_FOUND" }), { status: 404 });
       if (url.endsWith("/actions/jobs/9")) return new Response(JSON.stringify({ id: 9, run_id: 1, name: "build", status: "in_progress", conclusion: null, run_attempt: 1 }));
       if (url.endsWith("/actions/jobs/9/logs/stream")) return new Response(sse, { headers: { "content-type": "text/event-stream" } });
       throw new Error(`unexpected ${url}`);

@@ -75,14 +75,14 @@ describe("remote artifact store", () => {
     expect(readFileSync(path.join(target, "empty.txt"), "utf8")).toBe("");
 
     await expect(downloader.download("missing", target)).rejects.toMatchObject({ code: "ARTIFACT_NOT_FOUND" });
-    await expect(uploader.upload("bundle", [{ path: "one.txt", source: path.join(src, "one.txt") }], { mode: "create" })).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(uploader.upload("bundle", [{ path: "one.txt", source: path.join(src, "one.txt") }], { mode: "create" })).rejects.toMatchObject({ code: "ARTIFACT_ALREADY_EXISTS" });
     await expect(uploader.upload("bad", [{ path: "../x", source: path.join(src, "one.txt") }], { mode: "create" })).rejects.toMatchObject({ code: "ARTIFACT_INVALID" });
   });
 
-  it("reports a lost lease as the server's CONFLICT", async () => {
+  it("reports a lost lease as the server's JOB_LEASE_LOST", async () => {
     const { jobs } = await startWithJobs(["build"]);
     const store = createRemoteArtifactStore({ ...jobs[0]!, leaseToken: "stolen" });
-    await expect(store.list()).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(store.list()).rejects.toMatchObject({ code: "JOB_LEASE_LOST" });
   });
 });
 

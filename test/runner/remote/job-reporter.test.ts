@@ -1,7 +1,7 @@
 /** The job reporter batches masked log lines into numbered chunks and retries them idempotently. */
 import { describe, expect, it } from "vitest";
-import { createMasker, SlipwayError } from "../../../src/lib/index.js";
-import { createJobReporter, ServerAnswerError, type LogChunk, type ProtocolClient, type StepUpdateBody } from "../../../src/runner/index.js";
+import { createMasker, ServerAnswerError, SlipwayError } from "../../../src/lib/index.js";
+import { createJobReporter, type LogChunk, type ProtocolClient, type StepUpdateBody } from "../../../src/runner/index.js";
 
 function fakeClient(behaviour: { failLogs?: number; leaseLostAfter?: number } = {}) {
   const sent: LogChunk[][] = [];
@@ -15,7 +15,7 @@ function fakeClient(behaviour: { failLogs?: number; leaseLostAfter?: number } = 
     heartbeat: async () => ({ lease_expires_at: null, cancel_requested: false }),
     async appendLogs(_c, _j, _l, chunks) {
       logCalls++;
-      if (behaviour.leaseLostAfter !== undefined && logCalls > behaviour.leaseLostAfter) throw new ServerAnswerError(409, "CONFLICT", "lease lost", undefined);
+      if (behaviour.leaseLostAfter !== undefined && logCalls > behaviour.leaseLostAfter) throw new ServerAnswerError(409, "JOB_LEASE_LOST", "lease lost", undefined);
       sent.push(chunks);
       if (behaviour.failLogs && logCalls <= behaviour.failLogs) throw new SlipwayError("SERVER_UNREACHABLE", "down");
       return { appended: chunks.length, duplicates: 0 };

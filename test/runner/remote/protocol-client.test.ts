@@ -10,7 +10,6 @@ import {
   isTransient,
   maskResult,
   readCredential,
-  redactUrl,
   registrableLabels,
   writeCredential,
 } from "../../../src/runner/index.js";
@@ -39,7 +38,7 @@ describe("createProtocolClient", () => {
   });
 
   it("sends the lease token with job updates and maps 409 to a lost lease", async () => {
-    const fake = fakeFetch(() => ({ status: 409, body: { code: "CONFLICT", message: "This runner no longer holds the job's lease", hint: "stop" } }));
+    const fake = fakeFetch(() => ({ status: 409, body: { code: "JOB_LEASE_LOST", message: "This runner no longer holds the job's lease", hint: "stop" } }));
     const client = createProtocolClient({ serverUrl: "http://srv", fetch: fake.fn });
     const error = await client.appendLogs("cred", 3, "lease-1", [{ step: 1, seq: 0, data: "x\n" }]).catch((e: unknown) => e);
     expect(fake.calls[0].headers["x-slipway-lease-token"]).toBe("lease-1");
@@ -101,10 +100,5 @@ describe("helpers", () => {
 
   it("keeps only labels the server accepts", () => {
     expect(registrableLabels(["self-hosted", "Linux", "ubuntu-*", "linux", "gpu"])).toEqual(["self-hosted", "linux", "gpu"]);
-  });
-
-  it("redacts URL credentials", () => {
-    expect(redactUrl("https://user:pass@git.example.com/a.git")).toBe("https://***@git.example.com/a.git");
-    expect(redactUrl("file:///srv/repo")).toBe("file:///srv/repo");
   });
 });

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { SlipwayError } from "../../../src/lib/index.js";
-import { createRemoteRunner, ServerAnswerError, stepNumbering, writeCredential, type ClaimedJob, type ProtocolClient } from "../../../src/runner/index.js";
+import { ServerAnswerError, SlipwayError } from "../../../src/lib/index.js";
+import { createRemoteRunner, stepNumbering, writeCredential, type ClaimedJob, type ProtocolClient } from "../../../src/runner/index.js";
 import type { JobRequest, JobResult } from "../../../src/workflow/index.js";
 import { planJobRequests } from "../../e2e/support.js";
 
@@ -111,7 +111,7 @@ describe("createRemoteRunner", () => {
 
   it("stops a job without completing it when the server says the lease is gone", async () => {
     const request = await requestFor("echo begun\nsleep 20\necho never");
-    const fake = scriptedClient({ claims: [claimOf(5, request)], heartbeat: () => new ServerAnswerError(409, "CONFLICT", "This runner no longer holds the job's lease", undefined) });
+    const fake = scriptedClient({ claims: [claimOf(5, request)], heartbeat: () => new ServerAnswerError(409, "JOB_LEASE_LOST", "This runner no longer holds the job's lease", undefined) });
     const runner = runnerWith(fake.client, "lost");
     void runner.run();
     await waitUntil(() => fake.started.length === 1);

@@ -47,7 +47,7 @@ jobs:
     expect(jobs.long).toMatchObject({ conclusion: "cancelled", cancelRequested: true });
     expect(jobs.after).toMatchObject({ status: "completed", conclusion: "cancelled" });
     expect(jobs.cleanup).toMatchObject({ status: "completed", conclusion: "success" });
-    await expect(pipeline.cancelRun(run!.id)).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(pipeline.cancelRun(run!.id)).rejects.toMatchObject({ code: "RUN_ALREADY_COMPLETED" });
   });
 
   it("re-runs every job of a run as a new attempt", async () => {
@@ -137,7 +137,7 @@ jobs:
     expect(jobs.a).toMatchObject({ conclusion: "success", outputs: { v: "1" } });
     // The reused job's outputs reach the re-run dependent.
     expect((jobs.b!.request!.contexts.needs as Record<string, unknown>).a).toEqual({ result: "success", outputs: { v: "1" } });
-    await expect(pipeline.rerun(run!.id, { failedOnly: true })).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(pipeline.rerun(run!.id, { failedOnly: true })).rejects.toMatchObject({ code: "RUN_HAS_NO_FAILED_JOBS" });
   });
 });
 

@@ -76,7 +76,7 @@ jobs:
     await pipeline.start();
     runners.push(await startRunner(h.store, () => ({ conclusion: "success" })));
     await expect(pipeline.dispatcher.dispatch({ repository: h.repo, workflowFile: ".github/workflows/deploy.yml", ref: "main", inputs: { target: "moon" }, actor: "octocat" })).rejects.toMatchObject({ code: "INPUT_INVALID" });
-    await expect(pipeline.dispatcher.dispatch({ repository: h.repo, workflowFile: ".github/workflows/none.yml", ref: "main", inputs: {}, actor: "octocat" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(pipeline.dispatcher.dispatch({ repository: h.repo, workflowFile: ".github/workflows/none.yml", ref: "main", inputs: {}, actor: "octocat" })).rejects.toMatchObject({ code: "WORKFLOW_NOT_FOUND" });
     expect((await h.store.listRuns()).totalCount).toBe(0);
     const run = await pipeline.dispatcher.dispatch({ repository: h.repo, workflowFile: ".github/workflows/deploy.yml", ref: "main", inputs: { target: "staging" }, actor: "octocat" });
     expect(run).toMatchObject({ event: "workflow_dispatch", headSha: h.head(), headBranch: "main", actor: "octocat", inputs: { target: "staging" } });
@@ -181,6 +181,9 @@ describe("cron", () => {
     expect(cronMatches(parseCron("0 0 1 JAN,jul SUN"), at("2026-07-01T00:00:00Z"))).toBe(true);
     expect(cronMatches(parseCron("0 0 1 JAN,jul SUN"), at("2026-07-05T00:00:00Z"))).toBe(true); // Sunday, not the 1st
     expect(cronMatches(parseCron("0 0 1 JAN,jul SUN"), at("2026-07-06T00:00:00Z"))).toBe(false);
+    for (const bad of ["* * * *", "61 * * * *", "*/0 * * * *", "5-1 * * * *", "x * * * *"]) {
+      expect(() => parseCron(bad), bad).toThrow(expect.objectContaining({ code: "CRON_INVALID", message: expect.stringContaining(`cron '${bad}'`) }));
+    }
     expect(cronMatches(parseCron("15/20 * * * 7"), at("2026-03-01T10:55:00Z"))).toBe(true);
     expect(cronMatches(parseCron("0 9 * * *", { timezone: "Europe/Paris" }), at("2026-03-01T08:00:00Z"))).toBe(true);
     expect(cronMatches(parseCron("0 9 * * *"), at("2026-03-01T09:00:59Z"))).toBe(true); // the whole minute
