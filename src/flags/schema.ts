@@ -91,6 +91,10 @@ function issue(segments: readonly string[], message: string): FlagSetIssue {
   return { path: formatJsonPath(segments), pointer: encodePointer(segments), message };
 }
 
+function listTypes(types: string[]): string {
+  return types.length === 1 ? types[0] : `${types.slice(0, -1).join(", ")} or ${types[types.length - 1]}`;
+}
+
 function describe(error: ErrorObject): { segments: string[]; message: string } {
   const segments = decodePointer(error.instancePath);
   const p = error.params as Record<string, unknown>;
@@ -100,7 +104,7 @@ function describe(error: ErrorObject): { segments: string[]; message: string } {
     case "enum":
       return { segments, message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
     case "type":
-      return { segments, message: `must be ${String(p.type).replace(",", " or ")}` };
+      return { segments, message: `must be ${listTypes(String(p.type).split(","))}` };
     case "minProperties":
       return { segments, message: "must have at least one entry" };
     case "propertyNames":
@@ -152,7 +156,7 @@ function semanticIssues(document: FlagSetDocument): FlagSetIssue[] {
   return out;
 }
 
-/** Every problem of a flag-set document, in document order; empty when it is valid. */
+/** Every problem of a flag-set document, ordered by JSON pointer; empty when it is valid. */
 export function validateFlagSet(document: unknown): FlagSetIssue[] {
   const issues = schemaIssues(document);
   const root = document as FlagSetDocument | null;
@@ -160,7 +164,7 @@ export function validateFlagSet(document: unknown): FlagSetIssue[] {
     const flags = Object.fromEntries(Object.entries(root.flags).filter(([, f]) => f && typeof f === "object"));
     issues.push(...semanticIssues({ ...root, flags }));
   }
-  return issues;
+  return issues.sort((a, b) => (a.pointer < b.pointer ? -1 : a.pointer > b.pointer ? 1 : 0));
 }
 
 /** The document as a typed flag set, or a VALIDATION_FAILED SlipwayError listing every issue. */
