@@ -17,6 +17,7 @@ import {
   type Provider,
   type ResolutionDetails,
 } from "@openfeature/server-sdk";
+import { isSlipwayError } from "../lib/index.js";
 import { compileFlagSet, diffFlagSets, type CompiledFlagSet } from "./evaluator.js";
 import type { FractionalVersion } from "./operators.js";
 import type { FlagSyncEvent, FlagSyncSource } from "./sync.js";
@@ -143,7 +144,8 @@ export class SlipwayFlagProvider implements Provider {
       next = compileFlagSet(document, { fractional: this.options.fractional, now: this.options.now, source: this.options.source.name });
     } catch (error) {
       this.lastError = error as Error;
-      this.warn(`ignored an invalid flag set from ${this.options.source.name}: ${(error as Error).message}`);
+      const details = isSlipwayError(error) && error.details.length > 0 ? `: ${error.details.map((d) => d.message).join("; ")}` : "";
+      this.warn(`ignored an invalid flag set from ${this.options.source.name}: ${(error as Error).message}${details}`);
       return false;
     }
     const previous = this.current;
