@@ -61,6 +61,24 @@ export function hashString(text: string): number {
   return hashBytes(buf, n);
 }
 
+/** MurmurHash3 of the UTF-8 bytes of `first + second`, without building the joined string for ASCII input. */
+export function hashStringPair(first: string, second: string): number {
+  const a = first.length;
+  const n = a + second.length;
+  const buf = ensureScratch(n * 3);
+  for (let i = 0; i < a; i++) {
+    const c = first.charCodeAt(i);
+    if (c > 0x7f) return hashString(first + second);
+    buf[i] = c;
+  }
+  for (let i = a; i < n; i++) {
+    const c = second.charCodeAt(i - a);
+    if (c > 0x7f) return hashString(first + second);
+    buf[i] = c;
+  }
+  return hashBytes(buf, n);
+}
+
 /**
  * Picks the bucket for hash `h` over integer `weights` summing to `total`:
  * the first index whose cumulative weight exceeds `(h × total) >> 32`. The

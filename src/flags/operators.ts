@@ -4,7 +4,7 @@
  * result selects the default variant.
  */
 import { coerce, compare, parse, type SemVer } from "semver";
-import { hashCbor, hashCborPair, hashString, pickBucket } from "./hash.js";
+import { hashCbor, hashCborPair, hashString, hashStringPair, pickBucket } from "./hash.js";
 import { constantRule, constantValue, isConstantRule, type OperatorCompiler, type Scope } from "./logic.js";
 
 /** Fractional bucketing versions: v2 hashes UTF-8 strings, v3 hashes deterministic CBOR. */
@@ -127,7 +127,7 @@ function compileFractional(version: FractionalVersion): OperatorCompiler {
         } else {
           const key = readTargetingKey(s);
           if (!key) return null;
-          hash = hashString(`${s.flagKey}${String(key)}`);
+          hash = hashStringPair(s.flagKey, String(key));
           from = 0;
         }
       } else {

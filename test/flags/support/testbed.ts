@@ -10,7 +10,8 @@ import { SlipwayFlagProvider, createStaticSyncSource, type FractionalVersion } f
 import type { GherkinCase } from "./gherkin.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-export const flagdCorpus = path.join(repoRoot, "..", "shared", "corpus", "flagd");
+/** <repo root>/../shared/corpus/flagd; SLIPWAY_SHARED_DIR names another shared directory (a worktree elsewhere). */
+export const flagdCorpus = path.join(process.env.SLIPWAY_SHARED_DIR ?? path.join(repoRoot, "..", "shared"), "corpus", "flagd");
 
 export function deepMerge(a: unknown, b: unknown): unknown {
   if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)) {
