@@ -267,8 +267,33 @@ export function hashCbor(value: unknown): number {
   return hashBytes(pairWriter.bytes, pairWriter.length);
 }
 
+/** Writes an ASCII string as a CBOR text string at `at`; -1 when it is not ASCII or too long for this fast path. */
+function writeAsciiText(buf: Uint8Array, at: number, text: string): number {
+  const n = text.length;
+  if (n < 24) buf[at++] = 0x60 | n;
+  else if (n < 0x100) {
+    buf[at++] = 0x78;
+    buf[at++] = n;
+  } else if (n < 0x10000) {
+    buf[at++] = 0x79;
+    buf[at++] = n >>> 8;
+    buf[at++] = n & 0xff;
+  } else return -1;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    buf[at++] = c;
+  }
+  return at;
+}
+
 /** MurmurHash3 of the CBOR array `[first, second]` of two strings (fractional v3's default key). */
 export function hashCborPair(first: string, second: string): number {
+  const buf = ensureScratch(first.length + second.length + 8);
+  buf[0] = 0x82;
+  let at = writeAsciiText(buf, 1, first);
+  if (at > 0) at = writeAsciiText(buf, at, second);
+  if (at > 0) return hashBytes(buf, at);
   pairWriter.length = 0;
   pairWriter.byte(0x82);
   pairWriter.text(first);

@@ -115,38 +115,31 @@ function compileFractional(version: FractionalVersion): OperatorCompiler {
       for (let i = from; i < rules.length; i++) entries.push(i === 0 ? first : rules[i](s));
       return toBucketTable(entries);
     };
-    return (s) => {
-      if (rules.length === 0) return null;
-      const first = rules[0](s);
-      let hash: number;
-      let from: number;
-      if (version === "v2") {
-        if (typeof first === "string") {
-          hash = hashString(first);
-          from = 1;
-        } else {
-          const key = readTargetingKey(s);
-          if (!key) return null;
-          hash = hashStringPair(s.flagKey, String(key));
-          from = 0;
-        }
-      } else {
-        if (first === null || first === undefined) return null;
-        if (!Array.isArray(first)) {
-          hash = hashCbor(first);
-          from = 1;
-        } else {
-          const key = readTargetingKey(s);
-          if (typeof key !== "string") return null;
-          hash = hashCborPair(s.flagKey, key);
-          from = 0;
-        }
-      }
+    const pick = (s: Scope, hash: number, first: unknown, from: number): unknown => {
       const fixed = from === 0 ? fixedFrom0 : fixedFrom1;
       const table = fixed === undefined ? evaluateFrom(s, first, from) : fixed;
       if (table === null || table.total === 0) return null;
       const index = pickBucket(hash, table.weights, table.total);
       return index < 0 ? null : table.variants[index];
+    };
+    if (rules.length === 0) return constantRule(null);
+    const firstRule = rules[0];
+    if (version === "v2") {
+      return (s) => {
+        const first = firstRule(s);
+        if (typeof first === "string") return pick(s, hashString(first), first, 1);
+        const key = readTargetingKey(s);
+        if (!key) return null;
+        return pick(s, hashStringPair(s.flagKey, String(key)), first, 0);
+      };
+    }
+    return (s) => {
+      const first = firstRule(s);
+      if (first === null || first === undefined) return null;
+      if (!Array.isArray(first)) return pick(s, hashCbor(first), first, 1);
+      const key = readTargetingKey(s);
+      if (typeof key !== "string") return null;
+      return pick(s, hashCborPair(s.flagKey, key), first, 0);
     };
   };
 }
