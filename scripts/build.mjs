@@ -46,3 +46,17 @@ await build({
   legalComments: "none",
   logLevel: "warning",
 });
+// The flags module on its own (dist/flags.js), for apps and benchmarks that import
+// the evaluator and provider without the CLI; its packages stay external.
+await build({
+  entryPoints: { flags: "src/flags/index.ts" },
+  outdir: "dist",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: "linked",
+  legalComments: "none",
+  packages: "external",
+  logLevel: "warning",
+});
