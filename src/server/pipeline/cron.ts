@@ -28,10 +28,10 @@ export interface CronSchedule {
 
 function invalid(expression: string, file: string | undefined, reason: string): SlipwayError {
   const where = file ? `${file}: ` : "";
-  return new SlipwayError("WORKFLOW_INVALID", `${where}on.schedule cron '${expression}' is invalid: ${reason}`, { hint: HINT });
+  return new SlipwayError("CRON_INVALID", `${where}on.schedule cron '${expression}' is invalid: ${reason}`, { hint: HINT });
 }
 
-/** Parses a five-field expression; a bad one is a WORKFLOW_INVALID error naming the workflow file. */
+/** Parses a five-field expression; a bad one is a CRON_INVALID error naming the workflow file. */
 export function parseCron(expression: string, options: { file?: string; timezone?: string } = {}): CronSchedule {
   const fields = expression.trim().split(/\s+/);
   if (fields.length !== 5) throw invalid(expression, options.file, `it has ${fields.length} fields, GitHub wants five fields`);

@@ -189,7 +189,7 @@ describe("cron", () => {
     expect(cronMatches(parseCron("0 9 * * *"), at("2026-03-01T09:00:59Z"))).toBe(true); // the whole minute
   });
 
-  it("refuses what GitHub refuses with a WORKFLOW_INVALID error naming the file, with a hint", () => {
+  it("refuses what GitHub refuses with a CRON_INVALID error naming the file, with a hint", () => {
     const failure = (expression: string) => {
       try {
         parseCron(expression, { file: ".github/workflows/nightly.yml" });
@@ -200,7 +200,7 @@ describe("cron", () => {
     };
     for (const bad of ["61 * * * *", "* * * *", "0 0 * * * *", "0 0 L * *", "0 0 ? * 1", "0 0 * * 1#2", "/5 * * * *", "0 0 5-3 * *"]) {
       const error = failure(bad);
-      expect(error.code, bad).toBe("WORKFLOW_INVALID");
+      expect(error.code, bad).toBe("CRON_INVALID");
       expect(error.message, bad).toContain(`.github/workflows/nightly.yml: on.schedule cron '${bad}' is invalid`);
       expect(error.hint, bad).toMatch(/five fields/);
     }
