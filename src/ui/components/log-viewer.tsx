@@ -20,7 +20,7 @@ import { StatusIcon, stateLabel, stateOf } from "./status.js";
 const MAX_RENDERED_LINES = 5000;
 
 /** Where "Show timestamps" is remembered. */
-export const TIMESTAMPS_KEY = "slipway.log.timestamps";
+const TIMESTAMPS_KEY = "slipway.log.timestamps";
 
 function lineFromHash(hash: string): number | undefined {
   const m = /^#L(\d+)$/.exec(hash);

@@ -13,7 +13,7 @@ import { Marked, type RendererExtension, type TokenizerExtension } from "marked"
 const SHORTCODE = /^:([a-z0-9_+-]+):/;
 
 /** The emoji a shortcode names, or undefined for a name GitHub does not know. */
-export function emojiOf(name: string): string | undefined {
+function emojiOf(name: string): string | undefined {
   return Object.hasOwn(nameToEmoji, name) ? nameToEmoji[name] : undefined;
 }
 

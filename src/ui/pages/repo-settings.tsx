@@ -158,7 +158,7 @@ function Webhooks({ repo }: { repo: string }) {
 }
 
 /** "every 5 minutes", "every 90 seconds": how often the server checks the remote. */
-export function describeInterval(seconds: number): string {
+function describeInterval(seconds: number): string {
   const units: Array<[number, string]> = [
     [86_400, "day"],
     [3600, "hour"],
