@@ -4,7 +4,7 @@
  * does not send them still renders).
  */
 export type RunStatus = "queued" | "in_progress" | "completed" | "waiting" | "requested" | "pending";
-export type Conclusion = "success" | "failure" | "cancelled" | "skipped" | "neutral" | "timed_out" | "action_required" | "stale" | null;
+export type Conclusion = "success" | "failure" | "cancelled" | "skipped" | "neutral" | "timed_out" | "action_required" | "stale" | "startup_failure" | null;
 
 export interface User {
   id: number;

@@ -25,12 +25,13 @@ function pickJob(jobs: Job[]): Job | undefined {
 }
 
 /**
- * A run whose workflow file does not parse: the server fails it at once with
- * one job keyed `invalid-workflow`. Re-running it would fail the same way,
- * so no re-run is offered; the fix is a new commit.
+ * A run whose workflow file does not parse: GitHub concludes it
+ * `startup_failure`; Slipway's server fails it at once with one job keyed
+ * `invalid-workflow`. Re-running it would fail the same way, so no re-run
+ * is offered; the fix is a new commit.
  */
-function isInvalidWorkflowRun(jobs: Job[]): boolean {
-  return jobs.length > 0 && jobs.every((j) => j.key === "invalid-workflow");
+function isInvalidWorkflowRun(run: WorkflowRun, jobs: Job[]): boolean {
+  return run.conclusion === "startup_failure" || (jobs.length > 0 && jobs.every((j) => j.key === "invalid-workflow"));
 }
 
 function RunActions({ repo, run, onDone, rerunnable }: { repo: string; run: WorkflowRun; onDone: () => void; rerunnable: boolean }) {
@@ -256,7 +257,7 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
   const attemptTimes = pastAttempt && jobs.data ? attemptState(jobList) : undefined;
   const startedAt = attemptTimes ? attemptTimes.started_at : (r.run_started_at ?? r.created_at);
   const endedAt = attemptTimes ? attemptTimes.completed_at : completed ? r.updated_at : null;
-  const workflowInvalid = isInvalidWorkflowRun(jobList);
+  const workflowInvalid = isInvalidWorkflowRun(r, jobList);
   const reloadAll = () => {
     setLive(true);
     run.reload();
