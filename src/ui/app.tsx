@@ -83,7 +83,7 @@ function RepoPage({ owner, name, tab }: { owner: string; name: string; tab: stri
       body = <SecretsPage repo={repo} />;
       break;
     case "/settings":
-      body = <RepoSettingsPage repo={repo} />;
+      body = <RepoSettingsPage repo={repo} repository={info.data} />;
       break;
     default:
       body = <RepoRunsPage repo={repo} />;

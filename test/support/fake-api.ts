@@ -708,6 +708,11 @@ export class FakeApi {
       this.webhookSecrets.set(repoName, secret);
       return this.json(res, 201, { webhook_secret: secret });
     }
+    if ((mm = /^\/check-runs\/(\d+)$/.exec(rest))) {
+      const job = runs.flatMap((r) => [...r.jobs, ...r.previousAttempts.flat()]).find((j) => j.id === Number(mm![1]));
+      if (!job) return this.error(res, 404, "NOT_FOUND", "Check run not found");
+      return this.json(res, 200, { id: job.id, name: job.name, output: { summary: job.status === "completed" && job.summary ? job.summary : null } });
+    }
     if ((mm = /^\/check-runs\/(\d+)\/annotations$/.exec(rest))) {
       const job = runs.flatMap((r) => [...r.jobs, ...r.previousAttempts.flat()]).find((j) => j.id === Number(mm![1]));
       if (!job) return this.error(res, 404, "JOB_NOT_FOUND", "Check run not found");

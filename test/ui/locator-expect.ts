@@ -32,6 +32,15 @@ export function locatorExpect(locator: Locator) {
       toContainText: async (unexpected: string, o?: Options) => {
         await poll(async () => normalize(await locator.textContent({ timeout: 500 })), o).not.toContain(unexpected);
       },
+      toBeChecked: async (o?: Options) => {
+        await poll(() => locator.isChecked({ timeout: 500 }), o).toBe(false);
+      },
+    },
+    toBeChecked: async (o?: Options) => {
+      await poll(() => locator.isChecked({ timeout: 500 }), o).toBe(true);
+    },
+    toBeDisabled: async (o?: Options) => {
+      await poll(() => locator.isDisabled({ timeout: 500 }), o).toBe(true);
     },
     toHaveAttribute: async (name: string, expected: string | RegExp, o?: Options) => {
       await matchText(poll(async () => (await locator.getAttribute(name, { timeout: 500 })) ?? "", o), expected);

@@ -22,6 +22,20 @@ describe("parseLine", () => {
 });
 
 describe("LogModel", () => {
+  it("gives lines without a time of their own the time of the chunk they began in", () => {
+    const model = new LogModel();
+    model.append(1, "one\ntw", "2026-01-02T03:04:05Z");
+    model.append(1, "o\n2026-01-02T09:09:09Z three\nfour\n", "2026-01-02T03:04:06Z");
+    model.append(2, "untimed\n");
+    expect(model.lines.map((l) => [l.text, l.timestamp])).toEqual([
+      ["one", "2026-01-02T03:04:05Z"],
+      ["two", "2026-01-02T03:04:05Z"],
+      ["three", "2026-01-02T09:09:09Z"],
+      ["four", "2026-01-02T03:04:06Z"],
+      ["untimed", undefined],
+    ]);
+  });
+
   it("assembles lines split across chunks and numbers them per job", () => {
     const model = new LogModel();
     model.append(1, "first\nsec");

@@ -101,3 +101,75 @@ export async function startLiveJob(store: Store, repo: Repository, lines: number
   })();
   return { runId: run.id, done };
 }
+
+export interface ParitySeed {
+  runId: number;
+  buildJobId: number;
+  testJobId: number;
+  longStepName: string;
+  longLogToken: string;
+  failedStepStartedAt: string;
+}
+
+/**
+ * A finished run of two jobs, each with a summary: `build` fails in a step
+ * with a long name whose log opens with GitHub's `##[group]Run …` header and
+ * holds a long unbroken line; its summary has emoji shortcodes, a task list
+ * and hostile HTML.
+ */
+export async function seedParityRun(store: Store, repo: Repository): Promise<ParitySeed> {
+  const run = await store.createRun({ repositoryId: repo.id, workflowFile: ".github/workflows/ci.yml", workflowName: "CI", event: "push", headBranch: "main", headSha: "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678", actor: "ada" });
+  const [build, test] = await store.enqueueJobs(run.id, [
+    { key: "build", name: "build", labels: ["linux"] },
+    { key: "test", name: "test", labels: ["linux"] },
+  ]);
+  const longStepName = "Run the integration tests against every supported database engine and all of the message brokers with retries";
+  const longLogToken = `https://artifacts.example.com/${"very-long-path-segment-".repeat(8)}report.html`;
+  const startedAt = "2026-03-04T10:11:12.000Z";
+  await store.updateJob(build!.id, { status: "in_progress" });
+  await store.recordStep(build!.id, { number: 1, name: "Set up job", status: "completed", conclusion: "success", startedAt: "2026-03-04T10:11:00.000Z", completedAt: "2026-03-04T10:11:02.000Z" });
+  await store.appendLogChunk({ jobId: build!.id, step: 1, seq: 1, data: "Runner: linux\n" });
+  await store.recordStep(build!.id, { number: 2, name: longStepName, status: "completed", conclusion: "failure", startedAt, completedAt: "2026-03-04T10:12:40.000Z" });
+  await store.appendLogChunk({
+    jobId: build!.id,
+    step: 2,
+    seq: 1,
+    data: "##[group]Run npm test\nnpm test\nshell: /usr/bin/bash -e {0}\nenv:\n  CI: true\n##[endgroup]\n\x1b[1m> vitest run\x1b[0m\n" + `see ${longLogToken}\n`,
+  });
+  await store.appendLogChunk({ jobId: build!.id, step: 2, seq: 2, data: "##[error]Process completed with exit code 1.\n" });
+  await store.completeJob(build!.id, { conclusion: "failure" });
+  await store.saveJobReport(build!.id, {
+    summary: [
+      "## Release",
+      "",
+      "Shipped :rocket: and :+1: but :not_an_emoji: stays, and `:rocket:` in code too.",
+      "",
+      "- [x] built",
+      "- [ ] deployed",
+      "- [ ] announced",
+      "",
+      '<script>window.__pwned = 1</script><iframe src="javascript:window.__pwned=1"></iframe>',
+      '<img src="x" onerror="window.__pwned = 1"> <a href="javascript:window.__pwned=1">click</a> [md link](javascript:window.__pwned=1)',
+      '<input type="text" value="typed"> <input type="checkbox" onclick="window.__pwned = 1" name="x" checked> <form action="/"><button>go</button></form>',
+      '<svg onload="window.__pwned = 1"></svg> <p style="color: red" onmouseover="window.__pwned = 1">styled</p>',
+    ].join("\n"),
+    annotations: [],
+  });
+  await store.updateJob(test!.id, { status: "in_progress" });
+  await store.recordStep(test!.id, { number: 1, name: "Test", status: "completed", conclusion: "success", startedAt, completedAt: "2026-03-04T10:11:20.000Z" });
+  await store.appendLogChunk({ jobId: test!.id, step: 1, seq: 1, data: "ok\n" });
+  await store.completeJob(test!.id, { conclusion: "success" });
+  await store.saveJobReport(test!.id, { summary: "All 12 tests passed :tada:", annotations: [] });
+  await store.updateRun(run.id, { status: "completed", conclusion: "failure" });
+  return { runId: run.id, buildJobId: build!.id, testJobId: test!.id, longStepName, longLogToken, failedStepStartedAt: startedAt };
+}
+
+/** A run the pipeline failed at once because its workflow file does not parse (as the pipeline records it). */
+export async function seedInvalidWorkflowRun(store: Store, repo: Repository): Promise<number> {
+  const run = await store.createRun({ repositoryId: repo.id, workflowFile: ".github/workflows/broken.yml", workflowName: ".github/workflows/broken.yml", event: "push", headBranch: "main", headSha: "00112233445566778899aabbccddeeff00112233", actor: "ada" });
+  const [job] = await store.enqueueJobs(run.id, [{ key: "invalid-workflow", name: "Invalid workflow file", labels: [], status: "pending" }]);
+  await store.appendLogChunk({ jobId: job!.id, step: -1, seq: 0, data: "::error::.github/workflows/broken.yml (Line: 3, Col: 1): Unexpected value 'jobz'\n" });
+  await store.updateJob(job!.id, { status: "completed", conclusion: "failure", error: "invalid workflow file: .github/workflows/broken.yml (Line: 3, Col: 1): Unexpected value 'jobz'" });
+  await store.updateRun(run.id, { status: "completed", conclusion: "failure" });
+  return run.id;
+}

@@ -4,7 +4,7 @@
  * the server is unreachable, the session ended, or the server refused.
  */
 import type {
-  Annotation, ApiToken, Artifact, Collaborator, IncomingWebhooks, Job, Repository, Runner, Secret, User, Variable, Workflow, WorkflowRun,
+  Annotation, ApiToken, Artifact, CheckRun, Collaborator, IncomingWebhooks, Job, Repository, Runner, Secret, User, Variable, Workflow, WorkflowRun,
 } from "./types.js";
 import type { Environment } from "./types.js";
 
@@ -131,6 +131,8 @@ export const api = {
   signOut: () => requestJson<void>("/session", { method: "DELETE", quietUnauthenticated: true }),
   currentUser: (signal?: AbortSignal) => requestJson<User>("/user", { signal, quietUnauthenticated: true }),
   getRepository: (repo: string, signal?: AbortSignal) => requestJson<Repository>(repoPath(repo), { signal }),
+  /** Deletes the repository with its runs, logs, secrets and settings. */
+  deleteRepository: (repo: string) => requestJson<void>(repoPath(repo), { method: "DELETE" }),
   listRepositories: (signal?: AbortSignal) => requestJson<Repository[]>("/user/repos?per_page=100", { signal }),
 
   /** Runs of every repository the user can read (Slipway-only), newest first. */
@@ -144,7 +146,11 @@ export const api = {
   jobLogUrl: (repo: string, jobId: number) => `${API}${repoPath(repo)}/actions/jobs/${jobId}/logs`,
   /** Server-sent events of a job's log; resumable by Last-Event-ID. */
   jobLogStreamUrl: (repo: string, jobId: number) => `${API}${repoPath(repo)}/actions/jobs/${jobId}/logs/stream`,
-  jobSummary: (repo: string, jobId: number, signal?: AbortSignal) => requestText(`${repoPath(repo)}/actions/jobs/${jobId}/summary`, { signal }),
+  /**
+   * A job's check run (it has the job's id): `output.summary` is the job's summary, null when it wrote none.
+   * Asked instead of `/actions/jobs/{id}/summary`, whose 404 for "no summary" the browser logs as an error.
+   */
+  getCheckRun: (repo: string, jobId: number, signal?: AbortSignal) => requestJson<CheckRun>(`${repoPath(repo)}/check-runs/${jobId}`, { signal }),
   /** A job's annotations, kept when it completed; its check run has the job's id (GitHub's check-run annotations). */
   listAnnotations: (repo: string, jobId: number, signal?: AbortSignal) => requestJson<Annotation[]>(`${repoPath(repo)}/check-runs/${jobId}/annotations?per_page=100`, { signal }),
   cancelRun: (repo: string, id: number) => requestJson<void>(`${repoPath(repo)}/actions/runs/${id}/cancel`, { method: "POST" }),

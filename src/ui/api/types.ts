@@ -4,7 +4,7 @@
  * does not send them still renders).
  */
 export type RunStatus = "queued" | "in_progress" | "completed" | "waiting" | "requested" | "pending";
-export type Conclusion = "success" | "failure" | "cancelled" | "skipped" | "neutral" | "timed_out" | "action_required" | "stale" | null;
+export type Conclusion = "success" | "failure" | "cancelled" | "skipped" | "neutral" | "timed_out" | "action_required" | "stale" | "startup_failure" | null;
 
 export interface User {
   id: number;
@@ -19,6 +19,13 @@ export interface Repository {
   full_name: string;
   owner: { login: string };
   default_branch: string;
+  /** Where the server fetches the repository from (Slipway: the git URL it mirrors). */
+  clone_url?: string;
+  html_url?: string;
+  /** Slipway: seconds between checks of the remote for new commits; null when it is not polled. */
+  polling_interval?: number | null;
+  /** Slipway: whether the server holds credentials for fetching it. */
+  has_credentials?: boolean;
   updated_at?: string;
   /** The caller's role, when the server says. */
   role?: string;
@@ -174,4 +181,11 @@ export interface Annotation {
   annotation_level: "failure" | "warning" | "notice";
   message: string;
   title?: string | null;
+}
+
+/** GitHub's check run; a job's has the job's id. Only what the UI reads. */
+export interface CheckRun {
+  id: number;
+  name: string;
+  output: { summary: string | null; annotations_count?: number };
 }

@@ -1,7 +1,9 @@
 /**
  * A job's steps with their logs: each step expands to its lines; `::group::`
- * blocks collapse; every line has a `#L<n>` link; search expands what it
- * finds; annotations list errors and warnings with file:line.
+ * blocks collapse; a step's opening `Run …` group (its script, shell and env)
+ * is its header; every line has a `#L<n>` link and, when asked, a time stamp;
+ * search expands what it finds; annotations list errors and warnings with
+ * file:line.
  */
 import { Fragment, useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import type { Job, Step } from "../api/types.js";
@@ -10,22 +12,48 @@ import { groupLines, searchLines, type LogAnnotation, type LogLine, type LogNode
 import type { JobLog } from "../core/use-job-log.js";
 import { useLocation } from "../core/router.js";
 import { useNow } from "../core/use-api.js";
+import { useStoredFlag } from "../core/use-stored-flag.js";
 import { AnsiText } from "./ansi-text.js";
 import { StatusIcon, stateLabel, stateOf } from "./status.js";
 
 /** Lines of one step rendered at once; beyond this the DOM grows slow. */
 const MAX_RENDERED_LINES = 5000;
 
+/** Where "Show timestamps" is remembered. */
+const TIMESTAMPS_KEY = "slipway.log.timestamps";
+
 function lineFromHash(hash: string): number | undefined {
   const m = /^#L(\d+)$/.exec(hash);
   return m ? Number(m[1]) : undefined;
 }
 
-const LineView = ({ line, current, selected }: { line: LogLine; current: boolean; selected: boolean }) => (
+/**
+ * A line's time: its own when the log carries one (a GitHub-style raw log),
+ * else `fallback`, the start of its step, the closest time the server gives.
+ */
+function LineTime({ line, fallback }: { line: LogLine; fallback?: string | null }) {
+  const iso = line.timestamp ?? fallback ?? undefined;
+  const date = iso ? new Date(iso) : undefined;
+  if (!iso || !date || Number.isNaN(date.getTime())) return <span className="lts" />;
+  return (
+    <time className="lts" dateTime={iso} title={line.timestamp ? date.toLocaleString() : `${date.toLocaleString()} (step start)`}>
+      {date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}
+    </time>
+  );
+}
+
+/** Time stamps on or off, and the time shown for lines that carry none. */
+interface TimeOptions {
+  showTimes: boolean;
+  fallbackTime?: string | null;
+}
+
+const LineView = ({ line, current, selected, showTimes, fallbackTime }: { line: LogLine; current: boolean; selected: boolean } & TimeOptions) => (
   <div id={`L${line.n}`} className={`log-line k-${line.kind}${current ? " hit-current" : ""}${selected ? " selected" : ""}`} data-line={line.n}>
     <a className="ln" href={`#L${line.n}`} aria-label={`Line ${line.n}`} tabIndex={-1} title={line.timestamp}>
       {line.n}
     </a>
+    {showTimes && <LineTime line={line} fallback={fallbackTime} />}
     <span className="lt">
       {line.kind === "error" && <span className="tag tag-error">Error: </span>}
       {line.kind === "warning" && <span className="tag tag-warning">Warning: </span>}
@@ -35,18 +63,19 @@ const LineView = ({ line, current, selected }: { line: LogLine; current: boolean
   </div>
 );
 
-function NodesView({ nodes, open, toggle, hitSet, current, selected }: {
-  nodes: LogNode[];
+interface NodesProps extends TimeOptions {
   open: Set<number>;
   toggle: (n: number) => void;
   hitSet: Set<number>;
   current?: number;
   selected?: number;
-}) {
+}
+
+function NodesView({ nodes, open, toggle, hitSet, current, selected, ...times }: { nodes: LogNode[] } & NodesProps) {
   return (
     <>
       {nodes.map((node) => {
-        if (node.type === "line") return <LineView key={node.line.n} line={node.line} current={current === node.line.n} selected={selected === node.line.n} />;
+        if (node.type === "line") return <LineView key={node.line.n} line={node.line} current={current === node.line.n} selected={selected === node.line.n} {...times} />;
         const n = node.header.n;
         const containsTarget = node.lines.some((l) => hitSet.has(l.n) || l.n === selected);
         const expanded = open.has(n) || containsTarget;
@@ -56,6 +85,7 @@ function NodesView({ nodes, open, toggle, hitSet, current, selected }: {
               <a className="ln" href={`#L${n}`} tabIndex={-1} aria-label={`Line ${n}`}>
                 {n}
               </a>
+              {times.showTimes && <LineTime line={node.header} fallback={times.fallbackTime} />}
               <button type="button" className="group-toggle" aria-expanded={expanded} onClick={() => toggle(n)}>
                 <span className="chevron" aria-hidden="true">
                   ▸
@@ -64,12 +94,17 @@ function NodesView({ nodes, open, toggle, hitSet, current, selected }: {
               </button>
             </div>
             {expanded &&
-              node.lines.map((line) => <LineView key={line.n} line={line} current={current === line.n} selected={selected === line.n} />)}
+              node.lines.map((line) => <LineView key={line.n} line={line} current={current === line.n} selected={selected === line.n} {...times} />)}
           </Fragment>
         );
       })}
     </>
   );
+}
+
+/** GitHub opens a step's log with a `Run …` group: the script, then `shell:` and `env:` lines. */
+function isRunHeader(node: LogNode | undefined, firstLine: LogLine | undefined): node is LogNode & { type: "group" } {
+  return node?.type === "group" && node.header === firstLine && /^Run\s/.test(node.header.text);
 }
 
 function StepSection({ step, lines, expanded, onToggle, now, ...rest }: {
@@ -78,12 +113,7 @@ function StepSection({ step, lines, expanded, onToggle, now, ...rest }: {
   expanded: boolean;
   onToggle: () => void;
   now: number;
-  open: Set<number>;
-  toggle: (n: number) => void;
-  hitSet: Set<number>;
-  current?: number;
-  selected?: number;
-}) {
+} & NodesProps) {
   const state = stateOf(step.status, step.conclusion);
   const [showAll, setShowAll] = useState(false);
   // Very long steps render their tail only, unless asked or a link or search hit points earlier.
@@ -91,6 +121,7 @@ function StepSection({ step, lines, expanded, onToggle, now, ...rest }: {
   const targetHidden = hidden > 0 && lines.slice(0, hidden).some((l) => l.n === rest.selected || rest.hitSet.has(l.n));
   const shown = hidden > 0 && !targetHidden ? lines.slice(hidden) : lines;
   const nodes = useMemo(() => groupLines(shown), [shown]);
+  const header = isRunHeader(nodes[0], lines[0]) ? nodes[0] : undefined;
   return (
     <section className={`step s-${state}`} data-testid="step" data-step={step.number} data-state={state}>
       <h3 className="step-head">
@@ -115,7 +146,12 @@ function StepSection({ step, lines, expanded, onToggle, now, ...rest }: {
                   Show {lines.length - shown.length} earlier lines
                 </button>
               )}
-              <NodesView nodes={nodes} {...rest} />
+              {header && (
+                <div className="step-run-header" data-testid="step-header">
+                  <NodesView nodes={[header]} {...rest} />
+                </div>
+              )}
+              <NodesView nodes={header ? nodes.slice(1) : nodes} {...rest} />
             </>
           )}
         </div>
@@ -174,6 +210,7 @@ export function LogViewer({ job, log, rawUrl }: { job: Job; log: JobLog; rawUrl:
   const [openGroups, setOpenGroups] = useState(() => new Set<number>());
   const [stepOverride, setStepOverride] = useState(() => new Map<number, boolean>());
   const [follow, setFollow] = useState(true);
+  const [showTimes, setShowTimes] = useStoredFlag(TIMESTAMPS_KEY);
   const watched = useRef(new Set<number>());
   const bottomRef = useRef<HTMLDivElement>(null);
 
@@ -278,7 +315,7 @@ export function LogViewer({ job, log, rawUrl }: { job: Job; log: JobLog; rawUrl:
     error: "Log unavailable",
   };
 
-  const common = { open: openGroups, toggle: toggleGroup, hitSet, current, selected };
+  const common = { open: openGroups, toggle: toggleGroup, hitSet, current, selected, showTimes };
 
   return (
     <div className="log-viewer" data-testid="log-viewer" data-stream={log.state}>
@@ -297,6 +334,9 @@ export function LogViewer({ job, log, rawUrl }: { job: Job; log: JobLog; rawUrl:
             </span>
           )}
         </div>
+        <label className="follow small">
+          <input type="checkbox" checked={showTimes} onChange={(e) => setShowTimes(e.target.checked)} /> Show timestamps
+        </label>
         {running && (
           <label className="follow small">
             <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow
@@ -323,7 +363,7 @@ export function LogViewer({ job, log, rawUrl }: { job: Job; log: JobLog; rawUrl:
         {orphan.length > 0 && (
           <section className="step">
             <div className="log-body" role="region" aria-label="Job log">
-              <NodesView nodes={groupLines(orphan)} {...common} />
+              <NodesView nodes={groupLines(orphan)} {...common} fallbackTime={job.started_at} />
             </div>
           </section>
         )}
@@ -337,6 +377,7 @@ export function LogViewer({ job, log, rawUrl }: { job: Job; log: JobLog; rawUrl:
               onToggle={() => setStepOverride((prev) => new Map(prev).set(step.number, !isStepExpanded(step)))}
               now={now}
               {...common}
+              fallbackTime={step.started_at}
             />
           ))}
         <div ref={bottomRef} />

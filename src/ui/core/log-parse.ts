@@ -119,28 +119,32 @@ export function parseLine(raw: string): ParsedLine {
 /**
  * Accumulates a log as it streams: text arrives in arbitrary chunks per step;
  * only complete lines are parsed, a trailing partial line waits for the rest.
+ * A chunk may come with the time it was written (`time`, ISO 8601): its
+ * lines without a time of their own take it; a line split across chunks
+ * takes the time of the chunk it began in.
  */
 export class LogModel {
   readonly lines: LogLine[] = [];
   readonly annotations: LogAnnotation[] = [];
-  private readonly partial = new Map<number, string>();
+  private readonly partial = new Map<number, { text: string; time?: string }>();
 
-  append(step: number, text: string): void {
-    const pending = (this.partial.get(step) ?? "") + text;
-    const parts = pending.split("\n");
-    this.partial.set(step, parts.pop() ?? "");
-    for (const raw of parts) this.push(step, raw);
+  append(step: number, text: string, time?: string): void {
+    const held = this.partial.get(step);
+    const parts = ((held?.text ?? "") + text).split("\n");
+    const rest = parts.pop() ?? "";
+    parts.forEach((raw, i) => this.push(step, raw, i === 0 && held?.text ? held.time : time));
+    this.partial.set(step, { text: rest, time: parts.length === 0 && held?.text ? held.time : time });
   }
 
   /** Flushes partial lines: the log ended. */
   finish(): void {
-    for (const [step, rest] of this.partial) if (rest !== "") this.push(step, rest);
+    for (const [step, rest] of this.partial) if (rest.text !== "") this.push(step, rest.text, rest.time);
     this.partial.clear();
   }
 
-  private push(step: number, raw: string): void {
+  private push(step: number, raw: string, time?: string): void {
     const parsed = parseLine(raw);
-    const line: LogLine = { n: this.lines.length + 1, step, text: parsed.text, kind: parsed.kind, timestamp: parsed.timestamp };
+    const line: LogLine = { n: this.lines.length + 1, step, text: parsed.text, kind: parsed.kind, timestamp: parsed.timestamp ?? time };
     this.lines.push(line);
     if (parsed.annotation) this.annotations.push({ ...parsed.annotation, logLine: line.n, step });
   }

@@ -1,6 +1,7 @@
 /**
  * Follows one job's log. The server streams it as server-sent events:
- *   event `log`, id = resume cursor, data = {"step": n, "text": "..."}
+ *   event `log`, id = resume cursor, data = {"step": n, "text": "...", "time"?: ISO}
+ *   (`time`, when the server sends it, is when the chunk was written)
  *   event `end` when the job has finished and every chunk was sent.
  * EventSource resumes after a dropped connection by sending Last-Event-ID,
  * so the server replays only what is missing. When the stream route is
@@ -80,8 +81,8 @@ export function useJobLog(streamUrl: string, rawUrl: string, jobDone: boolean): 
     };
     source.addEventListener("log", (event) => {
       try {
-        const data = JSON.parse((event as MessageEvent<string>).data) as { step?: number; text?: string };
-        model.append(typeof data.step === "number" ? data.step : 0, data.text ?? "");
+        const data = JSON.parse((event as MessageEvent<string>).data) as { step?: number; text?: string; time?: unknown };
+        model.append(typeof data.step === "number" ? data.step : 0, data.text ?? "", typeof data.time === "string" ? data.time : undefined);
         bump();
       } catch {
         // A malformed event is dropped; the raw download still has everything.

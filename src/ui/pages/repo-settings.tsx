@@ -1,7 +1,13 @@
-/** Repository settings: collaborators and their roles; the webhook URLs a forge calls and the webhook secret. */
+/**
+ * Repository settings: where the repository comes from (URL, default branch,
+ * polling); collaborators and their roles; the webhook URLs a forge calls and
+ * the webhook secret; deleting the repository.
+ */
 import { useState, type FormEvent } from "react";
 import { ApiError, api } from "../api/client.js";
+import type { Repository } from "../api/types.js";
 import { ErrorBanner, Empty, Loading, Notice } from "../components/feedback.js";
+import { navigate } from "../core/router.js";
 import { useApi } from "../core/use-api.js";
 
 const ROLES = ["read", "write", "maintain", "admin"];
@@ -151,12 +157,115 @@ function Webhooks({ repo }: { repo: string }) {
   );
 }
 
-export function RepoSettingsPage({ repo }: { repo: string }) {
+/** "every 5 minutes", "every 90 seconds": how often the server checks the remote. */
+function describeInterval(seconds: number): string {
+  const units: Array<[number, string]> = [
+    [86_400, "day"],
+    [3600, "hour"],
+    [60, "minute"],
+    [1, "second"],
+  ];
+  const [size, unit] = units.find(([n]) => seconds % n === 0 && seconds >= n) ?? [1, "second"];
+  const count = seconds / size;
+  return count === 1 ? `every ${unit}` : `every ${count} ${unit}s`;
+}
+
+function About({ repository }: { repository?: Repository }) {
+  if (!repository) return <Loading />;
+  const polling = repository.polling_interval;
+  return (
+    <section aria-labelledby="about-title" className="settings-section">
+      <h3 id="about-title">Repository</h3>
+      <dl className="repo-facts" data-testid="repo-facts">
+        <div>
+          <dt>Git URL</dt>
+          <dd>{repository.clone_url ? <code>{repository.clone_url}</code> : <span className="muted">not given by the server</span>}</dd>
+        </div>
+        <div>
+          <dt>Default branch</dt>
+          <dd>
+            <span className="chip branch">{repository.default_branch}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Polling</dt>
+          <dd>
+            {polling === undefined ? (
+              <span className="muted">not given by the server</span>
+            ) : polling === null || polling <= 0 ? (
+              "not polled: runs start from webhooks and dispatches"
+            ) : (
+              `checked for new commits ${describeInterval(polling)}`
+            )}
+          </dd>
+        </div>
+        {repository.has_credentials !== undefined && (
+          <div>
+            <dt>Credentials</dt>
+            <dd>{repository.has_credentials ? "set (never shown)" : "none: the repository is fetched anonymously"}</dd>
+          </div>
+        )}
+      </dl>
+    </section>
+  );
+}
+
+/** Deleting needs the repository's full name typed out, as on GitHub. */
+function DeleteRepository({ repo }: { repo: string }) {
+  const [open, setOpen] = useState(false);
+  const [typed, setTyped] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const remove = async (e: FormEvent) => {
+    e.preventDefault();
+    if (typed !== repo) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.deleteRepository(repo);
+      navigate("/");
+    } catch (err) {
+      setError((err as ApiError).message);
+      setBusy(false);
+    }
+  };
+  return (
+    <section aria-labelledby="danger-title" className="settings-section danger-zone">
+      <h3 id="danger-title">Delete this repository</h3>
+      <p className="muted small">Its runs, logs, artifacts, secrets, variables and environments are deleted with it. The remote repository is not touched.</p>
+      {!open ? (
+        <button className="btn btn-danger-plain" onClick={() => setOpen(true)}>
+          Delete this repository
+        </button>
+      ) : (
+        <form className="inline-form" onSubmit={(e) => void remove(e)} aria-label="Delete the repository">
+          <div className="field grow">
+            <label htmlFor="delete-confirm">Type {repo} to confirm</label>
+            <input id="delete-confirm" autoComplete="off" spellCheck={false} value={typed} onChange={(e) => setTyped(e.target.value)} autoFocus />
+          </div>
+          <button className="btn btn-danger" type="submit" disabled={busy || typed !== repo}>
+            {busy ? "Deleting…" : `Delete ${repo}`}
+          </button>
+          <button className="btn btn-plain" type="button" onClick={() => { setOpen(false); setTyped(""); }}>
+            Cancel
+          </button>
+        </form>
+      )}
+      {error && <Notice tone="error">{error}</Notice>}
+    </section>
+  );
+}
+
+export function RepoSettingsPage({ repo, repository }: { repo: string; repository?: Repository }) {
+  // The server answers `role` for the caller; without it, the delete action is offered and the server decides.
+  const admin = repository?.role === undefined || repository.role === "admin";
   return (
     <section aria-labelledby="settings-title">
       <h2 id="settings-title">Settings</h2>
+      <About repository={repository} />
       <Collaborators repo={repo} />
       <Webhooks repo={repo} />
+      {admin && <DeleteRepository repo={repo} />}
     </section>
   );
 }

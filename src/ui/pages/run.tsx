@@ -24,7 +24,17 @@ function pickJob(jobs: Job[]): Job | undefined {
   );
 }
 
-function RunActions({ repo, run, onDone }: { repo: string; run: WorkflowRun; onDone: () => void }) {
+/**
+ * A run whose workflow file does not parse: GitHub concludes it
+ * `startup_failure`; Slipway's server fails it at once with one job keyed
+ * `invalid-workflow`. Re-running it would fail the same way, so no re-run
+ * is offered; the fix is a new commit.
+ */
+function isInvalidWorkflowRun(run: WorkflowRun, jobs: Job[]): boolean {
+  return run.conclusion === "startup_failure" || (jobs.length > 0 && jobs.every((j) => j.key === "invalid-workflow"));
+}
+
+function RunActions({ repo, run, onDone, rerunnable }: { repo: string; run: WorkflowRun; onDone: () => void; rerunnable: boolean }) {
   const [busy, setBusy] = useState<string>();
   const [message, setMessage] = useState<{ tone: "success" | "error"; text: string }>();
   const act = async (label: string, action: () => Promise<void>, done: string) => {
@@ -41,7 +51,7 @@ function RunActions({ repo, run, onDone }: { repo: string; run: WorkflowRun; onD
     }
   };
   const completed = run.status === "completed";
-  const failed = completed && (run.conclusion === "failure" || run.conclusion === "cancelled" || run.conclusion === "timed_out");
+  const failed = completed && rerunnable && (run.conclusion === "failure" || run.conclusion === "cancelled" || run.conclusion === "timed_out");
   return (
     <div className="run-actions">
       {!completed && (
@@ -54,7 +64,7 @@ function RunActions({ repo, run, onDone }: { repo: string; run: WorkflowRun; onD
           {busy === "failed" ? "Starting…" : "Re-run failed jobs"}
         </button>
       )}
-      {completed && (
+      {completed && rerunnable && (
         <button className="btn btn-primary" disabled={!!busy} onClick={() => act("all", () => api.rerunRun(repo, run.id), "Re-running all jobs.")}>
           {busy === "all" ? "Starting…" : "Re-run all jobs"}
         </button>
@@ -64,31 +74,46 @@ function RunActions({ repo, run, onDone }: { repo: string; run: WorkflowRun; onD
   );
 }
 
-function StepSummary({ repo, job }: { repo: string; job: Job }) {
-  const done = job.status === "completed";
-  const summary = useApi(
+/**
+ * Every finished job's summary, each under its job's name, as GitHub's run
+ * page shows them. A job's check run says whether it wrote one (`null` when
+ * not), so a job without a summary costs no failed request.
+ */
+function JobSummaries({ repo, jobs }: { repo: string; jobs: Job[] }) {
+  const done = jobs.filter((j) => j.status === "completed" && j.conclusion !== "skipped");
+  const key = done.map((j) => j.id).join(",");
+  const summaries = useApi(
     async (signal) => {
-      if (!done) return null;
-      try {
-        const markdown = await api.jobSummary(repo, job.id, signal);
-        if (!markdown.trim()) return null;
-        // The Markdown renderer loads only when a summary exists.
-        const { renderMarkdown } = await import("../core/markdown.js");
-        return renderMarkdown(markdown);
-      } catch (e) {
-        if (e instanceof ApiError && e.kind === "not-found") return null;
-        throw e;
-      }
+      const found = await Promise.all(
+        done.map(async (job) => {
+          try {
+            const summary = (await api.getCheckRun(repo, job.id, signal)).output?.summary;
+            return summary?.trim() ? { job, markdown: summary } : null;
+          } catch (e) {
+            if (e instanceof ApiError && e.kind === "not-found") return null;
+            throw e;
+          }
+        }),
+      );
+      const present = found.filter((f) => f !== null);
+      if (present.length === 0) return [];
+      // The Markdown renderer loads only when a summary exists.
+      const { renderMarkdown } = await import("../core/markdown.js");
+      return present.map(({ job, markdown }) => ({ job, html: renderMarkdown(markdown) }));
     },
-    [repo, job.id, done],
+    [repo, key],
   );
-  if (!summary.data) return null;
+  if (!summaries.data?.length) return null;
   return (
-    <section className="card summary" aria-labelledby="summary-title">
-      <h3 id="summary-title">{job.name} summary</h3>
-      {/* Sanitised by renderMarkdown (DOMPurify): no scripts, handlers or styles survive. */}
-      <div className="markdown" data-testid="step-summary" dangerouslySetInnerHTML={{ __html: summary.data }} />
-    </section>
+    <div className="job-summaries">
+      {summaries.data.map(({ job, html }) => (
+        <section key={job.id} className="card summary" aria-labelledby={`summary-${job.id}`} data-testid="job-summary">
+          <h3 id={`summary-${job.id}`}>{job.name} summary</h3>
+          {/* Sanitised by renderMarkdown (DOMPurify): no scripts, handlers or styles survive. */}
+          <div className="markdown" data-testid="step-summary" dangerouslySetInnerHTML={{ __html: html }} />
+        </section>
+      ))}
+    </div>
   );
 }
 
@@ -142,7 +167,6 @@ function JobPanel({ repo, job }: { repo: string; job: Job }) {
       </div>
       <Annotations annotations={annotations} />
       <LogViewer job={job} log={log} rawUrl={rawUrl} />
-      <StepSummary repo={repo} job={job} />
     </div>
   );
 }
@@ -233,6 +257,7 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
   const attemptTimes = pastAttempt && jobs.data ? attemptState(jobList) : undefined;
   const startedAt = attemptTimes ? attemptTimes.started_at : (r.run_started_at ?? r.created_at);
   const endedAt = attemptTimes ? attemptTimes.completed_at : completed ? r.updated_at : null;
+  const workflowInvalid = isInvalidWorkflowRun(r, jobList);
   const reloadAll = () => {
     setLive(true);
     run.reload();
@@ -262,7 +287,7 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
         </div>
         <div className="run-header-side">
           {r.run_attempt > 1 && <AttemptPicker repo={repo} runId={runId} latest={r.run_attempt} attempt={pastAttempt ?? r.run_attempt} />}
-          {!pastAttempt && <RunActions repo={repo} run={r} onDone={reloadAll} />}
+          {!pastAttempt && <RunActions repo={repo} run={r} onDone={reloadAll} rerunnable={jobs.data !== undefined && !workflowInvalid} />}
         </div>
       </header>
       {pastAttempt && (
@@ -273,12 +298,20 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
         </div>
       )}
       {jobs.error && <ErrorBanner error={jobs.error} onRetry={jobs.reload} what="jobs" />}
+      {workflowInvalid && (
+        <div className="banner banner-error" role="status" data-testid="workflow-invalid">
+          <div>
+            This run failed because its workflow file is invalid: <code>{r.path}</code>. Its errors are in the log below; push a fix to start a new run (a re-run would read the same file).
+          </div>
+        </div>
+      )}
       <div className="run-body">
         {jobList.length > 0 ? <JobGraph jobs={jobList} repo={repo} runId={runId} selectedJobId={selected?.id} now={now} query={pastAttempt ? `?attempt=${pastAttempt}` : ""} /> : jobs.data ? <p className="muted">No jobs.</p> : <Loading />}
         <div className="run-extras">
           <Artifacts repo={repo} runId={runId} completed={completed} />
         </div>
         <div className="run-main-panel">{selected && <JobPanel key={selected.id} repo={repo} job={selected} />}</div>
+        <JobSummaries repo={repo} jobs={jobList} />
         <Link to={`/${repo}`} className="small">
           ← All runs of {repo}
         </Link>
