@@ -20,18 +20,8 @@
 import os from "node:os";
 import path from "node:path";
 import { isSlipwayError } from "../lib/index.js";
-import {
-  evaluateCondition,
-  evaluateTemplate,
-  type Conclusion,
-  type JobEvents,
-  type JobExecutor,
-  type JobRequest,
-  type JobResult,
-  type StatusFunctions,
-  type Template,
-  type Workflow,
-} from "../workflow/index.js";
+import { evaluateCondition, evaluateTemplate, type StatusFunctions, type Template, type Workflow } from "../workflow/index.js";
+import type { Conclusion, JobEvents, JobExecutor, JobRequest, JobResult } from "../protocol/index.js";
 import { resolveCallInputs } from "./inputs.js";
 import { ConcurrencyGroups, Semaphore } from "./limits.js";
 import { evaluateMatrix, expandMatrix, filterMatrixLegs, nameMatrixLeg, type MatrixLeg } from "./matrix.js";

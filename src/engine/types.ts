@@ -1,12 +1,5 @@
-import type {
-  Annotation,
-  Conclusion,
-  Job,
-  JobExecutor,
-  JobResult,
-  StepResult,
-  Workflow,
-} from "../workflow/index.js";
+import type { Job, Workflow } from "../workflow/index.js";
+import type { Annotation, Conclusion, JobExecutor, JobResult, RunConclusion, StepResult } from "../protocol/index.js";
 import type { InputValue } from "./inputs.js";
 import type { MatrixLeg } from "./matrix.js";
 
@@ -124,7 +117,7 @@ export interface RunJobResult {
 }
 
 export interface RunResult {
-  conclusion: "success" | "failure" | "cancelled";
+  conclusion: RunConclusion;
   jobs: RunJobResult[];
 }
 

@@ -1,5 +1,5 @@
 /** A JobExecutor that runs jobs in-process on this host. */
-import type { JobExecutor, JobRequest } from "../workflow/index.js";
+import type { JobExecutor, JobRequest } from "../protocol/index.js";
 import { matchLabels } from "./host-labels.js";
 import { runJob, type RunJobOptions } from "./run-job.js";
 

@@ -10,23 +10,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import os from "node:os";
 import { createMasker, isSlipwayError, SlipwayError, type Masker } from "../lib/index.js";
-import {
-  findDockerRequirement,
-  evaluateCondition,
-  evaluateTemplate,
-  interpolateString,
-  type Annotation,
-  type Conclusion,
-  type Contexts,
-  type EvaluateOptions,
-  type JobEvents,
-  type JobRequest,
-  type JobResult,
-  type RunDefaults,
-  type Step,
-  type StepResult,
-  type Template,
-} from "../workflow/index.js";
+import { findDockerRequirement, evaluateCondition, evaluateTemplate, interpolateString, type EvaluateOptions, type RunDefaults, type Step, type Template } from "../workflow/index.js";
+import type { Annotation, Conclusion, Contexts, JobEvents, JobRequest, JobResult, StepResult } from "../protocol/index.js";
 import { EnvFileError, parseEnvFile, parsePathFile } from "./env-files.js";
 import { hashFiles as hashWorkspaceFiles } from "./hash-files.js";
 import { runnerArch, runnerOs } from "./host-labels.js";

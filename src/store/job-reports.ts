@@ -4,7 +4,7 @@
  */
 import { fromJson, nowIso, toNum, type StoreContext } from "./context.js";
 import type { JobReport, Store } from "./types.js";
-import type { Annotation } from "../workflow/index.js";
+import type { Annotation } from "../protocol/index.js";
 
 export type JobReportMethods = Pick<Store, "saveJobReport" | "getJobReport">;
 

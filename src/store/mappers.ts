@@ -9,7 +9,7 @@ import type {
   ApiToken, Artifact, AuditEntry, CacheEntry, Conclusion, Job, JobStatus, RegistrationToken, Repository,
   Runner, RunnerState, RunStatus, SecretRecord, Session, StepRecord, User, WorkflowRun,
 } from "./types.js";
-import type { JobRequest } from "../workflow/index.js";
+import type { JobRequest } from "../protocol/index.js";
 
 export function mapRepository(r: Selectable<RepositoriesTable>): Repository {
   return {

@@ -7,7 +7,7 @@
  * secret values) arrives already encrypted as opaque blobs, and every token,
  * password or credential arrives already hashed.
  */
-import type { Annotation, JobRequest } from "../workflow/index.js";
+import type { Annotation, JobRequest } from "../protocol/index.js";
 
 /** Returns the current time; injected so tests can move it. */
 export type Clock = () => Date;

@@ -8,7 +8,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { executeRun, planRun } from "../../src/engine/index.js";
-import { parseWorkflowOrThrow, type JobRequest } from "../../src/workflow/index.js";
+import { parseWorkflowOrThrow } from "../../src/workflow/index.js";
+import type { JobRequest } from "../../src/protocol/index.js";
 import { startServer, type RunningServer } from "../../src/cli/server-command.js";
 import { cliPath } from "../support/cli.js";
 

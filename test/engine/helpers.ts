@@ -1,4 +1,5 @@
-import { parseWorkflowOrThrow, type JobExecutor, type JobRequest, type JobResult, type Workflow } from "../../src/workflow/index.js";
+import { parseWorkflowOrThrow, type Workflow } from "../../src/workflow/index.js";
+import type { JobEvents, JobExecutor, JobRequest, JobResult } from "../../src/protocol/index.js";
 import { executeRun, planRun, type ExecuteOptions, type RunInput, type RunResult } from "../../src/engine/index.js";
 
 export function parse(text: string, file = ".github/workflows/ci.yml"): Workflow {
@@ -49,7 +50,7 @@ export class FakeExecutor implements JobExecutor {
     });
   }
 
-  async run(request: JobRequest, control: { signal: AbortSignal; events: import("../../src/workflow/index.js").JobEvents }): Promise<JobResult> {
+  async run(request: JobRequest, control: { signal: AbortSignal; events: JobEvents }): Promise<JobResult> {
     this.requests.push(request);
     this.order.push(request.key);
     this.running += 1;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { hideSecrets } from "../../src/server/pipeline/secret-placeholders.js";
-import type { JobRequest } from "../../src/workflow/index.js";
+import type { JobRequest } from "../../src/protocol/index.js";
 import { ADMIN_TOKEN, auth, registerRepo, sampleRequest, startTestServer, type TestServer } from "./helpers.js";
 
 let server: TestServer | undefined;

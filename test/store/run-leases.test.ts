@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import type { JobRequest } from "../../src/workflow/index.js";
+import type { JobRequest } from "../../src/protocol/index.js";
 import type { Store } from "../../src/store/index.js";
 import { createManualClock, describeBackends } from "./backends.js";
 

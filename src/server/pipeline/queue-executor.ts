@@ -13,7 +13,7 @@
  * secret keep a placeholder restored at that moment (see secret-placeholders.ts).
  */
 import type { Job, Store, StepRecord } from "../../store/index.js";
-import { type Conclusion, type JobExecutor, type JobRequest, type JobResult } from "../../workflow/index.js";
+import type { Conclusion, JobExecutor, JobRequest, JobResult, RunConclusion } from "../../protocol/index.js";
 import { hideSecrets } from "./secret-placeholders.js";
 
 /** Thrown by `run` when this replica stops driving the run (shutdown or lost ownership); the job itself goes on. */
@@ -40,7 +40,7 @@ export interface QueueExecutorOptions {
   maxRetries: number;
 }
 
-function engineConclusion(c: Job["conclusion"]): JobResult["conclusion"] {
+function engineConclusion(c: Job["conclusion"]): RunConclusion {
   if (c === "success" || c === "skipped" || c === "neutral") return "success";
   if (c === "cancelled") return "cancelled";
   return "failure";

@@ -7,7 +7,7 @@
  * values; the protocol adds the repository's secrets, and those of the
  * environment the job names over them, to both.
  */
-import type { JobRequest } from "../../workflow/index.js";
+import type { JobRequest } from "../../protocol/index.js";
 
 const PLACEHOLDER = /\u0000slipway-secret:([A-Za-z0-9_]+)\u0000/g;
 

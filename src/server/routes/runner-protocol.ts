@@ -7,8 +7,19 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { createMasker, SlipwayError } from "../../lib/index.js";
-import type { ClaimedJob, Conclusion, Job, NewJobReport, Runner, StepUpdate } from "../../store/index.js";
-import type { Annotation, JobRequest, JobResult } from "../../workflow/index.js";
+import type { ClaimedJob, Job, NewJobReport, Runner, StepUpdate } from "../../store/index.js";
+import type {
+  Annotation,
+  CheckConclusion,
+  ClaimAnswer,
+  CompleteAnswer,
+  HeartbeatAnswer,
+  JobRequest,
+  JobResult,
+  LogsAnswer,
+  Registration,
+  StepsAnswer,
+} from "../../protocol/index.js";
 import { idParam, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { issueJobToken, jobTokenKey } from "../auth.js";
@@ -21,7 +32,7 @@ import { refreshRunStatus } from "./runs.js";
 import { openSecrets } from "./secrets.js";
 
 const LABEL = /^[A-Za-z0-9_.:-]{1,64}$/;
-const CONCLUSIONS: readonly Conclusion[] = ["success", "failure", "cancelled", "skipped", "timed_out", "neutral", "startup_failure"];
+const CONCLUSIONS: readonly CheckConclusion[] = ["success", "failure", "cancelled", "skipped", "timed_out", "neutral", "startup_failure"];
 const STEP_STATUSES = new Set(["queued", "in_progress", "completed", "pending", "waiting"]);
 const MAX_CHUNKS_PER_REQUEST = 1000;
 /** GitHub keeps at most 1 MiB of step summary per step; Slipway keeps 1 MiB per job. */
@@ -80,7 +91,8 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     });
     await store.touchRunner(runner.id, { at: ctx.now() });
     await store.appendAudit({ actor: `runner:${runner.name}`, action: "runner.register", target: `runner:${runner.id}`, details: { labels: runner.labels } });
-    return reply.status(201).send({ id: runner.id, name: runner.name, labels: runner.labels, credential });
+    const registration: Registration = { id: runner.id, name: runner.name, labels: runner.labels, credential };
+    return reply.status(201).send(registration);
   });
 
   app.post("/api/v3/runner/jobs/claim", { config: { permission: "runner" } }, async (request, reply) => {
@@ -144,7 +156,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     return { job, runner, leaseToken };
   };
 
-  app.post("/api/v3/runner/jobs/:job_id/heartbeat", { config: { permission: "runner" } }, async (request) => {
+  app.post("/api/v3/runner/jobs/:job_id/heartbeat", { config: { permission: "runner" } }, async (request): Promise<HeartbeatAnswer> => {
     const { job, runner, leaseToken } = await heldJob(request);
     if (!(await store.renewLease(job.id, leaseToken, config.leaseSeconds))) throw staleLease();
     await store.touchRunner(runner.id, { at: ctx.now() });
@@ -152,7 +164,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     return { lease_expires_at: current?.leaseExpiresAt ?? null, cancel_requested: current?.cancelRequested ?? false };
   });
 
-  app.post("/api/v3/runner/jobs/:job_id/logs", { config: { permission: "runner" } }, async (request) => {
+  app.post("/api/v3/runner/jobs/:job_id/logs", { config: { permission: "runner" } }, async (request): Promise<LogsAnswer> => {
     const { job, leaseToken } = await heldJob(request);
     const b = body(request);
     const chunks = Array.isArray(b.chunks) ? b.chunks : [b];
@@ -172,7 +184,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     return { appended, duplicates: parsed.length - appended };
   });
 
-  app.post("/api/v3/runner/jobs/:job_id/steps", { config: { permission: "runner" } }, async (request) => {
+  app.post("/api/v3/runner/jobs/:job_id/steps", { config: { permission: "runner" } }, async (request): Promise<StepsAnswer> => {
     const { job, leaseToken } = await heldJob(request);
     const steps = body(request).steps;
     if (!Array.isArray(steps) || steps.length === 0 || steps.length > 1000) throw validationFailed("steps", "a list of step updates");
@@ -181,12 +193,12 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     return { recorded: updates.length };
   });
 
-  app.post("/api/v3/runner/jobs/:job_id/complete", { config: { permission: "runner" } }, async (request) => {
+  app.post("/api/v3/runner/jobs/:job_id/complete", { config: { permission: "runner" } }, async (request): Promise<CompleteAnswer> => {
     const { job, runner, leaseToken } = await heldJob(request);
     const b = body(request);
     const result = (b.result && typeof b.result === "object" ? b.result : b) as Partial<JobResult> & { conclusion?: unknown };
     const conclusion = result.conclusion;
-    if (typeof conclusion !== "string" || !CONCLUSIONS.includes(conclusion as Conclusion)) throw validationFailed("conclusion", `one of ${CONCLUSIONS.join(", ")}`);
+    if (typeof conclusion !== "string" || !CONCLUSIONS.includes(conclusion as CheckConclusion)) throw validationFailed("conclusion", `one of ${CONCLUSIONS.join(", ")}`);
     const outputs: Record<string, string> = {};
     if (result.outputs && typeof result.outputs === "object") {
       for (const [k, v] of Object.entries(result.outputs)) if (typeof v === "string") outputs[k] = v;
@@ -200,7 +212,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
             number: step.index + 1,
             name: typeof step.name === "string" ? step.name : undefined,
             status: "completed",
-            conclusion: CONCLUSIONS.includes(step.conclusion as Conclusion) ? (step.conclusion as Conclusion) : null,
+            conclusion: CONCLUSIONS.includes(step.conclusion as CheckConclusion) ? (step.conclusion as CheckConclusion) : null,
             startedAt: step.startedAt ?? null,
             completedAt: step.completedAt ?? null,
           },
@@ -208,7 +220,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
         );
       }
     }
-    const done = await store.completeJob(job.id, { conclusion: conclusion as Conclusion, outputs, error: typeof result.error === "string" ? result.error.slice(0, 2000) : null }, leaseToken);
+    const done = await store.completeJob(job.id, { conclusion: conclusion as CheckConclusion, outputs, error: typeof result.error === "string" ? result.error.slice(0, 2000) : null }, leaseToken);
     const report = reportOf(result);
     if (report) {
       // The runner masked what it knew; the repository's secrets are masked again in case it missed one.
@@ -287,14 +299,14 @@ function parseStepUpdate(raw: unknown, i: number): StepUpdate {
   const s = raw && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
   if (typeof s.number !== "number" || !Number.isInteger(s.number) || s.number < 1) throw validationFailed(`steps[${i}].number`, "a step number from 1");
   if (typeof s.status !== "string" || !STEP_STATUSES.has(s.status)) throw validationFailed(`steps[${i}].status`, "queued, in_progress or completed");
-  if (s.conclusion !== undefined && s.conclusion !== null && !CONCLUSIONS.includes(s.conclusion as Conclusion)) {
+  if (s.conclusion !== undefined && s.conclusion !== null && !CONCLUSIONS.includes(s.conclusion as CheckConclusion)) {
     throw validationFailed(`steps[${i}].conclusion`, `one of ${CONCLUSIONS.join(", ")}`);
   }
   return {
     number: s.number,
     name: typeof s.name === "string" ? s.name.slice(0, 500) : undefined,
     status: s.status as StepUpdate["status"],
-    conclusion: (s.conclusion as Conclusion | null | undefined) ?? null,
+    conclusion: (s.conclusion as CheckConclusion | null | undefined) ?? null,
     startedAt: typeof s.started_at === "string" ? s.started_at : undefined,
     completedAt: typeof s.completed_at === "string" ? s.completed_at : undefined,
   };
@@ -305,7 +317,7 @@ function parseStepUpdate(raw: unknown, i: number): StepUpdate {
  * secret sealed under another key): that job then fails at once instead of
  * waiting for its lease to run out.
  */
-async function prepareClaim(ctx: RouteContext, claimed: ClaimedJob, request: FastifyRequest): Promise<Record<string, unknown> | undefined> {
+async function prepareClaim(ctx: RouteContext, claimed: ClaimedJob, request: FastifyRequest): Promise<ClaimAnswer | undefined> {
   try {
     return await claimResponse(ctx, claimed);
   } catch (error) {
@@ -325,7 +337,7 @@ async function prepareClaim(ctx: RouteContext, claimed: ClaimedJob, request: Fas
  * job of a called workflow whose caller mapped its secrets gets the mapped
  * names only.
  */
-async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<Record<string, unknown>> {
+async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<ClaimAnswer> {
   const { job, run } = claimed;
   ctx.metrics.queueDuration.observe(Math.max(0, (ctx.now().getTime() - Date.parse(job.createdAt)) / 1000));
   const repo = claimed.repository ?? (await ctx.store.getRepository(run.repositoryId));
@@ -367,7 +379,6 @@ async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<Re
       head_sha: run.headSha,
       head_branch: run.headBranch,
       from_fork: fromFork,
-      /** Where runners fetch the repository: the server's mirror, authenticated with `job_token`; null without a mirror. */
       clone_path: repo && mirrored ? gitPathOf(repo.fullName) : null,
     },
     job_token: jobToken,

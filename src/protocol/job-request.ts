@@ -1,21 +1,47 @@
 /**
- * The contract between the engine (which plans and decides) and a runner
- * (which executes one job on a host). It crosses process and network
- * boundaries, so everything here is plain JSON.
+ * The contract between the engine (which plans and decides) and whoever runs
+ * one job (an in-process host runner, or a remote runner through the
+ * server). It crosses process and network boundaries, so everything here is
+ * plain JSON, and it holds no secret value: a request names the secrets its
+ * job may receive, and they are released when the job is handed out.
  */
-import type { Step, Template } from "./model.js";
+import type { RunDefaults, Step, Template } from "./template.js";
 
+/** How a job or step ended, as `needs.<id>.result` and `steps.<id>.conclusion` report it. */
 export type Conclusion = "success" | "failure" | "cancelled" | "skipped";
+
+/** How a job that ran (or a whole run) ended: a job that ran is never skipped. */
+export type RunConclusion = Exclude<Conclusion, "skipped">;
 
 /** Expression contexts by name (`github`, `env`, `vars`, `secrets`, `inputs`, `matrix`, `strategy`, `needs`, `job`, `runner`, ...). */
 export type Contexts = Record<string, unknown>;
+
+/**
+ * One level of a reusable-workflow call between the run and the job:
+ * `jobs.<id>.secrets: inherit` passes the caller's secrets on; a mapping
+ * names the called workflow's secrets, each a template evaluated with the
+ * caller's `secrets` and the non-secret contexts recorded with it (github,
+ * needs, strategy, matrix, inputs, vars).
+ */
+export type SecretsCall = { inherit: true } | { map: Record<string, Template> | string; contexts: Contexts };
+
+/**
+ * The secrets a job may receive. `run`: the repository's (or, locally, the
+ * command line's), passed through `calls` from the outermost call inward.
+ * The environment the request names adds its secrets last, over these, and
+ * `secrets.GITHUB_TOKEN` is the job token unless a secret of that name exists.
+ */
+export interface SecretsGrant {
+  source: "run";
+  calls?: SecretsCall[];
+}
 
 export interface JobRequest {
   /** Run-unique key of this job attempt, e.g. `build` or `build-2` for a matrix leg. */
   key: string;
   /** The job id in the workflow (`jobs.<id>`). */
   jobId: string;
-  /** Display name, evaluated (e.g. `build (20, a)`). */
+  /** Display name, evaluated (e.g. `build (20, a)`); never sees secrets. */
   name: string;
   workflowFile: string;
   matrix: Record<string, unknown> | null;
@@ -23,7 +49,7 @@ export interface JobRequest {
   contexts: Contexts;
   /** Workflow env merged with job env, evaluated. */
   env: Record<string, string>;
-  defaults: { shell?: string; workingDirectory?: string };
+  defaults: RunDefaults;
   steps: Step[];
   /** `jobs.<id>.outputs`, evaluated by the runner when the job ends. */
   outputs: Record<string, Template>;
@@ -31,15 +57,10 @@ export interface JobRequest {
   timeoutMinutes: number;
   /** Values to mask in everything the job emits (secret values, plus tokens). */
   mask: string[];
+  /** The job belongs to a called workflow whose caller mapped its secrets: only those names reach it. */
+  secretsMapped?: true;
   /** `runs-on`, evaluated: the labels a runner must answer to. */
   labels?: string[];
-  /**
-   * The job belongs to a called workflow whose caller mapped its secrets
-   * (`secrets: { X: ... }` rather than `inherit`, at some level of the call
-   * chain): its `secrets` context holds those names only, and whoever hands
-   * the job out must not add the rest of the repository's secrets.
-   */
-  secretsMapped?: true;
   /** `jobs.<id>.environment`'s name, evaluated: the deployment environment whose secrets and variables the job gets. */
   environment?: string;
   /** `jobs.<id>.concurrency`, evaluated (a queue spanning runs orders jobs of one group). */
@@ -75,8 +96,9 @@ export interface StepResult {
   completedAt?: string;
 }
 
+/** What a runner reports when a job ends. Every text in it is already masked. */
 export interface JobResult {
-  conclusion: "success" | "failure" | "cancelled";
+  conclusion: RunConclusion;
   outputs: Record<string, string>;
   steps: StepResult[];
   annotations: Annotation[];
@@ -84,22 +106,6 @@ export interface JobResult {
   summary: string;
   /** Why the job failed before or between steps (e.g. timeout), if it did. */
   error?: string;
-}
-
-/** What a runner reports while a job runs. Lines are already masked. */
-export interface JobEvents {
-  stepStarted?(step: { index: number; name: string }): void;
-  /** One log line of a step (index -1 for job-level lines such as set-up). */
-  log?(stepIndex: number, line: string): void;
-  groupStarted?(stepIndex: number, title: string): void;
-  groupEnded?(stepIndex: number): void;
-  annotation?(stepIndex: number, annotation: Annotation): void;
-  stepCompleted?(result: StepResult): void;
-}
-
-/** Something that can execute a job: an in-process host runner, or the server's queue. */
-export interface JobExecutor {
-  /** Whether this executor can run a job with these `runs-on` labels. */
-  matches(labels: string[]): boolean;
-  run(request: JobRequest, control: { signal: AbortSignal; events: JobEvents }): Promise<JobResult>;
+  /** `environmentUrl` of the request, evaluated and masked; absent when empty or not asked for. */
+  environmentUrl?: string;
 }
