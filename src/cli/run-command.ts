@@ -23,7 +23,7 @@ import {
 import { readRepoInfo, readChangedFiles, type RepoInfo } from "./repo-info.js";
 import { loadWorkflows } from "./load-workflows.js";
 import { collectSecrets, collectPairs, collectMatrixFilter, readEventPayload } from "./options.js";
-import { buildDefaultPayload, buildGithubContext } from "./github-context.js";
+import { buildDefaultPayload, localGithubContext } from "./github-context.js";
 import { copyWorkingTree, type WorkspaceMode } from "./workspace.js";
 import { RunRenderer } from "./render.js";
 
@@ -130,7 +130,7 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-run-"));
   const workspaceMode: WorkspaceMode = flags.bind ? "bind" : "copy";
   const baseWorkspace = workspaceMode === "bind" ? info.root : path.join(runDir, "workspace");
-  const github = buildGithubContext(p.event, p.payload, info, { workspace: baseWorkspace, runId: p.runId, token: p.secrets.GITHUB_TOKEN });
+  const github = { ...localGithubContext(p.event, p.payload, info, { runId: p.runId, token: p.secrets.GITHUB_TOKEN }), workspace: baseWorkspace };
   const plan: RunPlan = planRun({
     workflows: selected,
     event: p.event,

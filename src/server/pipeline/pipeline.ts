@@ -27,6 +27,7 @@ import { cronMatches, parseCron } from "./cron.js";
 import { createMirrors, hasCommit, listChangedFiles, readCommitTitle, readFileAt, readWorkflowFiles, resolveRef, resolveRefName, type MirrorSource } from "./git-mirror.js";
 import { defaultRunTitle, evaluateRunName, finishTitle, needsCommitTitle } from "./run-title.js";
 import { createQueueExecutor, DrivingStopped } from "./queue-executor.js";
+import { githubContextOfRun } from "./run-github-context.js";
 
 export interface PipelineLogger {
   info(message: string): void;
@@ -276,43 +277,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   // ------------------------------------------------------------ contexts
 
-  const githubContext = (repo: Repository, run: WorkflowRun): Record<string, unknown> => {
-    const payload = obj(run.eventPayload);
-    const pr = obj(payload.pull_request);
-    let ref: string;
-    if (run.event === "pull_request") {
-      const number = (payload.number as number | undefined) ?? (pr.number as number | undefined) ?? 0;
-      ref = `refs/pull/${number}/merge`;
-    } else if (typeof payload.ref === "string" && payload.ref !== "") {
-      ref = payload.ref.startsWith("refs/") ? payload.ref : `refs/heads/${payload.ref}`;
-    } else {
-      ref = `refs/heads/${run.headBranch ?? repo.defaultBranch}`;
-    }
-    const api = `${publicUrl}/api/v3`;
-    return {
-      repository: repo.fullName,
-      repository_owner: repo.owner,
-      repositoryUrl: repo.gitUrl.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, "$1"),
-      sha: run.headSha,
-      ref,
-      ref_name: run.event === "pull_request" ? `${ref.split("/")[2]}/merge` : refName(ref),
-      ref_type: ref.startsWith("refs/tags/") ? "tag" : "branch",
-      ref_protected: false,
-      head_ref: run.event === "pull_request" ? String(obj(pr.head).ref ?? "") : "",
-      base_ref: run.event === "pull_request" ? String(obj(pr.base).ref ?? "") : "",
-      actor: run.actor ?? "",
-      triggering_actor: run.actor ?? "",
-      run_id: String(run.id),
-      run_number: String(run.runNumber),
-      run_attempt: String(run.runAttempt),
-      retention_days: "90",
-      server_url: publicUrl,
-      api_url: api,
-      graphql_url: `${publicUrl}/api/graphql`,
-      token: "",
-      secret_source: isFromFork(run.eventPayload) ? "None" : "Actions",
-    };
-  };
+  const githubContext = (repo: Repository, run: WorkflowRun): Record<string, unknown> => githubContextOfRun(repo, run, publicUrl);
 
   const concurrencyOf = (
     workflow: Workflow,
