@@ -45,24 +45,33 @@ export interface JobRequest {
   name: string;
   workflowFile: string;
   matrix: Record<string, unknown> | null;
-  /** Contexts for step evaluation, without `steps`, `env`, `job` and `runner` (the runner fills those). */
+  /**
+   * Contexts for step evaluation, without `secrets`, `steps`, `env`, `job`
+   * and `runner` (the runner fills those, `secrets` from the released values).
+   */
   contexts: Contexts;
-  /** Workflow env merged with job env, evaluated. */
+  /** Environment already known as plain strings (e.g. from `--env`), below `envTemplates`. */
   env: Record<string, string>;
+  /**
+   * The workflow's `env`, then the job's, unevaluated: they may use
+   * `secrets`, so the runner evaluates them at job start with the released
+   * values, each layer over the previous.
+   */
+  envTemplates: (Record<string, Template> | string)[];
   defaults: RunDefaults;
   steps: Step[];
   /** `jobs.<id>.outputs`, evaluated by the runner when the job ends. */
   outputs: Record<string, Template>;
   /** Job timeout; the runner cancels its steps when it is reached. */
   timeoutMinutes: number;
-  /** Values to mask in everything the job emits (secret values, plus tokens). */
-  mask: string[];
-  /** The job belongs to a called workflow whose caller mapped its secrets: only those names reach it. */
-  secretsMapped?: true;
+  /** What secrets the job may receive (see `releaseSecrets` in the engine). */
+  secrets: SecretsGrant;
   /** `runs-on`, evaluated: the labels a runner must answer to. */
   labels?: string[];
   /** `jobs.<id>.environment`'s name, evaluated: the deployment environment whose secrets and variables the job gets. */
   environment?: string;
+  /** `jobs.<id>.environment.url`, evaluated by the runner when the job ends (it may use steps outputs). */
+  environmentUrl?: Template;
   /** `jobs.<id>.concurrency`, evaluated (a queue spanning runs orders jobs of one group). */
   concurrency?: { group: string; cancelInProgress: boolean };
   /**

@@ -52,6 +52,12 @@ export interface ClaimAnswer {
     /** The repository's path on the server (`/git/owner/name.git`) when the server mirrors it; null otherwise. */
     clone_path: string | null;
   };
+  /**
+   * The secrets released to this job (the `secrets` context), decrypted at
+   * claim time. The runner masks every value, and `job_token`, in all the
+   * job emits.
+   */
+  secrets: Record<string, string>;
   /** Read access to the run's repository through the server while this claim's lease holds. */
   job_token: string;
   lease_token: string;

@@ -31,8 +31,13 @@ import type {
 } from "./uses.js";
 import { parseWorkflowCommand, type WorkflowCommand } from "./workflow-commands.js";
 import { loadProblemMatchers, ProblemMatcherFileError, ProblemMatcherSet } from "./problem-matchers.js";
+import { evaluateEnvironmentUrl, evaluateJobEnv } from "./job-start.js";
 
 export interface RunJobOptions {
+  /** The secrets released to the job (its `secrets` context); every value is masked in all the job emits. */
+  secrets?: Record<string, string>;
+  /** The job's masker when others send its output too (e.g. a remote runner's log reporter); built from `secrets` and the token when absent. */
+  masker?: Masker;
   /** GITHUB_WORKSPACE, already prepared by the caller. */
   workspace: string;
   /** A fresh per-job directory: RUNNER_TEMP, env files, scripts, the event payload. */
@@ -207,6 +212,8 @@ function describeError(error: unknown): string {
 
 class JobRun {
   private readonly masker: Masker;
+  /** The secrets released to this job: its `secrets` context. */
+  private readonly secrets: Record<string, string>;
   private readonly annotations: Annotation[] = [];
   private readonly summaries: string[] = [];
   private readonly stepResults: StepResult[] = [];
@@ -248,13 +255,13 @@ class JobRun {
     private readonly request: JobRequest,
     private readonly options: RunJobOptions,
   ) {
-    this.masker = createMasker(request.mask);
+    this.secrets = { ...(options.secrets ?? {}) };
     this.matchers = new ProblemMatcherSet({ workspace: options.workspace });
     this.jobEnv = { ...request.env };
     this.now = options.now ?? (() => new Date());
     this.hashFiles = options.hashFiles ?? ((patterns) => hashWorkspaceFiles(options.workspace, patterns));
     const flag = (name: string): boolean => {
-      const sources = [request.contexts.secrets, request.contexts.vars] as (Record<string, unknown> | undefined)[];
+      const sources = [this.secrets, request.contexts.vars] as (Record<string, unknown> | undefined)[];
       return sources.some((s) => s && String(s[name] ?? "").toLowerCase() === "true") || options.hostEnv[name] === "true";
     };
     this.stepDebug = flag("ACTIONS_STEP_DEBUG");
@@ -278,7 +285,10 @@ class JobRun {
     github.job = request.jobId;
     github.event_path = eventPath;
     github.event ??= {};
+    if (!github.token && this.secrets.GITHUB_TOKEN) github.token = this.secrets.GITHUB_TOKEN;
     this.githubContext = github;
+    // One masker: the released secrets, the job's token, and what `add-mask` adds.
+    this.masker = options.masker ?? createMasker([...Object.values(this.secrets), typeof github.token === "string" ? github.token : ""].filter((v) => v !== ""));
 
     const env: Record<string, string> = {};
     for (const field of GITHUB_ENV_FIELDS) {
@@ -400,9 +410,17 @@ class JobRun {
         ),
       ]);
 
+      const contexts = { ...this.request.contexts, github: this.githubContext, secrets: this.secrets };
+      try {
+        Object.assign(this.jobEnv, evaluateJobEnv(this.request, contexts));
+      } catch (envError) {
+        const message = this.masker.mask(`env: ${describeError(envError)}`);
+        this.annotate(-1, { level: "error", message });
+        return { conclusion: "failure", outputs: {}, steps: [], annotations: this.annotations, summary: "", error: message };
+      }
       const scope: Scope = {
         stepsContext: {},
-        contexts: { ...this.request.contexts, github: this.githubContext },
+        contexts,
         envOverlay: {},
         defaults: this.request.defaults,
         status: this.status,
@@ -426,9 +444,11 @@ class JobRun {
       }
       this.refreshCancelled(scope);
       const outputs = this.evaluateJobOutputs(scope);
+      const environmentUrl = this.evaluateEnvironmentUrl(scope);
       return {
         conclusion: this.status.value,
         outputs,
+        ...(environmentUrl ? { environmentUrl } : {}),
         steps: this.stepResults,
         annotations: this.annotations,
         summary: this.summaries.join(""),
@@ -469,6 +489,16 @@ class JobRun {
       outputs[name] = value;
     }
     return outputs;
+  }
+
+  /** The environment url, masked; a failure to evaluate it is a warning, as on GitHub. */
+  private evaluateEnvironmentUrl(scope: Scope): string {
+    try {
+      return this.masker.mask(evaluateEnvironmentUrl(this.request, this.buildContexts(scope, { ...this.jobEnv })));
+    } catch (error) {
+      this.annotate(-1, { level: "warning", message: `environment url: ${describeError(error)}` });
+      return "";
+    }
   }
 
   private evalOptions(scope: Scope): EvaluateOptions {

@@ -122,7 +122,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 /** The job requests the engine plans for a workflow, as the server's pipeline would hand them out. */
 export async function planJobRequests(workflowYaml: string, github: Record<string, unknown>): Promise<JobRequest[]> {
   const workflow = parseWorkflowOrThrow(".github/workflows/ci.yml", workflowYaml);
-  const plan = planRun({ workflows: [workflow], event: "push", payload: {}, github, vars: {}, secrets: {}, inputs: {}, env: {} });
+  const plan = planRun({ workflows: [workflow], event: "push", payload: {}, github, vars: {}, inputs: {}, env: {} });
   const requests: JobRequest[] = [];
   await executeRun(plan, {
     executors: [

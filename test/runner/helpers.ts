@@ -58,7 +58,8 @@ export function request(steps: Omit<Step, "index">[] | Step[], extra: Partial<Jo
     steps: steps.map((s, i) => ({ ...s, index: i }) as Step),
     outputs: {},
     timeoutMinutes: 10,
-    mask: [],
+    envTemplates: [],
+    secrets: { source: "run" },
     ...extra,
   };
 }

@@ -101,7 +101,8 @@ export function sampleRequest(key: string): JobRequest {
     steps: [],
     outputs: {},
     timeoutMinutes: 360,
-    mask: [],
+    envTemplates: [],
+    secrets: { source: "run" },
   };
 }
 

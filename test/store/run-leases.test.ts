@@ -20,7 +20,8 @@ const request = (key: string): JobRequest => ({
   steps: [],
   outputs: {},
   timeoutMinutes: 360,
-  mask: [],
+  envTemplates: [],
+  secrets: { source: "run" },
 });
 
 describeBackends("store run leases", (h) => {

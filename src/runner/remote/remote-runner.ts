@@ -194,7 +194,9 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
   async function executeClaim(credential: string, claim: ClaimAnswer): Promise<void> {
     const jobId = claim.job.id;
     const request = claim.job.request;
-    const masker = createMasker(request?.mask ?? []);
+    // The job's one masker: the released secrets and the job token, plus what the job's `add-mask`s add.
+    const secrets = claim.secrets ?? {};
+    const masker = createMasker([...Object.values(secrets), claim.job_token].filter((v) => typeof v === "string" && v !== ""));
     const control = new AbortController();
     const onCancelAll = () => control.abort();
     cancelAll.signal.addEventListener("abort", onCancelAll, { once: true });
@@ -242,6 +244,8 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       const uses = options.createUses ? options.createUses(prepared) : defaultUses(prepared, { serverUrl: options.serverUrl, credential });
       const numberOf = stepNumbering();
       result = await runJob(request, {
+        secrets,
+        masker,
         workspace,
         tempDir,
         hostEnv: options.hostEnv,

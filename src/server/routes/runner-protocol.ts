@@ -6,6 +6,7 @@
  * with the claim; a runner whose lease was lost gets 409 and must stop.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { releaseSecrets } from "../../engine/index.js";
 import { createMasker, SlipwayError } from "../../lib/index.js";
 import type { ClaimedJob, Job, NewJobReport, Runner, StepUpdate } from "../../store/index.js";
 import type {
@@ -27,7 +28,6 @@ import { generateToken, hashToken } from "../security.js";
 import { hasMirror } from "../pipeline/git-mirror.js";
 import { gitPathOf } from "./git-http.js";
 import { isFromFork } from "../webhooks.js";
-import { restoreSecrets, restoreSecretsContext } from "../pipeline/secret-placeholders.js";
 import { refreshRunStatus } from "./runs.js";
 import { openSecrets } from "./secrets.js";
 
@@ -290,9 +290,13 @@ async function secretValuesOf(ctx: RouteContext, job: Job): Promise<string[]> {
  */
 async function jobSecretsOf(ctx: RouteContext, repositoryId: number, request: JobRequest | null, skip?: (name: string) => void): Promise<Record<string, string>> {
   const secrets = await openSecrets(ctx, repositoryId, null, skip);
+  return { ...secrets, ...(await environmentSecretsOf(ctx, repositoryId, request, skip)) };
+}
+
+/** The secrets of the environment the request names; none when it names none, or one that does not exist. */
+async function environmentSecretsOf(ctx: RouteContext, repositoryId: number, request: JobRequest | null, skip?: (name: string) => void): Promise<Record<string, string>> {
   const environment = request?.environment ? await ctx.store.getEnvironment(repositoryId, request.environment) : null;
-  if (!environment) return secrets;
-  return { ...secrets, ...(await openSecrets(ctx, repositoryId, environment.name, skip)) };
+  return environment ? openSecrets(ctx, repositoryId, environment.name, skip) : {};
 }
 
 function parseStepUpdate(raw: unknown, i: number): StepUpdate {
@@ -330,35 +334,29 @@ async function prepareClaim(ctx: RouteContext, claimed: ClaimedJob, request: Fas
 }
 
 /**
- * What a runner receives for a claimed job. Repository secrets, and those of
- * the environment the job names over them, are decrypted into
- * `contexts.secrets`, put back into env placeholders and added to the mask
- * list, except for pull requests from forks, which run without secrets. A
- * job of a called workflow whose caller mapped its secrets gets the mapped
- * names only.
+ * What a runner receives for a claimed job: the stored request (which holds
+ * no secret value) with the job's token as `github.token`, and the secrets
+ * released to the job, decrypted here and only here: the repository's, with
+ * those of the environment the job names over them, passed through the
+ * reusable-workflow calls its request names (see `releaseSecrets`). Pull
+ * requests from forks get none but the job token.
  */
 async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<ClaimAnswer> {
   const { job, run } = claimed;
   ctx.metrics.queueDuration.observe(Math.max(0, (ctx.now().getTime() - Date.parse(job.createdAt)) / 1000));
   const repo = claimed.repository ?? (await ctx.store.getRepository(run.repositoryId));
-  let request: JobRequest | null = job.request;
   const fromFork = isFromFork(run.eventPayload);
-  if (request && !fromFork) {
-    const secrets = await jobSecretsOf(ctx, run.repositoryId, request);
-    // The job's own names win: a called workflow sees the secrets its caller mapped under their new names,
-    // and, when its caller mapped them rather than inheriting, only those.
-    const own = restoreSecretsContext(request.contexts.secrets, secrets);
-    const visible = request.secretsMapped ? own : { ...secrets, ...own };
-    const values = Object.values(visible).filter((v) => v !== "");
-    request = {
-      ...restoreSecrets(request, secrets),
-      contexts: { ...request.contexts, secrets: visible },
-      mask: [...new Set([...request.mask, ...values])],
-    };
-  }
   // The job's token: read access to the run's repository through the server while this claim's lease holds.
   const jobToken = issueJobToken(jobTokenKey(ctx.secretBox), job);
-  if (request) request = withJobToken(request, jobToken);
+  let request: JobRequest | null = job.request;
+  let secrets: Record<string, string> = {};
+  if (request) {
+    // Deployment protection rules will gate the environment's secrets here, before they are decrypted.
+    const repositorySecrets = fromFork ? {} : await openSecrets(ctx, run.repositoryId, null);
+    const environmentSecrets = fromFork ? {} : await environmentSecretsOf(ctx, run.repositoryId, request);
+    secrets = releaseSecrets(request, repositorySecrets, environmentSecrets, jobToken);
+    request = withJobToken(request, jobToken);
+  }
   const mirrored = repo ? hasMirror(ctx.config.dataDir, run.repositoryId) : false;
   return {
     job: {
@@ -381,22 +379,16 @@ async function claimResponse(ctx: RouteContext, claimed: ClaimedJob): Promise<Cl
       from_fork: fromFork,
       clone_path: repo && mirrored ? gitPathOf(repo.fullName) : null,
     },
+    secrets,
     job_token: jobToken,
     lease_token: claimed.leaseToken,
     lease_expires_at: claimed.leaseExpiresAt,
   };
 }
 
-/**
- * The job token as `github.token`, `secrets.GITHUB_TOKEN` and the
- * `GITHUB_TOKEN` env variable where they are empty, and always in the mask
- * list: jobs on the server can fetch their repository from it.
- */
+/** The job token as `github.token` where the request's github context has none. */
 export function withJobToken(request: JobRequest, token: string): JobRequest {
   const github = { ...((request.contexts.github as Record<string, unknown> | undefined) ?? {}) };
   if (!github.token) github.token = token;
-  const secrets = { ...((request.contexts.secrets as Record<string, string> | undefined) ?? {}) };
-  if (!secrets.GITHUB_TOKEN) secrets.GITHUB_TOKEN = token;
-  const env = request.env.GITHUB_TOKEN === "" ? { ...request.env, GITHUB_TOKEN: token } : request.env;
-  return { ...request, env, contexts: { ...request.contexts, github, secrets }, mask: [...new Set([...request.mask, token])] };
+  return { ...request, contexts: { ...request.contexts, github } };
 }

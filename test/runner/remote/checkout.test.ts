@@ -27,7 +27,8 @@ function requestWith(steps: Array<Partial<Step>>): JobRequest {
     steps: steps.map((s, index) => ({ index, with: {}, env: {}, continueOnError: false, position: { file: "ci.yml", line: 1, col: 1 }, ...s })),
     outputs: {},
     timeoutMinutes: 10,
-    mask: [],
+    envTemplates: [],
+    secrets: { source: "run" },
   };
 }
 

@@ -20,6 +20,7 @@ function claimOf(id: number, request: JobRequest): ClaimAnswer {
   return {
     job: { id, run_id: 1, run_attempt: 1, key: request.key, name: request.name, labels: ["ubuntu-latest"], request },
     run: { id: 1, repository: "a/b", git_url: null, workflow_file: ".github/workflows/ci.yml", event: "push", head_sha: "", head_branch: "main", from_fork: false, clone_path: null },
+    secrets: {},
     job_token: `job-token-${id}`,
     lease_token: `lease-${id}`,
     lease_expires_at: new Date(Date.now() + 4000).toISOString(),
