@@ -1,7 +1,9 @@
 /**
- * The `github` context and default event payloads of a local run, built from
- * the repository (origin remote, HEAD) and the event given on the command line.
+ * What a local run's `github` context and default event payloads are built
+ * from: the repository (origin remote, HEAD) and the event given on the
+ * command line.
  */
+import { buildGithubContext } from "../protocol/index.js";
 import type { RepoInfo } from "./repo-info.js";
 
 export function buildDefaultPayload(event: string, info: RepoInfo, inputs: Record<string, string>): Record<string, unknown> {
@@ -50,55 +52,31 @@ export function buildDefaultPayload(event: string, info: RepoInfo, inputs: Recor
   }
 }
 
-export function buildGithubContext(
+/**
+ * The `github` context of a local run: the repository's origin and HEAD
+ * (or the payload's `after` for a push) fed to the one builder the server
+ * uses too. There is one run, attempt 1.
+ */
+export function localGithubContext(
   event: string,
   payload: Record<string, unknown>,
   info: RepoInfo,
-  extra: { workspace: string; runId: string; token?: string },
+  extra: { runId: string; token?: string },
 ): Record<string, unknown> {
-  let ref = info.ref;
-  let sha = info.sha;
-  let headRef = "";
-  let baseRef = "";
-  if (event === "pull_request" || event === "pull_request_target") {
-    const pr = (payload.pull_request ?? {}) as { number?: number; head?: { ref?: string }; base?: { ref?: string } };
-    const number = (payload.number as number | undefined) ?? pr.number ?? 1;
-    headRef = pr.head?.ref ?? info.refName;
-    baseRef = pr.base?.ref ?? info.defaultBranch;
-    if (event === "pull_request") ref = `refs/pull/${number}/merge`;
-    else ref = `refs/heads/${baseRef}`;
-  } else if (typeof payload.ref === "string" && payload.ref) {
-    ref = payload.ref.startsWith("refs/") ? payload.ref : `refs/heads/${payload.ref}`;
-    if (typeof payload.after === "string" && /^[0-9a-f]{40}$/.test(payload.after)) sha = payload.after;
-  }
-  const refType = ref.startsWith("refs/tags/") ? "tag" : "branch";
-  const refName = ref.replace(/^refs\/(heads|tags)\//, "");
-  const server = info.serverUrl;
-  const apiUrl = server === "https://github.com" ? "https://api.github.com" : `${server}/api/v3`;
-  return {
-    event_name: event,
-    event: payload,
+  const after = payload.after;
+  const sha = event === "push" && typeof after === "string" && /^[0-9a-f]{40}$/.test(after) ? after : info.sha;
+  return buildGithubContext({
+    event,
+    payload,
     repository: info.repository,
-    repository_owner: info.owner,
-    repositoryUrl: `git://${server.replace(/^https?:\/\//, "")}/${info.repository}.git`,
+    owner: info.owner,
+    defaultBranch: info.defaultBranch,
+    serverUrl: info.serverUrl,
     sha,
-    ref,
-    ref_name: refName,
-    ref_type: refType,
-    ref_protected: false,
-    head_ref: headRef,
-    base_ref: baseRef,
+    fallbackRef: info.ref,
     actor: info.actor,
-    triggering_actor: info.actor,
-    workspace: extra.workspace,
-    run_id: extra.runId,
-    run_number: "1",
-    run_attempt: "1",
-    retention_days: "90",
-    server_url: server,
-    api_url: apiUrl,
-    graphql_url: `${apiUrl.replace(/\/v3$/, "")}/graphql`,
-    token: extra.token ?? "",
-    secret_source: "None",
-  };
+    run: { id: extra.runId, number: "1", attempt: "1" },
+    ...(extra.token === undefined ? {} : { token: extra.token }),
+    secretSource: "None",
+  });
 }

@@ -8,7 +8,7 @@ import path from "node:path";
 import { randomInt } from "node:crypto";
 import { SlipwayError, createMasker } from "../lib/index.js";
 import { evaluateTemplate, parseWorkflowOrThrow, stringifyValue, type Workflow } from "../workflow/index.js";
-import { planRun, executeRun, matchTrigger, selectWorkflows, type RunEvents, type RunResult, type RunPlan } from "../engine/index.js";
+import { planRun, executeRun, matchTrigger, releaseSecrets, selectWorkflows, type RunEvents, type RunResult, type RunPlan } from "../engine/index.js";
 import {
   createHostExecutor,
   hostLabels,
@@ -23,7 +23,7 @@ import {
 import { readRepoInfo, readChangedFiles, type RepoInfo } from "./repo-info.js";
 import { loadWorkflows } from "./load-workflows.js";
 import { collectSecrets, collectPairs, collectMatrixFilter, readEventPayload } from "./options.js";
-import { buildDefaultPayload, buildGithubContext } from "./github-context.js";
+import { buildDefaultPayload, localGithubContext } from "./github-context.js";
 import { copyWorkingTree, type WorkspaceMode } from "./workspace.js";
 import { RunRenderer } from "./render/index.js";
 
@@ -130,14 +130,14 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-run-"));
   const workspaceMode: WorkspaceMode = flags.bind ? "bind" : "copy";
   const baseWorkspace = workspaceMode === "bind" ? info.root : path.join(runDir, "workspace");
-  const github = buildGithubContext(p.event, p.payload, info, { workspace: baseWorkspace, runId: p.runId, token: p.secrets.GITHUB_TOKEN });
+  // The plan holds no secret: `github.token` is the released `secrets.GITHUB_TOKEN`, filled in by the runner.
+  const github = { ...localGithubContext(p.event, p.payload, info, { runId: p.runId }), workspace: baseWorkspace };
   const plan: RunPlan = planRun({
     workflows: selected,
     event: p.event,
     payload: p.payload,
     github,
     vars: p.vars,
-    secrets: p.secrets,
     inputs: p.inputs,
     env: p.env,
     jobFilter: flags.job,
@@ -171,6 +171,8 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
     hostEnv: hostEnvironment(deps.env),
     labels: hostLabels({ extra: flags.label }),
     uses,
+    // A local run has no environments and no job token of its own: the command line's secrets are all there is.
+    releaseSecrets: (request) => releaseSecrets(request, p.secrets, {}, ""),
     async prepareWorkspace(request) {
       const jobDir = path.join(runDir, "jobs", `${++jobCounter}-${request.key.replace(/[^\w.-]+/g, "_")}`);
       const tempDir = path.join(jobDir, "temp");

@@ -20,20 +20,8 @@
 import os from "node:os";
 import path from "node:path";
 import { isSlipwayError } from "../lib/index.js";
-import {
-  evaluateCondition,
-  evaluateTemplate,
-  stringifyValue,
-  toBooleanSetting,
-  type Conclusion,
-  type JobEvents,
-  type JobExecutor,
-  type JobRequest,
-  type JobResult,
-  type StatusFunctions,
-  type Template,
-  type Workflow,
-} from "../workflow/index.js";
+import { evaluateCondition, evaluateTemplate, stringifyValue, toBooleanSetting, type StatusFunctions, type Template, type Workflow } from "../workflow/index.js";
+import type { Conclusion, JobEvents, JobExecutor, JobRequest, JobResult, SecretsCall } from "../protocol/index.js";
 import { resolveCallInputs } from "./inputs.js";
 import { ConcurrencyGroups, Semaphore } from "./limits.js";
 import { evaluateMatrix, expandMatrix, filterMatrixLegs, nameMatrixLeg, type MatrixLeg } from "./matrix.js";
@@ -63,12 +51,6 @@ interface RunState {
   slots: Semaphore;
   groups: ConcurrencyGroups;
   keys: Set<string>;
-  mask: string[];
-  /**
-   * Environment secret values seen so far: masked in what the engine reports
-   * (reasons, urls), but never handed to jobs that do not name their environment.
-   */
-  environmentMask: string[];
 }
 
 interface Graph {
@@ -77,9 +59,8 @@ interface Graph {
   /** `github` context without `job`. */
   github: Record<string, unknown>;
   inputs: Record<string, unknown>;
-  secrets: Record<string, string>;
-  /** `secrets` is a called workflow's mapping, not the run's secrets (see `JobRequest.secretsMapped`). */
-  secretsMapped: boolean;
+  /** The reusable-workflow calls between the run and this graph, outermost first: how its jobs' secrets are released. */
+  secretsCalls: SecretsCall[];
   vars: Record<string, string>;
   baseEnv: Record<string, string>;
   /** Aborts when this graph's jobs are to be cancelled (the run, or a calling leg). */
@@ -87,7 +68,6 @@ interface Graph {
   namePrefix: string;
   keyPrefix: string;
   depth: number;
-  workflowEnv?: { env: Record<string, string> } | { error: string };
 }
 
 /** What dependents see of a job: `needs.<id>.result` and `.outputs`. */
@@ -104,8 +84,6 @@ interface LegOutcome {
 }
 
 export async function executeRun(plan: RunPlan, options: ExecuteOptions): Promise<RunResult> {
-  const secretValues = Object.values(plan.secrets);
-  const token = plan.github.token;
   const state: RunState = {
     plan,
     executors: options.executors,
@@ -116,8 +94,6 @@ export async function executeRun(plan: RunPlan, options: ExecuteOptions): Promis
     slots: new Semaphore(options.concurrency ?? os.availableParallelism()),
     groups: new ConcurrencyGroups(),
     keys: new Set(),
-    mask: collectMask([...secretValues, ...(typeof token === "string" ? [token] : [])]),
-    environmentMask: [],
   };
   const multiple = plan.workflows.length > 1;
   const graphs = plan.workflows.map((pw) =>
@@ -131,8 +107,7 @@ export async function executeRun(plan: RunPlan, options: ExecuteOptions): Promis
         workflow: pw.name,
       },
       inputs: pw.inputs,
-      secrets: withToken(plan.secrets, token),
-      secretsMapped: false,
+      secretsCalls: [],
       vars: plan.vars,
       baseEnv: plan.env,
       cancelSignal: options.signal,
@@ -160,32 +135,12 @@ function eventWithInputs(plan: RunPlan, inputs: Record<string, unknown>): object
   return { ...payload, inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, stringifyValue(v)])) };
 }
 
-/** `secrets.GITHUB_TOKEN` is the run's token unless a secret of that name is given. */
-function withToken(secrets: Record<string, string>, token: unknown): Record<string, string> {
-  if (typeof token !== "string" || token === "" || "GITHUB_TOKEN" in secrets) return secrets;
-  return { ...secrets, GITHUB_TOKEN: token };
-}
-
 function keyStem(file: string): string {
   return path.basename(file).replace(/\.ya?ml$/, "").replace(/[^A-Za-z0-9_.-]/g, "_");
 }
 
-function collectMask(values: unknown[]): string[] {
-  return [...new Set(values.filter((v): v is string => typeof v === "string" && v.length > 0))].sort(
-    (a, b) => b.length - a.length,
-  );
-}
-
-function maskText(state: RunState, text: string): string {
-  let out = text;
-  const values = state.environmentMask.length === 0 ? state.mask : collectMask([...state.mask, ...state.environmentMask]);
-  for (const value of values) out = out.split(value).join("***");
-  return out;
-}
-
-function errorText(state: RunState, error: unknown): string {
-  const message = isSlipwayError(error) || error instanceof Error ? error.message : String(error);
-  return maskText(state, message);
+function errorText(error: unknown): string {
+  return isSlipwayError(error) || error instanceof Error ? error.message : String(error);
 }
 
 function allocateKey(state: RunState, wanted: string): string {
@@ -252,32 +207,7 @@ function mergeOutputs(target: Record<string, string>, source: Record<string, str
   for (const [k, v] of Object.entries(source)) if (v !== "" || !(k in target)) target[k] = v;
 }
 
-function evaluateEnv(value: Record<string, Template> | string, contexts: Record<string, unknown>): Record<string, string> {
-  const evaluated = evaluateTemplate(value as Template, contexts);
-  if (evaluated === null || evaluated === undefined || evaluated === "") return {};
-  if (typeof evaluated !== "object" || Array.isArray(evaluated)) throw new Error("`env` must evaluate to a mapping");
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(evaluated as Record<string, unknown>)) out[k] = stringifyValue(v);
-  return out;
-}
 
-function workflowEnv(graph: Graph): { env: Record<string, string> } | { error: string } {
-  if (!graph.workflowEnv) {
-    try {
-      graph.workflowEnv = {
-        env: evaluateEnv(graph.workflow.env, {
-          github: graph.github,
-          secrets: graph.secrets,
-          inputs: graph.inputs,
-          vars: graph.vars,
-        }),
-      };
-    } catch (error) {
-      graph.workflowEnv = { error: `workflow env: ${error instanceof Error ? error.message : String(error)}` };
-    }
-  }
-  return graph.workflowEnv;
-}
 
 function runsOnLabels(value: unknown): string[] {
   if (value === null || value === undefined) return [];
@@ -315,7 +245,6 @@ function info(entry: RunJobResult): RunJobInfo {
 }
 
 function complete(state: RunState, entry: RunJobResult, level?: "info" | "warning" | "error"): RunJobResult {
-  if (entry.reason !== undefined) entry.reason = maskText(state, entry.reason);
   if (level && entry.reason) state.events.message?.(level, `job ${entry.name} ${entry.conclusion}: ${entry.reason}`);
   state.events.jobCompleted?.({ ...info(entry), result: entry });
   return entry;
@@ -349,7 +278,7 @@ async function runJob(
   try {
     run = evaluateCondition(job.if, ctx, { status, position: job.position });
   } catch (error) {
-    return single("failure", `if: ${errorText(state, error)}`, "error");
+    return single("failure", `if: ${errorText(error)}`, "error");
   }
   if (!run) {
     return status.cancelled
@@ -383,7 +312,7 @@ async function runJob(
         const expanded = expandMatrix(evaluateMatrix(strategy.matrix, ctx, { position: job.position }));
         legs = filterMatrixLegs(expanded, state.plan.matrixFilter);
       } catch (error) {
-        return single("failure", `strategy.matrix: ${errorText(state, error)}`, "error");
+        return single("failure", `strategy.matrix: ${errorText(error)}`, "error");
       }
       if (legs.length === 0) return single("skipped", "no matrix leg matches the matrix filter", "info");
     }
@@ -397,7 +326,7 @@ async function runJob(
         }
       }
     } catch (error) {
-      return single("failure", `strategy: ${errorText(state, error)}`, "error");
+      return single("failure", `strategy: ${errorText(error)}`, "error");
     }
 
     const limiter = new Semaphore(maxParallel ?? legs.length);
@@ -440,9 +369,8 @@ async function runJob(
   }
 }
 
-/** The secrets and vars a leg's env, steps and outputs see: the run's, with its environment's over them. */
+/** The vars a leg's env, steps and outputs see: the run's, with its environment's over them. */
 interface JobScope {
-  secrets: Record<string, string>;
   vars: Record<string, string>;
 }
 
@@ -463,17 +391,15 @@ function environmentOf(job: PlannedJob["job"], legCtx: Record<string, unknown>):
   return undefined;
 }
 
-/** The leg's scope: with an environment and a provider, its secrets and vars override the run's. */
+/** The leg's scope: with an environment and a provider, its vars override the run's (its secrets are released with the job). */
 async function scopeOf(state: RunState, graph: Graph, environment: string | undefined): Promise<JobScope> {
-  if (environment === undefined || !state.environmentContexts) return { secrets: graph.secrets, vars: graph.vars };
+  if (environment === undefined || !state.environmentContexts) return { vars: graph.vars };
   const extra = await state.environmentContexts(environment);
-  const fresh = collectMask(Object.values(extra.secrets)).filter((v) => !state.environmentMask.includes(v));
-  if (fresh.length > 0) state.environmentMask.push(...fresh);
-  return { secrets: { ...graph.secrets, ...extra.secrets }, vars: { ...graph.vars, ...extra.vars } };
+  return { vars: { ...graph.vars, ...extra.vars } };
 }
 
 /** Evaluates what a leg needs before it can be queued; throws on a bad expression. */
-function prepareLeg(state: RunState, graph: Graph, pj: PlannedJob, leg: MatrixLeg | null, legCtx: Record<string, unknown>, scope: JobScope) {
+function prepareLeg(graph: Graph, pj: PlannedJob, leg: MatrixLeg | null, legCtx: Record<string, unknown>) {
   const job = pj.job;
   let name: string;
   if (typeof job.name === "string" && job.name.includes("${{")) {
@@ -483,10 +409,6 @@ function prepareLeg(state: RunState, graph: Graph, pj: PlannedJob, leg: MatrixLe
     name = leg ? nameMatrixLeg(base, leg) : base;
   }
   name = graph.namePrefix + name;
-  const wfEnv = workflowEnv(graph);
-  if ("error" in wfEnv) throw new Error(wfEnv.error);
-  const jobEnv = evaluateEnv(job.env, { ...legCtx, vars: scope.vars, secrets: scope.secrets });
-  const env = { ...graph.baseEnv, ...wfEnv.env, ...jobEnv };
   const labels = runsOnLabels(job.runsOn === undefined ? undefined : evaluateTemplate(job.runsOn, legCtx));
   let timeoutMinutes = DEFAULT_TIMEOUT_MINUTES;
   if (job.timeoutMinutes !== undefined) {
@@ -504,7 +426,7 @@ function prepareLeg(state: RunState, graph: Graph, pj: PlannedJob, leg: MatrixLe
     }
   }
   const defaults = { ...(graph.workflow.defaults ?? {}), ...(job.defaults ?? {}) };
-  return { name, env, labels, timeoutMinutes, continueOnError, environment, concurrency, defaults };
+  return { name, labels, timeoutMinutes, continueOnError, environment, concurrency, defaults };
 }
 
 function forwardEvents(state: RunState, key: string): JobEvents {
@@ -551,11 +473,11 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
     try {
       scope = await scopeOf(state, graph, environment?.name);
     } catch (error) {
-      return finish("failure", `environment '${environment?.name}': ${errorText(state, error)}`, "error");
+      return finish("failure", `environment '${environment?.name}': ${errorText(error)}`, "error");
     }
-    prepared = prepareLeg(state, graph, pj, leg, legCtx, scope);
+    prepared = prepareLeg(graph, pj, leg, legCtx);
   } catch (error) {
-    return finish("failure", errorText(state, error), "error");
+    return finish("failure", errorText(error), "error");
   }
   entry.name = prepared.name;
   if (prepared.environment) entry.environment = { name: prepared.environment.name };
@@ -607,21 +529,21 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
       contexts: {
         github: legCtx.github,
         vars: scope.vars,
-        secrets: scope.secrets,
         inputs: graph.inputs,
         matrix: legCtx.matrix,
         strategy: legCtx.strategy,
         needs: legCtx.needs,
       },
-      env: prepared.env,
+      env: { ...graph.baseEnv },
+      envTemplates: [graph.workflow.env, pj.job.env],
       defaults: prepared.defaults,
       steps: pj.job.steps,
       outputs: pj.job.outputs,
       timeoutMinutes: prepared.timeoutMinutes,
-      mask: [...new Set([...state.mask, ...collectMask(Object.values(scope.secrets))])],
+      secrets: graph.secretsCalls.length > 0 ? { source: "run", calls: graph.secretsCalls } : { source: "run" },
       labels: prepared.labels,
-      ...(graph.secretsMapped ? { secretsMapped: true as const } : {}),
       ...(prepared.environment ? { environment: prepared.environment.name } : {}),
+      ...(prepared.environment?.url !== undefined ? { environmentUrl: prepared.environment.url } : {}),
       ...(prepared.concurrency ? { concurrency: prepared.concurrency } : {}),
       ...(pj.job.container !== undefined ? { container: pj.job.container } : {}),
       ...(pj.job.services !== undefined ? { services: pj.job.services } : {}),
@@ -633,7 +555,7 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
       result = await executor.run(request, { signal: legControl.signal, events: forwardEvents(state, key) });
     } catch (error) {
       entry.completedAt = state.now().toISOString();
-      return finish("failure", errorText(state, error), "error");
+      return finish("failure", errorText(error), "error");
     }
     entry.completedAt = state.now().toISOString();
     entry.outputs = { ...result.outputs };
@@ -646,17 +568,8 @@ async function runLeg(lr: LegRun): Promise<LegOutcome> {
       outputs: { ...s.outputs },
     }));
     entry.conclusion = result.conclusion;
-    if (prepared.environment?.url !== undefined) {
-      const steps: Record<string, unknown> = {};
-      for (const s of result.steps) {
-        if (s.id) steps[s.id] = { outputs: s.outputs, outcome: s.outcome, conclusion: s.conclusion };
-      }
-      try {
-        const url = stringifyValue(evaluateTemplate(prepared.environment.url, { ...legCtx, vars: scope.vars, steps, job: { status: result.conclusion } }));
-        if (url !== "") entry.environment = { name: prepared.environment.name, url: maskText(state, url) };
-      } catch (error) {
-        state.events.message?.("warning", `job ${entry.name}: environment url: ${errorText(state, error)}`);
-      }
+    if (prepared.environment && result.environmentUrl) {
+      entry.environment = { name: prepared.environment.name, url: result.environmentUrl };
     }
     if (result.error !== undefined) entry.reason = result.error;
     else if (result.conclusion === "cancelled") entry.reason = legCancelReason ?? cancelReason();
@@ -712,7 +625,6 @@ async function runCallLeg(lr: LegRun): Promise<LegOutcome> {
 
   let name: string;
   let given: Record<string, unknown>;
-  let secrets: Record<string, string>;
   try {
     if (typeof job.name === "string" && job.name.includes("${{")) {
       name = stringifyValue(evaluateTemplate(job.name, legCtx));
@@ -723,21 +635,8 @@ async function runCallLeg(lr: LegRun): Promise<LegOutcome> {
     entry.name = graph.namePrefix + name;
     const w = evaluateTemplate(job.with as Template, legCtx);
     given = w && typeof w === "object" && !Array.isArray(w) ? (w as Record<string, unknown>) : {};
-    if (job.secrets === "inherit") {
-      secrets = { ...graph.secrets };
-    } else {
-      secrets = {};
-      const mapped = evaluateTemplate((job.secrets ?? {}) as Template, { ...legCtx, secrets: graph.secrets });
-      if (mapped && typeof mapped === "object") {
-        for (const [k, v] of Object.entries(mapped as Record<string, unknown>)) secrets[k] = stringifyValue(v);
-      }
-    }
-    // Called workflows always receive the run's token.
-    if (graph.secrets.GITHUB_TOKEN !== undefined && secrets.GITHUB_TOKEN === undefined) {
-      secrets.GITHUB_TOKEN = graph.secrets.GITHUB_TOKEN;
-    }
   } catch (error) {
-    return finish("failure", errorText(state, error), "error");
+    return finish("failure", errorText(error), "error");
   }
 
   let called: Workflow;
@@ -745,7 +644,7 @@ async function runCallLeg(lr: LegRun): Promise<LegOutcome> {
     called = await state.loadWorkflow(uses, graph.workflow);
     checkJobGraph(called);
   } catch (error) {
-    return finish("failure", `cannot load '${uses}': ${errorText(state, error)}`, "error");
+    return finish("failure", `cannot load '${uses}': ${errorText(error)}`, "error");
   }
   const call = called.on.workflowCall;
   if (!call) return finish("failure", `'${uses}' has no \`on: workflow_call\``, "error");
@@ -756,13 +655,14 @@ async function runCallLeg(lr: LegRun): Promise<LegOutcome> {
       if (decl.default !== undefined) defaults[k] = evaluateTemplate(decl.default, { github: graph.github, vars: graph.vars });
     }
   } catch (error) {
-    return finish("failure", `default of an input of '${uses}': ${errorText(state, error)}`, "error");
+    return finish("failure", `default of an input of '${uses}': ${errorText(error)}`, "error");
   }
   const typed = resolveCallInputs(call.inputs, given, defaults);
   if ("error" in typed) return finish("failure", `calling '${uses}': ${typed.error}`, "error");
+  const secretsCall: SecretsCall = job.secrets === "inherit" ? { inherit: true } : { map: job.secrets ?? {}, contexts: legCtx };
   if (job.secrets !== "inherit") {
     for (const [k, decl] of Object.entries(call.secrets)) {
-      if (decl.required && !(k in secrets)) {
+      if (decl.required && !(k in (job.secrets ?? {}))) {
         return finish("failure", `calling '${uses}': required secret '${k}' was not passed`, "error");
       }
     }
@@ -777,8 +677,7 @@ async function runCallLeg(lr: LegRun): Promise<LegOutcome> {
       jobs: planCalledJobs(called),
       github: graph.github,
       inputs: typed.inputs,
-      secrets,
-      secretsMapped: job.secrets === "inherit" ? graph.secretsMapped : true,
+      secretsCalls: [...graph.secretsCalls, secretsCall],
       vars: graph.vars,
       baseEnv: graph.baseEnv,
       cancelSignal: jobSignal,
@@ -796,7 +695,7 @@ async function runCallLeg(lr: LegRun): Promise<LegOutcome> {
           evaluateTemplate(out.value, { github: graph.github, inputs: typed.inputs, vars: graph.vars, jobs: jobsCtx }),
         );
       } catch (error) {
-        state.events.message?.("error", `output '${k}' of '${uses}': ${errorText(state, error)}`);
+        state.events.message?.("error", `output '${k}' of '${uses}': ${errorText(error)}`);
         outputs[k] = "";
       }
     }

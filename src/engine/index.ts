@@ -7,3 +7,4 @@ export { planRun, RUNTIME_MATRIX_REASON } from "./plan.js";
 export { executeRun, MAX_WORKFLOW_DEPTH, DEFAULT_TIMEOUT_MINUTES } from "./execute.js";
 export type { InputValue } from "./inputs.js";
 export type * from "./types.js";
+export { releaseSecrets } from "./release-secrets.js";

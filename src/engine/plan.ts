@@ -45,7 +45,7 @@ export function planRun(input: RunInput): RunPlan {
     throw new SlipwayError("JOB_NOT_FOUND", `no selected workflow has a job '${input.jobFilter}'`);
   }
 
-  const plan = {
+  const plan: RunPlan = {
     event: input.event,
     payload: input.payload,
     github,
@@ -53,9 +53,8 @@ export function planRun(input: RunInput): RunPlan {
     env,
     ...(input.matrixFilter ? { matrixFilter: { ...input.matrixFilter } } : {}),
     workflows,
-  } as Omit<RunPlan, "secrets">;
-  Object.defineProperty(plan, "secrets", { value: { ...(input.secrets ?? {}) }, enumerable: false });
-  return plan as RunPlan;
+  };
+  return plan;
 }
 
 /**

@@ -1,12 +1,5 @@
-import type {
-  Annotation,
-  Conclusion,
-  Job,
-  JobExecutor,
-  JobResult,
-  StepResult,
-  Workflow,
-} from "../workflow/index.js";
+import type { Job, Workflow } from "../workflow/index.js";
+import type { Annotation, Conclusion, JobExecutor, JobResult, RunConclusion, StepResult } from "../protocol/index.js";
 import type { InputValue } from "./inputs.js";
 import type { MatrixLeg } from "./matrix.js";
 
@@ -21,7 +14,6 @@ export interface RunInput {
    */
   github: Record<string, unknown>;
   vars?: Record<string, string>;
-  secrets?: Record<string, string>;
   /**
    * `workflow_dispatch` inputs by name (strings from a command line, or typed
    * values); they override the event payload's `inputs`. Also used for
@@ -70,8 +62,7 @@ export interface PlannedWorkflow {
 
 /**
  * A run ready to execute, and the static view behind `--list` and `--dryrun`.
- * Secret values are kept in a non-enumerable property so that printing or
- * serialising a plan never shows them.
+ * It holds no secret value: jobs receive theirs when they are handed out.
  */
 export interface RunPlan {
   event: string;
@@ -81,7 +72,6 @@ export interface RunPlan {
   env: Record<string, string>;
   matrixFilter?: Record<string, string | string[]>;
   workflows: PlannedWorkflow[];
-  readonly secrets: Record<string, string>;
 }
 
 export interface RunJobInfo {
@@ -117,14 +107,14 @@ export interface RunJobResult {
   completedAt?: string;
   /** Why the job was skipped, cancelled or failed outside its steps. */
   reason?: string;
-  /** `jobs.<id>.environment`, evaluated. */
+  /** `jobs.<id>.environment`, evaluated (the url by the job's runner, masked there). */
   environment?: { name: string; url?: string };
   /** The job failed but `continue-on-error` kept the run from failing. */
   continueOnError?: boolean;
 }
 
 export interface RunResult {
-  conclusion: "success" | "failure" | "cancelled";
+  conclusion: RunConclusion;
   jobs: RunJobResult[];
 }
 
@@ -153,19 +143,19 @@ export interface ExecuteOptions {
   /** Clock for startedAt/completedAt; default the system clock. */
   now?: () => Date;
   /**
-   * The secrets and variables of a deployment environment, asked for when a
-   * job leg naming one (`jobs.<id>.environment`, evaluated with the leg's
-   * matrix) is prepared. They override the run's values of the same name in
-   * that leg's job `env`, steps, outputs and environment url; the job's `if`,
-   * name, `runs-on`, concurrency and the environment name itself see only the
-   * run's values, as on GitHub. A rejection fails the leg.
+   * The variables of a deployment environment, asked for when a job leg
+   * naming one (`jobs.<id>.environment`, evaluated with the leg's matrix) is
+   * prepared. They override the run's values of the same name in that leg's
+   * job `env`, steps, outputs and environment url; the job's `if`, name,
+   * `runs-on`, concurrency and the environment name itself see only the
+   * run's values, as on GitHub. A rejection fails the leg. (The
+   * environment's secrets are released with the job, see `releaseSecrets`.)
    */
   environmentContexts?: (name: string) => Promise<EnvironmentContexts>;
 }
 
-/** What a deployment environment adds to a job's `secrets` and `vars` contexts. */
+/** What a deployment environment adds to a job's `vars` context. */
 export interface EnvironmentContexts {
-  secrets: Record<string, string>;
   vars: Record<string, string>;
 }
 

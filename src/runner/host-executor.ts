@@ -1,22 +1,25 @@
 /** A JobExecutor that runs jobs in-process on this host. */
-import type { JobExecutor, JobRequest } from "../workflow/index.js";
+import type { JobExecutor, JobRequest } from "../protocol/index.js";
 import { matchLabels } from "./host-labels.js";
 import { runJob, type RunJobOptions } from "./run-job.js";
 
-export interface HostExecutorOptions extends Omit<RunJobOptions, "signal" | "events" | "workspace" | "tempDir"> {
+export interface HostExecutorOptions extends Omit<RunJobOptions, "signal" | "events" | "workspace" | "tempDir" | "secrets" | "masker"> {
   /** Prepares the workspace (e.g. a checkout) and a fresh temp dir for one job. */
   prepareWorkspace(request: JobRequest): Promise<{ workspace: string; tempDir: string }>;
+  /** The secrets released to a job when it starts (see the engine's `releaseSecrets`); none when absent. */
+  releaseSecrets?(request: JobRequest): Record<string, string>;
 }
 
 export function createHostExecutor(options: HostExecutorOptions): JobExecutor {
-  const { prepareWorkspace, ...runOptions } = options;
+  const { prepareWorkspace, releaseSecrets, ...runOptions } = options;
   return {
     matches(labels: string[]): boolean {
       return matchLabels(labels, options.labels);
     },
     async run(request, control) {
+      const secrets = releaseSecrets ? releaseSecrets(request) : {};
       const { workspace, tempDir } = await prepareWorkspace(request);
-      return runJob(request, { ...runOptions, workspace, tempDir, signal: control.signal, events: control.events });
+      return runJob(request, { ...runOptions, secrets, workspace, tempDir, signal: control.signal, events: control.events });
     },
   };
 }

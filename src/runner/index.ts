@@ -1,6 +1,7 @@
 /** The host runner: executes one job (a JobRequest) on this machine. */
 export type * from "./uses.js";
 export { runJob, type RunJobOptions } from "./run-job.js";
+export { evaluateEnvironmentUrl, evaluateJobEnv } from "./job/job-start.js";
 export { createHostExecutor, type HostExecutorOptions } from "./host-executor.js";
 export { hostLabels, matchLabels, runnerArch, runnerOs } from "./host-labels.js";
 export { resolveShell, type ResolvedShell } from "./shell.js";

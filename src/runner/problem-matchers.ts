@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import type { Annotation } from "../workflow/index.js";
+import type { Annotation } from "../protocol/index.js";
 
 /** The group-index fields a pattern may set. */
 const FIELDS = ["file", "line", "column", "endLine", "endColumn", "severity", "code", "message", "fromPath"] as const;

@@ -8,10 +8,13 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { evaluateTemplate, findDockerRequirement, stringifyValue, type JobEvents, type JobRequest, type JobResult } from "../workflow/index.js";
+import type { Masker } from "../lib/index.js";
+import type { JobEvents, JobRequest, JobResult } from "../protocol/index.js";
+import { evaluateTemplate, findDockerRequirement, stringifyValue } from "../workflow/index.js";
 import { EnvFileCommands } from "./job/env-file-commands.js";
 import { JobContext, type Scope } from "./job/job-context.js";
-import { JobEnv, setUpJobEnv } from "./job/job-env.js";
+import { JobEnv } from "./job/job-env.js";
+import { evaluateEnvironmentUrl as evaluateUrl, evaluateJobEnv } from "./job/job-start.js";
 import { createJobMasker, JobLog } from "./job/job-log.js";
 import { StepProcesses } from "./job/step-processes.js";
 import { StepRunner } from "./job/step-runner.js";
@@ -20,6 +23,10 @@ import type { SpawnFunction } from "./step-process.js";
 import type { UsesHandler } from "./uses.js";
 
 export interface RunJobOptions {
+  /** The secrets released to the job (its `secrets` context); every value is masked in all the job emits. */
+  secrets?: Record<string, string>;
+  /** The job's masker when others send its output too (a remote runner's log reporter); built from `secrets` and the token when absent. */
+  masker?: Masker;
   /** GITHUB_WORKSPACE, already prepared by the caller. */
   workspace: string;
   /** A fresh per-job directory: RUNNER_TEMP, env files, scripts, the event payload. */
@@ -45,15 +52,23 @@ export interface RunJobOptions {
 const DEFAULT_JOB_TIMEOUT_MINUTES = 360;
 
 export async function runJob(request: JobRequest, options: RunJobOptions): Promise<JobResult> {
-  const log = new JobLog(createJobMasker(request), options.events, options.workspace);
+  const job = new JobContext(request, options, { ...(options.secrets ?? {}) });
+  const log = new JobLog(options.masker ?? createJobMasker(job.secrets, job.githubContext.token), options.events, options.workspace);
   const docker = findDockerRequirement({ id: request.jobId, container: request.container, services: request.services });
   if (docker) {
     const message = `${docker.message}: the host runner runs steps directly on this machine. ${docker.hint}`;
     log.annotate(-1, { level: "error", message });
     return { conclusion: "failure", outputs: {}, steps: [], annotations: log.annotations, summary: "", error: message };
   }
-  const job = new JobContext(request, options);
-  const env = new JobEnv(setUpJobEnv(request), options.hostEnv, job.defaultEnv);
+  let jobEnv: Record<string, string>;
+  try {
+    jobEnv = evaluateJobEnv(request, job.topScope().contexts);
+  } catch (envError) {
+    const message = log.mask(`env: ${describeError(envError)}`);
+    log.annotate(-1, { level: "error", message });
+    return { conclusion: "failure", outputs: {}, steps: [], annotations: log.annotations, summary: "", error: message };
+  }
+  const env = new JobEnv(jobEnv, options.hostEnv, job.defaultEnv);
   const envFiles = new EnvFileCommands(options.tempDir, log, env);
   const processes = new StepProcesses(options, env, envFiles, { log, env, debug: job.stepDebug });
   const steps = new StepRunner(request, job, env, log, processes, { ...options, now: options.now ?? (() => new Date()) });
@@ -90,9 +105,11 @@ export async function runJob(request: JobRequest, options: RunJobOptions): Promi
     }
     job.refreshCancelled(scope);
     const outputs = evaluateJobOutputs(request, job, env, log, scope);
+    const environmentUrl = evaluateEnvironmentUrl(request, job, env, log, scope);
     return {
       conclusion: job.status.value,
       outputs,
+      ...(environmentUrl ? { environmentUrl } : {}),
       steps: log.steps,
       annotations: log.annotations,
       summary: log.summaries.join(""),
@@ -126,4 +143,14 @@ function evaluateJobOutputs(request: JobRequest, job: JobContext, env: JobEnv, l
     outputs[name] = value;
   }
   return outputs;
+}
+
+/** `jobs.<id>.environment.url`, evaluated when the job ends and masked; a failure to evaluate it is a warning, as on GitHub. */
+function evaluateEnvironmentUrl(request: JobRequest, job: JobContext, env: JobEnv, log: JobLog, scope: Scope): string {
+  try {
+    return log.mask(evaluateUrl(request, job.buildContexts(scope, { ...env.variables }), job.evalOptions(scope)));
+  } catch (error) {
+    log.annotate(-1, { level: "warning", message: `environment url: ${describeError(error)}` });
+    return "";
+  }
 }

@@ -7,7 +7,8 @@
  *
  * Stability: fields are only ever added to these interfaces.
  */
-import type { Annotation, Conclusion, Contexts, RunDefaults, Step } from "../workflow/index.js";
+import type { RunDefaults, Step } from "../workflow/index.js";
+import type { Annotation, Conclusion, Contexts } from "../protocol/index.js";
 
 /** Executes `uses:` steps. Without one, a `uses:` step fails with ACTION_NOT_FOUND. */
 export interface UsesHandler {

@@ -2,7 +2,7 @@
  * Job reports: the step summary (Markdown) and annotations a job leaves when
  * it completes. One row per job, removed with the job.
  */
-import type { Annotation } from "../workflow/index.js";
+import type { Annotation } from "../protocol/index.js";
 import { fromJson, nowIso, toNum, type StoreContext } from "./context.js";
 
 /** What a finished job left besides its log: the step summary and its annotations. */

@@ -4,7 +4,7 @@
  * job-level concurrency groups shared by every run of a repository.
  */
 import { SlipwayError } from "../lib/index.js";
-import type { JobRequest } from "../workflow/index.js";
+import type { JobRequest } from "../protocol/index.js";
 import { normaliseLabels, nowIso, toJson, toNum, type StoreContext } from "./context.js";
 import { assertLease, releaseRunner } from "./job-queue.js";
 import { loadJob, loadRun, mapJob } from "./run-rows.js";

@@ -8,9 +8,9 @@
  * - `Condition` strings are `if:` values, bare or wrapped in `${{ }}`.
  */
 import type { SourcePosition } from "../lib/index.js";
+import type { Condition, RunDefaults, Step, Template } from "../protocol/index.js";
 
-export type Template = string | number | boolean | null | Template[] | { [key: string]: Template };
-export type Condition = string;
+export type { Condition, RunDefaults, Step, Template } from "../protocol/index.js";
 
 export interface WorkflowDispatchInput {
   description?: string;
@@ -52,11 +52,6 @@ export interface Triggers {
   schedule?: { cron: string; timezone?: string }[];
 }
 
-export interface RunDefaults {
-  shell?: string;
-  workingDirectory?: string;
-}
-
 export interface Concurrency {
   group: Template;
   cancelInProgress: Template;
@@ -67,23 +62,6 @@ export interface Strategy {
   matrix?: Template;
   failFast: Template;
   maxParallel?: Template;
-}
-
-export interface Step {
-  /** 0-based index within the job (or composite action). */
-  index: number;
-  id?: string;
-  name?: Template;
-  if?: Condition;
-  run?: string;
-  shell?: string;
-  workingDirectory?: string;
-  uses?: string;
-  with: Record<string, Template>;
-  env: Record<string, Template> | string;
-  continueOnError: Template;
-  timeoutMinutes?: Template;
-  position: SourcePosition;
 }
 
 export interface Job {

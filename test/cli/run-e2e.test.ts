@@ -155,6 +155,35 @@ jobs:
     expect(r.stderr).toContain("later ***");
   });
 
+  test("a secret used in job-level env reaches the step and is masked in its log, outputs and step name", async () => {
+    const repo = makeRepo(
+      wf(`on: push
+env:
+  FROM_WORKFLOW: wf-\${{ secrets.API_KEY }}
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    env:
+      KEY: \${{ secrets.API_KEY }}
+    outputs:
+      seen: \${{ steps.s.outputs.seen }}
+    steps:
+      - id: s
+        name: uses \${{ env.KEY }}
+        run: |
+          echo "key=$KEY wf=$FROM_WORKFLOW length=\${#KEY}"
+          echo "seen=$KEY" >> "$GITHUB_OUTPUT"
+`),
+    );
+    const r = await runCli(["run", "--json", "-s", "API_KEY=job-env-secret-77"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain("job-env-secret-77");
+    // The runner evaluated the env with the released secret: the step saw its full length.
+    expect(r.stderr).toContain("key=*** wf=wf-*** length=17");
+    const doc = JSON.parse(r.stdout);
+    expect(doc.jobs[0].steps[0].name).toBe("uses ***");
+  });
+
   test("plain output without a TTY prefixes lines with [job/step]", async () => {
     const repo = makeRepo(wf(`on: push\njobs:\n  hello:\n    runs-on: ubuntu-latest\n    steps:\n      - name: Greet\n        run: echo hi there\n`));
     const r = await runCli(["run"], { cwd: repo });

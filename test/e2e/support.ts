@@ -8,7 +8,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { executeRun, planRun } from "../../src/engine/index.js";
-import { parseWorkflowOrThrow, type JobRequest } from "../../src/workflow/index.js";
+import { parseWorkflowOrThrow } from "../../src/workflow/index.js";
+import type { JobRequest } from "../../src/protocol/index.js";
 import { startServer, type RunningServer } from "../../src/cli/server-command.js";
 import { cliPath } from "../support/cli.js";
 
@@ -121,7 +122,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 /** The job requests the engine plans for a workflow, as the server's pipeline would hand them out. */
 export async function planJobRequests(workflowYaml: string, github: Record<string, unknown>): Promise<JobRequest[]> {
   const workflow = parseWorkflowOrThrow(".github/workflows/ci.yml", workflowYaml);
-  const plan = planRun({ workflows: [workflow], event: "push", payload: {}, github, vars: {}, secrets: {}, inputs: {}, env: {} });
+  const plan = planRun({ workflows: [workflow], event: "push", payload: {}, github, vars: {}, inputs: {}, env: {} });
   const requests: JobRequest[] = [];
   await executeRun(plan, {
     executors: [

@@ -24,12 +24,14 @@ function load(rel: string): Workflow {
 async function runCase(
   rel: string,
   scripts: Record<string, Script> = {},
-  extra: Parameters<typeof input>[1] = {},
+  extra: Parameters<typeof input>[1] & { secrets?: Record<string, string> } = {},
   accepts: (labels: string[]) => boolean = (l) => l.includes("ubuntu-latest"),
 ): Promise<{ result: RunResult; ex: FakeExecutor }> {
   const workflow = load(rel);
   const ex = new FakeExecutor(scripts, accepts);
-  const plan = planRun(input([workflow], extra));
+  const { secrets, ...runInput } = extra;
+  if (secrets) ex.repositorySecrets = secrets;
+  const plan = planRun(input([workflow], runInput));
   const result = await executeRun(plan, {
     executors: [ex],
     concurrency: 4,
@@ -202,10 +204,10 @@ describe.skipIf(!present)("act corpus", () => {
       number_required: 1,
       number_optional: 1,
     });
-    expect(called[0]!.contexts.secrets).toEqual({ secret: "keep_it_private" });
+    expect(ex.released.get(called[0]!.key)!.secrets).toEqual({ secret: "keep_it_private" });
     expect(called[0]!.contexts.github).toMatchObject({ event_name: "pull_request" });
     const inherited = ex.requests.find((r) => r.key.startsWith("reusable-workflow-with-inherited-secrets."))!;
-    expect(inherited.contexts.secrets).toEqual({ secret: "keep_it_private" });
+    expect(ex.released.get(inherited.key)!.secrets).toEqual({ secret: "keep_it_private" });
     expect(ex.requests.find((r) => r.jobId === "output-test")!.contexts.needs).toEqual({
       "reusable-workflow": { result: "success", outputs: { output: "string" } },
       "reusable-workflow-with-inherited-secrets": { result: "success", outputs: { output: "string" } },

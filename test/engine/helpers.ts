@@ -1,5 +1,8 @@
-import { parseWorkflowOrThrow, type JobExecutor, type JobRequest, type JobResult, type Workflow } from "../../src/workflow/index.js";
-import { executeRun, planRun, type ExecuteOptions, type RunInput, type RunResult } from "../../src/engine/index.js";
+import { parseWorkflowOrThrow, type Workflow } from "../../src/workflow/index.js";
+import type { JobEvents, JobExecutor, JobRequest, JobResult } from "../../src/protocol/index.js";
+import { executeRun, planRun, releaseSecrets, type ExecuteOptions, type RunInput, type RunResult } from "../../src/engine/index.js";
+import { createMasker } from "../../src/lib/index.js";
+import { evaluateEnvironmentUrl, evaluateJobEnv } from "../../src/runner/index.js";
 
 export function parse(text: string, file = ".github/workflows/ci.yml"): Workflow {
   return parseWorkflowOrThrow(file, text);
@@ -18,12 +21,25 @@ export interface Script {
   throws?: string;
 }
 
+/** What a job received when it started: its released secrets and its evaluated env. */
+export interface Released {
+  secrets: Record<string, string>;
+  env: Record<string, string>;
+}
+
 /**
  * Records every request and how many jobs ran at once; answers by the
- * request's key, then its job id, then a default success.
+ * request's key, then its job id, then a default success. Like a real
+ * executor it releases the job's secrets when the job starts (from
+ * `repositorySecrets` and `environmentSecrets`), evaluates the job's env and
+ * its environment url with them, and masks the url.
  */
 export class FakeExecutor implements JobExecutor {
   readonly requests: JobRequest[] = [];
+  readonly released = new Map<string, Released>();
+  repositorySecrets: Record<string, string> = {};
+  environmentSecrets: (name: string) => Promise<Record<string, string>> = async () => ({});
+  jobToken = "";
   readonly order: string[] = [];
   readonly finished: string[] = [];
   running = 0;
@@ -49,13 +65,25 @@ export class FakeExecutor implements JobExecutor {
     });
   }
 
-  async run(request: JobRequest, control: { signal: AbortSignal; events: import("../../src/workflow/index.js").JobEvents }): Promise<JobResult> {
+  async run(request: JobRequest, control: { signal: AbortSignal; events: JobEvents }): Promise<JobResult> {
     this.requests.push(request);
     this.order.push(request.key);
     this.running += 1;
     this.maxRunning = Math.max(this.maxRunning, this.running);
     for (const f of this.started) f(request.key);
     const script = this.scripts[request.key] ?? this.scripts[request.jobId] ?? {};
+    const environmentSecrets = request.environment === undefined ? {} : await this.environmentSecrets(request.environment);
+    const secrets = releaseSecrets(request, this.repositorySecrets, environmentSecrets, this.jobToken);
+    const contexts = { ...request.contexts, secrets };
+    const env = evaluateJobEnv(request, contexts);
+    this.released.set(request.key, { secrets, env });
+    const masker = createMasker(Object.values(secrets));
+    const withUrl = (r: JobResult): JobResult => {
+      if (r.conclusion === "cancelled") return r;
+      const steps = { s: { outputs: script.stepOutputs ?? {}, outcome: r.conclusion, conclusion: r.conclusion } };
+      const url = masker.mask(evaluateEnvironmentUrl(request, { ...contexts, env, steps, job: { status: r.conclusion } }));
+      return url === "" ? r : { ...r, environmentUrl: url };
+    };
     control.events.stepStarted?.({ index: 0, name: "step" });
     control.events.log?.(0, `hello from ${request.key}`);
     try {
@@ -79,7 +107,7 @@ export class FakeExecutor implements JobExecutor {
         await Promise.resolve();
       }
       if (script.throws) throw new Error(script.throws);
-      return result(script.conclusion ?? "success", script.outputs ?? {}, script.stepOutputs);
+      return withUrl(result(script.conclusion ?? "success", script.outputs ?? {}, script.stepOutputs));
     } finally {
       this.running -= 1;
       this.finished.push(request.key);
@@ -107,13 +135,29 @@ export function input(workflows: Workflow[], extra: Partial<RunInput> = {}): Run
   };
 }
 
+/**
+ * Plans and executes a run. `secrets` are the repository's, handed to the
+ * fake executors (the engine never sees them), and so are the secrets of
+ * the environments `environmentContexts` answers with.
+ */
 export async function run(
   workflows: Workflow[] | Workflow,
   executor: JobExecutor | JobExecutor[],
-  extra: Partial<RunInput> = {},
-  options: Partial<ExecuteOptions> = {},
+  extra: Partial<RunInput> & { secrets?: Record<string, string> } = {},
+  options: Partial<Omit<ExecuteOptions, "environmentContexts">> & {
+    environmentContexts?: (name: string) => Promise<{ secrets?: Record<string, string>; vars: Record<string, string> }>;
+  } = {},
 ): Promise<RunResult> {
-  const plan = planRun(input(Array.isArray(workflows) ? workflows : [workflows], extra));
+  const { secrets, ...runInput } = extra;
+  for (const ex of Array.isArray(executor) ? executor : [executor]) {
+    if (!(ex instanceof FakeExecutor)) continue;
+    if (secrets) ex.repositorySecrets = secrets;
+    const token = runInput.github?.token;
+    if (typeof token === "string") ex.jobToken = token;
+    const provider = options.environmentContexts;
+    if (provider) ex.environmentSecrets = async (name) => (await provider(name)).secrets ?? {};
+  }
+  const plan = planRun(input(Array.isArray(workflows) ? workflows : [workflows], runInput));
   return executeRun(plan, {
     executors: Array.isArray(executor) ? executor : [executor],
     concurrency: 4,

@@ -77,13 +77,13 @@ jobs:
     ]);
     const inner = ex.requests.find((r) => r.key === "call.inner")!;
     expect(inner.contexts.inputs).toEqual({ who: "world", n: 3, flag: true, ref: "refs/heads/main" });
-    expect(inner.contexts.secrets).toEqual({ token: "t0p" });
-    // Whoever hands the job out must not add the run's other secrets to a mapped set.
-    expect(inner.secretsMapped).toBe(true);
-    expect(ex.requests.find((r) => r.key === "prep")!.secretsMapped).toBeUndefined();
+    expect(ex.released.get(inner.key)!.secrets).toEqual({ token: "t0p" });
+    // The request names the mapping, so that whoever hands the job out adds none of the run's other secrets.
+    expect(inner.secrets.calls).toHaveLength(1);
+    expect(ex.requests.find((r) => r.key === "prep")!.secrets).toEqual({ source: "run" });
     expect(inner.contexts.github).toMatchObject({ workflow: "Main", job: "inner", repository: "acme/app" });
-    expect(inner.env).toEqual({ WHO: "world" });
-    expect(inner.mask).toEqual(expect.arrayContaining(["t0p", "o"]));
+    expect(ex.released.get(inner.key)!.env).toEqual({ WHO: "world" });
+    expect(JSON.stringify(ex.requests)).not.toMatch(/t0p|"o"/);
     expect(ex.requests.find((r) => r.key === "after")!.contexts.needs).toEqual({
       call: { result: "success", outputs: { result: "ok-world" } },
     });
@@ -109,8 +109,8 @@ jobs:
     ]);
     expect(new Set(result.jobs.map((j) => j.key)).size).toBe(4);
     expect(ex.requests.map((r) => r.contexts.inputs)).toContainEqual(expect.objectContaining({ who: "b", n: 1 }));
-    expect(ex.requests[0]!.contexts.secrets).toEqual({ token: "x" });
-    expect(ex.requests.every((r) => r.secretsMapped === undefined)).toBe(true);
+    expect(ex.released.get(ex.requests[0]!.key)!.secrets).toEqual({ token: "x" });
+    expect(ex.requests.every((r) => r.secrets.calls?.every((c) => "inherit" in c))).toBe(true);
   });
 
   it("keeps a mapped set mapped through `secrets: inherit` further down the call chain", async () => {
@@ -140,8 +140,8 @@ jobs:
       ["call / again / Second", "success"],
     ]);
     for (const r of ex.requests) {
-      expect(r.contexts.secrets).toEqual({ token: "t0p" });
-      expect(r.secretsMapped).toBe(true);
+      expect(ex.released.get(r.key)!.secrets).toEqual({ token: "t0p" });
+      expect(r.secrets.calls).toHaveLength(2);
     }
   });
 

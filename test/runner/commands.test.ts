@@ -36,8 +36,7 @@ describe("workflow commands", () => {
 
   it("debug lines shown when ACTIONS_STEP_DEBUG is true", async () => {
     const req = request([run("echo '::debug::visible'")]);
-    req.contexts.secrets = { ACTIONS_STEP_DEBUG: "true" };
-    await h.run(req);
+    await h.run(req, { secrets: { ACTIONS_STEP_DEBUG: "true" } });
     expect(h.lines(0)).toContain("##[debug]visible");
   });
 
@@ -146,8 +145,8 @@ describe("masking", () => {
             { id: "s", name: "uses ${{ secrets.TOKEN }}", env: { TOKEN: "${{ secrets.TOKEN }}" } },
           ),
         ],
-        { mask: ["hunter2-secret"], contexts: { ...request([]).contexts, secrets: { TOKEN: "hunter2-secret" } } },
       ),
+      { secrets: { TOKEN: "hunter2-secret" } },
     );
     const everything = JSON.stringify({ result, recorded: h.recorded });
     expect(everything).not.toContain("hunter2");
@@ -159,7 +158,7 @@ describe("masking", () => {
 
   it("masks multi-line secrets line by line", async () => {
     const secret = "-----BEGIN KEY-----\nAAAAsecretline\n-----END KEY-----";
-    await h.run(request([run('printf "%s\\n" "$KEY"; echo "only AAAAsecretline here"', { env: { KEY: secret } })], { mask: [secret] }));
+    await h.run(request([run('printf "%s\\n" "$KEY"; echo "only AAAAsecretline here"', { env: { KEY: secret } })]), { secrets: { KEY: secret } });
     expect(h.lines(0)).toEqual(["***", "***", "***", "only *** here"]);
   });
 

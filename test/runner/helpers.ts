@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { runJob, type RunJobOptions } from "../../src/runner/index.js";
-import type { Annotation, JobRequest, JobResult, Step, StepResult, Template } from "../../src/workflow/index.js";
+import type { Step, Template } from "../../src/workflow/index.js";
+import type { Annotation, JobRequest, JobResult, StepResult } from "../../src/protocol/index.js";
 
 let stepCounter = 0;
 
@@ -57,7 +58,8 @@ export function request(steps: Omit<Step, "index">[] | Step[], extra: Partial<Jo
     steps: steps.map((s, i) => ({ ...s, index: i }) as Step),
     outputs: {},
     timeoutMinutes: 10,
-    mask: [],
+    envTemplates: [],
+    secrets: { source: "run" },
     ...extra,
   };
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Annotation } from "../../src/workflow/index.js";
+import type { Annotation } from "../../src/protocol/index.js";
 import { createHarness, request, run, type Harness } from "./helpers.js";
 
 let h: Harness;
@@ -259,7 +259,7 @@ describe("problem matchers in a job", () => {
 
   it("matches masked output, so secrets never reach an annotation", async () => {
     writeFileSync(path.join(h.workspace + "-m.json"), JSON.stringify({ problemMatcher: [{ owner: "p", pattern: [{ regexp: "^BAD (.*)$", message: 1 }] }] }));
-    const result = await h.run(request([run(`echo '::add-matcher::${h.workspace}-m.json'; echo 'BAD token is hunter2'`)], { mask: ["hunter2"] }));
+    const result = await h.run(request([run(`echo '::add-matcher::${h.workspace}-m.json'; echo 'BAD token is hunter2'`)]), { secrets: { T: "hunter2" } });
     expect(result.annotations).toEqual([{ level: "error", message: "token is ***" }]);
   });
 

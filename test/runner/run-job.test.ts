@@ -248,8 +248,8 @@ describe("job outputs", () => {
     const result = await h.run(
       request([run('echo "version=1.2.3" >> "$GITHUB_OUTPUT"; echo "token=s3cr3t-value" >> "$GITHUB_OUTPUT"', { id: "ver" })], {
         outputs: { version: "${{ steps.ver.outputs.version }}", leaked: "${{ steps.ver.outputs.token }}", status: "${{ job.status }}" },
-        mask: ["s3cr3t-value"],
       }),
+      { secrets: { T: "s3cr3t-value" } },
     );
     expect(result.outputs).toEqual({ version: "1.2.3", status: "success" });
     expect(h.recorded.annotations.map((a) => a.annotation.message)).toContain("Skip output 'leaked' since it may contain secret.");

@@ -4,7 +4,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
-import type { JobRequest } from "../../src/workflow/index.js";
+import type { JobRequest } from "../../src/protocol/index.js";
 import { openStore, type Repository, type Store } from "../../src/store/index.js";
 import { createServer, generateToken, hashToken, loadServerConfig, REDACTED_LOG_PATHS, type ServerConfig, type ServerDeps } from "../../src/server/index.js";
 
@@ -106,7 +106,8 @@ export function sampleRequest(key: string): JobRequest {
     steps: [],
     outputs: {},
     timeoutMinutes: 360,
-    mask: [],
+    envTemplates: [],
+    secrets: { source: "run" },
   };
 }
 

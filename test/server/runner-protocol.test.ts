@@ -37,7 +37,7 @@ async function registerRunner(s: TestServer, name: string, labels = ["linux", "x
 async function queueJob(s: TestServer, payload: unknown = {}) {
   const repo = (await s.store.getRepositoryByName("acme", "widgets"))!;
   const run = await s.store.createRun({ repositoryId: repo.id, workflowFile: ".github/workflows/ci.yml", workflowName: "CI", event: "push", headSha: "e".repeat(40), headBranch: "main", eventPayload: payload });
-  const [job] = await s.store.enqueueJobs(run.id, [{ key: "build", name: "build", labels: ["linux"], request: { ...sampleRequest("build"), mask: ["preexisting"] } }]);
+  const [job] = await s.store.enqueueJobs(run.id, [{ key: "build", name: "build", labels: ["linux"], request: sampleRequest("build") }]);
   return { run, job: job! };
 }
 
@@ -115,16 +115,17 @@ describe("job claims over a real socket", () => {
     await queueJob(server);
     const claimed = await server.app.inject({ method: "POST", url: "/api/v3/runner/jobs/claim", headers: auth(credential), payload: {} });
     const request = claimed.json().job.request;
-    // The job token comes as GITHUB_TOKEN and is masked too.
+    // The job token comes as GITHUB_TOKEN and github.token; the stored request holds neither.
     const jobToken = claimed.json().job_token;
-    expect(request.contexts.secrets).toEqual({ API_KEY: "k3y-value", GITHUB_TOKEN: jobToken });
-    expect(request.mask).toEqual(["preexisting", "k3y-value", jobToken]);
+    expect(claimed.json().secrets).toEqual({ API_KEY: "k3y-value", GITHUB_TOKEN: jobToken });
+    expect(request.contexts.github.token).toBe(jobToken);
+    expect(JSON.stringify(request)).not.toContain("k3y-value");
     const pr = { pull_request: { head: { repo: { full_name: "mallory/widgets" } }, base: { repo: { full_name: "acme/widgets" } } } };
     await queueJob(server, pr);
     const fork = await server.app.inject({ method: "POST", url: "/api/v3/runner/jobs/claim", headers: auth(credential), payload: {} });
     expect(fork.json().run.from_fork).toBe(true);
     // As on GitHub, a fork's pull request gets no secrets but its (read-only) job token.
-    expect(fork.json().job.request.contexts.secrets).toEqual({ GITHUB_TOKEN: fork.json().job_token });
+    expect(fork.json().secrets).toEqual({ GITHUB_TOKEN: fork.json().job_token });
     expect(fork.body).not.toContain("k3y-value");
   });
 });

@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import type { JobRequest } from "../../src/workflow/index.js";
+import type { JobRequest } from "../../src/protocol/index.js";
 import type { Store } from "../../src/store/index.js";
 import { createManualClock, describeBackends } from "./backends.js";
 
@@ -20,7 +20,8 @@ const request = (key: string): JobRequest => ({
   steps: [],
   outputs: {},
   timeoutMinutes: 360,
-  mask: [],
+  envTemplates: [],
+  secrets: { source: "run" },
 });
 
 describeBackends("store run leases", (h) => {

@@ -4,7 +4,7 @@
  * summary with the last lines of each failed step. Without a TTY: plain
  * prefixed lines `[job/step] text`. All text arriving here is already masked.
  */
-import type { Annotation, StepResult } from "../../workflow/index.js";
+import type { Annotation, StepResult } from "../../protocol/index.js";
 import { clip, firstLine } from "./text.js";
 
 interface RenderTarget {

@@ -6,16 +6,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { SlipwayError } from "../../lib/index.js";
-import {
-  evaluateTemplate,
-  parseActionMetadata,
-  stringifyValue,
-  type ActionMetadata,
-  type CompositeRuns,
-  type Contexts,
-  type NodeRuns,
-  type Template,
-} from "../../workflow/index.js";
+import { evaluateTemplate, parseActionMetadata, stringifyValue, type ActionMetadata, type CompositeRuns, type NodeRuns, type Template } from "../../workflow/index.js";
+import type { Contexts } from "../../protocol/index.js";
 import type { PreStep, UsesContext, UsesHandler, UsesStepResult } from "../uses.js";
 import { actionName, formatActionReference, parseActionReference, type RemoteActionReference } from "./reference.js";
 import type { BuiltinAction } from "./builtin.js";

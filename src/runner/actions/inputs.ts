@@ -1,5 +1,6 @@
 /** Action inputs: defaults, INPUT_* variables, warnings GitHub gives for them. */
-import { interpolateString, type ActionMetadata, type Contexts } from "../../workflow/index.js";
+import { interpolateString, type ActionMetadata } from "../../workflow/index.js";
+import type { Contexts } from "../../protocol/index.js";
 import type { UsesContext } from "../uses.js";
 
 /** GitHub's variable name for an input: spaces become `_`, upper-cased, `-` kept. */

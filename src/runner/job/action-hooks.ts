@@ -6,7 +6,8 @@
  * step's one `Post` step. An action's pre, main and post share its state and
  * its GITHUB_ACTION.
  */
-import type { Conclusion, Contexts, JobRequest, Step, StepResult } from "../../workflow/index.js";
+import type { Step } from "../../workflow/index.js";
+import type { Conclusion, Contexts, JobRequest, StepResult } from "../../protocol/index.js";
 import { evaluateCondition, evaluateTemplate, stringifyValue } from "../../workflow/index.js";
 import type { NestedStepsOptions, NestedStepsResult, PostStep, PreStep, UsesContext, UsesHandler } from "../uses.js";
 import { evaluateEnv, evaluateInputs, type JobContext, type Scope, type StepRecord } from "./job-context.js";

@@ -6,7 +6,8 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { evaluateTemplate, stringifyValue, type Conclusion, type Contexts, type EvaluateOptions, type JobRequest, type RunDefaults, type Template } from "../../workflow/index.js";
+import { evaluateTemplate, stringifyValue, type EvaluateOptions, type RunDefaults, type Template } from "../../workflow/index.js";
+import type { Conclusion, Contexts, JobRequest } from "../../protocol/index.js";
 import { hashFiles as hashWorkspaceFiles } from "../hash-files.js";
 import { runnerArch, runnerOs } from "../host-labels.js";
 import type { NestedStepsOptions } from "../uses.js";
@@ -104,10 +105,12 @@ export class JobContext {
   constructor(
     private readonly request: JobRequest,
     options: JobContextOptions,
+    /** The secrets released to the job: its `secrets` context. */
+    readonly secrets: Record<string, string> = {},
   ) {
     this.hashFiles = options.hashFiles ?? ((patterns) => hashWorkspaceFiles(options.workspace, patterns));
     const flag = (name: string): boolean => {
-      const sources = [request.contexts.secrets, request.contexts.vars] as (Record<string, unknown> | undefined)[];
+      const sources = [secrets, request.contexts.vars] as (Record<string, unknown> | undefined)[];
       return sources.some((s) => s && String(s[name] ?? "").toLowerCase() === "true") || options.hostEnv[name] === "true";
     };
     this.stepDebug = flag("ACTIONS_STEP_DEBUG");
@@ -130,6 +133,7 @@ export class JobContext {
     github.job = request.jobId;
     github.event_path = this.eventPath;
     github.event ??= {};
+    if (!github.token && secrets.GITHUB_TOKEN) github.token = secrets.GITHUB_TOKEN;
     this.githubContext = github;
 
     const env: Record<string, string> = {};
@@ -157,7 +161,7 @@ export class JobContext {
   topScope(): Scope {
     return {
       stepsContext: {},
-      contexts: { ...this.request.contexts, github: this.githubContext },
+      contexts: { ...this.request.contexts, github: this.githubContext, secrets: this.secrets },
       envOverlay: {},
       defaults: this.request.defaults,
       status: this.status,

@@ -4,12 +4,6 @@
  * default GITHUB_* and RUNNER_* variables, and PATH with GITHUB_PATH entries.
  */
 import path from "node:path";
-import type { JobRequest } from "../../workflow/index.js";
-
-/** The job-level env the steps start from: the only place it is set up. */
-export function setUpJobEnv(request: JobRequest): Record<string, string> {
-  return { ...request.env };
-}
 
 export class JobEnv {
   /** GITHUB_PATH additions in the order they were added. */

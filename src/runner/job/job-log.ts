@@ -4,12 +4,15 @@
  * read the masked output lines of the job's steps.
  */
 import { createMasker, type Masker } from "../../lib/index.js";
-import type { Annotation, JobEvents, JobRequest, StepResult } from "../../workflow/index.js";
+import type { Annotation, JobEvents, StepResult } from "../../protocol/index.js";
 import { ProblemMatcherSet } from "../problem-matchers.js";
 
-/** The masker of one job: the only place a job's masker is built. */
-export function createJobMasker(request: JobRequest): Masker {
-  return createMasker(request.mask);
+/**
+ * The masker of one job: the only place a job's masker is built, from the
+ * secrets released to the job and its token; `add-mask` adds to it.
+ */
+export function createJobMasker(secrets: Record<string, string>, token: unknown): Masker {
+  return createMasker([...Object.values(secrets), typeof token === "string" ? token : ""].filter((v) => v !== ""));
 }
 
 export class JobLog {

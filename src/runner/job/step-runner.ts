@@ -6,18 +6,8 @@
  * UsesContext built here.
  */
 import { isSlipwayError, SlipwayError } from "../../lib/index.js";
-import {
-  evaluateCondition,
-  evaluateTemplate,
-  interpolateString,
-  type Conclusion,
-  type Contexts,
-  type JobRequest,
-  type Step,
-  type StepResult,
-  stringifyValue,
-  toBooleanSetting,
-} from "../../workflow/index.js";
+import { evaluateCondition, evaluateTemplate, interpolateString, type Step, stringifyValue, toBooleanSetting } from "../../workflow/index.js";
+import type { Conclusion, Contexts, JobRequest, StepResult } from "../../protocol/index.js";
 import type { NestedStepsOptions, NestedStepsResult, UsesContext, UsesHandler, UsesStepResult } from "../uses.js";
 import { ActionHooks, type UsesTarget } from "./action-hooks.js";
 import { evaluateEnv, evaluateInputs, type JobContext, type Scope, type StepRecord } from "./job-context.js";

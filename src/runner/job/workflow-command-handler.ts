@@ -3,7 +3,7 @@
  * `::group::`, `::stop-commands::`, `::add-matcher::`, ...), handled as
  * GitHub's runner does; every other line is logged masked.
  */
-import type { Annotation } from "../../workflow/index.js";
+import type { Annotation } from "../../protocol/index.js";
 import { loadProblemMatchers, ProblemMatcherFileError } from "../problem-matchers.js";
 import { parseWorkflowCommand, type WorkflowCommand } from "../workflow-commands.js";
 import type { StepRecord } from "./job-context.js";

@@ -4,13 +4,8 @@ export {
   createProtocolClient,
   isLeaseLost,
   isTransient,
-  type ClaimedJob,
-  type HeartbeatAnswer,
-  type LogChunk,
   type ProtocolClient,
   type ProtocolClientOptions,
-  type Registration,
-  type StepUpdateBody,
 } from "./protocol-client.js";
 export { createJobReporter, type JobReporter, type JobReporterOptions } from "./job-reporter.js";
 export { CREDENTIAL_FILE, readCredential, writeCredential, type StoredCredential } from "./credential.js";

@@ -6,7 +6,8 @@
  * more before it leaves the machine.
  */
 import type { Masker } from "../../lib/index.js";
-import { isLeaseLost, isTransient, type LogChunk, type ProtocolClient, type StepUpdateBody } from "./protocol-client.js";
+import type { LogChunk, StepUpdateBody } from "../../protocol/index.js";
+import { isLeaseLost, isTransient, type ProtocolClient } from "./protocol-client.js";
 
 export interface JobReporterOptions {
   client: ProtocolClient;

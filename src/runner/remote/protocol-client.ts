@@ -6,72 +6,14 @@
  * cannot be reached is SERVER_UNREACHABLE.
  */
 import { fromErrorBody, httpStatusOfError, ServerAnswerError, SlipwayError } from "../../lib/index.js";
-import type { JobRequest, JobResult } from "../../workflow/index.js";
-
-export interface Registration {
-  id: number;
-  name: string;
-  labels: string[];
-  credential: string;
-}
-
-/** A job handed to this runner by a claim. */
-export interface ClaimedJob {
-  job: {
-    id: number;
-    run_id: number;
-    run_attempt: number;
-    key: string;
-    name: string;
-    labels: string[];
-    request: JobRequest | null;
-  };
-  run: {
-    id: number;
-    repository: string | null;
-    git_url: string | null;
-    workflow_file: string;
-    event: string;
-    head_sha: string;
-    head_branch: string | null;
-    from_fork: boolean;
-    /** The repository's path on the server (`/git/owner/name.git`) when the server mirrors it; null otherwise. */
-    clone_path?: string | null;
-  };
-  /** Read access to the run's repository through the server while this claim's lease holds; masked in the job's output. */
-  job_token?: string;
-  lease_token: string;
-  lease_expires_at: string | null;
-}
-
-export interface LogChunk {
-  /** Step number from 1, or -1 for job-level lines. */
-  step: number;
-  seq: number;
-  /** Already masked text. */
-  data: string;
-}
-
-export interface StepUpdateBody {
-  number: number;
-  name?: string;
-  status: "queued" | "in_progress" | "completed";
-  conclusion?: string | null;
-  started_at?: string;
-  completed_at?: string;
-}
-
-export interface HeartbeatAnswer {
-  lease_expires_at: string | null;
-  cancel_requested: boolean;
-}
+import type { ClaimAnswer, RegisterBody, HeartbeatAnswer, JobResult, LogChunk, LogsAnswer, Registration, StepUpdateBody } from "../../protocol/index.js";
 
 export interface ProtocolClient {
-  register(input: { token: string; name: string; labels: string[]; version?: string }): Promise<Registration>;
+  register(input: RegisterBody): Promise<Registration>;
   /** Waits up to `waitSeconds` for a job; null when none came. */
-  claim(credential: string, waitSeconds: number, signal?: AbortSignal): Promise<ClaimedJob | null>;
+  claim(credential: string, waitSeconds: number, signal?: AbortSignal): Promise<ClaimAnswer | null>;
   heartbeat(credential: string, jobId: number, leaseToken: string): Promise<HeartbeatAnswer>;
-  appendLogs(credential: string, jobId: number, leaseToken: string, chunks: LogChunk[]): Promise<{ appended: number; duplicates: number }>;
+  appendLogs(credential: string, jobId: number, leaseToken: string, chunks: LogChunk[]): Promise<LogsAnswer>;
   sendSteps(credential: string, jobId: number, leaseToken: string, steps: StepUpdateBody[]): Promise<void>;
   complete(credential: string, jobId: number, leaseToken: string, result: JobResult): Promise<void>;
 }
@@ -140,7 +82,7 @@ export function createProtocolClient(options: ProtocolClientOptions): ProtocolCl
         signal,
         timeoutMs: waitSeconds * 1000 + timeoutMs,
       });
-      return status === 204 || data === null ? null : (data as ClaimedJob);
+      return status === 204 || data === null ? null : (data as ClaimAnswer);
     },
     async heartbeat(credential, jobId, leaseToken) {
       const { data } = await call("POST", `/api/v3/runner/jobs/${jobId}/heartbeat`, { credential, leaseToken, body: {} });
@@ -148,7 +90,7 @@ export function createProtocolClient(options: ProtocolClientOptions): ProtocolCl
     },
     async appendLogs(credential, jobId, leaseToken, chunks) {
       const { data } = await call("POST", `/api/v3/runner/jobs/${jobId}/logs`, { credential, leaseToken, body: { chunks } });
-      return data as { appended: number; duplicates: number };
+      return data as LogsAnswer;
     },
     async sendSteps(credential, jobId, leaseToken, steps) {
       await call("POST", `/api/v3/runner/jobs/${jobId}/steps`, { credential, leaseToken, body: { steps } });

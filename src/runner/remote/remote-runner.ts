@@ -10,7 +10,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { createMasker, isSlipwayError, SlipwayError } from "../../lib/index.js";
-import type { JobRequest, JobResult, StepResult } from "../../workflow/index.js";
+import type { ClaimAnswer, JobRequest, JobResult, StepResult } from "../../protocol/index.js";
 import { createActionsHandler, createBuiltinActions } from "../actions/index.js";
 import { runJob } from "../run-job.js";
 import type { UsesHandler } from "../uses.js";
@@ -19,7 +19,7 @@ import { createRemoteCacheStore } from "./cache-client.js";
 import { cloneAtCommit, cloneFromServer } from "./checkout.js";
 import { CREDENTIAL_FILE, readCredential, writeCredential, type StoredCredential } from "./credential.js";
 import { createJobReporter, type JobReporter } from "./job-reporter.js";
-import { createProtocolClient, isLeaseLost, isTransient, type ClaimedJob, type ProtocolClient } from "./protocol-client.js";
+import { createProtocolClient, isLeaseLost, isTransient, type ProtocolClient } from "./protocol-client.js";
 
 export interface RemoteRunnerLogger {
   info(message: string): void;
@@ -53,7 +53,7 @@ export interface RemoteRunnerOptions {
 }
 
 export interface PreparedJob {
-  claim: ClaimedJob;
+  claim: ClaimAnswer;
   request: JobRequest;
   workspace: string;
   tempDir: string;
@@ -159,7 +159,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
         slotFreed = null;
         continue;
       }
-      let claimed: ClaimedJob | null;
+      let claimed: ClaimAnswer | null;
       try {
         claimed = await client.claim(credential, claimWait, stopping.signal);
         if (unreachable) logger.info(`connected to ${options.serverUrl} again`);
@@ -191,10 +191,12 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
     while (jobs.size > 0) await Promise.allSettled([...jobs.values()]);
   }
 
-  async function executeClaim(credential: string, claim: ClaimedJob): Promise<void> {
+  async function executeClaim(credential: string, claim: ClaimAnswer): Promise<void> {
     const jobId = claim.job.id;
     const request = claim.job.request;
-    const masker = createMasker(request?.mask ?? []);
+    // The job's one masker: the released secrets and the job token, plus what the job's `add-mask`s add.
+    const secrets = claim.secrets ?? {};
+    const masker = createMasker([...Object.values(secrets), claim.job_token].filter((v) => typeof v === "string" && v !== ""));
     const control = new AbortController();
     const onCancelAll = () => control.abort();
     cancelAll.signal.addEventListener("abort", onCancelAll, { once: true });
@@ -242,6 +244,8 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       const uses = options.createUses ? options.createUses(prepared) : defaultUses(prepared, { serverUrl: options.serverUrl, credential });
       const numberOf = stepNumbering();
       result = await runJob(request, {
+        secrets,
+        masker,
         workspace,
         tempDir,
         hostEnv: options.hostEnv,
@@ -285,7 +289,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
     }
   }
 
-  function startHeartbeat(credential: string, claim: ClaimedJob, control: AbortController, onLost: () => void): () => void {
+  function startHeartbeat(credential: string, claim: ClaimAnswer, control: AbortController, onLost: () => void): () => void {
     const expires = claim.lease_expires_at ? Date.parse(claim.lease_expires_at) : NaN;
     const leaseMs = Number.isFinite(expires) ? Math.max(3000, expires - Date.now()) : 60_000;
     const interval = Math.min(15_000, Math.max(1000, Math.floor(leaseMs / 4)));
@@ -318,7 +322,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
     };
   }
 
-  async function completeJob(credential: string, claim: ClaimedJob, result: JobResult): Promise<void> {
+  async function completeJob(credential: string, claim: ClaimAnswer, result: JobResult): Promise<void> {
     let delay = 500;
     for (;;) {
       try {

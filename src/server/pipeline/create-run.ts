@@ -11,7 +11,7 @@ import { evaluateTemplate, parseWorkflow, toBooleanSetting, type Workflow } from
 import type { WorkflowDispatcher } from "../context.js";
 import type { Trigger } from "../webhooks.js";
 import { hasCommit, listChangedFiles, readCommitTitle, readFileAt, readWorkflowFiles, resolveRefName } from "./git-mirror.js";
-import { asObject, buildGithubContext, refName } from "./github-context.js";
+import { asObject, githubContextOfRun, refName } from "./github-context.js";
 import type { PipelineLogger } from "./pipeline-types.js";
 import { parseWorkflowFiles, type RepositoryAccess } from "./repository-access.js";
 import { defaultRunTitle, evaluateRunName, finishTitle, needsCommitTitle } from "./run-title.js";
@@ -69,7 +69,7 @@ export function createRunCreator(deps: {
   const runNameOf = async (repo: Repository, workflow: Workflow, run: WorkflowRun, inputs: Record<string, unknown>, vars: Record<string, string>): Promise<string | null> => {
     if (workflow.runName === undefined) return null;
     try {
-      const github = { ...buildGithubContext(repo, run, publicUrl), event: asObject(run.eventPayload), event_name: run.event, workflow: workflow.name ?? workflow.file };
+      const github = { ...githubContextOfRun(repo, run, publicUrl), event: asObject(run.eventPayload), event_name: run.event, workflow: workflow.name ?? workflow.file };
       const name = evaluateRunName(workflow, { github, inputs, vars });
       return name === null ? null : finishTitle(name, Object.values(await access.secretsOf(repo)));
     } catch (error) {
@@ -113,7 +113,7 @@ export function createRunCreator(deps: {
     const runName = await runNameOf(repo, workflow, run, input.typedInputs ?? {}, vars);
     if (runName !== null) run = (await store.updateRun(run.id, { displayTitle: runName })) ?? run;
     try {
-      const c = concurrencyOf(workflow, buildGithubContext(repo, run, publicUrl), input.inputs ?? asObject(input.payload.inputs), vars);
+      const c = concurrencyOf(workflow, githubContextOfRun(repo, run, publicUrl), input.inputs ?? asObject(input.payload.inputs), vars);
       if (c) run = (await store.updateRun(run.id, { concurrencyGroup: c.group })) ?? run;
     } catch (error) {
       logger.warn(`run ${run.id}: concurrency group: ${(error as Error).message}`);

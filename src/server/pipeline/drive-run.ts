@@ -13,10 +13,9 @@ import { isSlipwayError } from "../../lib/index.js";
 import { executeRun, planRun, type RunJobInfo, type RunJobResult, type RunPlan } from "../../engine/index.js";
 import type { Job, Repository, Store, WorkflowRun } from "../../store/index.js";
 import { parseWorkflow, type Workflow } from "../../workflow/index.js";
-import { isFromFork } from "../webhooks.js";
 import { concurrencyOf } from "./create-run.js";
 import { readFileAt } from "./git-mirror.js";
-import { asObject, buildGithubContext } from "./github-context.js";
+import { asObject, githubContextOfRun } from "./github-context.js";
 import type { PipelineLogger } from "./pipeline-types.js";
 import { createQueueExecutor, DrivingStopped } from "./queue-executor.js";
 import type { RepositoryAccess } from "./repository-access.js";
@@ -158,7 +157,7 @@ export function createRunDriver(deps: RunDriverDeps) {
     if (!run) return true;
     const repo = await store.getRepository(run.repositoryId);
     if (!repo) return true;
-    const github = buildGithubContext(repo, run, publicUrl);
+    const github = githubContextOfRun(repo, run, publicUrl);
     const workflow = parsedWorkflow ?? (await loadWorkflow(repo, run));
     if (typeof workflow === "string") {
       await failRun(repo, run, workflow);
@@ -177,8 +176,6 @@ export function createRunDriver(deps: RunDriverDeps) {
     }
     run = (await store.getRun(runId)) ?? run;
 
-    const fork = isFromFork(run.eventPayload);
-    const secrets = fork ? {} : await access.secretsOf(repo);
     const vars = await access.varsOf(repo, run.eventPayload);
     let plan: RunPlan;
     try {
@@ -188,7 +185,6 @@ export function createRunDriver(deps: RunDriverDeps) {
         payload: asObject(run.eventPayload),
         github,
         vars,
-        secrets,
         ...(run.inputs ? { inputs: run.inputs } : {}),
       });
     } catch (error) {
@@ -204,8 +200,6 @@ export function createRunDriver(deps: RunDriverDeps) {
       repositoryId: repo.id,
       runId,
       attempt,
-      secrets,
-      environmentSecrets: environments.secrets,
       stopped: entry.stopped.signal,
       pollMs,
       maxRetries: deps.jobMaxRetries,

@@ -1,8 +1,9 @@
 /**
  * The `github` context of a server run, built from the run record, its
- * repository and the server's public URL. One function so the pipeline has
- * one place that decides what a job sees as `github.*`.
+ * repository and the server's public URL by the one builder `slipway run`
+ * uses too (protocol's), so both give a job the same `github.*`.
  */
+import { buildGithubContext } from "../../protocol/index.js";
 import type { Repository, WorkflowRun } from "../../store/index.js";
 import { isFromFork } from "../webhooks.js";
 
@@ -16,40 +17,22 @@ export function asObject(v: unknown): Record<string, unknown> {
   return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-export function buildGithubContext(repo: Repository, run: WorkflowRun, publicUrl: string): Record<string, unknown> {
-  const payload = asObject(run.eventPayload);
-  const pr = asObject(payload.pull_request);
-  let ref: string;
-  if (run.event === "pull_request") {
-    const number = (payload.number as number | undefined) ?? (pr.number as number | undefined) ?? 0;
-    ref = `refs/pull/${number}/merge`;
-  } else if (typeof payload.ref === "string" && payload.ref !== "") {
-    ref = payload.ref.startsWith("refs/") ? payload.ref : `refs/heads/${payload.ref}`;
-  } else {
-    ref = `refs/heads/${run.headBranch ?? repo.defaultBranch}`;
-  }
-  const api = `${publicUrl}/api/v3`;
-  return {
+/**
+ * `publicUrl` is the server's: `server_url` and the API urls point at it.
+ * The token is empty: each job gets its own when a runner claims it.
+ */
+export function githubContextOfRun(repo: Repository, run: WorkflowRun, publicUrl: string): Record<string, unknown> {
+  return buildGithubContext({
+    event: run.event,
+    payload: asObject(run.eventPayload),
     repository: repo.fullName,
-    repository_owner: repo.owner,
-    repositoryUrl: repo.gitUrl.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, "$1"),
+    owner: repo.owner,
+    defaultBranch: repo.defaultBranch,
+    serverUrl: publicUrl,
     sha: run.headSha,
-    ref,
-    ref_name: run.event === "pull_request" ? `${ref.split("/")[2]}/merge` : refName(ref),
-    ref_type: ref.startsWith("refs/tags/") ? "tag" : "branch",
-    ref_protected: false,
-    head_ref: run.event === "pull_request" ? String(asObject(pr.head).ref ?? "") : "",
-    base_ref: run.event === "pull_request" ? String(asObject(pr.base).ref ?? "") : "",
+    fallbackRef: `refs/heads/${run.headBranch ?? repo.defaultBranch}`,
     actor: run.actor ?? "",
-    triggering_actor: run.actor ?? "",
-    run_id: String(run.id),
-    run_number: String(run.runNumber),
-    run_attempt: String(run.runAttempt),
-    retention_days: "90",
-    server_url: publicUrl,
-    api_url: api,
-    graphql_url: `${publicUrl}/api/graphql`,
-    token: "",
-    secret_source: isFromFork(run.eventPayload) ? "None" : "Actions",
-  };
+    run: { id: String(run.id), number: String(run.runNumber), attempt: String(run.runAttempt) },
+    secretSource: isFromFork(run.eventPayload) ? "None" : "Actions",
+  });
 }

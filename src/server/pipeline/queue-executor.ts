@@ -8,13 +8,11 @@
  * Completion is noticed by polling the store, woken early by the store's
  * jobs-available signal and by `wake()` (in-process notices).
  *
- * The stored request carries no secret values: the runner protocol adds the
- * repository's secrets when it hands the job out, and env values that held a
- * secret keep a placeholder restored at that moment (see secret-placeholders.ts).
+ * The stored request is the engine's, which holds no secret value: the
+ * runner protocol releases the job's secrets when a runner claims it.
  */
 import type { Job, Store, StepRecord } from "../../store/index.js";
-import { type Conclusion, type JobExecutor, type JobRequest, type JobResult } from "../../workflow/index.js";
-import { hideSecrets } from "./secret-placeholders.js";
+import type { Conclusion, JobExecutor, JobRequest, JobResult, RunConclusion } from "../../protocol/index.js";
 
 /** Thrown by `run` when this replica stops driving the run (shutdown or lost ownership); the job itself goes on. */
 export class DrivingStopped extends Error {
@@ -30,17 +28,13 @@ export interface QueueExecutorOptions {
   repositoryId: number;
   runId: number;
   attempt: number;
-  /** The repository secrets by name (plaintext), to keep out of the stored request. */
-  secrets: Record<string, string>;
-  /** The secrets of a deployment environment a job names (plaintext, as last read for this run), also kept out of it. */
-  environmentSecrets?: (environment: string) => Record<string, string>;
   /** Aborts when this replica must stop driving; waiting ends with DrivingStopped. */
   stopped: AbortSignal;
   pollMs: number;
   maxRetries: number;
 }
 
-function engineConclusion(c: Job["conclusion"]): JobResult["conclusion"] {
+function engineConclusion(c: Job["conclusion"]): RunConclusion {
   if (c === "success" || c === "skipped" || c === "neutral") return "success";
   if (c === "cancelled") return "cancelled";
   return "failure";
@@ -159,15 +153,14 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
         job = (await store.getJob(job!.id)) ?? undefined;
       }
       if (!job || job.status === "pending") {
-        const environmentSecrets = request.environment && options.environmentSecrets ? options.environmentSecrets(request.environment) : {};
-        const stored = hideSecrets(request, options.secrets, environmentSecrets);
+
         const labels = labelsOf(request);
         if (job) {
-          job = (await store.activateJob(job.id, { name: request.name, matrix: request.matrix, labels, request: stored })) ?? (await store.getJob(job.id)) ?? undefined;
+          job = (await store.activateJob(job.id, { name: request.name, matrix: request.matrix, labels, request })) ?? (await store.getJob(job.id)) ?? undefined;
         } else {
           [job] = await store.enqueueJobs(
             runId,
-            [{ key: request.key, name: request.name, matrix: request.matrix, labels, request: stored, maxRetries: options.maxRetries }],
+            [{ key: request.key, name: request.name, matrix: request.matrix, labels, request, maxRetries: options.maxRetries }],
             { attempt },
           );
         }

@@ -82,25 +82,20 @@ export function createRepositoryAccess(deps: { store: Store; secretBox: SecretBo
 
   /**
    * The engine's environment provider for one run: the environment a job names
-   * is created when it does not exist yet (as GitHub does), and its secrets and
-   * variables are read each time a job naming it is prepared. Runs of pull
-   * requests from forks get none. The secrets are remembered for the run's
-   * queue, which keeps them out of stored job requests.
+   * is created when it does not exist yet (as GitHub does), and its variables
+   * are read each time a job naming it is prepared (its secrets are released
+   * when a runner claims the job). Runs of pull requests from forks get none.
    */
   const environmentsFor = (repo: Repository, eventPayload: unknown) => {
     const fork = isFromFork(eventPayload);
-    const secretsByName = new Map<string, Record<string, string>>();
     return {
-      contexts: async (name: string): Promise<{ secrets: Record<string, string>; vars: Record<string, string> }> => {
+      contexts: async (name: string): Promise<{ vars: Record<string, string> }> => {
         const environment = await store.ensureEnvironment(repo.id, name);
-        if (fork) return { secrets: {}, vars: {} };
-        const secrets = await secretsOf(repo, environment.name);
+        if (fork) return { vars: {} };
         const vars: Record<string, string> = {};
         for (const variable of await store.listVariables(repo.id, environment.name)) vars[variable.name] = variable.value;
-        secretsByName.set(name, secrets);
-        return { secrets, vars };
+        return { vars };
       },
-      secrets: (name: string): Record<string, string> => secretsByName.get(name) ?? {},
     };
   };
 

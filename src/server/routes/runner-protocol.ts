@@ -6,9 +6,21 @@
  * with the claim; a runner whose lease was lost gets 409 and must stop.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { releaseSecrets } from "../../engine/index.js";
 import { createMasker, SlipwayError } from "../../lib/index.js";
-import type { Conclusion, Job, NewJobReport, QueuedJobClaim, Runner, StepUpdate } from "../../store/index.js";
-import type { Annotation, JobRequest, JobResult } from "../../workflow/index.js";
+import type { Job, NewJobReport, QueuedJobClaim, Runner, StepUpdate } from "../../store/index.js";
+import type {
+  Annotation,
+  CheckConclusion,
+  ClaimAnswer,
+  CompleteAnswer,
+  HeartbeatAnswer,
+  JobRequest,
+  JobResult,
+  LogsAnswer,
+  Registration,
+  StepsAnswer,
+} from "../../protocol/index.js";
 import { idParam, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { issueJobToken, jobTokenKey } from "../auth.js";
@@ -16,12 +28,11 @@ import { generateToken, hashToken } from "../security.js";
 import { hasMirror } from "../pipeline/git-mirror.js";
 import { gitPathOf } from "./git-http.js";
 import { isFromFork } from "../webhooks.js";
-import { restoreSecrets, restoreSecretsContext } from "../pipeline/secret-placeholders.js";
 import { refreshRunStatus } from "./runs.js";
 import { openSecrets } from "./secrets.js";
 
 const LABEL = /^[A-Za-z0-9_.:-]{1,64}$/;
-const CONCLUSIONS: readonly Conclusion[] = ["success", "failure", "cancelled", "skipped", "timed_out", "neutral", "startup_failure"];
+const CONCLUSIONS: readonly CheckConclusion[] = ["success", "failure", "cancelled", "skipped", "timed_out", "neutral", "startup_failure"];
 const STEP_STATUSES = new Set(["queued", "in_progress", "completed", "pending", "waiting"]);
 const MAX_CHUNKS_PER_REQUEST = 1000;
 /** GitHub keeps at most 1 MiB of step summary per step; Slipway keeps 1 MiB per job. */
@@ -80,7 +91,8 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     });
     await store.touchRunner(runner.id, { at: ctx.now() });
     await store.appendAudit({ actor: `runner:${runner.name}`, action: "runner.register", target: `runner:${runner.id}`, details: { labels: runner.labels } });
-    return reply.status(201).send({ id: runner.id, name: runner.name, labels: runner.labels, credential });
+    const registration: Registration = { id: runner.id, name: runner.name, labels: runner.labels, credential };
+    return reply.status(201).send(registration);
   });
 
   app.post("/api/v3/runner/jobs/claim", { config: { permission: "runner" } }, async (request, reply) => {
@@ -144,7 +156,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     return { job, runner, leaseToken };
   };
 
-  app.post("/api/v3/runner/jobs/:job_id/heartbeat", { config: { permission: "runner" } }, async (request) => {
+  app.post("/api/v3/runner/jobs/:job_id/heartbeat", { config: { permission: "runner" } }, async (request): Promise<HeartbeatAnswer> => {
     const { job, runner, leaseToken } = await heldJob(request);
     if (!(await store.renewLease(job.id, leaseToken, config.leaseSeconds))) throw staleLease();
     await store.touchRunner(runner.id, { at: ctx.now() });
@@ -152,7 +164,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     return { lease_expires_at: current?.leaseExpiresAt ?? null, cancel_requested: current?.cancelRequested ?? false };
   });
 
-  app.post("/api/v3/runner/jobs/:job_id/logs", { config: { permission: "runner" } }, async (request) => {
+  app.post("/api/v3/runner/jobs/:job_id/logs", { config: { permission: "runner" } }, async (request): Promise<LogsAnswer> => {
     const { job, leaseToken } = await heldJob(request);
     const b = body(request);
     const chunks = Array.isArray(b.chunks) ? b.chunks : [b];
@@ -172,7 +184,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     return { appended, duplicates: parsed.length - appended };
   });
 
-  app.post("/api/v3/runner/jobs/:job_id/steps", { config: { permission: "runner" } }, async (request) => {
+  app.post("/api/v3/runner/jobs/:job_id/steps", { config: { permission: "runner" } }, async (request): Promise<StepsAnswer> => {
     const { job, leaseToken } = await heldJob(request);
     const steps = body(request).steps;
     if (!Array.isArray(steps) || steps.length === 0 || steps.length > 1000) throw validationFailed("steps", "a list of step updates");
@@ -181,12 +193,12 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     return { recorded: updates.length };
   });
 
-  app.post("/api/v3/runner/jobs/:job_id/complete", { config: { permission: "runner" } }, async (request) => {
+  app.post("/api/v3/runner/jobs/:job_id/complete", { config: { permission: "runner" } }, async (request): Promise<CompleteAnswer> => {
     const { job, runner, leaseToken } = await heldJob(request);
     const b = body(request);
     const result = (b.result && typeof b.result === "object" ? b.result : b) as Partial<JobResult> & { conclusion?: unknown };
     const conclusion = result.conclusion;
-    if (typeof conclusion !== "string" || !CONCLUSIONS.includes(conclusion as Conclusion)) throw validationFailed("conclusion", `one of ${CONCLUSIONS.join(", ")}`);
+    if (typeof conclusion !== "string" || !CONCLUSIONS.includes(conclusion as CheckConclusion)) throw validationFailed("conclusion", `one of ${CONCLUSIONS.join(", ")}`);
     const outputs: Record<string, string> = {};
     if (result.outputs && typeof result.outputs === "object") {
       for (const [k, v] of Object.entries(result.outputs)) if (typeof v === "string") outputs[k] = v;
@@ -200,7 +212,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
             number: step.index + 1,
             name: typeof step.name === "string" ? step.name : undefined,
             status: "completed",
-            conclusion: CONCLUSIONS.includes(step.conclusion as Conclusion) ? (step.conclusion as Conclusion) : null,
+            conclusion: CONCLUSIONS.includes(step.conclusion as CheckConclusion) ? (step.conclusion as CheckConclusion) : null,
             startedAt: step.startedAt ?? null,
             completedAt: step.completedAt ?? null,
           },
@@ -208,7 +220,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
         );
       }
     }
-    const done = await store.completeJob(job.id, { conclusion: conclusion as Conclusion, outputs, error: typeof result.error === "string" ? result.error.slice(0, 2000) : null }, leaseToken);
+    const done = await store.completeJob(job.id, { conclusion: conclusion as CheckConclusion, outputs, error: typeof result.error === "string" ? result.error.slice(0, 2000) : null }, leaseToken);
     const report = reportOf(result);
     if (report) {
       // The runner masked what it knew; the repository's secrets are masked again in case it missed one.
@@ -278,23 +290,27 @@ async function secretValuesOf(ctx: RouteContext, job: Job): Promise<string[]> {
  */
 async function jobSecretsOf(ctx: RouteContext, repositoryId: number, request: JobRequest | null, skip?: (name: string) => void): Promise<Record<string, string>> {
   const secrets = await openSecrets(ctx, repositoryId, null, skip);
+  return { ...secrets, ...(await environmentSecretsOf(ctx, repositoryId, request, skip)) };
+}
+
+/** The secrets of the environment the request names; none when it names none, or one that does not exist. */
+async function environmentSecretsOf(ctx: RouteContext, repositoryId: number, request: JobRequest | null, skip?: (name: string) => void): Promise<Record<string, string>> {
   const environment = request?.environment ? await ctx.store.getEnvironment(repositoryId, request.environment) : null;
-  if (!environment) return secrets;
-  return { ...secrets, ...(await openSecrets(ctx, repositoryId, environment.name, skip)) };
+  return environment ? openSecrets(ctx, repositoryId, environment.name, skip) : {};
 }
 
 function parseStepUpdate(raw: unknown, i: number): StepUpdate {
   const s = raw && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
   if (typeof s.number !== "number" || !Number.isInteger(s.number) || s.number < 1) throw validationFailed(`steps[${i}].number`, "a step number from 1");
   if (typeof s.status !== "string" || !STEP_STATUSES.has(s.status)) throw validationFailed(`steps[${i}].status`, "queued, in_progress or completed");
-  if (s.conclusion !== undefined && s.conclusion !== null && !CONCLUSIONS.includes(s.conclusion as Conclusion)) {
+  if (s.conclusion !== undefined && s.conclusion !== null && !CONCLUSIONS.includes(s.conclusion as CheckConclusion)) {
     throw validationFailed(`steps[${i}].conclusion`, `one of ${CONCLUSIONS.join(", ")}`);
   }
   return {
     number: s.number,
     name: typeof s.name === "string" ? s.name.slice(0, 500) : undefined,
     status: s.status as StepUpdate["status"],
-    conclusion: (s.conclusion as Conclusion | null | undefined) ?? null,
+    conclusion: (s.conclusion as CheckConclusion | null | undefined) ?? null,
     startedAt: typeof s.started_at === "string" ? s.started_at : undefined,
     completedAt: typeof s.completed_at === "string" ? s.completed_at : undefined,
   };
@@ -305,7 +321,7 @@ function parseStepUpdate(raw: unknown, i: number): StepUpdate {
  * secret sealed under another key): that job then fails at once instead of
  * waiting for its lease to run out.
  */
-async function prepareClaim(ctx: RouteContext, claimed: QueuedJobClaim, request: FastifyRequest): Promise<Record<string, unknown> | undefined> {
+async function prepareClaim(ctx: RouteContext, claimed: QueuedJobClaim, request: FastifyRequest): Promise<ClaimAnswer | undefined> {
   try {
     return await claimResponse(ctx, claimed);
   } catch (error) {
@@ -318,35 +334,29 @@ async function prepareClaim(ctx: RouteContext, claimed: QueuedJobClaim, request:
 }
 
 /**
- * What a runner receives for a claimed job. Repository secrets, and those of
- * the environment the job names over them, are decrypted into
- * `contexts.secrets`, put back into env placeholders and added to the mask
- * list, except for pull requests from forks, which run without secrets. A
- * job of a called workflow whose caller mapped its secrets gets the mapped
- * names only.
+ * What a runner receives for a claimed job: the stored request (which holds
+ * no secret value) with the job's token as `github.token`, and the secrets
+ * released to the job, decrypted here and only here: the repository's, with
+ * those of the environment the job names over them, passed through the
+ * reusable-workflow calls its request names (see `releaseSecrets`). Pull
+ * requests from forks get none but the job token.
  */
-async function claimResponse(ctx: RouteContext, claimed: QueuedJobClaim): Promise<Record<string, unknown>> {
+async function claimResponse(ctx: RouteContext, claimed: QueuedJobClaim): Promise<ClaimAnswer> {
   const { job, run } = claimed;
   ctx.metrics.queueDuration.observe(Math.max(0, (ctx.now().getTime() - Date.parse(job.createdAt)) / 1000));
   const repo = claimed.repository ?? (await ctx.store.getRepository(run.repositoryId));
-  let request: JobRequest | null = job.request;
   const fromFork = isFromFork(run.eventPayload);
-  if (request && !fromFork) {
-    const secrets = await jobSecretsOf(ctx, run.repositoryId, request);
-    // The job's own names win: a called workflow sees the secrets its caller mapped under their new names,
-    // and, when its caller mapped them rather than inheriting, only those.
-    const own = restoreSecretsContext(request.contexts.secrets, secrets);
-    const visible = request.secretsMapped ? own : { ...secrets, ...own };
-    const values = Object.values(visible).filter((v) => v !== "");
-    request = {
-      ...restoreSecrets(request, secrets),
-      contexts: { ...request.contexts, secrets: visible },
-      mask: [...new Set([...request.mask, ...values])],
-    };
-  }
   // The job's token: read access to the run's repository through the server while this claim's lease holds.
   const jobToken = issueJobToken(jobTokenKey(ctx.secretBox), job);
-  if (request) request = withJobToken(request, jobToken);
+  let request: JobRequest | null = job.request;
+  let secrets: Record<string, string> = {};
+  if (request) {
+    // Deployment protection rules will gate the environment's secrets here, before they are decrypted.
+    const repositorySecrets = fromFork ? {} : await openSecrets(ctx, run.repositoryId, null);
+    const environmentSecrets = fromFork ? {} : await environmentSecretsOf(ctx, run.repositoryId, request);
+    secrets = releaseSecrets(request, repositorySecrets, environmentSecrets, jobToken);
+    request = withJobToken(request, jobToken);
+  }
   const mirrored = repo ? hasMirror(ctx.config.dataDir, run.repositoryId) : false;
   return {
     job: {
@@ -367,25 +377,18 @@ async function claimResponse(ctx: RouteContext, claimed: QueuedJobClaim): Promis
       head_sha: run.headSha,
       head_branch: run.headBranch,
       from_fork: fromFork,
-      /** Where runners fetch the repository: the server's mirror, authenticated with `job_token`; null without a mirror. */
       clone_path: repo && mirrored ? gitPathOf(repo.fullName) : null,
     },
+    secrets,
     job_token: jobToken,
     lease_token: claimed.leaseToken,
     lease_expires_at: claimed.leaseExpiresAt,
   };
 }
 
-/**
- * The job token as `github.token`, `secrets.GITHUB_TOKEN` and the
- * `GITHUB_TOKEN` env variable where they are empty, and always in the mask
- * list: jobs on the server can fetch their repository from it.
- */
+/** The job token as `github.token` where the request's github context has none. */
 export function withJobToken(request: JobRequest, token: string): JobRequest {
   const github = { ...((request.contexts.github as Record<string, unknown> | undefined) ?? {}) };
   if (!github.token) github.token = token;
-  const secrets = { ...((request.contexts.secrets as Record<string, string> | undefined) ?? {}) };
-  if (!secrets.GITHUB_TOKEN) secrets.GITHUB_TOKEN = token;
-  const env = request.env.GITHUB_TOKEN === "" ? { ...request.env, GITHUB_TOKEN: token } : request.env;
-  return { ...request, env, contexts: { ...request.contexts, github, secrets }, mask: [...new Set([...request.mask, token])] };
+  return { ...request, contexts: { ...request.contexts, github } };
 }

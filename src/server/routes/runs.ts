@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
 import { deriveRunStatus, type Job, type Repository, type RunFilter, type WorkflowRun } from "../../store/index.js";
-import type { Annotation } from "../../workflow/index.js";
+import type { Annotation } from "../../protocol/index.js";
 import { actorOf, effectiveRank } from "../auth.js";
 import { apiBase, idParam, pageOf, sealContext, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";

@@ -5,7 +5,7 @@
  */
 import { Evaluator, data } from "@actions/expressions";
 import { SlipwayError } from "../../lib/index.js";
-import type { Contexts } from "../job-request.js";
+import type { Contexts } from "../../protocol/index.js";
 import type { Template } from "../model.js";
 import { FunctionError, functionTable } from "./functions.js";
 import {

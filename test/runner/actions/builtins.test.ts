@@ -8,7 +8,8 @@ import {
   createDirectoryArtifactStore,
   type ActionsHandlerOptions,
 } from "../../../src/runner/index.js";
-import type { JobRequest, Step } from "../../../src/workflow/index.js";
+import type { Step } from "../../../src/workflow/index.js";
+import type { JobRequest } from "../../../src/protocol/index.js";
 import { createHarness, request, step, type Harness } from "../helpers.js";
 import { git, makeRepository, tempDir, writeFiles } from "./support.js";
 

@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { isSlipwayError } from "../../../src/lib/index.js";
 import { cloneFromServer, serverGitEnv } from "../../../src/runner/remote/checkout.js";
 import { wantsFullHistory } from "../../../src/runner/remote/remote-runner.js";
-import type { JobRequest, Step } from "../../../src/workflow/index.js";
+import type { Step } from "../../../src/workflow/index.js";
+import type { JobRequest } from "../../../src/protocol/index.js";
 
 const TOKEN = "slpj_7_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 const root = mkdtempSync(path.join(os.tmpdir(), "slipway-remote-checkout-"));
@@ -26,7 +27,8 @@ function requestWith(steps: Array<Partial<Step>>): JobRequest {
     steps: steps.map((s, index) => ({ index, with: {}, env: {}, continueOnError: false, position: { file: "ci.yml", line: 1, col: 1 }, ...s })),
     outputs: {},
     timeoutMinutes: 10,
-    mask: [],
+    envTemplates: [],
+    secrets: { source: "run" },
   };
 }
 

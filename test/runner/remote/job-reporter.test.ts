@@ -1,7 +1,8 @@
 /** The job reporter batches masked log lines into numbered chunks and retries them idempotently. */
 import { describe, expect, it } from "vitest";
 import { createMasker, ServerAnswerError, SlipwayError } from "../../../src/lib/index.js";
-import { createJobReporter, type LogChunk, type ProtocolClient, type StepUpdateBody } from "../../../src/runner/index.js";
+import type { LogChunk, StepUpdateBody } from "../../../src/protocol/index.js";
+import { createJobReporter, type ProtocolClient } from "../../../src/runner/index.js";
 
 function fakeClient(behaviour: { failLogs?: number; leaseLostAfter?: number } = {}) {
   const sent: LogChunk[][] = [];

@@ -4,8 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ServerAnswerError, SlipwayError } from "../../../src/lib/index.js";
-import { createRemoteRunner, stepNumbering, writeCredential, type ClaimedJob, type ProtocolClient } from "../../../src/runner/index.js";
-import type { JobRequest, JobResult } from "../../../src/workflow/index.js";
+import { createRemoteRunner, stepNumbering, writeCredential, type ProtocolClient } from "../../../src/runner/index.js";
+import type { ClaimAnswer, JobRequest, JobResult } from "../../../src/protocol/index.js";
 import { planJobRequests } from "../../e2e/support.js";
 
 const root = mkdtempSync(path.join(os.tmpdir(), "slipway-remote-runner-"));
@@ -16,17 +16,19 @@ async function requestFor(script: string): Promise<JobRequest> {
   return request;
 }
 
-function claimOf(id: number, request: JobRequest): ClaimedJob {
+function claimOf(id: number, request: JobRequest): ClaimAnswer {
   return {
     job: { id, run_id: 1, run_attempt: 1, key: request.key, name: request.name, labels: ["ubuntu-latest"], request },
-    run: { id: 1, repository: "a/b", git_url: null, workflow_file: ".github/workflows/ci.yml", event: "push", head_sha: "", head_branch: "main", from_fork: false },
+    run: { id: 1, repository: "a/b", git_url: null, workflow_file: ".github/workflows/ci.yml", event: "push", head_sha: "", head_branch: "main", from_fork: false, clone_path: null },
+    secrets: {},
+    job_token: `job-token-${id}`,
     lease_token: `lease-${id}`,
     lease_expires_at: new Date(Date.now() + 4000).toISOString(),
   };
 }
 
 interface Script {
-  claims: Array<ClaimedJob | Error>;
+  claims: Array<ClaimAnswer | Error>;
   heartbeat?: (jobId: number) => { cancel_requested: boolean } | Error;
 }
 

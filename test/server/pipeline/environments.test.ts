@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { sealContext } from "../../../src/server/context.js";
 import { createHarness, closeAfterEach, forkPullRequestTrigger, pushTrigger, waitFor, type Harness } from "./harness.js";
+import type { JobRequest } from "../../../src/protocol/index.js";
+import { evaluateJobEnv } from "../../../src/runner/index.js";
 
 const WORKFLOW = `on: [push, pull_request]
 jobs:
@@ -24,6 +26,9 @@ jobs:
     steps:
       - run: echo deploy
 `;
+
+/** The job's env as a runner evaluates it, given no secrets: what the stored request's vars give. */
+const envWithoutSecrets = (request: JobRequest): Record<string, string> => evaluateJobEnv(request, { ...request.contexts, secrets: {} });
 
 let h: Harness | undefined;
 closeAfterEach(() => h);
@@ -58,18 +63,17 @@ describe("run pipeline: environment secrets and variables", () => {
 
     expect(build.environment).toBeUndefined();
     expect(build.contexts.vars).toEqual({ REGION: "eu" });
-    expect(build.env.REGION).toBe("r-eu");
+    expect(envWithoutSecrets(build).REGION).toBe("r-eu");
 
     // Case-insensitive: the job says Production, the environment is stored as production.
     expect(production.environment).toBe("Production");
     expect(production.contexts.vars).toEqual({ REGION: "us" });
-    expect(production.env.REGION).toBe("r-us");
-    expect(production.env.KEY).toBe("k-\u0000slipway-secret:DEPLOY_KEY\u0000");
-    expect(production.env.ONLY).toBe("o-\u0000slipway-secret:ENV_ONLY\u0000");
+    expect(envWithoutSecrets(production).REGION).toBe("r-us");
+    expect(production.envTemplates).toContainEqual(expect.objectContaining({ KEY: "k-${{ secrets.DEPLOY_KEY }}", ONLY: "o-${{ secrets.ENV_ONLY }}" }));
 
     expect(staging.environment).toBe("staging");
     expect(staging.contexts.vars).toEqual({ REGION: "eu" });
-    expect(staging.env.ONLY).toBe("o-");
+    expect(envWithoutSecrets(staging).ONLY).toBe("o-");
 
     const stored = JSON.stringify(jobs.map((j) => j.request));
     for (const value of ["repo-key-value", "prod-key-value", "prod-only-value"]) expect(stored).not.toContain(value);
@@ -89,6 +93,6 @@ describe("run pipeline: environment secrets and variables", () => {
     const production = jobs.find((j) => j.request!.matrix?.target === "Production")!.request!;
     expect(production.environment).toBe("Production");
     expect(production.contexts.vars).toEqual({});
-    expect(production.env).toMatchObject({ KEY: "k-", ONLY: "o-", REGION: "r-" });
+    expect(envWithoutSecrets(production)).toMatchObject({ KEY: "k-", ONLY: "o-", REGION: "r-" });
   });
 });

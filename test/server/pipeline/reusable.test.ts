@@ -79,8 +79,8 @@ describe("reusable workflows on the server", () => {
     // The caller's repository stays the run's repository.
     expect(called!.request!.contexts.github).toMatchObject({ repository: "octo/hello" });
     // The call passes no secrets: the stored job says so, so that its claim adds none of the repository's.
-    expect(called!.request!.secretsMapped).toBe(true);
-    expect(jobs.after!.request!.secretsMapped).toBeUndefined();
+    expect(called!.request!.secrets.calls).toEqual([expect.objectContaining({ map: {} })]);
+    expect(jobs.after!.request!.secrets).toEqual({ source: "run" });
     expect(JSON.stringify(jobs.after!.request!.steps)).toContain("needs.call.outputs.artifact");
     expect(jobs.after!.request!.contexts.needs).toMatchObject({ call: { result: "success", outputs: { artifact: "web.tgz" } } });
   });

@@ -39,7 +39,7 @@ afterEach(async () => {
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe("pipeline behind the server", () => {
-  it("dispatches through the API, hands the job out with its secrets restored, and cancels through the API", async () => {
+  it("dispatches through the API, stores the job without secret values, releases them with the claim, and cancels through the API", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-pipeline-e2e-"));
     const repoDir = makeRepo({ ".github/workflows/deploy.yml": WORKFLOW }, { dir: path.join(dir, "repo") });
     const dataDir = path.join(dir, "data");
@@ -91,9 +91,15 @@ describe("pipeline behind the server", () => {
     expect(claim.statusCode).toBe(200);
     const claimed = claim.json();
     expect(claimed.job).toMatchObject({ run_id: runId, key: "deploy" });
-    expect(claimed.job.request.env.TOKEN).toBe("bearer-s3cr3t-e2e");
-    expect(claimed.job.request.contexts.secrets).toMatchObject({ API_TOKEN: "s3cr3t-e2e" });
-    expect(claimed.job.request.mask).toContain("s3cr3t-e2e");
+    // The secret is released with the claim; the job's env still names it, for the runner to evaluate.
+    expect(claimed.secrets).toMatchObject({ API_TOKEN: "s3cr3t-e2e" });
+    expect(claimed.job.request.envTemplates).toContainEqual(expect.objectContaining({ TOKEN: "bearer-${{ secrets.API_TOKEN }}" }));
+    expect(JSON.stringify(claimed.job.request)).not.toContain("s3cr3t-e2e");
+    // Neither the stored job rows nor any byte of the SQLite database hold the secret's value.
+    expect(JSON.stringify(await store.listJobs(runId))).not.toContain("s3cr3t-e2e");
+    for (const file of fs.readdirSync(dataDir, { recursive: true, withFileTypes: true })) {
+      if (file.isFile()) expect(fs.readFileSync(path.join(file.parentPath, file.name)).includes("s3cr3t-e2e"), file.name).toBe(false);
+    }
 
     // The API lists every planned job while the run goes on.
     const listed = await app.inject({ method: "GET", url: `/api/v3/repos/octo/hello/actions/runs/${runId}/jobs`, headers: auth(ADMIN) });

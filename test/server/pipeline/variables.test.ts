@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { evaluateJobEnv } from "../../../src/runner/index.js";
 import { createHarness, closeAfterEach, forkPullRequestTrigger, pushTrigger, waitFor, type Harness } from "./harness.js";
 
 const WORKFLOW = `on: [push, pull_request]
@@ -24,7 +25,7 @@ describe("run pipeline: configuration variables", () => {
     const [run] = (await h.store.listRuns()).items;
     const job = await waitFor(async () => (await h!.store.listJobs(run!.id)).find((j) => j.status === "queued"));
     expect(job.request!.contexts.vars).toEqual({ REGION: "eu-west-1" });
-    expect(job.request!.env.REGION).toBe("r-eu-west-1");
+    expect(evaluateJobEnv(job.request!, { ...job.request!.contexts, secrets: {} }).REGION).toBe("r-eu-west-1");
   });
 
   it("gives runs of pull requests from forks no variables, as it gives them no secrets", async () => {
@@ -35,6 +36,6 @@ describe("run pipeline: configuration variables", () => {
     const [run] = (await h.store.listRuns()).items;
     const job = await waitFor(async () => (await h!.store.listJobs(run!.id)).find((j) => j.status === "queued"));
     expect(job.request!.contexts.vars).toEqual({});
-    expect(job.request!.env.REGION).toBe("r-");
+    expect(evaluateJobEnv(job.request!, { ...job.request!.contexts, secrets: {} }).REGION).toBe("r-");
   });
 });

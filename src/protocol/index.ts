@@ -1,0 +1,10 @@
+/**
+ * Every contract that crosses a module or process boundary, typed once: the
+ * job request and result, the executor interface, the runner protocol's
+ * wire messages and the `github` context builder.
+ */
+export type * from "./template.js";
+export type * from "./job-request.js";
+export type * from "./executor.js";
+export type * from "./runner-protocol.js";
+export { buildGithubContext, resolveEventRef, apiUrlsOf, type GithubContextInput } from "./github-context.js";

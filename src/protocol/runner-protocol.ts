@@ -1,0 +1,118 @@
+/**
+ * The runner protocol's wire messages (JSON over HTTP(S)), as the server's
+ * routes write them and the remote runner reads them. Field names are
+ * snake_case like the rest of the HTTP API.
+ */
+import type { JobRequest, JobResult } from "./job-request.js";
+
+/** A job's or run's conclusion as GitHub's REST API reports it (wider than a job result's). */
+export type CheckConclusion = "success" | "failure" | "cancelled" | "skipped" | "timed_out" | "neutral" | "startup_failure";
+
+/** POST /api/v3/runner/register */
+export interface RegisterBody {
+  token: string;
+  name: string;
+  labels: string[];
+  version?: string;
+}
+
+export interface Registration {
+  id: number;
+  name: string;
+  labels: string[];
+  credential: string;
+}
+
+/** POST /api/v3/runner/jobs/claim: waits up to `wait_seconds` (capped by the server); 204 when no job came. */
+export interface ClaimBody {
+  wait_seconds?: number;
+}
+
+/** The answer to a claim that got a job. */
+export interface ClaimAnswer {
+  job: {
+    id: number;
+    run_id: number;
+    run_attempt: number;
+    key: string;
+    name: string;
+    labels: string[];
+    /** The stored request, with `github.token` set to `job_token`; it holds no secret value. */
+    request: JobRequest | null;
+  };
+  run: {
+    id: number;
+    repository: string | null;
+    git_url: string | null;
+    workflow_file: string;
+    event: string;
+    head_sha: string;
+    head_branch: string | null;
+    from_fork: boolean;
+    /** The repository's path on the server (`/git/owner/name.git`) when the server mirrors it; null otherwise. */
+    clone_path: string | null;
+  };
+  /**
+   * The secrets released to this job (the `secrets` context), decrypted at
+   * claim time. The runner masks every value, and `job_token`, in all the
+   * job emits.
+   */
+  secrets: Record<string, string>;
+  /** Read access to the run's repository through the server while this claim's lease holds. */
+  job_token: string;
+  lease_token: string;
+  lease_expires_at: string | null;
+}
+
+/** POST /api/v3/runner/jobs/:id/heartbeat */
+export interface HeartbeatAnswer {
+  lease_expires_at: string | null;
+  cancel_requested: boolean;
+}
+
+export interface LogChunk {
+  /** Step number from 1, or -1 for job-level lines. */
+  step: number;
+  seq: number;
+  /** Already masked text. */
+  data: string;
+}
+
+/** POST /api/v3/runner/jobs/:id/logs (appends are idempotent by `seq`). */
+export interface LogsBody {
+  chunks: LogChunk[];
+}
+
+export interface LogsAnswer {
+  appended: number;
+  duplicates: number;
+}
+
+export interface StepUpdateBody {
+  number: number;
+  name?: string;
+  status: "queued" | "in_progress" | "completed";
+  conclusion?: CheckConclusion | null;
+  started_at?: string;
+  completed_at?: string;
+}
+
+/** POST /api/v3/runner/jobs/:id/steps */
+export interface StepsBody {
+  steps: StepUpdateBody[];
+}
+
+export interface StepsAnswer {
+  recorded: number;
+}
+
+/** POST /api/v3/runner/jobs/:id/complete */
+export interface CompleteBody {
+  result: JobResult;
+}
+
+export interface CompleteAnswer {
+  id: number;
+  status: string;
+  conclusion: CheckConclusion | null;
+}
