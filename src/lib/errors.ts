@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   QUOTA_EXCEEDED: "Upload less (fewer or smaller files), or ask the server's operator to raise the artifact or cache size limit.",
   TOOLCHAIN_MISSING: "Install the requested version on the host, or turn the built-in off to run the real action.",
   TEST_REPORT_INVALID: "Point the report glob at JUnit XML files (a <testsuites> or <testsuite> root); a truncated file usually means the test process was killed while writing it.",
+  OPENAPI_INVALID: "Point the gate at an OpenAPI 3.0 or 3.1 document (JSON or YAML with an `openapi: 3.x` field) whose $refs all point inside the same file (#/components/...).",
   CONFIG_INVALID: "Fix the named setting; see the configuration table in the README.",
   DATABASE_ERROR: "Check SLIPWAY_DATABASE_URL and that the database is reachable.",
   AUTH_REQUIRED: "Pass a token with --token or SLIPWAY_TOKEN, or sign in.",
