@@ -24,6 +24,11 @@ export interface OpenApiGateOptions {
   /** Per-id level changes; "NONE" drops the id. */
   levels?: Readonly<Record<string, ChangeLevel | "NONE">>;
   ignore?: readonly OpenApiIgnoreRule[];
+  /**
+   * Compare path-level parameters as part of every operation (oasdiff's --flatten-params).
+   * Default false, as in oasdiff: changes to path-level parameters are then not reported.
+   */
+  flattenParams?: boolean;
   /** The date sunsets are compared with; default now. */
   now?: Date;
 }
@@ -47,7 +52,7 @@ function matchesIgnore(finding: OpenApiFinding, rule: OpenApiIgnoreRule): boolea
 
 /** Diffs base against revision, classifies every change, and applies the options. */
 export function checkOpenApiCompatibility(base: OpenApiDocument, revision: OpenApiDocument, options: OpenApiGateOptions = {}): OpenApiGateResult {
-  const ctx = new DiffContext(base, revision, options.now ?? new Date());
+  const ctx = new DiffContext(base, revision, options.now ?? new Date(), options.flattenParams ?? false);
   diffDocuments(ctx);
   const checks = options.checks ? new Set(options.checks) : undefined;
   const minRank = RANK[options.minLevel ?? "INFO"];

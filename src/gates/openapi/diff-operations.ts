@@ -33,7 +33,7 @@ export function diffDocuments(ctx: DiffContext): void {
     for (const [method, opB] of operationsOf(itemB)) {
       const opR = opsR.get(method);
       if (!opR) reportRemoval(ctx, { method, path }, opB, false);
-      else diffOperation(ctx, { method, path: pathR }, itemB, opB, itemR, opR);
+      else diffOperation(ctx, { method, path: pathR }, path, itemB, opB, itemR, opR);
     }
     const opsB = new Set(operationsOf(itemB).map(([m]) => m));
     for (const [method, op] of opsR) if (!opsB.has(method)) ctx.emit("endpoint-added", { method, path: pathR }, `${method.toUpperCase()} ${pathR} added`, "revision", op);
@@ -58,7 +58,7 @@ function reportRemoval(ctx: DiffContext, op: OperationRef, node: Schema, wholePa
   ctx.emit(`${prefix}-with-deprecation`, op, `${where} removed after deprecation`, "base", node);
 }
 
-function diffOperation(ctx: DiffContext, op: OperationRef, itemB: Schema, opB: Schema, itemR: Schema, opR: Schema): void {
+function diffOperation(ctx: DiffContext, op: OperationRef, pathB: string, itemB: Schema, opB: Schema, itemR: Schema, opR: Schema): void {
   const where = `${op.method.toUpperCase()} ${op.path}`;
   if (opB.deprecated !== true && opR.deprecated === true) {
     ctx.emit(opR["x-sunset"] !== undefined ? "endpoint-deprecated-with-sunset" : "endpoint-deprecated", op, `${where} deprecated`, "revision", opR);
@@ -76,7 +76,7 @@ function diffOperation(ctx: DiffContext, op: OperationRef, itemB: Schema, opB: S
   for (const t of tagsR) if (!tagsB.has(t)) ctx.emit("api-tag-added", op, `${where}: tag ${t} added`, "revision", opR);
   for (const t of tagsB) if (!tagsR.has(t)) ctx.emit("api-tag-removed", op, `${where}: tag ${t} removed`, "base", opB);
   diffSecurity(ctx, op, opB.security, opR.security, "api-security");
-  diffParameters(ctx, op, parametersOf(ctx, "base", itemB, opB), parametersOf(ctx, "revision", itemR, opR));
+  diffParameters(ctx, op, parametersOf(ctx, "base", pathB, itemB, opB), parametersOf(ctx, "revision", op.path, itemR, opR));
   diffRequestBody(ctx, op, opB.requestBody, opR.requestBody);
   diffResponses(ctx, op, opB.responses, opR.responses);
 }
@@ -114,13 +114,18 @@ function diffSecurity(ctx: DiffContext, op: OperationRef | undefined, b: unknown
   for (const key of rb.keys()) if (!rr.has(key)) ctx.emit(`${stem}-removed`, op, `${scope}: security requirement ${key} removed`, "base", node("base"));
 }
 
-function parametersOf(ctx: DiffContext, side: Side, item: Schema, op: Schema): Map<string, Schema> {
+/** Parameters by location and name; path parameters by their place in the template, so renaming one is no change. */
+function parametersOf(ctx: DiffContext, side: Side, path: string, item: Schema, op: Schema): Map<string, Schema> {
   const out = new Map<string, Schema>();
-  for (const list of [item.parameters, op.parameters]) {
+  const names = [...path.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]);
+  // Without flattening, path-level parameters are not part of any operation (as in oasdiff).
+  for (const list of ctx.flattenParams ? [item.parameters, op.parameters] : [op.parameters]) {
     if (!Array.isArray(list)) continue;
     for (const raw of list) {
       const p = ctx.resolve(side, raw);
-      if (p && typeof p.name === "string" && typeof p.in === "string") out.set(`${p.in} ${p.in === "header" ? p.name.toLowerCase() : p.name}`, p);
+      if (!p || typeof p.name !== "string" || typeof p.in !== "string") continue;
+      const place = p.in === "path" ? names.indexOf(p.name) : -1;
+      out.set(place >= 0 ? `path #${place}` : `${p.in} ${p.in === "header" ? p.name.toLowerCase() : p.name}`, p);
     }
   }
   return out;

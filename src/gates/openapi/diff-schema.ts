@@ -37,7 +37,7 @@ const BOUNDS: ReadonlyArray<readonly [string, string]> = [
   ["minContains", "min-contains"],
   ["maxContains", "max-contains"],
 ];
-const ANY_STRING = new Set([".*", "^.*$", ".+", "^.+$", "^.*", ".*$", "[\\s\\S]*", "^[\\s\\S]*$"]);
+const ANY_STRING = new Set([".*", "^.*$", "^.*", ".*$", "[\\s\\S]*", "^[\\s\\S]*$"]);
 
 function typesOf(s: Schema): string[] {
   const t = s.type;
@@ -81,7 +81,9 @@ class SchemaDiff {
 
   /** Emits the first id, of `${stem}-${suffix}` over the stems that apply, that names a rule. */
   private emit(path: readonly string[], suffixes: readonly string[], text: string, side: Side, node: unknown, exact: readonly string[] = []): void {
-    const stems = path.length === 0 ? [this.scope.top] : this.scope.nested;
+    // oasdiff reports a parameter's array item counts on the parameter itself.
+    const itemsOfParameter = this.scope.kind === "parameter" && path.length === 1 && path[0] === "items" && suffixes.some((x) => x.includes("-items-"));
+    const stems = path.length === 0 || itemsOfParameter ? [this.scope.top] : this.scope.nested;
     const candidates = [...exact, ...suffixes.flatMap((suffix) => stems.map((stem) => `${stem}-${suffix}`))];
     const id = candidates.find((c) => CHANGE_RULES.has(c));
     if (id) this.scope.ctx.emit(id, this.scope.op, `${this.where(path)}: ${text}`, side, node);
@@ -161,7 +163,9 @@ class SchemaDiff {
     }
     const [from, to] = [tb[0], tr[0]];
     const widened = from === "integer" && to === "number";
-    const narrowed = (from === "number" && to === "integer") || (from === "string" && (to === "number" || to === "integer" || to === "boolean"));
+    // A parameter travels as text: a string that became a number only narrows what it accepts.
+    const fromText = this.scope.kind === "parameter" && from === "string" && (to === "number" || to === "integer" || to === "boolean");
+    const narrowed = (from === "number" && to === "integer") || fromText;
     const suffix = widened ? "type-generalized" : narrowed ? "type-specialized" : "type-changed";
     this.emit(path, [suffix, "type-changed"], text, "revision", r);
   }
@@ -218,8 +222,8 @@ class SchemaDiff {
   }
 
   private comparePattern(b: Schema, r: Schema, path: string[]): void {
-    const pb = typeof b.pattern === "string" ? b.pattern : undefined;
-    const pr = typeof r.pattern === "string" ? r.pattern : undefined;
+    const pb = typeof b.pattern === "string" && b.pattern !== "" ? b.pattern : undefined;
+    const pr = typeof r.pattern === "string" && r.pattern !== "" ? r.pattern : undefined;
     if (pb === pr) return;
     if (pb === undefined) {
       if (pr !== undefined && !ANY_STRING.has(pr)) this.emit(path, ["pattern-added"], `pattern ${show(pr)} added`, "revision", r);
@@ -272,7 +276,7 @@ class SchemaDiff {
       const lb = Array.isArray(b[keyword]) ? (b[keyword] as unknown[]) : [];
       const lr = Array.isArray(r[keyword]) ? (r[keyword] as unknown[]) : [];
       if (lb.length === 0 && lr.length === 0) continue;
-      const { pairs, removed, added } = matchSubschemas(lb, lr);
+      const { pairs, removed, added } = matchSubschemas(lb, lr, (side, x) => this.scope.ctx.resolve(side, x));
       const label = (item: unknown, i: number): string => (isObject(item) && typeof item.$ref === "string" ? item.$ref.replace(/^#\/components\/schemas\//, "") : `#${i}`);
       for (const i of added) {
         const s = this.scope.ctx.resolve("revision", lr[i]) ?? {};
@@ -422,7 +426,9 @@ class SchemaDiff {
   private compareChildren(b: Schema, r: Schema, path: string[]): void {
     this.compareChild(b.items, r.items, [...path, "items"]);
     if (isObject(b.additionalProperties) && isObject(r.additionalProperties)) this.compareChild(b.additionalProperties, r.additionalProperties, [...path, "additionalProperties"]);
-    this.compareChild(b.propertyNames, r.propertyNames, [...path, "propertyNames"]);
+    for (const keyword of ["propertyNames", "not", "if", "then", "else", "contentSchema", "unevaluatedItems", "unevaluatedProperties"]) {
+      if (isObject(b[keyword]) && isObject(r[keyword])) this.compareChild(b[keyword], r[keyword], [...path, keyword]);
+    }
   }
 }
 
@@ -435,7 +441,11 @@ function isAnnotationOnly(s: Schema): boolean {
  * Pairs the subschemas of two oneOf/anyOf/allOf lists: by `$ref` first, then equal
  * inline schemas, then the rest in order; the leftovers were added or removed.
  */
-function matchSubschemas(lb: readonly unknown[], lr: readonly unknown[]): { pairs: Array<[number, number]>; removed: number[]; added: number[] } {
+function matchSubschemas(
+  lb: readonly unknown[],
+  lr: readonly unknown[],
+  resolve: (side: Side, value: unknown) => Schema | undefined,
+): { pairs: Array<[number, number]>; removed: number[]; added: number[] } {
   const pairs: Array<[number, number]> = [];
   const freeB = new Set(lb.map((_, i) => i));
   const freeR = new Set(lr.map((_, i) => i));
@@ -450,10 +460,10 @@ function matchSubschemas(lb: readonly unknown[], lr: readonly unknown[]): { pair
       freeR.delete(j);
     }
   }
+  const textR = new Map([...freeR].map((k) => [k, stableStringify(resolve("revision", lr[k]))]));
   for (const i of [...freeB]) {
-    if (refOf(lb[i]) !== undefined) continue;
-    const text = stableStringify(lb[i]);
-    const j = [...freeR].find((k) => refOf(lr[k]) === undefined && stableStringify(lr[k]) === text);
+    const text = stableStringify(resolve("base", lb[i]));
+    const j = [...freeR].find((k) => textR.get(k) === text);
     if (j !== undefined) {
       pairs.push([i, j]);
       freeB.delete(i);

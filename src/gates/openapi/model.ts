@@ -34,6 +34,8 @@ export class DiffContext {
     readonly base: OpenApiDocument,
     readonly revision: OpenApiDocument,
     readonly now: Date,
+    /** Merge path-level parameters into each operation before comparing (oasdiff's --flatten-params). */
+    readonly flattenParams = false,
   ) {}
 
   /** Records a finding when the id is a known rule; unknown ids (no such oasdiff rule) are dropped. */
