@@ -80,6 +80,15 @@ describe("loading OpenAPI documents", () => {
     expect(loadOpenApiFile(file).root.openapi).toBe("3.1.0");
   });
 
+  test("JSON documents get the same positions as the YAML reader gives them", () => {
+    const text = spec((d) => (d["x-odd key/\u00e9~"] = { "a\"b": [1, { c: [true, null, "x,]}"] }, -2.5e3] }));
+    const json = parseOpenApi(text, "f.json");
+    const viaYaml = parseOpenApi(`#\n${text}`, "f.json");
+    expect(json.positions.size).toBeGreaterThan(40);
+    expect(json.positions.size).toBe(viaYaml.positions.size);
+    for (const [pointer, p] of json.positions) expect([pointer, viaYaml.positions.get(pointer)]).toEqual([pointer, { ...p, line: p.line + 1 }]);
+  });
+
   test("a document that is not OpenAPI 3.x is refused with its position", () => {
     const swagger = refusal(() => parseOpenApi("swagger: '2.0'\ninfo: {}\n", "old.yaml"));
     expect(swagger.code).toBe("OPENAPI_INVALID");

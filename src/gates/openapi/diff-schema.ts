@@ -37,6 +37,18 @@ const BOUNDS: ReadonlyArray<readonly [string, string]> = [
   ["minContains", "min-contains"],
   ["maxContains", "max-contains"],
 ];
+const PRESENCE: ReadonlyArray<readonly [string, string]> = [
+  ["contains", "contains"],
+  ["propertyNames", "property-names"],
+  ["unevaluatedItems", "unevaluated-items"],
+  ["unevaluatedProperties", "unevaluated-properties"],
+  ["contentSchema", "content-schema"],
+  ["if", "if"],
+  ["then", "then"],
+  ["else", "else"],
+];
+/** Keywords holding one subschema, compared when both sides have one. */
+const NESTED = ["propertyNames", "not", "if", "then", "else", "contentSchema", "unevaluatedItems", "unevaluatedProperties"];
 const ANY_STRING = new Set([".*", "^.*$", "^.*", ".*$", "[\\s\\S]*", "^[\\s\\S]*$"]);
 
 function typesOf(s: Schema): string[] {
@@ -72,8 +84,13 @@ export function diffSchema(scope: SchemaScope, base: unknown, revision: unknown)
 
 class SchemaDiff {
   private readonly stack = new Set<string>();
+  /** Findings recorded so far, to learn which pairs of schemas hold no change. */
+  private emitted = 0;
+  private readonly scopeKey: string;
 
-  constructor(private readonly scope: SchemaScope) {}
+  constructor(private readonly scope: SchemaScope) {
+    this.scopeKey = `${scope.dir}|${scope.kind}|${scope.top}|${scope.nested.join(",")}|${scope.mediaType?.includes("xml") ? "xml" : ""}`;
+  }
 
   private where(path: readonly string[]): string {
     return path.length === 0 ? this.scope.subject : `${this.scope.subject}, property ${path.join("/")}`;
@@ -86,23 +103,30 @@ class SchemaDiff {
     const stems = path.length === 0 || itemsOfParameter ? [this.scope.top] : this.scope.nested;
     const candidates = [...exact, ...suffixes.flatMap((suffix) => stems.map((stem) => `${stem}-${suffix}`))];
     const id = candidates.find((c) => CHANGE_RULES.has(c));
-    if (id) this.scope.ctx.emit(id, this.scope.op, `${this.where(path)}: ${text}`, side, node);
+    if (id) this.emitId(id, path, text, side, node);
   }
 
   private emitId(id: string, path: readonly string[], text: string, side: Side, node: unknown): void {
+    if (CHANGE_RULES.has(id)) this.emitted++;
     this.scope.ctx.emit(id, this.scope.op, `${this.where(path)}: ${text}`, side, node);
   }
 
   compare(b: Schema, r: Schema, path: string[], prop: PropertyInfo | undefined): void {
-    const { ctx } = this.scope;
-    const key = `${ctx.pointerOf("base", b)}|${ctx.pointerOf("revision", r)}`;
+    const key = `${identify(b)}:${identify(r)}`;
     if (this.stack.has(key) || path.length > 48) return;
+    // Shared components are compared once per kind of place: a pair found clean stays clean.
+    const place = path.length === 0 ? "top" : path.length === 1 && path[0] === "items" ? "items" : "nested";
+    const cleanKey = `${this.scopeKey}|${place}|${prop?.required ?? "-"}|${key}`;
+    const clean = this.scope.ctx.cleanPairs;
+    if (clean.has(cleanKey)) return;
+    const before = this.emitted;
     this.stack.add(key);
     try {
       this.compareNode(b, r, path, prop);
     } finally {
       this.stack.delete(key);
     }
+    if (this.emitted === before) clean.add(cleanKey);
   }
 
   private compareNode(b: Schema, r: Schema, path: string[], prop: PropertyInfo | undefined): void {
@@ -314,17 +338,7 @@ class SchemaDiff {
 
   /** JSON Schema 2020-12 keywords of OpenAPI 3.1: presence and keyed changes. */
   private compareKeywords(b: Schema, r: Schema, path: string[]): void {
-    const presence: ReadonlyArray<readonly [string, string]> = [
-      ["contains", "contains"],
-      ["propertyNames", "property-names"],
-      ["unevaluatedItems", "unevaluated-items"],
-      ["unevaluatedProperties", "unevaluated-properties"],
-      ["contentSchema", "content-schema"],
-      ["if", "if"],
-      ["then", "then"],
-      ["else", "else"],
-    ];
-    for (const [keyword, name] of presence) {
+    for (const [keyword, name] of PRESENCE) {
       if (b[keyword] === undefined && r[keyword] !== undefined) this.emit(path, [`${name}-added`], `${keyword} added`, "revision", r);
       else if (b[keyword] !== undefined && r[keyword] === undefined) this.emit(path, [`${name}-removed`], `${keyword} removed`, "base", b);
     }
@@ -334,6 +348,11 @@ class SchemaDiff {
     ] as const) {
       if (b[keyword] !== r[keyword]) this.emit(path, [`${name}-changed`], `${keyword} changed from ${show(b[keyword] ?? "none")} to ${show(r[keyword] ?? "none")}`, "revision", r);
     }
+    this.compareKeyed(b, r, path, "dependentSchemas", "dependent-schema");
+    this.compareKeyed(b, r, path, "patternProperties", "pattern-property");
+    if (b.prefixItems !== undefined || r.prefixItems !== undefined) this.comparePrefixItems(b, r, path);
+    if (b.contains !== undefined && r.contains !== undefined) this.compareChild(b.contains, r.contains, [...path, "contains"]);
+    if (b.dependentRequired === undefined && r.dependentRequired === undefined) return;
     const rb = isObject(b.dependentRequired) ? b.dependentRequired : {};
     const rr = isObject(r.dependentRequired) ? r.dependentRequired : {};
     for (const k of Object.keys(rr)) {
@@ -341,17 +360,18 @@ class SchemaDiff {
       else if (stableStringify(rb[k]) !== stableStringify(rr[k])) this.emit(path, ["dependent-required-changed"], `dependentRequired for ${k} changed`, "revision", r);
     }
     for (const k of Object.keys(rb)) if (!(k in rr)) this.emit(path, ["dependent-required-removed"], `dependentRequired for ${k} removed`, "base", b);
-    this.compareKeyed(b, r, path, "dependentSchemas", "dependent-schema");
-    this.compareKeyed(b, r, path, "patternProperties", "pattern-property");
+  }
+
+  private comparePrefixItems(b: Schema, r: Schema, path: string[]): void {
     const pb = Array.isArray(b.prefixItems) ? b.prefixItems : [];
     const pr = Array.isArray(r.prefixItems) ? r.prefixItems : [];
     if (pr.length > pb.length) this.emit(path, ["prefix-items-added"], `prefixItems grew from ${pb.length} to ${pr.length}`, "revision", r);
     if (pr.length < pb.length) this.emit(path, ["prefix-items-removed"], `prefixItems shrank from ${pb.length} to ${pr.length}`, "revision", r);
     for (let i = 0; i < Math.min(pb.length, pr.length); i++) this.compareChild(pb[i], pr[i], [...path, `prefixItems/${i}`]);
-    this.compareChild(b.contains, r.contains, [...path, "contains"]);
   }
 
   private compareKeyed(b: Schema, r: Schema, path: string[], keyword: string, name: string): void {
+    if (b[keyword] === undefined && r[keyword] === undefined) return;
     const mb = isObject(b[keyword]) ? (b[keyword] as Schema) : {};
     const mr = isObject(r[keyword]) ? (r[keyword] as Schema) : {};
     for (const k of Object.keys(mr)) {
@@ -424,12 +444,25 @@ class SchemaDiff {
   }
 
   private compareChildren(b: Schema, r: Schema, path: string[]): void {
-    this.compareChild(b.items, r.items, [...path, "items"]);
+    if (b.items !== undefined && r.items !== undefined) this.compareChild(b.items, r.items, [...path, "items"]);
     if (isObject(b.additionalProperties) && isObject(r.additionalProperties)) this.compareChild(b.additionalProperties, r.additionalProperties, [...path, "additionalProperties"]);
-    for (const keyword of ["propertyNames", "not", "if", "then", "else", "contentSchema", "unevaluatedItems", "unevaluatedProperties"]) {
+    for (const keyword of NESTED) {
       if (isObject(b[keyword]) && isObject(r[keyword])) this.compareChild(b[keyword], r[keyword], [...path, keyword]);
     }
   }
+}
+
+const identities = new WeakMap<object, number>();
+let lastIdentity = 0;
+
+/** A number per schema object, for the stack that stops recursive schemas. */
+function identify(node: object): number {
+  let id = identities.get(node);
+  if (id === undefined) {
+    id = ++lastIdentity;
+    identities.set(node, id);
+  }
+  return id;
 }
 
 function isAnnotationOnly(s: Schema): boolean {

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
 import { SlipwayError, type SourcePosition } from "../../lib/index.js";
+import { PositionIndex, recordJsonOffsets } from "./source-positions.js";
 
 /** A loaded OpenAPI 3.0/3.1 document with the source position of every node. */
 export interface OpenApiDocument {
@@ -9,7 +10,7 @@ export interface OpenApiDocument {
   version: string;
   root: Record<string, unknown>;
   /** JSON pointer ("" is the root) to the position of its key, or of the item in a list. */
-  positions: ReadonlyMap<string, SourcePosition>;
+  positions: PositionIndex;
   /** Every object or array of `root` to its JSON pointer (the first one, when YAML aliases share a node). */
   pointers: WeakMap<object, string>;
 }
@@ -69,27 +70,35 @@ export function splitPointer(pointer: string): string[] {
     .map((s) => decodeURIComponent(s).replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
-function recordPositions(node: YamlNode | null | undefined, pointer: string, at: (offset: number) => SourcePosition, out: Map<string, SourcePosition>): void {
+function recordOffsets(node: YamlNode | null | undefined, pointer: string, out: Map<string, number>): void {
   if (!node || isAlias(node)) return;
-  if (!out.has(pointer) && node.range) out.set(pointer, at(node.range[0]));
+  if (!out.has(pointer) && node.range) out.set(pointer, node.range[0]);
   if (isMap(node)) {
     for (const pair of node.items) {
       const keyNode = pair.key as YamlNode | null;
       const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
       const child = `${pointer}/${escapePointer(key)}`;
-      if (keyNode?.range) out.set(child, at(keyNode.range[0]));
-      recordPositions(pair.value as YamlNode | null, child, at, out);
+      if (keyNode?.range) out.set(child, keyNode.range[0]);
+      recordOffsets(pair.value as YamlNode | null, child, out);
     }
   } else if (isSeq(node)) {
-    node.items.forEach((item, i) => recordPositions(item as YamlNode | null, `${pointer}/${i}`, at, out));
+    node.items.forEach((item, i) => recordOffsets(item as YamlNode | null, `${pointer}/${i}`, out));
   }
 }
 
-function recordPointers(value: unknown, pointer: string, out: WeakMap<object, string>): void {
+/** Records the pointer of every object and array, and collects every `$ref` with the pointer of its value. */
+function recordPointers(value: unknown, pointer: string, out: WeakMap<object, string>, refs: Array<[string, string]>): void {
   if (value === null || typeof value !== "object" || out.has(value)) return;
   out.set(value, pointer);
-  if (Array.isArray(value)) value.forEach((item, i) => recordPointers(item, `${pointer}/${i}`, out));
-  else for (const [key, item] of Object.entries(value)) recordPointers(item, `${pointer}/${escapePointer(key)}`, out);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) recordPointers(value[i], `${pointer}/${i}`, out, refs);
+    return;
+  }
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (key === "$ref" && typeof item === "string") refs.push([item, `${pointer}/$ref`]);
+    else if (item !== null && typeof item === "object") recordPointers(item, `${pointer}/${escapePointer(key)}`, out, refs);
+  }
 }
 
 /** Follows a local reference; undefined when a segment is missing. */
@@ -102,30 +111,17 @@ export function getPointer(root: unknown, segments: readonly string[]): unknown 
   return node;
 }
 
-function checkReferences(doc: OpenApiDocument): void {
-  const seen = new Set<object>();
-  const visit = (value: unknown, pointer: string): void => {
-    if (value === null || typeof value !== "object" || seen.has(value)) return;
-    seen.add(value);
-    if (Array.isArray(value)) {
-      value.forEach((item, i) => visit(item, `${pointer}/${i}`));
-      return;
+function checkReferences(doc: OpenApiDocument, refs: ReadonlyArray<[string, string]>): void {
+  for (const [ref, where] of refs) {
+    const position = positionOf(doc, where);
+    if (!ref.startsWith("#")) {
+      throw new SlipwayError("OPENAPI_INVALID", `${position.file}:${position.line}:${position.col}: external reference "${ref}" is not followed: the gate reads one file and never fetches`, {
+        position,
+        hint: "Bundle the document first (every $ref of the form #/components/...), e.g. with `redocly bundle` or `swagger-cli bundle`.",
+      });
     }
-    const ref = (value as Record<string, unknown>).$ref;
-    if (typeof ref === "string") {
-      const where = `${pointer}/$ref`;
-      const position = positionOf(doc, where);
-      if (!ref.startsWith("#")) {
-        throw new SlipwayError("OPENAPI_INVALID", `${position.file}:${position.line}:${position.col}: external reference "${ref}" is not followed: the gate reads one file and never fetches`, {
-          position,
-          hint: "Bundle the document first (every $ref of the form #/components/...), e.g. with `redocly bundle` or `swagger-cli bundle`.",
-        });
-      }
-      if (getPointer(doc.root, splitPointer(ref)) === undefined) throw refuse(`reference "${ref}" points to nothing in this document`, position);
-    }
-    for (const [key, item] of Object.entries(value)) visit(item, `${pointer}/${escapePointer(key)}`);
-  };
-  visit(doc.root, "");
+    if (getPointer(doc.root, splitPointer(ref)) === undefined) throw refuse(`reference "${ref}" points to nothing in this document`, position);
+  }
 }
 
 /** The position of a pointer, or of its nearest ancestor that has one. */
@@ -139,8 +135,37 @@ export function positionOf(doc: Pick<OpenApiDocument, "positions" | "file">, poi
   }
 }
 
+function parseJson(text: string, file: string): { root: unknown; positions: PositionIndex } | undefined {
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch {
+    return undefined; // YAML (a superset) reports the error with its position
+  }
+  return { root, positions: new PositionIndex(file, text, recordJsonOffsets(text)) };
+}
+
 /** Parses JSON or YAML text as an OpenAPI 3.0/3.1 document; refuses anything else with its position. */
 export function parseOpenApi(text: string, file: string): OpenApiDocument {
+  const json = /^\s*[{[]/.test(text) ? parseJson(text, file) : undefined;
+  const { root, positions } = json ?? parseYaml(text, file);
+  if (root === null || typeof root !== "object" || Array.isArray(root)) throw refuse("an OpenAPI document is a mapping at its top level", positions.get("") ?? { file, line: 1, col: 1 });
+  const record = root as Record<string, unknown>;
+  const version = record.openapi;
+  if (typeof version !== "string" || !/^3\.[01](\.\d+)?([-+].*)?$/.test(version)) {
+    const where = positions.get("/openapi") ?? positions.get("/swagger") ?? { file, line: 1, col: 1 };
+    const found = typeof record.swagger === "string" ? `swagger ${record.swagger}` : version === undefined ? "no openapi field" : `openapi ${JSON.stringify(version)}`;
+    throw refuse(`not an OpenAPI 3.0 or 3.1 document (${found})`, where);
+  }
+  const pointers = new WeakMap<object, string>();
+  const refs: Array<[string, string]> = [];
+  recordPointers(root, "", pointers, refs);
+  const doc: OpenApiDocument = { file, version, root: record, positions, pointers };
+  checkReferences(doc, refs);
+  return doc;
+}
+
+function parseYaml(text: string, file: string): { root: unknown; positions: PositionIndex } {
   const lines = new LineCounter();
   const at = (offset: number): SourcePosition => {
     const p = lines.linePos(offset);
@@ -155,19 +180,7 @@ export function parseOpenApi(text: string, file: string): OpenApiDocument {
   } catch (error) {
     throw refuse(`cannot read the document: ${(error as Error).message}`, at(0));
   }
-  if (root === null || typeof root !== "object" || Array.isArray(root)) throw refuse("an OpenAPI document is a mapping at its top level", at(yamlDoc.contents?.range?.[0] ?? 0));
-  const positions = new Map<string, SourcePosition>();
-  recordPositions(yamlDoc.contents as YamlNode | null, "", at, positions);
-  const record = root as Record<string, unknown>;
-  const version = record.openapi;
-  if (typeof version !== "string" || !/^3\.[01](\.\d+)?([-+].*)?$/.test(version)) {
-    const where = positions.get("/openapi") ?? positions.get("/swagger") ?? { file, line: 1, col: 1 };
-    const found = typeof record.swagger === "string" ? `swagger ${record.swagger}` : version === undefined ? "no openapi field" : `openapi ${JSON.stringify(version)}`;
-    throw refuse(`not an OpenAPI 3.0 or 3.1 document (${found})`, where);
-  }
-  const pointers = new WeakMap<object, string>();
-  recordPointers(root, "", pointers);
-  const doc: OpenApiDocument = { file, version, root: record, positions, pointers };
-  checkReferences(doc);
-  return doc;
+  const offsets = new Map<string, number>();
+  recordOffsets(yamlDoc.contents as YamlNode | null, "", offsets);
+  return { root, positions: new PositionIndex(file, text, offsets) };
 }

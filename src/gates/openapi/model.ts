@@ -28,6 +28,8 @@ export type Side = "base" | "revision";
 /** Shared state of one diff: both documents, the date sunsets are compared with, and the findings. */
 export class DiffContext {
   readonly findings: OpenApiFinding[] = [];
+  /** Pairs of schemas, by place, whose comparison recorded nothing (see diff-schema.ts). */
+  readonly cleanPairs = new Set<string>();
   private readonly seen = new Set<string>();
 
   constructor(
