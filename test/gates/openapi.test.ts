@@ -236,6 +236,8 @@ describe("options and outputs", () => {
     expect(ids(base, revision, { ignore: [{ id: "new-required-request-parameter", path: "/pets/*" }] })).toEqual(["endpoint-added"]);
     expect(ids(base, revision, { ignore: [{ id: "new-required-request-parameter", path: "/dogs/*" }] })).toEqual(["endpoint-added", "new-required-request-parameter"]);
     expect(ids(base, revision, { ignore: [{ path: "/cats", method: "GET" }] })).toEqual(["new-required-request-parameter"]);
+    expect(refusal(() => ids(base, revision, { checks: ["APIAddedChek"] })).message).toContain('unknown OpenAPI check "APIAddedChek"');
+    expect(refusal(() => ids(base, revision, { levels: { "endpoint-addded": "ERR" } })).code).toBe("CONFIG_INVALID");
   });
 
   test("the changelog groups findings by level and operation", () => {

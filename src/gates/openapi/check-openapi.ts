@@ -1,9 +1,9 @@
 import picomatch from "picomatch";
-import { formatPosition } from "../../lib/index.js";
+import { formatPosition, SlipwayError } from "../../lib/index.js";
 import { diffDocuments } from "./diff-operations.js";
 import type { OpenApiDocument } from "./load-openapi.js";
 import { DiffContext, describeOperation, type OpenApiFinding } from "./model.js";
-import type { ChangeLevel } from "./rules.js";
+import { CHANGE_CHECKS, CHANGE_RULES, type ChangeLevel } from "./rules.js";
 
 const RANK: Record<ChangeLevel, number> = { INFO: 0, WARN: 1, ERR: 2 };
 
@@ -50,8 +50,20 @@ function matchesIgnore(finding: OpenApiFinding, rule: OpenApiIgnoreRule): boolea
   return true;
 }
 
+/** Refuses check names and rule ids that do not exist: a typo would silently turn a gate off. */
+function validateOptions(options: OpenApiGateOptions): void {
+  for (const check of options.checks ?? []) {
+    if (!CHANGE_CHECKS.has(check)) throw new SlipwayError("CONFIG_INVALID", `unknown OpenAPI check "${check}"`, { hint: "Use an oasdiff check name such as RequestParameterTypeChangedCheck." });
+  }
+  const ids = [...Object.keys(options.levels ?? {}), ...(options.ignore ?? []).flatMap((rule) => (rule.id === undefined ? [] : [rule.id]))];
+  for (const id of ids) {
+    if (!CHANGE_RULES.has(id)) throw new SlipwayError("CONFIG_INVALID", `unknown OpenAPI change id "${id}"`, { hint: "Use an oasdiff change id such as request-parameter-type-changed." });
+  }
+}
+
 /** Diffs base against revision, classifies every change, and applies the options. */
 export function checkOpenApiCompatibility(base: OpenApiDocument, revision: OpenApiDocument, options: OpenApiGateOptions = {}): OpenApiGateResult {
+  validateOptions(options);
   const ctx = new DiffContext(base, revision, options.now ?? new Date(), options.flattenParams ?? false);
   diffDocuments(ctx);
   const checks = options.checks ? new Set(options.checks) : undefined;

@@ -64,11 +64,6 @@ export class DiffContext {
     }
     return {};
   }
-
-  pointerOf(side: Side, node: unknown): string {
-    if (node === null || typeof node !== "object") return "";
-    return (side === "base" ? this.base : this.revision).pointers.get(node) ?? "";
-  }
 }
 
 export function isObject(value: unknown): value is Schema {
