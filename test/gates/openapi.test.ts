@@ -171,6 +171,11 @@ describe("classifying changes", () => {
     });
     expect(ids(base, renamed)).toEqual([]);
     expect(ids(base, spec((d) => (get(d)[1].schema = { type: "string", enum: ["a", "b"] })))).toEqual(["request-parameter-became-enum"]);
+    const sunset = spec((d) => Object.assign(get(d)[1], { deprecated: true, "x-sunset": "2030-01-01" }));
+    expect(ids(base, sunset)).toEqual(["request-parameter-deprecated"]);
+    expect(ids(sunset, spec((d) => Object.assign(get(d)[1], { deprecated: true })))).toEqual(["request-parameter-sunset-deleted"]);
+    expect(ids(sunset, spec((d) => get(d).pop()), { now: new Date("2029-01-01") })).toEqual(["request-parameter-removed-before-sunset"]);
+    expect(ids(sunset, spec((d) => get(d).pop()), { now: new Date("2031-01-01") })).toEqual(["request-parameter-removed-with-deprecation"]);
   });
 
   test("request bodies and responses are contravariant", () => {

@@ -162,6 +162,7 @@ function diffParameters(ctx: DiffContext, op: OperationRef, pb: Map<string, Sche
     if (b.required === true && r.required !== true && b.in !== "path") ctx.emit("request-parameter-became-optional", op, `${name} became optional`, "revision", r);
     if (b.deprecated !== true && r.deprecated === true) ctx.emit("request-parameter-deprecated", op, `${name} deprecated`, "revision", r);
     if (b.deprecated === true && r.deprecated !== true) ctx.emit("request-parameter-reactivated", op, `${name} is no longer deprecated`, "revision", r);
+    if (b.deprecated === true && r.deprecated === true && b["x-sunset"] !== undefined && r["x-sunset"] === undefined) ctx.emit("request-parameter-sunset-deleted", op, `${name}: the x-sunset date was removed`, "base", b);
     const scope: SchemaScope = {
       ctx,
       op,
@@ -208,7 +209,7 @@ function diffRequestBody(ctx: DiffContext, op: OperationRef, rawB: unknown, rawR
 }
 
 function isSuccess(status: string): boolean {
-  return /^2/.test(status) || /^3/.test(status);
+  return /^2/.test(status);
 }
 
 function diffResponses(ctx: DiffContext, op: OperationRef, rawB: unknown, rawR: unknown): void {
