@@ -98,6 +98,7 @@ describe("loading OpenAPI documents", () => {
     expect(none.message).toContain("no openapi field");
     const list = refusal(() => parseOpenApi("- 1\n- 2\n", "list.yaml"));
     expect(list.message).toContain("mapping");
+    expect(parseOpenApi("openapi: 3.1\n", "n.yaml").version).toBe("3.1");
     const four = refusal(() => parseOpenApi("info: {}\nopenapi: 4.0.0\n", "four.yaml"));
     expect(four.position).toEqual({ file: "four.yaml", line: 2, col: 1 });
   });

@@ -151,7 +151,8 @@ export function parseOpenApi(text: string, file: string): OpenApiDocument {
   const { root, positions } = json ?? parseYaml(text, file);
   if (root === null || typeof root !== "object" || Array.isArray(root)) throw refuse("an OpenAPI document is a mapping at its top level", positions.get("") ?? { file, line: 1, col: 1 });
   const record = root as Record<string, unknown>;
-  const version = record.openapi;
+  // An unquoted `openapi: 3.1` reads as a number in YAML.
+  const version = typeof record.openapi === "number" ? record.openapi.toFixed(1) : record.openapi;
   if (typeof version !== "string" || !/^3\.[01](\.\d+)?([-+].*)?$/.test(version)) {
     const where = positions.get("/openapi") ?? positions.get("/swagger") ?? { file, line: 1, col: 1 };
     const found = typeof record.swagger === "string" ? `swagger ${record.swagger}` : version === undefined ? "no openapi field" : `openapi ${JSON.stringify(version)}`;
