@@ -60,3 +60,15 @@ await build({
   packages: "external",
   logLevel: "warning",
 });
+// The OpenAPI gate alone, for bench/openapi.mjs (yaml needs the require banner).
+await build({
+  entryPoints: { "gates-openapi": "src/gates/openapi/index.ts" },
+  outdir: "dist",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  legalComments: "none",
+  banner: { js: "import { createRequire as __slipwayCreateRequire } from 'node:module';\nconst require = __slipwayCreateRequire(import.meta.url);" },
+  logLevel: "warning",
+});
