@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   DATABASE_ERROR: "Check SLIPWAY_DATABASE_URL and that the database is reachable.",
   AUTH_REQUIRED: "Pass a token with --token or SLIPWAY_TOKEN, or sign in.",
   FORBIDDEN: "Ask a repository admin for a role that grants this action.",
+  REPOSITORY_CREATION_RESTRICTED: "Ask an instance admin to add the repository, or to set `repositoryCreation` to `users` (SLIPWAY_REPOSITORY_CREATION=users).",
+  RUNNER_INSTANCE_SCOPED: "Instance runners are managed by instance admins: ask one to remove it with DELETE /api/v3/runners/{runner_id}.",
   NOT_FOUND: "Check the name or id in the request.",
   CONFLICT: "Reload the resource and retry.",
   VALIDATION_FAILED: "Fix the named field and retry.",
