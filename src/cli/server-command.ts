@@ -132,11 +132,11 @@ export function registerUiRoutes(app: FastifyInstance, dir: string): void {
   app.get("/*", { config: { permission: "public" } }, handler);
 }
 
-/** Creates the registration the embedded runner needs, unless it already has a credential. */
+/** Creates the registration the embedded runner (an instance runner) needs, unless it already has a credential. */
 async function embeddedRegistrationToken(store: Store, workDir: string, url: string): Promise<string | undefined> {
   if (readCredential(workDir, url)) return undefined;
   const token = generateToken("registration");
-  await store.createRunnerRegistrationToken({ tokenHash: hashToken(token), expiresAt: new Date(Date.now() + 10 * 60_000) });
+  await store.createRunnerRegistrationToken({ tokenHash: hashToken(token), expiresAt: new Date(Date.now() + 10 * 60_000), scope: { kind: "instance" } });
   return token;
 }
 

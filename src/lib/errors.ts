@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   // Safety gates
   TEST_REPORT_INVALID: { status: 422, meaning: "A test report is not well-formed JUnit XML.", hint: "Point the report glob at JUnit XML files (a <testsuites> or <testsuite> root); a truncated file usually means the test process was killed while writing it." },
   OPENAPI_INVALID: { status: 422, meaning: "An OpenAPI document cannot be read, is not OpenAPI 3.0 or 3.1, or has a reference that cannot be resolved.", hint: "Point the gate at an OpenAPI 3.0 or 3.1 document (JSON or YAML with an `openapi: 3.x` field) whose $refs all point inside the same file (#/components/...)." },
+  REPOSITORY_CREATION_RESTRICTED: { status: 403, meaning: "Only instance admins may add repositories on this instance.", hint: "Ask an instance admin to add the repository, or to set `repositoryCreation` to `users` (SLIPWAY_REPOSITORY_CREATION=users)." },
+  RUNNER_INSTANCE_SCOPED: { status: 403, meaning: "The runner serves the whole instance: only an instance admin may remove it.", hint: "Instance runners are managed by instance admins: ask one to remove it with DELETE /api/v3/runners/{runner_id}." },
   // Artifacts and caches
   ARTIFACT_INVALID: { status: 400, meaning: "An artifact name or path is not allowed.", hint: "Artifact names and paths must stay inside their directory and not contain \\ / : * ? \" < > |." },
   ARTIFACT_NOT_FOUND: { status: 404, meaning: "No artifact has the given name or id in this run or repository.", hint: "Check the artifact name, or that the job uploading it ran first (needs:)." },

@@ -20,6 +20,8 @@ export interface Registration {
   id: number;
   name: string;
   labels: string[];
+  /** Whose jobs the runner receives: the instance's (any repository's) or one repository's. */
+  scope: "instance" | "repository";
   credential: string;
 }
 

@@ -45,9 +45,13 @@ export interface ServerConfig {
   runArtifactsMaxBytes?: number;
   /** Cache archives kept per repository, in bytes (least recently used evicted first). */
   repositoryCacheMaxBytes?: number;
+  /** Who may add repositories: instance admins only (the default), or every signed-in user. */
+  repositoryCreation?: RepositoryCreation;
 }
 
-type Kind = "port" | "string" | "url" | "integer" | "loglevel" | "path" | "boolean";
+export type RepositoryCreation = "admins" | "users";
+
+type Kind = "port" | "string" | "url" | "integer" | "loglevel" | "path" | "boolean" | "choice";
 
 export interface SettingDescription {
   /** Key in ServerConfig and in the config file. */
@@ -64,6 +68,8 @@ export interface SettingDescription {
   max?: number;
   /** Shortest accepted string value. */
   minLength?: number;
+  /** The accepted values of a `choice`. */
+  choices?: readonly string[];
 }
 
 export const SERVER_SETTINGS: readonly SettingDescription[] = [
@@ -86,6 +92,7 @@ export const SERVER_SETTINGS: readonly SettingDescription[] = [
   { key: "artifactMaxBytes", env: "SLIPWAY_ARTIFACT_MAX_BYTES", flag: "--artifact-max-bytes", default: 2 * 1024 ** 3, kind: "integer", min: 1024, description: "Largest artifact a job may upload, in bytes." },
   { key: "runArtifactsMaxBytes", env: "SLIPWAY_RUN_ARTIFACTS_MAX_BYTES", flag: "--run-artifacts-max-bytes", default: 10 * 1024 ** 3, kind: "integer", min: 1024, description: "Largest total size of one run's artifacts, in bytes." },
   { key: "repositoryCacheMaxBytes", env: "SLIPWAY_REPOSITORY_CACHE_MAX_BYTES", flag: "--repository-cache-max-bytes", default: 10 * 1024 ** 3, kind: "integer", min: 1024, description: "Cache archives kept per repository, in bytes; the least recently used are deleted first. Caches unused for 7 days are deleted too." },
+  { key: "repositoryCreation", env: "SLIPWAY_REPOSITORY_CREATION", flag: "--repository-creation", default: "admins", kind: "choice", choices: ["admins", "users"], description: "Who may add repositories: `admins` (instance admins only) or `users` (every signed-in user, who becomes admin of the repositories they add)." },
   { key: "configFile", env: "SLIPWAY_CONFIG", flag: "--config", default: null, kind: "path", description: "JSON or YAML file with any of these settings, keyed by the names in this table." },
 ];
 
@@ -172,6 +179,12 @@ function coerce(setting: SettingDescription, raw: unknown, source: string): unkn
       if (url.protocol !== "http:" && url.protocol !== "https:") throw invalid(setting, source, `expected an http or https URL, got ${shown}`);
       return v.replace(/\/+$/, "");
     }
+    case "choice": {
+      const v = String(raw).trim().toLowerCase();
+      const choices = setting.choices ?? [];
+      if (!choices.includes(v)) throw invalid(setting, source, `expected one of ${choices.join(", ")}, got ${shown}`);
+      return v;
+    }
     case "boolean": {
       if (typeof raw === "boolean") return raw;
       const v = String(raw).trim().toLowerCase();
@@ -241,6 +254,7 @@ export function loadServerConfig(input: LoadServerConfigInput = {}): ServerConfi
     artifactMaxBytes: out.artifactMaxBytes as number,
     runArtifactsMaxBytes: out.runArtifactsMaxBytes as number,
     repositoryCacheMaxBytes: out.repositoryCacheMaxBytes as number,
+    repositoryCreation: out.repositoryCreation as RepositoryCreation,
     metricsToken: out.metricsToken as string | undefined,
     configFile,
   };

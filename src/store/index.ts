@@ -8,7 +8,7 @@ export type { Backend, Clock, Page, PageOptions, Store, StoreLifecycle, StoreLog
 export type { OpenStoreOptions } from "./open-store.js";
 export type { NewRepository, Repository, RepositoryPatch, RepositoryStore } from "./repositories.js";
 export type { AccountStore, ApiToken, NewApiToken, NewUser, RepositoryRole, RoleGrant, Session, User } from "./accounts.js";
-export type { NewRunner, RegistrationToken, Runner, RunnerState, RunnerStore } from "./runners.js";
+export type { NewRunner, RegistrationToken, Runner, RunnerListOptions, RunnerScope, RunnerState, RunnerStore } from "./runners.js";
 export type { Conclusion, NewRun, RunFilter, RunPatch, RunStatus, RunStore, WorkflowRun } from "./runs.js";
 export type { Job, JobActivation, JobCompletion, JobStatus, JobStore, JobUpdate, NewJob } from "./jobs.js";
 export type { StepRecord, StepStore, StepUpdate } from "./steps.js";

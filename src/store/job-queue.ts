@@ -44,7 +44,9 @@ export interface ExpiredLease {
 export interface JobQueueStore {
   /**
    * Atomically hands the oldest queued job whose labels are all among the
-   * runner's labels to this runner: status `in_progress`, a fresh lease.
+   * runner's labels, of a repository within the runner's scope (any for an
+   * instance runner, its own for a repository runner), to this runner:
+   * status `in_progress`, a fresh lease.
    */
   claimJob(options: ClaimOptions): Promise<QueuedJobClaim | null>;
   /** Extends the lease; false when the token is stale or the job is no longer running. */
@@ -99,7 +101,7 @@ const runnerMissing = (runnerId: number) => new SlipwayError("RUNNER_NOT_FOUND",
 
 /**
  * One statement, one round trip: picks the oldest queued job whose labels
- * the runner has all of (skipping rows other claimers hold), leases it, marks
+ * the runner has all of, within the runner's scope (skipping rows other claimers hold), leases it, marks
  * the runner busy and the run in progress, in that lock order (job, runner,
  * run, as completions take them). After a claim the run's derived status is
  * always `in_progress`, whatever its other jobs do, so the run row is written
@@ -112,6 +114,11 @@ async function claimOnPostgres(db: Db, claim: ClaimInput): Promise<Omit<QueuedJo
       select j.id from jobs j
       where j.status = 'queued'
         and not exists (select 1 from job_labels l where l.job_id = j.id and not (l.label = any(${claim.labels}::text[])))
+        and exists (
+          select 1 from runners rr join workflow_runs w on w.id = j.run_id
+          where rr.id = ${claim.runnerId}
+            and (rr.scope = 'instance' or (rr.scope = 'repository' and rr.repository_id = w.repository_id))
+        )
       order by j.id
       limit 1
       for update skip locked
@@ -179,6 +186,21 @@ async function claimOnSqlite(trx: Db, claim: ClaimInput): Promise<Omit<QueuedJob
       if (claim.labels.length > 0) missing = missing.where("job_labels.label", "not in", claim.labels);
       return not(exists(missing));
     })
+    .where(({ exists, selectFrom }) =>
+      // The runner's scope: an instance runner takes any repository's jobs, a repository runner its repository's only.
+      exists(
+        selectFrom("runners")
+          .innerJoin("workflow_runs", "workflow_runs.id", "jobs.run_id")
+          .select("runners.id")
+          .where("runners.id", "=", claim.runnerId)
+          .where((eb) =>
+            eb.or([
+              eb("runners.scope", "=", "instance"),
+              eb.and([eb("runners.scope", "=", "repository"), eb("runners.repository_id", "=", eb.ref("workflow_runs.repository_id"))]),
+            ]),
+          ),
+      ),
+    )
     .orderBy("id")
     .limit(1);
   const row = await trx

@@ -385,4 +385,20 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.createIndex("rate_limits_refilled_idx").on("rate_limits").column("refilled_at").execute();
     },
   },
+  {
+    version: 11,
+    name: "runner scopes",
+    async up(db) {
+      // A runner serves the instance or one repository (an enum, so organisations can be added).
+      // Runners and registration tokens stored before scopes existed serve the instance.
+      for (const table of ["runners", "runner_registration_tokens"]) {
+        await db.schema.alterTable(table).addColumn("scope", "text", (c) => c.notNull().defaultTo("instance")).execute();
+        await db.schema
+          .alterTable(table)
+          .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c))
+          .execute();
+      }
+      await db.schema.createIndex("runners_repository_idx").on("runners").column("repository_id").execute();
+    },
+  },
 ];

@@ -8,6 +8,15 @@ import type { Page, PageOptions } from "./store.js";
 
 export type RunnerState = "online" | "offline";
 
+/**
+ * Whose jobs a runner may claim: any repository's (`instance`) or one
+ * repository's only. Registration tokens carry the scope of the runners they
+ * register.
+ */
+export type RunnerScope = { kind: "instance" } | { kind: "repository"; repositoryId: number };
+
+const INSTANCE_SCOPE: RunnerScope = { kind: "instance" };
+
 export interface Runner {
   id: number;
   name: string;
@@ -21,6 +30,7 @@ export interface Runner {
   capacity: number;
   version: string | null;
   createdAt: string;
+  scope: RunnerScope;
 }
 
 export interface NewRunner {
@@ -29,6 +39,8 @@ export interface NewRunner {
   credentialHash: string;
   capacity?: number;
   version?: string | null;
+  /** Default: the instance. */
+  scope?: RunnerScope;
 }
 
 export interface RegistrationToken {
@@ -36,16 +48,23 @@ export interface RegistrationToken {
   expiresAt: string;
   usedAt: string | null;
   createdAt: string;
+  scope: RunnerScope;
+}
+
+export interface RunnerListOptions extends PageOptions {
+  /** Only the runners whose jobs may come from this repository: its own and the instance's. */
+  usableBy?: number;
 }
 
 export interface RunnerStore {
-  createRunnerRegistrationToken(input: { tokenHash: string; expiresAt: Date | string }): Promise<RegistrationToken>;
-  /** Marks the token used; true only for the first use of an unexpired token. */
-  consumeRunnerRegistrationToken(tokenHash: string, now?: Date): Promise<boolean>;
+  /** A one-time token registering runners of `scope` (default: the instance). */
+  createRunnerRegistrationToken(input: { tokenHash: string; expiresAt: Date | string; scope?: RunnerScope }): Promise<RegistrationToken>;
+  /** Marks the token used; the token (with the scope it registers) only for the first use of an unexpired token, else null. */
+  consumeRunnerRegistrationToken(tokenHash: string, now?: Date): Promise<RegistrationToken | null>;
   createRunner(input: NewRunner): Promise<Runner>;
   getRunner(id: number): Promise<Runner | null>;
   getRunnerByCredentialHash(credentialHash: string): Promise<Runner | null>;
-  listRunners(options?: PageOptions): Promise<Page<Runner>>;
+  listRunners(options?: RunnerListOptions): Promise<Page<Runner>>;
   /** Records a heartbeat: state `online`, `lastSeenAt` now; optional new labels/version. */
   touchRunner(id: number, update?: { labels?: string[]; version?: string | null; at?: Date }): Promise<Runner | null>;
   /** Marks runners not seen since `before` offline; returns their ids. */
@@ -65,11 +84,23 @@ function mapRunner(r: Selectable<RunnersTable>): Runner {
     capacity: toNum(r.capacity),
     version: r.version,
     createdAt: r.created_at,
+    scope: scopeOf(r),
   };
 }
 
 function mapRegistrationToken(r: Selectable<RegistrationTokensTable>): RegistrationToken {
-  return { tokenHash: r.token_hash, expiresAt: r.expires_at, usedAt: r.used_at, createdAt: r.created_at };
+  return { tokenHash: r.token_hash, expiresAt: r.expires_at, usedAt: r.used_at, createdAt: r.created_at, scope: scopeOf(r) };
+}
+
+function scopeOf(r: { scope: string; repository_id: number | string | bigint | null }): RunnerScope {
+  if (r.scope === "instance") return INSTANCE_SCOPE;
+  if (r.scope === "repository" && r.repository_id !== null) return { kind: "repository", repositoryId: toNum(r.repository_id) };
+  throw new Error(`unknown runner scope ${r.scope}`);
+}
+
+function scopeColumns(scope: RunnerScope | undefined): { scope: string; repository_id: number | null } {
+  const s = scope ?? INSTANCE_SCOPE;
+  return s.kind === "repository" ? { scope: "repository", repository_id: s.repositoryId } : { scope: "instance", repository_id: null };
 }
 
 export function createRunnerStore(ctx: StoreContext): RunnerStore {
@@ -78,21 +109,22 @@ export function createRunnerStore(ctx: StoreContext): RunnerStore {
     async createRunnerRegistrationToken(input) {
       const row = await db
         .insertInto("runner_registration_tokens")
-        .values({ token_hash: input.tokenHash, expires_at: toIso(input.expiresAt), used_at: null, created_at: nowIso(ctx) })
+        .values({ token_hash: input.tokenHash, expires_at: toIso(input.expiresAt), used_at: null, created_at: nowIso(ctx), ...scopeColumns(input.scope) })
         .returningAll()
         .executeTakeFirstOrThrow();
       return mapRegistrationToken(row);
     },
     async consumeRunnerRegistrationToken(tokenHash, now) {
       const at = now ? toIso(now) : nowIso(ctx);
-      const result = await db
+      const row = await db
         .updateTable("runner_registration_tokens")
         .set({ used_at: at })
         .where("token_hash", "=", tokenHash)
         .where("used_at", "is", null)
         .where("expires_at", ">", at)
+        .returningAll()
         .executeTakeFirst();
-      return affected(result) === 1;
+      return row ? mapRegistrationToken(row) : null;
     },
     async createRunner(input) {
       const row = await db
@@ -107,6 +139,7 @@ export function createRunnerStore(ctx: StoreContext): RunnerStore {
           capacity: input.capacity ?? 1,
           version: input.version ?? null,
           created_at: nowIso(ctx),
+          ...scopeColumns(input.scope),
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -122,8 +155,12 @@ export function createRunnerStore(ctx: StoreContext): RunnerStore {
     },
     async listRunners(options) {
       const { limit, offset } = resolvePage(options);
-      const rows = await db.selectFrom("runners").selectAll().orderBy("id").limit(limit).offset(offset).execute();
-      const count = await db.selectFrom("runners").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+      const usableBy = options?.usableBy;
+      const query = db
+        .selectFrom("runners")
+        .$if(usableBy !== undefined, (q) => q.where((eb) => eb.or([eb("scope", "=", "instance"), eb.and([eb("scope", "=", "repository"), eb("repository_id", "=", usableBy!)])])));
+      const rows = await query.selectAll().orderBy("id").limit(limit).offset(offset).execute();
+      const count = await query.select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
       return { items: rows.map(mapRunner), totalCount: toNum(count.n as number) };
     },
     async touchRunner(id, update) {

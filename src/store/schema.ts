@@ -66,6 +66,10 @@ export interface RunnersTable {
   capacity: Num;
   version: string | null;
   created_at: string;
+  /** `instance` or `repository` (see RunnerScope). */
+  scope: Generated<string>;
+  /** The repository a `repository` runner serves; null otherwise. */
+  repository_id: Num | null;
 }
 
 export interface RegistrationTokensTable {
@@ -73,6 +77,8 @@ export interface RegistrationTokensTable {
   expires_at: string;
   used_at: string | null;
   created_at: string;
+  scope: Generated<string>;
+  repository_id: Num | null;
 }
 
 interface RunCountersTable {

@@ -112,7 +112,7 @@ describe("repositories", () => {
   });
 
   it("makes the registering user admin of the new repository", async () => {
-    server = await startTestServer();
+    server = await startTestServer({ env: { SLIPWAY_REPOSITORY_CREATION: "users" } });
     const token = await createUserWithToken(server.store, "dev");
     const res = await server.app.inject({ method: "POST", url: "/api/v3/repos", headers: auth(token), payload: { full_name: "dev/tool", git_url: "https://git.example/dev/tool.git" } });
     expect(res.statusCode).toBe(201);

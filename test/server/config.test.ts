@@ -35,6 +35,16 @@ describe("loadServerConfig", () => {
     }
   });
 
+  it("reads who may add repositories from a fixed set of choices", () => {
+    expect(loadServerConfig({ env: {} }).repositoryCreation).toBe("admins");
+    expect(loadServerConfig({ env: { SLIPWAY_REPOSITORY_CREATION: "Users" } }).repositoryCreation).toBe("users");
+    expect(loadServerConfig({ flags: { "repository-creation": "admins" }, env: { SLIPWAY_REPOSITORY_CREATION: "users" } }).repositoryCreation).toBe("admins");
+    const error = errorOf(() => loadServerConfig({ env: { SLIPWAY_REPOSITORY_CREATION: "everyone" } }));
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.message).toContain("expected one of admins, users");
+    expect(error.hint).toContain("--repository-creation");
+  });
+
   it("takes flags over environment over config file", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "slipway-config-"));
     const file = path.join(dir, "slipway.yml");

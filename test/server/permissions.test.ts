@@ -73,6 +73,16 @@ describe("every route declares and enforces a permission", () => {
     expect(routes.filter((r) => r.url.startsWith("/api/v3/repos/") && r.permission === "public")).toEqual([]);
     // Configuration variables are walked like every other route: read with write, change with admin.
     expect(routes.filter((r) => r.url.includes("/actions/variables")).map((r) => r.permission).sort()).toEqual(["repo:admin", "repo:admin", "repo:admin", "repo:write", "repo:write"]);
+    // Runner administration: a repository's admins manage its runners, instance admins the instance's.
+    const runnerRoutes = routes.filter((r) => /\/runners(\/|$)/.test(r.url)).map((r) => `${r.method} ${r.url} ${r.permission}`).sort();
+    expect(runnerRoutes).toEqual([
+      "DELETE /api/v3/repos/:owner/:repo/actions/runners/:runner_id repo:admin",
+      "DELETE /api/v3/runners/:runner_id instance-admin",
+      "GET /api/v3/repos/:owner/:repo/actions/runners repo:admin",
+      "GET /api/v3/runners instance-admin",
+      "POST /api/v3/repos/:owner/:repo/actions/runners/registration-token repo:admin",
+      "POST /api/v3/runners/registration-token instance-admin",
+    ]);
   });
 
   it("answers 401 without credentials, 403 for insufficient roles (404 without any), and lets allowed callers through", async () => {
@@ -96,6 +106,54 @@ describe("every route declares and enforces a permission", () => {
           const expected = caller === "anonymous" ? 401 : 403;
           if (res.statusCode !== expected || !deniedByLayer) failures.push(`expected ${expected}, ${where}`);
         }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it("applies the scope rules per caller: who makes which registration token, who adds repositories, who removes which runner", async () => {
+    const failures: string[] = [];
+    const expectStatus = (what: string, caller: Caller, actual: number, expected: number) => {
+      if (actual !== expected) failures.push(`${what} as ${caller}: ${actual}, expected ${expected}`);
+    };
+    const ofOther = await server.store.createRepository({ owner: "elsewhere", name: "other", gitUrl: "https://git.example/elsewhere/other.git" });
+    for (const caller of CALLERS) {
+      const headers = caller === "anonymous" ? {} : auth(tokens[caller]);
+      const post = (url: string, payload: unknown = {}) => server.app.inject({ method: "POST", url, headers, payload: payload as Record<string, unknown> });
+      // Instance tokens: instance admins only; repository tokens: the repository's admins (and instance admins).
+      const instance = await post("/api/v3/runners/registration-token");
+      expectStatus("instance registration token", caller, instance.statusCode, caller === "instance-admin" ? 201 : caller === "anonymous" ? 401 : 403);
+      const repoToken = await post("/api/v3/repos/acme/widgets/actions/runners/registration-token");
+      const repoAllowed = ["admin", "instance-admin"].includes(caller);
+      expectStatus("repository registration token", caller, repoToken.statusCode, repoAllowed ? 201 : caller === "anonymous" ? 401 : caller === "outsider" ? 404 : 403);
+      // Each token registers a runner of its own scope.
+      for (const [answer, scope] of [[instance, "instance"], [repoToken, "repository"]] as const) {
+        if (answer.statusCode !== 201) continue;
+        const registered = await server.app.inject({ method: "POST", url: "/api/v3/runner/register", payload: { token: answer.json().token, name: `${caller}-${scope}`, labels: ["linux"] } });
+        const runner = await server.store.getRunner(registered.json().id);
+        expectStatus(`scope of the runner from a ${scope} token`, caller, runner?.scope.kind === scope ? 1 : 0, 1);
+        if (scope === "repository" && runner?.scope.kind === "repository") expectStatus("its repository", caller, runner.scope.repositoryId, repo.id);
+      }
+      // Adding repositories: instance admins only (the default setting); everyone else signed in gets the specific refusal.
+      const created = await post("/api/v3/repos", { owner: "made-by", name: caller, git_url: "https://git.example/made-by/x.git" });
+      const creates = caller === "instance-admin";
+      expectStatus("create a repository", caller, created.statusCode, creates ? 201 : caller === "anonymous" ? 401 : 403);
+      if (!creates && caller !== "anonymous" && caller !== "runner" && caller !== "read-scoped-admin") {
+        expectStatus(`refusal code ${created.json().code}`, caller, created.json().code === "REPOSITORY_CREATION_RESTRICTED" ? 1 : 0, 1);
+      }
+      // Removing through the repository: its own runners to its admins, instance runners to instance admins, other repositories' runners to nobody.
+      const own = await server.store.createRunner({ name: `own-${caller}`, labels: [], credentialHash: `own-${caller}`, scope: { kind: "repository", repositoryId: repo.id } });
+      const shared = await server.store.createRunner({ name: `shared-${caller}`, labels: [], credentialHash: `shared-${caller}` });
+      const foreign = await server.store.createRunner({ name: `foreign-${caller}`, labels: [], credentialHash: `foreign-${caller}`, scope: { kind: "repository", repositoryId: ofOther.id } });
+      const remove = (id: number) => server.app.inject({ method: "DELETE", url: `/api/v3/repos/acme/widgets/actions/runners/${id}`, headers });
+      const denied = caller === "anonymous" ? 401 : caller === "outsider" ? 404 : 403;
+      expectStatus("delete a repository runner", caller, (await remove(own.id)).statusCode, repoAllowed ? 204 : denied);
+      expectStatus("delete an instance runner through the repository", caller, (await remove(shared.id)).statusCode, caller === "instance-admin" ? 204 : repoAllowed ? 403 : denied);
+      expectStatus("delete another repository's runner", caller, (await remove(foreign.id)).statusCode, repoAllowed ? 404 : denied);
+      const listed = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets/actions/runners", headers });
+      if (listed.statusCode === 200) {
+        const names = (listed.json().runners as Array<{ name: string }>).map((r) => r.name);
+        if (names.some((n) => n.startsWith("foreign-"))) failures.push(`another repository's runner listed for ${caller}`);
       }
     }
     expect(failures).toEqual([]);

@@ -70,6 +70,44 @@ describeBackends("store claims and log appends", (h) => {
     expect((await store.claimJob({ runnerId: gpu.id, labels: ["gpu", "linux", "extra"] }))?.job.id).toBe(jobs[0]!.id);
   });
 
+  it("matches scopes: a repository runner claims its repository's jobs only, an instance runner any repository's", async () => {
+    const store = await h.open();
+    const a = await setUp(store, [["linux"]], "a");
+    const b = await setUp(store, [["linux"], ["linux"]], "b");
+    const ofB = await store.createRunner({ name: "of-b", labels: ["linux"], credentialHash: "hb", scope: { kind: "repository", repositoryId: b.repo.id } });
+    const shared = await store.createRunner({ name: "shared", labels: ["linux"], credentialHash: "hi" });
+    expect(ofB.scope).toEqual({ kind: "repository", repositoryId: b.repo.id });
+    expect(shared.scope).toEqual({ kind: "instance" });
+    // A's job is older, yet B's runner passes over it.
+    expect((await store.claimJob({ runnerId: ofB.id, labels: ["linux"] }))?.job.id).toBe(b.jobs[0]!.id);
+    expect((await store.claimJob({ runnerId: shared.id, labels: ["linux"] }))?.job.id).toBe(a.jobs[0]!.id);
+    expect((await store.claimJob({ runnerId: ofB.id, labels: ["linux"] }))?.job.id).toBe(b.jobs[1]!.id);
+    expect(await store.claimJob({ runnerId: ofB.id, labels: ["linux"] })).toBeNull();
+    const c = await setUp(store, [["linux"]], "c");
+    expect(await store.claimJob({ runnerId: ofB.id, labels: ["linux"] })).toBeNull();
+    expect((await store.claimJob({ runnerId: shared.id, labels: ["linux"] }))?.job.id).toBe(c.jobs[0]!.id);
+  });
+
+  it("lists the runners a repository may use: its own and the instance's, never another repository's", async () => {
+    const store = await h.open();
+    const a = await store.createRepository({ owner: "o", name: "a", gitUrl: "g" });
+    const b = await store.createRepository({ owner: "o", name: "b", gitUrl: "g" });
+    const shared = await store.createRunner({ name: "shared", labels: [], credentialHash: "h0" });
+    const ofA = await store.createRunner({ name: "of-a", labels: [], credentialHash: "h1", scope: { kind: "repository", repositoryId: a.id } });
+    const ofB = await store.createRunner({ name: "of-b", labels: [], credentialHash: "h2", scope: { kind: "repository", repositoryId: b.id } });
+    const usableByA = await store.listRunners({ usableBy: a.id });
+    expect(usableByA.items.map((r) => r.id)).toEqual([shared.id, ofA.id]);
+    expect(usableByA.totalCount).toBe(2);
+    expect((await store.listRunners()).items.map((r) => r.id)).toEqual([shared.id, ofA.id, ofB.id]);
+    // A registration token carries its scope to the runner it registers.
+    await store.createRunnerRegistrationToken({ tokenHash: "t", expiresAt: new Date(Date.now() + 60_000), scope: { kind: "repository", repositoryId: b.id } });
+    expect((await store.consumeRunnerRegistrationToken("t"))?.scope).toEqual({ kind: "repository", repositoryId: b.id });
+    // Deleting a repository deletes its runners.
+    await store.deleteRepository(b.id);
+    expect(await store.getRunner(ofB.id)).toBeNull();
+    expect((await store.getRunner(shared.id))?.id).toBe(shared.id);
+  });
+
   it("refuses a claim by a runner that does not exist", async () => {
     const store = await h.open();
     await setUp(store);

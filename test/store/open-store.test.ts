@@ -143,6 +143,25 @@ describe("migrate", () => {
   });
 });
 
+describe("migration 11", () => {
+  it("makes the runners and registration tokens stored before scopes instance-wide", async () => {
+    const database = new SqliteDatabase(path.join(tempDir(), "m.db"));
+    const db = new Kysely<any>({ dialect: new SqliteDialect({ database }) });
+    try {
+      const now = () => "2026-01-01T00:00:00.000Z";
+      await migrate(db, "sqlite", now, silent, MIGRATIONS.filter((m) => m.version < 11));
+      database.exec(`
+        insert into runners (name, labels, credential_hash, state, capacity, created_at) values ('old', '["linux"]', 'c', 'offline', 1, 'x');
+        insert into runner_registration_tokens (token_hash, expires_at, created_at) values ('t', '2999-01-01T00:00:00Z', 'x');`);
+      expect(await migrate(db, "sqlite", now, silent)).toBe(LATEST_VERSION);
+      expect(database.prepare("select scope, repository_id from runners").all()).toEqual([{ scope: "instance", repository_id: null }]);
+      expect(database.prepare("select scope, repository_id from runner_registration_tokens").all()).toEqual([{ scope: "instance", repository_id: null }]);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
 describe("migration 2", () => {
   it("backfills log chunk offsets in step and sequence order", async () => {
     const database = new SqliteDatabase(path.join(tempDir(), "m.db"));

@@ -99,13 +99,13 @@ describeBackends("store records", (h) => {
     const store = await h.open({ clock });
     await store.createRunnerRegistrationToken({ tokenHash: "reg", expiresAt: "2026-01-01T00:10:00Z" });
     await store.createRunnerRegistrationToken({ tokenHash: "old", expiresAt: "2025-12-31T00:00:00Z" });
-    expect(await store.consumeRunnerRegistrationToken("reg")).toBe(true);
-    expect(await store.consumeRunnerRegistrationToken("reg")).toBe(false);
-    expect(await store.consumeRunnerRegistrationToken("old")).toBe(false);
-    expect(await store.consumeRunnerRegistrationToken("missing")).toBe(false);
+    expect(await store.consumeRunnerRegistrationToken("reg")).toMatchObject({ tokenHash: "reg", scope: { kind: "instance" } });
+    expect(await store.consumeRunnerRegistrationToken("reg")).toBeNull();
+    expect(await store.consumeRunnerRegistrationToken("old")).toBeNull();
+    expect(await store.consumeRunnerRegistrationToken("missing")).toBeNull();
 
     const runner = await store.createRunner({ name: "r1", labels: ["Self-Hosted", "linux", "linux"], credentialHash: "cred", version: "0.1.0" });
-    expect(runner).toMatchObject({ labels: ["self-hosted", "linux"], state: "offline", capacity: 1, currentJobId: null });
+    expect(runner).toMatchObject({ labels: ["self-hosted", "linux"], state: "offline", capacity: 1, currentJobId: null, scope: { kind: "instance" } });
     await expectCode(store.createRunner({ name: "r1", labels: [], credentialHash: "other" }), "CONFLICT");
     expect((await store.getRunnerByCredentialHash("cred"))?.id).toBe(runner.id);
 

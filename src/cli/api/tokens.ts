@@ -3,9 +3,12 @@ import type { Command } from "commander";
 import type { ApiClient } from "../api-client.js";
 import type { ApiOutput } from "../render/index.js";
 import { act, withCommonFlags, type ApiCommandContext } from "./command.js";
+import { repoPath } from "./locate.js";
 
-async function createRunnerToken(client: ApiClient): Promise<ApiOutput> {
-  const answer = await client.request<{ token: string; expires_at: string }>("POST", "/api/v3/runners/registration-token");
+/** A token registering an instance runner, or with `repo` a runner of that repository only. */
+async function createRunnerToken(client: ApiClient, repo: string | undefined): Promise<ApiOutput> {
+  const path = repo === undefined ? "/api/v3/runners/registration-token" : `${repoPath(repo)}/actions/runners/registration-token`;
+  const answer = await client.request<{ token: string; expires_at: string }>("POST", path);
   return { kind: "runner-token", token: answer.token, expiresAt: answer.expires_at, command: `slipway runner --server ${client.server} --token ${answer.token}` };
 }
 
@@ -20,9 +23,9 @@ async function createApiToken(client: ApiClient, name: string, flags: { scopes?:
 }
 
 export function registerTokenCommands(program: Command, ctx: ApiCommandContext): void {
-  withCommonFlags(program.command("runner-token").description("Create a runner registration token and print the command that starts a runner")).action(
-    act(ctx, (client) => createRunnerToken(client)),
-  );
+  withCommonFlags(program.command("runner-token").description("Create a runner registration token and print the command that starts a runner"))
+    .option("--repo <owner/name>", "register a runner of this repository only (default: an instance runner, which needs an instance admin)")
+    .action(act(ctx, (client, flags: { repo?: string }) => createRunnerToken(client, flags.repo)));
 
   const token = program.command("token").description("Manage your API tokens");
   withCommonFlags(token.command("create").description("Create an API token (shown once)"))

@@ -1,9 +1,11 @@
 /**
  * Repositories, their Actions secrets (handlers in secrets.ts), and runner
- * administration.
+ * administration. Who may add repositories is the `repositoryCreation`
+ * setting; a user adding one becomes admin of that repository only.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
+import type { Runner, RunnerScope } from "../../store/index.js";
 import { effectiveRank, requireWriteScope } from "../auth.js";
 import { apiBase, pageOf, sealContext, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
@@ -34,6 +36,11 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const p = request.principal;
     if (p.kind !== "user") throw new Error("authenticated route reached without a user");
     requireWriteScope(p);
+    if (!p.user.isAdmin && (config.repositoryCreation ?? "admins") !== "users") {
+      throw new SlipwayError("REPOSITORY_CREATION_RESTRICTED", "Only instance admins may add repositories on this server", {
+        hint: "Ask an instance admin to add it, or to let every user add repositories with the `repositoryCreation` setting set to `users` (SLIPWAY_REPOSITORY_CREATION=users).",
+      });
+    }
     const b = body(request);
     let owner = b.owner;
     let name = b.name;
@@ -143,43 +150,74 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
   registerSecretRoutes(app, ctx, "/api/v3/repos/:owner/:repo/actions/secrets", repositoryLevel);
 
   // ---------------------------------------------------------------- runners
-  // Runners serve the whole instance; a repository lists every runner its jobs may use.
+  // A runner serves the instance (any repository's jobs) or one repository. A repository
+  // sees its own runners and the instance's, never another repository's.
 
-  const listRunners = async (query: unknown) => {
-    const page = await store.listRunners(pageOf(query));
+  /**
+   * Runners with their current job; `shownFor` limits the jobs shown to one
+   * repository's (an instance runner may be running another repository's job).
+   */
+  const listRunners = async (query: unknown, shownFor?: number) => {
+    const page = await store.listRunners({ ...pageOf(query), ...(shownFor === undefined ? {} : { usableBy: shownFor }) });
     const runners = [];
     for (const runner of page.items) {
       let current = null;
       const job = runner.currentJobId === null ? null : await store.getJob(runner.currentJobId);
-      if (job) {
-        const run = await store.getRun(job.runId);
-        const repo = run ? await store.getRepository(run.repositoryId) : null;
+      const run = job ? await store.getRun(job.runId) : null;
+      if (job && run && (shownFor === undefined || run.repositoryId === shownFor)) {
+        const repo = await store.getRepository(run.repositoryId);
         current = { id: job.id, name: job.name, run_id: job.runId, repository: repo?.fullName };
       }
-      runners.push(runnerJson(runner, current));
+      runners.push({ ...runnerJson(runner, current), ...(await scopeJson(runner)) });
     }
     return { total_count: page.totalCount, runners };
   };
-  app.get("/api/v3/repos/:owner/:repo/actions/runners", { config: { permission: "repo:admin" } }, async (request) => listRunners(request.query));
+  /** Slipway-only: whose jobs the runner takes. */
+  const scopeJson = async (runner: Runner) => {
+    if (runner.scope.kind === "instance") return { scope: "instance" };
+    const repo = await store.getRepository(runner.scope.repositoryId);
+    return { scope: "repository", repository: repo?.fullName ?? null };
+  };
+  app.get("/api/v3/repos/:owner/:repo/actions/runners", { config: { permission: "repo:admin" } }, async (request) => listRunners(request.query, request.repository!.id));
   app.get("/api/v3/runners", { config: { permission: "instance-admin" } }, async (request) => listRunners(request.query));
 
-  const issueRegistrationToken = async (request: FastifyRequest) => {
+  const issueRegistrationToken = async (request: FastifyRequest, scope: RunnerScope) => {
     const token = generateToken("registration");
     const expiresAt = new Date(ctx.now().getTime() + REGISTRATION_TTL_MS);
-    await store.createRunnerRegistrationToken({ tokenHash: hashToken(token), expiresAt });
-    await ctx.audit(request, "runner.registration_token.create", request.repository ? `repo:${request.repository.fullName}` : null);
+    await store.createRunnerRegistrationToken({ tokenHash: hashToken(token), expiresAt, scope });
+    await ctx.audit(request, "runner.registration_token.create", request.repository ? `repo:${request.repository.fullName}` : null, { scope: scope.kind });
     return { token, expires_at: expiresAt.toISOString() };
   };
   app.post("/api/v3/repos/:owner/:repo/actions/runners/registration-token", { config: { permission: "repo:admin" } }, async (request, reply) =>
-    reply.status(201).send(await issueRegistrationToken(request)),
+    reply.status(201).send(await issueRegistrationToken(request, { kind: "repository", repositoryId: request.repository!.id })),
   );
   app.post("/api/v3/runners/registration-token", { config: { permission: "instance-admin" } }, async (request, reply) =>
-    reply.status(201).send(await issueRegistrationToken(request)),
+    reply.status(201).send(await issueRegistrationToken(request, { kind: "instance" })),
   );
 
-  app.delete("/api/v3/runners/:runner_id", { config: { permission: "instance-admin" } }, async (request, reply) => {
+  const runnerIdOf = (request: FastifyRequest): number => {
     const id = Number((request.params as { runner_id: string }).runner_id);
-    if (!Number.isInteger(id) || !(await store.deleteRunner(id))) throw notFound("RUNNER_NOT_FOUND", "Runner");
+    if (!Number.isInteger(id) || id <= 0) throw notFound("RUNNER_NOT_FOUND", "Runner");
+    return id;
+  };
+  app.delete("/api/v3/repos/:owner/:repo/actions/runners/:runner_id", { config: { permission: "repo:admin" } }, async (request, reply) => {
+    const repo = request.repository!;
+    const runner = await store.getRunner(runnerIdOf(request));
+    // Another repository's runner does not exist as far as this repository is concerned.
+    if (!runner || (runner.scope.kind === "repository" && runner.scope.repositoryId !== repo.id)) throw notFound("RUNNER_NOT_FOUND", "Runner");
+    const p = request.principal;
+    if (runner.scope.kind === "instance" && !(p.kind === "user" && p.user.isAdmin)) {
+      throw new SlipwayError("RUNNER_INSTANCE_SCOPED", `Runner ${runner.name} serves the whole instance; only an instance admin may remove it`, {
+        hint: "Ask an instance admin to remove it (DELETE /api/v3/runners/{runner_id}); a repository admin removes the repository's own runners.",
+      });
+    }
+    await store.deleteRunner(runner.id);
+    await ctx.audit(request, "runner.delete", `runner:${runner.id}`, { scope: runner.scope.kind });
+    return reply.status(204).send();
+  });
+  app.delete("/api/v3/runners/:runner_id", { config: { permission: "instance-admin" } }, async (request, reply) => {
+    const id = runnerIdOf(request);
+    if (!(await store.deleteRunner(id))) throw notFound("RUNNER_NOT_FOUND", "Runner");
     await ctx.audit(request, "runner.delete", `runner:${id}`);
     return reply.status(204).send();
   });

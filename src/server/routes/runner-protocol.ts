@@ -77,22 +77,25 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     if (!Array.isArray(labels) || labels.length > 50 || labels.some((l) => typeof l !== "string" || !LABEL.test(l))) {
       throw validationFailed("labels", "a list of up to 50 labels");
     }
-    if (!(await store.consumeRunnerRegistrationToken(hashToken(token), ctx.now()))) {
+    const registration = await store.consumeRunnerRegistrationToken(hashToken(token), ctx.now());
+    if (!registration) {
       throw new SlipwayError("AUTH_REQUIRED", "The registration token is unknown, used or expired", {
-        hint: "Create a new one with POST /api/v3/runners/registration-token.",
+        hint: "Create a new one: POST /api/v3/repos/{owner}/{repo}/actions/runners/registration-token for a repository runner, POST /api/v3/runners/registration-token for an instance runner.",
       });
     }
     const credential = generateToken("runner");
+    // The runner serves whom its token was created for: one repository, or the instance.
     const runner = await store.createRunner({
       name,
       labels: [...new Set((labels as string[]).map((l) => l.toLowerCase()))],
       credentialHash: hashToken(credential),
       version: typeof b.version === "string" ? b.version.slice(0, 64) : null,
+      scope: registration.scope,
     });
     await store.touchRunner(runner.id, { at: ctx.now() });
-    await store.appendAudit({ actor: `runner:${runner.name}`, action: "runner.register", target: `runner:${runner.id}`, details: { labels: runner.labels } });
-    const registration: Registration = { id: runner.id, name: runner.name, labels: runner.labels, credential };
-    return reply.status(201).send(registration);
+    await store.appendAudit({ actor: `runner:${runner.name}`, action: "runner.register", target: `runner:${runner.id}`, details: { labels: runner.labels, scope: runner.scope } });
+    const answer: Registration = { id: runner.id, name: runner.name, labels: runner.labels, scope: runner.scope.kind, credential };
+    return reply.status(201).send(answer);
   });
 
   app.post("/api/v3/runner/jobs/claim", { config: { permission: "runner" } }, async (request, reply) => {
