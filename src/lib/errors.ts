@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   INPUT_INVALID: "Pass --input NAME=VALUE for each required input with a value of the declared type.",
   JOB_NOT_FOUND: "Use `slipway run -l` to list the jobs of the selected workflows.",
   REPOSITORY_INVALID: "Run inside a git repository or pass -C DIR.",
+  REPOSITORY_URL_REFUSED: "Use an https://, http://, ssh:// or git@host:path URL of a public host; an instance admin can allow local paths and internal hosts in the server's settings.",
+  REPOSITORY_UNREACHABLE: "Check the repository's git URL and credentials, and that the Slipway server can reach its host.",
   ACTION_NOT_FOUND: "Check the `uses:` reference, or pin it to a local copy with --action OWNER/REPO@REF=./dir.",
   ACTION_INVALID: "Fix the action's action.yml (runs.using, inputs, outputs).",
   ACTION_FETCH_FAILED: "Make the repository reachable, or provide it offline with --action OWNER/REPO@REF=./dir.",

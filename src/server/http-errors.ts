@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ERROR_CODES, SlipwayError, type ErrorCode } from "../lib/index.js";
+import { RepositoryFetchError } from "./repository-url.js";
 
 export const DOCUMENTATION_URL = "https://github.com/slipway-ci/slipway#server-api";
 
@@ -18,6 +19,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ARTIFACT_EXPIRED: 410,
   CONFLICT: 409,
   VALIDATION_FAILED: 422,
+  REPOSITORY_URL_REFUSED: 422,
+  REPOSITORY_UNREACHABLE: 502,
   QUOTA_EXCEEDED: 413,
   INPUT_INVALID: 422,
   WORKFLOW_INVALID: 422,
@@ -32,6 +35,8 @@ export interface ErrorBody {
   code: string;
   hint?: string;
   errors?: Array<{ message: string }>;
+  /** git's own text of a failed repository fetch: for instance admins only. */
+  detail?: string;
 }
 
 export function statusForError(error: SlipwayError): number {
@@ -64,8 +69,13 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   if (error instanceof SlipwayError) {
     const status = statusForError(error);
     if (error instanceof RateLimitedError) void reply.header("retry-after", String(error.retryAfterSeconds));
-    if (status >= 500) request.log.error({ code: error.code, err: { message: error.message } }, "request failed");
-    void reply.status(status).send(toErrorBody(error));
+    const detail = error instanceof RepositoryFetchError ? error.adminDetail : undefined;
+    if (status >= 500) request.log.error({ code: error.code, err: { message: error.message }, ...(detail === undefined ? {} : { detail }) }, "request failed");
+    const body = toErrorBody(error);
+    // Before authentication ran the principal is not set yet.
+    const principal = request.principal as typeof request.principal | null;
+    if (detail !== undefined && principal?.kind === "user" && principal.user.isAdmin) body.detail = detail;
+    void reply.status(status).send(body);
     return;
   }
   const fe = error as FastifyError;
