@@ -57,7 +57,7 @@ const HOST = /^(?:[a-z0-9][a-z0-9.-]*|[0-9a-f:.]*:[0-9a-f:.]*)$/;
 const SCP_LIKE = /^(?:([A-Za-z0-9._~+][A-Za-z0-9._~+-]*)@)?([A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]):(?!\/\/)(.+)$/;
 
 /** The kind of source a URL names; null when it is none of the accepted forms. */
-export function parseRepositoryUrl(url: string): RepositorySource | null {
+function parseRepositoryUrl(url: string): RepositorySource | null {
   if (/\s/.test(url) || url.length > 4096) return null;
   if (url.startsWith("/")) return { kind: "local", path: path.resolve(url) };
   if (/^file:\/\//i.test(url)) {
