@@ -14,6 +14,8 @@ export interface ErrorBody {
   code: string;
   hint?: string;
   errors?: Array<{ message: string }>;
+  /** git's own text of a failed repository fetch: for instance admins only. */
+  detail?: string;
 }
 
 /** The body the server answers a SlipwayError with. */

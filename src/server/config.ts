@@ -47,11 +47,17 @@ export interface ServerConfig {
   repositoryCacheMaxBytes?: number;
   /** Who may add repositories: instance admins only (the default), or every signed-in user. */
   repositoryCreation?: RepositoryCreation;
+  /** Anyone may register local paths and file:// URLs (not only instance admins). */
+  allowLocalRepositories?: boolean;
+  /** Host names or `*.domain` patterns fetched even when they resolve to private addresses. */
+  allowedRepositoryHosts?: string[];
+  /** Fetch from any host, whatever address it resolves to. */
+  allowPrivateRepositoryHosts?: boolean;
 }
 
 export type RepositoryCreation = "admins" | "users";
 
-type Kind = "port" | "string" | "url" | "integer" | "loglevel" | "path" | "boolean" | "choice";
+type Kind = "port" | "string" | "url" | "integer" | "loglevel" | "path" | "boolean" | "choice" | "list";
 
 export interface SettingDescription {
   /** Key in ServerConfig and in the config file. */
@@ -93,6 +99,9 @@ export const SERVER_SETTINGS: readonly SettingDescription[] = [
   { key: "runArtifactsMaxBytes", env: "SLIPWAY_RUN_ARTIFACTS_MAX_BYTES", flag: "--run-artifacts-max-bytes", default: 10 * 1024 ** 3, kind: "integer", min: 1024, description: "Largest total size of one run's artifacts, in bytes." },
   { key: "repositoryCacheMaxBytes", env: "SLIPWAY_REPOSITORY_CACHE_MAX_BYTES", flag: "--repository-cache-max-bytes", default: 10 * 1024 ** 3, kind: "integer", min: 1024, description: "Cache archives kept per repository, in bytes; the least recently used are deleted first. Caches unused for 7 days are deleted too." },
   { key: "repositoryCreation", env: "SLIPWAY_REPOSITORY_CREATION", flag: "--repository-creation", default: "admins", kind: "choice", choices: ["admins", "users"], description: "Who may add repositories: `admins` (instance admins only) or `users` (every signed-in user, who becomes admin of the repositories they add)." },
+  { key: "allowLocalRepositories", env: "SLIPWAY_ALLOW_LOCAL_REPOSITORIES", flag: "--allow-local-repositories", default: false, kind: "boolean", description: "Let every user register local paths and `file://` URLs as repositories (by default only instance admins may). The server's data dir is refused either way." },
+  { key: "allowedRepositoryHosts", env: "SLIPWAY_ALLOWED_REPOSITORY_HOSTS", flag: "--allowed-repository-hosts", default: null, kind: "list", description: "Comma-separated host names or `*.domain` patterns whose repositories may be fetched although they resolve to loopback, private or link-local addresses (a forge on the internal network). By default none." },
+  { key: "allowPrivateRepositoryHosts", env: "SLIPWAY_ALLOW_PRIVATE_REPOSITORY_HOSTS", flag: "--allow-private-repository-hosts", default: false, kind: "boolean", description: "Fetch repositories from any host, whatever address it resolves to (loopback, private, link-local and cloud metadata addresses included)." },
   { key: "configFile", env: "SLIPWAY_CONFIG", flag: "--config", default: null, kind: "path", description: "JSON or YAML file with any of these settings, keyed by the names in this table." },
 ];
 
@@ -192,6 +201,14 @@ function coerce(setting: SettingDescription, raw: unknown, source: string): unkn
       if (["0", "false", "no", "off"].includes(v)) return false;
       throw invalid(setting, source, `expected true or false, got ${shown}`);
     }
+    case "list": {
+      const items = Array.isArray(raw) ? raw : typeof raw === "string" ? raw.split(",") : null;
+      if (items === null || items.some((item) => typeof item !== "string")) throw invalid(setting, source, "expected a comma-separated list or a list of strings");
+      const values = (items as string[]).map((item) => item.trim()).filter((item) => item !== "");
+      const bad = values.find((item) => !/^(\*\.)?[A-Za-z0-9.:-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(item));
+      if (bad !== undefined) throw invalid(setting, source, `${JSON.stringify(bad)} is not a host name or a *.domain pattern`);
+      return values;
+    }
     case "string":
     case "path": {
       if (typeof raw !== "string" && typeof raw !== "number") throw invalid(setting, source, "expected a string");
@@ -255,6 +272,9 @@ export function loadServerConfig(input: LoadServerConfigInput = {}): ServerConfi
     runArtifactsMaxBytes: out.runArtifactsMaxBytes as number,
     repositoryCacheMaxBytes: out.repositoryCacheMaxBytes as number,
     repositoryCreation: out.repositoryCreation as RepositoryCreation,
+    allowLocalRepositories: out.allowLocalRepositories as boolean,
+    allowedRepositoryHosts: (out.allowedRepositoryHosts as string[] | undefined) ?? [],
+    allowPrivateRepositoryHosts: out.allowPrivateRepositoryHosts as boolean,
     metricsToken: out.metricsToken as string | undefined,
     configFile,
   };

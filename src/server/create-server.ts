@@ -73,6 +73,9 @@ export function pipelineConfigOf(config: ServerConfig): PipelineConfig {
   return {
     dataDir: config.dataDir,
     publicUrl: config.publicUrl,
+    allowLocalRepositories: config.allowLocalRepositories,
+    allowedRepositoryHosts: config.allowedRepositoryHosts,
+    allowPrivateRepositoryHosts: config.allowPrivateRepositoryHosts,
     // Expired job leases are noticed within a quarter of the lease, and at least every five seconds.
     sweepIntervalMs: Math.min(5000, Math.max(1000, (config.leaseSeconds * 1000) / 4)),
     // Runners that neither poll nor heartbeat for a while show as offline.

@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { SlipwayError, httpStatusOf, toErrorBody, type ErrorCode } from "../lib/index.js";
+import { RepositoryFetchError } from "./repository-url.js";
 
 /** A SlipwayError that carries a Retry-After, for 429 answers. */
 export class RateLimitedError extends SlipwayError {
@@ -35,8 +36,13 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   if (error instanceof SlipwayError) {
     const status = httpStatusOf(error.code);
     if (error instanceof RateLimitedError) void reply.header("retry-after", String(error.retryAfterSeconds));
-    if (status >= 500) request.log.error({ code: error.code, err: { message: error.message } }, "request failed");
-    void reply.status(status).send(toErrorBody(error));
+    const detail = error instanceof RepositoryFetchError ? error.adminDetail : undefined;
+    if (status >= 500) request.log.error({ code: error.code, err: { message: error.message }, ...(detail === undefined ? {} : { detail }) }, "request failed");
+    const body = toErrorBody(error);
+    // git's own text of a failed fetch goes to instance admins only; before authentication ran the principal is not set yet.
+    const principal = request.principal as typeof request.principal | null;
+    if (detail !== undefined && principal?.kind === "user" && principal.user.isAdmin) body.detail = detail;
+    void reply.status(status).send(body);
     return;
   }
   const fe = error as FastifyError;

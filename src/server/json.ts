@@ -3,6 +3,7 @@
  * for GitHub's Actions API read Slipway's answers.
  */
 import type { Artifact, Job, Repository, Runner, SecretRecord, StepRecord, User, WorkflowRun } from "../store/index.js";
+import { withoutCredentials } from "./repository-url.js";
 
 export function userJson(user: User): Record<string, unknown> {
   return { id: user.id, login: user.login, type: "User", site_admin: user.isAdmin, created_at: user.createdAt };
@@ -17,7 +18,7 @@ export function repoJson(repo: Repository, api: string, publicUrl: string): Reco
     private: true,
     html_url: `${publicUrl}/${repo.fullName}`,
     url: `${api}/repos/${repo.fullName}`,
-    clone_url: repo.gitUrl,
+    clone_url: withoutCredentials(repo.gitUrl),
     default_branch: repo.defaultBranch,
     has_credentials: repo.credentials !== null && repo.credentials !== undefined,
     polling_interval: repo.pollingIntervalSeconds ?? null,

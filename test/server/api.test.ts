@@ -1,13 +1,15 @@
 import { afterEach, describe, expect, it } from "vitest";
-import path from "node:path";
+import { rmSync } from "node:fs";
 import { makeRepo } from "../support/git-repo.js";
 import { waitFor } from "./pipeline/harness.js";
 import { ADMIN_TOKEN, auth, createUserWithToken, registerRepo, sampleRequest, startTestServer, type TestServer } from "./helpers.js";
 
 let server: TestServer | undefined;
+const sources: string[] = [];
 afterEach(async () => {
   await server?.close();
   server = undefined;
+  for (const dir of sources.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 const CI_WORKFLOW = `name: CI
@@ -39,7 +41,9 @@ jobs:
 
 /** Registers acme/widgets backed by a real git repository holding the CI and Deploy workflows; returns its head commit. */
 async function registerGitRepo(s: TestServer): Promise<string> {
-  const dir = makeRepo({ ".github/workflows/ci.yml": CI_WORKFLOW, ".github/workflows/deploy.yml": DEPLOY_WORKFLOW }, { dir: path.join(s.dir, "repo") });
+  // Beside the data dir, never in it: the data dir is not a repository source.
+  const dir = makeRepo({ ".github/workflows/ci.yml": CI_WORKFLOW, ".github/workflows/deploy.yml": DEPLOY_WORKFLOW }, { dir: `${s.dir}-repo` });
+  sources.push(dir);
   const res = await s.app.inject({ method: "POST", url: "/api/v3/repos", headers: auth(ADMIN_TOKEN), payload: { owner: "acme", name: "widgets", git_url: `file://${dir}` } });
   if (res.statusCode !== 201) throw new Error(`repo registration failed: ${res.statusCode} ${res.body}`);
   const { execFileSync } = await import("node:child_process");

@@ -78,6 +78,21 @@ describe("loadServerConfig", () => {
     expect(errorOf(() => loadServerConfig({ env: { SLIPWAY_TRUST_PROXY: "maybe" } })).message).toContain("SLIPWAY_TRUST_PROXY");
   });
 
+  it("reads host lists from a comma-separated value or a config file's list", () => {
+    expect(loadServerConfig().allowedRepositoryHosts).toEqual([]);
+    expect(loadServerConfig({ env: { SLIPWAY_ALLOWED_REPOSITORY_HOSTS: "git.internal, *.corp.example,," } }).allowedRepositoryHosts).toEqual(["git.internal", "*.corp.example"]);
+    const dir = mkdtempSync(path.join(tmpdir(), "slipway-config-"));
+    const file = path.join(dir, "slipway.yaml");
+    writeFileSync(file, "allowedRepositoryHosts:\n  - git.internal\n  - 10.0.0.7\nallowPrivateRepositoryHosts: true\n");
+    const config = loadServerConfig({ configFile: file, cwd: dir });
+    expect(config.allowedRepositoryHosts).toEqual(["git.internal", "10.0.0.7"]);
+    expect(config.allowPrivateRepositoryHosts).toBe(true);
+    expect(config.allowLocalRepositories).toBe(false);
+    const bad = errorOf(() => loadServerConfig({ env: { SLIPWAY_ALLOWED_REPOSITORY_HOSTS: "git.internal,http://x/" } }));
+    expect(bad.message).toContain("SLIPWAY_ALLOWED_REPOSITORY_HOSTS");
+    expect(bad.message).toContain("http://x/");
+  });
+
   it("names the offending setting in CONFIG_INVALID", () => {
     const port = errorOf(() => loadServerConfig({ env: { SLIPWAY_PORT: "eighty" } }));
     expect(port.code).toBe("CONFIG_INVALID");

@@ -41,7 +41,7 @@ describe("git over HTTP", () => {
     await server.app.listen({ port: 0, host: "127.0.0.1" });
     const address = server.app.server.address() as { port: number };
     base = `http://127.0.0.1:${address.port}`;
-    sourceDir = makeRepo({ "version.txt": "1.2.3\n", "README.md": "hello\n" }, { dir: path.join(server.dir, "source") });
+    sourceDir = makeRepo({ "version.txt": "1.2.3\n", "README.md": "hello\n" }, { dir: `${server.dir}-source` });
     sha = git(sourceDir, "rev-parse", "HEAD");
     const box = createSecretBox(Buffer.from(SECRET_KEY, "hex"));
     const repo = await server.store.createRepository({ owner: "acme", name: "private", gitUrl: `file://${sourceDir}` });
@@ -60,6 +60,7 @@ describe("git over HTTP", () => {
 
   afterAll(async () => {
     await server?.close();
+    for (const dir of [sourceDir, `${sourceDir}-moved`]) rmSync(dir, { recursive: true, force: true });
   });
 
   async function claimJobOf(repoName: string) {

@@ -3,15 +3,19 @@
  * and the reads the pipeline needs from them: workflow files at a commit,
  * files changed between two commits, branch heads.
  *
- * Credentials never reach argv, the mirror's config or a message: they are
- * passed to git as an HTTP header through GIT_CONFIG_* environment variables,
- * and any URL shown in an error has its user-info removed.
+ * Every clone and fetch first checks the repository's URL against the
+ * instance's settings (repository-url.ts) and makes git connect only to the
+ * addresses checked. Credentials never reach argv, the mirror's config or a
+ * message: they are passed to git as an HTTP header through GIT_CONFIG_*
+ * environment variables, and any URL shown in an error has its user-info
+ * removed. git's own text of a failed fetch is kept for instance admins.
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { redactUrl, SlipwayError } from "../../lib/index.js";
+import { redactUrl } from "../../lib/index.js";
+import { describeFetchFailure, planFetch, repositoryUrlSettingsOf, RepositoryFetchError, type FetchPlan, type RepositoryUrlSettings } from "../repository-url.js";
 
 export interface MirrorSource {
   id: number;
@@ -28,13 +32,19 @@ export interface WorkflowFile {
 const ZERO_SHA = /^0+$/;
 const MAX_BUFFER = 64 * 1024 * 1024;
 
-function authEnv(source: MirrorSource): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "true" };
+function fetchEnv(source: MirrorSource, plan: FetchPlan): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "true", ...plan.env };
+  const config: Array<[string, string]> = [...plan.config];
   if (source.credentials && /^https?:\/\//i.test(source.gitUrl)) {
     const basic = source.credentials.includes(":") ? source.credentials : `x-access-token:${source.credentials}`;
-    env.GIT_CONFIG_COUNT = "1";
-    env.GIT_CONFIG_KEY_0 = "http.extraHeader";
-    env.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${Buffer.from(basic).toString("base64")}`;
+    config.push(["http.extraHeader", `Authorization: Basic ${Buffer.from(basic).toString("base64")}`]);
+  }
+  if (config.length > 0) {
+    env.GIT_CONFIG_COUNT = String(config.length);
+    config.forEach(([key, value], i) => {
+      env[`GIT_CONFIG_KEY_${i}`] = key;
+      env[`GIT_CONFIG_VALUE_${i}`] = value;
+    });
   }
   return env;
 }
@@ -75,11 +85,13 @@ const origins = new Map<string, string>();
  * Clones the repository as a mirror the first time, fetches it afterwards;
  * returns the mirror's path. Concurrent calls for one mirror share one fetch.
  */
-export function createMirrors(dataDir: string) {
+export function createMirrors(dataDir: string, settings: RepositoryUrlSettings = repositoryUrlSettingsOf({ dataDir })) {
 
   async function sync(source: MirrorSource): Promise<string> {
     const dir = mirrorPath(dataDir, source.id);
-    const env = authEnv(source);
+    // Refused URLs and hosts that do not resolve fail here, before git runs.
+    const plan = await planFetch(source.gitUrl, settings);
+    const env = fetchEnv(source, plan);
     const secrets = source.credentials ? [source.credentials, ...source.credentials.split(":")] : [];
     try {
       if (existsSync(path.join(dir, "HEAD"))) {
@@ -92,7 +104,8 @@ export function createMirrors(dataDir: string) {
         await mkdir(path.dirname(dir), { recursive: true });
         const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
         await rm(tmp, { recursive: true, force: true });
-        await runGit(["clone", "--mirror", "--quiet", source.gitUrl, tmp], { env, secrets });
+        // --no-local: a local source goes through git's transport, never hard links or copies of its object store.
+        await runGit(["clone", "--mirror", "--quiet", ...(plan.source.kind === "local" ? ["--no-local"] : []), source.gitUrl, tmp], { env, secrets });
         let ours = true;
         await rename(tmp, dir).catch(async (error: unknown) => {
           // Another process created the mirror first: keep theirs.
@@ -104,9 +117,9 @@ export function createMirrors(dataDir: string) {
       }
     } catch (error) {
       origins.delete(dir);
-      throw new SlipwayError("REPOSITORY_INVALID", `cannot fetch ${redactUrl(source.gitUrl)}: ${(error as Error).message}`, {
-        hint: "Check the repository's git URL and credentials, and that the server can reach it.",
-      });
+      const detail = (error as Error).message;
+      const { reason, hint } = describeFetchFailure(detail);
+      throw new RepositoryFetchError(`cannot fetch ${redactUrl(source.gitUrl)}: ${reason}`, hint, detail);
     }
     return dir;
   }

@@ -14,6 +14,12 @@ export interface PipelineLogger {
 export interface PipelineConfig {
   /** Mirrors live in `<dataDir>/mirrors`. */
   dataDir: string;
+  /** Repository sources: local paths from non-admins (registration only; default false). */
+  allowLocalRepositories?: boolean;
+  /** Hosts fetched even when they resolve to private, loopback or link-local addresses; default none. */
+  allowedRepositoryHosts?: readonly string[];
+  /** Fetch from any host, whatever it resolves to; default false. */
+  allowPrivateRepositoryHosts?: boolean;
   /** Base of links in commit statuses and the `github` context. */
   publicUrl?: string;
   /** This replica's name in run leases; default a random id per process. */

@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { createRunCreator } from "./create-run.js";
 import { createRunDriver } from "./drive-run.js";
+import { repositoryUrlSettingsOf } from "../repository-url.js";
 import { createMirrors } from "./git-mirror.js";
 import type { Pipeline, PipelineDeps, PipelineLogger } from "./pipeline-types.js";
 import { createPoller } from "./polling.js";
@@ -24,7 +25,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const logger = deps.logger ?? nullLogger;
   const sweepMs = config.sweepIntervalMs ?? 5000;
   const publicUrl = (config.publicUrl ?? "http://localhost:8080").replace(/\/+$/, "");
-  const access = createRepositoryAccess({ store, secretBox, mirrors: createMirrors(config.dataDir), config, publicUrl, logger });
+  const access = createRepositoryAccess({ store, secretBox, mirrors: createMirrors(config.dataDir, repositoryUrlSettingsOf(config)), config, publicUrl, logger });
   const driver = createRunDriver({
     store,
     access,

@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Store } from "../../store/index.js";
+import { RepositoryFetchError } from "../repository-url.js";
 import type { Trigger } from "../webhooks.js";
 import type { PipelineLogger } from "./pipeline-types.js";
 import type { RepositoryAccess } from "./repository-access.js";
@@ -83,7 +84,8 @@ export function createPoller(deps: { store: Store; access: RepositoryAccess; dat
           });
         }
       } catch (error) {
-        logger.warn(`polling ${repo.fullName}: ${(error as Error).message}`);
+        const detail = error instanceof RepositoryFetchError ? ` (git: ${error.adminDetail})` : "";
+        logger.warn(`polling ${repo.fullName}: ${(error as Error).message}${detail}`);
       }
     }
     return fired;

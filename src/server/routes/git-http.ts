@@ -26,6 +26,7 @@ import { effectiveRank, jobTokenKey, resolveGitPrincipal, type GitPrincipal } fr
 import { sealContext, type RouteContext } from "../context.js";
 import { RateLimitedError } from "../http-errors.js";
 import { createMirrors, ensureMirror, hasMirror, type MirrorSource } from "../pipeline/git-mirror.js";
+import { repositoryUrlSettingsOf } from "../repository-url.js";
 
 /** The most a single git request body may hold, compressed or inflated (wants and haves, not packs). */
 export const MAX_GIT_REQUEST_BYTES = 32 * 1024 * 1024;
@@ -87,7 +88,7 @@ function byteLimit(limit: number): Transform {
 
 export function registerGitHttpRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store } = ctx;
-  const mirrors = createMirrors(ctx.config.dataDir);
+  const mirrors = createMirrors(ctx.config.dataDir, repositoryUrlSettingsOf(ctx.config));
   const key = jobTokenKey(ctx.secretBox);
 
   // The body goes to git as a stream: these parsers leave it unread.

@@ -4,19 +4,19 @@
  * setting; a user adding one becomes admin of that repository only.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { SlipwayError } from "../../lib/index.js";
+import { redactUrl, SlipwayError } from "../../lib/index.js";
 import type { Runner, RunnerScope } from "../../store/index.js";
 import { effectiveRank, requireWriteScope } from "../auth.js";
 import { apiBase, pageOf, sealContext, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { permissionsJson, repoJson, runnerJson } from "../json.js";
+import { checkRepositoryUrl, repositoryUrlSettingsOf } from "../repository-url.js";
 import { generateToken, hashToken } from "../security.js";
 import { repositoryLevel } from "./levels.js";
 import { registerSecretRoutes } from "./secrets.js";
 
 const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
-const GIT_URL = /^(https?:\/\/|ssh:\/\/|git@|file:\/\/|\/)\S+$/;
-const GIT_URL_TEXT = "an https://, ssh://, git@host:path, file:// URL or an absolute path";
+const GIT_URL_TEXT = "an https://, http://, ssh:// or git@host:path URL (local paths and file:// URLs for instance admins)";
 const REGISTRATION_TTL_MS = 60 * 60 * 1000;
 
 function body(request: { body: unknown }): Record<string, unknown> {
@@ -27,6 +27,14 @@ function body(request: { body: unknown }): Record<string, unknown> {
 export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, config } = ctx;
   const api = apiBase(config);
+  const urlSettings = repositoryUrlSettingsOf(config);
+
+  /** A git URL the caller may register: an accepted form, outside the data dir, on an allowed host. */
+  const checkGitUrl = async (value: unknown, admin: boolean): Promise<string> => {
+    if (typeof value !== "string" || value.trim() === "") throw validationFailed("git_url", GIT_URL_TEXT);
+    await checkRepositoryUrl(value, urlSettings, { admin });
+    return value;
+  };
 
   /** Git credentials (a token, or user:password) are sealed at rest and never returned. */
   const sealCredentials = (repositoryId: number, value: string): Buffer =>
@@ -47,8 +55,7 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
     if (typeof b.full_name === "string" && owner === undefined && name === undefined) [owner, name] = b.full_name.split("/");
     if (typeof owner !== "string" || !NAME.test(owner)) throw validationFailed("owner", "1-100 letters, digits, '.', '-' or '_'");
     if (typeof name !== "string" || !NAME.test(name)) throw validationFailed("name", "1-100 letters, digits, '.', '-' or '_'");
-    const gitUrl = b.git_url;
-    if (typeof gitUrl !== "string" || !GIT_URL.test(gitUrl)) throw validationFailed("git_url", GIT_URL_TEXT);
+    const gitUrl = await checkGitUrl(b.git_url, p.user.isAdmin);
     const defaultBranch = typeof b.default_branch === "string" && b.default_branch !== "" ? b.default_branch : "main";
     const credentials = credentialsField(b.credentials, false);
     const pollingIntervalSeconds = pollingField(b.polling_interval);
@@ -62,7 +69,7 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
         ...(typeof credentials === "string" ? { credentials: sealCredentials(repo.id, credentials) } : {}),
       })) ?? repo;
     if (!p.user.isAdmin) await store.setRepositoryRole(p.user.id, repo.id, "admin");
-    await ctx.audit(request, "repo.create", `repo:${repo.fullName}`, { git_url: gitUrl });
+    await ctx.audit(request, "repo.create", `repo:${repo.fullName}`, { git_url: redactUrl(gitUrl) });
     // The webhook secret is shown once, to configure the forge.
     return reply.status(201).send({ ...repoJson(repo, api, config.publicUrl), webhook_secret: webhookSecret });
   });
@@ -96,8 +103,8 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const polling = pollingField(b.polling_interval);
     if (polling !== undefined) patch.pollingIntervalSeconds = polling;
     if (b.git_url !== undefined) {
-      if (typeof b.git_url !== "string" || !GIT_URL.test(b.git_url)) throw validationFailed("git_url", GIT_URL_TEXT);
-      patch.gitUrl = b.git_url;
+      const p = request.principal;
+      patch.gitUrl = await checkGitUrl(b.git_url, p.kind === "user" && p.user.isAdmin);
     }
     if (b.default_branch !== undefined) {
       if (typeof b.default_branch !== "string" || !/^[^\s~^:?*[\\]{1,250}$/.test(b.default_branch)) throw validationFailed("default_branch", "a branch name");

@@ -58,11 +58,14 @@ describe("repository mirrors", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     closers.push(() => new Promise((r) => server.close(() => r())));
     const port = (server.address() as AddressInfo).port;
-    const mirrors = createMirrors(path.join(tempDir(), "data"));
-    const failure = await mirrors.fetch({ id: 1, gitUrl: `http://olduser:url-password@127.0.0.1:${port}/o/r.git`, credentials: "tok-very-secret" }).catch((e: unknown) => e as Error & { code?: string });
-    expect(failure).toMatchObject({ code: "REPOSITORY_INVALID" });
-    expect((failure as Error).message).toContain(`http://***@127.0.0.1:${port}/o/r.git`);
-    expect((failure as Error).message).not.toMatch(/tok-very-secret|url-password/);
+    const dataDir = path.join(tempDir(), "data");
+    // A loopback host is fetched only when the settings allow it; git connects to the address checked.
+    const mirrors = createMirrors(dataDir, { dataDir, allowedRepositoryHosts: ["localhost"] });
+    const failure = await mirrors.fetch({ id: 1, gitUrl: `http://olduser:url-password@localhost:${port}/o/r.git`, credentials: "tok-very-secret" }).catch((e: unknown) => e as Error & { code?: string; adminDetail?: string });
+    expect(failure).toMatchObject({ code: "REPOSITORY_UNREACHABLE" });
+    expect((failure as Error).message).toBe(`cannot fetch http://***@localhost:${port}/o/r.git: the server refused the credentials`);
+    expect((failure as { adminDetail?: string }).adminDetail).toMatch(/403/);
+    expect(`${(failure as Error).message} ${(failure as { adminDetail?: string }).adminDetail}`).not.toMatch(/tok-very-secret|url-password/);
     expect(seen).toContain(`Basic ${Buffer.from("x-access-token:tok-very-secret").toString("base64")}`);
   });
 });
