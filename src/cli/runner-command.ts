@@ -7,7 +7,8 @@
 import os from "node:os";
 import path from "node:path";
 import { SlipwayError } from "../lib/index.js";
-import { createRemoteRunner, hostLabels, type RemoteRunner, type RemoteRunnerLogger } from "../runner/index.js";
+import { createRemoteRunner, hostLabels, type RemoteRunner } from "../runner/index.js";
+import type { MessageLogger } from "../lib/index.js";
 
 interface RunnerFlags {
   server?: string;
@@ -22,7 +23,7 @@ interface RunnerFlags {
 interface RunnerDeps {
   env: NodeJS.ProcessEnv;
   cwd: string;
-  logger: RemoteRunnerLogger;
+  logger: MessageLogger;
   version: string;
 }
 

@@ -2,3 +2,4 @@ export * from "./errors.js";
 export * from "./masking.js";
 export * from "./error-body.js";
 export * from "./redact-url.js";
+export * from "./message-logger.js";

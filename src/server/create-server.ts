@@ -24,8 +24,9 @@ import { registerEnvironmentRoutes } from "./routes/environments.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { registerGitHttpRoutes } from "./routes/git-http.js";
 import { createSecretBox, createSharedRateLimiter, loadSecretKey, type SecretBox } from "./security.js";
-import { createPipeline, type Pipeline, type PipelineConfig, type PipelineLogger } from "./pipeline/index.js";
+import { createPipeline, type Pipeline, type PipelineConfig } from "./pipeline/index.js";
 import { SlipwayError, toErrorBody } from "../lib/index.js";
+import type { MessageLogger } from "../lib/index.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -84,7 +85,7 @@ export function pipelineConfigOf(config: ServerConfig): PipelineConfig {
 }
 
 /** Pipeline messages as log entries of the component `pipeline`. */
-export function pipelineLoggerOf(logger: Logger): PipelineLogger {
+export function pipelineLoggerOf(logger: Logger): MessageLogger {
   return {
     info: (m) => logger.info({ component: "pipeline" }, m),
     warn: (m) => logger.warn({ component: "pipeline" }, m),

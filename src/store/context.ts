@@ -6,7 +6,8 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import { SlipwayError } from "../lib/index.js";
 import type { Database } from "./schema.js";
-import type { Backend, Clock, PageOptions, StoreLogger } from "./store.js";
+import type { Backend, Clock, PageOptions } from "./store.js";
+import type { MessageLogger } from "../lib/index.js";
 
 export type Db = Kysely<Database>;
 
@@ -14,7 +15,7 @@ export interface StoreContext {
   db: Db;
   backend: Backend;
   clock: Clock;
-  logger: StoreLogger;
+  logger: MessageLogger;
   /**
    * Runs `fn` in a transaction that holds the write lock from its first
    * statement (SQLite: BEGIN IMMEDIATE; PostgreSQL: an ordinary transaction,

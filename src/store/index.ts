@@ -4,7 +4,7 @@
  * job queue (claims with leases, lease expiry, wake-up signals). `Store` is
  * the composition of one interface per area, exported here with its records.
  */
-export type { Backend, Clock, Page, PageOptions, Store, StoreLifecycle, StoreLogger } from "./store.js";
+export type { Backend, Clock, Page, PageOptions, Store, StoreLifecycle } from "./store.js";
 export type { OpenStoreOptions } from "./open-store.js";
 export type { NewRepository, Repository, RepositoryPatch, RepositoryStore } from "./repositories.js";
 export type { AccountStore, ApiToken, NewApiToken, NewUser, RepositoryRole, RoleGrant, Session, User } from "./accounts.js";

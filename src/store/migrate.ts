@@ -7,7 +7,8 @@
 import { sql, type Kysely } from "kysely";
 import { runWrite, type Db } from "./context.js";
 import { MIGRATIONS } from "./migrations.js";
-import type { Backend, StoreLogger } from "./store.js";
+import type { Backend } from "./store.js";
+import type { MessageLogger } from "../lib/index.js";
 
 export interface Migration {
   version: number;
@@ -23,7 +24,7 @@ export async function migrate(
   db: Db,
   backend: Backend,
   now: () => string,
-  logger: StoreLogger,
+  logger: MessageLogger,
   migrations: Migration[] = MIGRATIONS,
 ): Promise<number> {
   return runWrite(db, backend, async (trx) => {

@@ -25,16 +25,17 @@ import { createScheduleTickStore } from "./schedule-ticks.js";
 import type { Database } from "./schema.js";
 import { createSecretStore } from "./secrets.js";
 import { createStepStore } from "./steps.js";
-import type { Backend, Clock, Store, StoreLogger } from "./store.js";
+import type { Backend, Clock, Store } from "./store.js";
 import { createVariableStore } from "./variables.js";
 import { createWebhookDeliveryStore } from "./webhook-deliveries.js";
+import type { MessageLogger } from "../lib/index.js";
 
 export interface OpenStoreOptions {
   /** `postgres://` or `postgresql://` URL; absent means SQLite at `<dataDir>/slipway.db`. */
   url?: string;
   dataDir: string;
   clock?: Clock;
-  logger?: StoreLogger;
+  logger?: MessageLogger;
 }
 
 /** PostgreSQL channel that carries "jobs were enqueued" between replicas. */
@@ -52,10 +53,10 @@ const BUSY_TIMEOUT_MS = 20;
 const BUSY_RETRY_MS = 15_000;
 const RELISTEN_DELAY_MS = 1_000;
 
-const silentLogger: StoreLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const silentLogger: MessageLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Calls every listener; one that throws is logged and does not stop the others or the caller. */
-function emitSafely(emitter: EventEmitter, logger: StoreLogger): void {
+function emitSafely(emitter: EventEmitter, logger: MessageLogger): void {
   for (const listener of emitter.listeners("jobs")) {
     try {
       (listener as () => void)();
@@ -72,7 +73,7 @@ interface JobSignal {
   close(): Promise<void>;
 }
 
-function createLocalSignal(logger: StoreLogger): JobSignal {
+function createLocalSignal(logger: MessageLogger): JobSignal {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   return {
@@ -90,7 +91,7 @@ function createLocalSignal(logger: StoreLogger): JobSignal {
   };
 }
 
-function createPostgresSignal(url: string, logger: StoreLogger): JobSignal {
+function createPostgresSignal(url: string, logger: MessageLogger): JobSignal {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   let client: pg.Client | null = null;
@@ -181,7 +182,7 @@ function openSqlite(dataDir: string): Db {
   return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
 }
 
-function openPostgres(url: string, logger: StoreLogger): Db {
+function openPostgres(url: string, logger: MessageLogger): Db {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client's failure (e.g. a server restart) must not crash the process; the next query reports it.
   pool.on("error", (error) => logger.warn(`store: idle database connection failed (${error.message})`));

@@ -31,12 +31,6 @@ import type { WebhookDeliveryStore } from "./webhook-deliveries.js";
 /** Returns the current time; injected so tests can move it. */
 export type Clock = () => Date;
 
-/** The subset of a pino-style logger the store uses. */
-export interface StoreLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
 
 export type Backend = "sqlite" | "postgres";
 

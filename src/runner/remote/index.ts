@@ -1,12 +1,6 @@
 /** The remote runner: the runner side of the server's runner protocol. */
-export { createRemoteRunner, maskResult, registrableLabels, stepNumbering, type PreparedJob, type RemoteRunner, type RemoteRunnerLogger, type RemoteRunnerOptions } from "./remote-runner.js";
-export {
-  createProtocolClient,
-  isLeaseLost,
-  isTransient,
-  type ProtocolClient,
-  type ProtocolClientOptions,
-} from "./protocol-client.js";
+export { createRemoteRunner, maskResult, registrableLabels, stepNumbering, type PreparedJob, type RemoteRunner, type RemoteRunnerOptions } from "./remote-runner.js";
+export { createProtocolClient, isLeaseLost, isTransient, type ProtocolClient, type ProtocolClientOptions } from "./protocol-client.js";
 export { createJobReporter, type JobReporter, type JobReporterOptions } from "./job-reporter.js";
 export { CREDENTIAL_FILE, readCredential, writeCredential, type StoredCredential } from "./credential.js";
 export { cloneAtCommit, type CloneInput } from "./checkout.js";

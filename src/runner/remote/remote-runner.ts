@@ -20,12 +20,8 @@ import { cloneAtCommit, cloneFromServer } from "./checkout.js";
 import { CREDENTIAL_FILE, readCredential, writeCredential, type StoredCredential } from "./credential.js";
 import { createJobReporter, type JobReporter } from "./job-reporter.js";
 import { createProtocolClient, isLeaseLost, isTransient, type ProtocolClient } from "./protocol-client.js";
+import type { MessageLogger } from "../../lib/index.js";
 
-export interface RemoteRunnerLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
 
 export interface RemoteRunnerOptions {
   serverUrl: string;
@@ -46,7 +42,7 @@ export interface RemoteRunnerOptions {
   /** Builds the `uses:` handler of one job; defaults to the built-ins with the job's clone as checkout source. */
   createUses?: (job: PreparedJob) => UsesHandler;
   client?: ProtocolClient;
-  logger?: RemoteRunnerLogger;
+  logger?: MessageLogger;
   sleep?: (ms: number) => Promise<void>;
   /** Keep job directories after the job (for debugging). */
   keepWorkspaces?: boolean;
@@ -77,7 +73,7 @@ export interface RemoteRunner {
   readonly registration: StoredCredential | null;
 }
 
-const consoleLogger: RemoteRunnerLogger = {
+const consoleLogger: MessageLogger = {
   info: (m) => process.stderr.write(`${m}\n`),
   warn: (m) => process.stderr.write(`warning: ${m}\n`),
   error: (m) => process.stderr.write(`error: ${m}\n`),

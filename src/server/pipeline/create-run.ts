@@ -12,9 +12,9 @@ import type { WorkflowDispatcher } from "../context.js";
 import type { Trigger } from "../webhooks.js";
 import { hasCommit, listChangedFiles, readCommitTitle, readFileAt, readWorkflowFiles, resolveRefName } from "./git-mirror.js";
 import { asObject, githubContextOfRun, refName } from "./github-context.js";
-import type { PipelineLogger } from "./pipeline-types.js";
 import { parseWorkflowFiles, type RepositoryAccess } from "./repository-access.js";
 import { defaultRunTitle, evaluateRunName, finishTitle, needsCommitTitle } from "./run-title.js";
+import type { MessageLogger } from "../../lib/index.js";
 
 
 /** The workflow's concurrency group evaluated for a run; null when it has none or it is blank. */
@@ -48,7 +48,7 @@ export type RunCreator = ReturnType<typeof createRunCreator>;
 export function createRunCreator(deps: {
   store: Store;
   access: RepositoryAccess;
-  logger: PipelineLogger;
+  logger: MessageLogger;
   publicUrl: string;
   /** Hands a new run to the driver, with the workflow already parsed for it. */
   launch: (runId: number, workflow: Workflow) => void;

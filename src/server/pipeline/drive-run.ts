@@ -16,9 +16,9 @@ import { parseWorkflow, type Workflow } from "../../workflow/index.js";
 import { concurrencyOf } from "./create-run.js";
 import { readFileAt } from "./git-mirror.js";
 import { asObject, githubContextOfRun } from "./github-context.js";
-import type { PipelineLogger } from "./pipeline-types.js";
 import { createQueueExecutor, DrivingStopped } from "./queue-executor.js";
 import type { RepositoryAccess } from "./repository-access.js";
+import type { MessageLogger } from "../../lib/index.js";
 
 interface Driving {
   controller: AbortController;
@@ -32,7 +32,7 @@ interface Driving {
 export interface RunDriverDeps {
   store: Store;
   access: RepositoryAccess;
-  logger: PipelineLogger;
+  logger: MessageLogger;
   clock: () => Date;
   publicUrl: string;
   replicaId: string;

@@ -1,6 +1,6 @@
 /** The run pipeline: triggers to runs, runs driven to their end across restarts and replicas. */
 export { createPipeline } from "./pipeline.js";
-export type { Pipeline, PipelineConfig, PipelineDeps, PipelineLogger } from "./pipeline-types.js";
+export type { Pipeline, PipelineConfig, PipelineDeps } from "./pipeline-types.js";
 export { planRerun, refreshRunStatus } from "./run-control.js";
 export { openSecrets, secretSealContext } from "./stored-secrets.js";
 export { inferForgeTarget, postCommitStatus, type ForgeTarget, type ForgeKind, type CommitStatus, type StatusState } from "./commit-status.js";

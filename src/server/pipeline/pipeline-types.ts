@@ -4,12 +4,8 @@ import type { RunControl, WorkflowDispatcher } from "../context.js";
 import type { SecretBox } from "../security.js";
 import type { Trigger } from "../webhooks.js";
 import type { ForgeTarget } from "./commit-status.js";
+import type { MessageLogger } from "../../lib/index.js";
 
-export interface PipelineLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
 
 export interface PipelineConfig {
   /** Mirrors live in `<dataDir>/mirrors`. */
@@ -49,7 +45,7 @@ export interface PipelineDeps {
   config: PipelineConfig;
   secretBox: SecretBox;
   clock?: () => Date;
-  logger?: PipelineLogger;
+  logger?: MessageLogger;
   /** Aborting it stops the pipeline as `stop()` does. */
   signal?: AbortSignal;
 }

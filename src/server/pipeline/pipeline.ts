@@ -11,18 +11,18 @@ import { createRunCreator } from "./create-run.js";
 import { createRunDriver } from "./drive-run.js";
 import { repositoryUrlSettingsOf } from "../repository-url.js";
 import { createMirrors } from "./git-mirror.js";
-import type { Pipeline, PipelineDeps, PipelineLogger } from "./pipeline-types.js";
+import type { Pipeline, PipelineDeps } from "./pipeline-types.js";
 import { createPoller } from "./polling.js";
 import { createRepositoryAccess } from "./repository-access.js";
 import { createRunControl, refreshRunStatus } from "./run-control.js";
 import { createScheduleFirer } from "./schedules.js";
+import { silentLogger } from "../../lib/index.js";
 
-const nullLogger: PipelineLogger = { info() {}, warn() {}, error() {} };
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { store, config, secretBox } = deps;
   const clock = deps.clock ?? (() => new Date());
-  const logger = deps.logger ?? nullLogger;
+  const logger = deps.logger ?? silentLogger;
   const sweepMs = config.sweepIntervalMs ?? 5000;
   const publicUrl = (config.publicUrl ?? "http://localhost:8080").replace(/\/+$/, "");
   const access = createRepositoryAccess({ store, secretBox, mirrors: createMirrors(config.dataDir, repositoryUrlSettingsOf(config)), config, publicUrl, logger });

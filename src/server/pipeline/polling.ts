@@ -11,8 +11,8 @@ import path from "node:path";
 import type { Store } from "../../store/index.js";
 import { RepositoryFetchError } from "../repository-url.js";
 import type { Trigger } from "../webhooks.js";
-import type { PipelineLogger } from "./pipeline-types.js";
 import type { RepositoryAccess } from "./repository-access.js";
+import type { MessageLogger } from "../../lib/index.js";
 
 function listHeads(mirror: string): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
@@ -37,7 +37,7 @@ function commitMinute(mirror: string, sha: string): Promise<Date> {
   });
 }
 
-export function createPoller(deps: { store: Store; access: RepositoryAccess; dataDir: string; logger: PipelineLogger; onTrigger: (trigger: Trigger) => Promise<void> }) {
+export function createPoller(deps: { store: Store; access: RepositoryAccess; dataDir: string; logger: MessageLogger; onTrigger: (trigger: Trigger) => Promise<void> }) {
   const { store, access, logger } = deps;
   const lastPolled = new Map<number, number>();
   const headsFile = (repoId: number) => path.join(deps.dataDir, "mirrors", `${repoId}.heads.json`);

@@ -12,8 +12,9 @@ import type { SecretBox } from "../security.js";
 import { isFromFork } from "../webhooks.js";
 import { inferForgeTarget, postCommitStatus, type StatusState } from "./commit-status.js";
 import { hasCommit, readFileAt, resolveRef, type MirrorSource, type Mirrors } from "./git-mirror.js";
-import type { PipelineConfig, PipelineLogger } from "./pipeline-types.js";
+import type { PipelineConfig } from "./pipeline-types.js";
 import { openSecrets } from "./stored-secrets.js";
+import type { MessageLogger } from "../../lib/index.js";
 
 /** `owner/repo/path/to/workflow.yml@ref`, as a job's `uses:` names a workflow in another repository. */
 export function parseCalledWorkflowRef(uses: string): { owner: string; repo: string; path: string; ref: string } {
@@ -41,7 +42,7 @@ export function parseWorkflowFiles(files: { path: string; text: string }[]): { v
 
 export type RepositoryAccess = ReturnType<typeof createRepositoryAccess>;
 
-export function createRepositoryAccess(deps: { store: Store; secretBox: SecretBox; mirrors: Mirrors; config: PipelineConfig; publicUrl: string; logger: PipelineLogger }) {
+export function createRepositoryAccess(deps: { store: Store; secretBox: SecretBox; mirrors: Mirrors; config: PipelineConfig; publicUrl: string; logger: MessageLogger }) {
   const { store, secretBox, mirrors, config, logger } = deps;
 
   const credentialsOf = (repo: Repository): string | null => {

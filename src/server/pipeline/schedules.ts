@@ -7,10 +7,10 @@ import type { Store } from "../../store/index.js";
 import { cronFires, parseCron } from "./cron.js";
 import type { RunCreator } from "./create-run.js";
 import { readWorkflowFiles, resolveRef } from "./git-mirror.js";
-import type { PipelineLogger } from "./pipeline-types.js";
 import { parseWorkflowFiles, type RepositoryAccess } from "./repository-access.js";
+import type { MessageLogger } from "../../lib/index.js";
 
-export function createScheduleFirer(deps: { store: Store; access: RepositoryAccess; creator: RunCreator; logger: PipelineLogger }) {
+export function createScheduleFirer(deps: { store: Store; access: RepositoryAccess; creator: RunCreator; logger: MessageLogger }) {
   const { store, access, creator, logger } = deps;
 
   /** Fires the schedules due in the minute containing `now`; returns how many runs it started. */

@@ -4,10 +4,11 @@ import { afterEach } from "vitest";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createPipeline, type Pipeline, type PipelineConfig, type PipelineLogger } from "../../../src/server/pipeline/index.js";
+import { createPipeline, type Pipeline, type PipelineConfig } from "../../../src/server/pipeline/index.js";
 import { createSecretBox, type SecretBox } from "../../../src/server/security.js";
 import { openStore, type Job, type QueuedJobClaim, type Repository, type Store } from "../../../src/store/index.js";
 import { git, makeRepo } from "../../support/git-repo.js";
+import type { MessageLogger } from "../../../src/lib/index.js";
 
 export interface Harness {
   dir: string;
@@ -16,7 +17,7 @@ export interface Harness {
   repoDir: string;
   repo: Repository;
   pipelines: Pipeline[];
-  makePipeline(config?: Partial<PipelineConfig>, options?: { store?: Store; clock?: () => Date; logger?: PipelineLogger }): Pipeline;
+  makePipeline(config?: Partial<PipelineConfig>, options?: { store?: Store; clock?: () => Date; logger?: MessageLogger }): Pipeline;
   commit(files: Record<string, string>, message?: string): string;
   head(): string;
   close(): Promise<void>;
@@ -85,7 +86,7 @@ export function closeAfterEach(harness: () => Harness | undefined, runners: Fake
 }
 
 /** A logger keeping its lines, for asserting what a pipeline did. */
-export function recordingLogger(lines: string[]): PipelineLogger {
+export function recordingLogger(lines: string[]): MessageLogger {
   return { info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
 }
 
