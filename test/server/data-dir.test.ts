@@ -1,8 +1,10 @@
 /** The data dir and everything in it is readable by the server's user only, on a new install and after a start on an older one. */
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo, type Server } from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startTestServer, tempDir } from "../e2e/support.js";
+import { runCli } from "../support/cli.js";
 
 const modeOf = (file: string) => statSync(file).mode & 0o777;
 let root: string | undefined;
@@ -53,5 +55,32 @@ describe("data dir modes", () => {
     } finally {
       await second.close();
     }
+  });
+
+  it("says so in one log line when it tightens an existing install", async () => {
+    root = tempDir("modes-log");
+    const dataDir = path.join(root, "data");
+    mkdirSync(path.join(dataDir, "artifacts"), { recursive: true, mode: 0o755 });
+    writeFileSync(path.join(dataDir, "artifacts", "old.json"), "{}", { mode: 0o644 });
+    chmodSync(dataDir, 0o755);
+    // `--port` taken by a listener makes the server stop right after its start-up checks.
+    const blocker = await new Promise<Server>((resolve) => {
+      const listener = createServer();
+      listener.listen(0, "127.0.0.1", () => resolve(listener));
+    });
+    try {
+      const port = (blocker.address() as AddressInfo).port;
+      const result = await runCli(["server", "--port", String(port), "--host", "127.0.0.1", "--data-dir", dataDir, "--no-embedded-runner"], {
+        env: { SLIPWAY_ADMIN_TOKEN: undefined, SLIPWAY_LOG_LEVEL: "info" },
+        timeoutMs: 30_000,
+      });
+      const lines = (result.stdout + result.stderr).split("\n").filter((l) => l.includes("tightened the data dir"));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('"entries":3');
+    } finally {
+      blocker.close();
+    }
+    expect(modeOf(dataDir)).toBe(0o700);
+    expect(modeOf(path.join(dataDir, "artifacts", "old.json"))).toBe(0o600);
   });
 });
