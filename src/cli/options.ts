@@ -12,7 +12,8 @@ export function collectRepeated(value: string, previous: string[] = []): string[
   return [...previous, value];
 }
 
-function readTextFile(file: string, what: string): string {
+/** A file named on the command line, as text; CLI_FILE_UNREADABLE names it when it cannot be read. */
+export function readTextFile(file: string, what: string): string {
   try {
     return fs.readFileSync(file, "utf8");
   } catch (e) {

@@ -9,10 +9,12 @@ import path from "node:path";
 import { SlipwayError } from "../lib/index.js";
 import { createRemoteRunner, hostLabels, type RemoteRunner } from "../runner/index.js";
 import type { MessageLogger } from "../lib/index.js";
+import { readTextFile } from "./options.js";
 
 interface RunnerFlags {
   server?: string;
   token?: string;
+  tokenFile?: string;
   labels?: string;
   capacity?: number;
   workDir?: string;
@@ -49,6 +51,27 @@ export function splitLabels(value: string | undefined): string[] {
   return labels;
 }
 
+/**
+ * The registration token: `--token` (visible to every user of the machine in
+ * the process list, hence the other two), `--token-file FILE` (its first
+ * line), or SLIPWAY_RUNNER_TOKEN. Undefined when none is given: a runner
+ * that registered before needs none.
+ */
+function readRegistrationToken(flags: Pick<RunnerFlags, "token" | "tokenFile">, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  if (flags.token !== undefined && flags.tokenFile !== undefined) {
+    throw new SlipwayError("CLI_USAGE", "slipway runner takes --token or --token-file, not both", { hint: "Prefer --token-file or SLIPWAY_RUNNER_TOKEN: a --token value is visible in the process list." });
+  }
+  if (flags.token !== undefined) return flags.token;
+  if (flags.tokenFile !== undefined) {
+    const file = path.resolve(cwd, flags.tokenFile);
+    const token = readTextFile(file, "--token-file").split(/\r?\n/)[0]!.trim();
+    if (token === "") throw new SlipwayError("CLI_USAGE", `--token-file ${file} is empty`, { hint: "Put the token from `slipway runner-token` on the file's first line." });
+    return token;
+  }
+  const fromEnv = env.SLIPWAY_RUNNER_TOKEN?.trim();
+  return fromEnv ? fromEnv : undefined;
+}
+
 /** Builds the runner from flags and environment (SLIPWAY_SERVER, SLIPWAY_RUNNER_TOKEN). */
 function createRunnerFromFlags(flags: RunnerFlags, deps: RunnerDeps): RemoteRunner {
   const server = flags.server ?? deps.env.SLIPWAY_SERVER;
@@ -64,7 +87,7 @@ function createRunnerFromFlags(flags: RunnerFlags, deps: RunnerDeps): RemoteRunn
   return createRemoteRunner({
     serverUrl: server.replace(/\/+$/, ""),
     workDir,
-    registrationToken: flags.token ?? deps.env.SLIPWAY_RUNNER_TOKEN,
+    registrationToken: readRegistrationToken(flags, deps.env, deps.cwd),
     name,
     labels: hostLabels({ extra: splitLabels(flags.labels) }),
     capacity: flags.capacity ?? 1,

@@ -27,6 +27,7 @@ import {
   pipelineLoggerOf,
   createSecretBox,
   createServer,
+  secureDataDir,
   generateToken,
   hashToken,
   loadSecretKey,
@@ -151,6 +152,8 @@ function loopbackUrl(app: FastifyInstance, config: ServerConfig): string {
 export async function startServer(flags: ServerFlags, deps: ServerDepsForCli): Promise<RunningServer> {
   const config = loadServerConfig({ flags: flags.settings, env: deps.env, cwd: deps.cwd });
   const logger = pino({ level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" } });
+  const { changed } = secureDataDir(config.dataDir);
+  if (changed > 0) logger.info({ dataDir: config.dataDir, entries: changed }, "tightened the data dir's file modes: only this user may read it now (directories 0700, files 0600)");
   const store = await openStore({
     url: config.databaseUrl,
     dataDir: config.dataDir,

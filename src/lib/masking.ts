@@ -11,9 +11,64 @@
  * - a multi-line value is registered as a whole and line by line (each line
  *   without its trailing `\r`, skipping whitespace-only lines), because logs
  *   are emitted one line at a time;
- * - overlapping occurrences of different values are masked as one `***`.
+ * - overlapping occurrences of different values are masked as one `***`;
+ * - each value (and each line of a multi-line value) is also masked in the
+ *   forms a step commonly prints it in: URL-encoded (`encodeURIComponent`,
+ *   and form-encoding with `+` for a space), JSON-escaped (the inside of
+ *   `JSON.stringify`) and base64 (see `listBase64Forms`). An encoded form
+ *   shorter than `MIN_ENCODED_LENGTH` is not registered: the value itself
+ *   is still masked, but a two-character base64 fragment would eat ordinary
+ *   output while protecting nothing (GitHub's runner keeps the same floor
+ *   for its trimmed base64 forms).
  */
 export const MASK = "***";
+
+/** The shortest encoded form of a value that is registered for masking. */
+export const MIN_ENCODED_LENGTH = 4;
+
+const BASE64_DIGITS = /^[A-Za-z0-9+/]*$/;
+
+/**
+ * The base64 forms of a value, as they can appear inside a longer base64
+ * text (GitHub's runner registers the same set): base64 groups 3 bytes into
+ * 4 digits, so the value's bytes start on a digit boundary only if the text
+ * before it is 3k bytes long; for 3k+1 and 3k+2 the first one or two bytes
+ * share digits with what precedes them, and the rest is the encoding of the
+ * value without them. Padding is dropped (it carries nothing, and some
+ * encoders omit it); when there was padding, the last digit also holds bits
+ * of whatever follows the value, so the form without that digit is
+ * registered too. Each form is registered in the standard and the URL-safe
+ * (`-`, `_`) alphabets.
+ */
+export function listBase64Forms(value: string): string[] {
+  const bytes = Buffer.from(value, "utf8");
+  const forms = new Set<string>();
+  for (let offset = 0; offset <= 2 && offset < bytes.length; offset++) {
+    const full = bytes.subarray(offset).toString("base64");
+    const unpadded = full.replace(/=+$/, "");
+    const candidates = [unpadded];
+    if (unpadded.length < full.length) candidates.push(unpadded.slice(0, -1));
+    for (const form of candidates) {
+      if (!BASE64_DIGITS.test(form)) continue;
+      forms.add(form);
+      forms.add(form.replace(/\+/g, "-").replace(/\//g, "_"));
+    }
+  }
+  return [...forms];
+}
+
+/** Every encoded form of `value` that is masked along with it (the value itself excluded). */
+export function listEncodedForms(value: string): string[] {
+  const uri = encodeURIComponent(value);
+  const forms = [
+    uri,
+    uri.replace(/%20/g, "+"),
+    new URLSearchParams([["", value]]).toString().slice(1),
+    JSON.stringify(value).slice(1, -1),
+    ...listBase64Forms(value),
+  ];
+  return [...new Set(forms)].filter((f) => f !== value && f.length >= MIN_ENCODED_LENGTH);
+}
 
 export interface Masker {
   /** Replaces every registered value in `text` by `***`. */
@@ -39,14 +94,19 @@ export interface MaskingStream {
 }
 
 export function createMasker(secrets: Iterable<string> = []): Masker {
+  /** Values registered, and every form masked (values and their encodings). */
+  const registered = new Set<string>();
   const values = new Set<string>();
   let sorted: string[] = [];
   let longest = 0;
 
   function register(value: string): void {
-    if (value.trim() === "" || values.has(value)) return;
-    values.add(value);
-    longest = Math.max(longest, value.length);
+    if (value.trim() === "" || registered.has(value)) return;
+    registered.add(value);
+    for (const form of [value, ...listEncodedForms(value)]) {
+      values.add(form);
+      longest = Math.max(longest, form.length);
+    }
     sorted = [...values].sort((a, b) => b.length - a.length);
   }
 
@@ -143,7 +203,7 @@ export function createMasker(secrets: Iterable<string> = []): Masker {
     add,
     createStream,
     get size() {
-      return values.size;
+      return registered.size;
     },
     get longest() {
       return longest;

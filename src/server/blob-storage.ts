@@ -70,7 +70,7 @@ export function createBlobStorage(root: string): BlobStorage {
     resolve,
     async write(source, relative, maxBytes, what) {
       const target = resolve(relative);
-      await mkdir(path.dirname(target), { recursive: true });
+      await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
       const counter = { bytes: 0 };
       const limiter = limitBytes(maxBytes, what, counter);
       // The source is piped by hand so that a refused upload is drained rather than destroyed:
@@ -81,7 +81,7 @@ export function createBlobStorage(root: string): BlobStorage {
       source.on("aborted", onSourceAborted);
       source.pipe(limiter);
       try {
-        await pipeline(limiter, createWriteStream(target));
+        await pipeline(limiter, createWriteStream(target, { mode: 0o600 }));
       } catch (error) {
         source.unpipe(limiter);
         source.resume();

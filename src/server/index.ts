@@ -2,6 +2,7 @@ export { createServer, closeOnSignals, pipelineConfigOf, pipelineLoggerOf, REDAC
 export { loadServerConfig, renderSettingsTable, SERVER_SETTINGS, type ServerConfig, type SettingDescription, type LoadServerConfigInput, type LogLevel } from "./config.js";
 export { ensureAdminToken, listDeclaredRoutes, PERMISSIONS, type RouteDeclaration, TOKEN_SCOPES, type Permission, type Principal } from "./auth.js";
 export type { WorkflowDispatcher, RunControl } from "./context.js";
+export { DATA_DIR_MODE, DATA_FILE_MODE, secureDataDir } from "./data-dir.js";
 export { checkRepositoryUrl, classifyAddress, planFetch, type RepositoryUrlSettings } from "./repository-url.js";
 export { createPipeline, githubContextOfRun, type Pipeline, type PipelineConfig, type PipelineDeps } from "./pipeline/index.js";
 export {

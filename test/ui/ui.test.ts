@@ -316,7 +316,7 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     await expect(rows.first()).toContainText("self-hosted");
     await expect(rows.nth(1)).toContainText("offline");
     await page.getByRole("button", { name: "New runner" }).click();
-    await expect(page.getByTestId("registration").locator("code")).toHaveText(`slipway runner --server ${server.url} --token slpg_REGISTRATIONTOKEN123`);
+    await expect(page.getByTestId("registration").locator("code")).toHaveText(`SLIPWAY_RUNNER_TOKEN=slpg_REGISTRATIONTOKEN123 slipway runner --server ${server.url}`);
     await saveScreenshot(page, "runners");
   });
 

@@ -9,7 +9,7 @@ import { repoPath } from "./locate.js";
 async function createRunnerToken(client: ApiClient, repo: string | undefined): Promise<ApiOutput> {
   const path = repo === undefined ? "/api/v3/runners/registration-token" : `${repoPath(repo)}/actions/runners/registration-token`;
   const answer = await client.request<{ token: string; expires_at: string }>("POST", path);
-  return { kind: "runner-token", token: answer.token, expiresAt: answer.expires_at, command: `slipway runner --server ${client.server} --token ${answer.token}` };
+  return { kind: "runner-token", token: answer.token, expiresAt: answer.expires_at, command: `SLIPWAY_RUNNER_TOKEN=${answer.token} slipway runner --server ${client.server}` };
 }
 
 async function createApiToken(client: ApiClient, name: string, flags: { scopes?: string; expiresInDays?: number }): Promise<ApiOutput> {

@@ -55,8 +55,27 @@ export class StepProcesses {
     const shell = resolveShell(spec.shell, env.PATH);
     const scriptPath = path.join(this.options.tempDir, `${randomUUID()}${shell.extension}`);
     // Small synchronous writes cost far less than async round trips through the thread pool.
-    writeFileSync(scriptPath, spec.script);
-    return this.runProcess({ command: shell.command, args: fillShellArgs(shell, scriptPath), cwd: spec.workingDirectory, env: spec.env }, target);
+    // The script holds the values of the expressions in it, secrets included:
+    // it is readable by the runner's user only while its step runs, and once
+    // the step ends it is rewritten with every secret masked, so a kept job
+    // dir (--keep-workspaces, or one a crash left behind) holds no secret value.
+    // The value is substituted into the script, not passed through the
+    // environment, because that is what the script's author wrote: inside
+    // single quotes, a heredoc or a python script an environment variable
+    // reference would not expand.
+    writeFileSync(scriptPath, spec.script, { mode: 0o600 });
+    try {
+      return await this.runProcess({ command: shell.command, args: fillShellArgs(shell, scriptPath), cwd: spec.workingDirectory, env: spec.env }, target);
+    } finally {
+      const masked = this.commands.log.masker.mask(spec.script);
+      if (masked !== spec.script) {
+        try {
+          writeFileSync(scriptPath, masked, { mode: 0o600 });
+        } catch {
+          // The step removed RUNNER_TEMP or the script: nothing left to redact.
+        }
+      }
+    }
   }
 
   async runProcess(spec: ProcessSpec, target: ProcessTarget): Promise<ProcessResult> {

@@ -7,7 +7,7 @@
  * with backoff. When the server says a job was cancelled, the job is
  * cancelled; when the lease is gone, the job is stopped and not reported.
  */
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { createMasker, isSlipwayError, SlipwayError } from "../../lib/index.js";
 import type { ClaimAnswer, JobRequest, JobResult, StepResult } from "../../protocol/index.js";
@@ -17,6 +17,7 @@ import type { UsesHandler } from "../uses.js";
 import { createRemoteArtifactStore } from "./artifact-client.js";
 import { createRemoteCacheStore } from "./cache-client.js";
 import { cloneAtCommit, cloneFromServer } from "./checkout.js";
+import { createJobDir, releaseJobDir, removeAbandonedJobDirs } from "./job-dirs.js";
 import { CREDENTIAL_FILE, readCredential, writeCredential, type StoredCredential } from "./credential.js";
 import { createJobReporter, type JobReporter } from "./job-reporter.js";
 import { createProtocolClient, isLeaseLost, isTransient, type ProtocolClient } from "./protocol-client.js";
@@ -116,7 +117,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
     }
     if (!options.registrationToken) {
       throw new SlipwayError("AUTH_REQUIRED", `no runner credential for ${options.serverUrl} in ${options.workDir}`, {
-        hint: "Start the runner once with --token REGISTRATION_TOKEN (from `slipway runner-token`).",
+        hint: "Start the runner once with SLIPWAY_RUNNER_TOKEN or --token-file FILE holding a registration token (from `slipway runner-token`).",
       });
     }
     let delay = 1000;
@@ -140,6 +141,8 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
   async function loop(): Promise<void> {
     registration = await ensureRegistration();
     const credential = registration.credential;
+    const abandoned = removeAbandonedJobDirs(options.workDir, { serverUrl: options.serverUrl, runnerId: registration.id });
+    if (abandoned.length > 0) logger.info(`removed the directories of jobs ${abandoned.join(", ")} left by an earlier run of this runner`);
     let delay = 1000;
     let unreachable = false;
     while (!stopping.signal.aborted) {
@@ -219,10 +222,10 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
     let result: JobResult;
     try {
       if (!request) throw new SlipwayError("VALIDATION_FAILED", "the server sent the job without its request");
-      await rm(jobDir, { recursive: true, force: true });
+      createJobDir(options.workDir, jobId, { serverUrl: options.serverUrl, runnerId: registration?.id ?? 0 });
       const workspace = path.join(jobDir, "workspace");
       const tempDir = path.join(jobDir, "temp");
-      await mkdir(tempDir, { recursive: true });
+      await mkdir(tempDir, { recursive: true, mode: 0o700 });
       const at = claim.run.head_sha || claim.run.head_branch || "its default branch";
       if (claim.run.clone_path && claim.job_token) {
         // The server's mirror, with the job's token: works for private repositories without giving runners their credentials.
@@ -281,7 +284,11 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
     } finally {
       stopHeartbeat();
       cancelAll.signal.removeEventListener("abort", onCancelAll);
-      if (!options.keepWorkspaces) await rm(jobDir, { recursive: true, force: true }).catch(() => undefined);
+      try {
+        releaseJobDir(jobDir, options.keepWorkspaces === true);
+      } catch {
+        // A directory that cannot be removed is left for the next start.
+      }
     }
   }
 

@@ -13,6 +13,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { secureDataDir } from "../data-dir.js";
 import path from "node:path";
 import { redactUrl } from "../../lib/index.js";
 import { describeFetchFailure, planFetch, repositoryUrlSettingsOf, RepositoryFetchError, type FetchPlan, type RepositoryUrlSettings } from "../repository-url.js";
@@ -101,11 +102,13 @@ export function createMirrors(dataDir: string, settings: RepositoryUrlSettings =
         }
         await runGit(["fetch", "--prune", "--quiet", "origin"], { cwd: dir, env, secrets });
       } else {
-        await mkdir(path.dirname(dir), { recursive: true });
+        await mkdir(path.dirname(dir), { recursive: true, mode: 0o700 });
         const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
         await rm(tmp, { recursive: true, force: true });
         // --no-local: a local source goes through git's transport, never hard links or copies of its object store.
         await runGit(["clone", "--mirror", "--quiet", ...(plan.source.kind === "local" ? ["--no-local"] : []), source.gitUrl, tmp], { env, secrets });
+        // git creates a clone by the umask; a mirror is the data dir's, readable by its user only.
+        secureDataDir(tmp);
         let ours = true;
         await rename(tmp, dir).catch(async (error: unknown) => {
           // Another process created the mirror first: keep theirs.

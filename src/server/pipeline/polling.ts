@@ -59,8 +59,8 @@ export function createPoller(deps: { store: Store; access: RepositoryAccess; dat
         } catch {
           known = null;
         }
-        await mkdir(path.dirname(headsFile(repo.id)), { recursive: true });
-        await writeFile(headsFile(repo.id), JSON.stringify(heads));
+        await mkdir(path.dirname(headsFile(repo.id)), { recursive: true, mode: 0o700 });
+        await writeFile(headsFile(repo.id), JSON.stringify(heads), { mode: 0o600 });
         if (known === null) continue;
         for (const [ref, sha] of Object.entries(heads)) {
           if (known[ref] === sha) continue;

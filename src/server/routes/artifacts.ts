@@ -229,9 +229,9 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
     if (mode === "create" && (await liveArtifacts(run.id)).some((a) => a.name === name)) throw conflictingName(name);
     const uploadId = randomBytes(12).toString("hex");
     const dir = blobs.resolve(uploadDir(run.id, uploadId));
-    await mkdir(path.join(dir, "files"), { recursive: true });
+    await mkdir(path.join(dir, "files"), { recursive: true, mode: 0o700 });
     const session: UploadSession = { name, mode, retentionDays: retention, jobId: job.id };
-    await writeFile(path.join(dir, "upload.json"), JSON.stringify(session));
+    await writeFile(path.join(dir, "upload.json"), JSON.stringify(session), { mode: 0o600 });
     return reply.status(201).send({ upload_id: uploadId });
   });
 
@@ -280,7 +280,7 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
         for (const f of await listFiles(oldDir)) {
           if (have.has(f.path)) continue;
           const target = path.join(filesDir, ...f.path.split("/"));
-          await mkdir(path.dirname(target), { recursive: true });
+          await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
           await copyFile(path.join(oldDir, ...f.path.split("/")), target);
         }
       }
@@ -289,7 +289,7 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: RouteContext):
       if (size > artifactMax) throw quotaExceeded("The artifact", artifactMax);
       const digest = await digestOf(filesDir);
       await rm(path.join(staging, "upload.json"), { force: true });
-      await writeFile(path.join(staging, "meta.json"), JSON.stringify({ digest } satisfies ArtifactMeta));
+      await writeFile(path.join(staging, "meta.json"), JSON.stringify({ digest } satisfies ArtifactMeta), { mode: 0o600 });
       const finalPath = `${runDir(run.id)}/${uploadId}`;
       await rename(staging, blobs.resolve(finalPath));
       if (existing) {

@@ -11,7 +11,7 @@ export function RunnersPage({ repo }: { repo: string }) {
   const [token, setToken] = useState<{ token: string; expires_at: string }>();
   const [error, setError] = useState<string>();
   const [copied, setCopied] = useState(false);
-  const command = token ? `slipway runner --server ${window.location.origin} --token ${token.token}` : "";
+  const command = token ? `SLIPWAY_RUNNER_TOKEN=${token.token} slipway runner --server ${window.location.origin}` : "";
 
   const issue = async () => {
     setError(undefined);

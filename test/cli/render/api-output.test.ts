@@ -4,8 +4,8 @@ import { renderOutput } from "../../../src/cli/render/index.js";
 
 describe("renderOutput", () => {
   it("prints the registration token with the command that starts a runner, or JSON", () => {
-    const output = { kind: "runner-token" as const, token: "slpreg_abc", expiresAt: "2030-01-01T00:00:00Z", command: "slipway runner --server http://s --token slpreg_abc" };
-    expect(renderOutput(output, false)).toContain("slipway runner --server http://s --token slpreg_abc");
+    const output = { kind: "runner-token" as const, token: "slpreg_abc", expiresAt: "2030-01-01T00:00:00Z", command: "SLIPWAY_RUNNER_TOKEN=slpreg_abc slipway runner --server http://s" };
+    expect(renderOutput(output, false)).toContain("SLIPWAY_RUNNER_TOKEN=slpreg_abc slipway runner --server http://s");
     expect(JSON.parse(renderOutput(output, true))).toEqual({ token: "slpreg_abc", expiresAt: "2030-01-01T00:00:00Z", command: output.command });
   });
 

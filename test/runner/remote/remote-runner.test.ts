@@ -1,5 +1,6 @@
 /** The remote runner against a scripted server: capacity, lost leases, cancellation and reconnecting. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -72,7 +73,7 @@ function scriptedClient(script: Script) {
   return { client, completed, logs, started, claimCalls: () => claimCalls };
 }
 
-function runnerWith(client: ProtocolClient, name: string, capacity = 1) {
+function runnerWith(client: ProtocolClient, name: string, capacity = 1, keepWorkspaces = false) {
   const workDir = path.join(root, name);
   writeCredential(workDir, { serverUrl: "http://srv", id: 1, name, labels: ["ubuntu-latest"], credential: "slprun_test" });
   return createRemoteRunner({
@@ -85,7 +86,13 @@ function runnerWith(client: ProtocolClient, name: string, capacity = 1) {
     client,
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+    keepWorkspaces,
   });
+}
+
+/** Every file under `dir`. */
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => path.join(dir, f)).filter((f) => statSync(f).isFile());
 }
 
 const waitUntil = async (check: () => boolean, ms = 20_000) => {
@@ -143,5 +150,57 @@ describe("stepNumbering", () => {
     expect([2, 2, 0, 0, 1, 3].map(numberOf)).toEqual([1, 1, 2, 2, 3, 4]);
     expect(numberOf(-1)).toBe(-1);
     expect(numberOf(0)).toBe(2);
+  });
+});
+
+describe("job directories", () => {
+  const modeOf = (file: string) => statSync(file).mode & 0o777;
+
+  it("are 0700 with 0600 scripts, and a kept one (--keep-workspaces) holds no secret value", async () => {
+    const secret = "kept-dir-s3cret-value";
+    const request = await requestFor('echo "using ${{ secrets.DEPLOY_KEY }}" > /dev/null\nstat -c "script %a" "$0"\nstat -c "temp %a" "$RUNNER_TEMP"\nstat -c "job %a" "$RUNNER_TEMP/.."');
+    const claim = { ...claimOf(21, request), secrets: { DEPLOY_KEY: secret } };
+    const fake = scriptedClient({ claims: [claim] });
+    const runner = runnerWith(fake.client, "keep", 1, true);
+    void runner.run();
+    await waitUntil(() => fake.completed.has(21));
+    await runner.stop();
+    expect(fake.completed.get(21)!.conclusion).toBe("success");
+    const log = fake.logs.join("");
+    expect(log).toContain("script 600");
+    expect(log).toContain("temp 700");
+    expect(log).toContain("job 700");
+    const workDir = path.join(root, "keep");
+    const jobDir = path.join(workDir, "jobs", "21");
+    expect(modeOf(workDir)).toBe(0o700);
+    expect(modeOf(path.join(workDir, "jobs"))).toBe(0o700);
+    expect(modeOf(jobDir)).toBe(0o700);
+    const files = listFiles(jobDir);
+    const scripts = files.filter((f) => f.endsWith(".sh"));
+    expect(scripts).toHaveLength(1);
+    expect(modeOf(scripts[0]!)).toBe(0o600);
+    expect(readFileSync(scripts[0]!, "utf8")).toContain('echo "using ***"');
+    for (const file of files) expect([file, readFileSync(file, "utf8").includes(secret)]).toEqual([file, false]);
+  });
+
+  it("left by a crashed earlier run of the same runner are removed on start, other runners' and kept ones are not", async () => {
+    const workDir = path.join(root, "crashed");
+    const deadPid = spawnSync("true").pid;
+    const mark = (id: string, marker?: object) => {
+      mkdirSync(path.join(workDir, "jobs", id, "workspace"), { recursive: true });
+      if (marker) writeFileSync(path.join(workDir, "jobs", id, ".slipway-running.json"), JSON.stringify(marker));
+    };
+    mark("77", { serverUrl: "http://srv", runnerId: 1, pid: deadPid });
+    mark("78", { serverUrl: "http://srv", runnerId: 2, pid: deadPid });
+    mark("79", { serverUrl: "http://other", runnerId: 1, pid: deadPid });
+    mark("80", { serverUrl: "http://srv", runnerId: 1, pid: process.pid });
+    mark("81");
+    const fake = scriptedClient({ claims: [] });
+    const runner = runnerWith(fake.client, "crashed");
+    void runner.run();
+    await waitUntil(() => fake.claimCalls() > 0);
+    await runner.stop();
+    expect(existsSync(path.join(workDir, "jobs", "77"))).toBe(false);
+    for (const kept of ["78", "79", "80", "81"]) expect([kept, existsSync(path.join(workDir, "jobs", kept))]).toEqual([kept, true]);
   });
 });

@@ -31,6 +31,10 @@ describe("repository mirrors", () => {
     const first = git(repo, "rev-parse", "HEAD");
     const dir = await mirrors.fetch({ id: 7, gitUrl: `file://${repo}` });
     expect(dir).toBe(path.join(root, "data", "mirrors", "7.git"));
+    // A new mirror is its user's only: no entry readable by the group or others.
+    for (const entry of [dir, ...fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).map((e) => path.join(dir, e))]) {
+      expect([entry, fs.lstatSync(entry).mode & 0o077]).toEqual([entry, 0]);
+    }
     expect(await readWorkflowFiles(dir, first)).toEqual([{ path: ".github/workflows/ci.yml", text: "on: push\n" }]);
 
     fs.writeFileSync(path.join(repo, "b.txt"), "b");
