@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   ARTIFACT_EXPIRED: "Expired artifacts are deleted; re-run the workflow to produce it again, with a longer retention-days if needed.",
   QUOTA_EXCEEDED: "Upload less (fewer or smaller files), or ask the server's operator to raise the artifact or cache size limit.",
   TOOLCHAIN_MISSING: "Install the requested version on the host, or turn the built-in off to run the real action.",
+  SECRET_SCAN_CONFIG_INVALID: "Fix the named line of the secret-scan configuration (.slipway/secret-scan.toml or .gitleaks.toml); regexes are JavaScript RegExp syntax.",
   TEST_REPORT_INVALID: "Point the report glob at JUnit XML files (a <testsuites> or <testsuite> root); a truncated file usually means the test process was killed while writing it.",
   CONFIG_INVALID: "Fix the named setting; see the configuration table in the README.",
   DATABASE_ERROR: "Check SLIPWAY_DATABASE_URL and that the database is reachable.",
