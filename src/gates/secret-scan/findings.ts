@@ -4,16 +4,29 @@ import { createHash } from "node:crypto";
 /** Shannon entropy of a string in bits per character (0 for an empty string). */
 export function measureEntropy(value: string): number {
   if (value.length === 0) return 0;
-  const counts = new Map<string, number>();
-  for (const ch of value) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  const n = [...value].length;
-  let bits = 0;
-  for (const c of counts.values()) {
-    const p = c / n;
-    bits -= p * Math.log2(p);
+  const ascii = ASCII_COUNTS;
+  let other: Map<number, number> | undefined;
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.codePointAt(i)!;
+    if (code > 0xffff) i++;
+    n++;
+    if (code < 128) ascii[code]!++;
+    else (other ??= new Map()).set(code, (other.get(code) ?? 0) + 1);
   }
+  let bits = 0;
+  for (let i = 0; i < 128; i++) {
+    const c = ascii[i]!;
+    if (c === 0) continue;
+    ascii[i] = 0;
+    bits -= (c / n) * Math.log2(c / n);
+  }
+  if (other) for (const c of other.values()) bits -= (c / n) * Math.log2(c / n);
   return bits;
 }
+
+/** Counts reused by measureEntropy (left zeroed after each call). */
+const ASCII_COUNTS = new Uint32Array(128);
 
 /**
  * The secret with everything but a short head replaced by `…`: at most 4

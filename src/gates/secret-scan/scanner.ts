@@ -118,6 +118,9 @@ function lineAt(text: string, index: number): string {
 
 /** Scans fragments with one compiled configuration, appending findings to `out`. */
 export class FragmentScanner {
+  private marks = new Float64Array(0);
+  private readonly pending: number[] = [];
+
   constructor(readonly compiled: CompiledSecretConfig) {}
 
   /** Findings for path-only rules: the file itself is the finding. */
@@ -155,59 +158,64 @@ export class FragmentScanner {
       for (let nl = text.indexOf("\n", cursor); nl >= 0 && nl < offset; nl = text.indexOf("\n", nl + 1)) lineNo++;
       cursor = offset;
     };
-    const runLine = (lineStart: number, ruleSet: Iterable<number>): void => {
+    const runLine = (lineStart: number, ruleList: readonly number[], count: number): void => {
       let lineEnd = text.indexOf("\n", lineStart);
       if (lineEnd < 0) lineEnd = text.length;
       advanceTo(lineStart);
-      const firstLineNo = lineNo;
-      for (const ri of ruleSet) {
-        const c = rules[ri]!;
+      let lineText: string | undefined;
+      for (let k = 0; k < count; k++) {
+        const c = rules[ruleList[k]!]!;
         if (c.rule.path && !c.rule.path.test(ctx.file)) continue;
-        const windowEnd = c.rule.multiline ? Math.min(text.length, lineStart + MULTILINE_WINDOW) : lineEnd;
-        const window = text.slice(lineStart, windowEnd);
+        const window = c.rule.multiline ? text.slice(lineStart, Math.min(text.length, lineStart + MULTILINE_WINDOW)) : (lineText ??= text.slice(lineStart, lineEnd));
         const re = c.regex!;
         re.lastIndex = 0;
         for (let m = re.exec(window); m !== null; m = re.exec(window)) {
           if (m[0].length === 0) re.lastIndex++;
           // Matches must start on this line, and before the cut when more text follows.
           if (m.index >= lineEnd - lineStart || lineStart + m.index >= limit) break;
-          this.consider(c, m, text, lineStart, firstLineNo, ctx, out);
+          this.consider(c, m, text, lineStart, lineNo, ctx, out);
         }
       }
     };
 
-    let pendingLine = -1;
-    let pending = new Set<number>();
-    const flush = (): void => {
-      if (pendingLine >= 0) runLine(pendingLine, pending);
-      pendingLine = -1;
-      pending = new Set();
-    };
     if (alwaysRules.length > 0) {
       for (let start = 0; start < limit; ) {
-        runLine(start, alwaysRules);
+        runLine(start, alwaysRules, alwaysRules.length);
         const nl = text.indexOf("\n", start);
         start = nl < 0 ? limit : nl + 1;
       }
     }
-    if (keywordRegex) {
-      keywordRegex.lastIndex = 0;
-      for (let m = keywordRegex.exec(text); m !== null; m = keywordRegex.exec(text)) {
-        const lineStart = text.lastIndexOf("\n", m.index - 1) + 1;
-        if (lineStart >= limit) break;
-        if (lineStart !== pendingLine) {
-          flush();
-          pendingLine = lineStart;
+    if (!keywordRegex) return limit;
+    // The rules triggered on the current line, without duplicates (marked with the line's start + 1).
+    const marks = this.marks.length === rules.length ? this.marks : (this.marks = new Float64Array(rules.length));
+    marks.fill(0);
+    const pending = this.pending;
+    let count = 0;
+    let pendingLine = -1;
+    let pendingEnd = -1;
+    keywordRegex.lastIndex = 0;
+    for (let m = keywordRegex.exec(text); m !== null; m = keywordRegex.exec(text)) {
+      if (m.index >= pendingEnd) {
+        if (count > 0) runLine(pendingLine, pending, count);
+        count = 0;
+        pendingLine = text.lastIndexOf("\n", m.index - 1) + 1;
+        if (pendingLine >= limit) {
+          pendingLine = -1;
+          break;
         }
-        for (const ri of keywordRules.get(m[0].toLowerCase())!) pending.add(ri);
-        // Continue after this line when every rule of the line is already known.
-        if (pending.size === rules.length) {
-          const nl = text.indexOf("\n", m.index);
-          keywordRegex.lastIndex = nl < 0 ? text.length : nl;
-        }
+        const nl = text.indexOf("\n", m.index);
+        pendingEnd = nl < 0 ? text.length : nl;
       }
-      flush();
+      const key = pendingLine + 1;
+      for (const ri of keywordRules.get(m[0].toLowerCase())!) {
+        if (marks[ri] === key) continue;
+        marks[ri] = key;
+        pending[count++] = ri;
+      }
+      // Every rule is already triggered: nothing more to learn from this line.
+      if (count === rules.length) keywordRegex.lastIndex = pendingEnd;
     }
+    if (count > 0 && pendingLine >= 0) runLine(pendingLine, pending, count);
     return limit;
   }
 
