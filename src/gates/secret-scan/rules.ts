@@ -175,7 +175,12 @@ export const DEFAULT_RULES: SecretRule[] = [
     allowlists: [
       allowlist({
         description: "code references rather than values: dotted names, environment lookups, upper-case constant names",
-        regexes: [/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/, /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/, /^(?:env|process|os|secrets|vars|config|settings)[.:]/i],
+        regexes: [
+          /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/, // config.services.apiKey
+          /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/, // DB_PASSWORD
+          /^[A-Za-z][a-z]+(?:[A-Z][a-z]+)+$/, // RootManageSharedAccessKey, readToken
+          /^(?:env|process|os|secrets|vars|config|settings)[.:]/i,
+        ],
       }),
       allowlist({
         description: "placeholder words",
