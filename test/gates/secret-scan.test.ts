@@ -257,6 +257,31 @@ describe("default rules", () => {
   });
 });
 
+describe("linear time", () => {
+  // Inputs built to make backtracking patterns explode: each is about 1 MB and
+  // scans in tens of milliseconds; a quadratic pattern takes seconds to minutes.
+  const cases: Record<string, () => string> = {
+    "assignments without values": () => "password=".repeat(120_000),
+    "an endless value": () => "password = " + "a1".repeat(500_000),
+    "token prefixes only": () => "ghp_".repeat(250_000),
+    "a JWT header without parts": () => "eyJ" + "a".repeat(1_000_000),
+    "many JWTs on one line": () => ("eyJ" + "abcdefghij".repeat(30) + ".").repeat(3_000),
+    "PEM headers without END": () => `-----${"BEGIN"} PRIVATE KEY-----\n`.repeat(30_000),
+    "a PEM body without END": () => `-----${"BEGIN"} PRIVATE KEY-----\n` + "QUJD\n".repeat(200_000),
+    "AWS names without values": () => "aws_secret_secret_secret = ".repeat(40_000),
+    "Slack-like dashes": () => "xoxb-" + "1-".repeat(400_000),
+  };
+  test("adversarial 1 MB inputs each scan within a second", () => {
+    const scanner = createSecretScanner();
+    for (const [name, make] of Object.entries(cases)) {
+      const text = make();
+      const t = performance.now();
+      scanner.scanFile({ file: "x.txt", content: text });
+      expect(performance.now() - t, name).toBeLessThan(1_000);
+    }
+  });
+});
+
 describe("entropy", () => {
   test("Shannon entropy in bits per character", () => {
     expect(measureEntropy("")).toBe(0);

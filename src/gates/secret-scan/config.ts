@@ -13,8 +13,8 @@ import { DEFAULT_GLOBAL_ALLOWLISTS, DEFAULT_RULES } from "./rules.js";
 import { lineOfKey, parseToml, TomlSyntaxError, type TomlTable } from "./toml.js";
 import type { AllowlistTarget, SecretAllowlist, SecretRule, SecretScanConfig } from "./types.js";
 
-export const SECRET_SCAN_MAX_FILE_BYTES = 10 * 1024 * 1024;
-export const DEFAULT_INLINE_ALLOW_MARKERS = ["gitleaks:allow", "slipway:allow"];
+const SECRET_SCAN_MAX_FILE_BYTES = 10 * 1024 * 1024;
+const DEFAULT_INLINE_ALLOW_MARKERS = ["gitleaks:allow", "slipway:allow"];
 
 /** Slipway's default rules and global allow-list. */
 export function defaultSecretScanConfig(): SecretScanConfig {

@@ -148,7 +148,8 @@ export const DEFAULT_RULES: SecretRule[] = [
   rule({
     id: "private-key",
     description: "Private key in PEM or OpenSSH form (-----BEGIN … PRIVATE KEY----- block)",
-    regex: /-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,-]{64,16384}?-----END[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----/,
+    // The body cannot hold "-----", so a header without its END fails at the next marker.
+    regex: /-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s:,]|-(?!----)){64,16384}?-----END[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----/,
     secretGroup: 0,
     keywords: ["private key"],
     entropy: 4,

@@ -11,10 +11,11 @@ import { fingerprintSecret, measureEntropy, redactMatch, redactSecret, type Secr
 import type { SecretAllowlist, SecretFinding, SecretRule, SecretScanConfig } from "./types.js";
 
 /** How far past its keyword's line a multi-line rule may match. */
-export const MULTILINE_WINDOW = 20_000;
+const MULTILINE_WINDOW = 20_000;
 
 interface CompiledRule {
   rule: SecretRule;
+  /** Global and with indices; sticky for a multi-line rule (tried at each position of its keyword's line). */
   regex?: RegExp;
   /** Global allow-lists that apply to this rule. */
   globals: SecretAllowlist[];
@@ -35,8 +36,9 @@ function escapeRegExp(s: string): string {
 
 function withFlags(re: RegExp, add: string): RegExp {
   const flags = new Set((re.flags + add).split(""));
-  flags.delete("y");
+  if (!add.includes("y")) flags.delete("y");
   flags.delete("m");
+  if (add.includes("y")) flags.delete("g");
   return new RegExp(re.source, [...flags].join(""));
 }
 
@@ -58,7 +60,7 @@ export class CompiledSecretConfig {
     this.rules = [];
     for (const rule of config.rules) {
       const globals = config.allowlists.filter((a) => !a.targetRules || a.targetRules.includes(rule.id));
-      const compiled: CompiledRule = { rule, regex: rule.regex ? withFlags(rule.regex, "gd") : undefined, globals };
+      const compiled: CompiledRule = { rule, regex: rule.regex ? withFlags(rule.regex, rule.multiline ? "yd" : "gd") : undefined, globals };
       if (!compiled.regex) {
         if (rule.path) this.pathOnlyRules.push(compiled);
         continue;
@@ -83,6 +85,15 @@ export class CompiledSecretConfig {
   skipsFile(file: string): boolean {
     return this.fileSkipPaths.some((re) => re.test(file));
   }
+}
+
+/** The line a rule runs on; its text and whether it carries an inline allow marker are computed once. */
+interface LineInfo {
+  start: number;
+  end: number;
+  number: number;
+  text?: string;
+  allowed?: boolean;
 }
 
 interface Candidate {
@@ -162,18 +173,29 @@ export class FragmentScanner {
       let lineEnd = text.indexOf("\n", lineStart);
       if (lineEnd < 0) lineEnd = text.length;
       advanceTo(lineStart);
-      let lineText: string | undefined;
+      const line: LineInfo = { start: lineStart, end: lineEnd, number: lineNo };
       for (let k = 0; k < count; k++) {
         const c = rules[ruleList[k]!]!;
         if (c.rule.path && !c.rule.path.test(ctx.file)) continue;
-        const window = c.rule.multiline ? text.slice(lineStart, Math.min(text.length, lineStart + MULTILINE_WINDOW)) : (lineText ??= text.slice(lineStart, lineEnd));
         const re = c.regex!;
+        // Matches must start on this line, and before the cut when more text follows.
+        const stop = Math.min(lineEnd, limit);
+        if (c.rule.multiline) {
+          for (let p = lineStart; p < stop; p++) {
+            re.lastIndex = p;
+            const m = re.exec(text);
+            if (m === null) continue;
+            this.consider(c, m, text, 0, line, ctx, out);
+            p = Math.max(p, re.lastIndex - 1);
+          }
+          continue;
+        }
+        const lineText = (line.text ??= text.slice(lineStart, lineEnd));
         re.lastIndex = 0;
-        for (let m = re.exec(window); m !== null; m = re.exec(window)) {
+        for (let m = re.exec(lineText); m !== null; m = re.exec(lineText)) {
           if (m[0].length === 0) re.lastIndex++;
-          // Matches must start on this line, and before the cut when more text follows.
-          if (m.index >= lineEnd - lineStart || lineStart + m.index >= limit) break;
-          this.consider(c, m, text, lineStart, lineNo, ctx, out);
+          if (lineStart + m.index >= stop) break;
+          this.consider(c, m, text, lineStart, line, ctx, out);
         }
       }
     };
@@ -219,7 +241,7 @@ export class FragmentScanner {
     return limit;
   }
 
-  private consider(c: CompiledRule, m: RegExpExecArray, text: string, base: number, baseLine: number, ctx: FragmentContext, out: SecretFinding[]): void {
+  private consider(c: CompiledRule, m: RegExpExecArray, text: string, base: number, line: LineInfo, ctx: FragmentContext, out: SecretFinding[]): void {
     const rule = c.rule;
     let group = rule.secretGroup ?? -1;
     if (group < 0) {
@@ -236,25 +258,33 @@ export class FragmentScanner {
     const entropy = measureEntropy(secret);
     if (rule.entropy !== undefined && entropy < rule.entropy) return;
 
+    // The secret starts on `line` (its group may start on a later line of a multi-line match).
     const start = base + span[0];
     const end = base + span[1];
-    const line = lineAt(text, start);
-    const cand: Candidate = { secret, match: m[0], line, file: ctx.file, commit: ctx.commit };
+    const lineText = (line.text ??= text.slice(line.start, line.end));
+    const cand: Candidate = { secret, match: m[0], line: lineText, file: ctx.file, commit: ctx.commit };
     if (rule.allowlists.some((a) => allowlistHolds(a, cand))) return;
     if (c.globals.some((a) => allowlistHolds(a, cand))) return;
-    const endLineText = end > start ? lineAt(text, end - 1) : line;
     const markers = this.compiled.config.inlineAllowMarkers;
-    if (markers.some((k) => line.includes(k) || endLineText.includes(k))) return;
+    line.allowed ??= markers.some((k) => lineText.includes(k));
+    if (line.allowed) return;
+    if (end > line.end && markers.some((k) => lineAt(text, end - 1).includes(k))) return;
 
-    const before = text.slice(base, start);
-    let line1 = baseLine;
-    for (let i = before.indexOf("\n"); i >= 0; i = before.indexOf("\n", i + 1)) line1++;
-    const lineStart = text.lastIndexOf("\n", start - 1) + 1;
-    const column = start - lineStart + 1 + (lineStart === 0 ? ctx.firstColumnOffset : 0);
-    const inner = text.slice(start, end - 1);
+    let line1 = line.number;
+    let startLineStart = line.start;
+    if (start > line.end) {
+      for (let i = text.indexOf("\n", line.start); i >= 0 && i < start; i = text.indexOf("\n", i + 1)) {
+        line1++;
+        startLineStart = i + 1;
+      }
+    }
+    const column = start - startLineStart + 1 + (startLineStart === 0 ? ctx.firstColumnOffset : 0);
     let endLine = line1;
-    for (let i = inner.indexOf("\n"); i >= 0; i = inner.indexOf("\n", i + 1)) endLine++;
-    const endLineStart = text.lastIndexOf("\n", end - 2) + 1;
+    let endLineStart = startLineStart;
+    for (let i = text.indexOf("\n", start); i >= 0 && i < end - 1; i = text.indexOf("\n", i + 1)) {
+      endLine++;
+      endLineStart = i + 1;
+    }
     const endColumn = end - endLineStart + (endLineStart === 0 ? ctx.firstColumnOffset : 0);
     this.emit(out, rule, { file: ctx.file, commit: ctx.commit, secret, match: m[0], line: line1, column, endLine, endColumn, entropy });
   }

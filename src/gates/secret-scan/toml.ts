@@ -7,7 +7,7 @@
  * of each of its keys, so a configuration error can name its line.
  */
 
-export interface TomlPositions {
+interface TomlPositions {
   /** Line (1-based) of the table's header, or 1 for the root. */
   line: number;
   /** Line of each key's assignment or table header. */
