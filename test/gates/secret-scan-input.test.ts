@@ -12,7 +12,7 @@ function randomAlnum(n: number): string {
   let out = "";
   while (out.length < n) {
     const c = ALNUM[randomInt(ALNUM.length)]!;
-    if (!(/x{3}$/i.test(out) && /x/i.test(c)) && !out.endsWith(c.repeat(3))) out += c;
+    if (!(/x{2}$/i.test(out) && /x/i.test(c)) && !out.endsWith(c.repeat(3))) out += c;
   }
   return out;
 }
