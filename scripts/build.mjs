@@ -72,3 +72,14 @@ await build({
   banner: { js: "import { createRequire as __slipwayCreateRequire } from 'node:module';\nconst require = __slipwayCreateRequire(import.meta.url);" },
   logLevel: "warning",
 });
+// The secret scanner's own entry, for its benchmark: pure code, one file.
+await build({
+  entryPoints: { "gates-secret-scan": "src/gates/secret-scan/index.ts" },
+  outdir: "dist",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  legalComments: "none",
+  logLevel: "warning",
+});

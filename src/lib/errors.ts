@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   RUNNER_INSTANCE_SCOPED: { status: 403, meaning: "The runner serves the whole instance: only an instance admin may remove it.", hint: "Instance runners are managed by instance admins: ask one to remove it with DELETE /api/v3/runners/{runner_id}." },
   REPOSITORY_URL_REFUSED: { status: 422, meaning: "The repository URL's scheme, path or host is not allowed as a source.", hint: "Use an https://, http://, ssh:// or git@host:path URL of a public host; an instance admin can allow local paths and internal hosts in the server's settings." },
   REPOSITORY_UNREACHABLE: { status: 502, meaning: "The repository could not be fetched from its URL.", hint: "Check the repository's git URL and credentials, and that the Slipway server can reach its host." },
+  SECRET_SCAN_CONFIG_INVALID: { status: 422, meaning: "A secret-scan configuration file cannot be read.", hint: "Fix the named line of the secret-scan configuration (.slipway/secret-scan.toml or .gitleaks.toml); regexes are JavaScript RegExp syntax." },
   // Artifacts and caches
   ARTIFACT_INVALID: { status: 400, meaning: "An artifact name or path is not allowed.", hint: "Artifact names and paths must stay inside their directory and not contain \\ / : * ? \" < > |." },
   ARTIFACT_NOT_FOUND: { status: 404, meaning: "No artifact has the given name or id in this run or repository.", hint: "Check the artifact name, or that the job uploading it ran first (needs:)." },
