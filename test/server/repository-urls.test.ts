@@ -45,7 +45,7 @@ const dispatch = (s: TestServer, token: string, name: string) =>
 
 describe("repository URLs", () => {
   it("takes local paths and file:// URLs from an instance admin only", async () => {
-    server = await startTestServer();
+    server = await startTestServer({ env: { SLIPWAY_REPOSITORY_CREATION: "users" } });
     const source = makeRepo({ ".github/workflows/ci.yml": WORKFLOW }, { dir: path.join(tempDir(), "widgets") });
     const dev = await createUserWithToken(server.store, "dev");
 
@@ -72,14 +72,14 @@ describe("repository URLs", () => {
   });
 
   it("takes local paths from everyone when the instance allows local repositories", async () => {
-    server = await startTestServer({ env: { SLIPWAY_ALLOW_LOCAL_REPOSITORIES: "true" } });
+    server = await startTestServer({ env: { SLIPWAY_ALLOW_LOCAL_REPOSITORIES: "true", SLIPWAY_REPOSITORY_CREATION: "users" } });
     const source = makeRepo({ ".github/workflows/ci.yml": WORKFLOW }, { dir: path.join(tempDir(), "widgets") });
     const dev = await createUserWithToken(server.store, "dev");
     expect((await register(server, dev, "mine", `file://${source}`)).statusCode).toBe(201);
   });
 
   it("never takes the data dir or anything under it, symlinks resolved, even from an admin", async () => {
-    server = await startTestServer({ env: { SLIPWAY_ALLOW_LOCAL_REPOSITORIES: "true" } });
+    server = await startTestServer({ env: { SLIPWAY_ALLOW_LOCAL_REPOSITORIES: "true", SLIPWAY_REPOSITORY_CREATION: "users" } });
     const dataDir = server.config.dataDir;
     // A real mirror in the data dir: the one a user would aim at to read another repository's history.
     const mirror = path.join(dataDir, "mirrors", "1.git");
@@ -98,7 +98,7 @@ describe("repository URLs", () => {
   });
 
   it("refuses hosts resolving to loopback or link-local addresses, for admins too, unless the settings allow them", async () => {
-    server = await startTestServer();
+    server = await startTestServer({ env: { SLIPWAY_REPOSITORY_CREATION: "users" } });
     const dev = await createUserWithToken(server.store, "dev");
     const urls = [
       "http://169.254.169.254/latest/meta-data/",
@@ -125,21 +125,21 @@ describe("repository URLs", () => {
     }
     await server.close();
 
-    server = await startTestServer({ env: { SLIPWAY_ALLOWED_REPOSITORY_HOSTS: "localhost, *.internal.example" } });
+    server = await startTestServer({ env: { SLIPWAY_ALLOWED_REPOSITORY_HOSTS: "localhost, *.internal.example", SLIPWAY_REPOSITORY_CREATION: "users" } });
     const dev2 = await createUserWithToken(server.store, "dev");
     expect((await register(server, dev2, "a", "https://localhost/acme/x.git")).statusCode).toBe(201);
     expect((await register(server, dev2, "b", "git@localhost:acme/x.git")).statusCode).toBe(201);
     expect((await register(server, dev2, "c", "http://169.254.169.254/latest/meta-data/")).statusCode).toBe(422);
     await server.close();
 
-    server = await startTestServer({ env: { SLIPWAY_ALLOW_PRIVATE_REPOSITORY_HOSTS: "true" } });
+    server = await startTestServer({ env: { SLIPWAY_ALLOW_PRIVATE_REPOSITORY_HOSTS: "true", SLIPWAY_REPOSITORY_CREATION: "users" } });
     const dev3 = await createUserWithToken(server.store, "dev");
     expect((await register(server, dev3, "a", "https://localhost/acme/x.git")).statusCode).toBe(201);
     expect((await register(server, dev3, "c", "http://169.254.169.254/latest/meta-data/")).statusCode).toBe(201);
   });
 
   it("checks the URL again before every fetch: a stored URL on a refused host is never fetched", async () => {
-    server = await startTestServer();
+    server = await startTestServer({ env: { SLIPWAY_REPOSITORY_CREATION: "users" } });
     const forge = await startForge(404);
     await server.store.createRepository({ owner: "acme", name: "stored", gitUrl: `http://localhost:${forge.port}/acme/stored.git` });
     const res = await dispatch(server, ADMIN_TOKEN, "stored");
@@ -152,7 +152,7 @@ describe("repository URLs", () => {
   });
 
   it("keeps git's own text from callers without admin rights, and credentials from everyone", async () => {
-    server = await startTestServer({ env: { SLIPWAY_ALLOWED_REPOSITORY_HOSTS: "localhost" } });
+    server = await startTestServer({ env: { SLIPWAY_ALLOWED_REPOSITORY_HOSTS: "localhost", SLIPWAY_REPOSITORY_CREATION: "users" } });
     const notARepository = tempDir();
     expect((await register(server, ADMIN_TOKEN, "local", notARepository)).statusCode).toBe(201);
     const repo = (await server.store.getRepositoryByName("acme", "local"))!;
@@ -181,7 +181,7 @@ describe("repository URLs", () => {
     expect(created.body).not.toContain("url-pass-123");
     const refused = await dispatch(server, ADMIN_TOKEN, "private");
     expect(refused.statusCode).toBe(502);
-    expect(refused.json().message).toBe(`cannot fetch http://localhost:${forge.port}/acme/private.git: the server refused the credentials`);
+    expect(refused.json().message).toBe(`cannot fetch http://***@localhost:${forge.port}/acme/private.git: the server refused the credentials`);
     expect(forge.requests.length).toBeGreaterThan(0);
     const read = await server.app.inject({ method: "GET", url: "/api/v3/repos/acme/private", headers: auth(ADMIN_TOKEN) });
     for (const text of [refused.body, read.body, ...server.logs]) expect(text).not.toMatch(/url-pass-123|tok-secret-456/);

@@ -111,7 +111,7 @@ describeBackends("store claims and log appends", (h) => {
   it("refuses a claim by a runner that does not exist", async () => {
     const store = await h.open();
     await setUp(store);
-    await expect(store.claimJob({ runnerId: 987654, labels: ["linux"] })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(store.claimJob({ runnerId: 987654, labels: ["linux"] })).rejects.toMatchObject({ code: "RUNNER_NOT_FOUND" });
   });
 
   it("keeps the run's status right when a claim races with the completion of a sibling job", async () => {
