@@ -8,7 +8,7 @@
  */
 import v8 from "node:v8";
 import { isSlipwayError } from "../lib/index.js";
-import { lintMigrationFiles, type MigrationLintConfig } from "./index.js";
+import { lintMigrationFiles, type MigrationLintConfig } from "./migrations/index.js";
 
 function parseArgs(argv: string[]): { patterns: string[]; config: MigrationLintConfig; json: boolean } {
   const config: MigrationLintConfig = {};
