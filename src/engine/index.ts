@@ -8,3 +8,4 @@ export { executeRun, MAX_WORKFLOW_DEPTH, DEFAULT_TIMEOUT_MINUTES } from "./execu
 export type { InputValue } from "./inputs.js";
 export type * from "./types.js";
 export { releaseSecrets } from "./release-secrets.js";
+export { ConcurrencyGroups, Semaphore } from "./limits.js";

@@ -1,9 +1,34 @@
 export { createServer, closeOnSignals, pipelineConfigOf, pipelineLoggerOf, REDACTED_LOG_PATHS, type ServerDeps } from "./create-server.js";
 export { loadServerConfig, renderSettingsTable, SERVER_SETTINGS, type ServerConfig, type SettingDescription, type LoadServerConfigInput, type LogLevel } from "./config.js";
 export { ensureAdminToken, listDeclaredRoutes, PERMISSIONS, type RouteDeclaration, TOKEN_SCOPES, type Permission, type Principal } from "./auth.js";
-export type { WorkflowDispatcher, RunControl } from "./context.js";
+export { sealContext, type RouteContext, type WorkflowDispatcher, type RunControl } from "./context.js";
 export { checkRepositoryUrl, classifyAddress, planFetch, type RepositoryUrlSettings } from "./repository-url.js";
-export { createPipeline, githubContextOfRun, type Pipeline, type PipelineConfig, type PipelineDeps } from "./pipeline/index.js";
+export {
+  capTitle,
+  createMirrors,
+  createPipeline,
+  cronFires,
+  cronMatches,
+  defaultRunTitle,
+  githubContextOfRun,
+  hasCommit,
+  listChangedFiles,
+  MAX_DISPLAY_TITLE,
+  parseCalledWorkflowRef,
+  parseCron,
+  readFileAt,
+  readWorkflowFiles,
+  resolveRef,
+  resolveRefName,
+  type Pipeline,
+  type PipelineConfig,
+  type PipelineDeps,
+  type PipelineLogger,
+} from "./pipeline/index.js";
+export { createBlobStorage } from "./blob-storage.js";
+export { startRetentionSweep, sweepRetention } from "./retention.js";
+export { createZipStream, type ZipEntry } from "./zip-stream.js";
+export { MAX_ANNOTATIONS, MAX_SUMMARY_BYTES, reportOf } from "./routes/runner-protocol.js";
 export {
   createRateLimiter,
   createSharedRateLimiter,

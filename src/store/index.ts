@@ -26,4 +26,6 @@ export type { ScheduleTick, ScheduleTickStore } from "./schedule-ticks.js";
 export type { AuditEntry, AuditFilter, AuditStore, NewAuditEntry } from "./audit.js";
 export type { RateLimitStore } from "./rate-limits.js";
 export { openStore } from "./open-store.js";
+export { migrate, type Migration } from "./migrate.js";
+export { MIGRATIONS } from "./migrations.js";
 export { deriveRunStatus } from "./run-status.js";

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMirrors } from "../../src/server/pipeline/git-mirror.js";
+import { createMirrors } from "../../src/server/index.js";
 import { cliPath } from "../support/cli.js";
 import { git, makeRepo } from "../support/git-repo.js";
 import { api, planJobRequests, registrationToken, startRunner, startTestServer, stopRunner, tempDir, waitFor, type RunnerProcess } from "./support.js";

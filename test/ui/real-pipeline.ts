@@ -10,7 +10,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startServer, type RunningServer } from "../../src/cli/server-command.js";
+import { startServer, type RunningServer } from "../../src/cli/index.js";
 import { makeRepo } from "../support/git-repo.js";
 
 export const PIPELINE_ADMIN_TOKEN = "ui-real-admin-token-0123456789abcdef";

@@ -9,9 +9,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { isSlipwayError } from "../../src/lib/index.js";
-import { hashFiles } from "../../src/runner/hash-files.js";
-import { evaluateCondition, evaluateExpression, interpolateString } from "../../src/workflow/expressions/index.js";
-import type { EvaluateOptions, StatusFunctions } from "../../src/workflow/expressions/index.js";
+import { hashFiles } from "../../src/runner/index.js";
+import {
+  evaluateCondition,
+  evaluateExpression,
+  type EvaluateOptions,
+  interpolateString,
+  type StatusFunctions,
+} from "../../src/workflow/index.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const corpusDir = path.resolve(repoRoot, "../shared/corpus/act");

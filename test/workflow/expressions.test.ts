@@ -6,9 +6,10 @@ import {
   evaluateTemplate,
   findExpressionErrors,
   interpolateString,
-} from "../../src/workflow/expressions/index.js";
-import { parseExpression, splitTemplate } from "../../src/workflow/expressions/parse.js";
-import type { Template } from "../../src/workflow/model.js";
+  parseExpression,
+  splitTemplate,
+  type Template,
+} from "../../src/workflow/index.js";
 
 const contexts = {
   github: {

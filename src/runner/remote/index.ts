@@ -1,5 +1,5 @@
 /** The remote runner: the runner side of the server's runner protocol. */
-export { createRemoteRunner, maskResult, registrableLabels, stepNumbering, type PreparedJob, type RemoteRunner, type RemoteRunnerLogger, type RemoteRunnerOptions } from "./remote-runner.js";
+export { createRemoteRunner, maskResult, wantsFullHistory, registrableLabels, stepNumbering, type PreparedJob, type RemoteRunner, type RemoteRunnerLogger, type RemoteRunnerOptions } from "./remote-runner.js";
 export {
   createProtocolClient,
   isLeaseLost,
@@ -9,6 +9,6 @@ export {
 } from "./protocol-client.js";
 export { createJobReporter, type JobReporter, type JobReporterOptions } from "./job-reporter.js";
 export { CREDENTIAL_FILE, readCredential, writeCredential, type StoredCredential } from "./credential.js";
-export { cloneAtCommit, type CloneInput } from "./checkout.js";
+export { cloneAtCommit, cloneFromServer, serverGitEnv, type CloneInput } from "./checkout.js";
 export { createRemoteArtifactStore, type RemoteJobStoreOptions } from "./artifact-client.js";
 export { createRemoteCacheStore, type RemoteCacheStoreOptions } from "./cache-client.js";

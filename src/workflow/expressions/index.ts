@@ -29,3 +29,4 @@ export {
   interpolateString,
 } from "./evaluate.js";
 export { isTruthyValue, stringifyValue, toBooleanSetting } from "./convert.js";
+export { parseExpression, splitTemplate } from "./parse.js";
