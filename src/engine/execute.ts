@@ -37,9 +37,9 @@ import type {
 } from "./types.js";
 
 /** GitHub's limit: the top-level workflow and up to nine levels of called workflows. */
-export const MAX_WORKFLOW_DEPTH = 10;
+const MAX_WORKFLOW_DEPTH = 10;
 /** GitHub's default `timeout-minutes`. */
-export const DEFAULT_TIMEOUT_MINUTES = 360;
+const DEFAULT_TIMEOUT_MINUTES = 360;
 
 interface RunState {
   plan: RunPlan;

@@ -50,7 +50,7 @@ export function constantValue(rule: Rule): unknown {
 }
 
 /** JsonLogic truthiness: an empty array is false, everything else as in JavaScript. */
-export function isTruthy(value: unknown): boolean {
+function isTruthy(value: unknown): boolean {
   return Array.isArray(value) ? value.length > 0 : !!value;
 }
 
@@ -65,7 +65,7 @@ function readFlagd(scope: Scope, rest: readonly string[]): unknown {
   return undefined;
 }
 
-export function readTimestamp(scope: Scope): number {
+function readTimestamp(scope: Scope): number {
   if (scope.timestamp < 0) scope.timestamp = Math.floor(scope.now() / 1000);
   return scope.timestamp;
 }

@@ -13,7 +13,7 @@
  *   are emitted one line at a time;
  * - overlapping occurrences of different values are masked as one `***`.
  */
-export const MASK = "***";
+const MASK = "***";
 
 export interface Masker {
   /** Replaces every registered value in `text` by `***`. */
@@ -33,7 +33,7 @@ export interface Masker {
   createStream(): MaskingStream;
 }
 
-export interface MaskingStream {
+interface MaskingStream {
   write(chunk: string): string;
   end(): string;
 }

@@ -1,8 +1,8 @@
 export { createServer, closeOnSignals, pipelineConfigOf, pipelineLoggerOf, REDACTED_LOG_PATHS, type ServerDeps } from "./create-server.js";
-export { loadServerConfig, renderSettingsTable, SERVER_SETTINGS, type ServerConfig, type SettingDescription, type LoadServerConfigInput, type LogLevel } from "./config.js";
-export { ensureAdminToken, listDeclaredRoutes, PERMISSIONS, type RouteDeclaration, TOKEN_SCOPES, type Permission, type Principal } from "./auth.js";
-export { sealContext, type RouteContext, type WorkflowDispatcher, type RunControl } from "./context.js";
-export { checkRepositoryUrl, classifyAddress, planFetch, type RepositoryUrlSettings } from "./repository-url.js";
+export { loadServerConfig, renderSettingsTable, SERVER_SETTINGS, type ServerConfig, type SettingDescription } from "./config.js";
+export { listDeclaredRoutes, type Permission } from "./auth.js";
+export { sealContext, type RouteContext } from "./context.js";
+export { checkRepositoryUrl, classifyAddress, planFetch } from "./repository-url.js";
 export {
   capTitle,
   createMirrors,
@@ -22,7 +22,6 @@ export {
   resolveRefName,
   type Pipeline,
   type PipelineConfig,
-  type PipelineDeps,
   type PipelineLogger,
 } from "./pipeline/index.js";
 export { createBlobStorage } from "./blob-storage.js";
@@ -38,10 +37,7 @@ export {
   hashToken,
   loadSecretKey,
   verifyPassword,
-  type RateLimiter,
-  type LocalRateLimiter,
   type RateLimitStore,
   type SecretBox,
-  type TokenKind,
 } from "./security.js";
-export { isFromFork, normaliseWebhook, signatureValid, verifyHmacSignature, type Trigger, type WebhookProvider } from "./webhooks.js";
+export { isFromFork, normaliseWebhook, signatureValid, verifyHmacSignature, type Trigger } from "./webhooks.js";

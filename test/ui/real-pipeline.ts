@@ -35,7 +35,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Workflows of the test repository; `scratch` is an absolute folder for marker files. */
-export function pipelineWorkflows(scratch: string): Record<string, string> {
+function pipelineWorkflows(scratch: string): Record<string, string> {
   const marker = path.join(scratch, "tests-fixed");
   return {
     ".github/workflows/ci.yml": `name: CI

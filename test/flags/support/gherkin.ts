@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 
-export interface GherkinStep {
+interface GherkinStep {
   keyword: string;
   text: string;
   table?: string[][];

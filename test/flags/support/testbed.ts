@@ -9,11 +9,11 @@ import { OpenFeature, type Client, type EvaluationContext, type EvaluationDetail
 import { SlipwayFlagProvider, createStaticSyncSource, type FractionalVersion } from "../../../src/flags/index.js";
 import type { GherkinCase } from "./gherkin.js";
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 /** <repo root>/../shared/corpus/flagd; SLIPWAY_SHARED_DIR names another shared directory (a worktree elsewhere). */
 export const flagdCorpus = path.join(process.env.SLIPWAY_SHARED_DIR ?? path.join(repoRoot, "..", "shared"), "corpus", "flagd");
 
-export function deepMerge(a: unknown, b: unknown): unknown {
+function deepMerge(a: unknown, b: unknown): unknown {
   if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)) {
     const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
     for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = k in out ? deepMerge(out[k], v) : v;
