@@ -72,6 +72,7 @@ describe.runIf(built)("remote runners fetch from the server", () => {
       run.id,
       requests.map((request) => ({ key: request.key, name: request.name, labels: ["ubuntu-latest"], request: { ...request, env: { ...request.env, TOKEN_FILE: tokenFile } } })),
     );
+    if (job === undefined) throw new Error("the workflow planned no job");
     const done = await waitFor("the job to complete", async () => {
       const j = await server.store.getJob(job.id);
       return j?.status === "completed" ? j : undefined;

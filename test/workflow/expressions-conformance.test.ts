@@ -55,7 +55,7 @@ function reviveExpected(value: unknown): Expected {
 /** GitHub's answer where the note gives one (the TS evaluator's value, or the runner's hashFiles digest). */
 function githubExpected(note: string): Expected | undefined {
   const ts = /TS evaluator\) returns (.*)$/.exec(note);
-  if (ts) return { kind: "value", value: JSON.parse(ts[1]) };
+  if (ts) return { kind: "value", value: JSON.parse(ts[1]!) };
   const digest = /sha256\(concat\(sha256\(file_i\)\)\) = ([0-9a-f]{64})/.exec(note);
   if (digest) return { kind: "value", value: digest[1] };
   return undefined;
@@ -67,6 +67,9 @@ function readRows(): Row[] {
   lines.forEach((text, index) => {
     if (index === 0 || text === "") return;
     const [expression, contextJson, expectedJson, mode, source, note = ""] = text.split("\t");
+    if (expression === undefined || contextJson === undefined || expectedJson === undefined || mode === undefined || source === undefined) {
+      throw new Error(`${tsvPath}:${index + 1}: a row has expression, contexts, expected, mode and source, separated by tabs`);
+    }
     const contexts = contextJson === "" ? {} : (JSON.parse(contextJson) as Record<string, unknown>);
     const files = contexts.$workspace_files as Record<string, string> | undefined;
     delete contexts.$workspace_files;

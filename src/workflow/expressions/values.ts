@@ -99,7 +99,7 @@ class LazyArray extends data.Array {
   }
 
   override get(index: number): ExpressionData {
-    return this.values()[index];
+    return this.values()[index] ?? NULL;
   }
 
   override add(): void {
