@@ -73,7 +73,7 @@ function relativeTo(root: string) {
   };
 }
 
-export function dataHome(env: NodeJS.ProcessEnv): string {
+function dataHome(env: NodeJS.ProcessEnv): string {
   return env.XDG_DATA_HOME || path.join(os.homedir(), ".local", "share");
 }
 
@@ -264,7 +264,7 @@ function hostEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 /** The --json contract of DESIGN.md. */
-export function toJsonDocument(result: RunResult): unknown {
+function toJsonDocument(result: RunResult): unknown {
   return {
     conclusion: result.conclusion,
     jobs: result.jobs.map((j) => ({

@@ -110,7 +110,7 @@ export function registerUiRoutes(app: FastifyInstance, dir: string): void {
       .send(createReadStream(file));
   };
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const rawPath = request.url.split("?")[0];
+    const rawPath = request.url.split("?")[0] ?? request.url;
     let urlPath: string;
     try {
       urlPath = decodeURIComponent(rawPath);

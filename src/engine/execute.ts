@@ -27,7 +27,6 @@ import { aggregateResults, allocateKey, complete, errorText, keyStem, skeleton, 
 import { runLeg } from "./run-leg.js";
 import { runCallLeg } from "./run-call.js";
 
-export { DEFAULT_TIMEOUT_MINUTES, MAX_WORKFLOW_DEPTH } from "./run-state.js";
 
 export async function executeRun(plan: RunPlan, options: ExecuteOptions): Promise<RunResult> {
   const state: RunState = {

@@ -10,7 +10,7 @@
 const cache = new Map<string, RegExp>();
 
 /** The regular expression for one pattern (without a leading `!`). */
-export function compileFilterPattern(pattern: string): RegExp {
+function compileFilterPattern(pattern: string): RegExp {
   const cached = cache.get(pattern);
   if (cached) return cached;
   let out = "";

@@ -1,10 +1,8 @@
-export { selectWorkflows, matchTrigger, DEFAULT_ACTIVITY_TYPES } from "./triggers.js";
-export type { Trigger, TriggerMatch } from "./triggers.js";
+export { selectWorkflows, matchTrigger } from "./triggers.js";
 export { matchFilterPatterns } from "./filter-pattern.js";
-export { expandMatrix, nameMatrixLeg, filterMatrixLegs, MAX_MATRIX_LEGS } from "./matrix.js";
-export type { MatrixLeg } from "./matrix.js";
+export { expandMatrix, nameMatrixLeg, filterMatrixLegs } from "./matrix.js";
 export { planRun, RUNTIME_MATRIX_REASON } from "./plan.js";
-export { executeRun, MAX_WORKFLOW_DEPTH, DEFAULT_TIMEOUT_MINUTES } from "./execute.js";
-export type { InputValue } from "./inputs.js";
+export { executeRun } from "./execute.js";
 export type * from "./types.js";
 export { releaseSecrets } from "./release-secrets.js";
+export { ConcurrencyGroups, Semaphore } from "./limits.js";

@@ -55,9 +55,9 @@ function isSingleExpression(value: Template): boolean {
 }
 
 /** GitHub's limit on the legs of one matrix. */
-export const MAX_MATRIX_LEGS = 256;
+const MAX_MATRIX_LEGS = 256;
 
-export class MatrixError extends Error {}
+class MatrixError extends Error {}
 
 /** Expands an evaluated `strategy.matrix` mapping into its legs. */
 export function expandMatrix(matrix: unknown): MatrixLeg[] {
@@ -137,7 +137,7 @@ export function filterMatrixLegs(legs: MatrixLeg[], filter: Record<string, strin
 }
 
 /** A matrix value as GitHub shows it in a leg's name. */
-export function formatMatrixValue(value: unknown): string {
+function formatMatrixValue(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean") return String(value);
@@ -156,7 +156,7 @@ export function nameMatrixLeg(base: string, leg: MatrixLeg): string {
   return values.length === 0 ? base : `${base} (${values.join(", ")})`;
 }
 
-export function deepEqual(a: unknown, b: unknown): boolean {
+function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;

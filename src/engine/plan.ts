@@ -178,7 +178,7 @@ function planMatrix(
 }
 
 /** Whether any expression inside a template refers to a context by name. */
-export function mentionsContext(value: Template | undefined, context: string): boolean {
+function mentionsContext(value: Template | undefined, context: string): boolean {
   const re = new RegExp(`\\b${context}\\b`);
   const visit = (v: Template | undefined): boolean => {
     if (typeof v === "string") {

@@ -35,7 +35,7 @@ async function scopeOf(state: RunState, graph: Graph, environment: string | unde
 }
 
 /** Evaluates what a leg needs before it can be queued; throws on a bad expression. */
-export function prepareLeg(graph: Graph, pj: PlannedJob, leg: MatrixLeg | null, legCtx: Record<string, unknown>) {
+function prepareLeg(graph: Graph, pj: PlannedJob, leg: MatrixLeg | null, legCtx: Record<string, unknown>) {
   const job = pj.job;
   let name: string;
   if (typeof job.name === "string" && job.name.includes("${{")) {

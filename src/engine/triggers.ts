@@ -23,7 +23,7 @@ export interface TriggerMatch {
  * Activity types GitHub uses when a workflow lists an event without `types`.
  * Events not listed here run for every activity type.
  */
-export const DEFAULT_ACTIVITY_TYPES: Readonly<Record<string, readonly string[]>> = {
+const DEFAULT_ACTIVITY_TYPES: Readonly<Record<string, readonly string[]>> = {
   pull_request: ["opened", "synchronize", "reopened"],
   pull_request_target: ["opened", "synchronize", "reopened"],
 };

@@ -1,5 +1,5 @@
 import type { Job, Workflow } from "../workflow/index.js";
-import type { Annotation, Conclusion, JobExecutor, JobResult, RunConclusion, StepResult } from "../protocol/index.js";
+import type { Annotation, Conclusion, JobExecutor, RunConclusion, StepResult } from "../protocol/index.js";
 import type { InputValue } from "./inputs.js";
 import type { MatrixLeg } from "./matrix.js";
 
@@ -83,7 +83,7 @@ export interface RunJobInfo {
   matrix: Record<string, unknown> | null;
 }
 
-export interface RunStepSummary {
+interface RunStepSummary {
   id: string | null;
   name: string;
   outcome: Conclusion;
@@ -155,8 +155,7 @@ export interface ExecuteOptions {
 }
 
 /** What a deployment environment adds to a job's `vars` context. */
-export interface EnvironmentContexts {
+interface EnvironmentContexts {
   vars: Record<string, string>;
 }
 
-export type { JobResult };

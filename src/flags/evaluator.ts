@@ -87,12 +87,13 @@ function spliceRefs(node: JsonValue, evaluators: Record<string, JsonValue>, miss
   if (node === null || typeof node !== "object") return node;
   const keys = Object.keys(node);
   if (keys.length === 1 && keys[0] === "$ref" && typeof node.$ref === "string") {
-    if (hasOwn.call(evaluators, node.$ref)) return evaluators[node.$ref];
+    const evaluator = hasOwn.call(evaluators, node.$ref) ? evaluators[node.$ref] : undefined;
+    if (evaluator !== undefined) return evaluator;
     missing.add(node.$ref);
     return node;
   }
   const out: Record<string, JsonValue> = {};
-  for (const k of keys) out[k] = spliceRefs(node[k], evaluators, missing);
+  for (const k of keys) out[k] = spliceRefs(node[k]!, evaluators, missing);
   return out;
 }
 

@@ -13,7 +13,7 @@ export function hashBytes(bytes: Uint8Array, length: number = bytes.length): num
   const blocks = length & ~3;
   let i = 0;
   for (; i < blocks; i += 4) {
-    let k = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
+    let k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
     k = Math.imul(k, C1);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, C2);
@@ -24,9 +24,9 @@ export function hashBytes(bytes: Uint8Array, length: number = bytes.length): num
   const tail = length & 3;
   if (tail > 0) {
     let k = 0;
-    if (tail === 3) k ^= bytes[i + 2] << 16;
-    if (tail >= 2) k ^= bytes[i + 1] << 8;
-    k ^= bytes[i];
+    if (tail === 3) k ^= bytes[i + 2]! << 16;
+    if (tail >= 2) k ^= bytes[i + 1]! << 8;
+    k ^= bytes[i]!;
     k = Math.imul(k, C1);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, C2);
@@ -88,7 +88,7 @@ export function pickBucket(h: number, weights: ArrayLike<number>, total: number)
   const point = Math.floor(((h >>> 16) * total + Math.floor(((h & 0xffff) * total) / 65536)) / 65536);
   let sum = 0;
   for (let i = 0; i < weights.length; i++) {
-    sum += weights[i];
+    sum += weights[i]!;
     if (point < sum) return i;
   }
   return -1;
@@ -247,7 +247,7 @@ function writeValue(w: ByteWriter, value: unknown): void {
 
 function compareKeys(a: Uint8Array, al: number, b: Uint8Array, bl: number): number {
   const n = Math.min(al, bl);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return al - bl;
 }
 

@@ -50,7 +50,7 @@ export function constantValue(rule: Rule): unknown {
 }
 
 /** JsonLogic truthiness: an empty array is false, everything else as in JavaScript. */
-export function isTruthy(value: unknown): boolean {
+function isTruthy(value: unknown): boolean {
   return Array.isArray(value) ? value.length > 0 : !!value;
 }
 
@@ -65,7 +65,7 @@ function readFlagd(scope: Scope, rest: readonly string[]): unknown {
   return undefined;
 }
 
-export function readTimestamp(scope: Scope): number {
+function readTimestamp(scope: Scope): number {
   if (scope.timestamp < 0) scope.timestamp = Math.floor(scope.now() / 1000);
   return scope.timestamp;
 }
@@ -75,7 +75,7 @@ function readPath(data: unknown, segments: readonly string[]): unknown {
   let current = data;
   for (let i = 0; i < segments.length; i++) {
     if (current === null || typeof current !== "object") return undefined;
-    const key = segments[i];
+    const key = segments[i]!;
     if (!hasOwn.call(current, key)) return undefined;
     current = (current as Record<string, unknown>)[key];
   }
@@ -107,7 +107,7 @@ function compileVar(args: unknown[], compile: (node: unknown) => Rule): Rule {
       };
     }
     if (segments.length === 1) {
-      const key = segments[0];
+      const key = segments[0]!;
       return (s) => {
         const d = s.data;
         if (d !== null && typeof d === "object" && hasOwn.call(d, key)) {
@@ -161,15 +161,15 @@ function compileMissingSome(args: unknown[], compile: (node: unknown) => Rule): 
 function compileIf(args: unknown[], compile: (node: unknown) => Rule): Rule {
   const rules = args.map(compile);
   if (rules.length === 0) return constantRule(null);
-  if (rules.length === 1) return rules[0];
+  if (rules.length === 1) return rules[0]!;
   if (rules.length === 3) {
-    const [c, t, e] = rules;
+    const [c, t, e] = rules as [Rule, Rule, Rule];
     return (s) => (isTruthy(c(s)) ? t(s) : e(s));
   }
   return (s) => {
     let i = 0;
-    for (; i + 1 < rules.length; i += 2) if (isTruthy(rules[i](s))) return rules[i + 1](s);
-    return i < rules.length ? rules[i](s) : null;
+    for (; i + 1 < rules.length; i += 2) if (isTruthy(rules[i]!(s))) return rules[i + 1]!(s);
+    return i < rules.length ? rules[i]!(s) : null;
   };
 }
 
@@ -190,7 +190,7 @@ function variadic(fn: (values: any[]) => unknown): OperatorCompiler {
     const rules = args.map(compile);
     return (s) => {
       const values = new Array(rules.length);
-      for (let i = 0; i < rules.length; i++) values[i] = rules[i](s);
+      for (let i = 0; i < rules.length; i++) values[i] = rules[i]!(s);
       return fn(values);
     };
   };
@@ -200,14 +200,14 @@ function comparison(two: (a: any, b: any) => boolean): OperatorCompiler {
   return (args, compile) => {
     const rules = args.map(compile);
     if (rules.length === 3) {
-      const [a, b, c] = rules;
+      const [a, b, c] = rules as [Rule, Rule, Rule];
       return (s) => {
         const bv = b(s);
         return two(a(s), bv) && two(bv, c(s));
       };
     }
     const [a, b] = rules;
-    return (s) => two(a(s), b?.(s));
+    return (s) => two(a?.(s), b?.(s));
   };
 }
 
@@ -378,7 +378,7 @@ export function compileRule(node: unknown, operators: Readonly<Record<string, Op
       if (keys.length === 0) return constantRule(n);
       throw new RuleSyntaxError(`an operation has exactly one key, this object has ${keys.length} (${keys.join(", ")})`);
     }
-    const op = keys[0];
+    const op = keys[0]!;
     const operator = hasOwn.call(operators, op) ? operators[op] : undefined;
     if (!operator) throw new RuleSyntaxError(`unknown operator "${op}"`);
     const raw = (n as Record<string, unknown>)[op];

@@ -5,7 +5,7 @@
  */
 import { coerce, compare, parse, type SemVer } from "semver";
 import { hashCbor, hashCborPair, hashString, hashStringPair, pickBucket } from "./hash.js";
-import { constantRule, constantValue, isConstantRule, type OperatorCompiler, type Scope } from "./logic.js";
+import { constantRule, constantValue, isConstantRule, type OperatorCompiler, type Rule, type Scope } from "./logic.js";
 
 /** Fractional bucketing versions: v2 hashes UTF-8 strings, v3 hashes deterministic CBOR. */
 export type FractionalVersion = "v2" | "v3";
@@ -56,7 +56,7 @@ function lookupSemVerOperator(op: unknown): ((a: SemVer, b: SemVer) => boolean) 
 
 const compileSemVer: OperatorCompiler = (args, compile) => {
   if (args.length !== 3) return constantRule(null);
-  const [left, op, right] = args.map(compile);
+  const [left, op, right] = args.map(compile) as [Rule, Rule, Rule];
   const fixedRight = isConstantRule(right) ? parseFlagdVersion(constantValue(right)) : undefined;
   const fixedOp = isConstantRule(op) ? lookupSemVerOperator(constantValue(op)) : undefined;
   return (s) => {
@@ -112,7 +112,7 @@ function compileFractional(version: FractionalVersion): OperatorCompiler {
     const fixedFrom1 = rules.length > 0 && allConstant(1) ? toBucketTable(rules.slice(1).map(constantValue)) : undefined;
     const evaluateFrom = (s: Scope, first: unknown, from: number): BucketTable | null => {
       const entries: unknown[] = [];
-      for (let i = from; i < rules.length; i++) entries.push(i === 0 ? first : rules[i](s));
+      for (let i = from; i < rules.length; i++) entries.push(i === 0 ? first : rules[i]!(s));
       return toBucketTable(entries);
     };
     const pick = (s: Scope, hash: number, first: unknown, from: number): unknown => {
@@ -122,8 +122,8 @@ function compileFractional(version: FractionalVersion): OperatorCompiler {
       const index = pickBucket(hash, table.weights, table.total);
       return index < 0 ? null : table.variants[index];
     };
-    if (rules.length === 0) return constantRule(null);
     const firstRule = rules[0];
+    if (firstRule === undefined) return constantRule(null);
     if (version === "v2") {
       return (s) => {
         const first = firstRule(s);

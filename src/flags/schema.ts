@@ -92,7 +92,7 @@ function issue(segments: readonly string[], message: string): FlagSetIssue {
 }
 
 function listTypes(types: string[]): string {
-  return types.length === 1 ? types[0] : `${types.slice(0, -1).join(", ")} or ${types[types.length - 1]}`;
+  return types.length === 1 ? types[0]! : `${types.slice(0, -1).join(", ")} or ${types[types.length - 1]}`;
 }
 
 function describe(error: ErrorObject): { segments: string[]; message: string } {

@@ -6,7 +6,7 @@
  */
 import { ERROR_CODES, SlipwayError, httpStatusOf, isErrorCode, type ErrorCode } from "./errors.js";
 
-export const DOCUMENTATION_URL = "https://github.com/slipway-ci/slipway#server-api";
+const DOCUMENTATION_URL = "https://github.com/slipway-ci/slipway#server-api";
 
 export interface ErrorBody {
   message: string;

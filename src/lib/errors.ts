@@ -109,11 +109,6 @@ export function httpStatusOf(code: ErrorCode): number {
   return ERROR_CODES[code].status;
 }
 
-/** The catalogue's default hint of a code. */
-export function hintOf(code: ErrorCode): string {
-  return ERROR_CODES[code].hint;
-}
-
 export interface SourcePosition {
   file: string;
   line: number;

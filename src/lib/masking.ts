@@ -21,10 +21,10 @@
  *   output while protecting nothing (GitHub's runner keeps the same floor
  *   for its trimmed base64 forms).
  */
-export const MASK = "***";
+const MASK = "***";
 
 /** The shortest encoded form of a value that is registered for masking. */
-export const MIN_ENCODED_LENGTH = 4;
+const MIN_ENCODED_LENGTH = 4;
 
 const BASE64_DIGITS = /^[A-Za-z0-9+/]*$/;
 
@@ -58,7 +58,7 @@ export function listBase64Forms(value: string): string[] {
 }
 
 /** Every encoded form of `value` that is masked along with it (the value itself excluded). */
-export function listEncodedForms(value: string): string[] {
+function listEncodedForms(value: string): string[] {
   const uri = encodeURIComponent(value);
   const forms = [
     uri,
@@ -88,7 +88,7 @@ export interface Masker {
   createStream(): MaskingStream;
 }
 
-export interface MaskingStream {
+interface MaskingStream {
   write(chunk: string): string;
   end(): string;
 }

@@ -13,7 +13,7 @@ const USER_INFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi;
 const SCP_PASSWORD = /(^|[\s'"(<])([\w.-]+):[^\s@/:]+@([\w.-]+:)/g;
 const SECRET_QUERY = /([?&;](?:[\w.-]*(?:token|secret|password|passwd|pwd|signature|sig|key|auth|credential)[\w.-]*)=)[^\s&#;'"<>]+/gi;
 
-export const REDACTED = "***";
+const REDACTED = "***";
 
 /** Every URL in `text` with its credentials replaced by `***`; `text` may be one URL or a message holding several. */
 export function redactUrl(text: string): string {

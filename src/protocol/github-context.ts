@@ -41,7 +41,7 @@ function fullRef(ref: string): string {
  * - schedule: the default branch;
  * - others (push, workflow_dispatch, ...): the payload's `ref`, else the fallback.
  */
-export function resolveEventRef(input: Pick<GithubContextInput, "event" | "payload" | "defaultBranch" | "fallbackRef">): {
+function resolveEventRef(input: Pick<GithubContextInput, "event" | "payload" | "defaultBranch" | "fallbackRef">): {
   ref: string;
   ref_name: string;
   ref_type: "branch" | "tag";
@@ -68,7 +68,7 @@ export function resolveEventRef(input: Pick<GithubContextInput, "event" | "paylo
 }
 
 /** GitHub's API endpoints for a server: api.github.com for github.com, `/api/v3` elsewhere (GitHub Enterprise Server's layout). */
-export function apiUrlsOf(serverUrl: string): { api_url: string; graphql_url: string } {
+function apiUrlsOf(serverUrl: string): { api_url: string; graphql_url: string } {
   const server = serverUrl.replace(/\/+$/, "");
   if (server === "https://github.com") return { api_url: "https://api.github.com", graphql_url: "https://api.github.com/graphql" };
   return { api_url: `${server}/api/v3`, graphql_url: `${server}/api/graphql` };

@@ -7,4 +7,4 @@ export type * from "./template.js";
 export type * from "./job-request.js";
 export type * from "./executor.js";
 export type * from "./runner-protocol.js";
-export { buildGithubContext, resolveEventRef, apiUrlsOf, type GithubContextInput } from "./github-context.js";
+export { buildGithubContext } from "./github-context.js";

@@ -31,7 +31,7 @@ export type SecretsCall = { inherit: true } | { map: Record<string, Template> | 
  * The environment the request names adds its secrets last, over these, and
  * `secrets.GITHUB_TOKEN` is the job token unless a secret of that name exists.
  */
-export interface SecretsGrant {
+interface SecretsGrant {
   source: "run";
   calls?: SecretsCall[];
 }

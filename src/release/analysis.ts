@@ -38,7 +38,7 @@ export interface MetricLimits {
   dryRun?: boolean;
 }
 
-export interface MetricTally {
+interface MetricTally {
   measurements: number;
   successful: number;
   failed: number;
@@ -50,11 +50,11 @@ export interface MetricTally {
 const SEVERITY: Record<MetricPhase, number> = { Pending: 0, Running: 1, Successful: 2, Inconclusive: 3, Error: 4, Failed: 5 };
 
 /** Whether `candidate` is a worse phase than `current`. */
-export function isWorsePhase(current: MetricPhase, candidate: MetricPhase): boolean {
+function isWorsePhase(current: MetricPhase, candidate: MetricPhase): boolean {
   return SEVERITY[candidate] > SEVERITY[current];
 }
 
-export function isCompletedPhase(phase: MetricPhase): boolean {
+function isCompletedPhase(phase: MetricPhase): boolean {
   return phase !== "Pending" && phase !== "Running";
 }
 
@@ -75,7 +75,7 @@ export function measurementPhase(conditions: { success?: boolean; failure?: bool
 }
 
 /** Counts a metric's finished measurements. */
-export function tallyMeasurements(measurements: readonly Measurement[]): MetricTally {
+function tallyMeasurements(measurements: readonly Measurement[]): MetricTally {
   const tally: MetricTally = { measurements: 0, successful: 0, failed: 0, inconclusive: 0, errors: 0, consecutiveErrors: 0 };
   for (const m of measurements) {
     if (m.phase === "Running") continue;
@@ -99,7 +99,7 @@ function exceeds(count: number, limit: number | undefined, fallback: number): bo
 }
 
 /** The count a metric completes at, or undefined for a metric that measures until stopped. */
-export function effectiveCount(limits: MetricLimits): number | undefined {
+function effectiveCount(limits: MetricLimits): number | undefined {
   if (limits.count !== undefined && limits.count > 0) return limits.count;
   return limits.hasInterval ? undefined : 1;
 }

@@ -11,7 +11,7 @@
 
 import picomatch from "picomatch";
 
-export interface BranchPolicyPattern {
+interface BranchPolicyPattern {
   name: string;
   type: "branch" | "tag";
 }

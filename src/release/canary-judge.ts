@@ -15,9 +15,9 @@
 import { mannWhitneyShift } from "./mann-whitney.js";
 import { mean, quantileSorted, sortNumbers } from "./statistics.js";
 
-export type MetricDirection = "increase" | "decrease" | "either";
-export type MetricClass = "Pass" | "High" | "Low" | "Nodata" | "NodataFail";
-export type JudgeVerdict = "pass" | "marginal" | "fail";
+type MetricDirection = "increase" | "decrease" | "either";
+type MetricClass = "Pass" | "High" | "Low" | "Nodata" | "NodataFail";
+type JudgeVerdict = "pass" | "marginal" | "fail";
 
 export interface JudgedMetric {
   name: string;

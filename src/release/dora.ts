@@ -38,7 +38,7 @@ export interface DoraDeployment {
   commits?: readonly { sha: string; committedAt: number }[];
 }
 
-export type DoraTier = "elite" | "high" | "medium" | "low";
+type DoraTier = "elite" | "high" | "medium" | "low";
 
 export interface DoraReport {
   since: number;

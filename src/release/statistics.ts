@@ -8,7 +8,7 @@
 const SQRT_2PI = Math.sqrt(2 * Math.PI);
 
 /** The standard normal density φ(x). */
-export function normalDensity(x: number): number {
+function normalDensity(x: number): number {
   return Math.exp(-0.5 * x * x) / SQRT_2PI;
 }
 

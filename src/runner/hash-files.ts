@@ -31,7 +31,7 @@ function escapeRegExp(text: string): string {
 function compileSegment(segment: string): RegExp {
   let source = "";
   for (let i = 0; i < segment.length; i++) {
-    const c = segment[i];
+    const c = segment[i]!;
     if (c === "*") {
       while (segment[i + 1] === "*") i++;
       source += "[^/]*";
@@ -49,7 +49,7 @@ function compileSegment(segment: string): RegExp {
       source += `[${negated ? "^" : ""}${body.replace(/[\\\]]/g, "\\$&")}]`;
       i = close;
     } else if (c === "\\" && i + 1 < segment.length) {
-      source += escapeRegExp(segment[++i]);
+      source += escapeRegExp(segment[++i]!);
     } else {
       source += escapeRegExp(c);
     }
@@ -82,11 +82,12 @@ function compilePattern(workspace: string, raw: string): CompiledPattern | null 
 function matchSegments(segments: (RegExp | null)[], si: number, parts: string[], pi: number): boolean {
   if (si === segments.length) return pi === parts.length;
   const segment = segments[si];
+  if (segment === undefined) return false;
   if (segment === null) {
     for (let k = pi; k <= parts.length; k++) if (matchSegments(segments, si + 1, parts, k)) return true;
     return false;
   }
-  return pi < parts.length && segment.test(parts[pi]) && matchSegments(segments, si + 1, parts, pi + 1);
+  return pi < parts.length && segment.test(parts[pi]!) && matchSegments(segments, si + 1, parts, pi + 1);
 }
 
 /** A file matches a pattern when the pattern matches it or one of its parent directories. */

@@ -40,7 +40,7 @@ function describe(value: unknown): string {
 }
 
 /** Parses and validates the content of a matcher file; throws ProblemMatcherFileError with what is wrong and where. */
-export function parseProblemMatchers(text: string, file: string): ProblemMatcher[] {
+function parseProblemMatchers(text: string, file: string): ProblemMatcher[] {
   const fail = (where: string, problem: string): never => {
     throw new ProblemMatcherFileError(`problem matcher file ${file}: ${where}${where ? ": " : ""}${problem}`);
   };

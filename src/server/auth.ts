@@ -26,7 +26,7 @@ export type Permission =
   /** A registered runner's credential. */
   | "runner";
 
-export const PERMISSIONS: readonly Permission[] = ["public", "authenticated", "instance-admin", "repo:read", "repo:write", "repo:maintain", "repo:admin", "runner"];
+const PERMISSIONS: readonly Permission[] = ["public", "authenticated", "instance-admin", "repo:read", "repo:write", "repo:maintain", "repo:admin", "runner"];
 
 export type Principal =
   | { kind: "anonymous" }
@@ -46,7 +46,7 @@ declare module "fastify" {
   }
 }
 
-export const SESSION_COOKIE = "slipway_session";
+const SESSION_COOKIE = "slipway_session";
 
 const ROLE_RANK: Record<RepositoryRole, number> = { read: 1, write: 2, maintain: 3, admin: 4 };
 
@@ -75,7 +75,7 @@ export async function effectiveRank(store: Store, principal: Principal, reposito
   return role ? Math.min(cap, ROLE_RANK[role]) : 0;
 }
 
-export function parseCookies(header: string | undefined): Record<string, string> {
+function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!header) return out;
   for (const part of header.split(";")) {
@@ -302,7 +302,7 @@ export async function ensureAdminToken(options: {
 // ---------------------------------------------------------------- job tokens
 
 /** Job tokens start with this, so a leaked one is recognisable. */
-export const JOB_TOKEN_PREFIX = "slpj_";
+const JOB_TOKEN_PREFIX = "slpj_";
 
 /** What a job token is bound to: one attempt of one job as one runner claimed it (the claim time tells claims apart). */
 export interface JobTokenSubject {
@@ -345,7 +345,7 @@ export function issueJobToken(key: Buffer, subject: JobTokenSubject): string {
  * same claim (same attempt, runner and claim time) and its lease has not
  * lapsed; null otherwise.
  */
-export async function verifyJobToken(store: Store, key: Buffer, token: string, now: Date): Promise<Job | null> {
+async function verifyJobToken(store: Store, key: Buffer, token: string, now: Date): Promise<Job | null> {
   const m = /^slpj_([1-9]\d{0,15})_([A-Za-z0-9_-]{43})$/.exec(token);
   if (!m) return null;
   const job = await store.getJob(Number(m[1]));
@@ -363,7 +363,7 @@ export type GitPrincipal = { kind: "job"; job: Job } | { kind: "user"; principal
  * The token of a git client's request: the password of HTTP Basic (any user
  * name), or a Bearer/`token` credential; undefined when none is sent.
  */
-export function gitClientToken(request: FastifyRequest): string | undefined {
+function gitClientToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
   const basic = /^basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);

@@ -9,7 +9,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { SlipwayError } from "../lib/index.js";
 
-export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
 export interface ServerConfig {
   port: number;
@@ -55,7 +55,7 @@ export interface ServerConfig {
   allowPrivateRepositoryHosts?: boolean;
 }
 
-export type RepositoryCreation = "admins" | "users";
+type RepositoryCreation = "admins" | "users";
 
 type Kind = "port" | "string" | "url" | "integer" | "loglevel" | "path" | "boolean" | "choice" | "list";
 

@@ -9,8 +9,8 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 
-export const DATA_DIR_MODE = 0o700;
-export const DATA_FILE_MODE = 0o600;
+const DATA_DIR_MODE = 0o700;
+const DATA_FILE_MODE = 0o600;
 
 /** The mode an entry of the data dir should have, from its current one. */
 function wantedMode(isDirectory: boolean, mode: number): number {

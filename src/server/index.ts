@@ -1,10 +1,33 @@
 export { createServer, closeOnSignals, pipelineConfigOf, pipelineLoggerOf, REDACTED_LOG_PATHS, type ServerDeps } from "./create-server.js";
-export { loadServerConfig, renderSettingsTable, SERVER_SETTINGS, type ServerConfig, type SettingDescription, type LoadServerConfigInput, type LogLevel } from "./config.js";
-export { ensureAdminToken, listDeclaredRoutes, PERMISSIONS, type RouteDeclaration, TOKEN_SCOPES, type Permission, type Principal } from "./auth.js";
-export type { WorkflowDispatcher, RunControl } from "./context.js";
-export { DATA_DIR_MODE, DATA_FILE_MODE, secureDataDir } from "./data-dir.js";
-export { checkRepositoryUrl, classifyAddress, planFetch, type RepositoryUrlSettings } from "./repository-url.js";
-export { createPipeline, githubContextOfRun, type Pipeline, type PipelineConfig, type PipelineDeps } from "./pipeline/index.js";
+export { loadServerConfig, renderSettingsTable, SERVER_SETTINGS, type ServerConfig, type SettingDescription } from "./config.js";
+export { listDeclaredRoutes, type Permission } from "./auth.js";
+export { sealContext, type RouteContext } from "./context.js";
+export { checkRepositoryUrl, classifyAddress, planFetch } from "./repository-url.js";
+export { secureDataDir } from "./data-dir.js";
+export {
+  capTitle,
+  createMirrors,
+  createPipeline,
+  cronFires,
+  cronMatches,
+  defaultRunTitle,
+  githubContextOfRun,
+  hasCommit,
+  listChangedFiles,
+  MAX_DISPLAY_TITLE,
+  parseCalledWorkflowRef,
+  parseCron,
+  readFileAt,
+  readWorkflowFiles,
+  resolveRef,
+  resolveRefName,
+  type Pipeline,
+  type PipelineConfig,
+} from "./pipeline/index.js";
+export { createBlobStorage } from "./blob-storage.js";
+export { startRetentionSweep, sweepRetention } from "./retention.js";
+export { createZipStream, type ZipEntry } from "./zip-stream.js";
+export { MAX_ANNOTATIONS, MAX_SUMMARY_BYTES, reportOf } from "./routes/runner-protocol.js";
 export {
   createRateLimiter,
   createSharedRateLimiter,
@@ -14,10 +37,7 @@ export {
   hashToken,
   loadSecretKey,
   verifyPassword,
-  type RateLimiter,
-  type LocalRateLimiter,
   type RateLimitStore,
   type SecretBox,
-  type TokenKind,
 } from "./security.js";
-export { isFromFork, normaliseWebhook, signatureValid, verifyHmacSignature, type Trigger, type WebhookProvider } from "./webhooks.js";
+export { isFromFork, normaliseWebhook, signatureValid, verifyHmacSignature, type Trigger } from "./webhooks.js";

@@ -59,7 +59,7 @@ export function runJson(run: WorkflowRun, repo: Repository, api: string, publicU
   };
 }
 
-export function stepJson(step: StepRecord): Record<string, unknown> {
+function stepJson(step: StepRecord): Record<string, unknown> {
   return {
     name: step.name,
     status: step.status,

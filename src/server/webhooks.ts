@@ -47,7 +47,7 @@ export function verifyHmacSignature(rawBody: Buffer, secret: string, signature: 
 }
 
 /** GitLab sends the shared secret itself; compared in constant time. */
-export function verifySharedToken(secret: string, token: string | undefined): boolean {
+function verifySharedToken(secret: string, token: string | undefined): boolean {
   if (token === undefined) return false;
   const a = createHash("sha256").update(secret).digest();
   const b = createHash("sha256").update(token).digest();

@@ -13,7 +13,7 @@ export interface User {
   createdAt: string;
 }
 
-export interface NewUser {
+interface NewUser {
   login: string;
   passwordHash?: string | null;
   isAdmin?: boolean;
@@ -21,13 +21,13 @@ export interface NewUser {
 
 export type RepositoryRole = "read" | "write" | "maintain" | "admin";
 
-export interface RoleGrant {
+interface RoleGrant {
   userId: number;
   repositoryId: number;
   role: RepositoryRole;
 }
 
-export interface ApiToken {
+interface ApiToken {
   id: number;
   userId: number;
   name: string;
@@ -38,7 +38,7 @@ export interface ApiToken {
   createdAt: string;
 }
 
-export interface NewApiToken {
+interface NewApiToken {
   userId: number;
   name: string;
   tokenHash: string;
@@ -46,7 +46,7 @@ export interface NewApiToken {
   expiresAt?: Date | string | null;
 }
 
-export interface Session {
+interface Session {
   tokenHash: string;
   userId: number;
   expiresAt: string;

@@ -14,7 +14,7 @@ export interface Artifact {
   createdAt: string;
 }
 
-export interface NewArtifact {
+interface NewArtifact {
   runId: number;
   jobId?: number | null;
   name: string;

@@ -4,7 +4,7 @@ import { fromJson, nowIso, resolvePage, toJson, toNum, type StoreContext } from 
 import type { AuditLogTable } from "./schema.js";
 import type { Page, PageOptions } from "./store.js";
 
-export interface AuditEntry {
+interface AuditEntry {
   id: number;
   actor: string | null;
   action: string;
@@ -13,14 +13,14 @@ export interface AuditEntry {
   at: string;
 }
 
-export interface NewAuditEntry {
+interface NewAuditEntry {
   actor?: string | null;
   action: string;
   target?: string | null;
   details?: Record<string, unknown> | null;
 }
 
-export interface AuditFilter extends PageOptions {
+interface AuditFilter extends PageOptions {
   actor?: string;
   action?: string;
   target?: string;

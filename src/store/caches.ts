@@ -18,7 +18,7 @@ export interface CacheEntry {
   expiresAt: string | null;
 }
 
-export interface NewCacheEntry {
+interface NewCacheEntry {
   repositoryId: number;
   key: string;
   version: string;
@@ -28,7 +28,7 @@ export interface NewCacheEntry {
   expiresAt?: Date | string | null;
 }
 
-export interface CacheLookup {
+interface CacheLookup {
   repositoryId: number;
   /** The primary key first, then restore keys; a restore key matches by prefix. */
   keys: string[];

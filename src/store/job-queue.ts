@@ -12,7 +12,7 @@ import { loadJob, loadRun, mapJob, mapRun } from "./run-rows.js";
 import { recomputeRun } from "./run-status.js";
 import type { WorkflowRun } from "./runs.js";
 
-export interface ClaimOptions {
+interface ClaimOptions {
   runnerId: number;
   /** The runner's labels; matched case-insensitively. */
   labels: string[];
@@ -35,7 +35,7 @@ export interface QueuedJobClaim {
   repository?: { fullName: string; gitUrl: string };
 }
 
-export interface ExpiredLease {
+interface ExpiredLease {
   job: Job;
   /** `requeued` when the retry policy allowed another attempt, else `failed` ("runner lost"). */
   outcome: "requeued" | "failed";

@@ -6,7 +6,7 @@ import type { Annotation } from "../protocol/index.js";
 import { fromJson, nowIso, toNum, type StoreContext } from "./context.js";
 
 /** What a finished job left besides its log: the step summary and its annotations. */
-export interface JobReport {
+interface JobReport {
   jobId: number;
   /** Markdown from GITHUB_STEP_SUMMARY, already masked by the runner. */
   summary: string;

@@ -65,7 +65,7 @@ export interface NewJob {
   steps?: string[];
 }
 
-export interface JobUpdate {
+interface JobUpdate {
   status: JobStatus;
   conclusion?: Conclusion | null;
   error?: string | null;
@@ -73,13 +73,13 @@ export interface JobUpdate {
   expectedStatus?: JobStatus[];
 }
 
-export interface JobCompletion {
+interface JobCompletion {
   conclusion: Conclusion;
   outputs?: Record<string, string>;
   error?: string | null;
 }
 
-export interface JobActivation {
+interface JobActivation {
   name: string;
   matrix?: Record<string, unknown> | null;
   labels: string[];

@@ -6,7 +6,7 @@
 import { SlipwayError } from "../lib/index.js";
 import { affected, nowIso, toBuffer, toNum, type Db, type StoreContext } from "./context.js";
 
-export interface LogChunkInput {
+interface LogChunkInput {
   jobId: number;
   /** Step number; -1 (or 0) for job-level lines outside any step. */
   step: number;
@@ -15,7 +15,7 @@ export interface LogChunkInput {
   data: Buffer | string;
 }
 
-export interface LogChunk {
+interface LogChunk {
   step: number;
   seq: number;
   /** Byte position where this chunk starts in the job's whole log. */
@@ -23,7 +23,7 @@ export interface LogChunk {
   data: Buffer;
 }
 
-export interface ReadLogOptions {
+interface ReadLogOptions {
   /**
    * Only this step's chunks, in sequence order. Without it, the job's whole
    * log in arrival order: append-only, so a byte position stays valid while
@@ -38,7 +38,7 @@ export interface ReadLogOptions {
   batchSize?: number;
 }
 
-export interface LogSize {
+interface LogSize {
   step: number;
   chunks: number;
   bytes: number;

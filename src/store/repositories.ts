@@ -22,7 +22,7 @@ export interface Repository {
   updatedAt: string;
 }
 
-export interface NewRepository {
+interface NewRepository {
   owner: string;
   name: string;
   gitUrl: string;
@@ -33,7 +33,7 @@ export interface NewRepository {
   pollingIntervalSeconds?: number | null;
 }
 
-export type RepositoryPatch = Partial<Omit<NewRepository, "owner" | "name">>;
+type RepositoryPatch = Partial<Omit<NewRepository, "owner" | "name">>;
 
 export interface RepositoryStore {
   createRepository(input: NewRepository): Promise<Repository>;

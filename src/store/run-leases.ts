@@ -6,7 +6,7 @@
 import { addSeconds, affected, nowIso, toIso, toNum, type StoreContext } from "./context.js";
 
 /** Which replica drives a run (see `acquireRunLease`). */
-export interface RunLease {
+interface RunLease {
   runId: number;
   /** The driving replica's id; null while nobody drives the run. */
   owner: string | null;

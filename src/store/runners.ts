@@ -6,7 +6,7 @@ import {
 import type { RegistrationTokensTable, RunnersTable } from "./schema.js";
 import type { Page, PageOptions } from "./store.js";
 
-export type RunnerState = "online" | "offline";
+type RunnerState = "online" | "offline";
 
 /**
  * Whose jobs a runner may claim: any repository's (`instance`) or one
@@ -33,7 +33,7 @@ export interface Runner {
   scope: RunnerScope;
 }
 
-export interface NewRunner {
+interface NewRunner {
   name: string;
   labels: string[];
   credentialHash: string;
@@ -43,7 +43,7 @@ export interface NewRunner {
   scope?: RunnerScope;
 }
 
-export interface RegistrationToken {
+interface RegistrationToken {
   tokenHash: string;
   expiresAt: string;
   usedAt: string | null;
@@ -51,7 +51,7 @@ export interface RegistrationToken {
   scope: RunnerScope;
 }
 
-export interface RunnerListOptions extends PageOptions {
+interface RunnerListOptions extends PageOptions {
   /** Only the runners whose jobs may come from this repository: its own and the instance's. */
   usableBy?: number;
 }

@@ -52,7 +52,7 @@ export interface NewRun {
   displayTitle?: string | null;
 }
 
-export interface RunPatch {
+interface RunPatch {
   workflowName?: string;
   displayTitle?: string | null;
   status?: RunStatus;

@@ -1,7 +1,7 @@
 /** Schedule ticks claimed, so that each cron minute starts its workflow once across replicas. */
 import { affected, nowIso, toIso, type StoreContext } from "./context.js";
 
-export interface ScheduleTick {
+interface ScheduleTick {
   repositoryId: number;
   workflowFile: string;
   cron: string;

@@ -13,7 +13,7 @@ export interface SecretRecord {
   updatedAt: string;
 }
 
-export interface NewSecret {
+interface NewSecret {
   repositoryId: number;
   environment?: string | null;
   name: string;

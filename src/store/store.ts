@@ -48,7 +48,7 @@ export interface PageOptions {
 }
 
 /** The database connection itself. */
-export interface StoreLifecycle {
+interface StoreLifecycle {
   readonly backend: Backend;
   /** Highest migration applied. */
   schemaVersion(): Promise<number>;

@@ -20,7 +20,7 @@ export interface VariableRecord {
   updatedAt: string;
 }
 
-export interface NewVariable {
+interface NewVariable {
   repositoryId: number;
   environment?: string | null;
   /** Any case; stored upper-cased. */
@@ -28,7 +28,7 @@ export interface NewVariable {
   value: string;
 }
 
-export interface VariablePatch {
+interface VariablePatch {
   /** A new name (renames the variable). */
   name?: string;
   value?: string;

@@ -1,7 +1,7 @@
 /** Webhook delivery ids seen, so that a redelivered webhook triggers nothing twice. */
 import { affected, nowIso, toIso, type StoreContext } from "./context.js";
 
-export interface WebhookDelivery {
+interface WebhookDelivery {
   deliveryId: string;
   repositoryId?: number | null;
   event: string;

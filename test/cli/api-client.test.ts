@@ -1,6 +1,6 @@
 /** The API client's reader of server-sent event streams. */
 import { describe, expect, it } from "vitest";
-import { parseEventStream } from "../../src/cli/api-client.js";
+import { parseEventStream } from "../../src/cli/index.js";
 
 async function* bytes(...parts: string[]) {
   for (const p of parts) yield new TextEncoder().encode(p);

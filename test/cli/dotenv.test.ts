@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { parseDotenv } from "../../src/cli/dotenv.js";
+import { parseDotenv } from "../../src/cli/index.js";
 import { SlipwayError } from "../../src/lib/index.js";
 
 describe("parseDotenv", () => {

@@ -1,8 +1,7 @@
 import { describe, expect, test } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
-import { parseRemoteUrl, readRepoInfo, readChangedFiles } from "../../src/cli/repo-info.js";
-import { copyWorkingTree } from "../../src/cli/workspace.js";
+import { copyWorkingTree, parseRemoteUrl, readChangedFiles, readRepoInfo } from "../../src/cli/index.js";
 import { git, makeRepo } from "../support/git-repo.js";
 
 describe("parseRemoteUrl", () => {

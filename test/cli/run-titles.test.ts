@@ -1,6 +1,6 @@
 /** Run titles in the CLI: `slipway runs` shows them; `slipway run` prints each workflow's evaluated run-name. */
 import { describe, expect, it } from "vitest";
-import { renderOutput, RunRenderer } from "../../src/cli/render/index.js";
+import { renderOutput, RunRenderer } from "../../src/cli/index.js";
 import { runCli } from "../support/cli.js";
 import { makeRepo } from "../support/git-repo.js";
 

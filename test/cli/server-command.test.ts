@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import Fastify from "fastify";
 import { afterAll, describe, expect, it } from "vitest";
-import { registerUiRoutes } from "../../src/cli/server-command.js";
+import { registerUiRoutes } from "../../src/cli/index.js";
 
 describe("registerUiRoutes", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "slipway-ui-"));

@@ -1,7 +1,7 @@
 /** `slipway var set|list|delete` against a real server over HTTP, through the commander wiring. */
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { readPlainValue } from "../../src/cli/api/read-value.js";
+import { readPlainValue } from "../../src/cli/index.js";
 import { api } from "../e2e/support.js";
 import { suiteServer } from "../support/api-cli.js";
 

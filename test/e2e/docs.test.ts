@@ -6,9 +6,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildProgram } from "../../src/cli/program.js";
-import { listDeclaredRoutes } from "../../src/server/auth.js";
-import { renderSettingsTable, SERVER_SETTINGS } from "../../src/server/index.js";
+import { buildProgram } from "../../src/cli/index.js";
+import { listDeclaredRoutes, renderSettingsTable, SERVER_SETTINGS } from "../../src/server/index.js";
 import { repoRoot } from "../support/cli.js";
 import { startTestServer, type TestServer } from "../server/helpers.js";
 

@@ -111,7 +111,7 @@ describe.runIf(built)("remote runners", () => {
     runners.push(again);
     const second = await queueRun({}, ["build"]);
     const job = await waitFor("the job on the restarted runner", async () => {
-      const j = await jobOf(second.jobs[0].id);
+      const j = await jobOf(second.jobs[0]!.id);
       return j?.status === "completed" ? j : undefined;
     }, 60_000);
     expect(job.conclusion).toBe("success");
@@ -124,11 +124,11 @@ describe.runIf(built)("remote runners", () => {
     const runner = startRunner({ server: server.url, token: await registrationToken(server.url), workDir: path.join(root, "runner-b"), name: "runner-b" });
     runners.push(runner);
     const { jobs } = await queueRun({ SLOW_SECONDS: "60" }, ["slow"]);
-    await waitFor("the slow job to log", async () => ((await logOf(jobs[0].id)).includes("tick 1") ? true : undefined), 30_000);
+    await waitFor("the slow job to log", async () => ((await logOf(jobs[0]!.id)).includes("tick 1") ? true : undefined), 30_000);
     runner.child.kill("SIGKILL");
     const killedAt = Date.now();
     const lost = await waitFor("the job to be lost", async () => {
-      const j = await jobOf(jobs[0].id);
+      const j = await jobOf(jobs[0]!.id);
       return j?.status === "completed" ? j : undefined;
     }, 30_000);
     expect(lost.conclusion).toBe("failure");
@@ -141,21 +141,22 @@ describe.runIf(built)("remote runners", () => {
     const runner = startRunner({ server: server.url, token: await registrationToken(server.url), workDir: path.join(root, "runner-d"), name: "runner-d" });
     runners.push(runner);
     const { run, jobs } = await queueRun({ SLOW_SECONDS: "60" }, ["slow"]);
-    await waitFor("the slow job to log", async () => ((await logOf(jobs[0].id)).includes("tick 1") ? true : undefined), 30_000);
+    await waitFor("the slow job to log", async () => ((await logOf(jobs[0]!.id)).includes("tick 1") ? true : undefined), 30_000);
     await server.store.cancelRun(run.id);
     const cancelled = await waitFor("the job to be cancelled", async () => {
-      const j = await jobOf(jobs[0].id);
+      const j = await jobOf(jobs[0]!.id);
       return j?.status === "completed" ? j : undefined;
     }, 20_000);
     expect(cancelled.conclusion).toBe("cancelled");
-    expect(await logOf(jobs[0].id)).not.toContain("slow job done");
+    expect(await logOf(jobs[0]!.id)).not.toContain("slow job done");
 
     const gone = await server.store.createRepository({ owner: "acme", name: "gone", gitUrl: `file://${path.join(root, "no-such-repo")}` });
     const broken = await server.store.createRun({ repositoryId: gone.id, workflowFile: ".github/workflows/ci.yml", workflowName: "ci", event: "push", headBranch: "main", headSha: sha, status: "queued" });
     const [request] = (await planJobRequests(WORKFLOW, { repository: "acme/gone", sha })).filter((r) => r.key === "build");
+    if (request === undefined) throw new Error("the workflow has no build job");
     const [job] = await server.store.enqueueJobs(broken.id, [{ key: request.key, name: request.name, labels: ["ubuntu-latest"], request }]);
     const failed = await waitFor("the job to fail", async () => {
-      const j = await jobOf(job.id);
+      const j = await jobOf(job!.id);
       return j?.status === "completed" ? j : undefined;
     }, 30_000);
     expect(failed.conclusion).toBe("failure");
@@ -167,18 +168,18 @@ describe.runIf(built)("remote runners", () => {
     const runner = startRunner({ server: server.url, token: await registrationToken(server.url), workDir: path.join(root, "runner-c"), name: "runner-c" });
     runners.push(runner);
     const { jobs } = await queueRun({ SLOW_SECONDS: "6" }, ["slow"]);
-    await waitFor("the slow job to start", async () => ((await logOf(jobs[0].id)).includes("tick 1") ? true : undefined), 30_000);
+    await waitFor("the slow job to start", async () => ((await logOf(jobs[0]!.id)).includes("tick 1") ? true : undefined), 30_000);
     const port = Number(new URL(server.url).port);
     const dataDir = server.config.dataDir;
     await server.close();
     await new Promise((resolve) => setTimeout(resolve, 1500));
     server = await startTestServer({ dataDir, port, leaseSeconds: 10, claimWaitSeconds: 2 });
     const job = await waitFor("the job to complete after the restart", async () => {
-      const j = await jobOf(jobs[0].id);
+      const j = await jobOf(jobs[0]!.id);
       return j?.status === "completed" ? j : undefined;
     }, 60_000);
     expect(job.conclusion).toBe("success");
-    const log = await logOf(jobs[0].id);
+    const log = await logOf(jobs[0]!.id);
     expect(log).toContain("slow job done");
     // Lines sent during the outage were retried, not lost or doubled.
     for (let i = 1; i <= 6; i++) expect(log.split(`tick ${i}\n`).length - 1).toBe(1);

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMirrors } from "../../src/server/pipeline/git-mirror.js";
+import { createMirrors } from "../../src/server/index.js";
 import { cliPath } from "../support/cli.js";
 import { git, makeRepo } from "../support/git-repo.js";
 import { api, planJobRequests, registrationToken, startRunner, startTestServer, stopRunner, tempDir, waitFor, type RunnerProcess } from "./support.js";
@@ -72,6 +72,7 @@ describe.runIf(built)("remote runners fetch from the server", () => {
       run.id,
       requests.map((request) => ({ key: request.key, name: request.name, labels: ["ubuntu-latest"], request: { ...request, env: { ...request.env, TOKEN_FILE: tokenFile } } })),
     );
+    if (job === undefined) throw new Error("the workflow planned no job");
     const done = await waitFor("the job to complete", async () => {
       const j = await server.store.getJob(job.id);
       return j?.status === "completed" ? j : undefined;

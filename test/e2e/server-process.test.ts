@@ -83,7 +83,7 @@ describe.runIf(built)("slipway server process", () => {
     expect(runners.data.runners.map((r) => r.name)).toEqual([expect.stringMatching(/^embedded-/)]);
 
     // Removing the embedded runner makes it register again instead of stopping.
-    const embeddedId = (await api<{ runners: Array<{ id: number }> }>(url, "GET", "/api/v3/runners", undefined, token)).data.runners[0].id;
+    const embeddedId = (await api<{ runners: Array<{ id: number }> }>(url, "GET", "/api/v3/runners", undefined, token)).data.runners[0]?.id;
     expect((await api(url, "DELETE", `/api/v3/runners/${embeddedId}`, undefined, token)).status).toBe(204);
     const second = await runCli(["dispatch", "acme/hello", "hello.yml", "--json"], { env: cli });
     const secondRun = await waitFor("the run after re-registration", async () => {

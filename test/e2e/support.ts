@@ -10,7 +10,7 @@ import path from "node:path";
 import { executeRun, planRun } from "../../src/engine/index.js";
 import { parseWorkflowOrThrow } from "../../src/workflow/index.js";
 import type { JobRequest } from "../../src/protocol/index.js";
-import { startServer, type RunningServer } from "../../src/cli/server-command.js";
+import { startServer, type RunningServer } from "../../src/cli/index.js";
 import { cliPath } from "../support/cli.js";
 
 export const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef";

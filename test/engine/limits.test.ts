@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConcurrencyGroups, Semaphore } from "../../src/engine/limits.js";
+import { ConcurrencyGroups, Semaphore } from "../../src/engine/index.js";
 
 describe("Semaphore", () => {
   it("hands slots out in order and gives up a wait when its signal aborts", async () => {

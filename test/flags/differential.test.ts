@@ -54,7 +54,7 @@ const ATTRIBUTES: Record<string, "string" | "number" | "boolean" | "version" | "
 };
 
 function randomString(random: () => number): string {
-  if (random() < 0.6) return STRINGS[Math.floor(random() * STRINGS.length)];
+  if (random() < 0.6) return STRINGS[Math.floor(random() * STRINGS.length)]!;
   const n = Math.floor(random() * 12);
   let s = "";
   for (let i = 0; i < n; i++) s += String.fromCharCode(33 + Math.floor(random() * 94));

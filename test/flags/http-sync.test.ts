@@ -109,7 +109,7 @@ describe("HTTP sync source", () => {
     await provider.initialize();
     expect(provider.evaluate("greeting", "string", "x")).toMatchObject({ value: "hi", reason: "STATIC" });
     await waitUntil(() => server.streams.length === 1, "the stream");
-    expect(server.streams[0].lastEventId).toBeUndefined();
+    expect(server.streams[0]?.lastEventId).toBeUndefined();
 
     const changed = nextEvent(provider, ProviderEvents.ConfigurationChanged);
     server.publish();
@@ -126,7 +126,7 @@ describe("HTTP sync source", () => {
     expect(provider.evaluate("greeting", "string", "x").value).toBe("hello");
     await ready;
     await waitUntil(() => server.streams.length === 2, "the second stream");
-    expect(server.streams[1].lastEventId).toBe("v1");
+    expect(server.streams[1]?.lastEventId).toBe("v1");
     // The reconnect fetched the document again (revalidating the last ETag GET saw) and found no flag changed.
     expect(server.gets.at(-1)).toEqual({ ifNoneMatch: '"v0"', status: 200 });
     expect(changes).toBe(0);

@@ -73,7 +73,7 @@ describe("flag-set validation", () => {
       '$.flags["wrong-default"].defaultVariant: names no variant of this flag ("maybe"; variants: on, off)',
       "$.metadata.tags: must be string, number or boolean",
     ]);
-    expect(validateFlagSet(document)[3].pointer).toBe("/flags/bad-state/state");
+    expect(validateFlagSet(document)[3]?.pointer).toBe("/flags/bad-state/state");
   });
 
   it("refuses a document that is not a flag set at all", () => {
@@ -104,7 +104,7 @@ describe("flag-set validation", () => {
 
   it("refuses text that is not JSON with a SlipwayError", () => {
     expect(() => parseFlagSet("{ flags: ", "inline")).toThrow(/inline is not JSON/);
-    expect(parseFlagSet(JSON.stringify(valid)).flags["new-banner"].state).toBe("ENABLED");
+    expect(parseFlagSet(JSON.stringify(valid)).flags["new-banner"]?.state).toBe("ENABLED");
   });
 
   it("writes JSON paths with dots for identifiers and brackets otherwise", () => {

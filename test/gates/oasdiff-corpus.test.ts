@@ -23,7 +23,7 @@ interface CorpusCase {
 
 function readCases(): CorpusCase[] {
   const [header, ...rows] = readFileSync(path.join(corpus, "cases.tsv"), "utf8").trimEnd().split("\n");
-  const cols = header.split("\t");
+  const cols = (header ?? "").split("\t");
   const list = (s: string): string[] => (s ? s.split(",") : []);
   return rows.map((row) => {
     const cell = Object.fromEntries(row.split("\t").map((v, i) => [cols[i], v]));

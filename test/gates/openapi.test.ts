@@ -137,7 +137,7 @@ describe("loading OpenAPI documents", () => {
   test("recursive schemas are compared without looping", () => {
     const base = spec();
     const revision = spec((d) => {
-      d.components.schemas.Pet.properties = { ...(d.components.schemas.Pet.properties as Json), name: { type: "integer" } };
+      d.components.schemas.Pet!.properties = { ...(d.components.schemas.Pet!.properties as Json), name: { type: "integer" } };
     });
     expect(ids(base, revision)).toEqual(["request-property-type-changed", "response-property-type-changed"]);
   });
@@ -146,49 +146,49 @@ describe("loading OpenAPI documents", () => {
 describe("classifying changes", () => {
   test("removing an operation or a path depends on deprecation and the sunset date", () => {
     const base = spec();
-    expect(ids(base, spec((d) => delete d.paths["/pets/{id}"].put))).toEqual(["api-removed-without-deprecation"]);
+    expect(ids(base, spec((d) => delete d.paths["/pets/{id}"]!.put))).toEqual(["api-removed-without-deprecation"]);
     expect(ids(base, spec((d) => delete d.paths["/pets/{id}"]))).toEqual(["api-path-removed-without-deprecation", "api-path-removed-without-deprecation"]);
-    const deprecated = spec((d) => Object.assign(d.paths["/pets/{id}"].put, { deprecated: true, "x-sunset": "2030-01-01" }));
-    const removed = spec((d) => delete d.paths["/pets/{id}"].put);
+    const deprecated = spec((d) => Object.assign(d.paths["/pets/{id}"]!.put!, { deprecated: true, "x-sunset": "2030-01-01" }));
+    const removed = spec((d) => delete d.paths["/pets/{id}"]!.put);
     expect(ids(deprecated, removed, { now: new Date("2029-06-01") })).toEqual(["api-removed-before-sunset"]);
     const after = checkOpenApiCompatibility(parseOpenApi(deprecated, "b"), parseOpenApi(removed, "r"), { now: new Date("2030-02-01") });
     expect(after.findings.map((f) => [f.id, f.level])).toEqual([["api-removed-with-deprecation", "INFO"]]);
     expect(after.breaking).toBe(false);
     expect(ids(base, deprecated)).toEqual(["endpoint-deprecated-with-sunset"]);
-    const draft = spec((d) => Object.assign(d.paths["/pets/{id}"].put, { "x-stability-level": "alpha" }));
+    const draft = spec((d) => Object.assign(d.paths["/pets/{id}"]!.put!, { "x-stability-level": "alpha" }));
     expect(ids(draft, removed)).toEqual([]);
   });
 
   test("parameters: new required, became required, removed, renamed path parameter", () => {
     const base = spec();
-    const get = (d: Doc): Json[] => d.paths["/pets/{id}"].get.parameters as Json[];
+    const get = (d: Doc): Json[] => d.paths["/pets/{id}"]!.get!.parameters as Json[];
     expect(ids(base, spec((d) => get(d).push({ name: "owner", in: "query", required: true, schema: { type: "string" } })))).toEqual(["new-required-request-parameter"]);
-    expect(ids(base, spec((d) => (get(d)[1].required = true)))).toEqual(["request-parameter-became-required"]);
+    expect(ids(base, spec((d) => (get(d)[1]!.required = true)))).toEqual(["request-parameter-became-required"]);
     expect(ids(base, spec((d) => get(d).pop()))).toEqual(["request-parameter-removed"]);
     const renamed = spec((d) => {
-      get(d)[0].name = "petId";
-      d.paths["/pets/{petId}"] = d.paths["/pets/{id}"];
+      get(d)[0]!.name = "petId";
+      d.paths["/pets/{petId}"] = d.paths["/pets/{id}"]!;
       delete d.paths["/pets/{id}"];
     });
     expect(ids(base, renamed)).toEqual([]);
-    expect(ids(base, spec((d) => (get(d)[1].schema = { type: "string", enum: ["a", "b"] })))).toEqual(["request-parameter-became-enum"]);
-    const sunset = spec((d) => Object.assign(get(d)[1], { deprecated: true, "x-sunset": "2030-01-01" }));
+    expect(ids(base, spec((d) => (get(d)[1]!.schema = { type: "string", enum: ["a", "b"] })))).toEqual(["request-parameter-became-enum"]);
+    const sunset = spec((d) => Object.assign(get(d)[1]!, { deprecated: true, "x-sunset": "2030-01-01" }));
     expect(ids(base, sunset)).toEqual(["request-parameter-deprecated"]);
-    expect(ids(sunset, spec((d) => Object.assign(get(d)[1], { deprecated: true })))).toEqual(["request-parameter-sunset-deleted"]);
+    expect(ids(sunset, spec((d) => Object.assign(get(d)[1]!, { deprecated: true })))).toEqual(["request-parameter-sunset-deleted"]);
     expect(ids(sunset, spec((d) => get(d).pop()), { now: new Date("2029-01-01") })).toEqual(["request-parameter-removed-before-sunset"]);
     expect(ids(sunset, spec((d) => get(d).pop()), { now: new Date("2031-01-01") })).toEqual(["request-parameter-removed-with-deprecation"]);
   });
 
   test("request bodies and responses are contravariant", () => {
     const base = spec();
-    const required = ids(base, spec((d) => (d.components.schemas.Pet.required = ["name", "tag"])));
+    const required = ids(base, spec((d) => (d.components.schemas.Pet!.required = ["name", "tag"])));
     expect(required).toEqual(["request-property-became-required", "response-property-became-required"]);
-    const optional = ids(base, spec((d) => (d.components.schemas.Pet.required = [])));
+    const optional = ids(base, spec((d) => (d.components.schemas.Pet!.required = [])));
     expect(optional).toEqual(["request-property-became-optional", "response-property-became-optional"]);
-    expect(ids(base, spec((d) => delete (d.paths["/pets/{id}"].get.responses as Json)["200"]))).toEqual(["response-success-status-removed"]);
-    const headerless = spec((d) => delete ((d.paths["/pets/{id}"].get.responses as Record<string, Json>)["200"] as Json).headers);
+    expect(ids(base, spec((d) => delete (d.paths["/pets/{id}"]!.get!.responses as Json)["200"]))).toEqual(["response-success-status-removed"]);
+    const headerless = spec((d) => delete ((d.paths["/pets/{id}"]!.get!.responses as Record<string, Json>)["200"] as Json).headers);
     expect(ids(base, headerless)).toEqual(["required-response-header-removed"]);
-    const bodyRequired = spec((d) => ((d.paths["/pets/{id}"].put.requestBody as Json).required = true));
+    const bodyRequired = spec((d) => ((d.paths["/pets/{id}"]!.put!.requestBody as Json).required = true));
     expect(ids(base, bodyRequired)).toEqual(["request-body-became-required"]);
   });
 
@@ -199,8 +199,8 @@ describe("classifying changes", () => {
     expect(result.findings).toHaveLength(1);
     const [finding] = result.findings;
     expect(finding).toMatchObject({ id: "request-parameter-max-length-set", level: "WARN", check: "RequestParameterMaxLengthSetCheck", operation: { method: "get", path: "/a" }, side: "revision" });
-    expect(finding.message).toContain("query parameter q");
-    expect(finding.position).toEqual({ file: "b.yaml", line: 8, col: 11 });
+    expect(finding?.message).toContain("query parameter q");
+    expect(finding?.position).toEqual({ file: "b.yaml", line: 8, col: 11 });
     const removal = checkOpenApiCompatibility(parseOpenApi(base, "a.yaml"), parseOpenApi(base.replace(/ {6}parameters:[^]*string\n/, ""), "b.yaml"));
     expect(removal.findings[0]).toMatchObject({ id: "request-parameter-removed", side: "base", position: { file: "a.yaml", line: 6, col: 11 } });
   });
@@ -227,7 +227,7 @@ describe("classifying changes", () => {
 describe("options and outputs", () => {
   const base = spec();
   const revision = spec((d) => {
-    (d.paths["/pets/{id}"].get.parameters as Json[]).push({ name: "owner", in: "query", required: true, schema: { type: "string" } });
+    (d.paths["/pets/{id}"]!.get!.parameters as Json[]).push({ name: "owner", in: "query", required: true, schema: { type: "string" } });
     d.paths["/cats"] = { get: { responses: { "200": { description: "ok" } } } };
   });
 

@@ -8,8 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDefaultPayload, localGithubContext } from "../../src/cli/github-context.js";
-import { readRepoInfo } from "../../src/cli/repo-info.js";
+import { buildDefaultPayload, localGithubContext, readRepoInfo } from "../../src/cli/index.js";
 import { githubContextOfRun } from "../../src/server/index.js";
 import type { Repository, WorkflowRun } from "../../src/store/index.js";
 

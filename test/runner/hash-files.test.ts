@@ -32,7 +32,7 @@ async function hashFiles(ws: string, patterns: string[]): Promise<string> {
 /** The digest the GitHub runner computes: SHA-256 over the per-file SHA-256 digests, in the given order. */
 function expectedDigest(paths: string[]): string {
   const outer = createHash("sha256");
-  for (const p of paths) outer.update(createHash("sha256").update(files[p]).digest());
+  for (const p of paths) outer.update(createHash("sha256").update(files[p]!).digest());
   return outer.digest("hex");
 }
 

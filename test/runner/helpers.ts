@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { runJob, type RunJobOptions } from "../../src/runner/index.js";
-import type { Step, Template } from "../../src/workflow/index.js";
+import type { Step } from "../../src/workflow/index.js";
 import type { Annotation, JobRequest, JobResult, StepResult } from "../../src/protocol/index.js";
 
 let stepCounter = 0;
@@ -64,7 +64,7 @@ export function request(steps: Omit<Step, "index">[] | Step[], extra: Partial<Jo
   };
 }
 
-export interface Recorded {
+interface Recorded {
   logs: { step: number; line: string }[];
   annotations: { step: number; annotation: Annotation }[];
   groups: string[];
@@ -129,4 +129,3 @@ export function run(script: string, fields: Partial<Omit<Step, "index" | "positi
   return step({ run: script, ...fields });
 }
 
-export type { Template };

@@ -3,8 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync,
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { sweepRetention } from "../../src/server/retention.js";
-import { createBlobStorage } from "../../src/server/blob-storage.js";
+import { createBlobStorage, sweepRetention } from "../../src/server/index.js";
 import { ADMIN_TOKEN, auth, createUserWithToken, registerRepo, sampleRequest, startTestServer, type TestServer } from "./helpers.js";
 
 let server: TestServer | undefined;

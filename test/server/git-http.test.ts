@@ -11,9 +11,8 @@ import { request as httpRequest } from "node:http";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { serverGitEnv } from "../../src/runner/remote/checkout.js";
-import { createMirrors } from "../../src/server/pipeline/git-mirror.js";
-import { createSecretBox } from "../../src/server/index.js";
+import { serverGitEnv } from "../../src/runner/index.js";
+import { createMirrors, createSecretBox } from "../../src/server/index.js";
 import { makeRepo, git } from "../support/git-repo.js";
 import { ADMIN_TOKEN, auth, createUserWithToken, sampleRequest, startTestServer, SECRET_KEY, type TestServer } from "./helpers.js";
 

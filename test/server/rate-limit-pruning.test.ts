@@ -7,9 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createBlobStorage } from "../../src/server/blob-storage.js";
-import type { RouteContext } from "../../src/server/context.js";
-import { startRetentionSweep } from "../../src/server/retention.js";
+import { createBlobStorage, type RouteContext, startRetentionSweep } from "../../src/server/index.js";
 import { openStore, type Store } from "../../src/store/index.js";
 
 describe("rate-limit pruning on the retention timer", () => {

@@ -6,10 +6,9 @@
  */
 import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { MAX_ANNOTATIONS, MAX_SUMMARY_BYTES, reportOf } from "../../src/server/routes/runner-protocol.js";
+import { createMirrors, MAX_ANNOTATIONS, MAX_SUMMARY_BYTES, reportOf } from "../../src/server/index.js";
 import { ADMIN_TOKEN, auth, createUserWithToken, registerRepo, sampleRequest, startTestServer, type TestServer } from "./helpers.js";
 import { makeRepo } from "../support/git-repo.js";
-import { createMirrors } from "../../src/server/pipeline/index.js";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createZipStream, type ZipEntry } from "../../src/server/zip-stream.js";
+import { createZipStream, type ZipEntry } from "../../src/server/index.js";
 
 const temps: string[] = [];
 afterEach(() => {

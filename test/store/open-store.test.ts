@@ -6,9 +6,7 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { SlipwayError } from "../../src/lib/index.js";
-import { openStore } from "../../src/store/index.js";
-import { migrate, type Migration } from "../../src/store/migrate.js";
-import { MIGRATIONS } from "../../src/store/migrations.js";
+import { migrate, type Migration, MIGRATIONS, openStore } from "../../src/store/index.js";
 import { postgresAvailable } from "../support/postgres.js";
 import { describeBackends } from "./backends.js";
 

@@ -4,9 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
-import type { NewRun, Store } from "../../src/store/index.js";
-import { migrate } from "../../src/store/migrate.js";
-import { MIGRATIONS } from "../../src/store/migrations.js";
+import { migrate, MIGRATIONS, type NewRun, type Store } from "../../src/store/index.js";
 import { describeBackends } from "./backends.js";
 
 async function seed(store: Store): Promise<NewRun> {

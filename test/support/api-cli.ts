@@ -2,8 +2,7 @@
 import { Readable } from "node:stream";
 import { Command } from "commander";
 import { afterAll, beforeAll, expect } from "vitest";
-import { readPlainValue } from "../../src/cli/api/read-value.js";
-import { registerApiCommands } from "../../src/cli/program.js";
+import { readPlainValue, registerApiCommands } from "../../src/cli/index.js";
 import { ADMIN_TOKEN, api, startTestServer, tempDir } from "../e2e/support.js";
 
 export interface ApiCliResult {

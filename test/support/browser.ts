@@ -11,8 +11,8 @@ import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const CHROMIUM_PATH = process.env.SLIPWAY_CHROMIUM ?? "/usr/bin/chromium";
-export const screenshotDir = path.join(repoRoot, "test-results", "screenshots");
+const CHROMIUM_PATH = process.env.SLIPWAY_CHROMIUM ?? "/usr/bin/chromium";
+const screenshotDir = path.join(repoRoot, "test-results", "screenshots");
 export const uiDir = path.join(repoRoot, "dist", "ui");
 
 const FLAGS = [

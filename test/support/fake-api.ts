@@ -102,7 +102,7 @@ const MIME: Record<string, string> = {
 };
 
 /** Serves the built UI: a file when it exists, index.html for every other path (client-side routes). */
-export function serveUi(dir: string, res: http.ServerResponse, pathname: string): void {
+function serveUi(dir: string, res: http.ServerResponse, pathname: string): void {
   let file = path.join(dir, path.normalize(pathname).replace(/^([/\\])+/, ""));
   if (!file.startsWith(dir) || !existsSync(file) || pathname === "/" || !path.extname(file)) file = path.join(dir, "index.html");
   const type = MIME[path.extname(file)] ?? "application/octet-stream";

@@ -10,7 +10,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startServer, type RunningServer } from "../../src/cli/server-command.js";
+import { startServer, type RunningServer } from "../../src/cli/index.js";
 import { makeRepo } from "../support/git-repo.js";
 
 export const PIPELINE_ADMIN_TOKEN = "ui-real-admin-token-0123456789abcdef";
@@ -35,7 +35,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Workflows of the test repository; `scratch` is an absolute folder for marker files. */
-export function pipelineWorkflows(scratch: string): Record<string, string> {
+function pipelineWorkflows(scratch: string): Record<string, string> {
   const marker = path.join(scratch, "tests-fixed");
   return {
     ".github/workflows/ci.yml": `name: CI

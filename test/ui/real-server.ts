@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
-import { registerUiRoutes } from "../../src/cli/server-command.js";
+import { registerUiRoutes } from "../../src/cli/index.js";
 import { createServer, hashPassword, loadServerConfig } from "../../src/server/index.js";
 import { openStore, type Repository, type Store } from "../../src/store/index.js";
 

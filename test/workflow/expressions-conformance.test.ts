@@ -9,9 +9,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { isSlipwayError } from "../../src/lib/index.js";
-import { hashFiles } from "../../src/runner/hash-files.js";
-import { evaluateCondition, evaluateExpression, interpolateString } from "../../src/workflow/expressions/index.js";
-import type { EvaluateOptions, StatusFunctions } from "../../src/workflow/expressions/index.js";
+import { hashFiles } from "../../src/runner/index.js";
+import {
+  evaluateCondition,
+  evaluateExpression,
+  type EvaluateOptions,
+  interpolateString,
+  type StatusFunctions,
+} from "../../src/workflow/index.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const corpusDir = path.resolve(repoRoot, "../shared/corpus/act");
@@ -50,7 +55,7 @@ function reviveExpected(value: unknown): Expected {
 /** GitHub's answer where the note gives one (the TS evaluator's value, or the runner's hashFiles digest). */
 function githubExpected(note: string): Expected | undefined {
   const ts = /TS evaluator\) returns (.*)$/.exec(note);
-  if (ts) return { kind: "value", value: JSON.parse(ts[1]) };
+  if (ts) return { kind: "value", value: JSON.parse(ts[1]!) };
   const digest = /sha256\(concat\(sha256\(file_i\)\)\) = ([0-9a-f]{64})/.exec(note);
   if (digest) return { kind: "value", value: digest[1] };
   return undefined;
@@ -62,6 +67,9 @@ function readRows(): Row[] {
   lines.forEach((text, index) => {
     if (index === 0 || text === "") return;
     const [expression, contextJson, expectedJson, mode, source, note = ""] = text.split("\t");
+    if (expression === undefined || contextJson === undefined || expectedJson === undefined || mode === undefined || source === undefined) {
+      throw new Error(`${tsvPath}:${index + 1}: a row has expression, contexts, expected, mode and source, separated by tabs`);
+    }
     const contexts = contextJson === "" ? {} : (JSON.parse(contextJson) as Record<string, unknown>);
     const files = contexts.$workspace_files as Record<string, string> | undefined;
     delete contexts.$workspace_files;

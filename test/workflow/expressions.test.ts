@@ -6,9 +6,10 @@ import {
   evaluateTemplate,
   findExpressionErrors,
   interpolateString,
-} from "../../src/workflow/expressions/index.js";
-import { parseExpression, splitTemplate } from "../../src/workflow/expressions/parse.js";
-import type { Template } from "../../src/workflow/model.js";
+  parseExpression,
+  splitTemplate,
+  type Template,
+} from "../../src/workflow/index.js";
 
 const contexts = {
   github: {
@@ -276,11 +277,11 @@ describe("errors", () => {
     const text = "a ${{ github.sha == }} b ${{ nope.x }} c ${{ 1";
     const errors = findExpressionErrors(text);
     expect(errors).toHaveLength(3);
-    expect(errors[0].message).toContain("Unexpected end of expression");
-    expect(errors[0].offset).toBeGreaterThanOrEqual(text.indexOf("github"));
-    expect(errors[0].offset).toBeLessThan(text.indexOf("}}"));
+    expect(errors[0]?.message).toContain("Unexpected end of expression");
+    expect(errors[0]?.offset).toBeGreaterThanOrEqual(text.indexOf("github"));
+    expect(errors[0]?.offset).toBeLessThan(text.indexOf("}}"));
     expect(errors[1]).toEqual({ message: "Unrecognized named-value: 'nope'", offset: text.indexOf("nope") });
-    expect(errors[2].offset).toBe(text.lastIndexOf("${{"));
+    expect(errors[2]?.offset).toBe(text.lastIndexOf("${{"));
   });
 });
 

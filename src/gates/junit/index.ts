@@ -1,1 +1,1 @@
-export { JUnitReader, parseJUnit, totalTestCases, type ParseJUnitOptions, type TestCaseResult, type TestReport, type TestReportTotals, type TestStatus } from "./parse-junit.js";
+export { JUnitReader, parseJUnit } from "./parse-junit.js";

@@ -21,7 +21,7 @@
 import { SaxesParser, type SaxesTag } from "saxes";
 import { SlipwayError } from "../../lib/index.js";
 
-export type TestStatus = "passed" | "failed" | "error" | "skipped";
+type TestStatus = "passed" | "failed" | "error" | "skipped";
 
 export interface TestCaseResult {
   /** Names of the suites holding the case, outermost first. */
@@ -43,7 +43,7 @@ export interface TestCaseResult {
   output?: string;
 }
 
-export interface TestReportTotals {
+interface TestReportTotals {
   tests: number;
   passed: number;
   failed: number;
@@ -233,7 +233,7 @@ export class JUnitReader {
 }
 
 /** Counts, by final status, the cases of one or several reports. */
-export function totalTestCases(cases: readonly TestCaseResult[]): TestReportTotals {
+function totalTestCases(cases: readonly TestCaseResult[]): TestReportTotals {
   const totals: TestReportTotals = { tests: cases.length, passed: 0, failed: 0, errors: 0, skipped: 0, flaky: 0, durationMs: 0 };
   for (const c of cases) {
     if (c.status === "passed") totals.passed++;

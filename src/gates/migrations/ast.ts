@@ -51,7 +51,7 @@ export function readColumnConstraints(columnDef: AstNode): AstNode[] {
  * A DefElem read as a boolean option, the way PostgreSQL reads
  * `(FULL)`, `(FULL true)`, `(FULL 'off')`, `(FULL 0)`.
  */
-export function readBooleanOption(defElem: AstNode): boolean {
+function readBooleanOption(defElem: AstNode): boolean {
   const arg = defElem?.arg;
   if (!arg) return true;
   if (arg.Boolean) return Boolean(arg.Boolean.boolval);

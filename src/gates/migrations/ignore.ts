@@ -11,7 +11,7 @@
  */
 import type { SqlToken } from "./types.js";
 
-export interface IgnoreDirective {
+interface IgnoreDirective {
   /** Byte offsets of the comment. */
   start: number;
   end: number;

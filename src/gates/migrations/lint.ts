@@ -11,7 +11,7 @@ import { MIGRATION_RULES, compareText, findRule, resolveRuleName } from "./rules
 import { createSourceText, skipBlanksAndComments, type SourceText } from "./source-text.js";
 import type { MigrationFinding, MigrationLintConfig, MigrationLintSettings, RawFinding, RuleInput, SqlToken, StatementView } from "./types.js";
 
-export const DEFAULT_PG_VERSION = 15;
+const DEFAULT_PG_VERSION = 15;
 export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
 
 /** Findings that are not rules of their own: they cannot be disabled or ignored. */

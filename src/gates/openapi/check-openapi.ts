@@ -8,7 +8,7 @@ import { CHANGE_CHECKS, CHANGE_RULES, type ChangeLevel } from "./rules.js";
 const RANK: Record<ChangeLevel, number> = { INFO: 0, WARN: 1, ERR: 2 };
 
 /** One entry of an ignore list: every given field must match; `path` is a glob over the operation's path. */
-export interface OpenApiIgnoreRule {
+interface OpenApiIgnoreRule {
   id?: string;
   path?: string;
   method?: string;

@@ -1,4 +1,3 @@
-export { checkOpenApiCompatibility, formatOpenApiChangelog, type OpenApiGateOptions, type OpenApiGateResult, type OpenApiIgnoreRule } from "./check-openapi.js";
-export { loadOpenApiFile, parseOpenApi, type LoadOpenApiOptions, type OpenApiDocument } from "./load-openapi.js";
-export type { OpenApiFinding, OperationRef } from "./model.js";
-export { CHANGE_RULES, type ChangeLevel, type ChangeRule } from "./rules.js";
+export { checkOpenApiCompatibility, formatOpenApiChangelog, type OpenApiGateOptions } from "./check-openapi.js";
+export { loadOpenApiFile, parseOpenApi } from "./load-openapi.js";
+export { CHANGE_RULES, type ChangeLevel } from "./rules.js";

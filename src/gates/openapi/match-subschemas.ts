@@ -56,9 +56,10 @@ export function matchSubschemas(
   const restB = [...freeB].filter((i) => refOf(lb[i]) === undefined);
   const restR = [...freeR].filter((j) => refOf(lr[j]) === undefined);
   for (let k = 0; k < Math.min(restB.length, restR.length); k++) {
-    pairs.push([restB[k], restR[k]]);
-    freeB.delete(restB[k]);
-    freeR.delete(restR[k]);
+    const [b, r] = [restB[k]!, restR[k]!];
+    pairs.push([b, r]);
+    freeB.delete(b);
+    freeR.delete(r);
   }
   return { pairs, removed: [...freeB], added: [...freeR] };
 }

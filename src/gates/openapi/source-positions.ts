@@ -30,10 +30,10 @@ export class PositionIndex implements Iterable<[string, SourcePosition]> {
     let hi = this.lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid] <= offset) lo = mid;
+      if (this.lineStarts[mid]! <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return { file: this.file, line: lo + 1, col: offset - this.lineStarts[lo] + 1 };
+    return { file: this.file, line: lo + 1, col: offset - this.lineStarts[lo]! + 1 };
   }
 
   *[Symbol.iterator](): Iterator<[string, SourcePosition]> {

@@ -1,4 +1,4 @@
 export { defaultSecretScanConfig, loadSecretScanConfig, type LoadSecretScanConfigOptions } from "./config.js";
-export { fingerprintSecret, measureEntropy, parseSecretIgnoreFile, type SecretIgnoreList } from "./findings.js";
-export { createSecretScanner, type AddedLine, type FileInput, type SecretScanner, type SecretScanOptions, type TextChunks } from "./secret-scanner.js";
-export type { AllowlistTarget, SecretAllowlist, SecretFinding, SecretRule, SecretScanConfig, SecretScanResult, SkippedFile, SkipReason } from "./types.js";
+export { fingerprintSecret, measureEntropy, parseSecretIgnoreFile } from "./findings.js";
+export { createSecretScanner } from "./secret-scanner.js";
+export type { SecretFinding } from "./types.js";

@@ -20,17 +20,17 @@ export interface SecretScanOptions {
   ignore?: SecretIgnoreList;
 }
 
-export interface FileInput {
+interface FileInput {
   file: string;
   commit?: string;
 }
 
-export interface AddedLine {
+interface AddedLine {
   line: number;
   text: string;
 }
 
-export type TextChunks = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
+type TextChunks = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
 
 export interface SecretScanner {
   /** Scans one file's content. */

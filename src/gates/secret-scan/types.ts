@@ -80,7 +80,7 @@ export interface SecretFinding {
   tags: string[];
 }
 
-export type SkipReason = "binary" | "too-large" | "allowlisted-path";
+type SkipReason = "binary" | "too-large" | "allowlisted-path";
 
 export interface SkippedFile {
   file: string;

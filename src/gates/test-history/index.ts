@@ -1,2 +1,2 @@
-export { failsJob, findFlakyTests, nextTestState, type FlakyTest, type StatePolicy, type TestExecution, type TestState, type TestStateRecord } from "./flaky.js";
-export { planShards, type Shard, type ShardFile, type ShardPlan } from "./shards.js";
+export { failsJob, findFlakyTests, nextTestState, type TestExecution } from "./flaky.js";
+export { planShards } from "./shards.js";

@@ -17,7 +17,7 @@ export interface ShardFile {
   sizeBytes?: number;
 }
 
-export interface Shard {
+interface Shard {
   /** 1-based, as `--shard=i/n` counts. */
   index: number;
   files: string[];

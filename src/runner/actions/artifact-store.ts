@@ -18,14 +18,14 @@ export interface ArtifactInfo {
   digest: string;
 }
 
-export interface ArtifactFile {
+interface ArtifactFile {
   /** Path inside the artifact, `/`-separated, relative. */
   path: string;
   /** Absolute path of the file to upload. */
   source: string;
 }
 
-export interface ArtifactUploadOptions {
+interface ArtifactUploadOptions {
   /** `create` fails on an existing name (v4), `replace` overwrites it (v4 overwrite: true), `append` adds files (v3). */
   mode: "create" | "replace" | "append";
   retentionDays?: number;

@@ -26,7 +26,7 @@ export interface ActionsHandlerOptions {
 }
 
 /** A resolved action: where it lives and what its metadata says. */
-export interface ResolvedAction {
+interface ResolvedAction {
   dir: string;
   metadata: ActionMetadata;
   /** `owner/repo` and ref for remote actions. */

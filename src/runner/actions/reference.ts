@@ -4,7 +4,7 @@
  */
 import { SlipwayError } from "../../lib/index.js";
 
-export interface LocalActionReference {
+interface LocalActionReference {
   kind: "local";
   /** As written, relative to the workspace (e.g. `./.github/actions/x` or `./`). */
   path: string;
@@ -19,7 +19,7 @@ export interface RemoteActionReference {
   ref: string;
 }
 
-export interface DockerActionReference {
+interface DockerActionReference {
   kind: "docker";
   image: string;
 }

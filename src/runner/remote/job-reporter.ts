@@ -133,8 +133,8 @@ export function createJobReporter(options: JobReporterOptions): JobReporter {
       if (ready.length > 0) {
         let bytes = 0;
         let n = 0;
-        while (n < ready.length && n < MAX_CHUNKS_PER_REQUEST && (n === 0 || bytes + ready[n].data.length <= MAX_REQUEST_BYTES)) {
-          bytes += ready[n].data.length;
+        while (n < ready.length && n < MAX_CHUNKS_PER_REQUEST && (n === 0 || bytes + ready[n]!.data.length <= MAX_REQUEST_BYTES)) {
+          bytes += ready[n]!.data.length;
           n++;
         }
         const batch = ready.slice(0, n);

@@ -6,7 +6,20 @@
  * cannot be reached is SERVER_UNREACHABLE.
  */
 import { fromErrorBody, httpStatusOfError, ServerAnswerError, SlipwayError } from "../../lib/index.js";
-import type { ClaimAnswer, RegisterBody, HeartbeatAnswer, JobResult, LogChunk, LogsAnswer, Registration, StepUpdateBody } from "../../protocol/index.js";
+import type {
+  ClaimAnswer,
+  ClaimBody,
+  CompleteBody,
+  HeartbeatAnswer,
+  JobResult,
+  LogChunk,
+  LogsAnswer,
+  LogsBody,
+  RegisterBody,
+  Registration,
+  StepsBody,
+  StepUpdateBody,
+} from "../../protocol/index.js";
 
 export interface ProtocolClient {
   register(input: RegisterBody): Promise<Registration>;
@@ -78,7 +91,7 @@ export function createProtocolClient(options: ProtocolClientOptions): ProtocolCl
     async claim(credential, waitSeconds, signal) {
       const { status, data } = await call("POST", "/api/v3/runner/jobs/claim", {
         credential,
-        body: { wait_seconds: waitSeconds },
+        body: { wait_seconds: waitSeconds } satisfies ClaimBody,
         signal,
         timeoutMs: waitSeconds * 1000 + timeoutMs,
       });
@@ -89,14 +102,14 @@ export function createProtocolClient(options: ProtocolClientOptions): ProtocolCl
       return data as HeartbeatAnswer;
     },
     async appendLogs(credential, jobId, leaseToken, chunks) {
-      const { data } = await call("POST", `/api/v3/runner/jobs/${jobId}/logs`, { credential, leaseToken, body: { chunks } });
+      const { data } = await call("POST", `/api/v3/runner/jobs/${jobId}/logs`, { credential, leaseToken, body: { chunks } satisfies LogsBody });
       return data as LogsAnswer;
     },
     async sendSteps(credential, jobId, leaseToken, steps) {
-      await call("POST", `/api/v3/runner/jobs/${jobId}/steps`, { credential, leaseToken, body: { steps } });
+      await call("POST", `/api/v3/runner/jobs/${jobId}/steps`, { credential, leaseToken, body: { steps } satisfies StepsBody });
     },
     async complete(credential, jobId, leaseToken, result) {
-      await call("POST", `/api/v3/runner/jobs/${jobId}/complete`, { credential, leaseToken, body: { result } });
+      await call("POST", `/api/v3/runner/jobs/${jobId}/complete`, { credential, leaseToken, body: { result } satisfies CompleteBody });
     },
   };
 }

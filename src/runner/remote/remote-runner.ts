@@ -49,7 +49,7 @@ export interface RemoteRunnerOptions {
   keepWorkspaces?: boolean;
 }
 
-export interface PreparedJob {
+interface PreparedJob {
   claim: ClaimAnswer;
   request: JobRequest;
   workspace: string;

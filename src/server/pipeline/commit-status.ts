@@ -6,7 +6,7 @@
  */
 import type { Repository } from "../../store/index.js";
 
-export type ForgeKind = "github" | "gitea" | "gitlab";
+type ForgeKind = "github" | "gitea" | "gitlab";
 
 export interface ForgeTarget {
   kind: ForgeKind;

@@ -13,7 +13,7 @@ import { Cron } from "croner";
 import { SlipwayError } from "../../lib/index.js";
 
 /** The shortest interval between two runs of one schedule. */
-export const SHORTEST_INTERVAL_MINUTES = 5;
+const SHORTEST_INTERVAL_MINUTES = 5;
 
 const NAME = "(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|sun|mon|tue|wed|thu|fri|sat)";
 const VALUE = `(?:\\d{1,2}|${NAME})`;

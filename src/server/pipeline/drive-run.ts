@@ -43,8 +43,6 @@ export interface RunDriverDeps {
   cancelRun: (runId: number) => Promise<void>;
 }
 
-export type RunDriver = ReturnType<typeof createRunDriver>;
-
 export function createRunDriver(deps: RunDriverDeps) {
   const { store, access, logger, clock, publicUrl, replicaId, leaseSeconds, pollMs } = deps;
   const driving = new Map<number, Driving>();

@@ -46,7 +46,7 @@ function stepConclusion(c: StepRecord["conclusion"]): Conclusion {
 }
 
 /** The engine's view of a completed job, from what the store kept. */
-export function resultOfJob(job: Job, steps: StepRecord[]): JobResult {
+function resultOfJob(job: Job, steps: StepRecord[]): JobResult {
   return {
     conclusion: engineConclusion(job.conclusion),
     outputs: { ...(job.outputs ?? {}) },

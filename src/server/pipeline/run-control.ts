@@ -21,7 +21,7 @@ const isFailed = (j: Job) => j.conclusion === "failure" || j.conclusion === "can
  * needs them. Jobs without needs among the re-run set are queued at once; the
  * rest wait as `pending` until the scheduler releases them.
  */
-export function planRerun(previous: Job[], select: (job: Job) => boolean): NewJob[] {
+function planRerun(previous: Job[], select: (job: Job) => boolean): NewJob[] {
   const chosen = new Set(previous.filter(select).map((j) => j.key));
   let grew = true;
   while (grew) {

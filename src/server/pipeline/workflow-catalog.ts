@@ -10,7 +10,7 @@ import path from "node:path";
 import { parseWorkflow, type WorkflowDispatchInput } from "../../workflow/index.js";
 import { createMirrors, mirrorPath, readWorkflowFiles, resolveRef, type MirrorSource } from "./git-mirror.js";
 
-export interface CatalogWorkflow {
+interface CatalogWorkflow {
   /** `.github/workflows/ci.yml`. */
   path: string;
   /** The workflow's `name`, else its path (as GitHub shows it). */

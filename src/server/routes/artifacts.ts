@@ -31,9 +31,9 @@ import { startRetentionSweep } from "../retention.js";
 import { createZipStream } from "../zip-stream.js";
 
 const GiB = 1024 ** 3;
-export const DEFAULT_ARTIFACT_MAX_BYTES = 2 * GiB;
-export const DEFAULT_RUN_ARTIFACTS_MAX_BYTES = 10 * GiB;
-export const DEFAULT_REPOSITORY_CACHE_MAX_BYTES = 10 * GiB;
+const DEFAULT_ARTIFACT_MAX_BYTES = 2 * GiB;
+const DEFAULT_RUN_ARTIFACTS_MAX_BYTES = 10 * GiB;
+const DEFAULT_REPOSITORY_CACHE_MAX_BYTES = 10 * GiB;
 
 // The same rules as the runner's built-in artifact actions.
 const FORBIDDEN_NAME = /["<>|*?:\\/\r\n]/;
@@ -42,7 +42,7 @@ const UPLOAD_ID = /^[a-f0-9]{24}$/;
 const MODES = new Set(["create", "replace", "append"]);
 
 /** Checks an artifact name; ARTIFACT_INVALID if it cannot be stored safely. */
-export function checkArtifactName(name: unknown): string {
+function checkArtifactName(name: unknown): string {
   if (typeof name !== "string" || name.trim() === "" || name === "." || name === ".." || name.length > 255) {
     throw new SlipwayError("ARTIFACT_INVALID", `artifact name ${JSON.stringify(name)} is not valid`);
   }
@@ -52,7 +52,7 @@ export function checkArtifactName(name: unknown): string {
 }
 
 /** Checks a path inside an artifact: relative, `/`-separated, no `.`/`..`/empty segments, no forbidden characters. */
-export function checkArtifactPath(p: unknown): string {
+function checkArtifactPath(p: unknown): string {
   if (typeof p !== "string" || p === "" || p.length > 1024) throw new SlipwayError("ARTIFACT_INVALID", `artifact path ${JSON.stringify(p)} is not valid`);
   const bad = FORBIDDEN_PATH.exec(p);
   if (bad) throw new SlipwayError("ARTIFACT_INVALID", `artifact path '${p}' contains the forbidden character ${JSON.stringify(bad[0])}`);
@@ -86,7 +86,7 @@ const staleLease = () =>
   new SlipwayError("JOB_LEASE_LOST", "This runner no longer holds the job's lease");
 
 /** The ref a run's caches are saved under, and the refs whose caches it may restore (most specific first). */
-export function cacheRefsOf(run: WorkflowRun, repository: Repository): { ref: string; visible: string[] } {
+function cacheRefsOf(run: WorkflowRun, repository: Repository): { ref: string; visible: string[] } {
   const payload = (run.eventPayload && typeof run.eventPayload === "object" ? run.eventPayload : {}) as Record<string, unknown>;
   const pr = payload.pull_request as { number?: unknown; base?: { ref?: unknown } } | undefined;
   let ref: string;
@@ -132,7 +132,7 @@ function cacheJson(entry: CacheEntry): Record<string, unknown> {
 }
 
 /** Every cache entry of a repository (the store pages by 100). */
-export async function listAllCaches(ctx: RouteContext, repositoryId: number): Promise<CacheEntry[]> {
+async function listAllCaches(ctx: RouteContext, repositoryId: number): Promise<CacheEntry[]> {
   const out: CacheEntry[] = [];
   for (let page = 1; ; page++) {
     const { items, totalCount } = await ctx.store.listCacheEntries(repositoryId, { page, perPage: 100 });

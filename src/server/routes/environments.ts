@@ -16,7 +16,7 @@ import { registerVariableRoutesAt } from "./variables.js";
 
 const BASE = "/api/v3/repos/:owner/:repo/environments";
 
-export function environmentJson(environment: EnvironmentRecord, repo: Repository, api: string, publicUrl: string): Record<string, unknown> {
+function environmentJson(environment: EnvironmentRecord, repo: Repository, api: string, publicUrl: string): Record<string, unknown> {
   const path = encodeURIComponent(environment.name);
   return {
     id: environment.id,

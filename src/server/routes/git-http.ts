@@ -29,7 +29,7 @@ import { createMirrors, ensureMirror, hasMirror, type MirrorSource } from "../pi
 import { repositoryUrlSettingsOf } from "../repository-url.js";
 
 /** The most a single git request body may hold, compressed or inflated (wants and haves, not packs). */
-export const MAX_GIT_REQUEST_BYTES = 32 * 1024 * 1024;
+const MAX_GIT_REQUEST_BYTES = 32 * 1024 * 1024;
 
 const UPLOAD_PACK = "git-upload-pack";
 const RECEIVE_PACK = "git-receive-pack";

@@ -390,7 +390,7 @@ async function claimResponse(ctx: RouteContext, claimed: QueuedJobClaim): Promis
 }
 
 /** The job token as `github.token` where the request's github context has none. */
-export function withJobToken(request: JobRequest, token: string): JobRequest {
+function withJobToken(request: JobRequest, token: string): JobRequest {
   const github = { ...((request.contexts.github as Record<string, unknown> | undefined) ?? {}) };
   if (!github.token) github.token = token;
   return { ...request, contexts: { ...request.contexts, github } };

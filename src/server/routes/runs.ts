@@ -406,13 +406,13 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
 }
 
 /** `build.yml` or a full path: the workflow's path inside the repository. */
-export function workflowPath(id: string): string {
+function workflowPath(id: string): string {
   if (!/^[\w.\-/]+\.ya?ml$/.test(id) || id.includes("..")) throw validationFailed("workflow_id", "a workflow file name such as ci.yml");
   return id.includes("/") ? id : `.github/workflows/${id}`;
 }
 
 /** Resolves when the job's log grows in this process, after `ms`, or on abort. */
-export function waitForLog(ctx: Pick<RouteContext, "logBus">, jobId: number, ms: number, signal: AbortSignal): Promise<void> {
+function waitForLog(ctx: Pick<RouteContext, "logBus">, jobId: number, ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
@@ -427,14 +427,14 @@ export function waitForLog(ctx: Pick<RouteContext, "logBus">, jobId: number, ms:
 }
 
 /** A workflow's numeric id: stable for its path in its repository, whether or not it has run. */
-export function workflowId(repositoryId: number, file: string): number {
+function workflowId(repositoryId: number, file: string): number {
   return Number.parseInt(createHash("sha256").update(`${repositoryId}:${file}`).digest("hex").slice(0, 12), 16);
 }
 
 const ANNOTATION_LEVELS: Record<Annotation["level"], string> = { error: "failure", warning: "warning", notice: "notice" };
 
 /** GitHub's check-run annotation shape; a position the runner did not know is null. */
-export function annotationJson(a: Annotation): Record<string, unknown> {
+function annotationJson(a: Annotation): Record<string, unknown> {
   const start = a.line ?? null;
   const end = a.endLine ?? start;
   const sameLine = start !== null && end === start;

@@ -18,7 +18,7 @@ function bodyOf(request: { body: unknown }): Record<string, unknown> {
   return b && typeof b === "object" && !Array.isArray(b) ? (b as Record<string, unknown>) : {};
 }
 
-export function variableJson(variable: VariableRecord): Record<string, unknown> {
+function variableJson(variable: VariableRecord): Record<string, unknown> {
   return { name: variable.name, value: variable.value, created_at: variable.createdAt, updated_at: variable.updatedAt };
 }
 

@@ -8,7 +8,7 @@ import type {
 } from "./types.js";
 import type { Environment } from "./types.js";
 
-export const API = "/api/v3";
+const API = "/api/v3";
 
 export type ApiErrorKind = "offline" | "unauthenticated" | "forbidden" | "not-found" | "invalid" | "server";
 
@@ -85,7 +85,7 @@ async function send(path: string, options: RequestOptions = {}): Promise<Respons
   throw new ApiError(kind, message, response.status, hint);
 }
 
-export async function requestJson<T>(path: string, options?: RequestOptions): Promise<T> {
+async function requestJson<T>(path: string, options?: RequestOptions): Promise<T> {
   const response = await send(path, options);
   if (response.status === 204) return undefined as T;
   const text = await response.text();

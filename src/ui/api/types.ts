@@ -111,7 +111,7 @@ export interface Workflow {
   errors?: string[];
 }
 
-export interface RunnerLabel {
+interface RunnerLabel {
   id?: number;
   name: string;
 }

@@ -5,7 +5,7 @@ import { Link } from "../core/router.js";
 import { useNow } from "../core/use-api.js";
 import { StatusIcon, stateLabel, stateOf } from "./status.js";
 
-export function runHref(repo: string, id: number): string {
+function runHref(repo: string, id: number): string {
   return `/${repo}/actions/runs/${id}`;
 }
 

@@ -24,7 +24,7 @@ export interface LayoutOptions {
   padding: number;
 }
 
-export interface PositionedNode {
+interface PositionedNode {
   id: string;
   stage: number;
   /** Index inside its stage, top to bottom. */
@@ -35,7 +35,7 @@ export interface PositionedNode {
   height: number;
 }
 
-export interface PositionedEdge {
+interface PositionedEdge {
   /** The needed node. */
   from: string;
   /** The node that needs it. */
@@ -62,7 +62,7 @@ export interface GraphLayout {
   height: number;
 }
 
-export const DEFAULT_LAYOUT: LayoutOptions = { nodeWidth: 232, columnGap: 64, rowGap: 14, padding: 20 };
+const DEFAULT_LAYOUT: LayoutOptions = { nodeWidth: 232, columnGap: 64, rowGap: 14, padding: 20 };
 
 /**
  * Stage of every node: 0 without (known) needs, else one more than the

@@ -6,7 +6,7 @@
  * Pure: no DOM, so it runs in tests under Node as well.
  */
 
-export type LineKind = "plain" | "group" | "endgroup" | "error" | "warning" | "notice" | "debug" | "command";
+type LineKind = "plain" | "group" | "endgroup" | "error" | "warning" | "notice" | "debug" | "command";
 
 export interface LogLine {
   /** 1-based number within the job's log; the `#L<n>` anchor. */
@@ -19,7 +19,7 @@ export interface LogLine {
   timestamp?: string;
 }
 
-export interface LogGroup {
+interface LogGroup {
   type: "group";
   header: LogLine;
   lines: LogLine[];
@@ -44,7 +44,7 @@ const MARKER = /^##\[(group|endgroup|error|warning|notice|debug|command)\](.*)$/
 const COMMAND = /^::(group|endgroup|error|warning|notice|debug)(?:\s+([^:]*))?::(.*)$/;
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
-export function stripAnsi(text: string): string {
+function stripAnsi(text: string): string {
   return text.replace(ANSI, "");
 }
 

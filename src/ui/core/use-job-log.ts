@@ -12,7 +12,7 @@ import { useEffect, useRef, useState } from "react";
 import { requestText } from "../api/client.js";
 import { LogModel } from "./log-parse.js";
 
-export type LogStreamState = "connecting" | "live" | "reconnecting" | "ended" | "raw" | "error";
+type LogStreamState = "connecting" | "live" | "reconnecting" | "ended" | "raw" | "error";
 
 export interface JobLog {
   model: LogModel;

@@ -19,7 +19,7 @@ function initialValues(inputs: Record<string, DispatchInput>): Values {
 }
 
 /** Field errors for the inputs as GitHub would refuse them. */
-export function validateInputs(inputs: Record<string, DispatchInput>, values: Values): Record<string, string> {
+function validateInputs(inputs: Record<string, DispatchInput>, values: Values): Record<string, string> {
   const errors: Record<string, string> = {};
   for (const [name, input] of Object.entries(inputs)) {
     const v = values[name];

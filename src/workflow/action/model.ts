@@ -36,7 +36,7 @@ export interface NodeRuns {
   postIf?: string;
 }
 
-export interface DockerRuns {
+interface DockerRuns {
   using: "docker";
   image: string;
   entrypoint?: string;

@@ -127,7 +127,7 @@ function evaluateString(text: string, contexts: Contexts, options: EvaluateOptio
   const segments = splitChecked(text, contexts, options);
   if (segments === null) return text;
   const only = segments[0];
-  if (segments.length === 1 && only.kind === "expression") {
+  if (segments.length === 1 && only?.kind === "expression") {
     return toPlainValue(evaluateParsed(only.expr, contexts, options));
   }
   return joinSegments(segments, contexts, options);
@@ -187,7 +187,7 @@ export function evaluateCondition(condition: string | undefined, contexts: Conte
   let parsed: ParsedExpression;
   if (segments === null) {
     parsed = parseBare(text, contexts, options);
-  } else if (segments.length === 1 && segments[0].kind === "expression") {
+  } else if (segments.length === 1 && segments[0]?.kind === "expression") {
     parsed = segments[0].expr;
   } else {
     const usesStatus = segments.some((s) => s.kind === "expression" && s.expr.usesStatusFunction);

@@ -20,12 +20,7 @@
  * one is an EXPRESSION_SYNTAX error, as on GitHub. Failing functions raise
  * EXPRESSION_EVALUATION; neither message contains evaluated values.
  */
-export type { EvaluateOptions, ExpressionSyntaxError, StatusFunctions } from "./types.js";
-export {
-  evaluateCondition,
-  evaluateExpression,
-  evaluateTemplate,
-  findExpressionErrors,
-  interpolateString,
-} from "./evaluate.js";
+export type { EvaluateOptions, StatusFunctions } from "./types.js";
+export { evaluateCondition, evaluateExpression, evaluateTemplate, findExpressionErrors, interpolateString } from "./evaluate.js";
 export { isTruthyValue, stringifyValue, toBooleanSetting } from "./convert.js";
+export { parseExpression, splitTemplate } from "./parse.js";

@@ -10,7 +10,7 @@ import type { Expr } from "@actions/expressions/ast";
 import { TokenType } from "@actions/expressions/lexer";
 
 /** Functions GitHub provides beyond the built-ins of `@actions/expressions`. */
-export const STATUS_FUNCTIONS = ["success", "failure", "cancelled", "always"] as const;
+const STATUS_FUNCTIONS = ["success", "failure", "cancelled", "always"] as const;
 const EXTENSION_FUNCTIONS = [
   ...STATUS_FUNCTIONS.map((name) => ({ name, minArgs: 0, maxArgs: 0 })),
   { name: "hashFiles", minArgs: 1, maxArgs: 255 },
@@ -173,7 +173,7 @@ export function scanExpressions(text: string): { spans: ExpressionSpan[]; unclos
 
 export const UNCLOSED_MESSAGE =
   "The expression is not closed. An unescaped ${{ sequence was found, but the closing }} sequence was not found.";
-export const EMPTY_MESSAGE = "An expression was expected between ${{ and }}.";
+const EMPTY_MESSAGE = "An expression was expected between ${{ and }}.";
 
 function parseCached(text: string): ParsedExpression | ExpressionParseError {
   return expressionCache.get(text) ?? remember(expressionCache, text, parseUncached(text));

@@ -13,7 +13,7 @@ import type { Pair } from "@actions/expressions/data/expressiondata";
 type ExpressionData = data.ExpressionData;
 
 /** A plain object seen through the evaluator's case-insensitive Dictionary interface. */
-export class LazyDictionary extends data.Dictionary {
+class LazyDictionary extends data.Dictionary {
   private readonly source: Record<string, unknown>;
   private readonly converted = new Map<string, ExpressionData>();
   private lowerIndex: Map<string, string> | undefined;
@@ -84,7 +84,7 @@ export class LazyDictionary extends data.Dictionary {
 }
 
 /** A plain array seen through the evaluator's Array interface, converted on first read. */
-export class LazyArray extends data.Array {
+class LazyArray extends data.Array {
   private readonly source: unknown[];
   private items: ExpressionData[] | undefined;
 
@@ -99,7 +99,7 @@ export class LazyArray extends data.Array {
   }
 
   override get(index: number): ExpressionData {
-    return this.values()[index];
+    return this.values()[index] ?? NULL;
   }
 
   override add(): void {

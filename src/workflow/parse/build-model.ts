@@ -165,7 +165,7 @@ class ModelBuilder {
       ["branches", "branches-ignore"],
       ["tags", "tags-ignore"],
       ["paths", "paths-ignore"],
-    ]) {
+    ] as const) {
       if (r.has(config, include) && r.has(config, exclude)) {
         this.report(
           r.pair(config, exclude)?.keyNode,

@@ -4,4 +4,4 @@
  *   `workflow` only when there are none. Pure (no I/O).
  * - parseWorkflowOrThrow(file, text): the workflow, or a WORKFLOW_INVALID SlipwayError with the details.
  */
-export { parseWorkflow, parseWorkflowOrThrow, type ParseWorkflowResult } from "./parse-workflow.js";
+export { parseWorkflow, parseWorkflowOrThrow } from "./parse-workflow.js";

@@ -198,7 +198,7 @@ export function rephraseFinding(
 }
 
 /** Messages of `@actions/expressions` (lexer and parser) and of the reader's `${{ }}` scanning. */
-export function isExpressionMessage(m: string): boolean {
+function isExpressionMessage(m: string): boolean {
   return /^(Unexpected symbol|Unexpected end of expression|Unrecognized named-value|Unrecognized function|Too few parameters|Too many parameters|Even number of parameters|Exceeded max expression|The expression is not closed|An expression was expected|Exactly \d+ parameter)/.test(
     m,
   );

@@ -1,7 +1,6 @@
 /** `slipway logs`: following a job's live stream, and resuming one cut short. */
 import { describe, expect, it } from "vitest";
-import { createApiClient } from "../../../src/cli/api-client.js";
-import { showLogs } from "../../../src/cli/api/logs.js";
+import { createApiClient, showLogs } from "../../../src/cli/index.js";
 
 describe("showLogs", () => {
   it("follows a job's live stream to its end and prints the text", async () => {

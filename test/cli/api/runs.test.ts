@@ -1,9 +1,7 @@
 /** Arguments of the run commands: repository names, dispatch inputs, and the exit code of a usage error. */
 import { describe, expect, it } from "vitest";
 import { SlipwayError } from "../../../src/lib/index.js";
-import { exitCodeFor } from "../../../src/cli/api/command.js";
-import { parseRepoName } from "../../../src/cli/api/locate.js";
-import { parseInputs } from "../../../src/cli/api/runs.js";
+import { exitCodeFor, parseInputs, parseRepoName } from "../../../src/cli/index.js";
 
 describe("arguments", () => {
   it("parses OWNER/NAME and NAME=VALUE, refusing anything else as a usage error", () => {

@@ -1,6 +1,6 @@
 /** The text and --json views of what the API commands return. */
 import { describe, expect, it } from "vitest";
-import { renderOutput } from "../../../src/cli/render/index.js";
+import { renderOutput } from "../../../src/cli/index.js";
 
 describe("renderOutput", () => {
   it("prints the registration token with the command that starts a runner, or JSON", () => {

@@ -1,6 +1,6 @@
 /** The text helpers every kind of output shares. */
 import { describe, expect, it } from "vitest";
-import { clip, firstLine, formatTable } from "../../../src/cli/render/text.js";
+import { clip, firstLine, formatTable } from "../../../src/cli/index.js";
 
 describe("text helpers", () => {
   it("takes the first line whatever the line ending", () => {

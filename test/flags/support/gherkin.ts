@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 
-export interface GherkinStep {
+interface GherkinStep {
   keyword: string;
   text: string;
   table?: string[][];
@@ -81,7 +81,7 @@ export function readFeature(file: string, name = file): GherkinCase[] {
     }
     let m: RegExpMatchArray | null;
     if ((m = line.match(/^Feature:\s*(.*)$/))) {
-      featureName = m[1];
+      featureName = m[1]!;
       featureTags = pendingTags;
       pendingTags = [];
       continue;
@@ -94,7 +94,7 @@ export function readFeature(file: string, name = file): GherkinCase[] {
       continue;
     }
     if ((m = line.match(/^Scenario( Outline| Template)?:\s*(.*)$/))) {
-      current = { name: m[2], tags: pendingTags, outline: !!m[1], steps: [], examples: [] };
+      current = { name: m[2]!, tags: pendingTags, outline: !!m[1], steps: [], examples: [] };
       pendingTags = [];
       scenarios.push(current);
       target = current.steps;
@@ -103,7 +103,7 @@ export function readFeature(file: string, name = file): GherkinCase[] {
     }
     if ((m = line.match(/^(Examples|Scenarios):\s*(.*)$/))) {
       if (!current) throw new Error(`${file}: Examples outside a scenario`);
-      current.examples.push({ name: m[2], tags: pendingTags, rows: [] });
+      current.examples.push({ name: m[2]!, tags: pendingTags, rows: [] });
       pendingTags = [];
       inExamples = true;
       continue;
@@ -112,17 +112,18 @@ export function readFeature(file: string, name = file): GherkinCase[] {
       const cells = splitRow(line);
       if (inExamples && current) {
         const ex = current.examples[current.examples.length - 1];
+        if (!ex) throw new Error(`${file}: a table row outside its Examples`);
         if (!ex.header) ex.header = cells;
         else ex.rows.push(cells);
       } else if (target && target.length > 0) {
-        const step = target[target.length - 1];
+        const step = target[target.length - 1]!;
         (step.table ??= []).push(cells);
       }
       continue;
     }
     if ((m = line.match(/^(Given|When|Then|And|But|\*)\s+(.*)$/))) {
       if (!target) throw new Error(`${file}: step outside a scenario: ${line}`);
-      target.push({ keyword: m[1], text: m[2] });
+      target.push({ keyword: m[1]!, text: m[2]! });
       continue;
     }
     // Free text under Feature: (its description).
@@ -139,7 +140,7 @@ export function readFeature(file: string, name = file): GherkinCase[] {
       ex.rows.forEach((row, i) => {
         const fill = (text: string) => text.replace(/<([^>]+)>/g, (whole, name: string) => {
           const at = header.indexOf(name);
-          return at < 0 ? whole : row[at];
+          return at < 0 ? whole : (row[at] ?? "");
         });
         const steps = [...background, ...s.steps].map((st) => ({
           keyword: st.keyword,

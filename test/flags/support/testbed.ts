@@ -9,11 +9,11 @@ import { OpenFeature, type Client, type EvaluationContext, type EvaluationDetail
 import { SlipwayFlagProvider, createStaticSyncSource, type FractionalVersion } from "../../../src/flags/index.js";
 import type { GherkinCase } from "./gherkin.js";
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 /** <repo root>/../shared/corpus/flagd; SLIPWAY_SHARED_DIR names another shared directory (a worktree elsewhere). */
 export const flagdCorpus = path.join(process.env.SLIPWAY_SHARED_DIR ?? path.join(repoRoot, "..", "shared"), "corpus", "flagd");
 
-export function deepMerge(a: unknown, b: unknown): unknown {
+function deepMerge(a: unknown, b: unknown): unknown {
   if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)) {
     const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
     for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = k in out ? deepMerge(out[k], v) : v;
@@ -104,19 +104,19 @@ export class TestbedRunner {
       let m: RegExpMatchArray | null;
       if (/^(an evaluator|a stable flagd provider|a metadata flagd provider)$/.test(t)) continue;
       if ((m = t.match(/^an option "(.*)" of type "(.*)" with value "(.*)"$/))) {
-        if (m[1] === "selector") setName = m[3] === "flags/allFlags.json" ? "all" : path.basename(m[3]);
+        if (m[1]! === "selector") setName = m[3]! === "flags/allFlags.json" ? "all" : path.basename(m[3]!);
         continue;
       }
       if ((m = t.match(/^a (\w+)-flag with key "(.*)" and a (?:default|fallback) value "(.*)"$/))) {
-        flag = { type: m[1] as FlagType, key: m[2], fallback: parseTyped(m[1], m[3]) };
+        flag = { type: m[1]! as FlagType, key: m[2]!, fallback: parseTyped(m[1]!, m[3]!) };
         continue;
       }
       if ((m = t.match(/^a context containing a key "(.*)", with type "(.*)" and with value "(.*)"$/))) {
-        context[m[1]] = parseTyped(m[2], m[3]) as EvaluationContext[string];
+        context[m[1]!] = parseTyped(m[2]!, m[3]!) as EvaluationContext[string];
         continue;
       }
       if ((m = t.match(/^a context containing a nested property with outer key "(.*)" and inner key "(.*)", with value "(.*)"$/))) {
-        context[m[1]] = { ...((context[m[1]] as Record<string, string>) ?? {}), [m[2]]: m[3] };
+        context[m[1]!] = { ...((context[m[1]!] as Record<string, string>) ?? {}), [m[2]!]: m[3]! };
         continue;
       }
       if ((m = t.match(/^a context containing a targeting key with value "(.*)"$/))) {
@@ -145,7 +145,7 @@ export class TestbedRunner {
       }
       if (!details || !flag) return `"${t}" before an evaluation`;
       if ((m = t.match(/^the resolved details value should be "(.*)"$/))) {
-        const expected = parseTyped(flag.type, m[1]);
+        const expected = parseTyped(flag.type, m[1]!);
         if (!isDeepEqual(details.value, expected)) return `value ${JSON.stringify(details.value)}, expected ${JSON.stringify(expected)} (reason ${details.reason}${details.errorCode ? `, ${details.errorCode}` : ""})`;
         continue;
       }
@@ -165,7 +165,7 @@ export class TestbedRunner {
       if (t === "the resolved metadata should contain") {
         const [header, ...rows] = step.table ?? [];
         for (const row of rows) {
-          const cell = (name: string) => row[header.indexOf(name)];
+          const cell = (name: string) => row[(header ?? []).indexOf(name)] ?? "";
           const expected = parseTyped(cell("metadata_type"), cell("value"));
           const actual = details.flagMetadata[cell("key")];
           if (actual !== expected) return `metadata ${cell("key")} = ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`;

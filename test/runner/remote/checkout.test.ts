@@ -5,8 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { isSlipwayError } from "../../../src/lib/index.js";
-import { cloneFromServer, serverGitEnv } from "../../../src/runner/remote/checkout.js";
-import { wantsFullHistory } from "../../../src/runner/remote/remote-runner.js";
+import { cloneFromServer, serverGitEnv, wantsFullHistory } from "../../../src/runner/index.js";
 import type { Step } from "../../../src/workflow/index.js";
 import type { JobRequest } from "../../../src/protocol/index.js";
 

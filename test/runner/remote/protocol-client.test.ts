@@ -34,15 +34,15 @@ describe("createProtocolClient", () => {
     const client = createProtocolClient({ serverUrl: "http://srv/", fetch: fake.fn });
     expect(await client.claim("cred", 5)).toBeNull();
     expect(fake.calls[0]).toMatchObject({ url: "http://srv/api/v3/runner/jobs/claim", method: "POST", body: { wait_seconds: 5 } });
-    expect(fake.calls[0].headers.authorization).toBe("Bearer cred");
+    expect(fake.calls[0]?.headers.authorization).toBe("Bearer cred");
   });
 
   it("sends the lease token with job updates and maps 409 to a lost lease", async () => {
     const fake = fakeFetch(() => ({ status: 409, body: { code: "JOB_LEASE_LOST", message: "This runner no longer holds the job's lease", hint: "stop" } }));
     const client = createProtocolClient({ serverUrl: "http://srv", fetch: fake.fn });
     const error = await client.appendLogs("cred", 3, "lease-1", [{ step: 1, seq: 0, data: "x\n" }]).catch((e: unknown) => e);
-    expect(fake.calls[0].headers["x-slipway-lease-token"]).toBe("lease-1");
-    expect(fake.calls[0].body).toEqual({ chunks: [{ step: 1, seq: 0, data: "x\n" }] });
+    expect(fake.calls[0]?.headers["x-slipway-lease-token"]).toBe("lease-1");
+    expect(fake.calls[0]?.body).toEqual({ chunks: [{ step: 1, seq: 0, data: "x\n" }] });
     expect(isLeaseLost(error)).toBe(true);
     expect(isTransient(error)).toBe(false);
     expect((error as SlipwayError).hint).toBe("stop");
@@ -95,7 +95,7 @@ describe("helpers", () => {
       masker.mask,
     );
     expect(JSON.stringify(masked)).not.toContain("tok3n");
-    expect(masked.steps[0].name).toBe("deploy ***");
+    expect(masked.steps[0]?.name).toBe("deploy ***");
   });
 
   it("keeps only labels the server accepts", () => {

@@ -14,6 +14,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function requestFor(script: string): Promise<JobRequest> {
   const [request] = await planJobRequests(`on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n${script.split("\n").map((l) => `          ${l}`).join("\n")}\n`, { repository: "a/b" });
+  if (request === undefined) throw new Error("the workflow planned no job");
   return request;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sealContext } from "../../../src/server/context.js";
+import { sealContext } from "../../../src/server/index.js";
 import { createHarness, closeAfterEach, forkPullRequestTrigger, pushTrigger, waitFor, type Harness } from "./harness.js";
 import type { JobRequest } from "../../../src/protocol/index.js";
 import { evaluateJobEnv } from "../../../src/runner/index.js";

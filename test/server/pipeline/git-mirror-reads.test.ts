@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createMirrors, hasCommit, readFileAt, resolveRefName } from "../../../src/server/pipeline/git-mirror.js";
+import { createMirrors, hasCommit, readFileAt, resolveRefName } from "../../../src/server/index.js";
 import { git, makeRepo } from "../../support/git-repo.js";
 
 const dirs: string[] = [];

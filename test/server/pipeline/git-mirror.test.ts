@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createMirrors, listChangedFiles, readWorkflowFiles, resolveRef } from "../../../src/server/pipeline/index.js";
+import { createMirrors, listChangedFiles, readWorkflowFiles, resolveRef } from "../../../src/server/index.js";
 import { git, makeRepo } from "../../support/git-repo.js";
 
 const dirs: string[] = [];

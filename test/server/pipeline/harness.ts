@@ -4,8 +4,13 @@ import { afterEach } from "vitest";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createPipeline, type Pipeline, type PipelineConfig } from "../../../src/server/pipeline/index.js";
-import { createSecretBox, type SecretBox } from "../../../src/server/security.js";
+import {
+  createPipeline,
+  createSecretBox,
+  type Pipeline,
+  type PipelineConfig,
+  type SecretBox,
+} from "../../../src/server/index.js";
 import { openStore, type Job, type QueuedJobClaim, type Repository, type Store } from "../../../src/store/index.js";
 import { git, makeRepo } from "../../support/git-repo.js";
 import type { MessageLogger } from "../../../src/lib/index.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sealContext } from "../../../src/server/context.js";
+import { sealContext } from "../../../src/server/index.js";
 import { byKey, createHarness, closeAfterEach, forkPullRequestTrigger, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
 
 const CI = `name: CI

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseCalledWorkflowRef } from "../../../src/server/pipeline/repository-access.js";
+import { parseCalledWorkflowRef } from "../../../src/server/index.js";
 import { git, makeRepo } from "../../support/git-repo.js";
 import { byKey, createHarness, closeAfterEach, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sealContext } from "../../../src/server/context.js";
-import { capTitle, defaultRunTitle, MAX_DISPLAY_TITLE } from "../../../src/server/pipeline/run-title.js";
+import { capTitle, defaultRunTitle, MAX_DISPLAY_TITLE, sealContext } from "../../../src/server/index.js";
 import { createHarness, closeAfterEach, pushTrigger, recordingLogger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
 
 const job = "jobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n";

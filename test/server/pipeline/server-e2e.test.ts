@@ -7,8 +7,17 @@ import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { sealContext } from "../../../src/server/context.js";
-import { createPipeline, createServer, createSecretBox, generateToken, hashToken, loadServerConfig, REDACTED_LOG_PATHS, type Pipeline } from "../../../src/server/index.js";
+import {
+  createPipeline,
+  createSecretBox,
+  createServer,
+  generateToken,
+  hashToken,
+  loadServerConfig,
+  type Pipeline,
+  REDACTED_LOG_PATHS,
+  sealContext,
+} from "../../../src/server/index.js";
 import { openStore, type Store } from "../../../src/store/index.js";
 import { makeRepo } from "../../support/git-repo.js";
 import { waitFor } from "./harness.js";

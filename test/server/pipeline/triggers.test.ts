@@ -1,8 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { sealContext } from "../../../src/server/context.js";
-import { cronFires, cronMatches, parseCron } from "../../../src/server/pipeline/index.js";
+import { cronFires, cronMatches, parseCron, sealContext } from "../../../src/server/index.js";
 import type { SlipwayError } from "../../../src/lib/index.js";
 import { createHarness, closeAfterEach, pushTrigger, startRunner, waitFor, type FakeRunner, type Harness } from "./harness.js";
 

@@ -27,7 +27,7 @@ export function compareText(a: string, b: string): number {
 }
 
 /** Other names accepted in configuration and ignore comments. */
-export const RULE_ALIASES: Readonly<Record<string, readonly string[]>> = {
+const RULE_ALIASES: Readonly<Record<string, readonly string[]>> = {
   "require-timeout-settings": ["require-lock-timeout", "require-statement-timeout"],
   "prefer-timestamptz": ["prefer-timestamp-tz"],
 };

@@ -35,7 +35,7 @@ export interface CacheEntry {
   archive: string;
 }
 
-export interface CacheMatch {
+interface CacheMatch {
   entry: CacheEntry;
   /** True when `entry.key` equals the primary key. */
   exact: boolean;

@@ -10,7 +10,7 @@ import type { UsesContext } from "../../uses.js";
 import { getBooleanInput, getInput, type BuiltinAction } from "../builtin.js";
 import { execCapture } from "../exec.js";
 
-export interface CheckoutSource {
+interface CheckoutSource {
   /** A local git repository (working tree or bare) holding the run's commit. */
   dir: string;
   /** `owner/repo`; default `github.repository`. */

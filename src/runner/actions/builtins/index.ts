@@ -25,7 +25,5 @@ export function createBuiltinActions(options: BuiltinActionsOptions = {}): Built
   ];
 }
 
-export type { ArtifactStoreSource } from "./artifacts.js";
 export { createCacheStore } from "./cache.js";
-export type { CacheEntry, CacheMatch, CacheStore, CacheStoreOptions } from "./cache.js";
-export type { CheckoutOptions, CheckoutSource } from "./checkout.js";
+export type { CacheEntry, CacheStore } from "./cache.js";
