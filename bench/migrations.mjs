@@ -2,7 +2,10 @@
 //
 //   migrations  lint of a generated 1,000-statement migration file as a whole
 //               process, `node dist/gates-lint.js FILE`, against squawk's own
-//               binary (the squawk-cli dev dependency) on the same file;
+//               binary (squawk-cli from the npm registry, installed on first
+//               use into node_modules/.cache: its lock entries name platform
+//               packages not every registry mirror carries, so it is not a
+//               dev dependency) on the same file;
 //               target <= 2x squawk's wall time.
 //
 // Each tool runs as a fresh process, as a CI step would; repetitions are
@@ -35,9 +38,17 @@ export function generateMigration(n) {
 export function benches(ctx) {
   const { report, time, quick, root } = ctx;
   const lint = path.join(root, "dist", "gates-lint.js");
-  const squawk = path.join(root, "node_modules", ".bin", "squawk");
+  const squawkHome = path.join(root, "node_modules", ".cache", "slipway-bench", "squawk");
+  const squawk = path.join(squawkHome, "node_modules", ".bin", "squawk");
   // The launcher above is a node script that spawns this binary.
-  const squawkBinary = path.join(root, "node_modules", "@squawk-cli", `${process.platform}-${process.arch}`, "bin", "squawk");
+  const squawkBinary = path.join(squawkHome, "node_modules", "@squawk-cli", `${process.platform}-${process.arch}`, "bin", "squawk");
+
+  function installSquawk() {
+    if (fs.existsSync(squawk)) return;
+    fs.mkdirSync(squawkHome, { recursive: true });
+    const r = spawnSync("npm", ["install", "--prefix", squawkHome, "--no-save", "--no-audit", "--no-fund", "squawk-cli@2.66.0"], { encoding: "utf8" });
+    if (r.status !== 0 || !fs.existsSync(squawk)) throw new Error(`could not install squawk-cli for the comparison: ${r.stderr.slice(-1000)}`);
+  }
 
   function run(cmd, args) {
     const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
@@ -48,7 +59,7 @@ export function benches(ctx) {
 
   async function benchMigrations() {
     if (!fs.existsSync(lint)) throw new Error("dist/gates-lint.js is missing: run `node scripts/build.mjs` first");
-    if (!fs.existsSync(squawk)) throw new Error("node_modules/.bin/squawk is missing (the squawk-cli dev dependency)");
+    installSquawk();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-migrations-"));
     const file = path.join(dir, "V1000__generated.sql");
     fs.writeFileSync(file, generateMigration(1000));
