@@ -8,3 +8,4 @@ export type * from "./job-request.js";
 export type * from "./executor.js";
 export type * from "./runner-protocol.js";
 export { buildGithubContext } from "./github-context.js";
+export type * from "./api.js";

@@ -1,0 +1,193 @@
+/**
+ * The API's resources as JSON: what the server writes under /api/v3 and the
+ * CLI and web UI read. GitHub's REST field names for Actions resources, plus
+ * Slipway-only fields; fields a reader must not rely on (older servers do not
+ * send them) are optional.
+ */
+export type ApiRunStatus = "queued" | "in_progress" | "completed" | "waiting" | "requested" | "pending";
+export type ApiConclusion = "success" | "failure" | "cancelled" | "skipped" | "neutral" | "timed_out" | "action_required" | "stale" | "startup_failure" | null;
+
+export interface ApiUser {
+  id: number;
+  login: string;
+  site_admin: boolean;
+  created_at?: string;
+}
+
+export interface ApiRepository {
+  id: number;
+  name: string;
+  full_name: string;
+  owner: { login: string };
+  default_branch: string;
+  /** Where the server fetches the repository from (Slipway: the git URL it mirrors). */
+  clone_url?: string;
+  html_url?: string;
+  /** Slipway: seconds between checks of the remote for new commits; null when it is not polled. */
+  polling_interval?: number | null;
+  /** Slipway: whether the server holds credentials for fetching it. */
+  has_credentials?: boolean;
+  updated_at?: string;
+  /** The caller's role, when the server says. */
+  role?: string;
+}
+
+export interface ApiWorkflowRun {
+  id: number;
+  name: string;
+  display_title: string;
+  status: ApiRunStatus;
+  conclusion: ApiConclusion;
+  event: string;
+  head_branch: string | null;
+  head_sha: string;
+  actor: { login: string } | null;
+  run_number: number;
+  run_attempt: number;
+  created_at: string;
+  run_started_at: string | null;
+  updated_at: string;
+  html_url?: string;
+  path: string;
+  repository?: { full_name: string; name: string; owner: { login: string } };
+}
+
+export interface ApiStep {
+  number: number;
+  name: string;
+  status: ApiRunStatus;
+  conclusion: ApiConclusion;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+export interface ApiJob {
+  id: number;
+  run_id?: number;
+  run_attempt?: number;
+  name: string;
+  status: ApiRunStatus;
+  conclusion: ApiConclusion;
+  started_at: string | null;
+  completed_at: string | null;
+  steps: ApiStep[];
+  labels: string[];
+  runner_name: string | null;
+  /** Slipway: the job's key in the workflow (matrix legs share the base key). */
+  key?: string;
+  /** Slipway: keys of the jobs this one needs. */
+  needs?: string[];
+  /** Slipway: the matrix leg's values. */
+  matrix?: Record<string, unknown> | null;
+}
+
+export interface ApiArtifact {
+  id: number;
+  name: string;
+  size_in_bytes: number;
+  archive_download_url: string;
+  expired: boolean;
+  created_at: string | null;
+}
+
+export interface ApiDispatchInput {
+  description?: string;
+  required?: boolean;
+  default?: string | boolean | number;
+  type?: "string" | "boolean" | "choice" | "number" | "environment";
+  options?: string[];
+}
+
+export interface ApiWorkflow {
+  id: number;
+  name: string;
+  path: string;
+  state: string;
+  /**
+   * Slipway: the workflow_dispatch inputs (`{}` when it takes none); `null`
+   * when the workflow has no workflow_dispatch trigger; absent when the
+   * server does not say (the UI then offers a form with the ref only).
+   */
+  dispatch_inputs?: Record<string, ApiDispatchInput> | null;
+  /** Slipway: why the workflow file at the default branch is invalid (`file:line:col: message`). */
+  errors?: string[];
+}
+
+interface ApiRunnerLabel {
+  id?: number;
+  name: string;
+}
+
+export interface ApiRunner {
+  id: number;
+  name: string;
+  os: string;
+  status: "online" | "offline" | string;
+  busy: boolean;
+  labels: ApiRunnerLabel[];
+  version?: string | null;
+  last_seen_at?: string | null;
+  /** Slipway: the job it is running. */
+  current_job?: { id: number; name: string; run_id: number; repository?: string } | null;
+}
+
+export interface ApiSecret {
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A deployment environment: jobs naming it get its secrets and variables. */
+export interface ApiEnvironment {
+  id: number;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A configuration variable (the `vars` context); not secret, so its value is returned. */
+export interface ApiVariable {
+  name: string;
+  value: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApiTokenResource {
+  id: number;
+  name: string;
+  scopes: string[];
+  expires_at: string | null;
+  last_used_at: string | null;
+  created_at: string;
+}
+
+export interface ApiCollaborator {
+  login: string;
+  role_name?: string;
+  permissions?: Record<string, boolean>;
+}
+
+/** Slipway: where a forge sends this repository's events, and whether a secret signs them. */
+export interface ApiIncomingWebhooks {
+  urls: { github: string; gitea: string; forgejo: string; gitlab: string };
+  content_type: string;
+  events: string[];
+  secret_configured: boolean;
+}
+
+export interface ApiAnnotation {
+  path: string | null;
+  start_line: number | null;
+  end_line?: number | null;
+  annotation_level: "failure" | "warning" | "notice";
+  message: string;
+  title?: string | null;
+}
+
+/** GitHub's check run; a job's has the job's id. Only what the UI reads. */
+export interface ApiCheckRun {
+  id: number;
+  name: string;
+  output: { summary: string | null; annotations_count?: number };
+}
