@@ -32,54 +32,28 @@ await build({
   logLevel: "warning",
 });
 await chmod(outfile, 0o755);
-// The migration linter's own small entry, for gates and its benchmark: no
-// server code, one file. libpg-query stays external: it loads its WASM file
-// from its own package directory.
-await build({
-  entryPoints: { "gates-lint": "src/gates/lint-main.ts" },
-  external: ["libpg-query"],
-  outdir: "dist",
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  legalComments: "none",
-  logLevel: "warning",
-});
-// The flags module on its own (dist/flags.js), for apps and benchmarks that import
-// the evaluator and provider without the CLI; its packages stay external.
-await build({
-  entryPoints: { flags: "src/flags/index.ts" },
-  outdir: "dist",
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  sourcemap: "linked",
-  legalComments: "none",
-  packages: "external",
-  logLevel: "warning",
-});
-// The OpenAPI gate alone, for bench/openapi.mjs (yaml needs the require banner).
-await build({
-  entryPoints: { "gates-openapi": "src/gates/openapi/index.ts" },
-  outdir: "dist",
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  legalComments: "none",
+/** A module bundled on its own into dist/, for apps and benchmarks that need it without the CLI. */
+async function buildEntry(name, entry, options = {}) {
+  await build({
+    entryPoints: { [name]: entry },
+    outdir: "dist",
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    legalComments: "none",
+    logLevel: "warning",
+    ...options,
+  });
+}
+// The migration linter: no server code, one file. libpg-query stays external:
+// it loads its WASM file from its own package directory.
+await buildEntry("gates-lint", "src/gates/lint-main.ts", { external: ["libpg-query"] });
+// The flags module (dist/flags.js), for apps that import the evaluator and provider; its packages stay external.
+await buildEntry("flags", "src/flags/index.ts", { sourcemap: "linked", packages: "external" });
+// The OpenAPI gate, for bench/openapi.mjs (yaml needs the require banner).
+await buildEntry("gates-openapi", "src/gates/openapi/index.ts", {
   banner: { js: "import { createRequire as __slipwayCreateRequire } from 'node:module';\nconst require = __slipwayCreateRequire(import.meta.url);" },
-  logLevel: "warning",
 });
-// The secret scanner's own entry, for its benchmark: pure code, one file.
-await build({
-  entryPoints: { "gates-secret-scan": "src/gates/secret-scan/index.ts" },
-  outdir: "dist",
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  legalComments: "none",
-  logLevel: "warning",
-});
+// The secret scanner, for its benchmark: pure code, one file.
+await buildEntry("gates-secret-scan", "src/gates/secret-scan/index.ts");
