@@ -3,7 +3,7 @@
  * and changes through either an SSE stream (resumed with Last-Event-ID) or
  * ETag polling. URLs may carry tokens, so messages name only origin and path.
  */
-import type { FlagSyncEvent, FlagSyncSnapshot, FlagSyncSource } from "./sync.js";
+import { sleep, type FlagSyncEvent, type FlagSyncSnapshot, type FlagSyncSource } from "./sync.js";
 
 export interface HttpSyncOptions {
   /** GET returns the flag-set document as JSON; an ETag response header enables 304 revalidation. */
@@ -31,19 +31,6 @@ function describeUrl(url: string): string {
   } catch {
     return "(invalid URL)";
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 interface SseMessage {

@@ -20,7 +20,7 @@ import {
 import { isSlipwayError } from "../lib/index.js";
 import { compileFlagSet, diffFlagSets, type CompiledFlagSet } from "./evaluator.js";
 import type { FractionalVersion } from "./operators.js";
-import type { FlagSyncEvent, FlagSyncSource } from "./sync.js";
+import { sleep, type FlagSyncEvent, type FlagSyncSource } from "./sync.js";
 import type { EvaluationContext, FlagEvaluation, FlagValueType } from "./types.js";
 
 export type ProviderLifecycle = "NOT_READY" | "READY" | "STALE";
@@ -52,19 +52,6 @@ export function computeBackoff(attempt: number, options: BackoffOptions = {}): n
   const max = options.maxMs ?? 30_000;
   const ceiling = Math.min(max, initial * 2 ** Math.min(attempt, 30));
   return ceiling / 2 + (options.random ?? Math.random)() * (ceiling / 2);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 function toResolution<T>(evaluation: FlagEvaluation<T>): ResolutionDetails<T> {

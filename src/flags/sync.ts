@@ -92,3 +92,17 @@ export function createStaticSyncSource(document: unknown, name = "static"): Flag
       }),
   };
 }
+
+/** Waits `ms`, or less when `signal` aborts (a stopped sync does not sit out its backoff). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
