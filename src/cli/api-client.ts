@@ -7,64 +7,9 @@ import { fromErrorBody, SlipwayError } from "../lib/index.js";
 
 export const DEFAULT_SERVER_URL = "http://127.0.0.1:8080";
 
-/*
- * The API's JSON as the CLI reads it: only the fields the commands use, named
- * as the server sends them (GitHub's REST shapes under /api/v3).
- */
-
-export interface Repo {
-  id: number;
-  full_name: string;
-  clone_url: string;
-  default_branch: string;
-  html_url: string;
-}
-
-export interface Run {
-  id: number;
-  name: string;
-  /** The run's title; servers before titles were kept send the workflow's name. */
-  display_title?: string;
-  head_branch: string | null;
-  head_sha: string;
-  run_number: number;
-  run_attempt: number;
-  event: string;
-  status: string;
-  conclusion: string | null;
-  html_url: string;
-  created_at: string;
-  repository?: { full_name: string };
-}
-
-export interface Job {
-  id: number;
-  run_id: number;
-  name: string;
-  status: string;
-  conclusion: string | null;
-  run_attempt: number;
-}
-
-/** A secret's metadata; its value never leaves the server. */
-export interface Secret {
-  name: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Variable {
-  name: string;
-  value: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Environment {
-  name: string;
-  created_at: string;
-  updated_at: string;
-}
+/* The API's JSON as the CLI reads it: the protocol's resource types, under the CLI's short names. */
+export type { ApiRepository as Repo, ApiWorkflowRun as Run, ApiJob as Job, ApiSecret as Secret } from "../protocol/index.js";
+export type { ApiVariable as Variable, ApiEnvironment as Environment } from "../protocol/index.js";
 
 interface ApiClientOptions {
   server: string;

@@ -10,6 +10,7 @@ export type ApiConclusion = "success" | "failure" | "cancelled" | "skipped" | "n
 export interface ApiUser {
   id: number;
   login: string;
+  type?: "User";
   site_admin: boolean;
   created_at?: string;
 }
@@ -19,14 +20,17 @@ export interface ApiRepository {
   name: string;
   full_name: string;
   owner: { login: string };
+  private?: boolean;
   default_branch: string;
-  /** Where the server fetches the repository from (Slipway: the git URL it mirrors). */
+  url?: string;
+  /** Where the server fetches the repository from (Slipway: the git URL it mirrors, without credentials). */
   clone_url?: string;
   html_url?: string;
   /** Slipway: seconds between checks of the remote for new commits; null when it is not polled. */
   polling_interval?: number | null;
   /** Slipway: whether the server holds credentials for fetching it. */
   has_credentials?: boolean;
+  created_at?: string;
   updated_at?: string;
   /** The caller's role, when the server says. */
   role?: string;
@@ -35,7 +39,8 @@ export interface ApiRepository {
 export interface ApiWorkflowRun {
   id: number;
   name: string;
-  display_title: string;
+  /** The run's title; servers before titles were kept do not send it (show `name`). */
+  display_title?: string;
   status: ApiRunStatus;
   conclusion: ApiConclusion;
   event: string;
@@ -49,7 +54,14 @@ export interface ApiWorkflowRun {
   updated_at: string;
   html_url?: string;
   path: string;
-  repository?: { full_name: string; name: string; owner: { login: string } };
+  url?: string;
+  jobs_url?: string;
+  logs_url?: string;
+  cancel_url?: string;
+  rerun_url?: string;
+  triggering_actor?: { login: string } | null;
+  pull_requests?: unknown[];
+  repository?: { id?: number; full_name: string; name: string; owner: { login: string } };
 }
 
 export interface ApiStep {
@@ -64,15 +76,25 @@ export interface ApiStep {
 export interface ApiJob {
   id: number;
   run_id?: number;
+  run_url?: string;
   run_attempt?: number;
+  head_sha?: string;
+  head_branch?: string | null;
+  workflow_name?: string;
+  url?: string;
+  html_url?: string;
   name: string;
   status: ApiRunStatus;
   conclusion: ApiConclusion;
+  created_at?: string;
   started_at: string | null;
   completed_at: string | null;
   steps: ApiStep[];
   labels: string[];
+  runner_id?: number | null;
   runner_name: string | null;
+  runner_group_id?: number | null;
+  runner_group_name?: string | null;
   /** Slipway: the job's key in the workflow (matrix legs share the base key). */
   key?: string;
   /** Slipway: keys of the jobs this one needs. */
@@ -85,9 +107,13 @@ export interface ApiArtifact {
   id: number;
   name: string;
   size_in_bytes: number;
+  url?: string;
   archive_download_url: string;
   expired: boolean;
   created_at: string | null;
+  updated_at?: string | null;
+  expires_at?: string | null;
+  workflow_run?: { id: number; head_branch: string | null; head_sha: string };
 }
 
 export interface ApiDispatchInput {
@@ -116,6 +142,7 @@ export interface ApiWorkflow {
 interface ApiRunnerLabel {
   id?: number;
   name: string;
+  type?: "custom" | "read-only";
 }
 
 export interface ApiRunner {
@@ -124,6 +151,7 @@ export interface ApiRunner {
   os: string;
   status: "online" | "offline" | string;
   busy: boolean;
+  ephemeral?: boolean;
   labels: ApiRunnerLabel[];
   version?: string | null;
   last_seen_at?: string | null;

@@ -2,14 +2,15 @@
  * Records rendered with GitHub's REST field names, so that clients written
  * for GitHub's Actions API read Slipway's answers.
  */
+import type { ApiArtifact, ApiJob, ApiRepository, ApiRunner, ApiSecret, ApiStep, ApiUser, ApiWorkflowRun } from "../protocol/index.js";
 import type { Artifact, Job, Repository, Runner, SecretRecord, StepRecord, User, WorkflowRun } from "../store/index.js";
 import { withoutCredentials } from "./repository-url.js";
 
-export function userJson(user: User): Record<string, unknown> {
+export function userJson(user: User): ApiUser {
   return { id: user.id, login: user.login, type: "User", site_admin: user.isAdmin, created_at: user.createdAt };
 }
 
-export function repoJson(repo: Repository, api: string, publicUrl: string): Record<string, unknown> {
+export function repoJson(repo: Repository, api: string, publicUrl: string): ApiRepository {
   return {
     id: repo.id,
     name: repo.name,
@@ -27,7 +28,7 @@ export function repoJson(repo: Repository, api: string, publicUrl: string): Reco
   };
 }
 
-export function runJson(run: WorkflowRun, repo: Repository, api: string, publicUrl: string): Record<string, unknown> {
+export function runJson(run: WorkflowRun, repo: Repository, api: string, publicUrl: string): ApiWorkflowRun {
   const url = `${api}/repos/${repo.fullName}/actions/runs/${run.id}`;
   const actor = run.actor ? { login: run.actor } : null;
   return {
@@ -59,7 +60,7 @@ export function runJson(run: WorkflowRun, repo: Repository, api: string, publicU
   };
 }
 
-function stepJson(step: StepRecord): Record<string, unknown> {
+function stepJson(step: StepRecord): ApiStep {
   return {
     name: step.name,
     status: step.status,
@@ -70,7 +71,7 @@ function stepJson(step: StepRecord): Record<string, unknown> {
   };
 }
 
-export function jobJson(job: Job, run: WorkflowRun, steps: StepRecord[], repo: Repository, api: string, publicUrl: string): Record<string, unknown> {
+export function jobJson(job: Job, run: WorkflowRun, steps: StepRecord[], repo: Repository, api: string, publicUrl: string): ApiJob {
   return {
     id: job.id,
     run_id: job.runId,
@@ -108,7 +109,7 @@ function osOf(labels: string[]): string {
 }
 
 /** `currentJob`: the job the runner holds, when known (a Slipway addition). */
-export function runnerJson(runner: Runner, currentJob?: { id: number; name: string; run_id: number; repository?: string } | null): Record<string, unknown> {
+export function runnerJson(runner: Runner, currentJob?: { id: number; name: string; run_id: number; repository?: string } | null): ApiRunner {
   return {
     id: runner.id,
     name: runner.name,
@@ -124,11 +125,11 @@ export function runnerJson(runner: Runner, currentJob?: { id: number; name: stri
 }
 
 /** Names and dates only: secret values never leave the server. */
-export function secretJson(secret: SecretRecord): Record<string, unknown> {
+export function secretJson(secret: SecretRecord): ApiSecret {
   return { name: secret.name, created_at: secret.updatedAt, updated_at: secret.updatedAt };
 }
 
-export function artifactJson(artifact: Artifact, run: WorkflowRun, repo: Repository, api: string, now: Date): Record<string, unknown> {
+export function artifactJson(artifact: Artifact, run: WorkflowRun, repo: Repository, api: string, now: Date): ApiArtifact {
   const url = `${api}/repos/${repo.fullName}/actions/artifacts/${artifact.id}`;
   return {
     id: artifact.id,

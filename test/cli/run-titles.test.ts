@@ -1,10 +1,11 @@
 /** Run titles in the CLI: `slipway runs` shows them; `slipway run` prints each workflow's evaluated run-name. */
 import { describe, expect, it } from "vitest";
 import { renderOutput, RunRenderer } from "../../src/cli/index.js";
+import type { ApiWorkflowRun } from "../../src/protocol/index.js";
 import { runCli } from "../support/cli.js";
 import { makeRepo } from "../support/git-repo.js";
 
-const run = (over: Record<string, unknown>) => ({
+const run = (over: Partial<ApiWorkflowRun>): ApiWorkflowRun => ({
   id: 3,
   name: "CI",
   head_branch: "main",
@@ -16,7 +17,11 @@ const run = (over: Record<string, unknown>) => ({
   conclusion: "success",
   html_url: "u",
   created_at: "2030-01-01",
-  repository: { full_name: "a/b" },
+  updated_at: "2030-01-01",
+  run_started_at: null,
+  actor: null,
+  path: ".github/workflows/ci.yml",
+  repository: { full_name: "a/b", name: "b", owner: { login: "a" } },
   ...over,
 });
 

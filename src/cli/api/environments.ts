@@ -9,7 +9,7 @@ async function listEnvironments(client: ApiClient, fullName: string): Promise<Ap
   const environments: Environment[] = [];
   for (let page = 1; ; page++) {
     const answer = await client.request<{ total_count: number; environments: Environment[] }>("GET", `${repoPath(fullName)}/environments?per_page=100&page=${page}`);
-    environments.push(...answer.environments.map((e) => ({ name: e.name, created_at: e.created_at, updated_at: e.updated_at })));
+    environments.push(...answer.environments);
     if (answer.environments.length < 100 || environments.length >= answer.total_count) break;
   }
   return { kind: "environments", repo: fullName, environments };

@@ -32,6 +32,12 @@ async function dispatchWorkflow(client: ApiClient, fullName: string, workflow: s
 }
 
 /** The latest runs of one repository or of all the caller's, newest first. */
+/** A run's repository as the API names it, for servers that leave it out of run lists. */
+function repositoryOf(fullName: string): NonNullable<Run["repository"]> {
+  const [owner = "", name = ""] = fullName.split("/");
+  return { full_name: fullName, name, owner: { login: owner } };
+}
+
 async function listRuns(client: ApiClient, fullName: string | undefined, flags: { status?: string; limit?: number }): Promise<ApiOutput> {
   const repos = await candidateRepos(client, fullName);
   const perPage = Math.min(100, flags.limit ?? 30);
@@ -39,7 +45,7 @@ async function listRuns(client: ApiClient, fullName: string | undefined, flags: 
   const runs: Run[] = [];
   for (const repo of repos) {
     const page = await client.request<{ workflow_runs: Run[] }>("GET", `${repoPath(repo)}/actions/runs${query}`);
-    runs.push(...page.workflow_runs.map((r) => ({ ...r, repository: r.repository ?? { full_name: repo } })));
+    runs.push(...page.workflow_runs.map((r) => ({ ...r, repository: r.repository ?? repositoryOf(repo) })));
   }
   runs.sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
   return { kind: "runs", runs: runs.slice(0, flags.limit ?? 30) };
@@ -57,7 +63,7 @@ async function rerunRun(client: ApiClient, runId: string, flags: { repo?: string
   const { repo } = await locateRun(client, id, flags.repo);
   await client.request("POST", `${repoPath(repo)}/actions/runs/${id}/${flags.failed ? "rerun-failed-jobs" : "rerun"}`);
   const run = await client.request<Run>("GET", `${repoPath(repo)}/actions/runs/${id}`);
-  return { kind: "run-rerun", runId: id, repository: repo, failedOnly: Boolean(flags.failed), runAttempt: run.run_attempt, htmlUrl: run.html_url };
+  return { kind: "run-rerun", runId: id, repository: repo, failedOnly: Boolean(flags.failed), runAttempt: run.run_attempt, htmlUrl: run.html_url ?? "" };
 }
 
 /** `logs` streams as it goes, so it writes to stdout itself; Ctrl-C stops following and exits 130. */

@@ -98,7 +98,7 @@ export function renderApiOutput(output: ApiOutput): string {
       );
     case "repos":
       if (output.repos.length === 0) return "No repositories. Add one with `slipway repo add OWNER/NAME --url GIT_URL`.\n";
-      return formatTable([["REPOSITORY", "BRANCH", "GIT URL"], ...output.repos.map((r) => [r.full_name, r.default_branch, r.clone_url])]);
+      return formatTable([["REPOSITORY", "BRANCH", "GIT URL"], ...output.repos.map((r) => [r.full_name, r.default_branch, r.clone_url ?? ""])]);
     case "dispatched":
       return `Run ${output.runId} started: ${output.url}\n`;
     case "runs":

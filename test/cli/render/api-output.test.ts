@@ -1,6 +1,7 @@
 /** The text and --json views of what the API commands return. */
 import { describe, expect, it } from "vitest";
 import { renderOutput } from "../../../src/cli/index.js";
+import type { ApiWorkflowRun } from "../../../src/protocol/index.js";
 
 describe("renderOutput", () => {
   it("prints the registration token with the command that starts a runner, or JSON", () => {
@@ -10,7 +11,11 @@ describe("renderOutput", () => {
   });
 
   it("prints runs as a table and as a JSON array", () => {
-    const run = { id: 3, name: "ci", head_branch: "main", head_sha: "abc", run_number: 2, run_attempt: 1, event: "push", status: "completed", conclusion: "failure", html_url: "u", created_at: "2030-01-01", repository: { full_name: "a/b" } };
+    const run: ApiWorkflowRun = {
+      ...{ id: 3, name: "ci", head_branch: "main", head_sha: "abc", run_number: 2, run_attempt: 1, event: "push", path: ".github/workflows/ci.yml" },
+      ...{ status: "completed", conclusion: "failure", html_url: "u", created_at: "2030-01-01", updated_at: "2030-01-01", run_started_at: null, actor: null },
+      repository: { full_name: "a/b", name: "b", owner: { login: "a" } },
+    };
     const text = renderOutput({ kind: "runs", runs: [run] }, false);
     expect(text.split("\n")[0]).toMatch(/^ID\s+REPOSITORY\s+WORKFLOW/);
     expect(text).toMatch(/3\s+a\/b\s+ci #2\s+push\s+main\s+failure/);
