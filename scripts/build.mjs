@@ -21,7 +21,7 @@ await build({
   sourcemap: "linked",
   legalComments: "none",
   // Native and heavy server-side packages stay external: installed as dependencies.
-  external: ["better-sqlite3", "pg", "pg-native", "fastify", "pino", "prom-client", "kysely"],
+  external: ["better-sqlite3", "pg", "pg-native", "fastify", "pino", "pino-pretty", "prom-client", "kysely"],
   banner: {
     js: [
       "#!/usr/bin/env node",

@@ -18,7 +18,6 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { pino } from "pino";
 import { isSlipwayError, SlipwayError, toErrorBody } from "../lib/index.js";
 import { CREDENTIAL_FILE, createRemoteRunner, hostLabels, readCredential, type RemoteRunner } from "../runner/index.js";
 import {
@@ -32,7 +31,7 @@ import {
   hashToken,
   loadSecretKey,
   loadServerConfig,
-  REDACTED_LOG_PATHS,
+  createServerLogger,
   SERVER_SETTINGS,
   type Pipeline,
   type ServerConfig,
@@ -151,7 +150,7 @@ function loopbackUrl(app: FastifyInstance, config: ServerConfig): string {
 /** Starts everything; resolves once the server listens. */
 export async function startServer(flags: ServerFlags, deps: ServerDepsForCli): Promise<RunningServer> {
   const config = loadServerConfig({ flags: flags.settings, env: deps.env, cwd: deps.cwd });
-  const logger = pino({ level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" } });
+  const logger = createServerLogger({ level: config.logLevel, format: config.logFormat });
   const { changed } = secureDataDir(config.dataDir);
   if (changed > 0) logger.info({ dataDir: config.dataDir, entries: changed }, "tightened the data dir's file modes: only this user may read it now (directories 0700, files 0600)");
   const store = await openStore({

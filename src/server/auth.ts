@@ -8,6 +8,7 @@
  * the `slipway_session` cookie of a browser session.
  */
 import { createHmac, randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { SlipwayError } from "../lib/index.js";
 import type { Job, Repository, RepositoryRole, Runner, Store, User } from "../store/index.js";
@@ -252,6 +253,23 @@ export function actorOf(principal: Principal): string {
   }
 }
 
+/** Writes the first admin token to a new file only this user can read; false when it cannot. */
+function writeTokenFile(file: string, token: string): boolean {
+  try {
+    writeFileSync(file, token + "\n", { mode: 0o600, flag: "wx" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Lines in a frame, so a once-shown message stands out in a scrolling console. */
+function frameBanner(lines: string[]): string {
+  const width = Math.max(...lines.map((line) => line.length));
+  const rule = "+" + "-".repeat(width + 2) + "+";
+  return [rule, ...lines.map((line) => `| ${line.padEnd(width)} |`), rule].join("\n");
+}
+
 /**
  * Makes sure an instance admin can sign in. With SLIPWAY_ADMIN_TOKEN set, that
  * token is registered for the `admin` user. Otherwise, on a store with no
@@ -262,6 +280,8 @@ export async function ensureAdminToken(options: {
   store: Store;
   adminToken?: string;
   print: (message: string) => void;
+  /** Where a generated token is also written (mode 0600), never over an existing file. */
+  tokenFile?: string;
 }): Promise<{ generated: boolean; token?: string }> {
   const { store } = options;
   const ensureAdminUser = async (): Promise<User> => {
@@ -293,8 +313,17 @@ export async function ensureAdminToken(options: {
   const user = await ensureAdminUser();
   const token = generateToken("api");
   await store.createApiToken({ userId: user.id, name: "initial admin token", tokenHash: hashToken(token), scopes: ["admin"] });
+  const written = options.tokenFile !== undefined && writeTokenFile(options.tokenFile, token);
   options.print(
-    `Slipway created the instance admin 'admin'. Its API token is shown only now:\n\n  ${token}\n\nStore it safely, or set SLIPWAY_ADMIN_TOKEN to choose your own. Sign in to the web UI with it\n("Use an API token instead"), then set a password under Settings.`,
+    frameBanner([
+      "Slipway created the instance admin 'admin'. Its API token:",
+      "",
+      `  ${token}`,
+      "",
+      written ? `Also written to ${options.tokenFile} (only you can read it).` : "It is shown only now: store it safely.",
+      "Sign in to the web UI with it (\"Use an API token instead\"), then set a",
+      "password under Settings. SLIPWAY_ADMIN_TOKEN chooses your own token.",
+    ]),
   );
   return { generated: true, token };
 }

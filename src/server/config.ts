@@ -9,7 +9,8 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { SlipwayError } from "../lib/index.js";
 
-type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+export type LogFormat = "auto" | "pretty" | "json";
 
 export interface ServerConfig {
   port: number;
@@ -24,6 +25,8 @@ export interface ServerConfig {
   /** The URL users and runners reach the server at; decides whether cookies are Secure. */
   publicUrl: string;
   logLevel: LogLevel;
+  /** `pretty` lines for people, `json` lines for machines; `auto` picks pretty at a terminal. */
+  logFormat?: LogFormat;
   retentionDays: number;
   /** Largest accepted request body, in bytes. */
   bodyLimitBytes: number;
@@ -87,6 +90,7 @@ export const SERVER_SETTINGS: readonly SettingDescription[] = [
   { key: "adminToken", env: "SLIPWAY_ADMIN_TOKEN", flag: "--admin-token", default: null, kind: "string", secret: true, minLength: 24, description: "Token of the instance admin (at least 24 characters). When unset, one is generated on first start and printed once." },
   { key: "publicUrl", env: "SLIPWAY_PUBLIC_URL", flag: "--public-url", default: null, kind: "url", description: "URL users and runners reach the server at. Defaults to `http://<host>:<port>`; an https URL makes session cookies Secure." },
   { key: "logLevel", env: "SLIPWAY_LOG_LEVEL", flag: "--log-level", default: "info", kind: "loglevel", description: "One of fatal, error, warn, info, debug, trace, silent." },
+  { key: "logFormat", env: "SLIPWAY_LOG_FORMAT", flag: "--log-format", default: "auto", kind: "choice", choices: ["auto", "pretty", "json"], description: "`pretty`: one readable line per event; `json`: pino's JSON lines for log collectors; `auto`: pretty when stdout is a terminal, JSON otherwise." },
   { key: "retentionDays", env: "SLIPWAY_RETENTION_DAYS", flag: "--retention-days", default: 90, kind: "integer", min: 1, max: 3650, description: "Days runs, logs and artifacts are kept." },
   { key: "bodyLimitBytes", env: "SLIPWAY_BODY_LIMIT_BYTES", flag: "--body-limit-bytes", default: 10 * 1024 * 1024, kind: "integer", min: 1024, max: 1024 * 1024 * 1024, description: "Largest accepted request body in bytes." },
   { key: "claimWaitSeconds", env: "SLIPWAY_CLAIM_WAIT_SECONDS", flag: "--claim-wait-seconds", default: 30, kind: "integer", min: 0, max: 120, description: "Longest a runner's job claim waits for work before answering 204." },
@@ -261,6 +265,7 @@ export function loadServerConfig(input: LoadServerConfigInput = {}): ServerConfi
     adminToken: out.adminToken as string | undefined,
     publicUrl: (out.publicUrl as string | undefined) ?? `http://${publicHost}:${port}`,
     logLevel: out.logLevel as LogLevel,
+    logFormat: out.logFormat as LogFormat,
     retentionDays: out.retentionDays as number,
     bodyLimitBytes: out.bodyLimitBytes as number,
     claimWaitSeconds: out.claimWaitSeconds as number,

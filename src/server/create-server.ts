@@ -4,9 +4,11 @@
  * ends long polls and log streams, waits for background work, then returns.
  */
 import { randomUUID } from "node:crypto";
+import path from "node:path";
 import { EventEmitter } from "node:events";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
-import { pino, type Logger } from "pino";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { createServerLogger, logRequests } from "./logging.js";
 import type { Store } from "../store/index.js";
 import { actorOf, ensureAdminToken, registerAuthorization } from "./auth.js";
 import type { ServerConfig } from "./config.js";
@@ -39,7 +41,7 @@ export interface ServerDeps {
   store: Store;
   /** Defaults to the system clock. */
   clock?: () => Date;
-  /** A pino logger; defaults to JSON logs on stdout at the configured level. */
+  /** A pino logger; defaults to the configured level and format on stdout (logging.ts). */
   logger?: Logger;
   /** Defaults to one sealing with SLIPWAY_SECRET_KEY or the data dir's key file. */
   secretBox?: SecretBox;
@@ -56,16 +58,8 @@ export interface ServerDeps {
   processMetrics?: boolean;
 }
 
-/** Headers and fields that must never reach a log line. */
-export const REDACTED_LOG_PATHS = [
-  "req.headers.authorization",
-  "req.headers.cookie",
-  'req.headers["x-gitlab-token"]',
-  'req.headers["x-slipway-lease-token"]',
-  'res.headers["set-cookie"]',
-  "headers.authorization",
-  "headers.cookie",
-];
+/** The first admin token, written once beside the database when Slipway generates it. */
+const ADMIN_TOKEN_FILE = "admin-token";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -97,8 +91,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const { store } = deps;
   const clock = deps.clock ?? (() => new Date());
   const logger =
-    deps.logger ??
-    pino({ level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" } });
+    deps.logger ?? createServerLogger({ level: config.logLevel, format: config.logFormat });
   const loadedKey = deps.secretBox ? undefined : loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir });
   const secretBox = deps.secretBox ?? createSecretBox(loadedKey!.key);
   const pipeline = deps.pipeline ?? createPipeline({ store, secretBox, clock, logger: pipelineLoggerOf(logger), config: pipelineConfigOf(config) });
@@ -113,8 +106,11 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
     forceCloseConnections: "idle",
+    // One line per request, at a level that depends on the route: see logging.ts.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   });
+  logRequests(app);
 
   if (loadedKey?.source === "generated") {
     app.log.warn({ dataDir: config.dataDir }, "generated secret.key in the data dir: back it up, secrets stored under it cannot be read without it");
@@ -219,7 +215,12 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     while (background.size > 0) await Promise.allSettled([...background]);
   });
 
-  await ensureAdminToken({ store, adminToken: config.adminToken, print: deps.print ?? ((m) => process.stdout.write(m + "\n")) });
+  await ensureAdminToken({
+    store,
+    adminToken: config.adminToken,
+    print: deps.print ?? ((m) => process.stdout.write(m + "\n")),
+    tokenFile: path.join(config.dataDir, ADMIN_TOKEN_FILE),
+  });
   return app;
 }
 

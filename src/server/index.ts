@@ -1,4 +1,5 @@
-export { createServer, closeOnSignals, pipelineConfigOf, pipelineLoggerOf, REDACTED_LOG_PATHS, type ServerDeps } from "./create-server.js";
+export { createServer, closeOnSignals, pipelineConfigOf, pipelineLoggerOf, type ServerDeps } from "./create-server.js";
+export { createServerLogger } from "./logging.js";
 export { loadServerConfig, renderSettingsTable, SERVER_SETTINGS, type ServerConfig, type SettingDescription } from "./config.js";
 export { listDeclaredRoutes, type Permission } from "./auth.js";
 export { sealContext, type RouteContext } from "./context.js";

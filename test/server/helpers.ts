@@ -3,10 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import { pino } from "pino";
 import type { JobRequest } from "../../src/protocol/index.js";
 import { openStore, type Repository, type Store } from "../../src/store/index.js";
-import { createServer, generateToken, hashToken, loadServerConfig, REDACTED_LOG_PATHS, type ServerConfig, type ServerDeps } from "../../src/server/index.js";
+import { createServer, generateToken, hashToken, loadServerConfig, createServerLogger, type ServerConfig, type ServerDeps } from "../../src/server/index.js";
 
 export const ADMIN_TOKEN = "slp_test-admin-token-0123456789abcdef";
 export const SECRET_KEY = "a".repeat(64);
@@ -50,7 +49,7 @@ export async function startTestServer(
   const printed: string[] = [];
   const app = await createServer(config, {
     store,
-    logger: pino({ level: "info", redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" } }, sink),
+    logger: createServerLogger({ level: "info", format: "json", stream: sink }),
     print: (m) => printed.push(m),
     ...(typeof options.deps === "function" ? options.deps({ store, dir, config }) : options.deps),
   });

@@ -128,6 +128,13 @@ describe("first start", () => {
     const me = await server.app.inject({ method: "GET", url: "/api/v3/user", headers: auth(token!) });
     expect(me.statusCode).toBe(200);
     expect(me.json()).toMatchObject({ login: "admin", site_admin: true });
+    // Framed, so it stands out in a console, and kept in a file only its owner can read.
+    expect(server.printed[0]!.split("\n")[0]).toMatch(/^\+-+\+$/);
+    const { readFileSync, statSync } = await import("node:fs");
+    const tokenFile = (await import("node:path")).join(server.dir, "admin-token");
+    expect(server.printed[0]).toContain(tokenFile);
+    expect(readFileSync(tokenFile, "utf8").trim()).toBe(token);
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
     // The token is stored only as a hash and never logged.
     expect(server.logs.join("\n")).not.toContain(token!);
     // A second start on the same store prints nothing.

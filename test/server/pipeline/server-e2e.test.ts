@@ -5,7 +5,6 @@ import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createPipeline,
@@ -15,7 +14,7 @@ import {
   hashToken,
   loadServerConfig,
   type Pipeline,
-  REDACTED_LOG_PATHS,
+  createServerLogger,
   sealContext,
 } from "../../../src/server/index.js";
 import { openStore, type Store } from "../../../src/store/index.js";
@@ -72,7 +71,7 @@ describe("pipeline behind the server", () => {
     const app: FastifyInstance = await createServer(config, {
       store,
       secretBox,
-      logger: pino({ level: "info", redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" } }, sink),
+      logger: createServerLogger({ level: "info", format: "json", stream: sink }),
       print: () => undefined,
       pipeline,
     });
