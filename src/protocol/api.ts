@@ -219,3 +219,30 @@ export interface ApiCheckRun {
   name: string;
   output: { summary: string | null; annotations_count?: number };
 }
+
+/** Slipway: what a repository's connection test found (`POST …/connection-test`). */
+export interface ApiConnectionTest {
+  reachable: boolean;
+  duration_ms: number;
+  remote_default_branch?: string | null;
+  head_sha?: string | null;
+  branches?: number;
+  warning?: string;
+  code?: string;
+  message?: string;
+  hint?: string | null;
+  /** git's own text, for instance admins. */
+  detail?: string;
+}
+
+/** What adding or changing a repository sends (`POST /repos`, `PATCH /repos/{owner}/{repo}`). */
+export interface ApiRepositoryInput {
+  owner?: string;
+  name?: string;
+  git_url?: string;
+  default_branch?: string;
+  /** A token, or `user:password`; null removes stored credentials. */
+  credentials?: string | null;
+  /** Seconds between checks for new commits; null or 0 turns polling off. */
+  polling_interval?: number | null;
+}

@@ -8,6 +8,13 @@ export interface JobEvents {
   log?(stepIndex: number, line: string): void;
   groupStarted?(stepIndex: number, title: string): void;
   groupEnded?(stepIndex: number): void;
+  /**
+   * What a `run:` step is about to run, as GitHub's log shows it before the
+   * output: the title `Run <first line>`, then the script, `shell: …` and the
+   * step's `env:`. Logs that keep it (the server's) show it as a collapsed
+   * group; a terminal may leave it out.
+   */
+  scriptHeader?(stepIndex: number, title: string, lines: string[]): void;
   annotation?(stepIndex: number, annotation: Annotation): void;
   stepCompleted?(result: StepResult): void;
 }

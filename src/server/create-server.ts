@@ -19,6 +19,7 @@ import { registerAccountRoutes } from "./routes/accounts.js";
 import { registerArtifactRoutes } from "./routes/artifacts.js";
 import { registerOpsRoutes } from "./routes/ops.js";
 import { registerRepoRoutes } from "./routes/repos.js";
+import { registerRepoConnectionRoutes } from "./routes/repo-connection.js";
 import { registerRunnerProtocolRoutes } from "./routes/runner-protocol.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerVariableRoutes } from "./routes/variables.js";
@@ -190,6 +191,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerOpsRoutes(app, ctx);
   registerAccountRoutes(app, ctx);
   registerRepoRoutes(app, ctx);
+  registerRepoConnectionRoutes(app, ctx);
   registerRunRoutes(app, ctx);
   registerRunnerProtocolRoutes(app, ctx);
   registerArtifactRoutes(app, ctx);

@@ -12,6 +12,7 @@ import { RunPage } from "./pages/run.js";
 import { RunnersPage } from "./pages/runners.js";
 import { SecretsPage } from "./pages/secrets.js";
 import { Logo, SignInPage } from "./pages/sign-in.js";
+import { NewRepositoryPage } from "./pages/new-repository.js";
 import { UserSettingsPage } from "./pages/user-settings.js";
 import { WorkflowsPage } from "./pages/workflows.js";
 
@@ -124,6 +125,7 @@ function Routes({ user }: { user: User }) {
       </main>
     );
   if (path === "/settings") return <UserSettingsPage user={user} />;
+  if (path === "/new") return <NewRepositoryPage defaultOwner={user.login} />;
   m = matchPath("/:owner/:repo/:tab", path);
   if (m && TABS.some((t) => t.path === `/${m!.tab}`)) return <RepoPage owner={m.owner!} name={m.repo!} tab={`/${m.tab}`} />;
   m = matchPath("/:owner/:repo", path);

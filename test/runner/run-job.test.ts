@@ -267,3 +267,29 @@ describe("hashFiles", () => {
     expect(readFileSync(path.join(h.workspace, "a.txt"), "utf8")).toBe("hi\n");
   });
 });
+
+describe("step header", () => {
+  it("announces a run: step with its script, shell and env, masked, before its output", async () => {
+    const headers: Array<{ step: number; title: string; lines: string[] }> = [];
+    const order: string[] = [];
+    const req = request(
+      [run("echo one\necho ${{ secrets.TOKEN }}\n", { env: { GREETING: "hello", KEY: "${{ secrets.TOKEN }}" }, shell: "bash" }), { uses: "actions/checkout@v4", with: {}, env: {}, continueOnError: false, position: { file: "t.yml", line: 1, col: 1 } } as never],
+    );
+    await h.run(req, {
+      secrets: { TOKEN: "s3cr3t-value" },
+      events: {
+        scriptHeader: (step, title, lines) => {
+          headers.push({ step, title, lines });
+          order.push("header");
+        },
+        log: (step, line) => {
+          if (step === 0) order.push(`log:${line}`);
+        },
+      },
+    });
+    expect(headers).toHaveLength(1);
+    expect(headers[0]).toMatchObject({ step: 0, title: "Run echo one" });
+    expect(headers[0]!.lines).toEqual(["echo one", "echo ***", "shell: bash --noprofile --norc -eo pipefail {0}", "env:", "  GREETING: hello", "  KEY: ***"]);
+    expect(order.slice(0, 3)).toEqual(["header", "log:one", "log:***"]);
+  });
+});

@@ -3,10 +3,12 @@
  * pages fit a phone, log time stamps, the step's `Run …` header, every job's
  * summary with emoji and task lists (still sanitised), no console errors for
  * an absent summary, re-run offered only where it can work, and the
- * repository's settings.
+ * repository's settings: added, tested, changed and deleted from the UI.
  */
 import type { ConsoleMessage, Page } from "playwright-core";
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect as vitestExpect, it } from "vitest";
+import { makeRepo } from "../support/git-repo.js";
 import { browserUnavailableReason, launchBrowser, openSignedIn, saveScreenshot, type Browser } from "../support/browser.js";
 import { expect } from "./locator-expect.js";
 import { seedInvalidWorkflowRun, seedParityRun, seedRealServer, startRealServer, type ParitySeed, type RealServer, type Seeded } from "./real-server.js";
@@ -74,6 +76,7 @@ describe.skipIf(unavailable !== undefined)("web UI: GitHub parity for daily use"
       { path: "/acme/shop/secrets", ready: () => page.getByRole("heading", { name: /Variables/ }).first().waitFor() },
       { path: "/acme/shop/settings", ready: () => page.getByTestId("webhook-urls").waitFor() },
       { path: "/settings", ready: () => page.locator("main h1").first().waitFor() },
+      { path: "/new", ready: () => page.getByRole("button", { name: "Add repository" }).waitFor() },
     ];
     const wide: string[] = [];
     for (const p of pages) {
@@ -200,5 +203,30 @@ describe.skipIf(unavailable !== undefined)("web UI: GitHub parity for daily use"
     await vitestExpect.poll(() => new URL(page.url()).pathname).toBe("/");
     await expect(page.locator(".repo-list a")).toHaveText(["acme/shop"]);
     vitestExpect(await server.store.getRepositoryByName("acme", "old-site")).toBeNull();
+  });
+
+  it("adds a repository from the UI, tests its connection, and changes its polling", async () => {
+    const source = makeRepo({ "README.md": "added from the UI\n" });
+    await open("/");
+    await page.getByRole("link", { name: "New", exact: true }).click();
+    await page.getByLabel("Name").fill("added");
+    await page.getByLabel("Git URL").fill(source);
+    await page.getByRole("button", { name: "Add repository" }).click();
+    await expect(page.locator("main h1")).toHaveText("ada/added added");
+    await expect(page.getByRole("status").filter({ hasText: "reached the repository" })).toContainText("default branch main");
+    await expect(page.getByTestId("webhook-secret")).toHaveText(/\S{16,}/);
+    vitestExpect((await server.store.getRepositoryByName("ada", "added"))?.gitUrl).toBe(source);
+
+    await page.getByRole("link", { name: "Settings" }).last().click();
+    await page.getByRole("button", { name: "Edit" }).click();
+    await page.getByLabel("Poll every (seconds)").fill("300");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByTestId("repo-facts")).toContainText("every 5 minutes");
+    await expect(page.getByRole("status").filter({ hasText: "reached the repository" })).toBeVisible();
+    vitestExpect((await server.store.getRepositoryByName("ada", "added"))?.pollingIntervalSeconds).toBe(300);
+
+    rmSync(source, { recursive: true, force: true });
+    await page.getByRole("button", { name: "Test connection" }).click();
+    await expect(page.getByRole("alert")).toContainText("cannot fetch");
   });
 });

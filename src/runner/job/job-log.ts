@@ -86,6 +86,11 @@ export class JobLog {
     this.events.groupStarted?.(stepIndex, this.masker.mask(title));
   }
 
+  /** The header of a `run:` step, masked; see JobEvents.scriptHeader. */
+  scriptHeader(stepIndex: number, title: string, lines: string[]): void {
+    this.events.scriptHeader?.(stepIndex, this.masker.mask(title), lines.map((line) => this.masker.mask(line)));
+  }
+
   groupEnded(stepIndex: number): void {
     this.events.groupEnded?.(stepIndex);
   }

@@ -50,9 +50,19 @@ export class StepProcesses {
     private readonly commands: CommandDeps,
   ) {}
 
-  async runScript(spec: ScriptSpec, target: ProcessTarget): Promise<ProcessResult> {
+  /** `header`: a `run:` step's own script, announced with its shell and `env:` before it runs. */
+  async runScript(spec: ScriptSpec, target: ProcessTarget, header?: { env: Record<string, string> }): Promise<ProcessResult> {
     const env = this.env.processEnv({ ...target.envOverlay, ...spec.env }, target.actionId);
     const shell = resolveShell(spec.shell, env.PATH);
+    if (header) {
+      const script = spec.script.replace(/\n+$/, "").split("\n");
+      const envLines = Object.entries(header.env).map(([name, value]) => `  ${name}: ${value}`);
+      this.commands.log.scriptHeader(target.logIndex, `Run ${spec.script.trim().split("\n")[0] ?? ""}`, [
+        ...script,
+        `shell: ${[shell.command, ...shell.args].join(" ")}`,
+        ...(envLines.length > 0 ? ["env:", ...envLines] : []),
+      ]);
+    }
     const scriptPath = path.join(this.options.tempDir, `${randomUUID()}${shell.extension}`);
     // Small synchronous writes cost far less than async round trips through the thread pool.
     // The script holds the values of the expressions in it, secrets included:

@@ -147,6 +147,7 @@ export class StepRunner {
             workingDirectory: workingDirectory === undefined ? undefined : interpolateString(workingDirectory, contexts, evalOptions),
           },
           { record, logIndex, signal: stepSignal, envOverlay: processEnvBase, actionId },
+          { env: processEnvBase },
         );
         outcome = result.aborted ? (stepTimedOut ? "failure" : "cancelled") : result.exitCode === 0 ? "success" : "failure";
         if (!result.aborted && result.exitCode !== 0) {

@@ -50,9 +50,9 @@ function fetchEnv(source: MirrorSource, plan: FetchPlan): NodeJS.ProcessEnv {
   return env;
 }
 
-function runGit(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; secrets?: string[] } = {}): Promise<string> {
+function runGit(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; secrets?: string[]; timeoutMs?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile("git", args, { cwd: options.cwd, env: options.env ?? process.env, maxBuffer: MAX_BUFFER, encoding: "utf8" }, (error, stdout, stderr) => {
+    execFile("git", args, { cwd: options.cwd, env: options.env ?? process.env, maxBuffer: MAX_BUFFER, encoding: "utf8", timeout: options.timeoutMs ?? 0 }, (error, stdout, stderr) => {
       if (error) {
         let text = redactUrl(String(stderr || error.message).trim());
         for (const s of options.secrets ?? []) if (s) text = text.split(s).join("***");
@@ -141,6 +141,48 @@ export function createMirrors(dataDir: string, settings: RepositoryUrlSettings =
 }
 
 export type Mirrors = ReturnType<typeof createMirrors>;
+
+/** What the remote answered to a connection test. */
+export interface RemoteProbe {
+  /** The branch the remote's HEAD points at, when it says. */
+  defaultBranch: string | null;
+  /** The commit the default branch points at, when there is one. */
+  headSha: string | null;
+  /** How many branches the remote has. */
+  branches: number;
+}
+
+/** Longest a connection test waits for the remote. */
+const PROBE_TIMEOUT_MS = 20_000;
+
+/**
+ * Asks the remote for its refs, as a fetch would (same URL checks, pinned
+ * addresses and credentials), without writing anything: a connection test.
+ * Fails with a RepositoryFetchError saying why.
+ */
+export async function probeRemote(source: MirrorSource, settings: RepositoryUrlSettings): Promise<RemoteProbe> {
+  const plan = await planFetch(source.gitUrl, settings);
+  const secrets = source.credentials ? [source.credentials, ...source.credentials.split(":")] : [];
+  let listing: string;
+  try {
+    listing = await runGit(["ls-remote", "--symref", source.gitUrl, "HEAD", "refs/heads/*"], { env: fetchEnv(source, plan), secrets, timeoutMs: PROBE_TIMEOUT_MS });
+  } catch (error) {
+    const detail = (error as Error).message || "no answer within 20 s";
+    const { reason, hint } = describeFetchFailure(detail);
+    throw new RepositoryFetchError(`cannot fetch ${redactUrl(source.gitUrl)}: ${reason}`, hint, detail);
+  }
+  let defaultBranch: string | null = null;
+  let headSha: string | null = null;
+  let branches = 0;
+  for (const line of listing.split("\n")) {
+    const symref = /^ref: refs\/heads\/(\S+)\tHEAD$/.exec(line);
+    if (symref) defaultBranch = symref[1]!;
+    const ref = /^([0-9a-f]{40,64})\t(\S+)$/.exec(line);
+    if (ref?.[2] === "HEAD") headSha = ref[1]!;
+    else if (ref) branches++;
+  }
+  return { defaultBranch, headSha, branches };
+}
 
 /**
  * What a commit holds never changes, so what was read from one stays valid

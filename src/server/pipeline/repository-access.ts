@@ -7,13 +7,12 @@
 import { SlipwayError } from "../../lib/index.js";
 import type { Repository, Store, WorkflowRun } from "../../store/index.js";
 import { parseWorkflow, parseWorkflowOrThrow, type Workflow } from "../../workflow/index.js";
-import { sealContext } from "../context.js";
 import type { SecretBox } from "../security.js";
 import { isFromFork } from "../webhooks.js";
 import { inferForgeTarget, postCommitStatus, type StatusState } from "./commit-status.js";
 import { hasCommit, readFileAt, resolveRef, type MirrorSource, type Mirrors } from "./git-mirror.js";
 import type { PipelineConfig } from "./pipeline-types.js";
-import { openSecrets } from "./stored-secrets.js";
+import { mirrorSourceOf, openSecrets } from "./stored-secrets.js";
 import type { MessageLogger } from "../../lib/index.js";
 
 /** `owner/repo/path/to/workflow.yml@ref`, as a job's `uses:` names a workflow in another repository. */
@@ -45,16 +44,8 @@ export type RepositoryAccess = ReturnType<typeof createRepositoryAccess>;
 export function createRepositoryAccess(deps: { store: Store; secretBox: SecretBox; mirrors: Mirrors; config: PipelineConfig; publicUrl: string; logger: MessageLogger }) {
   const { store, secretBox, mirrors, config, logger } = deps;
 
-  const credentialsOf = (repo: Repository): string | null => {
-    if (!repo.credentials) return null;
-    try {
-      return secretBox.decrypt(repo.credentials.toString("utf8"), sealContext.credentials(repo.id));
-    } catch {
-      logger.warn(`repository ${repo.fullName}: stored credentials cannot be decrypted; fetching without them`);
-      return null;
-    }
-  };
-  const sourceOf = (repo: Repository): MirrorSource => ({ id: repo.id, gitUrl: repo.gitUrl, credentials: credentialsOf(repo) });
+  const sourceOf = (repo: Repository): MirrorSource =>
+    mirrorSourceOf(repo, secretBox, () => logger.warn(`repository ${repo.fullName}: stored credentials cannot be decrypted; fetching without them`));
 
   /** The mirror, fetched when it lacks the commit (or always when `sha` is absent). */
   const mirrorWith = async (repo: Repository, sha?: string): Promise<string> => {
@@ -147,7 +138,7 @@ export function createRepositoryAccess(deps: { store: Store; secretBox: SecretBo
   /** Posts the run's state as a commit status on its forge, in the background; without a forge target nothing is sent. */
   const sendStatus = (repo: Repository, run: WorkflowRun, state: StatusState, description: string): void => {
     if (!run.headSha) return;
-    const token = credentialsOf(repo);
+    const token = sourceOf(repo).credentials ?? null;
     const bare = token && token.includes(":") ? token.slice(token.indexOf(":") + 1) : token;
     const target = config.resolveForge ? config.resolveForge(repo, bare) : inferForgeTarget(repo, bare);
     if (!target) return;

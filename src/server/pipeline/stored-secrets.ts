@@ -1,8 +1,10 @@
 /**
- * Reading Actions secrets out of the store: each value is sealed with
- * AES-256-GCM and bound to its repository, environment and name.
+ * Reading sealed values out of the store: Actions secrets (AES-256-GCM, each
+ * bound to its repository, environment and name) and a repository's fetch
+ * credentials.
  */
-import type { Store } from "../../store/index.js";
+import type { Repository, Store } from "../../store/index.js";
+import type { MirrorSource } from "./git-mirror.js";
 import { sealContext } from "../context.js";
 import type { SecretBox } from "../security.js";
 
@@ -32,4 +34,21 @@ export async function openSecrets(
     }
   }
   return out;
+}
+
+/**
+ * Where and how to fetch a repository: its URL with its credentials opened.
+ * Credentials that cannot be decrypted (sealed under another key) are left
+ * out and reported to `undecryptable`; the fetch then goes without them.
+ */
+export function mirrorSourceOf(repo: Repository, secretBox: SecretBox, undecryptable?: () => void): MirrorSource {
+  let credentials: string | null = null;
+  if (repo.credentials) {
+    try {
+      credentials = secretBox.decrypt(repo.credentials.toString("utf8"), sealContext.credentials(repo.id));
+    } catch {
+      undecryptable?.();
+    }
+  }
+  return { id: repo.id, gitUrl: repo.gitUrl, credentials };
 }

@@ -23,9 +23,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { httpStatusOf, isSlipwayError, SlipwayError } from "../../lib/index.js";
 import type { Repository } from "../../store/index.js";
 import { effectiveRank, jobTokenKey, resolveGitPrincipal, type GitPrincipal } from "../auth.js";
-import { sealContext, type RouteContext } from "../context.js";
+import type { RouteContext } from "../context.js";
 import { RateLimitedError } from "../http-errors.js";
 import { createMirrors, ensureMirror, hasMirror, type MirrorSource } from "../pipeline/git-mirror.js";
+import { mirrorSourceOf } from "../pipeline/stored-secrets.js";
 import { repositoryUrlSettingsOf } from "../repository-url.js";
 
 /** The most a single git request body may hold, compressed or inflated (wants and haves, not packs). */
@@ -96,17 +97,7 @@ export function registerGitHttpRoutes(app: FastifyInstance, ctx: RouteContext): 
     app.addContentTypeParser(type, (_request: FastifyRequest, _payload: unknown, done: (err: Error | null, body?: unknown) => void) => done(null));
   }
 
-  const sourceOf = (repo: Repository): MirrorSource => {
-    let credentials: string | null = null;
-    if (repo.credentials) {
-      try {
-        credentials = ctx.secretBox.decrypt(repo.credentials.toString("utf8"), sealContext.credentials(repo.id));
-      } catch {
-        credentials = null;
-      }
-    }
-    return { id: repo.id, gitUrl: repo.gitUrl, credentials };
-  };
+  const sourceOf = (repo: Repository): MirrorSource => mirrorSourceOf(repo, ctx.secretBox);
 
   /**
    * The repository the caller may read, or a 404 that does not tell a

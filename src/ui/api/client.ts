@@ -6,7 +6,7 @@
 import type {
   Annotation, ApiToken, Artifact, CheckRun, Collaborator, IncomingWebhooks, Job, Repository, Runner, Secret, User, Variable, Workflow, WorkflowRun,
 } from "./types.js";
-import type { Environment } from "./types.js";
+import type { ConnectionTest, Environment, RepositoryInput } from "./types.js";
 
 const API = "/api/v3";
 
@@ -131,6 +131,11 @@ export const api = {
   signOut: () => requestJson<void>("/session", { method: "DELETE", quietUnauthenticated: true }),
   currentUser: (signal?: AbortSignal) => requestJson<User>("/user", { signal, quietUnauthenticated: true }),
   getRepository: (repo: string, signal?: AbortSignal) => requestJson<Repository>(repoPath(repo), { signal }),
+  /** Adds a repository; the answer carries the webhook secret, shown only now. */
+  createRepository: (input: RepositoryInput) => requestJson<Repository & { webhook_secret?: string }>("/repos", { method: "POST", body: input }),
+  updateRepository: (repo: string, input: RepositoryInput) => requestJson<Repository>(repoPath(repo), { method: "PATCH", body: input }),
+  /** Asks the remote for its refs as a fetch would; an unreachable remote is a finding, not an error. */
+  testConnection: (repo: string) => requestJson<ConnectionTest>(`${repoPath(repo)}/connection-test`, { method: "POST" }),
   /** Deletes the repository with its runs, logs, secrets and settings. */
   deleteRepository: (repo: string) => requestJson<void>(repoPath(repo), { method: "DELETE" }),
   listRepositories: (signal?: AbortSignal) => requestJson<Repository[]>("/user/repos?per_page=100", { signal }),

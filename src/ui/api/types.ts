@@ -19,4 +19,6 @@ export type {
   ApiIncomingWebhooks as IncomingWebhooks,
   ApiAnnotation as Annotation,
   ApiCheckRun as CheckRun,
+  ApiConnectionTest as ConnectionTest,
+  ApiRepositoryInput as RepositoryInput,
 } from "../../protocol/api.js";

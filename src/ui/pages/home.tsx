@@ -17,10 +17,15 @@ export function HomePage() {
   return (
     <main id="main" className="page home">
       <section className="repos-panel" aria-labelledby="repos-title">
-        <h2 id="repos-title">Repositories</h2>
+        <div className="section-head">
+          <h2 id="repos-title">Repositories</h2>
+          <Link to="/new" className="btn btn-small">
+            New
+          </Link>
+        </div>
         {repos.error && <ErrorBanner error={repos.error} onRetry={repos.reload} what="repositories" />}
         {repos.loading && <Loading />}
-        {repos.data && repos.data.length === 0 && <Empty title="No repositories yet">Add one with <code>slipway repo add</code> or the API.</Empty>}
+        {repos.data && repos.data.length === 0 && <Empty title="No repositories yet"><Link to="/new">Add one</Link>, or use <code>slipway repo add</code> or the API.</Empty>}
         <ul className="repo-list">
           {repos.data?.map((repo) => (
             <li key={repo.id}>

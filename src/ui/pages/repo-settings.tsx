@@ -5,8 +5,9 @@
  */
 import { useState, type FormEvent } from "react";
 import { ApiError, api } from "../api/client.js";
-import type { Repository } from "../api/types.js";
+import type { ConnectionTest, Repository } from "../api/types.js";
 import { ErrorBanner, Empty, Loading, Notice } from "../components/feedback.js";
+import { ConnectionResult, RepositoryFieldset, RepositoryForm, repositoryInputOf, type RepositoryFields } from "../components/repository-form.js";
 import { navigate } from "../core/router.js";
 import { useApi } from "../core/use-api.js";
 
@@ -170,12 +171,81 @@ function describeInterval(seconds: number): string {
   return count === 1 ? `every ${unit}` : `every ${count} ${unit}s`;
 }
 
-function About({ repository }: { repository?: Repository }) {
+function fieldsOf(repository: Repository): RepositoryFields {
+  const polling = repository.polling_interval;
+  return { gitUrl: repository.clone_url ?? "", defaultBranch: repository.default_branch, polling: polling ? String(polling) : "", credentials: "", clearCredentials: false };
+}
+
+/** Changing where the repository comes from; the connection is tested after each change. */
+function EditSource({ repo, repository, onSaved }: { repo: string; repository: Repository; onSaved: (repository: Repository, test: ConnectionTest) => void }) {
+  const initial = fieldsOf(repository);
+  const [fields, setFields] = useState(initial);
+  const [error, setError] = useState<string>();
+  const save = async () => {
+    setError(undefined);
+    try {
+      const saved = await api.updateRepository(repo, repositoryInputOf(fields, initial));
+      onSaved(saved, await api.testConnection(repo));
+    } catch (err) {
+      setError(err instanceof ApiError ? `${err.message}${err.hint ? ` ${err.hint}` : ""}` : String(err));
+    }
+  };
+  return (
+    <>
+      <RepositoryForm label="Change the repository's source" submitLabel="Save" onSubmit={save}>
+        <RepositoryFieldset fields={fields} onChange={setFields} hasCredentials={repository.has_credentials} idPrefix="edit" />
+      </RepositoryForm>
+      {error && <Notice tone="error">{error}</Notice>}
+    </>
+  );
+}
+
+function About({ repo, repository: given, admin }: { repo: string; repository?: Repository; admin: boolean }) {
+  const [saved, setSaved] = useState<Repository>();
+  const [editing, setEditing] = useState(false);
+  const [testing, setTesting] = useState(false);
+  const [test, setTest] = useState<ConnectionTest>();
+  const repository = saved ?? given;
   if (!repository) return <Loading />;
   const polling = repository.polling_interval;
+  const runTest = async () => {
+    setTesting(true);
+    setTest(undefined);
+    try {
+      setTest(await api.testConnection(repo));
+    } catch (err) {
+      setTest({ reachable: false, duration_ms: 0, message: (err as Error).message });
+    } finally {
+      setTesting(false);
+    }
+  };
   return (
     <section aria-labelledby="about-title" className="settings-section">
-      <h3 id="about-title">Repository</h3>
+      <div className="section-head">
+        <h3 id="about-title">Repository</h3>
+        {admin && (
+          <div className="btn-row">
+            <button className="btn btn-small" disabled={testing} onClick={() => void runTest()}>
+              {testing ? "Testing…" : "Test connection"}
+            </button>
+            <button className="btn btn-small btn-plain" onClick={() => setEditing(!editing)} aria-expanded={editing}>
+              {editing ? "Cancel" : "Edit"}
+            </button>
+          </div>
+        )}
+      </div>
+      {editing && (
+        <EditSource
+          repo={repo}
+          repository={repository}
+          onSaved={(next, result) => {
+            setSaved(next);
+            setTest(result);
+            setEditing(false);
+          }}
+        />
+      )}
+      {test && <ConnectionResult result={test} />}
       <dl className="repo-facts" data-testid="repo-facts">
         <div>
           <dt>Git URL</dt>
@@ -262,7 +332,7 @@ export function RepoSettingsPage({ repo, repository }: { repo: string; repositor
   return (
     <section aria-labelledby="settings-title">
       <h2 id="settings-title">Settings</h2>
-      <About repository={repository} />
+      <About repo={repo} repository={repository} admin={admin} />
       <Collaborators repo={repo} />
       <Webhooks repo={repo} />
       {admin && <DeleteRepository repo={repo} />}
