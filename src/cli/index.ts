@@ -13,7 +13,7 @@ export { readPlainValue } from "./api/read-value.js";
 export { parseInputs } from "./api/runs.js";
 export { parseDotenv } from "./dotenv.js";
 export { buildDefaultPayload, localGithubContext } from "./github-context.js";
-export { renderOutput, RunRenderer } from "./render/index.js";
+export { createRawLogView, createRenderedLogView, renderOutput, RunRenderer } from "./render/index.js";
 export { clip, firstLine, formatTable } from "./render/text.js";
 export { parseRemoteUrl, readChangedFiles, readRepoInfo } from "./repo-info.js";
 export { copyWorkingTree } from "./workspace.js";

@@ -194,6 +194,10 @@ export function buildProgram(exit: (code: number) => void, serverSettings: reado
     env: process.env,
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
+    terminal: {
+      stdout: { isTTY: Boolean(process.stdout.isTTY), color: wantsColor(process.stdout, process.env) },
+      stderr: { isTTY: Boolean(process.stderr.isTTY), color: wantsColor(process.stderr, process.env) },
+    },
     readSecret: () => readSecretValue(),
     exit,
   });

@@ -151,6 +151,9 @@ describe.runIf(built)("server with remote runners", () => {
     expect(followed).toContain("shard 2 tick 4");
     expect(followed).toContain("deployed 4.5.6");
     expect(followed).not.toContain(SECRET);
+    // Rendered as `slipway run` shows a run: markers read, not printed, and the run's conclusion at the end.
+    expect(followed).not.toContain("##[");
+    expect(followed).toMatch(/^Run success in .*jobs: 4 success$/m);
     expect((await runsOf()).filter((r) => r.head_sha === sha)).toHaveLength(1);
 
     const listed = await runCli(["runs", "acme/app", "--json"], { env: cliEnv() });

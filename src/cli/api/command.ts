@@ -18,6 +18,8 @@ export interface ApiCommandContext {
   readValue?: () => Promise<string>;
   exit: (code: number) => void;
   fetch?: typeof fetch;
+  /** Whether stdout and stderr are terminals and take colour; neither when absent. */
+  terminal?: Record<"stdout" | "stderr", { isTTY: boolean; color: boolean }>;
 }
 
 export interface CommonFlags {

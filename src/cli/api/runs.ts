@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { SlipwayError } from "../../lib/index.js";
 import type { ApiClient, Repo, Run } from "../api-client.js";
-import { renderOutput, type ApiOutput } from "../render/index.js";
+import { createRawLogView, createRenderedLogView, renderOutput, RunRenderer, type ApiOutput, type LogView } from "../render/index.js";
 import { act, createClient, reportFailure, withCommonFlags, type ApiCommandContext, type CommonFlags } from "./command.js";
 import { collectRepeated } from "../options.js";
 import { showLogs } from "./logs.js";
@@ -67,13 +67,24 @@ async function rerunRun(client: ApiClient, runId: string, flags: { repo?: string
 }
 
 /** `logs` streams as it goes, so it writes to stdout itself; Ctrl-C stops following and exits 130. */
+/**
+ * Where the logs go: rendered as `slipway run` shows a run (on stderr with
+ * `--json`, whose document is stdout's), or with `--raw` as stored, on stdout.
+ */
+function logViewOf(ctx: ApiCommandContext, flags: { raw?: boolean; json?: boolean; job?: boolean }, headings: boolean): LogView {
+  if (flags.raw) return createRawLogView(ctx.stdout, { headings });
+  const stream = flags.json ? "stderr" : "stdout";
+  const terminal = ctx.terminal?.[stream] ?? { isTTY: false, color: false };
+  return createRenderedLogView(new RunRenderer({ write: flags.json ? ctx.stderr : ctx.stdout, ...terminal }));
+}
+
 function logsAction(ctx: ApiCommandContext) {
-  return async (id: string, flags: CommonFlags & { follow?: boolean; job?: boolean; repo?: string }): Promise<void> => {
+  return async (id: string, flags: CommonFlags & { follow?: boolean; job?: boolean; raw?: boolean; repo?: string }): Promise<void> => {
     const controller = new AbortController();
     const onSignal = () => controller.abort();
     process.once("SIGINT", onSignal);
     try {
-      const output = await showLogs(createClient(flags, ctx), id, { ...flags, signal: controller.signal }, ctx.stdout);
+      const output = await showLogs(createClient(flags, ctx), id, { ...flags, signal: controller.signal }, logViewOf(ctx, flags, !flags.job));
       if (flags.json) ctx.stdout(renderOutput(output, true));
       ctx.exit(0);
     } catch (error) {
@@ -103,6 +114,7 @@ export function registerRunCommands(program: Command, ctx: ApiCommandContext): v
     .argument("<id>", "run id (or job id)")
     .option("-f, --follow", "stream live logs until the run or job ends")
     .option("--job", "the id is a job id")
+    .option("--raw", "print the logs as stored (with ##[group] markers), without rendering")
     .option("--repo <owner/name>", "the repository (default: found among yours)")
     .action(logsAction(ctx));
 

@@ -10,6 +10,7 @@ import { apiOutputDocument, renderApiOutput, type ApiOutput } from "./api-output
 import { planDocument, renderPlan } from "./plan.js";
 
 export { RunRenderer } from "./run-events.js";
+export { createRawLogView, createRenderedLogView, type LogView } from "./log-view.js";
 export type { ApiOutput } from "./api-output.js";
 
 /** `slipway run`: the plan (with --list or --dryrun), or a finished run's document, whose text was streamed as it ran. */
