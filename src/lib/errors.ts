@@ -96,6 +96,9 @@ export const ERROR_CODES = {
   SERVER_UNREACHABLE: { status: 502, meaning: "The CLI or runner could not reach the Slipway server.", hint: "Check --server / SLIPWAY_SERVER and that the server is running." },
   SERVER_ANSWER_INVALID: { status: 502, meaning: "The server answered with an error this client does not know.", hint: "Check that the client and the server run the same Slipway version." },
   INTERNAL_ERROR: { status: 500, meaning: "A bug: the server failed in a way it did not expect.", hint: "The server logged the cause; report it with the request id (X-Request-Id)." },
+  // Safety gates (built-in actions)
+  GATE_BASE_UNREADABLE: { status: 400, meaning: "A gate cannot read the base commit it compares the change with.", hint: "Check out with enough history to reach the base (actions/checkout with fetch-depth: 0), or name the base with the base-ref input." },
+  GATE_INPUT_INVALID: { status: 422, meaning: "A safety gate's input is missing or not one of its accepted values.", hint: "Check the gate's inputs in docs/gates.md." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -2,6 +2,7 @@ import type { BuiltinAction } from "../builtin.js";
 import { createArtifactActions, type ArtifactStoreSource } from "./artifacts.js";
 import { createCacheActions, createCacheStore, type CacheStore, type CacheStoreOptions } from "./cache.js";
 import { createCheckoutAction, type CheckoutOptions } from "./checkout.js";
+import { createGateActions } from "./gates/index.js";
 import { createGithubScriptAction } from "./github-script.js";
 import { createSetupActions } from "./setup.js";
 
@@ -13,7 +14,7 @@ export interface BuiltinActionsOptions {
   artifacts?: ArtifactStoreSource;
 }
 
-/** Every built-in action: checkout, cache (+restore/save), upload/download-artifact, setup-*, github-script. */
+/** Every built-in action: checkout, cache (+restore/save), upload/download-artifact, setup-*, github-script, and the safety gates. */
 export function createBuiltinActions(options: BuiltinActionsOptions = {}): BuiltinAction[] {
   const cache = options.cache && "find" in options.cache ? options.cache : createCacheStore(options.cache as CacheStoreOptions | undefined);
   return [
@@ -22,6 +23,7 @@ export function createBuiltinActions(options: BuiltinActionsOptions = {}): Built
     ...(options.artifacts ? createArtifactActions(options.artifacts) : []),
     ...createSetupActions(),
     createGithubScriptAction(),
+    ...createGateActions(),
   ];
 }
 

@@ -1,0 +1,9 @@
+/** The safety gates as built-in actions: `slipway/secret-scan`, `slipway/migrations`, `slipway/openapi-diff`. */
+import type { BuiltinAction } from "../../builtin.js";
+import { createMigrationsAction } from "./migrations.js";
+import { createOpenApiDiffAction } from "./openapi-diff.js";
+import { createSecretScanAction } from "./secret-scan.js";
+
+export function createGateActions(): BuiltinAction[] {
+  return [createSecretScanAction(), createMigrationsAction(), createOpenApiDiffAction()];
+}
