@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runStepProcess } from "../../src/runner/step-process.js";
+import { runStepProcess } from "../../src/runner/index.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "slipway-step-process-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
