@@ -10,7 +10,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { createMasker, isSlipwayError, SlipwayError } from "../../lib/index.js";
-import type { ClaimAnswer, JobRequest, JobResult, StepResult } from "../../protocol/index.js";
+import type { ClaimAnswer, JobRequest, JobResult, RunnerMessage, StepResult } from "../../protocol/index.js";
 import { createActionsHandler, createBuiltinActions } from "../actions/index.js";
 import { runJob } from "../run-job.js";
 import type { UsesHandler } from "../uses.js";
@@ -309,7 +309,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
           const answer = await client.heartbeat(credential, jobId, claim.lease_token, { waitSeconds: cancelled ? 0 : waitSeconds, signal: stopped.signal });
           outage.recovered();
           backoff.reset();
-          const cancel = answer.cancel_requested || (answer.messages ?? []).some((m) => m.type === "cancel" && m.job_id === jobId);
+          const cancel = answer.cancel_requested || (answer.messages ?? []).some((m: RunnerMessage) => m.type === "cancel" && m.job_id === jobId);
           if (cancel && !control.signal.aborted) {
             logger.info(`job ${jobId}: cancelled on the server`);
             control.abort();

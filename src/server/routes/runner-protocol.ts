@@ -11,6 +11,7 @@ import { createMasker, SlipwayError } from "../../lib/index.js";
 import type { Job, NewJobReport, QueuedJobClaim, Runner, StepUpdate } from "../../store/index.js";
 import type {
   Annotation,
+  CancelMessage,
   CheckConclusion,
   ClaimAnswer,
   CompleteAnswer,
@@ -208,7 +209,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     return {
       lease_expires_at: current?.leaseExpiresAt ?? null,
       cancel_requested: cancelRequested,
-      messages: cancelRequested ? [{ type: "cancel", job_id: job.id }] : [],
+      messages: cancelRequested ? [{ type: "cancel", job_id: job.id } satisfies CancelMessage] : [],
     };
   });
 
