@@ -18,7 +18,7 @@ export interface CancelWatchOptions {
   listCancelled(jobIds: number[]): Promise<number[]>;
   /** Time between two reads of the store. */
   pollMs: number;
-  /** A failed read (the database may be away); the waits go on. */
+  /** The first failed read of a streak (the database may be away); the waits go on. */
   onError?(error: unknown): void;
 }
 
@@ -27,6 +27,7 @@ export function createCancelWatch(options: CancelWatchOptions): CancelWatch {
   let timer: NodeJS.Timeout | null = null;
   let polling = false;
   let closed = false;
+  let failing = false;
 
   function schedule(): void {
     if (timer || polling || closed || waiters.size === 0) return;
@@ -40,13 +41,15 @@ export function createCancelWatch(options: CancelWatchOptions): CancelWatch {
     polling = true;
     try {
       const hits = await options.listCancelled([...waiters.keys()]);
+      failing = false;
       for (const id of hits) {
         const set = waiters.get(id);
         waiters.delete(id);
         for (const resolve of set ?? []) resolve(true);
       }
     } catch (error) {
-      options.onError?.(error);
+      if (!failing) options.onError?.(error);
+      failing = true;
     } finally {
       polling = false;
       schedule();
