@@ -3,9 +3,11 @@
  * credential), long-polls for jobs whose labels it has, runs up to
  * `capacity` of them at once with runJob in a fresh clone of the run's
  * repository, streams masked logs and step updates, heartbeats to keep each
- * job's lease, and reports completion. When the server is down it retries
- * with backoff. When the server says a job was cancelled, the job is
- * cancelled; when the lease is gone, the job is stopped and not reported.
+ * job's lease, and reports completion. When the server (or its database)
+ * is down it retries every call for as long as the outage lasts, keeps the
+ * results of finished jobs until they are delivered, and does not exit
+ * before run() resolves. A cancel pushed on a job's held heartbeat cancels
+ * the job; when the lease is gone, the job is stopped and not reported.
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
