@@ -176,6 +176,7 @@ export function buildProgram(exit: (code: number) => void, serverSettings: reado
     .option("--work-dir <dir>", "credential, workspaces and artifacts (default: ~/.slipway-runner)")
     .option("--name <name>", "runner name (default: the host name)")
     .option("--keep-workspaces", "keep job directories after jobs end")
+    .addOption(new Option("--max-retry-delay <seconds>", "longest wait between two attempts to reach the server (default 30)").argParser(positiveInt))
     .action(async (flags: Record<string, unknown>) => {
       const code = await runnerCommand(flags, {
         env: process.env,

@@ -20,6 +20,8 @@ interface RunnerFlags {
   workDir?: string;
   name?: string;
   keepWorkspaces?: boolean;
+  /** Seconds; the cap of the backoff between attempts to reach the server. */
+  maxRetryDelay?: number;
 }
 
 interface RunnerDeps {
@@ -95,6 +97,7 @@ function createRunnerFromFlags(flags: RunnerFlags, deps: RunnerDeps): RemoteRunn
     version: deps.version,
     logger: deps.logger,
     keepWorkspaces: flags.keepWorkspaces,
+    ...(flags.maxRetryDelay === undefined ? {} : { retry: { maxDelayMs: flags.maxRetryDelay * 1000 } }),
   });
 }
 

@@ -66,10 +66,30 @@ export interface ClaimAnswer {
   lease_expires_at: string | null;
 }
 
-/** POST /api/v3/runner/jobs/:id/heartbeat */
+/**
+ * POST /api/v3/runner/jobs/:id/heartbeat. The lease is renewed when the
+ * request arrives; with `wait_seconds` the answer is then held (up to that
+ * long, capped by the server at a quarter of the lease) until the server has
+ * a message for the job, so the same request is the job's push channel.
+ */
+export interface HeartbeatBody {
+  wait_seconds?: number;
+}
+
+/** The server asks the runner to cancel the job: its running step gets SIGINT, then SIGTERM, then SIGKILL. */
+export interface CancelMessage {
+  type: "cancel";
+  job_id: number;
+}
+
+/** What the server pushes to a runner about one of its jobs. */
+export type RunnerMessage = CancelMessage;
+
 export interface HeartbeatAnswer {
   lease_expires_at: string | null;
   cancel_requested: boolean;
+  /** Messages for the job; a cancel is repeated on every answer while the job runs. */
+  messages?: RunnerMessage[];
 }
 
 export interface LogChunk {

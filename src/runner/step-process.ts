@@ -1,7 +1,7 @@
 /**
  * Spawns one step process in its own process group, streams its output as
- * lines, and on abort terminates the WHOLE group: SIGTERM, then SIGKILL after
- * a grace period.
+ * lines, and on abort stops the WHOLE group as GitHub's runner does: SIGINT,
+ * then SIGTERM after a grace period, then SIGKILL after a second one.
  */
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 
@@ -16,7 +16,9 @@ export interface StepProcessSpec {
   /** Called once per output line (stdout and stderr), without the line break. */
   onLine(line: string): void;
   spawn?: SpawnFunction;
-  /** Time between SIGTERM and SIGKILL of the process group. */
+  /** Time between SIGINT and SIGTERM of the process group. Default 7500. */
+  interruptGraceMs?: number;
+  /** Time between SIGTERM and SIGKILL of the process group. Default 5000. */
   killGraceMs?: number;
   /** Called with the group id once spawned (so the job can clean up leftovers). */
   onSpawned?(pid: number): void;
@@ -64,6 +66,7 @@ export function runStepProcess(spec: StepProcessSpec): Promise<StepProcessOutcom
     let settled = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
     let openPipes = 2;
+    let termTimer: NodeJS.Timeout | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     let drainTimer: NodeJS.Timeout | undefined;
 
@@ -84,6 +87,7 @@ export function runStepProcess(spec: StepProcessSpec): Promise<StepProcessOutcom
       if (settled) return;
       settled = true;
       spec.signal.removeEventListener("abort", onAbort);
+      if (termTimer) clearTimeout(termTimer);
       if (killTimer) clearTimeout(killTimer);
       if (drainTimer) clearTimeout(drainTimer);
       flushPartial();
@@ -96,11 +100,12 @@ export function runStepProcess(spec: StepProcessSpec): Promise<StepProcessOutcom
       if (aborted || exit) return;
       aborted = true;
       if (child.pid === undefined) return;
-      killProcessGroup(child.pid, "SIGTERM");
-      killTimer = setTimeout(() => {
-        if (child.pid !== undefined) killProcessGroup(child.pid, "SIGKILL");
-      }, spec.killGraceMs ?? 5000);
-      killTimer.unref();
+      const pid = child.pid;
+      killProcessGroup(pid, "SIGINT");
+      termTimer = setTimeout(() => {
+        killProcessGroup(pid, "SIGTERM");
+        killTimer = setTimeout(() => killProcessGroup(pid, "SIGKILL"), spec.killGraceMs ?? 5000);
+      }, spec.interruptGraceMs ?? 7500);
     };
 
     const partial: Record<"out" | "err", string> = { out: "", err: "" };

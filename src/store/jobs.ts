@@ -101,6 +101,8 @@ export interface JobStore {
   activateJob(jobId: number, activation: JobActivation): Promise<Job | null>;
   /** Sets `cancelRequested` on a running job; null when it is not running. */
   requestJobCancel(jobId: number): Promise<Job | null>;
+  /** Of the given jobs, those still running with a cancel requested. */
+  listCancelRequested(jobIds: number[]): Promise<number[]>;
   /** Puts a job into a job-level `concurrency` group of its repository (shared by every run). */
   joinConcurrencyGroup(jobId: number, group: string): Promise<void>;
   /** The group's jobs that have not completed, oldest first. */
@@ -287,6 +289,17 @@ export function createJobStore(ctx: StoreContext): JobStore {
         .orderBy("jobs.id")
         .execute();
       return rows.map(mapJob);
+    },
+    async listCancelRequested(jobIds) {
+      if (jobIds.length === 0) return [];
+      const rows = await db
+        .selectFrom("jobs")
+        .select("id")
+        .where("id", "in", jobIds)
+        .where("status", "=", "in_progress")
+        .where("cancel_requested", "=", 1)
+        .execute();
+      return rows.map((r) => toNum(r.id));
     },
     async requestJobCancel(jobId) {
       const row = await db

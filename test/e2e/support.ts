@@ -81,8 +81,8 @@ export interface RunnerProcess {
 }
 
 /** Starts `node dist/slipway.js runner` as a child process. */
-export function startRunner(args: { server: string; token?: string; workDir: string; name: string; capacity?: number; labels?: string }): RunnerProcess {
-  const argv = [cliPath, "runner", "--server", args.server, "--work-dir", args.workDir, "--name", args.name, "--capacity", String(args.capacity ?? 1)];
+export function startRunner(args: { server: string; token?: string; workDir: string; name: string; capacity?: number; labels?: string; extra?: string[] }): RunnerProcess {
+  const argv = [cliPath, "runner", "--server", args.server, "--work-dir", args.workDir, "--name", args.name, "--capacity", String(args.capacity ?? 1), ...(args.extra ?? [])];
   if (args.token) argv.push("--token", args.token);
   if (args.labels) argv.push("--labels", args.labels);
   const env: Record<string, string> = {};

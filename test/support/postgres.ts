@@ -20,6 +20,10 @@ export interface PostgresCluster {
   url: string;
   /** Creates another empty database and returns its URL. */
   createDatabase(name?: string): Promise<string>;
+  /** Shuts the server down (fast: open connections are dropped), keeping its data, for outage tests. */
+  pause(): Promise<void>;
+  /** Starts the paused server again on the same port and data. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,12 +92,13 @@ export async function startPostgres(): Promise<PostgresCluster | null> {
     }
   };
   let port = 0;
+  let serverOptions = "";
   try {
     run("initdb", ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
     // The free port may be taken between probing and binding (parallel test files): retry with another.
     for (let attempt = 1; ; attempt++) {
       port = await findFreePort();
-      const serverOptions = [
+      serverOptions = [
         `-p ${port}`,
         `-k ${socketDir}`,
         "-c listen_addresses=127.0.0.1",
@@ -141,8 +146,10 @@ export async function startPostgres(): Promise<PostgresCluster | null> {
   // A test process that ends without teardown must not leave a server running.
   process.once("exit", stopNow);
   const stop = async () => stopNow();
+  const pause = async () => run("pg_ctl", ["-D", dataDir, "-m", "fast", "-w", "stop"]);
+  const resume = async () => run("pg_ctl", ["-D", dataDir, "-o", serverOptions, "-l", logFile, "-w", "-t", "60", "start"]);
   try {
-    return { url: await createDatabase(), createDatabase, stop };
+    return { url: await createDatabase(), createDatabase, pause, resume, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -9,6 +9,7 @@ export {
 } from "./remote-runner.js";
 export { createProtocolClient, isLeaseLost, isTransient, type ProtocolClient } from "./protocol-client.js";
 export { createJobReporter } from "./job-reporter.js";
+export { createBackoff, createOutageLog } from "./retry.js";
 export { CREDENTIAL_FILE, readCredential, writeCredential } from "./credential.js";
 export { cloneFromServer, serverGitEnv } from "./checkout.js";
 export { createRemoteArtifactStore, type RemoteJobStoreOptions } from "./artifact-client.js";

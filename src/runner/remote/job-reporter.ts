@@ -8,6 +8,7 @@
 import type { Masker } from "../../lib/index.js";
 import type { LogChunk, StepUpdateBody } from "../../protocol/index.js";
 import { isLeaseLost, isTransient, type ProtocolClient } from "./protocol-client.js";
+import { createBackoff, DEFAULT_RETRY_POLICY, sleep, type OutageLog, type RetryPolicy } from "./retry.js";
 
 export interface JobReporterOptions {
   client: ProtocolClient;
@@ -25,6 +26,10 @@ export interface JobReporterOptions {
   giveUp?: AbortSignal;
   /** Bytes of unsent log kept while the server cannot be reached; later lines are dropped and counted. Default 32 MiB. */
   maxBufferedBytes?: number;
+  /** Backoff between attempts of a failing send. */
+  retry?: Pick<RetryPolicy, "initialDelayMs" | "maxDelayMs">;
+  /** Where failed and recovered sends are told (the runner's one outage log). */
+  outage?: OutageLog;
   sleep?: (ms: number) => Promise<void>;
   warn?: (message: string) => void;
 }
@@ -43,13 +48,12 @@ export interface JobReporter {
 const MAX_CHUNKS_PER_REQUEST = 500;
 const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
 export function createJobReporter(options: JobReporterOptions): JobReporter {
   const { client, credential, jobId, leaseToken, masker } = options;
   const flushIntervalMs = options.flushIntervalMs ?? 250;
   const chunkBytes = options.chunkBytes ?? 64 * 1024;
-  const sleep = options.sleep ?? defaultSleep;
+  const pause = options.sleep ?? ((ms: number) => sleep(ms, options.giveUp));
+  const backoff = createBackoff(options.retry ?? DEFAULT_RETRY_POLICY);
   const maxBuffered = options.maxBufferedBytes ?? 32 * 1024 * 1024;
   let seq = 0;
   let buffered = 0;
@@ -88,7 +92,6 @@ export function createJobReporter(options: JobReporterOptions): JobReporter {
       timer = null;
       void flush();
     }, flushIntervalMs);
-    timer.unref();
   }
 
   function lost(): void {
@@ -100,12 +103,13 @@ export function createJobReporter(options: JobReporterOptions): JobReporter {
     options.onLeaseLost();
   }
 
-  /** Retries transient failures with backoff until the send succeeds or the lease is lost. */
+  /** Retries transient failures with backoff, through outages of any length, until the send succeeds or the lease is lost. */
   async function deliver(send: () => Promise<unknown>): Promise<boolean> {
-    let delay = 250;
+    backoff.reset();
     for (;;) {
       try {
         await send();
+        options.outage?.recovered();
         return true;
       } catch (error) {
         if (isLeaseLost(error)) {
@@ -122,8 +126,8 @@ export function createJobReporter(options: JobReporterOptions): JobReporter {
           steps.length = 0;
           return false;
         }
-        await sleep(delay);
-        delay = Math.min(delay * 2, 10_000);
+        options.outage?.failed(error);
+        await pause(backoff.next());
       }
     }
   }

@@ -11,6 +11,7 @@ import type {
   ClaimBody,
   CompleteBody,
   HeartbeatAnswer,
+  HeartbeatBody,
   JobResult,
   LogChunk,
   LogsAnswer,
@@ -25,7 +26,11 @@ export interface ProtocolClient {
   register(input: RegisterBody): Promise<Registration>;
   /** Waits up to `waitSeconds` for a job; null when none came. */
   claim(credential: string, waitSeconds: number, signal?: AbortSignal): Promise<ClaimAnswer | null>;
-  heartbeat(credential: string, jobId: number, leaseToken: string): Promise<HeartbeatAnswer>;
+  /**
+   * Renews the job's lease; with `waitSeconds`, the server holds the answer
+   * until it has a message for the job (a cancel) or the wait ends.
+   */
+  heartbeat(credential: string, jobId: number, leaseToken: string, options?: { waitSeconds?: number; signal?: AbortSignal }): Promise<HeartbeatAnswer>;
   appendLogs(credential: string, jobId: number, leaseToken: string, chunks: LogChunk[]): Promise<LogsAnswer>;
   sendSteps(credential: string, jobId: number, leaseToken: string, steps: StepUpdateBody[]): Promise<void>;
   complete(credential: string, jobId: number, leaseToken: string, result: JobResult): Promise<void>;
@@ -97,8 +102,15 @@ export function createProtocolClient(options: ProtocolClientOptions): ProtocolCl
       });
       return status === 204 || data === null ? null : (data as ClaimAnswer);
     },
-    async heartbeat(credential, jobId, leaseToken) {
-      const { data } = await call("POST", `/api/v3/runner/jobs/${jobId}/heartbeat`, { credential, leaseToken, body: {} });
+    async heartbeat(credential, jobId, leaseToken, heartbeatOptions = {}) {
+      const waitSeconds = heartbeatOptions.waitSeconds ?? 0;
+      const { data } = await call("POST", `/api/v3/runner/jobs/${jobId}/heartbeat`, {
+        credential,
+        leaseToken,
+        body: (waitSeconds > 0 ? { wait_seconds: waitSeconds } : {}) satisfies HeartbeatBody,
+        signal: heartbeatOptions.signal,
+        timeoutMs: waitSeconds * 1000 + timeoutMs,
+      });
       return data as HeartbeatAnswer;
     },
     async appendLogs(credential, jobId, leaseToken, chunks) {

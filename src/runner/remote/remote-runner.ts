@@ -3,14 +3,16 @@
  * credential), long-polls for jobs whose labels it has, runs up to
  * `capacity` of them at once with runJob in a fresh clone of the run's
  * repository, streams masked logs and step updates, heartbeats to keep each
- * job's lease, and reports completion. When the server is down it retries
- * with backoff. When the server says a job was cancelled, the job is
- * cancelled; when the lease is gone, the job is stopped and not reported.
+ * job's lease, and reports completion. When the server (or its database)
+ * is down it retries every call for as long as the outage lasts, keeps the
+ * results of finished jobs until they are delivered, and does not exit
+ * before run() resolves. A cancel pushed on a job's held heartbeat cancels
+ * the job; when the lease is gone, the job is stopped and not reported.
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { createMasker, isSlipwayError, SlipwayError } from "../../lib/index.js";
-import type { ClaimAnswer, JobRequest, JobResult, StepResult } from "../../protocol/index.js";
+import type { ClaimAnswer, JobRequest, JobResult, RunnerMessage, StepResult } from "../../protocol/index.js";
 import { createActionsHandler, createBuiltinActions } from "../actions/index.js";
 import { runJob } from "../run-job.js";
 import type { UsesHandler } from "../uses.js";
@@ -21,6 +23,7 @@ import { createJobDir, releaseJobDir, removeAbandonedJobDirs } from "./job-dirs.
 import { CREDENTIAL_FILE, readCredential, writeCredential, type StoredCredential } from "./credential.js";
 import { createJobReporter, type JobReporter } from "./job-reporter.js";
 import { createProtocolClient, isLeaseLost, isTransient, type ProtocolClient } from "./protocol-client.js";
+import { createBackoff, createOutageLog, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from "./retry.js";
 import type { MessageLogger } from "../../lib/index.js";
 
 
@@ -44,6 +47,8 @@ export interface RemoteRunnerOptions {
   createUses?: (job: PreparedJob) => UsesHandler;
   client?: ProtocolClient;
   logger?: MessageLogger;
+  /** Backoff and logging while the server cannot be reached (see RetryPolicy). */
+  retry?: Partial<RetryPolicy>;
   sleep?: (ms: number) => Promise<void>;
   /** Keep job directories after the job (for debugging). */
   keepWorkspaces?: boolean;
@@ -80,17 +85,6 @@ const consoleLogger: MessageLogger = {
   error: (m) => process.stderr.write(`error: ${m}\n`),
 };
 
-const defaultSleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-
 /** Labels the server accepts: no `*` patterns, at most 50. */
 export function registrableLabels(labels: string[]): string[] {
   return [...new Set(labels.filter((l) => /^[A-Za-z0-9_.:-]{1,64}$/.test(l)).map((l) => l.toLowerCase()))].slice(0, 50);
@@ -107,7 +101,9 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
   let registration: StoredCredential | null = null;
   let runPromise: Promise<void> | null = null;
   let slotFreed: (() => void) | null = null;
-  const pause = (ms: number) => (options.sleep ? options.sleep(ms) : defaultSleep(ms, stopping.signal));
+  const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const outage = createOutageLog(logger, options.serverUrl, retry.logIntervalMs);
+  const pause = (ms: number, signal: AbortSignal = stopping.signal) => (options.sleep ? options.sleep(ms) : sleep(ms, signal));
 
   async function ensureRegistration(): Promise<StoredCredential> {
     const stored = readCredential(options.workDir, options.serverUrl);
@@ -120,20 +116,20 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
         hint: "Start the runner once with SLIPWAY_RUNNER_TOKEN or --token-file FILE holding a registration token (from `slipway runner-token`).",
       });
     }
-    let delay = 1000;
+    const backoff = createBackoff(retry);
     for (;;) {
       try {
         const r = await client.register({ token: options.registrationToken, name: options.name, labels: registrableLabels(options.labels), version: options.version });
+        outage.recovered();
         const value: StoredCredential = { serverUrl: options.serverUrl, id: r.id, name: r.name, labels: r.labels, credential: r.credential };
         writeCredential(options.workDir, value);
         logger.info(`registered as runner '${r.name}' (id ${r.id}) with labels ${r.labels.join(", ")}`);
         return value;
       } catch (error) {
         if (!isTransient(error) || stopping.signal.aborted) throw error;
-        logger.warn(`${(error as Error).message}; retrying in ${Math.round(delay / 1000)}s`);
-        await pause(delay);
+        outage.failed(error);
+        await pause(backoff.next());
         if (stopping.signal.aborted) throw error;
-        delay = Math.min(delay * 2, 30_000);
       }
     }
   }
@@ -143,8 +139,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
     const credential = registration.credential;
     const abandoned = removeAbandonedJobDirs(options.workDir, { serverUrl: options.serverUrl, runnerId: registration.id });
     if (abandoned.length > 0) logger.info(`removed the directories of jobs ${abandoned.join(", ")} left by an earlier run of this runner`);
-    let delay = 1000;
-    let unreachable = false;
+    const backoff = createBackoff(retry);
     while (!stopping.signal.aborted) {
       if (jobs.size >= capacity) {
         await new Promise<void>((resolve) => {
@@ -161,9 +156,8 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       let claimed: ClaimAnswer | null;
       try {
         claimed = await client.claim(credential, claimWait, stopping.signal);
-        if (unreachable) logger.info(`connected to ${options.serverUrl} again`);
-        unreachable = false;
-        delay = 1000;
+        outage.recovered();
+        backoff.reset();
       } catch (error) {
         if (stopping.signal.aborted) break;
         if (isSlipwayError(error) && error.code === "AUTH_REQUIRED") {
@@ -171,10 +165,8 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
             hint: `The runner may have been removed; delete ${path.join(options.workDir, CREDENTIAL_FILE)} and register again with a new --token.`,
           });
         }
-        if (!unreachable || delay >= 30_000) logger.warn(`${(error as Error).message}; retrying in ${Math.round(delay / 1000)}s`);
-        unreachable = true;
-        await pause(delay);
-        delay = Math.min(delay * 2, 30_000);
+        outage.failed(error);
+        await pause(backoff.next());
         continue;
       }
       if (!claimed) continue;
@@ -208,13 +200,16 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       masker,
       warn: logger.warn,
       giveUp: cancelAll.signal,
+      retry,
+      outage,
+      sleep: options.sleep,
       onLeaseLost: () => {
         leaseLost = true;
         control.abort();
       },
     });
     logger.info(`job ${jobId} '${masker.mask(claim.job.name)}' of ${claim.run.repository ?? "?"} run ${claim.run.id}: started`);
-    const stopHeartbeat = startHeartbeat(credential, claim, control, () => {
+    const stopHeartbeat = holdLease(credential, claim, control, () => {
       leaseLost = true;
       control.abort();
     });
@@ -292,44 +287,61 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
     }
   }
 
-  function startHeartbeat(credential: string, claim: ClaimAnswer, control: AbortController, onLost: () => void): () => void {
+  /**
+   * Keeps the job's lease and listens for its cancel: one heartbeat after
+   * another, each held by the server until it has a cancel for the job or a
+   * quarter of the lease has passed. Failed heartbeats are retried with
+   * backoff capped well within the lease, through outages of any length;
+   * only the server saying the lease is gone ends it early.
+   */
+  function holdLease(credential: string, claim: ClaimAnswer, control: AbortController, onLost: () => void): () => void {
     const expires = claim.lease_expires_at ? Date.parse(claim.lease_expires_at) : NaN;
-    const leaseMs = Number.isFinite(expires) ? Math.max(3000, expires - Date.now()) : 60_000;
-    const interval = Math.min(15_000, Math.max(1000, Math.floor(leaseMs / 4)));
-    let stopped = false;
-    let inFlight = false;
-    const timer = setInterval(() => {
-      if (inFlight || stopped) return;
-      inFlight = true;
-      client
-        .heartbeat(credential, claim.job.id, claim.lease_token)
-        .then((answer) => {
-          if (answer.cancel_requested && !control.signal.aborted) {
-            logger.info(`job ${claim.job.id}: cancelled on the server`);
+    const leaseMs = Number.isFinite(expires) ? Math.max(4000, expires - Date.now()) : 60_000;
+    const intervalMs = Math.min(30_000, Math.floor(leaseMs / 4));
+    const waitSeconds = Math.max(1, Math.floor(intervalMs / 1000));
+    const backoff = createBackoff({ initialDelayMs: retry.initialDelayMs, maxDelayMs: Math.min(retry.maxDelayMs, Math.max(500, Math.floor(leaseMs / 8))) });
+    const stopped = new AbortController();
+    const jobId = claim.job.id;
+    const beat = async () => {
+      while (!stopped.signal.aborted) {
+        const started = Date.now();
+        // Once the cancel is known, beats only keep the lease until the job has reported its end.
+        const cancelled = control.signal.aborted;
+        try {
+          const answer = await client.heartbeat(credential, jobId, claim.lease_token, { waitSeconds: cancelled ? 0 : waitSeconds, signal: stopped.signal });
+          outage.recovered();
+          backoff.reset();
+          const cancel = answer.cancel_requested || (answer.messages ?? []).some((m: RunnerMessage) => m.type === "cancel" && m.job_id === jobId);
+          if (cancel && !control.signal.aborted) {
+            logger.info(`job ${jobId}: cancelled on the server`);
             control.abort();
+            continue;
           }
-        })
-        .catch((error: unknown) => {
+          // A server that answered at once (it did not hold the request) is asked again after the interval.
+          await sleep(Math.max(0, intervalMs - (Date.now() - started)), stopped.signal);
+        } catch (error) {
+          if (stopped.signal.aborted) return;
           if (isLeaseLost(error)) {
-            if (!stopped) logger.warn(`job ${claim.job.id}: the server no longer holds this runner's lease; stopping the job`);
+            logger.warn(`job ${jobId}: the server no longer holds this runner's lease; stopping the job`);
             onLost();
+            return;
           }
-          // Transient failures: the next beat retries, within the lease.
-        })
-        .finally(() => (inFlight = false));
-    }, interval);
-    timer.unref();
-    return () => {
-      stopped = true;
-      clearInterval(timer);
+          outage.failed(error);
+          await pause(backoff.next(), stopped.signal);
+        }
+      }
     };
+    void beat();
+    return () => stopped.abort();
   }
 
+  /** Reports the job's end, retrying through outages; a repeated completion is answered as the first was. */
   async function completeJob(credential: string, claim: ClaimAnswer, result: JobResult): Promise<void> {
-    let delay = 500;
+    const backoff = createBackoff(retry);
     for (;;) {
       try {
         await client.complete(credential, claim.job.id, claim.lease_token, result);
+        outage.recovered();
         return;
       } catch (error) {
         if (isLeaseLost(error)) return;
@@ -339,15 +351,19 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
           logger.warn(`job ${claim.job.id}: the server is unreachable; leaving the job's end to its lease`);
           return;
         }
-        await (options.sleep ?? defaultSleep)(delay);
-        delay = Math.min(delay * 2, 10_000);
+        outage.failed(error);
+        await pause(backoff.next(), cancelAll.signal);
       }
     }
   }
 
   return {
     run() {
-      runPromise ??= loop();
+      if (!runPromise) {
+        // The runner lives until run() resolves: a pending retry or a job waiting for the server must not let the process end.
+        const keepAlive = setInterval(() => undefined, 3_600_000);
+        runPromise = loop().finally(() => clearInterval(keepAlive));
+      }
       return runPromise;
     },
     async stop(stopOptions = {}) {

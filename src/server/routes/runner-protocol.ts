@@ -11,6 +11,7 @@ import { createMasker, SlipwayError } from "../../lib/index.js";
 import type { Job, NewJobReport, QueuedJobClaim, Runner, StepUpdate } from "../../store/index.js";
 import type {
   Annotation,
+  CancelMessage,
   CheckConclusion,
   ClaimAnswer,
   CompleteAnswer,
@@ -28,6 +29,7 @@ import { generateToken, hashToken } from "../security.js";
 import { hasMirror } from "../pipeline/git-mirror.js";
 import { gitPathOf } from "./git-http.js";
 import { isFromFork } from "../webhooks.js";
+import { createCancelWatch } from "./cancel-watch.js";
 import { refreshRunStatus } from "./runs.js";
 import { openSecrets } from "./secrets.js";
 
@@ -40,6 +42,8 @@ export const MAX_SUMMARY_BYTES = 1024 * 1024;
 /** GitHub keeps at most 50 annotations per job (10 per step and level); Slipway keeps the first 100. */
 export const MAX_ANNOTATIONS = 100;
 const ANNOTATION_LEVELS = new Set(["error", "warning", "notice"]);
+/** How often a replica reads the store for cancels while runners wait on heartbeats. */
+const CANCEL_POLL_MS = 250;
 
 function body(request: { body: unknown }): Record<string, unknown> {
   const b = request.body;
@@ -159,12 +163,54 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     return { job, runner, leaseToken };
   };
 
-  app.post("/api/v3/runner/jobs/:job_id/heartbeat", { config: { permission: "runner" } }, async (request): Promise<HeartbeatAnswer> => {
+  const cancels = createCancelWatch({
+    listCancelled: (ids) => store.listCancelRequested(ids),
+    pollMs: CANCEL_POLL_MS,
+    onError: (error) => app.log.warn({ err: { message: (error as Error).message } }, "could not look for cancelled jobs"),
+  });
+  ctx.shutdown.addEventListener("abort", () => cancels.close(), { once: true });
+  app.addHook("onClose", async () => cancels.close());
+
+  // Renews the lease, then (with wait_seconds) holds the answer until the job is cancelled or the wait ends:
+  // the runner keeps one such request open per job, so a cancel reaches it within a poll of the store.
+  /** The stored answer when this runner already completed the job with this conclusion and error; null otherwise. */
+  const repeatedCompletion = async (request: FastifyRequest, conclusion: CheckConclusion, error: string | null): Promise<CompleteAnswer | null> => {
+    const runner = runnerOf(request);
+    const id = idParam((request.params as { job_id?: string }).job_id);
+    const job = id === undefined ? null : await store.getJob(id);
+    if (!job || job.status !== "completed" || job.runnerId !== runner.id) return null;
+    leaseTokenOf(request);
+    if (job.conclusion !== conclusion || (job.error ?? null) !== error) return null;
+    return { id: job.id, status: job.status, conclusion: job.conclusion };
+  };
+
+  app.post("/api/v3/runner/jobs/:job_id/heartbeat", { config: { permission: "runner" } }, async (request, reply): Promise<HeartbeatAnswer> => {
     const { job, runner, leaseToken } = await heldJob(request);
     if (!(await store.renewLease(job.id, leaseToken, config.leaseSeconds))) throw staleLease();
     await store.touchRunner(runner.id, { at: ctx.now() });
-    const current = await store.getJob(job.id);
-    return { lease_expires_at: current?.leaseExpiresAt ?? null, cancel_requested: current?.cancelRequested ?? false };
+    let current = await store.getJob(job.id);
+    const requested = body(request).wait_seconds;
+    // A held answer must leave time to renew the lease several times before it runs out.
+    const waitSeconds = typeof requested === "number" && requested > 0 ? Math.min(requested, Math.floor(config.leaseSeconds / 4)) : 0;
+    if (current && !current.cancelRequested && waitSeconds > 0) {
+      const abort = new AbortController();
+      const stop = () => abort.abort();
+      reply.raw.on("close", stop);
+      ctx.shutdown.addEventListener("abort", stop, { once: true });
+      try {
+        if (await cancels.wait(job.id, waitSeconds * 1000, abort.signal)) current = await store.getJob(job.id);
+      } finally {
+        reply.raw.off("close", stop);
+        ctx.shutdown.removeEventListener("abort", stop);
+      }
+      if (!current || current.status !== "in_progress" || current.runnerId !== runner.id) throw staleLease();
+    }
+    const cancelRequested = current?.cancelRequested ?? false;
+    return {
+      lease_expires_at: current?.leaseExpiresAt ?? null,
+      cancel_requested: cancelRequested,
+      messages: cancelRequested ? [{ type: "cancel", job_id: job.id } satisfies CancelMessage] : [],
+    };
   });
 
   app.post("/api/v3/runner/jobs/:job_id/logs", { config: { permission: "runner" } }, async (request): Promise<LogsAnswer> => {
@@ -197,11 +243,16 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
   });
 
   app.post("/api/v3/runner/jobs/:job_id/complete", { config: { permission: "runner" } }, async (request): Promise<CompleteAnswer> => {
-    const { job, runner, leaseToken } = await heldJob(request);
     const b = body(request);
     const result = (b.result && typeof b.result === "object" ? b.result : b) as Partial<JobResult> & { conclusion?: unknown };
     const conclusion = result.conclusion;
     if (typeof conclusion !== "string" || !CONCLUSIONS.includes(conclusion as CheckConclusion)) throw validationFailed("conclusion", `one of ${CONCLUSIONS.join(", ")}`);
+    const error = typeof result.error === "string" ? result.error.slice(0, 2000) : null;
+    // A runner whose completion went through but whose answer was lost (server restart, timeout) sends it again:
+    // the same completion from the same runner gets the same answer.
+    const repeated = await repeatedCompletion(request, conclusion as CheckConclusion, error);
+    if (repeated) return repeated;
+    const { job, runner, leaseToken } = await heldJob(request);
     const outputs: Record<string, string> = {};
     if (result.outputs && typeof result.outputs === "object") {
       for (const [k, v] of Object.entries(result.outputs)) if (typeof v === "string") outputs[k] = v;
@@ -223,7 +274,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
         );
       }
     }
-    const done = await store.completeJob(job.id, { conclusion: conclusion as CheckConclusion, outputs, error: typeof result.error === "string" ? result.error.slice(0, 2000) : null }, leaseToken);
+    const done = await store.completeJob(job.id, { conclusion: conclusion as CheckConclusion, outputs, error }, leaseToken);
     const report = reportOf(result);
     if (report) {
       // The runner masked what it knew; the repository's secrets are masked again in case it missed one.

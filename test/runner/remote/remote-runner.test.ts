@@ -144,6 +144,63 @@ describe("createRemoteRunner", () => {
   });
 });
 
+describe("a remote runner while the server is away", () => {
+  it("keeps heartbeating, holds the finished job's logs, steps and completion, and sends them once the server is back", async () => {
+    const request = await requestFor("echo one\nsleep 1\necho two");
+    const fake = scriptedClient({ claims: [claimOf(31, request)] });
+    const down = new SlipwayError("SERVER_UNREACHABLE", "Cannot reach the Slipway server at http://srv: connection refused");
+    let serverDown = false;
+    const calls = { heartbeat: 0, failed: 0 };
+    const guarded = <A extends unknown[], R>(name: keyof typeof calls | null, call: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        if (name) calls[name]++;
+        if (serverDown) {
+          calls.failed++;
+          throw down;
+        }
+        return call(...args);
+      };
+    const client: ProtocolClient = {
+      ...fake.client,
+      heartbeat: guarded("heartbeat", fake.client.heartbeat),
+      appendLogs: guarded(null, fake.client.appendLogs),
+      sendSteps: guarded(null, fake.client.sendSteps),
+      complete: guarded(null, fake.client.complete),
+    };
+    const warnings: string[] = [];
+    const runner = createRemoteRunner({
+      serverUrl: "http://srv",
+      workDir: path.join(root, "outage"),
+      name: "outage",
+      labels: ["self-hosted", "linux", "ubuntu-latest"],
+      hostEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: os.homedir() },
+      client,
+      logger: { info: () => undefined, warn: (m) => warnings.push(m), error: () => undefined },
+      retry: { initialDelayMs: 20, maxDelayMs: 100, logIntervalMs: 60_000 },
+    });
+    writeCredential(path.join(root, "outage"), { serverUrl: "http://srv", id: 1, name: "outage", labels: ["ubuntu-latest"], credential: "slprun_test" });
+    void runner.run();
+    await waitUntil(() => fake.started.length === 1);
+    serverDown = true;
+    const heartbeatsAtOutage = calls.heartbeat;
+    // The step ends during the outage; the runner keeps trying for a while.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(fake.completed.size).toBe(0);
+    expect(calls.failed).toBeGreaterThan(10);
+    expect(calls.heartbeat).toBeGreaterThan(heartbeatsAtOutage + 1);
+    expect(runner.running).toBe(1);
+    serverDown = false;
+    await waitUntil(() => fake.completed.has(31), 10_000);
+    await runner.stop();
+    expect(fake.completed.get(31)!.conclusion).toBe("success");
+    const log = fake.logs.join("");
+    expect(log.split("one\n").length - 1).toBe(1);
+    expect(log.split("two\n").length - 1).toBe(1);
+    // Dozens of failed calls, one line.
+    expect(warnings).toEqual(["Cannot reach the Slipway server at http://srv: connection refused; retrying until the server answers"]);
+  });
+});
+
 describe("stepNumbering", () => {
   it("numbers steps in the order they first appear, so pre steps (indexed after the main steps) come first", () => {
     // Two main steps (0, 1), the pre of step 1 (index 2) runs first, then the mains, then a post (3).
