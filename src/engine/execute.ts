@@ -46,7 +46,7 @@ export async function executeRun(plan: RunPlan, options: ExecuteOptions): Promis
       workflow: pw.workflow,
       jobs: pw.jobs,
       github: {
-        ...plan.github,
+        ...pw.github,
         event: eventWithInputs(plan, pw.inputs),
         event_name: plan.event,
         workflow: pw.name,
@@ -154,6 +154,7 @@ async function runJob(
     return { result: conclusion, outputs: {} };
   };
 
+  if (pj.excluded) return single("skipped", "left out of the run on request", "info");
   const status = jobStatus(graph, ancestors, outcomes);
   let run: boolean;
   try {

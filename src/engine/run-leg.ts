@@ -62,6 +62,12 @@ function prepareLeg(graph: Graph, pj: PlannedJob, leg: MatrixLeg | null, legCtx:
     }
   }
   const defaults = { ...(graph.workflow.defaults ?? {}), ...(job.defaults ?? {}) };
+  // `defaults.run.shell` may be an expression (e.g. `${{ matrix.shell }}`), evaluated with the job's contexts; empty means the default shell.
+  if (defaults.shell !== undefined && defaults.shell.includes("${{")) {
+    const shell = stringifyValue(evaluateTemplate(defaults.shell, { ...legCtx, env: { ...graph.baseEnv } })).trim();
+    if (shell === "") delete defaults.shell;
+    else defaults.shell = shell;
+  }
   return { name, labels, timeoutMinutes, continueOnError, environment, concurrency, defaults };
 }
 
@@ -91,6 +97,7 @@ export async function runLeg(lr: LegRun): Promise<LegOutcome> {
   if (prepared.environment) entry.environment = { name: prepared.environment.name };
   const executor = state.executors.find((x) => x.matches(prepared.labels));
   if (!executor) {
+    entry.noRunner = true;
     return finish("skipped", `no runner matches labels [${prepared.labels.join(", ")}]`, "warning");
   }
   if (jobSignal.aborted) return finish("cancelled", cancelReason());
