@@ -18,6 +18,7 @@
  *   cancelled()) go on, the others are cancelled.
  */
 import os from "node:os";
+import { SlipwayError } from "../lib/index.js";
 import { evaluateCondition, evaluateTemplate, stringifyValue, toBooleanSetting, type StatusFunctions } from "../workflow/index.js";
 import type { Conclusion } from "../protocol/index.js";
 import { ConcurrencyGroups, Semaphore } from "./limits.js";
@@ -203,7 +204,11 @@ async function runJob(
         failFast = strategy.failFast === undefined || strategy.failFast === null ? true : toBooleanSetting(evaluateTemplate(strategy.failFast, ctx));
         if (strategy.maxParallel !== undefined) {
           const m = Number(evaluateTemplate(strategy.maxParallel, ctx));
-          if (!Number.isFinite(m) || m < 1) throw new Error("`max-parallel` must be a positive number");
+          if (!Number.isFinite(m) || m < 1) {
+            throw new SlipwayError("JOB_SETTING_INVALID", `jobs.${pj.id}: \`strategy.max-parallel\` must be a positive number, got '${stringifyValue(evaluateTemplate(strategy.maxParallel, ctx))}'`, {
+              position: job.position,
+            });
+          }
           maxParallel = Math.floor(m);
         }
       }
