@@ -297,7 +297,7 @@ function showRunName(planned: RunPlan["workflows"][number], plan: RunPlan, secre
   const template = planned.workflow.runName;
   if (template === undefined) return;
   try {
-    const github = { ...plan.github, event: plan.payload, event_name: plan.event, workflow: planned.name };
+    const github = { ...planned.github, event: plan.payload, event_name: plan.event, workflow: planned.name };
     const value = evaluateTemplate(template, { github, inputs: planned.inputs, vars: plan.vars });
     const text = stringifyValue(value);
     if (text.trim() !== "") renderer.runTitle(planned.name, createMasker(Object.values(secrets)).mask(text.trim()));
