@@ -262,6 +262,11 @@ async function loadCalledWorkflow(
     file = path.join(caller.dir, ref);
     display = `${caller.repository}/${ref.slice(2)}@${caller.ref}`;
     origin = caller;
+    if (path.relative(caller.dir, file).startsWith("..")) {
+      throw new SlipwayError("WORKFLOW_NOT_FOUND", `${display} is outside ${caller.repository}`, {
+        hint: "A ./ path of a called workflow names a file of that workflow's own repository.",
+      });
+    }
   } else if (ref.startsWith("./")) {
     file = path.join(info.root, ref);
     display = ref.slice(2);
