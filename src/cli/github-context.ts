@@ -4,34 +4,82 @@
  * command line.
  */
 import { buildGithubContext } from "../protocol/index.js";
-import type { RepoInfo } from "./repo-info.js";
+import { readPushCommits, readTagBaseRef, type CommitInfo, type RepoInfo } from "./repo-info.js";
+
+const ZERO_SHA = "0000000000000000000000000000000000000000";
+
+/** A GitHub login is known locally only from a `users.noreply.github.com` address (`12345+login@...` or `login@...`). */
+function loginOfEmail(email: string): string | undefined {
+  const m = /^(?:\d+\+)?([^@+]+)@users\.noreply\.github\.com$/i.exec(email);
+  return m?.[1];
+}
+
+function personOf(person: { name: string; email: string }): Record<string, string> {
+  const username = loginOfEmail(person.email);
+  return { name: person.name, email: person.email, ...(username ? { username } : {}) };
+}
+
+/** A commit as GitHub's push payload spells it (`commits[]`, `head_commit`). */
+function pushedCommit(commit: CommitInfo, htmlUrl: string): Record<string, unknown> {
+  return {
+    id: commit.id,
+    tree_id: commit.treeId,
+    distinct: true,
+    message: commit.message,
+    timestamp: commit.timestamp,
+    url: `${htmlUrl}/commit/${commit.id}`,
+    author: personOf(commit.author),
+    committer: personOf(commit.committer),
+    added: commit.added,
+    removed: commit.removed,
+    modified: commit.modified,
+  };
+}
+
+/**
+ * The push GitHub would send for HEAD: `before` its parent (zeros for a
+ * first commit, then `created`), the commits in between, HEAD as
+ * `head_commit`, the local git identity as pusher and sender.
+ */
+function buildPushPayload(info: RepoInfo, repository: Record<string, unknown>, sender: Record<string, unknown>): Record<string, unknown> {
+  const htmlUrl = String(repository.html_url);
+  const commits = readPushCommits(info).map((c) => pushedCommit(c, htmlUrl));
+  const head = commits.find((c) => c.id === info.sha) ?? null;
+  const short = (sha: string) => sha.slice(0, 12);
+  return {
+    ref: info.ref,
+    before: info.before,
+    after: info.sha,
+    created: info.before === ZERO_SHA,
+    deleted: false,
+    forced: false,
+    base_ref: readTagBaseRef(info),
+    compare: `${htmlUrl}/compare/${short(info.before)}...${short(info.sha)}`,
+    commits,
+    head_commit: head,
+    repository: { ...repository, master_branch: info.defaultBranch },
+    pusher: { name: info.actor, ...(info.actorEmail ? { email: info.actorEmail } : {}) },
+    sender,
+  };
+}
 
 export function buildDefaultPayload(event: string, info: RepoInfo, inputs: Record<string, string>): Record<string, unknown> {
   const repository = {
     full_name: info.repository,
     name: info.repository.split("/")[1],
     owner: { login: info.owner, name: info.owner },
+    private: false,
+    fork: false,
     default_branch: info.defaultBranch,
     html_url: `${info.serverUrl}/${info.repository}`,
     clone_url: `${info.serverUrl}/${info.repository}.git`,
+    git_url: `${info.serverUrl.replace(/^https?:/, "git:")}/${info.repository}.git`,
+    ssh_url: `git@${info.serverUrl.replace(/^https?:\/\//, "")}:${info.repository}.git`,
   };
-  const sender = { login: info.actor };
+  const sender = { login: loginOfEmail(info.actorEmail) ?? info.actor, type: "User" };
   switch (event) {
     case "push":
-      return {
-        ref: info.ref,
-        before: info.before,
-        after: info.sha,
-        created: false,
-        deleted: false,
-        forced: false,
-        base_ref: null,
-        repository,
-        pusher: { name: info.actor },
-        sender,
-        head_commit: { id: info.sha },
-        commits: [],
-      };
+      return buildPushPayload(info, repository, sender);
     case "pull_request":
     case "pull_request_target":
       return {

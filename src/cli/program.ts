@@ -36,7 +36,7 @@ function wantsColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean
 }
 
 function withListDefaults(given: Partial<RunFlags>): RunFlags {
-  const lists = ["secret", "secretFile", "var", "varFile", "env", "envFile", "input", "matrix", "label", "action", "disableBuiltin"] as const;
+  const lists = ["secret", "secretFile", "var", "varFile", "env", "envFile", "input", "matrix", "label", "action", "disableBuiltin", "skipJob"] as const;
   const flags = { ...given } as RunFlags;
   for (const key of lists) flags[key] = given[key] ?? [];
   return flags;
@@ -98,6 +98,9 @@ export function buildProgram(exit: (code: number) => void, serverSettings: reado
     .option("--action <OWNER/REPO@REF=DIR>", "use a local directory for a remote action or reusable workflow (repeatable)", collectRepeated)
     .option("--actions-url <url>", "base URL remote actions are cloned from (default: https://github.com)")
     .option("--disable-builtin <action>", "run the real action instead of Slipway's built-in, e.g. actions/cache (repeatable)", collectRepeated)
+    .option("--skip-job <id>", "leave this job out of the run; jobs that need it are skipped too (repeatable)", collectRepeated)
+    .option("--allow-empty", "succeed when no job could run (no runner matches any job's runs-on)")
+    .option("--full-history", "actions/checkout keeps the full git history and tags, whatever its fetch-depth")
     .action(async (event: string | undefined, given: Partial<RunFlags>) => {
       const flags = withListDefaults(given);
       const human = flags.json ? process.stderr : process.stdout;

@@ -23,6 +23,22 @@ export interface RepoInfo {
   /** HEAD's parent, when it has one. */
   before: string;
   defaultBranch: string;
+  /** The actor's git email (`user.email`), empty when unset. */
+  actorEmail: string;
+}
+
+/** A commit as a push event lists it, read from the repository. */
+export interface CommitInfo {
+  id: string;
+  treeId: string;
+  message: string;
+  /** The author date, ISO 8601 with the author's offset. */
+  timestamp: string;
+  author: { name: string; email: string };
+  committer: { name: string; email: string };
+  added: string[];
+  removed: string[];
+  modified: string[];
 }
 
 const ZERO_SHA = "0000000000000000000000000000000000000000";
@@ -85,7 +101,62 @@ export function readRepoInfo(dir: string): RepoInfo {
     actor,
     before,
     defaultBranch,
+    actorEmail: (isGit && git(root, ["config", "user.email"])) || "",
   };
+}
+
+/** GitHub lists at most this many commits in a push payload. */
+const MAX_PUSH_COMMITS = 20;
+
+function readCommit(root: string, sha: string): CommitInfo | undefined {
+  const SEP = "\x1f";
+  const head = git(root, ["show", "-s", `--format=%H${SEP}%T${SEP}%aI${SEP}%an${SEP}%ae${SEP}%cn${SEP}%ce${SEP}%B`, sha]);
+  if (head === undefined) return undefined;
+  const [id = sha, treeId = "", timestamp = "", an = "", ae = "", cn = "", ce = "", ...rest] = head.split(SEP);
+  const status = git(root, ["diff-tree", "--no-commit-id", "--name-status", "--no-renames", "-r", "--root", sha]) ?? "";
+  const added: string[] = [];
+  const removed: string[] = [];
+  const modified: string[] = [];
+  for (const line of status.split("\n")) {
+    const [kind, file] = line.split("\t");
+    if (!kind || !file) continue;
+    if (kind === "A") added.push(file);
+    else if (kind === "D") removed.push(file);
+    else modified.push(file);
+  }
+  return {
+    id,
+    treeId,
+    message: rest.join(SEP).replace(/\n+$/, ""),
+    timestamp,
+    author: { name: an, email: ae },
+    committer: { name: cn, email: ce },
+    added,
+    removed,
+    modified,
+  };
+}
+
+/**
+ * The commits a local push of HEAD "pushes", oldest first: those after
+ * `before` (HEAD's parent), at most GitHub's twenty (the newest).
+ * Empty outside a git repository or without commits.
+ */
+export function readPushCommits(info: RepoInfo): CommitInfo[] {
+  if (!info.isGit || info.sha === ZERO_SHA) return [];
+  const range = info.before === ZERO_SHA ? [info.sha] : [`${info.before}..${info.sha}`];
+  const list = git(info.root, ["rev-list", "--reverse", ...range]);
+  if (list === undefined) return [];
+  const shas = list.split("\n").filter(Boolean).slice(-MAX_PUSH_COMMITS);
+  return shas.map((sha) => readCommit(info.root, sha)).filter((c): c is CommitInfo => c !== undefined);
+}
+
+/** The branch a pushed tag points at the tip of (`base_ref`), when there is one. */
+export function readTagBaseRef(info: RepoInfo): string | null {
+  if (!info.isGit || info.refType !== "tag") return null;
+  const branches = git(info.root, ["for-each-ref", "--points-at", info.sha, "--format=%(refname)", "refs/heads"]);
+  const first = branches?.split("\n").find(Boolean);
+  return first ?? null;
 }
 
 /**

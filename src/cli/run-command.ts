@@ -24,6 +24,7 @@ import { readRepoInfo, readChangedFiles, type RepoInfo } from "./repo-info.js";
 import { loadWorkflows } from "./load-workflows.js";
 import { collectSecrets, collectPairs, collectMatrixFilter, readEventPayload } from "./options.js";
 import { buildDefaultPayload, localGithubContext } from "./github-context.js";
+import { describePublishingJobs, findPublishingJobs } from "./publish-jobs.js";
 import { copyWorkingTree, type WorkspaceMode } from "./workspace.js";
 import { RunRenderer } from "./render/index.js";
 
@@ -51,6 +52,12 @@ export interface RunFlags {
   action: string[];
   actionsUrl?: string;
   disableBuiltin: string[];
+  /** Job ids to leave out of the run (reported as skipped). */
+  skipJob: string[];
+  /** A run in which no job found a runner succeeds (exit 0) instead of failing. */
+  allowEmpty?: boolean;
+  /** actions/checkout keeps the repository's full history and tags whatever its fetch-depth. */
+  fullHistory?: boolean;
 }
 
 export interface RunOutcome {
@@ -132,6 +139,8 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
   const baseWorkspace = workspaceMode === "bind" ? info.root : path.join(runDir, "workspace");
   // The plan holds no secret: `github.token` is the released `secrets.GITHUB_TOKEN`, filled in by the runner.
   const github = { ...localGithubContext(p.event, p.payload, info, { runId: p.runId }), workspace: baseWorkspace };
+  // Each workflow is a run of its own, with its own run id (and artifacts).
+  const runIds = new Map(selected.map((w, i) => [w, String(Number(p.runId) + i)]));
   const plan: RunPlan = planRun({
     workflows: selected,
     event: p.event,
@@ -141,27 +150,41 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
     inputs: p.inputs,
     env: p.env,
     jobFilter: flags.job,
+    skipJobs: flags.skipJob,
     matrixFilter: p.matrixFilter,
+    workflowGithub: (w) => ({ run_id: runIds.get(w) ?? p.runId }),
   });
   if (flags.list || flags.dryrun) {
     fs.rmSync(runDir, { recursive: true, force: true });
     return { exitCode: 0, document: plan };
   }
   for (const planned of plan.workflows) showRunName(planned, plan, p.secrets, deps.renderer);
-  const artifactDir = flags.artifactDir
-    ? path.resolve(deps.cwd, flags.artifactDir)
-    : path.join(dataHome(deps.env), "slipway", "runs", info.repository.replace("/", "-"), p.runId, "artifacts");
+  const publishing = findPublishingJobs(plan);
+  if (publishing.length > 0) deps.renderer.message("warning", describePublishingJobs(publishing));
+  const single = plan.workflows.length === 1;
+  const artifactDirOf = (runId: string): string =>
+    flags.artifactDir
+      ? path.resolve(deps.cwd, flags.artifactDir, single ? "" : runId)
+      : path.join(dataHome(deps.env), "slipway", "runs", info.repository.replace("/", "-"), runId, "artifacts");
+  const artifactDirs = new Map(plan.workflows.map((pw) => [String(pw.github.run_id), artifactDirOf(String(pw.github.run_id))]));
   const fetchOptions: ActionFetchOptions = {
     baseUrl: flags.actionsUrl,
     pins: Object.fromEntries(flags.action.map((a) => parseActionPin(a, deps.cwd))),
     env: deps.env,
     signal: deps.signal,
   };
-  const artifacts = createDirectoryArtifactStore(artifactDir);
+  const stores = new Map([...artifactDirs].map(([runId, dir]) => [runId, createDirectoryArtifactStore(dir)]));
+  // A job's artifacts belong to its workflow's run: names never collide across the workflows of one command.
+  const artifacts = (context: { contexts: Record<string, unknown> }) => {
+    const runId = String((context.contexts.github as Record<string, unknown> | undefined)?.run_id ?? "");
+    const store = stores.get(runId);
+    if (!store) throw new Error(`no artifact store for run ${runId}`);
+    return store;
+  };
   const uses = createActionsHandler({
     fetch: fetchOptions,
     builtins: createBuiltinActions({
-      checkout: { source: { dir: info.root, repository: info.repository, sha: info.sha } },
+      checkout: { source: { dir: info.root, repository: info.repository, sha: info.sha }, keepHistory: Boolean(flags.fullHistory) || workspaceMode === "bind" },
       artifacts,
     }),
     disabledBuiltins: flags.disableBuiltin,
@@ -185,6 +208,7 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
       return { workspace, tempDir };
     },
   });
+  const origins: WorkflowOrigins = new WeakMap();
   let result: RunResult;
   try {
     result = await executeRun(plan, {
@@ -192,26 +216,58 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
       concurrency: flags.jobs ?? os.availableParallelism(),
       signal: deps.signal,
       events: bridgeEvents(deps.renderer),
-      loadWorkflow: (ref) => loadCalledWorkflow(ref, info, fetchOptions),
+      loadWorkflow: (ref, from) => loadCalledWorkflow(ref, from, info, fetchOptions, origins),
     });
   } finally {
     if (!flags.keepWorkspace) fs.rmSync(runDir, { recursive: true, force: true });
   }
   const extra: string[] = [];
   if (flags.keepWorkspace) extra.push(`workspaces kept in ${runDir}`);
-  if (fs.existsSync(artifactDir)) extra.push(`artifacts kept in ${artifactDir}`);
-  deps.renderer.summary(result.jobs, result.conclusion, Date.now() - started, extra);
-  return { exitCode: result.conclusion === "success" ? 0 : 1, document: toJsonDocument(result) };
+  for (const dir of artifactDirs.values()) if (fs.existsSync(dir)) extra.push(`artifacts kept in ${dir}`);
+  let conclusion: string = result.conclusion;
+  const unmatched = result.jobs.filter((j) => j.noRunner);
+  if (unmatched.length > 0 && !result.jobs.some((j) => j.startedAt !== undefined)) {
+    const labels = [...new Set(unmatched.map((j) => (j.reason ?? "").replace(/^no runner matches labels /, "")))].join(", ");
+    if (flags.allowEmpty) {
+      extra.push(`no job could run: no runner here matches ${labels} (allowed by --allow-empty)`);
+    } else {
+      conclusion = "failure";
+      extra.push(`no job could run: no runner here matches ${labels}; add --label LABEL if this machine can run them, or --allow-empty to accept an empty run`);
+    }
+  }
+  deps.renderer.summary(result.jobs, conclusion, Date.now() - started, extra);
+  return { exitCode: conclusion === "success" ? 0 : 1, document: toJsonDocument({ ...result, conclusion: conclusion as RunResult["conclusion"] }) };
 }
+
+/** Where each called workflow was read from: a fetched repository's directory, for the `./` paths it calls in turn. */
+type WorkflowOrigins = WeakMap<Workflow, { dir: string; repository: string; ref: string }>;
 
 /**
  * Reads the workflow a job calls with `uses:`: `./path` from the repository's
  * working tree, `owner/repo/path@ref` fetched like a remote action.
  */
-async function loadCalledWorkflow(ref: string, info: RepoInfo, fetchOptions: ActionFetchOptions): Promise<Workflow> {
+async function loadCalledWorkflow(
+  ref: string,
+  from: Workflow,
+  info: RepoInfo,
+  fetchOptions: ActionFetchOptions,
+  origins: WorkflowOrigins,
+): Promise<Workflow> {
   let file: string;
   let display: string;
-  if (ref.startsWith("./")) {
+  let origin: { dir: string; repository: string; ref: string } | undefined;
+  const caller = origins.get(from);
+  if (ref.startsWith("./") && caller) {
+    // GitHub resolves a called workflow's `./` path in that workflow's own repository and commit.
+    file = path.join(caller.dir, ref);
+    display = `${caller.repository}/${ref.slice(2)}@${caller.ref}`;
+    origin = caller;
+    if (path.relative(caller.dir, file).startsWith("..")) {
+      throw new SlipwayError("WORKFLOW_NOT_FOUND", `${display} is outside ${caller.repository}`, {
+        hint: "A ./ path of a called workflow names a file of that workflow's own repository.",
+      });
+    }
+  } else if (ref.startsWith("./")) {
     file = path.join(info.root, ref);
     display = ref.slice(2);
   } else {
@@ -224,6 +280,7 @@ async function loadCalledWorkflow(ref: string, info: RepoInfo, fetchOptions: Act
     const dir = await fetchRemoteAction(parsed, fetchOptions);
     file = path.join(dir, parsed.path);
     display = ref;
+    origin = { dir, repository: `${parsed.owner}/${parsed.repo}`, ref: parsed.ref };
   }
   let text: string;
   try {
@@ -231,7 +288,9 @@ async function loadCalledWorkflow(ref: string, info: RepoInfo, fetchOptions: Act
   } catch {
     throw new SlipwayError("WORKFLOW_NOT_FOUND", `the called workflow ${display} does not exist`);
   }
-  return parseWorkflowOrThrow(display, text);
+  const workflow = parseWorkflowOrThrow(display, text);
+  if (origin) origins.set(workflow, origin);
+  return workflow;
 }
 
 /**
@@ -243,7 +302,7 @@ function showRunName(planned: RunPlan["workflows"][number], plan: RunPlan, secre
   const template = planned.workflow.runName;
   if (template === undefined) return;
   try {
-    const github = { ...plan.github, event: plan.payload, event_name: plan.event, workflow: planned.name };
+    const github = { ...planned.github, event: plan.payload, event_name: plan.event, workflow: planned.name };
     const value = evaluateTemplate(template, { github, inputs: planned.inputs, vars: plan.vars });
     const text = stringifyValue(value);
     if (text.trim() !== "") renderer.runTitle(planned.name, createMasker(Object.values(secrets)).mask(text.trim()));

@@ -18,6 +18,7 @@
  *   cancelled()) go on, the others are cancelled.
  */
 import os from "node:os";
+import { SlipwayError } from "../lib/index.js";
 import { evaluateCondition, evaluateTemplate, stringifyValue, toBooleanSetting, type StatusFunctions } from "../workflow/index.js";
 import type { Conclusion } from "../protocol/index.js";
 import { ConcurrencyGroups, Semaphore } from "./limits.js";
@@ -46,7 +47,7 @@ export async function executeRun(plan: RunPlan, options: ExecuteOptions): Promis
       workflow: pw.workflow,
       jobs: pw.jobs,
       github: {
-        ...plan.github,
+        ...pw.github,
         event: eventWithInputs(plan, pw.inputs),
         event_name: plan.event,
         workflow: pw.name,
@@ -154,6 +155,7 @@ async function runJob(
     return { result: conclusion, outputs: {} };
   };
 
+  if (pj.excluded) return single("skipped", "left out of the run on request", "info");
   const status = jobStatus(graph, ancestors, outcomes);
   let run: boolean;
   try {
@@ -202,7 +204,11 @@ async function runJob(
         failFast = strategy.failFast === undefined || strategy.failFast === null ? true : toBooleanSetting(evaluateTemplate(strategy.failFast, ctx));
         if (strategy.maxParallel !== undefined) {
           const m = Number(evaluateTemplate(strategy.maxParallel, ctx));
-          if (!Number.isFinite(m) || m < 1) throw new Error("`max-parallel` must be a positive number");
+          if (!Number.isFinite(m) || m < 1) {
+            throw new SlipwayError("JOB_SETTING_INVALID", `jobs.${pj.id}: \`strategy.max-parallel\` must be a positive number, got '${stringifyValue(evaluateTemplate(strategy.maxParallel, ctx))}'`, {
+              position: job.position,
+            });
+          }
           maxParallel = Math.floor(m);
         }
       }

@@ -7,6 +7,7 @@
  *    may be overwritten); an entry that merges into none becomes a new
  *    combination of its own.
  */
+import { SlipwayError } from "../lib/index.js";
 import { evaluateTemplate, type EvaluateOptions, type Template } from "../workflow/index.js";
 
 export type MatrixLeg = Record<string, unknown>;
@@ -57,12 +58,15 @@ function isSingleExpression(value: Template): boolean {
 /** GitHub's limit on the legs of one matrix. */
 const MAX_MATRIX_LEGS = 256;
 
-class MatrixError extends Error {}
+/** A matrix that cannot be expanded: a user-facing failure of the job. */
+function matrixError(message: string): SlipwayError {
+  return new SlipwayError("MATRIX_INVALID", message);
+}
 
 /** Expands an evaluated `strategy.matrix` mapping into its legs. */
 export function expandMatrix(matrix: unknown): MatrixLeg[] {
   if (matrix === null || typeof matrix !== "object" || Array.isArray(matrix)) {
-    throw new MatrixError("`strategy.matrix` must be a mapping");
+    throw matrixError("`strategy.matrix` must be a mapping");
   }
   const source = matrix as Record<string, unknown>;
   const vectors: [string, unknown[]][] = [];
@@ -71,18 +75,18 @@ export function expandMatrix(matrix: unknown): MatrixLeg[] {
   for (const [key, value] of Object.entries(source)) {
     if (key === "include" || key === "exclude") {
       const list = value === null || value === undefined ? [] : value;
-      if (!Array.isArray(list)) throw new MatrixError(`\`matrix.${key}\` must be a list of mappings`);
+      if (!Array.isArray(list)) throw matrixError(`\`matrix.${key}\` must be a list of mappings`);
       for (const entry of list) {
         if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
-          throw new MatrixError(`every entry of \`matrix.${key}\` must be a mapping`);
+          throw matrixError(`every entry of \`matrix.${key}\` must be a mapping`);
         }
       }
       if (key === "include") include = list;
       else exclude = list;
       continue;
     }
-    if (!Array.isArray(value)) throw new MatrixError(`matrix vector '${key}' must be a list`);
-    if (value.length === 0) throw new MatrixError(`matrix vector '${key}' does not contain any values`);
+    if (!Array.isArray(value)) throw matrixError(`matrix vector '${key}' must be a list`);
+    if (value.length === 0) throw matrixError(`matrix vector '${key}' does not contain any values`);
     vectors.push([key, value]);
   }
 
@@ -115,7 +119,7 @@ export function expandMatrix(matrix: unknown): MatrixLeg[] {
   }
   const legs = [...combos, ...added];
   if (legs.length > MAX_MATRIX_LEGS) {
-    throw new MatrixError(`the matrix has ${legs.length} legs; GitHub allows at most ${MAX_MATRIX_LEGS}`);
+    throw matrixError(`the matrix has ${legs.length} legs; GitHub allows at most ${MAX_MATRIX_LEGS}`);
   }
   return legs;
 }

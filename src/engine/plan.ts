@@ -3,9 +3,9 @@
  * expands the matrices that are known before the run.
  */
 import { SlipwayError } from "../lib/index.js";
-import { evaluateTemplate, type Job, type Template, type Workflow, type WorkflowDispatchInput } from "../workflow/index.js";
+import { evaluateTemplate, stringifyValue, type Job, type Template, type Workflow, type WorkflowDispatchInput } from "../workflow/index.js";
 import { resolveDispatchInputs, type InputValue } from "./inputs.js";
-import { evaluateMatrix, expandMatrix, filterMatrixLegs, nameMatrixLeg } from "./matrix.js";
+import { evaluateMatrix, expandMatrix, filterMatrixLegs, nameMatrixLeg, type MatrixLeg } from "./matrix.js";
 import type { PlannedJob, PlannedMatrix, PlannedWorkflow, RunInput, RunPlan } from "./types.js";
 
 export const RUNTIME_MATRIX_REASON = "determined at run time";
@@ -19,7 +19,8 @@ export function planRun(input: RunInput): RunPlan {
 
   for (const workflow of input.workflows) {
     checkJobGraph(workflow);
-    const inputs = resolveWorkflowInputs(workflow, input, github, vars);
+    const runGithub = { ...github, ...(input.workflowGithub?.(workflow) ?? {}) };
+    const inputs = resolveWorkflowInputs(workflow, input, runGithub, vars);
     let jobs = workflow.jobs;
     if (input.jobFilter !== undefined) {
       const wanted = collectNeeded(workflow, input.jobFilter);
@@ -29,7 +30,7 @@ export function planRun(input: RunInput): RunPlan {
     }
     const name = workflow.name ?? workflow.file;
     const contexts = {
-      github: { ...github, event: input.payload, event_name: input.event, workflow: name },
+      github: { ...runGithub, event: input.payload, event_name: input.event, workflow: name },
       vars,
       inputs,
     };
@@ -37,9 +38,20 @@ export function planRun(input: RunInput): RunPlan {
       workflow,
       file: workflow.file,
       name,
+      github: runGithub,
       inputs,
-      jobs: jobs.map((job) => planJob(workflow, job, contexts, input.matrixFilter)),
+      jobs: jobs.map((job) => {
+        const planned = planJob(workflow, job, contexts, input.matrixFilter);
+        return input.skipJobs?.includes(job.id) ? { ...planned, excluded: true } : planned;
+      }),
     });
+  }
+  for (const id of input.skipJobs ?? []) {
+    if (!input.workflows.some((w) => w.jobs.some((j) => j.id === id))) {
+      throw new SlipwayError("JOB_NOT_FOUND", `no selected workflow has a job '${id}' to skip`, {
+        hint: "Name a job id of the selected workflows (see --list).",
+      });
+    }
   }
   if (!filterFound) {
     throw new SlipwayError("JOB_NOT_FOUND", `no selected workflow has a job '${input.jobFilter}'`);
@@ -142,7 +154,9 @@ function planJob(
   contexts: Record<string, unknown>,
   matrixFilter: Record<string, string | string[]> | undefined,
 ): PlannedJob {
-  const name = staticJobName(job);
+  const hasMatrix = job.strategy?.matrix !== undefined && job.strategy.matrix !== null;
+  // A matrix job's expression name belongs to its legs; the job as a whole shows as its id.
+  const name = hasMatrix && typeof job.name === "string" && job.name.includes("${{") ? job.id : planJobName(job, { ...contexts, matrix: {}, needs: {}, strategy: {} });
   return {
     id: job.id,
     name,
@@ -155,8 +169,30 @@ function planJob(
   };
 }
 
-function staticJobName(job: Job): string {
-  return typeof job.name === "string" && !job.name.includes("${{") ? job.name : job.id;
+/**
+ * A job's display name as the run gives it: `name:` evaluated (with the
+ * leg's matrix for a matrix leg), the id without one. A name that cannot be
+ * known before the run (it reads `needs`, or fails) shows as the id.
+ */
+function planJobName(job: Job, contexts: Record<string, unknown>): string {
+  if (job.name === undefined) return job.id;
+  if (typeof job.name === "string" && !job.name.includes("${{")) return job.name;
+  if (mentionsContext(job.name, "needs")) return job.id;
+  try {
+    const name = stringifyValue(evaluateTemplate(job.name, contexts));
+    return name === "" ? job.id : name;
+  } catch {
+    return job.id;
+  }
+}
+
+/** A matrix leg's display name, as the run gives it: an expression `name:` evaluated with the leg, else the name and the leg's values. */
+function planLegName(job: Job, name: string, leg: MatrixLeg, index: number, total: number, contexts: Record<string, unknown>): string {
+  if (typeof job.name === "string" && job.name.includes("${{")) {
+    const strategy = { "fail-fast": true, "job-index": index, "job-total": total, "max-parallel": total };
+    return planJobName(job, { ...contexts, matrix: leg, needs: {}, strategy });
+  }
+  return nameMatrixLeg(name, leg);
 }
 
 function planMatrix(
@@ -170,7 +206,7 @@ function planMatrix(
   if (mentionsContext(matrix, "needs")) return { kind: "runtime", reason: RUNTIME_MATRIX_REASON };
   try {
     const legs = filterMatrixLegs(expandMatrix(evaluateMatrix(matrix, contexts)), matrixFilter);
-    return { kind: "static", legs, names: legs.map((leg) => nameMatrixLeg(name, leg)) };
+    return { kind: "static", legs, names: legs.map((leg, i) => planLegName(job, name, leg, i, legs.length, contexts)) };
   } catch {
     // Errors are reported when the job runs, where they fail only that job.
     return { kind: "runtime", reason: RUNTIME_MATRIX_REASON };

@@ -4,6 +4,7 @@
  * built — naming the secrets it may receive, never holding them — and handed
  * to the first executor whose labels match.
  */
+import { SlipwayError } from "../lib/index.js";
 import { evaluateTemplate, stringifyValue, toBooleanSetting, type Template } from "../workflow/index.js";
 import type { Conclusion, JobRequest, JobResult } from "../protocol/index.js";
 import { nameMatrixLeg, type MatrixLeg } from "./matrix.js";
@@ -48,8 +49,13 @@ function prepareLeg(graph: Graph, pj: PlannedJob, leg: MatrixLeg | null, legCtx:
   const labels = runsOnLabels(job.runsOn === undefined ? undefined : evaluateTemplate(job.runsOn, legCtx));
   let timeoutMinutes = DEFAULT_TIMEOUT_MINUTES;
   if (job.timeoutMinutes !== undefined) {
-    const t = Number(evaluateTemplate(job.timeoutMinutes, legCtx));
-    if (!Number.isFinite(t) || t <= 0) throw new Error("`timeout-minutes` must be a positive number");
+    const given = evaluateTemplate(job.timeoutMinutes, legCtx);
+    const t = Number(given);
+    if (!Number.isFinite(t) || t <= 0) {
+      throw new SlipwayError("JOB_SETTING_INVALID", `jobs.${pj.id}: \`timeout-minutes\` must be a positive number, got '${stringifyValue(given)}'`, {
+        position: job.position,
+      });
+    }
     timeoutMinutes = t;
   }
   const continueOnError = job.continueOnError === undefined ? false : toBooleanSetting(evaluateTemplate(job.continueOnError, legCtx));
@@ -62,6 +68,12 @@ function prepareLeg(graph: Graph, pj: PlannedJob, leg: MatrixLeg | null, legCtx:
     }
   }
   const defaults = { ...(graph.workflow.defaults ?? {}), ...(job.defaults ?? {}) };
+  // `defaults.run.shell` may be an expression (e.g. `${{ matrix.shell }}`), evaluated with the job's contexts; empty means the default shell.
+  if (defaults.shell !== undefined && defaults.shell.includes("${{")) {
+    const shell = stringifyValue(evaluateTemplate(defaults.shell, { ...legCtx, env: { ...graph.baseEnv } })).trim();
+    if (shell === "") delete defaults.shell;
+    else defaults.shell = shell;
+  }
   return { name, labels, timeoutMinutes, continueOnError, environment, concurrency, defaults };
 }
 
@@ -91,6 +103,7 @@ export async function runLeg(lr: LegRun): Promise<LegOutcome> {
   if (prepared.environment) entry.environment = { name: prepared.environment.name };
   const executor = state.executors.find((x) => x.matches(prepared.labels));
   if (!executor) {
+    entry.noRunner = true;
     return finish("skipped", `no runner matches labels [${prepared.labels.join(", ")}]`, "warning");
   }
   if (jobSignal.aborted) return finish("cancelled", cancelReason());

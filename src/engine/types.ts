@@ -22,6 +22,13 @@ export interface RunInput {
   inputs?: Record<string, unknown>;
   /** Environment below every workflow's `env` (e.g. from `--env`). */
   env?: Record<string, string>;
+  /**
+   * What differs in the `github` context of each workflow (each is a run of
+   * its own, e.g. `run_id`); laid over `github` for that workflow.
+   */
+  workflowGithub?: (workflow: Workflow) => Record<string, unknown>;
+  /** Job ids left out of the run: reported as skipped, so their dependents see a skipped job. */
+  skipJobs?: string[];
   /** Run only this job id and the jobs it needs, transitively (as act's `-j` does). */
   jobFilter?: string;
   /**
@@ -45,6 +52,8 @@ export interface PlannedJob {
   if?: string;
   /** `jobs.<id>.uses`: a reusable workflow call, whose jobs are known at run time. */
   uses?: string;
+  /** Left out by `RunInput.skipJobs`: the job is skipped without evaluating its `if`. */
+  excluded?: boolean;
   /** null for a job without `strategy.matrix`. */
   matrix: PlannedMatrix | null;
   job: Job;
@@ -55,6 +64,8 @@ export interface PlannedWorkflow {
   file: string;
   /** `name:` or the file. */
   name: string;
+  /** The `github` context of this workflow's run, without the parts the engine fills. */
+  github: Record<string, unknown>;
   /** Typed `inputs` context of this workflow. */
   inputs: Record<string, InputValue>;
   jobs: PlannedJob[];
@@ -111,6 +122,8 @@ export interface RunJobResult {
   environment?: { name: string; url?: string };
   /** The job failed but `continue-on-error` kept the run from failing. */
   continueOnError?: boolean;
+  /** No executor answers to the leg's `runs-on` labels: it was skipped for that. */
+  noRunner?: boolean;
 }
 
 export interface RunResult {

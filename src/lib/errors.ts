@@ -96,6 +96,10 @@ export const ERROR_CODES = {
   SERVER_UNREACHABLE: { status: 502, meaning: "The CLI or runner could not reach the Slipway server.", hint: "Check --server / SLIPWAY_SERVER and that the server is running." },
   SERVER_ANSWER_INVALID: { status: 502, meaning: "The server answered with an error this client does not know.", hint: "Check that the client and the server run the same Slipway version." },
   INTERNAL_ERROR: { status: 500, meaning: "A bug: the server failed in a way it did not expect.", hint: "The server logged the cause; report it with the request id (X-Request-Id)." },
+  // Job settings evaluated when a run starts a job
+  JOB_SETTING_INVALID: { status: 422, meaning: "A job setting (timeout-minutes, strategy.max-parallel) evaluated to a value it cannot take.", hint: "Make the setting (or its expression) give a positive number, e.g. timeout-minutes: 30 or max-parallel: 2." },
+  MATRIX_INVALID: { status: 422, meaning: "A job's strategy.matrix evaluated to something that is not a matrix, or to more legs than GitHub allows.", hint: "Give strategy.matrix a mapping of non-empty lists (include/exclude lists of mappings), at most 256 legs; check what a fromJSON() expression yields." },
+  JOB_ENV_INVALID: { status: 422, meaning: "A workflow's or job's env evaluated to something other than a mapping.", hint: "Write env: as a mapping of NAME: value, or make its expression yield an object (e.g. fromJSON('{\"A\":\"1\"}'))." },
   // Safety gates (built-in actions)
   GATE_BASE_UNREADABLE: { status: 400, meaning: "A gate cannot read the base commit it compares the change with.", hint: "Check out with enough history to reach the base (actions/checkout with fetch-depth: 0), or name the base with the base-ref input." },
   GATE_INPUT_INVALID: { status: 422, meaning: "A safety gate's input is missing or not one of its accepted values.", hint: "Check the gate's inputs in docs/gates.md." },

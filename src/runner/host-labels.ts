@@ -33,12 +33,45 @@ export function hostLabels(opts: { extra?: string[]; platform?: NodeJS.Platform;
   return labels;
 }
 
-/** Whether every requested label is one of `available` (case-insensitive; `prefix-*` entries match by prefix). */
+/**
+ * The architecture a hosted-runner image label implies, as GitHub assigns
+ * them: `*-arm`/`*-arm64` images, the `arm64`/`arm` labels, and macOS 14 and
+ * later (`-xlarge`) are arm64; `macos-13`, `-large` and `-intel` macOS images
+ * are x64. `undefined` when the label says nothing about the architecture.
+ */
+function impliedArch(label: string): "x64" | "arm64" | "arm" | undefined {
+  const l = label.toLowerCase();
+  if (l === "arm64" || /-arm(64)?$/.test(l)) return "arm64";
+  if (l === "arm") return "arm";
+  if (l === "x64" || l === "amd64") return "x64";
+  const mac = /^macos-(\d+|latest)(-.*)?$/.exec(l);
+  if (mac) {
+    const suffix = mac[2] ?? "";
+    if (suffix === "-large" || suffix === "-intel") return "x64";
+    if (suffix === "-xlarge") return "arm64";
+    return mac[1] === "latest" || Number(mac[1]) >= 14 ? "arm64" : "x64";
+  }
+  return undefined;
+}
+
+const ARCH_LABELS = ["x64", "x86", "arm64", "arm"];
+
+/**
+ * Whether every requested label is one of `available` (case-insensitive;
+ * `prefix-*` entries match by prefix). A prefix never matches a label that
+ * implies another architecture than the host's (its arch label in
+ * `available`): `ubuntu-*` on an x64 host does not take `ubuntu-24.04-arm`.
+ * An exact entry (e.g. given with `--label`) always matches.
+ */
 export function matchLabels(requested: string[], available: string[]): boolean {
   const exact = new Set(available.filter((l) => !l.endsWith("*")).map((l) => l.toLowerCase()));
   const prefixes = available.filter((l) => l.endsWith("*")).map((l) => l.slice(0, -1).toLowerCase());
+  const hostArch = available.map((l) => l.toLowerCase()).find((l) => ARCH_LABELS.includes(l));
   return requested.every((label) => {
     const l = label.toLowerCase();
-    return exact.has(l) || prefixes.some((p) => l.startsWith(p));
+    if (exact.has(l)) return true;
+    const arch = impliedArch(l);
+    if (arch !== undefined && hostArch !== undefined && arch !== hostArch) return false;
+    return prefixes.some((p) => l.startsWith(p));
   });
 }

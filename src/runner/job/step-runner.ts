@@ -189,6 +189,8 @@ export class StepRunner {
     try {
       result = await handler.run(usesContext);
     } catch (error) {
+      // An action stopped by the job's cancellation (fail-fast, Ctrl-C) was cancelled, not broken.
+      if (target.signal.aborted) return "cancelled";
       if (isSlipwayError(error)) {
         this.log.annotate(target.logIndex, { level: "error", message: describeError(error) });
       } else {

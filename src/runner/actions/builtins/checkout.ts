@@ -2,7 +2,7 @@
  * actions/checkout (any version), offline: checks out the run's own
  * repository from a local source repository with the git CLI.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { SlipwayError } from "../../../lib/index.js";
@@ -22,6 +22,13 @@ interface CheckoutSource {
 export interface CheckoutOptions {
   /** The run's repository; without it only a checkout into an already populated workspace succeeds. */
   source?: CheckoutSource | ((context: UsesContext) => CheckoutSource | undefined);
+  /**
+   * Keep the full history and tags of a workspace that already holds the
+   * run's repository, whatever `fetch-depth` says (and never trim a workspace
+   * that is the user's own repository). Without it the workspace's history is
+   * cut to what GitHub's checkout fetches.
+   */
+  keepHistory?: boolean;
 }
 
 function githubOf(context: UsesContext): Record<string, unknown> {
@@ -59,6 +66,7 @@ export function createCheckoutAction(options: CheckoutOptions = {}): BuiltinActi
           hint: "Use 0 for the full history or a positive depth.",
         });
       }
+      const fetchTags = getBooleanInput(context, "fetch-tags", false) || depth === 0;
       const clean = getBooleanInput(context, "clean", true);
       const submodules = getInput(context, "submodules").toLowerCase();
       if (submodules !== "" && submodules !== "false") {
@@ -71,6 +79,10 @@ export function createCheckoutAction(options: CheckoutOptions = {}): BuiltinActi
       if (target === context.workspace && (!source || sameDir || (await holdsCheckout(target, git, sha, ref)))) {
         // The workspace already holds the run's checkout (a local run): keep it, uncommitted changes included.
         context.log(`Using the repository already in ${target}`);
+        if (source && !sameDir && !options.keepHistory && existsSync(path.join(target, ".git"))) {
+          await trimHistory(git, depth, fetchTags);
+          if (depth > 0) context.log(`History cut to depth ${depth}${fetchTags ? "" : ", without tags"}, as actions/checkout fetches it`);
+        }
         const head = await git(["rev-parse", "HEAD"]);
         context.setOutput("ref", ref || String(github.ref ?? ""));
         context.setOutput("commit", head.code === 0 ? head.stdout.trim() : sha);
@@ -100,7 +112,8 @@ export function createCheckoutAction(options: CheckoutOptions = {}): BuiltinActi
       }
       const wanted = ref || sha || "HEAD";
       const depthArgs = depth > 0 ? ["--depth", String(depth)] : [];
-      const fetched = await git(["fetch", "--quiet", "--no-tags", ...depthArgs, "origin", wanted]);
+      const tagArgs = fetchTags ? ["--tags"] : ["--no-tags"];
+      const fetched = await git(["fetch", "--quiet", ...tagArgs, ...depthArgs, "origin", wanted]);
       if (fetched.code !== 0) fail(`could not fetch ${wanted}`, fetched.stderr);
       let branch = "";
       if (ref !== "") {
@@ -138,4 +151,54 @@ async function holdsCheckout(
   if (ref !== "") return false;
   const head = await git(["rev-parse", "HEAD"]);
   return head.code === 0 && sha !== "" && head.stdout.trim() === sha;
+}
+
+type Git = (args: string[]) => Promise<{ code: number; stdout: string }>;
+
+/**
+ * Gives a copied workspace repository the history actions/checkout would
+ * fetch: HEAD's branch only (other branches and remote-tracking refs go),
+ * no tags unless `fetchTags`, and for a positive depth a shallow boundary
+ * `depth` commits down from HEAD (`.git/shallow`, as `git fetch --depth`
+ * leaves it), so `git describe` and `git log` see what they see on GitHub.
+ * The objects stay (they are shared with the source repository).
+ */
+async function trimHistory(git: Git, depth: number, fetchTags: boolean): Promise<void> {
+  const head = await git(["rev-parse", "HEAD"]);
+  if (head.code !== 0) return;
+  const branch = await git(["symbolic-ref", "-q", "HEAD"]);
+  const keep = branch.code === 0 ? branch.stdout.trim() : "";
+  const refs = await git(["for-each-ref", "--format=%(refname)"]);
+  const drop = refs.stdout
+    .split("\n")
+    .filter((r) => r !== "" && r !== keep && !(fetchTags && r.startsWith("refs/tags/")));
+  for (const ref of drop) await git(["update-ref", "-d", ref]);
+  const gitDir = (await git(["rev-parse", "--absolute-git-dir"])).stdout.trim();
+  if (depth === 0) {
+    rmSync(path.join(gitDir, "shallow"), { force: true });
+    return;
+  }
+  // Breadth-first from HEAD: the commits at `depth` that have parents become the shallow boundary.
+  let level = [head.stdout.trim()];
+  const seen = new Set(level);
+  const boundary: string[] = [];
+  for (let d = 1; d <= depth && level.length > 0; d++) {
+    const parents = await git(["rev-list", "--no-walk", "--parents", ...level]);
+    const next: string[] = [];
+    for (const line of parents.stdout.split("\n").filter(Boolean)) {
+      const [commit, ...ps] = line.split(" ");
+      if (d === depth) {
+        if (ps.length > 0) boundary.push(commit!);
+        continue;
+      }
+      for (const p of ps) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        next.push(p);
+      }
+    }
+    level = next;
+  }
+  if (boundary.length === 0) return;
+  writeFileSync(path.join(gitDir, "shallow"), boundary.map((c) => `${c}\n`).join(""));
 }
