@@ -96,6 +96,9 @@ export const ERROR_CODES = {
   SERVER_UNREACHABLE: { status: 502, meaning: "The CLI or runner could not reach the Slipway server.", hint: "Check --server / SLIPWAY_SERVER and that the server is running." },
   SERVER_ANSWER_INVALID: { status: 502, meaning: "The server answered with an error this client does not know.", hint: "Check that the client and the server run the same Slipway version." },
   INTERNAL_ERROR: { status: 500, meaning: "A bug: the server failed in a way it did not expect.", hint: "The server logged the cause; report it with the request id (X-Request-Id)." },
+  // Progressive delivery (slipway/verify, slipway/rollout)
+  TRAFFIC_TARGET_FAILED: { status: 502, meaning: "A rollout's traffic target (HAProxy's Runtime API, a host's deploy command) failed or could not be reached; traffic was sent back to stable.", hint: "Check the target's address and that it answers; the step's log names the command that failed." },
+  ROLLOUT_NEEDS_SERVER: { status: 400, meaning: "A rollout step needs a Slipway server (an indefinite pause on a runner, a flag's split).", hint: "Give the pause a duration, run the workflow locally with `slipway run` in a terminal, or wait for server-driven rollouts." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,6 +4,7 @@ import { createCacheActions, createCacheStore, type CacheStore, type CacheStoreO
 import { createCheckoutAction, type CheckoutOptions } from "./checkout.js";
 import { createGithubScriptAction } from "./github-script.js";
 import { createSetupActions } from "./setup.js";
+import { createReleaseActions, type RolloutActionOptions } from "./release/index.js";
 
 export interface BuiltinActionsOptions {
   checkout?: CheckoutOptions;
@@ -11,9 +12,11 @@ export interface BuiltinActionsOptions {
   cache?: CacheStore | CacheStoreOptions;
   /** Where uploaded artifacts go; without it the artifact built-ins are left out. */
   artifacts?: ArtifactStoreSource;
+  /** slipway/rollout's promotion prompt (a terminal) and flag client, where there are some. */
+  release?: RolloutActionOptions;
 }
 
-/** Every built-in action: checkout, cache (+restore/save), upload/download-artifact, setup-*, github-script. */
+/** Every built-in action: checkout, cache (+restore/save), upload/download-artifact, setup-*, github-script, slipway/verify and slipway/rollout. */
 export function createBuiltinActions(options: BuiltinActionsOptions = {}): BuiltinAction[] {
   const cache = options.cache && "find" in options.cache ? options.cache : createCacheStore(options.cache as CacheStoreOptions | undefined);
   return [
@@ -22,6 +25,7 @@ export function createBuiltinActions(options: BuiltinActionsOptions = {}): Built
     ...(options.artifacts ? createArtifactActions(options.artifacts) : []),
     ...createSetupActions(),
     createGithubScriptAction(),
+    ...createReleaseActions(options.release),
   ];
 }
 
