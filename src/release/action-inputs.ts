@@ -5,7 +5,7 @@
  * positions, before anything runs; values holding `${{ }}` are left for run
  * time) and the actions at run time (after `${{ }}` was substituted).
  */
-import { LineCounter, parseDocument, isNode, type Document } from "yaml";
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from "yaml";
 import { SlipwayError, type SlipwayErrorDetail } from "../lib/index.js";
 import type { ActionInputsCheck, PositionedInput } from "../workflow/index.js";
 import { readAnalysisSpec, type AnalysisSpec, type SpecPath, type SpecProblem } from "./analysis-spec.js";
@@ -67,7 +67,9 @@ function toDetail(problem: SpecProblem, inputs: Record<string, PositionedInput>,
   if (positioned && p?.doc && p.lineCounter) {
     // The nearest node that exists along the path: a missing key points at its mapping.
     for (let n = inner.length; n >= 0; n--) {
-      const node = n === 0 ? p.doc.contents : p.doc.getIn(inner.slice(0, n), true);
+      const parent = n === 0 ? undefined : n === 1 ? p.doc.contents : p.doc.getIn(inner.slice(0, n - 1), true);
+      const keyNode = problem.atKey && n === inner.length && isMap(parent) ? parent.items.find((i) => isScalar(i.key) && i.key.value === inner[n - 1])?.key : undefined;
+      const node = keyNode ?? (n === 0 ? p.doc.contents : p.doc.getIn(inner.slice(0, n), true));
       const range = isNode(node) ? node.range : undefined;
       if (range) {
         const { line, col } = p.lineCounter.linePos(range[0]);

@@ -12,6 +12,8 @@ export type SpecPath = (string | number)[];
 export interface SpecProblem {
   path: SpecPath;
   message: string;
+  /** The problem is the key itself (an unknown key), not its value. */
+  atKey?: boolean;
 }
 
 export interface HttpProvider {
@@ -165,7 +167,7 @@ class SpecReader {
 
   unknownKeys(obj: Record<string, unknown>, allowed: Set<string>, path: SpecPath, what: string): void {
     for (const key of Object.keys(obj)) {
-      if (!allowed.has(key)) this.fail([...path, key], `unknown key \`${key}\` in ${what} (allowed: ${[...allowed].join(", ")})`);
+      if (!allowed.has(key)) this.problems.push({ path: [...path, key], message: `unknown key \`${key}\` in ${what} (allowed: ${[...allowed].join(", ")})`, atKey: true });
     }
   }
 }
@@ -272,7 +274,7 @@ function readCompare(r: SpecReader, raw: unknown, path: SpecPath, provider: Metr
 function readMetric(r: SpecReader, raw: unknown, path: SpecPath, names: Set<string>): MetricSpec | undefined {
   if (!isRecord(raw)) return r.fail(path, "a metric must be a mapping with `name:` and a provider");
   for (const key of Object.keys(raw)) {
-    if (!METRIC_KEYS.has(key)) r.fail([...path, key], `unknown key \`${key}\` in a metric (providers: http, prometheus, command)`);
+    if (!METRIC_KEYS.has(key)) r.problems.push({ path: [...path, key], message: `unknown key \`${key}\` in a metric (providers: http, prometheus, command)`, atKey: true });
   }
   const name = r.string(raw, "name", path, true);
   if (name !== undefined) {

@@ -71,7 +71,7 @@ function readStep(raw: unknown, path: SpecPath, problems: SpecProblem[]): Rollou
     if (value === null || (isRecord(value) && Object.keys(value).length === 0)) return { kind: "pause" };
     const duration = isRecord(value) ? value.duration : value;
     if (isRecord(value)) {
-      for (const k of Object.keys(value)) if (k !== "duration") problems.push({ path: [...path, key, k], message: `unknown key \`${k}\` in pause (allowed: duration)` });
+      for (const k of Object.keys(value)) if (k !== "duration") problems.push({ path: [...path, key, k], message: `unknown key \`${k}\` in pause (allowed: duration)`, atKey: true });
     }
     const ms = parseDuration(duration);
     if (ms === undefined) {
@@ -85,12 +85,12 @@ function readStep(raw: unknown, path: SpecPath, problems: SpecProblem[]): Rollou
       problems.push({ path: [...path, key], message: "`analysis` must be a mapping with `metrics:`" });
       return undefined;
     }
-    for (const k of Object.keys(value)) if (k !== "metrics" && k !== "judge") problems.push({ path: [...path, key, k], message: `unknown key \`${k}\` in analysis (allowed: metrics, judge)` });
+    for (const k of Object.keys(value)) if (k !== "metrics" && k !== "judge") problems.push({ path: [...path, key, k], message: `unknown key \`${k}\` in analysis (allowed: metrics, judge)`, atKey: true });
     const read = readAnalysisSpec(value.metrics, value.judge, [...path, key, "metrics"], [...path, key, "judge"]);
     problems.push(...read.problems);
     return read.spec ? { kind: "analysis", analysis: read.spec } : undefined;
   }
-  problems.push({ path: [...path, key], message: `unknown rollout step \`${key}\` (steps: setWeight, pause, analysis)` });
+  problems.push({ path: [...path, key], message: `unknown rollout step \`${key}\` (steps: setWeight, pause, analysis)`, atKey: true });
   return undefined;
 }
 
@@ -107,7 +107,7 @@ function str(obj: Record<string, unknown>, key: string, path: SpecPath, problems
 }
 
 function checkKeys(obj: Record<string, unknown>, allowed: string[], path: SpecPath, problems: SpecProblem[], what: string): void {
-  for (const k of Object.keys(obj)) if (!allowed.includes(k)) problems.push({ path: [...path, k], message: `unknown key \`${k}\` in ${what} (allowed: ${allowed.join(", ")})` });
+  for (const k of Object.keys(obj)) if (!allowed.includes(k)) problems.push({ path: [...path, k], message: `unknown key \`${k}\` in ${what} (allowed: ${allowed.join(", ")})`, atKey: true });
 }
 
 function readTarget(raw: unknown, path: SpecPath, problems: SpecProblem[]): TrafficTargetSpec | undefined {
