@@ -90,6 +90,11 @@ const prometheus = `http://127.0.0.1:${ports.PROMETHEUS_PORT}`;
 await waitFor("the hosts", async () => (await fetch(`http://127.0.0.1:${ports.STABLE_PORT}/healthz`)).ok && (await fetch(`http://127.0.0.1:${ports.CANARY_PORT}/healthz`)).ok);
 await waitFor("HAProxy", async () => fs.existsSync(socket) && (await fetch(frontend)).status > 0);
 await waitFor("Prometheus", async () => (await fetch(`${prometheus}/-/ready`)).ok);
+// Ready once both hosts have been scraped: an analysis then sees data from its first measurement.
+await waitFor("the first scrapes", async () => {
+  const answer = await (await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent("sum(up)")}`)).json();
+  return Number(answer.data?.result?.[0]?.value?.[1]) === 2;
+});
 
 // A steady stream of requests through HAProxy, as users would send.
 const load = setInterval(() => {

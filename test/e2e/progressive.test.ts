@@ -1,0 +1,96 @@
+/**
+ * The progressive-delivery example end to end through the built CLI, with
+ * real HAProxy and Prometheus started by the example's own start script in a
+ * temporary directory: the good version goes to 100%, the bad one is stopped
+ * at 10% with traffic back on stable, and the weights are read from HAProxy's
+ * Runtime API.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getServerWeight } from "../../src/release/index.js";
+import { cliPath, repoRoot, runCli } from "../support/cli.js";
+import { tempDir } from "./support.js";
+
+const built = existsSync(cliPath);
+if (!built) console.log("notice: dist/slipway.js is missing (npm run build); progressive-delivery e2e tests skipped");
+
+interface World {
+  dir: string;
+  envFile: string;
+  HAPROXY_SOCKET: string;
+  PROMETHEUS_URL: string;
+}
+
+let example: string;
+let world: World;
+let starter: ChildProcess | undefined;
+
+beforeAll(async () => {
+  if (!built) return;
+  example = tempDir("progressive");
+  fs.cpSync(path.join(repoRoot, "examples", "progressive-delivery"), example, { recursive: true });
+  starter = spawn(process.execPath, [path.join(example, "start.mjs")], { cwd: example, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  starter.stderr!.on("data", (d) => (stderr += d));
+  world = await new Promise<World>((resolve, reject) => {
+    let out = "";
+    starter!.stdout!.on("data", (d) => {
+      out += d;
+      const line = out.split("\n").find((l) => l.startsWith("READY "));
+      if (line) resolve(JSON.parse(line.slice(6)) as World);
+    });
+    starter!.on("exit", (code) => reject(new Error(`start.mjs exited with ${code}: ${stderr}`)));
+  });
+}, 60_000);
+
+afterAll(async () => {
+  if (starter && starter.exitCode === null) {
+    const exited = new Promise((resolve) => starter!.once("exit", resolve));
+    starter.kill("SIGTERM");
+    await exited;
+  }
+  if (example) fs.rmSync(example, { recursive: true, force: true });
+});
+
+async function weights(): Promise<{ stable: number; canary: number }> {
+  const api = { address: world.HAPROXY_SOCKET };
+  return { stable: await getServerWeight(api, "app", "stable"), canary: await getServerWeight(api, "app", "canary") };
+}
+
+function deploy(version: string) {
+  return runCli(["run", "workflow_dispatch", "-C", example, "--env-file", world.envFile, "--input", `version=${version}`, "--json"], { timeoutMs: 90_000 });
+}
+
+describe.skipIf(!built)("progressive delivery example (slipway run, real HAProxy and Prometheus)", () => {
+  it("rolls the good version out to 100%", async () => {
+    const r = await deploy("good");
+    expect(r.code, r.stderr).toBe(0);
+    const rollout = r.json.jobs[0].steps.find((s: { id: string }) => s.id === "rollout");
+    expect(rollout).toMatchObject({ conclusion: "success", outputs: { phase: "Healthy", weight: "100" } });
+    const measurements = JSON.parse(rollout.outputs.measurements) as { metric: string; phase: string; value: number[] }[];
+    expect(measurements.length).toBeGreaterThanOrEqual(6);
+    expect(measurements.every((m) => m.metric === "canary-success-rate")).toBe(true);
+    // Each analysis tolerates one failed measurement (failureLimit: 1), e.g. before the first samples land.
+    expect(measurements.filter((m) => m.phase !== "Successful").length).toBeLessThanOrEqual(2);
+    expect(measurements.filter((m) => m.phase === "Successful").every((m) => m.value[0]! >= 0.95)).toBe(true);
+    expect(r.stderr).toMatch(/canary-success-rate\s+Successful/);
+    expect(await weights()).toEqual({ stable: 0, canary: 100 });
+  }, 90_000);
+
+  it("stops the bad version at 10% and puts traffic back on stable", async () => {
+    const r = await deploy("bad");
+    expect(r.code).toBe(1);
+    expect(r.json.conclusion).toBe("failure");
+    const rollout = r.json.jobs[0].steps.find((s: { id: string }) => s.id === "rollout");
+    expect(rollout).toMatchObject({ conclusion: "failure", outputs: { phase: "Aborted", weight: "0" } });
+    const measurements = JSON.parse(rollout.outputs.measurements) as { phase: string }[];
+    expect(measurements.filter((m) => m.phase === "Failed").length).toBe(2);
+    expect(r.stderr).toMatch(/step 1\/5: canary weight 10%/);
+    expect(r.stderr).not.toMatch(/canary weight 50%/);
+    expect(r.stderr).toMatch(/traffic is back on stable \(\d+ ms\)/);
+    expect(await weights()).toEqual({ stable: 100, canary: 0 });
+  }, 90_000);
+});
