@@ -64,7 +64,7 @@ export function benches(ctx) {
       path.join(dir, "haproxy.cfg"),
       `global\n  stats socket ${socket} mode 600 level admin\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nfrontend web\n  bind 127.0.0.1:${frontend}\n  default_backend app\nbackend app\n  server stable 127.0.0.1:${a} weight 100\n  server canary 127.0.0.1:${b} weight 0\n`,
     );
-    const haproxy = spawn("haproxy", ["-f", path.join(dir, "haproxy.cfg"), "-db"], { stdio: "ignore" });
+    const haproxy = spawn(process.env.HAPROXY ?? "haproxy", ["-f", path.join(dir, "haproxy.cfg"), "-db"], { stdio: "ignore" });
     try {
       for (let i = 0; i < 200 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 25));
       const spec = { kind: "haproxy", address: socket, backend: "app", stable: "stable", canary: "canary", timeoutMs: 2000 };

@@ -1,3 +1,4 @@
+/* global process, fetch, setTimeout, setInterval, clearInterval */
 // Starts the example's world in a temporary directory: two hosts (stable and
 // canary, both running the good version), HAProxy in front of them with its
 // Runtime API on a UNIX socket, Prometheus scraping them every second, and a

@@ -34,7 +34,7 @@ export interface HttpProvider {
   timeoutMs: number;
 }
 
-export interface PrometheusProvider {
+interface PrometheusProvider {
   kind: "prometheus";
   address: string;
   query: string;
@@ -48,10 +48,10 @@ export interface CommandProvider {
   timeoutMs: number;
 }
 
-export type MetricProvider = HttpProvider | PrometheusProvider | CommandProvider;
+type MetricProvider = HttpProvider | PrometheusProvider | CommandProvider;
 
 /** Canary-versus-baseline: the query runs once per selector, and the judge compares the two series. */
-export interface CompareSpec {
+interface CompareSpec {
   canary: string;
   baseline: string;
   direction: "increase" | "decrease" | "either";
@@ -74,7 +74,7 @@ export interface MetricSpec {
   compare?: CompareSpec;
 }
 
-export interface JudgeSpec {
+interface JudgeSpec {
   confidence: number;
   tolerance: number;
   pass: number;
@@ -173,7 +173,7 @@ class SpecReader {
 }
 
 /** Why a condition is not a valid expression over `result`, or undefined when it is. */
-export function checkCondition(text: string): string | undefined {
+function checkCondition(text: string): string | undefined {
   const bare = text.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, "$1").trim();
   try {
     const parsed = parseExpression(bare);

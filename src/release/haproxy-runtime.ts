@@ -31,7 +31,7 @@ function runtimeError(address: string, what: string): SlipwayError {
  * means the connection closed mid-command: TRAFFIC_TARGET_FAILED, as are a
  * refused connection and a timeout.
  */
-export function sendRuntimeCommands(options: HaproxyRuntimeOptions, commands: readonly string[]): Promise<string> {
+function sendRuntimeCommands(options: HaproxyRuntimeOptions, commands: readonly string[]): Promise<string> {
   const timeoutMs = options.timeoutMs ?? 2_000;
   return new Promise((resolve, reject) => {
     const socket = connect(options.address);

@@ -5,7 +5,7 @@
  */
 import { parseDuration, readAnalysisSpec, type AnalysisSpec, type SpecPath, type SpecProblem } from "./analysis-spec.js";
 
-export type RolloutStep =
+type RolloutStep =
   | { kind: "setWeight"; weight: number }
   | { kind: "pause"; durationMs?: number }
   | { kind: "analysis"; analysis: AnalysisSpec };

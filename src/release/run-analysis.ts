@@ -61,7 +61,7 @@ function limitsOf(m: MetricSpec): MetricLimits {
 }
 
 /** Phases a provider's result by the metric's conditions over `result`. */
-export function phaseResult(metric: MetricSpec, result: ProviderResult): { phase: MeasurementPhase; message?: string } {
+function phaseResult(metric: MetricSpec, result: ProviderResult): { phase: MeasurementPhase; message?: string } {
   if (result.phase === "Error" || result.phase === "Failed") return { phase: result.phase, ...(result.message ? { message: result.message } : {}) };
   if (metric.successCondition === undefined && metric.failureCondition === undefined) return { phase: result.phase ?? "Successful", ...(result.message ? { message: result.message } : {}) };
   const contexts = { result: result.value ?? null };

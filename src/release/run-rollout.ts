@@ -13,7 +13,7 @@ import type { RolloutSpec } from "./rollout-spec.js";
 import type { AnalysisOutcome } from "./run-analysis.js";
 import type { TrafficTarget } from "./traffic-targets.js";
 
-export type RolloutPhase = "Healthy" | "Aborted" | "Cancelled";
+type RolloutPhase = "Healthy" | "Aborted" | "Cancelled";
 
 export interface RolloutOutcome {
   phase: RolloutPhase;

@@ -33,7 +33,7 @@ export function createHaproxyTarget(spec: HaproxyTargetSpec): TrafficTarget {
 export type HostCommandRunner = (command: string, host: string, phase: "deploy" | "validate" | "rollback") => Promise<boolean>;
 
 /** The healthy hosts a fleet of `total` must keep. */
-export function minimumHealthyCount(spec: Pick<HostsTargetSpec, "minimumHealthy">, total: number): number {
+function minimumHealthyCount(spec: Pick<HostsTargetSpec, "minimumHealthy">, total: number): number {
   return "count" in spec.minimumHealthy ? spec.minimumHealthy.count : Math.ceil((spec.minimumHealthy.percent / 100) * total);
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createHostsTarget, readRolloutInputs, runRollout, type AnalysisOutcome, type TrafficTarget } from "../../src/release/index.js";
-import { runShellCommand } from "../../src/runner/actions/builtins/release/measure.js";
+import { runShellCommand } from "../../src/runner/index.js";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";

@@ -1,3 +1,4 @@
+/* global process, URL */
 // A tiny HTTP service standing in for one host of the example fleet. It runs a
 // "version" in-process: `good` answers every request, `bad` fails half of them
 // with 500. POST /deploy?version=NAME switches the version, as a deploy to

@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readVerifyInputs, runAnalysis, type MetricSpec } from "../../../src/release/index.js";
-import { measureMetric } from "../../../src/runner/actions/builtins/release/measure.js";
+import { measureMetric } from "../../../src/runner/index.js";
 import { startPrometheus } from "../../release/real-servers.js";
 
 /** A small service exposing `demo_latency_seconds{version=...}` and a JSON health answer. */

@@ -30,4 +30,5 @@ export function createBuiltinActions(options: BuiltinActionsOptions = {}): Built
 }
 
 export { createCacheStore } from "./cache.js";
+export { measureMetric, runShellCommand } from "./release/measure.js";
 export type { CacheEntry, CacheStore } from "./cache.js";

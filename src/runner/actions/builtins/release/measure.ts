@@ -77,7 +77,7 @@ export function runShellCommand(
 }
 
 /** Picks `$.a.b[0]` out of parsed JSON; undefined when absent. */
-export function selectJsonPath(value: unknown, jsonPath: string): unknown {
+function selectJsonPath(value: unknown, jsonPath: string): unknown {
   let v = value;
   for (const part of jsonPath.slice(1).match(/\.[^.[\]]+|\[\d+\]/g) ?? []) {
     if (v === null || typeof v !== "object") return undefined;

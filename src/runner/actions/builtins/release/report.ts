@@ -13,7 +13,7 @@ function pad(text: string, width: number): string {
 }
 
 /** A measured value in a cell: numbers rounded, lists and objects as compact JSON. */
-export function formatValue(value: unknown): string {
+function formatValue(value: unknown): string {
   if (value === undefined) return "-";
   if (typeof value === "number") return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
   if (value !== null && typeof value === "object" && "status" in value && "latencyMs" in value) {
