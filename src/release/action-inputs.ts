@@ -50,11 +50,18 @@ function valueAt(value: unknown, path: readonly (string | number)[]): unknown {
   return v;
 }
 
+/** What stands for a `${{ }}` while validating: a plain-scalar-safe run of the same length, so YAML parses and columns stay put. */
+const EXPRESSION_MARK = "\u039e";
+
+function maskExpressions(text: string): string {
+  return text.replace(/\$\{\{[\s\S]*?\}\}/g, (m) => EXPRESSION_MARK + m.slice(1).replace(/[^\n]/g, "_"));
+}
+
 /** Problems whose value (or an enclosing value) holds `${{ }}` are decided at run time. */
 function holdsExpression(value: unknown, path: readonly (string | number)[]): boolean {
   for (let n = path.length; n >= 0; n--) {
     const v = valueAt(value, path.slice(0, n));
-    if (typeof v === "string" && v.includes("${{")) return true;
+    if (typeof v === "string" && v.includes(EXPRESSION_MARK)) return true;
   }
   return false;
 }
@@ -95,7 +102,7 @@ function checkInputs(
       }
       const text = input.value === null ? undefined : String(input.value);
       if (text !== undefined && /^\s*\$\{\{[\s\S]*\}\}\s*$/.test(text)) return errors; // the whole input comes at run time
-      parsed[key] = parseInput(text);
+      parsed[key] = parseInput(text === undefined ? undefined : maskExpressions(text));
       const e = parsed[key].yamlError;
       if (e) errors.push({ message: `${key}: YAML syntax error: ${e.message}`, position: input.locate(e.line, e.col), hint: HINT });
     }

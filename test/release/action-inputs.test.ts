@@ -99,6 +99,12 @@ describe("release action inputs at workflow validation", () => {
             - name: fine
               count: \${{ inputs.count }}
               command: "true"
+      - uses: slipway/rollout@v1
+        with:
+          traffic: |
+            haproxy: {socket: \${{ env.SOCKET }}, backend: app, stable: a, canary: b}
+          steps: |
+            - setWeight: \${{ inputs.weight }}
 `);
     expect(errors.map((e) => e.line)).toHaveLength(2);
     expect(errors[0]!.line).toBe(8);
