@@ -57,3 +57,7 @@ await buildEntry("gates-openapi", "src/gates/openapi/index.ts", {
 });
 // The secret scanner, for its benchmark: pure code, one file.
 await buildEntry("gates-secret-scan", "src/gates/secret-scan/index.ts");
+// The release module (analysis, judge, rollout, HAProxy client), for bench/progressive.mjs (yaml needs the require banner).
+await buildEntry("release", "src/release/index.ts", {
+  banner: { js: "import { createRequire as __slipwayCreateRequire } from 'node:module';\nconst require = __slipwayCreateRequire(import.meta.url);" },
+});

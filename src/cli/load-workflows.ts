@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { SlipwayError, type SlipwayErrorDetail } from "../lib/index.js";
 import { parseWorkflow, type Workflow } from "../workflow/index.js";
+import { releaseActionInputChecks } from "../release/index.js";
 
 function listWorkflowFiles(target: string): string[] {
   let st: fs.Stats;
@@ -38,7 +39,7 @@ export function loadWorkflows(target: string, display: (file: string) => string)
       errors.push({ message: `${display(file)} cannot be read`, position: { file: display(file), line: 1, col: 1 } });
       continue;
     }
-    const parsed = parseWorkflow(display(file), text);
+    const parsed = parseWorkflow(display(file), text, { actionInputChecks: releaseActionInputChecks });
     errors.push(...parsed.errors);
     if (parsed.workflow) workflows.push(parsed.workflow);
   }

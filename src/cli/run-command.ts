@@ -20,6 +20,8 @@ import {
   parseActionReference,
   type ActionFetchOptions,
 } from "../runner/index.js";
+import { releaseActionInputChecks } from "../release/index.js";
+import { promptLine } from "./prompt-line.js";
 import { readRepoInfo, readChangedFiles, type RepoInfo } from "./repo-info.js";
 import { loadWorkflows } from "./load-workflows.js";
 import { collectSecrets, collectPairs, collectMatrixFilter, readEventPayload } from "./options.js";
@@ -186,6 +188,8 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
     builtins: createBuiltinActions({
       checkout: { source: { dir: info.root, repository: info.repository, sha: info.sha }, keepHistory: Boolean(flags.fullHistory) || workspaceMode === "bind" },
       artifacts,
+      // A rollout waiting for a promotion asks on the terminal; without one it fails clearly.
+      release: process.stdin.isTTY ? { prompt: promptLine } : {},
     }),
     disabledBuiltins: flags.disableBuiltin,
   });
@@ -288,7 +292,7 @@ async function loadCalledWorkflow(
   } catch {
     throw new SlipwayError("WORKFLOW_NOT_FOUND", `the called workflow ${display} does not exist`);
   }
-  const workflow = parseWorkflowOrThrow(display, text);
+  const workflow = parseWorkflowOrThrow(display, text, { actionInputChecks: releaseActionInputChecks });
   if (origin) origins.set(workflow, origin);
   return workflow;
 }

@@ -103,6 +103,9 @@ export const ERROR_CODES = {
   // Safety gates (built-in actions)
   GATE_BASE_UNREADABLE: { status: 400, meaning: "A gate cannot read the base commit it compares the change with.", hint: "Check out with enough history to reach the base (actions/checkout with fetch-depth: 0), or name the base with the base-ref input." },
   GATE_INPUT_INVALID: { status: 422, meaning: "A safety gate's input is missing or not one of its accepted values.", hint: "Check the gate's inputs in docs/gates.md." },
+  // Progressive delivery (slipway/verify, slipway/rollout)
+  TRAFFIC_TARGET_FAILED: { status: 502, meaning: "A rollout's traffic target (HAProxy's Runtime API, a host's deploy command) failed or could not be reached; traffic was sent back to stable.", hint: "Check the target's address and that it answers; the step's log names the command that failed." },
+  ROLLOUT_NEEDS_SERVER: { status: 400, meaning: "A rollout step needs a Slipway server (an indefinite pause on a runner, a flag's split).", hint: "Give the pause a duration, run the workflow locally with `slipway run` in a terminal, or wait for server-driven rollouts." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,4 +1,4 @@
-/** Deployments as a domain: branch policies, deploy windows, DORA metrics, verification analysis and the canary judge (pure logic, no I/O). */
+/** Deployments as a domain: branch policies, deploy windows, DORA metrics, verification analysis, the canary judge, rollouts and their traffic targets (pure logic and small adapters: HAProxy's Runtime API, a Prometheus query). */
 export { assessAnalysis, assessMetric, measurementPhase, type Measurement, type MeasurementPhase, type MetricLimits } from "./analysis.js";
 export { classifyMetric, judgeCanary, removeOutliers, type JudgedMetric } from "./canary-judge.js";
 export { mannWhitneyShift } from "./mann-whitney.js";
@@ -6,3 +6,11 @@ export { normalCdf, normalQuantile } from "./statistics.js";
 export { checkDeploymentRef, describeRef, matchesRefPattern } from "./branch-policy.js";
 export { checkDeployWindows, validateDeployWindow, type DeployWindow } from "./deploy-windows.js";
 export { computeDora, type DoraDeployment } from "./dora.js";
+export { SELECTOR_PLACEHOLDER, type AnalysisSpec, type MetricSpec, type HttpProvider, type CommandProvider } from "./analysis-spec.js";
+export type { TrafficTargetSpec } from "./rollout-spec.js";
+export { readRolloutInputs, readVerifyInputs, releaseActionInputChecks, ROLLOUT_ACTION, VERIFY_ACTION } from "./action-inputs.js";
+export { runAnalysis, type AnalysisOutcome, type ProviderResult, type RecordedMeasurement } from "./run-analysis.js";
+export { runRollout } from "./run-rollout.js";
+export { createFlagTarget, createHaproxyTarget, createHostsTarget, type FlagSplitClient, type TrafficTarget } from "./traffic-targets.js";
+export { getServerWeight, setServerWeights } from "./haproxy-runtime.js";
+export { queryPrometheus } from "./prometheus-query.js";

@@ -15,7 +15,7 @@
  * root finder returns some point of that stretch).
  */
 
-import { normalQuantile, sortNumbers } from "./statistics.js";
+import { normalQuantile } from "./statistics.js";
 
 export interface ShiftInterval {
   /** Lower end of the interval for the shift (experiment − control). */
@@ -25,34 +25,53 @@ export interface ShiftInterval {
   estimate: number;
 }
 
+/** The samples, sorted once, with the tie term of the control alone (it does not move with μ). */
+interface Samples {
+  x: Float64Array;
+  y: Float64Array;
+  /** Σ (t³ − t) over the tie groups of y. */
+  yTies: number;
+}
+
+function prepareSamples(experiment: readonly number[], control: readonly number[]): Samples {
+  const x = Float64Array.from(experiment).sort();
+  const y = Float64Array.from(control).sort();
+  let yTies = 0;
+  for (let j = 0; j < y.length; ) {
+    let t = 1;
+    while (j + t < y.length && y[j + t] === y[j]) t++;
+    if (t > 1) yTies += t * t * t - t;
+    j += t;
+  }
+  return { x, y, yTies };
+}
+
 /**
- * z(μ) − target for sorted samples; `undefined` when every observation is tied
- * (σ is 0 and no interval exists).
+ * z(μ) − target; `undefined` when every observation is tied (σ is 0 and no
+ * interval exists). One pass over x in groups of equal x − μ, with a pointer
+ * into y: U counts the y below each group (ties ½), and the tie term adds the
+ * groups x − μ forms, alone or joined with equal y values, to y's own.
  */
-function standardised(x: readonly number[], y: readonly number[], mu: number, target: number): number | undefined {
+function standardised(s: Samples, mu: number, target: number): number | undefined {
+  const { x, y } = s;
   const nx = x.length;
   const ny = y.length;
-  // Walk both sorted samples in step, counting pairs x−μ > y (ties ½) and tie groups of the combined sample.
   let u = 0;
-  let tieTerm = 0;
-  let i = 0;
+  let tieTerm = s.yTies;
   let j = 0;
-  while (i < nx || j < ny) {
-    const value = j >= ny || (i < nx && x[i]! - mu <= y[j]!) ? x[i]! - mu : y[j]!;
-    let tx = 0;
+  for (let i = 0; i < nx; ) {
+    const v = x[i]! - mu;
+    let tx = 1;
+    while (i + tx < nx && x[i + tx]! - mu === v) tx++;
+    while (j < ny && y[j]! < v) j++;
     let ty = 0;
-    while (i < nx && x[i]! - mu === value) {
-      tx++;
-      i++;
+    while (j + ty < ny && y[j + ty] === v) ty++;
+    u += tx * j + 0.5 * tx * ty;
+    if (tx > 1 || ty > 0) {
+      const t = tx + ty;
+      tieTerm += t * t * t - t - (ty * ty * ty - ty);
     }
-    while (j < ny && y[j] === value) {
-      ty++;
-      j++;
-    }
-    // x values equal to this group beat every y below it (already passed: j − ty of them) and tie with ty.
-    u += tx * (j - ty) + 0.5 * tx * ty;
-    const t = tx + ty;
-    if (t > 1) tieTerm += t * t * t - t;
+    i += tx;
   }
   const n = nx + ny;
   const variance = ((nx * ny) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
@@ -67,9 +86,9 @@ function standardised(x: readonly number[], y: readonly number[], mu: number, ta
  * the samples' scale: the left end of the crossing, or with `rightEnd` its right end (z
  * may sit exactly on the target over a stretch of μ).
  */
-function crossing(x: readonly number[], y: readonly number[], target: number, lo: number, hi: number, rightEnd = false): number {
-  const fLo = standardised(x, y, lo, target);
-  const fHi = standardised(x, y, hi, target);
+function crossing(s: Samples, target: number, lo: number, hi: number, rightEnd = false): number {
+  const fLo = standardised(s, lo, target);
+  const fHi = standardised(s, hi, target);
   if (fLo === undefined || fHi === undefined) return Number.NaN;
   if (fLo <= 0) return lo;
   if (fHi >= 0) return hi;
@@ -80,7 +99,7 @@ function crossing(x: readonly number[], y: readonly number[], target: number, lo
   for (let k = 0; k < 200 && b - a > resolution; k++) {
     const mid = a + (b - a) / 2;
     if (mid <= a || mid >= b) break;
-    const f = standardised(x, y, mid, target);
+    const f = standardised(s, mid, target);
     if (f === undefined) return Number.NaN;
     if (f > 0 || (rightEnd && f === 0)) a = mid;
     else b = mid;
@@ -96,15 +115,18 @@ function crossing(x: readonly number[], y: readonly number[], target: number, lo
 export function mannWhitneyShift(experiment: readonly number[], control: readonly number[], confidenceLevel: number): ShiftInterval {
   if (experiment.length === 0 || control.length === 0) throw new Error("mannWhitneyShift needs two non-empty samples");
   if (!(confidenceLevel > 0 && confidenceLevel < 1)) throw new Error(`confidence level ${confidenceLevel} is not in (0, 1)`);
-  const x = sortNumbers(experiment);
-  const y = sortNumbers(control);
-  const lo = x[0]! - y[y.length - 1]!;
-  const hi = x[x.length - 1]! - y[0]!;
+  const s = prepareSamples(experiment, control);
+  const lo = s.x[0]! - s.y[s.y.length - 1]!;
+  const hi = s.x[s.x.length - 1]! - s.y[0]!;
   const z = normalQuantile(1 - (1 - confidenceLevel) / 2);
+  const lower = crossing(s, z, lo, hi);
+  const upper = crossing(s, -z, lo, hi);
+  // z falls with μ, so the estimate's crossing of 0 lies between the interval's ends: bisect only there.
+  const [from, to] = Number.isNaN(lower) || Number.isNaN(upper) ? [lo, hi] : [lower, upper];
   return {
-    lower: crossing(x, y, z, lo, hi),
-    upper: crossing(x, y, -z, lo, hi),
+    lower,
+    upper,
     // z is 0 over the whole stretch between the middle pairwise differences: its midpoint is their median.
-    estimate: (crossing(x, y, 0, lo, hi) + crossing(x, y, 0, lo, hi, true)) / 2,
+    estimate: (crossing(s, 0, from, to) + crossing(s, 0, from, to, true)) / 2,
   };
 }

@@ -4,6 +4,7 @@
  * lease, handed to the driver. A workflow file that does not parse becomes a
  * failed run showing its errors.
  */
+import { releaseActionInputChecks } from "../../release/index.js";
 import { SlipwayError } from "../../lib/index.js";
 import { planRun, selectWorkflows } from "../../engine/index.js";
 import type { Repository, Store, WorkflowRun } from "../../store/index.js";
@@ -159,7 +160,7 @@ export function createRunCreator(deps: {
       if (!sha) throw new SlipwayError("REF_NOT_FOUND", `No ref '${input.ref}' in ${repo.fullName}`, { hint: "Pass an existing branch or tag as `ref`." });
       const text = await readFileAt(mirror, sha, input.workflowFile);
       if (text === null) throw new SlipwayError("WORKFLOW_NOT_FOUND", `No workflow ${input.workflowFile} at ${input.ref}`, { hint: "Check the workflow file name and the ref." });
-      const parsed = parseWorkflow(input.workflowFile, text);
+      const parsed = parseWorkflow(input.workflowFile, text, { actionInputChecks: releaseActionInputChecks });
       if (!parsed.workflow) {
         throw new SlipwayError("WORKFLOW_INVALID", `${input.workflowFile}: ${parsed.errors.length} error(s)`, { details: parsed.errors, position: parsed.errors[0]?.position });
       }

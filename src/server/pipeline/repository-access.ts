@@ -4,6 +4,7 @@
  * variables (none for runs of pull requests from forks), called workflows,
  * the parsed workflow files of a commit, and commit statuses.
  */
+import { releaseActionInputChecks } from "../../release/index.js";
 import { SlipwayError } from "../../lib/index.js";
 import type { Repository, Store, WorkflowRun } from "../../store/index.js";
 import { parseWorkflow, parseWorkflowOrThrow, type Workflow } from "../../workflow/index.js";
@@ -32,7 +33,7 @@ export function parseWorkflowFiles(files: { path: string; text: string }[]): { v
   const valid: Workflow[] = [];
   const invalid: { file: string; messages: string[] }[] = [];
   for (const f of files) {
-    const parsed = parseWorkflow(f.path, f.text);
+    const parsed = parseWorkflow(f.path, f.text, { actionInputChecks: releaseActionInputChecks });
     if (parsed.workflow) valid.push(parsed.workflow);
     else invalid.push({ file: f.path, messages: parsed.errors.map((e) => (e.position ? `${e.position.file} (Line: ${e.position.line}, Col: ${e.position.col}): ${e.message}` : e.message)) });
   }

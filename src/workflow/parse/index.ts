@@ -5,3 +5,4 @@
  * - parseWorkflowOrThrow(file, text): the workflow, or a WORKFLOW_INVALID SlipwayError with the details.
  */
 export { parseWorkflow, parseWorkflowOrThrow } from "./parse-workflow.js";
+export type { ActionInputsCheck, PositionedInput } from "./action-inputs.js";

@@ -33,6 +33,7 @@ import { buildWorkflowModel } from "./build-model.js";
 import { rephraseFinding } from "./messages.js";
 import { checkAgainstSchema, indexTokens } from "./schema-check.js";
 import { NodeReader } from "./yaml-nodes.js";
+import { checkActionInputs, type ActionInputsCheck } from "./action-inputs.js";
 
 export interface ParseWorkflowResult {
   /** Set only when `errors` is empty. */
@@ -40,8 +41,13 @@ export interface ParseWorkflowResult {
   errors: SlipwayErrorDetail[];
 }
 
+export interface ParseWorkflowOptions {
+  /** Checks of known actions' `with:` inputs (e.g. Slipway's built-in release actions). */
+  actionInputChecks?: readonly ActionInputsCheck[];
+}
+
 /** Parses and validates one workflow file. Pure: reads nothing but its arguments. */
-export function parseWorkflow(file: string, text: string): ParseWorkflowResult {
+export function parseWorkflow(file: string, text: string, options: ParseWorkflowOptions = {}): ParseWorkflowResult {
   const at = (line: number, col: number) => ({ file, line, col });
 
   if (text.trim() === "" || stripComments(text) === "") {
@@ -96,6 +102,7 @@ export function parseWorkflow(file: string, text: string): ParseWorkflowResult {
 
   const built = buildWorkflowModel(reader);
   errors.push(...built.errors);
+  errors.push(...checkActionInputs(reader, text, options.actionInputChecks ?? []));
   for (const site of built.conditions) {
     const problem = checkCondition(site, tokens, errors);
     if (problem) errors.push(problem);
@@ -108,8 +115,8 @@ export function parseWorkflow(file: string, text: string): ParseWorkflowResult {
 }
 
 /** Like parseWorkflow, but throws a WORKFLOW_INVALID SlipwayError listing every problem. */
-export function parseWorkflowOrThrow(file: string, text: string): Workflow {
-  const result = parseWorkflow(file, text);
+export function parseWorkflowOrThrow(file: string, text: string, options: ParseWorkflowOptions = {}): Workflow {
+  const result = parseWorkflow(file, text, options);
   if (result.workflow) return result.workflow;
   const n = result.errors.length;
   throw new SlipwayError("WORKFLOW_INVALID", `${file}: ${n} error${n === 1 ? "" : "s"}`, {

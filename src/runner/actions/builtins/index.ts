@@ -5,6 +5,7 @@ import { createCheckoutAction, type CheckoutOptions } from "./checkout.js";
 import { createGateActions } from "./gates/index.js";
 import { createGithubScriptAction } from "./github-script.js";
 import { createSetupActions } from "./setup.js";
+import { createReleaseActions, type RolloutActionOptions } from "./release/index.js";
 
 export interface BuiltinActionsOptions {
   checkout?: CheckoutOptions;
@@ -12,9 +13,11 @@ export interface BuiltinActionsOptions {
   cache?: CacheStore | CacheStoreOptions;
   /** Where uploaded artifacts go; without it the artifact built-ins are left out. */
   artifacts?: ArtifactStoreSource;
+  /** slipway/rollout's promotion prompt (a terminal) and flag client, where there are some. */
+  release?: RolloutActionOptions;
 }
 
-/** Every built-in action: checkout, cache (+restore/save), upload/download-artifact, setup-*, github-script, and the safety gates. */
+/** Every built-in action: checkout, cache (+restore/save), upload/download-artifact, setup-*, github-script, slipway/verify and slipway/rollout, and the safety gates. */
 export function createBuiltinActions(options: BuiltinActionsOptions = {}): BuiltinAction[] {
   const cache = options.cache && "find" in options.cache ? options.cache : createCacheStore(options.cache as CacheStoreOptions | undefined);
   return [
@@ -23,9 +26,11 @@ export function createBuiltinActions(options: BuiltinActionsOptions = {}): Built
     ...(options.artifacts ? createArtifactActions(options.artifacts) : []),
     ...createSetupActions(),
     createGithubScriptAction(),
+    ...createReleaseActions(options.release),
     ...createGateActions(),
   ];
 }
 
 export { createCacheStore } from "./cache.js";
+export { measureMetric, runShellCommand } from "./release/measure.js";
 export type { CacheEntry, CacheStore } from "./cache.js";

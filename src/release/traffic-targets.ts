@@ -1,0 +1,116 @@
+/**
+ * Traffic targets of a rollout: what `setWeight` moves. HAProxy shifts a
+ * backend's weights between a stable and a canary server through its Runtime
+ * API; hosts deploy the new version to a share of a fleet in batches,
+ * CodeDeploy-style; a flag's fractional split goes through a FlagSplitClient,
+ * which only a Slipway server provides.
+ */
+import { SlipwayError } from "../lib/index.js";
+import { setServerWeights } from "./haproxy-runtime.js";
+import type { FlagTargetSpec, HaproxyTargetSpec, HostsTargetSpec } from "./rollout-spec.js";
+
+export interface TrafficTarget {
+  /** One line for the log, e.g. `haproxy backend app (stable/canary)`. */
+  describe(): string;
+  /** Gives the canary (the new version) `weight` percent of the traffic; rejects when the target refused or could not be reached. */
+  setWeight(weight: number): Promise<void>;
+  /** Puts all traffic back on stable (canary weight 0). Called on abort and cancellation: it must not depend on the step's signal. */
+  restoreStable(): Promise<void>;
+}
+
+/** HAProxy: canary weight N, stable weight 100 − N, read back after each change. */
+export function createHaproxyTarget(spec: HaproxyTargetSpec): TrafficTarget {
+  const options = { address: spec.address, timeoutMs: spec.timeoutMs };
+  const set = (weight: number) => setServerWeights(options, spec.backend, { [spec.stable]: 100 - weight, [spec.canary]: weight });
+  return {
+    describe: () => `haproxy backend ${spec.backend} (stable ${spec.stable}, canary ${spec.canary}) at ${spec.address}`,
+    setWeight: set,
+    restoreStable: () => set(0),
+  };
+}
+
+/** Runs a host's deploy, validate or rollback command; resolves whether it succeeded. */
+export type HostCommandRunner = (command: string, host: string, phase: "deploy" | "validate" | "rollback") => Promise<boolean>;
+
+/** The healthy hosts a fleet of `total` must keep. */
+function minimumHealthyCount(spec: Pick<HostsTargetSpec, "minimumHealthy">, total: number): number {
+  return "count" in spec.minimumHealthy ? spec.minimumHealthy.count : Math.ceil((spec.minimumHealthy.percent / 100) * total);
+}
+
+/**
+ * Hosts: `setWeight: N` deploys the new version to hosts (in list order)
+ * until N% of them run it, `batchSize` at a time (never more than the fleet
+ * can lose while keeping `minimumHealthy`), each deployed then validated. A
+ * host whose deploy or validate fails is unhealthy; the rollout fails as soon
+ * as fewer than `minimumHealthy` hosts are healthy. Back to stable runs the
+ * rollback command on every host that was deployed, last first.
+ */
+export function createHostsTarget(spec: HostsTargetSpec, run: HostCommandRunner, log: (line: string) => void): TrafficTarget {
+  const total = spec.hosts.length;
+  const minimum = minimumHealthyCount(spec, total);
+  const batch = Math.max(1, Math.min(spec.batchSize, total - minimum));
+  const deployed: string[] = [];
+  let unhealthy = 0;
+  return {
+    describe: () => `${total} hosts in batches of ${batch}, at least ${minimum} healthy`,
+    async setWeight(weight) {
+      const goal = Math.ceil((weight / 100) * total);
+      while (deployed.length < goal) {
+        const hosts = spec.hosts.slice(deployed.length, Math.min(goal, deployed.length + batch));
+        log(`deploying to ${hosts.join(", ")}`);
+        const results = await Promise.all(
+          hosts.map(async (host) => {
+            const ok = (await run(spec.deploy, host, "deploy")) && (spec.validate === undefined || (await run(spec.validate, host, "validate")));
+            return { host, ok };
+          }),
+        );
+        deployed.push(...hosts);
+        for (const r of results) {
+          if (r.ok) continue;
+          unhealthy++;
+          log(`host ${r.host} failed its ${spec.validate ? "deploy or validation" : "deploy"}`);
+        }
+        if (total - unhealthy < minimum) {
+          throw new SlipwayError("TRAFFIC_TARGET_FAILED", `only ${total - unhealthy} of ${total} hosts are healthy, fewer than the minimum of ${minimum}`, {
+            hint: "Look at the failed hosts' deploy and validate output in the step's log.",
+          });
+        }
+      }
+    },
+    async restoreStable() {
+      if (spec.rollback === undefined) {
+        if (deployed.length > 0) log(`no rollback command: ${deployed.join(", ")} keep the new version`);
+        return;
+      }
+      for (const host of [...deployed].reverse()) {
+        if (!(await run(spec.rollback, host, "rollback"))) log(`rollback of ${host} failed`);
+      }
+      deployed.length = 0;
+    },
+  };
+}
+
+/** The seam to a Slipway flag's fractional split in the job's environment (served by a Slipway server). */
+export interface FlagSplitClient {
+  /** Gives `variant` `weight` percent of the flag's fractional split. */
+  setVariantWeight(flag: string, variant: string, weight: number): Promise<void>;
+  /** Puts the flag back to the split it had before the rollout. */
+  restoreSplit(flag: string): Promise<void>;
+}
+
+export function createFlagTarget(spec: FlagTargetSpec, client: FlagSplitClient | undefined): TrafficTarget {
+  const needServer = () =>
+    new SlipwayError("ROLLOUT_NEEDS_SERVER", `a rollout through flag ${spec.flag} needs a Slipway server: flag splits live there`, {
+      hint: "Use an haproxy or hosts target for now; flag rollouts come with server-driven rollouts.",
+    });
+  return {
+    describe: () => `flag ${spec.flag}, variant ${spec.variant}`,
+    async setWeight(weight) {
+      if (!client) throw needServer();
+      await client.setVariantWeight(spec.flag, spec.variant, weight);
+    },
+    async restoreStable() {
+      if (client) await client.restoreSplit(spec.flag);
+    },
+  };
+}

@@ -1,0 +1,10 @@
+/** Slipway's release actions: slipway/verify (post-deploy verification) and slipway/rollout (canary steps). */
+import type { BuiltinAction } from "../../builtin.js";
+import { createRolloutAction, type RolloutActionOptions } from "./rollout.js";
+import { createVerifyAction } from "./verify.js";
+
+export type { RolloutActionOptions } from "./rollout.js";
+
+export function createReleaseActions(options: RolloutActionOptions = {}): BuiltinAction[] {
+  return [createVerifyAction(), createRolloutAction(options)];
+}
