@@ -252,6 +252,12 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
           log: (index, line) => reporter.log(numberOf(index), line),
           groupStarted: (index, title) => reporter.log(numberOf(index), `##[group]${title}`),
           groupEnded: (index) => reporter.log(numberOf(index), "##[endgroup]"),
+          // A run: step's header, as GitHub's log shows it: a collapsed group before the output.
+          scriptHeader: (index, title, lines) => {
+            reporter.log(numberOf(index), `##[group]${title}`);
+            for (const line of lines) reporter.log(numberOf(index), line);
+            reporter.log(numberOf(index), "##[endgroup]");
+          },
           // Annotations need no line of their own: runJob already logs each as a `##[level]` line,
           // and the JobResult carries them to the server.
           stepCompleted: (step) =>
