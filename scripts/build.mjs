@@ -21,7 +21,8 @@ await build({
   sourcemap: "linked",
   legalComments: "none",
   // Native and heavy server-side packages stay external: installed as dependencies.
-  external: ["better-sqlite3", "pg", "pg-native", "fastify", "pino", "pino-pretty", "prom-client", "kysely"],
+  // libpg-query loads its WASM file from its own directory.
+  external: ["better-sqlite3", "pg", "pg-native", "fastify", "pino", "pino-pretty", "prom-client", "kysely", "libpg-query"],
   banner: {
     js: [
       "#!/usr/bin/env node",
