@@ -149,9 +149,11 @@ async function capState(trx: Db, jobId: number, steps: number[]): Promise<{ jobT
   };
 }
 
-/** Whether the step's stored log ends without a newline (so a line of the server's starts on a line of its own). */
-async function endsMidLine(trx: Db, jobId: number, step: number): Promise<boolean> {
-  const last = await trx.selectFrom("log_chunks").select("data").where("job_id", "=", jobId).where("step", "=", step).orderBy("seq", "desc").limit(1).executeTakeFirst();
+/** Whether the stored log (of `step`, or the whole job's) ends without a newline, so a line of the server's starts on a line of its own. */
+async function endsMidLine(trx: Db, jobId: number, step?: number): Promise<boolean> {
+  let query = trx.selectFrom("log_chunks").select("data").where("job_id", "=", jobId);
+  query = step === undefined ? query.orderBy("job_offset", "desc") : query.where("step", "=", step).orderBy("seq", "desc");
+  const last = await query.limit(1).executeTakeFirst();
   const data = last ? toBuffer(last.data) : null;
   return data !== null && data !== undefined && data.length > 0 && data[data.length - 1] !== 0x0a;
 }
@@ -171,7 +173,7 @@ export async function addNoticeInTransaction(ctx: StoreContext, trx: Db, jobId: 
     .where("step", "=", JOB_STEP)
     .executeTakeFirst();
   const seq = last?.seq === null || last?.seq === undefined ? 0 : toNum(last.seq as number | string) + 1;
-  const lead = (await endsMidLine(trx, jobId, JOB_STEP)) ? "\n" : "";
+  const lead = (await endsMidLine(trx, jobId)) ? "\n" : "";
   const data = Buffer.from(`${lead}##[${notice.level}]${notice.message.replace(/\r?\n/g, " ")}\n`, "utf8");
   await trx
     .insertInto("log_chunks")
