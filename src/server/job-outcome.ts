@@ -5,11 +5,9 @@
  * timeout); and the job's timings as metrics once it completed.
  */
 import type { ApiConclusionReason } from "../protocol/index.js";
-import type { Job, Store } from "../store/index.js";
+import { RUNNER_LOST, type Job, type Store } from "../store/index.js";
 import type { ServerMetrics } from "./metrics.js";
 
-/** The store's error for a job whose runner stopped renewing its lease (see the job queue). */
-const RUNNER_LOST = "runner lost";
 /** The runner's error for a job past its `timeout-minutes` (GitHub's wording). */
 const TIMED_OUT = /exceeded the maximum execution time/i;
 

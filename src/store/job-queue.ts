@@ -68,7 +68,7 @@ export interface JobQueueStore {
 
 const DEFAULT_LEASE_SECONDS = 60;
 /** The error a job ends with when its runner stopped renewing the lease. */
-const RUNNER_LOST = "runner lost";
+export const RUNNER_LOST = "runner lost";
 const JOB_STATUSES: readonly JobStatus[] = ["queued", "in_progress", "completed", "waiting", "pending"];
 
 /** The line a lost job's log ends with and its annotation: which runner, and when its lease ran out. */
