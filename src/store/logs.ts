@@ -42,7 +42,7 @@ interface ReadLogOptions {
 }
 
 /** Caps on what a job's log keeps; output past a cap is dropped after one line saying so. */
-export interface LogLimits {
+interface LogLimits {
   /** Bytes one step (or the job-level lines, step -1) may store. */
   stepBytes?: number;
   /** Bytes the whole job log may store. */
