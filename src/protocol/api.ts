@@ -7,6 +7,17 @@
 export type ApiRunStatus = "queued" | "in_progress" | "completed" | "waiting" | "requested" | "pending";
 export type ApiConclusion = "success" | "failure" | "cancelled" | "skipped" | "neutral" | "timed_out" | "action_required" | "stale" | "startup_failure" | null;
 
+/**
+ * Slipway: why a completed job has its conclusion (GitHub has no such field).
+ * `runner_lost`: its runner stopped renewing the job's lease (crashed, cut
+ * off); `cancelled`: cancelled by a user, a newer run or job of its
+ * concurrency group; `timed_out`: it ran past its `timeout-minutes`;
+ * `step_failed`: a step failed; `job_error`: the job failed outside its
+ * steps (e.g. its environment could not be evaluated); `startup_failure`:
+ * the run could not start.
+ */
+export type ApiConclusionReason = "runner_lost" | "cancelled" | "timed_out" | "step_failed" | "job_error" | "startup_failure";
+
 export interface ApiUser {
   id: number;
   login: string;
@@ -101,6 +112,10 @@ export interface ApiJob {
   needs?: string[];
   /** Slipway: the matrix leg's values. */
   matrix?: Record<string, unknown> | null;
+  /** Slipway: why the job ended with its conclusion; null while it runs and when it succeeded or was skipped. */
+  conclusion_reason?: ApiConclusionReason | null;
+  /** Slipway: the job's error outside its steps (e.g. `runner lost`), as the server recorded it; null when none. */
+  error?: string | null;
 }
 
 export interface ApiArtifact {

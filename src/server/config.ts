@@ -56,6 +56,10 @@ export interface ServerConfig {
   allowedRepositoryHosts?: string[];
   /** Fetch from any host, whatever address it resolves to. */
   allowPrivateRepositoryHosts?: boolean;
+  /** Bytes of log one step keeps; later output of the step is dropped after a line saying so. */
+  logMaxStepBytes?: number;
+  /** Bytes of log one job keeps; later output of the job is dropped after a line saying so. */
+  logMaxJobBytes?: number;
 }
 
 type RepositoryCreation = "admins" | "users";
@@ -106,6 +110,8 @@ export const SERVER_SETTINGS: readonly SettingDescription[] = [
   { key: "allowLocalRepositories", env: "SLIPWAY_ALLOW_LOCAL_REPOSITORIES", flag: "--allow-local-repositories", default: false, kind: "boolean", description: "Let every user register local paths and `file://` URLs as repositories (by default only instance admins may). The server's data dir is refused either way." },
   { key: "allowedRepositoryHosts", env: "SLIPWAY_ALLOWED_REPOSITORY_HOSTS", flag: "--allowed-repository-hosts", default: null, kind: "list", description: "Comma-separated host names or `*.domain` patterns whose repositories may be fetched although they resolve to loopback, private or link-local addresses (a forge on the internal network). By default none." },
   { key: "allowPrivateRepositoryHosts", env: "SLIPWAY_ALLOW_PRIVATE_REPOSITORY_HOSTS", flag: "--allow-private-repository-hosts", default: false, kind: "boolean", description: "Fetch repositories from any host, whatever address it resolves to (loopback, private, link-local and cloud metadata addresses included)." },
+  { key: "logMaxStepBytes", env: "SLIPWAY_LOG_MAX_STEP_BYTES", flag: "--log-max-step-bytes", default: 16 * 1024 ** 2, kind: "integer", min: 1024, description: "Bytes of log one step keeps. Past it the step's log gets one warning line saying it was truncated and the rest of its output is dropped; the step goes on." },
+  { key: "logMaxJobBytes", env: "SLIPWAY_LOG_MAX_JOB_BYTES", flag: "--log-max-job-bytes", default: 64 * 1024 ** 2, kind: "integer", min: 1024, description: "Bytes of log one job keeps, all steps together. Past it the log gets one warning line saying it was truncated and the rest of the job's output is dropped; the job goes on." },
   { key: "configFile", env: "SLIPWAY_CONFIG", flag: "--config", default: null, kind: "path", description: "JSON or YAML file with any of these settings, keyed by the names in this table." },
 ];
 
@@ -280,8 +286,19 @@ export function loadServerConfig(input: LoadServerConfigInput = {}): ServerConfi
     allowLocalRepositories: out.allowLocalRepositories as boolean,
     allowedRepositoryHosts: (out.allowedRepositoryHosts as string[] | undefined) ?? [],
     allowPrivateRepositoryHosts: out.allowPrivateRepositoryHosts as boolean,
+    logMaxStepBytes: out.logMaxStepBytes as number,
+    logMaxJobBytes: out.logMaxJobBytes as number,
     metricsToken: out.metricsToken as string | undefined,
     configFile,
+  };
+}
+
+/** The log caps of `config` as the store applies them, naming the settings that raise them. */
+export function logLimitsOf(config: Pick<ServerConfig, "logMaxStepBytes" | "logMaxJobBytes">): { stepBytes?: number; jobBytes?: number; raiseHint: { step: string; job: string } } {
+  return {
+    ...(config.logMaxStepBytes === undefined ? {} : { stepBytes: config.logMaxStepBytes }),
+    ...(config.logMaxJobBytes === undefined ? {} : { jobBytes: config.logMaxJobBytes }),
+    raiseHint: { step: "the server setting logMaxStepBytes (SLIPWAY_LOG_MAX_STEP_BYTES)", job: "the server setting logMaxJobBytes (SLIPWAY_LOG_MAX_JOB_BYTES)" },
   };
 }
 

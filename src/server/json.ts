@@ -4,6 +4,7 @@
  */
 import type { ApiArtifact, ApiJob, ApiRepository, ApiRunner, ApiSecret, ApiStep, ApiUser, ApiWorkflowRun } from "../protocol/index.js";
 import type { Artifact, Job, Repository, Runner, SecretRecord, StepRecord, User, WorkflowRun } from "../store/index.js";
+import { conclusionReasonOf } from "./job-outcome.js";
 import { withoutCredentials } from "./repository-url.js";
 
 export function userJson(user: User): ApiUser {
@@ -94,10 +95,12 @@ export function jobJson(job: Job, run: WorkflowRun, steps: StepRecord[], repo: R
     runner_name: job.runnerName,
     runner_group_id: null,
     runner_group_name: null,
-    // Slipway additions: the job's key in the run, what it needs, its matrix leg.
+    // Slipway additions: the job's key in the run, what it needs, its matrix leg, why it ended so.
     key: job.key,
     needs: job.needs,
     matrix: job.matrix,
+    conclusion_reason: conclusionReasonOf(job),
+    error: job.error,
   };
 }
 

@@ -10,7 +10,10 @@ export interface ServerMetrics {
   registry: Registry;
   httpDuration: Histogram<"method" | "route" | "status_code">;
   jobDuration: Histogram<"conclusion">;
+  /** Claim latency: from a job becoming claimable (queued) to a runner's claim. */
   queueDuration: Histogram;
+  /** Job set-up: from the claim to the job's first step starting (fetch, workspace, actions). */
+  setupDuration: Histogram;
   webhookDeliveries: Counter<"provider" | "outcome">;
 }
 
@@ -35,8 +38,14 @@ export function createMetrics(options: { store: Store; now: () => Date; defaultM
   });
   const queueDuration = new Histogram({
     name: "slipway_job_queue_duration_seconds",
-    help: "Time a job waited in the queue before a runner claimed it.",
-    buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 300, 900, 3600],
+    help: "Claim latency: time from a job becoming claimable (queued) to a runner claiming it.",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30, 60, 300, 900, 3600],
+    registers: [registry],
+  });
+  const setupDuration = new Histogram({
+    name: "slipway_job_setup_duration_seconds",
+    help: "Job set-up time: from a runner's claim to the job's first step starting (checkout, workspace, actions), as the runner reports it.",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [registry],
   });
   const webhookDeliveries = new Counter({
@@ -54,16 +63,8 @@ export function createMetrics(options: { store: Store; now: () => Date; defaultM
     return cached.counts;
   };
   const countJobsNow = async (): Promise<Record<string, number>> => {
-    const counts: Record<string, number> = Object.fromEntries(JOB_STATES.map((s) => [s, 0]));
-    for (const status of JOB_STATES) {
-      const runs = await store.listRuns({ status, perPage: 100 });
-      for (const run of runs.items) {
-        for (const job of await store.listJobs(run.id)) {
-          if (job.status in counts) counts[job.status]! += 1;
-        }
-      }
-    }
-    return counts;
+    const all = await store.countJobsByStatus();
+    return Object.fromEntries(JOB_STATES.map((s) => [s, all[s] ?? 0]));
   };
   new Gauge({
     name: "slipway_runs",
@@ -79,7 +80,7 @@ export function createMetrics(options: { store: Store; now: () => Date; defaultM
   });
   new Gauge({
     name: "slipway_jobs",
-    help: "Jobs of active runs by state (at most the 100 newest runs per run status are inspected).",
+    help: "Jobs not completed, by state (counted in the store).",
     labelNames: ["state"] as const,
     registers: [registry],
     async collect() {
@@ -110,5 +111,5 @@ export function createMetrics(options: { store: Store; now: () => Date; defaultM
       this.set(online);
     },
   });
-  return { registry, httpDuration, jobDuration, queueDuration, webhookDeliveries };
+  return { registry, httpDuration, jobDuration, queueDuration, setupDuration, webhookDeliveries };
 }

@@ -13,6 +13,7 @@ export type { Conclusion, NewRun, RunFilter, RunStatus, WorkflowRun } from "./ru
 export type { Job, NewJob } from "./jobs.js";
 export type { StepRecord, StepUpdate } from "./steps.js";
 export type { QueuedJobClaim } from "./job-queue.js";
+export { RUNNER_LOST } from "./job-queue.js";
 export type { NewJobReport } from "./job-reports.js";
 export type { Artifact } from "./artifacts.js";
 export type { CacheEntry } from "./caches.js";

@@ -7,7 +7,8 @@ import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { SlipwayError } from "../lib/index.js";
 import { addSeconds, affected, normaliseLabels, nowIso, toIso, toNum, type Db, type StoreContext } from "./context.js";
-import type { Job } from "./jobs.js";
+import type { Job, JobStatus } from "./jobs.js";
+import { addNoticeInTransaction } from "./logs.js";
 import { loadJob, loadRun, mapJob, mapRun } from "./run-rows.js";
 import { recomputeRun } from "./run-status.js";
 import type { WorkflowRun } from "./runs.js";
@@ -31,6 +32,8 @@ export interface QueuedJobClaim {
   /** Proof of ownership for lease-guarded updates; a stale token is rejected. */
   leaseToken: string;
   leaseExpiresAt: string;
+  /** When the job became claimable (queued); its creation time for jobs stored before this was kept. */
+  queuedAt: string;
   /** The run's repository, when the claim read it along (saving the caller a lookup). */
   repository?: { fullName: string; gitUrl: string };
 }
@@ -57,13 +60,22 @@ export interface JobQueueStore {
    * `runner lost`. Safe to call from several replicas at once.
    */
   expireLeases(now?: Date): Promise<ExpiredLease[]>;
+  /** How many jobs there are in each status (one grouped count over the jobs table). */
+  countJobsByStatus(): Promise<Record<JobStatus, number>>;
   /** Subscribes to "jobs were enqueued" (across replicas on PostgreSQL); returns an unsubscribe function. */
   onJobsAvailable(listener: () => void): () => void;
 }
 
 const DEFAULT_LEASE_SECONDS = 60;
 /** The error a job ends with when its runner stopped renewing the lease. */
-const RUNNER_LOST = "runner lost";
+export const RUNNER_LOST = "runner lost";
+const JOB_STATUSES: readonly JobStatus[] = ["queued", "in_progress", "completed", "waiting", "pending"];
+
+/** The line a lost job's log ends with and its annotation: which runner, and when its lease ran out. */
+function runnerLostMessage(job: Job): string {
+  const runner = job.runnerName ? `The runner '${job.runnerName}'` : "The job's runner";
+  return `${runner} stopped renewing its lease on this job (last renewed until ${job.leaseExpiresAt ?? "an unknown time"}): runner lost. The job failed; re-run it, and check that the runner is up and can reach the server.`;
+}
 
 /** Frees the runner that held the job (the job ended or left it). */
 export async function releaseRunner(trx: Db, jobId: number): Promise<void> {
@@ -166,7 +178,8 @@ async function claimOnPostgres(db: Db, claim: ClaimInput): Promise<Omit<QueuedJo
   const job = mapJob(jsonRow(row.job) as Parameters<typeof mapJob>[0]);
   const run = row.run ? mapRun(jsonRow(row.run) as Parameters<typeof mapRun>[0]) : await loadRun(db, job.runId);
   const repo = row.repository ? (jsonRow(row.repository) as { full_name: string; git_url: string }) : null;
-  return { job, run, leaseExpiresAt: claim.leaseExpiresAt, ...(repo ? { repository: { fullName: repo.full_name, gitUrl: repo.git_url } } : {}) };
+  const queuedAt = (jsonRow(row.job).queued_at as string | null | undefined) ?? job.createdAt;
+  return { job, run, leaseExpiresAt: claim.leaseExpiresAt, queuedAt, ...(repo ? { repository: { fullName: repo.full_name, gitUrl: repo.git_url } } : {}) };
 }
 
 /**
@@ -256,6 +269,7 @@ async function claimOnSqlite(trx: Db, claim: ClaimInput): Promise<Omit<QueuedJob
     job,
     run: mapRun(joined),
     leaseExpiresAt: claim.leaseExpiresAt,
+    queuedAt: row.queued_at ?? job.createdAt,
     repository: { fullName: `${joined.repository_owner}/${joined.repository_name}`, gitUrl: joined.repository_git_url },
   };
 }
@@ -323,6 +337,7 @@ export function createJobQueueStore(ctx: StoreContext): JobQueueStore {
                   started_at: null,
                   cancel_requested: 0,
                   retry_count: job.retryCount + 1,
+                  queued_at: at,
                 })
                 .returningAll()
                 .executeTakeFirst()
@@ -353,6 +368,8 @@ export function createJobQueueStore(ctx: StoreContext): JobQueueStore {
               .where("job_id", "=", job.id)
               .where("status", "=", "in_progress")
               .execute();
+            // Visible where users look: the job's log ends with the reason, and its check run carries it.
+            await addNoticeInTransaction(ctx, trx, job.id, { level: "error", message: runnerLostMessage(job) });
           }
           await releaseRunner(trx, job.id);
           await recomputeRun(ctx, trx, job.runId);
@@ -362,6 +379,16 @@ export function createJobQueueStore(ctx: StoreContext): JobQueueStore {
         if (outcome) results.push(outcome);
       }
       return results;
+    },
+    async countJobsByStatus() {
+      const rows = await db
+        .selectFrom("jobs")
+        .select((eb) => ["status", eb.fn.countAll<number | string>().as("n")])
+        .groupBy("status")
+        .execute();
+      const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
+      for (const row of rows) counts[row.status as JobStatus] = toNum(row.n);
+      return counts;
     },
     onJobsAvailable: (listener) => ctx.subscribeJobs(listener),
   };

@@ -145,6 +145,7 @@ export function createJobStore(ctx: StoreContext): JobStore {
               cancel_requested: 0,
               error: null,
               created_at: at,
+              queued_at: (job.status ?? "queued") === "queued" ? at : null,
             })
             .returningAll()
             .executeTakeFirstOrThrow();
@@ -217,6 +218,7 @@ export function createJobStore(ctx: StoreContext): JobStore {
           values.lease_expires_at = null;
         }
         if (update.status === "in_progress" && job.startedAt === null) values.started_at = at;
+        if (update.status === "queued") values.queued_at = at;
         if (update.status === "queued" || update.status === "pending" || update.status === "waiting") {
           values.conclusion = null;
           values.completed_at = null;
@@ -246,6 +248,7 @@ export function createJobStore(ctx: StoreContext): JobStore {
             matrix: toJson(update.matrix ?? null),
             labels: JSON.stringify(labels),
             request: toJson(update.request),
+            queued_at: nowIso(ctx),
           })
           .where("id", "=", jobId)
           .where("status", "=", "pending")

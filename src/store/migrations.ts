@@ -401,4 +401,14 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.createIndex("runners_repository_idx").on("runners").column("repository_id").execute();
     },
   },
+  {
+    version: 12,
+    name: "log caps and claim latency",
+    async up(db) {
+      // A chunk the server wrote in place of output it dropped: 1 when a step reached its cap, 2 the job.
+      await db.schema.alterTable("log_chunks").addColumn("notice", "integer", (c) => c.notNull().defaultTo(0)).execute();
+      // When the job last became claimable; null for jobs stored before it (their created_at stands in).
+      await db.schema.alterTable("jobs").addColumn("queued_at", "text").execute();
+    },
+  },
 ];

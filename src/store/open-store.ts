@@ -189,7 +189,34 @@ function openSqlite(dataDir: string): Db {
   database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   database.pragma("foreign_keys = ON");
   database.pragma("synchronous = NORMAL");
+  cacheStatements(database);
   return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}
+
+/** Statements kept prepared, by SQL text (the store issues a few hundred distinct ones). */
+const STATEMENT_CACHE_SIZE = 1000;
+
+/**
+ * Reuses prepared statements: Kysely prepares every query it runs, and
+ * preparing costs more than running most of the store's queries. Safe
+ * because the driver runs one query at a time on this connection and the
+ * store never streams (a statement is never busy when it is handed out again).
+ */
+function cacheStatements(database: SqliteDatabase.Database): void {
+  const prepare = database.prepare.bind(database);
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  database.prepare = ((source: string) => {
+    let statement = cache.get(source);
+    if (statement) {
+      // Most recently used last, so the oldest is evicted first.
+      cache.delete(source);
+    } else {
+      statement = prepare(source);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(source, statement);
+    return statement;
+  }) as typeof database.prepare;
 }
 
 function openPostgres(url: string, logger: MessageLogger): Db {

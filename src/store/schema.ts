@@ -135,6 +135,8 @@ export interface JobsTable {
   cancel_requested: Num;
   error: string | null;
   created_at: string;
+  /** When the job last became claimable (queued); null for rows stored before it was kept. */
+  queued_at: string | null;
 }
 
 /** One row per (job, label) so label matching happens in SQL. */
@@ -162,6 +164,8 @@ interface LogChunksTable {
   size: Num;
   data: Buffer;
   created_at: string;
+  /** 0 for the runner's output; 1 or 2 for the line the server wrote when the step's or the job's log reached its cap. */
+  notice: Generated<Num>;
 }
 
 export interface ArtifactsTable {

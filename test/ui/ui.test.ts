@@ -177,6 +177,23 @@ describe.skipIf(unavailable !== undefined)("web UI", () => {
     await saveScreenshot(page, "run-failed-dark");
   });
 
+  it("says why a job ended and shows a truncated log's line as a warning", async () => {
+    const run = server.fake.runs.find((r) => r.display_title === "Speed up the parser")!;
+    const job = run.jobs.find((j) => j.conclusion === "failure")!;
+    Object.assign(job, { conclusion_reason: "runner_lost", error: "runner lost" });
+    const step = job.steps.find((s) => s.conclusion === "failure")!;
+    const last = job.chunks.map((c) => c.step).lastIndexOf(step.number);
+    const truncated = "##[warning]This step's log reached its limit of 16 MiB: the rest of its output is dropped (the job goes on).\n";
+    job.chunks.splice(last + 1, 0, { step: step.number, text: truncated });
+    await signIn(page, `/acme/web/actions/runs/${run.id}`);
+    const reason = page.getByTestId("job-end-reason");
+    await expect(reason).toContainText("The runner was lost");
+    vitestExpect(await reason.getAttribute("data-reason")).toBe("runner_lost");
+    const failedStep = page.locator('[data-testid="step"][data-state="failure"]');
+    const warning = failedStep.locator(".log-line", { hasText: "reached its limit of 16 MiB" });
+    await expect(warning.locator(".tag-warning")).toHaveText("Warning:");
+  });
+
   it("renders the tail of a very long step and the rest on request or when a link points into it", async () => {
     const runId = runIdOf("Verbose build");
     await signIn(page, `/acme/api/actions/runs/${runId}`);

@@ -12,6 +12,7 @@
  * runner protocol releases the job's secrets when a runner claims it.
  */
 import type { Job, Store, StepRecord } from "../../store/index.js";
+import { recordJobEnd } from "../job-outcome.js";
 import type { Conclusion, JobExecutor, JobRequest, JobResult, RunConclusion } from "../../protocol/index.js";
 
 /** Thrown by `run` when this replica stops driving the run (shutdown or lost ownership); the job itself goes on. */
@@ -175,7 +176,8 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
           if (job.status === "in_progress") {
             await store.requestJobCancel(job.id);
           } else {
-            await store.updateJob(job.id, { status: "completed", conclusion: "cancelled", expectedStatus: ["queued", "pending", "waiting"] });
+            const cancelled = await store.updateJob(job.id, { status: "completed", conclusion: "cancelled", expectedStatus: ["queued", "pending", "waiting"] });
+            if (cancelled) await recordJobEnd({ store }, cancelled, { beforeClaim: true });
           }
           job = (await store.getJob(job.id)) ?? job;
           continue;

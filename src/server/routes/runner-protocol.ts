@@ -30,6 +30,9 @@ import { hasMirror } from "../pipeline/git-mirror.js";
 import { gitPathOf } from "./git-http.js";
 import { isFromFork } from "../webhooks.js";
 import { createCancelWatch } from "./cancel-watch.js";
+import { logLimitsOf } from "../config.js";
+import { recordJobEnd } from "../job-outcome.js";
+import { runnerGitUrlOf } from "../runner-source.js";
 import { refreshRunStatus } from "./runs.js";
 import { openSecrets } from "./secrets.js";
 
@@ -228,7 +231,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     });
     // Renewing proves the lease is still this runner's; a lost lease gets 409.
     if (!(await store.renewLease(job.id, leaseToken, config.leaseSeconds))) throw staleLease();
-    const appended = await store.appendLogChunks(job.id, parsed);
+    const appended = await store.appendLogChunks(job.id, parsed, logLimitsOf(config));
     if (appended > 0) ctx.logBus.emit(`job:${job.id}`);
     return { appended, duplicates: parsed.length - appended };
   });
@@ -286,7 +289,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
       });
     }
     await refreshRunStatus(ctx, job.runId);
-    if (done.startedAt) ctx.metrics.jobDuration.observe({ conclusion }, Math.max(0, (ctx.now().getTime() - Date.parse(done.startedAt)) / 1000));
+    await recordJobEnd(ctx, done);
     await store.touchRunner(runner.id, { at: ctx.now() });
     ctx.logBus.emit(`job:${job.id}`);
     return { id: done.id, status: done.status, conclusion: done.conclusion };
@@ -397,7 +400,7 @@ async function prepareClaim(ctx: RouteContext, claimed: QueuedJobClaim, request:
  */
 async function claimResponse(ctx: RouteContext, claimed: QueuedJobClaim): Promise<ClaimAnswer> {
   const { job, run } = claimed;
-  ctx.metrics.queueDuration.observe(Math.max(0, (ctx.now().getTime() - Date.parse(job.createdAt)) / 1000));
+  ctx.metrics.queueDuration.observe(Math.max(0, (ctx.now().getTime() - Date.parse(claimed.queuedAt)) / 1000));
   const repo = claimed.repository ?? (await ctx.store.getRepository(run.repositoryId));
   const fromFork = isFromFork(run.eventPayload);
   // The job's token: read access to the run's repository through the server while this claim's lease holds.
@@ -425,7 +428,7 @@ async function claimResponse(ctx: RouteContext, claimed: QueuedJobClaim): Promis
     run: {
       id: run.id,
       repository: repo?.fullName ?? null,
-      git_url: repo?.gitUrl ?? null,
+      git_url: await runnerGitUrlOf(repo?.gitUrl, mirrored, ctx.config),
       workflow_file: run.workflowFile,
       event: run.event,
       head_sha: run.headSha,

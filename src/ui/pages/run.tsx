@@ -151,6 +151,30 @@ function useAnnotations(repo: string, job: Job, fromLog: LogAnnotation[]): Shown
   });
 }
 
+/** What a job's `conclusion_reason` means, for the reasons its own log may not show. */
+const REASONS: Partial<Record<NonNullable<Job["conclusion_reason"]>, string>> = {
+  runner_lost: "The runner was lost: it stopped renewing its lease on this job, and the job failed.",
+  cancelled: "The job was cancelled.",
+  timed_out: "The job timed out: it ran past its timeout-minutes and was stopped.",
+  job_error: "The job failed outside its steps.",
+  startup_failure: "The run could not start.",
+};
+
+/** Why the job ended, when that is not a step's own failure. */
+function EndReason({ job }: { job: Job }) {
+  const reason = job.conclusion_reason ? REASONS[job.conclusion_reason] : undefined;
+  if (!reason) return null;
+  const detail = job.error && job.error !== "runner lost" ? job.error : undefined;
+  return (
+    <div className={`banner ${job.conclusion_reason === "cancelled" ? "banner-warn" : "banner-error"}`} role="status" data-testid="job-end-reason" data-reason={job.conclusion_reason}>
+      <span>
+        {reason}
+        {detail && <span className="muted"> {detail}</span>}
+      </span>
+    </div>
+  );
+}
+
 function JobPanel({ repo, job }: { repo: string; job: Job }) {
   const rawUrl = api.jobLogUrl(repo, job.id);
   const log = useJobLog(api.jobLogStreamUrl(repo, job.id), rawUrl, job.status === "completed");
@@ -165,6 +189,7 @@ function JobPanel({ repo, job }: { repo: string; job: Job }) {
           {job.runner_name ? <>on <strong>{job.runner_name}</strong></> : job.status === "queued" ? <>waiting for a runner with {job.labels.join(", ") || "any labels"}</> : null}
         </div>
       </div>
+      <EndReason job={job} />
       <Annotations annotations={annotations} />
       <LogViewer job={job} log={log} rawUrl={rawUrl} />
     </div>
