@@ -96,6 +96,11 @@ export const ERROR_CODES = {
   SERVER_UNREACHABLE: { status: 502, meaning: "The CLI or runner could not reach the Slipway server.", hint: "Check --server / SLIPWAY_SERVER and that the server is running." },
   SERVER_ANSWER_INVALID: { status: 502, meaning: "The server answered with an error this client does not know.", hint: "Check that the client and the server run the same Slipway version." },
   INTERNAL_ERROR: { status: 500, meaning: "A bug: the server failed in a way it did not expect.", hint: "The server logged the cause; report it with the request id (X-Request-Id)." },
+  // GitHub API parity
+  WORKFLOW_DISABLED: { status: 422, meaning: "The workflow is disabled, so it cannot be dispatched.", hint: "Enable the workflow (PUT .../actions/workflows/{id}/enable) and dispatch it again." },
+  JSON_INVALID: { status: 400, meaning: "The request body is not valid JSON.", hint: "Send one JSON document with Content-Type: application/json." },
+  SECRET_SEAL_INVALID: { status: 422, meaning: "A sealed secret value names an unknown key or cannot be opened with the repository's key.", hint: "Fetch the public key (GET .../actions/secrets/public-key), seal the value to it with crypto_box_seal, and send its key_id with the base64 encrypted_value." },
+  LOGS_NOT_FOUND: { status: 404, meaning: "The run or job has no logs, or they were deleted.", hint: "Logs exist once a job starts; deleted logs cannot be restored." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
