@@ -44,8 +44,11 @@ async function createLogArchive(store: Store, jobs: Job[], modified: Date): Prom
     const sizes = await store.getLogSizes(job.id);
     const outside = sizes.filter((s) => s.step <= 0).map((s) => s.step);
     for (const step of outside) zip.addReadStream(streamOf(store, job.id, step), `${name}/0_${step < 0 ? "Job" : "Set up job"}.txt`, options);
-    for (const step of await store.listSteps(job.id)) {
-      zip.addReadStream(streamOf(store, job.id, step.number), `${name}/${step.number}_${entryName(step.name)}.txt`, options);
+    const steps = new Map((await store.listSteps(job.id)).map((s) => [s.number, s.name]));
+    // A step that logged without a step record (an older runner) still gets its file.
+    for (const s of sizes) if (s.step > 0 && !steps.has(s.step)) steps.set(s.step, `Step ${s.step}`);
+    for (const [number, stepName] of [...steps].sort((a, b) => a[0] - b[0])) {
+      zip.addReadStream(streamOf(store, job.id, number), `${name}/${number}_${entryName(stepName)}.txt`, options);
     }
   }
   zip.end();
