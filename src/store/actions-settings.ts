@@ -12,7 +12,7 @@ import type { Page, PageOptions } from "./store.js";
 /** GitHub's states a user can set; `active` is the default of every workflow file. */
 export type WorkflowState = "active" | "disabled_manually";
 
-export interface WorkflowStateRecord {
+interface WorkflowStateRecord {
   repositoryId: number;
   workflowFile: string;
   state: WorkflowState;

@@ -273,7 +273,7 @@ interface RateLimitsTable {
   refilled_at: Num;
 }
 
-export interface WorkflowStatesTable {
+interface WorkflowStatesTable {
   repository_id: Num;
   /** The workflow's path in the repository, e.g. .github/workflows/ci.yml. */
   workflow_file: string;
@@ -282,7 +282,7 @@ export interface WorkflowStatesTable {
   updated_at: string;
 }
 
-export interface RepositoryKeyPairsTable {
+interface RepositoryKeyPairsTable {
   repository_id: Num;
   key_id: string;
   public_key: Buffer;

@@ -27,7 +27,7 @@ function escapeXml(text: string): string {
 /** Verdana 11px averages about 6.5 px a character; exact widths are not needed for a readable badge. */
 const widthOf = (text: string) => Math.round(text.length * 6.5 + 12);
 
-export function renderBadge(label: string, status: BadgeStatus): string {
+function renderBadge(label: string, status: BadgeStatus): string {
   const left = widthOf(label);
   const right = widthOf(status);
   const total = left + right;

@@ -34,7 +34,7 @@ function instantOf(text: string, end: "start" | "end"): number {
  * GitHub's search date syntax: `2024-01-01`, `>=2024-01-01`, `>2024-01-01`,
  * `<=…`, `<…`, `2024-01-01..2024-02-01`, with `*` for an open end of a range.
  */
-export function parseCreatedRange(value: string): { from?: string; to?: string } {
+function parseCreatedRange(value: string): { from?: string; to?: string } {
   const text = value.trim();
   const iso = (ms: number) => new Date(ms).toISOString();
   const range = /^(.+?)\.\.(.+)$/.exec(text);
@@ -54,7 +54,7 @@ export function parseCreatedRange(value: string): { from?: string; to?: string }
 }
 
 /** The store filter for a run list's query; `checkSuiteId` when the list is of that one run. */
-export function runFilterOf(query: Record<string, string | undefined>): RunFilter & { checkSuiteId?: number } {
+function runFilterOf(query: Record<string, string | undefined>): RunFilter & { checkSuiteId?: number } {
   const q = query;
   if (q.status !== undefined && !STATUS_FILTERS.has(q.status)) throw validationFailed("status", `one of ${[...STATUS_FILTERS].join(", ")}`);
   if (q.exclude_pull_requests !== undefined && !["true", "false"].includes(q.exclude_pull_requests)) throw validationFailed("exclude_pull_requests", "true or false");

@@ -21,7 +21,7 @@ import { listRunsPage } from "./run-filters.js";
 
 const WORKFLOW_LIST_WAIT_MS = 5_000;
 
-export interface WorkflowEntry {
+interface WorkflowEntry {
   id: number;
   file: string;
   json: Record<string, unknown>;
@@ -49,7 +49,7 @@ export function workflowPath(id: string): string {
 }
 
 /** A workflow's numeric id: stable for its path in its repository, whether or not it has run. */
-export function workflowId(repositoryId: number, file: string): number {
+function workflowId(repositoryId: number, file: string): number {
   return Number.parseInt(createHash("sha256").update(`${repositoryId}:${file}`).digest("hex").slice(0, 12), 16);
 }
 
