@@ -175,6 +175,22 @@ describe("octokit against Slipway", () => {
     expect((await octokit.actions.getJobForWorkflowRun({ ...target, job_id: build.id })).data.steps?.map((s) => s.name)).toEqual(["Checkout", "Run tests"]);
     expect((await octokit.actions.getWorkflowRunUsage(params)).data).toMatchObject({ billable: {} });
 
+    // Every html_url is a page of the UI (the routes in src/ui/app.tsx).
+    const pages = [/^\/[^/]+\/[^/]+$/, /^\/[^/]+\/[^/]+\/(workflows|runners|secrets|settings)$/, /^\/[^/]+\/[^/]+\/actions\/runs\/\d+$/, /^\/[^/]+\/[^/]+\/actions\/runs\/\d+\/job\/\d+$/];
+    const urls = [
+      (await octokit.repos.get(target)).data.html_url,
+      (await octokit.actions.getWorkflowRun(params)).data.html_url,
+      ...(await octokit.actions.listJobsForWorkflowRun(params)).data.jobs.map((j) => j.html_url!),
+      ...(await octokit.actions.listRepoWorkflows(target)).data.workflows.map((w) => w.html_url),
+      (await octokit.checks.get({ ...target, check_run_id: build.id })).data.html_url!,
+      ...((await octokit.repos.getAllEnvironments(target)).data.environments ?? []).map((e) => e.html_url),
+    ];
+    for (const url of urls) {
+      expect(url.startsWith(server.config.publicUrl), url).toBe(true);
+      const page = new URL(url).pathname;
+      expect(pages.some((p) => p.test(page)), url).toBe(true);
+    }
+
     const zip = Buffer.from((await octokit.actions.downloadWorkflowRunLogs(params)).data as ArrayBuffer);
     expect(zipEntryNames(zip).sort()).toEqual(["0_build.txt", "1_deploy.txt", "build/1_Checkout.txt", "build/2_Run tests.txt", "deploy/1_Deploy.txt"].sort());
     const text = await octokit.actions.downloadJobLogsForWorkflowRun({ ...target, job_id: build.id });
