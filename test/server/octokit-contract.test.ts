@@ -263,6 +263,13 @@ describe("octokit against Slipway", () => {
     const token = await octokit.actions.createRegistrationTokenForRepo(target);
     expect(token.data.token).toBeTruthy();
     expect((await octokit.actions.listSelfHostedRunnersForRepo(target)).data.total_count).toBe(0);
+    const registered = await fetch(`${origin}/api/v3/runner/register`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: token.data.token, name: "box-1", labels: ["linux", "gpu"] }) });
+    const runnerId = ((await registered.json()) as { id: number }).id;
+    expect((await octokit.actions.listSelfHostedRunnersForRepo(target)).data.runners.map((r) => r.name)).toEqual(["box-1"]);
+    expect((await octokit.actions.getSelfHostedRunnerForRepo({ ...target, runner_id: runnerId })).data).toMatchObject({ id: runnerId, name: "box-1" });
+    expect((await octokit.actions.listLabelsForSelfHostedRunnerForRepo({ ...target, runner_id: runnerId })).data.labels.map((l) => l.name).sort()).toEqual(["gpu", "linux"]);
+    await octokit.actions.deleteSelfHostedRunnerFromRepo({ ...target, runner_id: runnerId });
+    await expect(octokit.actions.getSelfHostedRunnerForRepo({ ...target, runner_id: runnerId })).rejects.toMatchObject({ status: 404 });
     const limit = await octokit.rateLimit.get();
     expect(limit.data.resources.core.remaining).toBeGreaterThan(0);
   });
