@@ -2,15 +2,17 @@
  * GitHub's pagination header: every paginated list answers a `Link` header
  * with `first`, `prev`, `next` and `last` pages (those that exist), so that
  * clients such as `octokit.paginate` walk every page. A list is a body with
- * a numeric `total_count` beside one array, or a bare array (then `next` is
- * offered while pages come back full).
+ * a numeric `total_count` beside one array, or the bare array of a route
+ * known to page it (then `next` is offered while pages come back full; other
+ * bare arrays are whole lists and get no links).
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 
 const DEFAULT_PER_PAGE = 30;
+const PAGED_ARRAY_ROUTES = new Set(["/api/v3/repos/:owner/:repo/check-runs/:check_run_id/annotations"]);
 
-function itemsOf(payload: unknown): { items: unknown[]; total: number | null } | null {
-  if (Array.isArray(payload)) return { items: payload, total: null };
+function itemsOf(payload: unknown, route: string | undefined): { items: unknown[]; total: number | null } | null {
+  if (Array.isArray(payload)) return route !== undefined && PAGED_ARRAY_ROUTES.has(route) ? { items: payload, total: null } : null;
   if (!payload || typeof payload !== "object") return null;
   const body = payload as Record<string, unknown>;
   if (typeof body.total_count !== "number") return null;
@@ -20,7 +22,7 @@ function itemsOf(payload: unknown): { items: unknown[]; total: number | null } |
 
 /** Sets the Link header for a list answer; anything else is left alone. */
 export function addPageLinks(request: FastifyRequest, reply: FastifyReply, payload: unknown): void {
-  const list = itemsOf(payload);
+  const list = itemsOf(payload, request.routeOptions.url);
   if (!list) return;
   const url = new URL(request.url, `${request.protocol}://${request.host}`);
   const page = Math.max(1, Number.parseInt(url.searchParams.get("page") ?? "1", 10) || 1);
@@ -37,7 +39,7 @@ export function addPageLinks(request: FastifyRequest, reply: FastifyReply, paylo
   const links: string[] = [];
   if (page > 1) links.push(link(page - 1, "prev"));
   if (hasNext) links.push(link(page + 1, "next"));
-  if (last !== null && last > 1) links.push(link(last, "last"));
+  if (last !== null && page < last) links.push(link(last, "last"));
   if (page > 1) links.push(link(1, "first"));
   if (links.length > 0) void reply.header("link", links.join(", "));
 }
