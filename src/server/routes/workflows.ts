@@ -162,8 +162,10 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: RouteContext, 
 
   const entryOf = async (request: FastifyRequest): Promise<WorkflowEntry> => {
     const repo = request.repository!;
-    const file = await workflows.resolve(repo, paramOf(request));
-    const entry = (await workflows.list(repo)).find((w) => w.file === file);
+    const raw = paramOf(request);
+    // One listing answers both the id and the entry.
+    const listed = await workflows.list(repo);
+    const entry = /^\d{1,16}$/.test(raw) ? listed.find((w) => w.id === Number(raw)) : listed.find((w) => w.file === workflowPath(raw));
     if (!entry) throw notFound("WORKFLOW_NOT_FOUND", `Workflow ${paramOf(request)}`);
     return entry;
   };
