@@ -4,7 +4,7 @@
  * plus Slipway's `code` and `hint`, and `errors` for several findings.
  * The HTTP status of a code comes from the catalogue in errors.ts.
  */
-import { ERROR_CODES, SlipwayError, httpStatusOf, isErrorCode, type ErrorCode } from "./errors.js";
+import { ERROR_CODES, SlipwayError, httpStatusOf, isErrorCode, type ErrorCode, type SlipwayErrorDetail } from "./errors.js";
 
 const DOCUMENTATION_URL = "https://github.com/slipway-ci/slipway#server-api";
 
@@ -13,7 +13,8 @@ export interface ErrorBody {
   documentation_url?: string;
   code: string;
   hint?: string;
-  errors?: Array<{ message: string }>;
+  /** Each finding; one in a file carries its place (`line` and `column` 1-based). */
+  errors?: Array<{ message: string; file?: string; line?: number; column?: number }>;
   /** git's own text of a failed repository fetch: for instance admins only. */
   detail?: string;
 }
@@ -21,7 +22,9 @@ export interface ErrorBody {
 /** The body the server answers a SlipwayError with. */
 export function toErrorBody(error: SlipwayError): ErrorBody {
   const body: ErrorBody = { message: error.message, documentation_url: DOCUMENTATION_URL, code: error.code, hint: error.hint };
-  if (error.details.length > 0) body.errors = error.details.map((d) => ({ message: d.message }));
+  if (error.details.length > 0) {
+    body.errors = error.details.map((d) => ({ message: d.message, ...(d.position ? { file: d.position.file, line: d.position.line, column: d.position.col } : {}) }));
+  }
   return body;
 }
 
@@ -32,8 +35,11 @@ export class ServerAnswerError extends SlipwayError {
     code: ErrorCode,
     message: string,
     hint: string | undefined,
+    details: SlipwayErrorDetail[] = [],
+    /** The answer's parsed body, for clients that print it as it came. */
+    readonly body: unknown = null,
   ) {
-    super(code, message, { hint });
+    super(code, message, { hint, details });
   }
 }
 
@@ -44,15 +50,28 @@ export class ServerAnswerError extends SlipwayError {
  * INTERNAL_ERROR for a 5xx, so that retries still see a server failure.
  */
 export function fromErrorBody(status: number, data: unknown, what: string): ServerAnswerError {
-  const body = (data && typeof data === "object" ? data : {}) as { message?: unknown; code?: unknown; hint?: unknown };
+  const body = (data && typeof data === "object" ? data : {}) as { message?: unknown; code?: unknown; hint?: unknown; errors?: unknown };
   const known = isErrorCode(body.code);
   const code: ErrorCode = known ? (body.code as ErrorCode) : status >= 500 ? "INTERNAL_ERROR" : "SERVER_ANSWER_INVALID";
   const message = typeof body.message === "string" ? body.message : `${what} answered HTTP ${status}`;
   const hint = typeof body.hint === "string" ? body.hint : known ? undefined : `${ERROR_CODES[code].hint} (HTTP ${status})`;
-  return new ServerAnswerError(status, code, message, hint);
+  return new ServerAnswerError(status, code, message, hint, detailsOf(body), data ?? null);
 }
 
 /** The HTTP status behind an error: the one a server answered with, else the catalogue's for its code. */
 export function httpStatusOfError(error: SlipwayError): number {
   return error instanceof ServerAnswerError ? error.status : httpStatusOf(error.code);
+}
+
+/** The findings of an error body's `errors[]`, with their places when the server gave them. */
+function detailsOf(body: { errors?: unknown }): SlipwayErrorDetail[] {
+  if (!Array.isArray(body.errors)) return [];
+  const details: SlipwayErrorDetail[] = [];
+  for (const item of body.errors as unknown[]) {
+    const e = (item && typeof item === "object" ? item : {}) as { message?: unknown; file?: unknown; line?: unknown; column?: unknown };
+    if (typeof e.message !== "string") continue;
+    const placed = typeof e.file === "string" && typeof e.line === "number" && typeof e.column === "number";
+    details.push({ message: e.message, ...(placed ? { position: { file: e.file as string, line: e.line as number, col: e.column as number } } : {}) });
+  }
+  return details;
 }

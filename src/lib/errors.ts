@@ -106,6 +106,11 @@ export const ERROR_CODES = {
   // Progressive delivery (slipway/verify, slipway/rollout)
   TRAFFIC_TARGET_FAILED: { status: 502, meaning: "A rollout's traffic target (HAProxy's Runtime API, a host's deploy command) failed or could not be reached; traffic was sent back to stable.", hint: "Check the target's address and that it answers; the step's log names the command that failed." },
   ROLLOUT_NEEDS_SERVER: { status: 400, meaning: "A rollout step needs a Slipway server (an indefinite pause on a runner, a flag's split).", hint: "Give the pause a duration, run the workflow locally with `slipway run` in a terminal, or wait for server-driven rollouts." },
+  // GitHub API parity
+  WORKFLOW_DISABLED: { status: 422, meaning: "The workflow is disabled, so it cannot be dispatched.", hint: "Enable the workflow (PUT .../actions/workflows/{id}/enable) and dispatch it again." },
+  JSON_INVALID: { status: 400, meaning: "The request body is not valid JSON.", hint: "Send one JSON document with Content-Type: application/json." },
+  SECRET_SEAL_INVALID: { status: 422, meaning: "A sealed secret value names an unknown key or cannot be opened with the repository's key.", hint: "Fetch the public key (GET .../actions/secrets/public-key), seal the value to it with crypto_box_seal, and send its key_id with the base64 encrypted_value." },
+  LOGS_NOT_FOUND: { status: 404, meaning: "The run or job has no logs, or they were deleted.", hint: "Logs exist once a job starts; deleted logs cannot be restored." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -121,7 +121,7 @@ export interface AuthorizationOptions {
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-async function resolvePrincipal(request: FastifyRequest, options: AuthorizationOptions): Promise<Principal> {
+export async function resolvePrincipal(request: FastifyRequest, options: AuthorizationOptions): Promise<Principal> {
   const { store } = options;
   const token = bearer(request);
   const fail = async (): Promise<never> => {

@@ -26,7 +26,7 @@ export interface RunControl {
   /** Throws NOT_FOUND for an unknown run and CONFLICT for a completed one. */
   cancelRun(runId: number): Promise<void>;
   /** Throws CONFLICT unless the run is completed and has jobs (failed ones with `failedOnly`). */
-  rerun(runId: number, options?: { failedOnly?: boolean }): Promise<WorkflowRun>;
+  rerun(runId: number, options?: { failedOnly?: boolean; jobKey?: string }): Promise<WorkflowRun>;
 }
 
 export interface RouteContext {

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { EventEmitter } from "node:events";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { createServerLogger, logRequests } from "./logging.js";
 import type { Store } from "../store/index.js";
@@ -14,6 +14,7 @@ import { actorOf, ensureAdminToken, registerAuthorization } from "./auth.js";
 import type { ServerConfig } from "./config.js";
 import type { RouteContext } from "./context.js";
 import { handleError } from "./http-errors.js";
+import { addPageLinks } from "./page-links.js";
 import { createMetrics } from "./metrics.js";
 import { registerAccountRoutes } from "./routes/accounts.js";
 import { registerArtifactRoutes } from "./routes/artifacts.js";
@@ -26,6 +27,10 @@ import { registerVariableRoutes } from "./routes/variables.js";
 import { registerEnvironmentRoutes } from "./routes/environments.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { registerGitHttpRoutes } from "./routes/git-http.js";
+import { registerBadgeRoutes } from "./routes/badges.js";
+import { registerLogArchiveRoutes } from "./routes/logs-archive.js";
+import { registerRunActionRoutes } from "./routes/run-actions.js";
+import { createWorkflowDirectory, registerWorkflowRoutes } from "./routes/workflows.js";
 import { createSecretBox, createSharedRateLimiter, loadSecretKey, type SecretBox } from "./security.js";
 import { createPipeline, type Pipeline, type PipelineConfig } from "./pipeline/index.js";
 import { SlipwayError, toErrorBody } from "../lib/index.js";
@@ -126,7 +131,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       // `__proto__` keys are dropped so no later merge can reach an object's prototype.
       done(null, JSON.parse(buffer.toString("utf8"), (key, value: unknown) => (key === "__proto__" ? undefined : value)));
     } catch {
-      done(new SlipwayError("VALIDATION_FAILED", "Request body is not valid JSON", { hint: "Send a JSON document with Content-Type: application/json." }));
+      // GitHub's answer to a body that does not parse: 400, not a validation failure.
+      done(new SlipwayError("JSON_INVALID", "Problems parsing JSON"));
     }
   };
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, parseJson);
@@ -175,6 +181,10 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     void reply.header("x-request-id", request.id);
     return payload;
   });
+  app.addHook("preSerialization", async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    if (request.method === "GET" && reply.statusCode === 200) addPageLinks(request, reply, payload);
+    return payload;
+  });
   app.addHook("onResponse", async (request, reply) => {
     metrics.httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? "unmatched", status_code: String(reply.statusCode) },
@@ -193,6 +203,10 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerRepoRoutes(app, ctx);
   registerRepoConnectionRoutes(app, ctx);
   registerRunRoutes(app, ctx);
+  registerWorkflowRoutes(app, ctx, createWorkflowDirectory(ctx));
+  registerRunActionRoutes(app, ctx);
+  registerLogArchiveRoutes(app, ctx);
+  registerBadgeRoutes(app, ctx);
   registerRunnerProtocolRoutes(app, ctx);
   registerArtifactRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);

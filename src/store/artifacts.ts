@@ -31,7 +31,7 @@ export interface ArtifactStore {
   deleteArtifact(id: number): Promise<boolean>;
 }
 
-function mapArtifact(r: Selectable<ArtifactsTable>): Artifact {
+export function mapArtifact(r: Selectable<ArtifactsTable>): Artifact {
   return {
     id: toNum(r.id),
     runId: toNum(r.run_id),

@@ -411,4 +411,29 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.alterTable("jobs").addColumn("queued_at", "text").execute();
     },
   },
+  {
+    version: 16,
+    name: "workflow states and repository key pairs",
+    async up(db, backend) {
+      // A workflow without a row is active: only a user's enable/disable is stored.
+      await db.schema
+        .createTable("workflow_states")
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c).notNull())
+        .addColumn("workflow_file", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("workflow_states_pk", ["repository_id", "workflow_file"])
+        .execute();
+      // One X25519 pair per repository: clients seal secret values to its public key.
+      const bytes = blobType(backend);
+      await db.schema
+        .createTable("repository_key_pairs")
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c).primaryKey())
+        .addColumn("key_id", "text", (c) => c.notNull())
+        .addColumn("public_key", bytes, (c) => c.notNull())
+        .addColumn("private_key", bytes, (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
 ];

@@ -27,6 +27,7 @@ import { createSecretStore } from "./secrets.js";
 import { createStepStore } from "./steps.js";
 import type { Backend, Clock, Store } from "./store.js";
 import { createVariableStore } from "./variables.js";
+import { createActionsSettingsStore } from "./actions-settings.js";
 import { createWebhookDeliveryStore } from "./webhook-deliveries.js";
 import type { MessageLogger } from "../lib/index.js";
 
@@ -388,6 +389,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createScheduleTickStore(ctx),
     ...createAuditStore(ctx),
     ...createRateLimitStore(ctx),
+    ...createActionsSettingsStore(ctx),
   };
   return guardMethods(store, backend);
 }

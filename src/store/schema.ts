@@ -277,6 +277,24 @@ interface RateLimitsTable {
   refilled_at: Num;
 }
 
+interface WorkflowStatesTable {
+  repository_id: Num;
+  /** The workflow's path in the repository, e.g. .github/workflows/ci.yml. */
+  workflow_file: string;
+  /** `active` or `disabled_manually`. */
+  state: string;
+  updated_at: string;
+}
+
+interface RepositoryKeyPairsTable {
+  repository_id: Num;
+  key_id: string;
+  public_key: Buffer;
+  /** Sealed by the server; never readable from the database alone. */
+  private_key: Buffer;
+  created_at: string;
+}
+
 interface MigrationsTable {
   version: Num;
   name: string;
@@ -310,4 +328,6 @@ export interface Database {
   environments: EnvironmentsTable;
   variables: VariablesTable;
   rate_limits: RateLimitsTable;
+  workflow_states: WorkflowStatesTable;
+  repository_key_pairs: RepositoryKeyPairsTable;
 }

@@ -9,6 +9,7 @@
  * password or credential arrives already hashed.
  */
 import type { AccountStore } from "./accounts.js";
+import type { ActionsSettingsStore } from "./actions-settings.js";
 import type { ArtifactStore } from "./artifacts.js";
 import type { AuditStore } from "./audit.js";
 import type { CacheStore } from "./caches.js";
@@ -82,4 +83,5 @@ export interface Store
     WebhookDeliveryStore,
     ScheduleTickStore,
     AuditStore,
-    RateLimitStore {}
+    RateLimitStore,
+    ActionsSettingsStore {}

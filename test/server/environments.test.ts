@@ -150,6 +150,7 @@ describe("environments API", () => {
       "GET /:environment_name repo:read",
       "GET /:environment_name/secrets repo:admin",
       "GET /:environment_name/secrets/:name repo:admin",
+      "GET /:environment_name/secrets/public-key repo:read",
       "GET /:environment_name/variables repo:write",
       "GET /:environment_name/variables/:name repo:write",
       "PATCH /:environment_name/variables/:name repo:admin",

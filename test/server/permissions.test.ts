@@ -79,7 +79,10 @@ describe("every route declares and enforces a permission", () => {
       "DELETE /api/v3/repos/:owner/:repo/actions/runners/:runner_id repo:admin",
       "DELETE /api/v3/runners/:runner_id instance-admin",
       "GET /api/v3/repos/:owner/:repo/actions/runners repo:admin",
+      "GET /api/v3/repos/:owner/:repo/actions/runners/:runner_id repo:admin",
+      "GET /api/v3/repos/:owner/:repo/actions/runners/:runner_id/labels repo:admin",
       "GET /api/v3/runners instance-admin",
+      "GET /api/v3/runners/:runner_id instance-admin",
       "POST /api/v3/repos/:owner/:repo/actions/runners/registration-token repo:admin",
       "POST /api/v3/runners/registration-token instance-admin",
     ]);

@@ -91,7 +91,7 @@ describe("requests and errors", () => {
     expect(res.json().hint).toContain("SLIPWAY_BODY_LIMIT_BYTES");
   });
 
-  it("answers malformed JSON with 422 and the error shape", async () => {
+  it("answers malformed JSON with 400 and the error shape", async () => {
     server = await startTestServer();
     const res = await server.app.inject({
       method: "POST",
@@ -99,8 +99,9 @@ describe("requests and errors", () => {
       headers: { ...auth(ADMIN_TOKEN), "content-type": "application/json" },
       payload: "{not json",
     });
-    expect(res.statusCode).toBe(422);
-    expect(res.json().message).toBe("Request body is not valid JSON");
+    // GitHub's answer: 400 "Problems parsing JSON" (a validation failure is 422).
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ message: "Problems parsing JSON", code: "JSON_INVALID" });
   });
 
   it("logs structured JSON with request ids and never the Authorization or Cookie headers", async () => {

@@ -4,7 +4,7 @@
  * exit codes (0 done, 1 failed, 2 usage).
  */
 import type { Command } from "commander";
-import { isSlipwayError, SlipwayError } from "../../lib/index.js";
+import { isSlipwayError, ServerAnswerError, SlipwayError } from "../../lib/index.js";
 import { createApiClient, DEFAULT_SERVER_URL, type ApiClient } from "../api-client.js";
 import { renderFailure, renderOutput, type ApiOutput } from "../render/index.js";
 
@@ -62,6 +62,8 @@ export function act<A extends unknown[]>(ctx: ApiCommandContext, handler: (clien
       ctx.stdout(renderOutput(output, Boolean(flags.json)));
       ctx.exit(0);
     } catch (error) {
+      // With --json, stdout holds the server's error answer as it came (its `errors[]` with places included).
+      if (flags.json && error instanceof ServerAnswerError && error.body !== null) ctx.stdout(JSON.stringify(error.body, null, 2) + "\n");
       reportFailure(error, ctx);
     }
   };

@@ -142,11 +142,13 @@ export function createRunCreator(deps: {
     const payload = { ...trigger.payload };
     const actor = String(asObject(payload.sender).login ?? asObject(payload.pusher).name ?? asObject(payload.user).username ?? "") || null;
     const branch = trigger.event === "pull_request" ? String(asObject(asObject(payload.pull_request).head).ref ?? "") || null : trigger.ref.startsWith("refs/heads/") ? refName(trigger.ref) : null;
-    for (const bad of invalid) {
+    // A disabled workflow (GitHub's enable/disable) starts nothing until it is enabled again.
+    const disabled = new Set((await store.listWorkflowStates(repo.id)).filter((w) => w.state !== "active").map((w) => w.workflowFile));
+    for (const bad of invalid.filter((w) => !disabled.has(w.file))) {
       await recordInvalidWorkflow(repo, bad.file, bad.messages, { event: trigger.event, headBranch: branch, headSha: trigger.sha, actor, eventPayload: payload });
     }
     const selected = selectWorkflows(valid, { event: trigger.event, payload, ref: trigger.ref, changedFiles });
-    for (const { workflow } of selected) {
+    for (const { workflow } of selected.filter((w) => !disabled.has(w.workflow.file))) {
       await createRunFor(repo, workflow, { event: trigger.event, payload, sha: trigger.sha, branch, actor });
     }
   }

@@ -56,7 +56,7 @@ export interface Pipeline extends RunControl {
   /** Cancels a run: its driver aborts the engine; running jobs are told to stop through their heartbeat answer. */
   cancelRun(runId: number): Promise<void>;
   /** Starts the next attempt: every job, or only failed/cancelled ones and their dependents (others keep their results). */
-  rerun(runId: number, options?: { failedOnly?: boolean }): Promise<WorkflowRun>;
+  rerun(runId: number, options?: { failedOnly?: boolean; jobKey?: string }): Promise<WorkflowRun>;
   /** Resumes unfinished runs and starts the periodic work (lease sweep, schedules, polling). */
   start(): Promise<void>;
   /** Stops driving (jobs go on; another replica or the next start resumes the runs) and ends the periodic work. */

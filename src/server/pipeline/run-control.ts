@@ -73,15 +73,17 @@ export function createRunControl(deps: { store: Store; launcher: RunLauncher }) 
     }
   }
 
-  async function rerun(runId: number, options: { failedOnly?: boolean } = {}): Promise<WorkflowRun> {
+  /** `jobKey`: that job and the jobs that need it, the others keeping their earlier results (GitHub's job re-run). */
+  async function rerun(runId: number, options: { failedOnly?: boolean; jobKey?: string } = {}): Promise<WorkflowRun> {
     const run = await store.getRun(runId);
     if (!run) throw new SlipwayError("RUN_NOT_FOUND", `Workflow run ${runId} does not exist`);
     if (run.status !== "completed") throw new SlipwayError("RUN_NOT_COMPLETED", "Only a completed workflow run can be re-run.");
     const previous = await store.listJobs(runId);
     if (previous.length === 0) throw new SlipwayError("RUN_HAS_NO_JOBS", "The run has no jobs to re-run.");
     if (options.failedOnly && !previous.some(isFailed)) throw new SlipwayError("RUN_HAS_NO_FAILED_JOBS", "The run has no failed jobs.");
-    const rerunKeys = new Set(planRerun(previous, options.failedOnly ? isFailed : () => true).map((j) => j.key));
-    const reuse = previous.filter((j) => !rerunKeys.has(j.key) && j.conclusion === "success");
+    const select = options.jobKey !== undefined ? (j: Job) => j.key === options.jobKey : options.failedOnly ? isFailed : () => true;
+    const rerunKeys = new Set(planRerun(previous, select).map((j) => j.key));
+    const reuse = previous.filter((j) => !rerunKeys.has(j.key) && (j.conclusion === "success" || (options.jobKey !== undefined && j.conclusion !== null)));
     const next = await store.startRunAttempt(runId);
     // Every job of the attempt is listed up front, so the run's status never reads as completed
     // while only the reused jobs are there; the re-run ones are planned again when driven.
@@ -104,7 +106,7 @@ export function createRunControl(deps: { store: Store; launcher: RunLauncher }) 
       for (const step of await store.listSteps(old.id)) {
         await store.recordStep(copy!.id, { number: step.number, name: step.name, status: step.status, conclusion: step.conclusion, startedAt: step.startedAt, completedAt: step.completedAt });
       }
-      await store.completeJob(copy!.id, { conclusion: "success", outputs: old.outputs ?? {}, error: null });
+      await store.completeJob(copy!.id, { conclusion: old.conclusion ?? "success", outputs: old.outputs ?? {}, error: old.conclusion === "success" ? null : old.error });
     }
     await store.openRunLease(runId);
     launcher.launch(runId);

@@ -23,7 +23,8 @@ export function createScheduleFirer(deps: { store: Store; access: RepositoryAcce
         const sha = await resolveRef(mirror, `refs/heads/${repo.defaultBranch}`);
         if (!sha) continue;
         const { valid } = parseWorkflowFiles(await readWorkflowFiles(mirror, sha));
-        for (const workflow of valid) {
+        const disabled = new Set((await store.listWorkflowStates(repo.id)).filter((w) => w.state !== "active").map((w) => w.workflowFile));
+        for (const workflow of valid.filter((w) => !disabled.has(w.file))) {
           for (const s of workflow.on.schedule ?? []) {
             let fires: boolean;
             try {

@@ -167,17 +167,18 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
   const listRunners = async (query: unknown, shownFor?: number) => {
     const page = await store.listRunners({ ...pageOf(query), ...(shownFor === undefined ? {} : { usableBy: shownFor }) });
     const runners = [];
-    for (const runner of page.items) {
-      let current = null;
-      const job = runner.currentJobId === null ? null : await store.getJob(runner.currentJobId);
-      const run = job ? await store.getRun(job.runId) : null;
-      if (job && run && (shownFor === undefined || run.repositoryId === shownFor)) {
-        const repo = await store.getRepository(run.repositoryId);
-        current = { id: job.id, name: job.name, run_id: job.runId, repository: repo?.fullName };
-      }
-      runners.push({ ...runnerJson(runner, current), ...(await scopeJson(runner)) });
-    }
+    for (const runner of page.items) runners.push(await renderRunner(runner, shownFor));
     return { total_count: page.totalCount, runners };
+  };
+  const renderRunner = async (runner: Runner, shownFor?: number) => {
+    let current = null;
+    const job = runner.currentJobId === null ? null : await store.getJob(runner.currentJobId);
+    const run = job ? await store.getRun(job.runId) : null;
+    if (job && run && (shownFor === undefined || run.repositoryId === shownFor)) {
+      const repo = await store.getRepository(run.repositoryId);
+      current = { id: job.id, name: job.name, run_id: job.runId, repository: repo?.fullName };
+    }
+    return { ...runnerJson(runner, current), ...(await scopeJson(runner)) };
   };
   /** Slipway-only: whose jobs the runner takes. */
   const scopeJson = async (runner: Runner) => {
@@ -207,6 +208,24 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: RouteContext): voi
     if (!Number.isInteger(id) || id <= 0) throw notFound("RUNNER_NOT_FOUND", "Runner");
     return id;
   };
+  /** A runner this repository's jobs may use: its own or an instance runner, never another repository's. */
+  const usableRunnerOf = async (request: FastifyRequest): Promise<Runner> => {
+    const runner = await store.getRunner(runnerIdOf(request));
+    if (!runner || (runner.scope.kind === "repository" && runner.scope.repositoryId !== request.repository!.id)) throw notFound("RUNNER_NOT_FOUND", "Runner");
+    return runner;
+  };
+  app.get("/api/v3/repos/:owner/:repo/actions/runners/:runner_id", { config: { permission: "repo:admin" } }, async (request) =>
+    renderRunner(await usableRunnerOf(request), request.repository!.id),
+  );
+  app.get("/api/v3/repos/:owner/:repo/actions/runners/:runner_id/labels", { config: { permission: "repo:admin" } }, async (request) => {
+    const labels = runnerJson(await usableRunnerOf(request)).labels as unknown[];
+    return { total_count: labels.length, labels };
+  });
+  app.get("/api/v3/runners/:runner_id", { config: { permission: "instance-admin" } }, async (request) => {
+    const runner = await store.getRunner(runnerIdOf(request));
+    if (!runner) throw notFound("RUNNER_NOT_FOUND", "Runner");
+    return renderRunner(runner);
+  });
   app.delete("/api/v3/repos/:owner/:repo/actions/runners/:runner_id", { config: { permission: "repo:admin" } }, async (request, reply) => {
     const repo = request.repository!;
     const runner = await store.getRunner(runnerIdOf(request));

@@ -4,49 +4,28 @@
  * arrival order, each event's id the byte position after it, so a client
  * resumes exactly where it stopped through Last-Event-ID (or ?position=).
  */
-import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
-import { deriveRunStatus, type Job, type Repository, type RunFilter, type WorkflowRun } from "../../store/index.js";
+import { deriveRunStatus, type Job, type Repository, type WorkflowRun } from "../../store/index.js";
 import type { Annotation } from "../../protocol/index.js";
-import { actorOf, effectiveRank } from "../auth.js";
-import { apiBase, idParam, pageOf, sealContext, type RouteContext } from "../context.js";
+import { effectiveRank } from "../auth.js";
+import { apiBase, idParam, pageOf, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { artifactJson, jobJson, runJson } from "../json.js";
 import { refreshRunStatus } from "../pipeline/index.js";
-import { createWorkflowCatalog } from "../pipeline/workflow-catalog.js";
+import { listRunsPage } from "./run-filters.js";
 
 /** The runner protocol routes keep a run's status in step with its jobs with it. */
 export { refreshRunStatus };
 
-const STATUS_FILTERS = new Set([
-  "queued", "in_progress", "completed", "waiting", "pending", "requested",
-  "success", "failure", "cancelled", "skipped", "timed_out", "neutral", "action_required", "stale", "startup_failure",
-]);
 const SSE_POLL_MS = 2000;
 const SSE_KEEPALIVE_MS = 15_000;
-const WORKFLOW_LIST_WAIT_MS = 5_000;
-
-function body(request: { body: unknown }): Record<string, unknown> {
-  const b = request.body;
-  return b && typeof b === "object" && !Array.isArray(b) ? (b as Record<string, unknown>) : {};
-}
 
 export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, config } = ctx;
   const api = apiBase(config);
-  const catalog = createWorkflowCatalog(config.dataDir);
-  const credentialsOf = (repo: Repository): string | null => {
-    if (!repo.credentials) return null;
-    try {
-      return ctx.secretBox.decrypt(repo.credentials.toString("utf8"), sealContext.credentials(repo.id));
-    } catch {
-      return null;
-    }
-  };
-
   const runOf = async (request: FastifyRequest): Promise<WorkflowRun> => {
     const id = idParam((request.params as { run_id?: string }).run_id);
     const run = id === undefined ? null : await store.getRun(id);
@@ -66,16 +45,9 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     check_run_url: `${api}/repos/${repo.fullName}/check-runs/${job.id}`,
   });
 
-  /** GitHub's run-list filters from the query string. */
-  const runFilterOf = (q: Record<string, string | undefined>): RunFilter => {
-    if (q.status !== undefined && !STATUS_FILTERS.has(q.status)) throw validationFailed("status", `one of ${[...STATUS_FILTERS].join(", ")}`);
-    return { ...pageOf(q), status: q.status as never, branch: q.branch, event: q.event, actor: q.actor, headSha: q.head_sha };
-  };
-
-  const listRuns = async (request: FastifyRequest, workflowFile?: string) => {
-    const q = request.query as Record<string, string | undefined>;
+  const listRuns = async (request: FastifyRequest) => {
     const repo = request.repository!;
-    const page = await store.listRuns({ ...runFilterOf(q), repositoryId: repo.id, workflowFile });
+    const page = await listRunsPage(ctx, [repo.id], request.query as Record<string, string | undefined>);
     return { total_count: page.totalCount, workflow_runs: page.items.map((r) => runJson(r, repo, api, config.publicUrl)) };
   };
 
@@ -84,14 +56,13 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
    * with the per-repository list's filters and shape (each run names its repository).
    */
   app.get("/api/v3/runs", { config: { permission: "authenticated" } }, async (request) => {
-    const filter = runFilterOf(request.query as Record<string, string | undefined>);
     const readable = new Map<number, Repository>();
     for (let n = 1; ; n++) {
       const batch = await store.listRepositories({ page: n, perPage: 100 });
       for (const repo of batch.items) if ((await effectiveRank(store, request.principal, repo)) > 0) readable.set(repo.id, repo);
       if (n * 100 >= batch.totalCount || batch.items.length === 0) break;
     }
-    const page = await store.listRuns({ ...filter, repositoryIds: [...readable.keys()] });
+    const page = await listRunsPage(ctx, [...readable.keys()], request.query as Record<string, string | undefined>);
     return {
       total_count: page.totalCount,
       workflow_runs: page.items.map((r) => runJson(r, readable.get(r.repositoryId)!, api, config.publicUrl)),
@@ -99,9 +70,6 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
   });
 
   app.get("/api/v3/repos/:owner/:repo/actions/runs", { config: { permission: "repo:read" } }, async (request) => listRuns(request));
-  app.get("/api/v3/repos/:owner/:repo/actions/workflows/:workflow_id/runs", { config: { permission: "repo:read" } }, async (request) =>
-    listRuns(request, workflowPath((request.params as { workflow_id: string }).workflow_id)),
-  );
 
   app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id", { config: { permission: "repo:read" } }, async (request) =>
     runJson(await runOf(request), request.repository!, api, config.publicUrl),
@@ -179,7 +147,8 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/artifacts", { config: { permission: "repo:read" } }, async (request) => {
     const run = await runOf(request);
-    const artifacts = await store.listArtifacts(run.id);
+    const name = (request.query as { name?: string }).name;
+    const artifacts = (await store.listArtifacts(run.id)).filter((a) => !name || a.name === name);
     const { page, perPage } = pageOf(request.query);
     const now = ctx.now();
     return {
@@ -194,63 +163,6 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     const run = artifact ? await store.getRun(artifact.runId) : null;
     if (!artifact || !run || run.repositoryId !== request.repository!.id) throw notFound("ARTIFACT_NOT_FOUND", "Artifact");
     return artifactJson(artifact, run, request.repository!, api, ctx.now());
-  });
-
-  /**
-   * The repository's workflows: the files under .github/workflows at the
-   * default branch (read from the server's mirror), then files that only
-   * earlier runs know (state `deleted`). Slipway adds `dispatch_inputs`:
-   * the workflow_dispatch inputs, `{}` when there are none, null without a
-   * workflow_dispatch trigger. When the repository cannot be read and was
-   * never mirrored, the list comes from the runs alone, without
-   * `dispatch_inputs` (unknown).
-   */
-  app.get("/api/v3/repos/:owner/:repo/actions/workflows", { config: { permission: "repo:read" } }, async (request) => {
-    const repo = request.repository!;
-    const fromRuns = new Map<string, { latest: WorkflowRun; first: WorkflowRun }>();
-    for (let n = 1; n <= 50; n++) {
-      const batch = await store.listRuns({ repositoryId: repo.id, page: n, perPage: 100 });
-      for (const run of batch.items) {
-        const entry = fromRuns.get(run.workflowFile);
-        if (!entry) fromRuns.set(run.workflowFile, { latest: run, first: run });
-        else if (run.id < entry.first.id) entry.first = run;
-      }
-      if (n * 100 >= batch.totalCount || batch.items.length === 0) break;
-    }
-    // A slow forge does not hold the list up: without an answer in time the runs alone answer.
-    let timer: NodeJS.Timeout | undefined;
-    const listed = await Promise.race([
-      catalog.list({ id: repo.id, gitUrl: repo.gitUrl, credentials: credentialsOf(repo) }, repo.defaultBranch).catch(() => null),
-      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), WORKFLOW_LIST_WAIT_MS))),
-    ]).finally(() => clearTimeout(timer));
-    const fileName = (file: string) => file.split("/").pop() ?? file;
-    const entry = (file: string, name: string, state: string, extra: Record<string, unknown>) => {
-      const runs = fromRuns.get(file);
-      return {
-        id: workflowId(repo.id, file),
-        node_id: `W_${workflowId(repo.id, file)}`,
-        name,
-        path: file,
-        state,
-        created_at: runs?.first.createdAt ?? repo.createdAt,
-        updated_at: runs?.latest.updatedAt ?? repo.updatedAt,
-        url: `${api}/repos/${repo.fullName}/actions/workflows/${encodeURIComponent(fileName(file))}`,
-        html_url: `${config.publicUrl}/${repo.fullName}/actions?workflow=${encodeURIComponent(fileName(file))}`,
-        badge_url: `${config.publicUrl}/${repo.fullName}/workflows/${encodeURIComponent(fileName(file))}/badge.svg`,
-        ...extra,
-      };
-    };
-    const workflows = [];
-    const present = new Set<string>();
-    for (const w of listed?.workflows ?? []) {
-      present.add(w.path);
-      workflows.push(entry(w.path, w.name, "active", { dispatch_inputs: w.dispatchInputs, ...(w.errors.length > 0 ? { errors: w.errors } : {}) }));
-    }
-    for (const [file, runs] of fromRuns) {
-      if (present.has(file)) continue;
-      workflows.push(entry(file, runs.latest.workflowName, listed ? "deleted" : "active", listed ? { dispatch_inputs: null } : {}));
-    }
-    return { total_count: workflows.length, workflows };
   });
 
   app.get("/api/v3/repos/:owner/:repo/actions/jobs/:job_id/summary", { config: { permission: "repo:read" } }, async (request, reply) => {
@@ -385,30 +297,6 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
     }
   });
 
-  app.post("/api/v3/repos/:owner/:repo/actions/workflows/:workflow_id/dispatches", { config: { permission: "repo:write" } }, async (request, reply) => {
-    const b = body(request);
-    const repo = request.repository!;
-    const ref = b.ref;
-    if (typeof ref !== "string" || ref === "") throw validationFailed("ref", "the branch or tag to run the workflow on");
-    const inputs = b.inputs ?? {};
-    if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) throw validationFailed("inputs", "an object of input names to values");
-    if (Object.keys(inputs).length > 25) throw validationFailed("inputs", "at most 25 inputs");
-    const workflowFile = workflowPath((request.params as { workflow_id: string }).workflow_id);
-    const run = await ctx.dispatcher.dispatch({ repository: repo, workflowFile, ref, inputs: inputs as Record<string, unknown>, actor: actorOf(request.principal) });
-    await ctx.audit(request, "workflow.dispatch", `repo:${repo.fullName}`, { workflow: workflowFile, ref, run_id: run.id });
-    // GitHub answers 204; Slipway always returns the new run (GitHub's `return_run_details` shape).
-    return reply.status(200).send({
-      workflow_run_id: run.id,
-      run_url: `${api}/repos/${repo.fullName}/actions/runs/${run.id}`,
-      html_url: `${config.publicUrl}/${repo.fullName}/actions/runs/${run.id}`,
-    });
-  });
-}
-
-/** `build.yml` or a full path: the workflow's path inside the repository. */
-function workflowPath(id: string): string {
-  if (!/^[\w.\-/]+\.ya?ml$/.test(id) || id.includes("..")) throw validationFailed("workflow_id", "a workflow file name such as ci.yml");
-  return id.includes("/") ? id : `.github/workflows/${id}`;
 }
 
 /** Resolves when the job's log grows in this process, after `ms`, or on abort. */
@@ -424,11 +312,6 @@ function waitForLog(ctx: Pick<RouteContext, "logBus">, jobId: number, ms: number
     ctx.logBus.on(`job:${jobId}`, done);
     signal.addEventListener("abort", done, { once: true });
   });
-}
-
-/** A workflow's numeric id: stable for its path in its repository, whether or not it has run. */
-function workflowId(repositoryId: number, file: string): number {
-  return Number.parseInt(createHash("sha256").update(`${repositoryId}:${file}`).digest("hex").slice(0, 12), 16);
 }
 
 const ANNOTATION_LEVELS: Record<Annotation["level"], string> = { error: "failure", warning: "warning", notice: "notice" };
