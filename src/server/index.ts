@@ -42,3 +42,4 @@ export {
   type SecretBox,
 } from "./security.js";
 export { isFromFork, normaliseWebhook, signatureValid, verifyHmacSignature, type Trigger } from "./webhooks.js";
+export { runnerGitUrlOf } from "./runner-source.js";

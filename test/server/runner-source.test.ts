@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runnerGitUrlOf } from "../../src/server/runner-source.js";
+import { runnerGitUrlOf } from "../../src/server/index.js";
 
 const root = mkdtempSync(path.join(tmpdir(), "slipway-runner-source-"));
 const dataDir = path.join(root, "data");
