@@ -2,7 +2,7 @@
  * GitHub parity for daily use, in real Chromium against the real server:
  * pages fit a phone, log time stamps, the step's `Run …` header, every job's
  * summary with emoji and task lists (still sanitised), no console errors for
- * an absent summary, re-run offered only where it can work, and the
+ * an absent summary, re-run (of the run, its failed jobs, or one job) offered only where it can work, and the
  * repository's settings: added, tested, changed and deleted from the UI.
  */
 import type { ConsoleMessage, Page } from "playwright-core";
@@ -179,6 +179,11 @@ describe.skipIf(unavailable !== undefined)("web UI: GitHub parity for daily use"
     await open(runPath(seeded.runId));
     await expect(page.getByRole("button", { name: "Re-run all jobs" })).toBeVisible();
     await expect(page.getByRole("button", { name: "Re-run failed jobs" })).toBeVisible();
+    // A job's page offers that job alone (with the jobs that need it), as GitHub's job menu does.
+    await open(runPath(seeded.runId, seeded.testJobId));
+    await expect(page.getByRole("button", { name: "Re-run this job" })).toHaveAttribute("title", "Re-run test and the jobs that need it");
+    await open(runPath(invalidRunId));
+    expect(await page.getByRole("button", { name: "Re-run this job" }).count()).toBe(0);
   });
 
   it("shows the repository's URL, default branch and polling interval, and deletes it after confirmation", async () => {

@@ -160,6 +160,8 @@ export const api = {
   listAnnotations: (repo: string, jobId: number, signal?: AbortSignal) => requestJson<Annotation[]>(`${repoPath(repo)}/check-runs/${jobId}/annotations?per_page=100`, { signal }),
   cancelRun: (repo: string, id: number) => requestJson<void>(`${repoPath(repo)}/actions/runs/${id}/cancel`, { method: "POST" }),
   rerunRun: (repo: string, id: number) => requestJson<void>(`${repoPath(repo)}/actions/runs/${id}/rerun`, { method: "POST", body: {} }),
+  /** Re-runs one job of a completed run, with the jobs that need it, as a new attempt. */
+  rerunJob: (repo: string, jobId: number) => requestJson<void>(`${repoPath(repo)}/actions/jobs/${jobId}/rerun`, { method: "POST", body: {} }),
   rerunFailedJobs: (repo: string, id: number) => requestJson<void>(`${repoPath(repo)}/actions/runs/${id}/rerun-failed-jobs`, { method: "POST", body: {} }),
   listArtifacts: (repo: string, runId: number, signal?: AbortSignal) => requestJson<{ total_count: number; artifacts: Artifact[] }>(`${repoPath(repo)}/actions/runs/${runId}/artifacts`, { signal }),
 

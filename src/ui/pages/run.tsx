@@ -34,7 +34,7 @@ function isInvalidWorkflowRun(run: WorkflowRun, jobs: Job[]): boolean {
   return run.conclusion === "startup_failure" || (jobs.length > 0 && jobs.every((j) => j.key === "invalid-workflow"));
 }
 
-function RunActions({ repo, run, onDone, rerunnable }: { repo: string; run: WorkflowRun; onDone: () => void; rerunnable: boolean }) {
+function RunActions({ repo, run, job, onDone, rerunnable }: { repo: string; run: WorkflowRun; job?: { id: number; name: string }; onDone: () => void; rerunnable: boolean }) {
   const [busy, setBusy] = useState<string>();
   const [message, setMessage] = useState<{ tone: "success" | "error"; text: string }>();
   const act = async (label: string, action: () => Promise<void>, done: string) => {
@@ -57,6 +57,11 @@ function RunActions({ repo, run, onDone, rerunnable }: { repo: string; run: Work
       {!completed && (
         <button className="btn btn-danger" disabled={!!busy} onClick={() => act("cancel", () => api.cancelRun(repo, run.id), "Cancelling the run…")}>
           {busy === "cancel" ? "Cancelling…" : "Cancel run"}
+        </button>
+      )}
+      {completed && rerunnable && job && (
+        <button className="btn" disabled={!!busy} title={`Re-run ${job.name} and the jobs that need it`} onClick={() => act("job", () => api.rerunJob(repo, job.id), `Re-running ${job.name}.`)}>
+          {busy === "job" ? "Starting…" : "Re-run this job"}
         </button>
       )}
       {failed && (
@@ -312,7 +317,7 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
         </div>
         <div className="run-header-side">
           {r.run_attempt > 1 && <AttemptPicker repo={repo} runId={runId} latest={r.run_attempt} attempt={pastAttempt ?? r.run_attempt} />}
-          {!pastAttempt && <RunActions repo={repo} run={r} onDone={reloadAll} rerunnable={jobs.data !== undefined && !workflowInvalid} />}
+          {!pastAttempt && <RunActions repo={repo} run={r} job={jobId !== undefined && selected ? { id: selected.id, name: selected.name } : undefined} onDone={reloadAll} rerunnable={jobs.data !== undefined && !workflowInvalid} />}
         </div>
       </header>
       {pastAttempt && (
