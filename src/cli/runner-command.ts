@@ -7,7 +7,7 @@
 import os from "node:os";
 import path from "node:path";
 import { SlipwayError } from "../lib/index.js";
-import { createRemoteRunner, hostLabels, type RemoteRunner } from "../runner/index.js";
+import { createRemoteRunner, hostLabels, resolveToolCache, type RemoteRunner } from "../runner/index.js";
 import type { MessageLogger } from "../lib/index.js";
 import { readTextFile } from "./options.js";
 
@@ -20,6 +20,8 @@ interface RunnerFlags {
   workDir?: string;
   name?: string;
   keepWorkspaces?: boolean;
+  shareHome?: boolean;
+  toolCache?: string;
 }
 
 interface RunnerDeps {
@@ -95,6 +97,8 @@ function createRunnerFromFlags(flags: RunnerFlags, deps: RunnerDeps): RemoteRunn
     version: deps.version,
     logger: deps.logger,
     keepWorkspaces: flags.keepWorkspaces,
+    shareHome: flags.shareHome,
+    toolCache: resolveToolCache(flags.toolCache ?? deps.env.SLIPWAY_TOOL_CACHE ?? path.join(workDir, "tool-cache"), deps.cwd, deps.env),
   });
 }
 

@@ -96,6 +96,9 @@ export const ERROR_CODES = {
   SERVER_UNREACHABLE: { status: 502, meaning: "The CLI or runner could not reach the Slipway server.", hint: "Check --server / SLIPWAY_SERVER and that the server is running." },
   SERVER_ANSWER_INVALID: { status: 502, meaning: "The server answered with an error this client does not know.", hint: "Check that the client and the server run the same Slipway version." },
   INTERNAL_ERROR: { status: 500, meaning: "A bug: the server failed in a way it did not expect.", hint: "The server logged the cause; report it with the request id (X-Request-Id)." },
+  TOOLCHAIN_VERSION_UNKNOWN: { status: 422, meaning: "A setup action asked for a tool version that no configured source provides.", hint: "Check the version spec (e.g. 20, 20.x, lts/iron, >=18 <21) against the versions the source lists." },
+  TOOLCHAIN_DOWNLOAD_FAILED: { status: 502, meaning: "A toolchain could not be downloaded from any configured source.", hint: "Check the network, the npm registry (npm config get registry) or the Node.js mirror setting, then run again." },
+  TOOLCHAIN_CHECKSUM_MISMATCH: { status: 502, meaning: "A downloaded toolchain did not match the checksum its source published; it was not installed.", hint: "Run again; if it persists, the mirror or registry serves a corrupted or altered file." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

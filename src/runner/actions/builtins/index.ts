@@ -20,7 +20,7 @@ export function createBuiltinActions(options: BuiltinActionsOptions = {}): Built
     createCheckoutAction(options.checkout),
     createCacheActions(cache),
     ...(options.artifacts ? createArtifactActions(options.artifacts) : []),
-    ...createSetupActions(),
+    ...createSetupActions(cache),
     createGithubScriptAction(),
   ];
 }
