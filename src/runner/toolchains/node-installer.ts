@@ -93,7 +93,7 @@ export async function installNode(options: NodeInstallerOptions, version: string
   return withFailover(options, `downloading Node.js ${version}`, async (source) => {
     options.log(`Downloading Node.js ${version} (${arch}) from ${source.location}`);
     const started = Date.now();
-    const tool = await options.toolCache.install("node", version, arch, (dir) => source.download(version, arch, dir, options.signal));
+    const tool = await options.toolCache.install("node", version, arch, (dir) => source.download(version, arch, dir, options.signal, options.log));
     options.log(`Installed Node.js ${version} in ${tool.dir} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     return tool;
   });

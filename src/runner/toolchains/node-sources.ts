@@ -8,6 +8,9 @@
  * refused and never reaches the tool cache.
  */
 import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, symlinkSync } from "node:fs";
+import path from "node:path";
+import semver from "semver";
 import { redactUrl, SlipwayError } from "../../lib/index.js";
 import { checksumMismatch, extractTarball, request, verifyPackageIntegrity } from "./download.js";
 import { releasesFromVersions, type NodeRelease } from "./node-releases.js";
@@ -19,8 +22,8 @@ export interface NodeSource {
   /** Where it downloads from, for log lines (no credentials). */
   readonly location: string;
   listReleases(signal: AbortSignal): Promise<NodeRelease[]>;
-  /** Writes the Node.js of `version` for `arch` into the empty directory `dir` (bin/node, ...). */
-  download(version: string, arch: string, dir: string, signal: AbortSignal): Promise<void>;
+  /** Writes the Node.js of `version` for `arch` into the empty directory `dir` (bin/node, ...); `log` takes notices. */
+  download(version: string, arch: string, dir: string, signal: AbortSignal, log: (line: string) => void): Promise<void>;
 }
 
 export interface DistSourceOptions {
@@ -56,7 +59,36 @@ export function createDistSource(options: DistSourceOptions = {}): NodeSource {
 }
 
 interface PackageMetadata {
-  versions: Record<string, { dist?: { tarball?: string; integrity?: string; shasum?: string } }>;
+  versions: Record<string, { engines?: { node?: string }; dist?: { tarball?: string; integrity?: string; shasum?: string } }>;
+}
+
+/**
+ * The distribution's tarball bundles npm; the registry's Node package does
+ * not. Adds the newest npm whose `engines.node` accepts `nodeVersion` as
+ * `lib/node_modules/npm` with `bin/npm` and `bin/npx` links, the layout of
+ * the distribution. Resolves with the npm version added.
+ */
+async function addNpm(registry: NpmRegistry, nodeVersion: string, dir: string, signal: AbortSignal): Promise<string> {
+  const url = `${registry.url}npm`;
+  const auth: Record<string, string> = registry.authorization ? { authorization: registry.authorization } : {};
+  const meta = (await (await request(url, signal, { accept: "application/vnd.npm.install-v1+json", ...auth })).json()) as PackageMetadata;
+  const fits = Object.entries(meta.versions)
+    .filter(([v, m]) => semver.prerelease(v) === null && m.engines?.node && semver.satisfies(nodeVersion, m.engines.node))
+    .map(([v]) => v);
+  const version = semver.maxSatisfying(fits, "*");
+  const dist = version ? meta.versions[version]?.dist : undefined;
+  if (!version || !dist?.tarball) throw new Error(`no npm release declares support for Node.js ${nodeVersion}`);
+  const sameHost = new URL(dist.tarball).host === new URL(registry.url).host;
+  const data = Buffer.from(await (await request(dist.tarball, signal, sameHost ? auth : {})).arrayBuffer());
+  const check = verifyPackageIntegrity(data, dist);
+  if (!check.ok) throw checksumMismatch(`npm@${version}`, dist.tarball, check.algorithm);
+  const npmDir = path.join(dir, "lib", "node_modules", "npm");
+  mkdirSync(npmDir, { recursive: true });
+  await extractTarball(data, npmDir, signal);
+  for (const [name, target] of [["npm", "npm-cli.js"], ["npx", "npx-cli.js"]] as const) {
+    if (existsSync(path.join(npmDir, "bin", target))) symlinkSync(path.join("..", "lib", "node_modules", "npm", "bin", target), path.join(dir, "bin", name));
+  }
+  return version;
 }
 
 /** The npm registry's `node-linux-<arch>` packages. */
@@ -82,7 +114,7 @@ export function createNpmSource(registry: NpmRegistry): NodeSource {
     async listReleases(signal) {
       return releasesFromVersions(Object.keys((await readMetadata("x64", signal)).versions));
     },
-    async download(version, arch, dir, signal) {
+    async download(version, arch, dir, signal, log) {
       const meta = await readMetadata(arch, signal);
       const dist = meta.versions[version]?.dist;
       if (!dist?.tarball) {
@@ -94,6 +126,13 @@ export function createNpmSource(registry: NpmRegistry): NodeSource {
       const check = verifyPackageIntegrity(data, dist);
       if (!check.ok) throw checksumMismatch(`node-linux-${arch}@${version}`, dist.tarball, check.algorithm);
       await extractTarball(data, dir, signal);
+      try {
+        const npmVersion = await addNpm(registry, version, dir, signal);
+        log(`Added npm ${npmVersion} (the newest npm whose engines accept Node.js ${version}): the registry's Node package has no npm`);
+      } catch (error) {
+        if (signal.aborted || (error instanceof SlipwayError && error.code === "TOOLCHAIN_CHECKSUM_MISMATCH")) throw error;
+        log(`npm could not be added to Node.js ${version} (${(error as Error).message}); the npm on the host's PATH stays in use`);
+      }
     },
   };
 }
