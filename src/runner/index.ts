@@ -6,6 +6,16 @@ export { createHostExecutor } from "./host-executor.js";
 export { hostLabels, matchLabels } from "./host-labels.js";
 export { hashFiles } from "./hash-files.js";
 export { resolveShell } from "./shell.js";
-export { resolveToolCache } from "./toolchains/index.js";
+export {
+  createNpmSource,
+  createToolCache,
+  installNode,
+  ltsCodenameOf,
+  parseNodeSpec,
+  readNodeVersionFile,
+  releasesFromVersions,
+  resolveNodeSpec,
+  resolveToolCache,
+} from "./toolchains/index.js";
 export * from "./actions/index.js";
 export * from "./remote/index.js";

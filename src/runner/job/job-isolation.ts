@@ -15,7 +15,7 @@ import path from "node:path";
 import { findOnPath } from "../toolchains/index.js";
 
 /** What a job's HOME gets from the user's. */
-export interface CarriedSettings {
+interface CarriedSettings {
   gitUserName: string;
   gitUserEmail: string;
   /** npmrc lines: registries, scoped registries, credentials, proxy and TLS settings. */
@@ -41,7 +41,7 @@ function gitConfig(name: string, env: Record<string, string>): string {
 }
 
 /** Reads what carries over from the user's git config and npmrc (`hostEnv` is the user's environment). */
-export function readCarriedSettings(hostEnv: Record<string, string>): CarriedSettings {
+function readCarriedSettings(hostEnv: Record<string, string>): CarriedSettings {
   const userconfig = Object.entries(hostEnv).find(([k]) => k.toLowerCase() === "npm_config_userconfig")?.[1] ?? path.join(hostEnv.HOME ?? os.homedir(), ".npmrc");
   let npmrcLines: string[] = [];
   try {

@@ -27,4 +27,8 @@ export function createNodeSetupActions(cache: CacheStore): BuiltinAction[] {
 }
 
 export { findOnPath, firstLine, readVersionFile, toolVersionsEntry } from "./host-tools.js";
-export { createToolCache, resolveToolCache, type ToolCache } from "./tool-cache.js";
+export { createToolCache, resolveToolCache } from "./tool-cache.js";
+export { ltsCodenameOf, parseNodeSpec, releasesFromVersions, resolveNodeSpec } from "./node-releases.js";
+export { installNode } from "./node-installer.js";
+export { createNpmSource } from "./node-sources.js";
+export { readNodeVersionFile } from "./setup-node.js";

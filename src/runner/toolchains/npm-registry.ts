@@ -18,7 +18,7 @@ export interface NpmRegistry {
 const DEFAULT_REGISTRY = "https://registry.npmjs.org/";
 
 /** key=value lines of an .npmrc, `${VAR}` expanded from `env`; comments and sections dropped. */
-export function parseNpmrc(text: string, env: Record<string, string | undefined>): Map<string, string> {
+function parseNpmrc(text: string, env: Record<string, string | undefined>): Map<string, string> {
   const out = new Map<string, string>();
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
@@ -40,7 +40,7 @@ function envValue(env: Record<string, string | undefined>, name: string): string
 }
 
 /** The user's npmrc file: NPM_CONFIG_USERCONFIG, else `$HOME/.npmrc`. */
-export function userNpmrcPath(env: Record<string, string | undefined>): string | undefined {
+function userNpmrcPath(env: Record<string, string | undefined>): string | undefined {
   const configured = envValue(env, "npm_config_userconfig");
   if (configured) return configured;
   return env.HOME ? path.join(env.HOME, ".npmrc") : undefined;

@@ -73,7 +73,7 @@ async function findHostNode(context: UsesContext): Promise<FoundNode | undefined
 }
 
 /** The sources in SLIPWAY_NODE_SOURCES order (default `dist,npm`), the mirror from the `mirror` input or NODE_MIRROR. */
-export function createNodeSources(context: Pick<UsesContext, "env" | "inputs" | "uses" | "workspace">): NodeSource[] {
+function createNodeSources(context: Pick<UsesContext, "env" | "inputs" | "uses" | "workspace">): NodeSource[] {
   const order = (context.env.SLIPWAY_NODE_SOURCES || "dist,npm").split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
   const sources: NodeSource[] = [];
   for (const name of order) {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isSlipwayError } from "../../../src/lib/index.js";
-import { ltsCodenameOf, parseNodeSpec, releasesFromVersions, resolveNodeSpec } from "../../../src/runner/toolchains/node-releases.js";
-import { readNodeVersionFile } from "../../../src/runner/toolchains/setup-node.js";
+import { ltsCodenameOf, parseNodeSpec, readNodeVersionFile, releasesFromVersions, resolveNodeSpec } from "../../../src/runner/index.js";
 
 /** A fixed release list: the registry's versions, LTS codenames from the table. */
 const RELEASES = releasesFromVersions([

@@ -2,11 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createActionsHandler, createBuiltinActions, createCacheStore } from "../../../src/runner/index.js";
 import { isSlipwayError } from "../../../src/lib/index.js";
-import { installNode } from "../../../src/runner/toolchains/node-installer.js";
-import { createNpmSource } from "../../../src/runner/toolchains/node-sources.js";
-import { createToolCache } from "../../../src/runner/toolchains/tool-cache.js";
+import { createActionsHandler, createBuiltinActions, createCacheStore, createNpmSource, createToolCache, installNode } from "../../../src/runner/index.js";
 import { createHarness, request, step, type Harness } from "../helpers.js";
 import { startFakeRegistry, type FakeRegistry } from "./fake-registry.js";
 
