@@ -75,7 +75,12 @@ export async function runJob(request: JobRequest, options: RunJobOptions): Promi
     log.annotate(-1, { level: "error", message });
     return { conclusion: "failure", outputs: {}, steps: [], annotations: log.annotations, summary: "", error: message };
   }
-  const hostEnv = options.jobHome ? isolateJobEnvironment(options.hostEnv, options.jobHome, options.tempDir) : options.hostEnv;
+  let hostEnv = options.hostEnv;
+  if (options.jobHome) {
+    const isolated = isolateJobEnvironment(options.hostEnv, options.jobHome, options.tempDir);
+    for (const credential of isolated.credentials) log.addMask(credential);
+    hostEnv = isolated.env;
+  }
   const env = new JobEnv(jobEnv, hostEnv, job.defaultEnv);
   const envFiles = new EnvFileCommands(options.tempDir, log, env);
   const processes = new StepProcesses(options, env, envFiles, { log, env, debug: job.stepDebug });

@@ -5,8 +5,9 @@
  * `corepack enable` change nothing of the user's and nothing of another
  * job's. What a job needs of the user is carried over explicitly: git's
  * `user.name`/`user.email`, and the npm registry, proxy, TLS and auth
- * settings of the user's npmrc. Variables that would point a tool back at
- * the user's own directories are dropped.
+ * settings of the user's npmrc (its credentials are masked in the job's
+ * log). Variables that would point a tool back at the user's own
+ * directories are dropped.
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -92,13 +93,20 @@ function writeCorepackWrapper(binDir: string, realCorepack: string): void {
   chmodSync(wrapper, 0o755);
 }
 
+interface IsolatedJob {
+  /** The environment step processes inherit. */
+  env: Record<string, string>;
+  /** Credential values copied into the job's npmrc: the job masks them. */
+  credentials: string[];
+}
+
 /**
- * Creates the job's HOME in `home` and returns the environment its step
- * processes inherit: `hostEnv` with HOME, NPM_CONFIG_PREFIX, PNPM_HOME,
- * COREPACK_HOME and TMPDIR (= `tempDir`) set, their bin directories first
- * on PATH, and the user-directory variables dropped.
+ * Creates the job's HOME in `home` and the environment its step processes
+ * inherit: `hostEnv` with HOME, NPM_CONFIG_PREFIX, PNPM_HOME, COREPACK_HOME
+ * and TMPDIR (= `tempDir`) set, their bin directories first on PATH, and the
+ * user-directory variables dropped.
  */
-export function isolateJobEnvironment(hostEnv: Record<string, string>, home: string, tempDir: string): Record<string, string> {
+export function isolateJobEnvironment(hostEnv: Record<string, string>, home: string, tempDir: string): IsolatedJob {
   const carried = carriedSettingsOf(hostEnv);
   const prefix = path.join(home, ".npm-global");
   const prefixBin = path.join(prefix, "bin");
@@ -124,5 +132,8 @@ export function isolateJobEnvironment(hostEnv: Record<string, string>, home: str
     TMPDIR: tempDir,
     PATH: [prefixBin, pnpmHome, ...(hostEnv.PATH ? [hostEnv.PATH] : [])].join(path.delimiter),
   });
-  return env;
+  const credentials = carried.npmrcLines
+    .map((line) => /:(?:_authToken|_auth|_password)\s*=\s*(.+)$/.exec(line)?.[1]?.trim().replace(/^"(.*)"$/, "$1") ?? "")
+    .filter((v) => v !== "" && !v.includes("${"));
+  return { env, credentials };
 }

@@ -53,6 +53,25 @@ describe("jobs with their own HOME", () => {
     }
   });
 
+  it("carries the user's git identity and npm registry settings over, masking the npm credential", async () => {
+    const userHome = path.join(root, "user-home");
+    mkdirSync(userHome, { recursive: true });
+    writeFileSync(path.join(userHome, ".gitconfig"), "[user]\n\tname = Grace Hopper\n\temail = grace@example.com\n[alias]\n\tco = checkout\n");
+    writeFileSync(path.join(userHome, ".npmrc"), "registry=https://npm.example.com/\n//npm.example.com/:_authToken=tok-literal-1234\ncolor=false\n");
+    const h = createHarness();
+    try {
+      mkdirSync(h.workspace, { recursive: true });
+      const r = await h.run(request([step({ run: 'cat ~/.npmrc; git config --global user.name; git config --global alias.co || echo no-alias; echo "tmp=$TMPDIR"' })]), {
+        jobHome: path.join(root, "carried", "home"),
+        hostEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: userHome, XDG_CONFIG_HOME: path.join(userHome, ".config"), npm_config_cache: path.join(userHome, ".npm") },
+      });
+      expect(r.conclusion).toBe("success");
+      expect(h.lines(0)).toEqual(["registry=https://npm.example.com/", "//npm.example.com/:_authToken=***", "Grace Hopper", "no-alias", `tmp=${h.tempDir}-0`]);
+    } finally {
+      h.cleanup();
+    }
+  });
+
   it("corepack enable writes its shims into the job's npm prefix", async (ctx) => {
     if (!existsSync("/usr/bin/corepack") && !process.env.PATH?.split(":").some((d) => existsSync(path.join(d, "corepack")))) {
       console.warn("skipped: no corepack on this host");
