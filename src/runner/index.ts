@@ -13,6 +13,7 @@ export {
   ltsCodenameOf,
   parseNodeSpec,
   readNodeVersionFile,
+  readNpmRegistry,
   releasesFromVersions,
   resolveNodeSpec,
   resolveToolCache,

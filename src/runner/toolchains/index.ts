@@ -32,3 +32,4 @@ export { ltsCodenameOf, parseNodeSpec, releasesFromVersions, resolveNodeSpec } f
 export { installNode } from "./node-installer.js";
 export { createNpmSource } from "./node-sources.js";
 export { readNodeVersionFile } from "./setup-node.js";
+export { readNpmRegistry } from "./npm-registry.js";
