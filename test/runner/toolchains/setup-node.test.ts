@@ -167,6 +167,20 @@ describe("setup-node with the tool cache", () => {
     }
   });
 
+  it("runs JavaScript actions on the runner's own Node whatever setup-node put on PATH", async () => {
+    mkdirSync(path.join(h.workspace, "act"), { recursive: true });
+    writeFileSync(path.join(h.workspace, "act", "action.yml"), "name: v\nruns:\n  using: node20\n  main: index.js\n");
+    writeFileSync(path.join(h.workspace, "act", "index.js"), "console.log('action on ' + process.version);\n");
+    const result = await h.run(request([setupNode({ "node-version": "1.2.3" }), step({ run: "node --version" }), step({ uses: "./act" })]), {
+      uses: handler(),
+      toolCache,
+      hostEnv: hostEnv({ SLIPWAY_NODE_SOURCES: "npm" }),
+    });
+    expect(result.conclusion).toBe("success");
+    expect(h.lines(1)).toEqual(["v1.2.3"]);
+    expect(h.lines(2)).toEqual([`action on ${process.version}`]);
+  });
+
   it("names the spec when no source has the version", async () => {
     const result = await h.run(request([setupNode({ "node-version": "3" })]), { uses: handler(), toolCache, hostEnv: hostEnv({ SLIPWAY_NODE_SOURCES: "npm" }) });
     expect(result.conclusion).toBe("failure");
