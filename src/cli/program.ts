@@ -91,7 +91,9 @@ export function buildProgram(exit: (code: number) => void, serverSettings: reado
     .option("-n, --dryrun", "validate and plan; run nothing")
     .option("--json", "print one JSON document with the result on stdout; logs go to stderr")
     .option("-b, --bind", "run in the repository itself instead of a fresh copy per job")
-    .option("--keep-workspace", "keep the per-job workspace copies after the run")
+    .option("--keep-workspace", "keep the per-job workspace copies (and job HOMEs) after the run")
+    .option("--share-home", "steps use your HOME, npm prefix and temp dir instead of a fresh one per job")
+    .option("--tool-cache <dir>", "RUNNER_TOOL_CACHE, where setup actions install toolchains (default: SLIPWAY_TOOL_CACHE, else ~/.cache/slipway/tool-cache)")
     .addOption(new Option("--jobs <n>", "how many jobs run at once (default: number of cores)").argParser(positiveInt))
     .option("--label <label>", "an extra runs-on label this machine answers to (repeatable)", collectRepeated)
     .option("--artifact-dir <dir>", "where artifacts of this run are kept")
@@ -180,6 +182,8 @@ export function buildProgram(exit: (code: number) => void, serverSettings: reado
     .option("--name <name>", "runner name (default: the host name)")
     .option("--keep-workspaces", "keep job directories after jobs end")
     .addOption(new Option("--max-retry-delay <seconds>", "longest wait between two attempts to reach the server (default 30)").argParser(positiveInt))
+    .option("--share-home", "steps use the runner user's HOME, npm prefix and temp dir instead of a fresh one per job")
+    .option("--tool-cache <dir>", "RUNNER_TOOL_CACHE, where setup actions install toolchains (default: SLIPWAY_TOOL_CACHE, else <work dir>/tool-cache)")
     .action(async (flags: Record<string, unknown>) => {
       const code = await runnerCommand(flags, {
         env: process.env,

@@ -16,6 +16,7 @@ import {
   createBuiltinActions,
   createDirectoryArtifactStore,
   fetchRemoteAction,
+  resolveToolCache,
   parseActionPin,
   parseActionReference,
   type ActionFetchOptions,
@@ -60,6 +61,10 @@ export interface RunFlags {
   allowEmpty?: boolean;
   /** actions/checkout keeps the repository's full history and tags whatever its fetch-depth. */
   fullHistory?: boolean;
+  /** Steps use the user's HOME, npm prefix and temp dir instead of the job's own. */
+  shareHome?: boolean;
+  /** RUNNER_TOOL_CACHE; default SLIPWAY_TOOL_CACHE, else `<user cache dir>/tool-cache`. */
+  toolCache?: string;
 }
 
 export interface RunOutcome {
@@ -196,6 +201,7 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
   let jobCounter = 0;
   const executor = createHostExecutor({
     hostEnv: hostEnvironment(deps.env),
+    toolCache: resolveToolCache(flags.toolCache ?? deps.env.SLIPWAY_TOOL_CACHE, deps.cwd, deps.env),
     labels: hostLabels({ extra: flags.label }),
     uses,
     // A local run has no environments and no job token of its own: the command line's secrets are all there is.
@@ -209,7 +215,7 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
         workspace = path.join(jobDir, "workspace");
         copyWorkingTree(info.root, workspace, info.isGit);
       }
-      return { workspace, tempDir };
+      return { workspace, tempDir, jobHome: flags.shareHome ? undefined : path.join(jobDir, "home") };
     },
   });
   const origins: WorkflowOrigins = new WeakMap();

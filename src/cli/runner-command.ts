@@ -7,7 +7,7 @@
 import os from "node:os";
 import path from "node:path";
 import { SlipwayError } from "../lib/index.js";
-import { createRemoteRunner, hostLabels, type RemoteRunner } from "../runner/index.js";
+import { createRemoteRunner, hostLabels, resolveToolCache, type RemoteRunner } from "../runner/index.js";
 import type { MessageLogger } from "../lib/index.js";
 import { readTextFile } from "./options.js";
 
@@ -22,6 +22,8 @@ interface RunnerFlags {
   keepWorkspaces?: boolean;
   /** Seconds; the cap of the backoff between attempts to reach the server. */
   maxRetryDelay?: number;
+  shareHome?: boolean;
+  toolCache?: string;
 }
 
 interface RunnerDeps {
@@ -98,6 +100,8 @@ function createRunnerFromFlags(flags: RunnerFlags, deps: RunnerDeps): RemoteRunn
     logger: deps.logger,
     keepWorkspaces: flags.keepWorkspaces,
     ...(flags.maxRetryDelay === undefined ? {} : { retry: { maxDelayMs: flags.maxRetryDelay * 1000 } }),
+    shareHome: flags.shareHome,
+    toolCache: resolveToolCache(flags.toolCache ?? deps.env.SLIPWAY_TOOL_CACHE ?? path.join(workDir, "tool-cache"), deps.cwd, deps.env),
   });
 }
 

@@ -111,6 +111,9 @@ export const ERROR_CODES = {
   JSON_INVALID: { status: 400, meaning: "The request body is not valid JSON.", hint: "Send one JSON document with Content-Type: application/json." },
   SECRET_SEAL_INVALID: { status: 422, meaning: "A sealed secret value names an unknown key or cannot be opened with the repository's key.", hint: "Fetch the public key (GET .../actions/secrets/public-key), seal the value to it with crypto_box_seal, and send its key_id with the base64 encrypted_value." },
   LOGS_NOT_FOUND: { status: 404, meaning: "The run or job has no logs, or they were deleted.", hint: "Logs exist once a job starts; deleted logs cannot be restored." },
+  TOOLCHAIN_VERSION_UNKNOWN: { status: 422, meaning: "A setup action asked for a tool version that no configured source provides.", hint: "Check the version spec (e.g. 20, 20.x, lts/iron, >=18 <21) against the versions the source lists." },
+  TOOLCHAIN_DOWNLOAD_FAILED: { status: 502, meaning: "A toolchain could not be downloaded from any configured source.", hint: "Check the network, the npm registry (npm config get registry) or the Node.js mirror setting, then run again." },
+  TOOLCHAIN_CHECKSUM_MISMATCH: { status: 502, meaning: "A downloaded toolchain did not match the checksum its source published; it was not installed.", hint: "Run again; if it persists, the mirror or registry serves a corrupted or altered file." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,8 +4,8 @@ import { matchLabels } from "./host-labels.js";
 import { runJob, type RunJobOptions } from "./run-job.js";
 
 export interface HostExecutorOptions extends Omit<RunJobOptions, "signal" | "events" | "workspace" | "tempDir" | "secrets" | "masker"> {
-  /** Prepares the workspace (e.g. a checkout) and a fresh temp dir for one job. */
-  prepareWorkspace(request: JobRequest): Promise<{ workspace: string; tempDir: string }>;
+  /** Prepares the workspace (e.g. a checkout), a fresh temp dir and, to isolate the job, a directory for its HOME. */
+  prepareWorkspace(request: JobRequest): Promise<{ workspace: string; tempDir: string; jobHome?: string }>;
   /** The secrets released to a job when it starts (see the engine's `releaseSecrets`); none when absent. */
   releaseSecrets?(request: JobRequest): Record<string, string>;
 }
@@ -18,8 +18,8 @@ export function createHostExecutor(options: HostExecutorOptions): JobExecutor {
     },
     async run(request, control) {
       const secrets = releaseSecrets ? releaseSecrets(request) : {};
-      const { workspace, tempDir } = await prepareWorkspace(request);
-      return runJob(request, { ...runOptions, secrets, workspace, tempDir, signal: control.signal, events: control.events });
+      const { workspace, tempDir, jobHome } = await prepareWorkspace(request);
+      return runJob(request, { ...runOptions, secrets, workspace, tempDir, jobHome, signal: control.signal, events: control.events });
     },
   };
 }

@@ -7,5 +7,17 @@ export { hostLabels, matchLabels } from "./host-labels.js";
 export { hashFiles } from "./hash-files.js";
 export { resolveShell } from "./shell.js";
 export { runStepProcess } from "./step-process.js";
+export {
+  createNpmSource,
+  createToolCache,
+  installNode,
+  ltsCodenameOf,
+  parseNodeSpec,
+  readNodeVersionFile,
+  readNpmRegistry,
+  releasesFromVersions,
+  resolveNodeSpec,
+  resolveToolCache,
+} from "./toolchains/index.js";
 export * from "./actions/index.js";
 export * from "./remote/index.js";

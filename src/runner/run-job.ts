@@ -14,6 +14,7 @@ import { evaluateTemplate, findDockerRequirement, stringifyValue } from "../work
 import { EnvFileCommands } from "./job/env-file-commands.js";
 import { JobContext, type Scope } from "./job/job-context.js";
 import { JobEnv } from "./job/job-env.js";
+import { isolateJobEnvironment } from "./job/job-isolation.js";
 import { evaluateEnvironmentUrl as evaluateUrl, evaluateJobEnv } from "./job/job-start.js";
 import { createJobMasker, JobLog } from "./job/job-log.js";
 import { StepProcesses } from "./job/step-processes.js";
@@ -33,6 +34,12 @@ export interface RunJobOptions {
   tempDir: string;
   /** The environment step processes inherit (PATH, HOME, ...). */
   hostEnv: Record<string, string>;
+  /**
+   * A directory for the job's own HOME, npm global prefix, pnpm and corepack
+   * homes (see job/job-isolation.ts), created here; the caller removes it
+   * with the job's other directories. Absent: steps share the host's HOME.
+   */
+  jobHome?: string;
   /** The labels of the runner executing the job. */
   labels: string[];
   runnerName?: string;
@@ -43,7 +50,7 @@ export interface RunJobOptions {
   spawn?: SpawnFunction;
   /** Time between SIGTERM and SIGKILL when stopping a step's process group. Default 5000. */
   killGraceMs?: number;
-  /** RUNNER_TOOL_CACHE. Default: hostEnv.RUNNER_TOOL_CACHE, else ~/.cache/slipway/tool-cache. */
+  /** RUNNER_TOOL_CACHE. Default: hostEnv.RUNNER_TOOL_CACHE, else `<user cache dir>/tool-cache`. */
   toolCache?: string;
   /** Clock for step timestamps. */
   now?: () => Date;
@@ -68,7 +75,13 @@ export async function runJob(request: JobRequest, options: RunJobOptions): Promi
     log.annotate(-1, { level: "error", message });
     return { conclusion: "failure", outputs: {}, steps: [], annotations: log.annotations, summary: "", error: message };
   }
-  const env = new JobEnv(jobEnv, options.hostEnv, job.defaultEnv);
+  let hostEnv = options.hostEnv;
+  if (options.jobHome) {
+    const isolated = isolateJobEnvironment(options.hostEnv, options.jobHome, options.tempDir);
+    for (const credential of isolated.credentials) log.addMask(credential);
+    hostEnv = isolated.env;
+  }
+  const env = new JobEnv(jobEnv, hostEnv, job.defaultEnv);
   const envFiles = new EnvFileCommands(options.tempDir, log, env);
   const processes = new StepProcesses(options, env, envFiles, { log, env, debug: job.stepDebug });
   const steps = new StepRunner(request, job, env, log, processes, { ...options, now: options.now ?? (() => new Date()) });

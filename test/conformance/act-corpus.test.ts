@@ -44,8 +44,6 @@ export const KNOWN_DIFFERENCES: Record<string, string> = {
     "talks to act's own artifact-server HTTP protocol with curl; Slipway's artifact actions are built in",
   "uses-composite-with-pre-and-post-steps|uses-composite-with-pre-and-post-steps/push.yml":
     "its actions append to GITHUB_ENV without a newline, relying on act's one env file per job; GitHub (and Slipway) give each step a fresh file",
-  "uses-nested-composite|uses-nested-composite/push.yml":
-    "asks actions/setup-node for Node 16; offline, the built-in uses the host's Node (20) and says 16 is missing",
 };
 
 const SEPARATE_ROOTS = ["model-testdata", "artifacts-testdata", "exprparser-testdata"];
@@ -178,7 +176,7 @@ describe.skipIf(!present)("act corpus conformance", () => {
       : ["run", row.event, "-W", path.join(workspace, workflow), "-C", workspace, "--bind", "--json", ...extraFlags(row, workspace)];
     // act runs these cases in a container whose environment has no SHELL; `defaults-run` asserts on
     // the SHELL that bash sets only when it is unset. Without this the outcome would depend on the host.
-    const result = await runCli(args, { cwd: workspace, timeoutMs: 90_000, env: { SHELL: undefined } });
+    const result = await runCli(args, { cwd: workspace, timeoutMs: 90_000, env: { SHELL: undefined, SLIPWAY_TOOL_CACHE: path.join(scratch, "tool-cache") } });
     fs.rmSync(workspace, { recursive: true, force: true });
     const want = expectedExit(row.expected);
     let ok = result.code === want && (loadOnly || want === 2 || result.json?.conclusion === (want === 0 ? "success" : "failure"));

@@ -21,7 +21,10 @@ export interface ActionsHandlerOptions {
   builtins?: BuiltinAction[];
   /** Built-in names (`actions/cache`) or owner/repo to turn off: the real action is fetched instead. */
   disabledBuiltins?: string[];
-  /** Node executable for JavaScript actions; default `node` on the step's PATH. */
+  /**
+   * Node executable for JavaScript actions; default the Node running Slipway, as
+   * GitHub runs them on the runner's own Node whatever setup-node put on PATH.
+   */
   node?: string;
 }
 
@@ -162,7 +165,7 @@ export function createActionsHandler(options: ActionsHandlerOptions = {}): UsesH
     for (const [k, v] of Object.entries(context.state)) state[`STATE_${k}`] = v;
     const env: Record<string, string> = { ...buildInputEnv(inputs), ...state, GITHUB_ACTION_PATH: action.dir };
     if (action.repository) Object.assign(env, { GITHUB_ACTION_REPOSITORY: action.repository, GITHUB_ACTION_REF: action.ref ?? "" });
-    const r = await context.runProcess({ command: options.node ?? "node", args: [file], env });
+    const r = await context.runProcess({ command: options.node ?? process.execPath, args: [file], env });
     if (r.aborted) return { outcome: "cancelled" };
     if (r.exitCode === 0) return { outcome: "success" };
     return { outcome: "failure", error: `Process completed with exit code ${r.exitCode ?? "null (killed)"}.` };

@@ -9,6 +9,7 @@ import path from "node:path";
 import { evaluateTemplate, stringifyValue, type EvaluateOptions, type RunDefaults, type Template } from "../../workflow/index.js";
 import type { Conclusion, Contexts, JobRequest } from "../../protocol/index.js";
 import { hashFiles as hashWorkspaceFiles } from "../hash-files.js";
+import { resolveUserCacheDir } from "../actions/paths.js";
 import { runnerArch, runnerOs } from "../host-labels.js";
 import type { NestedStepsOptions } from "../uses.js";
 
@@ -115,8 +116,7 @@ export class JobContext {
     };
     this.stepDebug = flag("ACTIONS_STEP_DEBUG");
     this.runnerDebug = flag("ACTIONS_RUNNER_DEBUG") || options.hostEnv.RUNNER_DEBUG === "1";
-    const toolCache =
-      options.toolCache ?? options.hostEnv.RUNNER_TOOL_CACHE ?? path.join(options.hostEnv.HOME ?? os.homedir(), ".cache", "slipway", "tool-cache");
+    const toolCache = options.toolCache ?? options.hostEnv.RUNNER_TOOL_CACHE ?? path.join(resolveUserCacheDir(options.hostEnv), "tool-cache");
     const runnerName = options.runnerName ?? os.hostname();
     this.runnerContext = {
       name: runnerName,

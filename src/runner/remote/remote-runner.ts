@@ -52,6 +52,10 @@ export interface RemoteRunnerOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Keep job directories after the job (for debugging). */
   keepWorkspaces?: boolean;
+  /** Steps use the runner user's HOME instead of one per job in the job directory. */
+  shareHome?: boolean;
+  /** RUNNER_TOOL_CACHE shared by the runner's jobs; default `<workDir>/tool-cache`. */
+  toolCache?: string;
 }
 
 interface PreparedJob {
@@ -243,6 +247,8 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
         workspace,
         tempDir,
         hostEnv: options.hostEnv,
+        jobHome: options.shareHome ? undefined : path.join(jobDir, "home"),
+        toolCache: options.toolCache ?? path.join(options.workDir, "tool-cache"),
         labels: options.labels,
         runnerName: registration?.name ?? options.name,
         signal: control.signal,

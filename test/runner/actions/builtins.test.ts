@@ -380,10 +380,15 @@ describe("setup-* built-ins", () => {
     ]);
   });
 
-  it("fails with TOOLCHAIN_MISSING naming found and requested versions", async () => {
-    const result = await h.run(request([step({ uses: "actions/setup-node@v4", with: { "node-version": "12" } })]), { uses: handler() });
+  it("installs a version the host lacks, and fails naming the source when it is unreachable", async () => {
+    const toolCache = path.join(h.tempDir, "tool-cache");
+    const result = await h.run(request([step({ uses: "actions/setup-node@v4", with: { "node-version": "12" } })]), {
+      uses: handler(),
+      toolCache,
+      hostEnv: { ...(process.env as Record<string, string>), SLIPWAY_NODE_SOURCES: "dist", NODE_MIRROR: "http://127.0.0.1:9/dist" },
+    });
     expect(result.conclusion).toBe("failure");
-    expect(errors().join("\n")).toContain(`node 12 requested, the host has node ${process.versions.node}`);
+    expect(errors().join("\n")).toContain("http://127.0.0.1:9/dist/index.json is unreachable");
   });
 
   it("fails when the tool is not on PATH", async () => {

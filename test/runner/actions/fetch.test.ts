@@ -140,8 +140,14 @@ describe("fetchRemoteAction", () => {
       });
       expect(off.conclusion).toBe("success");
       expect(h.lines(0)).toContain("real setup-node 4");
-      const on = await h.run(request(steps), { uses: createActionsHandler({ builtins: createBuiltinActions(), fetch: { baseUrl, cacheDir } }) });
+      // The built-in answers instead: here it cannot reach a Node.js source, so it fails.
+      const on = await h.run(request(steps), {
+        uses: createActionsHandler({ builtins: createBuiltinActions(), fetch: { baseUrl, cacheDir } }),
+        toolCache: path.join(cacheDir, "tools"),
+        hostEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cacheDir, SLIPWAY_NODE_SOURCES: "dist", NODE_MIRROR: "http://127.0.0.1:9/dist" },
+      });
       expect(on.conclusion).toBe("failure");
+      expect(h.recorded.annotations.some((a) => a.annotation.message.includes("http://127.0.0.1:9/dist/index.json is unreachable"))).toBe(true);
       // A pin wins over the built-in.
       const pinned = await h.run(request(steps), {
         uses: createActionsHandler({ builtins: createBuiltinActions(), fetch: { pins: { "actions/setup-node@v4": real.dir } } }),

@@ -264,3 +264,32 @@ describe("job directories", () => {
     for (const kept of ["78", "79", "80", "81"]) expect([kept, existsSync(path.join(workDir, "jobs", kept))]).toEqual([kept, true]);
   });
 });
+
+describe("remote runner jobs' own HOME", () => {
+  it("gives each job a HOME in its job directory and the work dir's tool cache, leaving the runner user's HOME alone", async () => {
+    const userHome = mkdtempSync(path.join(root, "user-home-"));
+    const request = await requestFor('git config --global slipway.touched yes\necho "home=$HOME"\necho "tools=$RUNNER_TOOL_CACHE"');
+    const fake = scriptedClient({ claims: [claimOf(31, request)] });
+    const workDir = path.join(root, "isolated");
+    writeCredential(workDir, { serverUrl: "http://srv", id: 1, name: "isolated", labels: ["ubuntu-latest"], credential: "slprun_test" });
+    const runner = createRemoteRunner({
+      serverUrl: "http://srv",
+      workDir,
+      name: "isolated",
+      labels: ["self-hosted", "linux", "ubuntu-latest"],
+      hostEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: userHome },
+      client: fake.client,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+    });
+    void runner.run();
+    await waitUntil(() => fake.completed.has(31));
+    await runner.stop();
+    expect(fake.completed.get(31)?.conclusion).toBe("success");
+    const log = fake.logs.join("");
+    expect(log).toContain(`home=${path.join(workDir, "jobs", "31", "home")}`);
+    expect(log).toContain(`tools=${path.join(workDir, "tool-cache")}`);
+    expect(existsSync(path.join(userHome, ".gitconfig"))).toBe(false);
+    expect(existsSync(path.join(workDir, "jobs", "31"))).toBe(false);
+  });
+});

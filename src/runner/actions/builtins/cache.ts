@@ -148,7 +148,7 @@ function cacheVersion(paths: string[]): string {
   return createHash("sha256").update([...paths, "tar"].join("|")).digest("hex");
 }
 
-function scopeOf(context: UsesContext): string {
+export function scopeOf(context: UsesContext): string {
   const github = context.contexts.github as Record<string, unknown> | undefined;
   return String(github?.repository ?? "") || "local";
 }
@@ -196,7 +196,9 @@ async function restore(context: UsesContext, store: CacheStore): Promise<UsesSte
   if (lookupOnly) {
     context.log(`Cache found and can be restored from key: ${match.entry.key}`);
   } else {
-    const r = await execCapture("tar", ["-xf", match.archivePath, "-P", "-C", context.workspace], { signal: context.signal });
+    const r = await execCapture("tar", ["-xf", match.archivePath, "-P", "-C", context.workspace, ...homeTransform(HOME_MARKER, context.env.HOME)], {
+      signal: context.signal,
+    });
     if (r.code !== 0) {
       context.annotate({ level: "warning", message: `Failed to restore cache ${match.entry.key}: ${r.stderr.trim()}` });
       context.setOutput("cache-hit", "false");
@@ -225,14 +227,17 @@ async function save(context: UsesContext, store: CacheStore, key: string, paths:
   const tmp = path.join(store.dir, `.tmp-${randomBytes(6).toString("hex")}`);
   const list = `${tmp}.list`;
   // Inside the workspace: relative names (restored into whichever workspace runs next);
-  // outside it (e.g. ~/.npm): absolute names, restored in place.
+  // under HOME (e.g. ~/.npm): named from HOME, restored into whichever HOME the next job has;
+  // elsewhere: absolute names, restored in place.
   const names = files.map((f) => {
     const rel = path.relative(context.workspace, f);
     return rel.startsWith("..") || path.isAbsolute(rel) ? f : rel;
   });
   writeFileSync(list, names.join("\0"));
   try {
-    const r = await execCapture("tar", ["-cf", `${tmp}.tar`, "-P", "-C", context.workspace, "--null", "-T", list], { signal: context.signal });
+    const r = await execCapture("tar", ["-cf", `${tmp}.tar`, "-P", "-C", context.workspace, ...homeTransform(home, HOME_MARKER), "--null", "-T", list], {
+      signal: context.signal,
+    });
     if (r.code !== 0) {
       context.annotate({ level: "warning", message: `Failed to save cache ${key}: ${r.stderr.trim()}` });
       rmSync(`${tmp}.tar`, { force: true });
@@ -259,6 +264,18 @@ async function save(context: UsesContext, store: CacheStore, key: string, paths:
     rmSync(list, { force: true });
   }
   return { outcome: "success" };
+}
+
+/** Archive names under HOME start with this, so an entry saved from one job's HOME restores into another's. */
+const HOME_MARKER = ".slipway-home";
+
+/** A GNU tar `--transform` rewriting the leading directory `from` into `to`; none without a HOME. */
+function homeTransform(from: string | undefined, to: string | undefined): string[] {
+  const home = from === HOME_MARKER ? to : from;
+  if (!from || !to || !home || !path.isAbsolute(home) || path.resolve(home) === "/") return [];
+  const pattern = `${from.replace(/\/+$/, "")}/`.replace(/[\\.*[\]^$,]/g, "\\$&");
+  const replacement = `${to.replace(/\/+$/, "")}/`.replace(/[\\&,]/g, "\\$&");
+  return [`--transform=s,^${pattern},${replacement},`];
 }
 
 /** The three cache actions over one store. */

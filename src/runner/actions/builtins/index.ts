@@ -24,7 +24,7 @@ export function createBuiltinActions(options: BuiltinActionsOptions = {}): Built
     createCheckoutAction(options.checkout),
     createCacheActions(cache),
     ...(options.artifacts ? createArtifactActions(options.artifacts) : []),
-    ...createSetupActions(),
+    ...createSetupActions(cache),
     createGithubScriptAction(),
     ...createReleaseActions(options.release),
     ...createGateActions(),

@@ -1,31 +1,18 @@
 /**
- * actions/setup-node, setup-python, setup-go and setup-java, offline: they
- * succeed when the host's toolchain satisfies the requested version, put its
- * directory first on PATH and set the outputs of the real actions.
+ * actions/setup-python, setup-go and setup-java, offline: they succeed when
+ * the host's toolchain satisfies the requested version, put its directory
+ * first on PATH and set the outputs of the real actions. actions/setup-node
+ * and pnpm/action-setup install versions into the tool cache (toolchains/).
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { realpathSync } from "node:fs";
 import path from "node:path";
 import { SlipwayError } from "../../../lib/index.js";
+import { createNodeSetupActions, findOnPath, firstLine, readVersionFile, toolVersionsEntry } from "../../toolchains/index.js";
 import type { UsesContext, UsesStepResult } from "../../uses.js";
 import { getInput, type BuiltinAction } from "../builtin.js";
+import type { CacheStore } from "./cache.js";
 import { execCapture } from "../exec.js";
 import { satisfiesVersionSpec, type FoundVersion } from "../version-spec.js";
-
-/** Finds an executable on a PATH string. */
-function findOnPath(command: string, pathValue: string | undefined): string | undefined {
-  for (const dir of (pathValue ?? "").split(path.delimiter)) {
-    if (dir === "") continue;
-    const full = path.join(dir, command);
-    try {
-      accessSync(full, constants.X_OK);
-      return full;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 interface Toolchain {
   action: string;
@@ -43,78 +30,6 @@ interface Toolchain {
 async function run(exe: string, args: string[], context: UsesContext): Promise<string> {
   const r = await execCapture(exe, args, { env: context.env, signal: context.signal });
   return `${r.stdout}\n${r.stderr}`;
-}
-
-function toolVersionsEntry(text: string, names: string[]): string {
-  for (const line of text.split(/\r?\n/)) {
-    const [tool, version] = line.trim().split(/\s+/);
-    if (tool && version && names.includes(tool)) return version;
-  }
-  return "";
-}
-
-function firstLine(text: string): string {
-  return (
-    text
-      .split(/\r?\n/)
-      .map((l) => l.replace(/#.*/, "").trim())
-      .find((l) => l !== "") ?? ""
-  );
-}
-
-const NODE: Toolchain = {
-  action: "actions/setup-node",
-  tool: "node",
-  commands: ["node"],
-  versionInput: "node-version",
-  fileInput: "node-version-file",
-  async detect(exe, context) {
-    const out = await run(exe, ["-p", "process.version + ' ' + (process.release.lts || '')"], context);
-    const m = /v(\d+\.\d+\.\d+)\s*(\S*)/.exec(out);
-    return m ? { version: m[1]!, lts: (m[2] ?? "").toLowerCase() } : undefined;
-  },
-  readVersionFile(file, text) {
-    const base = path.basename(file);
-    if (base === "package.json") {
-      const pkg = JSON.parse(text) as { volta?: { node?: string }; engines?: { node?: string } };
-      return pkg.volta?.node ?? pkg.engines?.node ?? "";
-    }
-    if (base === ".tool-versions") return toolVersionsEntry(text, ["nodejs", "node"]);
-    return firstLine(text).replace(/^v/, "");
-  },
-  setOutputs(context, found) {
-    context.setOutput("node-version", `v${found.version}`);
-    configureRegistry(context);
-  },
-};
-
-/**
- * `registry-url` (+ `scope`, `always-auth`): an .npmrc in RUNNER_TEMP that
- * reads the token from NODE_AUTH_TOKEN, as the real setup-node writes.
- */
-function configureRegistry(context: UsesContext): void {
-  let url = getInput(context, "registry-url");
-  if (url === "") return;
-  if (!url.endsWith("/")) url += "/";
-  let scope = getInput(context, "scope");
-  if (scope === "" && url.includes("npm.pkg.github.com")) {
-    const github = (context.contexts.github as Record<string, unknown> | undefined) ?? {};
-    scope = String(github.repository_owner ?? "");
-  }
-  if (scope !== "" && !scope.startsWith("@")) scope = `@${scope}`;
-  scope = scope.toLowerCase();
-  const registry = scope === "" ? `registry=${url}` : `${scope}:registry=${url}`;
-  const authHost = url.replace(/^\w+:/, "");
-  const lines = [`${authHost}:_authToken=\${NODE_AUTH_TOKEN}`, registry];
-  const alwaysAuth = getInput(context, "always-auth");
-  if (alwaysAuth !== "") lines.push(`always-auth=${alwaysAuth}`);
-  const dir = path.join(context.tempDir, "slipway-setup-node");
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, ".npmrc");
-  writeFileSync(file, `${lines.join(os.EOL)}${os.EOL}`);
-  context.exportVariable("NPM_CONFIG_USERCONFIG", file);
-  // A placeholder so npm does not fail parsing the file before a real token is provided.
-  context.exportVariable("NODE_AUTH_TOKEN", context.env.NODE_AUTH_TOKEN || "XXXXX-XXXXX-XXXXX-XXXXX");
 }
 
 const PYTHON: Toolchain = {
@@ -197,15 +112,7 @@ const JAVA: Toolchain = {
 async function setUp(context: UsesContext, chain: Toolchain): Promise<UsesStepResult> {
   let requested = chain.tool === "python" ? getInput(context, chain.versionInput).split(/\r?\n/).pop()!.trim() : getInput(context, chain.versionInput);
   const versionFile = getInput(context, chain.fileInput);
-  if (requested === "" && versionFile !== "") {
-    const file = path.resolve(context.workspace, versionFile);
-    if (!existsSync(file)) {
-      throw new SlipwayError("CLI_FILE_UNREADABLE", `${chain.action}: ${chain.fileInput} '${versionFile}' does not exist in the workspace`, {
-        hint: "Check the path (relative to GITHUB_WORKSPACE) and that the repository is checked out.",
-      });
-    }
-    requested = chain.readVersionFile(file, readFileSync(file, "utf8")).trim();
-  }
+  if (requested === "" && versionFile !== "") requested = readVersionFile(context, chain.action, chain.fileInput, versionFile, chain.readVersionFile);
   let exe: string | undefined;
   for (const c of chain.commands) {
     exe = findOnPath(c, context.env.PATH);
@@ -221,7 +128,7 @@ async function setUp(context: UsesContext, chain: Toolchain): Promise<UsesStepRe
   if (requested !== "" && !satisfiesVersionSpec(found, requested)) {
     throw new SlipwayError(
       "TOOLCHAIN_MISSING",
-      `${chain.action}: ${chain.tool} ${requested} requested, the host has ${chain.tool} ${found.version}${found.lts ? ` (${found.lts})` : ""} at ${exe}`,
+      `${chain.action}: ${chain.tool} ${requested} requested, the host has ${chain.tool} ${found.version} at ${exe}`,
     );
   }
   const cache = getInput(context, "cache");
@@ -233,9 +140,13 @@ async function setUp(context: UsesContext, chain: Toolchain): Promise<UsesStepRe
   return { outcome: "success" };
 }
 
-export function createSetupActions(): BuiltinAction[] {
-  return [NODE, PYTHON, GO, JAVA].map((chain) => ({
-    names: [chain.action],
-    run: (context: UsesContext) => setUp(context, chain),
-  }));
+/** setup-node and pnpm/action-setup (tool cache; `cache:` through `cache`), setup-python, setup-go and setup-java (host). */
+export function createSetupActions(cache: CacheStore): BuiltinAction[] {
+  return [
+    ...createNodeSetupActions(cache),
+    ...[PYTHON, GO, JAVA].map((chain) => ({
+      names: [chain.action],
+      run: (context: UsesContext) => setUp(context, chain),
+    })),
+  ];
 }
