@@ -96,6 +96,11 @@ export const ERROR_CODES = {
   SERVER_UNREACHABLE: { status: 502, meaning: "The CLI or runner could not reach the Slipway server.", hint: "Check --server / SLIPWAY_SERVER and that the server is running." },
   SERVER_ANSWER_INVALID: { status: 502, meaning: "The server answered with an error this client does not know.", hint: "Check that the client and the server run the same Slipway version." },
   INTERNAL_ERROR: { status: 500, meaning: "A bug: the server failed in a way it did not expect.", hint: "The server logged the cause; report it with the request id (X-Request-Id)." },
+  // Deployments
+  DEPLOYMENT_NOT_FOUND: { status: 404, meaning: "The repository has no deployment with this id.", hint: "List the repository's deployments to find the id." },
+  DEPLOYMENT_ACTIVE: { status: 422, meaning: "An active deployment (queued, in progress or the environment's current success) cannot be deleted.", hint: "Mark it inactive with a deployment status first, or let a newer deployment replace it." },
+  DEPLOYMENT_REVIEW_NOT_ALLOWED: { status: 403, meaning: "The caller may not review this deployment: not a required reviewer, the run's own actor under prevent_self_review, or an admin where admins may not bypass.", hint: "Ask one of the environment's required reviewers; see docs/deployments.md." },
+  ROLLBACK_TARGET_NOT_FOUND: { status: 422, meaning: "The environment has no successful deployment of a workflow job to roll back to.", hint: "Pass a deployment_id of a successful workflow deployment of this environment; `slipway deploy list ENV` lists them." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -6,3 +6,13 @@ export { normalCdf, normalQuantile } from "./statistics.js";
 export { checkDeploymentRef, describeRef, matchesRefPattern } from "./branch-policy.js";
 export { checkDeployWindows, validateDeployWindow, type DeployWindow } from "./deploy-windows.js";
 export { computeDora, type DoraDeployment } from "./dora.js";
+export {
+  decideGate,
+  hasProtectionRules,
+  parseProtection,
+  NO_PROTECTION,
+  type EnvironmentProtection,
+  type FieldProblem,
+  type GateDecision,
+  type GateReview,
+} from "./protection.js";

@@ -21,6 +21,8 @@ import { registerRunnerProtocolRoutes } from "./routes/runner-protocol.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerVariableRoutes } from "./routes/variables.js";
 import { registerEnvironmentRoutes } from "./routes/environments.js";
+import { registerDeploymentRoutes } from "./routes/deployments.js";
+import { registerDeploymentReviewRoutes } from "./routes/deployments-reviews.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { registerGitHttpRoutes } from "./routes/git-http.js";
 import { createSecretBox, createSharedRateLimiter, loadSecretKey, type SecretBox } from "./security.js";
@@ -201,6 +203,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerGitHttpRoutes(app, ctx);
   registerVariableRoutes(app, ctx);
   registerEnvironmentRoutes(app, ctx);
+  registerDeploymentRoutes(app, ctx);
+  registerDeploymentReviewRoutes(app, ctx);
 
   // The pipeline's lease sweep ends jobs whose runner went silent: their live logs end too.
   const unwatch = pipeline.watchJobs((jobId) => logBus.emit(`job:${jobId}`));
