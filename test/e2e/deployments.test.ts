@@ -27,9 +27,19 @@ jobs:
 const STAGE = `name: stage
 on: workflow_dispatch
 jobs:
-  stage:
+  build:
     runs-on: self-hosted
-    environment: staging
+    outputs:
+      stamp: \${{ steps.s.outputs.stamp }}
+    steps:
+      - id: s
+        run: echo "stamp=$(date +%s%N)" >> "$GITHUB_OUTPUT"
+  stage:
+    needs: build
+    runs-on: self-hosted
+    environment:
+      name: staging
+      url: https://staging.example/\${{ needs.build.outputs.stamp }}
     steps:
       - run: sleep 1
 `;
@@ -107,5 +117,39 @@ describe("deployments in server runs", () => {
       spans.push({ start: at("queued"), end: statuses.find((s) => s.state === "success" || s.state === "inactive") ? at("success") : Number.NaN });
     }
     for (let i = 1; i < spans.length; i++) expect(spans[i]!.start).toBeGreaterThanOrEqual(spans[i - 1]!.end);
+  }, 120_000);
+
+  it("rolls an environment back by re-running an earlier deployment's job with its run's outputs, and skips reviewers when the environment says so", async () => {
+    const before = (await api(server.url, "GET", `${repoApi}/deployments?environment=staging`)).data as { id: number; run_id: number; environment_url: string }[];
+    const [current, previous] = before;
+    const rolled = await api(server.url, "POST", `${repoApi}/environments/staging/rollback`, {});
+    expect(rolled.status).toBe(202);
+    expect(rolled.data).toMatchObject({ run_id: previous!.run_id, run_attempt: 2, job: "stage", target: { id: previous!.id } });
+    const run = await waitFor("the rollback attempt to complete", async () => {
+      const r = await runOf(previous!.run_id);
+      return r.run_attempt === 2 && r.status === "completed" ? r : undefined;
+    }, 60_000);
+    expect(run.conclusion).toBe("success");
+    const after = (await api(server.url, "GET", `${repoApi}/deployments?environment=staging`)).data as { id: number; run_id: number; state: string; environment_url: string; payload: unknown }[];
+    // The build job was not run again: the rollback deployed the same build output.
+    expect(after[0]).toMatchObject({ run_id: previous!.run_id, state: "success", environment_url: previous!.environment_url, payload: { rollback: true } });
+    expect(after.find((d) => d.id === current!.id)!.state).toBe("inactive");
+    const jobs = (await api(server.url, "GET", `${repoApi}/actions/runs/${previous!.run_id}/attempts/2/jobs`)).data.jobs as { name: string; steps: unknown[] }[];
+    expect(jobs.map((j) => j.name).sort()).toEqual(["build", "stage"]);
+
+    // A production rollback with skip_reviewers_on_rollback needs no approval.
+    const prod = (await api(server.url, "GET", `${repoApi}/deployments?environment=production`)).data as { id: number; run_id: number; state: string }[];
+    const good = prod.find((d) => d.state === "success")!;
+    expect((await api(server.url, "PUT", `${repoApi}/environments/production`, { skip_reviewers_on_rollback: true })).status).toBe(200);
+    const back = await api(server.url, "POST", `${repoApi}/environments/production/rollback`, { deployment_id: good.id });
+    expect(back.status).toBe(202);
+    const prodRun = await waitFor("the production rollback to complete", async () => {
+      const r = await runOf(good.run_id);
+      return r.run_attempt === 2 && r.status === "completed" ? r : undefined;
+    }, 60_000);
+    expect(prodRun.conclusion).toBe("success");
+    const refused = await api(server.url, "POST", `${repoApi}/environments/production/rollback`, { deployment_id: 999_999 });
+    expect(refused.status).toBe(422);
+    expect(refused.data.code).toBe("ROLLBACK_TARGET_NOT_FOUND");
   }, 120_000);
 });

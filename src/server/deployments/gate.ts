@@ -29,7 +29,7 @@ function refOf(request: JobRequest, run: WorkflowRun): string {
 export async function holdJob(store: Store, job: Job, request: JobRequest, run: WorkflowRun, options: { rollback?: boolean } = {}): Promise<"waiting" | "queued"> {
   if (!request.environment) return "queued";
   const environment = await store.ensureEnvironment(run.repositoryId, request.environment);
-  await store.createGate({
+  const gate = await store.createGate({
     jobId: job.id,
     runId: run.id,
     repositoryId: run.repositoryId,
@@ -51,6 +51,7 @@ export async function holdJob(store: Store, job: Job, request: JobRequest, run: 
       jobId: job.id,
       productionEnvironment: environment.name.toLowerCase() === "production",
       state: "waiting",
+      ...(gate.rollback ? { description: "rollback", payload: { rollback: true } } : {}),
     });
   }
   return "waiting";

@@ -5,6 +5,7 @@
  */
 import { SlipwayError } from "../../lib/index.js";
 import { deriveRunStatus, type Job, type NewJob, type Store, type WorkflowRun } from "../../store/index.js";
+import type { RerunOptions } from "../context.js";
 
 /** What run control needs from the driving side of the pipeline. */
 export interface RunLauncher {
@@ -73,15 +74,17 @@ export function createRunControl(deps: { store: Store; launcher: RunLauncher }) 
     }
   }
 
-  async function rerun(runId: number, options: { failedOnly?: boolean } = {}): Promise<WorkflowRun> {
+  async function rerun(runId: number, options: RerunOptions = {}): Promise<WorkflowRun> {
     const run = await store.getRun(runId);
     if (!run) throw new SlipwayError("RUN_NOT_FOUND", `Workflow run ${runId} does not exist`);
     if (run.status !== "completed") throw new SlipwayError("RUN_NOT_COMPLETED", "Only a completed workflow run can be re-run.");
     const previous = await store.listJobs(runId);
     if (previous.length === 0) throw new SlipwayError("RUN_HAS_NO_JOBS", "The run has no jobs to re-run.");
     if (options.failedOnly && !previous.some(isFailed)) throw new SlipwayError("RUN_HAS_NO_FAILED_JOBS", "The run has no failed jobs.");
-    const rerunKeys = new Set(planRerun(previous, options.failedOnly ? isFailed : () => true).map((j) => j.key));
-    const reuse = previous.filter((j) => !rerunKeys.has(j.key) && j.conclusion === "success");
+    if (options.onlyJob !== undefined && !previous.some((j) => j.key === options.onlyJob)) throw new SlipwayError("JOB_NOT_FOUND", `The run has no job ${options.onlyJob}`);
+    const rerunKeys = options.onlyJob !== undefined ? new Set([options.onlyJob]) : new Set(planRerun(previous, options.failedOnly ? isFailed : () => true).map((j) => j.key));
+    // Re-running one job keeps every other job's result as it was.
+    const reuse = previous.filter((j) => !rerunKeys.has(j.key) && (j.conclusion === "success" || (options.onlyJob !== undefined && j.status === "completed")));
     const next = await store.startRunAttempt(runId);
     // Every job of the attempt is listed up front, so the run's status never reads as completed
     // while only the reused jobs are there; the re-run ones are planned again when driven.
@@ -104,8 +107,9 @@ export function createRunControl(deps: { store: Store; launcher: RunLauncher }) 
       for (const step of await store.listSteps(old.id)) {
         await store.recordStep(copy!.id, { number: step.number, name: step.name, status: step.status, conclusion: step.conclusion, startedAt: step.startedAt, completedAt: step.completedAt });
       }
-      await store.completeJob(copy!.id, { conclusion: "success", outputs: old.outputs ?? {}, error: null });
+      await store.completeJob(copy!.id, { conclusion: old.conclusion ?? "success", outputs: old.outputs ?? {}, error: old.conclusion === "success" ? null : old.error });
     }
+    await options.prepare?.(copies);
     await store.openRunLease(runId);
     launcher.launch(runId);
     return (await store.getRun(runId)) ?? next;
