@@ -18,6 +18,7 @@ import { registerRunCommands } from "./api/runs.js";
 import { registerSecretCommands } from "./api/secrets.js";
 import { registerVariableCommands } from "./api/variables.js";
 import { registerEnvironmentCommands } from "./api/environments.js";
+import { registerDeployCommands } from "./api/deploy.js";
 import { registerTokenCommands } from "./api/tokens.js";
 import { readSecretValue } from "./api/read-value.js";
 
@@ -56,6 +57,7 @@ export function registerApiCommands(program: Command, ctx: ApiCommandContext): v
   registerSecretCommands(program, ctx);
   registerVariableCommands(program, ctx);
   registerEnvironmentCommands(program, ctx);
+  registerDeployCommands(program, ctx);
   registerTokenCommands(program, ctx);
 }
 
