@@ -10,6 +10,7 @@ import type { RunPlan } from "../engine/index.js";
 import type { SettingDescription } from "../server/index.js";
 import { runCommand, type RunFlags } from "./run-command.js";
 import { runnerCommand } from "./runner-command.js";
+import { askAtTerminal } from "./local-deployments.js";
 import { collectRepeated } from "./options.js";
 import { renderFailure, renderInternalError, renderOutput, RunRenderer } from "./render/index.js";
 import { exitCodeFor, type ApiCommandContext } from "./api/command.js";
@@ -37,7 +38,7 @@ function wantsColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean
 }
 
 function withListDefaults(given: Partial<RunFlags>): RunFlags {
-  const lists = ["secret", "secretFile", "var", "varFile", "env", "envFile", "input", "matrix", "label", "action", "disableBuiltin"] as const;
+  const lists = ["secret", "secretFile", "var", "varFile", "env", "envFile", "input", "matrix", "label", "action", "disableBuiltin", "approve", "protect"] as const;
   const flags = { ...given } as RunFlags;
   for (const key of lists) flags[key] = given[key] ?? [];
   return flags;
@@ -100,6 +101,8 @@ export function buildProgram(exit: (code: number) => void, serverSettings: reado
     .option("--action <OWNER/REPO@REF=DIR>", "use a local directory for a remote action or reusable workflow (repeatable)", collectRepeated)
     .option("--actions-url <url>", "base URL remote actions are cloned from (default: https://github.com)")
     .option("--disable-builtin <action>", "run the real action instead of Slipway's built-in, e.g. actions/cache (repeatable)", collectRepeated)
+    .option("--approve <env>", "approve deploying to this protected environment without asking (repeatable)", collectRepeated)
+    .option("--protect <env>", "treat this environment as protected, besides .slipway/environments.yml (repeatable)", collectRepeated)
     .action(async (event: string | undefined, given: Partial<RunFlags>) => {
       const flags = withListDefaults(given);
       const human = flags.json ? process.stderr : process.stdout;
@@ -122,7 +125,8 @@ export function buildProgram(exit: (code: number) => void, serverSettings: reado
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
       try {
-        const outcome = await runCommand(event, flags, { cwd: process.cwd(), env: process.env, renderer, signal: controller.signal });
+        const ask = process.stdin.isTTY && process.stderr.isTTY ? (question: string) => askAtTerminal(question) : undefined;
+        const outcome = await runCommand(event, flags, { cwd: process.cwd(), env: process.env, renderer, signal: controller.signal, ...(ask ? { ask } : {}) });
         const output =
           flags.list || flags.dryrun
             ? { kind: "plan" as const, plan: outcome.document as RunPlan, dryrun: Boolean(flags.dryrun) }

@@ -25,6 +25,7 @@ import { loadWorkflows } from "./load-workflows.js";
 import { collectSecrets, collectPairs, collectMatrixFilter, readEventPayload } from "./options.js";
 import { buildDefaultPayload, localGithubContext } from "./github-context.js";
 import { copyWorkingTree, type WorkspaceMode } from "./workspace.js";
+import { gateLocalDeployments, readProtectedEnvironments } from "./local-deployments.js";
 import { RunRenderer } from "./render/index.js";
 
 export interface RunFlags {
@@ -51,6 +52,10 @@ export interface RunFlags {
   action: string[];
   actionsUrl?: string;
   disableBuiltin: string[];
+  /** Environments approved for this run (see local-deployments.ts). */
+  approve?: string[];
+  /** Environments protected for this run, besides `.slipway/environments.yml`'s. */
+  protect?: string[];
 }
 
 export interface RunOutcome {
@@ -64,6 +69,8 @@ export interface RunDeps {
   env: NodeJS.ProcessEnv;
   renderer: RunRenderer;
   signal: AbortSignal;
+  /** Asks a question at the user's terminal; absent without one. */
+  ask?: (question: string) => Promise<string>;
 }
 
 function relativeTo(root: string) {
@@ -187,8 +194,10 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
   });
   let result: RunResult;
   try {
+    const protectedEnvironments = new Set([...readProtectedEnvironments(info.root), ...(flags.protect ?? [])].map((e) => e.toLowerCase()));
+    const approved = new Set((flags.approve ?? []).map((e) => e.toLowerCase()));
     result = await executeRun(plan, {
-      executors: [executor],
+      executors: [gateLocalDeployments(executor, { protectedEnvironments, approved, ...(deps.ask ? { ask: deps.ask } : {}) })],
       concurrency: flags.jobs ?? os.availableParallelism(),
       signal: deps.signal,
       events: bridgeEvents(deps.renderer),
