@@ -4,7 +4,7 @@
  * without a terminal, where only --approve lets such a job run.
  */
 import { describe, expect, it } from "vitest";
-import { gateLocalDeployments, readProtectedEnvironments } from "../../src/cli/local-deployments.js";
+import { gateLocalDeployments, readProtectedEnvironments } from "../../src/cli/index.js";
 import type { JobExecutor, JobRequest, JobResult } from "../../src/protocol/index.js";
 import { runCli } from "../support/cli.js";
 import { makeRepo } from "../support/git-repo.js";
