@@ -12,7 +12,6 @@ export {
   parseProtection,
   NO_PROTECTION,
   type EnvironmentProtection,
-  type FieldProblem,
   type GateDecision,
   type GateReview,
 } from "./protection.js";

@@ -10,12 +10,12 @@
 import { checkDeploymentRef, type DeploymentBranchPolicy } from "./branch-policy.js";
 import { checkDeployWindows, validateDeployWindow, type DeployFreeze, type DeployWindow } from "./deploy-windows.js";
 
-export interface ProtectionReviewer {
+interface ProtectionReviewer {
   type: "User" | "Team";
   id: number;
 }
 
-export interface ProtectionFreeze {
+interface ProtectionFreeze {
   /** ISO-8601 instants; the start is inclusive, the end exclusive. */
   start: string;
   end: string;
@@ -45,10 +45,10 @@ export interface EnvironmentProtection {
 }
 
 /** GitHub's limits. */
-export const MAX_REVIEWERS = 6;
-export const MAX_WAIT_TIMER_MINUTES = 43_200;
+const MAX_REVIEWERS = 6;
+const MAX_WAIT_TIMER_MINUTES = 43_200;
 /** A job waiting longer than this fails, as on GitHub. */
-export const MAX_WAIT_DAYS = 30;
+const MAX_WAIT_DAYS = 30;
 
 export const NO_PROTECTION: EnvironmentProtection = {
   waitTimer: 0,

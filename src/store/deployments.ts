@@ -11,7 +11,7 @@ import { fromJson, nowIso, resolvePage, toJson, toNum, toNumOrNull, type Db, typ
 import { recomputeRun } from "./run-status.js";
 import type { Page, PageOptions } from "./store.js";
 
-export type GateState = "waiting" | "passed" | "failed";
+type GateState = "waiting" | "passed" | "failed";
 
 /** A job held before the runners until its environment's rules pass. */
 export interface DeploymentGate {
@@ -30,7 +30,7 @@ export interface DeploymentGate {
   decidedAt: string | null;
 }
 
-export interface NewGate {
+interface NewGate {
   jobId: number;
   runId: number;
   repositoryId: number;
@@ -41,7 +41,7 @@ export interface NewGate {
   rollback?: boolean;
 }
 
-export interface DeploymentReview {
+interface DeploymentReview {
   id: number;
   runId: number;
   environment: string;
@@ -78,7 +78,7 @@ export interface DeploymentRecord {
   updatedAt: string;
 }
 
-export interface NewDeployment {
+interface NewDeployment {
   repositoryId: number;
   environment: string;
   sha: string;
@@ -107,7 +107,7 @@ export interface DeploymentStatusRecord {
   createdAt: string;
 }
 
-export interface NewDeploymentStatus {
+interface NewDeploymentStatus {
   state: DeploymentState;
   description?: string;
   /** Moves the deployment to another environment. */
@@ -119,7 +119,7 @@ export interface NewDeploymentStatus {
   autoInactive?: boolean;
 }
 
-export interface DeploymentFilter {
+interface DeploymentFilter {
   sha?: string;
   ref?: string;
   task?: string;

@@ -19,7 +19,7 @@ export type { CacheEntry } from "./caches.js";
 export type { SecretRecord } from "./secrets.js";
 export type { VariableRecord } from "./variables.js";
 export type { BranchPolicyRecord, EnvironmentRecord } from "./environments.js";
-export type { DeploymentGate, DeploymentRecord, DeploymentReview, DeploymentState, DeploymentStatusRecord } from "./deployments.js";
+export type { DeploymentGate, DeploymentRecord, DeploymentState, DeploymentStatusRecord } from "./deployments.js";
 export { openStore } from "./open-store.js";
 export { migrate, type Migration } from "./migrate.js";
 export { MIGRATIONS } from "./migrations.js";

@@ -58,7 +58,7 @@ export async function holdJob(store: Store, job: Job, request: JobRequest, run: 
 }
 
 /** The decision for one waiting gate, from the store's current records. */
-export async function assessGate(store: Store, gate: DeploymentGate, now: Date): Promise<GateDecision> {
+async function assessGate(store: Store, gate: DeploymentGate, now: Date): Promise<GateDecision> {
   const environment = await store.getEnvironment(gate.repositoryId, gate.environment);
   if (!environment) return { state: "fail", message: `The environment ${gate.environment} does not exist any more.` };
   const protection = protectionOf(environment);
