@@ -159,6 +159,8 @@ export interface DeploymentStore {
   addDeploymentStatus(deploymentId: number, status: NewDeploymentStatus): Promise<DeploymentStatusRecord | null>;
   /** Newest first. */
   listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusRecord[]>;
+  /** Ids of the runs behind each environment's last `perEnvironment` successful workflow deployments (current or since replaced). */
+  listRollbackRuns(perEnvironment: number): Promise<Set<number>>;
 }
 
 type Row<T extends keyof import("./schema.js").Database> = import("kysely").Selectable<import("./schema.js").Database[T]>;
@@ -479,6 +481,27 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
 
     async listDeploymentStatuses(deploymentId) {
       return (await db.selectFrom("deployment_statuses").selectAll().where("deployment_id", "=", deploymentId).orderBy("id", "desc").execute()).map(mapStatus);
+    },
+
+    async listRollbackRuns(perEnvironment) {
+      // A deployment becomes inactive only after it or a newer one succeeded; failed ones never are.
+      const rows = await db
+        .selectFrom("deployments")
+        .select(["repository_id", "environment_key", "run_id"])
+        .where("run_id", "is not", null)
+        .where("state", "in", ["success", "inactive"])
+        .orderBy("id", "desc")
+        .execute();
+      const seen = new Map<string, number>();
+      const runs = new Set<number>();
+      for (const row of rows) {
+        const key = `${toNum(row.repository_id)}:${row.environment_key}`;
+        const count = seen.get(key) ?? 0;
+        if (count >= perEnvironment) continue;
+        seen.set(key, count + 1);
+        runs.add(toNum(row.run_id!));
+      }
+      return runs;
     },
   };
 }
