@@ -24,6 +24,7 @@ import { registerEnvironmentRoutes } from "./routes/environments.js";
 import { registerDeploymentRoutes } from "./routes/deployments.js";
 import { registerDeploymentReviewRoutes } from "./routes/deployments-reviews.js";
 import { registerRollbackRoutes } from "./routes/deployments-rollback.js";
+import { registerDoraRoutes } from "./routes/deployments-dora.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { registerGitHttpRoutes } from "./routes/git-http.js";
 import { createSecretBox, createSharedRateLimiter, loadSecretKey, type SecretBox } from "./security.js";
@@ -207,6 +208,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerDeploymentRoutes(app, ctx);
   registerDeploymentReviewRoutes(app, ctx);
   registerRollbackRoutes(app, ctx);
+  registerDoraRoutes(app, ctx);
 
   // The pipeline's lease sweep ends jobs whose runner went silent: their live logs end too.
   const unwatch = pipeline.watchJobs((jobId) => logBus.emit(`job:${jobId}`));

@@ -152,4 +152,23 @@ describe("deployments in server runs", () => {
     expect(refused.status).toBe(422);
     expect(refused.data.code).toBe("ROLLBACK_TARGET_NOT_FOUND");
   }, 120_000);
+
+  it("computes DORA's metrics from the deployment records, the lead time from the mirror's commit times", async () => {
+    const dora = await api(server.url, "GET", `${repoApi}/dora?environment=staging`);
+    expect(dora.status).toBe(200);
+    // Three deployments and one rollback; the rolled-back deployment counts as failed.
+    expect(dora.data).toMatchObject({
+      environment: "staging",
+      deployment_frequency: { deployments: 3, rollbacks: 1 },
+      change_fail_rate: { failed: 1, deployments: 3 },
+      lead_time: { changes: 1 },
+      tiers_from: 2024,
+    });
+    expect(dora.data.lead_time.median_seconds).toBeGreaterThanOrEqual(0);
+    // Three in the default 30 days: less than weekly, at least monthly.
+    expect(dora.data.deployment_frequency.tier).toBe("medium");
+    const empty = await api(server.url, "GET", `${repoApi}/dora?since=2020-01-01&until=2020-02-01`);
+    expect(empty.data).toMatchObject({ deployment_frequency: { deployments: 0, tier: null }, lead_time: { changes: 0, median_seconds: null } });
+    expect((await api(server.url, "GET", `${repoApi}/dora?since=yesterday`)).status).toBe(422);
+  });
 });
