@@ -143,7 +143,7 @@ export interface DeploymentStore {
    * environment is queued or in progress, or an older gate of it still waits.
    * False when the gate was decided already or its job no longer waits.
    */
-  decideGate(jobId: number, decision: { state: "passed" | "failed"; message?: string; exclusive?: boolean }): Promise<boolean>;
+  decideGate(jobId: number, decision: { state: "passed" | "failed"; message?: string; exclusive?: boolean; conclusion?: "failure" | "cancelled" }): Promise<boolean>;
   addReview(review: Omit<DeploymentReview, "id" | "createdAt">): Promise<DeploymentReview>;
   /** Oldest first. */
   listReviews(runId: number): Promise<DeploymentReview[]>;
@@ -353,7 +353,7 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
           .set(
             decision.state === "passed"
               ? { status: "queued" }
-              : { status: "completed", conclusion: "failure", error: (decision.message ?? "").slice(0, 2000), completed_at: at },
+              : { status: "completed", conclusion: decision.conclusion ?? "failure", error: (decision.message ?? "").slice(0, 2000), completed_at: at },
           )
           .where("id", "=", jobId)
           .where("status", "=", "waiting")

@@ -283,6 +283,20 @@ describe("jobs held for their environment", () => {
     expect((await jobStatus(jobId)).error).toContain("30 days");
   });
 
+  it("lets a newer waiting deployment replace older ones still waiting when the environment says supersede", async () => {
+    await server.app.inject({ method: "PUT", url: "/api/v3/repos/acme/widgets/environments/edge", headers: auth(ADMIN_TOKEN), payload: { reviewers: [{ type: "User", id: ids.bob }], supersede: true } });
+    const first = await heldJob("edge");
+    const second = await heldJob("edge");
+    const third = await heldJob("edge");
+    for (const older of [first, second]) {
+      expect(await jobStatus(older.jobId)).toMatchObject({ status: "completed", conclusion: "cancelled", error: "Superseded by a newer deployment to edge" });
+      expect((await server.store.findJobDeployment(older.jobId))!.state).toBe("inactive");
+    }
+    expect((await jobStatus(third.jobId)).status).toBe("waiting");
+    await octo(tokens.bob).rest.actions.reviewPendingDeploymentsForRun({ owner, repo: repoName, run_id: third.run.id, environment_ids: [await environmentId("edge")], state: "approved", comment: "" });
+    await complete(await claim(), "success");
+  });
+
   it("waits for the same commit's successful deployment to the environment it requires", async () => {
     await server.app.inject({ method: "PUT", url: "/api/v3/repos/acme/widgets/environments/live", headers: auth(ADMIN_TOKEN), payload: { requires_environment: "canary" } });
     const sha = "d".repeat(40);

@@ -98,7 +98,7 @@ async function followDeployment(store: Store, jobId: number, state: DeploymentSt
  * each job whose decision is taken; returns how many moved.
  */
 export async function reviewGates(store: Store, now: Date, filter: { runId?: number; repositoryId?: number; environment?: string } = {}): Promise<number> {
-  let moved = 0;
+  let moved = await supersedeGates(store, await store.listWaitingGates(filter));
   for (const gate of await store.listWaitingGates(filter)) {
     const decision = await assessGate(store, gate, now);
     if (decision.state === "wait") continue;
@@ -113,6 +113,31 @@ export async function reviewGates(store: Store, now: Date, filter: { runId?: num
     }
   }
   return moved;
+}
+
+/**
+ * In environments that say `supersede`, a newer waiting deployment replaces
+ * the older ones still waiting: their jobs end cancelled. Returns how many.
+ */
+async function supersedeGates(store: Store, gates: DeploymentGate[]): Promise<number> {
+  let cancelled = 0;
+  const keys = new Set(gates.map((g) => `${g.repositoryId}:${g.environment.toLowerCase()}`));
+  for (const key of keys) {
+    const [repositoryId, environment] = [Number(key.slice(0, key.indexOf(":"))), key.slice(key.indexOf(":") + 1)];
+    const record = await store.getEnvironment(repositoryId, environment);
+    if (!record || !protectionOf(record).supersede) continue;
+    const waiting = await store.listWaitingGates({ repositoryId, environment });
+    const newest = Math.max(...waiting.map((g) => g.jobId));
+    for (const gate of waiting) {
+      if (gate.jobId === newest) continue;
+      const message = `Superseded by a newer deployment to ${record.name}`;
+      if (await store.decideGate(gate.jobId, { state: "failed", conclusion: "cancelled", message })) {
+        cancelled += 1;
+        await followDeployment(store, gate.jobId, "inactive", message);
+      }
+    }
+  }
+  return cancelled;
 }
 
 /** Fails every job still waiting for the environment (it was deleted). */
