@@ -157,6 +157,7 @@ describe("environments API", () => {
       "GET /:environment_name/variables/:name repo:write",
       "PATCH /:environment_name/variables/:name repo:admin",
       "POST /:environment_name/deployment-branch-policies repo:admin",
+      "POST /:environment_name/rollback repo:write",
       "POST /:environment_name/variables repo:admin",
       "PUT /:environment_name repo:admin",
       "PUT /:environment_name/deployment-branch-policies/:branch_policy_id repo:admin",
