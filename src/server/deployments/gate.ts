@@ -28,7 +28,9 @@ function refOf(request: JobRequest, run: WorkflowRun): string {
  */
 export async function holdJob(store: Store, job: Job, request: JobRequest, run: WorkflowRun, options: { rollback?: boolean } = {}): Promise<"waiting" | "queued"> {
   if (!request.environment) return "queued";
-  const environment = await store.ensureEnvironment(run.repositoryId, request.environment);
+  // A name no environment can have (e.g. holding a '/') names no rules and no secrets.
+  const environment = await store.ensureEnvironment(run.repositoryId, request.environment).catch(() => null);
+  if (!environment) return "queued";
   const gate = await store.createGate({
     jobId: job.id,
     runId: run.id,
