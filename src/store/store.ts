@@ -12,6 +12,7 @@ import type { AccountStore } from "./accounts.js";
 import type { ArtifactStore } from "./artifacts.js";
 import type { AuditStore } from "./audit.js";
 import type { CacheStore } from "./caches.js";
+import type { DeploymentGateStore } from "./deployment-gates.js";
 import type { DeploymentStore } from "./deployments.js";
 import type { EnvironmentStore } from "./environments.js";
 import type { JobQueueStore } from "./job-queue.js";
@@ -80,6 +81,7 @@ export interface Store
     SecretStore,
     VariableStore,
     EnvironmentStore,
+    DeploymentGateStore,
     DeploymentStore,
     WebhookDeliveryStore,
     ScheduleTickStore,
