@@ -12,6 +12,7 @@ export { showLogs } from "./api/logs.js";
 export { readPlainValue } from "./api/read-value.js";
 export { parseInputs } from "./api/runs.js";
 export { parseDotenv } from "./dotenv.js";
+export { gateLocalDeployments, readProtectedEnvironments } from "./local-deployments.js";
 export { buildDefaultPayload, localGithubContext } from "./github-context.js";
 export { createRawLogView, createRenderedLogView, renderOutput, RunRenderer } from "./render/index.js";
 export { clip, firstLine, formatTable } from "./render/text.js";

@@ -10,6 +10,7 @@ import type { RunPlan } from "../engine/index.js";
 import type { SettingDescription } from "../server/index.js";
 import { runCommand, type RunFlags } from "./run-command.js";
 import { runnerCommand } from "./runner-command.js";
+import { askAtTerminal } from "./local-deployments.js";
 import { collectRepeated } from "./options.js";
 import { renderFailure, renderInternalError, renderOutput, RunRenderer } from "./render/index.js";
 import { exitCodeFor, type ApiCommandContext } from "./api/command.js";
@@ -18,6 +19,7 @@ import { registerRunCommands } from "./api/runs.js";
 import { registerSecretCommands } from "./api/secrets.js";
 import { registerVariableCommands } from "./api/variables.js";
 import { registerEnvironmentCommands } from "./api/environments.js";
+import { registerDeployCommands } from "./api/deploy.js";
 import { registerTokenCommands } from "./api/tokens.js";
 import { readSecretValue } from "./api/read-value.js";
 
@@ -36,7 +38,7 @@ function wantsColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean
 }
 
 function withListDefaults(given: Partial<RunFlags>): RunFlags {
-  const lists = ["secret", "secretFile", "var", "varFile", "env", "envFile", "input", "matrix", "label", "action", "disableBuiltin", "skipJob"] as const;
+  const lists = ["secret", "secretFile", "var", "varFile", "env", "envFile", "input", "matrix", "label", "action", "disableBuiltin", "skipJob", "approve", "protect"] as const;
   const flags = { ...given } as RunFlags;
   for (const key of lists) flags[key] = given[key] ?? [];
   return flags;
@@ -56,6 +58,7 @@ export function registerApiCommands(program: Command, ctx: ApiCommandContext): v
   registerSecretCommands(program, ctx);
   registerVariableCommands(program, ctx);
   registerEnvironmentCommands(program, ctx);
+  registerDeployCommands(program, ctx);
   registerTokenCommands(program, ctx);
 }
 
@@ -103,6 +106,8 @@ export function buildProgram(exit: (code: number) => void, serverSettings: reado
     .option("--skip-job <id>", "leave this job out of the run; jobs that need it are skipped too (repeatable)", collectRepeated)
     .option("--allow-empty", "succeed when no job could run (no runner matches any job's runs-on)")
     .option("--full-history", "actions/checkout keeps the full git history and tags, whatever its fetch-depth")
+    .option("--approve <env>", "approve deploying to this protected environment without asking (repeatable)", collectRepeated)
+    .option("--protect <env>", "treat this environment as protected, besides .slipway/environments.yml (repeatable)", collectRepeated)
     .action(async (event: string | undefined, given: Partial<RunFlags>) => {
       const flags = withListDefaults(given);
       const human = flags.json ? process.stderr : process.stdout;
@@ -125,7 +130,8 @@ export function buildProgram(exit: (code: number) => void, serverSettings: reado
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
       try {
-        const outcome = await runCommand(event, flags, { cwd: process.cwd(), env: process.env, renderer, signal: controller.signal });
+        const ask = process.stdin.isTTY && process.stderr.isTTY ? (question: string) => askAtTerminal(question) : undefined;
+        const outcome = await runCommand(event, flags, { cwd: process.cwd(), env: process.env, renderer, signal: controller.signal, ...(ask ? { ask } : {}) });
         const output =
           flags.list || flags.dryrun
             ? { kind: "plan" as const, plan: outcome.document as RunPlan, dryrun: Boolean(flags.dryrun) }

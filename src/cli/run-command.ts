@@ -29,6 +29,7 @@ import { collectSecrets, collectPairs, collectMatrixFilter, readEventPayload } f
 import { buildDefaultPayload, localGithubContext } from "./github-context.js";
 import { describePublishingJobs, findPublishingJobs } from "./publish-jobs.js";
 import { copyWorkingTree, type WorkspaceMode } from "./workspace.js";
+import { gateLocalDeployments, readProtectedEnvironments } from "./local-deployments.js";
 import { RunRenderer } from "./render/index.js";
 
 export interface RunFlags {
@@ -65,6 +66,10 @@ export interface RunFlags {
   shareHome?: boolean;
   /** RUNNER_TOOL_CACHE; default SLIPWAY_TOOL_CACHE, else `<user cache dir>/tool-cache`. */
   toolCache?: string;
+  /** Environments approved for this run (see local-deployments.ts). */
+  approve?: string[];
+  /** Environments protected for this run, besides `.slipway/environments.yml`'s. */
+  protect?: string[];
 }
 
 export interface RunOutcome {
@@ -78,6 +83,8 @@ export interface RunDeps {
   env: NodeJS.ProcessEnv;
   renderer: RunRenderer;
   signal: AbortSignal;
+  /** Asks a question at the user's terminal; absent without one. */
+  ask?: (question: string) => Promise<string>;
 }
 
 function relativeTo(root: string) {
@@ -221,8 +228,10 @@ export async function runCommand(eventArg: string | undefined, flags: RunFlags, 
   const origins: WorkflowOrigins = new WeakMap();
   let result: RunResult;
   try {
+    const protectedEnvironments = new Set([...readProtectedEnvironments(info.root), ...(flags.protect ?? [])].map((e) => e.toLowerCase()));
+    const approved = new Set((flags.approve ?? []).map((e) => e.toLowerCase()));
     result = await executeRun(plan, {
-      executors: [executor],
+      executors: [gateLocalDeployments(executor, { protectedEnvironments, approved, ...(deps.ask ? { ask: deps.ask } : {}) })],
       concurrency: flags.jobs ?? os.availableParallelism(),
       signal: deps.signal,
       events: bridgeEvents(deps.renderer),

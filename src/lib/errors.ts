@@ -114,6 +114,11 @@ export const ERROR_CODES = {
   TOOLCHAIN_VERSION_UNKNOWN: { status: 422, meaning: "A setup action asked for a tool version that no configured source provides.", hint: "Check the version spec (e.g. 20, 20.x, lts/iron, >=18 <21) against the versions the source lists." },
   TOOLCHAIN_DOWNLOAD_FAILED: { status: 502, meaning: "A toolchain could not be downloaded from any configured source.", hint: "Check the network, the npm registry (npm config get registry) or the Node.js mirror setting, then run again." },
   TOOLCHAIN_CHECKSUM_MISMATCH: { status: 502, meaning: "A downloaded toolchain did not match the checksum its source published; it was not installed.", hint: "Run again; if it persists, the mirror or registry serves a corrupted or altered file." },
+  // Deployments
+  DEPLOYMENT_NOT_FOUND: { status: 404, meaning: "The repository has no deployment with this id.", hint: "List the repository's deployments to find the id." },
+  DEPLOYMENT_ACTIVE: { status: 422, meaning: "An active deployment (queued, in progress or the environment's current success) cannot be deleted.", hint: "Mark it inactive with a deployment status first, or let a newer deployment replace it." },
+  DEPLOYMENT_REVIEW_NOT_ALLOWED: { status: 403, meaning: "The caller may not review this deployment: not a required reviewer, the run's own actor under prevent_self_review, or an admin where admins may not bypass.", hint: "Ask one of the environment's required reviewers; see docs/deployments.md." },
+  ROLLBACK_TARGET_NOT_FOUND: { status: 422, meaning: "The environment has no successful deployment of a workflow job to roll back to.", hint: "Pass a deployment_id of a successful workflow deployment of this environment; `slipway deploy list ENV` lists them." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

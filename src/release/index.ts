@@ -14,3 +14,12 @@ export { runRollout } from "./run-rollout.js";
 export { createFlagTarget, createHaproxyTarget, createHostsTarget, type FlagSplitClient, type TrafficTarget } from "./traffic-targets.js";
 export { getServerWeight, setServerWeights } from "./haproxy-runtime.js";
 export { queryPrometheus } from "./prometheus-query.js";
+export {
+  decideGate,
+  hasProtectionRules,
+  parseProtection,
+  NO_PROTECTION,
+  type EnvironmentProtection,
+  type GateDecision,
+  type GateReview,
+} from "./protection.js";

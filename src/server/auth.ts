@@ -49,7 +49,7 @@ declare module "fastify" {
 
 const SESSION_COOKIE = "slipway_session";
 
-const ROLE_RANK: Record<RepositoryRole, number> = { read: 1, write: 2, maintain: 3, admin: 4 };
+export const ROLE_RANK: Record<RepositoryRole, number> = { read: 1, write: 2, maintain: 3, admin: 4 };
 
 /** The highest role a token's scopes allow: `read`, `write` (up to maintain), `admin` (everything the user may). */
 function scopeCap(scopes: string[]): number {

@@ -4,7 +4,7 @@
  */
 import type { EventEmitter } from "node:events";
 import type { FastifyRequest } from "fastify";
-import type { Repository, Store, WorkflowRun } from "../store/index.js";
+import type { Job, Repository, Store, WorkflowRun } from "../store/index.js";
 import type { ServerConfig } from "./config.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { RateLimiter, SecretBox } from "./security.js";
@@ -21,12 +21,23 @@ export interface WorkflowDispatcher {
   }): Promise<WorkflowRun>;
 }
 
+export interface RerunOptions {
+  /** Only failed or cancelled jobs and their dependents. */
+  failedOnly?: boolean;
+  /** The job with this key and the jobs that need it (GitHub's job re-run); the others keep their results. */
+  jobKey?: string;
+  /** Only the job with this key (a rollback): every other job keeps its result. */
+  onlyJob?: string;
+  /** Called with the new attempt's jobs before the run is driven (e.g. to mark a rollback's gate). */
+  prepare?: (jobs: Job[]) => Promise<void>;
+}
+
 /** Cancels and re-runs runs; the run pipeline implements it so its driver, not the routes, decides. */
 export interface RunControl {
   /** Throws NOT_FOUND for an unknown run and CONFLICT for a completed one. */
   cancelRun(runId: number): Promise<void>;
   /** Throws CONFLICT unless the run is completed and has jobs (failed ones with `failedOnly`). */
-  rerun(runId: number, options?: { failedOnly?: boolean; jobKey?: string }): Promise<WorkflowRun>;
+  rerun(runId: number, options?: RerunOptions): Promise<WorkflowRun>;
 }
 
 export interface RouteContext {

@@ -25,6 +25,10 @@ import { registerRunnerProtocolRoutes } from "./routes/runner-protocol.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerVariableRoutes } from "./routes/variables.js";
 import { registerEnvironmentRoutes } from "./routes/environments.js";
+import { registerDeploymentRoutes } from "./routes/deployments.js";
+import { registerDeploymentReviewRoutes } from "./routes/deployments-reviews.js";
+import { registerRollbackRoutes } from "./routes/deployments-rollback.js";
+import { registerDoraRoutes } from "./routes/deployments-dora.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { registerGitHttpRoutes } from "./routes/git-http.js";
 import { registerBadgeRoutes } from "./routes/badges.js";
@@ -213,6 +217,10 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerGitHttpRoutes(app, ctx);
   registerVariableRoutes(app, ctx);
   registerEnvironmentRoutes(app, ctx);
+  registerDeploymentRoutes(app, ctx);
+  registerDeploymentReviewRoutes(app, ctx);
+  registerRollbackRoutes(app, ctx);
+  registerDoraRoutes(app, ctx);
 
   // The pipeline's lease sweep ends jobs whose runner went silent: their live logs end too.
   const unwatch = pipeline.watchJobs((jobId) => logBus.emit(`job:${jobId}`));

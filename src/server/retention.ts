@@ -47,13 +47,19 @@ async function allCaches(store: Store, repositoryId: number): Promise<CacheEntry
   }
 }
 
+/** How many successful deployments per environment keep their run's artifacts and logs past the retention. */
+const DEPLOYMENTS_KEPT_PER_ENVIRONMENT = 5;
+
 /** One pass of retention; safe to run concurrently with uploads (it only deletes what is past its time). */
 export async function sweepRetention(options: RetentionOptions): Promise<RetentionReport> {
   const { store, blobs } = options;
   const now = options.now();
   const report: RetentionReport = { artifacts: 0, caches: 0, logs: 0, uploads: 0, orphans: 0 };
 
+  // What a rollback would re-run needs its run's artifacts and logs: they outlive the retention.
+  const rollbackRuns = await store.listRollbackRuns(DEPLOYMENTS_KEPT_PER_ENVIRONMENT);
   for (const artifact of await store.listExpiredArtifacts(now)) {
+    if (rollbackRuns.has(artifact.runId)) continue;
     await blobs.remove(artifact.path);
     if (await store.deleteArtifact(artifact.id)) report.artifacts++;
   }
@@ -81,7 +87,7 @@ export async function sweepRetention(options: RetentionOptions): Promise<Retenti
   for (let page = 1; ; page++) {
     const { items } = await store.listRuns({ createdTo: runCutoff, page, perPage: 100 });
     for (const run of items) {
-      if (run.status !== "completed") continue;
+      if (run.status !== "completed" || rollbackRuns.has(run.id)) continue;
       for (const job of await store.listJobs(run.id)) {
         if ((await store.deleteLogs(job.id)) > 0) report.logs++;
       }

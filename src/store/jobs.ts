@@ -85,6 +85,8 @@ interface JobActivation {
   labels: string[];
   /** Stored as plain JSON: it must carry no secret values. */
   request: JobRequest;
+  /** `queued` (default) hands the job to the runners; `waiting` holds it for its environment's protection rules. */
+  status?: "queued" | "waiting";
 }
 
 export interface JobStore {
@@ -243,7 +245,7 @@ export function createJobStore(ctx: StoreContext): JobStore {
         const row = await trx
           .updateTable("jobs")
           .set({
-            status: "queued",
+            status: update.status ?? "queued",
             name: update.name,
             matrix: toJson(update.matrix ?? null),
             labels: JSON.stringify(labels),
@@ -257,6 +259,10 @@ export function createJobStore(ctx: StoreContext): JobStore {
         if (!row) return null;
         await trx.deleteFrom("job_labels").where("job_id", "=", jobId).execute();
         if (labels.length > 0) await trx.insertInto("job_labels").values(labels.map((label) => ({ job_id: jobId, label }))).execute();
+        if (update.status === "waiting") {
+          await recomputeRun(ctx, trx, toNum(row.run_id));
+          return mapJob(row);
+        }
         const jobs = await trx.selectFrom("jobs").select(["status"]).where("run_id", "=", row.run_id).where("attempt", "=", row.attempt).execute();
         if (!jobs.some((j) => j.status === "in_progress" || j.status === "completed")) {
           await trx.updateTable("workflow_runs").set({ status: "queued", updated_at: nowIso(ctx) }).where("id", "=", row.run_id).where("status", "=", "pending").execute();

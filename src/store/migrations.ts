@@ -436,4 +436,85 @@ export const MIGRATIONS: Migration[] = [
         .execute();
     },
   },
+  {
+    version: 13,
+    name: "deployment protection rules, reviews, deployments and their statuses",
+    async up(db, backend) {
+      // The environment's protection rules as one JSON document (see environments.ts); null: no rules.
+      await db.schema.alterTable("environments").addColumn("protection", "text").execute();
+      await withId(db.schema.createTable("environment_branch_policies"), backend)
+        .addColumn("environment_id", "bigint", (c) => ref("environments.id", "cascade")(c.notNull()))
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addUniqueConstraint("environment_branch_policies_key", ["environment_id", "type", "name"])
+        .execute();
+      // One row per job held for its environment's rules; the job itself carries the `waiting` status.
+      await db.schema
+        .createTable("deployment_gates")
+        .addColumn("job_id", "bigint", (c) => ref("jobs.id", "cascade")(c.primaryKey()))
+        .addColumn("run_id", "bigint", (c) => ref("workflow_runs.id", "cascade")(c.notNull()))
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull()))
+        .addColumn("environment", "text", (c) => c.notNull())
+        .addColumn("environment_key", "text", (c) => c.notNull())
+        .addColumn("sha", "text", (c) => c.notNull())
+        .addColumn("ref", "text", (c) => c.notNull())
+        .addColumn("actor", "text")
+        .addColumn("rollback", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("message", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("decided_at", "text")
+        .execute();
+      await db.schema.createIndex("deployment_gates_state_idx").on("deployment_gates").columns(["state", "created_at"]).execute();
+      await db.schema.createIndex("deployment_gates_run_idx").on("deployment_gates").column("run_id").execute();
+      await withId(db.schema.createTable("deployment_reviews"), backend)
+        .addColumn("run_id", "bigint", (c) => ref("workflow_runs.id", "cascade")(c.notNull()))
+        .addColumn("environment", "text", (c) => c.notNull())
+        .addColumn("environment_key", "text", (c) => c.notNull())
+        .addColumn("user_id", "bigint", (c) => c.notNull())
+        .addColumn("login", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("comment", "text", (c) => c.notNull())
+        .addColumn("sha", "text", (c) => c.notNull())
+        .addColumn("bypass", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("deployment_reviews_run_idx").on("deployment_reviews").column("run_id").execute();
+      await withId(db.schema.createTable("deployments"), backend)
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull()))
+        .addColumn("environment", "text", (c) => c.notNull())
+        .addColumn("environment_key", "text", (c) => c.notNull())
+        .addColumn("original_environment", "text", (c) => c.notNull())
+        .addColumn("sha", "text", (c) => c.notNull())
+        .addColumn("ref", "text", (c) => c.notNull())
+        .addColumn("task", "text", (c) => c.notNull())
+        .addColumn("payload", "text", (c) => c.notNull())
+        .addColumn("description", "text")
+        .addColumn("creator", "text")
+        .addColumn("run_id", "bigint", (c) => ref("workflow_runs.id", "set null")(c))
+        .addColumn("job_id", "bigint", (c) => ref("jobs.id", "set null")(c))
+        .addColumn("transient_environment", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("production_environment", "integer", (c) => c.notNull().defaultTo(0))
+        // The latest status's state and URL, so lists and the deploy queue need no join.
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("environment_url", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("deployments_environment_idx").on("deployments").columns(["repository_id", "environment_key", "id"]).execute();
+      await db.schema.createIndex("deployments_job_idx").on("deployments").column("job_id").execute();
+      await withId(db.schema.createTable("deployment_statuses"), backend)
+        .addColumn("deployment_id", "bigint", (c) => ref("deployments.id", "cascade")(c.notNull()))
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("description", "text", (c) => c.notNull())
+        .addColumn("environment", "text", (c) => c.notNull())
+        .addColumn("environment_url", "text", (c) => c.notNull())
+        .addColumn("log_url", "text", (c) => c.notNull())
+        .addColumn("creator", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("deployment_statuses_deployment_idx").on("deployment_statuses").column("deployment_id").execute();
+    },
+  },
 ];

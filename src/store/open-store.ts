@@ -10,6 +10,8 @@ import { createArtifactStore } from "./artifacts.js";
 import { createAuditStore } from "./audit.js";
 import { createCacheStore } from "./caches.js";
 import { runWrite, toNum, translateError, type Db, type StoreContext } from "./context.js";
+import { createDeploymentGateStore } from "./deployment-gates.js";
+import { createDeploymentStore } from "./deployments.js";
 import { createEnvironmentStore } from "./environments.js";
 import { createJobQueueStore } from "./job-queue.js";
 import { createJobReportStore } from "./job-reports.js";
@@ -385,6 +387,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createSecretStore(ctx),
     ...createVariableStore(ctx),
     ...createEnvironmentStore(ctx),
+    ...createDeploymentGateStore(ctx),
+    ...createDeploymentStore(ctx),
     ...createWebhookDeliveryStore(ctx),
     ...createScheduleTickStore(ctx),
     ...createAuditStore(ctx),

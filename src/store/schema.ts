@@ -221,6 +221,83 @@ interface EnvironmentsTable {
   name_key: string;
   created_at: string;
   updated_at: string;
+  /** Protection rules as JSON; null: none. */
+  protection: string | null;
+}
+
+interface EnvironmentBranchPoliciesTable {
+  id: Id;
+  environment_id: Num;
+  name: string;
+  /** `branch` or `tag`. */
+  type: string;
+  created_at: string;
+}
+
+interface DeploymentGatesTable {
+  job_id: Num;
+  run_id: Num;
+  repository_id: Num;
+  environment: string;
+  environment_key: string;
+  sha: string;
+  ref: string;
+  actor: string | null;
+  rollback: Num;
+  /** `waiting`, `passed` or `failed`. */
+  state: string;
+  message: string | null;
+  created_at: string;
+  decided_at: string | null;
+}
+
+interface DeploymentReviewsTable {
+  id: Id;
+  run_id: Num;
+  environment: string;
+  environment_key: string;
+  user_id: Num;
+  login: string;
+  /** `approved` or `rejected`. */
+  state: string;
+  comment: string;
+  sha: string;
+  bypass: Num;
+  created_at: string;
+}
+
+interface DeploymentsTable {
+  id: Id;
+  repository_id: Num;
+  environment: string;
+  environment_key: string;
+  original_environment: string;
+  sha: string;
+  ref: string;
+  task: string;
+  payload: string;
+  description: string | null;
+  creator: string | null;
+  run_id: Num | null;
+  job_id: Num | null;
+  transient_environment: Num;
+  production_environment: Num;
+  state: string;
+  environment_url: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface DeploymentStatusesTable {
+  id: Id;
+  deployment_id: Num;
+  state: string;
+  description: string;
+  environment: string;
+  environment_url: string;
+  log_url: string;
+  creator: string | null;
+  created_at: string;
 }
 
 interface WebhookDeliveriesTable {
@@ -326,6 +403,11 @@ export interface Database {
   job_concurrency: JobConcurrencyTable;
   job_reports: JobReportsTable;
   environments: EnvironmentsTable;
+  environment_branch_policies: EnvironmentBranchPoliciesTable;
+  deployment_gates: DeploymentGatesTable;
+  deployment_reviews: DeploymentReviewsTable;
+  deployments: DeploymentsTable;
+  deployment_statuses: DeploymentStatusesTable;
   variables: VariablesTable;
   rate_limits: RateLimitsTable;
   workflow_states: WorkflowStatesTable;

@@ -13,6 +13,8 @@ import type { ActionsSettingsStore } from "./actions-settings.js";
 import type { ArtifactStore } from "./artifacts.js";
 import type { AuditStore } from "./audit.js";
 import type { CacheStore } from "./caches.js";
+import type { DeploymentGateStore } from "./deployment-gates.js";
+import type { DeploymentStore } from "./deployments.js";
 import type { EnvironmentStore } from "./environments.js";
 import type { JobQueueStore } from "./job-queue.js";
 import type { JobReportStore } from "./job-reports.js";
@@ -80,6 +82,8 @@ export interface Store
     SecretStore,
     VariableStore,
     EnvironmentStore,
+    DeploymentGateStore,
+    DeploymentStore,
     WebhookDeliveryStore,
     ScheduleTickStore,
     AuditStore,

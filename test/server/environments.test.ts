@@ -144,18 +144,24 @@ describe("environments API", () => {
     const routes = listDeclaredRoutes(server.app).filter((r) => r.url.includes("/environments"));
     expect(routes.map((r) => `${r.method} ${r.url.replace("/api/v3/repos/:owner/:repo/environments", "")} ${r.permission}`).sort()).toEqual([
       "DELETE /:environment_name repo:admin",
+      "DELETE /:environment_name/deployment-branch-policies/:branch_policy_id repo:admin",
       "DELETE /:environment_name/secrets/:name repo:admin",
       "DELETE /:environment_name/variables/:name repo:admin",
       "GET  repo:read",
       "GET /:environment_name repo:read",
+      "GET /:environment_name/deployment-branch-policies repo:read",
+      "GET /:environment_name/deployment-branch-policies/:branch_policy_id repo:read",
       "GET /:environment_name/secrets repo:admin",
       "GET /:environment_name/secrets/:name repo:admin",
       "GET /:environment_name/secrets/public-key repo:read",
       "GET /:environment_name/variables repo:write",
       "GET /:environment_name/variables/:name repo:write",
       "PATCH /:environment_name/variables/:name repo:admin",
+      "POST /:environment_name/deployment-branch-policies repo:admin",
+      "POST /:environment_name/rollback repo:write",
       "POST /:environment_name/variables repo:admin",
       "PUT /:environment_name repo:admin",
+      "PUT /:environment_name/deployment-branch-policies/:branch_policy_id repo:admin",
       "PUT /:environment_name/secrets/:name repo:admin",
     ]);
   });

@@ -30,7 +30,9 @@ export type ApiOutput =
   | { kind: "environment-created"; repository: string; environment: string }
   | { kind: "environment-deleted"; repository: string; environment: string }
   | { kind: "runner-token"; token: string; expiresAt: string; command: string }
-  | { kind: "token"; token: string; name: string; scopes: string[]; id: number };
+  | { kind: "token"; token: string; name: string; scopes: string[]; id: number }
+  /** A command that renders its own text (e.g. `slipway deploy`); `document` is its --json output. */
+  | { kind: "rendered"; text: string; document: unknown };
 
 /** "acme/widgets", or "acme/widgets (environment production)". */
 function describeLevel(repository: string, environment: string | undefined): string {
@@ -73,6 +75,8 @@ export function apiOutputDocument(output: ApiOutput): unknown {
       return { repository: output.repository, environment: output.environment };
     case "environment-deleted":
       return { repository: output.repository, environment: output.environment, deleted: true };
+    case "rendered":
+      return output.document;
     default: {
       const { kind: _kind, ...rest } = output;
       return rest;
@@ -143,6 +147,8 @@ export function renderApiOutput(output: ApiOutput): string {
       return `Environment ${output.environment} of ${output.repository} is ready.\n`;
     case "environment-deleted":
       return `Environment ${output.environment} of ${output.repository} is deleted, with its secrets and variables.\n`;
+    case "rendered":
+      return output.text;
     case "runner-token":
       return [
         `Registration token (valid until ${output.expiresAt}, single use):`,

@@ -17,6 +17,7 @@ import { concurrencyOf } from "./create-run.js";
 import { readFileAt } from "./git-mirror.js";
 import { asObject, githubContextOfRun } from "./github-context.js";
 import { createQueueExecutor, DrivingStopped } from "./queue-executor.js";
+import { deploymentHooks } from "./deployment-hooks.js";
 import type { RepositoryAccess } from "./repository-access.js";
 import type { MessageLogger } from "../../lib/index.js";
 
@@ -201,6 +202,7 @@ export function createRunDriver(deps: RunDriverDeps) {
       stopped: entry.stopped.signal,
       pollMs,
       maxRetries: deps.jobMaxRetries,
+      ...deploymentHooks(store, run, deps.clock),
     });
     entry.wake = executor.wake;
     const persist = async (job: RunJobInfo & { result: RunJobResult }): Promise<void> => {

@@ -1,6 +1,6 @@
 /** The run pipeline's configuration, dependencies and surface. */
 import type { Repository, Store, WorkflowRun } from "../../store/index.js";
-import type { RunControl, WorkflowDispatcher } from "../context.js";
+import type { RerunOptions, RunControl, WorkflowDispatcher } from "../context.js";
 import type { SecretBox } from "../security.js";
 import type { Trigger } from "../webhooks.js";
 import type { ForgeTarget } from "./commit-status.js";
@@ -56,7 +56,7 @@ export interface Pipeline extends RunControl {
   /** Cancels a run: its driver aborts the engine; running jobs are told to stop through their heartbeat answer. */
   cancelRun(runId: number): Promise<void>;
   /** Starts the next attempt: every job, or only failed/cancelled ones and their dependents (others keep their results). */
-  rerun(runId: number, options?: { failedOnly?: boolean; jobKey?: string }): Promise<WorkflowRun>;
+  rerun(runId: number, options?: RerunOptions): Promise<WorkflowRun>;
   /** Resumes unfinished runs and starts the periodic work (lease sweep, schedules, polling). */
   start(): Promise<void>;
   /** Stops driving (jobs go on; another replica or the next start resumes the runs) and ends the periodic work. */

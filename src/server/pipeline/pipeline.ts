@@ -16,6 +16,7 @@ import { createPoller } from "./polling.js";
 import { createRepositoryAccess } from "./repository-access.js";
 import { createRunControl, refreshRunStatus } from "./run-control.js";
 import { createScheduleFirer } from "./schedules.js";
+import { reviewGates } from "../deployments/gate.js";
 import { silentLogger } from "../../lib/index.js";
 
 
@@ -62,6 +63,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       for (const watch of jobWatchers) watch(e.job.id);
     }
     if (expired.length > 0) driver.wakeAll();
+    // Wait timers, deploy windows and the 30-day limit of jobs held for their environment.
+    if ((await reviewGates(store, now)) > 0) driver.wakeAll();
     for (const lease of await store.listOpenRunLeases(now)) driver.launch(lease.runId);
   }
 

@@ -33,6 +33,10 @@ export interface QueueExecutorOptions {
   stopped: AbortSignal;
   pollMs: number;
   maxRetries: number;
+  /** Whether a job is activated `queued` or held `waiting` for its environment (default: queued). */
+  hold?: (job: Job, request: JobRequest) => Promise<"queued" | "waiting">;
+  /** Called once a held job was activated, and whenever a job's status changed. */
+  follow?: (job: Job) => Promise<void>;
 }
 
 function engineConclusion(c: Job["conclusion"]): RunConclusion {
@@ -156,8 +160,12 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
       if (!job || job.status === "pending") {
 
         const labels = labelsOf(request);
+        if (!job && options.hold && request.environment) {
+          [job] = await store.enqueueJobs(runId, [{ key: request.key, name: request.name, matrix: request.matrix, labels, status: "pending", maxRetries: options.maxRetries }], { attempt });
+        }
         if (job) {
-          job = (await store.activateJob(job.id, { name: request.name, matrix: request.matrix, labels, request })) ?? (await store.getJob(job.id)) ?? undefined;
+          const status = options.hold ? await options.hold(job, request) : "queued";
+          job = (await store.activateJob(job.id, { name: request.name, matrix: request.matrix, labels, request, status })) ?? (await store.getJob(job.id)) ?? undefined;
         } else {
           [job] = await store.enqueueJobs(
             runId,
@@ -166,6 +174,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
           );
         }
         if (!job) throw new Error(`job ${request.key} of run ${runId} vanished`);
+        if (job.status === "waiting") await options.follow?.(job);
       }
       let cancelSent = false;
       for (;;) {
@@ -185,6 +194,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
         await pause(control.signal);
         const current = await store.getJob(job.id);
         if (!current) throw new Error(`job ${request.key} of run ${runId} was deleted`);
+        if (current.status !== job.status) await options.follow?.(current);
         job = current;
       }
     },

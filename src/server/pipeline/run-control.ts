@@ -5,6 +5,7 @@
  */
 import { SlipwayError } from "../../lib/index.js";
 import { deriveRunStatus, type Job, type NewJob, type Store, type WorkflowRun } from "../../store/index.js";
+import type { RerunOptions } from "../context.js";
 
 /** What run control needs from the driving side of the pipeline. */
 export interface RunLauncher {
@@ -73,17 +74,20 @@ export function createRunControl(deps: { store: Store; launcher: RunLauncher }) 
     }
   }
 
-  /** `jobKey`: that job and the jobs that need it, the others keeping their earlier results (GitHub's job re-run). */
-  async function rerun(runId: number, options: { failedOnly?: boolean; jobKey?: string } = {}): Promise<WorkflowRun> {
+  /** `jobKey`: that job and the jobs that need it; `onlyJob`: that job alone (a rollback). The others keep their earlier results. */
+  async function rerun(runId: number, options: RerunOptions = {}): Promise<WorkflowRun> {
     const run = await store.getRun(runId);
     if (!run) throw new SlipwayError("RUN_NOT_FOUND", `Workflow run ${runId} does not exist`);
     if (run.status !== "completed") throw new SlipwayError("RUN_NOT_COMPLETED", "Only a completed workflow run can be re-run.");
     const previous = await store.listJobs(runId);
     if (previous.length === 0) throw new SlipwayError("RUN_HAS_NO_JOBS", "The run has no jobs to re-run.");
     if (options.failedOnly && !previous.some(isFailed)) throw new SlipwayError("RUN_HAS_NO_FAILED_JOBS", "The run has no failed jobs.");
+    if (options.onlyJob !== undefined && !previous.some((j) => j.key === options.onlyJob)) throw new SlipwayError("JOB_NOT_FOUND", `The run has no job ${options.onlyJob}`);
     const select = options.jobKey !== undefined ? (j: Job) => j.key === options.jobKey : options.failedOnly ? isFailed : () => true;
-    const rerunKeys = new Set(planRerun(previous, select).map((j) => j.key));
-    const reuse = previous.filter((j) => !rerunKeys.has(j.key) && (j.conclusion === "success" || (options.jobKey !== undefined && j.conclusion !== null)));
+    const rerunKeys = options.onlyJob !== undefined ? new Set([options.onlyJob]) : new Set(planRerun(previous, select).map((j) => j.key));
+    // Re-running one job (with or without its dependents) keeps every other job's result as it was.
+    const single = options.onlyJob !== undefined || options.jobKey !== undefined;
+    const reuse = previous.filter((j) => !rerunKeys.has(j.key) && (j.conclusion === "success" || (single && j.status === "completed")));
     const next = await store.startRunAttempt(runId);
     // Every job of the attempt is listed up front, so the run's status never reads as completed
     // while only the reused jobs are there; the re-run ones are planned again when driven.
@@ -108,6 +112,7 @@ export function createRunControl(deps: { store: Store; launcher: RunLauncher }) 
       }
       await store.completeJob(copy!.id, { conclusion: old.conclusion ?? "success", outputs: old.outputs ?? {}, error: old.conclusion === "success" ? null : old.error });
     }
+    await options.prepare?.(copies);
     await store.openRunLease(runId);
     launcher.launch(runId);
     return (await store.getRun(runId)) ?? next;

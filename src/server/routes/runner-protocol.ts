@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { releaseSecrets } from "../../engine/index.js";
+import { followJob } from "../deployments/gate.js";
 import { createMasker, SlipwayError } from "../../lib/index.js";
 import type { Job, NewJobReport, QueuedJobClaim, Runner, StepUpdate } from "../../store/index.js";
 import type {
@@ -290,6 +291,8 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     }
     await refreshRunStatus(ctx, job.runId);
     await recordJobEnd(ctx, done);
+    // The job's deployment takes its final state with the environment URL the runner evaluated.
+    await followJob(store, done, ctx.now(), typeof result.environmentUrl === "string" && result.environmentUrl !== "" ? result.environmentUrl : undefined);
     await store.touchRunner(runner.id, { at: ctx.now() });
     ctx.logBus.emit(`job:${job.id}`);
     return { id: done.id, status: done.status, conclusion: done.conclusion };
@@ -408,9 +411,11 @@ async function claimResponse(ctx: RouteContext, claimed: QueuedJobClaim): Promis
   let request: JobRequest | null = job.request;
   let secrets: Record<string, string> = {};
   if (request) {
-    // Deployment protection rules will gate the environment's secrets here, before they are decrypted.
+    // A job held for its environment's protection rules gets the environment's secrets only once its gate passed.
+    const gate = request.environment ? await ctx.store.getGate(job.id) : null;
+    const gated = gate !== null && gate.state !== "passed";
     const repositorySecrets = fromFork ? {} : await openSecrets(ctx, run.repositoryId, null);
-    const environmentSecrets = fromFork ? {} : await environmentSecretsOf(ctx, run.repositoryId, request);
+    const environmentSecrets = fromFork || gated ? {} : await environmentSecretsOf(ctx, run.repositoryId, request);
     secrets = releaseSecrets(request, repositorySecrets, environmentSecrets, jobToken);
     request = withJobToken(request, jobToken);
   }

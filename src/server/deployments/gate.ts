@@ -1,0 +1,176 @@
+/**
+ * The gate before the runners. A job naming an environment is activated as
+ * `waiting` with a gate row and a deployment record; the gate passes (the job
+ * is queued for the runners, so its environment secrets can be released at
+ * claim time) only when every protection rule of the environment passed and
+ * no other deployment of the environment is queued or running (the ordered
+ * deploy queue). Decisions are taken by whoever looks first — the activation
+ * itself, a review, a deployment that ended, or the periodic sweep on any
+ * replica — and recorded atomically by the store, so every replica may look.
+ */
+import { decideGate, hasProtectionRules, type GateDecision } from "../../release/index.js";
+import type { DeploymentGate, DeploymentState, Job, Store, WorkflowRun } from "../../store/index.js";
+import type { JobRequest } from "../../protocol/index.js";
+import { protectionOf, reviewerUserIds } from "./protection.js";
+
+/** The ref a job deploys: its github context's, else the run's branch. */
+function refOf(request: JobRequest, run: WorkflowRun): string {
+  const github = request.contexts.github as { ref?: unknown } | undefined;
+  if (typeof github?.ref === "string" && github.ref !== "") return github.ref;
+  return run.headBranch ? `refs/heads/${run.headBranch}` : run.headSha;
+}
+
+/**
+ * Holds a job that names an environment: records its gate and its
+ * deployment, then decides the gate at once. Returns whether the job is to be
+ * activated `waiting` (always, for a job with an environment: the decision
+ * queues it) or `queued` (no environment).
+ */
+export async function holdJob(store: Store, job: Job, request: JobRequest, run: WorkflowRun, options: { rollback?: boolean } = {}): Promise<"waiting" | "queued"> {
+  if (!request.environment) return "queued";
+  // A name no environment can have (e.g. holding a '/') names no rules and no secrets.
+  const environment = await store.ensureEnvironment(run.repositoryId, request.environment).catch(() => null);
+  if (!environment) return "queued";
+  const gate = await store.createGate({
+    jobId: job.id,
+    runId: run.id,
+    repositoryId: run.repositoryId,
+    environment: environment.name,
+    sha: run.headSha,
+    ref: refOf(request, run),
+    actor: run.actor,
+    rollback: options.rollback ?? false,
+  });
+  if (!(await store.findJobDeployment(job.id))) {
+    await store.createDeployment({
+      repositoryId: run.repositoryId,
+      environment: environment.name,
+      sha: run.headSha,
+      ref: refOf(request, run).replace(/^refs\/(heads|tags)\//, ""),
+      task: "deploy",
+      creator: run.actor,
+      runId: run.id,
+      jobId: job.id,
+      productionEnvironment: environment.name.toLowerCase() === "production",
+      state: "waiting",
+      ...(gate.rollback ? { description: "rollback", payload: { rollback: true } } : {}),
+    });
+  }
+  return "waiting";
+}
+
+/** The decision for one waiting gate, from the store's current records. */
+async function assessGate(store: Store, gate: DeploymentGate, now: Date): Promise<GateDecision> {
+  const environment = await store.getEnvironment(gate.repositoryId, gate.environment);
+  if (!environment) return { state: "fail", message: `The environment ${gate.environment} does not exist any more.` };
+  const protection = protectionOf(environment);
+  if (!hasProtectionRules(protection)) return { state: "pass" };
+  const patterns = protection.branchPolicy?.customBranchPolicies ? await store.listBranchPolicies(environment.id) : [];
+  const reviews = (await store.listReviews(gate.runId)).filter((r) => r.environment.toLowerCase() === gate.environment.toLowerCase());
+  const required = protection.requiresEnvironment;
+  const requiredEnvironmentDeployed =
+    required === null ||
+    (await store.listDeployments(gate.repositoryId, { environment: required, sha: gate.sha }, { perPage: 100 })).items.some((d) => d.state === "success" || d.state === "inactive");
+  return decideGate({
+    environment: environment.name,
+    protection,
+    ref: gate.ref,
+    sha: gate.sha,
+    actor: gate.actor,
+    reviewerUserIds: reviewerUserIds(protection),
+    patterns,
+    reviews,
+    waitingSince: Date.parse(gate.createdAt),
+    now: now.getTime(),
+    requiredEnvironmentDeployed,
+    rollback: gate.rollback,
+  });
+}
+
+/** Sets the deployment of a gated job to `state` unless it is there already. */
+async function followDeployment(store: Store, jobId: number, state: DeploymentState, description: string, environmentUrl?: string): Promise<void> {
+  const deployment = await store.findJobDeployment(jobId);
+  if (!deployment || (deployment.state === state && (environmentUrl === undefined || environmentUrl === deployment.environmentUrl))) return;
+  if (["success", "failure", "error", "inactive"].includes(deployment.state) && deployment.state !== state) return;
+  await store.addDeploymentStatus(deployment.id, { state, description, ...(environmentUrl ? { environmentUrl } : {}) });
+}
+
+/**
+ * Looks at waiting gates (all, or those of one run or environment) and moves
+ * each job whose decision is taken; returns how many moved.
+ */
+export async function reviewGates(store: Store, now: Date, filter: { runId?: number; repositoryId?: number; environment?: string } = {}): Promise<number> {
+  let moved = await supersedeGates(store, await store.listWaitingGates(filter));
+  for (const gate of await store.listWaitingGates(filter)) {
+    const decision = await assessGate(store, gate, now);
+    if (decision.state === "wait") continue;
+    if (decision.state === "pass") {
+      if (await store.decideGate(gate.jobId, { state: "passed", exclusive: true, ...(decision.bypassedBy ? { message: `bypassed by ${decision.bypassedBy}` } : {}) })) {
+        moved += 1;
+        await followDeployment(store, gate.jobId, "queued", "Waiting for a runner");
+      }
+    } else if (await store.decideGate(gate.jobId, { state: "failed", message: decision.message })) {
+      moved += 1;
+      await followDeployment(store, gate.jobId, "failure", decision.message.slice(0, 140));
+    }
+  }
+  return moved;
+}
+
+/**
+ * In environments that say `supersede`, a newer waiting deployment replaces
+ * the older ones still waiting: their jobs end cancelled. Returns how many.
+ */
+async function supersedeGates(store: Store, gates: DeploymentGate[]): Promise<number> {
+  let cancelled = 0;
+  const keys = new Set(gates.map((g) => `${g.repositoryId}:${g.environment.toLowerCase()}`));
+  for (const key of keys) {
+    const [repositoryId, environment] = [Number(key.slice(0, key.indexOf(":"))), key.slice(key.indexOf(":") + 1)];
+    const record = await store.getEnvironment(repositoryId, environment);
+    if (!record || !protectionOf(record).supersede) continue;
+    const waiting = await store.listWaitingGates({ repositoryId, environment });
+    const newest = Math.max(...waiting.map((g) => g.jobId));
+    for (const gate of waiting) {
+      if (gate.jobId === newest) continue;
+      const message = `Superseded by a newer deployment to ${record.name}`;
+      if (await store.decideGate(gate.jobId, { state: "failed", conclusion: "cancelled", message })) {
+        cancelled += 1;
+        await followDeployment(store, gate.jobId, "inactive", message);
+      }
+    }
+  }
+  return cancelled;
+}
+
+/** Fails every job still waiting for the environment (it was deleted). */
+export async function failEnvironmentGates(store: Store, repositoryId: number, environment: string, message: string): Promise<void> {
+  for (const gate of await store.listWaitingGates({ repositoryId, environment })) {
+    if (await store.decideGate(gate.jobId, { state: "failed", message })) await followDeployment(store, gate.jobId, "failure", message.slice(0, 140));
+  }
+}
+
+const DEPLOYMENT_STATE_OF: Record<string, DeploymentState> = {
+  success: "success",
+  skipped: "inactive",
+  neutral: "success",
+  cancelled: "error",
+};
+
+/**
+ * Makes a job's deployment follow the job: `in_progress` once a runner has
+ * it, then `success`, `failure` or `error` (cancelled) when it ends, with the
+ * environment URL the runner evaluated. When the deployment ended, the
+ * environment's next waiting job may go.
+ */
+export async function followJob(store: Store, job: Job, now: Date, environmentUrl?: string): Promise<void> {
+  if (!job.request?.environment) return;
+  if (job.status === "in_progress") {
+    await followDeployment(store, job.id, "in_progress", "Deploying");
+    return;
+  }
+  if (job.status !== "completed") return;
+  const state = DEPLOYMENT_STATE_OF[job.conclusion ?? ""] ?? "failure";
+  await followDeployment(store, job.id, state, (job.error ?? `The job ended: ${job.conclusion ?? "failure"}`).slice(0, 140), environmentUrl);
+  const run = await store.getRun(job.runId);
+  if (run) await reviewGates(store, now, { repositoryId: run.repositoryId, environment: job.request.environment });
+}
