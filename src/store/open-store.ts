@@ -11,6 +11,7 @@ import { createAuditStore } from "./audit.js";
 import { createCacheStore } from "./caches.js";
 import { runWrite, toNum, translateError, type Db, type StoreContext } from "./context.js";
 import { createEnvironmentStore } from "./environments.js";
+import { createFlagStore } from "./flags.js";
 import { createJobQueueStore } from "./job-queue.js";
 import { createJobReportStore } from "./job-reports.js";
 import { createJobStore } from "./jobs.js";
@@ -357,6 +358,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createSecretStore(ctx),
     ...createVariableStore(ctx),
     ...createEnvironmentStore(ctx),
+    ...createFlagStore(ctx),
     ...createWebhookDeliveryStore(ctx),
     ...createScheduleTickStore(ctx),
     ...createAuditStore(ctx),

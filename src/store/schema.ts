@@ -273,6 +273,35 @@ interface RateLimitsTable {
   refilled_at: Num;
 }
 
+interface FlagSetsTable {
+  environment_id: Num;
+  version: Num;
+  /** The flag-set document as JSON. */
+  document: string;
+  updated_by: string | null;
+  updated_at: string;
+}
+
+interface FlagSetVersionsTable {
+  environment_id: Num;
+  version: Num;
+  document: string;
+  actor: string | null;
+  reason: string | null;
+  created_at: string;
+}
+
+interface FlagClientKeysTable {
+  id: Id;
+  environment_id: Num;
+  name: string;
+  key_hash: string;
+  public: Num;
+  created_by: string | null;
+  created_at: string;
+  last_used_at: string | null;
+}
+
 interface MigrationsTable {
   version: Num;
   name: string;
@@ -306,4 +335,7 @@ export interface Database {
   environments: EnvironmentsTable;
   variables: VariablesTable;
   rate_limits: RateLimitsTable;
+  flag_sets: FlagSetsTable;
+  flag_set_versions: FlagSetVersionsTable;
+  flag_client_keys: FlagClientKeysTable;
 }

@@ -13,6 +13,7 @@ import type { ArtifactStore } from "./artifacts.js";
 import type { AuditStore } from "./audit.js";
 import type { CacheStore } from "./caches.js";
 import type { EnvironmentStore } from "./environments.js";
+import type { FlagStore } from "./flags.js";
 import type { JobQueueStore } from "./job-queue.js";
 import type { JobReportStore } from "./job-reports.js";
 import type { JobStore } from "./jobs.js";
@@ -79,6 +80,7 @@ export interface Store
     SecretStore,
     VariableStore,
     EnvironmentStore,
+    FlagStore,
     WebhookDeliveryStore,
     ScheduleTickStore,
     AuditStore,
