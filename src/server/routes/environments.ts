@@ -10,6 +10,7 @@ import type { FastifyInstance } from "fastify";
 import type { EnvironmentRecord, Repository } from "../../store/index.js";
 import { apiBase, pageOf, type RouteContext } from "../context.js";
 import { notFound } from "../http-errors.js";
+import { registerFlagRoutes } from "./flags.js";
 import { environmentLevel } from "./levels.js";
 import { registerSecretRoutes } from "./secrets.js";
 import { registerVariableRoutesAt } from "./variables.js";
@@ -75,4 +76,5 @@ export function registerEnvironmentRoutes(app: FastifyInstance, ctx: RouteContex
   const level = environmentLevel(ctx);
   registerSecretRoutes(app, ctx, `${BASE}/:environment_name/secrets`, level);
   registerVariableRoutesAt(app, ctx, `${BASE}/:environment_name/variables`, level);
+  registerFlagRoutes(app, ctx);
 }
