@@ -130,7 +130,7 @@ describe("client keys and OFREP", () => {
     const missing = await post(`${ENV}/ofrep/v1/evaluate/flags/nope`, { context: {} }, { "x-flag-key": serverKey });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ key: "nope", errorCode: "FLAG_NOT_FOUND" });
-    const invalid = await post(`${ENV}/ofrep/v1/evaluate/flags/banner`, { context: { targetingKey: 7 } }, { "x-flag-key": serverKey });
+    const invalid = await post(`${ENV}/ofrep/v1/evaluate/flags/banner`, { context: ["not", "an", "object"] }, { "x-flag-key": serverKey });
     expect(invalid.statusCode).toBe(400);
     expect(invalid.json()).toMatchObject({ key: "banner", errorCode: "INVALID_CONTEXT" });
   });
