@@ -17,6 +17,7 @@ import { registerRepoCommands } from "./api/repos.js";
 import { registerRunCommands } from "./api/runs.js";
 import { registerSecretCommands } from "./api/secrets.js";
 import { registerVariableCommands } from "./api/variables.js";
+import { registerFlagCommands } from "./api/flags.js";
 import { registerEnvironmentCommands } from "./api/environments.js";
 import { registerTokenCommands } from "./api/tokens.js";
 import { readSecretValue } from "./api/read-value.js";
@@ -56,6 +57,7 @@ export function registerApiCommands(program: Command, ctx: ApiCommandContext): v
   registerSecretCommands(program, ctx);
   registerVariableCommands(program, ctx);
   registerEnvironmentCommands(program, ctx);
+  registerFlagCommands(program, ctx);
   registerTokenCommands(program, ctx);
 }
 

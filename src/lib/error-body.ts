@@ -4,7 +4,7 @@
  * plus Slipway's `code` and `hint`, and `errors` for several findings.
  * The HTTP status of a code comes from the catalogue in errors.ts.
  */
-import { ERROR_CODES, SlipwayError, httpStatusOf, isErrorCode, type ErrorCode } from "./errors.js";
+import { ERROR_CODES, SlipwayError, httpStatusOf, isErrorCode, type ErrorCode, type SlipwayErrorDetail } from "./errors.js";
 
 const DOCUMENTATION_URL = "https://github.com/slipway-ci/slipway#server-api";
 
@@ -32,8 +32,9 @@ export class ServerAnswerError extends SlipwayError {
     code: ErrorCode,
     message: string,
     hint: string | undefined,
+    details: SlipwayErrorDetail[] = [],
   ) {
-    super(code, message, { hint });
+    super(code, message, { hint, details });
   }
 }
 
@@ -44,12 +45,14 @@ export class ServerAnswerError extends SlipwayError {
  * INTERNAL_ERROR for a 5xx, so that retries still see a server failure.
  */
 export function fromErrorBody(status: number, data: unknown, what: string): ServerAnswerError {
-  const body = (data && typeof data === "object" ? data : {}) as { message?: unknown; code?: unknown; hint?: unknown };
+  const body = (data && typeof data === "object" ? data : {}) as { message?: unknown; code?: unknown; hint?: unknown; errors?: unknown };
   const known = isErrorCode(body.code);
   const code: ErrorCode = known ? (body.code as ErrorCode) : status >= 500 ? "INTERNAL_ERROR" : "SERVER_ANSWER_INVALID";
   const message = typeof body.message === "string" ? body.message : `${what} answered HTTP ${status}`;
   const hint = typeof body.hint === "string" ? body.hint : known ? undefined : `${ERROR_CODES[code].hint} (HTTP ${status})`;
-  return new ServerAnswerError(status, code, message, hint);
+  // Several findings behind one failure (e.g. every invalid path of a document) come back as details.
+  const details = Array.isArray(body.errors) ? body.errors.flatMap((e: unknown) => (e && typeof (e as { message?: unknown }).message === "string" ? [{ message: (e as { message: string }).message }] : [])) : [];
+  return new ServerAnswerError(status, code, message, hint, details);
 }
 
 /** The HTTP status behind an error: the one a server answered with, else the catalogue's for its code. */

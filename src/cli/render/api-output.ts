@@ -30,7 +30,9 @@ export type ApiOutput =
   | { kind: "environment-created"; repository: string; environment: string }
   | { kind: "environment-deleted"; repository: string; environment: string }
   | { kind: "runner-token"; token: string; expiresAt: string; command: string }
-  | { kind: "token"; token: string; name: string; scopes: string[]; id: number };
+  | { kind: "token"; token: string; name: string; scopes: string[]; id: number }
+  /** `slipway flags`: text rendered by the command, and the document --json prints. */
+  | { kind: "flags"; text: string; document: unknown };
 
 /** "acme/widgets", or "acme/widgets (environment production)". */
 function describeLevel(repository: string, environment: string | undefined): string {
@@ -73,6 +75,8 @@ export function apiOutputDocument(output: ApiOutput): unknown {
       return { repository: output.repository, environment: output.environment };
     case "environment-deleted":
       return { repository: output.repository, environment: output.environment, deleted: true };
+    case "flags":
+      return output.document;
     default: {
       const { kind: _kind, ...rest } = output;
       return rest;
@@ -122,6 +126,8 @@ export function renderApiOutput(output: ApiOutput): string {
       return `Re-running ${output.failedOnly ? "the failed jobs of " : ""}run ${output.runId} of ${output.repository} (attempt ${output.runAttempt}): ${output.htmlUrl}\n`;
     case "logs":
       return "";
+    case "flags":
+      return output.text;
     case "secret-set":
       return `Secret ${output.name} of ${describeLevel(output.repository, output.environment)} is set.\n`;
     case "secret-deleted":
