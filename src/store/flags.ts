@@ -69,7 +69,8 @@ export interface FlagStore {
   createFlagClientKey(input: { environmentId: number; name: string; keyHash: string; public: boolean; createdBy: string | null }): Promise<FlagClientKeyRecord>;
   /** Oldest first. */
   listFlagClientKeys(environmentId: number): Promise<FlagClientKeyRecord[]>;
-  getFlagClientKeyByHash(keyHash: string): Promise<FlagClientKeyRecord | null>;
+  /** The key with the repository and the (stored) name of its environment. */
+  getFlagClientKeyByHash(keyHash: string): Promise<(FlagClientKeyRecord & { repositoryId: number; environmentName: string }) | null>;
   deleteFlagClientKey(environmentId: number, id: number): Promise<boolean>;
   touchFlagClientKey(id: number, at: Date): Promise<void>;
 }
@@ -226,8 +227,14 @@ export function createFlagStore(ctx: StoreContext): FlagStore {
     },
 
     async getFlagClientKeyByHash(keyHash) {
-      const row = await db.selectFrom("flag_client_keys").selectAll().where("key_hash", "=", keyHash).executeTakeFirst();
-      return row ? mapKey(row) : null;
+      const row = await db
+        .selectFrom("flag_client_keys")
+        .innerJoin("environments", "environments.id", "flag_client_keys.environment_id")
+        .selectAll("flag_client_keys")
+        .select(["environments.repository_id as repository_id", "environments.name as environment_name"])
+        .where("flag_client_keys.key_hash", "=", keyHash)
+        .executeTakeFirst();
+      return row ? { ...mapKey(row), repositoryId: toNum(row.repository_id), environmentName: row.environment_name } : null;
     },
 
     async deleteFlagClientKey(environmentId, id) {

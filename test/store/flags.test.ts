@@ -77,7 +77,7 @@ describeBackends("store flag sets", (h) => {
     expect(key).not.toHaveProperty("keyHash");
     await store.createFlagClientKey({ environmentId: env.id, name: "backend", keyHash: "hash-2", public: false, createdBy: "alice" });
     expect((await store.listFlagClientKeys(env.id)).map((k) => [k.name, k.public])).toEqual([["web app", true], ["backend", false]]);
-    expect((await store.getFlagClientKeyByHash("hash-1"))?.id).toBe(key.id);
+    expect(await store.getFlagClientKeyByHash("hash-1")).toMatchObject({ id: key.id, repositoryId: repo.id, environmentName: "production" });
     await store.touchFlagClientKey(key.id, new Date("2026-02-01T00:00:00.000Z"));
     expect((await store.getFlagClientKeyByHash("hash-1"))?.lastUsedAt).toBe("2026-02-01T00:00:00.000Z");
     expect(await store.deleteFlagClientKey(env.id + 1, key.id)).toBe(false);

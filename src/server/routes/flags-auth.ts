@@ -52,48 +52,90 @@ function paramsOf(request: FastifyRequest): { owner: string; repo: string; envir
   return request.params as { owner: string; repo: string; environment_name: string };
 }
 
-/**
- * Authenticates a flag client for the environment named by the route.
- * `needsDocument`: the caller wants the whole document (sync), which a public
- * key — one shipped to browsers — may not read.
- */
-export async function authenticateFlagClient(request: FastifyRequest, ctx: RouteContext, options: { needsDocument: boolean }): Promise<FlagClient> {
+/** How long a client key's lookup is reused; a revoked key stops working on other replicas within it. */
+const KEY_CACHE_MS = 5_000;
+/** `last_used_at` is written at most this often per key. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export interface FlagClientAuth {
+  /**
+   * Authenticates a flag client for the environment named by the route.
+   * `needsDocument`: the caller wants the whole document (sync), which a public
+   * key — one shipped to browsers — may not read.
+   */
+  authenticate(request: FastifyRequest, options: { needsDocument: boolean }): Promise<FlagClient>;
+  /** Drops cached lookups, e.g. after a key was revoked in this process. */
+  forget(): void;
+}
+
+export function createFlagClientAuth(ctx: RouteContext): FlagClientAuth {
   const { store } = ctx;
-  const params = paramsOf(request);
-  const refuse = async (): Promise<never> => {
-    const wait = await ctx.limiter.take(`bad-credentials:${request.ip}`);
-    if (wait > 0) throw new FlagClientError(429, "too many failed credentials", wait);
-    throw new FlagClientError(401, "bad credentials");
+  const cache = new Map<string, { record: FlagClientKeyRecord; repository: Repository; environment: EnvironmentRecord; until: number }>();
+  const touched = new Map<number, number>();
+
+  const lookupKey = async (key: string) => {
+    const hash = hashToken(key);
+    const now = Date.now();
+    const hit = cache.get(hash);
+    if (hit && hit.until > now) return hit;
+    cache.delete(hash);
+    const record = await store.getFlagClientKeyByHash(hash);
+    if (!record) return null;
+    const repository = await store.getRepository(record.repositoryId);
+    const environment = repository ? await store.getEnvironment(record.repositoryId, record.environmentName) : null;
+    if (!environment || !repository) return null;
+    const entry = { record, repository, environment, until: now + KEY_CACHE_MS };
+    if (cache.size > 10_000) cache.clear();
+    cache.set(hash, entry);
+    return entry;
   };
-  const key = presentedKey(request);
-  if (key !== undefined) {
-    if (!key.startsWith(FLAG_KEY_PREFIX)) return refuse();
-    const record = await store.getFlagClientKeyByHash(hashToken(key));
-    if (!record) return refuse();
-    const repository = await store.getRepositoryByName(params.owner, params.repo);
-    const environment = repository ? await store.getEnvironment(repository.id, params.environment_name) : null;
-    if (!repository || !environment || environment.id !== record.environmentId) throw new FlagClientError(403, "this client key belongs to another environment");
-    if (options.needsDocument && record.public) throw new FlagClientError(403, "a public client key evaluates flags only; syncing the flag set takes a server key or an API token");
-    await store.touchFlagClientKey(record.id, ctx.now());
-    return { repository, environment, key: record };
-  }
-  let principal;
-  try {
-    principal = await resolveGitPrincipal(request, { store, now: ctx.now, limiter: ctx.limiter, jobTokenKey: jobTokenKey(ctx.secretBox) });
-  } catch (error) {
-    if (error instanceof RateLimitedError) throw new FlagClientError(429, "too many failed credentials", error.retryAfterSeconds);
-    if (error instanceof SlipwayError && error.code === "AUTH_REQUIRED") {
-      throw new FlagClientError(401, request.headers.authorization ? "bad credentials" : "send a client key (X-Flag-Key) or an API token (Authorization: Bearer)");
-    }
-    throw error;
-  }
-  const repository = await store.getRepositoryByName(params.owner, params.repo);
-  if (!repository) throw new FlagClientError(404, `repository ${params.owner}/${params.repo} not found`);
-  const readable = principal.kind === "job" ? (await store.getRun(principal.job.runId))?.repositoryId === repository.id : (await effectiveRank(store, principal.principal, repository)) > 0;
-  if (!readable) throw new FlagClientError(404, `repository ${params.owner}/${params.repo} not found`);
-  const environment = await store.getEnvironment(repository.id, params.environment_name);
-  if (!environment) throw new FlagClientError(404, `environment ${params.environment_name} not found`);
-  return { repository, environment, key: null };
+
+  return {
+    async authenticate(request, options) {
+      const params = paramsOf(request);
+      const refuse = async (): Promise<never> => {
+        const wait = await ctx.limiter.take(`bad-credentials:${request.ip}`);
+        if (wait > 0) throw new FlagClientError(429, "too many failed credentials", wait);
+        throw new FlagClientError(401, "bad credentials");
+      };
+      const key = presentedKey(request);
+      if (key !== undefined) {
+        if (!key.startsWith(FLAG_KEY_PREFIX)) return refuse();
+        const found = await lookupKey(key);
+        if (!found) return refuse();
+        const { record, repository, environment } = found;
+        const sameRepository = repository.owner.toLowerCase() === params.owner.toLowerCase() && repository.name.toLowerCase() === params.repo.toLowerCase();
+        if (!sameRepository || environment.name.toLowerCase() !== params.environment_name.toLowerCase()) throw new FlagClientError(403, "this client key belongs to another environment");
+        if (options.needsDocument && record.public) throw new FlagClientError(403, "a public client key evaluates flags only; syncing the flag set takes a server key or an API token");
+        const now = ctx.now();
+        if (now.getTime() - (touched.get(record.id) ?? 0) >= TOUCH_INTERVAL_MS) {
+          touched.set(record.id, now.getTime());
+          await store.touchFlagClientKey(record.id, now);
+        }
+        return { repository, environment, key: record };
+      }
+      let principal;
+      try {
+        principal = await resolveGitPrincipal(request, { store, now: ctx.now, limiter: ctx.limiter, jobTokenKey: jobTokenKey(ctx.secretBox) });
+      } catch (error) {
+        if (error instanceof RateLimitedError) throw new FlagClientError(429, "too many failed credentials", error.retryAfterSeconds);
+        if (error instanceof SlipwayError && error.code === "AUTH_REQUIRED") {
+          throw new FlagClientError(401, request.headers.authorization ? "bad credentials" : "send a client key (X-Flag-Key) or an API token (Authorization: Bearer)");
+        }
+        throw error;
+      }
+      const repository = await store.getRepositoryByName(params.owner, params.repo);
+      if (!repository) throw new FlagClientError(404, `repository ${params.owner}/${params.repo} not found`);
+      const readable = principal.kind === "job" ? (await store.getRun(principal.job.runId))?.repositoryId === repository.id : (await effectiveRank(store, principal.principal, repository)) > 0;
+      if (!readable) throw new FlagClientError(404, `repository ${params.owner}/${params.repo} not found`);
+      const environment = await store.getEnvironment(repository.id, params.environment_name);
+      if (!environment) throw new FlagClientError(404, `environment ${params.environment_name} not found`);
+      return { repository, environment, key: null };
+    },
+    forget() {
+      cache.clear();
+    },
+  };
 }
 
 /** Signs what an event-stream URL grants: the environment's change notices until `expiresAt` (seconds). */

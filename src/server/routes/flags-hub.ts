@@ -17,7 +17,7 @@ export interface ServedFlagSet {
   environmentId: number;
   version: number;
   document: Record<string, unknown>;
-  compiled: CompiledFlagSet;
+  readonly compiled: CompiledFlagSet;
   /** The ETag of the whole document (sync and the management API). */
   etag: string;
 }
@@ -39,15 +39,26 @@ export function flagSetEtag(environmentId: number, version: number): string {
   return `"flags-${environmentId}-${version}"`;
 }
 
+/** A served set; its evaluator is compiled on first use, so a write does not wait for it. */
 function serve(environmentId: number, version: number, document: Record<string, unknown>): ServedFlagSet {
-  let compiled: CompiledFlagSet;
-  try {
-    compiled = compileFlagSet(document, { source: `flag set version ${version}` });
-  } catch {
-    // Only valid documents are written; one that no longer validates (a stricter schema) serves no flags rather than failing every evaluation.
-    compiled = compileFlagSet(EMPTY_DOCUMENT);
-  }
-  return { environmentId, version, document, compiled, etag: flagSetEtag(environmentId, version) };
+  let compiled: CompiledFlagSet | undefined;
+  return {
+    environmentId,
+    version,
+    document,
+    etag: flagSetEtag(environmentId, version),
+    get compiled() {
+      if (!compiled) {
+        try {
+          compiled = compileFlagSet(document, { source: `flag set version ${version}` });
+        } catch {
+          // Only valid documents are written; one that no longer validates (a stricter schema) serves no flags rather than failing every evaluation.
+          compiled = compileFlagSet(EMPTY_DOCUMENT);
+        }
+      }
+      return compiled;
+    },
+  };
 }
 
 export function createFlagHub(options: { store: Store; pollMs: number; now?: () => number }): FlagHub {

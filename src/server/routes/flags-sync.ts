@@ -12,16 +12,16 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { RouteContext } from "../context.js";
-import { authenticateFlagClient, FlagClientError, type FlagClient } from "./flags-auth.js";
+import { FlagClientError, type FlagClientAuth, type FlagClient } from "./flags-auth.js";
 import type { FlagHub } from "./flags-hub.js";
 import { streamChanges } from "./ofrep.js";
 
 const BASE = "/api/v3/repos/:owner/:repo/environments/:environment_name/flag-sync";
 
-export function registerFlagSyncRoutes(app: FastifyInstance, ctx: RouteContext, hub: FlagHub): void {
+export function registerFlagSyncRoutes(app: FastifyInstance, ctx: RouteContext, hub: FlagHub, clientAuth: FlagClientAuth): void {
   const clientOf = async (request: FastifyRequest, reply: FastifyReply): Promise<FlagClient | null> => {
     try {
-      return await authenticateFlagClient(request, ctx, { needsDocument: true });
+      return await clientAuth.authenticate(request, { needsDocument: true });
     } catch (error) {
       if (!(error instanceof FlagClientError)) throw error;
       if (error.retryAfterSeconds !== undefined) void reply.header("retry-after", String(error.retryAfterSeconds));

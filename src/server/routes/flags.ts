@@ -17,7 +17,7 @@ import { actorOf } from "../auth.js";
 import { idParam, pageOf, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { hashToken } from "../security.js";
-import { generateFlagKey } from "./flags-auth.js";
+import { createFlagClientAuth, generateFlagKey, type FlagClientAuth } from "./flags-auth.js";
 import { createFlagHub, flagSetEtag, type FlagHub } from "./flags-hub.js";
 import { registerFlagSyncRoutes } from "./flags-sync.js";
 import { registerOfrepRoutes } from "./ofrep.js";
@@ -53,6 +53,22 @@ function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+/**
+ * Audit details of a whole-document change: the flags it adds, removes or
+ * changes with their before and after (null when absent), and whether the
+ * set's other fields changed. The documents themselves are in the versions.
+ */
+function changedFlags(before: Json | null, after: Json): Json {
+  const a = before === null ? {} : flagsOf(before);
+  const b = flagsOf(after);
+  const flags: Json = {};
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) flags[key] = { before: a[key] ?? null, after: b[key] ?? null };
+  }
+  const rest = (d: Json | null) => JSON.stringify(d === null ? {} : { ...d, flags: undefined });
+  return { flags, set_fields_changed: rest(before) !== rest(after) };
+}
+
 function reasonOf(request: FastifyRequest): string | null {
   const q = (request.query ?? {}) as { reason?: unknown };
   const header = request.headers["x-slipway-reason"];
@@ -68,7 +84,7 @@ function versionJson(v: { version: number; actor: string | null; reason: string 
   return { version: v.version, actor: v.actor, reason: v.reason, created_at: v.createdAt };
 }
 
-function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, hub: FlagHub): void {
+function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, hub: FlagHub, clientAuth: FlagClientAuth): void {
   const { store } = ctx;
 
   const environmentOf = async (request: FastifyRequest): Promise<EnvironmentRecord> => {
@@ -119,7 +135,7 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
       if (typeof ifMatch === "string" && ifMatch !== "*" && ifMatch !== etag) {
         throw new SlipwayError("FLAG_SET_CHANGED", `The flag set of environment ${environment.name} is at version ${current?.version ?? 0}, not the one If-Match names`);
       }
-      return { document, reason: reasonOf(request), action: "flags.update", details: { before: current?.document ?? null, after: document } };
+      return { document, reason: reasonOf(request), action: "flags.update", details: changedFlags(current?.document ?? null, document) };
     });
     return sendDocument(reply, after, flagSetEtag(environment.id, after.version));
   });
@@ -152,7 +168,7 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
       document: restored.document,
       reason: reasonOf(request) ?? `restore of version ${restored.version}`,
       action: "flags.restore",
-      details: { restored_version: restored.version, before: current?.document ?? null, after: restored.document },
+      details: { restored_version: restored.version, ...changedFlags(current?.document ?? null, restored.document) },
     }));
     return sendDocument(reply, after, flagSetEtag(environment.id, after.version));
   });
@@ -276,6 +292,7 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
     const raw = (request.params as { key_id: string }).key_id;
     const id = idParam(raw);
     if (id === undefined || !(await store.deleteFlagClientKey(environment.id, id))) throw notFound("FLAG_KEY_NOT_FOUND", `Client key ${raw} of environment ${environment.name}`);
+    clientAuth.forget();
     await ctx.audit(request, "flags.key.delete", `repo:${request.repository!.fullName}`, { environment: environment.name, key_id: id });
     return reply.status(204).send();
   });
@@ -289,7 +306,8 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
 export function registerFlagRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const hub = createFlagHub({ store: ctx.store, pollMs: ctx.store.backend === "postgres" ? 50 : 250 });
   app.addHook("onClose", async () => hub.close());
-  registerFlagManagementRoutes(app, ctx, hub);
-  registerOfrepRoutes(app, ctx, hub);
-  registerFlagSyncRoutes(app, ctx, hub);
+  const clientAuth = createFlagClientAuth(ctx);
+  registerFlagManagementRoutes(app, ctx, hub, clientAuth);
+  registerOfrepRoutes(app, ctx, hub, clientAuth);
+  registerFlagSyncRoutes(app, ctx, hub, clientAuth);
 }

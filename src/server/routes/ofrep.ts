@@ -18,7 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ofrepEtag, readOfrepRequest, toOfrepBulkReply, toOfrepSingleReply } from "../../flags/index.js";
 import type { RouteContext } from "../context.js";
 import { jobTokenKey } from "../auth.js";
-import { authenticateFlagClient, FlagClientError, issueStreamToken, verifyStreamToken, type FlagClient } from "./flags-auth.js";
+import { FlagClientError, type FlagClientAuth, issueStreamToken, verifyStreamToken, type FlagClient } from "./flags-auth.js";
 import type { FlagHub } from "./flags-hub.js";
 
 const BASE = "/api/v3/repos/:owner/:repo/environments/:environment_name/ofrep/v1";
@@ -43,13 +43,13 @@ function allowOrigin(request: FastifyRequest, reply: FastifyReply): void {
   void reply.header("access-control-allow-origin", origin).header("access-control-expose-headers", "ETag, Retry-After");
 }
 
-export function registerOfrepRoutes(app: FastifyInstance, ctx: RouteContext, hub: FlagHub): void {
+export function registerOfrepRoutes(app: FastifyInstance, ctx: RouteContext, hub: FlagHub, clientAuth: FlagClientAuth): void {
   const streamSecret = jobTokenKey(ctx.secretBox);
 
   /** Authenticates; on refusal answers and returns null. Browsers may read refusals, never data of a non-public key. */
   const clientOf = async (request: FastifyRequest, reply: FastifyReply): Promise<FlagClient | null> => {
     try {
-      const client = await authenticateFlagClient(request, ctx, { needsDocument: false });
+      const client = await clientAuth.authenticate(request, { needsDocument: false });
       if (client.key?.public) allowOrigin(request, reply);
       return client;
     } catch (error) {
