@@ -1,8 +1,9 @@
 // Flag-service benchmarks, loaded by bench/run.mjs: `slipway server` runs as a
 // child process (SQLite) and is driven over loopback HTTP from this process.
 //
-//   flags-server  OFREP single evaluation p50 (baseline: a bare node:http JSON
-//                 echo round trip; target <= 1 ms), a flag change until a
+//   flags-server  OFREP single evaluation p50 (baselines: a bare node:http JSON
+//                 echo round trip, and the server's own GET /healthz; target
+//                 <= 1 ms), a flag change until a
 //                 connected in-process provider (dist/flags.js SlipwayProvider)
 //                 reports CONFIGURATION_CHANGED, p50 (target <= 100 ms), and
 //                 the PUT of a 1,000-flag set through the API, p50 (validated,
@@ -103,6 +104,7 @@ export function benches(ctx) {
       const body = { context: { targetingKey: "user-1", email: "a@example.com" } };
       const ofrep = [];
       const bare = [];
+      const health = [];
       for (let i = 0; i < 200; i++) {
         await call(server.url, "POST", `${base}/ofrep/v1/evaluate/flags/banner`, body, keyHeaders);
         await call(echoUrl, "POST", "/", body, {});
@@ -110,8 +112,11 @@ export function benches(ctx) {
       for (let i = 0; i < n; i++) {
         ofrep.push(await timed(() => call(server.url, "POST", `${base}/ofrep/v1/evaluate/flags/banner`, body, keyHeaders)));
         bare.push(await timed(() => call(echoUrl, "POST", "/", body, {})));
+        health.push(await timed(() => call(server.url, "GET", "/healthz", undefined, {})));
       }
       report("flags: OFREP single evaluation p50", percentile(ofrep, 50), "ms", { name: "bare node:http JSON echo", value: percentile(bare, 50) }, "<= 1 ms");
+      // The same server's cheapest route: what HTTP and fastify cost on this machine at this moment.
+      report("  same, against the server's GET /healthz", percentile(ofrep, 50), "ms", { name: "GET /healthz", value: percentile(health, 50) });
 
       // A change until a connected in-process provider reports it.
       const { SlipwayProvider } = await import(pathToFileURL(path.join(root, "dist", "flags.js")).href);

@@ -34,6 +34,9 @@ describe("flag management API", () => {
     expect(bad.statusCode).toBe(422);
     const messages = (bad.json().errors as Array<{ message: string }>).map((e) => e.message);
     expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/^\$\.flags\.banner\.state: /), expect.stringMatching(/^\$\.flags\.banner\.variants: /), expect.stringMatching(/^\$\.flags\.color\.defaultVariant: /)]));
+    const dry = await put(`${ENV}/flags?dry_run=true`, { flags: { x: { state: "ENABLED", variants: { a: 1 } } } });
+    expect(dry.json()).toEqual({ valid: true, flags: 1 });
+    expect((await put(`${ENV}/flags?dry_run=true`, { flags: { x: { state: "ON", variants: { a: 1 } } } })).json().errors[0].message).toMatch(/^\$\.flags\.x\.state: /);
     const current = await get(`${ENV}/flags`);
     expect(current.json()).toEqual(documentV1);
     expect(current.headers["x-slipway-flags-version"]).toBe("1");

@@ -130,6 +130,11 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
     const ifMatch = request.headers["if-match"];
     const document = request.body;
     if (!isObject(document)) throw validationFailed("body", "the flag set as a JSON object with a `flags` map");
+    // `?dry_run=true` validates without writing: editors check a draft as it is typed.
+    if ((request.query as { dry_run?: unknown }).dry_run === "true") {
+      assertFlagSet(document, `draft flag set of ${request.repository!.fullName} environment ${environment.name}`);
+      return { valid: true, flags: Object.keys(flagsOf(document)).length };
+    }
     const after = await write(request, environment, (current) => {
       const etag = flagSetEtag(environment.id, current?.version ?? 0);
       if (typeof ifMatch === "string" && ifMatch !== "*" && ifMatch !== etag) {
