@@ -22,7 +22,7 @@ export interface FlagSetRecord {
 }
 
 /** One written version of an environment's flag set. */
-export interface FlagSetVersionRecord {
+interface FlagSetVersionRecord {
   environmentId: number;
   version: number;
   document: Record<string, unknown>;
@@ -32,7 +32,7 @@ export interface FlagSetVersionRecord {
 }
 
 /** What a change callback returns: the next document and, optionally, the audit entry written with it. */
-export interface FlagSetChange {
+interface FlagSetChange {
   document: Record<string, unknown>;
   reason?: string | null;
   audit?: { action: string; target: string | null; details: Record<string, unknown> };

@@ -19,7 +19,7 @@ export type { CacheEntry } from "./caches.js";
 export type { SecretRecord } from "./secrets.js";
 export type { VariableRecord } from "./variables.js";
 export type { EnvironmentRecord } from "./environments.js";
-export type { FlagClientKeyRecord, FlagSetChange, FlagSetRecord, FlagSetVersionRecord } from "./flags.js";
+export type { FlagClientKeyRecord, FlagSetRecord } from "./flags.js";
 export { openStore } from "./open-store.js";
 export { migrate, type Migration } from "./migrate.js";
 export { MIGRATIONS } from "./migrations.js";

@@ -69,7 +69,7 @@ function flagTable(document: unknown): string {
 }
 
 /** Which flags a new document adds, removes or changes, and which of their fields change. */
-export function diffDocuments(current: unknown, next: unknown): { added: string[]; removed: string[]; changed: Array<{ key: string; fields: string[] }> } {
+function diffDocuments(current: unknown, next: unknown): { added: string[]; removed: string[]; changed: Array<{ key: string; fields: string[] }> } {
   const a = flagsOf(current);
   const b = flagsOf(next);
   const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);

@@ -16,7 +16,7 @@ import { RateLimitedError } from "../http-errors.js";
 import { hashToken, safeEqual } from "../security.js";
 
 /** Client keys start with this, so a leaked one is recognisable. */
-export const FLAG_KEY_PREFIX = "slpf_";
+const FLAG_KEY_PREFIX = "slpf_";
 
 /** A fresh client key: the prefix and 32 random bytes. */
 export function generateFlagKey(): string {

@@ -13,7 +13,7 @@ import { compileFlagSet, type CompiledFlagSet } from "../../flags/index.js";
 import type { FlagSetRecord, Store } from "../../store/index.js";
 
 /** The flag set of an environment as served: version 0 is the empty set of an environment never written to. */
-export interface ServedFlagSet {
+interface ServedFlagSet {
   environmentId: number;
   version: number;
   document: Record<string, unknown>;
