@@ -73,6 +73,10 @@ export interface FlagStore {
   getFlagClientKeyByHash(keyHash: string): Promise<(FlagClientKeyRecord & { repositoryId: number; environmentName: string }) | null>;
   deleteFlagClientKey(environmentId: number, id: number): Promise<boolean>;
   touchFlagClientKey(id: number, at: Date): Promise<void>;
+  /** Adds evaluation counts (one transaction); a row's `variant` is "" when no variant was served. */
+  addFlagEvaluationCounts(rows: ReadonlyArray<{ environmentId: number; flagKey: string; variant: string; day: string; count: number }>): Promise<void>;
+  /** Counts per flag, variant and day from `sinceDay` (YYYY-MM-DD) on. */
+  listFlagEvaluationCounts(environmentId: number, sinceDay: string): Promise<Array<{ flagKey: string; variant: string; day: string; count: number }>>;
 }
 
 interface FlagSetRow {
@@ -244,6 +248,24 @@ export function createFlagStore(ctx: StoreContext): FlagStore {
 
     async touchFlagClientKey(id, at) {
       await db.updateTable("flag_client_keys").set({ last_used_at: at.toISOString() }).where("id", "=", id).execute();
+    },
+
+    async addFlagEvaluationCounts(rows) {
+      if (rows.length === 0) return;
+      await ctx.write(async (trx) => {
+        for (const r of rows) {
+          await trx
+            .insertInto("flag_evaluation_counts")
+            .values({ environment_id: r.environmentId, flag_key: r.flagKey, variant: r.variant, day: r.day, count: r.count })
+            .onConflict((oc) => oc.columns(["environment_id", "flag_key", "variant", "day"]).doUpdateSet((eb) => ({ count: eb("flag_evaluation_counts.count", "+", r.count) })))
+            .execute();
+        }
+      });
+    },
+
+    async listFlagEvaluationCounts(environmentId, sinceDay) {
+      const rows = await db.selectFrom("flag_evaluation_counts").selectAll().where("environment_id", "=", environmentId).where("day", ">=", sinceDay).orderBy("flag_key").orderBy("day").execute();
+      return rows.map((r) => ({ flagKey: r.flag_key, variant: r.variant, day: r.day, count: toNum(r.count) }));
     },
   };
 }

@@ -436,6 +436,16 @@ export const MIGRATIONS: Migration[] = [
         .addColumn("last_used_at", "text")
         .execute();
       await db.schema.createIndex("flag_client_keys_environment_idx").on("flag_client_keys").column("environment_id").execute();
+      // Evaluations served per flag, variant and UTC day, for live and stale flags.
+      await db.schema
+        .createTable("flag_evaluation_counts")
+        .addColumn("environment_id", "bigint", (c) => ref("environments.id", "cascade")(c.notNull()))
+        .addColumn("flag_key", "text", (c) => c.notNull())
+        .addColumn("variant", "text", (c) => c.notNull())
+        .addColumn("day", "text", (c) => c.notNull())
+        .addColumn("count", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("flag_evaluation_counts_pkey", ["environment_id", "flag_key", "variant", "day"])
+        .execute();
     },
   },
 ];

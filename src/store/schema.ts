@@ -302,6 +302,16 @@ interface FlagClientKeysTable {
   last_used_at: string | null;
 }
 
+interface FlagEvaluationCountsTable {
+  environment_id: Num;
+  flag_key: string;
+  /** The variant served, or "" when none was (code default, error). */
+  variant: string;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  count: Num;
+}
+
 interface MigrationsTable {
   version: Num;
   name: string;
@@ -338,4 +348,5 @@ export interface Database {
   flag_sets: FlagSetsTable;
   flag_set_versions: FlagSetVersionsTable;
   flag_client_keys: FlagClientKeysTable;
+  flag_evaluation_counts: FlagEvaluationCountsTable;
 }

@@ -159,6 +159,16 @@ describe("client keys and OFREP", () => {
     expect(Number(retryAfter)).toBeGreaterThan(0);
   });
 
+  it("counts OFREP evaluations per flag and variant for the usage view", async () => {
+    for (const email of ["a@acme.test", "b@acme.test", "c@other.test"]) await post(`${ENV}/ofrep/v1/evaluate/flags/banner`, { context: { email } }, { "x-flag-key": serverKey });
+    const usage = (await get(`${ENV}/flags/usage`)).json();
+    const banner = usage.flags.find((f: { key: string }) => f.key === "banner");
+    expect(banner.variants.on).toBeGreaterThanOrEqual(2);
+    expect(banner.last_evaluated).toBe(new Date().toISOString().slice(0, 10));
+    const color = usage.flags.find((f: { key: string }) => f.key === "color");
+    expect(color).toBeDefined();
+  });
+
   it("evaluates every flag in bulk with an ETag, 304 on If-None-Match, eventStreams, gzip and CORS for public keys", async () => {
     const url = `${ENV}/ofrep/v1/evaluate/flags`;
     const res = await post(url, { context: { targetingKey: "u1" } }, { "x-flag-key": publicKey, origin: "https://app.example" });

@@ -89,6 +89,7 @@ describe("every route declares and enforces a permission", () => {
       "GET /flag-keys repo:write",
       "GET /flags repo:read",
       "GET /flags/:key repo:read",
+      "GET /flags/usage repo:read",
       "GET /flags/versions repo:read",
       "GET /flags/versions/:version repo:read",
       "PATCH /flags/:key repo:write",

@@ -90,4 +90,20 @@ describeBackends("store flag sets", (h) => {
     expect((await store.listFlagSetVersions(env.id)).totalCount).toBe(0);
     expect(await store.getFlagClientKeyByHash("hash-2")).toBeNull();
   });
+
+  it("adds evaluation counts per flag, variant and day, and lists them from a day on", async () => {
+    const store = await h.open();
+    const repo = await store.createRepository({ owner: "acme", name: "web", gitUrl: "x" });
+    const env = await store.ensureEnvironment(repo.id, "production");
+    await store.addFlagEvaluationCounts([
+      { environmentId: env.id, flagKey: "banner", variant: "on", day: "2026-01-01", count: 3 },
+      { environmentId: env.id, flagKey: "banner", variant: "", day: "2026-01-02", count: 1 },
+    ]);
+    await store.addFlagEvaluationCounts([{ environmentId: env.id, flagKey: "banner", variant: "on", day: "2026-01-01", count: 2 }]);
+    expect(await store.listFlagEvaluationCounts(env.id, "2026-01-01")).toEqual([
+      { flagKey: "banner", variant: "on", day: "2026-01-01", count: 5 },
+      { flagKey: "banner", variant: "", day: "2026-01-02", count: 1 },
+    ]);
+    expect(await store.listFlagEvaluationCounts(env.id, "2026-01-02")).toEqual([{ flagKey: "banner", variant: "", day: "2026-01-02", count: 1 }]);
+  });
 });

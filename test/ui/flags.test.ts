@@ -51,6 +51,8 @@ describe.skipIf(unavailable !== undefined)("Flags page", () => {
     const rows = page.getByTestId("flag-row");
     await expect(rows).toHaveCount(2);
     await expect(rows.first()).toContainText("banner");
+    await expect(page.getByTestId("flag-usage").first()).toContainText("never");
+    await expect(page.getByTestId("flag-usage").first()).toContainText("stale");
 
     const editor = page.getByLabel("Flag set document");
     const draft = JSON.stringify({ flags: { banner: { state: "SOMETIMES", variants: { on: true }, defaultVariant: "maybe" } } }, null, 2);

@@ -20,6 +20,7 @@ import { hashToken } from "../security.js";
 import { createFlagClientAuth, generateFlagKey, type FlagClientAuth } from "./flags-auth.js";
 import { createFlagHub, flagSetEtag, type FlagHub } from "./flags-hub.js";
 import { registerFlagSyncRoutes } from "./flags-sync.js";
+import { createFlagUsage, utcDay, type FlagUsage } from "./flags-usage.js";
 import { registerOfrepRoutes } from "./ofrep.js";
 
 const BASE = "/api/v3/repos/:owner/:repo/environments/:environment_name";
@@ -84,7 +85,7 @@ function versionJson(v: { version: number; actor: string | null; reason: string 
   return { version: v.version, actor: v.actor, reason: v.reason, created_at: v.createdAt };
 }
 
-function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, hub: FlagHub, clientAuth: FlagClientAuth): void {
+function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, hub: FlagHub, clientAuth: FlagClientAuth, usage: FlagUsage): void {
   const { store } = ctx;
 
   const environmentOf = async (request: FastifyRequest): Promise<EnvironmentRecord> => {
@@ -150,6 +151,27 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
     const { page, perPage } = pageOf(request.query);
     const { items, totalCount } = await store.listFlagSetVersions(environment.id, { page, perPage });
     return { total_count: totalCount, versions: items.map(versionJson) };
+  });
+
+  // Evaluations over OFREP per flag and variant in the last `days` (default 30, at most 90) UTC days, and the last day each flag was evaluated.
+  app.get(`${BASE}/flags/usage`, { config: { permission: "repo:read" } }, async (request) => {
+    const environment = await environmentOf(request);
+    const raw = Number.parseInt(String((request.query as { days?: unknown }).days ?? "30"), 10);
+    const days = Number.isFinite(raw) ? Math.min(90, Math.max(1, raw)) : 30;
+    await usage.flush();
+    const since = utcDay(new Date(ctx.now().getTime() - (days - 1) * 86_400_000));
+    const counts = await store.listFlagEvaluationCounts(environment.id, since);
+    const served = await hub.get(environment.id);
+    const byFlag = new Map<string, { key: string; evaluations: number; variants: Record<string, number>; last_evaluated: string | null }>();
+    for (const key of Object.keys(flagsOf(served.document))) byFlag.set(key, { key, evaluations: 0, variants: {}, last_evaluated: null });
+    for (const c of counts) {
+      const entry = byFlag.get(c.flagKey) ?? { key: c.flagKey, evaluations: 0, variants: {}, last_evaluated: null };
+      byFlag.set(c.flagKey, entry);
+      entry.evaluations += c.count;
+      if (c.variant !== "") entry.variants[c.variant] = (entry.variants[c.variant] ?? 0) + c.count;
+      if (entry.last_evaluated === null || c.day > entry.last_evaluated) entry.last_evaluated = c.day;
+    }
+    return { days, flags: [...byFlag.values()] };
   });
 
   const versionOf = async (request: FastifyRequest, environment: EnvironmentRecord) => {
@@ -312,7 +334,9 @@ export function registerFlagRoutes(app: FastifyInstance, ctx: RouteContext): voi
   const hub = createFlagHub({ store: ctx.store, pollMs: ctx.store.backend === "postgres" ? 50 : 250 });
   app.addHook("onClose", async () => hub.close());
   const clientAuth = createFlagClientAuth(ctx);
-  registerFlagManagementRoutes(app, ctx, hub, clientAuth);
-  registerOfrepRoutes(app, ctx, hub, clientAuth);
+  const usage = createFlagUsage({ store: ctx.store, now: ctx.now, flushMs: 10_000, onError: (error) => app.log.warn({ err: { message: (error as Error).message } }, "flag evaluation counts not written") });
+  app.addHook("onClose", async () => usage.close());
+  registerFlagManagementRoutes(app, ctx, hub, clientAuth, usage);
+  registerOfrepRoutes(app, ctx, hub, clientAuth, usage);
   registerFlagSyncRoutes(app, ctx, hub, clientAuth);
 }

@@ -20,6 +20,7 @@ import type { RouteContext } from "../context.js";
 import { jobTokenKey } from "../auth.js";
 import { FlagClientError, type FlagClientAuth, issueStreamToken, verifyStreamToken, type FlagClient } from "./flags-auth.js";
 import type { FlagHub } from "./flags-hub.js";
+import type { FlagUsage } from "./flags-usage.js";
 
 const BASE = "/api/v3/repos/:owner/:repo/environments/:environment_name/ofrep/v1";
 const GZIP_MIN_BYTES = 1024;
@@ -43,7 +44,7 @@ function allowOrigin(request: FastifyRequest, reply: FastifyReply): void {
   void reply.header("access-control-allow-origin", origin).header("access-control-expose-headers", "ETag, Retry-After");
 }
 
-export function registerOfrepRoutes(app: FastifyInstance, ctx: RouteContext, hub: FlagHub, clientAuth: FlagClientAuth): void {
+export function registerOfrepRoutes(app: FastifyInstance, ctx: RouteContext, hub: FlagHub, clientAuth: FlagClientAuth, usage: FlagUsage): void {
   const streamSecret = jobTokenKey(ctx.secretBox);
 
   /** Authenticates; on refusal answers and returns null. Browsers may read refusals, never data of a non-public key. */
@@ -83,7 +84,9 @@ export function registerOfrepRoutes(app: FastifyInstance, ctx: RouteContext, hub
     const read = readOfrepRequest(request.body);
     if ("error" in read) return sendJson(request, reply, 400, { key, ...read.error });
     const served = await hub.get(client.environment.id);
-    const answer = toOfrepSingleReply(served.compiled.evaluate(key, undefined, undefined, read.context));
+    const evaluation = served.compiled.evaluate(key, undefined, undefined, read.context);
+    if (evaluation.errorCode !== "FLAG_NOT_FOUND") usage.record(client.environment.id, [evaluation]);
+    const answer = toOfrepSingleReply(evaluation);
     return sendJson(request, reply, answer.status, answer.body);
   });
 
@@ -93,7 +96,9 @@ export function registerOfrepRoutes(app: FastifyInstance, ctx: RouteContext, hub
     const read = readOfrepRequest(request.body);
     if ("error" in read) return sendJson(request, reply, 400, read.error);
     const served = await hub.get(client.environment.id);
-    const answer = toOfrepBulkReply(served.compiled.evaluateAll(read.context), served.compiled.metadata);
+    const evaluations = served.compiled.evaluateAll(read.context);
+    usage.record(client.environment.id, evaluations);
+    const answer = toOfrepBulkReply(evaluations, served.compiled.metadata);
     // The stream URL changes once a day, so ETags stay stable in between.
     const expiresAt = (Math.floor(ctx.now().getTime() / 1000 / DAY_SECONDS) + 2) * DAY_SECONDS;
     const streamPath = request.url.split("?")[0]!.replace(/\/evaluate\/flags$/, "/events");

@@ -3,7 +3,8 @@
  * variants and a kill switch per flag, the whole flagd document in an editor
  * that the server validates as you type (every error with its JSON path),
  * a targeting preview ("which variant does this context get?", evaluated by
- * the server), and the version history with one-step restore.
+ * the server), and the version history with one-step restore. A flag not
+ * evaluated over OFREP for a week is marked stale.
  */
 import { useEffect, useState } from "react";
 import { ApiError, api, requestText } from "../api/client.js";
@@ -27,6 +28,20 @@ interface Evaluation {
   reason?: string;
   errorCode?: string;
   errorDetails?: string;
+}
+
+interface FlagUsageRow {
+  key: string;
+  evaluations: number;
+  last_evaluated: string | null;
+}
+
+const STALE_DAYS = 7;
+
+function lastEvaluated(row: FlagUsageRow | undefined): { text: string; stale: boolean } {
+  if (!row?.last_evaluated) return { text: "never", stale: true };
+  const age = (Date.now() - Date.parse(`${row.last_evaluated}T00:00:00Z`)) / 86_400_000;
+  return { text: `${row.last_evaluated} (${row.evaluations} in 30 d)`, stale: age > STALE_DAYS };
 }
 
 const envPath = (repo: string, environment: string) => `/repos/${repo.split("/").map(encodeURIComponent).join("/")}/environments/${encodeURIComponent(environment)}`;
@@ -143,6 +158,7 @@ function Preview({ repo, environment, keys }: { repo: string; environment: strin
 function FlagSetEditor({ repo, environment }: { repo: string; environment: string }) {
   const document = useApi((signal) => call<Json>(`${envPath(repo, environment)}/flags`, { signal }), [repo, environment]);
   const versions = useApi((signal) => call<{ versions: FlagVersion[] }>(`${envPath(repo, environment)}/flags/versions?per_page=20`, { signal }), [repo, environment]);
+  const usage = useApi((signal) => call<{ flags: FlagUsageRow[] }>(`${envPath(repo, environment)}/flags/usage`, { signal }), [repo, environment]);
   const [draft, setDraft] = useState("");
   const [dirty, setDirty] = useState(false);
   const [message, setMessage] = useState<{ tone: "success" | "error"; text: string }>();
@@ -183,6 +199,7 @@ function FlagSetEditor({ repo, environment }: { repo: string; environment: strin
               <th>State</th>
               <th>Default</th>
               <th>Variants</th>
+              <th>Last evaluated</th>
               <th />
             </tr>
           </thead>
@@ -195,6 +212,16 @@ function FlagSetEditor({ repo, environment }: { repo: string; environment: strin
                 <td>{String(flag.state)}</td>
                 <td>{flag.defaultVariant === undefined || flag.defaultVariant === null ? <span className="muted">code default</span> : <code>{String(flag.defaultVariant)}</code>}</td>
                 <td>{flag.variants && typeof flag.variants === "object" ? Object.keys(flag.variants).join(", ") : ""}</td>
+                <td data-testid="flag-usage">
+                  {(() => {
+                    const used = lastEvaluated(usage.data?.flags.find((u) => u.key === key));
+                    return (
+                      <>
+                        {used.text} {used.stale && <span className="badge">stale</span>}
+                      </>
+                    );
+                  })()}
+                </td>
                 <td>
                   {flag.state === "ENABLED" && (
                     <button
