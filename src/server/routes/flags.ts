@@ -95,7 +95,12 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
     return environment;
   };
 
-  /** Writes one change: validated inside the transaction, audited with it, then announced. */
+  /**
+   * Writes one change: validated inside the transaction, audited with it, then
+   * announced. Every change of a flag set takes this path, so it is where an
+   * environment's protection rules would hold a change for approval (pending,
+   * shown as a diff) instead of writing it.
+   */
   const write = async (request: FastifyRequest, environment: EnvironmentRecord, edit: (current: FlagSetRecord | null) => FlagEdit): Promise<FlagSetRecord> => {
     const repo = request.repository!;
     const source = `flag set of ${repo.fullName} environment ${environment.name}`;
