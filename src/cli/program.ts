@@ -18,6 +18,7 @@ import { registerRepoCommands } from "./api/repos.js";
 import { registerRunCommands } from "./api/runs.js";
 import { registerSecretCommands } from "./api/secrets.js";
 import { registerVariableCommands } from "./api/variables.js";
+import { registerFlagCommands } from "./api/flags.js";
 import { registerEnvironmentCommands } from "./api/environments.js";
 import { registerDeployCommands } from "./api/deploy.js";
 import { registerTokenCommands } from "./api/tokens.js";
@@ -59,6 +60,7 @@ export function registerApiCommands(program: Command, ctx: ApiCommandContext): v
   registerVariableCommands(program, ctx);
   registerEnvironmentCommands(program, ctx);
   registerDeployCommands(program, ctx);
+  registerFlagCommands(program, ctx);
   registerTokenCommands(program, ctx);
 }
 

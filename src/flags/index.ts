@@ -39,3 +39,4 @@ export {
 export { createMemorySyncSource, createStaticSyncSource, type FlagSyncEvent, type FlagSyncSnapshot, type FlagSyncSource, type MemorySyncSource } from "./sync.js";
 export { createHttpSyncSource, type HttpSyncOptions, type HttpSyncSource } from "./http-sync.js";
 export { SlipwayFlagProvider, computeBackoff, type BackoffOptions, type ProviderLifecycle, type SlipwayProviderOptions } from "./provider.js";
+export { SlipwayProvider, type SlipwayServerConnection } from "./slipway-provider.js";

@@ -111,7 +111,11 @@ export function toOfrepServerErrorReply(details?: string): OfrepReply<OfrepGener
   return { status: 500, body: details === undefined ? {} : { errorDetails: details } };
 }
 
-/** Reads a request body: its context, or an INVALID_CONTEXT failure. */
+/**
+ * Reads a request body: its context, or an INVALID_CONTEXT failure when the
+ * body or its context is no object. A targeting key that is no string is
+ * passed on: the evaluator treats it as flagd does.
+ */
 export function readOfrepRequest(body: unknown): { context: EvaluationContext } | { error: OfrepBulkFailure } {
   if (body === undefined || body === null) return { context: {} };
   if (typeof body !== "object" || Array.isArray(body)) return { error: { errorCode: "INVALID_CONTEXT", errorDetails: "the request body must be a JSON object" } };
@@ -119,9 +123,6 @@ export function readOfrepRequest(body: unknown): { context: EvaluationContext } 
   if (context === undefined) return { context: {} };
   if (context === null || typeof context !== "object" || Array.isArray(context)) {
     return { error: { errorCode: "INVALID_CONTEXT", errorDetails: "`context` must be a JSON object" } };
-  }
-  if (context.targetingKey !== undefined && typeof context.targetingKey !== "string") {
-    return { error: { errorCode: "INVALID_CONTEXT", errorDetails: "`context.targetingKey` must be a string" } };
   }
   return { context };
 }

@@ -517,4 +517,51 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.createIndex("deployment_statuses_deployment_idx").on("deployment_statuses").column("deployment_id").execute();
     },
   },
+  {
+    version: 14,
+    name: "feature flag sets per environment, their versions and client keys",
+    async up(db, backend) {
+      // The current flag set of an environment; `version` is the newest row of flag_set_versions.
+      await db.schema
+        .createTable("flag_sets")
+        .addColumn("environment_id", "bigint", (c) => ref("environments.id", "cascade")(c.notNull().primaryKey()))
+        .addColumn("version", "integer", (c) => c.notNull())
+        .addColumn("document", "text", (c) => c.notNull())
+        .addColumn("updated_by", "text")
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      // Every version ever written, so any of them can be restored.
+      await db.schema
+        .createTable("flag_set_versions")
+        .addColumn("environment_id", "bigint", (c) => ref("environments.id", "cascade")(c.notNull()))
+        .addColumn("version", "integer", (c) => c.notNull())
+        .addColumn("document", "text", (c) => c.notNull())
+        .addColumn("actor", "text")
+        .addColumn("reason", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("flag_set_versions_pkey", ["environment_id", "version"])
+        .execute();
+      // Evaluation-only keys of an environment; only a hash of the key is kept.
+      await withId(db.schema.createTable("flag_client_keys"), backend)
+        .addColumn("environment_id", "bigint", (c) => ref("environments.id", "cascade")(c.notNull()))
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("key_hash", "text", (c) => c.notNull().unique())
+        .addColumn("public", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_by", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("last_used_at", "text")
+        .execute();
+      await db.schema.createIndex("flag_client_keys_environment_idx").on("flag_client_keys").column("environment_id").execute();
+      // Evaluations served per flag, variant and UTC day, for live and stale flags.
+      await db.schema
+        .createTable("flag_evaluation_counts")
+        .addColumn("environment_id", "bigint", (c) => ref("environments.id", "cascade")(c.notNull()))
+        .addColumn("flag_key", "text", (c) => c.notNull())
+        .addColumn("variant", "text", (c) => c.notNull())
+        .addColumn("day", "text", (c) => c.notNull())
+        .addColumn("count", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("flag_evaluation_counts_pkey", ["environment_id", "flag_key", "variant", "day"])
+        .execute();
+    },
+  },
 ];

@@ -13,6 +13,7 @@ import { runWrite, toNum, translateError, type Db, type StoreContext } from "./c
 import { createDeploymentGateStore } from "./deployment-gates.js";
 import { createDeploymentStore } from "./deployments.js";
 import { createEnvironmentStore } from "./environments.js";
+import { createFlagStore } from "./flags.js";
 import { createJobQueueStore } from "./job-queue.js";
 import { createJobReportStore } from "./job-reports.js";
 import { createJobStore } from "./jobs.js";
@@ -389,6 +390,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createEnvironmentStore(ctx),
     ...createDeploymentGateStore(ctx),
     ...createDeploymentStore(ctx),
+    ...createFlagStore(ctx),
     ...createWebhookDeliveryStore(ctx),
     ...createScheduleTickStore(ctx),
     ...createAuditStore(ctx),

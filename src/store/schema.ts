@@ -372,6 +372,45 @@ interface RepositoryKeyPairsTable {
   created_at: string;
 }
 
+interface FlagSetsTable {
+  environment_id: Num;
+  version: Num;
+  /** The flag-set document as JSON. */
+  document: string;
+  updated_by: string | null;
+  updated_at: string;
+}
+
+interface FlagSetVersionsTable {
+  environment_id: Num;
+  version: Num;
+  document: string;
+  actor: string | null;
+  reason: string | null;
+  created_at: string;
+}
+
+interface FlagClientKeysTable {
+  id: Id;
+  environment_id: Num;
+  name: string;
+  key_hash: string;
+  public: Num;
+  created_by: string | null;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+interface FlagEvaluationCountsTable {
+  environment_id: Num;
+  flag_key: string;
+  /** The variant served, or "" when none was (code default, error). */
+  variant: string;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  count: Num;
+}
+
 interface MigrationsTable {
   version: Num;
   name: string;
@@ -412,4 +451,8 @@ export interface Database {
   rate_limits: RateLimitsTable;
   workflow_states: WorkflowStatesTable;
   repository_key_pairs: RepositoryKeyPairsTable;
+  flag_sets: FlagSetsTable;
+  flag_set_versions: FlagSetVersionsTable;
+  flag_client_keys: FlagClientKeysTable;
+  flag_evaluation_counts: FlagEvaluationCountsTable;
 }

@@ -16,6 +16,7 @@ import type { CacheStore } from "./caches.js";
 import type { DeploymentGateStore } from "./deployment-gates.js";
 import type { DeploymentStore } from "./deployments.js";
 import type { EnvironmentStore } from "./environments.js";
+import type { FlagStore } from "./flags.js";
 import type { JobQueueStore } from "./job-queue.js";
 import type { JobReportStore } from "./job-reports.js";
 import type { JobStore } from "./jobs.js";
@@ -84,6 +85,7 @@ export interface Store
     EnvironmentStore,
     DeploymentGateStore,
     DeploymentStore,
+    FlagStore,
     WebhookDeliveryStore,
     ScheduleTickStore,
     AuditStore,

@@ -68,9 +68,38 @@ describe("every route declares and enforces a permission", () => {
     const routes = listDeclaredRoutes(server.app);
     expect(routes.length).toBeGreaterThan(30);
     for (const r of routes) expect(Object.keys(ALLOWED)).toContain(r.permission);
-    // Operations and webhooks are public; nothing under /api/v3/repos is.
+    // Operations and webhooks are public; under /api/v3/repos only flag evaluation and sync, which authenticate client keys themselves.
     expect(routes.find((r) => r.url === "/healthz")?.permission).toBe("public");
-    expect(routes.filter((r) => r.url.startsWith("/api/v3/repos/") && r.permission === "public")).toEqual([]);
+    const flagClientRoute = /\/environments\/:environment_name\/(ofrep\/v1\/|flag-sync)/;
+    expect(routes.filter((r) => r.url.startsWith("/api/v3/repos/") && r.permission === "public" && !flagClientRoute.test(r.url))).toEqual([]);
+    expect(routes.filter((r) => flagClientRoute.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^.*:environment_name/, "")} ${r.permission}`).sort()).toEqual([
+      "GET /flag-sync public",
+      "GET /flag-sync/stream public",
+      "GET /ofrep/v1/events public",
+      "OPTIONS /ofrep/v1/evaluate/flags public",
+      "OPTIONS /ofrep/v1/evaluate/flags/:key public",
+      "POST /ofrep/v1/evaluate/flags public",
+      "POST /ofrep/v1/evaluate/flags/:key public",
+    ]);
+    // Flags: readers read and preview, writers change, admins manage client keys.
+    const flagRoutes = routes.filter((r) => /\/(flags|flag-keys)(\/|$)/.test(r.url) && !flagClientRoute.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^.*:environment_name/, "")} ${r.permission}`).sort();
+    expect(flagRoutes).toEqual([
+      "DELETE /flag-keys/:key_id repo:admin",
+      "DELETE /flags/:key repo:write",
+      "GET /flag-keys repo:write",
+      "GET /flags repo:read",
+      "GET /flags/:key repo:read",
+      "GET /flags/usage repo:read",
+      "GET /flags/versions repo:read",
+      "GET /flags/versions/:version repo:read",
+      "PATCH /flags/:key repo:write",
+      "POST /flag-keys repo:admin",
+      "POST /flags/:key/kill repo:write",
+      "POST /flags/:key/preview repo:read",
+      "POST /flags/versions/:version/restore repo:write",
+      "PUT /flags repo:write",
+      "PUT /flags/:key repo:write",
+    ]);
     // Configuration variables are walked like every other route: read with write, change with admin.
     expect(routes.filter((r) => r.url.includes("/actions/variables")).map((r) => r.permission).sort()).toEqual(["repo:admin", "repo:admin", "repo:admin", "repo:write", "repo:write"]);
     // Runner administration: a repository's admins manage its runners, instance admins the instance's.

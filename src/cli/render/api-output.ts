@@ -31,7 +31,7 @@ export type ApiOutput =
   | { kind: "environment-deleted"; repository: string; environment: string }
   | { kind: "runner-token"; token: string; expiresAt: string; command: string }
   | { kind: "token"; token: string; name: string; scopes: string[]; id: number }
-  /** A command that renders its own text (e.g. `slipway deploy`); `document` is its --json output. */
+  /** A command that renders its own text (`slipway deploy`, `slipway flags`); `document` is its --json output. */
   | { kind: "rendered"; text: string; document: unknown };
 
 /** "acme/widgets", or "acme/widgets (environment production)". */

@@ -13,6 +13,7 @@ import { apiBase, idParam, pageOf, type RouteContext } from "../context.js";
 import { failEnvironmentGates } from "../deployments/gate.js";
 import { protectionJson, protectionOf, readProtectionBody } from "../deployments/protection.js";
 import { notFound, validationFailed } from "../http-errors.js";
+import { registerFlagRoutes } from "./flags.js";
 import { environmentLevel } from "./levels.js";
 import { registerSecretRoutes } from "./secrets.js";
 import { registerVariableRoutesAt } from "./variables.js";
@@ -152,4 +153,5 @@ export function registerEnvironmentRoutes(app: FastifyInstance, ctx: RouteContex
   const level = environmentLevel(ctx);
   registerSecretRoutes(app, ctx, `${BASE}/:environment_name/secrets`, level);
   registerVariableRoutesAt(app, ctx, `${BASE}/:environment_name/variables`, level);
+  registerFlagRoutes(app, ctx);
 }

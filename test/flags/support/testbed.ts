@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { OpenFeature, type Client, type EvaluationContext, type EvaluationDetails, type FlagValue, type JsonValue } from "@openfeature/server-sdk";
+import { OpenFeature, type Client, type EvaluationContext, type EvaluationDetails, type FlagValue, type JsonValue, type Provider } from "@openfeature/server-sdk";
 import { SlipwayFlagProvider, createStaticSyncSource, type FractionalVersion } from "../../../src/flags/index.js";
 import type { GherkinCase } from "./gherkin.js";
 
@@ -77,16 +77,19 @@ export class TestbedRunner {
   constructor(
     private readonly sets: Map<string, unknown>,
     private readonly fractional: FractionalVersion,
+    /** Builds the provider serving one flag set; Slipway's in-process provider by default. */
+    private readonly makeProvider: (setName: string, document: unknown) => Provider | Promise<Provider> = (setName, document) =>
+      new SlipwayFlagProvider({ source: createStaticSyncSource(document, setName), fractional: this.fractional }),
+    private readonly domainPrefix = "testbed",
   ) {}
 
   private async client(setName: string): Promise<Client> {
-    const domain = `testbed-${this.fractional}-${setName}`;
+    const domain = `${this.domainPrefix}-${this.fractional}-${setName}`;
     let client = this.clients.get(domain);
     if (!client) {
       const document = this.sets.get(setName);
       if (document === undefined) throw new Error(`no flag set named ${setName}`);
-      const provider = new SlipwayFlagProvider({ source: createStaticSyncSource(document, setName), fractional: this.fractional });
-      await OpenFeature.setProviderAndWait(domain, provider);
+      await OpenFeature.setProviderAndWait(domain, await this.makeProvider(setName, document));
       client = OpenFeature.getClient(domain);
       this.clients.set(domain, client);
     }

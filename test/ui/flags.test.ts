@@ -1,0 +1,84 @@
+/**
+ * The Flags page in real Chromium against the real server: the flag list,
+ * the editor validating a draft as it is typed (with the JSON paths of the
+ * schema's errors), the targeting preview, the kill switch and a restore.
+ */
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect as vitestExpect, it } from "vitest";
+import { browserUnavailableReason, launchBrowser, openSignedIn, type Browser } from "../support/browser.js";
+import { expect } from "./locator-expect.js";
+import { seedRealServer, startRealServer, type RealServer } from "./real-server.js";
+import { buildUi, removeUiBuild } from "./server.js";
+
+const unavailable = browserUnavailableReason();
+if (unavailable) console.warn(`[ui tests] skipped: ${unavailable}`);
+
+const LOGIN = "ada";
+const PASSWORD = "correct-horse-battery";
+
+describe.skipIf(unavailable !== undefined)("Flags page", () => {
+  let browser: Browser;
+  let server: RealServer;
+  let page: Page;
+  let environmentId: number;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    server = await startRealServer(await buildUi());
+    const { repo } = await seedRealServer(server.store, LOGIN, PASSWORD);
+    environmentId = (await server.store.ensureEnvironment(repo.id, "production")).id;
+    await server.store.changeFlagSet(environmentId, LOGIN, () => ({
+      document: {
+        flags: {
+          banner: { state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "off", targeting: { if: [{ ends_with: [{ var: "email" }, "@acme.test"] }, "on", null] } },
+          color: { state: "ENABLED", variants: { red: "red", blue: "blue" }, defaultVariant: "red" },
+        },
+      },
+      reason: "seed",
+    }));
+    browser = await launchBrowser();
+    page = await browser.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await removeUiBuild();
+  });
+
+  it("lists flags, validates a draft as it is typed, previews targeting, kills a flag and restores a version", async () => {
+    await openSignedIn(page, server.url, "/acme/shop/flags", { login: LOGIN, password: PASSWORD });
+    const rows = page.getByTestId("flag-row");
+    await expect(rows).toHaveCount(2);
+    await expect(rows.first()).toContainText("banner");
+    await expect(page.getByTestId("flag-usage").first()).toContainText("never");
+    await expect(page.getByTestId("flag-usage").first()).toContainText("stale");
+
+    const editor = page.getByLabel("Flag set document");
+    const draft = JSON.stringify({ flags: { banner: { state: "SOMETIMES", variants: { on: true }, defaultVariant: "maybe" } } }, null, 2);
+    await editor.fill(draft);
+    const problems = page.getByTestId("draft-problems");
+    await expect(problems).toContainText("$.flags.banner.state");
+    await expect(problems).toContainText("$.flags.banner.defaultVariant");
+    await editor.fill("{ not json");
+    await expect(problems).toContainText("Not JSON");
+    await editor.fill(JSON.stringify({ flags: { color: { state: "ENABLED", variants: { red: "red", blue: "blue" }, defaultVariant: "blue" } } }));
+    await expect(page.getByTestId("draft-valid")).toHaveText("Valid");
+    await page.getByRole("button", { name: "Discard changes" }).click();
+
+    await page.getByLabel("Flag", { exact: true }).selectOption("banner");
+    await page.getByLabel("Context (JSON)").fill('{"targetingKey": "u1", "email": "grace@acme.test"}');
+    await page.getByRole("button", { name: "Evaluate" }).click();
+    await expect(page.getByTestId("preview-result")).toContainText("variant on");
+
+    await page.getByRole("button", { name: "Kill flag banner" }).click();
+    await expect(page.locator('[data-flag="banner"]')).toHaveAttribute("data-state", "DISABLED");
+    vitestExpect((await server.store.getFlagSet(environmentId))?.document).toMatchObject({ flags: { banner: { state: "DISABLED" } } });
+    await expect(page.getByTestId("flag-version")).toHaveCount(2);
+
+    await page.getByRole("button", { name: "Restore version 1" }).click();
+    await expect(page.locator('[data-flag="banner"]')).toHaveAttribute("data-state", "ENABLED");
+    vitestExpect((await server.store.getFlagSet(environmentId))?.version).toBe(3);
+    vitestExpect(pageErrors).toEqual([]);
+  });
+});
