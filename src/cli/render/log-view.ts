@@ -43,6 +43,9 @@ interface JobView {
   conclusion?: string;
 }
 
+/** The time a runner puts before each line of a server log. */
+const LINE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z /;
+
 const indexOf = (stepNumber: number): number => (stepNumber > 0 ? stepNumber - 1 : -1);
 
 function resultOf(step: ApiStep): StepResult {
@@ -77,8 +80,9 @@ export function createRenderedLogView(renderer: RunRenderer): LogView {
     renderer.stepStarted(keyOf(job), indexOf(stepNumber), view.names.get(stepNumber) ?? `step ${stepNumber}`);
   };
 
-  const line = (job: ApiJob, view: JobView, stepNumber: number, text: string) => {
+  const line = (job: ApiJob, view: JobView, stepNumber: number, stamped: string) => {
     startStep(job, view, stepNumber);
+    const text = stamped.replace(LINE_TIME, "");
     const key = keyOf(job);
     const index = indexOf(stepNumber);
     const group = /^##\[group\](.*)$/.exec(text);

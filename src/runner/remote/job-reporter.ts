@@ -3,7 +3,10 @@
  * sequence numbers, and step updates, through one ordered outbox. A failed
  * send is retried with the same sequence numbers, which the server appends
  * idempotently, so a retry never duplicates a line. Text is masked here once
- * more before it leaves the machine.
+ * more before it leaves the machine. Each line starts with the time the
+ * runner saw it (`2024-05-01T10:00:00.123Z `), as in GitHub's raw logs: the
+ * web UI shows it when time stamps are on, downloaded logs keep it, and
+ * `slipway logs` reads it off.
  */
 import type { Masker } from "../../lib/index.js";
 import type { LogChunk, StepUpdateBody } from "../../protocol/index.js";
@@ -32,6 +35,8 @@ export interface JobReporterOptions {
   outage?: OutageLog;
   sleep?: (ms: number) => Promise<void>;
   warn?: (message: string) => void;
+  /** The clock lines are stamped with. */
+  now?: () => Date;
 }
 
 export interface JobReporter {
@@ -55,6 +60,7 @@ export function createJobReporter(options: JobReporterOptions): JobReporter {
   const pause = options.sleep ?? ((ms: number) => sleep(ms, options.giveUp));
   const backoff = createBackoff(options.retry ?? DEFAULT_RETRY_POLICY);
   const maxBuffered = options.maxBufferedBytes ?? 32 * 1024 * 1024;
+  const now = options.now ?? (() => new Date());
   let seq = 0;
   let buffered = 0;
   let dropped = 0;
@@ -166,7 +172,7 @@ export function createJobReporter(options: JobReporterOptions): JobReporter {
   return {
     log(step, line) {
       if (leaseLost) return;
-      const text = masker.mask(line.replace(/\r?\n$/, "")) + "\n";
+      const text = `${now().toISOString()} ${masker.mask(line.replace(/\r?\n$/, ""))}\n`;
       if (buffered + text.length > maxBuffered) {
         dropped++;
         return;

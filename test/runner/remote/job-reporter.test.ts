@@ -30,6 +30,8 @@ function fakeClient(behaviour: { failLogs?: number; leaseLostAfter?: number } = 
 }
 
 const base = { credential: "c", jobId: 7, leaseToken: "l", flushIntervalMs: 5, sleep: async () => undefined };
+/** A chunk's text without the time each line starts with. */
+const bare = (data: string) => data.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /gm, "");
 
 describe("createJobReporter", () => {
   it("sends lines per step in chunks with increasing sequence numbers, masked, steps after their lines", async () => {
@@ -44,8 +46,8 @@ describe("createJobReporter", () => {
     await reporter.close();
     const chunks = fake.sent.flat();
     expect(chunks.map((c) => c.seq)).toEqual([0, 1, 2]);
-    expect(chunks.find((c) => c.step === 1)!.data).toBe("the value is ***\nsecond line\n");
-    expect(chunks.find((c) => c.step === -1)!.data).toBe("setting up\n");
+    expect(bare(chunks.find((c) => c.step === 1)!.data)).toBe("the value is ***\nsecond line\n");
+    expect(bare(chunks.find((c) => c.step === -1)!.data)).toBe("setting up\n");
     expect(fake.steps.flat()).toEqual([{ number: 1, name: "use ***", status: "completed", conclusion: "success" }]);
     expect(lost).toBe(false);
   });
@@ -57,7 +59,7 @@ describe("createJobReporter", () => {
     reporter.log(1, "b");
     await reporter.close();
     expect(fake.sent).toHaveLength(3);
-    expect(fake.sent.map((batch) => batch.map((c) => `${c.step}:${c.seq}:${c.data}`))).toEqual([["1:0:a\nb\n"], ["1:0:a\nb\n"], ["1:0:a\nb\n"]]);
+    expect(fake.sent.map((batch) => batch.map((c) => `${c.step}:${c.seq}:${bare(c.data)}`))).toEqual([["1:0:a\nb\n"], ["1:0:a\nb\n"], ["1:0:a\nb\n"]]);
   });
 
   it("closes a chunk at the size limit", async () => {
@@ -67,7 +69,7 @@ describe("createJobReporter", () => {
     await reporter.close();
     const chunks = fake.sent.flat();
     expect(chunks.length).toBeGreaterThan(1);
-    expect(chunks.map((c) => c.data).join("")).toBe(Array.from({ length: 6 }, (_, i) => `line ${i}\n`).join(""));
+    expect(bare(chunks.map((c) => c.data).join(""))).toBe(Array.from({ length: 6 }, (_, i) => `line ${i}\n`).join(""));
     expect(chunks.map((c) => c.seq)).toEqual(chunks.map((_, i) => i));
   });
 
@@ -83,18 +85,28 @@ describe("createJobReporter", () => {
     await reporter.close();
     expect(lost).toBe(1);
     expect(reporter.leaseLost).toBe(true);
-    expect(fake.sent.flat().map((c) => c.data)).toEqual(["first\n"]);
+    expect(fake.sent.flat().map((c) => bare(c.data))).toEqual(["first\n"]);
   });
 
   it("drops lines beyond the buffer limit while sends fail, and says how many", async () => {
     const fake = fakeClient({ failLogs: 3 });
-    const reporter = createJobReporter({ ...base, client: fake.client, masker: createMasker(), onLeaseLost: () => undefined, maxBufferedBytes: 20 });
+    const reporter = createJobReporter({ ...base, client: fake.client, masker: createMasker(), onLeaseLost: () => undefined, maxBufferedBytes: 70 });
     reporter.log(1, "aaaaaaaa");
     reporter.log(1, "bbbbbbbb");
     reporter.log(1, "cccccccc");
     await reporter.close();
     const delivered = fake.sent.slice(3).flat();
-    expect(delivered.map((c) => c.data)).toEqual(["aaaaaaaa\nbbbbbbbb\n", "##[warning]1 log line(s) were dropped while the server could not be reached\n"]);
+    expect(delivered.map((c) => bare(c.data))).toEqual(["aaaaaaaa\nbbbbbbbb\n", "##[warning]1 log line(s) were dropped while the server could not be reached\n"]);
     expect(delivered.map((c) => c.seq)).toEqual([0, 1]);
+  });
+
+  it("starts each line with the time the runner saw it, as GitHub's raw logs do", async () => {
+    const fake = fakeClient();
+    let clock = Date.parse("2030-05-01T10:00:00.000Z");
+    const reporter = createJobReporter({ ...base, client: fake.client, masker: createMasker(), onLeaseLost: () => undefined, now: () => new Date((clock += 1500)) });
+    reporter.log(1, "compiling");
+    reporter.log(1, "done");
+    await reporter.close();
+    expect(fake.sent.flat().map((c) => c.data).join("")).toBe("2030-05-01T10:00:01.500Z compiling\n2030-05-01T10:00:03.000Z done\n");
   });
 });
