@@ -95,7 +95,7 @@ function locateTestCase(test: TestCaseResult, workspace: string, files: Readonly
 
 async function readReport(file: string, full: string, signal: AbortSignal): Promise<TestCaseResult[]> {
   const reader = new JUnitReader({ source: file, maxTextLength: 16_384 });
-  const stream = createReadStream(full, { encoding: "utf8", signal });
+  const stream = createReadStream(full, { encoding: "utf8", highWaterMark: 1 << 20, signal });
   for await (const chunk of stream) reader.write(chunk as string);
   return reader.finish().cases;
 }
@@ -132,13 +132,24 @@ async function run(context: UsesContext): Promise<UsesStepResult> {
     });
   }
   const known = new Set(workspaceFiles);
-  const cases: TestCaseResult[] = [];
+  // Only failed and flaky cases are kept whole; the others are counted, so memory grows with the failures.
+  const failed: TestCaseResult[] = [];
+  const flaky: TestCaseResult[] = [];
+  const totals = { total: 0, passed: 0, failed: 0, skipped: 0, flaky: 0 };
+  let duration = 0;
   const broken: string[] = [];
   for (const file of reports) {
     if (context.signal.aborted) return { outcome: "cancelled" };
     try {
       const found = await readReport(file, path.join(context.workspace, file), context.signal);
-      cases.push(...found);
+      for (const test of found) {
+        totals.total++;
+        duration += test.durationMs ?? 0;
+        if (test.status === "passed") totals.passed++;
+        else if (test.status === "skipped") totals.skipped++;
+        else failed.push(test);
+        if (test.flaky) flaky.push(test);
+      }
       context.log(`${file}: ${found.length} test${found.length === 1 ? "" : "s"}`);
     } catch (error) {
       if (!isSlipwayError(error) || error.code !== "TEST_REPORT_INVALID") throw error;
@@ -153,15 +164,8 @@ async function run(context: UsesContext): Promise<UsesStepResult> {
     }
   }
 
-  const failed = cases.filter((c) => c.status === "failed" || c.status === "error");
-  const flaky = cases.filter((c) => c.flaky);
-  const totals = {
-    total: cases.length,
-    passed: cases.filter((c) => c.status === "passed").length,
-    failed: failed.length,
-    skipped: cases.filter((c) => c.status === "skipped").length,
-    flaky: flaky.length,
-  };
+  totals.failed = failed.length;
+  totals.flaky = flaky.length;
 
   let annotated = 0;
   for (const [list, level] of [[failed, "error"], [flaky, "warning"]] as const) {
@@ -183,7 +187,6 @@ async function run(context: UsesContext): Promise<UsesStepResult> {
   for (const [name, value] of Object.entries(totals)) context.setOutput(name, String(value));
   context.log(`${totals.total} tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.flaky} flaky.`);
 
-  const duration = cases.reduce((sum, c) => sum + (c.durationMs ?? 0), 0);
   const lines = [
     `## Tests: ${totals.failed > 0 ? `${totals.failed} failed` : "all passed"}${broken.length > 0 ? `, ${broken.length} report${broken.length === 1 ? "" : "s"} unreadable` : ""}`,
     "",
