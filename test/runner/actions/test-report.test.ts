@@ -8,9 +8,11 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { createActionsHandler, createBuiltinActions } from "../../../src/runner/index.js";
 import { repoRoot, runCli } from "../../support/cli.js";
 import { makeRepo } from "../../support/git-repo.js";
+import { createHarness, request, step, type Harness } from "../helpers.js";
 
 type JsonStep = { id?: string; conclusion: string; outcome: string; outputs: Record<string, string> };
 const stepOf = (json: { jobs: Array<{ steps: JsonStep[] }> }, id: string) => json.jobs[0]!.steps.find((s) => s.id === id)!;
@@ -139,5 +141,39 @@ describe("slipway/test-report", () => {
     const r = await runCli(["run", "--json"], { cwd: repo });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("no test report matches **/junit*.xml, **/TEST-*.xml");
+  });
+});
+
+describe("slipway/test-report's job summary and annotation limit", () => {
+  let h: Harness;
+  beforeEach(() => {
+    h = createHarness();
+  });
+  afterEach(() => h.cleanup());
+
+  test("totals first, then failed tests before flaky ones with their messages cut short; annotations stop at max-annotations", async () => {
+    const cases = [
+      `<testcase classname="a" name="passes"/>`,
+      `<testcase classname="a" name="flakes"><flakyFailure message="timed out"/></testcase>`,
+      ...Array.from({ length: 5 }, (_, i) => `<testcase classname="a" name="fails ${i}"><failure message="boom ${i} ${"x".repeat(400)}">stack</failure></testcase>`),
+    ];
+    fs.mkdirSync(path.join(h.workspace, "reports"), { recursive: true });
+    fs.writeFileSync(path.join(h.workspace, "reports/junit.xml"), `<testsuite name="s">${cases.join("")}</testsuite>`);
+    const result = await h.run(request([step({ id: "tests", uses: "slipway/test-report@v1", with: { "max-annotations": "3" } })]), {
+      uses: createActionsHandler({ builtins: createBuiltinActions() }),
+    });
+    expect(result.conclusion).toBe("failure");
+    expect(result.steps[0]!.outputs).toEqual({ total: "7", passed: "2", failed: "5", skipped: "0", flaky: "1" });
+    // Beside the step's own error annotation ("5 tests failed"), three tests are annotated.
+    const tests = h.recorded.annotations.filter((a) => /^(Test failed|Flaky test)/.test(a.annotation.title ?? ""));
+    expect(tests.map((a) => a.annotation.title)).toEqual(["Test failed: a › fails 0", "Test failed: a › fails 1", "Test failed: a › fails 2"]);
+
+    const summary = result.summary;
+    expect(summary).toContain("| 7 | 2 | 5 | 0 | 1 |");
+    const rows = summary.split("\n").filter((l) => /^\| (failed|flaky) \|/.test(l));
+    expect(rows.map((r) => r.split(" | ")[0])).toEqual([...Array(5).fill("| failed"), "| flaky"]);
+    expect(rows[0]).toContain("boom 0");
+    expect(rows[0]!.length).toBeLessThan(300);
+    expect(rows[0]).toContain("…");
   });
 });
