@@ -123,7 +123,7 @@ function benchStartup() {
 }
 
 const benches = { steps: benchSteps, startup: benchStartup };
-for (const extra of ["server.mjs", "throughput.mjs", "migrations.mjs", "flags.mjs", "flags-server.mjs", "openapi.mjs", "secret-scan.mjs", "runner-cancel.mjs", "progressive.mjs", "toolchains.mjs", "deployments.mjs"]) {
+for (const extra of ["server.mjs", "throughput.mjs", "migrations.mjs", "flags.mjs", "flags-server.mjs", "openapi.mjs", "secret-scan.mjs", "runner-cancel.mjs", "progressive.mjs", "toolchains.mjs", "deployments.mjs", "test-report.mjs"]) {
   const file = path.join(path.dirname(fileURLToPath(import.meta.url)), extra);
   if (fs.existsSync(file)) Object.assign(benches, (await import(file)).benches({ report, median, percentile, time, quick, root }));
 }

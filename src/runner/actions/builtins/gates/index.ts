@@ -1,9 +1,10 @@
-/** The safety gates as built-in actions: `slipway/secret-scan`, `slipway/migrations`, `slipway/openapi-diff`. */
+/** The safety gates as built-in actions: `slipway/secret-scan`, `slipway/migrations`, `slipway/openapi-diff`, `slipway/test-report`. */
 import type { BuiltinAction } from "../../builtin.js";
 import { createMigrationsAction } from "./migrations.js";
 import { createOpenApiDiffAction } from "./openapi-diff.js";
 import { createSecretScanAction } from "./secret-scan.js";
+import { createTestReportAction } from "./test-report.js";
 
 export function createGateActions(): BuiltinAction[] {
-  return [createSecretScanAction(), createMigrationsAction(), createOpenApiDiffAction()];
+  return [createSecretScanAction(), createMigrationsAction(), createOpenApiDiffAction(), createTestReportAction()];
 }

@@ -1,0 +1,126 @@
+// Test-report benchmark, loaded by bench/run.mjs:
+//
+//   test-report   `slipway run` of a workflow whose one step is
+//                 slipway/test-report over ~50 MB of generated JUnit XML
+//                 (Surefire-like: 100 files, passing cases with output, 1 %
+//                 failures with stack traces, a few flaky reruns), through the
+//                 built CLI; the figure is report MB per second of the whole
+//                 run (start-up and checkout included); target >= 50 MB/s.
+//                 Also: the same run over a 1-case report (the fixed cost),
+//                 the rate without it (wall and CPU time), and the CLI's peak
+//                 RSS (VmHWM) growth over the 1-case run.
+//
+// The run fails if the outputs do not count the generated cases.
+import { spawn, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+/** Writes `files` Surefire-like reports of about `bytesPerFile` each; returns the expected totals. */
+export function generateReports(dir, files, bytesPerFile) {
+  const totals = { total: 0, failed: 0, flaky: 0 };
+  const output = "INFO  [main] c.e.service.OrderService - processed order 1234 in 12 ms; cache hit ratio 0.97\n".repeat(8);
+  for (let f = 0; f < files; f++) {
+    const cls = `com.example.module${f}.ServiceTest`;
+    const parts = [`<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="${cls}" tests="0" time="1.0">\n`];
+    let size = parts[0].length;
+    for (let c = 0; size < bytesPerFile; c++) {
+      totals.total++;
+      let body;
+      if (c % 100 === 37) {
+        totals.failed++;
+        body = `<failure message="expected: &lt;${c}&gt; but was: &lt;${c + 1}&gt;" type="org.opentest4j.AssertionFailedError">org.opentest4j.AssertionFailedError: expected: &lt;${c}&gt;\n${"\tat org.junit.jupiter.api.AssertionUtils.fail(AssertionUtils.java:55)\n".repeat(20)}\tat ${cls}.case${c}(ServiceTest.java:${c % 500})</failure>`;
+      } else if (c % 250 === 11) {
+        totals.flaky++;
+        body = `<flakyFailure message="timeout" type="java.util.concurrent.TimeoutException"><stackTrace>java.util.concurrent.TimeoutException\n\tat ${cls}.case${c}(ServiceTest.java:${c % 500})</stackTrace></flakyFailure>`;
+      } else body = `<system-out><![CDATA[${output}]]></system-out>`;
+      const xml = `  <testcase name="case${c}(int)[${c}]" classname="${cls}" time="0.0${c % 10}">${body}</testcase>\n`;
+      parts.push(xml);
+      size += xml.length;
+    }
+    parts.push("</testsuite>\n");
+    fs.mkdirSync(path.join(dir, "target/surefire-reports"), { recursive: true });
+    fs.writeFileSync(path.join(dir, `target/surefire-reports/TEST-${cls}.xml`), parts.join(""));
+  }
+  return totals;
+}
+
+function makeRepo(files) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-tests-"));
+  fs.mkdirSync(path.join(dir, ".github/workflows"), { recursive: true });
+  fs.writeFileSync(path.join(dir, ".github/workflows/t.yml"), "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - id: report\n        uses: slipway/test-report@v1\n        with:\n          fail-on-failure: false\n          max-annotations: 20\n");
+  const totals = files(dir);
+  for (const args of [["init", "-q", "-b", "main"], ["-c", "user.name=b", "-c", "user.email=b@example.com", "commit", "-q", "--allow-empty", "-m", "bench"]]) execFileSync("git", args, { cwd: dir });
+  return { dir, totals };
+}
+
+/** Runs `slipway run --json` in `dir`; resolves with the wall time, the peak RSS and the parsed output. */
+function runCli(cli, dir) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, [cli, "run", "--json"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let peakKb = 0;
+    let cpuTicks = 0;
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, "utf8"));
+        if (m) peakKb = Math.max(peakKb, Number(m[1]));
+        // utime and stime, in clock ticks (fields 14 and 15; the name in parentheses may hold spaces).
+        const fields = fs.readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1].split(" ");
+        cpuTicks = Math.max(cpuTicks, Number(fields[11]) + Number(fields[12]));
+      } catch {
+        // The process has exited.
+      }
+    }, 20);
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.resume();
+    child.on("error", reject);
+    child.on("close", () => {
+      clearInterval(poll);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      try {
+        resolve({ ms, cpuMs: cpuTicks * 10, peakMb: peakKb / 1024, json: JSON.parse(stdout) });
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+export function benches(ctx) {
+  const { report, quick, root } = ctx;
+  const cli = path.join(root, "dist", "slipway.js");
+
+  async function benchTestReport() {
+    if (!fs.existsSync(cli)) throw new Error("dist/slipway.js is missing: run `node scripts/build.mjs` first");
+    const megabytes = quick ? 10 : 50;
+    const big = makeRepo((dir) => generateReports(dir, 100, (megabytes << 20) / 100));
+    const small = makeRepo((dir) => generateReports(dir, 1, 100));
+    const bytes = fs.readdirSync(path.join(big.dir, "target/surefire-reports")).reduce((n, f) => n + fs.statSync(path.join(big.dir, "target/surefire-reports", f)).size, 0);
+    const reps = quick ? 2 : 3;
+    const runs = [];
+    const fixed = [];
+    for (let r = 0; r < reps; r++) {
+      runs.push(await runCli(cli, big.dir));
+      fixed.push(await runCli(cli, small.dir));
+    }
+    const outputs = runs[0].json.jobs[0].steps.find((s) => s.id === "report").outputs;
+    for (const key of ["total", "failed", "flaky"]) {
+      if (Number(outputs[key]) !== big.totals[key]) throw new Error(`test-report counted ${key}=${outputs[key]}, generated ${big.totals[key]}`);
+    }
+    const mb = bytes / (1 << 20);
+    const best = Math.min(...runs.map((r) => r.ms));
+    const bestFixed = Math.min(...fixed.map((r) => r.ms));
+    report(`test-report, ${mb.toFixed(0)} MB of JUnit in 100 files (${big.totals.total} cases), whole run`, mb / (best / 1000), "MB/s", undefined, ">= 50 MB/s");
+    report("  a run over a 1-case report (the fixed cost)", bestFixed, "ms");
+    report("  same, report reading alone (run minus the 1-case run)", mb / (Math.max(1, best - bestFixed) / 1000), "MB/s");
+    // On a loaded machine wall time counts the other processes' turns too; CPU time (sampled every 20 ms, 10 ms ticks) does not.
+    const cpu = Math.min(...runs.map((r) => r.cpuMs)) - Math.min(...fixed.map((r) => r.cpuMs));
+    report("  report reading alone, per CPU second", mb / (Math.max(10, cpu) / 1000), "MB/s");
+    report("  CLI peak RSS growth over the 1-case run", Math.max(...runs.map((r) => r.peakMb)) - Math.max(...fixed.map((r) => r.peakMb)), "MB");
+    for (const repo of [big, small]) fs.rmSync(repo.dir, { recursive: true, force: true });
+  }
+
+  return { "test-report": benchTestReport };
+}

@@ -1,0 +1,217 @@
+/**
+ * `uses: slipway/test-report@v1`: reads the JUnit XML reports a test step
+ * wrote (src/gates/junit), streamed file by file. Each failed case becomes an
+ * error annotation on the test's file and line when the report gives them (a
+ * `file`/`line` attribute, or the first `path:line` of its stack that names a
+ * file of the workspace), a flaky case a warning; the totals become outputs
+ * and the job summary shows them, failures first. A report that is not JUnit
+ * or is cut short is an error annotation at the position where reading
+ * stopped, and the step fails: a broken report never passes silently.
+ * Directories named `node_modules` or `.git` are never searched.
+ */
+import { createReadStream } from "node:fs";
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import picomatch from "picomatch";
+import { isSlipwayError, SlipwayError } from "../../../../lib/index.js";
+import { JUnitReader } from "../../../../gates/index.js";
+import type { UsesContext, UsesStepResult } from "../../../uses.js";
+import { getBooleanInput, getInput, getMultilineInput, type BuiltinAction } from "../../builtin.js";
+import { markdownCell } from "./summary.js";
+
+type TestCaseResult = ReturnType<JUnitReader["finish"]>["cases"][number];
+
+const DEFAULT_PATTERNS = ["**/junit*.xml", "**/TEST-*.xml"];
+const SKIPPED_DIRECTORIES = new Set(["node_modules", ".git"]);
+const SUMMARY_MESSAGE_LENGTH = 200;
+const SUMMARY_ROWS = 100;
+
+/** Every file under the workspace, as `/`-separated relative paths, skipping node_modules and .git. */
+async function listWorkspaceFiles(root: string, signal: AbortSignal): Promise<string[]> {
+  const files: string[] = [];
+  const pending = [""];
+  while (pending.length > 0 && !signal.aborted) {
+    const dir = pending.pop()!;
+    let entries;
+    try {
+      entries = await readdir(path.join(root, dir), { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const relative = dir === "" ? entry.name : `${dir}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRECTORIES.has(entry.name)) pending.push(relative);
+      } else if (entry.isFile()) files.push(relative);
+    }
+  }
+  return files.sort();
+}
+
+interface Location {
+  file: string;
+  line?: number;
+}
+
+// `path/to/file.ext:line`, as stacks print it: Node (`at f (/abs/x.ts:5:13)`), Vitest (`❯ x.ts:5:19`), pytest (`x.py:12: AssertionError`), Java (`(FooTest.java:42)`).
+const STACK_LOCATION = /(?:^|[\s(@"'❯])((?:[A-Za-z]:)?[^\s()"'<>:]*[^\s()"'<>:./]\.[A-Za-z0-9]+):(\d+)/gm;
+
+/** Locates a case's source in the workspace, from the report's attributes or its stack. */
+function locateTestCase(test: TestCaseResult, workspace: string, files: ReadonlySet<string>): Location | undefined {
+  const resolve = (candidate: string): string | undefined => {
+    let p = candidate.replace(/\\/g, "/").replace(/^file:\/\//, "");
+    if (path.isAbsolute(p)) {
+      const relative = path.relative(workspace, p);
+      if (relative.startsWith("..") || path.isAbsolute(relative)) return undefined;
+      p = relative.split(path.sep).join("/");
+    }
+    p = p.replace(/^\.\//, "");
+    if (p.split("/").includes("node_modules")) return undefined;
+    if (files.has(p)) return p;
+    // A bare file name (Java's `FooTest.java:42`): the package of the class gives its folder.
+    if (!p.includes("/")) {
+      const packagePath = test.classname.split("$")[0]!.split(".").slice(0, -1).join("/");
+      const suffix = packagePath === "" ? `/${p}` : `/${packagePath}/${p}`;
+      const matches = [...files].filter((f) => f.endsWith(suffix) || (packagePath === "" && f === p));
+      if (matches.length === 1) return matches[0];
+    }
+    return undefined;
+  };
+  if (test.file) {
+    const file = resolve(test.file) ?? test.file.replace(/\\/g, "/");
+    if (test.line !== undefined) return { file, line: test.line };
+    for (const m of `${test.stack ?? ""}\n${test.message ?? ""}`.matchAll(STACK_LOCATION)) {
+      if (resolve(m[1]!) === file) return { file, line: Number(m[2]) };
+    }
+    return { file };
+  }
+  for (const m of `${test.stack ?? ""}\n${test.message ?? ""}`.matchAll(STACK_LOCATION)) {
+    const file = resolve(m[1]!);
+    if (file) return { file, line: Number(m[2]) };
+  }
+  const byClass = resolve(test.classname);
+  return byClass ? { file: byClass } : undefined;
+}
+
+async function readReport(file: string, full: string, signal: AbortSignal): Promise<TestCaseResult[]> {
+  const reader = new JUnitReader({ source: file, maxTextLength: 16_384 });
+  const stream = createReadStream(full, { encoding: "utf8", highWaterMark: 1 << 20, signal });
+  for await (const chunk of stream) reader.write(chunk as string);
+  return reader.finish().cases;
+}
+
+function testTitle(test: TestCaseResult): string {
+  return test.classname !== "" && !test.name.startsWith(test.classname) ? `${test.classname} › ${test.name}` : test.name;
+}
+
+function shorten(text: string, length: number): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length <= length ? line : `${line.slice(0, length - 1)}…`;
+}
+
+function positiveInteger(context: UsesContext, name: string, fallback: number): number {
+  const value = getInput(context, name);
+  if (value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new SlipwayError("GATE_INPUT_INVALID", `${context.uses}: ${name} must be a whole number, got '${value}'`);
+  return n;
+}
+
+async function run(context: UsesContext): Promise<UsesStepResult> {
+  const patterns = getMultilineInput(context, "files");
+  const chosen = patterns.length > 0 ? patterns : DEFAULT_PATTERNS;
+  const failOnFailure = getBooleanInput(context, "fail-on-failure", true);
+  const maxAnnotations = positiveInteger(context, "max-annotations", 50);
+
+  const workspaceFiles = await listWorkspaceFiles(context.workspace, context.signal);
+  const matches = picomatch(chosen, { dot: true });
+  const reports = workspaceFiles.filter((f) => matches(f));
+  if (reports.length === 0) {
+    throw new SlipwayError("GATE_INPUT_INVALID", `${context.uses}: no test report matches ${chosen.join(", ")}`, {
+      hint: "Run the tests with a JUnit reporter before this step, and point files at the reports it writes.",
+    });
+  }
+  const known = new Set(workspaceFiles);
+  // Only failed and flaky cases are kept whole; the others are counted, so memory grows with the failures.
+  const failed: TestCaseResult[] = [];
+  const flaky: TestCaseResult[] = [];
+  const totals = { total: 0, passed: 0, failed: 0, skipped: 0, flaky: 0 };
+  let duration = 0;
+  const broken: string[] = [];
+  for (const file of reports) {
+    if (context.signal.aborted) return { outcome: "cancelled" };
+    try {
+      const found = await readReport(file, path.join(context.workspace, file), context.signal);
+      for (const test of found) {
+        totals.total++;
+        duration += test.durationMs ?? 0;
+        if (test.status === "passed") totals.passed++;
+        else if (test.status === "skipped") totals.skipped++;
+        else failed.push(test);
+        if (test.flaky) flaky.push(test);
+      }
+      context.log(`${file}: ${found.length} test${found.length === 1 ? "" : "s"}`);
+    } catch (error) {
+      if (!isSlipwayError(error) || error.code !== "TEST_REPORT_INVALID") throw error;
+      broken.push(file);
+      context.annotate({
+        level: "error",
+        title: "Test report is not valid JUnit XML",
+        message: error.message,
+        file,
+        ...(error.position ? { line: error.position.line, col: error.position.col } : {}),
+      });
+    }
+  }
+
+  totals.failed = failed.length;
+  totals.flaky = flaky.length;
+
+  let annotated = 0;
+  for (const [list, level] of [[failed, "error"], [flaky, "warning"]] as const) {
+    for (const test of list) {
+      if (annotated >= maxAnnotations) break;
+      annotated++;
+      const where = locateTestCase(test, context.workspace, known);
+      context.annotate({
+        level,
+        title: level === "error" ? `Test failed: ${testTitle(test)}` : `Flaky test (passed after ${test.retries} failed run${test.retries === 1 ? "" : "s"}): ${testTitle(test)}`,
+        message: test.message ?? test.stack?.split("\n")[0] ?? (test.status === "error" ? "error" : "failed"),
+        ...(where ? { file: where.file, ...(where.line !== undefined ? { line: where.line } : {}) } : {}),
+      });
+    }
+  }
+  const unannotated = failed.length + flaky.length - annotated;
+  if (unannotated > 0) context.log(`${unannotated} more failed or flaky test${unannotated === 1 ? "" : "s"} not annotated (max-annotations: ${maxAnnotations}); see the job summary.`);
+
+  for (const [name, value] of Object.entries(totals)) context.setOutput(name, String(value));
+  context.log(`${totals.total} tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.flaky} flaky.`);
+
+  const lines = [
+    `## Tests: ${totals.failed > 0 ? `${totals.failed} failed` : "all passed"}${broken.length > 0 ? `, ${broken.length} report${broken.length === 1 ? "" : "s"} unreadable` : ""}`,
+    "",
+    "| Total | Passed | Failed | Skipped | Flaky | Time |",
+    "|---|---|---|---|---|---|",
+    `| ${totals.total} | ${totals.passed} | ${totals.failed} | ${totals.skipped} | ${totals.flaky} | ${(duration / 1000).toFixed(2)} s |`,
+    "",
+  ];
+  const listed = [...failed.map((c) => ["failed", c] as const), ...flaky.map((c) => ["flaky", c] as const)];
+  if (listed.length > 0) {
+    lines.push("| Result | Test | Message |", "|---|---|---|");
+    for (const [result, test] of listed.slice(0, SUMMARY_ROWS)) {
+      lines.push(`| ${result} | ${markdownCell(testTitle(test))} | ${markdownCell(shorten(test.message ?? test.stack ?? "", SUMMARY_MESSAGE_LENGTH))} |`);
+    }
+    if (listed.length > SUMMARY_ROWS) lines.push("", `…and ${listed.length - SUMMARY_ROWS} more.`);
+    lines.push("");
+  }
+  if (broken.length > 0) lines.push(`Unreadable reports: ${broken.map((f) => `\`${markdownCell(f)}\``).join(", ")}`, "");
+  context.appendSummary(lines.join("\n"));
+
+  if (broken.length > 0) return { outcome: "failure", error: `${broken.length} test report${broken.length === 1 ? " is" : "s are"} not valid JUnit XML: see the annotations.` };
+  if (totals.failed > 0 && failOnFailure) return { outcome: "failure", error: `${totals.failed} test${totals.failed === 1 ? "" : "s"} failed: see the annotations.` };
+  return { outcome: "success" };
+}
+
+export function createTestReportAction(): BuiltinAction {
+  return { names: ["slipway/test-report"], run: (context) => run(context) };
+}
