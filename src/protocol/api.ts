@@ -285,13 +285,13 @@ export interface ApiDeployment {
 }
 
 /** A reviewer of an environment as GitHub lists it (`reviewer` is a user, or only its id when the user is gone). */
-export interface ApiEnvironmentReviewer {
+interface ApiEnvironmentReviewer {
   type: "User" | "Team";
   reviewer: { id: number; login?: string };
 }
 
 /** One protection rule with GitHub's types. */
-export interface ApiProtectionRule {
+interface ApiProtectionRule {
   id: number;
   type: "wait_timer" | "required_reviewers" | "branch_policy";
   wait_timer?: number;
