@@ -159,6 +159,7 @@ describe.skipIf(unavailable !== undefined)("deployments in the web UI", () => {
     await expect(production).toContainText(`Rolling back production to ${SHA.old.slice(0, 7)}`);
     vitestExpect((await server.store.getRun(old.runId))!.runAttempt).toBe(2);
     vitestExpect((await server.store.listRunGates(old.runId)).filter((g) => g.rollback)).toHaveLength(1);
+    console.log(`[ui] environments after a rollback: ${await saveScreenshot(page, "environments-desktop", true)}`);
   });
 
   it("shows DORA's numbers with their tiers and a weekly trend", async () => {
