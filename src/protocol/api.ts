@@ -261,3 +261,102 @@ export interface ApiRepositoryInput {
   /** Seconds between checks for new commits; null or 0 turns polling off. */
   polling_interval?: number | null;
 }
+
+/** A deployment's latest state (`GET …/deployments`, Slipway's `state`); `waiting` while its job waits for the environment's rules. */
+export type ApiDeploymentState = "error" | "failure" | "inactive" | "in_progress" | "queued" | "pending" | "success" | "waiting";
+
+/** GitHub's deployment, with Slipway's latest state, environment URL and the workflow run and job behind it. */
+export interface ApiDeployment {
+  id: number;
+  sha: string;
+  ref: string;
+  task: string;
+  payload: unknown;
+  environment: string;
+  description: string | null;
+  creator: { login: string; type: string } | null;
+  created_at: string;
+  updated_at: string;
+  production_environment: boolean;
+  state: ApiDeploymentState;
+  environment_url: string | null;
+  run_id: number | null;
+  job_id: number | null;
+}
+
+/** A reviewer of an environment as GitHub lists it (`reviewer` is a user, or only its id when the user is gone). */
+interface ApiEnvironmentReviewer {
+  type: "User" | "Team";
+  reviewer: { id: number; login?: string };
+}
+
+/** One protection rule with GitHub's types. */
+interface ApiProtectionRule {
+  id: number;
+  type: "wait_timer" | "required_reviewers" | "branch_policy";
+  wait_timer?: number;
+  prevent_self_review?: boolean;
+  reviewers?: ApiEnvironmentReviewer[];
+}
+
+/** An environment with its protection rules (GitHub's fields, then Slipway's own). */
+export interface ApiEnvironmentDetail extends ApiEnvironment {
+  can_admins_bypass: boolean;
+  protection_rules: ApiProtectionRule[];
+  deployment_branch_policy: { protected_branches: boolean; custom_branch_policies: boolean } | null;
+  required_approvals: number;
+  deploy_windows: { cron: string; duration_minutes: number; timezone: string }[];
+  freezes: { start: string; end: string; reason?: string }[];
+  requires_environment: string | null;
+  auto_rollback: boolean;
+  skip_reviewers_on_rollback: boolean;
+  supersede: boolean;
+}
+
+/** An environment a run waits for (`GET …/runs/{run_id}/pending_deployments`). */
+export interface ApiPendingDeployment {
+  environment: { id: number; name: string };
+  wait_timer: number;
+  wait_timer_started_at: string;
+  current_user_can_approve: boolean;
+  reviewers: ApiEnvironmentReviewer[];
+  required_approvals: number;
+}
+
+/** What `POST …/environments/{name}/rollback` answers: the run attempt that redeploys `target`. */
+export interface ApiRollback {
+  environment: string;
+  run_id: number;
+  run_attempt: number;
+  job: string;
+  target: ApiDeployment;
+}
+
+/** A DORA performance tier from the 2024 clusters; null when the period has too little data. */
+export type ApiDoraTier = "elite" | "high" | "medium" | "low" | null;
+
+/** DORA's metrics over a period (`GET …/dora`). */
+export interface ApiDora {
+  environment: string | null;
+  since: string;
+  until: string;
+  deployment_frequency: { deployments: number; rollbacks: number; per_day: number; per_week: number; tier: ApiDoraTier };
+  lead_time: { changes: number; median_seconds: number | null; p90_seconds: number | null; tier: ApiDoraTier };
+  change_fail_rate: { failed: number; deployments: number; rate: number | null; tier: ApiDoraTier };
+  recovery_time: { failures: number; recovered: number; median_seconds: number | null; tier: ApiDoraTier };
+  rework_rate: { rework: number; deployments: number; rate: number | null };
+  tiers_from: number;
+  /** With `bucket=week`: the period cut into weeks ending at `until`. */
+  series?: ApiDoraBucket[];
+}
+
+/** One bucket of `GET …/dora?bucket=week`: the metrics of that week, oldest bucket first. */
+export interface ApiDoraBucket {
+  since: string;
+  until: string;
+  deployments: number;
+  rollbacks: number;
+  failed: number;
+  change_fail_rate: number | null;
+  lead_time_median_seconds: number | null;
+}

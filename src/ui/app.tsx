@@ -5,6 +5,7 @@ import type { User } from "./api/types.js";
 import { ErrorBanner, Loading } from "./components/feedback.js";
 import { Link, matchPath, navigate, useLocation } from "./core/router.js";
 import { useApi, useTitle } from "./core/use-api.js";
+import { EnvironmentsPage } from "./pages/environments.js";
 import { FlagsPage } from "./pages/flags.js";
 import { HomePage } from "./pages/home.js";
 import { RepoRunsPage } from "./pages/repo-runs.js";
@@ -65,6 +66,7 @@ const TABS = [
   { path: "/workflows", label: "Workflows" },
   { path: "/runners", label: "Runners" },
   { path: "/secrets", label: "Secrets and variables" },
+  { path: "/environments", label: "Environments" },
   { path: "/flags", label: "Flags" },
   { path: "/settings", label: "Settings" },
 ];
@@ -84,6 +86,9 @@ function RepoPage({ owner, name, tab }: { owner: string; name: string; tab: stri
       break;
     case "/secrets":
       body = <SecretsPage repo={repo} />;
+      break;
+    case "/environments":
+      body = <EnvironmentsPage repo={repo} />;
       break;
     case "/flags":
       body = <FlagsPage repo={repo} />;

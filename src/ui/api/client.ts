@@ -7,6 +7,7 @@ import type {
   Annotation, ApiToken, Artifact, CheckRun, Collaborator, IncomingWebhooks, Job, Repository, Runner, Secret, User, Variable, Workflow, WorkflowRun,
 } from "./types.js";
 import type { ConnectionTest, Environment, RepositoryInput } from "./types.js";
+import type { Deployment, Dora, EnvironmentDetail, PendingDeployment, Rollback } from "./types.js";
 
 const API = "/api/v3";
 
@@ -212,4 +213,20 @@ export const api = {
   incomingWebhooks: (repo: string, signal?: AbortSignal) => requestJson<IncomingWebhooks>(`${repoPath(repo)}/incoming-webhooks`, { signal }),
   /** A new webhook secret, returned this once; the previous one stops working. */
   rotateWebhookSecret: (repo: string) => requestJson<{ webhook_secret: string }>(`${repoPath(repo)}/webhook-secret`, { method: "POST" }),
+
+  /** The environments with their protection rules (the same list as `listEnvironments`, read in full). */
+  listEnvironmentDetails: (repo: string, signal?: AbortSignal) =>
+    requestJson<{ total_count: number; environments: EnvironmentDetail[] }>(`${repoPath(repo)}/environments?per_page=100`, { signal }),
+  /** Deployments newest first: all, or one environment's. */
+  listDeployments: (repo: string, filters: { environment?: string; per_page?: number }, signal?: AbortSignal) =>
+    requestJson<Deployment[]>(`${repoPath(repo)}/deployments${query({ ...filters })}`, { signal }),
+  /** The environments a run waits for, with whether the signed-in user may review each. */
+  listPendingDeployments: (repo: string, runId: number, signal?: AbortSignal) => requestJson<PendingDeployment[]>(`${repoPath(repo)}/actions/runs/${runId}/pending_deployments`, { signal }),
+  reviewPendingDeployments: (repo: string, runId: number, environmentIds: number[], state: "approved" | "rejected", comment: string) =>
+    requestJson<Deployment[]>(`${repoPath(repo)}/actions/runs/${runId}/pending_deployments`, { method: "POST", body: { environment_ids: environmentIds, state, comment } }),
+  /** Redeploys an earlier successful deployment of the environment by re-running its job at its commit. */
+  rollbackEnvironment: (repo: string, environment: string, deploymentId: number) =>
+    requestJson<Rollback>(`${repoPath(repo)}/environments/${encodeURIComponent(environment)}/rollback`, { method: "POST", body: { deployment_id: deploymentId } }),
+  /** DORA's metrics over `since`..`until` (ISO times), for one environment or all; `bucket: "week"` adds a weekly series. */
+  getDora: (repo: string, filters: { environment?: string; since?: string; until?: string; bucket?: "week" }, signal?: AbortSignal) => requestJson<Dora>(`${repoPath(repo)}/dora${query({ ...filters })}`, { signal }),
 };

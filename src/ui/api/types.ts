@@ -21,4 +21,12 @@ export type {
   ApiCheckRun as CheckRun,
   ApiConnectionTest as ConnectionTest,
   ApiRepositoryInput as RepositoryInput,
+  ApiDeployment as Deployment,
+  ApiDeploymentState as DeploymentState,
+  ApiEnvironmentDetail as EnvironmentDetail,
+  ApiPendingDeployment as PendingDeployment,
+  ApiRollback as Rollback,
+  ApiDora as Dora,
+  ApiDoraTier as DoraTier,
+  ApiDoraBucket as DoraBucket,
 } from "../../protocol/api.js";

@@ -12,6 +12,7 @@ import { Link, navigate, useLocation } from "../core/router.js";
 import { useApi, useNow, useTitle } from "../core/use-api.js";
 import type { LogAnnotation } from "../core/log-parse.js";
 import { useJobLog } from "../core/use-job-log.js";
+import { ReviewDeployments } from "./review-deployments.js";
 
 const LIVE_POLL_MS = 2000;
 
@@ -267,6 +268,12 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
   }, [completed]);
   const now = useNow(1000, !completed);
   const jobList = jobs.data?.jobs ?? [];
+  // The review panel stays once shown, so its answer outlives the jobs' leaving `waiting`.
+  const [reviewShown, setReviewShown] = useState(false);
+  const waitingJobs = jobList.some((j) => j.status === "waiting");
+  useEffect(() => {
+    if (waitingJobs) setReviewShown(true);
+  }, [waitingJobs]);
   // The run record describes the latest attempt; an earlier one's state comes from its own jobs.
   const shown = pastAttempt && jobs.data ? attemptState(jobList) : run.data;
   const titleState = shown ? stateLabel(stateOf(shown.status, shown.conclusion)) : undefined;
@@ -335,6 +342,7 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
           </div>
         </div>
       )}
+      {!pastAttempt && (waitingJobs || reviewShown) && <ReviewDeployments repo={repo} runId={runId} active={!completed} onReviewed={reloadAll} />}
       <div className="run-body">
         {jobList.length > 0 ? <JobGraph jobs={jobList} repo={repo} runId={runId} selectedJobId={selected?.id} now={now} query={pastAttempt ? `?attempt=${pastAttempt}` : ""} /> : jobs.data ? <p className="muted">No jobs.</p> : <Loading />}
         <div className="run-extras">
