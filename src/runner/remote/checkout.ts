@@ -5,7 +5,9 @@
  * repository's own git URL.
  */
 import { execFile } from "node:child_process";
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createMasker, redactUrl, SlipwayError } from "../../lib/index.js";
@@ -70,6 +72,12 @@ export interface ServerCloneInput {
   target: string;
   /** Fetch the full history and the branches and tags; otherwise only the one commit (shallow). */
   full?: boolean;
+  /**
+   * A directory for the runner's object caches (one bare repository per
+   * server URL): a shallow clone then fetches only commits the cache lacks
+   * and checks out from it, the workspace borrowing its objects.
+   */
+  cache?: string;
   signal?: AbortSignal;
   /** How long fetches are retried while the server cannot be reached or answers 5xx; default 60 s. */
   retryForMs?: number;
@@ -124,6 +132,12 @@ export function serverGitEnv(url: string, token: string, base: NodeJS.ProcessEnv
  */
 export async function cloneFromServer(input: ServerCloneInput): Promise<void> {
   await mkdir(input.target, { recursive: true });
+  if (input.cache && !input.full) {
+    if (await cloneThroughCache({ ...input, cache: input.cache })) return;
+    // The cache could not be used (its repository is damaged, or the disk is full): the workspace is fetched on its own.
+    await rm(input.target, { recursive: true, force: true });
+    await mkdir(input.target, { recursive: true });
+  }
   const env = serverGitEnv(input.url, input.token);
   const masker = createMasker([input.token, Buffer.from(`x-access-token:${input.token}`).toString("base64")]);
   const hide = (text: string) => masker.mask(text);
@@ -148,7 +162,7 @@ export async function cloneFromServer(input: ServerCloneInput): Promise<void> {
   const retry = { signal: input.signal, sleep: input.sleep, retryForMs: input.retryForMs };
   let commit = "";
   try {
-    await withRetries(() => git(["fetch", "--quiet", "--no-tags", ...(input.full ? [] : ["--depth", "1"]), "origin", wanted], opts), retry);
+    await withRetries(() => git(["fetch", "--quiet", "--no-auto-maintenance", "--no-tags", ...(input.full ? [] : ["--depth", "1"]), "origin", wanted], opts), retry);
     commit = /^[0-9a-f]{40,64}/.exec(await readFile(path.join(input.target, ".git", "FETCH_HEAD"), "utf8"))?.[0] ?? "";
     if (!commit) throw new Error("git fetch wrote no FETCH_HEAD");
   } catch (error) {
@@ -156,7 +170,7 @@ export async function cloneFromServer(input: ServerCloneInput): Promise<void> {
   }
   if (input.full) {
     try {
-      await withRetries(() => git(["fetch", "--quiet", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*"], opts), retry);
+      await withRetries(() => git(["fetch", "--quiet", "--no-auto-maintenance", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*"], opts), retry);
     } catch (error) {
       fail("fetching the branches failed", error);
     }
@@ -165,5 +179,95 @@ export async function cloneFromServer(input: ServerCloneInput): Promise<void> {
     await git(["checkout", "--quiet", "--detach", commit], opts);
   } catch (error) {
     fail("checkout failed", error);
+  }
+}
+
+/** Commits each object cache is known to hold, by cache directory: a hit costs no git process. */
+const cachedCommits = new Map<string, Set<string>>();
+
+/** One cache's work at a time in this process: concurrent shallow fetches into one repository fail on its shallow lock. */
+const cacheLocks = new Map<string, Promise<unknown>>();
+
+function withCacheLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  const previous = cacheLocks.get(dir) ?? Promise.resolve();
+  const next = previous.then(work, work);
+  const settled = next.catch(() => undefined);
+  cacheLocks.set(dir, settled);
+  void settled.then(() => {
+    if (cacheLocks.get(dir) === settled) cacheLocks.delete(dir);
+  });
+  return next;
+}
+
+/** The cache of the server repository at `url`: `<cache>/<hash of the URL>.git`. */
+function objectCacheDir(cache: string, url: string): string {
+  return path.join(cache, `${createHash("sha256").update(url).digest("hex").slice(0, 24)}.git`);
+}
+
+/**
+ * The one-commit clone through the runner's object cache: the commit is
+ * fetched into the cache unless it is there already, then the workspace is
+ * a new repository whose objects are the cache's (git alternates) and the
+ * commit is checked out detached. Returns false when the cache itself
+ * failed and the caller should fetch without it; a failed fetch from the
+ * server is the job's failure, as without a cache.
+ */
+async function cloneThroughCache(input: ServerCloneInput & { cache: string }): Promise<boolean> {
+  const dir = objectCacheDir(input.cache, input.url);
+  const env = serverGitEnv(input.url, input.token);
+  const masker = createMasker([input.token, Buffer.from(`x-access-token:${input.token}`).toString("base64")]);
+  const wanted = input.sha || (input.branch ? `refs/heads/${input.branch}` : "HEAD");
+  const known = cachedCommits.get(dir) ?? new Set<string>();
+  cachedCommits.set(dir, known);
+  let commit: string;
+  let shallow: string | null;
+  try {
+    ({ commit, shallow } = await withCacheLock(dir, async () => {
+      if (!existsSync(path.join(dir, "HEAD"))) {
+        await mkdir(input.cache, { recursive: true, mode: 0o700 });
+        await git(["init", "--quiet", "--bare", dir], {});
+        // No automatic gc: workspaces borrow the cache's objects, which no ref of the cache holds.
+        await appendFile(path.join(dir, "config"), "[gc]\n\tauto = 0\n\tpruneExpire = never\n");
+      }
+      const found = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(input.sha) && (known.has(input.sha) || (await git(["cat-file", "-e", `${input.sha}^{commit}`], { cwd: dir }).then(() => true, () => false)));
+      let got = found ? input.sha : "";
+      if (!found) {
+        try {
+          await withRetries(() => git(["fetch", "--quiet", "--no-auto-maintenance", "--no-tags", "--depth", "1", input.url, wanted], { cwd: dir, signal: input.signal, env }), input);
+          got = /^[0-9a-f]{40,64}/.exec(await readFile(path.join(dir, "FETCH_HEAD"), "utf8"))?.[0] ?? "";
+          if (!got) throw new Error("git fetch wrote no FETCH_HEAD");
+        } catch (error) {
+          throw new SlipwayError("REPOSITORY_INVALID", masker.mask(`cannot clone ${input.url} at ${wanted}: fetch failed: ${lastLine(error)}`), {
+            hint: "Check that the server is reachable from this runner and still has the commit (a force-push may have removed it).",
+          });
+        }
+      }
+      known.add(got);
+      const shallowFile = await readFile(path.join(dir, "shallow"), "utf8").catch(() => null);
+      return { commit: got, shallow: shallowFile };
+    }));
+  } catch (error) {
+    if (error instanceof SlipwayError) throw error;
+    return false;
+  }
+  try {
+    // The repository is written as files (what `git init` makes, on an unborn branch): one git process, the checkout, per job.
+    const gitDir = path.join(input.target, ".git");
+    if (/[\r\n]/.test(input.url) || /[\r\n]/.test(dir)) throw new Error("a line break in the server URL or the cache path");
+    for (const sub of ["objects/info", "objects/pack", "refs/heads", "refs/tags"]) await mkdir(path.join(gitDir, ...sub.split("/")), { recursive: true });
+    await writeFile(path.join(gitDir, "HEAD"), "ref: refs/heads/main\n");
+    await writeFile(path.join(gitDir, "objects", "info", "alternates"), `${path.join(dir, "objects")}\n`);
+    if (shallow !== null) await writeFile(path.join(gitDir, "shallow"), shallow);
+    const quoted = `"${input.url.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+    await writeFile(
+      path.join(gitDir, "config"),
+      `[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n[remote "origin"]\n\turl = ${quoted}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`,
+    );
+    await git(["checkout", "--quiet", "--detach", commit], { cwd: input.target, signal: input.signal });
+    return true;
+  } catch (error) {
+    if (input.signal?.aborted) throw error;
+    known.delete(commit);
+    return false;
   }
 }

@@ -29,7 +29,7 @@ import type { MessageLogger } from "../../lib/index.js";
 
 export interface RemoteRunnerOptions {
   serverUrl: string;
-  /** Holds the credential file and job workspaces (artifacts and caches are kept by the server). */
+  /** Holds the credential file, job workspaces and the git object caches (artifacts and caches are kept by the server). */
   workDir: string;
   /** Needed only when no credential for this server is stored yet. */
   registrationToken?: string;
@@ -231,7 +231,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
         const url = `${options.serverUrl.replace(/\/+$/, "")}${claim.run.clone_path}`;
         const full = wantsFullHistory(request);
         reporter.log(-1, `Fetching the repository from ${url} at ${at}${full ? " (full history)" : ""}`);
-        await cloneFromServer({ url, token: claim.job_token, sha: claim.run.head_sha, branch: claim.run.head_branch, target: workspace, full, signal: control.signal });
+        await cloneFromServer({ url, token: claim.job_token, sha: claim.run.head_sha, branch: claim.run.head_branch, target: workspace, full, cache: path.join(options.workDir, "git-cache"), signal: control.signal });
       } else if (claim.run.git_url) {
         reporter.log(-1, `Cloning the repository at ${at}`);
         await cloneAtCommit({ gitUrl: claim.run.git_url, sha: claim.run.head_sha, branch: claim.run.head_branch, target: workspace, signal: control.signal });

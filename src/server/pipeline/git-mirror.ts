@@ -100,7 +100,7 @@ export function createMirrors(dataDir: string, settings: RepositoryUrlSettings =
           await runGit(["remote", "set-url", "origin", source.gitUrl], { cwd: dir });
           origins.set(dir, source.gitUrl);
         }
-        await runGit(["fetch", "--prune", "--quiet", "origin"], { cwd: dir, env, secrets });
+        await runGit(["fetch", "--prune", "--quiet", "--no-auto-maintenance", "origin"], { cwd: dir, env, secrets });
       } else {
         await mkdir(path.dirname(dir), { recursive: true, mode: 0o700 });
         const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;

@@ -1,5 +1,6 @@
-/** How a remote runner hands the job token to git, when it fetches the full history, and what a failed fetch says. */
-import { mkdtempSync, rmSync } from "node:fs";
+/** How a remote runner hands the job token to git, when it fetches the full history, what a failed fetch says, and its object cache. */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -79,5 +80,41 @@ describe("cloneFromServer", () => {
     expect(e.code).toBe("REPOSITORY_INVALID");
     expect(e.message).toContain(`cannot clone ${url} at ${"a".repeat(40)}`);
     expect(e.message + e.hint).not.toContain(TOKEN);
+  });
+
+  it("through the runner's object cache: fetches a commit once, checks it out again without the server, with its history cut at the commit", async () => {
+    const source = path.join(root, "cached-source");
+    mkdirSync(source);
+    const g = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: source, encoding: "utf8" }).trim();
+    g("init", "-q", "-b", "main");
+    writeFileSync(path.join(source, "a.txt"), "one\n");
+    g("add", "-A");
+    g("commit", "-q", "-m", "first");
+    writeFileSync(path.join(source, "a.txt"), "two\n");
+    g("commit", "-q", "-am", "second");
+    const sha = g("rev-parse", "HEAD");
+    const url = `file://${source}`;
+    const cache = path.join(root, "git-cache");
+
+    const first = path.join(root, "cached-1");
+    await cloneFromServer({ url, token: TOKEN, sha, target: first, cache });
+    expect(readFileSync(path.join(first, "a.txt"), "utf8")).toBe("two\n");
+    expect(readdirSync(cache)).toHaveLength(1);
+
+    // The server's repository is gone: the second workspace can only come from the cache.
+    renameSync(source, `${source}-away`);
+    const second = path.join(root, "cached-2");
+    await cloneFromServer({ url, token: TOKEN, sha, target: second, cache });
+    const w = (...args: string[]) => execFileSync("git", args, { cwd: second, encoding: "utf8" }).trim();
+    expect(readFileSync(path.join(second, "a.txt"), "utf8")).toBe("two\n");
+    expect(w("rev-parse", "HEAD")).toBe(sha);
+    expect(w("status", "--porcelain")).toBe("");
+    // One commit, as a shallow fetch gives; its origin is the server's URL.
+    expect(w("log", "--format=%s")).toBe("second");
+    expect(w("config", "remote.origin.url")).toBe(url);
+
+    // A commit the cache lacks is fetched, and a server that does not answer fails the clone as without a cache.
+    const error = await cloneFromServer({ url, token: TOKEN, sha: "b".repeat(40), target: path.join(root, "cached-3"), cache, retryForMs: 0 }).catch((e: unknown) => e);
+    expect(isSlipwayError(error) && error.code).toBe("REPOSITORY_INVALID");
   });
 });
