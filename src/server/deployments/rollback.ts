@@ -131,6 +131,8 @@ export async function rollBackFailedDeployments(store: Store, runControl: RunCon
       await store.decideAutoRollback(failed.id, "no earlier successful deployment to roll back to");
       continue;
     }
+    // The target's run may still be finishing (e.g. an earlier rollback's attempt): decide at a later sweep.
+    if ((await store.getRun(target.runId!))?.status !== "completed") continue;
     if (!(await store.decideAutoRollback(failed.id, `rolled back to deployment ${target.id}`))) continue;
     try {
       await startRollback(store, runControl, { repositoryId: failed.repositoryId, environment: environment.name, target, actor: AUTO_ROLLBACK_ACTOR, rolledBackFrom: failed.id });
