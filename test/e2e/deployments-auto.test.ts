@@ -108,14 +108,20 @@ describe("environment options in server runs", () => {
     expect((await api(server.url, "POST", `${repoApi}/deployments/${marked.id}/statuses`, { state: "failure", description: "error budget burnt" })).status).toBe(201);
     const second = await rollbackOf(marked.id);
     expect(second).toMatchObject({ run_id: good, payload: { rollback: true } });
+    const third = await waitFor("the second rollback's attempt to complete", async () => {
+      const r = await runOf(good);
+      return r.run_attempt === 3 && r.status === "completed" ? r : undefined;
+    }, 30_000);
+    expect(third.conclusion).toBe("success");
 
-    // A failure with auto_rollback off is left alone.
+    // A failure with auto_rollback off is left alone (and no rollback starts: the last run to complete is its own).
     expect((await api(server.url, "PUT", `${repoApi}/environments/live`, { auto_rollback: false })).status).toBe(200);
     const alone = await dispatch("ship.yml", { fail: "yes" });
     expect((await completed(alone)).conclusion).toBe("failure");
     const left = await waitFor("the decision on the failure", async () => (await liveDeployments()).find((d) => d.run_id === alone && d.auto_rollback !== null), 20_000);
     expect(left.auto_rollback).toBe("auto_rollback is off");
     expect((await liveDeployments())[0]!.id).toBe(left.id);
+    await completed(alone);
 
     // DORA: three changes, all but the first failed (one failed job, one marked failed, one left failed); two rollbacks; two recoveries.
     const dora = (await api(server.url, "GET", `${repoApi}/dora?environment=live`)).data;
