@@ -15,15 +15,18 @@ import { DEFAULT_TIMEOUT_MINUTES, complete, errorText, forwardEvents, info, runs
  * `jobs.<id>.environment`, its name evaluated with the leg's contexts (the
  * run's vars: the environment's own are not known before its name is); the
  * url is evaluated when the job ends (it may use steps outputs).
+ * `deployment: false` (or an expression evaluating to false) keeps the
+ * environment's secrets and rules but records no deployment.
  */
-function environmentOf(job: PlannedJob["job"], legCtx: Record<string, unknown>): { name: string; url?: Template } | undefined {
+function environmentOf(job: PlannedJob["job"], legCtx: Record<string, unknown>): { name: string; url?: Template; deployment?: false } | undefined {
   const e = job.environment;
   if (typeof e === "string") {
     const name = stringifyValue(evaluateTemplate(e, legCtx));
     if (name !== "") return { name };
   } else if (e && typeof e === "object" && !Array.isArray(e)) {
     const name = stringifyValue(evaluateTemplate(e.name ?? "", legCtx));
-    if (name !== "") return { name, ...(e.url !== undefined ? { url: e.url } : {}) };
+    const deployment = e.deployment === undefined ? true : toBooleanSetting(evaluateTemplate(e.deployment, legCtx));
+    if (name !== "") return { name, ...(e.url !== undefined ? { url: e.url } : {}), ...(deployment ? {} : { deployment: false as const }) };
   }
   return undefined;
 }
@@ -165,6 +168,7 @@ export async function runLeg(lr: LegRun): Promise<LegOutcome> {
       labels: prepared.labels,
       ...(prepared.environment ? { environment: prepared.environment.name } : {}),
       ...(prepared.environment?.url !== undefined ? { environmentUrl: prepared.environment.url } : {}),
+      ...(prepared.environment?.deployment === false ? { deployment: false } : {}),
       ...(prepared.concurrency ? { concurrency: prepared.concurrency } : {}),
       ...(pj.job.container !== undefined ? { container: pj.job.container } : {}),
       ...(pj.job.services !== undefined ? { services: pj.job.services } : {}),

@@ -72,6 +72,8 @@ export interface JobRequest {
   environment?: string;
   /** `jobs.<id>.environment.url`, evaluated by the runner when the job ends (it may use steps outputs). */
   environmentUrl?: Template;
+  /** `jobs.<id>.environment.deployment`, evaluated: false when the job uses the environment without recording a deployment. */
+  deployment?: false;
   /** `jobs.<id>.concurrency`, evaluated (a queue spanning runs orders jobs of one group). */
   concurrency?: { group: string; cancelInProgress: boolean };
   /**

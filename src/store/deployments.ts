@@ -27,6 +27,10 @@ export interface DeploymentRecord {
   environmentUrl: string | null;
   createdAt: string;
   updatedAt: string;
+  /** For a rollback: the deployment it replaced (the failed or current one). */
+  rolledBackFrom: number | null;
+  /** For a failed deployment: what the automatic rollback decided; null while undecided. */
+  autoRollback: string | null;
 }
 
 interface NewDeployment {
@@ -44,6 +48,7 @@ interface NewDeployment {
   productionEnvironment?: boolean;
   /** The first status; default `pending`. */
   state?: DeploymentState;
+  rolledBackFrom?: number | null;
 }
 
 export interface DeploymentStatusRecord {
@@ -94,6 +99,10 @@ export interface DeploymentStore {
   listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusRecord[]>;
   /** Ids of the runs behind each environment's last `perEnvironment` successful workflow deployments (current or since replaced). */
   listRollbackRuns(perEnvironment: number): Promise<Set<number>>;
+  /** Failed deployments the automatic rollback has not decided on yet, oldest first. */
+  listUndecidedFailures(limit?: number): Promise<DeploymentRecord[]>;
+  /** Records the automatic rollback's decision; false when one was recorded already (another replica took it). */
+  decideAutoRollback(deploymentId: number, decision: string): Promise<boolean>;
 }
 
 type Row<T extends keyof import("./schema.js").Database> = import("kysely").Selectable<import("./schema.js").Database[T]>;
@@ -119,6 +128,8 @@ function mapDeployment(r: Row<"deployments">): DeploymentRecord {
     environmentUrl: r.environment_url,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    rolledBackFrom: toNumOrNull(r.rolled_back_from),
+    autoRollback: r.auto_rollback,
   };
 }
 
@@ -198,6 +209,8 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
             environment_url: null,
             created_at: at,
             updated_at: at,
+            rolled_back_from: input.rolledBackFrom ?? null,
+            auto_rollback: null,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -279,6 +292,18 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
         runs.add(toNum(row.run_id!));
       }
       return runs;
+    },
+
+    async listUndecidedFailures(limit = 50) {
+      const rows = await db.selectFrom("deployments").selectAll().where("state", "=", "failure").where("auto_rollback", "is", null).orderBy("id", "asc").limit(limit).execute();
+      return rows.map(mapDeployment);
+    },
+
+    async decideAutoRollback(deploymentId, decision) {
+      const result = await ctx.write((trx) =>
+        trx.updateTable("deployments").set({ auto_rollback: decision.slice(0, 200) }).where("id", "=", deploymentId).where("auto_rollback", "is", null).executeTakeFirst(),
+      );
+      return Number(result.numUpdatedRows) > 0;
     },
   };
 }

@@ -564,4 +564,16 @@ export const MIGRATIONS: Migration[] = [
         .execute();
     },
   },
+  {
+    version: 19,
+    name: "deployments: the rollback link and the automatic-rollback decision",
+    async up(db) {
+      // The deployment a rollback replaced (the failed or current one it rolled back from).
+      await db.schema.alterTable("deployments").addColumn("rolled_back_from", "bigint").execute();
+      // What the automatic rollback decided for a failed deployment; null while undecided.
+      await db.schema.alterTable("deployments").addColumn("auto_rollback", "text").execute();
+      // Failures recorded before this version are not rolled back when an environment turns auto_rollback on.
+      await db.updateTable("deployments").set({ auto_rollback: "failed before automatic rollback existed" }).where("state", "in", ["failure", "error"]).execute();
+    },
+  },
 ];

@@ -286,6 +286,8 @@ interface DeploymentsTable {
   environment_url: string | null;
   created_at: string;
   updated_at: string;
+  rolled_back_from: Num | null;
+  auto_rollback: string | null;
 }
 
 interface DeploymentStatusesTable {

@@ -97,4 +97,27 @@ describe("environment secrets and variables", () => {
     expect(staging.environment).toBe("staging");
     expect(ex.released.get(staging.key)!.env).toMatchObject({ KEY: "repo-key", REGION: "eu" });
   });
+
+  it("reads `deployment: false`, written or evaluated, into the job request; the environment is kept", async () => {
+    const ex = new FakeExecutor();
+    const wf = `
+on: push
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    strategy: { matrix: { record: [true, false] } }
+    environment: { name: tools, deployment: "\${{ matrix.record }}" }
+    steps: [{ run: echo }]
+  plain:
+    runs-on: ubuntu-latest
+    environment: { name: tools, deployment: false }
+    steps: [{ run: echo }]
+`;
+    await run(parse(wf), ex, {}, { environmentContexts: async () => ({ secrets: {}, vars: {} }) });
+    const byName = Object.fromEntries(ex.requests.map((r) => [r.name, r]));
+    expect(byName["deploy (true)"]).toMatchObject({ environment: "tools" });
+    expect(byName["deploy (true)"]!.deployment).toBeUndefined();
+    expect(byName["deploy (false)"]).toMatchObject({ environment: "tools", deployment: false });
+    expect(byName["plain"]).toMatchObject({ environment: "tools", deployment: false });
+  });
 });

@@ -102,4 +102,22 @@ describeBackends("store deployments", (h) => {
     expect(await store.getDeployment(repo.id, a.id)).toBeNull();
     expect(await store.listDeploymentStatuses(a.id)).toEqual([]);
   });
+
+  it("links a rollback to the deployment it replaced and records the automatic rollback's decision once", async () => {
+    const store = await h.open();
+    const { repo, run } = await setup(store);
+    const base = { repositoryId: repo.id, environment: "Production", sha: run.headSha, ref: "main" };
+    const failed = await store.createDeployment({ ...base, state: "in_progress" });
+    const other = await store.createDeployment({ ...base, state: "success" });
+    expect(await store.listUndecidedFailures()).toEqual([]);
+    await store.addDeploymentStatus(failed.id, { state: "failure" });
+    expect((await store.listUndecidedFailures()).map((d) => d.id)).toEqual([failed.id]);
+    expect(await store.decideAutoRollback(failed.id, "rolled back to deployment 1")).toBe(true);
+    expect(await store.decideAutoRollback(failed.id, "again")).toBe(false);
+    expect(await store.listUndecidedFailures()).toEqual([]);
+    expect((await store.getDeployment(repo.id, failed.id))?.autoRollback).toBe("rolled back to deployment 1");
+    const rollback = await store.createDeployment({ ...base, rolledBackFrom: failed.id, payload: { rollback: true } });
+    expect(rollback.rolledBackFrom).toBe(failed.id);
+    expect((await store.getDeployment(repo.id, other.id))?.rolledBackFrom).toBeNull();
+  });
 });

@@ -33,7 +33,7 @@ function commitsBetween(mirror: string | null, head: string, base: string | null
 }
 
 function isRollback(d: DeploymentRecord): boolean {
-  return typeof d.payload === "object" && d.payload !== null && (d.payload as { rollback?: unknown }).rollback === true;
+  return d.rolledBackFrom !== null || (typeof d.payload === "object" && d.payload !== null && (d.payload as { rollback?: unknown }).rollback === true);
 }
 
 /** Every deployment of the repository (of one environment when named) as DORA sees it, oldest first. */
@@ -46,22 +46,34 @@ export async function collectDoraDeployments(store: Store, repositoryId: number,
   }
   records.reverse();
   const out: DoraDeployment[] = [];
+  const indexOf = new Map<number, number>();
   const lastSuccess = new Map<string, { sha: string; index: number }>();
   for (const d of records) {
     const statuses = await store.listDeploymentStatuses(d.id);
     const final = statuses.find((s) => s.state === "success" || s.state === "failure" || s.state === "error");
     if (!final) continue;
     const key = d.environment.toLowerCase();
-    const outcome = final.state === "success" ? "success" : "failure";
+    // A deployment that succeeded and was marked failed afterwards (by an operator or a verification) deployed, and failed when marked.
+    const succeededAt = final.state === "failure" ? statuses.find((s) => s.state === "success") : undefined;
+    const outcome = final.state === "success" || succeededAt ? "success" : "failure";
     const rollback = isRollback(d);
     if (rollback) {
-      // The deployment it replaced was rolled back.
-      const replaced = lastSuccess.get(key);
-      if (replaced) out[replaced.index]!.rolledBack = true;
+      // The deployment it replaced was rolled back: the linked one, else the environment's last success.
+      const replaced = d.rolledBackFrom !== null ? indexOf.get(d.rolledBackFrom) : lastSuccess.get(key)?.index;
+      if (replaced !== undefined) out[replaced]!.rolledBack = true;
     }
     const previous = lastSuccess.get(key)?.sha ?? null;
     const commits = outcome === "success" && !rollback && previous !== d.sha ? await commitsBetween(mirror, d.sha, previous) : [];
-    out.push({ environment: d.environment, finishedAt: Date.parse(final.createdAt), outcome, isRollback: rollback, rolledBack: false, commits });
+    out.push({
+      environment: d.environment,
+      finishedAt: Date.parse((succeededAt ?? final).createdAt),
+      outcome,
+      isRollback: rollback,
+      rolledBack: false,
+      markedFailedAt: succeededAt ? Date.parse(final.createdAt) : null,
+      commits,
+    });
+    indexOf.set(d.id, out.length - 1);
     if (outcome === "success") lastSuccess.set(key, { sha: d.sha, index: out.length - 1 });
   }
   return out;

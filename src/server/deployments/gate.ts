@@ -22,7 +22,7 @@ function refOf(request: JobRequest, run: WorkflowRun): string {
 
 /**
  * Holds a job that names an environment: records its gate and its
- * deployment, then decides the gate at once. Returns whether the job is to be
+ * deployment (none when the job says `deployment: false`), then decides the gate at once. Returns whether the job is to be
  * activated `waiting` (always, for a job with an environment: the decision
  * queues it) or `queued` (no environment).
  */
@@ -41,7 +41,8 @@ export async function holdJob(store: Store, job: Job, request: JobRequest, run: 
     actor: run.actor,
     rollback: options.rollback ?? false,
   });
-  if (!(await store.findJobDeployment(job.id))) {
+  // `deployment: false`: the rules and secrets of the environment, no record.
+  if (request.deployment !== false && !(await store.findJobDeployment(job.id))) {
     await store.createDeployment({
       repositoryId: run.repositoryId,
       environment: environment.name,

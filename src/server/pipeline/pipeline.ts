@@ -17,6 +17,7 @@ import { createRepositoryAccess } from "./repository-access.js";
 import { createRunControl, refreshRunStatus } from "./run-control.js";
 import { createScheduleFirer } from "./schedules.js";
 import { reviewGates } from "../deployments/gate.js";
+import { rollBackFailedDeployments } from "../deployments/rollback.js";
 import { silentLogger } from "../../lib/index.js";
 
 
@@ -65,6 +66,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (expired.length > 0) driver.wakeAll();
     // Wait timers, deploy windows and the 30-day limit of jobs held for their environment.
     if ((await reviewGates(store, now)) > 0) driver.wakeAll();
+    // Failed deployments of environments with auto_rollback.
+    await rollBackFailedDeployments(store, control, logger);
     for (const lease of await store.listOpenRunLeases(now)) driver.launch(lease.runId);
   }
 

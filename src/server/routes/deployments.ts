@@ -10,6 +10,7 @@ import type { DeploymentRecord, DeploymentState, DeploymentStatusRecord, Reposit
 import { actorOf } from "../auth.js";
 import { apiBase, idParam, pageOf, type RouteContext } from "../context.js";
 import { reviewGates } from "../deployments/gate.js";
+import { rollBackFailedDeployments } from "../deployments/rollback.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { hasMirror, mirrorPath, resolveRef } from "../pipeline/git-mirror.js";
 
@@ -47,6 +48,9 @@ export function deploymentJson(d: DeploymentRecord, repo: Repository, api: strin
     environment_url: d.environmentUrl,
     run_id: d.runId,
     job_id: d.jobId,
+    // A rollback: the deployment it replaced. A failed deployment: what the automatic rollback decided.
+    rolled_back_from: d.rolledBackFrom,
+    auto_rollback: d.autoRollback,
   };
 }
 
@@ -199,6 +203,8 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: RouteContext
     if (!status) throw notFound("DEPLOYMENT_NOT_FOUND", "Deployment");
     // A deployment that ended frees its environment for the next one in the queue.
     if (FINAL_STATES.includes(status.state)) await reviewGates(store, ctx.now(), { repositoryId: repo.id, environment: status.environment });
+    // An operator marking a deployment failed rolls its environment back at once when it says auto_rollback.
+    if (status.state === "failure") await rollBackFailedDeployments(store, ctx.runControl);
     return reply.status(201).send(statusJson(status, repo, api));
   });
 }
