@@ -170,6 +170,8 @@ export async function followJob(store: Store, job: Job, now: Date, environmentUr
     return;
   }
   if (job.status !== "completed") return;
+  // A job that ended before its start was seen still went through in_progress, as its statuses on GitHub do.
+  if (job.startedAt) await followDeployment(store, job.id, "in_progress", "Deploying");
   const state = DEPLOYMENT_STATE_OF[job.conclusion ?? ""] ?? "failure";
   await followDeployment(store, job.id, state, (job.error ?? `The job ended: ${job.conclusion ?? "failure"}`).slice(0, 140), environmentUrl);
   const run = await store.getRun(job.runId);
