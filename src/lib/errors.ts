@@ -118,7 +118,7 @@ export const ERROR_CODES = {
   DEPLOYMENT_NOT_FOUND: { status: 404, meaning: "The repository has no deployment with this id.", hint: "List the repository's deployments to find the id." },
   DEPLOYMENT_ACTIVE: { status: 422, meaning: "An active deployment (queued, in progress or the environment's current success) cannot be deleted.", hint: "Mark it inactive with a deployment status first, or let a newer deployment replace it." },
   DEPLOYMENT_REVIEW_NOT_ALLOWED: { status: 403, meaning: "The caller may not review this deployment: not a required reviewer, the run's own actor under prevent_self_review, or an admin where admins may not bypass.", hint: "Ask one of the environment's required reviewers; see docs/deployments.md." },
-  ROLLBACK_TARGET_NOT_FOUND: { status: 422, meaning: "The environment has no successful deployment of a workflow job to roll back to.", hint: "Pass a deployment_id of a successful workflow deployment of this environment; `slipway deploy list ENV` lists them." },
+  ROLLBACK_TARGET_NOT_FOUND: { status: 404, meaning: "The environment has no successful deployment of a workflow job to roll back to.", hint: "Pass a deployment_id of a successful workflow deployment of this environment; `slipway deploy list ENV` lists them." },
   // Feature flags
   FLAG_NOT_FOUND: { status: 404, meaning: "The environment's flag set has no flag with this key.", hint: "Check the flag key; `slipway flags get` lists the environment's flags." },
   FLAG_SET_VERSION_NOT_FOUND: { status: 404, meaning: "The environment's flag set has no version with this number.", hint: "`slipway flags history` lists the versions." },

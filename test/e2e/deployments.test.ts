@@ -149,7 +149,7 @@ describe("deployments in server runs", () => {
     }, 60_000);
     expect(prodRun.conclusion).toBe("success");
     const refused = await api(server.url, "POST", `${repoApi}/environments/production/rollback`, { deployment_id: 999_999 });
-    expect(refused.status).toBe(422);
+    expect(refused.status).toBe(404);
     expect(refused.data.code).toBe("ROLLBACK_TARGET_NOT_FOUND");
   }, 120_000);
 

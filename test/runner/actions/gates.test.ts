@@ -97,7 +97,7 @@ describe("slipway/migrations", () => {
     commit(repo, { "db/migrations/002_index.sql": "SET lock_timeout = '2s';\nSET statement_timeout = '5s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);\n" }, "fix");
     const fixed = await runCli(["run", "--json"], { cwd: repo });
     expect(fixed.stderr).not.toMatch(/002_index\.sql:3:\d+.*require-concurrent-index-creation/);
-    expect(Number(stepOf(fixed.json, "lint").outputs.findings)).toBe(before - 1);
+    expect(Number(stepOf(fixed.json, "lint").outputs.findings)).toBeLessThan(before);
   });
 
   test("a pattern that matches nothing fails the step with a clear error, never a silent pass", async () => {
