@@ -59,6 +59,8 @@ describe.skipIf(unavailable !== undefined)("web UI: GitHub parity for daily use"
 
   it("fits every page into a 390 px wide phone screen", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
+    // The Flags tab shows its editor for an environment.
+    await server.store.putEnvironment(seeded.repo.id, "production");
     const pages: Array<{ path: string; ready: () => Promise<void> }> = [
       { path: "/", ready: () => page.getByTestId("run-row").first().waitFor() },
       { path: "/acme/shop", ready: () => page.getByTestId("run-row").first().waitFor() },
@@ -75,6 +77,7 @@ describe.skipIf(unavailable !== undefined)("web UI: GitHub parity for daily use"
       { path: "/acme/shop/runners", ready: () => page.locator("main h2").first().waitFor() },
       { path: "/acme/shop/secrets", ready: () => page.getByRole("heading", { name: /Variables/ }).first().waitFor() },
       { path: "/acme/shop/settings", ready: () => page.getByTestId("webhook-urls").waitFor() },
+      { path: "/acme/shop/flags", ready: () => page.getByRole("heading", { name: "Flag set (flagd JSON)" }).waitFor() },
       { path: "/settings", ready: () => page.locator("main h1").first().waitFor() },
       { path: "/new", ready: () => page.getByRole("button", { name: "Add repository" }).waitFor() },
     ];
