@@ -196,7 +196,12 @@ describe.runIf(built)("a full runner through outages", () => {
     } finally {
       await cluster.resume();
     }
-    await expectReported(s, runId);
+    await expectReported(s, runId).catch((error: Error) => {
+      // The processes' own words say why, when the run never completes.
+      const server = s.server!;
+      const state = server.child.exitCode ?? server.child.signalCode ?? "running";
+      throw new Error(`${error.message}\n--- server (${state}):\n${server.output()}\n--- runner:\n${s.runner!.output()}`);
+    });
     expect(s.server!.child.exitCode, s.server!.output()).toBeNull();
   }, 180_000);
 });
