@@ -227,6 +227,11 @@ function openPostgres(url: string, logger: MessageLogger): Db {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client's failure (e.g. a server restart) must not crash the process; the next query reports it.
   pool.on("error", (error) => logger.warn(`store: idle database connection failed (${error.message})`));
+  // The pool listens only to idle clients. A client checked out between two statements of a
+  // transaction also hears the server end its connection (a shutdown, a failover): without a
+  // listener of its own that 'error' event would end the process. The statement running on it,
+  // or the next one, fails and reports the error; the pool then drops the client.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

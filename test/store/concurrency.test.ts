@@ -110,3 +110,50 @@ describe.skipIf(!postgresAvailable())("job signals on PostgreSQL", () => {
     await waitFor(() => calls === 3);
   });
 });
+
+describe.skipIf(!postgresAvailable())("connections killed by PostgreSQL", () => {
+  let cluster: PostgresCluster | null = null;
+  let store: Store | null = null;
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  });
+  afterAll(async () => {
+    await store?.close();
+    await cluster?.stop();
+  });
+
+  it("fail the calls that used them, never the process, and the store goes on", async () => {
+    const url = await cluster!.createDatabase();
+    store = await openStore({ url, dataDir: os.tmpdir() });
+    const repo = await store.createRepository({ owner: "o", name: "r", gitUrl: "g" });
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, () => store!.createRun({ repositoryId: repo.id, workflowFile: "ci.yml", workflowName: "CI", event: "push", headSha: "abc" })),
+    );
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const crashes: unknown[] = [];
+    const onCrash = (error: unknown) => crashes.push(error);
+    process.on("uncaughtException", onCrash);
+    let failed = 0;
+    try {
+      // A shutdown (pg_ctl stop -m fast, a failover) ends every backend, also those of
+      // connections checked out between two statements of a transaction.
+      for (let round = 0; round < 10; round++) {
+        const work = Promise.allSettled(runs.map((run) => store!.enqueueJobs(run.id, Array.from({ length: 5 }, (_, i) => ({ key: `k${round}-${i}`, name: "j", labels: [] })))));
+        await new Promise((resolve) => setTimeout(resolve, round % 4));
+        await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()");
+        failed += (await work).filter((r) => r.status === "rejected").length;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      process.off("uncaughtException", onCrash);
+      await admin.end();
+    }
+    expect(crashes.map(String)).toEqual([]);
+    // Some calls were cut off (else the test proved nothing), and they failed rather than hung.
+    expect(failed).toBeGreaterThan(0);
+    // The pool replaced the dead connections.
+    await store.enqueueJobs(runs[0]!.id, [{ key: "after", name: "after", labels: [] }]);
+    expect((await store.listJobs(runs[0]!.id)).some((j) => j.key === "after")).toBe(true);
+  }, 60_000);
+});
