@@ -7,27 +7,16 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cliPath, runCli } from "../support/cli.js";
 import { makeRepo } from "../support/git-repo.js";
+import { freePort } from "../support/net.js";
 import { postgresAvailable, startPostgres, type PostgresCluster } from "../support/postgres.js";
 import { ADMIN_TOKEN, api, registrationToken, startRunner, stopRunner, tempDir, waitFor, type RunnerProcess } from "./support.js";
 
 const built = existsSync(cliPath);
 if (!built) console.log("notice: dist/slipway.js is missing (npm run build); runner outage tests skipped");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -7,27 +7,16 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cliPath, repoRoot, runCli } from "../support/cli.js";
 import { makeRepo } from "../support/git-repo.js";
+import { freePort } from "../support/net.js";
 import { api, tempDir, waitFor } from "./support.js";
 
 const built = existsSync(cliPath);
 if (!built) console.log("notice: dist/slipway.js is missing (npm run build); server process tests skipped");
 const uiBuilt = existsSync(path.join(repoRoot, "dist", "ui", "index.html"));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 describe.runIf(built)("slipway server process", () => {
   const root = tempDir("process");

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { rmSync } from "node:fs";
 import { makeRepo } from "../support/git-repo.js";
 import { waitFor } from "./pipeline/harness.js";
-import { ADMIN_TOKEN, auth, createUserWithToken, registerRepo, sampleRequest, startTestServer, type TestServer } from "./helpers.js";
+import { ADMIN_TOKEN, auth, CI_WORKFLOW, createUserWithToken, DEPLOY_WORKFLOW, registerRepo, sampleRequest, startTestServer, type TestServer } from "./helpers.js";
 
 let server: TestServer | undefined;
 const sources: string[] = [];
@@ -11,33 +11,6 @@ afterEach(async () => {
   server = undefined;
   for (const dir of sources.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-const CI_WORKFLOW = `name: CI
-on: push
-jobs:
-  build:
-    runs-on: linux
-    steps:
-      - run: echo build
-  deploy:
-    needs: build
-    runs-on: linux
-    steps:
-      - run: echo deploy
-`;
-
-const DEPLOY_WORKFLOW = `name: Deploy
-on:
-  workflow_dispatch:
-    inputs:
-      environment:
-        type: string
-jobs:
-  deploy:
-    runs-on: linux
-    steps:
-      - run: echo deploy
-`;
 
 /** Registers acme/widgets backed by a real git repository holding the CI and Deploy workflows; returns its head commit. */
 async function registerGitRepo(s: TestServer): Promise<string> {

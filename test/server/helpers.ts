@@ -110,3 +110,31 @@ export function sampleRequest(key: string): JobRequest {
   };
 }
 
+/** A CI workflow of two jobs run on push, the repository fixtures' usual workflow. */
+export const CI_WORKFLOW = `name: CI
+on: push
+jobs:
+  build:
+    runs-on: linux
+    steps:
+      - run: echo build
+  deploy:
+    needs: build
+    runs-on: linux
+    steps:
+      - run: echo deploy
+`;
+
+/** A workflow_dispatch workflow with one string input. */
+export const DEPLOY_WORKFLOW = `name: Deploy
+on:
+  workflow_dispatch:
+    inputs:
+      environment:
+        type: string
+jobs:
+  deploy:
+    runs-on: linux
+    steps:
+      - run: echo deploy
+`;

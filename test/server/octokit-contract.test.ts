@@ -13,36 +13,9 @@ import { createSecretBox, loadSecretKey } from "../../src/server/index.js";
 import type { Job, Repository, WorkflowRun } from "../../src/store/index.js";
 import { makeRepo } from "../support/git-repo.js";
 import { waitFor } from "./pipeline/harness.js";
-import { ADMIN_TOKEN, SECRET_KEY, sampleRequest, startTestServer, type TestServer } from "./helpers.js";
+import { ADMIN_TOKEN, CI_WORKFLOW, DEPLOY_WORKFLOW, SECRET_KEY, sampleRequest, startTestServer, type TestServer } from "./helpers.js";
 
 const sodium = createRequire(import.meta.url)("libsodium-wrappers") as typeof Sodium;
-
-const CI_WORKFLOW = `name: CI
-on: push
-jobs:
-  build:
-    runs-on: linux
-    steps:
-      - run: echo build
-  deploy:
-    needs: build
-    runs-on: linux
-    steps:
-      - run: echo deploy
-`;
-
-const DEPLOY_WORKFLOW = `name: Deploy
-on:
-  workflow_dispatch:
-    inputs:
-      environment:
-        type: string
-jobs:
-  deploy:
-    runs-on: linux
-    steps:
-      - run: echo deploy
-`;
 
 let server: TestServer;
 let octokit: Octokit;

@@ -12,12 +12,13 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
 import type { DeploymentGate, EnvironmentRecord, Repository, Store, User, WorkflowRun } from "../../store/index.js";
 import { effectiveRank, ROLE_RANK } from "../auth.js";
-import { apiBase, idParam, type RouteContext } from "../context.js";
+import { apiBase, type RouteContext } from "../context.js";
 import { reviewGates } from "../deployments/gate.js";
 import { protectionOf, reviewerUserIds, reviewersJson } from "../deployments/protection.js";
-import { notFound, validationFailed } from "../http-errors.js";
+import { validationFailed } from "../http-errors.js";
 import { userJson } from "../json.js";
 import { deploymentJson } from "./deployments.js";
+import { requestedRun } from "./requested.js";
 
 const RUN = "/api/v3/repos/:owner/:repo/actions/runs/:run_id";
 
@@ -66,12 +67,7 @@ export function registerDeploymentReviewRoutes(app: FastifyInstance, ctx: RouteC
   const { store, config } = ctx;
   const api = apiBase(config);
 
-  const runOf = async (request: FastifyRequest): Promise<WorkflowRun> => {
-    const id = idParam((request.params as { run_id?: string }).run_id);
-    const run = id === undefined ? null : await store.getRun(id);
-    if (!run || run.repositoryId !== request.repository!.id) throw notFound("RUN_NOT_FOUND", "Workflow run");
-    return run;
-  };
+  const runOf = (request: FastifyRequest) => requestedRun(store, request);
   const userOf = (request: FastifyRequest): User | null => (request.principal.kind === "user" ? request.principal.user : null);
 
   app.get(`${RUN}/pending_deployments`, { config: { permission: "repo:read" } }, async (request) => {

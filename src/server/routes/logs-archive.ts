@@ -13,6 +13,7 @@ import { SlipwayError } from "../../lib/index.js";
 import type { Job, Store, WorkflowRun } from "../../store/index.js";
 import { idParam, type RouteContext } from "../context.js";
 import { notFound } from "../http-errors.js";
+import { requestedRun } from "./requested.js";
 
 /** A name safe inside a zip on every platform: no separators or reserved characters. */
 function entryName(text: string): string {
@@ -57,12 +58,7 @@ async function createLogArchive(store: Store, jobs: Job[], modified: Date): Prom
 
 export function registerLogArchiveRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store } = ctx;
-  const runOf = async (request: FastifyRequest): Promise<WorkflowRun> => {
-    const id = idParam((request.params as { run_id?: string }).run_id);
-    const run = id === undefined ? null : await store.getRun(id);
-    if (!run || run.repositoryId !== request.repository!.id) throw notFound("RUN_NOT_FOUND", "Workflow run");
-    return run;
-  };
+  const runOf = (request: FastifyRequest) => requestedRun(store, request);
   const send = async (reply: FastifyReply, run: WorkflowRun, jobs: Job[], fileName: string) => {
     if (jobs.length === 0) throw notFound("LOGS_NOT_FOUND", `Logs of run ${run.id}`);
     const zip = await createLogArchive(store, jobs, new Date(run.updatedAt));

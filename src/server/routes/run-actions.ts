@@ -10,6 +10,7 @@ import { apiBase, idParam, pageOf, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { artifactJson } from "../json.js";
 import { refreshRunStatus } from "../pipeline/index.js";
+import { requestedRun } from "./requested.js";
 
 /** The budget `rate_limit` reports: Slipway limits sign-in attempts only, so it never runs out. */
 const REPORTED_LIMIT = 5000;
@@ -17,12 +18,7 @@ const REPORTED_LIMIT = 5000;
 export function registerRunActionRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, config } = ctx;
   const api = apiBase(config);
-  const runOf = async (request: FastifyRequest): Promise<WorkflowRun> => {
-    const id = idParam((request.params as { run_id?: string }).run_id);
-    const run = id === undefined ? null : await store.getRun(id);
-    if (!run || run.repositoryId !== request.repository!.id) throw notFound("RUN_NOT_FOUND", "Workflow run");
-    return run;
-  };
+  const runOf = (request: FastifyRequest) => requestedRun(store, request);
 
   /**
    * Like cancel, but jobs still running are completed as cancelled at once,

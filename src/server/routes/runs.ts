@@ -16,6 +16,7 @@ import { notFound, validationFailed } from "../http-errors.js";
 import { artifactJson, jobJson, runJson } from "../json.js";
 import { refreshRunStatus } from "../pipeline/index.js";
 import { listRunsPage } from "./run-filters.js";
+import { requestedJob, requestedRun } from "./requested.js";
 
 /** The runner protocol routes keep a run's status in step with its jobs with it. */
 export { refreshRunStatus };
@@ -26,19 +27,8 @@ const SSE_KEEPALIVE_MS = 15_000;
 export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, config } = ctx;
   const api = apiBase(config);
-  const runOf = async (request: FastifyRequest): Promise<WorkflowRun> => {
-    const id = idParam((request.params as { run_id?: string }).run_id);
-    const run = id === undefined ? null : await store.getRun(id);
-    if (!run || run.repositoryId !== request.repository!.id) throw notFound("RUN_NOT_FOUND", "Workflow run");
-    return run;
-  };
-  const jobOf = async (request: FastifyRequest): Promise<{ job: Job; run: WorkflowRun }> => {
-    const id = idParam((request.params as { job_id?: string }).job_id);
-    const job = id === undefined ? null : await store.getJob(id);
-    const run = job ? await store.getRun(job.runId) : null;
-    if (!job || !run || run.repositoryId !== request.repository!.id) throw notFound("JOB_NOT_FOUND", "Job");
-    return { job, run };
-  };
+  const runOf = (request: FastifyRequest) => requestedRun(store, request);
+  const jobOf = (request: FastifyRequest) => requestedJob(store, request);
   // A job is also its check run (GitHub's `check_run_url`): its annotations are read there.
   const renderJob = async (job: Job, run: WorkflowRun, repo: Repository) => ({
     ...jobJson(job, run, await store.listSteps(job.id), repo, api, config.publicUrl),
