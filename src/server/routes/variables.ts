@@ -12,11 +12,7 @@ import type { VariableRecord } from "../../store/index.js";
 import { pageOf, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { levelDetails, repositoryLevel, type LevelOf } from "./levels.js";
-
-function bodyOf(request: { body: unknown }): Record<string, unknown> {
-  const b = request.body;
-  return b && typeof b === "object" && !Array.isArray(b) ? (b as Record<string, unknown>) : {};
-}
+import { bodyOf } from "./request-parts.js";
 
 function variableJson(variable: VariableRecord): Record<string, unknown> {
   return { name: variable.name, value: variable.value, created_at: variable.createdAt, updated_at: variable.updatedAt };
