@@ -116,6 +116,12 @@ export function createJobStore(ctx: StoreContext): JobStore {
   return {
     async enqueueJobs(runId, jobs, options) {
       return ctx.write(async (trx) => {
+        // Inserting jobs takes a share lock on the run's row (the foreign key), and
+        // recomputeRun then takes the row's update lock: two enqueues of one run,
+        // each holding the share lock and waiting for the other's, would deadlock.
+        // New job rows are locked by nobody else, so taking the run's lock first
+        // keeps to the lock order of recomputeRun.
+        if (ctx.backend === "postgres") await trx.selectFrom("workflow_runs").select("id").where("id", "=", runId).forUpdate().execute();
         const run = await loadRun(trx, runId);
         const attempt = options?.attempt ?? run.runAttempt;
         const at = nowIso(ctx);

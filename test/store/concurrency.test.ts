@@ -53,6 +53,16 @@ describeBackends("store concurrency", (h) => {
     expect(await primary.getRun(run.id)).toMatchObject({ status: "completed", conclusion: "success" });
   });
 
+  it("enqueues jobs of one run from ten callers at once, none failing on a deadlock", async () => {
+    const store = await h.open();
+    const repo = await store.createRepository({ owner: "o", name: "r", gitUrl: "g" });
+    const run = await store.createRun({ repositoryId: repo.id, workflowFile: "ci.yml", workflowName: "CI", event: "push", headSha: "abc" });
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.enqueueJobs(run.id, [{ key: `k${i}`, name: `j${i}`, labels: [] }])));
+    expect(results.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    expect((await store.listJobs(run.id)).map((j) => j.key).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `k${i}`).sort());
+    expect((await store.getRun(run.id))?.status).toBe("queued");
+  });
+
   it("expires a lease on exactly one replica when several sweep at once", async () => {
     const primary = await h.open();
     const replica = await h.openAgain(primary);
