@@ -31,6 +31,8 @@ export interface WorkflowFile {
 }
 
 const ZERO_SHA = /^0+$/;
+/** A full object name (SHA-1 or SHA-256). */
+const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const MAX_BUFFER = 64 * 1024 * 1024;
 
 function fetchEnv(source: MirrorSource, plan: FetchPlan): NodeJS.ProcessEnv {
@@ -71,10 +73,19 @@ export function mirrorPath(dataDir: string, repositoryId: number): string {
 }
 
 /**
- * Fetches in progress by mirror path, shared by every `createMirrors` of the
- * process: two git fetches into one mirror at once fail on ref locks.
+ * Fetches by mirror path, shared by every `createMirrors` of the process (two
+ * git fetches into one mirror at once fail on ref locks): the one running and
+ * the one queued behind it. A caller must see what the remote had when it
+ * asked, so it never joins a fetch that started before it arrived: it joins
+ * the queued one, which starts when the running one ends and serves every
+ * caller that arrived meanwhile.
  */
-const inflight = new Map<string, Promise<string>>();
+interface FetchSlot {
+  running: Promise<string>;
+  /** The fetch queued behind the running one: its promise, settled by `settle`, and the newest source asked for. */
+  queued: { promise: Promise<string>; settle: (p: Promise<string>) => void; source: MirrorSource } | null;
+}
+const slots = new Map<string, FetchSlot>();
 
 /**
  * The origin URL each mirror was last given by this process (by any
@@ -84,9 +95,11 @@ const origins = new Map<string, string>();
 
 /**
  * Clones the repository as a mirror the first time, fetches it afterwards;
- * returns the mirror's path. Concurrent calls for one mirror share one fetch.
+ * returns the mirror's path. A call made while a fetch of the mirror runs
+ * waits for the next fetch, shared by every call made meanwhile.
  */
-export function createMirrors(dataDir: string, settings: RepositoryUrlSettings = repositoryUrlSettingsOf({ dataDir })) {
+export function createMirrors(dataDir: string, settings: RepositoryUrlSettings = repositoryUrlSettingsOf({ dataDir }), options: { git?: typeof runGit } = {}) {
+  const git = options.git ?? runGit;
 
   async function sync(source: MirrorSource): Promise<string> {
     const dir = mirrorPath(dataDir, source.id);
@@ -97,16 +110,16 @@ export function createMirrors(dataDir: string, settings: RepositoryUrlSettings =
     try {
       if (existsSync(path.join(dir, "HEAD"))) {
         if (origins.get(dir) !== source.gitUrl) {
-          await runGit(["remote", "set-url", "origin", source.gitUrl], { cwd: dir });
+          await git(["remote", "set-url", "origin", source.gitUrl], { cwd: dir });
           origins.set(dir, source.gitUrl);
         }
-        await runGit(["fetch", "--prune", "--quiet", "--no-auto-maintenance", "origin"], { cwd: dir, env, secrets });
+        await git(["fetch", "--prune", "--quiet", "--no-auto-maintenance", "origin"], { cwd: dir, env, secrets });
       } else {
         await mkdir(path.dirname(dir), { recursive: true, mode: 0o700 });
         const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
         await rm(tmp, { recursive: true, force: true });
         // --no-local: a local source goes through git's transport, never hard links or copies of its object store.
-        await runGit(["clone", "--mirror", "--quiet", ...(plan.source.kind === "local" ? ["--no-local"] : []), source.gitUrl, tmp], { env, secrets });
+        await git(["clone", "--mirror", "--quiet", ...(plan.source.kind === "local" ? ["--no-local"] : []), source.gitUrl, tmp], { env, secrets });
         // git creates a clone by the umask; a mirror is the data dir's, readable by its user only.
         secureDataDir(tmp);
         let ours = true;
@@ -127,15 +140,34 @@ export function createMirrors(dataDir: string, settings: RepositoryUrlSettings =
     return dir;
   }
 
+  /** Starts a fetch now; when it ends, the fetch queued behind it starts at once. */
+  function start(key: string, source: MirrorSource): Promise<string> {
+    const running = sync(source);
+    const slot: FetchSlot = { running, queued: null };
+    slots.set(key, slot);
+    const next = () => {
+      const queued = slot.queued;
+      if (queued) queued.settle(start(key, queued.source));
+      else slots.delete(key);
+    };
+    running.then(next, next);
+    return running;
+  }
+
   return {
     path: (repositoryId: number) => mirrorPath(dataDir, repositoryId),
     fetch(source: MirrorSource): Promise<string> {
       const key = mirrorPath(dataDir, source.id);
-      const running = inflight.get(key);
-      if (running) return running;
-      const p = sync(source).finally(() => inflight.delete(key));
-      inflight.set(key, p);
-      return p;
+      const slot = slots.get(key);
+      if (!slot) return start(key, source);
+      if (slot.queued) {
+        slot.queued.source = source;
+        return slot.queued.promise;
+      }
+      let settle!: (p: Promise<string>) => void;
+      const promise = new Promise<string>((resolve) => (settle = resolve));
+      slot.queued = { promise, settle, source };
+      return promise;
     },
   };
 }
@@ -219,7 +251,7 @@ function remember(key: string, value: string | null): void {
 /** Whether the mirror has the commit. */
 export async function hasCommit(mirror: string, sha: string): Promise<boolean> {
   // Only full object names are cached: a short one could later become ambiguous.
-  const key = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha) ? await cacheKey(mirror, "commit", sha) : null;
+  const key = OBJECT_ID.test(sha) ? await cacheKey(mirror, "commit", sha) : null;
   if (key !== null && commitCache.has(key)) return true;
   try {
     await runGit(["cat-file", "-e", `${sha}^{commit}`], { cwd: mirror });
@@ -230,26 +262,37 @@ export async function hasCommit(mirror: string, sha: string): Promise<boolean> {
   }
 }
 
-/** `.github/workflows/*.yml` and `*.yaml` at a commit (not in subfolders, as on GitHub). */
+/**
+ * `.github/workflows/*.yml` and `*.yaml` at a commit (not in subfolders, as on
+ * GitHub). At a full commit id the answer is kept (see `commitCache`): a
+ * second read of one commit runs no git.
+ */
 export async function readWorkflowFiles(mirror: string, sha: string): Promise<WorkflowFile[]> {
+  const key = OBJECT_ID.test(sha) ? await cacheKey(mirror, "workflows", sha) : null;
+  const cached = key === null ? undefined : commitCache.get(key);
+  if (typeof cached === "string") return JSON.parse(cached) as WorkflowFile[];
   let listing: string;
   try {
     listing = await runGit(["ls-tree", "-z", "--name-only", `${sha}:.github/workflows`], { cwd: mirror });
   } catch {
+    // No workflows folder at a commit the mirror has stays so; a missing commit is not remembered.
+    if (key !== null && (await hasCommit(mirror, sha))) remember(key, "[]");
     return [];
   }
   const names = listing.split("\0").filter((n) => /\.ya?ml$/.test(n)).sort();
   const files: WorkflowFile[] = [];
   for (const name of names) {
     const p = `.github/workflows/${name}`;
-    files.push({ path: p, text: await runGit(["show", `${sha}:${p}`], { cwd: mirror }) });
+    const text = key === null ? await runGit(["show", `${sha}:${p}`], { cwd: mirror }) : await readFileAt(mirror, sha, p);
+    if (text !== null) files.push({ path: p, text });
   }
+  if (key !== null) remember(key, JSON.stringify(files));
   return files;
 }
 
 /** One file at a commit; null when absent. */
 export async function readFileAt(mirror: string, sha: string, file: string): Promise<string | null> {
-  const key = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha) ? await cacheKey(mirror, "file", sha, file) : null;
+  const key = OBJECT_ID.test(sha) ? await cacheKey(mirror, "file", sha, file) : null;
   if (key !== null) {
     const cached = commitCache.get(key);
     if (cached !== undefined) return cached;
@@ -270,7 +313,7 @@ export async function readFileAt(mirror: string, sha: string, file: string): Pro
  * null when the mirror lacks the commit. `sha` must be a full object name.
  */
 export async function readCommitTitle(mirror: string, sha: string): Promise<string | null> {
-  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) return null;
+  if (!OBJECT_ID.test(sha)) return null;
   try {
     const message = await runGit(["log", "-1", "--format=%B", sha, "--"], { cwd: mirror });
     return message.split("\n")[0]!.trim();
@@ -312,8 +355,6 @@ export async function resolveRefName(mirror: string, ref: string): Promise<{ sha
   }
   return null;
 }
-
-const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /**
  * A branch head read straight from the mirror's ref files (loose, then
