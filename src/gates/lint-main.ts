@@ -8,7 +8,9 @@
  */
 import v8 from "node:v8";
 import { isSlipwayError } from "../lib/index.js";
-import { lintMigrationFiles, type MigrationLintConfig } from "./migrations/index.js";
+// The linter alone, not the gate's database parts: this entry is bundled on its own and starts fast.
+import { lintMigrationFiles } from "./migrations/files.js";
+import type { MigrationLintConfig } from "./migrations/types.js";
 
 function parseArgs(argv: string[]): { patterns: string[]; config: MigrationLintConfig; json: boolean } {
   const config: MigrationLintConfig = {};

@@ -124,6 +124,12 @@ export const ERROR_CODES = {
   FLAG_SET_VERSION_NOT_FOUND: { status: 404, meaning: "The environment's flag set has no version with this number.", hint: "`slipway flags history` lists the versions." },
   FLAG_SET_CHANGED: { status: 412, meaning: "The flag set changed since the version the request names (If-Match).", hint: "Fetch the flag set again, reapply your change and retry." },
   FLAG_KEY_NOT_FOUND: { status: 404, meaning: "The environment has no client key with this id.", hint: "List the environment's client keys to find the id." },
+  // Database migrations (slipway/migrations: replay, apply)
+  MIGRATION_SQL_INVALID: { status: 422, meaning: "A migration file does not parse as PostgreSQL SQL, so it cannot be replayed, applied or compared.", hint: "Fix the SQL at the named line; the lint step reports the same error as a syntax-error finding." },
+  MIGRATION_DATABASE_UNREACHABLE: { status: 502, meaning: "The migrations gate cannot connect to the database it was given, or cannot start a throwaway PostgreSQL from the machine's binaries.", hint: "Check the database-url secret (host, port, user, password) and that the server accepts connections from the runner; for postgres-binaries: auto, put initdb, pg_ctl and postgres on PATH." },
+  MIGRATION_CHECKSUM_CHANGED: { status: 409, meaning: "A migration recorded as applied in slipway_schema_history has changed since it was applied.", hint: "Never edit an applied migration: restore the file and put the change in a new migration file." },
+  MIGRATION_APPLY_FAILED: { status: 422, meaning: "A migration failed on the database; its file's transaction was rolled back (or, for a no-transaction file, the statements before it stay applied).", hint: "Read the PostgreSQL error at the named file and line, fix the migration and run again; lock timeouts are retried before this error is raised." },
+  MIGRATION_REPLAY_FAILED: { status: 422, meaning: "Replaying the migrations on the throwaway database failed: the previous schema could not be built or a changed migration fails.", hint: "Read the PostgreSQL error at the named file and line: the migration would fail the same way in production." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -61,14 +61,11 @@ async function listFilesUnder(dir: string): Promise<string[]> {
 }
 
 /**
- * Lints paths and glob patterns (picomatch syntax, relative to `cwd`), each
- * file once, in sorted order. File names in findings are relative to `cwd`.
+ * The files paths and glob patterns (picomatch syntax, relative to `cwd`)
+ * name, each once, sorted: absolute paths and the names to display (relative
+ * to `cwd`). A pattern that matches nothing is a CLI_FILE_UNREADABLE error.
  */
-export async function lintMigrationFiles(
-  patterns: readonly string[],
-  options: { cwd?: string; config?: MigrationLintConfig } = {},
-): Promise<MigrationFilesResult> {
-  const cwd = options.cwd ?? process.cwd();
+export async function findMigrationFiles(patterns: readonly string[], cwd: string): Promise<{ path: string; display: string }[]> {
   const chosen = new Set<string>();
   for (const pattern of patterns) {
     const scan = picomatch.scan(pattern);
@@ -86,14 +83,19 @@ export async function lintMigrationFiles(
     }
     for (const f of found) chosen.add(f);
   }
-  const files = [...chosen].sort();
-  const findings: MigrationFinding[] = [];
-  const shown: string[] = [];
-  for (const f of files) {
+  return [...chosen].sort().map((f) => {
     const relative = path.relative(cwd, f);
-    const display = relative && !relative.startsWith("..") ? relative : f;
-    shown.push(display);
-    findings.push(...(await lintMigrationFile(f, { config: options.config, displayName: display })));
-  }
-  return { files: shown, findings };
+    return { path: f, display: relative && !relative.startsWith("..") ? relative : f };
+  });
+}
+
+/** Lints paths and glob patterns (see findMigrationFiles), each file once, in sorted order. */
+export async function lintMigrationFiles(
+  patterns: readonly string[],
+  options: { cwd?: string; config?: MigrationLintConfig } = {},
+): Promise<MigrationFilesResult> {
+  const files = await findMigrationFiles(patterns, options.cwd ?? process.cwd());
+  const findings: MigrationFinding[] = [];
+  for (const f of files) findings.push(...(await lintMigrationFile(f.path, { config: options.config, displayName: f.display })));
+  return { files: files.map((f) => f.display), findings };
 }
