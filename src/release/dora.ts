@@ -19,7 +19,32 @@
  * between order statistics (R's type 7).
  */
 
+import { describeRef, matchesRefPattern } from "./branch-policy.js";
 import { quantileSorted, sortNumbers } from "./statistics.js";
+
+/** What marks a deployment, when it is created, as an unplanned fix. */
+export interface ReworkSignals {
+  /** `refs/heads/hotfix/x`, `refs/tags/v1`, or a short branch name. */
+  ref: string;
+  /** The environment's `hotfix_branches` patterns (fnmatch, as branch policies). */
+  hotfixBranches: readonly string[];
+  /** A `workflow_dispatch` event's inputs (`hotfix: true` or `"true"`). */
+  inputs?: unknown;
+  /** An API-created deployment's payload (`hotfix: true`). */
+  payload?: unknown;
+}
+
+function isTrue(value: unknown): boolean {
+  return value === true || (typeof value === "string" && value.toLowerCase() === "true");
+}
+
+/** Whether a deployment is rework: its ref matches a hotfix pattern, or an input or its payload says `hotfix: true`. */
+export function isReworkDeployment(signals: ReworkSignals): boolean {
+  const flagged = (bag: unknown) => typeof bag === "object" && bag !== null && isTrue((bag as { hotfix?: unknown }).hotfix);
+  if (flagged(signals.inputs) || flagged(signals.payload)) return true;
+  const { name } = describeRef(signals.ref);
+  return signals.hotfixBranches.some((pattern) => matchesRefPattern(pattern, name));
+}
 
 export interface DoraDeployment {
   environment: string;

@@ -42,6 +42,8 @@ export interface EnvironmentProtection {
   skipReviewersOnRollback: boolean;
   /** A newer request replaces older ones still waiting in the deploy queue. */
   supersede: boolean;
+  /** Branch and tag patterns (`File.fnmatch`) whose deployments are unplanned fixes (DORA's rework). */
+  hotfixBranches: string[];
 }
 
 /** GitHub's limits. */
@@ -63,6 +65,7 @@ export const NO_PROTECTION: EnvironmentProtection = {
   autoRollback: false,
   skipReviewersOnRollback: false,
   supersede: false,
+  hotfixBranches: [],
 };
 
 export interface FieldProblem {
@@ -149,6 +152,17 @@ function readWindows(value: unknown, fallback: DeployWindow[], problems: FieldPr
   return windows;
 }
 
+function readPatterns(body: Body, key: string, fallback: string[], problems: FieldProblem[]): string[] {
+  const value = body[key];
+  if (value === undefined) return fallback;
+  if (value === null) return [];
+  if (!Array.isArray(value) || value.some((p) => typeof p !== "string" || p === "" || p.length > 255) || value.length > 50) {
+    problems.push({ field: key, message: "must be an array of at most 50 patterns of 1 to 255 characters" });
+    return fallback;
+  }
+  return [...new Set(value as string[])];
+}
+
 function readFreezes(value: unknown, fallback: ProtectionFreeze[], problems: FieldProblem[]): ProtectionFreeze[] {
   if (value === undefined) return fallback;
   if (value === null) return [];
@@ -194,6 +208,7 @@ export function parseProtection(body: unknown, current: EnvironmentProtection = 
     autoRollback: readBoolean(b, "auto_rollback", current.autoRollback, problems),
     skipReviewersOnRollback: readBoolean(b, "skip_reviewers_on_rollback", current.skipReviewersOnRollback, problems),
     supersede: readBoolean(b, "supersede", current.supersede, problems),
+    hotfixBranches: readPatterns(b, "hotfix_branches", current.hotfixBranches, problems),
   };
   const approvers = protection.reviewers.length;
   if (approvers > 0 && protection.requiredApprovals > approvers && !problems.some((p) => p.field === "required_approvals")) {

@@ -20,6 +20,8 @@ export interface RetentionOptions {
   now: () => Date;
   /** Days runs' logs and artifacts are kept. */
   retentionDays: number;
+  /** Each environment's last N successful deployments keep their runs' artifacts and logs past the retention; default 5. */
+  deploymentsKept?: number;
   /** Cache entries not used for longer are deleted; default 7. */
   cacheMaxIdleDays?: number;
   /** Cache bytes kept per repository. */
@@ -47,7 +49,7 @@ async function allCaches(store: Store, repositoryId: number): Promise<CacheEntry
   }
 }
 
-/** How many successful deployments per environment keep their run's artifacts and logs past the retention. */
+/** How many successful deployments per environment keep their run's artifacts and logs past the retention, unless configured. */
 const DEPLOYMENTS_KEPT_PER_ENVIRONMENT = 5;
 
 /** One pass of retention; safe to run concurrently with uploads (it only deletes what is past its time). */
@@ -57,7 +59,7 @@ export async function sweepRetention(options: RetentionOptions): Promise<Retenti
   const report: RetentionReport = { artifacts: 0, caches: 0, logs: 0, uploads: 0, orphans: 0 };
 
   // What a rollback would re-run needs its run's artifacts and logs: they outlive the retention.
-  const rollbackRuns = await store.listRollbackRuns(DEPLOYMENTS_KEPT_PER_ENVIRONMENT);
+  const rollbackRuns = await store.listRollbackRuns(options.deploymentsKept ?? DEPLOYMENTS_KEPT_PER_ENVIRONMENT);
   for (const artifact of await store.listExpiredArtifacts(now)) {
     if (rollbackRuns.has(artifact.runId)) continue;
     await blobs.remove(artifact.path);
@@ -154,7 +156,7 @@ export function startRetentionSweep(
 ): void {
   const run = () => {
     ctx.runInBackground("retention sweep", async () => {
-      const report = await sweepRetention({ store: ctx.store, blobs, now: ctx.now, retentionDays: ctx.config.retentionDays, repositoryCacheMaxBytes: options.repositoryCacheMaxBytes() });
+      const report = await sweepRetention({ store: ctx.store, blobs, now: ctx.now, retentionDays: ctx.config.retentionDays, deploymentsKept: ctx.config.retentionDeployments, repositoryCacheMaxBytes: options.repositoryCacheMaxBytes() });
       if (Object.values(report).some((n) => n > 0)) app.log.info({ retention: report }, "retention sweep");
     });
     // A task of its own, so a failing sweep does not keep the rate-limit table growing.

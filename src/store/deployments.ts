@@ -31,6 +31,8 @@ export interface DeploymentRecord {
   rolledBackFrom: number | null;
   /** For a failed deployment: what the automatic rollback decided; null while undecided. */
   autoRollback: string | null;
+  /** Marked, when created, as an unplanned fix (DORA's rework). */
+  rework: boolean;
 }
 
 interface NewDeployment {
@@ -49,6 +51,8 @@ interface NewDeployment {
   /** The first status; default `pending`. */
   state?: DeploymentState;
   rolledBackFrom?: number | null;
+  /** An unplanned fix (DORA's rework). */
+  rework?: boolean;
 }
 
 export interface DeploymentStatusRecord {
@@ -130,6 +134,7 @@ function mapDeployment(r: Row<"deployments">): DeploymentRecord {
     updatedAt: r.updated_at,
     rolledBackFrom: toNumOrNull(r.rolled_back_from),
     autoRollback: r.auto_rollback,
+    rework: toNum(r.rework) !== 0,
   };
 }
 
@@ -211,6 +216,7 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
             updated_at: at,
             rolled_back_from: input.rolledBackFrom ?? null,
             auto_rollback: null,
+            rework: input.rework ? 1 : 0,
           })
           .returningAll()
           .executeTakeFirstOrThrow();

@@ -576,4 +576,12 @@ export const MIGRATIONS: Migration[] = [
       await db.updateTable("deployments").set({ auto_rollback: "failed before automatic rollback existed" }).where("state", "in", ["failure", "error"]).execute();
     },
   },
+  {
+    version: 24,
+    name: "deployments: unplanned fixes (rework)",
+    async up(db) {
+      // 1 when the deployment was marked, when created, as an unplanned fix (hotfix input, label or branch pattern).
+      await db.schema.alterTable("deployments").addColumn("rework", "integer", (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 ];

@@ -288,6 +288,7 @@ interface DeploymentsTable {
   updated_at: string;
   rolled_back_from: Num | null;
   auto_rollback: string | null;
+  rework: Generated<Num>;
 }
 
 interface DeploymentStatusesTable {

@@ -71,6 +71,7 @@ export async function collectDoraDeployments(store: Store, repositoryId: number,
       isRollback: rollback,
       rolledBack: false,
       markedFailedAt: succeededAt ? Date.parse(final.createdAt) : null,
+      rework: d.rework,
       commits,
     });
     indexOf.set(d.id, out.length - 1);

@@ -8,7 +8,7 @@
  * itself, a review, a deployment that ended, or the periodic sweep on any
  * replica — and recorded atomically by the store, so every replica may look.
  */
-import { decideGate, hasProtectionRules, type GateDecision } from "../../release/index.js";
+import { decideGate, hasProtectionRules, isReworkDeployment, type GateDecision } from "../../release/index.js";
 import type { DeploymentGate, DeploymentState, Job, Store, WorkflowRun } from "../../store/index.js";
 import type { JobRequest } from "../../protocol/index.js";
 import { protectionOf, reviewerUserIds } from "./protection.js";
@@ -18,6 +18,13 @@ function refOf(request: JobRequest, run: WorkflowRun): string {
   const github = request.contexts.github as { ref?: unknown } | undefined;
   if (typeof github?.ref === "string" && github.ref !== "") return github.ref;
   return run.headBranch ? `refs/heads/${run.headBranch}` : run.headSha;
+}
+
+/** A `workflow_dispatch` run's inputs as the job sees them (the `inputs` context, else the event's). */
+function dispatchInputsOf(request: JobRequest, run: WorkflowRun): unknown {
+  if (run.event !== "workflow_dispatch") return undefined;
+  const github = request.contexts.github as { event?: { inputs?: unknown } } | undefined;
+  return request.contexts.inputs ?? github?.event?.inputs;
 }
 
 /**
@@ -54,6 +61,7 @@ export async function holdJob(store: Store, job: Job, request: JobRequest, run: 
       jobId: job.id,
       productionEnvironment: environment.name.toLowerCase() === "production",
       state: "waiting",
+      rework: isReworkDeployment({ ref: refOf(request, run), hotfixBranches: protectionOf(environment).hotfixBranches, inputs: dispatchInputsOf(request, run) }),
       ...(gate.rollback ? { description: "rollback", payload: { rollback: true } } : {}),
     });
   }

@@ -6,10 +6,12 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
+import { isReworkDeployment } from "../../release/index.js";
 import type { DeploymentRecord, DeploymentState, DeploymentStatusRecord, Repository } from "../../store/index.js";
 import { actorOf } from "../auth.js";
 import { apiBase, idParam, pageOf, type RouteContext } from "../context.js";
 import { reviewGates } from "../deployments/gate.js";
+import { protectionOf } from "../deployments/protection.js";
 import { rollBackFailedDeployments } from "../deployments/rollback.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { hasMirror, mirrorPath, resolveRef } from "../pipeline/git-mirror.js";
@@ -51,6 +53,8 @@ export function deploymentJson(d: DeploymentRecord, repo: Repository, api: strin
     // A rollback: the deployment it replaced. A failed deployment: what the automatic rollback decided.
     rolled_back_from: d.rolledBackFrom,
     auto_rollback: d.autoRollback,
+    // An unplanned fix, counted in DORA's rework rate.
+    rework: d.rework,
   };
 }
 
@@ -140,6 +144,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: RouteContext
       creator: actorOf(request.principal),
       transientEnvironment: optionalBoolean(body, "transient_environment") ?? false,
       productionEnvironment: optionalBoolean(body, "production_environment") ?? env.name.toLowerCase() === "production",
+      rework: isReworkDeployment({ ref, hotfixBranches: protectionOf(env).hotfixBranches, payload }),
     });
     await ctx.audit(request, "deployment.create", `repo:${repo.fullName}`, { deployment: deployment.id, environment: env.name });
     return reply.status(201).send(deploymentJson(deployment, repo, api));
