@@ -124,6 +124,10 @@ export const ERROR_CODES = {
   FLAG_SET_VERSION_NOT_FOUND: { status: 404, meaning: "The environment's flag set has no version with this number.", hint: "`slipway flags history` lists the versions." },
   FLAG_SET_CHANGED: { status: 412, meaning: "The flag set changed since the version the request names (If-Match).", hint: "Fetch the flag set again, reapply your change and retry." },
   FLAG_KEY_NOT_FOUND: { status: 404, meaning: "The environment has no client key with this id.", hint: "List the environment's client keys to find the id." },
+  // Outgoing webhooks and custom deployment protection rules
+  HOOK_NOT_FOUND: { status: 404, meaning: "The repository has no webhook with this id.", hint: "List the repository's webhooks (GET .../hooks) to find the id." },
+  HOOK_DELIVERY_NOT_FOUND: { status: 404, meaning: "The webhook has no delivery with this id.", hint: "List the webhook's deliveries (GET .../hooks/{hook_id}/deliveries) to find the id." },
+  HOOK_URL_REFUSED: { status: 422, meaning: "A webhook or custom protection rule URL is not http(s), or its host resolves to a loopback, private or link-local address.", hint: "Use an http:// or https:// URL of a public host; an instance admin can allow internal hosts with the allowedRepositoryHosts or allowPrivateRepositoryHosts setting." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -51,7 +51,7 @@ export interface HookDelivery {
   createdAt: string;
 }
 
-export interface HookDeliveryAttempt {
+interface HookDeliveryAttempt {
   id: number;
   deliveryId: number;
   number: number;
