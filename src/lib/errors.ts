@@ -130,6 +130,10 @@ export const ERROR_CODES = {
   MIGRATION_CHECKSUM_CHANGED: { status: 409, meaning: "A migration recorded as applied in slipway_schema_history has changed since it was applied.", hint: "Never edit an applied migration: restore the file and put the change in a new migration file." },
   MIGRATION_APPLY_FAILED: { status: 422, meaning: "A migration failed on the database; its file's transaction was rolled back (or, for a no-transaction file, the statements before it stay applied).", hint: "Read the PostgreSQL error at the named file and line, fix the migration and run again; lock timeouts are retried before this error is raised." },
   MIGRATION_REPLAY_FAILED: { status: 422, meaning: "Replaying the migrations on the throwaway database failed: the previous schema could not be built or a changed migration fails.", hint: "Read the PostgreSQL error at the named file and line: the migration would fail the same way in production." },
+  // Outgoing webhooks and custom deployment protection rules
+  HOOK_NOT_FOUND: { status: 404, meaning: "The repository has no webhook with this id.", hint: "List the repository's webhooks (GET .../hooks) to find the id." },
+  HOOK_DELIVERY_NOT_FOUND: { status: 404, meaning: "The webhook has no delivery with this id.", hint: "List the webhook's deliveries (GET .../hooks/{hook_id}/deliveries) to find the id." },
+  HOOK_URL_REFUSED: { status: 422, meaning: "A webhook or custom protection rule URL is not http(s), or its host resolves to a loopback, private or link-local address.", hint: "Use an http:// or https:// URL of a public host; an instance admin can allow internal hosts with the allowedRepositoryHosts or allowPrivateRepositoryHosts setting." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

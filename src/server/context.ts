@@ -66,6 +66,8 @@ export const sealContext = {
   /** A secret of one of the repository's deployment environments (its stored name). */
   environmentSecret: (repositoryId: number, environment: string, name: string) => `secret:${repositoryId}:${name}:environment:${environment}`,
   webhook: (repositoryId: number) => `webhook:${repositoryId}`,
+  /** The secret of one of the repository's outgoing webhooks or custom protection rules. */
+  outgoingHook: (repositoryId: number) => `hook:${repositoryId}`,
   /** The repository's git/forge credentials (`user:password` or a token). */
   credentials: (repositoryId: number) => `credentials:${repositoryId}`,
 };

@@ -30,6 +30,9 @@ import { registerDeploymentReviewRoutes } from "./routes/deployments-reviews.js"
 import { registerRollbackRoutes } from "./routes/deployments-rollback.js";
 import { registerDoraRoutes } from "./routes/deployments-dora.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
+import { registerHookRoutes } from "./routes/hooks.js";
+import { createHookDeliverer } from "./webhooks-out/index.js";
+import { repositoryUrlSettingsOf } from "./repository-url.js";
 import { registerGitHttpRoutes } from "./routes/git-http.js";
 import { registerBadgeRoutes } from "./routes/badges.js";
 import { registerLogArchiveRoutes } from "./routes/logs-archive.js";
@@ -221,6 +224,18 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerDeploymentReviewRoutes(app, ctx);
   registerRollbackRoutes(app, ctx);
   registerDoraRoutes(app, ctx);
+  registerHookRoutes(app, ctx);
+
+  // The outbox of outgoing webhooks is sent from every replica; the store hands each delivery to one.
+  const hookDeliverer = createHookDeliverer({
+    store,
+    secretBox,
+    urls: { api: `${config.publicUrl}/api/v3`, publicUrl: config.publicUrl },
+    urlSettings: repositoryUrlSettingsOf(config),
+    clock,
+    logger: { info: (m) => logger.info({ component: "webhooks" }, m), warn: (m) => logger.warn({ component: "webhooks" }, m), error: (m) => logger.error({ component: "webhooks" }, m) },
+  });
+  app.addHook("onReady", async () => hookDeliverer.start());
 
   // The pipeline's lease sweep ends jobs whose runner went silent: their live logs end too.
   const unwatch = pipeline.watchJobs((jobId) => logBus.emit(`job:${jobId}`));
@@ -232,6 +247,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   }
   app.addHook("preClose", async () => {
     unwatch();
+    await hookDeliverer.stop();
     shutdown.abort();
     if (!deps.pipeline) await pipeline.stop();
   });

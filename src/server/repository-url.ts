@@ -124,7 +124,8 @@ export function classifyAddress(address: string): string | null {
   return null;
 }
 
-function hostAllowed(host: string, settings: RepositoryUrlSettings): boolean {
+/** Whether the settings let `host` resolve to any address (listed, matched by a `*.domain` pattern, or every host allowed). */
+export function hostAllowed(host: string, settings: RepositoryUrlSettings): boolean {
   if (settings.allowPrivateRepositoryHosts) return true;
   for (const raw of settings.allowedRepositoryHosts ?? []) {
     const pattern = raw.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
@@ -164,7 +165,7 @@ function isInside(child: string, parent: string): boolean {
 }
 
 /** The host's addresses; a name that does not resolve gives none. */
-async function resolveHost(host: string): Promise<string[]> {
+export async function resolveHost(host: string): Promise<string[]> {
   if (isIP(host)) return [host];
   try {
     return (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);

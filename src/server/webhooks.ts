@@ -38,11 +38,16 @@ function hex(a: string): Buffer | undefined {
   return /^[0-9a-fA-F]+$/.test(a) && a.length % 2 === 0 ? Buffer.from(a, "hex") : undefined;
 }
 
+/** GitHub's `X-Hub-Signature-256` value for a body: `sha256=` and the hex HMAC-SHA256 under the secret. */
+export function signHmacSha256(body: Buffer | string, secret: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
 /** HMAC-SHA256 over the raw body compared in constant time; accepts `sha256=<hex>` or bare hex. */
 export function verifyHmacSignature(rawBody: Buffer, secret: string, signature: string | undefined): boolean {
   if (!signature) return false;
   const given = hex(signature.trim().replace(/^sha256=/i, ""));
-  const expected = createHmac("sha256", secret).update(rawBody).digest();
+  const expected = Buffer.from(signHmacSha256(rawBody, secret).slice("sha256=".length), "hex");
   return given !== undefined && given.length === expected.length && timingSafeEqual(given, expected);
 }
 

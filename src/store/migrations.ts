@@ -584,4 +584,57 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.alterTable("deployments").addColumn("rework", "integer", (c) => c.notNull().defaultTo(0)).execute();
     },
   },
+  {
+    version: 20,
+    name: "repository webhooks and their outbox of deliveries, each attempt logged",
+    async up(db, backend) {
+      const blob = blobType(backend);
+      // A repository's outgoing webhooks; the secret is sealed by the server.
+      await withId(db.schema.createTable("repository_hooks"), backend)
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull()))
+        .addColumn("url", "text", (c) => c.notNull())
+        .addColumn("content_type", "text", (c) => c.notNull())
+        .addColumn("insecure_ssl", "text", (c) => c.notNull())
+        .addColumn("secret", blob)
+        .addColumn("events", "text", (c) => c.notNull())
+        .addColumn("active", "integer", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("repository_hooks_repository_idx").on("repository_hooks").column("repository_id").execute();
+      // The outbox: one row per event and hook (and per redelivery), claimed by one replica at a time.
+      await withId(db.schema.createTable("hook_deliveries"), backend)
+        .addColumn("guid", "text", (c) => c.notNull())
+        .addColumn("hook_id", "bigint", (c) => ref("repository_hooks.id", "cascade")(c.notNull()))
+        .addColumn("repository_id", "bigint", (c) => c.notNull())
+        .addColumn("event", "text", (c) => c.notNull())
+        .addColumn("action", "text")
+        .addColumn("subject", "text", (c) => c.notNull())
+        .addColumn("payload", "text")
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("redelivery", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("next_attempt_at", "text", (c) => c.notNull())
+        .addColumn("claimed_until", "text")
+        .addColumn("status_code", "integer")
+        .addColumn("duration_ms", "integer")
+        .addColumn("delivered_at", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("hook_deliveries_due_idx").on("hook_deliveries").columns(["state", "next_attempt_at"]).execute();
+      await db.schema.createIndex("hook_deliveries_hook_idx").on("hook_deliveries").columns(["hook_id", "id"]).execute();
+      await withId(db.schema.createTable("hook_delivery_attempts"), backend)
+        .addColumn("delivery_id", "bigint", (c) => ref("hook_deliveries.id", "cascade")(c.notNull()))
+        .addColumn("number", "integer", (c) => c.notNull())
+        .addColumn("status_code", "integer")
+        .addColumn("duration_ms", "integer", (c) => c.notNull())
+        .addColumn("error", "text")
+        .addColumn("request_headers", "text", (c) => c.notNull())
+        .addColumn("response_headers", "text", (c) => c.notNull())
+        .addColumn("response_body", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("hook_delivery_attempts_delivery_idx").on("hook_delivery_attempts").column("delivery_id").execute();
+    },
+  },
 ];

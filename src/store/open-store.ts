@@ -32,6 +32,7 @@ import type { Backend, Clock, Store } from "./store.js";
 import { createVariableStore } from "./variables.js";
 import { createActionsSettingsStore } from "./actions-settings.js";
 import { createWebhookDeliveryStore } from "./webhook-deliveries.js";
+import { createHookStore } from "./hooks.js";
 import type { MessageLogger } from "../lib/index.js";
 
 export interface OpenStoreOptions {
@@ -397,6 +398,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createDeploymentStore(ctx),
     ...createFlagStore(ctx),
     ...createWebhookDeliveryStore(ctx),
+    ...createHookStore(ctx),
     ...createScheduleTickStore(ctx),
     ...createAuditStore(ctx),
     ...createRateLimitStore(ctx),

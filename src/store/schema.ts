@@ -303,6 +303,54 @@ interface DeploymentStatusesTable {
   created_at: string;
 }
 
+interface RepositoryHooksTable {
+  id: Id;
+  repository_id: Num;
+  url: string;
+  content_type: string;
+  insecure_ssl: string;
+  secret: Buffer | null;
+  /** JSON array of event names. */
+  events: string;
+  active: Num;
+  created_at: string;
+  updated_at: string;
+}
+
+interface HookDeliveriesTable {
+  id: Id;
+  guid: string;
+  hook_id: Num;
+  repository_id: Num;
+  event: string;
+  action: string | null;
+  /** JSON: what the event is about; the payload is rendered from it once. */
+  subject: string;
+  payload: string | null;
+  state: string;
+  redelivery: Generated<Num>;
+  attempts: Generated<Num>;
+  next_attempt_at: string;
+  claimed_until: string | null;
+  status_code: Num | null;
+  duration_ms: Num | null;
+  delivered_at: string | null;
+  created_at: string;
+}
+
+interface HookDeliveryAttemptsTable {
+  id: Id;
+  delivery_id: Num;
+  number: Num;
+  status_code: Num | null;
+  duration_ms: Num;
+  error: string | null;
+  request_headers: string;
+  response_headers: string;
+  response_body: string;
+  created_at: string;
+}
+
 interface WebhookDeliveriesTable {
   delivery_id: string;
   repository_id: Num | null;
@@ -438,6 +486,9 @@ export interface Database {
   caches: CachesTable;
   secrets: SecretsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  repository_hooks: RepositoryHooksTable;
+  hook_deliveries: HookDeliveriesTable;
+  hook_delivery_attempts: HookDeliveryAttemptsTable;
   schedule_ticks: ScheduleTicksTable;
   audit_log: AuditLogTable;
   slipway_migrations: MigrationsTable;

@@ -17,6 +17,7 @@ import type { DeploymentGateStore } from "./deployment-gates.js";
 import type { DeploymentStore } from "./deployments.js";
 import type { EnvironmentStore } from "./environments.js";
 import type { FlagStore } from "./flags.js";
+import type { HookStore } from "./hooks.js";
 import type { JobQueueStore } from "./job-queue.js";
 import type { JobReportStore } from "./job-reports.js";
 import type { JobStore } from "./jobs.js";
@@ -87,6 +88,7 @@ export interface Store
     DeploymentStore,
     FlagStore,
     WebhookDeliveryStore,
+    HookStore,
     ScheduleTickStore,
     AuditStore,
     RateLimitStore,

@@ -102,6 +102,9 @@ describe("every route declares and enforces a permission", () => {
     ]);
     // Configuration variables are walked like every other route: read with write, change with admin.
     expect(routes.filter((r) => r.url.includes("/actions/variables")).map((r) => r.permission).sort()).toEqual(["repo:admin", "repo:admin", "repo:admin", "repo:write", "repo:write"]);
+    // Outgoing webhooks and their deliveries are for repository admins only, as on GitHub.
+    expect(new Set(routes.filter((r) => /\/hooks(\/|$)/.test(r.url)).map((r) => r.permission))).toEqual(new Set(["repo:admin"]));
+    expect(routes.filter((r) => /\/hooks(\/|$)/.test(r.url))).toHaveLength(9);
     // Runner administration: a repository's admins manage its runners, instance admins the instance's.
     const runnerRoutes = routes.filter((r) => /\/runners(\/|$)/.test(r.url)).map((r) => `${r.method} ${r.url} ${r.permission}`).sort();
     expect(runnerRoutes).toEqual([

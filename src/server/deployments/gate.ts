@@ -11,6 +11,7 @@
 import { decideGate, hasProtectionRules, isReworkDeployment, type GateDecision } from "../../release/index.js";
 import type { DeploymentGate, DeploymentState, Job, Store, WorkflowRun } from "../../store/index.js";
 import type { JobRequest } from "../../protocol/index.js";
+import { queueHookEvent } from "../webhooks-out/index.js";
 import { protectionOf, reviewerUserIds } from "./protection.js";
 
 /** The ref a job deploys: its github context's, else the run's branch. */
@@ -50,7 +51,7 @@ export async function holdJob(store: Store, job: Job, request: JobRequest, run: 
   });
   // `deployment: false`: the rules and secrets of the environment, no record.
   if (request.deployment !== false && !(await store.findJobDeployment(job.id))) {
-    await store.createDeployment({
+    const deployment = await store.createDeployment({
       repositoryId: run.repositoryId,
       environment: environment.name,
       sha: run.headSha,
@@ -64,6 +65,7 @@ export async function holdJob(store: Store, job: Job, request: JobRequest, run: 
       rework: isReworkDeployment({ ref: refOf(request, run), hotfixBranches: protectionOf(environment).hotfixBranches, inputs: dispatchInputsOf(request, run) }),
       ...(gate.rollback ? { description: "rollback", payload: { rollback: true } } : {}),
     });
+    await queueHookEvent(store, run.repositoryId, { event: "deployment", deploymentId: deployment.id });
   }
   return "waiting";
 }
@@ -101,7 +103,8 @@ async function followDeployment(store: Store, jobId: number, state: DeploymentSt
   const deployment = await store.findJobDeployment(jobId);
   if (!deployment || (deployment.state === state && (environmentUrl === undefined || environmentUrl === deployment.environmentUrl))) return;
   if (["success", "failure", "error", "inactive"].includes(deployment.state) && deployment.state !== state) return;
-  await store.addDeploymentStatus(deployment.id, { state, description, ...(environmentUrl ? { environmentUrl } : {}) });
+  const status = await store.addDeploymentStatus(deployment.id, { state, description, ...(environmentUrl ? { environmentUrl } : {}) });
+  if (status) await queueHookEvent(store, deployment.repositoryId, { event: "deployment_status", deploymentId: deployment.id, statusId: status.id });
 }
 
 /**

@@ -15,6 +15,7 @@ import { SlipwayError, type MessageLogger } from "../../lib/index.js";
 import type { DeploymentRecord, Store, WorkflowRun } from "../../store/index.js";
 import type { RunControl } from "../context.js";
 import { protectionOf } from "./protection.js";
+import { queueHookEvent } from "../webhooks-out/index.js";
 
 /** The login recorded as the actor of an automatic rollback. */
 const AUTO_ROLLBACK_ACTOR = "slipway";
@@ -79,7 +80,7 @@ export async function startRollback(
       const copy = jobs.find((j) => j.key === job.key)!;
       await store.createGate({ jobId: copy.id, runId: run.id, repositoryId, environment, sha: run.headSha, ref, actor, rollback: true });
       // Recorded here so the deployment carries its link; holding the job finds it and adds none.
-      await store.createDeployment({
+      const deployment = await store.createDeployment({
         repositoryId,
         environment,
         sha: run.headSha,
@@ -94,6 +95,7 @@ export async function startRollback(
         payload: { rollback: true, ...(rolledBackFrom !== null ? { rollback_of: rolledBackFrom } : {}) },
         rolledBackFrom,
       });
+      await queueHookEvent(store, repositoryId, { event: "deployment", deploymentId: deployment.id });
     },
   });
   return { run: next, jobKey: job.key };

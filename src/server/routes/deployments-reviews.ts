@@ -16,6 +16,7 @@ import { apiBase, type RouteContext } from "../context.js";
 import { reviewGates } from "../deployments/gate.js";
 import { protectionOf, reviewerUserIds, reviewersJson } from "../deployments/protection.js";
 import { validationFailed } from "../http-errors.js";
+import { queueHookEvent } from "../webhooks-out/index.js";
 import { userJson } from "../json.js";
 import { deploymentJson } from "./deployments.js";
 import { requestedRun } from "./requested.js";
@@ -115,6 +116,7 @@ export function registerDeploymentReviewRoutes(app: FastifyInstance, ctx: RouteC
     for (const { entry, bypass } of reviews) {
       await store.addReview({ runId: run.id, environment: entry.environment.name, userId: user.id, login: user.login, state: b.state, comment: b.comment, sha: run.headSha, bypass });
       await ctx.audit(request, `deployment.${b.state === "approved" ? (bypass ? "bypass" : "approve") : "reject"}`, `repo:${repo.fullName}`, { run: run.id, environment: entry.environment.name });
+      await queueHookEvent(store, repo.id, { event: "deployment_review", action: b.state, runId: run.id, environment: entry.environment.name, userId: user.id, login: user.login, comment: b.comment });
     }
     await reviewGates(store, ctx.now(), { runId: run.id });
     const deployments: Record<string, unknown>[] = [];

@@ -13,6 +13,7 @@ import { apiBase, idParam, pageOf, type RouteContext } from "../context.js";
 import { reviewGates } from "../deployments/gate.js";
 import { protectionOf } from "../deployments/protection.js";
 import { rollBackFailedDeployments } from "../deployments/rollback.js";
+import { queueHookEvent } from "../webhooks-out/index.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { hasMirror, mirrorPath, resolveRef } from "../pipeline/git-mirror.js";
 
@@ -58,7 +59,7 @@ export function deploymentJson(d: DeploymentRecord, repo: Repository, api: strin
   };
 }
 
-function statusJson(s: DeploymentStatusRecord, repo: Repository, api: string): Record<string, unknown> {
+export function statusJson(s: DeploymentStatusRecord, repo: Repository, api: string): Record<string, unknown> {
   const deploymentUrl = `${api}/repos/${repo.fullName}/deployments/${s.deploymentId}`;
   return {
     url: `${deploymentUrl}/statuses/${s.id}`,
@@ -147,6 +148,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: RouteContext
       rework: isReworkDeployment({ ref, hotfixBranches: protectionOf(env).hotfixBranches, payload }),
     });
     await ctx.audit(request, "deployment.create", `repo:${repo.fullName}`, { deployment: deployment.id, environment: env.name });
+    await queueHookEvent(store, repo.id, { event: "deployment", deploymentId: deployment.id });
     return reply.status(201).send(deploymentJson(deployment, repo, api));
   });
 
@@ -206,6 +208,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: RouteContext
       autoInactive: optionalBoolean(body, "auto_inactive") ?? true,
     });
     if (!status) throw notFound("DEPLOYMENT_NOT_FOUND", "Deployment");
+    await queueHookEvent(store, repo.id, { event: "deployment_status", deploymentId: deployment.id, statusId: status.id });
     // A deployment that ended frees its environment for the next one in the queue.
     if (FINAL_STATES.includes(status.state)) await reviewGates(store, ctx.now(), { repositoryId: repo.id, environment: status.environment });
     // An operator marking a deployment failed rolls its environment back at once when it says auto_rollback.

@@ -1,0 +1,32 @@
+/**
+ * The events Slipway sends to a repository's webhooks, and what each one is
+ * about (its subject). Queuing writes the outbox in the store; the payload is
+ * rendered from the subject when the delivery is first attempted (payloads.ts).
+ */
+import { randomUUID } from "node:crypto";
+import type { Store } from "../../store/index.js";
+
+/** What a delivery is about, per event. */
+export type HookSubject =
+  | { event: "ping"; hookId: number }
+  | { event: "deployment"; deploymentId: number }
+  | { event: "deployment_status"; deploymentId: number; statusId: number }
+  | { event: "deployment_review"; action: "approved" | "rejected"; runId: number; environment: string; userId: number; login: string; comment: string };
+
+const ACTION_OF = (subject: HookSubject): string | null => {
+  if (subject.event === "deployment" || subject.event === "deployment_status") return "created";
+  if (subject.event === "deployment_review") return subject.action;
+  return null;
+};
+
+/** Queues the event for every active webhook of the repository subscribed to it (a ping: for its hook only). */
+export async function queueHookEvent(store: Store, repositoryId: number, subject: HookSubject): Promise<void> {
+  await store.enqueueHookEvent({
+    repositoryId,
+    event: subject.event,
+    action: ACTION_OF(subject),
+    subject,
+    ...(subject.event === "ping" ? { hookId: subject.hookId } : {}),
+    guid: randomUUID,
+  });
+}
