@@ -124,6 +124,10 @@ export const ERROR_CODES = {
   FLAG_SET_VERSION_NOT_FOUND: { status: 404, meaning: "The environment's flag set has no version with this number.", hint: "`slipway flags history` lists the versions." },
   FLAG_SET_CHANGED: { status: 412, meaning: "The flag set changed since the version the request names (If-Match).", hint: "Fetch the flag set again, reapply your change and retry." },
   FLAG_KEY_NOT_FOUND: { status: 404, meaning: "The environment has no client key with this id.", hint: "List the environment's client keys to find the id." },
+  FLAG_CHANGE_NOT_FOUND: { status: 404, meaning: "The environment has no flag change with this id.", hint: "`slipway flags changes` lists the environment's pending changes." },
+  FLAG_CHANGE_OUTDATED: { status: 409, meaning: "The flag set changed after this change was proposed; it was not applied and is closed as outdated.", hint: "Look at the current flag set and propose the change again." },
+  FLAG_CHANGE_CLOSED: { status: 409, meaning: "The flag change was applied, rejected or closed as outdated already; it takes no more reviews.", hint: "`slipway flags changes` lists the changes still pending." },
+  FLAG_CHANGE_REVIEW_NOT_ALLOWED: { status: 403, meaning: "Only the environment's listed reviewers (or an admin, where the environment allows it) review flag changes, and not their own where self-review is prevented.", hint: "Ask a reviewer listed on the environment; its reviewers are set with the environment's PUT." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -17,6 +17,7 @@ import type { DeploymentGateStore } from "./deployment-gates.js";
 import type { DeploymentStore } from "./deployments.js";
 import type { EnvironmentStore } from "./environments.js";
 import type { FlagStore } from "./flags.js";
+import type { FlagChangeStore } from "./flags-changes.js";
 import type { JobQueueStore } from "./job-queue.js";
 import type { JobReportStore } from "./job-reports.js";
 import type { JobStore } from "./jobs.js";
@@ -86,6 +87,7 @@ export interface Store
     DeploymentGateStore,
     DeploymentStore,
     FlagStore,
+    FlagChangeStore,
     WebhookDeliveryStore,
     ScheduleTickStore,
     AuditStore,
