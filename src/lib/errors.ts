@@ -134,6 +134,10 @@ export const ERROR_CODES = {
   HOOK_NOT_FOUND: { status: 404, meaning: "The repository has no webhook with this id.", hint: "List the repository's webhooks (GET .../hooks) to find the id." },
   HOOK_DELIVERY_NOT_FOUND: { status: 404, meaning: "The webhook has no delivery with this id.", hint: "List the webhook's deliveries (GET .../hooks/{hook_id}/deliveries) to find the id." },
   HOOK_URL_REFUSED: { status: 422, meaning: "A webhook or custom protection rule URL is not http(s), or its host resolves to a loopback, private or link-local address.", hint: "Use an http:// or https:// URL of a public host; an instance admin can allow internal hosts with the allowedRepositoryHosts or allowPrivateRepositoryHosts setting." },
+  FLAG_CHANGE_NOT_FOUND: { status: 404, meaning: "The environment has no flag change with this id.", hint: "`slipway flags changes` lists the environment's pending changes." },
+  FLAG_CHANGE_OUTDATED: { status: 409, meaning: "The flag set changed after this change was proposed; it was not applied and is closed as outdated.", hint: "Look at the current flag set and propose the change again." },
+  FLAG_CHANGE_CLOSED: { status: 409, meaning: "The flag change was applied, rejected or closed as outdated already; it takes no more reviews.", hint: "`slipway flags changes` lists the changes still pending." },
+  FLAG_CHANGE_REVIEW_NOT_ALLOWED: { status: 403, meaning: "Only the environment's listed reviewers (or an admin, where the environment allows it) review flag changes, and not their own where self-review is prevented.", hint: "Ask a reviewer listed on the environment; its reviewers are set with the environment's PUT." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

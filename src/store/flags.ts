@@ -36,6 +36,8 @@ interface FlagSetChange {
   document: Record<string, unknown>;
   reason?: string | null;
   audit?: { action: string; target: string | null; details: Record<string, unknown> };
+  /** A pending change (flag_changes) this write applies: marked applied with the new version in the same transaction. */
+  appliesChange?: number;
 }
 
 /** An evaluation-only key of an environment; the key itself is never stored. */
@@ -180,6 +182,9 @@ export function createFlagStore(ctx: StoreContext): FlagStore {
           .onConflict((oc) => oc.column("environment_id").doUpdateSet({ version, document: text, updated_by: actor, updated_at: at }))
           .returningAll()
           .executeTakeFirstOrThrow();
+        if (next.appliesChange !== undefined) {
+          await trx.updateTable("flag_changes").set({ state: "applied", applied_version: version, decided_at: at }).where("id", "=", next.appliesChange).execute();
+        }
         if (next.audit) {
           await trx.insertInto("audit_log").values({ actor, action: next.audit.action, target: next.audit.target, details: toJson(next.audit.details), at }).execute();
         }

@@ -25,6 +25,7 @@ export type { DeploymentGate } from "./deployment-gates.js";
 export type { DeploymentRecord, DeploymentState, DeploymentStatusRecord } from "./deployments.js";
 export type { FlagClientKeyRecord, FlagSetRecord } from "./flags.js";
 export type { HookDelivery, RepositoryHook } from "./hooks.js";
+export type { FlagChangeRecord } from "./flags-changes.js";
 export { openStore } from "./open-store.js";
 export { migrate, type Migration } from "./migrate.js";
 export { MIGRATIONS } from "./migrations.js";

@@ -637,4 +637,43 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.createIndex("hook_delivery_attempts_delivery_idx").on("hook_delivery_attempts").column("delivery_id").execute();
     },
   },
+  {
+    version: 21,
+    name: "feature flags: per-environment flag options, pending changes and their reviews",
+    async up(db, backend) {
+      // Flag options of an environment: whether changes wait for review, and the repository file a successful deployment applies.
+      await db.schema
+        .createTable("flag_settings")
+        .addColumn("environment_id", "bigint", (c) => ref("environments.id", "cascade")(c.notNull().primaryKey()))
+        .addColumn("require_approval", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("flags_path", "text")
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      // A proposed flag-set document held for review; `base_version` is the version it was proposed against.
+      await withId(db.schema.createTable("flag_changes"), backend)
+        .addColumn("environment_id", "bigint", (c) => ref("environments.id", "cascade")(c.notNull()))
+        .addColumn("base_version", "integer", (c) => c.notNull())
+        .addColumn("document", "text", (c) => c.notNull())
+        .addColumn("action", "text", (c) => c.notNull())
+        .addColumn("details", "text", (c) => c.notNull())
+        .addColumn("reason", "text")
+        .addColumn("author", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("applied_version", "integer")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("decided_at", "text")
+        .execute();
+      await db.schema.createIndex("flag_changes_environment_idx").on("flag_changes").columns(["environment_id", "state"]).execute();
+      await withId(db.schema.createTable("flag_change_reviews"), backend)
+        .addColumn("change_id", "bigint", (c) => ref("flag_changes.id", "cascade")(c.notNull()))
+        .addColumn("user_id", "bigint", (c) => c.notNull())
+        .addColumn("login", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("comment", "text", (c) => c.notNull())
+        .addColumn("bypass", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("flag_change_reviews_change_idx").on("flag_change_reviews").column("change_id").execute();
+    },
+  },
 ];

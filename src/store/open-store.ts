@@ -14,6 +14,7 @@ import { createDeploymentGateStore } from "./deployment-gates.js";
 import { createDeploymentStore } from "./deployments.js";
 import { createEnvironmentStore } from "./environments.js";
 import { createFlagStore } from "./flags.js";
+import { createFlagChangeStore } from "./flags-changes.js";
 import { createJobQueueStore } from "./job-queue.js";
 import { createJobReportStore } from "./job-reports.js";
 import { createJobStore } from "./jobs.js";
@@ -397,6 +398,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createDeploymentGateStore(ctx),
     ...createDeploymentStore(ctx),
     ...createFlagStore(ctx),
+    ...createFlagChangeStore(ctx),
     ...createWebhookDeliveryStore(ctx),
     ...createHookStore(ctx),
     ...createScheduleTickStore(ctx),

@@ -462,6 +462,43 @@ interface FlagEvaluationCountsTable {
   count: Num;
 }
 
+interface FlagSettingsTable {
+  environment_id: Num;
+  require_approval: Num;
+  /** A repository path (e.g. `.slipway/flags/production.json`) a successful deployment applies; null: off. */
+  flags_path: string | null;
+  updated_at: string;
+}
+
+interface FlagChangesTable {
+  id: Id;
+  environment_id: Num;
+  base_version: Num;
+  /** The proposed flag-set document as JSON. */
+  document: string;
+  action: string;
+  /** Audit details of the proposal as JSON. */
+  details: string;
+  reason: string | null;
+  author: string;
+  /** pending | applied | rejected | outdated */
+  state: string;
+  applied_version: Num | null;
+  created_at: string;
+  decided_at: string | null;
+}
+
+interface FlagChangeReviewsTable {
+  id: Id;
+  change_id: Num;
+  user_id: Num;
+  login: string;
+  state: string;
+  comment: string;
+  bypass: Num;
+  created_at: string;
+}
+
 interface MigrationsTable {
   version: Num;
   name: string;
@@ -509,4 +546,7 @@ export interface Database {
   flag_set_versions: FlagSetVersionsTable;
   flag_client_keys: FlagClientKeysTable;
   flag_evaluation_counts: FlagEvaluationCountsTable;
+  flag_settings: FlagSettingsTable;
+  flag_changes: FlagChangesTable;
+  flag_change_reviews: FlagChangeReviewsTable;
 }

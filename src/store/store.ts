@@ -18,6 +18,7 @@ import type { DeploymentStore } from "./deployments.js";
 import type { EnvironmentStore } from "./environments.js";
 import type { FlagStore } from "./flags.js";
 import type { HookStore } from "./hooks.js";
+import type { FlagChangeStore } from "./flags-changes.js";
 import type { JobQueueStore } from "./job-queue.js";
 import type { JobReportStore } from "./job-reports.js";
 import type { JobStore } from "./jobs.js";
@@ -87,6 +88,7 @@ export interface Store
     DeploymentGateStore,
     DeploymentStore,
     FlagStore,
+    FlagChangeStore,
     WebhookDeliveryStore,
     HookStore,
     ScheduleTickStore,

@@ -81,7 +81,7 @@ describe("every route declares and enforces a permission", () => {
       "POST /ofrep/v1/evaluate/flags public",
       "POST /ofrep/v1/evaluate/flags/:key public",
     ]);
-    // Flags: readers read and preview, writers change, admins manage client keys.
+    // Flags: readers read and preview, writers change, admins manage client keys; reviews of held changes are decided by the environment's reviewers.
     const flagRoutes = routes.filter((r) => /\/(flags|flag-keys)(\/|$)/.test(r.url) && !flagClientRoute.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^.*:environment_name/, "")} ${r.permission}`).sort();
     expect(flagRoutes).toEqual([
       "DELETE /flag-keys/:key_id repo:admin",
@@ -89,6 +89,8 @@ describe("every route declares and enforces a permission", () => {
       "GET /flag-keys repo:write",
       "GET /flags repo:read",
       "GET /flags/:key repo:read",
+      "GET /flags/changes repo:read",
+      "GET /flags/changes/:change_id repo:read",
       "GET /flags/usage repo:read",
       "GET /flags/versions repo:read",
       "GET /flags/versions/:version repo:read",
@@ -96,6 +98,7 @@ describe("every route declares and enforces a permission", () => {
       "POST /flag-keys repo:admin",
       "POST /flags/:key/kill repo:write",
       "POST /flags/:key/preview repo:read",
+      "POST /flags/changes/:change_id/reviews repo:read",
       "POST /flags/versions/:version/restore repo:write",
       "PUT /flags repo:write",
       "PUT /flags/:key repo:write",

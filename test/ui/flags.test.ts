@@ -1,7 +1,9 @@
 /**
  * The Flags page in real Chromium against the real server: the flag list,
  * the editor validating a draft as it is typed (with the JSON paths of the
- * schema's errors), the targeting preview, the kill switch and a restore.
+ * schema's errors), the targeting preview, the kill switch and a restore;
+ * in an environment that reviews flag changes, a saved draft waits as a
+ * pending change shown as a diff, approved or rejected from the page.
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect as vitestExpect, it } from "vitest";
@@ -79,6 +81,41 @@ describe.skipIf(unavailable !== undefined)("Flags page", () => {
     await page.getByRole("button", { name: "Restore version 1" }).click();
     await expect(page.locator('[data-flag="banner"]')).toHaveAttribute("data-state", "ENABLED");
     vitestExpect((await server.store.getFlagSet(environmentId))?.version).toBe(3);
+    vitestExpect(pageErrors).toEqual([]);
+  });
+
+  it("holds a saved change for review, shows it as a diff, and applies it on approval or closes it on rejection", async () => {
+    const ada = (await server.store.getUserByLogin(LOGIN))!;
+    await server.store.setEnvironmentProtection(environmentId, { reviewers: [{ type: "User", id: ada.id }], requiredApprovals: 1 });
+    await server.store.putFlagSettings(environmentId, { requireApproval: true, flagsPath: null });
+    await page.reload();
+    const before = (await server.store.getFlagSet(environmentId))!;
+    const proposed = { ...before.document, flags: { ...(before.document.flags as object), color: { state: "ENABLED", variants: { red: "red", blue: "blue" }, defaultVariant: "blue" } } };
+    await page.getByLabel("Flag set document").fill(JSON.stringify(proposed, null, 2));
+    await expect(page.getByTestId("draft-valid")).toHaveText("Valid");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByText(/the change waits for approval as change #\d+/)).toHaveCount(1);
+    vitestExpect((await server.store.getFlagSet(environmentId))?.version).toBe(before.version);
+    const change = page.getByTestId("pending-change");
+    await expect(change).toHaveCount(1);
+    await expect(change.getByTestId("change-flag")).toHaveAttribute("data-flag", "color");
+    await expect(change.getByTestId("change-flag")).toHaveAttribute("data-kind", "changed");
+    await expect(change.getByTestId("change-flag")).toContainText('"defaultVariant": "blue"');
+    const id = await change.getAttribute("data-change");
+    await page.getByRole("button", { name: `Approve change ${id}` }).click();
+    await expect(page.getByText(`Change #${id} is applied as version ${before.version + 1}.`)).toHaveCount(1);
+    await expect(page.getByTestId("pending-change")).toHaveCount(0);
+    vitestExpect((await server.store.getFlagSet(environmentId))?.document).toMatchObject({ flags: { color: { defaultVariant: "blue" } } });
+
+    await page.getByLabel("Flag set document").fill(JSON.stringify(before.document, null, 2));
+    await expect(page.getByTestId("draft-valid")).toHaveText("Valid");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByTestId("pending-change")).toHaveCount(1);
+    const second = await page.getByTestId("pending-change").getAttribute("data-change");
+    await page.getByRole("button", { name: `Reject change ${second}` }).click();
+    await expect(page.getByText(`Change #${second} is rejected.`)).toHaveCount(1);
+    await expect(page.getByTestId("pending-change")).toHaveCount(0);
+    vitestExpect((await server.store.getFlagSet(environmentId))?.version).toBe(before.version + 1);
     vitestExpect(pageErrors).toEqual([]);
   });
 });

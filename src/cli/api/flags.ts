@@ -1,5 +1,5 @@
 /**
- * `slipway flags get|set|edit|diff|kill|history|restore|keys`: the feature
+ * `slipway flags get|set|edit|diff|kill|history|restore|changes|approve|reject|keys`: the feature
  * flags of a repository's deployment environment, as flagd documents.
  */
 import { readFile } from "node:fs/promises";
@@ -50,6 +50,37 @@ async function readDocument(file: string, readStdin: () => Promise<string>): Pro
   }
   if (!isObject(document)) throw new SlipwayError("CLI_USAGE", `${file} is not a JSON object`, { hint: "A flag set is one JSON object with a `flags` map." });
   return document;
+}
+
+interface PendingAnswer {
+  pending_change?: { id: number; base_version: number };
+}
+
+/** The line telling that the environment held a change for review, or null when it was written. */
+function heldFor(answer: unknown, fullName: string, environment: string): string | null {
+  const pending = isObject(answer) ? (answer as PendingAnswer).pending_change : undefined;
+  if (!pending) return null;
+  return `The environment ${environment} of ${fullName} requires review: the change is held as pending change ${pending.id} (against version ${pending.base_version}). Reviewers approve it with \`slipway flags approve ${fullName} ${pending.id} --env ${environment}\`.\n`;
+}
+
+interface ChangeJson {
+  id: number;
+  state: string;
+  author: string;
+  reason: string | null;
+  base_version: number;
+  outdated: boolean;
+  required_approvals: number;
+  reviews: Array<{ user: string; state: string; bypass: boolean }>;
+  diff: { flags: Record<string, { before: unknown; after: unknown }>; set_fields_changed: boolean };
+}
+
+function renderChange(c: ChangeJson): string {
+  const approvals = c.reviews.filter((r) => r.state === "approved").length;
+  const head = `#${c.id} by ${c.author}, ${c.state}${c.outdated ? " (outdated: the set changed since version " + c.base_version + ")" : ""}, ${approvals}/${c.required_approvals} approvals${c.reason ? ` — ${c.reason}` : ""}`;
+  const lines = Object.entries(c.diff.flags).map(([key, d]) => (d.before === null ? `  + ${key}` : d.after === null ? `  - ${key}` : `  ~ ${key}: ${JSON.stringify(d.before)} -> ${JSON.stringify(d.after)}`));
+  if (c.diff.set_fields_changed) lines.push("  ~ the set's other fields ($evaluators, metadata)");
+  return [head, ...lines].join("\n") + "\n";
 }
 
 function variantsOf(flag: unknown): string {
@@ -118,7 +149,9 @@ export function registerFlagCommands(program: Command, ctx: ApiCommandContext): 
     .action(
       act(ctx, async (client: ApiClient, fullName: string, file: string, f: FlagsFlags) => {
         const document = await readDocument(file, readStdin);
-        await client.request("PUT", `${flagsPath(fullName, f.env)}${query(f.reason)}`, document);
+        const answer = await client.request("PUT", `${flagsPath(fullName, f.env)}${query(f.reason)}`, document);
+        const held = heldFor(answer, fullName, f.env);
+        if (held) return output(held, answer);
         return output(`Flags of ${fullName} (environment ${f.env}) are set: ${Object.keys(flagsOf(document)).length} flags.\n`, { repository: fullName, environment: f.env, flags: Object.keys(flagsOf(document)).length });
       }),
     );
@@ -135,6 +168,8 @@ export function registerFlagCommands(program: Command, ctx: ApiCommandContext): 
         if (f.defaultVariant !== undefined) patch.defaultVariant = f.defaultVariant;
         if (Object.keys(patch).length === 0) throw new SlipwayError("CLI_USAGE", "nothing to change", { hint: "Pass --state ENABLED|DISABLED and/or --default-variant VARIANT." });
         const flag = await client.request<Json>("PATCH", `${flagsPath(fullName, f.env)}/${enc(key)}${query(f.reason)}`, patch);
+        const held = heldFor(flag, fullName, f.env);
+        if (held) return output(held, flag);
         return output(`Flag ${key} of ${fullName} (environment ${f.env}): state ${String(flag.state)}, default variant ${String(flag.defaultVariant ?? "(code default)")}.\n`, flag);
       }),
     );
@@ -174,10 +209,39 @@ export function registerFlagCommands(program: Command, ctx: ApiCommandContext): 
     .action(
       act(ctx, async (client: ApiClient, fullName: string, version: string, f: FlagsFlags) => {
         const n = parseId(version, "version");
-        await client.request("POST", `${flagsPath(fullName, f.env)}/versions/${n}/restore${query(f.reason)}`, {});
+        const answer = await client.request("POST", `${flagsPath(fullName, f.env)}/versions/${n}/restore${query(f.reason)}`, {});
+        const held = heldFor(answer, fullName, f.env);
+        if (held) return output(held, answer);
         return output(`Version ${n} of the flags of ${fullName} (environment ${f.env}) is restored.\n`, { repository: fullName, environment: f.env, restored: n });
       }),
     );
+
+  sub("changes", "List the changes waiting for review, each with its diff against the current version")
+    .option("--state <state>", "pending (default), applied, rejected, outdated or all")
+    .action(
+      act(ctx, async (client: ApiClient, fullName: string, f: FlagsFlags & { state?: string }) => {
+        const answer = await client.request<{ changes: ChangeJson[] }>("GET", `${flagsPath(fullName, f.env)}/changes${f.state ? `?state=${encodeURIComponent(f.state)}` : ""}`);
+        const text = answer.changes.length === 0 ? "No changes.\n" : answer.changes.map(renderChange).join("\n");
+        return output(text, answer.changes);
+      }),
+    );
+
+  for (const [name, state, description] of [
+    ["approve", "approved", "Approve a pending change (applied once the environment's required approvals are reached)"],
+    ["reject", "rejected", "Reject a pending change (it is closed)"],
+  ] as const) {
+    sub(name, description)
+      .argument("<id>", "the change's id (see `slipway flags changes`)")
+      .option("--comment <text>", "kept with the review")
+      .action(
+        act(ctx, async (client: ApiClient, fullName: string, id: string, f: FlagsFlags & { comment?: string }) => {
+          const n = parseId(id, "flag change");
+          const change = await client.request<ChangeJson & { applied_version: number | null }>("POST", `${flagsPath(fullName, f.env)}/changes/${n}/reviews`, { state, comment: f.comment ?? "" });
+          const what = change.state === "applied" ? `is applied as version ${String(change.applied_version)}` : change.state === "rejected" ? "is rejected" : `waits for more approvals (${change.reviews.filter((r) => r.state === "approved").length}/${change.required_approvals})`;
+          return output(`Change ${n} of the flags of ${fullName} (environment ${f.env}) ${what}.\n`, change);
+        }),
+      );
+  }
 
   const keys = flags.command("keys").description("Client keys: evaluation-only credentials of an environment");
   const keySub = (name: string, description: string) =>

@@ -14,6 +14,7 @@ import { failEnvironmentGates } from "../deployments/gate.js";
 import { protectionJson, protectionOf, readProtectionBody } from "../deployments/protection.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { registerFlagRoutes } from "./flags.js";
+import { checkFlagOptions, flagOptionsJson, readFlagOptions } from "./flags-changes.js";
 import { environmentLevel } from "./levels.js";
 import { registerSecretRoutes } from "./secrets.js";
 import { registerVariableRoutesAt } from "./variables.js";
@@ -31,6 +32,7 @@ async function environmentJson(store: Store, environment: EnvironmentRecord, rep
     created_at: environment.createdAt,
     updated_at: environment.updatedAt,
     ...(await protectionJson(store, environment)),
+    ...(await flagOptionsJson(store, environment)),
   };
 }
 
@@ -76,8 +78,11 @@ export function registerEnvironmentRoutes(app: FastifyInstance, ctx: RouteContex
     const existing = await store.getEnvironment(repo.id, environmentParam(request.params));
     const probe: EnvironmentRecord = existing ?? { id: 0, repositoryId: repo.id, name: environmentParam(request.params), createdAt: "", updatedAt: "", protection: null };
     const protection = await readProtectionBody(store, probe, request.body);
+    const flagOptions = await readFlagOptions(store, existing, request.body);
+    checkFlagOptions(flagOptions ?? (existing ? await store.getFlagSettings(existing.id) : { requireApproval: false }), protection.reviewers.length);
     const { environment, created } = await store.putEnvironment(repo.id, environmentParam(request.params));
     const saved = (await store.setEnvironmentProtection(environment.id, protection)) ?? environment;
+    if (flagOptions) await store.putFlagSettings(environment.id, flagOptions);
     await ctx.audit(request, created ? "environment.create" : "environment.update", `repo:${repo.fullName}`, { environment: environment.name });
     return environmentJson(store, saved, repo, api, config.publicUrl);
   });

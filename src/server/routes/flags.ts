@@ -1,23 +1,26 @@
 /**
  * Managing an environment's feature flags: the whole flagd document, one flag
  * at a time, the version history with one-step restore, the kill switch, a
- * targeting preview, and the environment's client keys. Every change is
- * validated against the flag-set schema before it is written (an invalid
- * document never replaces a valid one), becomes a new version, and is audited
- * with its before and after in the same transaction.
+ * targeting preview, and the environment's client keys. Every change takes
+ * `applyFlagChange` (flags-changes.ts), which holds it for review where the
+ * environment requires that. A change is validated against the flag-set
+ * schema before it is written (an invalid document never replaces a valid
+ * one), becomes a new version, and is audited with its before and after in
+ * the same transaction.
  *
- * `flags/versions` is a path of its own: a flag keyed `versions` is managed
- * through the whole document.
+ * `flags/versions`, `flags/changes` and `flags/usage` are paths of their own:
+ * flags keyed so are managed through the whole document.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
 import { assertFlagSet, compileFlagSet, toOfrepEvaluation, type EvaluationContext } from "../../flags/index.js";
-import type { EnvironmentRecord, FlagSetRecord } from "../../store/index.js";
+import type { EnvironmentRecord, FlagChangeRecord, FlagSetRecord } from "../../store/index.js";
 import { actorOf } from "../auth.js";
 import { idParam, pageOf, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { hashToken } from "../security.js";
 import { createFlagClientAuth, generateFlagKey, type FlagClientAuth } from "./flags-auth.js";
+import { applyFlagChange, attachFlagHub, diffFlagSets, registerFlagChangeRoutes, type FlagChangeOutcome, type FlagEdit } from "./flags-changes.js";
 import { createFlagHub, flagSetEtag, type FlagHub } from "./flags-hub.js";
 import { registerFlagSyncRoutes } from "./flags-sync.js";
 import { createFlagUsage, utcDay, type FlagUsage } from "./flags-usage.js";
@@ -26,14 +29,6 @@ import { registerOfrepRoutes } from "./ofrep.js";
 const BASE = "/api/v3/repos/:owner/:repo/environments/:environment_name";
 
 type Json = Record<string, unknown>;
-
-/** What a flag change does to the document; `before`/`after` of the flag go to the audit log. */
-interface FlagEdit {
-  document: Json;
-  reason: string | null;
-  action: string;
-  details: Json;
-}
 
 function isObject(value: unknown): value is Json {
   return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -52,22 +47,6 @@ function mergePatch(target: unknown, patch: unknown): unknown {
     else out[k] = mergePatch(out[k], v);
   }
   return out;
-}
-
-/**
- * Audit details of a whole-document change: the flags it adds, removes or
- * changes with their before and after (null when absent), and whether the
- * set's other fields changed. The documents themselves are in the versions.
- */
-function changedFlags(before: Json | null, after: Json): Json {
-  const a = before === null ? {} : flagsOf(before);
-  const b = flagsOf(after);
-  const flags: Json = {};
-  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) flags[key] = { before: a[key] ?? null, after: b[key] ?? null };
-  }
-  const rest = (d: Json | null) => JSON.stringify(d === null ? {} : { ...d, flags: undefined });
-  return { flags, set_fields_changed: rest(before) !== rest(after) };
 }
 
 function reasonOf(request: FastifyRequest): string | null {
@@ -96,30 +75,17 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
   };
 
   /**
-   * Writes one change: validated inside the transaction, audited with it, then
-   * announced. Every change of a flag set takes this path, so it is where an
-   * environment's protection rules would hold a change for approval (pending,
-   * shown as a diff) instead of writing it.
+   * Writes one change through `applyFlagChange`, or holds it for review when
+   * the environment requires approval (`immediate`: the kill switch).
    */
-  const write = async (request: FastifyRequest, environment: EnvironmentRecord, edit: (current: FlagSetRecord | null) => FlagEdit): Promise<FlagSetRecord> => {
-    const repo = request.repository!;
-    const source = `flag set of ${repo.fullName} environment ${environment.name}`;
-    const { after } = await store.changeFlagSet(environment.id, actorOf(request.principal), (current) => {
-      const change = edit(current);
-      assertFlagSet(change.document, source);
-      return {
-        document: change.document,
-        reason: change.reason,
-        audit: {
-          action: change.action,
-          target: `repo:${repo.fullName}`,
-          details: { environment: environment.name, version: (current?.version ?? 0) + 1, reason: change.reason, ...change.details, request_id: request.id },
-        },
-      };
-    });
-    hub.changed(after);
-    return after;
-  };
+  const write = async (request: FastifyRequest, environment: EnvironmentRecord, edit: (current: FlagSetRecord | null) => FlagEdit, immediate = false): Promise<FlagChangeOutcome> =>
+    applyFlagChange(store, { repository: request.repository!, environment, actor: actorOf(request.principal), edit, review: immediate ? "immediate" : "environment", requestId: request.id });
+
+  /** 202 with the pending change a held write created. */
+  const sendPending = (reply: FastifyReply, change: FlagChangeRecord) =>
+    reply.status(202).send({ pending_change: { id: change.id, state: change.state, base_version: change.baseVersion, author: change.author, reason: change.reason, action: change.action } });
+
+  registerFlagChangeRoutes(app, ctx, BASE, environmentOf);
 
   const sendDocument = (reply: FastifyReply, record: { version: number; environmentId: number; document: Json }, etag: string) =>
     reply.header("etag", etag).header("x-slipway-flags-version", String(record.version)).send(record.document);
@@ -141,14 +107,15 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
       assertFlagSet(document, `draft flag set of ${request.repository!.fullName} environment ${environment.name}`);
       return { valid: true, flags: Object.keys(flagsOf(document)).length };
     }
-    const after = await write(request, environment, (current) => {
+    const outcome = await write(request, environment, (current) => {
       const etag = flagSetEtag(environment.id, current?.version ?? 0);
       if (typeof ifMatch === "string" && ifMatch !== "*" && ifMatch !== etag) {
         throw new SlipwayError("FLAG_SET_CHANGED", `The flag set of environment ${environment.name} is at version ${current?.version ?? 0}, not the one If-Match names`);
       }
-      return { document, reason: reasonOf(request), action: "flags.update", details: changedFlags(current?.document ?? null, document) };
+      return { document, reason: reasonOf(request), action: "flags.update", details: diffFlagSets(current?.document ?? null, document) };
     });
-    return sendDocument(reply, after, flagSetEtag(environment.id, after.version));
+    if (outcome.state === "pending") return sendPending(reply, outcome.change);
+    return sendDocument(reply, outcome.record, flagSetEtag(environment.id, outcome.record.version));
   });
 
   app.get(`${BASE}/flags/versions`, { config: { permission: "repo:read" } }, async (request) => {
@@ -196,13 +163,14 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
   app.post(`${BASE}/flags/versions/:version/restore`, { config: { permission: "repo:write" } }, async (request, reply) => {
     const environment = await environmentOf(request);
     const restored = await versionOf(request, environment);
-    const after = await write(request, environment, (current) => ({
+    const outcome = await write(request, environment, (current) => ({
       document: restored.document,
       reason: reasonOf(request) ?? `restore of version ${restored.version}`,
       action: "flags.restore",
-      details: { restored_version: restored.version, ...changedFlags(current?.document ?? null, restored.document) },
+      details: { restored_version: restored.version, ...diffFlagSets(current?.document ?? null, restored.document) },
     }));
-    return sendDocument(reply, after, flagSetEtag(environment.id, after.version));
+    if (outcome.state === "pending") return sendPending(reply, outcome.change);
+    return sendDocument(reply, outcome.record, flagSetEtag(environment.id, outcome.record.version));
   });
 
   const flagOf = (document: Json, key: string, environment: EnvironmentRecord): Json => {
@@ -233,46 +201,55 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
     const flag = request.body;
     if (!isObject(flag)) throw validationFailed("body", "the flag as a JSON object with `state` and `variants`");
     let created = false;
-    await write(request, environment, (current) => {
+    const outcome = await write(request, environment, (current) => {
       created = !isObject(flagsOf(current?.document ?? {})[key]);
       return editFlag(current, key, flag, created ? "flags.flag.create" : "flags.flag.update", reasonOf(request));
     });
+    if (outcome.state === "pending") return sendPending(reply, outcome.change);
     return reply.status(created ? 201 : 200).send(flag);
   });
 
-  app.patch(`${BASE}/flags/:key`, { config: { permission: "repo:write" } }, async (request) => {
+  app.patch(`${BASE}/flags/:key`, { config: { permission: "repo:write" } }, async (request, reply) => {
     const environment = await environmentOf(request);
     const key = keyParam(request);
     if (!isObject(request.body)) throw validationFailed("body", "a JSON merge patch of the flag, e.g. {\"state\": \"DISABLED\"}");
     const patch = request.body;
     let next: Json = {};
-    await write(request, environment, (current) => {
+    const outcome = await write(request, environment, (current) => {
       next = mergePatch(flagOf(current?.document ?? {}, key, environment), patch) as Json;
       return editFlag(current, key, next, "flags.flag.update", reasonOf(request));
     });
+    if (outcome.state === "pending") return sendPending(reply, outcome.change);
     return next;
   });
 
   app.delete(`${BASE}/flags/:key`, { config: { permission: "repo:write" } }, async (request, reply) => {
     const environment = await environmentOf(request);
     const key = keyParam(request);
-    await write(request, environment, (current) => {
+    const outcome = await write(request, environment, (current) => {
       flagOf(current?.document ?? {}, key, environment);
       return editFlag(current, key, undefined, "flags.flag.delete", reasonOf(request));
     });
+    if (outcome.state === "pending") return sendPending(reply, outcome.change);
     return reply.status(204).send();
   });
 
   // The kill switch: the flag serves every caller its code default (reason DISABLED) as soon as providers hear of it.
+  // It is the emergency path: written at once, even where changes otherwise wait for review.
   app.post(`${BASE}/flags/:key/kill`, { config: { permission: "repo:write" } }, async (request) => {
     const environment = await environmentOf(request);
     const key = keyParam(request);
     let next: Json = {};
-    const after = await write(request, environment, (current) => {
-      next = { ...flagOf(current?.document ?? {}, key, environment), state: "DISABLED" };
-      return editFlag(current, key, next, "flags.flag.kill", reasonOf(request) ?? "kill switch");
-    });
-    return { key, state: "DISABLED", version: after.version };
+    const outcome = await write(
+      request,
+      environment,
+      (current) => {
+        next = { ...flagOf(current?.document ?? {}, key, environment), state: "DISABLED" };
+        return editFlag(current, key, next, "flags.flag.kill", reasonOf(request) ?? "kill switch");
+      },
+      true,
+    );
+    return { key, state: "DISABLED", version: outcome.state === "applied" ? outcome.record.version : null };
   });
 
   // Which variant a context gets: of the stored flag, or of a draft (`flag`) evaluated among the stored set.
@@ -338,6 +315,7 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
 export function registerFlagRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const hub = createFlagHub({ store: ctx.store, pollMs: ctx.store.backend === "postgres" ? 50 : 250 });
   app.addHook("onClose", async () => hub.close());
+  attachFlagHub(ctx.store, hub);
   const clientAuth = createFlagClientAuth(ctx);
   const usage = createFlagUsage({ store: ctx.store, now: ctx.now, flushMs: 10_000, onError: (error) => app.log.warn({ err: { message: (error as Error).message } }, "flag evaluation counts not written") });
   app.addHook("onClose", async () => usage.close());

@@ -3,8 +3,9 @@
  * variants and a kill switch per flag, the whole flagd document in an editor
  * that the server validates as you type (every error with its JSON path),
  * a targeting preview ("which variant does this context get?", evaluated by
- * the server), and the version history with one-step restore. A flag not
- * evaluated over OFREP for a week is marked stale.
+ * the server), the version history with one-step restore, and the changes
+ * held for review (in environments that require it) as diffs with approve
+ * and reject. A flag not evaluated for a week is marked stale.
  */
 import { useEffect, useState } from "react";
 import { ApiError, api, requestText } from "../api/client.js";
@@ -34,6 +35,17 @@ interface FlagUsageRow {
   key: string;
   evaluations: number;
   last_evaluated: string | null;
+}
+
+interface PendingChange {
+  id: number;
+  author: string;
+  reason: string | null;
+  base_version: number;
+  outdated: boolean;
+  required_approvals: number;
+  reviews: Array<{ user: string; state: string }>;
+  diff: { flags: Record<string, { before: unknown; after: unknown }>; set_fields_changed: boolean };
 }
 
 const STALE_DAYS = 7;
@@ -155,10 +167,67 @@ function Preview({ repo, environment, keys }: { repo: string; environment: strin
   );
 }
 
+/** One flag's before and after as a two-column diff; a side without the flag says so. */
+function FlagDiff({ name, before, after }: { name: string; before: unknown; after: unknown }) {
+  const side = (value: unknown, empty: string) => (value === null ? <span className="muted small">{empty}</span> : <pre className="small">{JSON.stringify(value, null, 2)}</pre>);
+  const kind = before === null ? "added" : after === null ? "removed" : "changed";
+  return (
+    <tr data-testid="change-flag" data-flag={name} data-kind={kind}>
+      <td>
+        <code>{name}</code> <span className="badge">{kind}</span>
+      </td>
+      <td>{side(before, "absent")}</td>
+      <td>{side(after, "removed")}</td>
+    </tr>
+  );
+}
+
+function PendingChanges({ changes, onReview }: { changes: PendingChange[]; onReview: (id: number, state: "approved" | "rejected") => void }) {
+  if (changes.length === 0) return null;
+  return (
+    <section aria-label="Pending changes" className="card">
+      <h2>Waiting for review</h2>
+      {changes.map((c) => {
+        const approvals = c.reviews.filter((r) => r.state === "approved").length;
+        return (
+          <div key={c.id} data-testid="pending-change" data-change={c.id}>
+            <p>
+              <strong>Change #{c.id}</strong> by {c.author} <span className="muted small">({approvals}/{c.required_approvals} approvals, against v{c.base_version})</span> {c.reason && <span className="small">{c.reason}</span>}
+              {c.outdated && <span className="badge">outdated: the set changed since</span>}
+            </p>
+            <table className="table" aria-label={`Diff of change ${c.id}`}>
+              <thead>
+                <tr>
+                  <th>Flag</th>
+                  <th>Current</th>
+                  <th>Proposed</th>
+                </tr>
+              </thead>
+              <tbody>
+                {Object.entries(c.diff.flags).map(([key, d]) => (
+                  <FlagDiff key={key} name={key} before={d.before} after={d.after} />
+                ))}
+              </tbody>
+            </table>
+            {c.diff.set_fields_changed && <p className="muted small">The set&apos;s other fields ($evaluators, metadata) change too.</p>}
+            <button type="button" className="btn btn-primary btn-small" aria-label={`Approve change ${c.id}`} onClick={() => onReview(c.id, "approved")}>
+              Approve
+            </button>{" "}
+            <button type="button" className="btn btn-small btn-danger-plain" aria-label={`Reject change ${c.id}`} onClick={() => onReview(c.id, "rejected")}>
+              Reject
+            </button>
+          </div>
+        );
+      })}
+    </section>
+  );
+}
+
 function FlagSetEditor({ repo, environment }: { repo: string; environment: string }) {
   const document = useApi((signal) => call<Json>(`${envPath(repo, environment)}/flags`, { signal }), [repo, environment]);
   const versions = useApi((signal) => call<{ versions: FlagVersion[] }>(`${envPath(repo, environment)}/flags/versions?per_page=20`, { signal }), [repo, environment]);
   const usage = useApi((signal) => call<{ flags: FlagUsageRow[] }>(`${envPath(repo, environment)}/flags/usage`, { signal }), [repo, environment]);
+  const changes = useApi((signal) => call<{ changes: PendingChange[] }>(`${envPath(repo, environment)}/flags/changes`, { signal }), [repo, environment]);
   const [draft, setDraft] = useState("");
   const [dirty, setDirty] = useState(false);
   const [message, setMessage] = useState<{ tone: "success" | "error"; text: string }>();
@@ -166,6 +235,7 @@ function FlagSetEditor({ repo, environment }: { repo: string; environment: strin
   const reload = () => {
     document.reload();
     versions.reload();
+    changes.reload();
   };
   useEffect(() => {
     if (document.data && !dirty) setDraft(JSON.stringify(document.data, null, 2));
@@ -174,8 +244,9 @@ function FlagSetEditor({ repo, environment }: { repo: string; environment: strin
   const act = async (what: () => Promise<unknown>, done: string) => {
     setMessage(undefined);
     try {
-      await what();
-      setMessage({ tone: "success", text: done });
+      const answer = await what();
+      const held = answer && typeof answer === "object" ? (answer as { pending_change?: { id: number } }).pending_change : undefined;
+      setMessage({ tone: "success", text: held ? `This environment reviews flag changes: the change waits for approval as change #${held.id}.` : typeof answer === "string" ? answer : done });
       setDirty(false);
       reload();
     } catch (e) {
@@ -189,6 +260,19 @@ function FlagSetEditor({ repo, environment }: { repo: string; environment: strin
   return (
     <>
       {message && <Notice tone={message.tone}>{message.text}</Notice>}
+      <PendingChanges
+        changes={changes.data?.changes ?? []}
+        onReview={(id, state) =>
+          void act(
+            async () => {
+              const change = await call<{ state: string; applied_version: number | null }>(`${envPath(repo, environment)}/flags/changes/${id}/reviews`, { method: "POST", body: { state, comment: "" } });
+              if (change.state === "applied") return `Change #${id} is applied as version ${String(change.applied_version)}.`;
+              return change.state === "rejected" ? `Change #${id} is rejected.` : `Your approval of change #${id} is recorded; it waits for more.`;
+            },
+            "",
+          )
+        }
+      />
       {flags.length === 0 ? (
         <Empty title="No flags yet">Write a flagd document below, or use `slipway flags set`.</Empty>
       ) : (

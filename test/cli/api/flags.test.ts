@@ -51,6 +51,29 @@ describe("slipway flags", () => {
     expect((await cli(["flags", "restore", "acme/widgets", "x", "--env", "production"])).code).toBe(2);
   });
 
+  it("holds changes for review where the environment requires it: lists them with diffs, approves and rejects", async () => {
+    const me = (await api(url(), "GET", "/api/v3/user")).data as { id: number; login: string };
+    const env = await api(url(), "PUT", "/api/v3/repos/acme/widgets/environments/staging", { reviewers: [{ type: "User", id: me.id }], flag_changes_require_approval: true });
+    expect(env.status).toBe(200);
+    const file = path.join(tempDir("flags-cli-review"), "staging.json");
+    writeFileSync(file, JSON.stringify(doc));
+    const held = await cli(["flags", "set", "acme/widgets", file, "--env", "staging", "--reason", "first flags"]);
+    expect(held.code).toBe(0);
+    expect(held.stdout).toMatch(/requires review: the change is held as pending change (\d+) \(against version 0\)/);
+    const id = /pending change (\d+)/.exec(held.stdout)![1]!;
+    const listed = await cli(["flags", "changes", "acme/widgets", "--env", "staging"]);
+    expect(listed.stdout).toContain(`#${id} by ${me.login}, pending, 0/1 approvals — first flags`);
+    expect(listed.stdout).toContain("  + banner\n  + color\n");
+    expect(await cli(["flags", "approve", "acme/widgets", id, "--env", "staging", "--comment", "ok"])).toMatchObject({ code: 0, stdout: `Change ${id} of the flags of acme/widgets (environment staging) is applied as version 1.\n` });
+    expect(JSON.parse((await cli(["flags", "get", "acme/widgets", "--env", "staging", "--json"])).stdout)).toEqual(doc);
+    const edit = await cli(["flags", "edit", "acme/widgets", "color", "--env", "staging", "--default-variant", "blue"]);
+    const second = /pending change (\d+)/.exec(edit.stdout)![1]!;
+    expect((await cli(["flags", "changes", "acme/widgets", "--env", "staging"])).stdout).toContain('  ~ color: {"state":"ENABLED","variants":{"red":"red","blue":"blue"},"defaultVariant":"red"} -> {"state":"ENABLED","variants":{"red":"red","blue":"blue"},"defaultVariant":"blue"}');
+    expect((await cli(["flags", "reject", "acme/widgets", second, "--env", "staging"])).stdout).toBe(`Change ${second} of the flags of acme/widgets (environment staging) is rejected.\n`);
+    expect((await cli(["flags", "changes", "acme/widgets", "--env", "staging"])).stdout).toBe("No changes.\n");
+    expect((await cli(["flags", "approve", "acme/widgets", second, "--env", "staging"])).code).not.toBe(0);
+  });
+
   it("creates a client key shown once, lists keys without it, and revokes it", async () => {
     const created = await cli(["flags", "keys", "create", "acme/widgets", "web app", "--env", "production", "--public"]);
     expect(created.code).toBe(0);
