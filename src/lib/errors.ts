@@ -124,6 +124,9 @@ export const ERROR_CODES = {
   FLAG_SET_VERSION_NOT_FOUND: { status: 404, meaning: "The environment's flag set has no version with this number.", hint: "`slipway flags history` lists the versions." },
   FLAG_SET_CHANGED: { status: 412, meaning: "The flag set changed since the version the request names (If-Match).", hint: "Fetch the flag set again, reapply your change and retry." },
   FLAG_KEY_NOT_FOUND: { status: 404, meaning: "The environment has no client key with this id.", hint: "List the environment's client keys to find the id." },
+  // Flag rollouts (slipway/rollout with a flag target)
+  FLAG_SPLIT_INVALID: { status: 422, meaning: "A rollout cannot step the flag's split: the flag has no fractional split in its targeting, the variant is not one of its variants, or no other variant could keep the rest of the traffic.", hint: "Give the flag a split such as \"targeting\": {\"fractional\": [[\"stable\", 100], [\"canary\", 0]]} and name one of its variants in the rollout." },
+  FLAG_ROLLOUT_FORBIDDEN: { status: 403, meaning: "Only a running job's token may step a flag's split, and only for the flags of its own repository and environment.", hint: "Run the rollout in a job whose `environment:` is the flag's environment; people change flags with PATCH …/flags/{key}." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -29,6 +29,7 @@ import { registerDeploymentRoutes } from "./routes/deployments.js";
 import { registerDeploymentReviewRoutes } from "./routes/deployments-reviews.js";
 import { registerRollbackRoutes } from "./routes/deployments-rollback.js";
 import { registerDoraRoutes } from "./routes/deployments-dora.js";
+import { registerRolloutRoutes } from "./routes/rollouts.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { registerGitHttpRoutes } from "./routes/git-http.js";
 import { registerBadgeRoutes } from "./routes/badges.js";
@@ -221,6 +222,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerDeploymentReviewRoutes(app, ctx);
   registerRollbackRoutes(app, ctx);
   registerDoraRoutes(app, ctx);
+  registerRolloutRoutes(app, ctx);
 
   // The pipeline's lease sweep ends jobs whose runner went silent: their live logs end too.
   const unwatch = pipeline.watchJobs((jobId) => logBus.emit(`job:${jobId}`));
