@@ -3,12 +3,15 @@
  * its embedded runner runs `slipway/rollout` with `traffic: {flag: …}` in a
  * job deploying to `live`; each step is a new version of the environment's
  * flag set written with the job's token, and a failed analysis puts the
- * split back where it started. The job token steps only flags of its own
+ * split back where it started, and so do a cancelled run and a runner
+ * process stopped mid-rollout. The job token steps only flags of its own
  * repository and environment.
  */
+import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cliPath } from "../support/cli.js";
 import { makeRepo } from "../support/git-repo.js";
-import { api, startTestServer, tempDir, waitFor } from "./support.js";
+import { api, registrationToken, startRunner, startTestServer, stopRunner, tempDir, waitFor, type RunnerProcess } from "./support.js";
 
 const CANARY = `name: canary
 on:
@@ -30,6 +33,24 @@ jobs:
             - setWeight: 20
             - setWeight: 50
             - analysis: {metrics: [{name: health, command: 'test "\${{ inputs.healthy }}" = yes'}]}
+            - setWeight: 100
+`;
+
+// A rollout that waits at 30% long enough to be cancelled there.
+const HELD = `name: held
+on: workflow_dispatch
+jobs:
+  rollout:
+    runs-on: self-hosted
+    environment: live
+    steps:
+      - uses: slipway/rollout@v1
+        with:
+          traffic: |
+            flag: {key: checkout, variant: canary}
+          steps: |
+            - setWeight: 30
+            - pause: {duration: 5m}
             - setWeight: 100
 `;
 
@@ -62,7 +83,7 @@ describe("rollouts through a flag's split on a server", () => {
   const flagsApi = `${repoApi}/environments/live/flags`;
 
   beforeAll(async () => {
-    const repoDir = makeRepo({ ".github/workflows/canary.yml": CANARY, ".github/workflows/stray.yml": STRAY }, { dir: `${root}/repo` });
+    const repoDir = makeRepo({ ".github/workflows/canary.yml": CANARY, ".github/workflows/stray.yml": STRAY, ".github/workflows/held.yml": HELD }, { dir: `${root}/repo` });
     server = await startTestServer({ dataDir: `${root}/data`, embeddedRunner: true });
     expect((await api(server.url, "POST", "/api/v3/repos", { owner: "acme", name: "shop", git_url: `file://${repoDir}` })).status).toBe(201);
     expect((await api(server.url, "PUT", `${repoApi}/environments/live`, {})).status).toBe(200);
@@ -92,8 +113,7 @@ describe("rollouts through a flag's split on a server", () => {
   };
 
   it("steps the canary variant through the weights, the others keeping their proportions, and ends at 100%", async () => {
-    const start = (await api(server.url, "PUT", `${flagsApi}/checkout`, checkout)).status;
-    expect(start).toBe(201);
+    expect([200, 201]).toContain((await api(server.url, "PUT", `${flagsApi}/checkout`, checkout)).status);
     const base = (await api(server.url, "GET", `${flagsApi}/versions`)).data.versions[0].version as number;
     const runId = await dispatch("canary.yml");
     const run = await completed(runId);
@@ -113,7 +133,7 @@ describe("rollouts through a flag's split on a server", () => {
   }, 90_000);
 
   it("puts the split back to its starting value when the analysis fails", async () => {
-    expect((await api(server.url, "PUT", `${flagsApi}/checkout`, checkout)).status).toBe(200);
+    expect([200, 201]).toContain((await api(server.url, "PUT", `${flagsApi}/checkout`, checkout)).status);
     const base = (await api(server.url, "GET", `${flagsApi}/versions`)).data.versions[0].version as number;
     const runId = await dispatch("canary.yml", { healthy: "no" });
     const run = await completed(runId);
@@ -126,6 +146,19 @@ describe("rollouts through a flag's split on a server", () => {
     ]);
     expect(versions[2]!.reason).toMatch(/rollout aborted/);
     expect(await logOf(runId)).toMatch(/traffic is back on stable/);
+  }, 90_000);
+
+  it("puts the split back when the run is cancelled mid-rollout", async () => {
+    expect([200, 201]).toContain((await api(server.url, "PUT", `${flagsApi}/checkout`, checkout)).status);
+    const base = (await api(server.url, "GET", `${flagsApi}/versions`)).data.versions[0].version as number;
+    const runId = await dispatch("held.yml");
+    await waitFor("the canary at 30%", async () => ((await versionsSince(base)).length === 1 ? true : undefined), 60_000);
+    expect((await api(server.url, "POST", `${repoApi}/actions/runs/${runId}/cancel`)).status).toBe(202);
+    expect((await completed(runId)).conclusion).toBe("cancelled");
+    expect((await versionsSince(base)).map((v) => v.split)).toEqual([
+      [["stable", 53], ["legacy", 17], ["canary", 30]],
+      [["stable", 75], ["legacy", 25], ["canary", 0]],
+    ]);
   }, 90_000);
 
   it("refuses a job outside the environment, and any credential but a running job's token", async () => {
@@ -141,4 +174,44 @@ describe("rollouts through a flag's split on a server", () => {
     const anonymous = await fetch(`${server.url}${rollouts}`);
     expect(anonymous.status).toBe(401);
   }, 90_000);
+});
+
+const built = existsSync(cliPath);
+if (!built) console.log("notice: dist/slipway.js is missing (npm run build); the runner-process flag rollout test is skipped");
+
+describe.skipIf(!built)("a runner process stopped mid-rollout", () => {
+  const root = tempDir("flag-rollout-runner");
+  let server: Awaited<ReturnType<typeof startTestServer>>;
+  let runner: RunnerProcess | undefined;
+  const repoApi = "/api/v3/repos/acme/shop";
+  const flagsApi = `${repoApi}/environments/live/flags`;
+
+  beforeAll(async () => {
+    const repoDir = makeRepo({ ".github/workflows/held.yml": HELD }, { dir: `${root}/repo` });
+    server = await startTestServer({ dataDir: `${root}/data` });
+    expect((await api(server.url, "POST", "/api/v3/repos", { owner: "acme", name: "shop", git_url: `file://${repoDir}` })).status).toBe(201);
+    expect((await api(server.url, "PUT", `${repoApi}/environments/live`, {})).status).toBe(200);
+  }, 60_000);
+  afterAll(async () => {
+    if (runner) await stopRunner(runner, "SIGKILL");
+    await server?.close();
+  });
+
+  it("puts the split back on stable when the runner is told twice to stop (SIGTERM cancels its jobs)", async () => {
+    expect((await api(server.url, "PUT", `${flagsApi}/checkout`, checkout)).status).toBe(201);
+    runner = startRunner({ server: server.url, token: await registrationToken(server.url), workDir: `${root}/runner`, name: "canary-runner", labels: "self-hosted" });
+    const dispatched = await api(server.url, "POST", `${repoApi}/actions/workflows/held.yml/dispatches`, { ref: "main" });
+    const runId = dispatched.data.workflow_run_id as number;
+    const canaryAt = async () => (await api(server.url, "GET", `${flagsApi}/checkout`)).data.targeting.fractional.slice(1);
+    await waitFor("the canary at 30%", async () => (JSON.stringify(await canaryAt()) === JSON.stringify([["stable", 53], ["legacy", 17], ["canary", 30]]) ? true : undefined), 60_000);
+    runner.child.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await stopRunner(runner, "SIGTERM");
+    expect(await canaryAt(), runner.output()).toEqual([["stable", 75], ["legacy", 25], ["canary", 0]]);
+    const run = await waitFor("the run to complete", async () => {
+      const r = (await api(server.url, "GET", `${repoApi}/actions/runs/${runId}`)).data;
+      return r.status === "completed" ? r : undefined;
+    }, 60_000);
+    expect(run.conclusion).toBe("cancelled");
+  }, 120_000);
 });
