@@ -145,6 +145,9 @@ describe("rollouts through a flag's split on a server", () => {
       [["stable", 75], ["legacy", 25], ["canary", 0]],
     ]);
     expect(versions[2]!.reason).toMatch(/rollout aborted/);
+    // The failed rollout fails the job's deployment, which is what auto_rollback acts on.
+    const deployments = (await api(server.url, "GET", `${repoApi}/deployments?environment=live`)).data as Array<{ run_id: number; state: string }>;
+    expect(deployments.find((d) => d.run_id === runId)?.state).toBe("failure");
     expect(await logOf(runId)).toMatch(/traffic is back on stable/);
   }, 90_000);
 
