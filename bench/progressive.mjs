@@ -8,10 +8,17 @@
 //                         from the failed measurement to the weights read back,
 //                         p50; target <= 1 s end to end, <= 50 ms for the weight
 //                         change itself (set + read back)
+//   progressive-flag-rollback  the same through a flag's split on a real
+//                         `slipway server` (child process): this process claims
+//                         a job deploying to the flag's environment and, with the
+//                         job's token, rolls the flag to 10% and aborts on a failed
+//                         measurement; the time from it to the split written back,
+//                         p50; same targets
 //
 // Baselines: the judge against sorting its 2,000 points (a floor for any
-// rank test); the rollback against one `get weight` round trip on the same socket.
-import { spawn } from "node:child_process";
+// rank test); the HAProxy rollback against one `get weight` round trip on the
+// same socket; the flag rollback against one read of the split (GET).
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -112,5 +119,110 @@ export function benches(ctx) {
     }
   }
 
-  return { "progressive-judge": benchJudge, "progressive-rollback": benchRollback };
+  const ADMIN = "bench-admin-token-0123456789abcdef";
+  async function call(url, method, route, body, token = ADMIN) {
+    const res = await fetch(url + route, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${route}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  async function benchFlagRollback() {
+    const { createFlagTarget, runAnalysis, runRollout } = await load();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-flag-rollout-"));
+    const repo = path.join(dir, "repo");
+    fs.mkdirSync(path.join(repo, ".github", "workflows"), { recursive: true });
+    fs.writeFileSync(path.join(repo, ".github", "workflows", "d.yml"), "on: workflow_dispatch\njobs:\n  d:\n    runs-on: self-hosted\n    environment: production\n    steps:\n      - run: echo rollout\n");
+    const git = (...args) => execFileSync("git", ["-c", "user.name=b", "-c", "user.email=b@b", ...args], { cwd: repo });
+    git("init", "-q", "-b", "main");
+    git("add", "-A");
+    git("commit", "-q", "-m", "d");
+    const port = await freePort();
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GITHUB_|RUNNER_|SLIPWAY_)/.test(k)));
+    const cli = path.join(root, "dist", "slipway.js");
+    const child = spawn(process.execPath, [cli, "server", "--port", String(port), "--data-dir", path.join(dir, "data"), "--log-level", "warn", "--admin-token", ADMIN, "--auth-rate-limit", "10000", "--claim-wait-seconds", "10", "--no-embedded-runner"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 30_000;
+    while (!out.includes("listening on")) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    try {
+      const base = "/api/v3/repos/bench/flags/environments/production";
+      await call(url, "POST", "/api/v3/repos", { owner: "bench", name: "flags", git_url: `file://${repo}` });
+      await call(url, "PUT", base, {});
+      const stable = [["off", 100], ["on", 0]];
+      await call(url, "PUT", `${base}/flags/checkout`, { state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "off", targeting: { fractional: stable } });
+      const t = await call(url, "POST", "/api/v3/runners/registration-token");
+      const runner = await call(url, "POST", "/api/v3/runner/register", { token: t.token, name: "bench-rollout", labels: ["self-hosted"] });
+      await call(url, "POST", "/api/v3/repos/bench/flags/actions/workflows/d.yml/dispatches", { ref: "main" });
+      let claim;
+      while (!claim) {
+        const res = await fetch(`${url}/api/v3/runner/jobs/claim`, { method: "POST", headers: { authorization: `Bearer ${runner.credential}`, "content-type": "application/json" }, body: '{"wait_seconds":10}' });
+        const text = await res.text();
+        if (text) claim = JSON.parse(text);
+      }
+      // The runner's side of the flag target: the job's token on the flag-rollout route.
+      const rolloutUrl = `${base}/flag-rollouts/checkout`;
+      const client = {
+        readSplit: async () => (await call(url, "GET", rolloutUrl, undefined, claim.job_token)).split,
+        writeSplit: async (_flag, split, reason) => void (await call(url, "PUT", rolloutUrl, { split, reason }, claim.job_token)),
+      };
+      const spec = { kind: "flag", flag: "checkout", variant: "on" };
+      const rollout = {
+        target: spec,
+        steps: [
+          { kind: "setWeight", weight: 10 },
+          { kind: "analysis", analysis: { metrics: [{ name: "rate", provider: { kind: "command", run: "x", timeoutMs: 1000 }, initialDelayMs: 0, dryRun: false }], judge: { confidence: 0.98, tolerance: 0.25, pass: 95, marginal: 75 } } },
+          { kind: "setWeight", weight: 100 },
+        ],
+      };
+      const endToEnd = [];
+      const weightChange = [];
+      const read = [];
+      const rounds = quick ? 10 : 30;
+      for (let i = 0; i < rounds + 2; i++) {
+        let failedAt = 0;
+        const outcome = await runRollout(
+          rollout,
+          {
+            target: createFlagTarget(spec, client),
+            analyze: (analysis, s) => runAnalysis(analysis, { measure: async () => ({ phase: "Failed", value: 0.5 }), onMeasurement: () => (failedAt = performance.now()) }, s),
+            awaitDecision: async () => "abort",
+            log: () => undefined,
+            now: () => performance.now(),
+          },
+          new AbortController().signal,
+        );
+        const done = performance.now();
+        if (outcome.phase !== "Aborted" || JSON.stringify(await client.readSplit()) !== JSON.stringify(stable)) throw new Error("the rollout did not put the split back");
+        if (i < 2) continue;
+        endToEnd.push(done - failedAt);
+        weightChange.push(outcome.restoreMs);
+        const t0 = performance.now();
+        await client.readSplit();
+        read.push(performance.now() - t0);
+      }
+      const baseline = { name: "one read of the split", value: median(read) };
+      report("progressive-flag-rollback end to end (p50)", percentile(endToEnd, 50), "ms", baseline, "<= 1000 ms");
+      report("progressive-flag-rollback weight change (p50)", percentile(weightChange, 50), "ms", baseline, "<= 50 ms");
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => {
+        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        child.on("exit", () => (clearTimeout(timer), resolve()));
+        if (child.exitCode !== null) resolve();
+      });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  return { "progressive-judge": benchJudge, "progressive-rollback": benchRollback, "progressive-flag-rollback": benchFlagRollback };
 }

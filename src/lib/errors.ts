@@ -138,6 +138,9 @@ export const ERROR_CODES = {
   FLAG_CHANGE_OUTDATED: { status: 409, meaning: "The flag set changed after this change was proposed; it was not applied and is closed as outdated.", hint: "Look at the current flag set and propose the change again." },
   FLAG_CHANGE_CLOSED: { status: 409, meaning: "The flag change was applied, rejected or closed as outdated already; it takes no more reviews.", hint: "`slipway flags changes` lists the changes still pending." },
   FLAG_CHANGE_REVIEW_NOT_ALLOWED: { status: 403, meaning: "Only the environment's listed reviewers (or an admin, where the environment allows it) review flag changes, and not their own where self-review is prevented.", hint: "Ask a reviewer listed on the environment; its reviewers are set with the environment's PUT." },
+  // Flag rollouts (slipway/rollout with a flag target)
+  FLAG_SPLIT_INVALID: { status: 422, meaning: "A rollout cannot step the flag's split: the flag has no fractional split in its targeting, the variant is not one of its variants, or no other variant could keep the rest of the traffic.", hint: "Give the flag a split such as \"targeting\": {\"fractional\": [[\"stable\", 100], [\"canary\", 0]]} and name one of its variants in the rollout." },
+  FLAG_ROLLOUT_FORBIDDEN: { status: 403, meaning: "Only a running job's token may step a flag's split, and only for the flags of its own repository and environment.", hint: "Run the rollout in a job whose `environment:` is the flag's environment; people change flags with PATCH …/flags/{key}." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -12,6 +12,7 @@ export { readRolloutInputs, readVerifyInputs, releaseActionInputChecks, ROLLOUT_
 export { runAnalysis, type AnalysisOutcome, type ProviderResult, type RecordedMeasurement } from "./run-analysis.js";
 export { runRollout } from "./run-rollout.js";
 export { createFlagTarget, createHaproxyTarget, createHostsTarget, type FlagSplitClient, type TrafficTarget } from "./traffic-targets.js";
+export { readFlagSplit, replaceFlagSplit, splitWithCanary, type FlagSplit } from "./flag-split.js";
 export { getServerWeight, setServerWeights } from "./haproxy-runtime.js";
 export { queryPrometheus } from "./prometheus-query.js";
 export {

@@ -6,6 +6,7 @@
  * which only a Slipway server provides.
  */
 import { SlipwayError } from "../lib/index.js";
+import { splitWithCanary, type FlagSplit } from "./flag-split.js";
 import { setServerWeights } from "./haproxy-runtime.js";
 import type { FlagTargetSpec, HaproxyTargetSpec, HostsTargetSpec } from "./rollout-spec.js";
 
@@ -92,25 +93,32 @@ export function createHostsTarget(spec: HostsTargetSpec, run: HostCommandRunner,
 
 /** The seam to a Slipway flag's fractional split in the job's environment (served by a Slipway server). */
 export interface FlagSplitClient {
-  /** Gives `variant` `weight` percent of the flag's fractional split. */
-  setVariantWeight(flag: string, variant: string, weight: number): Promise<void>;
-  /** Puts the flag back to the split it had before the rollout. */
-  restoreSplit(flag: string): Promise<void>;
+  /** The flag's current split. */
+  readSplit(flag: string): Promise<FlagSplit>;
+  /** Replaces the flag's split; `reason` goes to the flag's audit log. */
+  writeSplit(flag: string, split: FlagSplit, reason: string): Promise<void>;
 }
 
+/**
+ * A flag's split: the split at the rollout's first step is its base; each
+ * `setWeight: N` gives the variant N % and the other variants the rest in
+ * the base's proportions; back to stable writes the base again.
+ */
 export function createFlagTarget(spec: FlagTargetSpec, client: FlagSplitClient | undefined): TrafficTarget {
   const needServer = () =>
     new SlipwayError("ROLLOUT_NEEDS_SERVER", `a rollout through flag ${spec.flag} needs a Slipway server: flag splits live there`, {
-      hint: "Use an haproxy or hosts target for now; flag rollouts come with server-driven rollouts.",
+      hint: "Run the workflow on a Slipway server's runner, in a job whose `environment:` holds the flag; locally, use an haproxy or hosts target.",
     });
+  let base: FlagSplit | undefined;
   return {
     describe: () => `flag ${spec.flag}, variant ${spec.variant}`,
     async setWeight(weight) {
       if (!client) throw needServer();
-      await client.setVariantWeight(spec.flag, spec.variant, weight);
+      base ??= await client.readSplit(spec.flag);
+      await client.writeSplit(spec.flag, splitWithCanary(spec.flag, base, spec.variant, weight), `rollout: ${spec.variant} at ${weight}%`);
     },
     async restoreStable() {
-      if (client) await client.restoreSplit(spec.flag);
+      if (client && base) await client.writeSplit(spec.flag, base, "rollout aborted: split back to its value before the rollout");
     },
   };
 }

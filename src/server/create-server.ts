@@ -29,6 +29,7 @@ import { registerDeploymentRoutes } from "./routes/deployments.js";
 import { registerDeploymentReviewRoutes } from "./routes/deployments-reviews.js";
 import { registerRollbackRoutes } from "./routes/deployments-rollback.js";
 import { registerDoraRoutes } from "./routes/deployments-dora.js";
+import { registerRolloutRoutes } from "./routes/rollouts.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { registerHookRoutes } from "./routes/hooks.js";
 import { createHookDeliverer } from "./webhooks-out/index.js";
@@ -236,6 +237,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     logger: { info: (m) => logger.info({ component: "webhooks" }, m), warn: (m) => logger.warn({ component: "webhooks" }, m), error: (m) => logger.error({ component: "webhooks" }, m) },
   });
   app.addHook("onReady", async () => hookDeliverer.start());
+  registerRolloutRoutes(app, ctx);
 
   // The pipeline's lease sweep ends jobs whose runner went silent: their live logs end too.
   const unwatch = pipeline.watchJobs((jobId) => logBus.emit(`job:${jobId}`));

@@ -68,11 +68,12 @@ describe("every route declares and enforces a permission", () => {
     const routes = listDeclaredRoutes(server.app);
     expect(routes.length).toBeGreaterThan(30);
     for (const r of routes) expect(Object.keys(ALLOWED)).toContain(r.permission);
-    // Operations and webhooks are public; under /api/v3/repos only flag evaluation and sync, which authenticate client keys themselves.
+    // Operations and webhooks are public; under /api/v3/repos only flag evaluation and sync, which authenticate client keys themselves, and flag rollouts, which take a running job's token.
     expect(routes.find((r) => r.url === "/healthz")?.permission).toBe("public");
-    const flagClientRoute = /\/environments\/:environment_name\/(ofrep\/v1\/|flag-sync)/;
+    const flagClientRoute = /\/environments\/:environment_name\/(ofrep\/v1\/|flag-sync|flag-rollouts)/;
     expect(routes.filter((r) => r.url.startsWith("/api/v3/repos/") && r.permission === "public" && !flagClientRoute.test(r.url))).toEqual([]);
     expect(routes.filter((r) => flagClientRoute.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^.*:environment_name/, "")} ${r.permission}`).sort()).toEqual([
+      "GET /flag-rollouts/:key public",
       "GET /flag-sync public",
       "GET /flag-sync/stream public",
       "GET /ofrep/v1/events public",
@@ -80,6 +81,7 @@ describe("every route declares and enforces a permission", () => {
       "OPTIONS /ofrep/v1/evaluate/flags/:key public",
       "POST /ofrep/v1/evaluate/flags public",
       "POST /ofrep/v1/evaluate/flags/:key public",
+      "PUT /flag-rollouts/:key public",
     ]);
     // Flags: readers read and preview, writers change, admins manage client keys; reviews of held changes are decided by the environment's reviewers.
     const flagRoutes = routes.filter((r) => /\/(flags|flag-keys)(\/|$)/.test(r.url) && !flagClientRoute.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^.*:environment_name/, "")} ${r.permission}`).sort();

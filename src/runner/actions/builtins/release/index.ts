@@ -4,6 +4,7 @@ import { createRolloutAction, type RolloutActionOptions } from "./rollout.js";
 import { createVerifyAction } from "./verify.js";
 
 export type { RolloutActionOptions } from "./rollout.js";
+export { createServerFlagClient } from "./flag-client.js";
 
 export function createReleaseActions(options: RolloutActionOptions = {}): BuiltinAction[] {
   return [createVerifyAction(), createRolloutAction(options)];

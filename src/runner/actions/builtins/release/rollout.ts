@@ -27,7 +27,7 @@ import { analyzeForStep } from "./verify.js";
 export interface RolloutActionOptions {
   /** Asks a person a question and resolves the answer line; absent where nobody can answer (a remote runner). */
   prompt?: (question: string, signal: AbortSignal) => Promise<string>;
-  /** A Slipway server's flag API; absent until rollouts are driven by the server. */
+  /** A Slipway server's flag-rollout API (a runner of a server); absent under `slipway run`. */
   flags?: FlagSplitClient;
 }
 
