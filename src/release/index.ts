@@ -15,6 +15,7 @@ export { createFlagTarget, createHaproxyTarget, createHostsTarget, type FlagSpli
 export { getServerWeight, setServerWeights } from "./haproxy-runtime.js";
 export { queryPrometheus } from "./prometheus-query.js";
 export {
+  customRuleLogin,
   decideGate,
   hasProtectionRules,
   parseProtection,

@@ -78,5 +78,6 @@ export async function protectionJson(store: Store, environment: EnvironmentRecor
     auto_rollback: p.autoRollback,
     skip_reviewers_on_rollback: p.skipReviewersOnRollback,
     supersede: p.supersede,
+    custom_protection_rules: p.customRules,
   };
 }
