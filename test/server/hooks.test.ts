@@ -2,8 +2,8 @@
  * Repository webhooks through the HTTP API with GitHub's shapes (octokit over
  * a real socket), delivered by the server's own outbox worker to a real
  * receiver on loopback: ping, deployment, deployment_status and
- * deployment_review events signed
- * with the hook's secret, the deliveries listed, one redelivered.
+ * deployment_review events signed with the hook's secret, the deliveries
+ * listed, one redelivered.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
