@@ -16,6 +16,7 @@ export { readFlagSplit, replaceFlagSplit, splitWithCanary, type FlagSplit } from
 export { getServerWeight, setServerWeights } from "./haproxy-runtime.js";
 export { queryPrometheus } from "./prometheus-query.js";
 export {
+  customRuleLogin,
   decideGate,
   hasProtectionRules,
   parseProtection,

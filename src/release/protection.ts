@@ -44,6 +44,8 @@ export interface EnvironmentProtection {
   supersede: boolean;
   /** Branch and tag patterns (`File.fnmatch`) whose deployments are unplanned fixes (DORA's rework). */
   hotfixBranches: string[];
+  /** Ids of custom protection rules: each must approve through its callback. */
+  customRules: number[];
 }
 
 /** GitHub's limits. */
@@ -66,6 +68,7 @@ export const NO_PROTECTION: EnvironmentProtection = {
   skipReviewersOnRollback: false,
   supersede: false,
   hotfixBranches: [],
+  customRules: [],
 };
 
 export interface FieldProblem {
@@ -209,6 +212,7 @@ export function parseProtection(body: unknown, current: EnvironmentProtection = 
     skipReviewersOnRollback: readBoolean(b, "skip_reviewers_on_rollback", current.skipReviewersOnRollback, problems),
     supersede: readBoolean(b, "supersede", current.supersede, problems),
     hotfixBranches: readPatterns(b, "hotfix_branches", current.hotfixBranches, problems),
+    customRules: current.customRules,
   };
   const approvers = protection.reviewers.length;
   if (approvers > 0 && protection.requiredApprovals > approvers && !problems.some((p) => p.field === "required_approvals")) {
@@ -219,14 +223,20 @@ export function parseProtection(body: unknown, current: EnvironmentProtection = 
 
 /** Whether a job naming the environment is held before it reaches a runner. */
 export function hasProtectionRules(p: EnvironmentProtection): boolean {
-  return p.waitTimer > 0 || p.reviewers.length > 0 || p.branchPolicy !== null || p.deployWindows.length > 0 || p.freezes.length > 0 || p.requiresEnvironment !== null;
+  return p.waitTimer > 0 || p.reviewers.length > 0 || p.branchPolicy !== null || p.deployWindows.length > 0 || p.freezes.length > 0 || p.requiresEnvironment !== null || p.customRules.length > 0;
+}
+
+/** The reviewer name under which a custom protection rule's decision is recorded. */
+export function customRuleLogin(ruleId: number): string {
+  return `custom-rule:${ruleId}`;
 }
 
 /** One recorded review of a run's deployment to the environment. */
 export interface GateReview {
   userId: number;
   login: string;
-  state: "approved" | "rejected";
+  /** `reported`: a custom rule's status report, which decides nothing. */
+  state: "approved" | "rejected" | "reported";
   comment: string;
   /** The commit the reviewer saw. */
   sha: string;
@@ -294,7 +304,7 @@ export function decideGate(input: GateInput): GateDecision {
   if (p.reviewers.length > 0 && !(input.rollback && p.skipReviewersOnRollback)) {
     const approvers = new Set(
       input.reviews
-        .filter((r) => r.state === "approved" && r.sha === input.sha && input.reviewerUserIds.includes(r.userId))
+        .filter((r) => r.state === "approved" && r.sha === input.sha && input.reviewerUserIds.includes(r.userId) && !r.login.startsWith("custom-rule:"))
         .filter((r) => !(p.preventSelfReview && r.login === input.actor))
         .map((r) => r.userId),
     );
@@ -316,6 +326,9 @@ export function decideGate(input: GateInput): GateDecision {
       reasons.push(window.reason);
       if (window.opensAt !== null) wakes.push(window.opensAt);
     }
+  }
+  for (const id of p.customRules) {
+    if (!input.reviews.some((r) => r.state === "approved" && r.login === customRuleLogin(id))) reasons.push(`waiting for the custom protection rule ${id} to approve`);
   }
   if (p.requiresEnvironment !== null && !input.requiredEnvironmentDeployed) {
     reasons.push(`commit ${input.sha.slice(0, 7)} has not been deployed successfully to ${p.requiresEnvironment} yet`);

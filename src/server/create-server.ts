@@ -32,6 +32,7 @@ import { registerDoraRoutes } from "./routes/deployments-dora.js";
 import { registerRolloutRoutes } from "./routes/rollouts.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { registerHookRoutes } from "./routes/hooks.js";
+import { registerDeploymentProtectionRuleRoutes } from "./routes/deployment-protection-rules.js";
 import { createHookDeliverer } from "./webhooks-out/index.js";
 import { repositoryUrlSettingsOf } from "./repository-url.js";
 import { registerGitHttpRoutes } from "./routes/git-http.js";
@@ -226,6 +227,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerRollbackRoutes(app, ctx);
   registerDoraRoutes(app, ctx);
   registerHookRoutes(app, ctx);
+  registerDeploymentProtectionRuleRoutes(app, ctx);
 
   // The outbox of outgoing webhooks is sent from every replica; the store hands each delivery to one.
   const hookDeliverer = createHookDeliverer({

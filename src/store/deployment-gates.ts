@@ -48,7 +48,8 @@ interface DeploymentReview {
   environment: string;
   userId: number;
   login: string;
-  state: "approved" | "rejected";
+  /** `reported`: a custom protection rule's status report, which decides nothing. */
+  state: "approved" | "rejected" | "reported";
   comment: string;
   sha: string;
   bypass: boolean;
@@ -100,7 +101,7 @@ function mapReview(r: Row<"deployment_reviews">): DeploymentReview {
     environment: r.environment,
     userId: toNum(r.user_id),
     login: r.login,
-    state: r.state === "rejected" ? "rejected" : "approved",
+    state: r.state === "rejected" || r.state === "reported" ? r.state : "approved",
     comment: r.comment,
     sha: r.sha,
     bypass: toNum(r.bypass) !== 0,

@@ -26,6 +26,8 @@ export interface TestServerOptions {
   claimWaitSeconds?: number;
   embeddedRunner?: boolean;
   databaseUrl?: string;
+  /** More server settings by flag name (`allow-private-repository-hosts`: "true"). */
+  settings?: Record<string, string>;
 }
 
 /** Starts the server in this process, as `slipway server` does. */
@@ -41,6 +43,7 @@ export async function startTestServer(options: TestServerOptions): Promise<Runni
         "lease-seconds": String(options.leaseSeconds ?? 10),
         "claim-wait-seconds": String(options.claimWaitSeconds ?? 5),
         ...(options.databaseUrl ? { "database-url": options.databaseUrl } : {}),
+        ...options.settings,
       },
       embeddedRunner: options.embeddedRunner ?? false,
       runnerCapacity: 2,

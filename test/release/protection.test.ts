@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideGate, NO_PROTECTION, parseProtection, type EnvironmentProtection, type GateReview } from "../../src/release/index.js";
+import { customRuleLogin, decideGate, hasProtectionRules, NO_PROTECTION, parseProtection, type EnvironmentProtection, type GateReview } from "../../src/release/index.js";
 
 const T0 = Date.parse("2026-03-02T10:00:00Z");
 const sha = "a".repeat(40);
@@ -22,7 +22,7 @@ function gate(protection: Partial<EnvironmentProtection>, over: Partial<Paramete
   });
 }
 
-const review = (userId: number, login: string, state: "approved" | "rejected" = "approved", extra: Partial<GateReview> = {}): GateReview => ({ userId, login, state, comment: "", sha, bypass: false, ...extra });
+const review = (userId: number, login: string, state: GateReview["state"] = "approved", extra: Partial<GateReview> = {}): GateReview => ({ userId, login, state, comment: "", sha, bypass: false, ...extra });
 const reviewers = [{ type: "User" as const, id: 1 }, { type: "User" as const, id: 2 }, { type: "User" as const, id: 3 }];
 
 describe("parseProtection", () => {
@@ -83,6 +83,20 @@ describe("decideGate", () => {
     expect(gate({ deployWindows: [{ cron: "0 9 * * *", durationMinutes: 120 }] }).state).toBe("pass");
     expect(gate({ freezes: [{ start: "2026-03-01T00:00:00Z", end: "2026-03-03T00:00:00Z", reason: "quarter end" }] }).state).toBe("wait");
     expect(gate({ requiresEnvironment: "staging" }, { requiredEnvironmentDeployed: false })).toMatchObject({ state: "wait", reasons: ["commit aaaaaaa has not been deployed successfully to staging yet"] });
+  });
+
+  it("waits for every custom rule to approve through its callback; a status report decides nothing; a rule's rejection fails", () => {
+    const rules = { customRules: [7, 9] };
+    expect(hasProtectionRules({ ...NO_PROTECTION, ...rules })).toBe(true);
+    expect(gate(rules, { reviews: [review(1, customRuleLogin(7), "reported")] })).toMatchObject({
+      state: "wait",
+      reasons: ["waiting for the custom protection rule 7 to approve", "waiting for the custom protection rule 9 to approve"],
+    });
+    expect(gate(rules, { reviews: [review(1, customRuleLogin(7))] })).toMatchObject({ state: "wait", reasons: ["waiting for the custom protection rule 9 to approve"] });
+    expect(gate(rules, { reviews: [review(1, customRuleLogin(7)), review(1, customRuleLogin(9))] })).toEqual({ state: "pass" });
+    expect(gate(rules, { reviews: [review(1, customRuleLogin(9), "rejected", { comment: "tests red" })] })).toEqual({ state: "fail", message: "Deployment to production was rejected by custom-rule:9: tests red" });
+    // A rule's approval is not a reviewer's, even when the caller is a listed reviewer.
+    expect(gate({ reviewers }, { reviews: [review(1, customRuleLogin(7))] })).toMatchObject({ state: "wait", reasons: ["waiting for a review from a required reviewer"] });
   });
 
   it("fails a job that waited 30 days", () => {

@@ -1,15 +1,16 @@
 /**
  * Repository webhooks through the HTTP API with GitHub's shapes (octokit over
  * a real socket), delivered by the server's own outbox worker to a real
- * receiver on loopback: ping, deployment and deployment_status events signed
- * with the hook's secret, the deliveries listed, one redelivered.
+ * receiver on loopback: ping, deployment, deployment_status and
+ * deployment_review events signed with the hook's secret, the deliveries
+ * listed, one redelivered.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifyHmacSignature } from "../../src/server/index.js";
-import { ADMIN_TOKEN, auth, createUserWithToken, registerRepo, startTestServer, type TestServer } from "./helpers.js";
+import { holdJob, reviewGates, verifyHmacSignature } from "../../src/server/index.js";
+import { ADMIN_TOKEN, auth, createUserWithToken, registerRepo, sampleRequest, startTestServer, type TestServer } from "./helpers.js";
 
 interface Received {
   headers: http.IncomingHttpHeaders;
@@ -114,10 +115,38 @@ describe("repository webhooks", () => {
     });
   });
 
+  it("sends a deployment_review event when a reviewer approves a held job", async () => {
+    const store = server.store;
+    const repository = (await store.getRepositoryByName(owner, repo))!;
+    const admin = (await store.getUserByLogin("admin"))!;
+    expect((await server.app.inject({ method: "PUT", url: "/api/v3/repos/acme/widgets/environments/production", headers: auth(ADMIN_TOKEN), payload: { reviewers: [{ type: "User", id: admin.id }] } })).statusCode).toBe(200);
+    const run = await store.createRun({ repositoryId: repository.id, workflowFile: ".github/workflows/deploy.yml", workflowName: "Deploy", event: "push", headSha: "e".repeat(40), headBranch: "main", actor: "someone", eventPayload: {} });
+    const request = { ...sampleRequest("deploy"), environment: "production", contexts: { github: { repository: "acme/widgets", ref: "refs/heads/main" } } };
+    const [job] = await store.enqueueJobs(run.id, [{ key: "deploy", name: "deploy", labels: ["linux"], status: "pending" }]);
+    await store.activateJob(job!.id, { name: "deploy", labels: ["linux"], request, status: await holdJob(store, job!, request, run) });
+    await reviewGates(store, new Date(), { runId: run.id });
+    const environmentId = (await store.getEnvironment(repository.id, "production"))!.id;
+    const res = await server.app.inject({ method: "POST", url: `/api/v3/repos/acme/widgets/actions/runs/${run.id}/pending_deployments`, headers: auth(ADMIN_TOKEN), payload: { environment_ids: [environmentId], state: "approved", comment: "ship" } });
+    expect(res.statusCode).toBe(200);
+    const review = await waitFor("the deployment_review event", () => eventsOf("deployment_review")[0]);
+    expect(verifyHmacSignature(review.body, SECRET, review.headers["x-hub-signature-256"] as string)).toBe(true);
+    expect(bodyOf(review)).toMatchObject({
+      action: "approved",
+      approver: { login: "admin" },
+      comment: "ship",
+      workflow_run: { id: run.id, head_sha: "e".repeat(40) },
+      workflow_job_runs: [{ id: job!.id, environment: "production" }],
+      repository: { full_name: "acme/widgets" },
+    });
+    // The held job's deployment and its statuses went out too.
+    await waitFor("the held job's deployment event", () => eventsOf("deployment").find((r) => bodyOf(r).deployment.job_id === job!.id));
+    await waitFor("its queued status", () => eventsOf("deployment_status").find((r) => bodyOf(r).deployment.job_id === job!.id && bodyOf(r).deployment_status.state === "queued"));
+  });
+
   it("lists deliveries, shows one with its request and response, and redelivers it under the same GUID", async () => {
     const deliveries = await waitFor("three delivered deliveries", async () => {
       const { data } = await octo().rest.repos.listWebhookDeliveries({ owner, repo, hook_id: hookId });
-      return data.length >= 3 && data.every((d) => d.status === "OK") ? data : undefined;
+      return data.length >= 3 && data.every((d) => d.status === "OK") ? data.slice(-3) : undefined;
     });
     expect(deliveries.map((d) => d.event)).toEqual(["deployment_status", "deployment", "ping"]);
     expect(deliveries[0]).toMatchObject({ status_code: 200, redelivery: false, action: "created", guid: expect.any(String) });

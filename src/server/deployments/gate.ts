@@ -67,6 +67,10 @@ export async function holdJob(store: Store, job: Job, request: JobRequest, run: 
     });
     await queueHookEvent(store, run.repositoryId, { event: "deployment", deploymentId: deployment.id });
   }
+  // Each custom protection rule is asked once per held job; its callback decides.
+  for (const hookId of protectionOf(environment).customRules) {
+    await queueHookEvent(store, run.repositoryId, { event: "deployment_protection_rule", hookId, runId: run.id, jobId: job.id, environment: environment.name, sha: gate.sha, ref: gate.ref });
+  }
   return "waiting";
 }
 

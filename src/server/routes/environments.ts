@@ -92,6 +92,8 @@ export function registerEnvironmentRoutes(app: FastifyInstance, ctx: RouteContex
     const environment = await store.getEnvironment(repo.id, environmentParam(request.params));
     if (!environment || !(await store.deleteEnvironment(repo.id, environment.name))) throw notFound("ENVIRONMENT_NOT_FOUND", `Environment ${environmentParam(request.params)}`);
     await failEnvironmentGates(store, repo.id, environment.name, `The environment ${environment.name} was deleted while the job waited for its protection rules.`);
+    // Its custom protection rules go with it.
+    for (const ruleId of protectionOf(environment).customRules) await store.deleteHook(repo.id, ruleId);
     await ctx.audit(request, "environment.delete", `repo:${repo.fullName}`, { environment: environment.name });
     return reply.status(204).send();
   });

@@ -12,6 +12,7 @@ import { apiBase, idParam, pageOf, sealContext, type RouteContext } from "../con
 import { notFound, validationFailed } from "../http-errors.js";
 import { repositoryUrlSettingsOf } from "../repository-url.js";
 import { checkHookUrl, hookJson, queueHookEvent } from "../webhooks-out/index.js";
+import { RULE_EVENT } from "./deployment-protection-rules.js";
 
 const BASE = "/api/v3/repos/:owner/:repo/hooks";
 const EVENT_NAME = /^(?:\*|[a-z][a-z_]{0,63})$/;
@@ -25,7 +26,7 @@ function objectOf(value: unknown, field: string): Body {
 }
 
 function eventsOf(value: unknown, field: string): string[] {
-  if (!Array.isArray(value) || !value.every((e) => typeof e === "string" && EVENT_NAME.test(e))) throw validationFailed(field, 'must be an array of event names (e.g. "deployment", "deployment_status", "deployment_review" or "*")');
+  if (!Array.isArray(value) || !value.every((e) => typeof e === "string" && EVENT_NAME.test(e) && e !== RULE_EVENT)) throw validationFailed(field, 'must be an array of event names (e.g. "deployment", "deployment_status", "deployment_review" or "*")');
   return [...new Set(value as string[])];
 }
 
@@ -59,6 +60,11 @@ function deliveryJson(d: HookDelivery): Record<string, unknown> {
   };
 }
 
+/** A custom deployment protection rule, kept as a hook of its own (see deployment-protection-rules.ts). */
+function isRule(hook: RepositoryHook): boolean {
+  return hook.events.length === 1 && hook.events[0] === RULE_EVENT;
+}
+
 export function registerHookRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, config } = ctx;
   const urls = { api: apiBase(config), publicUrl: config.publicUrl };
@@ -79,7 +85,7 @@ export function registerHookRoutes(app: FastifyInstance, ctx: RouteContext): voi
   const hookOf = async (request: FastifyRequest): Promise<RepositoryHook> => {
     const id = idParam((request.params as { hook_id?: string }).hook_id);
     const hook = id === undefined ? null : await store.getHook(request.repository!.id, id);
-    if (!hook) throw notFound("HOOK_NOT_FOUND", "Hook");
+    if (!hook || isRule(hook)) throw notFound("HOOK_NOT_FOUND", "Hook");
     return hook;
   };
   const deliveryOf = async (request: FastifyRequest, hook: RepositoryHook): Promise<HookDelivery> => {
@@ -117,7 +123,7 @@ export function registerHookRoutes(app: FastifyInstance, ctx: RouteContext): voi
   app.get(BASE, { config: { permission: "repo:admin" } }, async (request) => {
     const repo = request.repository!;
     const { page, perPage } = pageOf(request.query);
-    const hooks = (await store.listHooks(repo.id)).slice((page - 1) * perPage, page * perPage);
+    const hooks = (await store.listHooks(repo.id)).filter((h) => !isRule(h)).slice((page - 1) * perPage, page * perPage);
     return Promise.all(hooks.map((h) => withLastResponse(h, repo)));
   });
 

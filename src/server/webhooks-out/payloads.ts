@@ -78,6 +78,22 @@ export async function renderHookPayload(store: Store, delivery: HookDelivery, ho
       if (!status) return null;
       return { action: "created", deployment_status: statusJson(status, repo, urls.api), ...common, check_run: null, sender: await senderJson(store, status.creator ?? deployment.creator) };
     }
+    case "deployment_protection_rule": {
+      const run = await store.getRun(subject.runId);
+      const deployment = await store.findJobDeployment(subject.jobId);
+      return {
+        action: "requested",
+        environment: subject.environment,
+        event: run?.event ?? "push",
+        sha: subject.sha,
+        ref: subject.ref,
+        deployment_callback_url: `${urls.api}/repos/${repo.fullName}/actions/runs/${subject.runId}/deployment_protection_rule`,
+        deployment: deployment ? deploymentJson(deployment, repo, urls.api) : null,
+        pull_requests: [],
+        repository,
+        sender: await senderJson(store, run?.actor ?? null),
+      };
+    }
     case "deployment_review": {
       const { run, json: workflowRun } = await workflowRunJson(store, subject.runId, repo, urls);
       const gates = run ? (await store.listRunGates(run.id)).filter((g) => g.environment.toLowerCase() === subject.environment.toLowerCase()) : [];
