@@ -3,7 +3,7 @@
  * runs the enabled rules over the statements, applies ignore directives and
  * resolves byte offsets to line and column.
  */
-import { loadModule, parseSync, scanSync } from "libpg-query";
+import type * as PgQuery from "libpg-query";
 import { SlipwayError } from "../../lib/index.js";
 import { unwrapNode } from "./ast.js";
 import { readDirectives, type FileDirectives } from "./ignore.js";
@@ -22,14 +22,27 @@ export const META_FINDINGS = {
 } as const;
 
 let parserReady: Promise<void> | undefined;
-let parserLoaded = false;
+let parser: typeof PgQuery | undefined;
 
-/** Loads the WASM parser once; the sync lint functions need it loaded. */
+/**
+ * Loads the WASM parser once; the sync functions need it loaded. The package
+ * is imported here, on first use, not at start-up: importing it starts
+ * compiling its 1.7 MB of WASM, which commands that never read SQL should not
+ * pay for, and which a one-shot process wants compiled with the flags it sets
+ * first (gates-lint's baseline-only compilation).
+ */
 export async function loadMigrationParser(): Promise<void> {
-  parserReady ??= loadModule().then(() => {
-    parserLoaded = true;
+  parserReady ??= import("libpg-query").then(async (module) => {
+    await module.loadModule();
+    parser = module;
   });
   await parserReady;
+}
+
+/** The loaded parser; a bug to call before loadMigrationParser resolved. */
+export function loadedParser(): typeof PgQuery {
+  if (!parser) throw new Error("the migration parser is not loaded: call `await loadMigrationParser()` first");
+  return parser;
 }
 
 export interface LintSqlOptions {
@@ -72,7 +85,7 @@ function resolveSettings(config: MigrationLintConfig = {}): MigrationLintSetting
 }
 
 export function lintMigrationSqlSync(sql: string, options: LintSqlOptions = {}): MigrationFinding[] {
-  if (!parserLoaded) throw new Error("lintMigrationSqlSync: call `await loadMigrationParser()` first");
+  const { parseSync } = loadedParser();
   const file = options.file ?? "<sql>";
   const config = options.config ?? {};
   const enabled = resolveEnabledRules(config);
@@ -119,7 +132,7 @@ export function lintMigrationSqlSync(sql: string, options: LintSqlOptions = {}):
 
 function scanTokens(sql: string): SqlToken[] {
   try {
-    return scanSync(sql).tokens.map((t) => ({ start: t.start, end: t.end, text: t.text, kind: t.tokenName }));
+    return loadedParser().scanSync(sql).tokens.map((t) => ({ start: t.start, end: t.end, text: t.text, kind: t.tokenName }));
   } catch {
     return [];
   }

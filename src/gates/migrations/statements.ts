@@ -4,10 +4,9 @@
  * line, its node, and the comments written just before it (where
  * `-- slipway: contract` marks the contract step of an expand/contract change).
  */
-import { parseSync } from "libpg-query";
 import { SlipwayError } from "../../lib/index.js";
 import { unwrapNode } from "./ast.js";
-import { loadMigrationParser } from "./lint.js";
+import { loadMigrationParser, loadedParser } from "./lint.js";
 import { skipBlanksAndComments } from "./source-text.js";
 import type { AstNode } from "./types.js";
 
@@ -40,7 +39,7 @@ export async function splitMigration(source: MigrationSource): Promise<Migration
   await loadMigrationParser();
   let parsed: { stmts?: { stmt: unknown; stmt_location?: number; stmt_len?: number }[] };
   try {
-    parsed = parseSync(source.sql) as typeof parsed;
+    parsed = loadedParser().parseSync(source.sql) as typeof parsed;
   } catch (error) {
     const details = (error as { sqlDetails?: { message?: string; cursorPosition?: number } }).sqlDetails;
     const before = source.sql.slice(0, details?.cursorPosition ?? 0);
