@@ -182,7 +182,7 @@ export async function startServer(flags: ServerFlags, deps: ServerDepsForCli): P
     // A job completed here wakes the run's driver at once instead of at its next poll.
     const driver = pipeline;
     app.addHook("onResponse", async (request) => {
-      if (request.method === "POST" && request.routeOptions.url === "/api/v3/runner/jobs/:job_id/complete") driver.notify();
+      if (request.method === "POST" && request.routeOptions.url === "/api/v3/runner/jobs/:job_id/complete") driver.notify(Number((request.params as { job_id: string }).job_id));
     });
     const uiDir = flags.uiDir ?? defaultUiDir();
     if (uiDir && existsSync(path.join(uiDir, "index.html"))) registerUiRoutes(app, uiDir);

@@ -13,6 +13,7 @@ export {
   cronMatches,
   defaultRunTitle,
   githubContextOfRun,
+  createJobWatch,
   hasCommit,
   listChangedFiles,
   MAX_DISPLAY_TITLE,

@@ -105,6 +105,8 @@ export interface JobStore {
   requestJobCancel(jobId: number): Promise<Job | null>;
   /** Of the given jobs, those still running with a cancel requested. */
   listCancelRequested(jobIds: number[]): Promise<number[]>;
+  /** The status of each given job that exists, by id: one light query for many waits. */
+  listJobStatuses(jobIds: number[]): Promise<Map<number, JobStatus>>;
   /** Puts a job into a job-level `concurrency` group of its repository (shared by every run). */
   joinConcurrencyGroup(jobId: number, group: string): Promise<void>;
   /** The group's jobs that have not completed, oldest first. */
@@ -304,6 +306,14 @@ export function createJobStore(ctx: StoreContext): JobStore {
         .orderBy("jobs.id")
         .execute();
       return rows.map(mapJob);
+    },
+    async listJobStatuses(jobIds) {
+      const statuses = new Map<number, JobStatus>();
+      for (let i = 0; i < jobIds.length; i += 500) {
+        const rows = await db.selectFrom("jobs").select(["id", "status"]).where("id", "in", jobIds.slice(i, i + 500)).execute();
+        for (const row of rows) statuses.set(toNum(row.id), row.status as JobStatus);
+      }
+      return statuses;
     },
     async listCancelRequested(jobIds) {
       if (jobIds.length === 0) return [];

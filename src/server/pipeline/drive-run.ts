@@ -16,6 +16,7 @@ import { parseWorkflow, type Workflow } from "../../workflow/index.js";
 import { concurrencyOf } from "./create-run.js";
 import { readFileAt } from "./git-mirror.js";
 import { asObject, githubContextOfRun } from "./github-context.js";
+import { createJobWatch } from "./job-watch.js";
 import { createQueueExecutor, DrivingStopped } from "./queue-executor.js";
 import { deploymentHooks } from "./deployment-hooks.js";
 import type { RepositoryAccess } from "./repository-access.js";
@@ -49,6 +50,7 @@ export function createRunDriver(deps: RunDriverDeps) {
   const driving = new Map<number, Driving>();
   /** Workflows parsed while creating a run, handed to its first drive instead of reading and parsing the file again. */
   const parsedForRun = new Map<number, Workflow>();
+  const watch = createJobWatch(store, pollMs, (error) => logger.warn(`watching jobs: ${error.message}`));
   let stopping = false;
 
   /** Starts driving a run in the background unless this replica already does. */
@@ -202,6 +204,7 @@ export function createRunDriver(deps: RunDriverDeps) {
       stopped: entry.stopped.signal,
       pollMs,
       maxRetries: deps.jobMaxRetries,
+      watch,
       ...deploymentHooks(store, run, deps.clock),
     });
     entry.wake = executor.wake;
@@ -302,6 +305,10 @@ export function createRunDriver(deps: RunDriverDeps) {
     /** Wakes every drive's wait for job completion. */
     wakeAll(): void {
       for (const d of driving.values()) d.wake?.();
+    },
+    /** Wakes the waits on one job whose status changed in this process (and the waits on any change). */
+    jobChanged(jobId: number): void {
+      watch.changed(jobId);
     },
     /** Accepts launches again after `stopAll`. */
     resume(): void {

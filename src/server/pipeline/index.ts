@@ -8,3 +8,4 @@ export { createMirrors, hasCommit, readFileAt, readWorkflowFiles, listChangedFil
 export { parseCalledWorkflowRef } from "./repository-access.js";
 export { capTitle, defaultRunTitle, MAX_DISPLAY_TITLE } from "./run-title.js";
 export { githubContextOfRun } from "./github-context.js";
+export { createJobWatch } from "./job-watch.js";

@@ -69,8 +69,11 @@ export interface Pipeline extends RunControl {
   };
   /** Resolves when every run this replica drives has ended (tests). */
   idle(): Promise<void>;
-  /** Wakes waits for job completion early (e.g. after a runner completed a job in this process). */
-  notify(): void;
+  /**
+   * Wakes waits for job completion early: those on `jobId` when given (a
+   * runner completed it in this process), else every wait.
+   */
+  notify(jobId?: number): void;
   /** Calls `listener` with the id of each job the lease sweep ended or re-queued; returns a function removing it. */
   watchJobs(listener: (jobId: number) => void): () => void;
 }

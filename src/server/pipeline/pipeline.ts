@@ -123,7 +123,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     stop,
     tick: { sweep, schedules: (now = clock()) => fireSchedules(now), polling: (now = clock()) => pollRepositories(now) },
     idle: driver.idle,
-    notify: driver.wakeAll,
+    notify: (jobId) => (jobId === undefined ? driver.wakeAll() : driver.jobChanged(jobId)),
     watchJobs(listener) {
       jobWatchers.add(listener);
       return () => jobWatchers.delete(listener);

@@ -5,14 +5,16 @@
  * - waits for the runner when it is queued or running;
  * - otherwise queues it (activating its planned `pending` row, or inserting
  *   one) and waits.
- * Completion is noticed by polling the store, woken early by the store's
- * jobs-available signal and by `wake()` (in-process notices).
+ * Completion is noticed by polling the store, woken early by the replica's
+ * job watch (a status query when the store signals, a notice when a job
+ * completes in this process) and by `wake()`.
  *
  * The stored request is the engine's, which holds no secret value: the
  * runner protocol releases the job's secrets when a runner claims it.
  */
 import type { Job, Store, StepRecord } from "../../store/index.js";
 import { recordJobEnd } from "../job-outcome.js";
+import type { JobWatch } from "./job-watch.js";
 import type { Conclusion, JobExecutor, JobRequest, JobResult, RunConclusion } from "../../protocol/index.js";
 
 /** Thrown by `run` when this replica stops driving the run (shutdown or lost ownership); the job itself goes on. */
@@ -33,6 +35,8 @@ export interface QueueExecutorOptions {
   stopped: AbortSignal;
   pollMs: number;
   maxRetries: number;
+  /** The replica's shared watch; without one, every store signal wakes every wait. */
+  watch?: JobWatch;
   /** Whether a job is activated `queued` or held `waiting` for its environment (default: queued). */
   hold?: (job: Job, request: JobRequest) => Promise<"queued" | "waiting">;
   /** Called once a held job was activated, and whenever a job's status changed. */
@@ -70,6 +74,9 @@ function resultOfJob(job: Job, steps: StepRecord[]): JobResult {
   };
 }
 
+/** How much longer than `pollMs` a wait on a watched job lasts before it reads the job anyway. */
+const WATCHED_POLL_FACTOR = 10;
+
 export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor & { wake(): void } {
   const { store, runId, attempt, pollMs } = options;
   const wakers = new Set<() => void>();
@@ -84,7 +91,8 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
   /** `jobs.<id>.concurrency`, as the engine evaluated it (the engine already orders the run's own jobs). */
   const groupOf = (request: JobRequest): { group: string; cancelInProgress: boolean } | null => request.concurrency ?? null;
 
-  const pause = (signal: AbortSignal) =>
+  /** Waits for a poll interval, a wake, an abort, or (for `job`) a change of its status from the one seen. */
+  const pause = (signal: AbortSignal, job?: Job) =>
     new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -94,9 +102,10 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
         options.stopped.removeEventListener("abort", done);
         resolve();
       };
-      const timer = setTimeout(done, pollMs);
+      // The watch polls a watched job's status itself (one query for all): the timer is only a safety net then.
+      const timer = setTimeout(done, options.watch && job ? pollMs * WATCHED_POLL_FACTOR : pollMs);
       wakers.add(done);
-      const unsubscribe = store.onJobsAvailable(done);
+      const unsubscribe = options.watch ? options.watch.onChange(job?.id ?? null, job?.status ?? null, done) : store.onJobsAvailable(done);
       signal.addEventListener("abort", done, { once: true });
       options.stopped.addEventListener("abort", done, { once: true });
     });
@@ -191,7 +200,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
           job = (await store.getJob(job.id)) ?? job;
           continue;
         }
-        await pause(control.signal);
+        await pause(control.signal, job);
         const current = await store.getJob(job.id);
         if (!current) throw new Error(`job ${request.key} of run ${runId} was deleted`);
         if (current.status !== job.status) await options.follow?.(current);
