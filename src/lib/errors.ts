@@ -124,6 +124,8 @@ export const ERROR_CODES = {
   FLAG_SET_VERSION_NOT_FOUND: { status: 404, meaning: "The environment's flag set has no version with this number.", hint: "`slipway flags history` lists the versions." },
   FLAG_SET_CHANGED: { status: 412, meaning: "The flag set changed since the version the request names (If-Match).", hint: "Fetch the flag set again, reapply your change and retry." },
   FLAG_KEY_NOT_FOUND: { status: 404, meaning: "The environment has no client key with this id.", hint: "List the environment's client keys to find the id." },
+  // Gates before deploying
+  DEPLOYMENT_CHECK_FAILED: { status: 422, meaning: "A deployment job failed: a check its environment requires (required_checks) failed or was not run on the deployed commit.", hint: "Fix and re-run the named job on that commit (or add it to a workflow the commit triggers), then deploy again; see docs/gates.md." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

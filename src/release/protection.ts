@@ -44,6 +44,8 @@ export interface EnvironmentProtection {
   supersede: boolean;
   /** Branch and tag patterns (`File.fnmatch`) whose deployments are unplanned fixes (DORA's rework). */
   hotfixBranches: string[];
+  /** Checks (job names, or a provider's check such as `slipway/secret-scan`) that must have passed on the commit first. */
+  requiredChecks: string[];
 }
 
 /** GitHub's limits. */
@@ -66,6 +68,7 @@ export const NO_PROTECTION: EnvironmentProtection = {
   skipReviewersOnRollback: false,
   supersede: false,
   hotfixBranches: [],
+  requiredChecks: [],
 };
 
 export interface FieldProblem {
@@ -209,6 +212,7 @@ export function parseProtection(body: unknown, current: EnvironmentProtection = 
     skipReviewersOnRollback: readBoolean(b, "skip_reviewers_on_rollback", current.skipReviewersOnRollback, problems),
     supersede: readBoolean(b, "supersede", current.supersede, problems),
     hotfixBranches: readPatterns(b, "hotfix_branches", current.hotfixBranches, problems),
+    requiredChecks: readPatterns(b, "required_checks", current.requiredChecks, problems),
   };
   const approvers = protection.reviewers.length;
   if (approvers > 0 && protection.requiredApprovals > approvers && !problems.some((p) => p.field === "required_approvals")) {
@@ -219,7 +223,7 @@ export function parseProtection(body: unknown, current: EnvironmentProtection = 
 
 /** Whether a job naming the environment is held before it reaches a runner. */
 export function hasProtectionRules(p: EnvironmentProtection): boolean {
-  return p.waitTimer > 0 || p.reviewers.length > 0 || p.branchPolicy !== null || p.deployWindows.length > 0 || p.freezes.length > 0 || p.requiresEnvironment !== null;
+  return p.waitTimer > 0 || p.reviewers.length > 0 || p.branchPolicy !== null || p.deployWindows.length > 0 || p.freezes.length > 0 || p.requiresEnvironment !== null || p.requiredChecks.length > 0;
 }
 
 /** One recorded review of a run's deployment to the environment. */
@@ -254,7 +258,20 @@ export interface GateInput {
   requiredEnvironmentDeployed: boolean;
   /** A rollback: reviewers are skipped when the environment says so. */
   rollback: boolean;
+  /** Where each of `protection.requiredChecks` stands on the commit (a check left out counts as pending). */
+  checks?: readonly RequiredCheckState[];
 }
+
+/** A required check on the deployed commit: passed, still to come, failed, or never run (and nothing left that could run it). */
+export interface RequiredCheckState {
+  name: string;
+  state: "success" | "pending" | "failure" | "missing";
+  /** What failed, e.g. the job's conclusion. */
+  detail?: string;
+}
+
+/** The stable code a failed required check's message ends with (see the error catalogue). */
+const CHECK_FAILED_CODE = "DEPLOYMENT_CHECK_FAILED";
 
 export type GateDecision =
   | { state: "pass"; bypassedBy?: string }
@@ -315,6 +332,20 @@ export function decideGate(input: GateInput): GateDecision {
     if (!window.allowed) {
       reasons.push(window.reason);
       if (window.opensAt !== null) wakes.push(window.opensAt);
+    }
+  }
+  if (p.requiredChecks.length > 0) {
+    const states = new Map((input.checks ?? []).map((c) => [c.name.toLowerCase(), c]));
+    for (const name of p.requiredChecks) {
+      const check = states.get(name.toLowerCase());
+      const sha = input.sha.slice(0, 7);
+      if (check?.state === "failure") {
+        return { state: "fail", message: `Required check "${name}" failed on commit ${sha}${check.detail ? ` (${check.detail})` : ""}: it must pass before deploying to ${input.environment}. [${CHECK_FAILED_CODE}]` };
+      }
+      if (check?.state === "missing") {
+        return { state: "fail", message: `Required check "${name}" was not run on commit ${sha}: it must pass before deploying to ${input.environment}. [${CHECK_FAILED_CODE}]` };
+      }
+      if (check?.state !== "success") reasons.push(`waiting for required check "${name}" on commit ${sha}`);
     }
   }
   if (p.requiresEnvironment !== null && !input.requiredEnvironmentDeployed) {

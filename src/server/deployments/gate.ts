@@ -12,6 +12,7 @@ import { decideGate, hasProtectionRules, isReworkDeployment, type GateDecision }
 import type { DeploymentGate, DeploymentState, Job, Store, WorkflowRun } from "../../store/index.js";
 import type { JobRequest } from "../../protocol/index.js";
 import { protectionOf, reviewerUserIds } from "./protection.js";
+import { collectRequiredChecks } from "./required-checks.js";
 
 /** The ref a job deploys: its github context's, else the run's branch. */
 function refOf(request: JobRequest, run: WorkflowRun): string {
@@ -80,7 +81,9 @@ async function assessGate(store: Store, gate: DeploymentGate, now: Date): Promis
   const requiredEnvironmentDeployed =
     required === null ||
     (await store.listDeployments(gate.repositoryId, { environment: required, sha: gate.sha }, { perPage: 100 })).items.some((d) => d.state === "success" || d.state === "inactive");
+  const checks = await collectRequiredChecks(store, { repositoryId: gate.repositoryId, sha: gate.sha, names: protection.requiredChecks, deployJobId: gate.jobId, deployRunId: gate.runId });
   return decideGate({
+    checks,
     environment: environment.name,
     protection,
     ref: gate.ref,

@@ -79,5 +79,6 @@ export async function protectionJson(store: Store, environment: EnvironmentRecor
     skip_reviewers_on_rollback: p.skipReviewersOnRollback,
     supersede: p.supersede,
     hotfix_branches: p.hotfixBranches,
+    required_checks: p.requiredChecks,
   };
 }
