@@ -141,6 +141,8 @@ export const ERROR_CODES = {
   // Flag rollouts (slipway/rollout with a flag target)
   FLAG_SPLIT_INVALID: { status: 422, meaning: "A rollout cannot step the flag's split: the flag has no fractional split in its targeting, the variant is not one of its variants, or no other variant could keep the rest of the traffic.", hint: "Give the flag a split such as \"targeting\": {\"fractional\": [[\"stable\", 100], [\"canary\", 0]]} and name one of its variants in the rollout." },
   FLAG_ROLLOUT_FORBIDDEN: { status: 403, meaning: "Only a running job's token may step a flag's split, and only for the flags of its own repository and environment.", hint: "Run the rollout in a job whose `environment:` is the flag's environment; people change flags with PATCH …/flags/{key}." },
+  // Gates before deploying
+  DEPLOYMENT_CHECK_FAILED: { status: 422, meaning: "A deployment job failed: a check its environment requires (required_checks) failed or was not run on the deployed commit.", hint: "Fix and re-run the named job on that commit (or add it to a workflow the commit triggers), then deploy again; see docs/gates.md." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -5,7 +5,7 @@ export { mannWhitneyShift } from "./mann-whitney.js";
 export { normalCdf, normalQuantile } from "./statistics.js";
 export { checkDeploymentRef, describeRef, matchesRefPattern } from "./branch-policy.js";
 export { checkDeployWindows, validateDeployWindow, type DeployWindow } from "./deploy-windows.js";
-export { computeDora, isReworkDeployment, type DoraDeployment, type DoraReport } from "./dora.js";
+export { computeDora, isReworkDeployment, type DoraDeployment } from "./dora.js";
 export { SELECTOR_PLACEHOLDER, type AnalysisSpec, type MetricSpec, type HttpProvider, type CommandProvider } from "./analysis-spec.js";
 export type { TrafficTargetSpec } from "./rollout-spec.js";
 export { readRolloutInputs, readVerifyInputs, releaseActionInputChecks, ROLLOUT_ACTION, VERIFY_ACTION } from "./action-inputs.js";
@@ -24,4 +24,5 @@ export {
   type EnvironmentProtection,
   type GateDecision,
   type GateReview,
+  type RequiredCheckState,
 } from "./protection.js";

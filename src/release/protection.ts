@@ -46,6 +46,8 @@ export interface EnvironmentProtection {
   hotfixBranches: string[];
   /** Ids of custom protection rules: each must approve through its callback. */
   customRules: number[];
+  /** Checks (job names, or a provider's check such as `slipway/secret-scan`) that must have passed on the commit first. */
+  requiredChecks: string[];
 }
 
 /** GitHub's limits. */
@@ -69,6 +71,7 @@ export const NO_PROTECTION: EnvironmentProtection = {
   supersede: false,
   hotfixBranches: [],
   customRules: [],
+  requiredChecks: [],
 };
 
 export interface FieldProblem {
@@ -213,6 +216,7 @@ export function parseProtection(body: unknown, current: EnvironmentProtection = 
     supersede: readBoolean(b, "supersede", current.supersede, problems),
     hotfixBranches: readPatterns(b, "hotfix_branches", current.hotfixBranches, problems),
     customRules: current.customRules,
+    requiredChecks: readPatterns(b, "required_checks", current.requiredChecks, problems),
   };
   const approvers = protection.reviewers.length;
   if (approvers > 0 && protection.requiredApprovals > approvers && !problems.some((p) => p.field === "required_approvals")) {
@@ -223,7 +227,7 @@ export function parseProtection(body: unknown, current: EnvironmentProtection = 
 
 /** Whether a job naming the environment is held before it reaches a runner. */
 export function hasProtectionRules(p: EnvironmentProtection): boolean {
-  return p.waitTimer > 0 || p.reviewers.length > 0 || p.branchPolicy !== null || p.deployWindows.length > 0 || p.freezes.length > 0 || p.requiresEnvironment !== null || p.customRules.length > 0;
+  return p.waitTimer > 0 || p.reviewers.length > 0 || p.branchPolicy !== null || p.deployWindows.length > 0 || p.freezes.length > 0 || p.requiresEnvironment !== null || p.customRules.length > 0 || p.requiredChecks.length > 0;
 }
 
 /** The reviewer name under which a custom protection rule's decision is recorded. */
@@ -264,7 +268,20 @@ export interface GateInput {
   requiredEnvironmentDeployed: boolean;
   /** A rollback: reviewers are skipped when the environment says so. */
   rollback: boolean;
+  /** Where each of `protection.requiredChecks` stands on the commit (a check left out counts as pending). */
+  checks?: readonly RequiredCheckState[];
 }
+
+/** A required check on the deployed commit: passed, still to come, failed, or never run (and nothing left that could run it). */
+export interface RequiredCheckState {
+  name: string;
+  state: "success" | "pending" | "failure" | "missing";
+  /** What failed, e.g. the job's conclusion. */
+  detail?: string;
+}
+
+/** The stable code a failed required check's message ends with (see the error catalogue). */
+const CHECK_FAILED_CODE = "DEPLOYMENT_CHECK_FAILED";
 
 export type GateDecision =
   | { state: "pass"; bypassedBy?: string }
@@ -329,6 +346,19 @@ export function decideGate(input: GateInput): GateDecision {
   }
   for (const id of p.customRules) {
     if (!input.reviews.some((r) => r.state === "approved" && r.login === customRuleLogin(id))) reasons.push(`waiting for the custom protection rule ${id} to approve`);
+  if (p.requiredChecks.length > 0) {
+    const states = new Map((input.checks ?? []).map((c) => [c.name.toLowerCase(), c]));
+    for (const name of p.requiredChecks) {
+      const check = states.get(name.toLowerCase());
+      const sha = input.sha.slice(0, 7);
+      if (check?.state === "failure") {
+        return { state: "fail", message: `Required check "${name}" failed on commit ${sha}${check.detail ? ` (${check.detail})` : ""}: it must pass before deploying to ${input.environment}. [${CHECK_FAILED_CODE}]` };
+      }
+      if (check?.state === "missing") {
+        return { state: "fail", message: `Required check "${name}" was not run on commit ${sha}: it must pass before deploying to ${input.environment}. [${CHECK_FAILED_CODE}]` };
+      }
+      if (check?.state !== "success") reasons.push(`waiting for required check "${name}" on commit ${sha}`);
+    }
   }
   if (p.requiresEnvironment !== null && !input.requiredEnvironmentDeployed) {
     reasons.push(`commit ${input.sha.slice(0, 7)} has not been deployed successfully to ${p.requiresEnvironment} yet`);

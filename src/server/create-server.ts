@@ -15,6 +15,8 @@ import type { ServerConfig } from "./config.js";
 import type { RouteContext } from "./context.js";
 import { handleError } from "./http-errors.js";
 import { addPageLinks } from "./page-links.js";
+import { registerDoraGauges } from "./dora-metrics.js";
+import { hasMirror, mirrorPath } from "./pipeline/git-mirror.js";
 import { createMetrics } from "./metrics.js";
 import { registerAccountRoutes } from "./routes/accounts.js";
 import { registerArtifactRoutes } from "./routes/artifacts.js";
@@ -152,6 +154,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   });
 
   const metrics = createMetrics({ store, now: clock, defaultMetrics: deps.processMetrics ?? false });
+  registerDoraGauges(metrics.registry, { store, now: clock, mirrorOf: (id) => (hasMirror(config.dataDir, id) ? mirrorPath(config.dataDir, id) : null) });
   const shutdown = new AbortController();
   const background = new Set<Promise<void>>();
   const logBus = new EventEmitter();

@@ -103,3 +103,22 @@ describe("decideGate", () => {
     expect(gate({ reviewers }, { now: T0 + 30 * 86_400_000 })).toMatchObject({ state: "fail", message: "The job waited 30 days for the protection rules of production and was failed." });
   });
 });
+
+describe("required checks", () => {
+  const protection = { requiredChecks: ["secret-scan", "migrations"] };
+  it("waits while a check is pending or not reported, naming each", () => {
+    const decision = gate(protection, { checks: [{ name: "Secret-Scan", state: "success" }, { name: "migrations", state: "pending" }] });
+    expect(decision).toMatchObject({ state: "wait", reasons: [expect.stringContaining('required check "migrations"')] });
+    expect(gate(protection, { checks: [] })).toMatchObject({ state: "wait", reasons: [expect.stringContaining("secret-scan"), expect.stringContaining("migrations")] });
+  });
+  it("passes when every check passed, and fails naming a failed or missing check", () => {
+    expect(gate(protection, { checks: [{ name: "secret-scan", state: "success" }, { name: "migrations", state: "success" }] })).toEqual({ state: "pass" });
+    const failed = gate(protection, { checks: [{ name: "secret-scan", state: "failure", detail: "job secret-scan: failure" }] });
+    expect(failed).toMatchObject({ state: "fail", message: expect.stringMatching(/^Required check "secret-scan" failed on commit \w{7} \(job secret-scan: failure\).*\[DEPLOYMENT_CHECK_FAILED\]$/) });
+    expect(gate(protection, { checks: [{ name: "migrations", state: "missing" }] })).toMatchObject({ state: "fail", message: expect.stringContaining('Required check "migrations" was not run') });
+  });
+  it("reads required_checks from a PUT body", () => {
+    expect(parseProtection({ required_checks: ["secret-scan", "secret-scan"] }).protection.requiredChecks).toEqual(["secret-scan"]);
+    expect(parseProtection({ required_checks: [3] }).problems).toMatchObject([{ field: "required_checks" }]);
+  });
+});

@@ -13,6 +13,7 @@ import type { DeploymentGate, DeploymentState, Job, Store, WorkflowRun } from ".
 import type { JobRequest } from "../../protocol/index.js";
 import { queueHookEvent } from "../webhooks-out/index.js";
 import { protectionOf, reviewerUserIds } from "./protection.js";
+import { collectRequiredChecks } from "./required-checks.js";
 
 /** The ref a job deploys: its github context's, else the run's branch. */
 function refOf(request: JobRequest, run: WorkflowRun): string {
@@ -86,7 +87,9 @@ async function assessGate(store: Store, gate: DeploymentGate, now: Date): Promis
   const requiredEnvironmentDeployed =
     required === null ||
     (await store.listDeployments(gate.repositoryId, { environment: required, sha: gate.sha }, { perPage: 100 })).items.some((d) => d.state === "success" || d.state === "inactive");
+  const checks = await collectRequiredChecks(store, { repositoryId: gate.repositoryId, sha: gate.sha, names: protection.requiredChecks, deployJobId: gate.jobId, deployRunId: gate.runId });
   return decideGate({
+    checks,
     environment: environment.name,
     protection,
     ref: gate.ref,

@@ -80,5 +80,6 @@ export async function protectionJson(store: Store, environment: EnvironmentRecor
     supersede: p.supersede,
     hotfix_branches: p.hotfixBranches,
     custom_protection_rules: p.customRules,
+    required_checks: p.requiredChecks,
   };
 }
