@@ -125,7 +125,7 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
     return { total_count: totalCount, versions: items.map(versionJson) };
   });
 
-  // Evaluations over OFREP per flag and variant in the last `days` (default 30, at most 90) UTC days, and the last day each flag was evaluated.
+  // Evaluations over OFREP and in-process providers per flag and variant in the last `days` (default 30, at most 90) UTC days, and the last day each flag was evaluated.
   app.get(`${BASE}/flags/usage`, { config: { permission: "repo:read" } }, async (request) => {
     const environment = await environmentOf(request);
     const raw = Number.parseInt(String((request.query as { days?: unknown }).days ?? "30"), 10);
@@ -321,5 +321,5 @@ export function registerFlagRoutes(app: FastifyInstance, ctx: RouteContext): voi
   app.addHook("onClose", async () => usage.close());
   registerFlagManagementRoutes(app, ctx, hub, clientAuth, usage);
   registerOfrepRoutes(app, ctx, hub, clientAuth, usage);
-  registerFlagSyncRoutes(app, ctx, hub, clientAuth);
+  registerFlagSyncRoutes(app, ctx, hub, clientAuth, usage);
 }
