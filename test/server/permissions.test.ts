@@ -75,10 +75,10 @@ describe("every route declares and enforces a permission", () => {
     expect(routes.filter((r) => flagClientRoute.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^.*:environment_name/, "")} ${r.permission}`).sort()).toEqual([
       "GET /flag-sync public",
       "GET /flag-sync/stream public",
-      "POST /flag-sync/usage public",
       "GET /ofrep/v1/events public",
       "OPTIONS /ofrep/v1/evaluate/flags public",
       "OPTIONS /ofrep/v1/evaluate/flags/:key public",
+      "POST /flag-sync/usage public",
       "POST /ofrep/v1/evaluate/flags public",
       "POST /ofrep/v1/evaluate/flags/:key public",
     ]);
