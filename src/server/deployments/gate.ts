@@ -12,6 +12,7 @@ import { decideGate, hasProtectionRules, type GateDecision } from "../../release
 import type { DeploymentGate, DeploymentState, Job, Store, WorkflowRun } from "../../store/index.js";
 import type { JobRequest } from "../../protocol/index.js";
 import { protectionOf, reviewerUserIds } from "./protection.js";
+import { runDeploymentSuccessHooks } from "./success-hooks.js";
 
 /** The ref a job deploys: its github context's, else the run's branch. */
 function refOf(request: JobRequest, run: WorkflowRun): string {
@@ -94,6 +95,7 @@ async function followDeployment(store: Store, jobId: number, state: DeploymentSt
   if (!deployment || (deployment.state === state && (environmentUrl === undefined || environmentUrl === deployment.environmentUrl))) return;
   if (["success", "failure", "error", "inactive"].includes(deployment.state) && deployment.state !== state) return;
   await store.addDeploymentStatus(deployment.id, { state, description, ...(environmentUrl ? { environmentUrl } : {}) });
+  if (state === "success") await runDeploymentSuccessHooks(store, deployment);
 }
 
 /**
