@@ -135,5 +135,45 @@ export function benches(ctx) {
     unleash.destroy();
   }
 
-  return { flags: benchFlags };
+  // The in-process provider's evaluation counting: evaluations per second through
+  // SlipwayFlagProvider#evaluate with counting on (a send that does nothing) against
+  // the same provider with counting off, rounds interleaved; the ratio is the cost.
+  async function benchFlagCounting() {
+    const { SlipwayFlagProvider, createMemorySyncSource } = await import(pathToFileURL(path.join(root, "dist", "flags.js")).href);
+    const document = {
+      flags: {
+        "email-bool": { state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "off", targeting: { if: [{ ends_with: [{ var: "email" }, "@example.com"] }, "on", "off"] } },
+        "fractional-bool": { state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "off", targeting: { fractional: [["on", 50], ["off", 50]] } },
+      },
+    };
+    const off = new SlipwayFlagProvider({ source: createMemorySyncSource(document) });
+    const on = new SlipwayFlagProvider({ source: createMemorySyncSource(document), usage: { intervalMs: 1000, send: async () => {} } });
+    await off.initialize();
+    await on.initialize();
+    const contexts = Array.from({ length: 64 }, (_, i) => ({ targetingKey: `user-${i}`, email: i % 2 ? "jane@example.com" : "joe@other.test" }));
+    const keys = ["email-bool", "fractional-bool"];
+    const n = quick ? 200_000 : 1_000_000;
+    const rounds = quick ? 3 : 5;
+    const engines = {
+      off: (i) => off.evaluate(keys[i & 1], "boolean", false, contexts[i & 63]).value,
+      on: (i) => on.evaluate(keys[i & 1], "boolean", false, contexts[i & 63]).value,
+    };
+    for (const fn of Object.values(engines)) for (let i = 0; i < n / 4; i++) fn(i);
+    const samples = { off: [], on: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const [name, fn] of Object.entries(engines)) {
+        let sink = 0;
+        const t = process.hrtime.bigint();
+        for (let i = 0; i < n; i++) if (fn(i)) sink++;
+        const s = Number(process.hrtime.bigint() - t) / 1e9;
+        if (sink < 0) throw new Error("unreachable");
+        samples[name].push(n / s / 1e6);
+      }
+    }
+    await off.onClose();
+    await on.onClose();
+    report("flags-counting: provider evaluations with counting on", median(samples.on), "M/s", { name: "counting off", value: median(samples.off) }, ">= 0.9x");
+  }
+
+  return { flags: benchFlags, "flags-counting": benchFlagCounting };
 }

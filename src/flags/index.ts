@@ -38,5 +38,13 @@ export {
 } from "./ofrep.js";
 export { createMemorySyncSource, createStaticSyncSource, type FlagSyncEvent, type FlagSyncSnapshot, type FlagSyncSource, type MemorySyncSource } from "./sync.js";
 export { createHttpSyncSource, type HttpSyncOptions, type HttpSyncSource } from "./http-sync.js";
-export { SlipwayFlagProvider, computeBackoff, type BackoffOptions, type ProviderLifecycle, type SlipwayProviderOptions } from "./provider.js";
+export {
+  SlipwayFlagProvider,
+  computeBackoff,
+  type BackoffOptions,
+  type EvaluationCount,
+  type ProviderLifecycle,
+  type SlipwayProviderOptions,
+  type UsageReporting,
+} from "./provider.js";
 export { SlipwayProvider, type SlipwayServerConnection } from "./slipway-provider.js";

@@ -7,6 +7,11 @@
  * jitter, capped. A new set emits PROVIDER_CONFIGURATION_CHANGED with the
  * keys of the flags that changed. An invalid document is reported and
  * ignored: the last good set stays.
+ *
+ * With `usage`, each evaluation adds one to a counter per flag and served
+ * variant (two map look-ups, nothing else on the evaluation's path); the
+ * counts are handed to `usage.send` every `intervalMs` and on close, off the
+ * evaluation's path. A failed send keeps its counts for the next one.
  */
 import {
   OpenFeatureEventEmitter,
@@ -44,7 +49,25 @@ export interface SlipwayProviderOptions {
   initTimeoutMs?: number;
   /** Receives problems the provider recovers from (invalid documents, lost streams). */
   onWarning?: (message: string) => void;
+  /** Count evaluations per flag and variant and send the counts periodically. */
+  usage?: UsageReporting;
 }
+
+/** Evaluations of one flag that served one variant ("" when none was served: code default, error). */
+export interface EvaluationCount {
+  flag: string;
+  variant: string;
+  count: number;
+}
+
+export interface UsageReporting {
+  send: (counts: EvaluationCount[], signal: AbortSignal) => Promise<void>;
+  /** Default 10 s. */
+  intervalMs?: number;
+}
+
+/** Counts kept between two sends; beyond this many distinct flag/variant pairs new ones are dropped (keys come from the application). */
+const MAX_COUNTED_PAIRS = 10_000;
 
 /** Equal-jitter exponential backoff: half the capped exponential delay, plus up to as much at random. */
 export function computeBackoff(attempt: number, options: BackoffOptions = {}): number {
@@ -80,6 +103,11 @@ export class SlipwayFlagProvider implements Provider {
   private initializing = true;
   private firstSet: { resolve: () => void; promise: Promise<void> };
   private lastError: Error | undefined;
+  /** flag -> its served variants and their evaluations since the last send (a flag has few variants: a scan beats a map). */
+  private counts = new Map<string, { variants: string[]; counts: number[] }>();
+  private countedPairs = 0;
+  private usageTimer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> | undefined;
 
   constructor(options: SlipwayProviderOptions) {
     this.options = options;
@@ -100,6 +128,11 @@ export class SlipwayFlagProvider implements Provider {
 
   async initialize(): Promise<void> {
     this.loop ??= this.run();
+    const usage = this.options.usage;
+    if (usage && !this.usageTimer) {
+      this.usageTimer = setInterval(() => void this.sendUsage(), usage.intervalMs ?? 10_000);
+      this.usageTimer.unref();
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => resolve("timeout"), this.options.initTimeoutMs ?? 10_000);
@@ -114,10 +147,56 @@ export class SlipwayFlagProvider implements Provider {
   }
 
   async onClose(): Promise<void> {
+    clearInterval(this.usageTimer);
+    this.usageTimer = undefined;
+    await this.sendUsage();
     this.abort.abort();
     await this.loop;
     this.loop = undefined;
     this.abort = new AbortController();
+  }
+
+  /** Evaluations counted and not sent yet. */
+  pendingUsage(): EvaluationCount[] {
+    const out: EvaluationCount[] = [];
+    for (const [flag, c] of this.counts) c.variants.forEach((variant, i) => out.push({ flag, variant, count: c.counts[i]! }));
+    return out;
+  }
+
+  private count(flagKey: string, variant: string, n: number): void {
+    let c = this.counts.get(flagKey);
+    if (!c) {
+      if (this.countedPairs >= MAX_COUNTED_PAIRS) return;
+      c = { variants: [], counts: [] };
+      this.counts.set(flagKey, c);
+    }
+    const i = c.variants.indexOf(variant);
+    if (i >= 0) c.counts[i]! += n;
+    else if (this.countedPairs < MAX_COUNTED_PAIRS) {
+      this.countedPairs++;
+      c.variants.push(variant);
+      c.counts.push(n);
+    }
+  }
+
+  /** Hands the counts so far to `usage.send`; on failure they are added back for the next send. One send at a time. */
+  private async sendUsage(): Promise<void> {
+    const usage = this.options.usage;
+    if (!usage || this.sending || this.counts.size === 0) return this.sending;
+    const batch = this.pendingUsage();
+    this.counts = new Map();
+    this.countedPairs = 0;
+    const signal = AbortSignal.timeout(10_000);
+    this.sending = usage
+      .send(batch, signal)
+      .catch((error: unknown) => {
+        for (const row of batch) this.count(row.flag, row.variant, row.count);
+        this.warn(`evaluation counts not sent: ${(error as Error).message}`);
+      })
+      .finally(() => {
+        this.sending = undefined;
+      });
+    return this.sending;
   }
 
   private warn(message: string): void {
@@ -199,7 +278,9 @@ export class SlipwayFlagProvider implements Provider {
     if (!set) {
       return { flagKey, value: defaultValue, reason: "ERROR", errorCode: "PROVIDER_NOT_READY", errorMessage: "no flag set yet", flagMetadata: {} };
     }
-    return set.evaluate(flagKey, type, defaultValue, context);
+    const evaluation = set.evaluate(flagKey, type, defaultValue, context);
+    if (this.options.usage) this.count(flagKey, evaluation.variant ?? "", 1);
+    return evaluation;
   }
 
   async resolveBooleanEvaluation(flagKey: string, defaultValue: boolean, context: OpenFeatureContext): Promise<ResolutionDetails<boolean>> {

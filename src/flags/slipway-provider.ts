@@ -1,10 +1,12 @@
 /**
  * The provider apps import from `slipway/openfeature`: Slipway's in-process
  * provider connected to one environment of a Slipway server through its sync
- * endpoint (an SSE stream of the flag set, or ETag polling).
+ * endpoint (an SSE stream of the flag set, or ETag polling). It counts its
+ * evaluations per flag and variant and posts the counts to the server every
+ * `usageIntervalMs` (`countEvaluations: false` turns that off).
  */
 import { createHttpSyncSource } from "./http-sync.js";
-import { SlipwayFlagProvider, type SlipwayProviderOptions } from "./provider.js";
+import { SlipwayFlagProvider, type SlipwayProviderOptions, type UsageReporting } from "./provider.js";
 
 export interface SlipwayServerConnection {
   /** The server's URL, e.g. `https://slipway.example.com`. */
@@ -17,6 +19,10 @@ export interface SlipwayServerConnection {
   /** Hold an SSE stream (default) or poll every `pollIntervalMs`. */
   stream?: boolean;
   pollIntervalMs?: number;
+  /** Count evaluations and send the counts to the server's usage page (default true). */
+  countEvaluations?: boolean;
+  /** How often counts are sent; default 10 s. */
+  usageIntervalMs?: number;
 }
 
 /** The URL of an environment's sync endpoint. */
@@ -32,6 +38,17 @@ export class SlipwayProvider extends SlipwayFlagProvider {
     const url = syncUrl(options);
     const headers: Record<string, string> = options.key.startsWith("slpf_") ? { "X-Flag-Key": options.key } : { Authorization: `Bearer ${options.key}` };
     const source = createHttpSyncSource({ url, streamUrl: options.stream === false ? undefined : `${url}/stream`, pollIntervalMs: options.pollIntervalMs, headers });
-    super({ ...options, source });
+    const usage: UsageReporting | undefined =
+      options.countEvaluations === false
+        ? undefined
+        : {
+            intervalMs: options.usageIntervalMs,
+            send: async (counts, signal) => {
+              const response = await fetch(`${url}/usage`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ counts }), signal });
+              await response.body?.cancel();
+              if (!response.ok) throw new Error(`the server answered ${response.status}`);
+            },
+          };
+    super({ ...options, source, ...(usage ? { usage } : {}) });
   }
 }

@@ -346,6 +346,7 @@ export function decideGate(input: GateInput): GateDecision {
   }
   for (const id of p.customRules) {
     if (!input.reviews.some((r) => r.state === "approved" && r.login === customRuleLogin(id))) reasons.push(`waiting for the custom protection rule ${id} to approve`);
+  }
   if (p.requiredChecks.length > 0) {
     const states = new Map((input.checks ?? []).map((c) => [c.name.toLowerCase(), c]));
     for (const name of p.requiredChecks) {

@@ -108,3 +108,49 @@ describe("computeBackoff", () => {
     expect(high(50)).toBeCloseTo(1000, 2);
   });
 });
+
+describe("evaluation counts", () => {
+  it("counts per flag and served variant, sends them periodically and on close, and keeps a failed send's counts for the next", async () => {
+    const source = createMemorySyncSource(flagSet(true));
+    const sent: Array<Array<{ flag: string; variant: string; count: number }>> = [];
+    let fail = true;
+    const provider = new SlipwayFlagProvider({
+      source,
+      usage: {
+        intervalMs: 20,
+        send: async (counts) => {
+          if (fail) {
+            fail = false;
+            throw new Error("server away");
+          }
+          sent.push(counts);
+        },
+      },
+      onWarning: () => {},
+    });
+    await provider.initialize();
+    for (let i = 0; i < 3; i++) provider.evaluate("banner", "boolean", false);
+    provider.evaluate("color", "string", "x");
+    provider.evaluate("nope", "string", "x");
+    const deadline = Date.now() + 2000;
+    while (sent.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(fail).toBe(false);
+    expect(sent[0]).toEqual([
+      { flag: "banner", variant: "on", count: 3 },
+      { flag: "color", variant: "blue", count: 1 },
+      { flag: "nope", variant: "", count: 1 },
+    ]);
+    provider.evaluate("banner", "boolean", false);
+    await provider.onClose();
+    expect(sent.at(-1)).toEqual([{ flag: "banner", variant: "on", count: 1 }]);
+    expect(provider.pendingUsage()).toEqual([]);
+  });
+
+  it("counts nothing without usage reporting", async () => {
+    const provider = new SlipwayFlagProvider({ source: createMemorySyncSource(flagSet(true)) });
+    await provider.initialize();
+    provider.evaluate("banner", "boolean", false);
+    expect(provider.pendingUsage()).toEqual([]);
+    await provider.onClose();
+  });
+});

@@ -1,6 +1,6 @@
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHttpSyncSource, type FlagSyncEvent } from "../../src/flags/index.js";
+import { SlipwayProvider, createHttpSyncSource, type FlagSyncEvent } from "../../src/flags/index.js";
 import { ADMIN_TOKEN, auth, createUserWithToken, registerRepo, startTestServer, type TestServer } from "./helpers.js";
 
 const ENV = "/api/v3/repos/acme/widgets/environments/production";
@@ -267,5 +267,32 @@ describe("sync for in-process providers", () => {
     while (!text.includes("data:")) text += new TextDecoder().decode((await reader.read()).value);
     expect(text).toContain(`id: ${firstVersion + 2}`);
     await reader.cancel();
+  });
+  it("adds the evaluation counts of an in-process SlipwayProvider to the usage page, with the sync stream's authentication", async () => {
+    const key = (await post(`${ENV}/flag-keys`, { name: "in-process" })).json().key as string;
+    const before = (await get(`${ENV}/flags/usage`)).json().flags.find((f: { key: string }) => f.key === "color");
+    const provider = new SlipwayProvider({ server: baseUrl, repository: "acme/widgets", environment: "production", key, usageIntervalMs: 50 });
+    await provider.initialize();
+    for (let i = 0; i < 25; i++) provider.evaluate("color", "string", "none", {});
+    provider.evaluate("missing", "string", "none", {});
+    const deadline = Date.now() + 5000;
+    let color = before;
+    while (Date.now() < deadline) {
+      color = (await get(`${ENV}/flags/usage`)).json().flags.find((f: { key: string }) => f.key === "color");
+      if (color.evaluations >= before.evaluations + 25) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await provider.onClose();
+    expect(color.evaluations).toBe(before.evaluations + 25);
+    expect(color.variants.red).toBe((before.variants.red ?? 0) + 25);
+    const usage = `${ENV}/flag-sync/usage`;
+    const counts = { counts: [{ flag: "color", variant: "red", count: 1 }] };
+    const browserKey = (await post(`${ENV}/flag-keys`, { name: "browser", public: true })).json().key as string;
+    expect((await post(usage, counts, { "x-flag-key": browserKey })).statusCode).toBe(403);
+    expect((await post(usage, counts, {})).statusCode).toBe(401);
+    const bad = await post(usage, { counts: [{ flag: "color", count: -1 }] }, { "x-flag-key": key });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/counts\[0\]/);
+    expect((await post(usage, counts, { "x-flag-key": key })).json()).toEqual({ accepted: 1 });
   });
 });

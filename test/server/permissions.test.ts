@@ -79,6 +79,7 @@ describe("every route declares and enforces a permission", () => {
       "GET /ofrep/v1/events public",
       "OPTIONS /ofrep/v1/evaluate/flags public",
       "OPTIONS /ofrep/v1/evaluate/flags/:key public",
+      "POST /flag-sync/usage public",
       "POST /ofrep/v1/evaluate/flags public",
       "POST /ofrep/v1/evaluate/flags/:key public",
       "PUT /flag-rollouts/:key public",

@@ -14,6 +14,7 @@ import type { JobRequest } from "../../protocol/index.js";
 import { queueHookEvent } from "../webhooks-out/index.js";
 import { protectionOf, reviewerUserIds } from "./protection.js";
 import { collectRequiredChecks } from "./required-checks.js";
+import { runDeploymentSuccessHooks } from "./success-hooks.js";
 
 /** The ref a job deploys: its github context's, else the run's branch. */
 function refOf(request: JobRequest, run: WorkflowRun): string {
@@ -112,6 +113,7 @@ async function followDeployment(store: Store, jobId: number, state: DeploymentSt
   if (["success", "failure", "error", "inactive"].includes(deployment.state) && deployment.state !== state) return;
   const status = await store.addDeploymentStatus(deployment.id, { state, description, ...(environmentUrl ? { environmentUrl } : {}) });
   if (status) await queueHookEvent(store, deployment.repositoryId, { event: "deployment_status", deploymentId: deployment.id, statusId: status.id });
+  if (state === "success") await runDeploymentSuccessHooks(store, deployment);
 }
 
 /**

@@ -22,6 +22,7 @@ import { hashToken } from "../security.js";
 import { createFlagClientAuth, generateFlagKey, type FlagClientAuth } from "./flags-auth.js";
 import { applyFlagChange, attachFlagHub, diffFlagSets, registerFlagChangeRoutes, type FlagChangeOutcome, type FlagEdit } from "./flags-changes.js";
 import { createFlagHub, flagSetEtag, type FlagHub } from "./flags-hub.js";
+import { registerFlagGitOps } from "./flags-gitops.js";
 import { registerFlagSyncRoutes } from "./flags-sync.js";
 import { createFlagUsage, utcDay, type FlagUsage } from "./flags-usage.js";
 import { registerOfrepRoutes } from "./ofrep.js";
@@ -125,7 +126,7 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
     return { total_count: totalCount, versions: items.map(versionJson) };
   });
 
-  // Evaluations over OFREP per flag and variant in the last `days` (default 30, at most 90) UTC days, and the last day each flag was evaluated.
+  // Evaluations over OFREP and in-process providers per flag and variant in the last `days` (default 30, at most 90) UTC days, and the last day each flag was evaluated.
   app.get(`${BASE}/flags/usage`, { config: { permission: "repo:read" } }, async (request) => {
     const environment = await environmentOf(request);
     const raw = Number.parseInt(String((request.query as { days?: unknown }).days ?? "30"), 10);
@@ -316,10 +317,11 @@ export function registerFlagRoutes(app: FastifyInstance, ctx: RouteContext): voi
   const hub = createFlagHub({ store: ctx.store, pollMs: ctx.store.backend === "postgres" ? 50 : 250 });
   app.addHook("onClose", async () => hub.close());
   attachFlagHub(ctx.store, hub);
+  registerFlagGitOps(ctx);
   const clientAuth = createFlagClientAuth(ctx);
   const usage = createFlagUsage({ store: ctx.store, now: ctx.now, flushMs: 10_000, onError: (error) => app.log.warn({ err: { message: (error as Error).message } }, "flag evaluation counts not written") });
   app.addHook("onClose", async () => usage.close());
   registerFlagManagementRoutes(app, ctx, hub, clientAuth, usage);
   registerOfrepRoutes(app, ctx, hub, clientAuth, usage);
-  registerFlagSyncRoutes(app, ctx, hub, clientAuth);
+  registerFlagSyncRoutes(app, ctx, hub, clientAuth, usage);
 }
