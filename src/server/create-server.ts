@@ -18,6 +18,7 @@ import { addPageLinks } from "./page-links.js";
 import { createMetrics } from "./metrics.js";
 import { registerAccountRoutes } from "./routes/accounts.js";
 import { registerArtifactRoutes } from "./routes/artifacts.js";
+import { registerTestResultRoutes } from "./routes/test-results.js";
 import { registerOpsRoutes } from "./routes/ops.js";
 import { registerRepoRoutes } from "./routes/repos.js";
 import { registerRepoConnectionRoutes } from "./routes/repo-connection.js";
@@ -213,6 +214,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerBadgeRoutes(app, ctx);
   registerRunnerProtocolRoutes(app, ctx);
   registerArtifactRoutes(app, ctx);
+  registerTestResultRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
   registerGitHttpRoutes(app, ctx);
   registerVariableRoutes(app, ctx);
