@@ -608,12 +608,12 @@ export const MIGRATIONS: Migration[] = [
         .addColumn("stack", "text")
         .addColumn("output", "text")
         .execute();
-      // Pages list failures first; comparisons and history look cases up by name.
-      await db.schema.createIndex("test_cases_run_idx").on("test_cases").columns(["run_id", "attempt", "failed", "id"]).execute();
+      // Failed first, then report order: the index's directions match the pages' order, so a page reads only its rows.
+      await sql`create index test_cases_run_idx on test_cases (run_id, attempt, failed desc, id)`.execute(db);
       await db.schema.createIndex("test_cases_totals_idx").on("test_cases").columns(["run_id", "attempt", "result", "flaky", "duration_ms"]).execute();
-      await db.schema.createIndex("test_cases_job_idx").on("test_cases").columns(["job_id", "failed", "id"]).execute();
+      await sql`create index test_cases_job_idx on test_cases (job_id, failed desc, id)`.execute(db);
+      // Comparisons look a run's cases up by name.
       await db.schema.createIndex("test_cases_name_idx").on("test_cases").columns(["run_id", "classname", "name"]).execute();
-      await db.schema.createIndex("test_cases_repository_idx").on("test_cases").columns(["repository_id", "classname", "name"]).execute();
     },
   },
 ];

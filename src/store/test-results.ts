@@ -142,6 +142,17 @@ function scopeSql(scope: TestCaseScope, alias: string) {
   return scope.attempt === undefined ? sql`${a}.run_id = ${scope.runId}` : sql`${a}.run_id = ${scope.runId} and ${a}.attempt = ${scope.attempt}`;
 }
 
+/** Adds the message, stack and output of a page of cases, read by id. */
+async function withTexts(db: Db, rows: Array<Omit<TestCaseRow, "message" | "stack" | "output">>): Promise<StoredTestCase[]> {
+  const ids = rows.map((r) => toNum(r.id));
+  const texts = ids.length === 0 ? [] : await db.selectFrom("test_case_texts").selectAll().where("case_id", "in", ids).execute();
+  const byId = new Map(texts.map((t) => [toNum(t.case_id), t]));
+  return rows.map((r) => {
+    const t = byId.get(toNum(r.id));
+    return mapCase({ ...r, message: t?.message ?? null, stack: t?.stack ?? null, output: t?.output ?? null });
+  });
+}
+
 export function createTestResultStore(ctx: StoreContext): TestResultStore {
   const { db } = ctx;
   const ref = (r: { classname: string; name: string }): TestCaseRef => ({ classname: r.classname, name: r.name });
@@ -200,18 +211,10 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
         );
       }
       const [rows, count] = await Promise.all([
-        query
-          .leftJoin("test_case_texts as t", "t.case_id", "c.id")
-          .selectAll("c")
-          .select(["t.message", "t.stack", "t.output"])
-          .orderBy("c.failed", "desc")
-          .orderBy("c.id")
-          .limit(limit)
-          .offset(offset)
-          .execute(),
+        query.selectAll("c").orderBy("c.failed", "desc").orderBy("c.id").limit(limit).offset(offset).execute(),
         query.select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirst(),
       ]);
-      return { items: (rows as TestCaseRow[]).map(mapCase), totalCount: toNum(count?.n ?? 0) };
+      return { items: await withTexts(db, rows), totalCount: toNum(count?.n ?? 0) };
     },
 
     async countTestCases(scope) {
@@ -236,11 +239,9 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
 
     async listSlowestTestCases(scope, limit) {
       const rows = await scoped(db, scope)
-        .leftJoin("test_case_texts as t", "t.case_id", "c.id")
         .selectAll("c")
-        .select(["t.message", "t.stack", "t.output"])
         .where("c.duration_ms", "is not", null).orderBy("c.duration_ms", "desc").orderBy("c.id").limit(limit).execute();
-      return (rows as TestCaseRow[]).map(mapCase);
+      return withTexts(db, rows);
     },
 
     async compareTestCases(scope, base, limit) {
