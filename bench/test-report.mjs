@@ -10,9 +10,20 @@
 //                 the rate without it (wall and CPU time), and the CLI's peak
 //                 RSS (VmHWM) growth over the 1-case run.
 //
-// The run fails if the outputs do not count the generated cases.
+//   test-results  the same ~50 MB through a `slipway server` and a `slipway
+//                 runner` process: the figure is report MB per second of the
+//                 slipway/test-report step (parse, send in batches, store),
+//                 from the step's start and end times; target >= 50 MB/s.
+//                 Also the server's RSS growth during the step (target
+//                 <= 100 MB), and the API answering the run's test results
+//                 (~50,000 cases: the first page, failed first, a search and
+//                 the comparison with the base run), p50 of 20 calls each,
+//                 target <= 100 ms.
+//
+// The runs fail if the outputs do not count the generated cases.
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -122,5 +133,132 @@ export function benches(ctx) {
     for (const repo of [big, small]) fs.rmSync(repo.dir, { recursive: true, force: true });
   }
 
-  return { "test-report": benchTestReport };
+  const ADMIN = "bench-admin-token-0123456789abcdef";
+
+  function freePort() {
+    return new Promise((resolve, reject) => {
+      const s = net.createServer();
+      s.listen(0, "127.0.0.1", () => {
+        const { port } = s.address();
+        s.close(() => resolve(port));
+      });
+      s.on("error", reject);
+    });
+  }
+
+  function startProcess(args) {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GITHUB_|RUNNER_|SLIPWAY_)/.test(k)));
+    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    return {
+      child,
+      output: () => out,
+      async stop() {
+        if (child.exitCode !== null) return;
+        child.kill("SIGTERM");
+        await new Promise((resolve) => {
+          const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
+          child.on("exit", () => (clearTimeout(t), resolve()));
+        });
+      },
+    };
+  }
+
+  async function call(url, method, route, body) {
+    const res = await fetch(url + route, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${route}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  async function waitFor(what, check, ms = 300_000, every = 50) {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const value = await check();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, every));
+    }
+  }
+
+  const rssMb = (pid) => {
+    try {
+      return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
+    } catch {
+      return 0;
+    }
+  };
+
+  async function benchTestResults() {
+    if (!fs.existsSync(cli)) throw new Error("dist/slipway.js is missing: run `node scripts/build.mjs` first");
+    const megabytes = quick ? 10 : 50;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-results-"));
+    const repo = path.join(dir, "repo");
+    fs.mkdirSync(path.join(repo, ".github/workflows"), { recursive: true });
+    const totals = generateReports(repo, 100, (megabytes << 20) / 100);
+    const bytes = fs.readdirSync(path.join(repo, "target/surefire-reports")).reduce((n, f) => n + fs.statSync(path.join(repo, "target/surefire-reports", f)).size, 0);
+    fs.writeFileSync(path.join(repo, ".github/workflows/t.yml"), "on: workflow_dispatch\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - id: report\n        uses: slipway/test-report@v1\n        with:\n          fail-on-failure: false\n          max-annotations: 20\n");
+    for (const args of [["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.name=b", "-c", "user.email=b@example.com", "commit", "-q", "-m", "bench"]]) execFileSync("git", args, { cwd: repo });
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const server = startProcess(["server", "--port", String(port), "--data-dir", path.join(dir, "data"), "--log-level", "warn", "--admin-token", ADMIN, "--no-embedded-runner", "--claim-wait-seconds", "5"]);
+    let runner;
+    try {
+      await waitFor("the server", () => (server.output().includes("listening on") ? true : undefined), 30_000);
+      await call(url, "POST", "/api/v3/repos", { owner: "bench", name: "results", git_url: `file://${repo}` });
+      const { token } = await call(url, "POST", "/api/v3/runners/registration-token");
+      runner = startProcess(["runner", "--server", url, "--token", token, "--work-dir", path.join(dir, "runner"), "--name", "bench-results"]);
+      const runs = [];
+      for (let r = 0; r < 2; r++) {
+        const before = rssMb(server.child.pid);
+        let peak = before;
+        const poll = setInterval(() => (peak = Math.max(peak, rssMb(server.child.pid))), 20);
+        const { workflow_run_id: runId } = await call(url, "POST", "/api/v3/repos/bench/results/actions/workflows/t.yml/dispatches", { ref: "main" });
+        const run = await waitFor("the run", async () => {
+          const got = await call(url, "GET", `/api/v3/repos/bench/results/actions/runs/${runId}`);
+          return got.status === "completed" ? got : undefined;
+        });
+        clearInterval(poll);
+        const { jobs } = await call(url, "GET", `/api/v3/repos/bench/results/actions/runs/${runId}/jobs`);
+        const step = jobs[0].steps.find((s) => s.name.includes("test-report"));
+        if (!step?.started_at || !step.completed_at) throw new Error(`no timed test-report step in run ${runId} (${run.conclusion}): ${server.output()}${runner.output()}`);
+        runs.push({ runId, ms: Date.parse(step.completed_at) - Date.parse(step.started_at), growth: peak - before });
+      }
+      const last = runs[runs.length - 1];
+      const first = await call(url, "GET", `/api/v3/repos/bench/results/actions/runs/${last.runId}/test-results?per_page=100`);
+      for (const key of ["total", "failed", "flaky"]) {
+        if (first.totals[key] !== totals[key]) throw new Error(`the server stored ${key}=${first.totals[key]}, generated ${totals[key]}`);
+      }
+      const mb = bytes / (1 << 20);
+      report(`test-results, ${mb.toFixed(0)} MB of JUnit (${totals.total} cases) through a runner into the server, the step`, mb / (Math.min(...runs.map((r) => r.ms)) / 1000), "MB/s", undefined, ">= 50 MB/s");
+      report("  server RSS growth during the step", Math.max(...runs.map((r) => r.growth)), "MB", undefined, "<= 100 MB");
+      const routes = {
+        "first page (100, failed first)": `runs/${last.runId}/test-results?per_page=100`,
+        "failed only": `runs/${last.runId}/test-results?status=failed&per_page=100`,
+        search: `runs/${last.runId}/test-results?q=case4242&per_page=100`,
+        "comparison with the base run": `runs/${last.runId}/test-results/comparison`,
+      };
+      for (const [name, route] of Object.entries(routes)) {
+        const samples = [];
+        for (let i = 0; i < 20; i++) {
+          const started = process.hrtime.bigint();
+          await call(url, "GET", `/api/v3/repos/bench/results/actions/${route}`);
+          samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+        }
+        report(`  test-results API, ${first.totals.total} cases: ${name}, p50`, ctx.median(samples), "ms", undefined, "<= 100 ms");
+      }
+    } finally {
+      await runner?.stop();
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  return { "test-report": benchTestReport, "test-results": benchTestResults };
 }

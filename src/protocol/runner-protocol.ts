@@ -138,3 +138,36 @@ export interface CompleteAnswer {
   status: string;
   conclusion: CheckConclusion | null;
 }
+
+/** One test case of a JUnit report, as `slipway/test-report` sends it (already masked). */
+export interface TestCaseReport {
+  /** The enclosing suites' names, outermost first, joined with ` › `. */
+  suite: string;
+  classname: string;
+  name: string;
+  file: string | null;
+  line: number | null;
+  duration_ms: number | null;
+  /** How the case ended; a flaky case passed after failing (`retries` failed runs before). */
+  result: "passed" | "failed" | "error" | "skipped";
+  flaky: boolean;
+  retries: number;
+  message: string | null;
+  stack: string | null;
+  output: string | null;
+}
+
+/**
+ * POST /api/v3/runner/jobs/:id/test-results: one batch of the job's test
+ * cases. Batches are numbered per job from 0; a batch sent again with the
+ * same `seq` is recorded once, so retries never duplicate a case.
+ */
+export interface TestResultsBody {
+  seq: number;
+  cases: TestCaseReport[];
+}
+
+export interface TestResultsAnswer {
+  recorded: number;
+  duplicates: number;
+}

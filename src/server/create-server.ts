@@ -20,6 +20,7 @@ import { hasMirror, mirrorPath } from "./pipeline/git-mirror.js";
 import { createMetrics } from "./metrics.js";
 import { registerAccountRoutes } from "./routes/accounts.js";
 import { registerArtifactRoutes } from "./routes/artifacts.js";
+import { registerTestResultRoutes } from "./routes/test-results.js";
 import { registerOpsRoutes } from "./routes/ops.js";
 import { registerRepoRoutes } from "./routes/repos.js";
 import { registerRepoConnectionRoutes } from "./routes/repo-connection.js";
@@ -221,6 +222,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerBadgeRoutes(app, ctx);
   registerRunnerProtocolRoutes(app, ctx);
   registerArtifactRoutes(app, ctx);
+  registerTestResultRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
   registerGitHttpRoutes(app, ctx);
   registerVariableRoutes(app, ctx);

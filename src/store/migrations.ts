@@ -676,4 +676,44 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.createIndex("flag_change_reviews_change_idx").on("flag_change_reviews").column("change_id").execute();
     },
   },
+  {
+    version: 18,
+    name: "test results: the cases of each job attempt's JUnit reports",
+    async up(db, backend) {
+      await withId(db.schema.createTable("test_cases"), backend)
+        .addColumn("job_id", "bigint", (c) => ref("jobs.id", "cascade")(c.notNull()))
+        .addColumn("run_id", "bigint", (c) => ref("workflow_runs.id", "cascade")(c.notNull()))
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull()))
+        .addColumn("attempt", "integer", (c) => c.notNull())
+        .addColumn("seq", "integer", (c) => c.notNull())
+        .addColumn("idx", "integer", (c) => c.notNull())
+        .addColumn("suite", "text", (c) => c.notNull())
+        .addColumn("classname", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("file", "text")
+        .addColumn("line", "integer")
+        .addColumn("duration_ms", "double precision")
+        .addColumn("result", "text", (c) => c.notNull())
+        .addColumn("failed", "integer", (c) => c.notNull())
+        .addColumn("flaky", "integer", (c) => c.notNull())
+        .addColumn("retries", "integer", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addUniqueConstraint("test_cases_batch_key", ["job_id", "seq", "idx"])
+        .execute();
+      // The long texts apart, so that counting, filtering and comparing read small rows.
+      await db.schema
+        .createTable("test_case_texts")
+        .addColumn("case_id", "bigint", (c) => ref("test_cases.id", "cascade")(c.notNull().primaryKey()))
+        .addColumn("message", "text")
+        .addColumn("stack", "text")
+        .addColumn("output", "text")
+        .execute();
+      // Failed first, then report order: the index's directions match the pages' order, so a page reads only its rows.
+      await sql`create index test_cases_run_idx on test_cases (run_id, attempt, failed desc, id)`.execute(db);
+      await db.schema.createIndex("test_cases_totals_idx").on("test_cases").columns(["run_id", "attempt", "result", "flaky", "duration_ms"]).execute();
+      await sql`create index test_cases_job_idx on test_cases (job_id, failed desc, id)`.execute(db);
+      // Comparisons look a run's cases up by name.
+      await db.schema.createIndex("test_cases_name_idx").on("test_cases").columns(["run_id", "classname", "name"]).execute();
+    },
+  },
 ];

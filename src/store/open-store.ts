@@ -17,6 +17,7 @@ import { createFlagStore } from "./flags.js";
 import { createFlagChangeStore } from "./flags-changes.js";
 import { createJobQueueStore } from "./job-queue.js";
 import { createJobReportStore } from "./job-reports.js";
+import { createTestResultStore } from "./test-results.js";
 import { createJobStore } from "./jobs.js";
 import { createLogStore } from "./logs.js";
 import { migrate } from "./migrate.js";
@@ -389,6 +390,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createJobQueueStore(ctx),
     ...createRunLeaseStore(ctx),
     ...createJobReportStore(ctx),
+    ...createTestResultStore(ctx),
     ...createLogStore(ctx),
     ...createArtifactStore(ctx),
     ...createCacheStore(ctx),

@@ -390,6 +390,36 @@ interface JobConcurrencyTable {
   group_name: string;
 }
 
+interface TestCasesTable {
+  id: Id;
+  job_id: Num;
+  run_id: Num;
+  repository_id: Num;
+  attempt: Num;
+  /** The batch the runner sent the case in, and its place in the batch. */
+  seq: Num;
+  idx: Num;
+  suite: string;
+  classname: string;
+  name: string;
+  file: string | null;
+  line: Num | null;
+  duration_ms: Num | null;
+  result: string;
+  /** 1 for a failure or an error: failed cases list first. */
+  failed: Num;
+  flaky: Num;
+  retries: Num;
+  created_at: string;
+}
+
+interface TestCaseTextsTable {
+  case_id: Num;
+  message: string | null;
+  stack: string | null;
+  output: string | null;
+}
+
 interface JobReportsTable {
   job_id: Num;
   summary: string;
@@ -532,6 +562,8 @@ export interface Database {
   run_leases: RunLeasesTable;
   job_concurrency: JobConcurrencyTable;
   job_reports: JobReportsTable;
+  test_cases: TestCasesTable;
+  test_case_texts: TestCaseTextsTable;
   environments: EnvironmentsTable;
   environment_branch_policies: EnvironmentBranchPoliciesTable;
   deployment_gates: DeploymentGatesTable;

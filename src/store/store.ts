@@ -31,6 +31,7 @@ import type { RunStore } from "./runs.js";
 import type { ScheduleTickStore } from "./schedule-ticks.js";
 import type { SecretStore } from "./secrets.js";
 import type { StepStore } from "./steps.js";
+import type { TestResultStore } from "./test-results.js";
 import type { VariableStore } from "./variables.js";
 import type { WebhookDeliveryStore } from "./webhook-deliveries.js";
 
@@ -79,6 +80,7 @@ export interface Store
     JobQueueStore,
     RunLeaseStore,
     JobReportStore,
+    TestResultStore,
     LogStore,
     ArtifactStore,
     CacheStore,

@@ -14,6 +14,7 @@ import path from "node:path";
 import { createMasker, isSlipwayError, SlipwayError } from "../../lib/index.js";
 import type { ClaimAnswer, JobRequest, JobResult, RunnerMessage, StepResult } from "../../protocol/index.js";
 import { createActionsHandler, createBuiltinActions, createServerFlagClient } from "../actions/index.js";
+import { createRemoteTestResultSink } from "./test-results-client.js";
 import { runJob } from "../run-job.js";
 import type { UsesHandler } from "../uses.js";
 import { createRemoteArtifactStore } from "./artifact-client.js";
@@ -239,7 +240,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
         await mkdir(workspace, { recursive: true });
       }
       const prepared: PreparedJob = { claim, request, workspace, tempDir, jobDir };
-      const uses = options.createUses ? options.createUses(prepared) : defaultUses(prepared, { serverUrl: options.serverUrl, credential });
+      const uses = options.createUses ? options.createUses(prepared) : defaultUses(prepared, { serverUrl: options.serverUrl, credential, mask: (text) => masker.mask(text) });
       const numberOf = stepNumbering();
       result = await runJob(request, {
         secrets,
@@ -403,15 +404,16 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
  * The built-in actions, with the job's clone as the checkout source; artifacts
  * and caches are kept by the server, so every runner of the run sees them.
  */
-function defaultUses(job: PreparedJob, server: { serverUrl: string; credential: string }): UsesHandler {
+function defaultUses(job: PreparedJob, server: { serverUrl: string; credential: string; mask: (text: string) => string }): UsesHandler {
   const repository = job.claim.run.repository ?? "";
-  const remote = { ...server, jobId: job.claim.job.id, leaseToken: job.claim.lease_token };
+  const remote = { serverUrl: server.serverUrl, credential: server.credential, jobId: job.claim.job.id, leaseToken: job.claim.lease_token };
   return createActionsHandler({
     builtins: createBuiltinActions({
       checkout: { source: { dir: job.workspace, repository, sha: job.claim.run.head_sha } },
       artifacts: createRemoteArtifactStore(remote),
       cache: createRemoteCacheStore({ ...remote, tempDir: path.join(job.tempDir, "cache") }),
       release: { flags: createServerFlagClient({ serverUrl: server.serverUrl, token: job.claim.job_token, repository, environment: job.claim.job.request?.environment }) },
+      testResults: createRemoteTestResultSink({ ...remote, mask: server.mask }),
     }),
   });
 }

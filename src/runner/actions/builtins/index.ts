@@ -2,7 +2,7 @@ import type { BuiltinAction } from "../builtin.js";
 import { createArtifactActions, type ArtifactStoreSource } from "./artifacts.js";
 import { createCacheActions, createCacheStore, type CacheStore, type CacheStoreOptions } from "./cache.js";
 import { createCheckoutAction, type CheckoutOptions } from "./checkout.js";
-import { createGateActions } from "./gates/index.js";
+import { createGateActions, type TestResultSink } from "./gates/index.js";
 import { createGithubScriptAction } from "./github-script.js";
 import { createSetupActions } from "./setup.js";
 import { createReleaseActions, type RolloutActionOptions } from "./release/index.js";
@@ -16,6 +16,8 @@ export interface BuiltinActionsOptions {
   artifacts?: ArtifactStoreSource;
   /** slipway/rollout's promotion prompt (a terminal) and flag client, where there are some. */
   release?: RolloutActionOptions;
+  /** Where slipway/test-report sends every case it reads (the server, for a remote runner). */
+  testResults?: TestResultSink;
 }
 
 /** Every built-in action: checkout, cache (+restore/save), upload/download-artifact, setup-*, github-script, slipway/verify and slipway/rollout, and the safety gates. */
@@ -28,10 +30,11 @@ export function createBuiltinActions(options: BuiltinActionsOptions = {}): Built
     ...createSetupActions(cache),
     createGithubScriptAction(),
     ...createReleaseActions(options.release),
-    ...createGateActions(),
+    ...createGateActions({ testResults: options.testResults }),
   ];
 }
 
 export { createCacheStore } from "./cache.js";
 export { measureMetric, runShellCommand } from "./release/measure.js";
 export type { CacheEntry, CacheStore } from "./cache.js";
+export type { TestResultSink } from "./gates/index.js";

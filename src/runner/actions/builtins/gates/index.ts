@@ -3,8 +3,10 @@ import type { BuiltinAction } from "../../builtin.js";
 import { createMigrationsAction } from "./migrations.js";
 import { createOpenApiDiffAction } from "./openapi-diff.js";
 import { createSecretScanAction } from "./secret-scan.js";
-import { createTestReportAction } from "./test-report.js";
+import { createTestReportAction, type TestResultSink } from "./test-report.js";
 
-export function createGateActions(): BuiltinAction[] {
-  return [createSecretScanAction(), createMigrationsAction(), createOpenApiDiffAction(), createTestReportAction()];
+export type { TestResultSink };
+
+export function createGateActions(options: { testResults?: TestResultSink } = {}): BuiltinAction[] {
+  return [createSecretScanAction(), createMigrationsAction(), createOpenApiDiffAction(), createTestReportAction(options.testResults)];
 }

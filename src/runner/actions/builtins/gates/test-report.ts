@@ -7,7 +7,10 @@
  * and the job summary shows them, failures first. A report that is not JUnit
  * or is cut short is an error annotation at the position where reading
  * stopped, and the step fails: a broken report never passes silently.
- * Directories named `node_modules` or `.git` are never searched.
+ * Directories named `node_modules` or `.git` are never searched. With a
+ * sink (a remote runner's server), every case is also sent, in batches, so
+ * the server stores the job attempt's results; a sink that fails is a
+ * warning, never the step's failure.
  */
 import { createReadStream } from "node:fs";
 import { readdir } from "node:fs/promises";
@@ -17,7 +20,13 @@ import { isSlipwayError, SlipwayError } from "../../../../lib/index.js";
 import { JUnitReader } from "../../../../gates/index.js";
 import type { UsesContext, UsesStepResult } from "../../../uses.js";
 import { getBooleanInput, getInput, getMultilineInput, type BuiltinAction } from "../../builtin.js";
+import type { TestCaseReport } from "../../../../protocol/index.js";
 import { markdownCell } from "./summary.js";
+
+/** Receives the cases a job's reports hold, in batches; numbers them and delivers them once. */
+export interface TestResultSink {
+  send(cases: TestCaseReport[]): Promise<void>;
+}
 
 type TestCaseResult = ReturnType<JUnitReader["finish"]>["cases"][number];
 
@@ -25,6 +34,57 @@ const DEFAULT_PATTERNS = ["**/junit*.xml", "**/TEST-*.xml"];
 const SKIPPED_DIRECTORIES = new Set(["node_modules", ".git"]);
 const SUMMARY_MESSAGE_LENGTH = 200;
 const SUMMARY_ROWS = 100;
+const BATCH_CASES = 1000;
+const BATCH_CHARS = 2 * 1024 * 1024;
+
+function toReport(test: TestCaseResult): TestCaseReport {
+  return {
+    suite: test.suites.join(" › "),
+    classname: test.classname,
+    name: test.name,
+    file: test.file ?? null,
+    line: test.line ?? null,
+    duration_ms: test.durationMs,
+    result: test.status,
+    flaky: test.flaky,
+    retries: test.retries,
+    message: test.message ?? null,
+    stack: test.stack ?? null,
+    output: test.output ?? null,
+  };
+}
+
+/** Batches cases for a sink, one batch in flight while the next is read; after a failed send the rest are dropped with one warning. */
+function createBatcher(sink: TestResultSink | undefined, context: UsesContext) {
+  let batch: TestCaseReport[] = [];
+  let chars = 0;
+  let broken = false;
+  let inFlight: Promise<void> = Promise.resolve();
+  const send = async () => {
+    const cases = batch;
+    batch = [];
+    chars = 0;
+    await inFlight;
+    if (!sink || broken || cases.length === 0) return;
+    inFlight = sink.send(cases).catch((error: unknown) => {
+      broken = true;
+      context.log(`##[warning]The test results could not be stored on the server: ${(error as Error).message}`);
+    });
+  };
+  return {
+    async add(test: TestCaseResult) {
+      if (!sink || broken) return;
+      const report = toReport(test);
+      batch.push(report);
+      chars += 200 + (report.message?.length ?? 0) + (report.stack?.length ?? 0) + (report.output?.length ?? 0);
+      if (batch.length >= BATCH_CASES || chars >= BATCH_CHARS) await send();
+    },
+    async flush() {
+      await send();
+      await inFlight;
+    },
+  };
+}
 
 /** Every file under the workspace, as `/`-separated relative paths, skipping node_modules and .git. */
 async function listWorkspaceFiles(root: string, signal: AbortSignal): Promise<string[]> {
@@ -117,7 +177,7 @@ function positiveInteger(context: UsesContext, name: string, fallback: number): 
   return n;
 }
 
-async function run(context: UsesContext): Promise<UsesStepResult> {
+async function run(context: UsesContext, sink: TestResultSink | undefined): Promise<UsesStepResult> {
   const patterns = getMultilineInput(context, "files");
   const chosen = patterns.length > 0 ? patterns : DEFAULT_PATTERNS;
   const failOnFailure = getBooleanInput(context, "fail-on-failure", true);
@@ -138,6 +198,7 @@ async function run(context: UsesContext): Promise<UsesStepResult> {
   const totals = { total: 0, passed: 0, failed: 0, skipped: 0, flaky: 0 };
   let duration = 0;
   const broken: string[] = [];
+  const batcher = createBatcher(sink, context);
   for (const file of reports) {
     if (context.signal.aborted) return { outcome: "cancelled" };
     try {
@@ -149,6 +210,7 @@ async function run(context: UsesContext): Promise<UsesStepResult> {
         else if (test.status === "skipped") totals.skipped++;
         else failed.push(test);
         if (test.flaky) flaky.push(test);
+        await batcher.add(test);
       }
       context.log(`${file}: ${found.length} test${found.length === 1 ? "" : "s"}`);
     } catch (error) {
@@ -164,6 +226,7 @@ async function run(context: UsesContext): Promise<UsesStepResult> {
     }
   }
 
+  await batcher.flush();
   totals.failed = failed.length;
   totals.flaky = flaky.length;
 
@@ -212,6 +275,6 @@ async function run(context: UsesContext): Promise<UsesStepResult> {
   return { outcome: "success" };
 }
 
-export function createTestReportAction(): BuiltinAction {
-  return { names: ["slipway/test-report"], run: (context) => run(context) };
+export function createTestReportAction(sink?: TestResultSink): BuiltinAction {
+  return { names: ["slipway/test-report"], run: (context) => run(context, sink) };
 }

@@ -1,0 +1,188 @@
+/**
+ * Test results. Runner side (permission `runner`, the job's lease token in
+ * X-Slipway-Lease-Token): `slipway/test-report` sends the cases it read in
+ * numbered batches, stored once per job attempt and batch. API side: the
+ * cases of a run (its latest attempt, or `?attempt=`) or of one job, failed
+ * first, filtered by `status` and `q`, paginated with Link headers; and the
+ * comparison with the base run (the default branch's latest completed run of
+ * the same workflow): newly failing and already failing tests, added and
+ * removed tests, the slowest tests and the biggest slowdowns.
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { SlipwayError } from "../../lib/index.js";
+import type { TestCaseReport, TestResultsAnswer, TestResultsBody } from "../../protocol/index.js";
+import type { Job, NewTestCase, StoredTestCase, TestCaseFilter, TestTotals, WorkflowRun } from "../../store/index.js";
+import { idParam, pageOf, type RouteContext } from "../context.js";
+import { notFound, validationFailed } from "../http-errors.js";
+
+/** Characters kept of a case's message, stack and output. */
+const MAX_TEST_TEXT = 16_384;
+/** Cases accepted in one batch. */
+const MAX_TEST_BATCH = 5000;
+const COMPARISON_LIMIT = 20;
+const RESULTS = new Set(["passed", "failed", "error", "skipped"]);
+const STATUSES = new Set(["failed", "passed", "skipped", "flaky"]);
+
+function text(value: unknown, field: string, index: number, nullable = true): string | null {
+  if (value === null || value === undefined) {
+    if (nullable) return null;
+    throw validationFailed(`cases[${index}].${field}`, "is required");
+  }
+  if (typeof value !== "string") throw validationFailed(`cases[${index}].${field}`, "must be a string");
+  return value.length > MAX_TEST_TEXT ? value.slice(0, MAX_TEST_TEXT) : value;
+}
+
+function numberOrNull(value: unknown, field: string, index: number): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw validationFailed(`cases[${index}].${field}`, "must be a number >= 0");
+  return value;
+}
+
+/** Checks one case of a batch and cuts its texts to the limit. */
+function readCase(value: unknown, index: number): NewTestCase {
+  if (!value || typeof value !== "object") throw validationFailed(`cases[${index}]`, "must be an object");
+  const c = value as Partial<Record<keyof TestCaseReport, unknown>>;
+  if (typeof c.result !== "string" || !RESULTS.has(c.result)) throw validationFailed(`cases[${index}].result`, "must be passed, failed, error or skipped");
+  const line = numberOrNull(c.line, "line", index);
+  return {
+    suite: text(c.suite ?? "", "suite", index, false)!,
+    classname: text(c.classname ?? "", "classname", index, false)!,
+    name: text(c.name, "name", index, false)!,
+    file: text(c.file, "file", index),
+    line: line === null ? null : Math.floor(line),
+    durationMs: numberOrNull(c.duration_ms, "duration_ms", index),
+    result: c.result as NewTestCase["result"],
+    flaky: c.flaky === true,
+    retries: typeof c.retries === "number" && Number.isInteger(c.retries) && c.retries > 0 ? c.retries : 0,
+    message: text(c.message, "message", index),
+    stack: text(c.stack, "stack", index),
+    output: text(c.output, "output", index),
+  };
+}
+
+function testCaseJson(c: StoredTestCase) {
+  return {
+    id: c.id,
+    job_id: c.jobId,
+    run_id: c.runId,
+    run_attempt: c.attempt,
+    suite: c.suite,
+    classname: c.classname,
+    name: c.name,
+    file: c.file,
+    line: c.line,
+    duration_ms: c.durationMs,
+    result: c.result,
+    flaky: c.flaky,
+    retries: c.retries,
+    message: c.message,
+    stack: c.stack,
+    output: c.output,
+  };
+}
+
+function totalsJson(t: TestTotals) {
+  return { total: t.total, passed: t.passed, failed: t.failed, errors: t.errors, skipped: t.skipped, flaky: t.flaky, duration_ms: t.durationMs };
+}
+
+function filterOf(query: unknown): TestCaseFilter {
+  const q = (query ?? {}) as Record<string, string | undefined>;
+  const filter: TestCaseFilter = pageOf(query);
+  if (q.status !== undefined && q.status !== "") {
+    if (!STATUSES.has(q.status)) throw validationFailed("status", "must be failed, passed, skipped or flaky");
+    filter.status = q.status as TestCaseFilter["status"];
+  }
+  if (q.q !== undefined && q.q !== "") filter.q = q.q.slice(0, 200);
+  return filter;
+}
+
+export function registerTestResultRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { store, config } = ctx;
+
+  /** The job the runner names, leased to it (the lease is renewed). */
+  const heldJob = async (request: FastifyRequest): Promise<{ job: Job; run: WorkflowRun }> => {
+    const p = request.principal;
+    if (p.kind !== "runner") throw new Error("runner route reached without a runner");
+    const id = idParam((request.params as { job_id?: string }).job_id);
+    const job = id === undefined ? null : await store.getJob(id);
+    if (!job) throw notFound("JOB_NOT_FOUND", "Job");
+    const lease = request.headers["x-slipway-lease-token"];
+    if (typeof lease !== "string" || lease === "") throw validationFailed("lease_token", "the lease token returned by the claim, in X-Slipway-Lease-Token");
+    const lost = () => new SlipwayError("JOB_LEASE_LOST", "This runner no longer holds the job's lease");
+    if (job.runnerId !== p.runner.id || job.status !== "in_progress") throw lost();
+    if (!(await store.renewLease(job.id, lease, config.leaseSeconds))) throw lost();
+    const run = await store.getRun(job.runId);
+    if (!run) throw notFound("RUN_NOT_FOUND", "Run");
+    return { job, run };
+  };
+
+  const runOf = async (request: FastifyRequest): Promise<WorkflowRun> => {
+    const id = idParam((request.params as { run_id?: string }).run_id);
+    const run = id === undefined ? null : await store.getRun(id);
+    if (!run || run.repositoryId !== request.repository!.id) throw notFound("RUN_NOT_FOUND", "Workflow run");
+    return run;
+  };
+
+  const attemptOf = (request: FastifyRequest, run: WorkflowRun): number => {
+    const asked = (request.query as Record<string, string | undefined>).attempt;
+    if (asked === undefined || asked === "") return run.runAttempt;
+    const n = idParam(asked);
+    if (n === undefined || n > run.runAttempt) throw validationFailed("attempt", `must be an attempt of the run, 1..${run.runAttempt}`);
+    return n;
+  };
+
+  /** The default branch's latest completed run of the same workflow, before this one. */
+  const baseRunOf = async (run: WorkflowRun, branch: string): Promise<WorkflowRun | null> => {
+    const page = await store.listRuns({ repositoryId: run.repositoryId, workflowFile: run.workflowFile, branch, status: "completed", createdTo: run.createdAt, perPage: 5 });
+    return page.items.find((r) => r.id !== run.id && r.id < run.id) ?? null;
+  };
+
+  app.post("/api/v3/runner/jobs/:job_id/test-results", { config: { permission: "runner" } }, async (request): Promise<TestResultsAnswer> => {
+    const body = (request.body ?? {}) as Partial<Record<keyof TestResultsBody, unknown>>;
+    if (typeof body.seq !== "number" || !Number.isInteger(body.seq) || body.seq < 0) throw validationFailed("seq", "must be a whole number >= 0");
+    if (!Array.isArray(body.cases)) throw validationFailed("cases", "must be an array");
+    if (body.cases.length > MAX_TEST_BATCH) throw validationFailed("cases", `at most ${MAX_TEST_BATCH} cases per request`);
+    const cases = body.cases.map(readCase);
+    const { job, run } = await heldJob(request);
+    return store.saveTestCases({ jobId: job.id, runId: run.id, attempt: job.attempt, repositoryId: run.repositoryId }, body.seq, cases);
+  });
+
+  app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/test-results", { config: { permission: "repo:read" } }, async (request) => {
+    const run = await runOf(request);
+    const scope = { runId: run.id, attempt: attemptOf(request, run) };
+    const [totals, page] = await Promise.all([store.countTestCases(scope), store.listTestCases(scope, filterOf(request.query))]);
+    return { total_count: page.totalCount, run_attempt: scope.attempt, totals: totalsJson(totals), test_cases: page.items.map(testCaseJson) };
+  });
+
+  app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/test-results/comparison", { config: { permission: "repo:read" } }, async (request) => {
+    const run = await runOf(request);
+    const scope = { runId: run.id, attempt: attemptOf(request, run) };
+    const base = await baseRunOf(run, request.repository!.defaultBranch);
+    const slowest = await store.listSlowestTestCases(scope, COMPARISON_LIMIT);
+    const slow = slowest.map((c) => ({ classname: c.classname, name: c.name, duration_ms: c.durationMs }));
+    if (!base) return { base_run_id: null, newly_failing: [], already_failing: [], added: [], added_count: 0, removed: [], removed_count: 0, slowest: slow, slowdowns: [] };
+    const diff = await store.compareTestCases(scope, { runId: base.id, attempt: base.runAttempt }, COMPARISON_LIMIT);
+    return {
+      base_run_id: base.id,
+      base_head_sha: base.headSha,
+      newly_failing: diff.newlyFailing,
+      already_failing: diff.alreadyFailing,
+      added: diff.added,
+      added_count: diff.addedCount,
+      removed: diff.removed,
+      removed_count: diff.removedCount,
+      slowest: slow,
+      slowdowns: diff.slowdowns.map((s) => ({ classname: s.classname, name: s.name, duration_ms: s.durationMs, base_duration_ms: s.baseDurationMs })),
+    };
+  });
+
+  app.get("/api/v3/repos/:owner/:repo/actions/jobs/:job_id/test-results", { config: { permission: "repo:read" } }, async (request) => {
+    const id = idParam((request.params as { job_id?: string }).job_id);
+    const job = id === undefined ? null : await store.getJob(id);
+    const run = job ? await store.getRun(job.runId) : null;
+    if (!job || !run || run.repositoryId !== request.repository!.id) throw notFound("JOB_NOT_FOUND", "Job");
+    const scope = { jobId: job.id };
+    const [totals, page] = await Promise.all([store.countTestCases(scope), store.listTestCases(scope, filterOf(request.query))]);
+    return { total_count: page.totalCount, run_attempt: job.attempt, totals: totalsJson(totals), test_cases: page.items.map(testCaseJson) };
+  });
+}

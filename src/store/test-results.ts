@@ -1,0 +1,282 @@
+/**
+ * Test results: the cases of the JUnit reports a job attempt read, one row
+ * per case, stored in numbered batches (a batch stored again is ignored, so
+ * a runner's retry never duplicates a case). Totals and comparisons are
+ * computed from the rows; message, stack and output arrive already cut to
+ * the caller's limit.
+ */
+import { sql } from "kysely";
+import { nowIso, resolvePage, toNum, type Db, type StoreContext } from "./context.js";
+import type { Page, PageOptions } from "./store.js";
+
+type TestCaseOutcome = "passed" | "failed" | "error" | "skipped";
+
+export interface NewTestCase {
+  suite: string;
+  classname: string;
+  name: string;
+  file: string | null;
+  line: number | null;
+  durationMs: number | null;
+  result: TestCaseOutcome;
+  flaky: boolean;
+  retries: number;
+  message: string | null;
+  stack: string | null;
+  output: string | null;
+}
+
+export interface StoredTestCase extends NewTestCase {
+  id: number;
+  jobId: number;
+  runId: number;
+  attempt: number;
+}
+
+/** Which cases a query covers: one run (all its attempts' latest jobs are the caller's concern) or one job. */
+type TestCaseScope = { runId: number; attempt?: number } | { jobId: number };
+
+export interface TestCaseFilter extends PageOptions {
+  /** `failed` covers failures and errors; `flaky` cases that passed after failing. */
+  status?: "failed" | "passed" | "skipped" | "flaky";
+  /** Case-insensitive substring of the name, classname or file. */
+  q?: string;
+}
+
+export interface TestTotals {
+  total: number;
+  passed: number;
+  failed: number;
+  errors: number;
+  skipped: number;
+  flaky: number;
+  durationMs: number;
+}
+
+interface TestCaseRef {
+  classname: string;
+  name: string;
+}
+
+interface TestSlowdown extends TestCaseRef {
+  durationMs: number;
+  baseDurationMs: number;
+}
+
+interface TestComparison {
+  /** Failing here, not failing (or absent) in the base. */
+  newlyFailing: TestCaseRef[];
+  /** Failing here and in the base. */
+  alreadyFailing: TestCaseRef[];
+  added: TestCaseRef[];
+  addedCount: number;
+  removed: TestCaseRef[];
+  removedCount: number;
+  slowdowns: TestSlowdown[];
+}
+
+export interface TestResultStore {
+  /** Stores one batch of a job's cases; a batch already stored (same job and `seq`) is counted as duplicates. */
+  saveTestCases(job: { jobId: number; runId: number; attempt: number; repositoryId: number }, seq: number, cases: NewTestCase[]): Promise<{ recorded: number; duplicates: number }>;
+  /** Failed and errored cases first, then in report order. */
+  listTestCases(scope: TestCaseScope, filter?: TestCaseFilter): Promise<Page<StoredTestCase>>;
+  countTestCases(scope: TestCaseScope): Promise<TestTotals>;
+  /** The slowest cases, longest first. */
+  listSlowestTestCases(scope: TestCaseScope, limit: number): Promise<StoredTestCase[]>;
+  /** How `scope` differs from `base`: each list holds at most `limit` cases. */
+  compareTestCases(scope: TestCaseScope, base: TestCaseScope, limit: number): Promise<TestComparison>;
+}
+
+interface TestCaseRow {
+  id: number | string;
+  job_id: number | string;
+  run_id: number | string;
+  attempt: number | string;
+  suite: string;
+  classname: string;
+  name: string;
+  file: string | null;
+  line: number | string | null;
+  duration_ms: number | string | null;
+  result: string;
+  flaky: number | string;
+  retries: number | string;
+  message: string | null;
+  stack: string | null;
+  output: string | null;
+}
+
+const INSERT_ROWS = 500;
+
+function mapCase(row: TestCaseRow): StoredTestCase {
+  return {
+    id: toNum(row.id),
+    jobId: toNum(row.job_id),
+    runId: toNum(row.run_id),
+    attempt: toNum(row.attempt),
+    suite: row.suite,
+    classname: row.classname,
+    name: row.name,
+    file: row.file,
+    line: row.line === null ? null : toNum(row.line),
+    durationMs: row.duration_ms === null ? null : toNum(row.duration_ms),
+    result: row.result as TestCaseOutcome,
+    flaky: toNum(row.flaky) !== 0,
+    retries: toNum(row.retries),
+    message: row.message,
+    stack: row.stack,
+    output: row.output,
+  };
+}
+
+function scoped(db: Db, scope: TestCaseScope) {
+  const query = db.selectFrom("test_cases as c");
+  if ("jobId" in scope) return query.where("c.job_id", "=", scope.jobId);
+  const byRun = query.where("c.run_id", "=", scope.runId);
+  return scope.attempt === undefined ? byRun : byRun.where("c.attempt", "=", scope.attempt);
+}
+
+function scopeSql(scope: TestCaseScope, alias: string) {
+  const a = sql.raw(alias);
+  if ("jobId" in scope) return sql`${a}.job_id = ${scope.jobId}`;
+  return scope.attempt === undefined ? sql`${a}.run_id = ${scope.runId}` : sql`${a}.run_id = ${scope.runId} and ${a}.attempt = ${scope.attempt}`;
+}
+
+/** Adds the message, stack and output of a page of cases, read by id. */
+async function withTexts(db: Db, rows: Array<Omit<TestCaseRow, "message" | "stack" | "output">>): Promise<StoredTestCase[]> {
+  const ids = rows.map((r) => toNum(r.id));
+  const texts = ids.length === 0 ? [] : await db.selectFrom("test_case_texts").selectAll().where("case_id", "in", ids).execute();
+  const byId = new Map(texts.map((t) => [toNum(t.case_id), t]));
+  return rows.map((r) => {
+    const t = byId.get(toNum(r.id));
+    return mapCase({ ...r, message: t?.message ?? null, stack: t?.stack ?? null, output: t?.output ?? null });
+  });
+}
+
+export function createTestResultStore(ctx: StoreContext): TestResultStore {
+  const { db } = ctx;
+  const ref = (r: { classname: string; name: string }): TestCaseRef => ({ classname: r.classname, name: r.name });
+  return {
+    async saveTestCases(job, seq, cases) {
+      return ctx.write(async (trx) => {
+        const seen = await trx.selectFrom("test_cases").select("id").where("job_id", "=", job.jobId).where("seq", "=", seq).limit(1).executeTakeFirst();
+        if (seen) return { recorded: 0, duplicates: cases.length };
+        const createdAt = nowIso(ctx);
+        for (let start = 0; start < cases.length; start += INSERT_ROWS) {
+          const rows = cases.slice(start, start + INSERT_ROWS).map((c, i) => ({
+            job_id: job.jobId,
+            run_id: job.runId,
+            repository_id: job.repositoryId,
+            attempt: job.attempt,
+            seq,
+            idx: start + i,
+            suite: c.suite,
+            classname: c.classname,
+            name: c.name,
+            file: c.file,
+            line: c.line,
+            duration_ms: c.durationMs,
+            result: c.result,
+            failed: c.result === "failed" || c.result === "error" ? 1 : 0,
+            flaky: c.flaky ? 1 : 0,
+            retries: c.retries,
+            created_at: createdAt,
+          }));
+          const ids = await trx.insertInto("test_cases").values(rows).returning(["id", "idx"]).execute();
+          const texts = ids
+            .map((row) => ({ id: row.id, c: cases[toNum(row.idx)]! }))
+            .filter(({ c }) => c.message !== null || c.stack !== null || c.output !== null)
+            .map(({ id, c }) => ({ case_id: id, message: c.message, stack: c.stack, output: c.output }));
+          for (let t = 0; t < texts.length; t += INSERT_ROWS) await trx.insertInto("test_case_texts").values(texts.slice(t, t + INSERT_ROWS)).execute();
+        }
+        return { recorded: cases.length, duplicates: 0 };
+      });
+    },
+
+    async listTestCases(scope, filter = {}) {
+      const { limit, offset } = resolvePage(filter);
+      let query = scoped(db, scope);
+      if (filter.status === "failed") query = query.where("c.failed", "=", 1);
+      else if (filter.status === "passed") query = query.where("c.result", "=", "passed");
+      else if (filter.status === "skipped") query = query.where("c.result", "=", "skipped");
+      else if (filter.status === "flaky") query = query.where("c.flaky", "=", 1);
+      if (filter.q !== undefined && filter.q !== "") {
+        const pattern = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+        query = query.where((eb) =>
+          eb.or([
+            sql<boolean>`lower(c.name) like ${pattern} escape '\\'`,
+            sql<boolean>`lower(c.classname) like ${pattern} escape '\\'`,
+            sql<boolean>`lower(coalesce(c.file, '')) like ${pattern} escape '\\'`,
+          ]),
+        );
+      }
+      const [rows, count] = await Promise.all([
+        query.selectAll("c").orderBy("c.failed", "desc").orderBy("c.id").limit(limit).offset(offset).execute(),
+        query.select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirst(),
+      ]);
+      return { items: await withTexts(db, rows), totalCount: toNum(count?.n ?? 0) };
+    },
+
+    async countTestCases(scope) {
+      const rows = await scoped(db, scope)
+        .select(["c.result", "c.flaky"])
+        .select((eb) => [eb.fn.countAll<number | string>().as("n"), eb.fn.sum<number | string | null>("c.duration_ms").as("ms")])
+        .groupBy(["c.result", "c.flaky"])
+        .execute();
+      const totals: TestTotals = { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, flaky: 0, durationMs: 0 };
+      for (const row of rows) {
+        const n = toNum(row.n);
+        totals.total += n;
+        totals.durationMs += row.ms === null ? 0 : toNum(row.ms);
+        if (row.result === "passed") totals.passed += n;
+        else if (row.result === "failed") totals.failed += n;
+        else if (row.result === "error") totals.errors += n;
+        else if (row.result === "skipped") totals.skipped += n;
+        if (toNum(row.flaky) !== 0) totals.flaky += n;
+      }
+      return totals;
+    },
+
+    async listSlowestTestCases(scope, limit) {
+      const rows = await scoped(db, scope)
+        .selectAll("c")
+        .where("c.duration_ms", "is not", null).orderBy("c.duration_ms", "desc").orderBy("c.id").limit(limit).execute();
+      return withTexts(db, rows);
+    },
+
+    async compareTestCases(scope, base, limit) {
+      const here = scopeSql(scope, "c");
+      const there = scopeSql(base, "b");
+      const same = sql`b.classname = c.classname and b.name = c.name`;
+      const [failing, added, addedCount, removed, removedCount, slowdowns] = await Promise.all([
+        sql<{ classname: string; name: string; base_failed: number | string | null }>`
+          select c.classname, c.name, (select max(b.failed) from test_cases b where ${there} and ${same}) as base_failed
+          from test_cases c where ${here} and c.failed = 1 order by c.id limit ${limit * 4}`.execute(db),
+        sql<TestCaseRef>`select c.classname, c.name from test_cases c where ${here} and not exists (select 1 from test_cases b where ${there} and ${same}) order by c.id limit ${limit}`.execute(db),
+        sql<{ n: number | string }>`select count(*) as n from test_cases c where ${here} and not exists (select 1 from test_cases b where ${there} and ${same})`.execute(db),
+        sql<TestCaseRef>`select b.classname, b.name from test_cases b where ${there} and not exists (select 1 from test_cases c where ${here} and ${same}) order by b.id limit ${limit}`.execute(db),
+        sql<{ n: number | string }>`select count(*) as n from test_cases b where ${there} and not exists (select 1 from test_cases c where ${here} and ${same})`.execute(db),
+        sql<{ classname: string; name: string; duration_ms: number | string; base_ms: number | string }>`
+          select c.classname, c.name, c.duration_ms, b.duration_ms as base_ms
+          from test_cases c join test_cases b on ${there} and ${same}
+          where ${here} and c.duration_ms is not null and b.duration_ms is not null and c.duration_ms > b.duration_ms
+          order by c.duration_ms - b.duration_ms desc, c.id limit ${limit}`.execute(db),
+      ]);
+      const newlyFailing: TestCaseRef[] = [];
+      const alreadyFailing: TestCaseRef[] = [];
+      for (const row of failing.rows) {
+        const list = row.base_failed !== null && toNum(row.base_failed) === 1 ? alreadyFailing : newlyFailing;
+        if (list.length < limit) list.push(ref(row));
+      }
+      return {
+        newlyFailing,
+        alreadyFailing,
+        added: added.rows.map(ref),
+        addedCount: toNum(addedCount.rows[0]?.n ?? 0),
+        removed: removed.rows.map(ref),
+        removedCount: toNum(removedCount.rows[0]?.n ?? 0),
+        slowdowns: slowdowns.rows.map((r) => ({ ...ref(r), durationMs: toNum(r.duration_ms), baseDurationMs: toNum(r.base_ms) })),
+      };
+    },
+  };
+}
