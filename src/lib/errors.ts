@@ -124,6 +124,10 @@ export const ERROR_CODES = {
   FLAG_SET_VERSION_NOT_FOUND: { status: 404, meaning: "The environment's flag set has no version with this number.", hint: "`slipway flags history` lists the versions." },
   FLAG_SET_CHANGED: { status: 412, meaning: "The flag set changed since the version the request names (If-Match).", hint: "Fetch the flag set again, reapply your change and retry." },
   FLAG_KEY_NOT_FOUND: { status: 404, meaning: "The environment has no client key with this id.", hint: "List the environment's client keys to find the id." },
+  // Secret scanning on the server
+  SECRET_ALERT_NOT_FOUND: { status: 404, meaning: "The repository has no secret-scanning alert with this number.", hint: "List the repository's alerts with GET .../secret-scanning/alerts to find the number." },
+  SECRET_SCAN_NOT_FOUND: { status: 404, meaning: "The repository has no secret-scanning history scan with this id.", hint: "Start a history scan with POST .../secret-scanning/scans; its answer holds the id." },
+  SECRET_SCANNING_UNAVAILABLE: { status: 503, meaning: "This server process does not run the pipeline that scans repositories for secrets.", hint: "Ask the server's operator: secret scanning runs with the server's run pipeline." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

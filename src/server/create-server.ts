@@ -29,6 +29,7 @@ import { registerDeploymentRoutes } from "./routes/deployments.js";
 import { registerDeploymentReviewRoutes } from "./routes/deployments-reviews.js";
 import { registerRollbackRoutes } from "./routes/deployments-rollback.js";
 import { registerDoraRoutes } from "./routes/deployments-dora.js";
+import { registerSecretScanningRoutes } from "./routes/secret-scanning.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { registerGitHttpRoutes } from "./routes/git-http.js";
 import { registerBadgeRoutes } from "./routes/badges.js";
@@ -171,6 +172,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     onTrigger: (trigger) => pipeline.onTrigger(trigger),
     dispatcher: pipeline.dispatcher,
     runControl: pipeline,
+    secretScanning: pipeline.secretScanning,
     logBus,
     async audit(request: FastifyRequest, action, target, details) {
       await store.appendAudit({ actor: actorOf(request.principal), action, target, details: { ...details, request_id: request.id } });
@@ -221,6 +223,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerDeploymentReviewRoutes(app, ctx);
   registerRollbackRoutes(app, ctx);
   registerDoraRoutes(app, ctx);
+  registerSecretScanningRoutes(app, ctx);
 
   // The pipeline's lease sweep ends jobs whose runner went silent: their live logs end too.
   const unwatch = pipeline.watchJobs((jobId) => logBus.emit(`job:${jobId}`));

@@ -44,3 +44,4 @@ export {
 } from "./security.js";
 export { isFromFork, normaliseWebhook, signatureValid, verifyHmacSignature, type Trigger } from "./webhooks.js";
 export { runnerGitUrlOf } from "./runner-source.js";
+export { secretScanConclusion } from "./secret-scanning/index.js";

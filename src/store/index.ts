@@ -24,6 +24,7 @@ export type { RepositoryKeyPair, WorkflowState } from "./actions-settings.js";
 export type { DeploymentGate } from "./deployment-gates.js";
 export type { DeploymentRecord, DeploymentState, DeploymentStatusRecord } from "./deployments.js";
 export type { FlagClientKeyRecord, FlagSetRecord } from "./flags.js";
+export type { SecretAlert, SecretAlertLocation, SecretAlertResolution, SecretScan } from "./secret-findings.js";
 export { openStore } from "./open-store.js";
 export { migrate, type Migration } from "./migrate.js";
 export { MIGRATIONS } from "./migrations.js";

@@ -60,6 +60,7 @@ function fill(url: string): string {
     .replace(":username", "nobody")
     .replace(":workflow_id", "ci.yml")
     .replace(":attempt_number", "1")
+    .replace(":number", "1")
     .replace(/:[a-z_]+_id/g, "999999");
 }
 
@@ -102,6 +103,15 @@ describe("every route declares and enforces a permission", () => {
     ]);
     // Configuration variables are walked like every other route: read with write, change with admin.
     expect(routes.filter((r) => r.url.includes("/actions/variables")).map((r) => r.permission).sort()).toEqual(["repo:admin", "repo:admin", "repo:admin", "repo:write", "repo:write"]);
+    // Secret-scanning alerts and history scans take the admin role, as on GitHub.
+    expect(routes.filter((r) => r.url.includes("/secret-scanning/")).map((r) => `${r.method} ${r.url.replace(/^.*secret-scanning/, "")} ${r.permission}`).sort()).toEqual([
+      "GET /alerts repo:admin",
+      "GET /alerts/:number repo:admin",
+      "GET /alerts/:number/locations repo:admin",
+      "GET /scans/:scan_id repo:admin",
+      "PATCH /alerts/:number repo:admin",
+      "POST /scans repo:admin",
+    ]);
     // Runner administration: a repository's admins manage its runners, instance admins the instance's.
     const runnerRoutes = routes.filter((r) => /\/runners(\/|$)/.test(r.url)).map((r) => `${r.method} ${r.url} ${r.permission}`).sort();
     expect(runnerRoutes).toEqual([
