@@ -49,10 +49,19 @@ export async function* streamRangePatches(mirror: string, range: CommitRange, ma
   const child = spawn("git", args, { cwd: mirror, stdio: ["ignore", "pipe", "ignore"] });
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   timer.unref();
-  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  // A mirror removed under the scan makes spawn fail with an error event, which must not go unhandled.
+  let spawnError: Error | undefined;
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("close", (code) => resolve(code));
+    child.once("error", (error) => {
+      spawnError = error;
+      resolve(null);
+    });
+  });
   try {
     for await (const chunk of child.stdout) yield chunk as Buffer;
     const code = await exited;
+    if (spawnError) throw new Error(`git log cannot start: ${spawnError.message}`);
     if (code !== 0) throw new Error(`git log exited with ${code === null ? "a signal (time limit)" : `code ${code}`}`);
   } finally {
     clearTimeout(timer);
