@@ -11,7 +11,9 @@
 //
 // Planted secrets are generated at run time; the run fails if one is missed.
 // Repetitions are interleaved and the fastest of each is reported.
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -158,5 +160,76 @@ export function benches(ctx) {
     report(`  findings (${planted.length} planted)`, findings.length, "findings");
   }
 
-  return { "secret-scan": benchSecretScan };
+  /**
+   * The server's scan of a pushed history: a repository of 1,000 commits
+   * (made with git fast-import from the same generated files, a planted
+   * secret every 100 commits), its `git log -p` streamed into the scanner
+   * with the arguments the server's push and history scans use
+   * (src/server/secret-scanning/git-log.ts). Baseline: the same `git log -p`
+   * read to the end without scanning — git's own share of the work.
+   */
+  async function benchHistoryScan() {
+    if (!fs.existsSync(entry)) throw new Error("dist/gates-secret-scan.js is missing: run `node scripts/build.mjs` first");
+    const { createSecretScanner } = await import(pathToFileURL(entry).href);
+    const commits = 1000;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-history-"));
+    try {
+      spawnSync("git", ["init", "-q", "--bare", dir]);
+      const { files } = generateTree(quick ? 4 << 20 : 16 << 20, 11);
+      const perCommit = Math.max(1, Math.floor(files.length / commits));
+      const parts = [];
+      let planted = 0;
+      for (let c = 0; c < commits; c++) {
+        parts.push(`commit refs/heads/main\nmark :${c + 1}\ncommitter Bench <bench@example.com> ${1700000000 + c} +0000\ndata 9\nchange ${String(c % 100).padStart(2, "0")}\n`);
+        if (c > 0) parts.push(`from :${c}\n`);
+        for (let i = c * perCommit; i < (c + 1) * perCommit && i < files.length; i++) {
+          let content = files[i].content;
+          if (c % 100 === 50 && i === c * perCommit) {
+            content += `aws_access_key_id = ${["AK", "IA"].join("")}${"Q7ZK4M2XW5N3B6VR"}\n`;
+            planted++;
+          }
+          parts.push(`M 644 inline history/${files[i].file}\ndata ${Buffer.byteLength(content)}\n${content}\n`);
+        }
+      }
+      const imported = spawnSync("git", ["fast-import", "--quiet"], { cwd: dir, input: parts.join(""), maxBuffer: 1 << 30 });
+      if (imported.status !== 0) throw new Error(`git fast-import failed: ${imported.stderr}`);
+      const args = ["log", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-renames", "--no-merges", "--format=commit %H", `--max-count=${commits}`, "main", "--"];
+      const readLog = async (consume) => {
+        const child = spawn("git", args, { cwd: dir, stdio: ["ignore", "pipe", "ignore"] });
+        const done = new Promise((resolve) => child.once("close", resolve));
+        const result = await consume(child.stdout);
+        await done;
+        return result;
+      };
+      let bytes = 0;
+      const gitOnly = () =>
+        readLog(async (out) => {
+          bytes = 0;
+          for await (const chunk of out) bytes += chunk.length;
+        });
+      let findings = [];
+      const scan = () => readLog(async (out) => (findings = (await createSecretScanner().scanDiffStream(out)).findings));
+      const timeAsync = async (fn) => {
+        const t = performance.now();
+        await fn();
+        return performance.now() - t;
+      };
+      await gitOnly();
+      await scan();
+      if (findings.length < planted) throw new Error(`history scan found ${findings.length} of ${planted} planted secrets`);
+      const ours = [];
+      const base = [];
+      for (let r = 0; r < (quick ? 2 : 3); r++) {
+        ours.push(await timeAsync(scan));
+        base.push(await timeAsync(gitOnly));
+      }
+      const best = Math.min(...ours);
+      report(`history scan, ${commits} commits (${(bytes / (1 << 20)).toFixed(0)} MB of git log -p)`, best, "ms", { name: "git log -p alone", value: Math.min(...base) });
+      report("  same, throughput", bytes / (1 << 20) / (best / 1000), "MB/s");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  return { "secret-scan": benchSecretScan, "secret-scan-history": benchHistoryScan };
 }

@@ -143,6 +143,10 @@ export const ERROR_CODES = {
   FLAG_ROLLOUT_FORBIDDEN: { status: 403, meaning: "Only a running job's token may step a flag's split, and only for the flags of its own repository and environment.", hint: "Run the rollout in a job whose `environment:` is the flag's environment; people change flags with PATCH …/flags/{key}." },
   // Gates before deploying
   DEPLOYMENT_CHECK_FAILED: { status: 422, meaning: "A deployment job failed: a check its environment requires (required_checks) failed or was not run on the deployed commit.", hint: "Fix and re-run the named job on that commit (or add it to a workflow the commit triggers), then deploy again; see docs/gates.md." },
+  // Secret scanning on the server
+  SECRET_ALERT_NOT_FOUND: { status: 404, meaning: "The repository has no secret-scanning alert with this number.", hint: "List the repository's alerts with GET .../secret-scanning/alerts to find the number." },
+  SECRET_SCAN_NOT_FOUND: { status: 404, meaning: "The repository has no secret-scanning history scan with this id.", hint: "Start a history scan with POST .../secret-scanning/scans; its answer holds the id." },
+  SECRET_SCANNING_UNAVAILABLE: { status: 503, meaning: "This server process does not run the pipeline that scans repositories for secrets.", hint: "Ask the server's operator: secret scanning runs with the server's run pipeline." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -8,6 +8,7 @@ import type { Job, Repository, Store, WorkflowRun } from "../store/index.js";
 import type { ServerConfig } from "./config.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { RateLimiter, SecretBox } from "./security.js";
+import type { SecretScanning } from "./secret-scanning/index.js";
 import type { Trigger } from "./webhooks.js";
 
 /** Starts workflow_dispatch runs; the run pipeline plans and queues their jobs. */
@@ -55,6 +56,8 @@ export interface RouteContext {
   dispatcher: WorkflowDispatcher;
   /** The run routes' cancel and re-run actions. */
   runControl: RunControl;
+  /** History scans for secrets; absent where no pipeline runs in this process. */
+  secretScanning?: SecretScanning;
   /** Emits `job:<id>` when a job's log grows or the job ends (within this process). */
   logBus: EventEmitter;
   audit(request: FastifyRequest, action: string, target: string | null, details?: Record<string, unknown>): Promise<void>;

@@ -33,6 +33,7 @@ import { registerDeploymentReviewRoutes } from "./routes/deployments-reviews.js"
 import { registerRollbackRoutes } from "./routes/deployments-rollback.js";
 import { registerDoraRoutes } from "./routes/deployments-dora.js";
 import { registerRolloutRoutes } from "./routes/rollouts.js";
+import { registerSecretScanningRoutes } from "./routes/secret-scanning.js";
 import { registerWebhookRoutes } from "./routes/webhooks.js";
 import { registerHookRoutes } from "./routes/hooks.js";
 import { registerDeploymentProtectionRuleRoutes } from "./routes/deployment-protection-rules.js";
@@ -180,6 +181,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     onTrigger: (trigger) => pipeline.onTrigger(trigger),
     dispatcher: pipeline.dispatcher,
     runControl: pipeline,
+    secretScanning: pipeline.secretScanning,
     logBus,
     async audit(request: FastifyRequest, action, target, details) {
       await store.appendAudit({ actor: actorOf(request.principal), action, target, details: { ...details, request_id: request.id } });
@@ -245,6 +247,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   });
   app.addHook("onReady", async () => hookDeliverer.start());
   registerRolloutRoutes(app, ctx);
+  registerSecretScanningRoutes(app, ctx);
 
   // The pipeline's lease sweep ends jobs whose runner went silent: their live logs end too.
   const unwatch = pipeline.watchJobs((jobId) => logBus.emit(`job:${jobId}`));

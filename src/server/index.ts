@@ -46,3 +46,4 @@ export {
 export { isFromFork, normaliseWebhook, signatureValid, verifyHmacSignature, type Trigger } from "./webhooks.js";
 export { runnerGitUrlOf } from "./runner-source.js";
 export { checkHookUrl, createHookDeliverer } from "./webhooks-out/index.js";
+export { secretScanConclusion } from "./secret-scanning/index.js";

@@ -716,4 +716,65 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.createIndex("test_cases_name_idx").on("test_cases").columns(["run_id", "classname", "name"]).execute();
     },
   },
+  {
+    version: 22,
+    name: "secret scanning: alerts by fingerprint, their locations, per-commit results and history scans",
+    async up(db, backend) {
+      // One alert per secret (rule, file and secret hashed into the fingerprint); the secret itself is never stored.
+      await withId(db.schema.createTable("secret_alerts"), backend)
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull()))
+        .addColumn("number", "integer", (c) => c.notNull())
+        .addColumn("rule_id", "text", (c) => c.notNull())
+        .addColumn("description", "text", (c) => c.notNull())
+        .addColumn("fingerprint", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("resolution", "text")
+        .addColumn("resolution_comment", "text")
+        .addColumn("resolved_by", "text")
+        .addColumn("resolved_at", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addUniqueConstraint("secret_alerts_fingerprint_key", ["repository_id", "fingerprint"])
+        .addUniqueConstraint("secret_alerts_number_key", ["repository_id", "number"])
+        .execute();
+      // Every commit, file and line an alert's secret was added at.
+      await db.schema
+        .createTable("secret_alert_locations")
+        .addColumn("alert_id", "bigint", (c) => ref("secret_alerts.id", "cascade")(c.notNull()))
+        .addColumn("commit_sha", "text", (c) => c.notNull())
+        .addColumn("path", "text", (c) => c.notNull())
+        .addColumn("start_line", "integer", (c) => c.notNull())
+        .addColumn("end_line", "integer", (c) => c.notNull())
+        .addColumn("start_column", "integer", (c) => c.notNull())
+        .addColumn("end_column", "integer", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("secret_alert_locations_pkey", ["alert_id", "commit_sha", "path", "start_line"])
+        .execute();
+      // The scan result of a pushed commit: the alerts it carries (its push's and its parent push's).
+      await db.schema
+        .createTable("secret_commit_scans")
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull()))
+        .addColumn("sha", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("alert_numbers", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("secret_commit_scans_pkey", ["repository_id", "sha"])
+        .execute();
+      // History scans asked for through the API, with their progress.
+      await withId(db.schema.createTable("secret_scans"), backend)
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull()))
+        .addColumn("ref", "text", (c) => c.notNull())
+        .addColumn("sha", "text")
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("commits_total", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("commits_scanned", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("alerts_found", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("error", "text")
+        .addColumn("requested_by", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("completed_at", "text")
+        .execute();
+      await db.schema.createIndex("secret_scans_repository_idx").on("secret_scans").column("repository_id").execute();
+    },
+  },
 ];

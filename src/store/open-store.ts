@@ -27,6 +27,7 @@ import { createRunLeaseStore } from "./run-leases.js";
 import { createRunnerStore } from "./runners.js";
 import { createRunStore } from "./runs.js";
 import { createScheduleTickStore } from "./schedule-ticks.js";
+import { createSecretFindingStore } from "./secret-findings.js";
 import type { Database } from "./schema.js";
 import { createSecretStore } from "./secrets.js";
 import { createStepStore } from "./steps.js";
@@ -407,6 +408,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createAuditStore(ctx),
     ...createRateLimitStore(ctx),
     ...createActionsSettingsStore(ctx),
+    ...createSecretFindingStore(ctx),
   };
   return guardMethods(store, backend);
 }

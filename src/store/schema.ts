@@ -358,6 +358,60 @@ interface WebhookDeliveriesTable {
   received_at: string;
 }
 
+interface SecretAlertsTable {
+  id: Id;
+  repository_id: Num;
+  number: Num;
+  rule_id: string;
+  description: string;
+  fingerprint: string;
+  /** `open` or `resolved`. */
+  state: string;
+  resolution: string | null;
+  resolution_comment: string | null;
+  resolved_by: string | null;
+  resolved_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface SecretAlertLocationsTable {
+  alert_id: Num;
+  commit_sha: string;
+  path: string;
+  start_line: Num;
+  end_line: Num;
+  start_column: Num;
+  end_column: Num;
+  created_at: string;
+}
+
+interface SecretCommitScansTable {
+  repository_id: Num;
+  sha: string;
+  /** `pending` or `completed`. */
+  status: string;
+  /** JSON array of alert numbers. */
+  alert_numbers: string;
+  updated_at: string;
+}
+
+interface SecretScansTable {
+  id: Id;
+  repository_id: Num;
+  ref: string;
+  sha: string | null;
+  /** `queued`, `in_progress`, `completed` or `failed`. */
+  status: string;
+  commits_total: Generated<Num>;
+  commits_scanned: Generated<Num>;
+  alerts_found: Generated<Num>;
+  error: string | null;
+  requested_by: string | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
 interface ScheduleTicksTable {
   repository_id: Num;
   workflow_file: string;
@@ -581,4 +635,8 @@ export interface Database {
   flag_settings: FlagSettingsTable;
   flag_changes: FlagChangesTable;
   flag_change_reviews: FlagChangeReviewsTable;
+  secret_alerts: SecretAlertsTable;
+  secret_alert_locations: SecretAlertLocationsTable;
+  secret_commit_scans: SecretCommitScansTable;
+  secret_scans: SecretScansTable;
 }

@@ -29,6 +29,7 @@ import type { RunLeaseStore } from "./run-leases.js";
 import type { RunnerStore } from "./runners.js";
 import type { RunStore } from "./runs.js";
 import type { ScheduleTickStore } from "./schedule-ticks.js";
+import type { SecretFindingStore } from "./secret-findings.js";
 import type { SecretStore } from "./secrets.js";
 import type { StepStore } from "./steps.js";
 import type { TestResultStore } from "./test-results.js";
@@ -96,4 +97,5 @@ export interface Store
     ScheduleTickStore,
     AuditStore,
     RateLimitStore,
-    ActionsSettingsStore {}
+    ActionsSettingsStore,
+    SecretFindingStore {}

@@ -13,6 +13,7 @@ import { RepoSettingsPage } from "./pages/repo-settings.js";
 import { RunPage } from "./pages/run.js";
 import { RunnersPage } from "./pages/runners.js";
 import { SecretsPage } from "./pages/secrets.js";
+import { SecurityPage } from "./pages/security.js";
 import { Logo, SignInPage } from "./pages/sign-in.js";
 import { NewRepositoryPage } from "./pages/new-repository.js";
 import { UserSettingsPage } from "./pages/user-settings.js";
@@ -68,6 +69,7 @@ const TABS = [
   { path: "/secrets", label: "Secrets and variables" },
   { path: "/environments", label: "Environments" },
   { path: "/flags", label: "Flags" },
+  { path: "/security", label: "Security" },
   { path: "/settings", label: "Settings" },
 ];
 
@@ -92,6 +94,9 @@ function RepoPage({ owner, name, tab }: { owner: string; name: string; tab: stri
       break;
     case "/flags":
       body = <FlagsPage repo={repo} />;
+      break;
+    case "/security":
+      body = <SecurityPage repo={repo} />;
       break;
     case "/settings":
       body = <RepoSettingsPage repo={repo} repository={info.data} />;

@@ -60,6 +60,7 @@ function fill(url: string): string {
     .replace(":username", "nobody")
     .replace(":workflow_id", "ci.yml")
     .replace(":attempt_number", "1")
+    .replace(":number", "1")
     .replace(/:[a-z_]+_id/g, "999999");
 }
 
@@ -111,6 +112,15 @@ describe("every route declares and enforces a permission", () => {
     // Outgoing webhooks and their deliveries are for repository admins only, as on GitHub.
     expect(new Set(routes.filter((r) => /\/hooks(\/|$)/.test(r.url)).map((r) => r.permission))).toEqual(new Set(["repo:admin"]));
     expect(routes.filter((r) => /\/hooks(\/|$)/.test(r.url))).toHaveLength(9);
+    // Secret-scanning alerts and history scans take the admin role, as on GitHub.
+    expect(routes.filter((r) => r.url.includes("/secret-scanning/")).map((r) => `${r.method} ${r.url.replace(/^.*secret-scanning/, "")} ${r.permission}`).sort()).toEqual([
+      "GET /alerts repo:admin",
+      "GET /alerts/:number repo:admin",
+      "GET /alerts/:number/locations repo:admin",
+      "GET /scans/:scan_id repo:admin",
+      "PATCH /alerts/:number repo:admin",
+      "POST /scans repo:admin",
+    ]);
     // Runner administration: a repository's admins manage its runners, instance admins the instance's.
     const runnerRoutes = routes.filter((r) => /\/runners(\/|$)/.test(r.url)).map((r) => `${r.method} ${r.url} ${r.permission}`).sort();
     expect(runnerRoutes).toEqual([

@@ -4,6 +4,7 @@ import type { RerunOptions, RunControl, WorkflowDispatcher } from "../context.js
 import type { SecretBox } from "../security.js";
 import type { Trigger } from "../webhooks.js";
 import type { ForgeTarget } from "./commit-status.js";
+import type { SecretScanning } from "../secret-scanning/index.js";
 import type { MessageLogger } from "../../lib/index.js";
 
 
@@ -52,6 +53,8 @@ export interface PipelineDeps {
 
 export interface Pipeline extends RunControl {
   onTrigger(trigger: Trigger): Promise<void>;
+  /** Secret scanning of pushes (started by onTrigger) and of history on demand. */
+  secretScanning: SecretScanning;
   dispatcher: WorkflowDispatcher;
   /** Cancels a run: its driver aborts the engine; running jobs are told to stop through their heartbeat answer. */
   cancelRun(runId: number): Promise<void>;

@@ -19,6 +19,8 @@ import { createScheduleFirer } from "./schedules.js";
 import { reviewGates } from "../deployments/gate.js";
 import { rollBackFailedDeployments } from "../deployments/rollback.js";
 import { silentLogger } from "../../lib/index.js";
+import { createSecretScanning } from "../secret-scanning/index.js";
+import type { Trigger } from "../webhooks.js";
 
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
@@ -43,7 +45,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const control = createRunControl({ store, launcher: driver });
   const creator = createRunCreator({ store, access, logger, publicUrl, launch: driver.launch });
   const fireSchedules = createScheduleFirer({ store, access, creator, logger });
-  const pollRepositories = createPoller({ store, access, dataDir: config.dataDir, logger, onTrigger: creator.onTrigger });
+  // Each push is scanned for secrets in the background once its runs are created.
+  const secretScanning = createSecretScanning({ store, logger, mirrorOf: access.mirrorWith, clock });
+  const onTrigger = (trigger: Trigger) => creator.onTrigger(trigger).finally(() => secretScanning.scanPush(trigger));
+  const pollRepositories = createPoller({ store, access, dataDir: config.dataDir, logger, onTrigger });
   const jobWatchers = new Set<(jobId: number) => void>();
   const timers: NodeJS.Timeout[] = [];
   let running = false;
@@ -115,7 +120,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   deps.signal?.addEventListener("abort", () => void stop(), { once: true });
 
   return {
-    onTrigger: creator.onTrigger,
+    onTrigger,
+    secretScanning,
     dispatcher: creator.dispatcher,
     cancelRun: control.cancelRun,
     rerun: control.rerun,

@@ -8,6 +8,7 @@ import type {
 } from "./types.js";
 import type { ConnectionTest, Environment, RepositoryInput } from "./types.js";
 import type { Deployment, Dora, EnvironmentDetail, PendingDeployment, Rollback } from "./types.js";
+import type { SecretAlert } from "./types.js";
 
 const API = "/api/v3";
 
@@ -170,6 +171,10 @@ export const api = {
   dispatchWorkflow: (repo: string, file: string, ref: string, inputs: Record<string, string>) =>
     // GitHub answers 204; Slipway also returns the new run's id.
     requestJson<{ workflow_run_id?: number } | undefined>(`${repoPath(repo)}/actions/workflows/${encodeURIComponent(file)}/dispatches`, { method: "POST", body: { ref, inputs } }),
+
+  listOpenSecretAlerts: (repo: string, signal?: AbortSignal) => requestJson<SecretAlert[]>(`${repoPath(repo)}/secret-scanning/alerts?state=open&per_page=100`, { signal }),
+  resolveSecretAlert: (repo: string, number: number, resolution: NonNullable<SecretAlert["resolution"]>) =>
+    requestJson<SecretAlert>(`${repoPath(repo)}/secret-scanning/alerts/${number}`, { method: "PATCH", body: { state: "resolved", resolution } }),
 
   listRunners: (repo: string, signal?: AbortSignal) => requestJson<{ total_count: number; runners: Runner[] }>(`${repoPath(repo)}/actions/runners`, { signal }),
   createRegistrationToken: (repo: string) => requestJson<{ token: string; expires_at: string }>(`${repoPath(repo)}/actions/runners/registration-token`, { method: "POST" }),

@@ -30,3 +30,15 @@ export type {
   ApiDoraTier as DoraTier,
   ApiDoraBucket as DoraBucket,
 } from "../../protocol/api.js";
+
+/** A secret-scanning alert; `secret` is always redacted by the server. */
+export interface SecretAlert {
+  number: number;
+  state: "open" | "resolved";
+  resolution: "false_positive" | "wont_fix" | "revoked" | "used_in_tests" | null;
+  secret_type: string;
+  secret_type_display_name: string;
+  secret: string;
+  created_at: string;
+  first_location_detected: { path: string; start_line: number; commit_sha: string } | null;
+}
