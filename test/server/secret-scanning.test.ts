@@ -9,7 +9,7 @@ import { randomInt } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createPipeline, createSecretBox, pipelineConfigOf, secretScanConclusion, type Pipeline } from "../../src/server/index.js";
+import { collectRequiredChecks, createPipeline, createSecretBox, pipelineConfigOf, secretScanConclusion, type Pipeline } from "../../src/server/index.js";
 import type { Repository } from "../../src/store/index.js";
 import { git, makeRepo } from "../support/git-repo.js";
 import { ADMIN_TOKEN, SECRET_KEY, auth, startTestServer, type TestServer } from "./helpers.js";
@@ -93,6 +93,9 @@ describe("secret scanning on the server", () => {
     const next = await push();
     expect(await secretScanConclusion(server!.store, repo.id, next)).toBe("failure");
     expect(await secretScanConclusion(server!.store, repo.id, "f".repeat(40))).toBe("none");
+    // An environment requiring `slipway/secret-scan` refuses to deploy the commit, naming the reason.
+    const gate = (commit: string) => collectRequiredChecks(server!.store, { repositoryId: repo.id, sha: commit, names: ["slipway/secret-scan"], deployJobId: 0, deployRunId: 0 });
+    expect(await gate(sha)).toEqual([{ name: "slipway/secret-scan", state: "failure", detail: "open secret-scanning alerts" }]);
 
     const bad = await server!.app.inject({ method: "PATCH", url: "/api/v3/repos/acme/widgets/secret-scanning/alerts/1", headers: auth(ADMIN_TOKEN), payload: { state: "resolved" } });
     expect(bad.statusCode).toBe(422);
@@ -101,6 +104,7 @@ describe("secret scanning on the server", () => {
     expect(resolved.json()).toMatchObject({ state: "resolved", resolution: "revoked", resolution_comment: "rotated", resolved_by: { login: expect.any(String) } });
     expect(await secretScanConclusion(server!.store, repo.id, sha)).toBe("success");
     expect(await secretScanConclusion(server!.store, repo.id, next)).toBe("success");
+    expect(await gate(next)).toEqual([{ name: "slipway/secret-scan", state: "success" }]);
 
     // The same key in the same file again (same fingerprint): the alert stays resolved, no new alert.
     commitFile(dir, "config/aws.ini", `[default]\naws_access_key_id = ${key}\n`, "move the key up");

@@ -15,6 +15,7 @@
  */
 import type { RequiredCheckState } from "../../release/index.js";
 import type { Job, Store } from "../../store/index.js";
+import { secretScanConclusion } from "../secret-scanning/index.js";
 
 /** What a provider is asked: the check on one commit of one repository. */
 interface CheckQuery {
@@ -31,7 +32,15 @@ export type CheckProvider = (query: CheckQuery) => Promise<RequiredCheckState | 
  * not jobs plug in, e.g. `["slipway/secret-scan", <the push scan's result on
  * the commit>]`. A name without a provider is looked up as jobs.
  */
-const CHECK_PROVIDERS: ReadonlyMap<string, CheckProvider> = new Map<string, CheckProvider>([]);
+const CHECK_PROVIDERS: ReadonlyMap<string, CheckProvider> = new Map<string, CheckProvider>([["slipway/secret-scan", secretScanCheck]]);
+
+/** The server's push scan of the commit: failed while an alert it raised (or inherited) is open; jobs of that name when it never scanned the commit. */
+async function secretScanCheck(query: CheckQuery): Promise<RequiredCheckState | null> {
+  const conclusion = await secretScanConclusion(query.store, query.repositoryId, query.sha);
+  if (conclusion === "none") return null;
+  if (conclusion === "failure") return { name: query.name, state: "failure", detail: "open secret-scanning alerts" };
+  return { name: query.name, state: conclusion };
+}
 
 const PASSED = new Set(["success"]);
 
