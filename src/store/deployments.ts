@@ -101,6 +101,8 @@ export interface DeploymentStore {
   addDeploymentStatus(deploymentId: number, status: NewDeploymentStatus): Promise<DeploymentStatusRecord | null>;
   /** Newest first. */
   listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusRecord[]>;
+  /** Every deployment of the repository (of one environment when named), oldest first, each with its statuses newest first: two queries, whatever the count. */
+  listDeploymentHistory(repositoryId: number, environment?: string): Promise<{ deployment: DeploymentRecord; statuses: DeploymentStatusRecord[] }[]>;
   /** Ids of the runs behind each environment's last `perEnvironment` successful workflow deployments (current or since replaced). */
   listRollbackRuns(perEnvironment: number): Promise<Set<number>>;
   /** Failed deployments the automatic rollback has not decided on yet, oldest first. */
@@ -277,6 +279,29 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
 
     async listDeploymentStatuses(deploymentId) {
       return (await db.selectFrom("deployment_statuses").selectAll().where("deployment_id", "=", deploymentId).orderBy("id", "desc").execute()).map(mapStatus);
+    },
+
+    async listDeploymentHistory(repositoryId, environment) {
+      let deployments = db.selectFrom("deployments").selectAll().where("repository_id", "=", repositoryId);
+      if (environment !== undefined) deployments = deployments.where("environment_key", "=", environment.toLowerCase());
+      let statuses = db
+        .selectFrom("deployment_statuses")
+        .innerJoin("deployments", "deployments.id", "deployment_statuses.deployment_id")
+        .selectAll("deployment_statuses")
+        .where("deployments.repository_id", "=", repositoryId);
+      if (environment !== undefined) statuses = statuses.where("deployments.environment_key", "=", environment.toLowerCase());
+      const [rows, statusRows] = await Promise.all([deployments.orderBy("id", "asc").execute(), statuses.orderBy("deployment_statuses.id", "desc").execute()]);
+      const byDeployment = new Map<number, DeploymentStatusRecord[]>();
+      for (const r of statusRows) {
+        const status = mapStatus(r);
+        const list = byDeployment.get(status.deploymentId) ?? [];
+        list.push(status);
+        byDeployment.set(status.deploymentId, list);
+      }
+      return rows.map((r) => {
+        const deployment = mapDeployment(r);
+        return { deployment, statuses: byDeployment.get(deployment.id) ?? [] };
+      });
     },
 
     async listRollbackRuns(perEnvironment) {

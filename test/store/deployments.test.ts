@@ -120,4 +120,20 @@ describeBackends("store deployments", (h) => {
     expect(rollback.rolledBackFrom).toBe(failed.id);
     expect((await store.getDeployment(repo.id, other.id))?.rolledBackFrom).toBeNull();
   });
+
+  it("reads a repository's deployment history in one pass, oldest first, with statuses newest first and the rework mark", async () => {
+    const store = await h.open();
+    const { repo } = await setup(store);
+    const first = await store.createDeployment({ repositoryId: repo.id, environment: "Production", sha: "a".repeat(40), ref: "main" });
+    await store.addDeploymentStatus(first.id, { state: "in_progress" });
+    await store.addDeploymentStatus(first.id, { state: "success" });
+    const fix = await store.createDeployment({ repositoryId: repo.id, environment: "staging", sha: "b".repeat(40), ref: "hotfix/x", rework: true });
+    const history = await store.listDeploymentHistory(repo.id);
+    expect(history.map((h) => h.deployment.id)).toEqual([first.id, fix.id]);
+    expect(history[0]!.statuses.map((s) => s.state)).toEqual(["success", "in_progress", "pending"]);
+    expect(history.map((h) => h.deployment.rework)).toEqual([false, true]);
+    const production = await store.listDeploymentHistory(repo.id, "production");
+    expect(production.map((h) => h.deployment.id)).toEqual([first.id]);
+    expect(production[0]!.statuses).toEqual(await store.listDeploymentStatuses(first.id));
+  });
 });

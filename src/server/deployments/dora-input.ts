@@ -38,18 +38,11 @@ function isRollback(d: DeploymentRecord): boolean {
 
 /** Every deployment of the repository (of one environment when named) as DORA sees it, oldest first. */
 export async function collectDoraDeployments(store: Store, repositoryId: number, environment: string | undefined, mirror: string | null): Promise<DoraDeployment[]> {
-  const records: DeploymentRecord[] = [];
-  for (let page = 1; ; page++) {
-    const { items } = await store.listDeployments(repositoryId, environment ? { environment } : {}, { page, perPage: 100 });
-    records.push(...items);
-    if (items.length < 100) break;
-  }
-  records.reverse();
+  const history = await store.listDeploymentHistory(repositoryId, environment);
   const out: DoraDeployment[] = [];
   const indexOf = new Map<number, number>();
   const lastSuccess = new Map<string, { sha: string; index: number }>();
-  for (const d of records) {
-    const statuses = await store.listDeploymentStatuses(d.id);
+  for (const { deployment: d, statuses } of history) {
     const final = statuses.find((s) => s.state === "success" || s.state === "failure" || s.state === "error");
     if (!final) continue;
     const key = d.environment.toLowerCase();
