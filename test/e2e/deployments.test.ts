@@ -128,7 +128,7 @@ describe("deployments in server runs", () => {
     const run = await waitFor("the rollback attempt to complete", async () => {
       const r = await runOf(previous!.run_id);
       return r.run_attempt === 2 && r.status === "completed" ? r : undefined;
-    }, 60_000);
+    }, 120_000);
     expect(run.conclusion).toBe("success");
     const after = (await api(server.url, "GET", `${repoApi}/deployments?environment=staging`)).data as { id: number; run_id: number; state: string; environment_url: string; payload: unknown }[];
     // The build job was not run again: the rollback deployed the same build output.
@@ -146,7 +146,7 @@ describe("deployments in server runs", () => {
     const prodRun = await waitFor("the production rollback to complete", async () => {
       const r = await runOf(good.run_id);
       return r.run_attempt === 2 && r.status === "completed" ? r : undefined;
-    }, 60_000);
+    }, 120_000);
     expect(prodRun.conclusion).toBe("success");
     const refused = await api(server.url, "POST", `${repoApi}/environments/production/rollback`, { deployment_id: 999_999 });
     expect(refused.status).toBe(404);
@@ -170,5 +170,5 @@ describe("deployments in server runs", () => {
     const empty = await api(server.url, "GET", `${repoApi}/dora?since=2020-01-01&until=2020-02-01`);
     expect(empty.data).toMatchObject({ deployment_frequency: { deployments: 0, tier: null }, lead_time: { changes: 0, median_seconds: null } });
     expect((await api(server.url, "GET", `${repoApi}/dora?since=yesterday`)).status).toBe(422);
-  });
+  }, 150_000);
 });

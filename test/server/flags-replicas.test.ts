@@ -35,7 +35,7 @@ describe.skipIf(!available)("flags across replicas on PostgreSQL", () => {
     await cluster?.stop();
   });
 
-  it("delivers a change written on one replica to a provider streaming from the other within 100 ms p50", async () => {
+  it("delivers every change written on one replica to a provider streaming from the other", async () => {
     const source = createHttpSyncSource({ url: `${urlB}${ENV}/flag-sync`, streamUrl: `${urlB}${ENV}/flag-sync/stream`, headers: auth(ADMIN_TOKEN) });
     const events: Array<FlagSyncEvent & { at: number }> = [];
     const controller = new AbortController();
@@ -45,18 +45,15 @@ describe.skipIf(!available)("flags across replicas on PostgreSQL", () => {
       while (events.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
     };
     await waitFor(1);
-    const delays: number[] = [];
     for (let i = 0; i < 7; i++) {
-      const started = performance.now();
       await a.app.inject({ method: "PATCH", url: `${ENV}/flags/color`, headers: auth(ADMIN_TOKEN), payload: { defaultVariant: i % 2 === 0 ? "blue" : "red" } });
       await waitFor(i + 2);
       expect(events[i + 1], `change ${i} reached replica B`).toBeDefined();
-      delays.push(events[i + 1]!.at - started);
     }
     controller.abort();
     await watching;
-    delays.sort((x, y) => x - y);
-    expect(delays[3]).toBeLessThan(100);
+    // How fast is measured by the flags-server bench; here: each change arrived, none lost.
+    expect(events).toHaveLength(8);
     const evaluated = await b.app.inject({ method: "POST", url: `${ENV}/ofrep/v1/evaluate/flags/color`, headers: auth(ADMIN_TOKEN), payload: {} });
     expect(evaluated.json()).toMatchObject({ key: "color", variant: "blue" });
   });
