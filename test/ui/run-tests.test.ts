@@ -8,7 +8,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect as vitestExpect, it } from "vitest";
 import type { NewTestCase } from "../../src/store/index.js";
-import { browserUnavailableReason, launchBrowser, openSignedIn, type Browser } from "../support/browser.js";
+import { browserUnavailableReason, launchBrowser, openSignedIn, saveScreenshot, type Browser } from "../support/browser.js";
 import { expect } from "./locator-expect.js";
 import { seedRealServer, startRealServer, type RealServer, type Seeded } from "./real-server.js";
 import { buildUi, removeUiBuild } from "./server.js";
@@ -124,6 +124,7 @@ describe.skipIf(unavailable !== undefined)("Tests tab of the run page", () => {
       await phone.getByTestId("test-case").first().getByText("Stack trace").click();
       await expect(phone.getByTestId("test-case-stack").first()).toBeVisible();
       const width = await phone.evaluate<{ scroll: number; inner: number }>("({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth })");
+      console.log(`[ui] Tests tab at phone width: ${await saveScreenshot(phone, "run-tests-phone", true)}`);
       vitestExpect(width.scroll).toBeLessThanOrEqual(width.inner);
     } finally {
       await phone.close();
