@@ -13,6 +13,7 @@ import { useApi, useNow, useTitle } from "../core/use-api.js";
 import type { LogAnnotation } from "../core/log-parse.js";
 import { useJobLog } from "../core/use-job-log.js";
 import { ReviewDeployments } from "./review-deployments.js";
+import { RunTabs, RunTests, useTestTotals } from "./run-tests.js";
 
 const LIVE_POLL_MS = 2000;
 
@@ -267,6 +268,8 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
     return () => window.clearTimeout(id);
   }, [completed]);
   const now = useNow(1000, !completed);
+  const testTotals = useTestTotals(repo, runId, pastAttempt, live && !pastAttempt);
+  const testsTab = search.get("tab") === "tests";
   const jobList = jobs.data?.jobs ?? [];
   // The review panel stays once shown, so its answer outlives the jobs' leaving `waiting`.
   const [reviewShown, setReviewShown] = useState(false);
@@ -343,7 +346,10 @@ export function RunPage({ repo, runId, jobId }: { repo: string; runId: number; j
         </div>
       )}
       {!pastAttempt && (waitingJobs || reviewShown) && <ReviewDeployments repo={repo} runId={runId} active={!completed} onReviewed={reloadAll} />}
-      <div className="run-body">
+      <RunTabs totals={testTotals} />
+      {testsTab && <RunTests repo={repo} runId={runId} attempt={pastAttempt} totals={testTotals} />}
+      {/* Kept mounted behind the Tests tab, so the job's log is not fetched again on the way back. */}
+      <div className="run-body" style={testsTab ? { display: "none" } : undefined}>
         {jobList.length > 0 ? <JobGraph jobs={jobList} repo={repo} runId={runId} selectedJobId={selected?.id} now={now} query={pastAttempt ? `?attempt=${pastAttempt}` : ""} /> : jobs.data ? <p className="muted">No jobs.</p> : <Loading />}
         <div className="run-extras">
           <Artifacts repo={repo} runId={runId} completed={completed} />
