@@ -9,7 +9,9 @@
 //                    deployments (three environments, 90 days, about 430,000
 //                    statuses), read through the store and computed, on SQLite
 //                    and on a throwaway PostgreSQL (baseline: the same rows read
-//                    with the bare driver); target <= 200 ms
+//                    with the bare driver); read afresh, and again with the
+//                    deployments unchanged (the inputs are then remembered);
+//                    target <= 200 ms
 //   environments-page  the Environments page's two API calls (the
 //                    environment list, and one environment's last 30
 //                    deployments) against `slipway server` holding 10,000
@@ -281,24 +283,32 @@ export function benches(ctx) {
       await seedDeployments(raw, repo.id, n, ["production", "staging", "canary"], until, 90);
       const since = until - 30 * DAY;
       const reps = quick ? 3 : 7;
-      const doras = [];
+      const fresh = [];
+      const unchanged = [];
       const bare = [];
       let dora;
+      const compute = async () => {
+        dora = computeDora(await collectDoraDeployments(store, repo.id, undefined, null), since, until);
+      };
       for (let r = 0; r < reps + 1; r++) {
-        const t = await timedAsync(async () => {
-          dora = computeDora(await collectDoraDeployments(store, repo.id, undefined, null), since, until);
-        });
+        // A status that is not final changes no figure but the deployments stamp: the inputs are read afresh.
+        await store.addDeploymentStatus(n, { state: "in_progress" });
+        const t = await timedAsync(compute);
+        const u = await timedAsync(compute);
         const b = await timedAsync(async () => {
           await raw.all("SELECT * FROM deployments WHERE repository_id = ? ORDER BY id", [repo.id]);
           await raw.all("SELECT s.* FROM deployment_statuses s JOIN deployments d ON d.id = s.deployment_id WHERE d.repository_id = ? ORDER BY s.id DESC", [repo.id]);
         });
         if (r > 0) {
-          doras.push(t);
+          fresh.push(t);
+          unchanged.push(u);
           bare.push(b);
         }
       }
       if (dora.deploymentFrequency.deployments === 0) throw new Error("DORA saw no deployments");
-      report(`DORA, 100,000 deployments (${label})`, median(doras), "ms", { name: `bare ${label} driver reading the same rows`, value: median(bare) }, "<= 200 ms");
+      const baseline = { name: `bare ${label} driver reading every deployment and status row`, value: median(bare) };
+      report(`DORA, 100,000 deployments, read afresh (${label})`, median(fresh), "ms", baseline, "<= 200 ms");
+      report(`DORA, same, deployments unchanged (${label})`, median(unchanged), "ms", baseline, "<= 200 ms");
     } finally {
       await raw.close();
       await store.close();
@@ -329,7 +339,7 @@ export function benches(ctx) {
     }
     const port = await freePort();
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GITHUB_|RUNNER_|SLIPWAY_)/.test(k)));
-    const child = spawn(process.execPath, [cli, "server", "--port", String(port), "--data-dir", dataDir, "--log-level", "warn", "--admin-token", ADMIN, "--auth-rate-limit", "100000", "--no-embedded-runner", ...(url ? ["--database-url", url] : [])], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cli, "server", "--port", String(port), "--data-dir", dataDir, "--log-level", "warn", "--admin-token", ADMIN, "--auth-rate-limit", "10000", "--no-embedded-runner", ...(url ? ["--database-url", url] : [])], { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));

@@ -118,6 +118,13 @@ export interface DeploymentStore {
   listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusRecord[]>;
   /** Every deployment of the repository (of one environment when named), oldest first, with how it ended: two queries reading only the columns and the final statuses DORA needs, whatever the count. */
   listDeploymentOutcomes(repositoryId: number, environment?: string): Promise<DeploymentOutcome[]>;
+  /**
+   * A stamp that changes whenever the repository's deployment outcomes may
+   * have: a deployment created or deleted, a status added (statuses are never
+   * updated, and a deployment's outcome columns change only with a status).
+   * Ids are never reused, so two equal stamps mean equal outcomes.
+   */
+  getDeploymentsStamp(repositoryId: number): Promise<string>;
   /** Ids of the runs behind each environment's last `perEnvironment` successful workflow deployments (current or since replaced). */
   listRollbackRuns(perEnvironment: number): Promise<Set<number>>;
   /** Failed deployments the automatic rollback has not decided on yet, oldest first. */
@@ -336,6 +343,18 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
           succeededAt: success.get(id)?.createdAt ?? null,
         };
       });
+    },
+
+    async getDeploymentsStamp(repositoryId) {
+      const [deployments, statuses] = await Promise.all([
+        db
+          .selectFrom("deployments")
+          .select((eb) => [eb.fn.countAll<number | string>().as("n"), eb.fn.max("id").as("last")])
+          .where("repository_id", "=", repositoryId)
+          .executeTakeFirstOrThrow(),
+        db.selectFrom("deployment_statuses").select((eb) => eb.fn.max("id").as("last")).executeTakeFirstOrThrow(),
+      ]);
+      return `${toNum(deployments.n)}:${toNumOrNull(deployments.last) ?? 0}:${toNumOrNull(statuses.last) ?? 0}`;
     },
 
     async listRollbackRuns(perEnvironment) {

@@ -140,4 +140,23 @@ describeBackends("store deployments", (h) => {
     const production = await store.listDeploymentOutcomes(repo.id, "production");
     expect(production.map((o) => o.id)).toEqual([first.id, rollback.id]);
   });
+
+  it("changes the deployments stamp when a deployment is created or deleted or a status is added, and not otherwise", async () => {
+    const store = await h.open();
+    const { repo } = await setup(store);
+    const stamps = [await store.getDeploymentsStamp(repo.id)];
+    const first = await store.createDeployment({ repositoryId: repo.id, environment: "production", sha: "a".repeat(40), ref: "main" });
+    stamps.push(await store.getDeploymentsStamp(repo.id));
+    expect(await store.getDeploymentsStamp(repo.id)).toBe(stamps[1]);
+    await store.addDeploymentStatus(first.id, { state: "success" });
+    stamps.push(await store.getDeploymentsStamp(repo.id));
+    const second = await store.createDeployment({ repositoryId: repo.id, environment: "production", sha: "b".repeat(40), ref: "main" });
+    stamps.push(await store.getDeploymentsStamp(repo.id));
+    await store.deleteDeployment(repo.id, first.id);
+    stamps.push(await store.getDeploymentsStamp(repo.id));
+    expect(new Set(stamps).size).toBe(stamps.length);
+    // Deleting the newest deployment brings back the records, and the stamp, of before it.
+    await store.deleteDeployment(repo.id, second.id);
+    expect(await store.getDeploymentsStamp(repo.id)).not.toBe(stamps[3]);
+  });
 });

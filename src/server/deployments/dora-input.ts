@@ -8,7 +8,10 @@
  * Commits are immutable, so the commits between two known commits never
  * change: each (mirror, commit, previous commit) pair is asked of git once
  * per process and remembered (a bounded cache), and the pairs not yet known
- * are asked a few at a time.
+ * are asked a few at a time. The inputs themselves are remembered per
+ * repository, environment and mirror with the store's deployments stamp, and
+ * read again only when the stamp has changed (or git could not tell a pair,
+ * which the mirror may fetch later).
  */
 import { execFile } from "node:child_process";
 import type { DoraDeployment } from "../../release/index.js";
@@ -21,6 +24,9 @@ const CACHE_LIMIT = 20_000;
 /** git processes at once. */
 const GIT_CONCURRENCY = 4;
 const commitCache = new Map<string, readonly Commit[]>();
+/** Inputs remembered per store (repository, environment and mirror); the oldest are forgotten first. */
+const INPUT_LIMIT = 16;
+const inputCaches = new WeakMap<Store, Map<string, { stamp: string; deployments: DoraDeployment[] }>>();
 
 /** `sha` and commit time (ms) of the commits in `head` and not in `base`; null when git cannot tell (unknown commit). */
 function runGitLog(mirror: string, head: string, base: string | null): Promise<Commit[] | null> {
@@ -44,9 +50,10 @@ function runGitLog(mirror: string, head: string, base: string | null): Promise<C
   });
 }
 
-/** The commits of each pair; none for a pair git cannot tell (not remembered: the mirror may fetch the commit later). */
-async function commitsOfPairs(mirror: string, pairs: readonly { head: string; base: string | null }[]): Promise<(readonly Commit[])[]> {
+/** The commits of each pair; none for a pair git cannot tell (not remembered: the mirror may fetch the commit later), and then `complete` is false. */
+async function commitsOfPairs(mirror: string, pairs: readonly { head: string; base: string | null }[]): Promise<{ commits: (readonly Commit[])[]; complete: boolean }> {
   const out: (readonly Commit[])[] = new Array(pairs.length);
+  let complete = true;
   let next = 0;
   const work = async () => {
     while (next < pairs.length) {
@@ -60,21 +67,44 @@ async function commitsOfPairs(mirror: string, pairs: readonly { head: string; ba
       }
       const commits = await runGitLog(mirror, head, base);
       out[i] = commits ?? [];
-      if (commits === null) continue;
+      if (commits === null) {
+        complete = false;
+        continue;
+      }
       commitCache.set(key, commits);
       if (commitCache.size > CACHE_LIMIT) commitCache.delete(commitCache.keys().next().value!);
     }
   };
   await Promise.all(Array.from({ length: Math.min(GIT_CONCURRENCY, pairs.length) }, work));
-  return out;
+  return { commits: out, complete };
 }
 
 function isRollback(d: DeploymentOutcome): boolean {
   return d.rolledBackFrom !== null || d.rollbackPayload;
 }
 
-/** Every deployment of the repository (of one environment when named) as DORA sees it, oldest first. */
+/** Every deployment of the repository (of one environment when named) as DORA sees it, oldest first; callers must not change them. */
 export async function collectDoraDeployments(store: Store, repositoryId: number, environment: string | undefined, mirror: string | null): Promise<DoraDeployment[]> {
+  const key = `${repositoryId}\0${environment?.toLowerCase() ?? ""}\0${mirror ?? ""}`;
+  const stamp = await store.getDeploymentsStamp(repositoryId);
+  let inputCache = inputCaches.get(store);
+  if (inputCache === undefined) {
+    inputCache = new Map();
+    inputCaches.set(store, inputCache);
+  }
+  const known = inputCache.get(key);
+  if (known !== undefined && known.stamp === stamp) return known.deployments;
+  const { deployments, complete } = await readDoraDeployments(store, repositoryId, environment, mirror);
+  inputCache.delete(key);
+  // A write between the stamp and the read would label newer records with the older stamp.
+  if (complete && (await store.getDeploymentsStamp(repositoryId)) === stamp) {
+    inputCache.set(key, { stamp, deployments });
+    if (inputCache.size > INPUT_LIMIT) inputCache.delete(inputCache.keys().next().value!);
+  }
+  return deployments;
+}
+
+async function readDoraDeployments(store: Store, repositoryId: number, environment: string | undefined, mirror: string | null): Promise<{ deployments: DoraDeployment[]; complete: boolean }> {
   const outcomes = await store.listDeploymentOutcomes(repositoryId, environment);
   const out: DoraDeployment[] = [];
   const indexOf = new Map<number, number>();
@@ -108,9 +138,11 @@ export async function collectDoraDeployments(store: Store, repositoryId: number,
     indexOf.set(d.id, out.length - 1);
     if (outcome === "success") lastSuccess.set(key, { sha: d.sha, index: out.length - 1 });
   }
+  let complete = true;
   if (mirror !== null && pairs.length > 0) {
-    const commits = await commitsOfPairs(mirror, pairs);
-    pairs.forEach((p, i) => (out[p.index]!.commits = commits[i]!));
+    const found = await commitsOfPairs(mirror, pairs);
+    pairs.forEach((p, i) => (out[p.index]!.commits = found.commits[i]!));
+    complete = found.complete;
   }
-  return out;
+  return { deployments: out, complete };
 }
