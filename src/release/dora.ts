@@ -115,6 +115,18 @@ function median(values: number[]): number | null {
   return values.length === 0 ? null : quantileSorted(sortNumbers(values), 0.5);
 }
 
+/** The first value of ascending `sorted` greater than `after` (a binary search). */
+function firstAfter(sorted: readonly number[], after: number): number | undefined {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! > after) hi = mid;
+    else lo = mid + 1;
+  }
+  return sorted[lo];
+}
+
 /** The five metrics over [since, until) (ms since the epoch). */
 export function computeDora(deployments: readonly DoraDeployment[], since: number, until: number): DoraReport {
   if (!(until > since)) throw new Error(`DORA period ends (${until}) before it starts (${since})`);
@@ -150,7 +162,7 @@ export function computeDora(deployments: readonly DoraDeployment[], since: numbe
   const recoveries: number[] = [];
   for (const f of failures) {
     const detected = Math.max(f.finishedAt!, f.markedFailedAt ?? 0);
-    const next = (byEnvironment.get(f.environment) ?? []).find((t) => t > detected);
+    const next = firstAfter(byEnvironment.get(f.environment) ?? [], detected);
     if (next !== undefined) recoveries.push(next - detected);
   }
   const recoveryMedian = median(recoveries);

@@ -67,6 +67,21 @@ export interface DeploymentStatusRecord {
   createdAt: string;
 }
 
+/** A deployment as DORA reads it: what it shipped, where, and how it ended. */
+export interface DeploymentOutcome {
+  id: number;
+  environment: string;
+  sha: string;
+  rolledBackFrom: number | null;
+  /** Its payload says `rollback: true`. */
+  rollbackPayload: boolean;
+  rework: boolean;
+  /** Its newest `success`, `failure` or `error` status; null while it has none. */
+  final: { state: "success" | "failure" | "error"; createdAt: string } | null;
+  /** When its newest `success` status was added; null without one. */
+  succeededAt: string | null;
+}
+
 interface NewDeploymentStatus {
   state: DeploymentState;
   description?: string;
@@ -101,8 +116,15 @@ export interface DeploymentStore {
   addDeploymentStatus(deploymentId: number, status: NewDeploymentStatus): Promise<DeploymentStatusRecord | null>;
   /** Newest first. */
   listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusRecord[]>;
-  /** Every deployment of the repository (of one environment when named), oldest first, each with its statuses newest first: two queries, whatever the count. */
-  listDeploymentHistory(repositoryId: number, environment?: string): Promise<{ deployment: DeploymentRecord; statuses: DeploymentStatusRecord[] }[]>;
+  /** Every deployment of the repository (of one environment when named), oldest first, with how it ended: two queries reading only the columns and the final statuses DORA needs, whatever the count. */
+  listDeploymentOutcomes(repositoryId: number, environment?: string): Promise<DeploymentOutcome[]>;
+  /**
+   * A stamp that changes whenever the repository's deployment outcomes may
+   * have: a deployment created or deleted, a status added (statuses are never
+   * updated, and a deployment's outcome columns change only with a status).
+   * Ids are never reused, so two equal stamps mean equal outcomes.
+   */
+  getDeploymentsStamp(repositoryId: number): Promise<string>;
   /** Ids of the runs behind each environment's last `perEnvironment` successful workflow deployments (current or since replaced). */
   listRollbackRuns(perEnvironment: number): Promise<Set<number>>;
   /** Failed deployments the automatic rollback has not decided on yet, oldest first. */
@@ -281,27 +303,58 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
       return (await db.selectFrom("deployment_statuses").selectAll().where("deployment_id", "=", deploymentId).orderBy("id", "desc").execute()).map(mapStatus);
     },
 
-    async listDeploymentHistory(repositoryId, environment) {
-      let deployments = db.selectFrom("deployments").selectAll().where("repository_id", "=", repositoryId);
+    async listDeploymentOutcomes(repositoryId, environment) {
+      let deployments = db.selectFrom("deployments").select(["id", "environment", "sha", "rolled_back_from", "payload", "rework"]).where("repository_id", "=", repositoryId);
       if (environment !== undefined) deployments = deployments.where("environment_key", "=", environment.toLowerCase());
       let statuses = db
         .selectFrom("deployment_statuses")
         .innerJoin("deployments", "deployments.id", "deployment_statuses.deployment_id")
-        .selectAll("deployment_statuses")
-        .where("deployments.repository_id", "=", repositoryId);
+        .select(["deployment_statuses.id", "deployment_statuses.deployment_id", "deployment_statuses.state", "deployment_statuses.created_at"])
+        .where("deployments.repository_id", "=", repositoryId)
+        .where("deployment_statuses.state", "in", ["success", "failure", "error"]);
       if (environment !== undefined) statuses = statuses.where("deployments.environment_key", "=", environment.toLowerCase());
-      const [rows, statusRows] = await Promise.all([deployments.orderBy("id", "asc").execute(), statuses.orderBy("deployment_statuses.id", "desc").execute()]);
-      const byDeployment = new Map<number, DeploymentStatusRecord[]>();
+      const [rows, statusRows] = await Promise.all([deployments.orderBy("id", "asc").execute(), statuses.execute()]);
+      // The newest final status and the newest success of each deployment (the highest id is the newest), without sorting.
+      const final = new Map<number, { id: number; state: "success" | "failure" | "error"; createdAt: string }>();
+      const success = new Map<number, { id: number; createdAt: string }>();
       for (const r of statusRows) {
-        const status = mapStatus(r);
-        const list = byDeployment.get(status.deploymentId) ?? [];
-        list.push(status);
-        byDeployment.set(status.deploymentId, list);
+        const id = toNum(r.id);
+        const deploymentId = toNum(r.deployment_id);
+        const known = final.get(deploymentId);
+        if (known === undefined || known.id < id) final.set(deploymentId, { id, state: r.state as "success" | "failure" | "error", createdAt: r.created_at });
+        if (r.state === "success") {
+          const s = success.get(deploymentId);
+          if (s === undefined || s.id < id) success.set(deploymentId, { id, createdAt: r.created_at });
+        }
       }
       return rows.map((r) => {
-        const deployment = mapDeployment(r);
-        return { deployment, statuses: byDeployment.get(deployment.id) ?? [] };
+        const id = toNum(r.id);
+        const f = final.get(id);
+        // Most payloads carry no `rollback` key: only those are parsed.
+        const payload = r.payload.includes('"rollback"') ? fromJson<unknown>(r.payload) : null;
+        return {
+          id,
+          environment: r.environment,
+          sha: r.sha,
+          rolledBackFrom: toNumOrNull(r.rolled_back_from),
+          rollbackPayload: typeof payload === "object" && payload !== null && (payload as { rollback?: unknown }).rollback === true,
+          rework: toNum(r.rework) !== 0,
+          final: f ? { state: f.state, createdAt: f.createdAt } : null,
+          succeededAt: success.get(id)?.createdAt ?? null,
+        };
       });
+    },
+
+    async getDeploymentsStamp(repositoryId) {
+      const [deployments, statuses] = await Promise.all([
+        db
+          .selectFrom("deployments")
+          .select((eb) => [eb.fn.countAll<number | string>().as("n"), eb.fn.max("id").as("last")])
+          .where("repository_id", "=", repositoryId)
+          .executeTakeFirstOrThrow(),
+        db.selectFrom("deployment_statuses").select((eb) => eb.fn.max("id").as("last")).executeTakeFirstOrThrow(),
+      ]);
+      return `${toNum(deployments.n)}:${toNumOrNull(deployments.last) ?? 0}:${toNumOrNull(statuses.last) ?? 0}`;
     },
 
     async listRollbackRuns(perEnvironment) {

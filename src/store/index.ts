@@ -23,7 +23,7 @@ export type { VariableRecord } from "./variables.js";
 export type { BranchPolicyRecord, EnvironmentRecord } from "./environments.js";
 export type { RepositoryKeyPair, WorkflowState } from "./actions-settings.js";
 export type { DeploymentGate } from "./deployment-gates.js";
-export type { DeploymentRecord, DeploymentState, DeploymentStatusRecord } from "./deployments.js";
+export type { DeploymentOutcome, DeploymentRecord, DeploymentState, DeploymentStatusRecord } from "./deployments.js";
 export type { FlagClientKeyRecord, FlagSetRecord } from "./flags.js";
 export type { HookDelivery, RepositoryHook } from "./hooks.js";
 export type { FlagChangeRecord } from "./flags-changes.js";

@@ -62,3 +62,34 @@ describe("DORA weekly series", () => {
     expect(long.body).toContain("60 weeks");
   });
 });
+
+describe("DORA after changes", () => {
+  it("answers the same figures again, and new ones after a status, a deployment or a deletion", async () => {
+    const repo = (await server.store.getRepositoryByName("acme", "widgets"))!;
+    const until = new Date(Date.now() + DAY).toISOString();
+    const production = async () => (await dora(`?environment=production&until=${until}`)).json();
+    const before = await production();
+    expect(before.change_fail_rate).toMatchObject({ failed: 0, deployments: 1 });
+    expect(await production()).toEqual(before);
+    const [current] = (await server.store.listDeployments(repo.id, { environment: "production" })).items;
+    // Marked failed after it succeeded: deployed, and failed from then on.
+    await server.store.addDeploymentStatus(current!.id, { state: "failure" });
+    expect((await production()).change_fail_rate).toMatchObject({ failed: 1, deployments: 1 });
+    const rollback = await server.store.createDeployment({ repositoryId: repo.id, environment: "production", sha: "b".repeat(40), ref: "main", payload: { rollback: true }, state: "success" });
+    expect((await production()).deployment_frequency).toMatchObject({ deployments: 1, rollbacks: 1 });
+    await server.store.deleteDeployment(repo.id, rollback.id);
+    expect((await production()).deployment_frequency).toMatchObject({ deployments: 1, rollbacks: 0 });
+  });
+
+  it("keeps each server's records apart", async () => {
+    const other = await startTestServer();
+    try {
+      await registerRepo(other.app, "acme", "widgets");
+      const res = await other.app.inject({ method: "GET", url: "/api/v3/repos/acme/widgets/dora", headers: auth(ADMIN_TOKEN) });
+      expect(res.json().change_fail_rate).toMatchObject({ failed: 0, deployments: 0 });
+      expect((await dora("")).json().change_fail_rate.deployments).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
+  });
+});

@@ -121,19 +121,42 @@ describeBackends("store deployments", (h) => {
     expect((await store.getDeployment(repo.id, other.id))?.rolledBackFrom).toBeNull();
   });
 
-  it("reads a repository's deployment history in one pass, oldest first, with statuses newest first and the rework mark", async () => {
+  it("reads a repository's deployment outcomes in one pass, oldest first, with the newest final status, the newest success and the rework mark", async () => {
     const store = await h.open();
     const { repo } = await setup(store);
     const first = await store.createDeployment({ repositoryId: repo.id, environment: "Production", sha: "a".repeat(40), ref: "main" });
     await store.addDeploymentStatus(first.id, { state: "in_progress" });
-    await store.addDeploymentStatus(first.id, { state: "success" });
+    const success = await store.addDeploymentStatus(first.id, { state: "success" });
+    const marked = await store.addDeploymentStatus(first.id, { state: "failure", description: "marked failed" });
     const fix = await store.createDeployment({ repositoryId: repo.id, environment: "staging", sha: "b".repeat(40), ref: "hotfix/x", rework: true });
-    const history = await store.listDeploymentHistory(repo.id);
-    expect(history.map((h) => h.deployment.id)).toEqual([first.id, fix.id]);
-    expect(history[0]!.statuses.map((s) => s.state)).toEqual(["success", "in_progress", "pending"]);
-    expect(history.map((h) => h.deployment.rework)).toEqual([false, true]);
-    const production = await store.listDeploymentHistory(repo.id, "production");
-    expect(production.map((h) => h.deployment.id)).toEqual([first.id]);
-    expect(production[0]!.statuses).toEqual(await store.listDeploymentStatuses(first.id));
+    const rollback = await store.createDeployment({ repositoryId: repo.id, environment: "production", sha: "c".repeat(40), ref: "main", payload: { rollback: true, note: "x" }, state: "success" });
+    const outcomes = await store.listDeploymentOutcomes(repo.id);
+    expect(outcomes.map((o) => o.id)).toEqual([first.id, fix.id, rollback.id]);
+    expect(outcomes[0]).toEqual({ id: first.id, environment: "Production", sha: "a".repeat(40), rolledBackFrom: null, rollbackPayload: false, rework: false, final: { state: "failure", createdAt: marked!.createdAt }, succeededAt: success!.createdAt });
+    expect(outcomes[1]!.final).toBeNull();
+    expect(outcomes[1]!.rework).toBe(true);
+    expect(outcomes[2]!.rollbackPayload).toBe(true);
+    expect(outcomes[2]!.final?.state).toBe("success");
+    const production = await store.listDeploymentOutcomes(repo.id, "production");
+    expect(production.map((o) => o.id)).toEqual([first.id, rollback.id]);
+  });
+
+  it("changes the deployments stamp when a deployment is created or deleted or a status is added, and not otherwise", async () => {
+    const store = await h.open();
+    const { repo } = await setup(store);
+    const stamps = [await store.getDeploymentsStamp(repo.id)];
+    const first = await store.createDeployment({ repositoryId: repo.id, environment: "production", sha: "a".repeat(40), ref: "main" });
+    stamps.push(await store.getDeploymentsStamp(repo.id));
+    expect(await store.getDeploymentsStamp(repo.id)).toBe(stamps[1]);
+    await store.addDeploymentStatus(first.id, { state: "success" });
+    stamps.push(await store.getDeploymentsStamp(repo.id));
+    const second = await store.createDeployment({ repositoryId: repo.id, environment: "production", sha: "b".repeat(40), ref: "main" });
+    stamps.push(await store.getDeploymentsStamp(repo.id));
+    await store.deleteDeployment(repo.id, first.id);
+    stamps.push(await store.getDeploymentsStamp(repo.id));
+    expect(new Set(stamps).size).toBe(stamps.length);
+    // Deleting the newest deployment brings back the records, and the stamp, of before it.
+    await store.deleteDeployment(repo.id, second.id);
+    expect(await store.getDeploymentsStamp(repo.id)).not.toBe(stamps[3]);
   });
 });

@@ -4,19 +4,37 @@
  * commits it shipped first (read from the repository's mirror: the commits
  * reachable from its commit and not from the environment's previous
  * successful deployment).
+ *
+ * Commits are immutable, so the commits between two known commits never
+ * change: each (mirror, commit, previous commit) pair is asked of git once
+ * per process and remembered (a bounded cache), and the pairs not yet known
+ * are asked a few at a time. The inputs themselves are remembered per
+ * repository, environment and mirror with the store's deployments stamp, and
+ * read again only when the stamp has changed (or git could not tell a pair,
+ * which the mirror may fetch later).
  */
 import { execFile } from "node:child_process";
 import type { DoraDeployment } from "../../release/index.js";
-import type { DeploymentRecord, Store } from "../../store/index.js";
+import type { DeploymentOutcome, Store } from "../../store/index.js";
 
-/** `sha` and commit time (ms) of the commits in `head` and not in `base`; none when git cannot tell (no mirror, unknown commit). */
-function commitsBetween(mirror: string | null, head: string, base: string | null): Promise<{ sha: string; committedAt: number }[]> {
-  if (mirror === null) return Promise.resolve([]);
+type Commit = { sha: string; committedAt: number };
+
+/** Pairs remembered; the oldest are forgotten first. */
+const CACHE_LIMIT = 20_000;
+/** git processes at once. */
+const GIT_CONCURRENCY = 4;
+const commitCache = new Map<string, readonly Commit[]>();
+/** Inputs remembered per store (repository, environment and mirror); the oldest are forgotten first. */
+const INPUT_LIMIT = 16;
+const inputCaches = new WeakMap<Store, Map<string, { stamp: string; deployments: DoraDeployment[] }>>();
+
+/** `sha` and commit time (ms) of the commits in `head` and not in `base`; null when git cannot tell (unknown commit). */
+function runGitLog(mirror: string, head: string, base: string | null): Promise<Commit[] | null> {
   const args = ["log", "--format=%H %ct", "--max-count=1000", head, ...(base ? [`^${base}`] : [])];
   return new Promise((resolve) => {
     execFile("git", args, { cwd: mirror, encoding: "utf8", maxBuffer: 8 * 1024 * 1024 }, (error, stdout) => {
       if (error) {
-        resolve([]);
+        resolve(null);
         return;
       }
       resolve(
@@ -32,23 +50,73 @@ function commitsBetween(mirror: string | null, head: string, base: string | null
   });
 }
 
-function isRollback(d: DeploymentRecord): boolean {
-  return d.rolledBackFrom !== null || (typeof d.payload === "object" && d.payload !== null && (d.payload as { rollback?: unknown }).rollback === true);
+/** The commits of each pair; none for a pair git cannot tell (not remembered: the mirror may fetch the commit later), and then `complete` is false. */
+async function commitsOfPairs(mirror: string, pairs: readonly { head: string; base: string | null }[]): Promise<{ commits: (readonly Commit[])[]; complete: boolean }> {
+  const out: (readonly Commit[])[] = new Array(pairs.length);
+  let complete = true;
+  let next = 0;
+  const work = async () => {
+    while (next < pairs.length) {
+      const i = next++;
+      const { head, base } = pairs[i]!;
+      const key = `${mirror}\0${head}\0${base ?? ""}`;
+      const known = commitCache.get(key);
+      if (known !== undefined) {
+        out[i] = known;
+        continue;
+      }
+      const commits = await runGitLog(mirror, head, base);
+      out[i] = commits ?? [];
+      if (commits === null) {
+        complete = false;
+        continue;
+      }
+      commitCache.set(key, commits);
+      if (commitCache.size > CACHE_LIMIT) commitCache.delete(commitCache.keys().next().value!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(GIT_CONCURRENCY, pairs.length) }, work));
+  return { commits: out, complete };
 }
 
-/** Every deployment of the repository (of one environment when named) as DORA sees it, oldest first. */
+function isRollback(d: DeploymentOutcome): boolean {
+  return d.rolledBackFrom !== null || d.rollbackPayload;
+}
+
+/** Every deployment of the repository (of one environment when named) as DORA sees it, oldest first; callers must not change them. */
 export async function collectDoraDeployments(store: Store, repositoryId: number, environment: string | undefined, mirror: string | null): Promise<DoraDeployment[]> {
-  const history = await store.listDeploymentHistory(repositoryId, environment);
+  const key = `${repositoryId}\0${environment?.toLowerCase() ?? ""}\0${mirror ?? ""}`;
+  const stamp = await store.getDeploymentsStamp(repositoryId);
+  let inputCache = inputCaches.get(store);
+  if (inputCache === undefined) {
+    inputCache = new Map();
+    inputCaches.set(store, inputCache);
+  }
+  const known = inputCache.get(key);
+  if (known !== undefined && known.stamp === stamp) return known.deployments;
+  const { deployments, complete } = await readDoraDeployments(store, repositoryId, environment, mirror);
+  inputCache.delete(key);
+  // A write between the stamp and the read would label newer records with the older stamp.
+  if (complete && (await store.getDeploymentsStamp(repositoryId)) === stamp) {
+    inputCache.set(key, { stamp, deployments });
+    if (inputCache.size > INPUT_LIMIT) inputCache.delete(inputCache.keys().next().value!);
+  }
+  return deployments;
+}
+
+async function readDoraDeployments(store: Store, repositoryId: number, environment: string | undefined, mirror: string | null): Promise<{ deployments: DoraDeployment[]; complete: boolean }> {
+  const outcomes = await store.listDeploymentOutcomes(repositoryId, environment);
   const out: DoraDeployment[] = [];
   const indexOf = new Map<number, number>();
   const lastSuccess = new Map<string, { sha: string; index: number }>();
-  for (const { deployment: d, statuses } of history) {
-    const final = statuses.find((s) => s.state === "success" || s.state === "failure" || s.state === "error");
+  const pairs: { head: string; base: string | null; index: number }[] = [];
+  for (const d of outcomes) {
+    const final = d.final;
     if (!final) continue;
     const key = d.environment.toLowerCase();
     // A deployment that succeeded and was marked failed afterwards (by an operator or a verification) deployed, and failed when marked.
-    const succeededAt = final.state === "failure" ? statuses.find((s) => s.state === "success") : undefined;
-    const outcome = final.state === "success" || succeededAt ? "success" : "failure";
+    const succeededAt = final.state === "failure" ? d.succeededAt : null;
+    const outcome = final.state === "success" || succeededAt !== null ? "success" : "failure";
     const rollback = isRollback(d);
     if (rollback) {
       // The deployment it replaced was rolled back: the linked one, else the environment's last success.
@@ -56,19 +124,25 @@ export async function collectDoraDeployments(store: Store, repositoryId: number,
       if (replaced !== undefined) out[replaced]!.rolledBack = true;
     }
     const previous = lastSuccess.get(key)?.sha ?? null;
-    const commits = outcome === "success" && !rollback && previous !== d.sha ? await commitsBetween(mirror, d.sha, previous) : [];
+    if (mirror !== null && outcome === "success" && !rollback && previous !== d.sha) pairs.push({ head: d.sha, base: previous, index: out.length });
     out.push({
       environment: d.environment,
-      finishedAt: Date.parse((succeededAt ?? final).createdAt),
+      finishedAt: Date.parse(succeededAt ?? final.createdAt),
       outcome,
       isRollback: rollback,
       rolledBack: false,
-      markedFailedAt: succeededAt ? Date.parse(final.createdAt) : null,
+      markedFailedAt: succeededAt !== null ? Date.parse(final.createdAt) : null,
       rework: d.rework,
-      commits,
+      commits: [],
     });
     indexOf.set(d.id, out.length - 1);
     if (outcome === "success") lastSuccess.set(key, { sha: d.sha, index: out.length - 1 });
   }
-  return out;
+  let complete = true;
+  if (mirror !== null && pairs.length > 0) {
+    const found = await commitsOfPairs(mirror, pairs);
+    pairs.forEach((p, i) => (out[p.index]!.commits = found.commits[i]!));
+    complete = found.complete;
+  }
+  return { deployments: out, complete };
 }
