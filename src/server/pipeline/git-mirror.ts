@@ -76,12 +76,15 @@ export function mirrorPath(dataDir: string, repositoryId: number): string {
  * Fetches by mirror path, shared by every `createMirrors` of the process (two
  * git fetches into one mirror at once fail on ref locks): the one running and
  * the one queued behind it. A caller must see what the remote had when it
- * asked, so it never joins a fetch that started before it arrived: it joins
- * the queued one, which starts when the running one ends and serves every
- * caller that arrived meanwhile.
+ * asked, so it joins the running fetch only while that one has not yet asked
+ * the remote (git not started: the URL still being checked); otherwise it
+ * joins the queued one, which starts when the running one ends and serves
+ * every caller that arrived meanwhile.
  */
 interface FetchSlot {
   running: Promise<string>;
+  /** Whether the running fetch's git has started, i.e. read the remote's refs after a caller that joins now. */
+  asked: boolean;
   /** The fetch queued behind the running one: its promise, settled by `settle`, and the newest source asked for. */
   queued: { promise: Promise<string>; settle: (p: Promise<string>) => void; source: MirrorSource } | null;
 }
@@ -95,18 +98,20 @@ const origins = new Map<string, string>();
 
 /**
  * Clones the repository as a mirror the first time, fetches it afterwards;
- * returns the mirror's path. A call made while a fetch of the mirror runs
- * waits for the next fetch, shared by every call made meanwhile.
+ * returns the mirror's path. A call made while a fetch of the mirror is
+ * asking the remote waits for the next fetch, shared by every call made
+ * meanwhile; a call made before it asked joins it.
  */
 export function createMirrors(dataDir: string, settings: RepositoryUrlSettings = repositoryUrlSettingsOf({ dataDir }), options: { git?: typeof runGit } = {}) {
   const git = options.git ?? runGit;
 
-  async function sync(source: MirrorSource): Promise<string> {
+  async function sync(source: MirrorSource, asking: () => void): Promise<string> {
     const dir = mirrorPath(dataDir, source.id);
     // Refused URLs and hosts that do not resolve fail here, before git runs.
     const plan = await planFetch(source.gitUrl, settings);
     const env = fetchEnv(source, plan);
     const secrets = source.credentials ? [source.credentials, ...source.credentials.split(":")] : [];
+    asking();
     try {
       if (existsSync(path.join(dir, "HEAD"))) {
         if (origins.get(dir) !== source.gitUrl) {
@@ -142,8 +147,9 @@ export function createMirrors(dataDir: string, settings: RepositoryUrlSettings =
 
   /** Starts a fetch now; when it ends, the fetch queued behind it starts at once. */
   function start(key: string, source: MirrorSource): Promise<string> {
-    const running = sync(source);
-    const slot: FetchSlot = { running, queued: null };
+    const slot: FetchSlot = { running: Promise.resolve(""), asked: false, queued: null };
+    const running = sync(source, () => (slot.asked = true));
+    slot.running = running;
     slots.set(key, slot);
     const next = () => {
       const queued = slot.queued;
@@ -160,6 +166,7 @@ export function createMirrors(dataDir: string, settings: RepositoryUrlSettings =
       const key = mirrorPath(dataDir, source.id);
       const slot = slots.get(key);
       if (!slot) return start(key, source);
+      if (!slot.asked) return slot.running;
       if (slot.queued) {
         slot.queued.source = source;
         return slot.queued.promise;
