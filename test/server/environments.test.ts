@@ -142,7 +142,7 @@ describe("environments API", () => {
     expect((await call("PUT", `${base}/qa/secrets/S`, { value: "1" }, writer)).statusCode).toBe(403);
 
     // The flag routes under an environment are listed in permissions.test.ts.
-    const routes = listDeclaredRoutes(server.app).filter((r) => r.url.includes("/environments") && !/\/(flags|flag-keys|flag-sync|ofrep)(\/|$)/.test(r.url));
+    const routes = listDeclaredRoutes(server.app).filter((r) => r.url.includes("/environments") && !/\/(flags|flag-keys|flag-sync|flag-rollouts|ofrep)(\/|$)/.test(r.url));
     expect(routes.map((r) => `${r.method} ${r.url.replace("/api/v3/repos/:owner/:repo/environments", "")} ${r.permission}`).sort()).toEqual([
       "DELETE /:environment_name repo:admin",
       "DELETE /:environment_name/deployment-branch-policies/:branch_policy_id repo:admin",
