@@ -31,6 +31,13 @@ export interface OpenApiGateOptions {
   flattenParams?: boolean;
   /** The date sunsets are compared with; default now. */
   now?: Date;
+  /**
+   * The deprecation window, in days: an operation deprecated by the change must
+   * name an x-sunset at least this far from `now` (oasdiff's
+   * --deprecation-days-stable). Default 0: no window, as oasdiff's checks run
+   * without one.
+   */
+  deprecationDays?: number;
 }
 
 export interface OpenApiGateResult {
@@ -64,7 +71,7 @@ function validateOptions(options: OpenApiGateOptions): void {
 /** Diffs base against revision, classifies every change, and applies the options. */
 export function checkOpenApiCompatibility(base: OpenApiDocument, revision: OpenApiDocument, options: OpenApiGateOptions = {}): OpenApiGateResult {
   validateOptions(options);
-  const ctx = new DiffContext(base, revision, options.now ?? new Date(), options.flattenParams ?? false);
+  const ctx = new DiffContext(base, revision, options.now ?? new Date(), options.flattenParams ?? false, options.deprecationDays ?? 0);
   diffDocuments(ctx);
   const checks = options.checks ? new Set(options.checks) : undefined;
   const minRank = RANK[options.minLevel ?? "INFO"];

@@ -58,10 +58,27 @@ function reportRemoval(ctx: DiffContext, op: OperationRef, node: Schema, wholePa
   ctx.emit(`${prefix}-with-deprecation`, op, `${where} removed after deprecation`, "base", node);
 }
 
+/** An operation the change deprecates; with a deprecation window, its x-sunset must leave at least that many days. */
+function reportDeprecation(ctx: DiffContext, op: OperationRef, opR: Schema): void {
+  const where = `${op.method.toUpperCase()} ${op.path}`;
+  const days = ctx.deprecationDays;
+  // Draft and alpha operations may go at any time (oasdiff gives them no window).
+  if (days > 0 && !(stabilityRank(opR) >= 0 && stabilityRank(opR) <= 1)) {
+    if (opR["x-sunset"] === undefined) return ctx.emit("api-deprecated-sunset-missing", op, `${where} deprecated without an x-sunset date (the deprecation window is ${days} days)`, "revision", opR);
+    const sunset = parseSunset(opR["x-sunset"]);
+    if (sunset === null) return ctx.emit("api-deprecated-sunset-parse", op, `${where} deprecated; its x-sunset date cannot be read`, "revision", opR);
+    const earliest = ctx.now.getTime() + days * 86_400_000;
+    if (sunset && sunset.getTime() < earliest) {
+      return ctx.emit("api-sunset-date-too-small", op, `${where} deprecated with sunset ${sunset.toISOString().slice(0, 10)}, before the ${days}-day deprecation window ends (${new Date(earliest).toISOString().slice(0, 10)})`, "revision", opR);
+    }
+  }
+  ctx.emit(opR["x-sunset"] !== undefined ? "endpoint-deprecated-with-sunset" : "endpoint-deprecated", op, `${where} deprecated`, "revision", opR);
+}
+
 function diffOperation(ctx: DiffContext, op: OperationRef, pathB: string, itemB: Schema, opB: Schema, itemR: Schema, opR: Schema): void {
   const where = `${op.method.toUpperCase()} ${op.path}`;
   if (opB.deprecated !== true && opR.deprecated === true) {
-    ctx.emit(opR["x-sunset"] !== undefined ? "endpoint-deprecated-with-sunset" : "endpoint-deprecated", op, `${where} deprecated`, "revision", opR);
+    reportDeprecation(ctx, op, opR);
   } else if (opB.deprecated === true && opR.deprecated !== true) ctx.emit("endpoint-reactivated", op, `${where} is no longer deprecated`, "revision", opR);
   else if (opB.deprecated === true && opR.deprecated === true && opB["x-sunset"] !== undefined && opR["x-sunset"] === undefined) ctx.emit("sunset-deleted", op, `${where}: the x-sunset date was removed`, "base", opB);
   const sb = stabilityRank(opB);

@@ -38,6 +38,8 @@ export class DiffContext {
     readonly now: Date,
     /** Merge path-level parameters into each operation before comparing (oasdiff's --flatten-params). */
     readonly flattenParams = false,
+    /** Days a newly deprecated operation must stay before its x-sunset (oasdiff's --deprecation-days-*); 0: no window. */
+    readonly deprecationDays = 0,
   ) {}
 
   /** Records a finding when the id is a known rule; unknown ids (no such oasdiff rule) are dropped. */

@@ -5,6 +5,8 @@
  * never reaches the output.
  */
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { runCli } from "../../support/cli.js";
@@ -148,5 +150,54 @@ ${withDelete ? `    delete:
     const compatible = await runCli(["run", "--json"], { cwd: repo });
     expect(compatible.code, compatible.stderr).toBe(0);
     expect(stepOf(compatible.json, "api").outputs).toMatchObject({ breaking: "false" });
+  });
+  test("compares with the document a running service serves, and holds a deprecation to its window", async () => {
+    // The deployed release serves its document; the change drops an operation that release still has.
+    const served = http.createServer((_request, response) => response.writeHead(200, { "content-type": "application/yaml" }).end(spec(true)));
+    await new Promise<void>((resolve) => served.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(served.address() as AddressInfo).port}/openapi.yaml`;
+    try {
+      const days = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+      const deprecated = (sunset: string) =>
+        spec(true).replace('        "204": { description: gone }', `        "204": { description: gone }\n      deprecated: true\n      x-sunset: "${sunset}"`);
+      const step = `      - id: api
+        uses: slipway/openapi-diff@v1
+        with:
+          spec: api/openapi.yaml
+          base-spec: ${url}
+          deprecation-days: 30
+`;
+      const repo = makeRepo({ ...workflow(step), "api/openapi.yaml": spec(false) });
+      const removed = await runCli(["run", "--json"], { cwd: repo });
+      expect(removed.code).toBe(1);
+      expect(removed.stderr).toContain("api-removed-without-deprecation");
+      expect(removed.stderr).toContain(url);
+
+      commit(repo, { "api/openapi.yaml": deprecated(days(10)) }, "deprecate delete, sunset too soon");
+      const tooSoon = await runCli(["run", "--json"], { cwd: repo });
+      expect(tooSoon.code).toBe(1);
+      expect(tooSoon.stderr).toContain("api-sunset-date-too-small");
+
+      commit(repo, { "api/openapi.yaml": deprecated(days(60)) }, "deprecate delete, sunset after the window");
+      const inWindow = await runCli(["run", "--json"], { cwd: repo });
+      expect(inWindow.code, inWindow.stderr).toBe(0);
+      expect(stepOf(inWindow.json, "api").outputs).toMatchObject({ breaking: "false" });
+    } finally {
+      served.close();
+    }
+  });
+
+  test("says which URL could not be read, and why", async () => {
+    const repo = makeRepo({
+      ...workflow(`      - uses: slipway/openapi-diff@v1
+        with:
+          spec: api/openapi.yaml
+          base-spec: http://127.0.0.1:9/openapi.json
+`),
+      "api/openapi.yaml": spec(false),
+    });
+    const r = await runCli(["run"], { cwd: repo });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain("base-spec http://127.0.0.1:9/openapi.json: cannot be fetched");
   });
 });
