@@ -1,0 +1,313 @@
+/**
+ * Table shapes of the delivery half (environments and deployments, outgoing
+ * webhooks, secret scanning, test results, feature flags), as schema.ts
+ * describes the rest; `Database` in schema.ts composes both.
+ */
+import type { Generated } from "kysely";
+import type { Id, Num } from "./schema.js";
+
+export interface EnvironmentsTable {
+  id: Generated<Num>;
+  repository_id: Num;
+  /** As first written; secrets and variables of the environment are stored under this name. */
+  name: string;
+  /** Lower-cased name: environment names are case-insensitive. */
+  name_key: string;
+  created_at: string;
+  updated_at: string;
+  /** Protection rules as JSON; null: none. */
+  protection: string | null;
+}
+
+export interface EnvironmentBranchPoliciesTable {
+  id: Id;
+  environment_id: Num;
+  name: string;
+  /** `branch` or `tag`. */
+  type: string;
+  created_at: string;
+}
+
+export interface DeploymentGatesTable {
+  job_id: Num;
+  run_id: Num;
+  repository_id: Num;
+  environment: string;
+  environment_key: string;
+  sha: string;
+  ref: string;
+  actor: string | null;
+  rollback: Num;
+  /** `waiting`, `passed` or `failed`. */
+  state: string;
+  message: string | null;
+  created_at: string;
+  decided_at: string | null;
+}
+
+export interface DeploymentReviewsTable {
+  id: Id;
+  run_id: Num;
+  environment: string;
+  environment_key: string;
+  user_id: Num;
+  login: string;
+  /** `approved` or `rejected`. */
+  state: string;
+  comment: string;
+  sha: string;
+  bypass: Num;
+  created_at: string;
+}
+
+export interface DeploymentsTable {
+  id: Id;
+  repository_id: Num;
+  environment: string;
+  environment_key: string;
+  original_environment: string;
+  sha: string;
+  ref: string;
+  task: string;
+  payload: string;
+  description: string | null;
+  creator: string | null;
+  run_id: Num | null;
+  job_id: Num | null;
+  transient_environment: Num;
+  production_environment: Num;
+  state: string;
+  environment_url: string | null;
+  created_at: string;
+  updated_at: string;
+  rolled_back_from: Num | null;
+  auto_rollback: string | null;
+  rework: Generated<Num>;
+}
+
+export interface DeploymentStatusesTable {
+  id: Id;
+  deployment_id: Num;
+  state: string;
+  description: string;
+  environment: string;
+  environment_url: string;
+  log_url: string;
+  creator: string | null;
+  created_at: string;
+}
+
+export interface RepositoryHooksTable {
+  id: Id;
+  repository_id: Num;
+  url: string;
+  content_type: string;
+  insecure_ssl: string;
+  secret: Buffer | null;
+  /** JSON array of event names. */
+  events: string;
+  active: Num;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface HookDeliveriesTable {
+  id: Id;
+  guid: string;
+  hook_id: Num;
+  repository_id: Num;
+  event: string;
+  action: string | null;
+  /** JSON: what the event is about; the payload is rendered from it once. */
+  subject: string;
+  payload: string | null;
+  state: string;
+  redelivery: Generated<Num>;
+  attempts: Generated<Num>;
+  next_attempt_at: string;
+  claimed_until: string | null;
+  status_code: Num | null;
+  duration_ms: Num | null;
+  delivered_at: string | null;
+  created_at: string;
+}
+
+export interface HookDeliveryAttemptsTable {
+  id: Id;
+  delivery_id: Num;
+  number: Num;
+  status_code: Num | null;
+  duration_ms: Num;
+  error: string | null;
+  request_headers: string;
+  response_headers: string;
+  response_body: string;
+  created_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  delivery_id: string;
+  repository_id: Num | null;
+  event: string;
+  received_at: string;
+}
+
+export interface SecretAlertsTable {
+  id: Id;
+  repository_id: Num;
+  number: Num;
+  rule_id: string;
+  description: string;
+  fingerprint: string;
+  /** `open` or `resolved`. */
+  state: string;
+  resolution: string | null;
+  resolution_comment: string | null;
+  resolved_by: string | null;
+  resolved_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SecretAlertLocationsTable {
+  alert_id: Num;
+  commit_sha: string;
+  path: string;
+  start_line: Num;
+  end_line: Num;
+  start_column: Num;
+  end_column: Num;
+  created_at: string;
+}
+
+export interface SecretCommitScansTable {
+  repository_id: Num;
+  sha: string;
+  /** `pending` or `completed`. */
+  status: string;
+  /** JSON array of alert numbers. */
+  alert_numbers: string;
+  updated_at: string;
+}
+
+export interface SecretScansTable {
+  id: Id;
+  repository_id: Num;
+  ref: string;
+  sha: string | null;
+  /** `queued`, `in_progress`, `completed` or `failed`. */
+  status: string;
+  commits_total: Generated<Num>;
+  commits_scanned: Generated<Num>;
+  alerts_found: Generated<Num>;
+  error: string | null;
+  requested_by: string | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
+export interface TestCasesTable {
+  id: Id;
+  job_id: Num;
+  run_id: Num;
+  repository_id: Num;
+  attempt: Num;
+  /** The batch the runner sent the case in, and its place in the batch. */
+  seq: Num;
+  idx: Num;
+  suite: string;
+  classname: string;
+  name: string;
+  file: string | null;
+  line: Num | null;
+  duration_ms: Num | null;
+  result: string;
+  /** 1 for a failure or an error: failed cases list first. */
+  failed: Num;
+  flaky: Num;
+  retries: Num;
+  created_at: string;
+}
+
+export interface TestCaseTextsTable {
+  case_id: Num;
+  message: string | null;
+  stack: string | null;
+  output: string | null;
+}
+
+export interface FlagSetsTable {
+  environment_id: Num;
+  version: Num;
+  /** The flag-set document as JSON. */
+  document: string;
+  updated_by: string | null;
+  updated_at: string;
+}
+
+export interface FlagSetVersionsTable {
+  environment_id: Num;
+  version: Num;
+  document: string;
+  actor: string | null;
+  reason: string | null;
+  created_at: string;
+}
+
+export interface FlagClientKeysTable {
+  id: Id;
+  environment_id: Num;
+  name: string;
+  key_hash: string;
+  public: Num;
+  created_by: string | null;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface FlagEvaluationCountsTable {
+  environment_id: Num;
+  flag_key: string;
+  /** The variant served, or "" when none was (code default, error). */
+  variant: string;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  count: Num;
+}
+
+export interface FlagSettingsTable {
+  environment_id: Num;
+  require_approval: Num;
+  /** A repository path (e.g. `.slipway/flags/production.json`) a successful deployment applies; null: off. */
+  flags_path: string | null;
+  updated_at: string;
+}
+
+export interface FlagChangesTable {
+  id: Id;
+  environment_id: Num;
+  base_version: Num;
+  /** The proposed flag-set document as JSON. */
+  document: string;
+  action: string;
+  /** Audit details of the proposal as JSON. */
+  details: string;
+  reason: string | null;
+  author: string;
+  /** pending | applied | rejected | outdated */
+  state: string;
+  applied_version: Num | null;
+  created_at: string;
+  decided_at: string | null;
+}
+
+export interface FlagChangeReviewsTable {
+  id: Id;
+  change_id: Num;
+  user_id: Num;
+  login: string;
+  state: string;
+  comment: string;
+  bypass: Num;
+  created_at: string;
+}
