@@ -200,4 +200,19 @@ ${withDelete ? `    delete:
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toContain("base-spec http://127.0.0.1:9/openapi.json: cannot be fetched");
   });
+
+  test("refuses a deprecation window that is not a whole number of days, naming the input", async () => {
+    const repo = makeRepo({
+      ...workflow(`      - uses: slipway/openapi-diff@v1
+        with:
+          spec: api/openapi.yaml
+          base-spec: api/openapi.yaml
+          deprecation-days: two weeks
+`),
+      "api/openapi.yaml": spec(false),
+    });
+    const r = await runCli(["run"], { cwd: repo });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain("deprecation-days must be a whole number of days (0 or more), got 'two weeks'");
+  });
 });
