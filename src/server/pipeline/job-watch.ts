@@ -32,8 +32,16 @@ export function createJobWatch(store: Store, pollMs: number, onError: (error: Er
   let checking = false;
   let again = false;
 
-  const wakeAll = (set: Iterable<{ wake: () => void } | (() => void)>) => {
-    for (const w of [...set]) (typeof w === "function" ? w : w.wake)();
+  const wakeAll = (set: Iterable<() => void>) => {
+    for (const w of [...set]) w();
+  };
+
+  /** Wakes one wait on a job, once: it leaves the watch before its callback runs. */
+  const wakeOnce = (jobId: number, waiter: Waiter) => {
+    const set = waiters.get(jobId);
+    if (!set?.delete(waiter)) return;
+    if (set.size === 0) waiters.delete(jobId);
+    waiter.wake();
   };
 
   /** One status query for every watched job; signals arriving meanwhile run it once more. */
@@ -52,7 +60,7 @@ export function createJobWatch(store: Store, pollMs: number, onError: (error: Er
         const statuses = await store.listJobStatuses(ids);
         for (const id of ids) {
           const now = statuses.get(id);
-          for (const w of [...(waiters.get(id) ?? [])]) if (now !== w.status) w.wake();
+          for (const w of [...(waiters.get(id) ?? [])]) if (now !== w.status) wakeOnce(id, w);
         }
       } while (again);
     } finally {
@@ -96,7 +104,7 @@ export function createJobWatch(store: Store, pollMs: number, onError: (error: Er
       };
     },
     changed(jobId) {
-      wakeAll(waiters.get(jobId) ?? []);
+      for (const w of [...(waiters.get(jobId) ?? [])]) wakeOnce(jobId, w);
       wakeAll(anyChange);
     },
   };

@@ -44,6 +44,9 @@ describeBackends("job watch", (h) => {
     await waitFor(async () => woken.length > 0, 10_000, "a wake");
     await new Promise((r) => setTimeout(r, 100));
     expect(woken).toEqual(["a"]);
+    // A wait is woken once: later signals and changes of its job do not call it again.
+    watch.changed(jobs[0]!.id);
+    expect(woken).toEqual(["a"]);
     expect(group.length).toBeGreaterThan(0);
     expect(queries()).toBeLessThanOrEqual(2);
 
