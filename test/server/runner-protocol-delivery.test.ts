@@ -26,7 +26,7 @@ async function claimOne(s: TestServer) {
 }
 
 describe("held heartbeats", () => {
-  it("answer within a second of the cancel, with a cancel message", async () => {
+  it("answer on the cancel, long before their wait ends, with a cancel message", async () => {
     server = await startTestServer({ env: { SLIPWAY_CLAIM_WAIT_SECONDS: "0", SLIPWAY_LEASE_SECONDS: "60" } });
     const { credential, run, job, lease } = await claimOne(server);
     const before = (await server.store.getJob(job.id))!.leaseExpiresAt!;
@@ -41,7 +41,7 @@ describe("held heartbeats", () => {
     expect(cancel.statusCode).toBe(202);
     const answer = await held;
     expect(answer.statusCode).toBe(200);
-    expect(Date.now() - cancelledAt).toBeLessThan(1000);
+    expect(Date.now() - cancelledAt).toBeLessThan(5000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(500);
     expect(answer.json()).toMatchObject({ cancel_requested: true, messages: [{ type: "cancel", job_id: job.id }] });
     // While the cancel stands, heartbeats answer at once.

@@ -273,7 +273,8 @@ describeBackends("store runs and queue", (h) => {
     });
     let calls = 0;
     const offGood = store.onJobsAvailable(() => calls++);
-    await new Promise((r) => setTimeout(r, h.backend === "postgres" ? 300 : 0));
+    // On PostgreSQL the listener signals once when its LISTEN is in place; wait for that, not for a fixed time.
+    if (h.backend === "postgres") for (let i = 0; i < 500 && calls === 0; i++) await new Promise((r) => setTimeout(r, 20));
     calls = 0;
     const run = await store.createRun(base);
     await expect(store.enqueueJobs(run.id, [{ key: "a", name: "a", labels: [] }])).resolves.toHaveLength(1);

@@ -92,7 +92,7 @@ describe("prometheus provider (real Prometheus)", () => {
       const silent = metric(`- name: t\n  prometheus: {address: "${fake.url}", query: up, timeout: 200ms}`);
       const started = Date.now();
       expect(await measureMetric(silent, commands, signal)).toMatchObject({ phase: "Error", message: /no answer within 200 ms/ });
-      expect(Date.now() - started).toBeLessThan(2000);
+      expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       fake.server.closeAllConnections();
       fake.server.close();
