@@ -9,82 +9,24 @@
 //                 PUT of a 1,000-flag set through the API, p50, and the same
 //                 update on the store alone with validation (a new version
 //                 and the audit entry in one transaction; target <= 50 ms).
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
-
-const ADMIN = "bench-admin-token-0123456789abcdef";
+import { callApi, loadSources, startBenchServer } from "./support.mjs";
 
 export function benches(ctx) {
   const { report, percentile, quick, root } = ctx;
   const cli = path.join(root, "dist", "slipway.js");
   const require = createRequire(path.join(root, "package.json"));
 
-  function freePort() {
-    return new Promise((resolve, reject) => {
-      const s = net.createServer();
-      s.listen(0, "127.0.0.1", () => {
-        const { port } = s.address();
-        s.close(() => resolve(port));
-      });
-      s.on("error", reject);
-    });
-  }
-
-  async function startServer(dataDir) {
-    const port = await freePort();
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GITHUB_|RUNNER_|SLIPWAY_)/.test(k)));
-    const child = spawn(process.execPath, [cli, "server", "--port", String(port), "--data-dir", dataDir, "--log-level", "warn", "--admin-token", ADMIN, "--no-embedded-runner"], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    const deadline = Date.now() + 30_000;
-    while (!out.includes("listening on")) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return {
-      url: `http://127.0.0.1:${port}`,
-      async stop() {
-        child.kill("SIGTERM");
-        await new Promise((resolve) => {
-          if (child.exitCode !== null) return resolve();
-          const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
-          child.on("exit", () => (clearTimeout(t), resolve()));
-        });
-      },
-    };
-  }
-
-  async function call(url, method, route, body, headers = { authorization: `Bearer ${ADMIN}` }) {
-    const res = await fetch(url + route, { method, headers: { ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${route}: ${res.status} ${text.slice(0, 500)}`);
-    return text ? JSON.parse(text) : null;
-  }
-
+  /** Calls as the admin, or with exactly `headers` when given. */
+  const call = async (url, method, route, body, headers) => (await callApi(url, method, route, body, headers === undefined ? {} : { token: null, headers })).data;
+  const startServer = (dataDir) => startBenchServer(cli, { dataDir });
   /** openStore, bundled from the TypeScript sources. */
-  async function loadStore() {
-    const { build } = await import("esbuild");
-    const outfile = path.join(root, "node_modules", ".cache", "slipway-bench", "flag-store.mjs");
-    await build({
-      stdin: { contents: 'export { openStore } from "./src/store/index.ts";\n', resolveDir: root, loader: "ts" },
-      outfile,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      external: ["better-sqlite3", "pg", "pg-native", "kysely"],
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: "warning",
-    });
-    return import(pathToFileURL(outfile).href);
-  }
+  const loadStore = () => loadSources(root, "flag-store", 'export { openStore } from "./src/store/index.ts";\n');
 
   async function timed(fn) {
     const t = process.hrtime.bigint();

@@ -20,21 +20,10 @@
 // same socket; the flag rollback against one read of the split (GET).
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { callApi, freePort, startBenchServer } from "./support.mjs";
 
 export function benches(ctx) {
   const { report, median, percentile, quick, root } = ctx;
@@ -119,17 +108,7 @@ export function benches(ctx) {
     }
   }
 
-  const ADMIN = "bench-admin-token-0123456789abcdef";
-  async function call(url, method, route, body, token = ADMIN) {
-    const res = await fetch(url + route, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${route}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  }
+  const call = async (url, method, route, body, token) => (await callApi(url, method, route, body, token ? { token } : {})).data;
 
   async function benchFlagRollback() {
     const { createFlagTarget, runAnalysis, runRollout } = await load();
@@ -141,19 +120,9 @@ export function benches(ctx) {
     git("init", "-q", "-b", "main");
     git("add", "-A");
     git("commit", "-q", "-m", "d");
-    const port = await freePort();
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GITHUB_|RUNNER_|SLIPWAY_)/.test(k)));
     const cli = path.join(root, "dist", "slipway.js");
-    const child = spawn(process.execPath, [cli, "server", "--port", String(port), "--data-dir", path.join(dir, "data"), "--log-level", "warn", "--admin-token", ADMIN, "--auth-rate-limit", "10000", "--claim-wait-seconds", "10", "--no-embedded-runner"], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
-    while (!out.includes("listening on")) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const server = await startBenchServer(cli, { dataDir: path.join(dir, "data"), claimWaitSeconds: 10 });
+    const url = server.url;
     try {
       const base = "/api/v3/repos/bench/flags/environments/production";
       await call(url, "POST", "/api/v3/repos", { owner: "bench", name: "flags", git_url: `file://${repo}` });
@@ -214,12 +183,7 @@ export function benches(ctx) {
       report("progressive-flag-rollback end to end (p50)", percentile(endToEnd, 50), "ms", baseline, "<= 1000 ms");
       report("progressive-flag-rollback weight change (p50)", percentile(weightChange, 50), "ms", baseline, "<= 50 ms");
     } finally {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => {
-        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-        child.on("exit", () => (clearTimeout(timer), resolve()));
-        if (child.exitCode !== null) resolve();
-      });
+      await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }

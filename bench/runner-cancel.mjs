@@ -9,69 +9,14 @@
 // cancels the run through the API and reads the time the step's INT trap wrote.
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-
-const ADMIN = "bench-admin-token-0123456789abcdef";
+import { callApi, sleep, startBenchServer, startCli, waitFor } from "./support.mjs";
 
 export function benches(ctx) {
   const { report, percentile, quick, root } = ctx;
   const cli = path.join(root, "dist", "slipway.js");
-
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-  function freePort() {
-    return new Promise((resolve, reject) => {
-      const s = net.createServer();
-      s.listen(0, "127.0.0.1", () => {
-        const { port } = s.address();
-        s.close(() => resolve(port));
-      });
-      s.on("error", reject);
-    });
-  }
-
-  async function call(url, method, route, body) {
-    const res = await fetch(url + route, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${route}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  }
-
-  function startProcess(args) {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GITHUB_|RUNNER_|SLIPWAY_)/.test(k)));
-    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    return {
-      child,
-      output: () => out,
-      async stop() {
-        if (child.exitCode !== null) return;
-        child.kill("SIGTERM");
-        await new Promise((resolve) => {
-          const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
-          child.on("exit", () => (clearTimeout(t), resolve()));
-        });
-      },
-    };
-  }
-
-  async function waitFor(what, check, ms = 30_000, every = 5) {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await check();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(every);
-    }
-  }
+  const call = async (url, method, route, body) => (await callApi(url, method, route, body)).data;
 
   /** The step: notes that it started, and the time of the SIGINT it gets, then ends. */
   const stepScript = (marks) =>
@@ -117,15 +62,13 @@ export function benches(ctx) {
     execFileSync("git", ["-c", "user.name=b", "-c", "user.email=b@b", "add", "-A"], { cwd: repo });
     execFileSync("git", ["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-q", "-m", "c"], { cwd: repo });
 
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const server = startProcess(["server", "--port", String(port), "--data-dir", path.join(dir, "data"), "--log-level", "warn", "--admin-token", ADMIN, "--no-embedded-runner", "--claim-wait-seconds", "5"]);
+    const server = await startBenchServer(cli, { dataDir: path.join(dir, "data"), claimWaitSeconds: 5 });
+    const url = server.url;
     let runner;
     try {
-      await waitFor("the server", () => (server.output().includes("listening on") ? true : undefined), 30_000, 50);
       await call(url, "POST", "/api/v3/repos", { owner: "bench", name: "cancel", git_url: `file://${repo}` });
       const { token } = await call(url, "POST", "/api/v3/runners/registration-token");
-      runner = startProcess(["runner", "--server", url, "--token", token, "--work-dir", path.join(dir, "runner"), "--name", "bench-cancel"]);
+      runner = startCli(cli, ["runner", "--server", url, "--token", token, "--work-dir", path.join(dir, "runner"), "--name", "bench-cancel"]);
       const samples = [];
       const n = quick ? 4 : 10;
       for (let i = 0; i < n; i++) {

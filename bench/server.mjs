@@ -16,97 +16,20 @@
 // more: compare a change against the in-run baseline, and two builds against
 // each other in interleaved runs (A B A B ...), several rounds each.
 // BENCH_SERVER_NODE_ARGS passes flags (e.g. --cpu-prof) to the server's node.
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { BENCH_ADMIN, callApi, loadSources, rssMb, startBenchServer } from "./support.mjs";
 
-const ADMIN = "bench-admin-token-0123456789abcdef";
 
 export function benches(ctx) {
   const { report, percentile, median, quick, root } = ctx;
   const cli = path.join(root, "dist", "slipway.js");
-  let helpers;
-
   /** openStore and the throwaway PostgreSQL cluster, bundled from the TypeScript sources. */
-  async function loadHelpers() {
-    if (helpers) return helpers;
-    const { build } = await import("esbuild");
-    const outfile = path.join(root, "node_modules", ".cache", "slipway-bench", "helpers.mjs");
-    await build({
-      stdin: {
-        contents: 'export { openStore } from "./src/store/index.ts";\nexport { startPostgres } from "./test/support/postgres.ts";\n',
-        resolveDir: root,
-        loader: "ts",
-      },
-      outfile,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      external: ["better-sqlite3", "pg", "pg-native", "kysely", "yaml"],
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: "error",
-    });
-    helpers = await import(pathToFileURL(outfile).href);
-    return helpers;
-  }
-
-  function freePort() {
-    return new Promise((resolve, reject) => {
-      const s = net.createServer();
-      s.listen(0, "127.0.0.1", () => {
-        const { port } = s.address();
-        s.close(() => resolve(port));
-      });
-      s.on("error", reject);
-    });
-  }
-
-  async function startServerProcess({ dataDir, databaseUrl, embeddedRunner = false, extra = [] }) {
-    const port = await freePort();
-    const args = [cli, "server", "--port", String(port), "--data-dir", dataDir, "--log-level", "warn", "--admin-token", ADMIN, "--auth-rate-limit", "10000", "--claim-wait-seconds", "30", ...extra];
-    if (databaseUrl) args.push("--database-url", databaseUrl);
-    if (!embeddedRunner) args.push("--no-embedded-runner");
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GITHUB_|RUNNER_|SLIPWAY_)/.test(k)));
-    // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the server's node, for profiling.
-    const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
-    while (!out.includes("listening on")) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return {
-      url,
-      pid: child.pid,
-      async stop() {
-        child.kill("SIGTERM");
-        await new Promise((resolve) => {
-          const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
-          child.on("exit", () => (clearTimeout(t), resolve()));
-          if (child.exitCode !== null) resolve();
-        });
-      },
-    };
-  }
-
-  async function call(url, method, route, body, token = ADMIN, extraHeaders = {}) {
-    const res = await fetch(url + route, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...extraHeaders },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${route}: ${res.status} ${text}`);
-    return { status: res.status, data: text ? JSON.parse(text) : null };
-  }
+  const loadHelpers = () => loadSources(root, "helpers", 'export { openStore } from "./src/store/index.ts";\nexport { startPostgres } from "./test/support/postgres.ts";\n');
+  const startServerProcess = ({ dataDir, databaseUrl, embeddedRunner, extra }) => startBenchServer(cli, { dataDir, databaseUrl, embeddedRunner, extra });
+  const call = (url, method, route, body, token, headers) => callApi(url, method, route, body, { ...(token ? { token } : {}), headers });
 
   async function registerRunners(url, n, labels = ["self-hosted", "linux", "ubuntu-latest"]) {
     const out = [];
@@ -164,7 +87,7 @@ export function benches(ctx) {
           await new Promise((r) => setTimeout(r, 10));
         }
         const { data: jobs } = await call(server.url, "GET", `/api/v3/repos/bench/latency/actions/runs/${runId}/jobs`);
-        const log = await (await fetch(`${server.url}/api/v3/repos/bench/latency/actions/jobs/${jobs.jobs[0].id}/logs`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+        const log = await (await fetch(`${server.url}/api/v3/repos/bench/latency/actions/jobs/${jobs.jobs[0].id}/logs`, { headers: { authorization: `Bearer ${BENCH_ADMIN}` } })).text();
         const at = Number(/FIRST_STEP_AT=(\d+)/.exec(log)?.[1]);
         if (!Number.isFinite(at)) throw new Error(`no first-step time in the log:\n${log}`);
         if (i >= 2) samples.push(at - started); // the first two warm caches
@@ -322,11 +245,6 @@ export function benches(ctx) {
   }
 
   // ------------------------------------------------------------------ memory
-  function rssMb(pid) {
-    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-    return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
-  }
-
   async function benchMemory() {
     if (!fs.existsSync("/proc/self/status")) {
       console.log("notice: no /proc; server memory not measured");

@@ -23,9 +23,9 @@
 // The runs fail if the outputs do not count the generated cases.
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { callApi, rssMb, startBenchServer, startCli, waitFor } from "./support.mjs";
 
 /** Writes `files` Surefire-like reports of about `bytesPerFile` each; returns the expected totals. */
 export function generateReports(dir, files, bytesPerFile) {
@@ -133,67 +133,7 @@ export function benches(ctx) {
     for (const repo of [big, small]) fs.rmSync(repo.dir, { recursive: true, force: true });
   }
 
-  const ADMIN = "bench-admin-token-0123456789abcdef";
-
-  function freePort() {
-    return new Promise((resolve, reject) => {
-      const s = net.createServer();
-      s.listen(0, "127.0.0.1", () => {
-        const { port } = s.address();
-        s.close(() => resolve(port));
-      });
-      s.on("error", reject);
-    });
-  }
-
-  function startProcess(args) {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GITHUB_|RUNNER_|SLIPWAY_)/.test(k)));
-    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    return {
-      child,
-      output: () => out,
-      async stop() {
-        if (child.exitCode !== null) return;
-        child.kill("SIGTERM");
-        await new Promise((resolve) => {
-          const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
-          child.on("exit", () => (clearTimeout(t), resolve()));
-        });
-      },
-    };
-  }
-
-  async function call(url, method, route, body) {
-    const res = await fetch(url + route, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${route}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  }
-
-  async function waitFor(what, check, ms = 300_000, every = 50) {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await check();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, every));
-    }
-  }
-
-  const rssMb = (pid) => {
-    try {
-      return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
-    } catch {
-      return 0;
-    }
-  };
+  const call = async (url, method, route, body) => (await callApi(url, method, route, body)).data;
 
   async function benchTestResults() {
     if (!fs.existsSync(cli)) throw new Error("dist/slipway.js is missing: run `node scripts/build.mjs` first");
@@ -205,15 +145,13 @@ export function benches(ctx) {
     const bytes = fs.readdirSync(path.join(repo, "target/surefire-reports")).reduce((n, f) => n + fs.statSync(path.join(repo, "target/surefire-reports", f)).size, 0);
     fs.writeFileSync(path.join(repo, ".github/workflows/t.yml"), "on: workflow_dispatch\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - id: report\n        uses: slipway/test-report@v1\n        with:\n          fail-on-failure: false\n          max-annotations: 20\n");
     for (const args of [["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.name=b", "-c", "user.email=b@example.com", "commit", "-q", "-m", "bench"]]) execFileSync("git", args, { cwd: repo });
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const server = startProcess(["server", "--port", String(port), "--data-dir", path.join(dir, "data"), "--log-level", "warn", "--admin-token", ADMIN, "--no-embedded-runner", "--claim-wait-seconds", "5"]);
+    const server = await startBenchServer(cli, { dataDir: path.join(dir, "data"), claimWaitSeconds: 5 });
+    const url = server.url;
     let runner;
     try {
-      await waitFor("the server", () => (server.output().includes("listening on") ? true : undefined), 30_000);
       await call(url, "POST", "/api/v3/repos", { owner: "bench", name: "results", git_url: `file://${repo}` });
       const { token } = await call(url, "POST", "/api/v3/runners/registration-token");
-      runner = startProcess(["runner", "--server", url, "--token", token, "--work-dir", path.join(dir, "runner"), "--name", "bench-results"]);
+      runner = startCli(cli, ["runner", "--server", url, "--token", token, "--work-dir", path.join(dir, "runner"), "--name", "bench-results"]);
       const runs = [];
       for (let r = 0; r < 2; r++) {
         const before = rssMb(server.child.pid);
@@ -223,7 +161,7 @@ export function benches(ctx) {
         const run = await waitFor("the run", async () => {
           const got = await call(url, "GET", `/api/v3/repos/bench/results/actions/runs/${runId}`);
           return got.status === "completed" ? got : undefined;
-        });
+        }, 300_000, 50);
         clearInterval(poll);
         const { jobs } = await call(url, "GET", `/api/v3/repos/bench/results/actions/runs/${runId}/jobs`);
         const step = jobs[0].steps.find((s) => s.name.includes("test-report"));
