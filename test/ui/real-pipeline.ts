@@ -6,12 +6,11 @@
  * would with the CLI.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startServer, type RunningServer } from "../../src/cli/index.js";
 import { makeRepo } from "../support/git-repo.js";
+import { freePort } from "../support/net.js";
 
 export const PIPELINE_ADMIN_TOKEN = "ui-real-admin-token-0123456789abcdef";
 
@@ -26,13 +25,6 @@ export interface PipelineServer {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 /** Workflows of the test repository; `scratch` is an absolute folder for marker files. */
 function pipelineWorkflows(scratch: string): Record<string, string> {

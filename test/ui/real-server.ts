@@ -4,14 +4,13 @@
  * `slipway server` does.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
 import { registerUiRoutes } from "../../src/cli/index.js";
 import { createServer, hashPassword, loadServerConfig } from "../../src/server/index.js";
 import { openStore, type Repository, type Store } from "../../src/store/index.js";
+import { freePort } from "../support/net.js";
 
 export interface RealServer {
   url: string;
@@ -19,13 +18,6 @@ export interface RealServer {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 export async function startRealServer(uiDir: string): Promise<RealServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "slipway-ui-server-"));

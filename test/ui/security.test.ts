@@ -3,12 +3,11 @@
  * secret-scanning alerts with their file, line and commit, never a secret;
  * resolving one takes it off the list.
  */
-import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect as vitestExpect, it } from "vitest";
-import { browserUnavailableReason, launchBrowser, openSignedIn, saveScreenshot, type Browser } from "../support/browser.js";
+import { describe, expect as vitestExpect, it } from "vitest";
+import { browserUnavailableReason, openSignedIn, saveScreenshot } from "../support/browser.js";
+import { useBrowserSuite } from "./browser-suite.js";
 import { expect } from "./locator-expect.js";
-import { seedRealServer, startRealServer, type RealServer } from "./real-server.js";
-import { buildUi, removeUiBuild } from "./server.js";
+import { seedRealServer, startRealServer } from "./real-server.js";
 
 const unavailable = browserUnavailableReason();
 if (unavailable) console.warn(`[ui tests] skipped: ${unavailable}`);
@@ -27,38 +26,26 @@ const finding = (fingerprint: string, path: string, startLine: number) => ({
 });
 
 describe.skipIf(unavailable !== undefined)("the Security tab in the web UI", () => {
-  let browser: Browser;
-  let server: RealServer;
-  let page: Page;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    server = await startRealServer(await buildUi());
+  const ui = useBrowserSuite(async (uiDir) => {
+    const server = await startRealServer(uiDir);
     const { repo } = await seedRealServer(server.store, USER.login, USER.password);
     await server.store.recordSecretFindings(repo.id, [finding("1".repeat(64), "config/aws.ini", 3), finding("2".repeat(64), "deploy/env.sh", 7)]);
-    browser = await launchBrowser();
-    page = await browser.newPage();
-    page.on("pageerror", (e) => pageErrors.push(e.message));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await removeUiBuild();
+    return server;
   });
 
   it("lists the open alerts with file, line and commit, and resolving one takes it off the list", async () => {
-    await openSignedIn(page, server.url, "/acme/shop", USER);
-    await page.getByRole("link", { name: "Security" }).click();
-    const rows = page.getByTestId("secret-alert");
+    await openSignedIn(ui.page, ui.server.url, "/acme/shop", USER);
+    await ui.page.getByRole("link", { name: "Security" }).click();
+    const rows = ui.page.getByTestId("secret-alert");
     await expect(rows).toHaveCount(2);
     await expect(rows.first()).toContainText("#2");
     await expect(rows.first()).toContainText("deploy/env.sh:7");
     await expect(rows.nth(1)).toContainText("config/aws.ini:3");
     await expect(rows.nth(1)).toContainText("commit c0ffee012345");
-    console.log(`[ui] security: ${await saveScreenshot(page, "security", true)}`);
-    await page.getByLabel("Resolve alert 2 as").selectOption("revoked");
+    console.log(`[ui] security: ${await saveScreenshot(ui.page, "security", true)}`);
+    await ui.page.getByLabel("Resolve alert 2 as").selectOption("revoked");
     await expect(rows).toHaveCount(1);
-    vitestExpect((await server.store.getSecretAlert((await server.store.getRepositoryByName("acme", "shop"))!.id, 2))?.resolution).toBe("revoked");
-    vitestExpect(pageErrors).toEqual([]);
+    vitestExpect((await ui.server.store.getSecretAlert((await ui.server.store.getRepositoryByName("acme", "shop"))!.id, 2))?.resolution).toBe("revoked");
+    vitestExpect(ui.pageErrors).toEqual([]);
   });
 });
