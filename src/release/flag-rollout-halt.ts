@@ -11,7 +11,7 @@
  */
 import type { FlagSplit } from "./flag-split.js";
 
-export type FlagRolloutState = "rolling" | "completed" | "aborted" | "halted";
+type FlagRolloutState = "rolling" | "completed" | "aborted" | "halted";
 
 /** What a rollout's write is: a step, its last step, or the starting split written back (abort, cancellation). */
 export type FlagRolloutWriteKind = "step" | "last-step" | "restore";
@@ -19,7 +19,7 @@ export type FlagRolloutWriteKind = "step" | "last-step" | "restore";
 export const FLAG_ROLLOUT_WRITE_KINDS: readonly FlagRolloutWriteKind[] = ["step", "last-step", "restore"];
 
 /** Where a rollout stands. */
-export interface FlagRolloutProgress {
+interface FlagRolloutProgress {
   /** The flag's split before the rollout's first step. */
   baseSplit: FlagSplit;
   /** The flag's split before the rollout's last step: where a halt puts it. */
@@ -51,7 +51,7 @@ export function advanceFlagRollout(progress: Pick<FlagRolloutProgress, "baseSpli
 }
 
 /** A rollout as the halting rule sees it. */
-export interface HaltCandidate {
+interface HaltCandidate {
   jobId: number;
   state: FlagRolloutState;
   /** When its first step was written (ISO 8601). */
@@ -59,7 +59,7 @@ export interface HaltCandidate {
 }
 
 /** A failed deployment as the halting rule sees it. */
-export interface FailedDeployment {
+interface FailedDeployment {
   /** The job that made it; null for one made through the API. */
   jobId: number | null;
   createdAt: string;

@@ -18,8 +18,6 @@ export {
   haltsFlagRollout,
   refusesFlagRolloutWrite,
   FLAG_ROLLOUT_WRITE_KINDS,
-  type FlagRolloutProgress,
-  type FlagRolloutState,
   type FlagRolloutWriteKind,
 } from "./flag-rollout-halt.js";
 export { getServerWeight, setServerWeights } from "./haproxy-runtime.js";
