@@ -5,8 +5,9 @@
  * flag set written with the job's token, and a failed analysis puts the
  * split back where it started, and so do a cancelled run and a runner
  * process stopped mid-rollout. The job token steps only flags of its own
- * repository and environment. A deployment marked failed mid-rollout halts
- * the rollout at its previous step, and its job steps that flag no further.
+ * repository and environment. A deployment that fails mid-rollout (marked
+ * failed by an operator, or its runner process killed) halts the rollout at
+ * its previous step, and its job steps that flag no further.
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -244,13 +245,15 @@ describe.skipIf(!built)("a runner process stopped mid-rollout", () => {
   const flagsApi = `${repoApi}/environments/live/flags`;
 
   beforeAll(async () => {
-    const repoDir = makeRepo({ ".github/workflows/held.yml": HELD }, { dir: `${root}/repo` });
+    const repoDir = makeRepo({ ".github/workflows/held.yml": HELD, ".github/workflows/halted.yml": HALTED }, { dir: `${root}/repo` });
     server = await startTestServer({ dataDir: `${root}/data` });
     expect((await api(server.url, "POST", "/api/v3/repos", { owner: "acme", name: "shop", git_url: `file://${repoDir}` })).status).toBe(201);
     expect((await api(server.url, "PUT", `${repoApi}/environments/live`, {})).status).toBe(200);
   }, 60_000);
+  let lostRunner: RunnerProcess | undefined;
   afterAll(async () => {
     if (runner) await stopRunner(runner, "SIGKILL");
+    if (lostRunner) await stopRunner(lostRunner, "SIGKILL");
     await server?.close();
   });
 
@@ -270,5 +273,28 @@ describe.skipIf(!built)("a runner process stopped mid-rollout", () => {
       return r.status === "completed" ? r : undefined;
     }, 60_000);
     expect(run.conclusion).toBe("cancelled");
+  }, 120_000);
+
+  it("halts the rollout at its previous step when the runner is killed mid-rollout and the job's deployment fails as runner lost", async () => {
+    expect((await api(server.url, "PUT", `${flagsApi}/checkout`, checkout)).status).toBe(200);
+    lostRunner = startRunner({ server: server.url, token: await registrationToken(server.url), workDir: `${root}/runner-lost`, name: "lost-runner", labels: "self-hosted" });
+    const dispatched = await api(server.url, "POST", `${repoApi}/actions/workflows/halted.yml/dispatches`, { ref: "main" });
+    const runId = dispatched.data.workflow_run_id as number;
+    const flagNow = async () => (await api(server.url, "GET", `${flagsApi}/checkout`)).data;
+    const at = (split: unknown) => async () => (JSON.stringify((await flagNow()).targeting.fractional.slice(1)) === JSON.stringify(split) ? true : undefined);
+    await waitFor("the canary at 50%", at([["stable", 38], ["legacy", 12], ["canary", 50]]), 60_000);
+    await stopRunner(lostRunner, "SIGKILL");
+    const run = await waitFor("the run to complete", async () => {
+      const r = (await api(server.url, "GET", `${repoApi}/actions/runs/${runId}`)).data;
+      return r.status === "completed" ? r : undefined;
+    }, 60_000);
+    expect(run.conclusion).toBe("failure");
+    // The job's deployment failed with it; the sweep halts the rollout at its previous step (20%), the flag still enabled.
+    await waitFor("the split back at 20%", at([["stable", 60], ["legacy", 20], ["canary", 20]]), 30_000);
+    expect((await flagNow()).state).toBe("ENABLED");
+    const deployment = ((await api(server.url, "GET", `${repoApi}/deployments?environment=live`)).data as Array<{ id: number; run_id: number; state: string }>).find((d) => d.run_id === runId)!;
+    expect(deployment.state).toBe("failure");
+    const audit = (await api(server.url, "GET", "/api/v3/audit-log?action=flags.rollout.halted")).data.entries as Array<{ details: Record<string, unknown> }>;
+    expect(audit.map((e) => e.details)).toEqual([expect.objectContaining({ deployment: deployment.id, reason: `deployment ${deployment.id} to live failed`, run: runId })]);
   }, 120_000);
 });
