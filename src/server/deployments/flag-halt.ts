@@ -71,7 +71,9 @@ export async function haltFlagRollouts(store: Store, failed: DeploymentRecord, l
   let halted = 0;
   for (const rollout of halting) {
     try {
-      if (await haltOne(store, failed, context, rollout)) halted += 1;
+      if (!(await haltOne(store, failed, context, rollout))) continue;
+      halted += 1;
+      logger?.info(`deployment ${failed.id} to ${environment.name} failed: halted the rollout of flag ${rollout.flagKey} (job ${rollout.jobId}) at its previous step`);
     } catch (error) {
       logger?.warn(`halting the rollout of flag ${rollout.flagKey} in ${environment.name} (job ${rollout.jobId}) after deployment ${failed.id} failed: ${(error as Error).message}`);
     }
