@@ -147,6 +147,8 @@ export const ERROR_CODES = {
   SECRET_ALERT_NOT_FOUND: { status: 404, meaning: "The repository has no secret-scanning alert with this number.", hint: "List the repository's alerts with GET .../secret-scanning/alerts to find the number." },
   SECRET_SCAN_NOT_FOUND: { status: 404, meaning: "The repository has no secret-scanning history scan with this id.", hint: "Start a history scan with POST .../secret-scanning/scans; its answer holds the id." },
   SECRET_SCANNING_UNAVAILABLE: { status: 503, meaning: "This server process does not run the pipeline that scans repositories for secrets.", hint: "Ask the server's operator: secret scanning runs with the server's run pipeline." },
+  // Flag rollouts halted by a failed deployment
+  FLAG_ROLLOUT_HALTED: { status: 409, meaning: "A deployment of the environment failed after this flag rollout started, so the rollout was halted: its split went back to the split before its last step, and the jobs that started before the halt take no further step of that flag.", hint: "Fix what made the deployment fail, then start a new deployment (a new run, or a re-run of the deployment job): its rollout starts from the flag's current split." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

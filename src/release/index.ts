@@ -13,6 +13,13 @@ export { runAnalysis, type AnalysisOutcome, type ProviderResult, type RecordedMe
 export { runRollout } from "./run-rollout.js";
 export { createFlagTarget, createHaproxyTarget, createHostsTarget, type FlagSplitClient, type TrafficTarget } from "./traffic-targets.js";
 export { readFlagSplit, replaceFlagSplit, splitWithCanary, type FlagSplit } from "./flag-split.js";
+export {
+  advanceFlagRollout,
+  haltsFlagRollout,
+  refusesFlagRolloutWrite,
+  FLAG_ROLLOUT_WRITE_KINDS,
+  type FlagRolloutWriteKind,
+} from "./flag-rollout-halt.js";
 export { getServerWeight, setServerWeights } from "./haproxy-runtime.js";
 export { queryPrometheus } from "./prometheus-query.js";
 export {

@@ -50,13 +50,14 @@ export async function runRollout(spec: RolloutSpec, deps: RolloutDeps, signal: A
   const cancelled = () => backToStable("Cancelled", "the job was cancelled or timed out");
 
   deps.log(`rollout through ${deps.target.describe()}: ${spec.steps.length} steps`);
+  const lastSetWeight = spec.steps.map((s) => s.kind).lastIndexOf("setWeight");
   for (const [i, step] of spec.steps.entries()) {
     if (signal.aborted) return cancelled();
     const label = `step ${i + 1}/${spec.steps.length}`;
     try {
       if (step.kind === "setWeight") {
         const started = now();
-        await deps.target.setWeight(step.weight);
+        await deps.target.setWeight(step.weight, { last: i === lastSetWeight });
         weight = step.weight;
         deps.log(`${label}: canary weight ${weight}% (set and read back in ${now() - started} ms)`);
       } else if (step.kind === "pause") {

@@ -7,14 +7,19 @@
  */
 import { SlipwayError } from "../lib/index.js";
 import { splitWithCanary, type FlagSplit } from "./flag-split.js";
+import type { FlagRolloutWriteKind } from "./flag-rollout-halt.js";
 import { setServerWeights } from "./haproxy-runtime.js";
 import type { FlagTargetSpec, HaproxyTargetSpec, HostsTargetSpec } from "./rollout-spec.js";
 
 export interface TrafficTarget {
   /** One line for the log, e.g. `haproxy backend app (stable/canary)`. */
   describe(): string;
-  /** Gives the canary (the new version) `weight` percent of the traffic; rejects when the target refused or could not be reached. */
-  setWeight(weight: number): Promise<void>;
+  /**
+   * Gives the canary (the new version) `weight` percent of the traffic;
+   * rejects when the target refused or could not be reached. `last`: no
+   * `setWeight` step follows in the rollout.
+   */
+  setWeight(weight: number, step?: { last: boolean }): Promise<void>;
   /** Puts all traffic back on stable (canary weight 0). Called on abort and cancellation: it must not depend on the step's signal. */
   restoreStable(): Promise<void>;
 }
@@ -95,8 +100,8 @@ export function createHostsTarget(spec: HostsTargetSpec, run: HostCommandRunner,
 export interface FlagSplitClient {
   /** The flag's current split. */
   readSplit(flag: string): Promise<FlagSplit>;
-  /** Replaces the flag's split; `reason` goes to the flag's audit log. */
-  writeSplit(flag: string, split: FlagSplit, reason: string): Promise<void>;
+  /** Replaces the flag's split; `reason` goes to the flag's audit log, `kind` tells the server how far the rollout got. */
+  writeSplit(flag: string, split: FlagSplit, reason: string, kind: FlagRolloutWriteKind): Promise<void>;
 }
 
 /**
@@ -112,13 +117,13 @@ export function createFlagTarget(spec: FlagTargetSpec, client: FlagSplitClient |
   let base: FlagSplit | undefined;
   return {
     describe: () => `flag ${spec.flag}, variant ${spec.variant}`,
-    async setWeight(weight) {
+    async setWeight(weight, step) {
       if (!client) throw needServer();
       base ??= await client.readSplit(spec.flag);
-      await client.writeSplit(spec.flag, splitWithCanary(spec.flag, base, spec.variant, weight), `rollout: ${spec.variant} at ${weight}%`);
+      await client.writeSplit(spec.flag, splitWithCanary(spec.flag, base, spec.variant, weight), `rollout: ${spec.variant} at ${weight}%`, step?.last ? "last-step" : "step");
     },
     async restoreStable() {
-      if (client && base) await client.writeSplit(spec.flag, base, "rollout aborted: split back to its value before the rollout");
+      if (client && base) await client.writeSplit(spec.flag, base, "rollout aborted: split back to its value before the rollout", "restore");
     },
   };
 }

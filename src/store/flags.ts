@@ -9,6 +9,7 @@
  * entry are written in that same transaction, so a change is whole or absent.
  */
 import { fromJson, nowIso, resolvePage, toJson, toNum, type Db, type StoreContext } from "./context.js";
+import { createFlagRolloutReader, writeFlagRollout, type FlagRolloutReader, type FlagRolloutWrite } from "./flag-rollouts.js";
 import type { Page, PageOptions } from "./store.js";
 
 /** The current flag set of an environment. */
@@ -38,6 +39,8 @@ interface FlagSetChange {
   audit?: { action: string; target: string | null; details: Record<string, unknown> };
   /** A pending change (flag_changes) this write applies: marked applied with the new version in the same transaction. */
   appliesChange?: number;
+  /** A flag rollout's row (flag_rollouts) this write steps, finishes or halts, written in the same transaction. */
+  rollout?: FlagRolloutWrite;
 }
 
 /** An evaluation-only key of an environment; the key itself is never stored. */
@@ -57,11 +60,12 @@ export interface FlagStore {
   /**
    * Applies `change` to the current set (null when none was written yet) in
    * one write transaction; a callback that throws leaves everything as it was.
+   * The callback reads the environment's flag rollouts under the same lock.
    */
   changeFlagSet(
     environmentId: number,
     actor: string | null,
-    change: (current: FlagSetRecord | null) => FlagSetChange | Promise<FlagSetChange>,
+    change: (current: FlagSetRecord | null, rollouts: FlagRolloutReader) => FlagSetChange | Promise<FlagSetChange>,
   ): Promise<{ before: FlagSetRecord | null; after: FlagSetRecord }>;
   /** Newest first. */
   listFlagSetVersions(environmentId: number, options?: PageOptions): Promise<Page<FlagSetVersionRecord>>;
@@ -167,7 +171,7 @@ export function createFlagStore(ctx: StoreContext): FlagStore {
           if (row && toNum(row.version) === 0) row = undefined;
         }
         const before = row ? mapFlagSet(row) : null;
-        const next = await change(before);
+        const next = await change(before, createFlagRolloutReader(trx, environmentId));
         const at = nowIso(ctx);
         const version = (before?.version ?? 0) + 1;
         const text = JSON.stringify(next.document);
@@ -185,6 +189,7 @@ export function createFlagStore(ctx: StoreContext): FlagStore {
         if (next.appliesChange !== undefined) {
           await trx.updateTable("flag_changes").set({ state: "applied", applied_version: version, decided_at: at }).where("id", "=", next.appliesChange).execute();
         }
+        if (next.rollout) await writeFlagRollout(trx, environmentId, next.rollout, at);
         if (next.audit) {
           await trx.insertInto("audit_log").values({ actor, action: next.audit.action, target: next.audit.target, details: toJson(next.audit.details), at }).execute();
         }

@@ -27,6 +27,7 @@ export type { DeploymentOutcome, DeploymentRecord, DeploymentState, DeploymentSt
 export type { FlagClientKeyRecord, FlagSetRecord } from "./flags.js";
 export type { HookDelivery, RepositoryHook } from "./hooks.js";
 export type { FlagChangeRecord } from "./flags-changes.js";
+export type { FlagRolloutRecord } from "./flag-rollouts.js";
 export type { SecretAlert, SecretAlertLocation, SecretAlertResolution, SecretScan } from "./secret-findings.js";
 export { openStore } from "./open-store.js";
 export { migrate, type Migration } from "./migrate.js";

@@ -15,6 +15,7 @@ import { createDeploymentStore } from "./deployments.js";
 import { createEnvironmentStore } from "./environments.js";
 import { createFlagStore } from "./flags.js";
 import { createFlagChangeStore } from "./flags-changes.js";
+import { createFlagRolloutStore } from "./flag-rollouts.js";
 import { createJobQueueStore } from "./job-queue.js";
 import { createJobReportStore } from "./job-reports.js";
 import { createTestResultStore } from "./test-results.js";
@@ -402,6 +403,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createDeploymentStore(ctx),
     ...createFlagStore(ctx),
     ...createFlagChangeStore(ctx),
+    ...createFlagRolloutStore(ctx),
     ...createWebhookDeliveryStore(ctx),
     ...createHookStore(ctx),
     ...createScheduleTickStore(ctx),

@@ -311,3 +311,23 @@ export interface FlagChangeReviewsTable {
   bypass: Num;
   created_at: string;
 }
+
+export interface FlagRolloutsTable {
+  id: Id;
+  environment_id: Num;
+  flag_key: string;
+  job_id: Num;
+  run_id: Num;
+  /** Splits as JSON `[["variant", weight], ...]`. */
+  base_split: string;
+  previous_split: string;
+  split: string;
+  steps: Num;
+  /** rolling | completed | aborted | halted */
+  state: string;
+  started_at: string;
+  updated_at: string;
+  halted_at: string | null;
+  halted_by_deployment: Num | null;
+  halt_reason: string | null;
+}

@@ -30,6 +30,7 @@ import type {
   FlagSettingsTable,
   FlagChangesTable,
   FlagChangeReviewsTable,
+  FlagRolloutsTable,
 } from "./schema-delivery.js";
 
 export type Num = number | string;
@@ -354,6 +355,7 @@ export interface Database {
   flag_settings: FlagSettingsTable;
   flag_changes: FlagChangesTable;
   flag_change_reviews: FlagChangeReviewsTable;
+  flag_rollouts: FlagRolloutsTable;
   secret_alerts: SecretAlertsTable;
   secret_alert_locations: SecretAlertLocationsTable;
   secret_commit_scans: SecretCommitScansTable;

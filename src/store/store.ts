@@ -19,6 +19,7 @@ import type { EnvironmentStore } from "./environments.js";
 import type { FlagStore } from "./flags.js";
 import type { HookStore } from "./hooks.js";
 import type { FlagChangeStore } from "./flags-changes.js";
+import type { FlagRolloutStore } from "./flag-rollouts.js";
 import type { JobQueueStore } from "./job-queue.js";
 import type { JobReportStore } from "./job-reports.js";
 import type { JobStore } from "./jobs.js";
@@ -92,6 +93,7 @@ export interface Store
     DeploymentStore,
     FlagStore,
     FlagChangeStore,
+    FlagRolloutStore,
     WebhookDeliveryStore,
     HookStore,
     ScheduleTickStore,

@@ -5,7 +5,9 @@
  * flag set written with the job's token, and a failed analysis puts the
  * split back where it started, and so do a cancelled run and a runner
  * process stopped mid-rollout. The job token steps only flags of its own
- * repository and environment.
+ * repository and environment. A deployment that fails mid-rollout (marked
+ * failed by an operator, or its runner process killed) halts the rollout at
+ * its previous step, and its job steps that flag no further.
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,6 +56,25 @@ jobs:
             - setWeight: 100
 `;
 
+// A rollout that has taken two steps and pauses long enough for its deployment to be marked failed.
+const HALTED = `name: halted
+on: workflow_dispatch
+jobs:
+  rollout:
+    runs-on: self-hosted
+    environment: live
+    steps:
+      - uses: slipway/rollout@v1
+        with:
+          traffic: |
+            flag: {key: checkout, variant: canary}
+          steps: |
+            - setWeight: 20
+            - setWeight: 50
+            - pause: {duration: 10s}
+            - setWeight: 100
+`;
+
 // The same rollout from a job with no environment: the job token may not touch live's flags.
 const STRAY = `name: stray
 on: workflow_dispatch
@@ -83,7 +104,7 @@ describe("rollouts through a flag's split on a server", () => {
   const flagsApi = `${repoApi}/environments/live/flags`;
 
   beforeAll(async () => {
-    const repoDir = makeRepo({ ".github/workflows/canary.yml": CANARY, ".github/workflows/stray.yml": STRAY, ".github/workflows/held.yml": HELD }, { dir: `${root}/repo` });
+    const repoDir = makeRepo({ ".github/workflows/canary.yml": CANARY, ".github/workflows/stray.yml": STRAY, ".github/workflows/held.yml": HELD, ".github/workflows/halted.yml": HALTED }, { dir: `${root}/repo` });
     server = await startTestServer({ dataDir: `${root}/data`, embeddedRunner: true });
     expect((await api(server.url, "POST", "/api/v3/repos", { owner: "acme", name: "shop", git_url: `file://${repoDir}` })).status).toBe(201);
     expect((await api(server.url, "PUT", `${repoApi}/environments/live`, {})).status).toBe(200);
@@ -164,6 +185,40 @@ describe("rollouts through a flag's split on a server", () => {
     ]);
   }, 90_000);
 
+  it("halts the rollout at its previous step when its deployment fails, keeps the flag enabled, says why, and refuses the job's next step", async () => {
+    expect([200, 201]).toContain((await api(server.url, "PUT", `${flagsApi}/checkout`, checkout)).status);
+    const base = (await api(server.url, "GET", `${flagsApi}/versions`)).data.versions[0].version as number;
+    const runId = await dispatch("halted.yml");
+    await waitFor("the canary at 50%", async () => ((await versionsSince(base)).length === 2 ? true : undefined), 60_000);
+    const deployments = (await api(server.url, "GET", `${repoApi}/deployments?environment=live`)).data as Array<{ id: number; run_id: number }>;
+    const deployment = deployments.find((d) => d.run_id === runId)!;
+    expect((await api(server.url, "POST", `${repoApi}/deployments/${deployment.id}/statuses`, { state: "failure", description: "error budget burnt" })).status).toBe(201);
+
+    // Back at the previous step (20%), written as a new version by slipway; the flag stays enabled.
+    const flag = (await api(server.url, "GET", `${flagsApi}/checkout`)).data;
+    expect(splitOf(flag)).toEqual([["stable", 60], ["legacy", 20], ["canary", 20]]);
+    expect(flag.state).toBe("ENABLED");
+    const versions = await versionsSince(base);
+    expect(versions.map((v) => v.split)).toEqual([
+      [["stable", 60], ["legacy", 20], ["canary", 20]],
+      [["stable", 38], ["legacy", 12], ["canary", 50]],
+      [["stable", 60], ["legacy", 20], ["canary", 20]],
+    ]);
+    expect(versions[2]).toMatchObject({ actor: "slipway", reason: `rollout halted: deployment ${deployment.id} to live failed; split back to its previous step` });
+    const audit = (await api(server.url, "GET", "/api/v3/audit-log?action=flags.rollout.halted")).data.entries as Array<{ actor: string; target: string; details: Record<string, any> }>;
+    const entry = audit.find((e) => e.details.deployment === deployment.id)!;
+    expect(entry).toMatchObject({ actor: "slipway", target: "repo:acme/shop", details: { environment: "live", reason: `deployment ${deployment.id} to live failed`, run: runId } });
+    expect(entry.details.flags.checkout.after.state).toBe("ENABLED");
+
+    // After its pause the job's next step is refused: the split stays where the halt put it.
+    const run = await completed(runId);
+    expect(run.conclusion).toBe("failure");
+    const log = await logOf(runId);
+    expect(log).toMatch(/FLAG_ROLLOUT_HALTED/);
+    expect(log).toMatch(/halted \(deployment \d+ to live failed\)/);
+    expect((await versionsSince(base)).length).toBe(3);
+  }, 90_000);
+
   it("refuses a job outside the environment, and any credential but a running job's token", async () => {
     const base = (await api(server.url, "GET", `${flagsApi}/versions`)).data.versions[0].version as number;
     const runId = await dispatch("stray.yml");
@@ -190,13 +245,15 @@ describe.skipIf(!built)("a runner process stopped mid-rollout", () => {
   const flagsApi = `${repoApi}/environments/live/flags`;
 
   beforeAll(async () => {
-    const repoDir = makeRepo({ ".github/workflows/held.yml": HELD }, { dir: `${root}/repo` });
+    const repoDir = makeRepo({ ".github/workflows/held.yml": HELD, ".github/workflows/halted.yml": HALTED }, { dir: `${root}/repo` });
     server = await startTestServer({ dataDir: `${root}/data` });
     expect((await api(server.url, "POST", "/api/v3/repos", { owner: "acme", name: "shop", git_url: `file://${repoDir}` })).status).toBe(201);
     expect((await api(server.url, "PUT", `${repoApi}/environments/live`, {})).status).toBe(200);
   }, 60_000);
+  let lostRunner: RunnerProcess | undefined;
   afterAll(async () => {
     if (runner) await stopRunner(runner, "SIGKILL");
+    if (lostRunner) await stopRunner(lostRunner, "SIGKILL");
     await server?.close();
   });
 
@@ -216,5 +273,28 @@ describe.skipIf(!built)("a runner process stopped mid-rollout", () => {
       return r.status === "completed" ? r : undefined;
     }, 60_000);
     expect(run.conclusion).toBe("cancelled");
+  }, 120_000);
+
+  it("halts the rollout at its previous step when the runner is killed mid-rollout and the job's deployment fails as runner lost", async () => {
+    expect((await api(server.url, "PUT", `${flagsApi}/checkout`, checkout)).status).toBe(200);
+    lostRunner = startRunner({ server: server.url, token: await registrationToken(server.url), workDir: `${root}/runner-lost`, name: "lost-runner", labels: "self-hosted" });
+    const dispatched = await api(server.url, "POST", `${repoApi}/actions/workflows/halted.yml/dispatches`, { ref: "main" });
+    const runId = dispatched.data.workflow_run_id as number;
+    const flagNow = async () => (await api(server.url, "GET", `${flagsApi}/checkout`)).data;
+    const at = (split: unknown) => async () => (JSON.stringify((await flagNow()).targeting.fractional.slice(1)) === JSON.stringify(split) ? true : undefined);
+    await waitFor("the canary at 50%", at([["stable", 38], ["legacy", 12], ["canary", 50]]), 60_000);
+    await stopRunner(lostRunner, "SIGKILL");
+    const run = await waitFor("the run to complete", async () => {
+      const r = (await api(server.url, "GET", `${repoApi}/actions/runs/${runId}`)).data;
+      return r.status === "completed" ? r : undefined;
+    }, 60_000);
+    expect(run.conclusion).toBe("failure");
+    // The job's deployment failed with it; the sweep halts the rollout at its previous step (20%), the flag still enabled.
+    await waitFor("the split back at 20%", at([["stable", 60], ["legacy", 20], ["canary", 20]]), 30_000);
+    expect((await flagNow()).state).toBe("ENABLED");
+    const deployment = ((await api(server.url, "GET", `${repoApi}/deployments?environment=live`)).data as Array<{ id: number; run_id: number; state: string }>).find((d) => d.run_id === runId)!;
+    expect(deployment.state).toBe("failure");
+    const audit = (await api(server.url, "GET", "/api/v3/audit-log?action=flags.rollout.halted")).data.entries as Array<{ details: Record<string, unknown> }>;
+    expect(audit.map((e) => e.details)).toEqual([expect.objectContaining({ deployment: deployment.id, reason: `deployment ${deployment.id} to live failed`, run: runId })]);
   }, 120_000);
 });

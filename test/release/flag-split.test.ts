@@ -46,19 +46,21 @@ describe("flag splits", () => {
 
 describe("the flag traffic target", () => {
   it("steps from the split it found and writes that split back on restore", async () => {
-    const writes: Array<{ split: FlagSplit; reason: string }> = [];
+    const writes: Array<{ split: FlagSplit; reason: string; kind: string }> = [];
     let current: FlagSplit = [["stable", 100], ["canary", 0]];
     const client: FlagSplitClient = {
       readSplit: async () => current,
-      writeSplit: async (_flag, split, reason) => {
-        writes.push({ split, reason });
+      writeSplit: async (_flag, split, reason, kind) => {
+        writes.push({ split, reason, kind });
         current = split;
       },
     };
     const target = createFlagTarget({ kind: "flag", flag: "checkout", variant: "canary" }, client);
     await target.setWeight(20);
-    await target.setWeight(50);
+    await target.setWeight(50, { last: true });
     await target.restoreStable();
+    // The server learns how far the rollout got: a step, its last step, the starting split written back.
+    expect(writes.map((w) => w.kind)).toEqual(["step", "last-step", "restore"]);
     expect(writes.map((w) => w.split)).toEqual([
       [["stable", 80], ["canary", 20]],
       [["stable", 50], ["canary", 50]],

@@ -10,10 +10,13 @@
  * an operator set the status) is rolled back to the last successful
  * deployment before it. Every replica's sweep looks; the decision is recorded
  * on the failed deployment atomically, so exactly one replica acts on it.
+ * Before deciding, every failed deployment, with or without `auto_rollback`,
+ * halts the flag rollouts of its environment (see flag-halt.ts).
  */
 import { SlipwayError, type MessageLogger } from "../../lib/index.js";
 import type { DeploymentRecord, Store, WorkflowRun } from "../../store/index.js";
 import type { RunControl } from "../context.js";
+import { haltFlagRollouts } from "./flag-halt.js";
 import { protectionOf } from "./protection.js";
 import { queueHookEvent } from "../webhooks-out/index.js";
 
@@ -106,7 +109,8 @@ function isRollback(d: DeploymentRecord): boolean {
 }
 
 /**
- * Decides every failed deployment not decided yet: rolls back those of
+ * Decides every failed deployment not decided yet: halts its environment's
+ * flag rollouts, then rolls back those of
  * environments with `auto_rollback` (the newest deployment of its
  * environment, not itself a rollback, with an earlier success to return to)
  * and records why for the others. Returns how many rollbacks it started.
@@ -114,6 +118,7 @@ function isRollback(d: DeploymentRecord): boolean {
 export async function rollBackFailedDeployments(store: Store, runControl: RunControl, logger?: MessageLogger): Promise<number> {
   let started = 0;
   for (const failed of await store.listUndecidedFailures()) {
+    await haltFlagRollouts(store, failed, logger);
     const environment = await store.getEnvironment(failed.repositoryId, failed.environment);
     if (!environment || !protectionOf(environment).autoRollback) {
       await store.decideAutoRollback(failed.id, "auto_rollback is off");

@@ -11,11 +11,25 @@
  * schema in the write transaction, a new version, audited with the flag's
  * before and after and the reason. Evaluations see it when the flag hub
  * next revalidates the environment's set.
+ *
+ * Each write also moves the job's rollout of that flag (flag_rollouts) in the
+ * same transaction: `kind` says whether it is a step, the last step, or the
+ * starting split written back. A rollout halted by a failed deployment
+ * refuses every further write of its job, and of any job started before the
+ * halt (FLAG_ROLLOUT_HALTED).
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
 import { assertFlagSet } from "../../flags/index.js";
-import { readFlagSplit, replaceFlagSplit, type FlagSplit } from "../../release/index.js";
+import {
+  advanceFlagRollout,
+  readFlagSplit,
+  refusesFlagRolloutWrite,
+  replaceFlagSplit,
+  FLAG_ROLLOUT_WRITE_KINDS,
+  type FlagRolloutWriteKind,
+  type FlagSplit,
+} from "../../release/index.js";
 import type { EnvironmentRecord, Job, Repository } from "../../store/index.js";
 import { jobTokenKey, resolveGitPrincipal } from "../auth.js";
 import type { RouteContext } from "../context.js";
@@ -72,14 +86,16 @@ function flagOf(document: Json | undefined, key: string, environment: Environmen
   return flag;
 }
 
-function readSplitBody(body: unknown): { split: FlagSplit; reason: string } {
+function readSplitBody(body: unknown): { split: FlagSplit; reason: string; kind: FlagRolloutWriteKind } {
   const b = isObject(body) ? body : {};
   const raw = b.split;
   if (!Array.isArray(raw) || raw.length === 0 || raw.some((e) => !Array.isArray(e) || e.length !== 2 || typeof e[0] !== "string" || typeof e[1] !== "number")) {
     throw validationFailed("split", 'the split as [["variant", weight], ...], e.g. [["stable", 75], ["canary", 25]]');
   }
   const reason = typeof b.reason === "string" && b.reason.trim() !== "" ? b.reason.trim().slice(0, 500) : "rollout";
-  return { split: raw as FlagSplit, reason };
+  const kind = b.kind ?? "step";
+  if (!FLAG_ROLLOUT_WRITE_KINDS.includes(kind as FlagRolloutWriteKind)) throw validationFailed("kind", `one of ${FLAG_ROLLOUT_WRITE_KINDS.join(", ")}`);
+  return { split: raw as FlagSplit, reason, kind: kind as FlagRolloutWriteKind };
 }
 
 export function registerRolloutRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -93,19 +109,28 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: RouteContext): 
 
   app.put(BASE, { config: { permission: "public" } }, async (request) => {
     const { job, repository, environment, key } = await authenticateJob(ctx, request);
-    const { split, reason } = readSplitBody(request.body);
+    const { split, reason, kind } = readSplitBody(request.body);
     const actor = `job:${job.id}`;
+    const jobStarted = job.startedAt ?? job.createdAt;
     let before: FlagSplit = [];
-    const { after } = await store.changeFlagSet(environment.id, actor, (current) => {
+    const { after } = await store.changeFlagSet(environment.id, actor, async (current, rollouts) => {
+      const mine = await rollouts.readFlagRollouts({ flagKey: key, jobId: job.id, haltedSince: jobStarted });
+      const halted = mine.find((r) => r.state === "halted" && r.haltedAt !== null && refusesFlagRolloutWrite({ jobId: r.jobId, haltedAt: r.haltedAt }, { id: job.id, startedAt: jobStarted }));
+      if (halted) {
+        throw new SlipwayError("FLAG_ROLLOUT_HALTED", `the rollout of flag ${key} in environment ${environment.name} was halted (${halted.haltReason ?? "a deployment failed"}); job ${job.id} takes no further step of it`);
+      }
+      const own = mine.find((r) => r.jobId === job.id) ?? null;
       const document = (current?.document ?? { flags: {} }) as Json;
       const flag = flagOf(document, key, environment);
       before = readFlagSplit(key, flag);
       const next = replaceFlagSplit(key, flag, split);
       const nextDocument = { ...document, flags: { ...(document.flags as Json), [key]: next } };
       assertFlagSet(nextDocument, `flag set of ${repository.fullName} environment ${environment.name}`);
+      const progress = advanceFlagRollout(own, { kind, before, after: split });
       return {
         document: nextDocument,
         reason,
+        rollout: { flagKey: key, jobId: job.id, runId: job.runId, ...progress },
         audit: {
           action: "flags.flag.rollout",
           target: `repo:${repository.fullName}`,

@@ -1,4 +1,4 @@
-/** Store migrations: the delivery half: deployments, flags, hooks, test results and secret scanning (versions 14 and 18 to 24). Never edit an applied one. */
+/** Store migrations: the delivery half: deployments, flags, hooks, test results and secret scanning (versions 14, 18 to 24 and 26). Never edit an applied one. */
 import { sql } from "kysely";
 import type { Migration } from "../migrate.js";
 import { blobType, ref, withId } from "./columns.js";
@@ -262,6 +262,31 @@ export const DELIVERY_MIGRATIONS: Migration[] = [
         .addColumn("completed_at", "text")
         .execute();
       await db.schema.createIndex("secret_scans_repository_idx").on("secret_scans").column("repository_id").execute();
+    },
+  },
+  {
+    version: 26,
+    name: "flag rollouts: which job steps which flag of an environment, from which split, and their halts",
+    async up(db, backend) {
+      // One row per job and flag: where its rollout started, the split before its last step (where a halt puts it back) and its state.
+      await withId(db.schema.createTable("flag_rollouts"), backend)
+        .addColumn("environment_id", "bigint", (c) => ref("environments.id", "cascade")(c.notNull()))
+        .addColumn("flag_key", "text", (c) => c.notNull())
+        .addColumn("job_id", "bigint", (c) => ref("jobs.id", "cascade")(c.notNull()))
+        .addColumn("run_id", "bigint", (c) => c.notNull())
+        .addColumn("base_split", "text", (c) => c.notNull())
+        .addColumn("previous_split", "text", (c) => c.notNull())
+        .addColumn("split", "text", (c) => c.notNull())
+        .addColumn("steps", "integer", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("started_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addColumn("halted_at", "text")
+        .addColumn("halted_by_deployment", "bigint")
+        .addColumn("halt_reason", "text")
+        .addUniqueConstraint("flag_rollouts_job_key", ["environment_id", "flag_key", "job_id"])
+        .execute();
+      await db.schema.createIndex("flag_rollouts_state_idx").on("flag_rollouts").columns(["environment_id", "state"]).execute();
     },
   },
 ];

@@ -55,8 +55,8 @@ export function createServerFlagClient(options: ServerFlagClientOptions): FlagSp
     async readSplit(flag) {
       return (await call(flag, "GET")).split;
     },
-    async writeSplit(flag, split, reason) {
-      await call(flag, "PUT", { split, reason });
+    async writeSplit(flag, split, reason, kind) {
+      await call(flag, "PUT", { split, reason, kind });
     },
   };
 }
