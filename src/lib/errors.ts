@@ -147,6 +147,9 @@ export const ERROR_CODES = {
   SECRET_ALERT_NOT_FOUND: { status: 404, meaning: "The repository has no secret-scanning alert with this number.", hint: "List the repository's alerts with GET .../secret-scanning/alerts to find the number." },
   SECRET_SCAN_NOT_FOUND: { status: 404, meaning: "The repository has no secret-scanning history scan with this id.", hint: "Start a history scan with POST .../secret-scanning/scans; its answer holds the id." },
   SECRET_SCANNING_UNAVAILABLE: { status: 503, meaning: "This server process does not run the pipeline that scans repositories for secrets.", hint: "Ask the server's operator: secret scanning runs with the server's run pipeline." },
+  // Test shards (slipway/test-shards)
+  TEST_SHARDS_FORBIDDEN: { status: 403, meaning: "Only a running job's token reads recorded test durations and test shard queues, and only for its own run's repository.", hint: "Call these routes from slipway/test-shards in a job of the repository; the step's runner sends the job's token. People read a run's queues with GET …/actions/runs/{run_id}/test-shards." },
+  TEST_SHARD_QUEUE_NOT_FOUND: { status: 404, meaning: "The job's run attempt has no test shard queue with this key.", hint: "Create the queue first (slipway/test-shards with mode: queue does, in every shard job), with the same key in every shard." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
