@@ -11,7 +11,7 @@
 import { sql } from "kysely";
 import { nowIso, toNum, type Db, type StoreContext } from "./context.js";
 
-export interface TestFileDuration {
+interface TestFileDuration {
   /** The case's `file`, else its `classname` (Vitest's reports name the file there). */
   file: string;
   /** The median of the file's summed case durations over the runs sampled. */
@@ -20,7 +20,7 @@ export interface TestFileDuration {
   samples: number;
 }
 
-export interface TestDurationQuery {
+interface TestDurationQuery {
   repositoryId: number;
   /** Only runs of this workflow file. */
   workflowFile?: string;
@@ -42,7 +42,7 @@ interface TestShardHolder {
   startedAt: string;
 }
 
-export type TestShardClaim =
+type TestShardClaim =
   | { kind: "file"; file: string; position: number; durationMs: number | null }
   /** Nothing pending, but files are leased to running jobs: one may come back. */
   | { kind: "wait"; leased: number }

@@ -1,2 +1,2 @@
 export { failsJob, findFlakyTests, nextTestState, type TestExecution } from "./flaky.js";
-export { estimateDurations, planShards, type ShardFile, type WeightedFile } from "./shards.js";
+export { estimateDurations, planShards, type ShardFile } from "./shards.js";

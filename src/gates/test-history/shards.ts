@@ -39,7 +39,7 @@ function isKnown(ms: number | undefined): ms is number {
 }
 
 /** A file with the time it is expected to take, recorded or estimated. */
-export interface WeightedFile {
+interface WeightedFile {
   path: string;
   ms: number;
   estimated: boolean;
