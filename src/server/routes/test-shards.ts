@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { SlipwayError } from "../../lib/index.js";
 import type { TestDurationsAnswer, TestShardNextAnswer, TestShardQueueAnswer } from "../../protocol/index.js";
 import type { Job, TestShardQueue, WorkflowRun } from "../../store/index.js";
-import { jobTokenKey, resolveGitPrincipal } from "../auth.js";
+import { jobTokenKey, resolveJobCaller } from "../auth.js";
 import { idParam, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 
@@ -28,14 +28,7 @@ const RETRY_AFTER_MS = 2000;
 /** The running job behind the request's token, checked against the route's repository. */
 async function authenticateJob(ctx: RouteContext, request: FastifyRequest): Promise<{ job: Job & { startedAt: string }; run: WorkflowRun; defaultBranch: string }> {
   const params = request.params as { owner: string; repo: string };
-  let principal;
-  try {
-    principal = await resolveGitPrincipal(request, { store: ctx.store, now: ctx.now, limiter: ctx.limiter, jobTokenKey: jobTokenKey(ctx.secretBox) });
-  } catch (error) {
-    if (!(error instanceof SlipwayError && error.code === "AUTH_REQUIRED")) throw error;
-    const what = request.headers.authorization ? "bad credentials for test shards" : "test shards need the running job's token";
-    throw new SlipwayError("AUTH_REQUIRED", `${what} (Authorization: Bearer)`, { hint: "slipway/test-shards sends the job's token; it is valid while the job runs." });
-  }
+  const principal = await resolveJobCaller(request, { store: ctx.store, now: ctx.now, limiter: ctx.limiter, jobTokenKey: jobTokenKey(ctx.secretBox) }, "a test-shards request");
   if (principal.kind !== "job") throw new SlipwayError("TEST_SHARDS_FORBIDDEN", "only a running job's token may read test durations and shard queues");
   const { job } = principal;
   const repository = await ctx.store.getRepositoryByName(params.owner, params.repo);
