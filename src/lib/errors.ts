@@ -149,6 +149,9 @@ export const ERROR_CODES = {
   SECRET_SCANNING_UNAVAILABLE: { status: 503, meaning: "This server process does not run the pipeline that scans repositories for secrets.", hint: "Ask the server's operator: secret scanning runs with the server's run pipeline." },
   // Flag rollouts halted by a failed deployment
   FLAG_ROLLOUT_HALTED: { status: 409, meaning: "A deployment of the environment failed after this flag rollout started, so the rollout was halted: its split went back to the split before its last step, and the jobs that started before the halt take no further step of that flag.", hint: "Fix what made the deployment fail, then start a new deployment (a new run, or a re-run of the deployment job): its rollout starts from the flag's current split." },
+  // Test shards (slipway/test-shards)
+  TEST_SHARDS_FORBIDDEN: { status: 403, meaning: "Only a running job's token reads recorded test durations and test shard queues, and only for its own run's repository.", hint: "Call these routes from slipway/test-shards in a job of the repository; the step's runner sends the job's token. People read a run's queues with GET …/actions/runs/{run_id}/test-shards." },
+  TEST_SHARD_QUEUE_NOT_FOUND: { status: 404, meaning: "The job's run attempt has no test shard queue with this key.", hint: "Create the queue first (slipway/test-shards with mode: queue does, in every shard job), with the same key in every shard." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -435,3 +435,23 @@ export async function resolveGitPrincipal(
   await options.store.touchApiToken(record.id, options.now());
   return { kind: "user", principal: { kind: "user", user, via: "token", scopes: record.scopes } };
 }
+
+/**
+ * The caller of a route only a running job calls (declared `public`): a job
+ * token, else a user's API token (for the route to refuse). Missing or bad
+ * credentials are AUTH_REQUIRED in the route's own words, naming `what` was
+ * asked for.
+ */
+export async function resolveJobCaller(
+  request: FastifyRequest,
+  options: { store: Store; now: () => Date; limiter: RateLimiter; jobTokenKey: Buffer },
+  what: string,
+): Promise<GitPrincipal> {
+  try {
+    return await resolveGitPrincipal(request, options);
+  } catch (error) {
+    if (!(error instanceof SlipwayError && error.code === "AUTH_REQUIRED")) throw error;
+    const message = request.headers.authorization ? `bad credentials for ${what}` : `${what} needs the running job's token`;
+    throw new SlipwayError("AUTH_REQUIRED", `${message} (Authorization: Bearer)`, { hint: "The step's runner sends the job's token; it is valid while the job runs." });
+  }
+}

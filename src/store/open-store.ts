@@ -19,6 +19,7 @@ import { createFlagRolloutStore } from "./flag-rollouts.js";
 import { createJobQueueStore } from "./job-queue.js";
 import { createJobReportStore } from "./job-reports.js";
 import { createTestResultStore } from "./test-results.js";
+import { createTestShardStore } from "./test-shards.js";
 import { createJobStore } from "./jobs.js";
 import { createLogStore } from "./logs.js";
 import { migrate } from "./migrate.js";
@@ -393,6 +394,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createRunLeaseStore(ctx),
     ...createJobReportStore(ctx),
     ...createTestResultStore(ctx),
+    ...createTestShardStore(ctx),
     ...createLogStore(ctx),
     ...createArtifactStore(ctx),
     ...createCacheStore(ctx),

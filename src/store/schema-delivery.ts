@@ -236,6 +236,31 @@ export interface TestCaseTextsTable {
   output: string | null;
 }
 
+export interface TestShardQueuesTable {
+  id: Id;
+  run_id: Num;
+  attempt: Num;
+  key: string;
+  total: Num;
+  created_by_job_id: Num | null;
+  created_at: string;
+}
+
+export interface TestShardItemsTable {
+  queue_id: Num;
+  /** Longest recorded duration first: the order files are handed out in. */
+  position: Num;
+  file: string;
+  duration_ms: Num | null;
+  /** `pending`, `leased` (to `job_id` under the claim that started at `job_started_at`) or `done`. */
+  state: string;
+  job_id: Num | null;
+  job_started_at: string | null;
+  handed_out: Generated<Num>;
+  leased_at: string | null;
+  finished_at: string | null;
+}
+
 export interface FlagSetsTable {
   environment_id: Num;
   version: Num;

@@ -22,6 +22,8 @@ import type {
   SecretCommitScansTable,
   SecretScansTable,
   TestCasesTable,
+  TestShardItemsTable,
+  TestShardQueuesTable,
   TestCaseTextsTable,
   FlagSetsTable,
   FlagSetVersionsTable,
@@ -338,6 +340,8 @@ export interface Database {
   job_reports: JobReportsTable;
   test_cases: TestCasesTable;
   test_case_texts: TestCaseTextsTable;
+  test_shard_queues: TestShardQueuesTable;
+  test_shard_items: TestShardItemsTable;
   environments: EnvironmentsTable;
   environment_branch_policies: EnvironmentBranchPoliciesTable;
   deployment_gates: DeploymentGatesTable;

@@ -34,6 +34,7 @@ import type { SecretFindingStore } from "./secret-findings.js";
 import type { SecretStore } from "./secrets.js";
 import type { StepStore } from "./steps.js";
 import type { TestResultStore } from "./test-results.js";
+import type { TestShardStore } from "./test-shards.js";
 import type { VariableStore } from "./variables.js";
 import type { WebhookDeliveryStore } from "./webhook-deliveries.js";
 
@@ -83,6 +84,7 @@ export interface Store
     RunLeaseStore,
     JobReportStore,
     TestResultStore,
+    TestShardStore,
     LogStore,
     ArtifactStore,
     CacheStore,

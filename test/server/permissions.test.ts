@@ -69,10 +69,16 @@ describe("every route declares and enforces a permission", () => {
     const routes = listDeclaredRoutes(server.app);
     expect(routes.length).toBeGreaterThan(30);
     for (const r of routes) expect(Object.keys(ALLOWED)).toContain(r.permission);
-    // Operations and webhooks are public; under /api/v3/repos only flag evaluation and sync, which authenticate client keys themselves, and flag rollouts, which take a running job's token.
+    // Operations and webhooks are public; under /api/v3/repos only flag evaluation and sync, which authenticate client keys themselves, and flag rollouts and test shards, which take a running job's token.
     expect(routes.find((r) => r.url === "/healthz")?.permission).toBe("public");
     const flagClientRoute = /\/environments\/:environment_name\/(ofrep\/v1\/|flag-sync|flag-rollouts)/;
-    expect(routes.filter((r) => r.url.startsWith("/api/v3/repos/") && r.permission === "public" && !flagClientRoute.test(r.url))).toEqual([]);
+    const jobTokenRoute = /\/actions\/test-shards\//;
+    expect(routes.filter((r) => r.url.startsWith("/api/v3/repos/") && r.permission === "public" && !flagClientRoute.test(r.url) && !jobTokenRoute.test(r.url))).toEqual([]);
+    expect(routes.filter((r) => jobTokenRoute.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^.*test-shards/, "")} ${r.permission}`).sort()).toEqual([
+      "GET /durations public",
+      "POST /queues/:key public",
+      "POST /queues/:key/next public",
+    ]);
     expect(routes.filter((r) => flagClientRoute.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^.*:environment_name/, "")} ${r.permission}`).sort()).toEqual([
       "GET /flag-rollouts/:key public",
       "GET /flag-sync public",

@@ -1,2 +1,2 @@
 export { failsJob, findFlakyTests, nextTestState, type TestExecution } from "./flaky.js";
-export { planShards } from "./shards.js";
+export { estimateDurations, planShards, type ShardFile } from "./shards.js";

@@ -31,7 +31,7 @@ import {
   type FlagSplit,
 } from "../../release/index.js";
 import type { EnvironmentRecord, Job, Repository } from "../../store/index.js";
-import { jobTokenKey, resolveGitPrincipal } from "../auth.js";
+import { jobTokenKey, resolveJobCaller } from "../auth.js";
 import type { RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 
@@ -57,14 +57,7 @@ function forbidden(message: string): SlipwayError {
 /** The running job behind the request's token, checked against the route's repository and environment. */
 async function authenticateJob(ctx: RouteContext, request: FastifyRequest): Promise<RolloutCaller> {
   const params = request.params as { owner: string; repo: string; environment_name: string; key: string };
-  let principal;
-  try {
-    principal = await resolveGitPrincipal(request, { store: ctx.store, now: ctx.now, limiter: ctx.limiter, jobTokenKey: jobTokenKey(ctx.secretBox) });
-  } catch (error) {
-    if (!(error instanceof SlipwayError && error.code === "AUTH_REQUIRED")) throw error;
-    const what = request.headers.authorization ? "bad credentials for a flag rollout" : "a flag rollout needs the running job's token";
-    throw new SlipwayError("AUTH_REQUIRED", `${what} (Authorization: Bearer)`, { hint: "The step's runner sends the job's token; it is valid while the job runs." });
-  }
+  const principal = await resolveJobCaller(request, { store: ctx.store, now: ctx.now, limiter: ctx.limiter, jobTokenKey: jobTokenKey(ctx.secretBox) }, "a flag rollout");
   if (principal.kind !== "job") throw forbidden("only a running job's token may step a flag's split");
   const { job } = principal;
   const repository = await ctx.store.getRepositoryByName(params.owner, params.repo);

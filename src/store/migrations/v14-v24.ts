@@ -1,4 +1,4 @@
-/** Store migrations: the delivery half: deployments, flags, hooks, test results and secret scanning (versions 14, 18 to 24 and 26). Never edit an applied one. */
+/** Store migrations: the delivery half: deployments, flags, hooks, test results and secret scanning (versions 14, 18 to 24, 26 and 28). Never edit an applied one. */
 import { sql } from "kysely";
 import type { Migration } from "../migrate.js";
 import { blobType, ref, withId } from "./columns.js";
@@ -287,6 +287,38 @@ export const DELIVERY_MIGRATIONS: Migration[] = [
         .addUniqueConstraint("flag_rollouts_job_key", ["environment_id", "flag_key", "job_id"])
         .execute();
       await db.schema.createIndex("flag_rollouts_state_idx").on("flag_rollouts").columns(["environment_id", "state"]).execute();
+    },
+  },
+  {
+    version: 28,
+    name: "test shard queues: a run attempt's test files handed out one at a time to the shards that ask",
+    async up(db, backend) {
+      // One queue per run attempt and key, created by the first shard job that asks for it.
+      await withId(db.schema.createTable("test_shard_queues"), backend)
+        .addColumn("run_id", "bigint", (c) => ref("workflow_runs.id", "cascade")(c.notNull()))
+        .addColumn("attempt", "integer", (c) => c.notNull())
+        .addColumn("key", "text", (c) => c.notNull())
+        .addColumn("total", "integer", (c) => c.notNull())
+        .addColumn("created_by_job_id", "bigint")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addUniqueConstraint("test_shard_queues_key", ["run_id", "attempt", "key"])
+        .execute();
+      // The files, longest first by `position`; `pending`, `leased` to a job (the claim it ran under: job id and start time), or `done`.
+      await db.schema
+        .createTable("test_shard_items")
+        .addColumn("queue_id", "bigint", (c) => ref("test_shard_queues.id", "cascade")(c.notNull()))
+        .addColumn("position", "integer", (c) => c.notNull())
+        .addColumn("file", "text", (c) => c.notNull())
+        .addColumn("duration_ms", "double precision")
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("job_id", "bigint")
+        .addColumn("job_started_at", "text")
+        .addColumn("handed_out", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("leased_at", "text")
+        .addColumn("finished_at", "text")
+        .addPrimaryKeyConstraint("test_shard_items_pkey", ["queue_id", "position"])
+        .execute();
+      await db.schema.createIndex("test_shard_items_state_idx").on("test_shard_items").columns(["queue_id", "state", "position"]).execute();
     },
   },
 ];

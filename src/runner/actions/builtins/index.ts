@@ -2,11 +2,12 @@ import type { BuiltinAction } from "../builtin.js";
 import { createArtifactActions, type ArtifactStoreSource } from "./artifacts.js";
 import { createCacheActions, createCacheStore, type CacheStore, type CacheStoreOptions } from "./cache.js";
 import { createCheckoutAction, type CheckoutOptions } from "./checkout.js";
-import { createGateActions, type TestResultSink } from "./gates/index.js";
+import { createGateActions, type TestResultSink, type TestShardServer } from "./gates/index.js";
 import { createGithubScriptAction } from "./github-script.js";
 import { createSetupActions } from "./setup.js";
 import { createReleaseActions, type RolloutActionOptions } from "./release/index.js";
 export { createServerFlagClient } from "./release/index.js";
+export { createServerTestShardClient } from "./gates/index.js";
 
 export interface BuiltinActionsOptions {
   checkout?: CheckoutOptions;
@@ -18,6 +19,8 @@ export interface BuiltinActionsOptions {
   release?: RolloutActionOptions;
   /** Where slipway/test-report sends every case it reads (the server, for a remote runner). */
   testResults?: TestResultSink;
+  /** The server slipway/test-shards reads durations from and keeps its queues on (a remote runner's). */
+  testShards?: TestShardServer;
 }
 
 /** Every built-in action: checkout, cache (+restore/save), upload/download-artifact, setup-*, github-script, slipway/verify and slipway/rollout, and the safety gates. */
@@ -30,7 +33,7 @@ export function createBuiltinActions(options: BuiltinActionsOptions = {}): Built
     ...createSetupActions(cache),
     createGithubScriptAction(),
     ...createReleaseActions(options.release),
-    ...createGateActions({ testResults: options.testResults }),
+    ...createGateActions({ testResults: options.testResults, testShards: options.testShards }),
   ];
 }
 
