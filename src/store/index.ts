@@ -16,6 +16,8 @@ export type { QueuedJobClaim } from "./job-queue.js";
 export { RUNNER_LOST } from "./job-queue.js";
 export type { NewJobReport } from "./job-reports.js";
 export type { NewTestCase, StoredTestCase, TestCaseFilter, TestTotals } from "./test-results.js";
+export { DEFAULT_TEST_SETTINGS } from "./test-states.js";
+export type { TestExecutionRow, TestKey, TestSettings, TestStateChange, TestStateName, TestStateRecord } from "./test-states.js";
 export type { Artifact } from "./artifacts.js";
 export type { CacheEntry } from "./caches.js";
 export type { SecretRecord } from "./secrets.js";

@@ -18,6 +18,7 @@ import { createFlagChangeStore } from "./flags-changes.js";
 import { createJobQueueStore } from "./job-queue.js";
 import { createJobReportStore } from "./job-reports.js";
 import { createTestResultStore } from "./test-results.js";
+import { createTestStateStore } from "./test-states.js";
 import { createJobStore } from "./jobs.js";
 import { createLogStore } from "./logs.js";
 import { migrate } from "./migrate.js";
@@ -392,6 +393,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createRunLeaseStore(ctx),
     ...createJobReportStore(ctx),
     ...createTestResultStore(ctx),
+    ...createTestStateStore(ctx),
     ...createLogStore(ctx),
     ...createArtifactStore(ctx),
     ...createCacheStore(ctx),

@@ -236,6 +236,39 @@ export interface TestCaseTextsTable {
   output: string | null;
 }
 
+/** A test's state when it is not simply enabled; `set_by` is `auto` or `manual`. */
+export interface TestStatesTable {
+  repository_id: Num;
+  classname: string;
+  name: string;
+  state: string;
+  set_by: string;
+  reason: string | null;
+  updated_by: string | null;
+  updated_at: string;
+}
+
+export interface TestStateChangesTable {
+  id: Id;
+  repository_id: Num;
+  classname: string;
+  name: string;
+  previous_state: string;
+  state: string;
+  set_by: string;
+  actor: string | null;
+  reason: string | null;
+  created_at: string;
+}
+
+export interface TestSettingsTable {
+  repository_id: Num;
+  auto_mute: Num;
+  recover_after_passes: Num;
+  window_days: Num;
+  updated_at: string;
+}
+
 export interface FlagSetsTable {
   environment_id: Num;
   version: Num;

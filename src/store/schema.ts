@@ -23,6 +23,9 @@ import type {
   SecretScansTable,
   TestCasesTable,
   TestCaseTextsTable,
+  TestSettingsTable,
+  TestStateChangesTable,
+  TestStatesTable,
   FlagSetsTable,
   FlagSetVersionsTable,
   FlagClientKeysTable,
@@ -337,6 +340,9 @@ export interface Database {
   job_reports: JobReportsTable;
   test_cases: TestCasesTable;
   test_case_texts: TestCaseTextsTable;
+  test_states: TestStatesTable;
+  test_state_changes: TestStateChangesTable;
+  test_settings: TestSettingsTable;
   environments: EnvironmentsTable;
   environment_branch_policies: EnvironmentBranchPoliciesTable;
   deployment_gates: DeploymentGatesTable;

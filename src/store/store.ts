@@ -33,6 +33,7 @@ import type { SecretFindingStore } from "./secret-findings.js";
 import type { SecretStore } from "./secrets.js";
 import type { StepStore } from "./steps.js";
 import type { TestResultStore } from "./test-results.js";
+import type { TestStateStore } from "./test-states.js";
 import type { VariableStore } from "./variables.js";
 import type { WebhookDeliveryStore } from "./webhook-deliveries.js";
 
@@ -82,6 +83,7 @@ export interface Store
     RunLeaseStore,
     JobReportStore,
     TestResultStore,
+    TestStateStore,
     LogStore,
     ArtifactStore,
     CacheStore,

@@ -264,4 +264,45 @@ export const DELIVERY_MIGRATIONS: Migration[] = [
       await db.schema.createIndex("secret_scans_repository_idx").on("secret_scans").column("repository_id").execute();
     },
   },
+  {
+    version: 27,
+    name: "flaky tests: per-test states (enabled, muted, skipped), their changes, and each repository's test settings",
+    async up(db, backend) {
+      // A test without a row is enabled; a test is its repository, class and name.
+      await db.schema
+        .createTable("test_states")
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull()))
+        .addColumn("classname", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("set_by", "text", (c) => c.notNull())
+        .addColumn("reason", "text")
+        .addColumn("updated_by", "text")
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("test_states_pkey", ["repository_id", "classname", "name"])
+        .execute();
+      await withId(db.schema.createTable("test_state_changes"), backend)
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull()))
+        .addColumn("classname", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("previous_state", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("set_by", "text", (c) => c.notNull())
+        .addColumn("actor", "text")
+        .addColumn("reason", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("test_state_changes_test_idx").on("test_state_changes").columns(["repository_id", "classname", "name"]).execute();
+      await db.schema
+        .createTable("test_settings")
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull().primaryKey()))
+        .addColumn("auto_mute", "integer", (c) => c.notNull())
+        .addColumn("recover_after_passes", "integer", (c) => c.notNull())
+        .addColumn("window_days", "integer", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      // Flaky detection reads a repository's cases of the last days.
+      await db.schema.createIndex("test_cases_repository_idx").on("test_cases").columns(["repository_id", "created_at"]).execute();
+    },
+  },
 ];
