@@ -147,6 +147,8 @@ export const ERROR_CODES = {
   SECRET_ALERT_NOT_FOUND: { status: 404, meaning: "The repository has no secret-scanning alert with this number.", hint: "List the repository's alerts with GET .../secret-scanning/alerts to find the number." },
   SECRET_SCAN_NOT_FOUND: { status: 404, meaning: "The repository has no secret-scanning history scan with this id.", hint: "Start a history scan with POST .../secret-scanning/scans; its answer holds the id." },
   SECRET_SCANNING_UNAVAILABLE: { status: 503, meaning: "This server process does not run the pipeline that scans repositories for secrets.", hint: "Ask the server's operator: secret scanning runs with the server's run pipeline." },
+  // Flaky tests
+  TEST_NOT_FOUND: { status: 404, meaning: "The test id does not name a test: it is not a class name and a name, joined by a newline, in base64url.", hint: "Take the test_id from GET .../test-results/flaky or GET .../tests." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

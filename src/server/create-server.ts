@@ -21,6 +21,7 @@ import { createMetrics } from "./metrics.js";
 import { registerAccountRoutes } from "./routes/accounts.js";
 import { registerArtifactRoutes } from "./routes/artifacts.js";
 import { registerTestResultRoutes } from "./routes/test-results.js";
+import { registerTestStateRoutes } from "./routes/test-states.js";
 import { registerOpsRoutes } from "./routes/ops.js";
 import { registerRepoRoutes } from "./routes/repos.js";
 import { registerRepoConnectionRoutes } from "./routes/repo-connection.js";
@@ -225,6 +226,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerRunnerProtocolRoutes(app, ctx);
   registerArtifactRoutes(app, ctx);
   registerTestResultRoutes(app, ctx);
+  registerTestStateRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
   registerGitHttpRoutes(app, ctx);
   registerVariableRoutes(app, ctx);

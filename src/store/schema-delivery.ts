@@ -226,6 +226,8 @@ export interface TestCasesTable {
   failed: Num;
   flaky: Num;
   retries: Num;
+  /** 1 when the test was muted as it ran. */
+  muted: Num;
   created_at: string;
 }
 

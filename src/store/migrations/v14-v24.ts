@@ -301,6 +301,8 @@ export const DELIVERY_MIGRATIONS: Migration[] = [
         .addColumn("window_days", "integer", (c) => c.notNull())
         .addColumn("updated_at", "text", (c) => c.notNull())
         .execute();
+      // A muted test's case: reported, but its failure did not fail the job.
+      await db.schema.alterTable("test_cases").addColumn("muted", "integer", (c) => c.notNull().defaultTo(0)).execute();
       // Flaky detection reads a repository's cases of the last days.
       await db.schema.createIndex("test_cases_repository_idx").on("test_cases").columns(["repository_id", "created_at"]).execute();
     },
