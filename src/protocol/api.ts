@@ -430,7 +430,7 @@ export interface ApiTestStateChange {
 }
 
 /** One execution of a test: a case of a job attempt, with its run's commit. */
-export interface ApiTestExecution {
+interface ApiTestExecution {
   run_id: number;
   run_attempt: number;
   job_id: number;

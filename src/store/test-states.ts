@@ -25,7 +25,7 @@ export interface TestStateRecord extends TestKey {
   updatedAt: string;
 }
 
-export interface TestStateChange extends TestKey {
+interface TestStateChange extends TestKey {
   id: number;
   previousState: TestStateName;
   state: TestStateName;
@@ -44,7 +44,7 @@ export interface TestSettings {
   windowDays: number;
 }
 
-export const DEFAULT_TEST_SETTINGS: TestSettings = { autoMute: false, recoverAfterPasses: 10, windowDays: 14 };
+const DEFAULT_TEST_SETTINGS: TestSettings = { autoMute: false, recoverAfterPasses: 10, windowDays: 14 };
 
 /** One case of a test, with what detection needs of its run and job. */
 export interface TestExecutionRow extends TestKey {
@@ -61,7 +61,7 @@ export interface TestExecutionRow extends TestKey {
   jobDurationMs: number | null;
 }
 
-export interface TestExecutionFilter {
+interface TestExecutionFilter {
   since: string;
   /** Only these tests; otherwise every test that failed or flaked since `since`. */
   tests?: TestKey[];

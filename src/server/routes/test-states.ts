@@ -15,7 +15,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { findFlakyTests, nextTestState, type TestExecution } from "../../gates/index.js";
-import type { ApiFlakyTest, ApiTestSettings, ApiTestState, ApiTestStateChange, TestStatesAnswer } from "../../protocol/index.js";
+import type { ApiFlakyTest, ApiFlakyTests, ApiTestDetail, ApiTestSettings, ApiTestState, ApiTestStateChange, TestStatesAnswer } from "../../protocol/index.js";
 import type { NewTestCase, Repository, Store, TestExecutionRow, TestKey, TestSettings, TestStateName, TestStateRecord, WorkflowRun } from "../../store/index.js";
 import { pageOf, type RouteContext } from "../context.js";
 import { actorOf } from "../auth.js";
@@ -28,7 +28,7 @@ const MAX_REASON = 1000;
 const DETAIL_EXECUTIONS = 50;
 const DETAIL_CHANGES = 50;
 
-export function encodeTestId(test: TestKey): string {
+function encodeTestId(test: TestKey): string {
   return Buffer.from(`${test.classname}\n${test.name}`, "utf8").toString("base64url");
 }
 
@@ -135,7 +135,7 @@ export function registerTestStateRoutes(app: FastifyInstance, ctx: RouteContext)
     return { muted: muted.map(key), skipped: skipped.map(key) };
   });
 
-  app.get("/api/v3/repos/:owner/:repo/test-results/flaky", { config: { permission: "repo:read" } }, async (request) => {
+  app.get("/api/v3/repos/:owner/:repo/test-results/flaky", { config: { permission: "repo:read" } }, async (request): Promise<ApiFlakyTests> => {
     const repository = repoOf(request);
     const settings = await store.getTestSettings(repository.id);
     const q = queryOf(request);
@@ -198,7 +198,7 @@ export function registerTestStateRoutes(app: FastifyInstance, ctx: RouteContext)
     return { total_count: page.totalCount, tests: page.items.map((s) => stateJson(s, s)) };
   });
 
-  app.get("/api/v3/repos/:owner/:repo/tests/:test_id", { config: { permission: "repo:read" } }, async (request) => {
+  app.get("/api/v3/repos/:owner/:repo/tests/:test_id", { config: { permission: "repo:read" } }, async (request): Promise<ApiTestDetail> => {
     const repository = repoOf(request);
     const test = decodeTestId((request.params as { test_id?: string }).test_id);
     const settings = await store.getTestSettings(repository.id);

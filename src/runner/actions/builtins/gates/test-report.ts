@@ -25,7 +25,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
 import { isSlipwayError, SlipwayError } from "../../../../lib/index.js";
-import { JUnitReader } from "../../../../gates/index.js";
+import { failsJob, JUnitReader } from "../../../../gates/index.js";
 import type { UsesContext, UsesStepResult } from "../../../uses.js";
 import { getBooleanInput, getInput, getMultilineInput, type BuiltinAction } from "../../builtin.js";
 import type { TestCaseReport, TestStateKey, TestStatesAnswer } from "../../../../protocol/index.js";
@@ -289,8 +289,8 @@ async function run(context: UsesContext, sink: TestResultSink | undefined): Prom
         duration += test.durationMs ?? 0;
         if (test.status === "passed") totals.passed++;
         else if (test.status === "skipped") totals.skipped++;
-        else if (test.muted) mutedFailures.push(test);
-        else failed.push(test);
+        else if (failsJob(test.muted ? "muted" : "enabled", test.status)) failed.push(test);
+        else mutedFailures.push(test);
         if (test.flaky) flaky.push(test);
         await batcher.add(test);
       }
