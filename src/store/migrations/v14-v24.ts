@@ -303,8 +303,10 @@ export const DELIVERY_MIGRATIONS: Migration[] = [
         .execute();
       // A muted test's case: reported, but its failure did not fail the job.
       await db.schema.alterTable("test_cases").addColumn("muted", "integer", (c) => c.notNull().defaultTo(0)).execute();
-      // Flaky detection reads a repository's cases of the last days.
+      // Flaky detection reads a repository's cases of the last days…
       await db.schema.createIndex("test_cases_repository_idx").on("test_cases").columns(["repository_id", "created_at"]).execute();
+      // …and one test's executions, by name.
+      await db.schema.createIndex("test_cases_repository_name_idx").on("test_cases").columns(["repository_id", "classname", "name"]).execute();
     },
   },
 ];
