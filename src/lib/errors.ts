@@ -152,6 +152,8 @@ export const ERROR_CODES = {
   // Test shards (slipway/test-shards)
   TEST_SHARDS_FORBIDDEN: { status: 403, meaning: "Only a running job's token reads recorded test durations and test shard queues, and only for its own run's repository.", hint: "Call these routes from slipway/test-shards in a job of the repository; the step's runner sends the job's token. People read a run's queues with GET …/actions/runs/{run_id}/test-shards." },
   TEST_SHARD_QUEUE_NOT_FOUND: { status: 404, meaning: "The job's run attempt has no test shard queue with this key.", hint: "Create the queue first (slipway/test-shards with mode: queue does, in every shard job), with the same key in every shard." },
+  // Flaky tests
+  TEST_NOT_FOUND: { status: 404, meaning: "The test id does not name a test: it is not a class name and a name, joined by a newline, in base64url.", hint: "Take the test_id from GET .../test-results/flaky or GET .../tests." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -155,6 +155,8 @@ export interface TestCaseReport {
   message: string | null;
   stack: string | null;
   output: string | null;
+  /** The test is muted in the repository: its failure did not fail the step. */
+  muted?: boolean;
 }
 
 /**
@@ -170,4 +172,19 @@ export interface TestResultsBody {
 export interface TestResultsAnswer {
   recorded: number;
   duplicates: number;
+}
+
+/** A test as the repository's test states name it. */
+export interface TestStateKey {
+  classname: string;
+  name: string;
+}
+
+/**
+ * GET /api/v3/runner/jobs/:id/test-states: the repository's muted and
+ * skipped tests, which `slipway/test-report` applies to the job's reports.
+ */
+export interface TestStatesAnswer {
+  muted: TestStateKey[];
+  skipped: TestStateKey[];
 }

@@ -22,6 +22,7 @@ import { registerAccountRoutes } from "./routes/accounts.js";
 import { registerArtifactRoutes } from "./routes/artifacts.js";
 import { registerTestResultRoutes } from "./routes/test-results.js";
 import { registerTestShardRoutes } from "./routes/test-shards.js";
+import { registerTestStateRoutes } from "./routes/test-states.js";
 import { registerOpsRoutes } from "./routes/ops.js";
 import { registerRepoRoutes } from "./routes/repos.js";
 import { registerRepoConnectionRoutes } from "./routes/repo-connection.js";
@@ -227,6 +228,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerArtifactRoutes(app, ctx);
   registerTestResultRoutes(app, ctx);
   registerTestShardRoutes(app, ctx);
+  registerTestStateRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
   registerGitHttpRoutes(app, ctx);
   registerVariableRoutes(app, ctx);

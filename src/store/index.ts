@@ -17,6 +17,7 @@ export { RUNNER_LOST } from "./job-queue.js";
 export type { NewJobReport } from "./job-reports.js";
 export type { NewTestCase, StoredTestCase, TestCaseFilter, TestTotals } from "./test-results.js";
 export type { TestShardQueue } from "./test-shards.js";
+export type { TestExecutionRow, TestKey, TestSettings, TestStateName, TestStateRecord } from "./test-states.js";
 export type { Artifact } from "./artifacts.js";
 export type { CacheEntry } from "./caches.js";
 export type { SecretRecord } from "./secrets.js";

@@ -20,6 +20,7 @@ import { createJobQueueStore } from "./job-queue.js";
 import { createJobReportStore } from "./job-reports.js";
 import { createTestResultStore } from "./test-results.js";
 import { createTestShardStore } from "./test-shards.js";
+import { createTestStateStore } from "./test-states.js";
 import { createJobStore } from "./jobs.js";
 import { createLogStore } from "./logs.js";
 import { migrate } from "./migrate.js";
@@ -395,6 +396,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createJobReportStore(ctx),
     ...createTestResultStore(ctx),
     ...createTestShardStore(ctx),
+    ...createTestStateStore(ctx),
     ...createLogStore(ctx),
     ...createArtifactStore(ctx),
     ...createCacheStore(ctx),

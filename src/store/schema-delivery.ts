@@ -226,6 +226,8 @@ export interface TestCasesTable {
   failed: Num;
   flaky: Num;
   retries: Num;
+  /** 1 when the test was muted as it ran. */
+  muted: Num;
   created_at: string;
 }
 
@@ -259,6 +261,39 @@ export interface TestShardItemsTable {
   handed_out: Generated<Num>;
   leased_at: string | null;
   finished_at: string | null;
+}
+
+/** A test's state when it is not simply enabled; `set_by` is `auto` or `manual`. */
+export interface TestStatesTable {
+  repository_id: Num;
+  classname: string;
+  name: string;
+  state: string;
+  set_by: string;
+  reason: string | null;
+  updated_by: string | null;
+  updated_at: string;
+}
+
+export interface TestStateChangesTable {
+  id: Id;
+  repository_id: Num;
+  classname: string;
+  name: string;
+  previous_state: string;
+  state: string;
+  set_by: string;
+  actor: string | null;
+  reason: string | null;
+  created_at: string;
+}
+
+export interface TestSettingsTable {
+  repository_id: Num;
+  auto_mute: Num;
+  recover_after_passes: Num;
+  window_days: Num;
+  updated_at: string;
 }
 
 export interface FlagSetsTable {

@@ -25,6 +25,9 @@ import type {
   TestShardItemsTable,
   TestShardQueuesTable,
   TestCaseTextsTable,
+  TestSettingsTable,
+  TestStateChangesTable,
+  TestStatesTable,
   FlagSetsTable,
   FlagSetVersionsTable,
   FlagClientKeysTable,
@@ -342,6 +345,9 @@ export interface Database {
   test_case_texts: TestCaseTextsTable;
   test_shard_queues: TestShardQueuesTable;
   test_shard_items: TestShardItemsTable;
+  test_states: TestStatesTable;
+  test_state_changes: TestStateChangesTable;
+  test_settings: TestSettingsTable;
   environments: EnvironmentsTable;
   environment_branch_policies: EnvironmentBranchPoliciesTable;
   deployment_gates: DeploymentGatesTable;

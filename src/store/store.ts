@@ -35,6 +35,7 @@ import type { SecretStore } from "./secrets.js";
 import type { StepStore } from "./steps.js";
 import type { TestResultStore } from "./test-results.js";
 import type { TestShardStore } from "./test-shards.js";
+import type { TestStateStore } from "./test-states.js";
 import type { VariableStore } from "./variables.js";
 import type { WebhookDeliveryStore } from "./webhook-deliveries.js";
 
@@ -85,6 +86,7 @@ export interface Store
     JobReportStore,
     TestResultStore,
     TestShardStore,
+    TestStateStore,
     LogStore,
     ArtifactStore,
     CacheStore,

@@ -21,6 +21,8 @@ export interface NewTestCase {
   result: TestCaseOutcome;
   flaky: boolean;
   retries: number;
+  /** The test was muted: its failure did not fail the job. */
+  muted?: boolean;
   message: string | null;
   stack: string | null;
   output: string | null;
@@ -101,6 +103,7 @@ interface TestCaseRow {
   result: string;
   flaky: number | string;
   retries: number | string;
+  muted: number | string;
   message: string | null;
   stack: string | null;
   output: string | null;
@@ -123,6 +126,7 @@ function mapCase(row: TestCaseRow): StoredTestCase {
     result: row.result as TestCaseOutcome,
     flaky: toNum(row.flaky) !== 0,
     retries: toNum(row.retries),
+    muted: toNum(row.muted) !== 0,
     message: row.message,
     stack: row.stack,
     output: row.output,
@@ -180,6 +184,7 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
             failed: c.result === "failed" || c.result === "error" ? 1 : 0,
             flaky: c.flaky ? 1 : 0,
             retries: c.retries,
+            muted: c.muted ? 1 : 0,
             created_at: createdAt,
           }));
           const ids = await trx.insertInto("test_cases").values(rows).returning(["id", "idx"]).execute();

@@ -14,6 +14,7 @@ import { RunPage } from "./pages/run.js";
 import { RunnersPage } from "./pages/runners.js";
 import { SecretsPage } from "./pages/secrets.js";
 import { SecurityPage } from "./pages/security.js";
+import { TestsPage } from "./pages/repo-tests.js";
 import { Logo, SignInPage } from "./pages/sign-in.js";
 import { NewRepositoryPage } from "./pages/new-repository.js";
 import { UserSettingsPage } from "./pages/user-settings.js";
@@ -65,6 +66,7 @@ function Header({ user, onSignOut, theme, cycleTheme }: { user: User; onSignOut:
 const TABS = [
   { path: "", label: "Runs" },
   { path: "/workflows", label: "Workflows" },
+  { path: "/tests", label: "Tests" },
   { path: "/runners", label: "Runners" },
   { path: "/secrets", label: "Secrets and variables" },
   { path: "/environments", label: "Environments" },
@@ -82,6 +84,9 @@ function RepoPage({ owner, name, tab }: { owner: string; name: string; tab: stri
   switch (tab) {
     case "/workflows":
       body = <WorkflowsPage repo={repo} defaultBranch={defaultBranch} />;
+      break;
+    case "/tests":
+      body = <TestsPage repo={repo} />;
       break;
     case "/runners":
       body = <RunnersPage repo={repo} />;

@@ -71,6 +71,22 @@ describe("flaky tests", () => {
     expect(flaky).toEqual([{ testId: "cart", executions: 4, failures: 2, flakyCommits: 1, flakeRate: 0.25, lastFlakeAt: now - 3 * DAY, timeLostMs: 2000 }]);
   });
 
+  // Each row: the executions of one test "t" (commit, status, days ago, flaky element), and the flaky commits found (0: not flaky).
+  test.each<[string, Array<[string, TestExecution["status"], number, boolean?]>, number]>([
+    ["a retry inside the run (Surefire's flaky element)", [["c1", "passed", 1, true]], 1],
+    ["a re-run of the job on the same commit", [["c1", "failed", 2], ["c1", "passed", 1]], 1],
+    ["an error, then a pass on the same commit", [["c1", "error", 2], ["c1", "passed", 1]], 1],
+    ["a failure on one commit, a pass on another", [["c1", "failed", 2], ["c2", "passed", 1]], 0],
+    ["failing every time", [["c1", "failed", 2], ["c1", "failed", 1]], 0],
+    ["passing every time", [["c1", "passed", 2], ["c1", "passed", 1]], 0],
+    ["a skip and a pass", [["c1", "skipped", 2], ["c1", "passed", 1]], 0],
+    ["flaky on two commits", [["c1", "failed", 4], ["c1", "passed", 3], ["c2", "failed", 2], ["c2", "passed", 1]], 2],
+    ["a flake older than the window", [["c1", "failed", 15], ["c1", "passed", 14.5]], 0],
+  ])("%s", (_title, executions, flakyCommits) => {
+    const found = findFlakyTests(executions.map(([sha, status, daysAgo, flakyElement]) => run("t", sha, status, daysAgo, flakyElement ? { flakyElement } : {})), now);
+    expect(found[0]?.flakyCommits ?? 0).toBe(flakyCommits);
+  });
+
   test("a pass after failures inside one execution (Surefire's flaky element) counts", () => {
     expect(findFlakyTests([run("t", "c1", "passed", 1, { flakyElement: true }), run("t", "c2", "passed", 1)], now)[0]).toMatchObject({ flakyCommits: 1, flakeRate: 0.5 });
   });

@@ -127,6 +127,21 @@ describe("every route declares and enforces a permission", () => {
       "PATCH /alerts/:number repo:admin",
       "POST /scans repo:admin",
     ]);
+    // Tests: readers see results, flaky tests and states; writers set a test's state, maintainers the repository's test settings.
+    const testRoutes = routes.filter((r) => /\/(tests|test-results|test-states)(\/|$)/.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^\/api\/v3\/(repos\/:owner\/:repo|runner)/, "")} ${r.permission}`).sort();
+    expect(testRoutes).toEqual([
+      "GET /actions/jobs/:job_id/test-results repo:read",
+      "GET /actions/runs/:run_id/test-results repo:read",
+      "GET /actions/runs/:run_id/test-results/comparison repo:read",
+      "GET /jobs/:job_id/test-states runner",
+      "GET /test-results/flaky repo:read",
+      "GET /test-results/settings repo:read",
+      "GET /tests repo:read",
+      "GET /tests/:test_id repo:read",
+      "POST /jobs/:job_id/test-results runner",
+      "PUT /test-results/settings repo:maintain",
+      "PUT /tests/:test_id/state repo:write",
+    ]);
     // Runner administration: a repository's admins manage its runners, instance admins the instance's.
     const runnerRoutes = routes.filter((r) => /\/runners(\/|$)/.test(r.url)).map((r) => `${r.method} ${r.url} ${r.permission}`).sort();
     expect(runnerRoutes).toEqual([

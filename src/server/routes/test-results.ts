@@ -9,11 +9,13 @@
  * removed tests, the slowest tests and the biggest slowdowns.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { SlipwayError } from "../../lib/index.js";
-import type { TestCaseReport, TestResultsAnswer, TestResultsBody } from "../../protocol/index.js";
-import type { Job, NewTestCase, StoredTestCase, TestCaseFilter, TestTotals, WorkflowRun } from "../../store/index.js";
+import type { ApiTestCase, ApiTestResults, ApiTestTotals, TestCaseReport, TestResultsAnswer, TestResultsBody } from "../../protocol/index.js";
+import type { NewTestCase, StoredTestCase, TestCaseFilter, TestTotals, WorkflowRun } from "../../store/index.js";
 import { idParam, pageOf, type RouteContext } from "../context.js";
-import { notFound, validationFailed } from "../http-errors.js";
+import { validationFailed } from "../http-errors.js";
+import { leasedJob } from "./request-parts.js";
+import { requestedJob, requestedRun } from "./requested.js";
+import { applyTestStatePolicy } from "./test-states.js";
 
 /** Characters kept of a case's message, stack and output. */
 const MAX_TEST_TEXT = 16_384;
@@ -54,13 +56,14 @@ function readCase(value: unknown, index: number): NewTestCase {
     result: c.result as NewTestCase["result"],
     flaky: c.flaky === true,
     retries: typeof c.retries === "number" && Number.isInteger(c.retries) && c.retries > 0 ? c.retries : 0,
+    muted: c.muted === true,
     message: text(c.message, "message", index),
     stack: text(c.stack, "stack", index),
     output: text(c.output, "output", index),
   };
 }
 
-function testCaseJson(c: StoredTestCase) {
+function testCaseJson(c: StoredTestCase): ApiTestCase {
   return {
     id: c.id,
     job_id: c.jobId,
@@ -75,13 +78,14 @@ function testCaseJson(c: StoredTestCase) {
     result: c.result,
     flaky: c.flaky,
     retries: c.retries,
+    muted: c.muted === true,
     message: c.message,
     stack: c.stack,
     output: c.output,
   };
 }
 
-function totalsJson(t: TestTotals) {
+function totalsJson(t: TestTotals): ApiTestTotals {
   return { total: t.total, passed: t.passed, failed: t.failed, errors: t.errors, skipped: t.skipped, flaky: t.flaky, duration_ms: t.durationMs };
 }
 
@@ -98,30 +102,6 @@ function filterOf(query: unknown): TestCaseFilter {
 
 export function registerTestResultRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, config } = ctx;
-
-  /** The job the runner names, leased to it (the lease is renewed). */
-  const heldJob = async (request: FastifyRequest): Promise<{ job: Job; run: WorkflowRun }> => {
-    const p = request.principal;
-    if (p.kind !== "runner") throw new Error("runner route reached without a runner");
-    const id = idParam((request.params as { job_id?: string }).job_id);
-    const job = id === undefined ? null : await store.getJob(id);
-    if (!job) throw notFound("JOB_NOT_FOUND", "Job");
-    const lease = request.headers["x-slipway-lease-token"];
-    if (typeof lease !== "string" || lease === "") throw validationFailed("lease_token", "the lease token returned by the claim, in X-Slipway-Lease-Token");
-    const lost = () => new SlipwayError("JOB_LEASE_LOST", "This runner no longer holds the job's lease");
-    if (job.runnerId !== p.runner.id || job.status !== "in_progress") throw lost();
-    if (!(await store.renewLease(job.id, lease, config.leaseSeconds))) throw lost();
-    const run = await store.getRun(job.runId);
-    if (!run) throw notFound("RUN_NOT_FOUND", "Run");
-    return { job, run };
-  };
-
-  const runOf = async (request: FastifyRequest): Promise<WorkflowRun> => {
-    const id = idParam((request.params as { run_id?: string }).run_id);
-    const run = id === undefined ? null : await store.getRun(id);
-    if (!run || run.repositoryId !== request.repository!.id) throw notFound("RUN_NOT_FOUND", "Workflow run");
-    return run;
-  };
 
   const attemptOf = (request: FastifyRequest, run: WorkflowRun): number => {
     const asked = (request.query as Record<string, string | undefined>).attempt;
@@ -143,19 +123,26 @@ export function registerTestResultRoutes(app: FastifyInstance, ctx: RouteContext
     if (!Array.isArray(body.cases)) throw validationFailed("cases", "must be an array");
     if (body.cases.length > MAX_TEST_BATCH) throw validationFailed("cases", `at most ${MAX_TEST_BATCH} cases per request`);
     const cases = body.cases.map(readCase);
-    const { job, run } = await heldJob(request);
-    return store.saveTestCases({ jobId: job.id, runId: run.id, attempt: job.attempt, repositoryId: run.repositoryId }, body.seq, cases);
+    const { job, run } = await leasedJob(store, config.leaseSeconds, request);
+    const saved = await store.saveTestCases({ jobId: job.id, runId: run.id, attempt: job.attempt, repositoryId: run.repositoryId }, body.seq, cases);
+    if (saved.recorded > 0) {
+      ctx.runInBackground("test states", async () => {
+        const repository = await store.getRepository(run.repositoryId);
+        if (repository) await applyTestStatePolicy(store, repository, run, cases, ctx.now());
+      });
+    }
+    return saved;
   });
 
-  app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/test-results", { config: { permission: "repo:read" } }, async (request) => {
-    const run = await runOf(request);
+  app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/test-results", { config: { permission: "repo:read" } }, async (request): Promise<ApiTestResults> => {
+    const run = await requestedRun(store, request);
     const scope = { runId: run.id, attempt: attemptOf(request, run) };
     const [totals, page] = await Promise.all([store.countTestCases(scope), store.listTestCases(scope, filterOf(request.query))]);
     return { total_count: page.totalCount, run_attempt: scope.attempt, totals: totalsJson(totals), test_cases: page.items.map(testCaseJson) };
   });
 
   app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/test-results/comparison", { config: { permission: "repo:read" } }, async (request) => {
-    const run = await runOf(request);
+    const run = await requestedRun(store, request);
     const scope = { runId: run.id, attempt: attemptOf(request, run) };
     const base = await baseRunOf(run, request.repository!.defaultBranch);
     const slowest = await store.listSlowestTestCases(scope, COMPARISON_LIMIT);
@@ -176,11 +163,8 @@ export function registerTestResultRoutes(app: FastifyInstance, ctx: RouteContext
     };
   });
 
-  app.get("/api/v3/repos/:owner/:repo/actions/jobs/:job_id/test-results", { config: { permission: "repo:read" } }, async (request) => {
-    const id = idParam((request.params as { job_id?: string }).job_id);
-    const job = id === undefined ? null : await store.getJob(id);
-    const run = job ? await store.getRun(job.runId) : null;
-    if (!job || !run || run.repositoryId !== request.repository!.id) throw notFound("JOB_NOT_FOUND", "Job");
+  app.get("/api/v3/repos/:owner/:repo/actions/jobs/:job_id/test-results", { config: { permission: "repo:read" } }, async (request): Promise<ApiTestResults> => {
+    const { job } = await requestedJob(store, request);
     const scope = { jobId: job.id };
     const [totals, page] = await Promise.all([store.countTestCases(scope), store.listTestCases(scope, filterOf(request.query))]);
     return { total_count: page.totalCount, run_attempt: job.attempt, totals: totalsJson(totals), test_cases: page.items.map(testCaseJson) };

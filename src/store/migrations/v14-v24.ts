@@ -1,4 +1,4 @@
-/** Store migrations: the delivery half: deployments, flags, hooks, test results and secret scanning (versions 14, 18 to 24, 26 and 28). Never edit an applied one. */
+/** Store migrations: the delivery half: deployments, flags, hooks, test results and secret scanning (versions 14, 18 to 24 and 26 to 28). Never edit an applied one. */
 import { sql } from "kysely";
 import type { Migration } from "../migrate.js";
 import { blobType, ref, withId } from "./columns.js";
@@ -319,6 +319,51 @@ export const DELIVERY_MIGRATIONS: Migration[] = [
         .addPrimaryKeyConstraint("test_shard_items_pkey", ["queue_id", "position"])
         .execute();
       await db.schema.createIndex("test_shard_items_state_idx").on("test_shard_items").columns(["queue_id", "state", "position"]).execute();
+    },
+  },
+  {
+    version: 27,
+    name: "flaky tests: per-test states (enabled, muted, skipped), their changes, and each repository's test settings",
+    async up(db, backend) {
+      // A test without a row is enabled; a test is its repository, class and name.
+      await db.schema
+        .createTable("test_states")
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull()))
+        .addColumn("classname", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("set_by", "text", (c) => c.notNull())
+        .addColumn("reason", "text")
+        .addColumn("updated_by", "text")
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("test_states_pkey", ["repository_id", "classname", "name"])
+        .execute();
+      await withId(db.schema.createTable("test_state_changes"), backend)
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull()))
+        .addColumn("classname", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("previous_state", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("set_by", "text", (c) => c.notNull())
+        .addColumn("actor", "text")
+        .addColumn("reason", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("test_state_changes_test_idx").on("test_state_changes").columns(["repository_id", "classname", "name"]).execute();
+      await db.schema
+        .createTable("test_settings")
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull().primaryKey()))
+        .addColumn("auto_mute", "integer", (c) => c.notNull())
+        .addColumn("recover_after_passes", "integer", (c) => c.notNull())
+        .addColumn("window_days", "integer", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      // A muted test's case: reported, but its failure did not fail the job.
+      await db.schema.alterTable("test_cases").addColumn("muted", "integer", (c) => c.notNull().defaultTo(0)).execute();
+      // Flaky detection reads a repository's cases of the last days…
+      await db.schema.createIndex("test_cases_repository_idx").on("test_cases").columns(["repository_id", "created_at"]).execute();
+      // …and one test's executions, by name.
+      await db.schema.createIndex("test_cases_repository_name_idx").on("test_cases").columns(["repository_id", "classname", "name"]).execute();
     },
   },
 ];

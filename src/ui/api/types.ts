@@ -29,6 +29,14 @@ export type {
   ApiDora as Dora,
   ApiDoraTier as DoraTier,
   ApiDoraBucket as DoraBucket,
+  ApiTestTotals as TestTotals,
+  ApiTestCase as TestCase,
+  ApiTestResults as TestResults,
+  ApiTestStateName as TestStateName,
+  ApiFlakyTest as FlakyTest,
+  ApiFlakyTests as FlakyTests,
+  ApiTestDetail as TestDetail,
+  ApiTestSettings as TestSettings,
 } from "../../protocol/api.js";
 
 /** A secret-scanning alert; `secret` is always redacted by the server. */

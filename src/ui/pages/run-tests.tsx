@@ -8,45 +8,12 @@
  */
 import { useEffect, useRef, useState, type CSSProperties } from "react";
 import { ApiError, requestText } from "../api/client.js";
+import type { TestCase, TestResults, TestTotals } from "../api/types.js";
 import { ErrorBanner, Empty, Loading } from "../components/feedback.js";
 import { StatusIcon, type State } from "../components/status.js";
 import { formatDuration } from "../core/format.js";
 import { Link, useLocation } from "../core/router.js";
 import { useApi } from "../core/use-api.js";
-
-interface TestTotals {
-  total: number;
-  passed: number;
-  failed: number;
-  errors: number;
-  skipped: number;
-  flaky: number;
-  duration_ms: number;
-}
-
-interface TestCase {
-  id: number;
-  job_id: number;
-  suite: string;
-  classname: string;
-  name: string;
-  file: string | null;
-  line: number | null;
-  duration_ms: number | null;
-  result: "passed" | "failed" | "error" | "skipped";
-  flaky: boolean;
-  retries: number;
-  message: string | null;
-  stack: string | null;
-  output: string | null;
-}
-
-interface TestResults {
-  total_count: number;
-  run_attempt: number;
-  totals: TestTotals;
-  test_cases: TestCase[];
-}
 
 type StatusFilter = "" | "failed" | "passed" | "skipped" | "flaky";
 
@@ -164,6 +131,7 @@ function CaseRow({ c }: { c: TestCase }) {
           <div style={{ fontWeight: 600, overflowWrap: "anywhere" }}>
             <span data-testid="test-case-name">{c.name}</span>
             {c.flaky && <span className="chip" style={{ marginLeft: 6 }}>flaky</span>}
+            {c.muted && <span className="chip" style={{ marginLeft: 6 }} title="The test is muted: its failure did not fail the job">muted</span>}
             {c.result === "error" && <span className="chip" style={{ marginLeft: 6 }}>error</span>}
           </div>
           {where && <div className="muted small" style={{ overflowWrap: "anywhere" }}>{where}</div>}

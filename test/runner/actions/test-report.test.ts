@@ -9,7 +9,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { createActionsHandler, createBuiltinActions } from "../../../src/runner/index.js";
+import type { TestCaseReport } from "../../../src/protocol/index.js";
+import { createActionsHandler, createBuiltinActions, type TestResultSink } from "../../../src/runner/index.js";
 import { repoRoot, runCli } from "../../support/cli.js";
 import { makeRepo } from "../../support/git-repo.js";
 import { createHarness, request, step, type Harness } from "../helpers.js";
@@ -163,7 +164,7 @@ describe("slipway/test-report's job summary and annotation limit", () => {
       uses: createActionsHandler({ builtins: createBuiltinActions() }),
     });
     expect(result.conclusion).toBe("failure");
-    expect(result.steps[0]!.outputs).toEqual({ total: "7", passed: "2", failed: "5", skipped: "0", flaky: "1" });
+    expect(result.steps[0]!.outputs).toMatchObject({ total: "7", passed: "2", failed: "5", skipped: "0", flaky: "1", muted: "0" });
     // Beside the step's own error annotation ("5 tests failed"), three tests are annotated.
     const tests = h.recorded.annotations.filter((a) => /^(Test failed|Flaky test)/.test(a.annotation.title ?? ""));
     expect(tests.map((a) => a.annotation.title)).toEqual(["Test failed: a › fails 0", "Test failed: a › fails 1", "Test failed: a › fails 2"]);
@@ -175,5 +176,36 @@ describe("slipway/test-report's job summary and annotation limit", () => {
     expect(rows[0]).toContain("boom 0");
     expect(rows[0]!.length).toBeLessThan(300);
     expect(rows[0]).toContain("…");
+  });
+
+  test("test states: a muted test's failure does not fail the step and is shown as muted; a skipped test counts as skipped; the lists are files for a test step", async () => {
+    const cases = [
+      `<testcase classname="cart" name="adds"/>`,
+      `<testcase classname="cart" name="wobbles"><failure message="timing">stack</failure></testcase>`,
+      `<testcase classname="cart" name="slow"><failure message="too slow">stack</failure></testcase>`,
+    ];
+    fs.mkdirSync(path.join(h.workspace, "reports"), { recursive: true });
+    fs.writeFileSync(path.join(h.workspace, "reports/junit.xml"), `<testsuite name="s">${cases.join("")}</testsuite>`);
+    const sent: TestCaseReport[] = [];
+    const sink: TestResultSink = {
+      send: async (batch) => void sent.push(...batch),
+      readStates: async () => ({ muted: [{ classname: "cart", name: "wobbles" }], skipped: [] }),
+    };
+    // The file holds what GET …/tests answers; the server's and the file's states add up.
+    fs.mkdirSync(path.join(h.workspace, ".slipway"));
+    fs.writeFileSync(path.join(h.workspace, ".slipway/test-states.json"), JSON.stringify({ total_count: 1, tests: [{ classname: "cart", name: "slow", state: "skipped" }] }));
+    const uses = createActionsHandler({ builtins: createBuiltinActions({ testResults: sink }) });
+    const result = await h.run(request([step({ id: "states", uses: "slipway/test-report@v1", with: { "states-only": "true" } }), step({ id: "tests", uses: "slipway/test-report@v1" })]), { uses });
+    expect(result.conclusion).toBe("success");
+    const [states, tests] = result.steps;
+    expect(states!.outputs).not.toHaveProperty("total");
+    expect(fs.readFileSync(states!.outputs["muted-tests-file"]!, "utf8")).toBe("cart\twobbles\n");
+    expect(fs.readFileSync(states!.outputs["skipped-tests-file"]!, "utf8")).toBe("cart\tslow\n");
+    expect(tests!.outputs).toMatchObject({ total: "3", passed: "1", failed: "0", skipped: "1", muted: "1" });
+    expect(h.recorded.annotations.map((a) => a.annotation.title)).toContain("Muted test failed (does not fail the job): cart › wobbles");
+    expect(result.summary).toMatch(/^\| muted \| cart › wobbles \| timing \|$/m);
+    expect(sent.filter((c) => c.name === "wobbles")).toEqual([expect.objectContaining({ result: "failed", muted: true })]);
+    expect(sent.find((c) => c.name === "slow")).toMatchObject({ result: "skipped" });
+    expect(sent.find((c) => c.name === "adds")).not.toHaveProperty("muted");
   });
 });

@@ -11,24 +11,36 @@
  * sink (a remote runner's server), every case is also sent, in batches, so
  * the server stores the job attempt's results; a sink that fails is a
  * warning, never the step's failure.
+ *
+ * Test states: the repository's muted and skipped tests (from the server on
+ * a remote runner, and from the `test-states` file where there is one). A
+ * muted test's failure is a warning shown as "muted", never the step's
+ * failure; a skipped test's case counts as skipped. The lists are written
+ * to files named by the outputs `muted-tests-file` and `skipped-tests-file`
+ * (one `classname<TAB>name` per line), for a test step to read when the
+ * action runs before it with `states-only: true`.
  */
 import { createReadStream } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
 import { isSlipwayError, SlipwayError } from "../../../../lib/index.js";
-import { JUnitReader } from "../../../../gates/index.js";
+import { failsJob, JUnitReader } from "../../../../gates/index.js";
 import type { UsesContext, UsesStepResult } from "../../../uses.js";
 import { getBooleanInput, getInput, getMultilineInput, type BuiltinAction } from "../../builtin.js";
-import type { TestCaseReport } from "../../../../protocol/index.js";
+import type { TestCaseReport, TestStateKey, TestStatesAnswer } from "../../../../protocol/index.js";
 import { markdownCell } from "./summary.js";
 
 /** Receives the cases a job's reports hold, in batches; numbers them and delivers them once. */
 export interface TestResultSink {
   send(cases: TestCaseReport[]): Promise<void>;
+  /** The repository's muted and skipped tests. */
+  readStates?(): Promise<TestStatesAnswer>;
 }
 
-type TestCaseResult = ReturnType<JUnitReader["finish"]>["cases"][number];
+type TestCaseResult = ReturnType<JUnitReader["finish"]>["cases"][number] & { muted?: boolean };
+
+const DEFAULT_STATES_FILE = ".slipway/test-states.json";
 
 const DEFAULT_PATTERNS = ["**/junit*.xml", "**/TEST-*.xml"];
 const SKIPPED_DIRECTORIES = new Set(["node_modules", ".git"]);
@@ -48,6 +60,7 @@ function toReport(test: TestCaseResult): TestCaseReport {
     result: test.status,
     flaky: test.flaky,
     retries: test.retries,
+    ...(test.muted ? { muted: true } : {}),
     message: test.message ?? null,
     stack: test.stack ?? null,
     output: test.output ?? null,
@@ -177,7 +190,68 @@ function positiveInteger(context: UsesContext, name: string, fallback: number): 
   return n;
 }
 
+const testKey = (t: TestStateKey) => `${t.classname}\n${t.name}`;
+
+function readStateList(value: unknown, file: string): TestStateKey[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new SlipwayError("GATE_INPUT_INVALID", `${file}: muted and skipped must be lists of { classname, name }`);
+  return value.filter((t): t is TestStateKey => !!t && typeof t === "object" && typeof t.name === "string").map((t) => ({ classname: typeof t.classname === "string" ? t.classname : "", name: t.name }));
+}
+
+/**
+ * A test-states file: `{ muted: [...], skipped: [...] }` (what runners read),
+ * or `{ tests: [{ classname, name, state }] }` (what GET …/tests answers).
+ */
+async function readStatesFile(context: UsesContext, given: string): Promise<TestStatesAnswer | undefined> {
+  const file = given === "" ? DEFAULT_STATES_FILE : given;
+  let text: string;
+  try {
+    text = await readFile(path.resolve(context.workspace, file), "utf8");
+  } catch (error) {
+    if (given === "" && (error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new SlipwayError("GATE_INPUT_INVALID", `${context.uses}: cannot read the test states in ${file}: ${(error as Error).message}`);
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new SlipwayError("GATE_INPUT_INVALID", `${context.uses}: ${file} is not JSON: ${(error as Error).message}`, { hint: "Save the answer of GET /api/v3/repos/{owner}/{repo}/tests there, or { \"muted\": [...], \"skipped\": [...] }." });
+  }
+  if (Array.isArray(doc.tests)) {
+    const tests = doc.tests as Array<TestStateKey & { state?: unknown }>;
+    return { muted: readStateList(tests.filter((t) => t?.state === "muted"), file), skipped: readStateList(tests.filter((t) => t?.state === "skipped"), file) };
+  }
+  return { muted: readStateList(doc.muted, file), skipped: readStateList(doc.skipped, file) };
+}
+
+/** The states from the server and the file together, written as files the outputs name. */
+async function loadStates(context: UsesContext, sink: TestResultSink | undefined): Promise<{ muted: Set<string>; skipped: Set<string> }> {
+  const sources: TestStatesAnswer[] = [];
+  if (sink?.readStates) {
+    try {
+      sources.push(await sink.readStates());
+    } catch (error) {
+      context.log(`##[warning]The repository's test states could not be read from the server: ${(error as Error).message}`);
+    }
+  }
+  const fromFile = await readStatesFile(context, getInput(context, "test-states"));
+  if (fromFile) sources.push(fromFile);
+  const muted = sources.flatMap((s) => s.muted);
+  const skipped = sources.flatMap((s) => s.skipped);
+  const lines = (list: TestStateKey[]) => [...new Set(list.map((t) => `${t.classname}\t${t.name}`))].map((l) => `${l}\n`).join("");
+  const mutedFile = path.join(context.tempDir, "slipway-muted-tests.txt");
+  const skippedFile = path.join(context.tempDir, "slipway-skipped-tests.txt");
+  await writeFile(mutedFile, lines(muted));
+  await writeFile(skippedFile, lines(skipped));
+  context.setOutput("muted-tests-file", mutedFile);
+  context.setOutput("skipped-tests-file", skippedFile);
+  if (muted.length + skipped.length > 0) context.log(`Test states: ${new Set(muted.map(testKey)).size} muted, ${new Set(skipped.map(testKey)).size} skipped.`);
+  return { muted: new Set(muted.map(testKey)), skipped: new Set(skipped.map(testKey)) };
+}
+
 async function run(context: UsesContext, sink: TestResultSink | undefined): Promise<UsesStepResult> {
+  const states = await loadStates(context, sink);
+  if (getBooleanInput(context, "states-only", false)) return { outcome: "success" };
   const patterns = getMultilineInput(context, "files");
   const chosen = patterns.length > 0 ? patterns : DEFAULT_PATTERNS;
   const failOnFailure = getBooleanInput(context, "fail-on-failure", true);
@@ -195,7 +269,8 @@ async function run(context: UsesContext, sink: TestResultSink | undefined): Prom
   // Only failed and flaky cases are kept whole; the others are counted, so memory grows with the failures.
   const failed: TestCaseResult[] = [];
   const flaky: TestCaseResult[] = [];
-  const totals = { total: 0, passed: 0, failed: 0, skipped: 0, flaky: 0 };
+  const mutedFailures: TestCaseResult[] = [];
+  const totals = { total: 0, passed: 0, failed: 0, skipped: 0, flaky: 0, muted: 0 };
   let duration = 0;
   const broken: string[] = [];
   const batcher = createBatcher(sink, context);
@@ -203,12 +278,19 @@ async function run(context: UsesContext, sink: TestResultSink | undefined): Prom
     if (context.signal.aborted) return { outcome: "cancelled" };
     try {
       const found = await readReport(file, path.join(context.workspace, file), context.signal);
-      for (const test of found) {
+      for (const test of found as TestCaseResult[]) {
+        const key = testKey(test);
+        if (states.skipped.has(key) && test.status !== "skipped") {
+          test.status = "skipped";
+          test.message = "skipped by the repository's test state";
+        }
+        if (states.muted.has(key)) test.muted = true;
         totals.total++;
         duration += test.durationMs ?? 0;
         if (test.status === "passed") totals.passed++;
         else if (test.status === "skipped") totals.skipped++;
-        else failed.push(test);
+        else if (failsJob(test.muted ? "muted" : "enabled", test.status)) failed.push(test);
+        else mutedFailures.push(test);
         if (test.flaky) flaky.push(test);
         await batcher.add(test);
       }
@@ -229,36 +311,43 @@ async function run(context: UsesContext, sink: TestResultSink | undefined): Prom
   await batcher.flush();
   totals.failed = failed.length;
   totals.flaky = flaky.length;
+  totals.muted = mutedFailures.length;
 
   let annotated = 0;
-  for (const [list, level] of [[failed, "error"], [flaky, "warning"]] as const) {
+  const titles = {
+    failed: (test: TestCaseResult) => `Test failed: ${testTitle(test)}`,
+    muted: (test: TestCaseResult) => `Muted test failed (does not fail the job): ${testTitle(test)}`,
+    flaky: (test: TestCaseResult) => `Flaky test (passed after ${test.retries} failed run${test.retries === 1 ? "" : "s"}): ${testTitle(test)}`,
+  };
+  for (const [list, kind] of [[failed, "failed"], [mutedFailures, "muted"], [flaky, "flaky"]] as const) {
     for (const test of list) {
       if (annotated >= maxAnnotations) break;
       annotated++;
       const where = locateTestCase(test, context.workspace, known);
       context.annotate({
-        level,
-        title: level === "error" ? `Test failed: ${testTitle(test)}` : `Flaky test (passed after ${test.retries} failed run${test.retries === 1 ? "" : "s"}): ${testTitle(test)}`,
+        level: kind === "failed" ? "error" : "warning",
+        title: titles[kind](test),
         message: test.message ?? test.stack?.split("\n")[0] ?? (test.status === "error" ? "error" : "failed"),
         ...(where ? { file: where.file, ...(where.line !== undefined ? { line: where.line } : {}) } : {}),
       });
     }
   }
-  const unannotated = failed.length + flaky.length - annotated;
+  const unannotated = failed.length + mutedFailures.length + flaky.length - annotated;
   if (unannotated > 0) context.log(`${unannotated} more failed or flaky test${unannotated === 1 ? "" : "s"} not annotated (max-annotations: ${maxAnnotations}); see the job summary.`);
 
   for (const [name, value] of Object.entries(totals)) context.setOutput(name, String(value));
-  context.log(`${totals.total} tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.flaky} flaky.`);
+  context.log(`${totals.total} tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.flaky} flaky${totals.muted > 0 ? `, ${totals.muted} muted` : ""}.`);
+  for (const test of mutedFailures) context.log(`muted: ${testTitle(test)} failed; the test is muted, so the step does not fail`);
 
   const lines = [
     `## Tests: ${totals.failed > 0 ? `${totals.failed} failed` : "all passed"}${broken.length > 0 ? `, ${broken.length} report${broken.length === 1 ? "" : "s"} unreadable` : ""}`,
     "",
-    "| Total | Passed | Failed | Skipped | Flaky | Time |",
-    "|---|---|---|---|---|---|",
-    `| ${totals.total} | ${totals.passed} | ${totals.failed} | ${totals.skipped} | ${totals.flaky} | ${(duration / 1000).toFixed(2)} s |`,
+    "| Total | Passed | Failed | Skipped | Flaky | Muted | Time |",
+    "|---|---|---|---|---|---|---|",
+    `| ${totals.total} | ${totals.passed} | ${totals.failed} | ${totals.skipped} | ${totals.flaky} | ${totals.muted} | ${(duration / 1000).toFixed(2)} s |`,
     "",
   ];
-  const listed = [...failed.map((c) => ["failed", c] as const), ...flaky.map((c) => ["flaky", c] as const)];
+  const listed = [...failed.map((c) => ["failed", c] as const), ...mutedFailures.map((c) => ["muted", c] as const), ...flaky.map((c) => ["flaky", c] as const)];
   if (listed.length > 0) {
     lines.push("| Result | Test | Message |", "|---|---|---|");
     for (const [result, test] of listed.slice(0, SUMMARY_ROWS)) {
