@@ -121,6 +121,17 @@ export interface AuthorizationOptions {
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
+/**
+ * How stale an API token's `last_used_at` may get: it is written when older
+ * than this, so a burst of calls with one token costs one write, not one per call.
+ */
+const TOKEN_TOUCH_INTERVAL_MS = 60_000;
+
+async function touchApiToken(store: Store, record: { id: number; lastUsedAt: string | null }, now: Date): Promise<void> {
+  if (record.lastUsedAt !== null && now.getTime() - Date.parse(record.lastUsedAt) < TOKEN_TOUCH_INTERVAL_MS) return;
+  await store.touchApiToken(record.id, now);
+}
+
 export async function resolvePrincipal(request: FastifyRequest, options: AuthorizationOptions): Promise<Principal> {
   const { store } = options;
   const token = bearer(request);
@@ -140,7 +151,7 @@ export async function resolvePrincipal(request: FastifyRequest, options: Authori
     if (!record || (record.expiresAt !== null && Date.parse(record.expiresAt) <= options.now().getTime())) return fail();
     const user = await store.getUser(record.userId);
     if (!user) return fail();
-    await store.touchApiToken(record.id, options.now());
+    await touchApiToken(store, record, options.now());
     return { kind: "user", user, via: "token", scopes: record.scopes };
   }
   const cookie = parseCookies(request.headers.cookie)[SESSION_COOKIE];
@@ -432,7 +443,7 @@ export async function resolveGitPrincipal(
   if (!record || (record.expiresAt !== null && Date.parse(record.expiresAt) <= options.now().getTime())) return fail();
   const user = await options.store.getUser(record.userId);
   if (!user) return fail();
-  await options.store.touchApiToken(record.id, options.now());
+  await touchApiToken(options.store, record, options.now());
   return { kind: "user", principal: { kind: "user", user, via: "token", scopes: record.scopes } };
 }
 

@@ -392,6 +392,24 @@ describe("users, tokens and sessions", () => {
     expect((await server.app.inject({ method: "DELETE", url: `/api/v3/user/tokens/${id}`, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(404);
   });
 
+  it("records a token's last use, written at most once a minute", async () => {
+    let now = new Date("2030-01-01T00:00:00Z");
+    server = await startTestServer({ deps: { clock: () => now } });
+    const { token, id } = (await server.app.inject({ method: "POST", url: "/api/v3/user/tokens", headers: auth(ADMIN_TOKEN), payload: { name: "ci", scopes: ["read"] } })).json();
+    const lastUsed = async () =>
+      (await server!.app.inject({ method: "GET", url: "/api/v3/user/tokens", headers: auth(ADMIN_TOKEN) })).json().tokens.find((t: { id: number }) => t.id === id).last_used_at;
+    expect(await lastUsed()).toBeNull();
+    const use = () => server!.app.inject({ method: "GET", url: "/api/v3/user", headers: auth(token) });
+    await use();
+    expect(await lastUsed()).toBe("2030-01-01T00:00:00.000Z");
+    now = new Date("2030-01-01T00:00:59Z");
+    await use();
+    expect(await lastUsed()).toBe("2030-01-01T00:00:00.000Z");
+    now = new Date("2030-01-01T00:01:00Z");
+    await use();
+    expect(await lastUsed()).toBe("2030-01-01T00:01:00.000Z");
+  });
+
   it("lists the caller's repositories with their permissions", async () => {
     server = await startTestServer();
     await registerRepo(server.app, "acme", "widgets");

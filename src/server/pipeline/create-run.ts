@@ -4,16 +4,15 @@
  * lease, handed to the driver. A workflow file that does not parse becomes a
  * failed run showing its errors.
  */
-import { releaseActionInputChecks } from "../../release/index.js";
 import { SlipwayError } from "../../lib/index.js";
 import { planRun, selectWorkflows } from "../../engine/index.js";
 import type { Repository, Store, WorkflowRun } from "../../store/index.js";
-import { evaluateTemplate, parseWorkflow, toBooleanSetting, type Workflow } from "../../workflow/index.js";
+import { evaluateTemplate, toBooleanSetting, type Workflow } from "../../workflow/index.js";
 import type { WorkflowDispatcher } from "../context.js";
 import type { Trigger } from "../webhooks.js";
 import { hasCommit, listChangedFiles, readCommitTitle, readFileAt, readWorkflowFiles, resolveRefName } from "./git-mirror.js";
 import { asObject, githubContextOfRun, refName } from "./github-context.js";
-import { parseWorkflowFiles, type RepositoryAccess } from "./repository-access.js";
+import { parseWorkflowFiles, parseWorkflowOnce, type RepositoryAccess } from "./repository-access.js";
 import { defaultRunTitle, evaluateRunName, finishTitle, needsCommitTitle } from "./run-title.js";
 import type { MessageLogger } from "../../lib/index.js";
 
@@ -162,7 +161,7 @@ export function createRunCreator(deps: {
       if (!sha) throw new SlipwayError("REF_NOT_FOUND", `No ref '${input.ref}' in ${repo.fullName}`, { hint: "Pass an existing branch or tag as `ref`." });
       const text = await readFileAt(mirror, sha, input.workflowFile);
       if (text === null) throw new SlipwayError("WORKFLOW_NOT_FOUND", `No workflow ${input.workflowFile} at ${input.ref}`, { hint: "Check the workflow file name and the ref." });
-      const parsed = parseWorkflow(input.workflowFile, text, { actionInputChecks: releaseActionInputChecks });
+      const parsed = parseWorkflowOnce(input.workflowFile, text);
       if (!parsed.workflow) {
         throw new SlipwayError("WORKFLOW_INVALID", `${input.workflowFile}: ${parsed.errors.length} error(s)`, { details: parsed.errors, position: parsed.errors[0]?.position });
       }

@@ -166,7 +166,8 @@ export function createRunDriver(deps: RunDriverDeps) {
     }
 
     if ((await store.listJobs(runId)).length === 0) {
-      const go = await waitForGroup(run, workflow, github, await access.varsOf(repo, run.eventPayload), entry);
+      // Without a concurrency group there is nothing to wait for (nor variables to read for it).
+      const go = !workflow.concurrency || !run.concurrencyGroup || (await waitForGroup(run, workflow, github, await access.varsOf(repo, run.eventPayload), entry));
       if (entry.stopped.signal.aborted) return false;
       if (!go) {
         await store.cancelRun(runId);

@@ -28,12 +28,40 @@ export function parseCalledWorkflowRef(uses: string): { owner: string; repo: str
   return { owner: match[1]!, repo: match[2]!, path, ref: match[4]! };
 }
 
+/** Parsed workflow files by path and text, newest last; texts above PARSED_TEXT_LIMIT are not kept. */
+type ParseWorkflowResult = ReturnType<typeof parseWorkflow>;
+const parsedWorkflows = new Map<string, ParseWorkflowResult>();
+const PARSED_ENTRIES = 64;
+const PARSED_TEXT_LIMIT = 256 * 1024;
+
+/**
+ * A workflow file parsed as runs are created from it (with the release
+ * actions' input checks). Parsing is pure and costs more than the rest of a
+ * dispatch, so the result for one path and text is parsed once and shared:
+ * callers must not modify it.
+ */
+export function parseWorkflowOnce(file: string, text: string): ParseWorkflowResult {
+  const key = `${file}\0${text}`;
+  const cached = parsedWorkflows.get(key);
+  if (cached) {
+    parsedWorkflows.delete(key);
+    parsedWorkflows.set(key, cached);
+    return cached;
+  }
+  const parsed = parseWorkflow(file, text, { actionInputChecks: releaseActionInputChecks });
+  if (text.length <= PARSED_TEXT_LIMIT) {
+    parsedWorkflows.set(key, parsed);
+    if (parsedWorkflows.size > PARSED_ENTRIES) parsedWorkflows.delete(parsedWorkflows.keys().next().value!);
+  }
+  return parsed;
+}
+
 /** Parses workflow files: the valid ones, and the others with their errors as GitHub words them. */
 export function parseWorkflowFiles(files: { path: string; text: string }[]): { valid: Workflow[]; invalid: { file: string; messages: string[] }[] } {
   const valid: Workflow[] = [];
   const invalid: { file: string; messages: string[] }[] = [];
   for (const f of files) {
-    const parsed = parseWorkflow(f.path, f.text, { actionInputChecks: releaseActionInputChecks });
+    const parsed = parseWorkflowOnce(f.path, f.text);
     if (parsed.workflow) valid.push(parsed.workflow);
     else invalid.push({ file: f.path, messages: parsed.errors.map((e) => (e.position ? `${e.position.file} (Line: ${e.position.line}, Col: ${e.position.col}): ${e.message}` : e.message)) });
   }

@@ -289,7 +289,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
         annotations: report.annotations.map((a) => ({ ...a, message: masker.mask(a.message), ...(a.title === undefined ? {} : { title: masker.mask(a.title) }) })),
       });
     }
-    await refreshRunStatus(ctx, job.runId);
+    // completeJob derived the run's status from its jobs in the same transaction.
     await recordJobEnd(ctx, done);
     // The job's deployment takes its final state with the environment URL the runner evaluated.
     await followJob(store, done, ctx.now(), typeof result.environmentUrl === "string" && result.environmentUrl !== "" ? result.environmentUrl : undefined);
