@@ -264,4 +264,22 @@ export const DELIVERY_MIGRATIONS: Migration[] = [
       await db.schema.createIndex("secret_scans_repository_idx").on("secret_scans").column("repository_id").execute();
     },
   },
+  {
+    version: 29,
+    name: "deployments: how each ended, kept on its row, so DORA reads only the deployments of its period",
+    async up(db) {
+      // The newest success, failure or error status (its state and time), the newest success's time, and when DORA counts it ended.
+      await db.schema.alterTable("deployments").addColumn("final_state", "text").execute();
+      await db.schema.alterTable("deployments").addColumn("final_at", "text").execute();
+      await db.schema.alterTable("deployments").addColumn("succeeded_at", "text").execute();
+      await db.schema.alterTable("deployments").addColumn("finished_at", "text").execute();
+      const newest = (column: "state" | "created_at", states: readonly string[]) =>
+        sql`(select s.${sql.ref(column)} from deployment_statuses s where s.deployment_id = deployments.id and s.state in (${sql.join(states)}) order by s.id desc limit 1)`;
+      const final = ["success", "failure", "error"];
+      await sql`update deployments set final_state = ${newest("state", final)}, final_at = ${newest("created_at", final)}, succeeded_at = ${newest("created_at", ["success"])}`.execute(db);
+      // A success then a failure (marked failed afterwards) ended when it succeeded.
+      await sql`update deployments set finished_at = case when final_state = 'failure' and succeeded_at is not null then succeeded_at else final_at end where final_at is not null`.execute(db);
+      await db.schema.createIndex("deployments_finished_idx").on("deployments").columns(["repository_id", "finished_at"]).execute();
+    },
+  },
 ];
