@@ -7,7 +7,10 @@
  * receives only `deployment_protection_rule` events, delivered through the
  * same outbox. A job held for the environment waits until every rule
  * approved; one rejection fails it, as a reviewer's does. A callback without
- * `state` is a status report, kept in the run's review log.
+ * `state` is a status report, kept in the run's review log. The
+ * environment's PUT body (`custom_protection_rules: [{url, secret}]`) sets
+ * the same records at once, through `readCustomRulesBody` and
+ * `replaceCustomRules`.
  */
 import type { FastifyInstance } from "fastify";
 import { customRuleLogin } from "../../release/index.js";
