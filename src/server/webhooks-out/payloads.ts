@@ -2,8 +2,8 @@
  * GitHub's JSON for repository webhooks, and the payloads of the events
  * Slipway sends, rendered from a delivery's subject: `ping`, `deployment`,
  * `deployment_status` and `deployment_review` (requested, approved or
- * rejected) with GitHub's fields (the
- * event's object, the workflow run behind it, `repository`, `sender`).
+ * rejected) with GitHub's fields (the event's object, the workflow run
+ * behind it, `repository`, `sender`).
  */
 import type { HookDelivery, Repository, RepositoryHook, Store, WorkflowRun } from "../../store/index.js";
 import { repoJson, runJson, userJson } from "../json.js";
