@@ -28,6 +28,7 @@ export interface ServerConfig {
   /** `pretty` lines for people, `json` lines for machines; `auto` picks pretty at a terminal. */
   logFormat?: LogFormat;
   retentionDays: number;
+  hookDeliveryRetentionDays: number;
   /** Successful deployments per environment whose runs' artifacts and logs outlive the retention (rollback targets); default 5. */
   retentionDeployments?: number;
   /** Largest accepted request body, in bytes. */
@@ -98,6 +99,7 @@ export const SERVER_SETTINGS: readonly SettingDescription[] = [
   { key: "logLevel", env: "SLIPWAY_LOG_LEVEL", flag: "--log-level", default: "info", kind: "loglevel", description: "One of fatal, error, warn, info, debug, trace, silent." },
   { key: "logFormat", env: "SLIPWAY_LOG_FORMAT", flag: "--log-format", default: "auto", kind: "choice", choices: ["auto", "pretty", "json"], description: "`pretty`: one readable line per event; `json`: pino's JSON lines for log collectors; `auto`: pretty when stdout is a terminal, JSON otherwise." },
   { key: "retentionDays", env: "SLIPWAY_RETENTION_DAYS", flag: "--retention-days", default: 90, kind: "integer", min: 1, max: 3650, description: "Days runs, logs and artifacts are kept." },
+  { key: "hookDeliveryRetentionDays", env: "SLIPWAY_HOOK_DELIVERY_RETENTION_DAYS", flag: "--hook-delivery-retention-days", default: 30, kind: "integer", min: 1, max: 3650, description: "Days outgoing webhook deliveries (with their attempts) are kept once delivered or failed." },
   { key: "retentionDeployments", env: "SLIPWAY_RETENTION_DEPLOYMENTS", flag: "--retention-deployments", default: 5, kind: "integer", min: 0, max: 1000, description: "Each environment's last N successful deployments keep their runs' artifacts and logs past the retention, so a rollback can re-run them." },
   { key: "bodyLimitBytes", env: "SLIPWAY_BODY_LIMIT_BYTES", flag: "--body-limit-bytes", default: 10 * 1024 * 1024, kind: "integer", min: 1024, max: 1024 * 1024 * 1024, description: "Largest accepted request body in bytes." },
   { key: "claimWaitSeconds", env: "SLIPWAY_CLAIM_WAIT_SECONDS", flag: "--claim-wait-seconds", default: 30, kind: "integer", min: 0, max: 120, description: "Longest a runner's job claim waits for work before answering 204." },
@@ -276,6 +278,7 @@ export function loadServerConfig(input: LoadServerConfigInput = {}): ServerConfi
     logLevel: out.logLevel as LogLevel,
     logFormat: out.logFormat as LogFormat,
     retentionDays: out.retentionDays as number,
+    hookDeliveryRetentionDays: out.hookDeliveryRetentionDays as number,
     retentionDeployments: out.retentionDeployments as number,
     bodyLimitBytes: out.bodyLimitBytes as number,
     claimWaitSeconds: out.claimWaitSeconds as number,

@@ -26,7 +26,7 @@ export {
   type Pipeline,
   type PipelineConfig,
 } from "./pipeline/index.js";
-export { collectRequiredChecks, followJob, holdJob, reviewGates } from "./deployments/index.js";
+export { collectDoraDeployments, collectRequiredChecks, followJob, holdJob, reviewGates } from "./deployments/index.js";
 export { createBlobStorage } from "./blob-storage.js";
 export { startRetentionSweep, sweepRetention } from "./retention.js";
 export { createZipStream, type ZipEntry } from "./zip-stream.js";

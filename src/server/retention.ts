@@ -2,7 +2,8 @@
  * Retention: expired artifacts (files and rows), cache entries unused for a
  * week or beyond a repository's size limit (least recently used first), the
  * logs (and any artifacts left) of runs older than the retention period,
- * upload sessions never finalized, and files whose rows are gone. On the same
+ * upload sessions never finalized, files whose rows are gone, and outgoing
+ * webhook deliveries delivered or failed longer ago than their days. On the same
  * timer, rate-limit keys whose budget is whole again are forgotten.
  */
 import { readdir, stat } from "node:fs/promises";
@@ -28,6 +29,8 @@ export interface RetentionOptions {
   repositoryCacheMaxBytes: number;
   /** Unfinished artifact uploads older than this are deleted; default one day. */
   abandonedUploadMs?: number;
+  /** Outgoing webhook deliveries delivered or failed are kept this many days; default 30. */
+  hookDeliveryDays?: number;
 }
 
 export interface RetentionReport {
@@ -38,6 +41,8 @@ export interface RetentionReport {
   uploads: number;
   /** Files and directories no row refers to any more. */
   orphans: number;
+  /** Outgoing webhook deliveries past their days. */
+  hookDeliveries: number;
 }
 
 async function allCaches(store: Store, repositoryId: number): Promise<CacheEntry[]> {
@@ -56,7 +61,8 @@ const DEPLOYMENTS_KEPT_PER_ENVIRONMENT = 5;
 export async function sweepRetention(options: RetentionOptions): Promise<RetentionReport> {
   const { store, blobs } = options;
   const now = options.now();
-  const report: RetentionReport = { artifacts: 0, caches: 0, logs: 0, uploads: 0, orphans: 0 };
+  const report: RetentionReport = { artifacts: 0, caches: 0, logs: 0, uploads: 0, orphans: 0, hookDeliveries: 0 };
+  report.hookDeliveries = await store.pruneHookDeliveries(new Date(now.getTime() - (options.hookDeliveryDays ?? 30) * DAY).toISOString());
 
   // What a rollback would re-run needs its run's artifacts and logs: they outlive the retention.
   const rollbackRuns = await store.listRollbackRuns(options.deploymentsKept ?? DEPLOYMENTS_KEPT_PER_ENVIRONMENT);
@@ -156,7 +162,7 @@ export function startRetentionSweep(
 ): void {
   const run = () => {
     ctx.runInBackground("retention sweep", async () => {
-      const report = await sweepRetention({ store: ctx.store, blobs, now: ctx.now, retentionDays: ctx.config.retentionDays, deploymentsKept: ctx.config.retentionDeployments, repositoryCacheMaxBytes: options.repositoryCacheMaxBytes() });
+      const report = await sweepRetention({ store: ctx.store, blobs, now: ctx.now, retentionDays: ctx.config.retentionDays, hookDeliveryDays: ctx.config.hookDeliveryRetentionDays, deploymentsKept: ctx.config.retentionDeployments, repositoryCacheMaxBytes: options.repositoryCacheMaxBytes() });
       if (Object.values(report).some((n) => n > 0)) app.log.info({ retention: report }, "retention sweep");
     });
     // A task of its own, so a failing sweep does not keep the rate-limit table growing.

@@ -82,6 +82,17 @@ export interface DeploymentOutcome {
   succeededAt: string | null;
 }
 
+/** Deployments as DORA reads them, and what came before them. */
+interface DeploymentOutcomes {
+  deployments: DeploymentOutcome[];
+  /**
+   * With `finishedSince`: for each environment key of `deployments`, the
+   * commit of the last deployment before the first of them that succeeded
+   * (its newest final status a success, or a failure after a success).
+   */
+  earlierSuccesses: Map<string, string>;
+}
+
 interface NewDeploymentStatus {
   state: DeploymentState;
   description?: string;
@@ -116,8 +127,14 @@ export interface DeploymentStore {
   addDeploymentStatus(deploymentId: number, status: NewDeploymentStatus): Promise<DeploymentStatusRecord | null>;
   /** Newest first. */
   listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusRecord[]>;
-  /** Every deployment of the repository (of one environment when named), oldest first, with how it ended: two queries reading only the columns and the final statuses DORA needs, whatever the count. */
-  listDeploymentOutcomes(repositoryId: number, environment?: string): Promise<DeploymentOutcome[]>;
+  /**
+   * The repository's deployments (of one environment when named), oldest
+   * first, with how they ended: every deployment, or with `finishedSince`
+   * (ISO-8601) those from the oldest one that ended at or after it on (every
+   * deployment before that one ended earlier). Reads only the columns DORA
+   * needs, kept on each deployment's row as its statuses are added.
+   */
+  listDeploymentOutcomes(repositoryId: number, options?: { environment?: string; finishedSince?: string }): Promise<DeploymentOutcomes>;
   /**
    * A stamp that changes whenever the repository's deployment outcomes may
    * have: a deployment created or deleted, a status added (statuses are never
@@ -196,15 +213,25 @@ async function insertStatus(ctx: StoreContext, trx: Db, deployment: Row<"deploym
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+  const final = status.state === "success" || status.state === "failure" || status.state === "error";
   await trx
     .updateTable("deployments")
-    .set({
+    .set((eb) => ({
       state: status.state,
       environment,
       environment_key: environment.toLowerCase(),
       environment_url: environmentUrl === "" ? deployment.environment_url : environmentUrl,
       updated_at: at,
-    })
+      // How it ended, from the row's own values (a failure after a success ended when it succeeded).
+      ...(final
+        ? {
+            final_state: status.state,
+            final_at: at,
+            succeeded_at: status.state === "success" ? eb.val(at) : eb.ref("succeeded_at"),
+            finished_at: status.state === "failure" ? eb.fn.coalesce("succeeded_at", eb.val(at)) : eb.val(at),
+          }
+        : {}),
+    }))
     .where("id", "=", deployment.id)
     .execute();
   return row;
@@ -279,7 +306,10 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
 
     async addDeploymentStatus(deploymentId, status) {
       return ctx.write(async (trx) => {
-        const deployment = await trx.selectFrom("deployments").selectAll().where("id", "=", deploymentId).executeTakeFirst();
+        // Locked, so that a deployment's statuses are added one at a time and its newest status is the one written last.
+        let query = trx.selectFrom("deployments").selectAll().where("id", "=", deploymentId);
+        if (ctx.backend === "postgres") query = query.forUpdate();
+        const deployment = await query.executeTakeFirst();
         if (!deployment) return null;
         const row = await insertStatus(ctx, trx, deployment, status);
         if (status.state === "success" && status.autoInactive !== false) {
@@ -303,46 +333,56 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
       return (await db.selectFrom("deployment_statuses").selectAll().where("deployment_id", "=", deploymentId).orderBy("id", "desc").execute()).map(mapStatus);
     },
 
-    async listDeploymentOutcomes(repositoryId, environment) {
-      let deployments = db.selectFrom("deployments").select(["id", "environment", "sha", "rolled_back_from", "payload", "rework"]).where("repository_id", "=", repositoryId);
-      if (environment !== undefined) deployments = deployments.where("environment_key", "=", environment.toLowerCase());
-      let statuses = db
-        .selectFrom("deployment_statuses")
-        .innerJoin("deployments", "deployments.id", "deployment_statuses.deployment_id")
-        .select(["deployment_statuses.id", "deployment_statuses.deployment_id", "deployment_statuses.state", "deployment_statuses.created_at"])
-        .where("deployments.repository_id", "=", repositoryId)
-        .where("deployment_statuses.state", "in", ["success", "failure", "error"]);
-      if (environment !== undefined) statuses = statuses.where("deployments.environment_key", "=", environment.toLowerCase());
-      const [rows, statusRows] = await Promise.all([deployments.orderBy("id", "asc").execute(), statuses.execute()]);
-      // The newest final status and the newest success of each deployment (the highest id is the newest), without sorting.
-      const final = new Map<number, { id: number; state: "success" | "failure" | "error"; createdAt: string }>();
-      const success = new Map<number, { id: number; createdAt: string }>();
-      for (const r of statusRows) {
-        const id = toNum(r.id);
-        const deploymentId = toNum(r.deployment_id);
-        const known = final.get(deploymentId);
-        if (known === undefined || known.id < id) final.set(deploymentId, { id, state: r.state as "success" | "failure" | "error", createdAt: r.created_at });
-        if (r.state === "success") {
-          const s = success.get(deploymentId);
-          if (s === undefined || s.id < id) success.set(deploymentId, { id, createdAt: r.created_at });
-        }
+    async listDeploymentOutcomes(repositoryId, options = {}) {
+      const environmentKey = options.environment?.toLowerCase();
+      let query = db.selectFrom("deployments").select(["id", "environment", "environment_key", "sha", "rolled_back_from", "payload", "rework", "final_state", "final_at", "succeeded_at"]).where("repository_id", "=", repositoryId);
+      if (environmentKey !== undefined) query = query.where("environment_key", "=", environmentKey);
+      // From the oldest deployment that ended at or after `finishedSince`: every deployment before it ended earlier.
+      const since = options.finishedSince;
+      if (since !== undefined) {
+        let first = db.selectFrom("deployments").select((eb) => eb.fn.min("id").as("first")).where("repository_id", "=", repositoryId).where("finished_at", ">=", since);
+        if (environmentKey !== undefined) first = first.where("environment_key", "=", environmentKey);
+        query = query.where("id", ">=", first);
       }
-      return rows.map((r) => {
-        const id = toNum(r.id);
-        const f = final.get(id);
+      const rows = await query.orderBy("id", "asc").execute();
+      const first = rows[0];
+      const earlierSuccesses = new Map<string, string>();
+      if (since !== undefined && first !== undefined) {
+        const keys = [...new Set(rows.map((r) => r.environment_key))];
+        const earlier = await Promise.all(
+          keys.map((key) =>
+            db
+              .selectFrom("deployments")
+              .select("sha")
+              .where("repository_id", "=", repositoryId)
+              .where("environment_key", "=", key)
+              .where("id", "<", first.id)
+              .where((eb) => eb.or([eb("final_state", "=", "success"), eb.and([eb("final_state", "=", "failure"), eb("succeeded_at", "is not", null)])]))
+              .orderBy("id", "desc")
+              .limit(1)
+              .executeTakeFirst(),
+          ),
+        );
+        keys.forEach((key, i) => {
+          const row = earlier[i];
+          if (row !== undefined) earlierSuccesses.set(key, row.sha);
+        });
+      }
+      const deployments = rows.map((r): DeploymentOutcome => {
         // Most payloads carry no `rollback` key: only those are parsed.
         const payload = r.payload.includes('"rollback"') ? fromJson<unknown>(r.payload) : null;
         return {
-          id,
+          id: toNum(r.id),
           environment: r.environment,
           sha: r.sha,
           rolledBackFrom: toNumOrNull(r.rolled_back_from),
           rollbackPayload: typeof payload === "object" && payload !== null && (payload as { rollback?: unknown }).rollback === true,
           rework: toNum(r.rework) !== 0,
-          final: f ? { state: f.state, createdAt: f.createdAt } : null,
-          succeededAt: success.get(id)?.createdAt ?? null,
+          final: r.final_state !== null && r.final_at !== null ? { state: r.final_state as "success" | "failure" | "error", createdAt: r.final_at } : null,
+          succeededAt: r.succeeded_at,
         };
       });
+      return { deployments, earlierSuccesses };
     },
 
     async getDeploymentsStamp(repositoryId) {

@@ -103,6 +103,8 @@ export interface HookStore {
   getHookDelivery(hookId: number, deliveryId: number): Promise<HookDelivery | null>;
   /** Oldest first. */
   listHookAttempts(deliveryId: number): Promise<HookDeliveryAttempt[]>;
+  /** Deletes the deliveries (with their attempts) created before `before` (ISO-8601) that are no longer pending; returns how many. */
+  pruneHookDeliveries(before: string): Promise<number>;
 }
 
 function mapHook(r: Row<"repository_hooks">): RepositoryHook {
@@ -207,6 +209,9 @@ export function createHookStore(ctx: StoreContext): HookStore {
         .returningAll()
         .executeTakeFirst();
       return row ? mapHook(row) : null;
+    },
+    async pruneHookDeliveries(before) {
+      return affected(await ctx.write((trx) => trx.deleteFrom("hook_deliveries").where("created_at", "<", before).where("state", "<>", "pending").executeTakeFirst()));
     },
     async deleteHook(repositoryId, hookId) {
       return affected(await db.deleteFrom("repository_hooks").where("id", "=", hookId).where("repository_id", "=", repositoryId).executeTakeFirst()) === 1;

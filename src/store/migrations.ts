@@ -7,5 +7,6 @@ import type { Migration } from "./migrate.js";
 import { INITIAL } from "./migrations/v01-initial.js";
 import { CI_MIGRATIONS } from "./migrations/v02-v16.js";
 import { DELIVERY_MIGRATIONS } from "./migrations/v14-v24.js";
+import { RELEASE_MIGRATIONS } from "./migrations/v25-v29.js";
 
-export const MIGRATIONS: Migration[] = [...INITIAL, ...CI_MIGRATIONS, ...DELIVERY_MIGRATIONS];
+export const MIGRATIONS: Migration[] = [...INITIAL, ...CI_MIGRATIONS, ...DELIVERY_MIGRATIONS, ...RELEASE_MIGRATIONS];

@@ -83,6 +83,13 @@ export interface DeploymentsTable {
   rolled_back_from: Num | null;
   auto_rollback: string | null;
   rework: Generated<Num>;
+  /** The newest `success`, `failure` or `error` status's state and time; null while it has none. */
+  final_state: string | null;
+  final_at: string | null;
+  /** The newest `success` status's time. */
+  succeeded_at: string | null;
+  /** When DORA counts it ended: `succeeded_at` when a failure followed the success, else `final_at`. */
+  finished_at: string | null;
 }
 
 export interface DeploymentStatusesTable {

@@ -318,7 +318,7 @@ describe("retention sweep", () => {
     const sweep = (maxBytes: number) => sweepRetention({ store: s.store, blobs, now: () => now, retentionDays: 30, repositoryCacheMaxBytes: maxBytes });
 
     // Nothing is due yet.
-    expect(await sweep(1000)).toEqual({ artifacts: 0, caches: 0, logs: 0, uploads: 0, orphans: 0 });
+    expect(await sweep(1000)).toEqual({ artifacts: 0, caches: 0, logs: 0, uploads: 0, orphans: 0, hookDeliveries: 0 });
     // Over the size limit: least recently used first, until the rest fits.
     const used = (await s.store.listCacheEntries(repoId)).items.find((e) => e.key === "old")!;
     expect(used).toBeDefined();

@@ -171,3 +171,73 @@ describe("environments API", () => {
     ]);
   });
 });
+
+describe("custom protection rules in the environment's body", () => {
+  let local: TestServer;
+  beforeAll(async () => {
+    local = await startTestServer({ env: { SLIPWAY_ALLOW_PRIVATE_REPOSITORY_HOSTS: "true" } });
+    await registerRepo(local.app, "acme", "rules");
+  });
+  afterAll(async () => {
+    await local.close();
+  });
+  const put = (payload: unknown) => local.app.inject({ method: "PUT", url: "/api/v3/repos/acme/rules/environments/production", headers: auth(ADMIN_TOKEN), payload: payload as Record<string, unknown> });
+  const listed = async () => (await local.app.inject({ method: "GET", url: "/api/v3/repos/acme/rules/environments/production/deployment_protection_rules", headers: auth(ADMIN_TOKEN) })).json().custom_deployment_protection_rules as { id: number; url: string }[];
+
+  it("creates, keeps and replaces the same rules as the rule routes, secrets sealed and answered masked", async () => {
+    const repo = (await local.store.getRepositoryByName("acme", "rules"))!;
+    const created = await put({ custom_protection_rules: [{ url: "http://127.0.0.1:9/a", secret: "first-secret" }, { url: "http://127.0.0.1:9/b" }] });
+    expect(created.statusCode).toBe(200);
+    expect(created.body).not.toContain("first-secret");
+    const [a, b] = created.json().custom_protection_rules as { id: number; url: string; secret: string | null }[];
+    expect(a).toEqual({ id: expect.any(Number), url: "http://127.0.0.1:9/a", secret: "********" });
+    expect(b).toEqual({ id: expect.any(Number), url: "http://127.0.0.1:9/b", secret: null });
+    expect((await listed()).map((r) => [r.id, r.url])).toEqual([[a!.id, a!.url], [b!.id, b!.url]]);
+    const sealed = (await local.store.getHook(repo.id, a!.id))!.secret!;
+    expect(sealed.toString("utf8")).not.toContain("first-secret");
+
+    // Left out: kept. Given back masked: the secret kept; a rule no entry names is deleted; a new URL is created.
+    expect((await put({ wait_timer: 1 })).json().custom_protection_rules).toEqual([a, b]);
+    const replaced = await put({ custom_protection_rules: [{ url: "http://127.0.0.1:9/c", secret: "third" }, { url: "http://127.0.0.1:9/a", secret: "********" }] });
+    expect(replaced.statusCode).toBe(200);
+    const [c, kept] = replaced.json().custom_protection_rules as { id: number }[];
+    expect(kept).toEqual(a);
+    expect((await local.store.getHook(repo.id, a!.id))!.secret).toEqual(sealed);
+    expect(await local.store.getHook(repo.id, b!.id)).toBeNull();
+    expect((await listed()).map((r) => r.id)).toEqual([c!.id, a!.id]);
+    // A new secret for a kept rule replaces the old one.
+    await put({ custom_protection_rules: [{ url: "http://127.0.0.1:9/a", secret: "second-secret" }] });
+    expect((await local.store.getHook(repo.id, a!.id))!.secret).not.toEqual(sealed);
+    expect(await local.store.getHook(repo.id, c!.id)).toBeNull();
+
+    // One added through GitHub's rule route is the same record the body names.
+    const posted = (await local.app.inject({ method: "POST", url: "/api/v3/repos/acme/rules/environments/production/deployment_protection_rules", headers: auth(ADMIN_TOKEN), payload: { url: "http://127.0.0.1:9/d" } })).json();
+    expect((await put({ wait_timer: 2 })).json().custom_protection_rules.map((r: { id: number }) => r.id)).toEqual([a!.id, posted.id]);
+    expect((await put({ custom_protection_rules: [{ url: "http://127.0.0.1:9/d" }] })).json().custom_protection_rules).toEqual([{ id: posted.id, url: "http://127.0.0.1:9/d", secret: null }]);
+
+    // null removes every rule and its hook.
+    expect((await put({ custom_protection_rules: null })).json().custom_protection_rules).toEqual([]);
+    expect(await local.store.getHook(repo.id, posted.id)).toBeNull();
+    expect(await listed()).toEqual([]);
+  });
+
+  it("refuses an invalid list with a 422 naming the entry, and writes nothing", async () => {
+    await put({ custom_protection_rules: [{ url: "http://127.0.0.1:9/kept" }] });
+    const cases: [unknown, string][] = [
+      [[{ secret: "x" }], "custom_protection_rules[0].url"],
+      [[{ url: "http://127.0.0.1:9/kept" }, { url: "ftp://127.0.0.1/x" }], "custom_protection_rules[1].url"],
+      [[{ url: "http://127.0.0.1:9/x" }, { url: "http://127.0.0.1:9/x" }], "custom_protection_rules[1].url"],
+      [[{ url: "http://127.0.0.1:9/x", secret: 5 }], "custom_protection_rules[0].secret"],
+      [Array.from({ length: 7 }, (_, i) => ({ url: `http://127.0.0.1:9/${i}` })), "custom_protection_rules"],
+      ["http://127.0.0.1:9/x", "custom_protection_rules"],
+    ];
+    for (const [rules, field] of cases) {
+      const res = await put({ wait_timer: 9, custom_protection_rules: rules });
+      expect(res.statusCode, JSON.stringify(rules)).toBe(422);
+      expect(res.body).toContain(field);
+    }
+    const after = (await local.app.inject({ method: "GET", url: "/api/v3/repos/acme/rules/environments/production", headers: auth(ADMIN_TOKEN) })).json();
+    expect(after.custom_protection_rules.map((r: { url: string }) => r.url)).toEqual(["http://127.0.0.1:9/kept"]);
+    expect(after.protection_rules.find((r: { type: string }) => r.type === "wait_timer")?.wait_timer).not.toBe(9);
+  });
+});

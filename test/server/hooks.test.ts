@@ -115,7 +115,7 @@ describe("repository webhooks", () => {
     });
   });
 
-  it("sends a deployment_review event when a reviewer approves a held job", async () => {
+  it("sends deployment_review events when a job starts waiting for its reviewers and when one approves it", async () => {
     const store = server.store;
     const repository = (await store.getRepositoryByName(owner, repo))!;
     const admin = (await store.getUserByLogin("admin"))!;
@@ -125,10 +125,23 @@ describe("repository webhooks", () => {
     const [job] = await store.enqueueJobs(run.id, [{ key: "deploy", name: "deploy", labels: ["linux"], status: "pending" }]);
     await store.activateJob(job!.id, { name: "deploy", labels: ["linux"], request, status: await holdJob(store, job!, request, run) });
     await reviewGates(store, new Date(), { runId: run.id });
+    // Held for a reviewer: the reviewers are asked.
+    const requested = await waitFor("the requested deployment_review event", () => eventsOf("deployment_review").find((r) => bodyOf(r).action === "requested"));
+    expect(verifyHmacSignature(requested.body, SECRET, requested.headers["x-hub-signature-256"] as string)).toBe(true);
+    expect(bodyOf(requested)).toMatchObject({
+      action: "requested",
+      environment: "production",
+      requestor: { login: "someone" },
+      reviewers: [{ type: "User", reviewer: { id: admin.id, login: "admin" } }],
+      workflow_job_run: { id: job!.id, name: "deploy", environment: "production" },
+      workflow_run: { id: run.id },
+      repository: { full_name: "acme/widgets" },
+    });
+    expect(typeof bodyOf(requested).since).toBe("string");
     const environmentId = (await store.getEnvironment(repository.id, "production"))!.id;
     const res = await server.app.inject({ method: "POST", url: `/api/v3/repos/acme/widgets/actions/runs/${run.id}/pending_deployments`, headers: auth(ADMIN_TOKEN), payload: { environment_ids: [environmentId], state: "approved", comment: "ship" } });
     expect(res.statusCode).toBe(200);
-    const review = await waitFor("the deployment_review event", () => eventsOf("deployment_review")[0]);
+    const review = await waitFor("the deployment_review event", () => eventsOf("deployment_review").find((r) => bodyOf(r).action === "approved"));
     expect(verifyHmacSignature(review.body, SECRET, review.headers["x-hub-signature-256"] as string)).toBe(true);
     expect(bodyOf(review)).toMatchObject({
       action: "approved",

@@ -1,5 +1,12 @@
-import { expect, it } from "vitest";
-import type { Store } from "../../src/store/index.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { migrate, MIGRATIONS, type Store } from "../../src/store/index.js";
+import { postgresAvailable, startPostgres, type PostgresCluster } from "../support/postgres.js";
 import { createManualClock, describeBackends } from "./backends.js";
 
 async function setup(store: Store) {
@@ -130,15 +137,55 @@ describeBackends("store deployments", (h) => {
     const marked = await store.addDeploymentStatus(first.id, { state: "failure", description: "marked failed" });
     const fix = await store.createDeployment({ repositoryId: repo.id, environment: "staging", sha: "b".repeat(40), ref: "hotfix/x", rework: true });
     const rollback = await store.createDeployment({ repositoryId: repo.id, environment: "production", sha: "c".repeat(40), ref: "main", payload: { rollback: true, note: "x" }, state: "success" });
-    const outcomes = await store.listDeploymentOutcomes(repo.id);
+    const { deployments: outcomes } = await store.listDeploymentOutcomes(repo.id);
     expect(outcomes.map((o) => o.id)).toEqual([first.id, fix.id, rollback.id]);
     expect(outcomes[0]).toEqual({ id: first.id, environment: "Production", sha: "a".repeat(40), rolledBackFrom: null, rollbackPayload: false, rework: false, final: { state: "failure", createdAt: marked!.createdAt }, succeededAt: success!.createdAt });
     expect(outcomes[1]!.final).toBeNull();
     expect(outcomes[1]!.rework).toBe(true);
     expect(outcomes[2]!.rollbackPayload).toBe(true);
     expect(outcomes[2]!.final?.state).toBe("success");
-    const production = await store.listDeploymentOutcomes(repo.id, "production");
-    expect(production.map((o) => o.id)).toEqual([first.id, rollback.id]);
+    const production = await store.listDeploymentOutcomes(repo.id, { environment: "production" });
+    expect(production.deployments.map((o) => o.id)).toEqual([first.id, rollback.id]);
+  });
+
+  it("reads the deployments from the oldest one that ended at or after a time, with each environment's last success before them", async () => {
+    const clock = createManualClock("2026-03-01T00:00:00.000Z");
+    const store = await h.open({ clock });
+    const { repo } = await setup(store);
+    const deploy = async (environment: string, sha: string, ...states: ("success" | "failure" | "error" | "in_progress")[]) => {
+      const d = await store.createDeployment({ repositoryId: repo.id, environment, sha: sha.repeat(40), ref: "main" });
+      for (const state of states) {
+        clock.advance(60);
+        await store.addDeploymentStatus(d.id, { state });
+      }
+      return d;
+    };
+    await deploy("production", "a", "success");
+    await deploy("staging", "b", "success");
+    // Succeeded early, marked failed late: it ended when it succeeded.
+    const marked = await deploy("production", "c", "success");
+    await deploy("production", "d", "failure");
+    const slow = await deploy("staging", "e", "in_progress");
+    clock.advance(3600);
+    const cut = clock().toISOString();
+    await store.addDeploymentStatus(marked.id, { state: "failure" });
+    clock.advance(60);
+    const late = await deploy("production", "f", "error");
+    await store.addDeploymentStatus(slow.id, { state: "success" });
+    const all = await store.listDeploymentOutcomes(repo.id);
+    expect(all.earlierSuccesses.size).toBe(0);
+    const window = await store.listDeploymentOutcomes(repo.id, { finishedSince: cut });
+    // `slow` is the oldest that ended after the cut; everything after it is read, whenever it ended.
+    expect(window.deployments.map((d) => d.id)).toEqual([slow.id, late.id]);
+    expect(window.deployments[0]!.final).toMatchObject({ state: "success" });
+    // Before `slow`: staging's last success is b; production's is c (a failure after a success still succeeded).
+    expect(Object.fromEntries(window.earlierSuccesses)).toEqual({ staging: "b".repeat(40), production: "c".repeat(40) });
+    const production = await store.listDeploymentOutcomes(repo.id, { environment: "Production", finishedSince: cut });
+    expect(production.deployments.map((d) => d.id)).toEqual([late.id]);
+    expect(Object.fromEntries(production.earlierSuccesses)).toEqual({ production: "c".repeat(40) });
+    const none = await store.listDeploymentOutcomes(repo.id, { finishedSince: "2027-01-01T00:00:00.000Z" });
+    expect(none.deployments).toEqual([]);
+    expect(none.earlierSuccesses.size).toBe(0);
   });
 
   it("changes the deployments stamp when a deployment is created or deleted or a status is added, and not otherwise", async () => {
@@ -158,5 +205,60 @@ describeBackends("store deployments", (h) => {
     // Deleting the newest deployment brings back the records, and the stamp, of before it.
     await store.deleteDeployment(repo.id, second.id);
     expect(await store.getDeploymentsStamp(repo.id)).not.toBe(stamps[3]);
+  });
+});
+
+describe.each(["sqlite", "postgres"] as const)("migration 29 [%s]", (backend) => {
+  let cluster: PostgresCluster | null = null;
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await cluster?.stop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.skipIf(backend === "postgres" && !postgresAvailable())("fills in how each deployment recorded before it ended", async () => {
+    let db: Kysely<any>;
+    if (backend === "postgres") {
+      cluster = await startPostgres();
+      db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: await cluster!.createDatabase() }) }) });
+    } else {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "slipway-m29-"));
+      dirs.push(dir);
+      db = new Kysely<any>({ dialect: new SqliteDialect({ database: new SqliteDatabase(path.join(dir, "m.db")) }) });
+    }
+    try {
+      const now = () => "2026-01-01T00:00:00.000Z";
+      const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+      await migrate(db, backend, now, silent, MIGRATIONS.filter((m) => m.version < 29));
+      await sql`insert into repositories (owner, name, git_url, default_branch, created_at, updated_at) values ('o', 'r', 'g', 'main', 'x', 'x')`.execute(db);
+      const at = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, "0")}:00.000Z`;
+      // 1 succeeded then was marked failed; 2 failed; 3 is still running; 4 failed, then succeeded; 5 was cancelled.
+      const histories = [
+        ["pending", "success", "inactive", "failure"],
+        ["pending", "in_progress", "failure"],
+        ["pending", "in_progress"],
+        ["failure", "success"],
+        ["success", "error"],
+      ];
+      let minute = 0;
+      for (const [i, states] of histories.entries()) {
+        await sql`insert into deployments (repository_id, environment, environment_key, original_environment, sha, ref, task, payload, transient_environment, production_environment, state, created_at, updated_at)
+          values (1, 'Production', 'production', 'Production', ${String(i)}, 'main', 'deploy', '{}', 0, 1, ${states.at(-1)!}, 'x', 'x')`.execute(db);
+        for (const state of states) {
+          await sql`insert into deployment_statuses (deployment_id, state, description, environment, environment_url, log_url, created_at) values (${i + 1}, ${state}, '', 'Production', '', '', ${at(++minute)})`.execute(db);
+        }
+      }
+      await migrate(db, backend, now, silent);
+      const rows = await db.selectFrom("deployments").select(["id", "final_state", "final_at", "succeeded_at", "finished_at"]).orderBy("id").execute();
+      expect(rows.map((r) => ({ ...r, id: Number(r.id) }))).toEqual([
+        { id: 1, final_state: "failure", final_at: at(4), succeeded_at: at(2), finished_at: at(2) },
+        { id: 2, final_state: "failure", final_at: at(7), succeeded_at: null, finished_at: at(7) },
+        { id: 3, final_state: null, final_at: null, succeeded_at: null, finished_at: null },
+        { id: 4, final_state: "success", final_at: at(11), succeeded_at: at(11), finished_at: at(11) },
+        { id: 5, final_state: "error", final_at: at(13), succeeded_at: at(12), finished_at: at(13) },
+      ]);
+    } finally {
+      await db.destroy();
+    }
   });
 });

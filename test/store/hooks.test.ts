@@ -61,3 +61,27 @@ describeBackends("store repository hooks", (h) => {
     expect(await store.deleteHook(repo.id, deploys.id)).toBe(false);
   });
 });
+
+describeBackends("store hook delivery pruning", (h) => {
+  it("deletes deliveries delivered or failed before a time, with their attempts, and keeps pending and newer ones", async () => {
+    const clock = createManualClock("2026-01-01T00:00:00.000Z");
+    const store = await h.open({ clock });
+    const repo = await store.createRepository({ owner: "acme", name: "web", gitUrl: "x" });
+    const hook = await store.createHook({ repositoryId: repo.id, url: "http://127.0.0.1:1/a", contentType: "json", insecureSsl: "0", secret: null, events: ["*"], active: true });
+    const queue = async () => (await store.enqueueHookEvent({ repositoryId: repo.id, event: "deployment", action: "created", subject: {}, guid }))[0]!;
+    const attempt = { number: 1, statusCode: 200, durationMs: 1, error: null, requestHeaders: {}, responseHeaders: {}, responseBody: "ok" };
+    const delivered = await queue();
+    await store.recordHookAttempt(delivered.id, attempt, { state: "delivered" });
+    const failed = await queue();
+    await store.recordHookAttempt(failed.id, { ...attempt, statusCode: 500 }, { state: "failed" });
+    const pending = await queue();
+    clock.advance(31 * 86_400);
+    const recent = await queue();
+    await store.recordHookAttempt(recent.id, attempt, { state: "delivered" });
+    expect(await store.pruneHookDeliveries(new Date(clock().getTime() - 30 * 86_400_000).toISOString())).toBe(2);
+    expect((await store.listHookDeliveries(hook.id)).items.map((d) => d.id).sort((a, b) => a - b)).toEqual([pending.id, recent.id]);
+    expect(await store.listHookAttempts(delivered.id)).toEqual([]);
+    clock.advance(1);
+    expect(await store.pruneHookDeliveries(clock().toISOString())).toBe(1);
+  });
+});

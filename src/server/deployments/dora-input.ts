@@ -3,7 +3,9 @@
  * ended and how, whether it was a rollback or was rolled back, and the
  * commits it shipped first (read from the repository's mirror: the commits
  * reachable from its commit and not from the environment's previous
- * successful deployment).
+ * successful deployment). A period's figures need only the deployments from
+ * the oldest one that ended in it on, and the commit each environment last
+ * deployed successfully before them: that is all a request reads.
  *
  * Commits are immutable, so the commits between two known commits never
  * change: each (mirror, commit, previous commit) pair is asked of git once
@@ -26,7 +28,7 @@ const GIT_CONCURRENCY = 4;
 const commitCache = new Map<string, readonly Commit[]>();
 /** Inputs remembered per store (repository, environment and mirror); the oldest are forgotten first. */
 const INPUT_LIMIT = 16;
-const inputCaches = new WeakMap<Store, Map<string, { stamp: string; deployments: DoraDeployment[] }>>();
+const inputCaches = new WeakMap<Store, Map<string, { stamp: string; since: number; deployments: DoraDeployment[] }>>();
 
 /** `sha` and commit time (ms) of the commits in `head` and not in `base`; null when git cannot tell (unknown commit). */
 function runGitLog(mirror: string, head: string, base: string | null): Promise<Commit[] | null> {
@@ -83,9 +85,16 @@ function isRollback(d: DeploymentOutcome): boolean {
   return d.rolledBackFrom !== null || d.rollbackPayload;
 }
 
-/** Every deployment of the repository (of one environment when named) as DORA sees it, oldest first; callers must not change them. */
-export async function collectDoraDeployments(store: Store, repositoryId: number, environment: string | undefined, mirror: string | null): Promise<DoraDeployment[]> {
+/**
+ * The deployments of the repository (of one environment when named) as DORA
+ * sees them, oldest first; callers must not change them. With `since` (ms),
+ * only those that matter to periods starting then or later: from the oldest
+ * deployment that ended at or after `since` on, each with exactly the values
+ * a read of every deployment gives it.
+ */
+export async function collectDoraDeployments(store: Store, repositoryId: number, environment: string | undefined, mirror: string | null, since?: number): Promise<DoraDeployment[]> {
   const key = `${repositoryId}\0${environment?.toLowerCase() ?? ""}\0${mirror ?? ""}`;
+  const from = since ?? -Infinity;
   const stamp = await store.getDeploymentsStamp(repositoryId);
   let inputCache = inputCaches.get(store);
   if (inputCache === undefined) {
@@ -93,22 +102,26 @@ export async function collectDoraDeployments(store: Store, repositoryId: number,
     inputCaches.set(store, inputCache);
   }
   const known = inputCache.get(key);
-  if (known !== undefined && known.stamp === stamp) return known.deployments;
-  const { deployments, complete } = await readDoraDeployments(store, repositoryId, environment, mirror);
+  // Inputs read from an earlier `since` serve a later one: they hold every deployment it needs.
+  if (known !== undefined && known.stamp === stamp && known.since <= from) return known.deployments;
+  const { deployments, complete } = await readDoraDeployments(store, repositoryId, environment, mirror, since);
   inputCache.delete(key);
   // A write between the stamp and the read would label newer records with the older stamp.
   if (complete && (await store.getDeploymentsStamp(repositoryId)) === stamp) {
-    inputCache.set(key, { stamp, deployments });
+    inputCache.set(key, { stamp, since: from, deployments });
     if (inputCache.size > INPUT_LIMIT) inputCache.delete(inputCache.keys().next().value!);
   }
   return deployments;
 }
 
-async function readDoraDeployments(store: Store, repositoryId: number, environment: string | undefined, mirror: string | null): Promise<{ deployments: DoraDeployment[]; complete: boolean }> {
-  const outcomes = await store.listDeploymentOutcomes(repositoryId, environment);
+async function readDoraDeployments(store: Store, repositoryId: number, environment: string | undefined, mirror: string | null, since: number | undefined): Promise<{ deployments: DoraDeployment[]; complete: boolean }> {
+  const finishedSince = since === undefined ? undefined : new Date(since).toISOString();
+  const { deployments: outcomes, earlierSuccesses } = await store.listDeploymentOutcomes(repositoryId, { environment, finishedSince });
   const out: DoraDeployment[] = [];
   const indexOf = new Map<number, number>();
-  const lastSuccess = new Map<string, { sha: string; index: number }>();
+  // The last success of each environment key; one before the deployments read has no index (nothing read to mark rolled back).
+  const lastSuccess = new Map<string, { sha: string; index: number | undefined }>();
+  for (const [key, sha] of earlierSuccesses) lastSuccess.set(key, { sha, index: undefined });
   const pairs: { head: string; base: string | null; index: number }[] = [];
   for (const d of outcomes) {
     const final = d.final;

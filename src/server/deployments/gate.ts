@@ -73,6 +73,11 @@ export async function holdJob(store: Store, job: Job, request: JobRequest, run: 
   for (const hookId of protectionOf(environment).customRules) {
     await queueHookEvent(store, run.repositoryId, { event: "deployment_protection_rule", hookId, runId: run.id, jobId: job.id, environment: environment.name, sha: gate.sha, ref: gate.ref });
   }
+  // The environment's reviewers are asked (a rollback skips them when the environment says so).
+  const protection = protectionOf(environment);
+  if (protection.reviewers.length > 0 && !(gate.rollback && protection.skipReviewersOnRollback)) {
+    await queueHookEvent(store, run.repositoryId, { event: "deployment_review", action: "requested", runId: run.id, jobId: job.id, environment: environment.name, requestor: run.actor, reviewers: protection.reviewers.map((r) => ({ type: r.type, id: r.id })) });
+  }
   return "waiting";
 }
 

@@ -55,6 +55,19 @@ export async function reviewersJson(store: Store, protection: EnvironmentProtect
   return out;
 }
 
+/** What the environment's JSON answers in place of a custom rule's secret; a PUT giving it back keeps the secret. */
+export const MASK = "********";
+
+/** An environment's custom rules as its JSON shows them (`{id, url, secret}`), the secret masked. */
+async function customRulesJson(store: Store, repositoryId: number, ids: readonly number[]): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for (const id of ids) {
+    const hook = await store.getHook(repositoryId, id);
+    if (hook) out.push({ id: hook.id, url: hook.url, secret: hook.secret === null ? null : MASK });
+  }
+  return out;
+}
+
 /** The protection fields of an environment's JSON: GitHub's, then Slipway's own. */
 export async function protectionJson(store: Store, environment: EnvironmentRecord): Promise<Record<string, unknown>> {
   const p = protectionOf(environment);
@@ -79,7 +92,7 @@ export async function protectionJson(store: Store, environment: EnvironmentRecor
     skip_reviewers_on_rollback: p.skipReviewersOnRollback,
     supersede: p.supersede,
     hotfix_branches: p.hotfixBranches,
-    custom_protection_rules: p.customRules,
+    custom_protection_rules: await customRulesJson(store, environment.repositoryId, p.customRules),
     required_checks: p.requiredChecks,
   };
 }

@@ -7,17 +7,21 @@
  * receives only `deployment_protection_rule` events, delivered through the
  * same outbox. A job held for the environment waits until every rule
  * approved; one rejection fails it, as a reviewer's does. A callback without
- * `state` is a status report, kept in the run's review log.
+ * `state` is a status report, kept in the run's review log. The
+ * environment's PUT body (`custom_protection_rules: [{url, secret}]`) sets
+ * the same records at once, through `readCustomRulesBody` and
+ * `replaceCustomRules`.
  */
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { customRuleLogin } from "../../release/index.js";
-import type { EnvironmentRecord, Repository, RepositoryHook, WorkflowRun } from "../../store/index.js";
+import type { EnvironmentRecord, Repository, RepositoryHook } from "../../store/index.js";
 import { idParam, sealContext, type RouteContext } from "../context.js";
 import { reviewGates } from "../deployments/gate.js";
-import { protectionOf } from "../deployments/protection.js";
+import { MASK, protectionOf } from "../deployments/protection.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { repositoryUrlSettingsOf } from "../repository-url.js";
 import { checkHookUrl } from "../webhooks-out/index.js";
+import { requestedRun } from "./requested.js";
 
 const RULES = "/api/v3/repos/:owner/:repo/environments/:environment_name/deployment_protection_rules";
 const CALLBACK = "/api/v3/repos/:owner/:repo/actions/runs/:run_id/deployment_protection_rule";
@@ -35,6 +39,65 @@ function ruleJson(hook: RepositoryHook): Record<string, unknown> {
     app: { id: hook.id, slug: "slipway-custom-rule", integration_url: hook.url, node_id: Buffer.from(`CustomRule:${hook.id}`).toString("base64") },
     url: hook.url,
   };
+}
+
+/** What a PUT body's `custom_protection_rules` entry asks for; `secret` undefined keeps the secret of the rule already at that URL. */
+interface RuleEntry {
+  url: string;
+  secret: string | null | undefined;
+}
+
+/**
+ * The custom rules a PUT body's `custom_protection_rules` asks for
+ * (`[{url, secret}]`; null or [] for none), checked before anything is
+ * written; undefined when the body leaves them out.
+ */
+export async function readCustomRulesBody(body: unknown, urlSettings: ReturnType<typeof repositoryUrlSettingsOf>): Promise<RuleEntry[] | undefined> {
+  const value = (body as { custom_protection_rules?: unknown } | null)?.custom_protection_rules;
+  if (value === undefined) return undefined;
+  if (value === null) return [];
+  if (!Array.isArray(value)) throw validationFailed("custom_protection_rules", "must be a list of {url, secret}, or null");
+  if (value.length > MAX_RULES) throw validationFailed("custom_protection_rules", `an environment has at most ${MAX_RULES} custom protection rules`);
+  const entries: RuleEntry[] = [];
+  for (const [i, item] of value.entries()) {
+    const field = `custom_protection_rules[${i}]`;
+    const { url, secret } = (typeof item === "object" && item !== null ? item : {}) as { url?: unknown; secret?: unknown };
+    if (typeof url !== "string" || url === "") throw validationFailed(`${field}.url`, "is required: the http(s) URL the deployment_protection_rule event is posted to");
+    if (secret !== undefined && secret !== null && typeof secret !== "string") throw validationFailed(`${field}.secret`, "must be a string");
+    if (entries.some((e) => e.url === url)) throw validationFailed(`${field}.url`, "is listed twice");
+    await checkHookUrl(url, urlSettings, { field: `${field}.url`, saving: true });
+    entries.push({ url, secret: secret === MASK ? undefined : secret === "" ? null : secret });
+  }
+  return entries;
+}
+
+/**
+ * Makes the rules of an environment the entries, in their order: a rule
+ * already at an entry's URL stays (its id kept; its secret replaced when the
+ * entry gives one), the others are created, and rules no entry names are
+ * deleted. Returns the rule ids to keep in the environment's protection.
+ */
+export async function replaceCustomRules(ctx: RouteContext, repo: Repository, current: readonly number[], entries: readonly RuleEntry[]): Promise<number[]> {
+  const { store } = ctx;
+  const seal = (secret: string | null) => (secret === null ? null : Buffer.from(ctx.secretBox.encrypt(secret, sealContext.outgoingHook(repo.id)), "utf8"));
+  const existing: RepositoryHook[] = [];
+  for (const id of current) {
+    const hook = await store.getHook(repo.id, id);
+    if (hook) existing.push(hook);
+  }
+  const ids: number[] = [];
+  for (const entry of entries) {
+    const kept = existing.find((h) => h.url === entry.url);
+    if (kept) {
+      if (entry.secret !== undefined) await store.updateHook(repo.id, kept.id, { secret: seal(entry.secret) });
+      ids.push(kept.id);
+      continue;
+    }
+    const hook = await store.createHook({ repositoryId: repo.id, url: entry.url, contentType: "json", insecureSsl: "0", secret: seal(entry.secret ?? null), events: [RULE_EVENT], active: true });
+    ids.push(hook.id);
+  }
+  for (const hook of existing) if (!ids.includes(hook.id)) await store.deleteHook(repo.id, hook.id);
+  return ids;
 }
 
 export function registerDeploymentProtectionRuleRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -108,17 +171,10 @@ export function registerDeploymentProtectionRuleRoutes(app: FastifyInstance, ctx
     return reply.status(204).send();
   });
 
-  const runOf = async (request: FastifyRequest): Promise<WorkflowRun> => {
-    const id = idParam((request.params as { run_id?: string }).run_id);
-    const run = id === undefined ? null : await store.getRun(id);
-    if (!run || run.repositoryId !== request.repository!.id) throw notFound("RUN_NOT_FOUND", "Workflow run");
-    return run;
-  };
-
   // `protection_rule_id` (Slipway's) names the rule when the environment has several.
   app.post(CALLBACK, { config: { permission: "repo:write" } }, async (request, reply) => {
     const repo = request.repository!;
-    const run = await runOf(request);
+    const run = await requestedRun(store, request);
     const body = (request.body ?? {}) as { environment_name?: unknown; state?: unknown; comment?: unknown; protection_rule_id?: unknown };
     if (typeof body.environment_name !== "string" || body.environment_name === "") throw validationFailed("environment_name", "is required");
     if (body.state !== undefined && body.state !== "approved" && body.state !== "rejected") throw validationFailed("state", 'must be "approved" or "rejected" (or left out for a status report)');

@@ -35,7 +35,7 @@ export function registerDoraRoutes(app: FastifyInstance, ctx: RouteContext): voi
     if (q.bucket !== undefined && q.bucket !== "week") throw validationFailed("bucket", 'must be "week"');
     if (q.bucket === "week" && Math.ceil((until - since) / WEEK) > MAX_BUCKETS) throw validationFailed("bucket", `a weekly series covers at most ${MAX_BUCKETS} weeks`);
     const mirror = hasMirror(config.dataDir, repo.id) ? mirrorPath(config.dataDir, repo.id) : null;
-    const deployments = await collectDoraDeployments(store, repo.id, q.environment || undefined, mirror);
+    const deployments = await collectDoraDeployments(store, repo.id, q.environment || undefined, mirror, since);
     const report = computeDora(deployments, since, until);
     return {
       environment: q.environment || null,

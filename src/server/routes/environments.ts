@@ -10,9 +10,11 @@
 import type { FastifyInstance } from "fastify";
 import type { BranchPolicyRecord, EnvironmentRecord, Repository, Store } from "../../store/index.js";
 import { apiBase, idParam, pageOf, type RouteContext } from "../context.js";
-import { failEnvironmentGates } from "../deployments/gate.js";
+import { failEnvironmentGates, reviewGates } from "../deployments/gate.js";
 import { protectionJson, protectionOf, readProtectionBody } from "../deployments/protection.js";
 import { notFound, validationFailed } from "../http-errors.js";
+import { repositoryUrlSettingsOf } from "../repository-url.js";
+import { readCustomRulesBody, replaceCustomRules } from "./deployment-protection-rules.js";
 import { registerFlagRoutes } from "./flags.js";
 import { checkFlagOptions, flagOptionsJson, readFlagOptions } from "./flags-changes.js";
 import { environmentLevel } from "./levels.js";
@@ -54,6 +56,7 @@ function environmentParam(params: unknown): string {
 export function registerEnvironmentRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, config } = ctx;
   const api = apiBase(config);
+  const urlSettings = repositoryUrlSettingsOf(config);
 
   app.get(BASE, { config: { permission: "repo:read" } }, async (request) => {
     const repo = request.repository!;
@@ -78,12 +81,16 @@ export function registerEnvironmentRoutes(app: FastifyInstance, ctx: RouteContex
     const existing = await store.getEnvironment(repo.id, environmentParam(request.params));
     const probe: EnvironmentRecord = existing ?? { id: 0, repositoryId: repo.id, name: environmentParam(request.params), createdAt: "", updatedAt: "", protection: null };
     const protection = await readProtectionBody(store, probe, request.body);
+    const rules = await readCustomRulesBody(request.body, urlSettings);
     const flagOptions = await readFlagOptions(store, existing, request.body);
     checkFlagOptions(flagOptions ?? (existing ? await store.getFlagSettings(existing.id) : { requireApproval: false }), protection.reviewers.length);
     const { environment, created } = await store.putEnvironment(repo.id, environmentParam(request.params));
+    if (rules) protection.customRules = await replaceCustomRules(ctx, repo, protection.customRules, rules);
     const saved = (await store.setEnvironmentProtection(environment.id, protection)) ?? environment;
     if (flagOptions) await store.putFlagSettings(environment.id, flagOptions);
     await ctx.audit(request, created ? "environment.create" : "environment.update", `repo:${repo.fullName}`, { environment: environment.name });
+    // Jobs that waited only for a rule the body removed may go now.
+    if (rules) await reviewGates(store, ctx.now(), { repositoryId: repo.id, environment: environment.name });
     return environmentJson(store, saved, repo, api, config.publicUrl);
   });
 

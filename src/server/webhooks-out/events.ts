@@ -12,6 +12,8 @@ export type HookSubject =
   | { event: "deployment"; deploymentId: number }
   | { event: "deployment_status"; deploymentId: number; statusId: number }
   | { event: "deployment_review"; action: "approved" | "rejected"; runId: number; environment: string; userId: number; login: string; comment: string }
+  /** A job started waiting for the environment's reviewers. */
+  | { event: "deployment_review"; action: "requested"; runId: number; jobId: number; environment: string; requestor: string | null; reviewers: { type: "User" | "Team"; id: number }[] }
   /** To one custom protection rule (its hook): a job waits for its approval. */
   | { event: "deployment_protection_rule"; hookId: number; runId: number; jobId: number; environment: string; sha: string; ref: string };
 

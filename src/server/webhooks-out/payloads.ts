@@ -1,8 +1,9 @@
 /**
  * GitHub's JSON for repository webhooks, and the payloads of the events
  * Slipway sends, rendered from a delivery's subject: `ping`, `deployment`,
- * `deployment_status` and `deployment_review` with GitHub's fields (the
- * event's object, the workflow run behind it, `repository`, `sender`).
+ * `deployment_status` and `deployment_review` (requested, approved or
+ * rejected) with GitHub's fields (the event's object, the workflow run
+ * behind it, `repository`, `sender`).
  */
 import type { HookDelivery, Repository, RepositoryHook, Store, WorkflowRun } from "../../store/index.js";
 import { repoJson, runJson, userJson } from "../json.js";
@@ -96,7 +97,9 @@ export async function renderHookPayload(store: Store, delivery: HookDelivery, ho
     }
     case "deployment_review": {
       const { run, json: workflowRun } = await workflowRunJson(store, subject.runId, repo, urls);
-      const gates = run ? (await store.listRunGates(run.id)).filter((g) => g.environment.toLowerCase() === subject.environment.toLowerCase()) : [];
+      const gates = run
+        ? (await store.listRunGates(run.id)).filter((g) => g.environment.toLowerCase() === subject.environment.toLowerCase() && (subject.action !== "requested" || g.jobId === subject.jobId))
+        : [];
       const jobRuns = [];
       for (const gate of gates) {
         const job = await store.getJob(gate.jobId);
@@ -111,6 +114,25 @@ export async function renderHookPayload(store: Store, delivery: HookDelivery, ho
           created_at: gate.createdAt,
           updated_at: gate.decidedAt ?? gate.createdAt,
         });
+      }
+      if (subject.action === "requested") {
+        const requestor = await senderJson(store, subject.requestor);
+        const reviewers = [];
+        for (const r of subject.reviewers) {
+          const user = r.type === "User" ? await store.getUser(r.id) : null;
+          reviewers.push({ type: r.type, reviewer: user ? userJson(user) : { id: r.id } });
+        }
+        return {
+          action: "requested",
+          environment: subject.environment,
+          requestor,
+          reviewers,
+          since: gates[0]?.createdAt ?? delivery.createdAt,
+          workflow_job_run: jobRuns[0] ?? null,
+          workflow_run: workflowRun,
+          repository,
+          sender: requestor,
+        };
       }
       const approver = await senderJson(store, subject.login);
       return {
