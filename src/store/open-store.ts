@@ -17,6 +17,7 @@ import { createFlagStore } from "./flags.js";
 import { createFlagChangeStore } from "./flags-changes.js";
 import { createJobQueueStore } from "./job-queue.js";
 import { createJobReportStore } from "./job-reports.js";
+import { createRolloutStore } from "./rollouts.js";
 import { createTestResultStore } from "./test-results.js";
 import { createJobStore } from "./jobs.js";
 import { createLogStore } from "./logs.js";
@@ -409,6 +410,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createRateLimitStore(ctx),
     ...createActionsSettingsStore(ctx),
     ...createSecretFindingStore(ctx),
+    ...createRolloutStore(ctx),
   };
   return guardMethods(store, backend);
 }

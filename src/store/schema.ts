@@ -30,6 +30,8 @@ import type {
   FlagSettingsTable,
   FlagChangesTable,
   FlagChangeReviewsTable,
+  RolloutEventsTable,
+  RolloutsTable,
 } from "./schema-delivery.js";
 
 export type Num = number | string;
@@ -358,4 +360,6 @@ export interface Database {
   secret_alert_locations: SecretAlertLocationsTable;
   secret_commit_scans: SecretCommitScansTable;
   secret_scans: SecretScansTable;
+  rollouts: RolloutsTable;
+  rollout_events: RolloutEventsTable;
 }
