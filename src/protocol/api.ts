@@ -434,7 +434,7 @@ export interface ApiRollout {
 }
 
 /** The operator's commands as the server holds them; the runner compares `promotions` with the ones it has applied. */
-export interface ApiRolloutControls {
+interface ApiRolloutControls {
   paused: boolean;
   promotions: number;
   promote_full: boolean;

@@ -19,7 +19,7 @@ export function isRolloutFinished(status: string): boolean {
 
 export type RolloutCommand = "promote" | "promote_full" | "pause" | "resume" | "abort";
 
-export interface RolloutEventRecord {
+interface RolloutEventRecord {
   id: number;
   /** The runner's sequence number; null for the server's own events (commands, runner lost). */
   seq: number | null;
@@ -29,7 +29,7 @@ export interface RolloutEventRecord {
   data: Record<string, unknown>;
 }
 
-export interface RolloutControlState {
+interface RolloutControlState {
   paused: boolean;
   promotions: number;
   promoteFull: boolean;
@@ -58,7 +58,7 @@ export interface RolloutRecord {
   finishedAt: string | null;
 }
 
-export interface RolloutReport {
+interface RolloutReport {
   repositoryId: number;
   runId: number;
   jobId: number;

@@ -69,10 +69,21 @@ describe("every route declares and enforces a permission", () => {
     const routes = listDeclaredRoutes(server.app);
     expect(routes.length).toBeGreaterThan(30);
     for (const r of routes) expect(Object.keys(ALLOWED)).toContain(r.permission);
-    // Operations and webhooks are public; under /api/v3/repos only flag evaluation and sync, which authenticate client keys themselves, and flag rollouts, which take a running job's token.
+    // Operations and webhooks are public; under /api/v3/repos only flag evaluation and sync, which authenticate client keys themselves, and flag rollouts and rollout reports, which take a running job's token.
     expect(routes.find((r) => r.url === "/healthz")?.permission).toBe("public");
     const flagClientRoute = /\/environments\/:environment_name\/(ofrep\/v1\/|flag-sync|flag-rollouts)/;
-    expect(routes.filter((r) => r.url.startsWith("/api/v3/repos/") && r.permission === "public" && !flagClientRoute.test(r.url))).toEqual([]);
+    // Rollout reports take a running job's token too.
+    const jobTokenRoutes = routes.filter((r) => r.url.startsWith("/api/v3/repos/") && r.permission === "public" && !flagClientRoute.test(r.url));
+    expect(jobTokenRoutes.map((r) => `${r.method} ${r.url}`)).toEqual(["POST /api/v3/repos/:owner/:repo/actions/jobs/:job_id/rollouts/:key"]);
+    // Rollouts of a deployment: readers read them, writers (who may roll back) command them.
+    expect(routes.filter((r) => /\/deployments\/:deployment_id\/rollouts/.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^.*:deployment_id/, "")} ${r.permission}`).sort()).toEqual([
+      "GET /rollouts repo:read",
+      "POST /rollouts/:rollout_id/abort repo:write",
+      "POST /rollouts/:rollout_id/pause repo:write",
+      "POST /rollouts/:rollout_id/promote repo:write",
+      "POST /rollouts/:rollout_id/resume repo:write",
+    ]);
+    expect(routes.find((r) => r.url.endsWith("/environments/:environment_name/rollback"))?.permission).toBe("repo:write");
     expect(routes.filter((r) => flagClientRoute.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^.*:environment_name/, "")} ${r.permission}`).sort()).toEqual([
       "GET /flag-rollouts/:key public",
       "GET /flag-sync public",
