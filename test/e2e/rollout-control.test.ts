@@ -8,8 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiRollout } from "../../src/protocol/index.js";
+import { apiCli } from "../support/api-cli.js";
 import { makeRepo } from "../support/git-repo.js";
-import { api, startTestServer, tempDir, waitFor } from "./support.js";
+import { ADMIN_TOKEN, api, startTestServer, tempDir, waitFor } from "./support.js";
 
 const CANARY = `name: canary
 on: workflow_dispatch
@@ -56,7 +57,7 @@ describe("rollouts promoted, paused and aborted through the API", () => {
       const list = (await api<ApiRollout[]>(server.url, "GET", rolloutsUrl)).data;
       return list[0]?.status === "Paused" && list[0].current_step === 1 ? list[0] : undefined;
     }, 60_000);
-    return { runId, rolloutsUrl, rollout };
+    return { runId, rolloutsUrl, rollout, deploymentId: deployment.id };
   };
 
   it("records the rollout on the deployment, holds at `pause: {}` until promoted, then runs to Healthy", async () => {
@@ -100,5 +101,22 @@ describe("rollouts promoted, paused and aborted through the API", () => {
     const log = await (await fetch(`${server.url}${repoApi}/actions/jobs/${jobs[0]!.id}/logs`, { headers: { authorization: "Bearer e2e-admin-token-0123456789abcdef" } })).text();
     expect(log).toMatch(/rollout aborted, traffic back on stable: aborted by admin at weight 25%/);
     expect((await api(server.url, "POST", `${rolloutsUrl}/999999/abort`, {})).data.code).toBe("ROLLOUT_NOT_FOUND");
+  }, 120_000);
+
+  it("is steered from the CLI: `slipway deploy rollouts` shows it held, `promote --full` takes it to 100% past the analysis", async () => {
+    const cli = apiCli(() => server.url, ADMIN_TOKEN);
+    const { runId, rolloutsUrl, deploymentId } = await startHeld();
+    const listed = await cli(["deploy", "rollouts", "acme/shop", String(deploymentId)]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/rollout\s+hosts\s+Paused\s+2\/4 pause until promoted\s+25%/);
+    const promoted = await cli(["deploy", "promote", "acme/shop", String(deploymentId), "--full"]);
+    expect(promoted.code, promoted.stderr).toBe(0);
+    expect(promoted.stdout).toMatch(/promoted to full/);
+    expect((await completed(runId)).conclusion).toBe("success");
+    const [done] = (await api<ApiRollout[]>(server.url, "GET", rolloutsUrl)).data;
+    expect(done).toMatchObject({ status: "Healthy", weight: 100, measurements: [] });
+    const late = await cli(["deploy", "abort", "acme/shop", String(deploymentId)]);
+    expect(late.code).not.toBe(0);
+    expect(late.stderr).toMatch(/ROLLOUT_FINISHED/);
   }, 120_000);
 });
