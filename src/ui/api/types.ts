@@ -29,6 +29,8 @@ export type {
   ApiDora as Dora,
   ApiDoraTier as DoraTier,
   ApiDoraBucket as DoraBucket,
+  ApiRollout as Rollout,
+  ApiRolloutMeasurement as RolloutMeasurement,
 } from "../../protocol/api.js";
 
 /** A secret-scanning alert; `secret` is always redacted by the server. */
