@@ -105,7 +105,7 @@ export const ERROR_CODES = {
   GATE_INPUT_INVALID: { status: 422, meaning: "A safety gate's input is missing or not one of its accepted values.", hint: "Check the gate's inputs in docs/gates.md." },
   // Progressive delivery (slipway/verify, slipway/rollout)
   TRAFFIC_TARGET_FAILED: { status: 502, meaning: "A rollout's traffic target (HAProxy's Runtime API, a host's deploy command) failed or could not be reached; traffic was sent back to stable.", hint: "Check the target's address and that it answers; the step's log names the command that failed." },
-  ROLLOUT_NEEDS_SERVER: { status: 400, meaning: "A rollout step needs a Slipway server (an indefinite pause on a runner, a flag's split).", hint: "Give the pause a duration, run the workflow locally with `slipway run` in a terminal, or wait for server-driven rollouts." },
+  ROLLOUT_NEEDS_SERVER: { status: 400, meaning: "A rollout step needs a Slipway server: a flag's split, or a pause waiting for a promotion under `slipway run` without a terminal.", hint: "Give the pause a duration, run `slipway run` in a terminal to promote by hand, or run the workflow on a Slipway server's runner." },
   // GitHub API parity
   WORKFLOW_DISABLED: { status: 422, meaning: "The workflow is disabled, so it cannot be dispatched.", hint: "Enable the workflow (PUT .../actions/workflows/{id}/enable) and dispatch it again." },
   JSON_INVALID: { status: 400, meaning: "The request body is not valid JSON.", hint: "Send one JSON document with Content-Type: application/json." },
@@ -154,6 +154,10 @@ export const ERROR_CODES = {
   TEST_SHARD_QUEUE_NOT_FOUND: { status: 404, meaning: "The job's run attempt has no test shard queue with this key.", hint: "Create the queue first (slipway/test-shards with mode: queue does, in every shard job), with the same key in every shard." },
   // Flaky tests
   TEST_NOT_FOUND: { status: 404, meaning: "The test id does not name a test: it is not a class name and a name, joined by a newline, in base64url.", hint: "Take the test_id from GET .../test-results/flaky or GET .../tests." },
+  // Rollout control (promote, abort, pause, resume of a running slipway/rollout)
+  ROLLOUT_NOT_FOUND: { status: 404, meaning: "The deployment has no rollout or analysis with this id.", hint: "List the deployment's rollouts (GET .../deployments/{id}/rollouts) to find the id." },
+  ROLLOUT_FINISHED: { status: 409, meaning: "The rollout has finished (Healthy, Degraded, Aborted or Cancelled): it takes no more commands.", hint: "Commands act on a running rollout only; roll the environment back (`slipway deploy rollback ENV`) or run the workflow again." },
+  ROLLOUT_NOT_CONTROLLABLE: { status: 400, meaning: "A rollout waits for a promotion, but its job creates no deployment, so nobody could promote it.", hint: "Give the job `environment: NAME` (with deployment left on), or give the pause a duration." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -477,3 +477,110 @@ export interface ApiTestSettings {
   recover_after_passes: number;
   window_days: number;
 }
+
+/**
+ * A progressive-delivery record: one `slipway/rollout` (kind `rollout`) or
+ * `slipway/verify` (kind `analysis`) step of a job, attached to the job's
+ * deployment. Rollout statuses follow Argo Rollouts: `Progressing`,
+ * `Paused`, then `Healthy`, `Degraded` (an analysis or the traffic target
+ * failed: traffic went back to stable), `Aborted` (by a person, or the runner
+ * was lost) or `Cancelled` (the job was). An analysis is `Running`, then
+ * `Successful`, `Failed`, `Inconclusive`, `Error` or `Cancelled`.
+ */
+export type ApiRolloutStatus = "Progressing" | "Paused" | "Healthy" | "Degraded" | "Aborted" | "Cancelled" | "Running" | "Successful" | "Failed" | "Inconclusive" | "Error";
+
+/** A rollout step as the runner read it: `setWeight`, `pause` (no duration: until promoted) or `analysis` (its metrics' names). */
+export type ApiRolloutStep = { kind: "setWeight"; weight: number } | { kind: "pause"; duration_ms: number | null } | { kind: "analysis"; metrics: string[] };
+
+/** One analysis measurement; `value` as the provider returned it. */
+export interface ApiRolloutMeasurement {
+  metric: string;
+  phase: "Successful" | "Failed" | "Inconclusive" | "Error";
+  value: unknown;
+  time: string;
+  dry_run: boolean;
+  message?: string;
+  /** The rollout step the analysis ran in (null for slipway/verify). */
+  step: number | null;
+}
+
+/**
+ * What happened, in order: `step_started`, `step_finished` (with `outcome`),
+ * `weight` (the canary weight set), `paused`, `resumed`, `measurement`,
+ * `decision` (a promotion, a pause, a resume or an abort, from a person or
+ * the rollout itself), `aborted` (with its reason) and `finished`.
+ */
+export interface ApiRolloutEvent {
+  type: "step_started" | "step_finished" | "weight" | "paused" | "resumed" | "measurement" | "decision" | "aborted" | "finished";
+  time: string;
+  step?: number | null;
+  weight?: number;
+  outcome?: string;
+  decision?: "promote" | "promote_full" | "pause" | "resume" | "abort";
+  /** Who decided: a login, or `rollout` for the rollout's own decisions. */
+  actor?: string;
+  message?: string;
+  measurement?: Omit<ApiRolloutMeasurement, "step">;
+}
+
+/** `GET …/deployments/{id}/rollouts`: one entry per rollout or analysis step of the deployment's job. */
+export interface ApiRollout {
+  id: number;
+  deployment_id: number | null;
+  run_id: number;
+  job_id: number;
+  kind: "rollout" | "analysis";
+  /** The traffic target (`haproxy`, `hosts`, `flag`); null for an analysis. */
+  target: "haproxy" | "hosts" | "flag" | null;
+  status: ApiRolloutStatus;
+  /** The step running now, or where the rollout ended (0-based); null before the first. */
+  current_step: number | null;
+  /** The canary weight now (0 after an abort). */
+  weight: number;
+  message: string | null;
+  steps: ApiRolloutStep[];
+  /** Operator commands the runner has yet to carry out: a pause holding, promotions not yet applied, a full promotion, an abort. */
+  controls: ApiRolloutControls;
+  /** Which commands the caller's role and the rollout's state allow now. */
+  allowed: Array<"promote" | "promote_full" | "pause" | "resume" | "abort">;
+  measurements: ApiRolloutMeasurement[];
+  events: ApiRolloutEvent[];
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+/** The operator's commands as the server holds them; the runner compares `promotions` with the ones it has applied. */
+interface ApiRolloutControls {
+  paused: boolean;
+  promotions: number;
+  promote_full: boolean;
+  abort: boolean;
+  /** Who asked for the abort, and why. */
+  abort_reason: string | null;
+}
+
+/**
+ * `POST /api/v3/repos/{owner}/{repo}/actions/jobs/{job_id}/rollouts/{key}` with
+ * the running job's token: the runner creates (first report) and updates a
+ * step's record. `key` names the step within the job; `events` carry
+ * sequence numbers from 0, and an event already stored is ignored, so a
+ * report that failed in transit is simply sent again.
+ */
+export interface ApiRolloutReport {
+  kind: "rollout" | "analysis";
+  target?: "haproxy" | "hosts" | "flag" | null;
+  steps?: ApiRolloutStep[];
+  status?: ApiRolloutStatus;
+  current_step?: number | null;
+  weight?: number;
+  message?: string | null;
+  events?: Array<ApiRolloutEvent & { seq: number }>;
+}
+
+/** The answer to a report: the record's id, its deployment (null: the job has none, so nobody can promote it) and the commands to obey. */
+export interface ApiRolloutReportAnswer {
+  id: number;
+  deployment_id: number | null;
+  controls: ApiRolloutControls;
+}

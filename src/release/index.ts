@@ -7,10 +7,10 @@ export { checkDeploymentRef, describeRef, matchesRefPattern } from "./branch-pol
 export { checkDeployWindows, validateDeployWindow, type DeployWindow } from "./deploy-windows.js";
 export { computeDora, isReworkDeployment, type DoraDeployment } from "./dora.js";
 export { SELECTOR_PLACEHOLDER, type AnalysisSpec, type MetricSpec, type HttpProvider, type CommandProvider } from "./analysis-spec.js";
-export type { TrafficTargetSpec } from "./rollout-spec.js";
+export type { RolloutSpec, TrafficTargetSpec } from "./rollout-spec.js";
 export { readRolloutInputs, readVerifyInputs, releaseActionInputChecks, ROLLOUT_ACTION, VERIFY_ACTION } from "./action-inputs.js";
 export { runAnalysis, type AnalysisOutcome, type ProviderResult, type RecordedMeasurement } from "./run-analysis.js";
-export { runRollout } from "./run-rollout.js";
+export { measurementEvent, runRollout, type RolloutCommandState, type RolloutControls, type RolloutProgress } from "./run-rollout.js";
 export { createFlagTarget, createHaproxyTarget, createHostsTarget, type FlagSplitClient, type TrafficTarget } from "./traffic-targets.js";
 export { readFlagSplit, replaceFlagSplit, splitWithCanary, type FlagSplit } from "./flag-split.js";
 export {

@@ -33,6 +33,7 @@ import { registerEnvironmentRoutes } from "./routes/environments.js";
 import { registerDeploymentRoutes } from "./routes/deployments.js";
 import { registerDeploymentReviewRoutes } from "./routes/deployments-reviews.js";
 import { registerRollbackRoutes } from "./routes/deployments-rollback.js";
+import { registerDeploymentRolloutRoutes } from "./routes/deployment-rollouts.js";
 import { registerDoraRoutes } from "./routes/deployments-dora.js";
 import { registerRolloutRoutes } from "./routes/rollouts.js";
 import { registerSecretScanningRoutes } from "./routes/secret-scanning.js";
@@ -236,6 +237,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   registerDeploymentRoutes(app, ctx);
   registerDeploymentReviewRoutes(app, ctx);
   registerRollbackRoutes(app, ctx);
+  registerDeploymentRolloutRoutes(app, ctx);
   registerDoraRoutes(app, ctx);
   registerHookRoutes(app, ctx);
   registerDeploymentProtectionRuleRoutes(app, ctx);

@@ -31,6 +31,7 @@ export type { HookDelivery, RepositoryHook } from "./hooks.js";
 export type { FlagChangeRecord } from "./flags-changes.js";
 export type { FlagRolloutRecord } from "./flag-rollouts.js";
 export type { SecretAlert, SecretAlertLocation, SecretAlertResolution, SecretScan } from "./secret-findings.js";
+export { isRolloutFinished, type RolloutCommand, type RolloutRecord } from "./rollouts.js";
 export { openStore } from "./open-store.js";
 export { migrate, type Migration } from "./migrate.js";
 export { MIGRATIONS } from "./migrations.js";

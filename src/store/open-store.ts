@@ -18,6 +18,7 @@ import { createFlagChangeStore } from "./flags-changes.js";
 import { createFlagRolloutStore } from "./flag-rollouts.js";
 import { createJobQueueStore } from "./job-queue.js";
 import { createJobReportStore } from "./job-reports.js";
+import { createRolloutStore } from "./rollouts.js";
 import { createTestResultStore } from "./test-results.js";
 import { createTestShardStore } from "./test-shards.js";
 import { createTestStateStore } from "./test-states.js";
@@ -415,6 +416,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ...createRateLimitStore(ctx),
     ...createActionsSettingsStore(ctx),
     ...createSecretFindingStore(ctx),
+    ...createRolloutStore(ctx),
   };
   return guardMethods(store, backend);
 }

@@ -398,3 +398,41 @@ export interface FlagRolloutsTable {
   halted_by_deployment: Num | null;
   halt_reason: string | null;
 }
+
+export interface RolloutsTable {
+  id: Id;
+  repository_id: Num;
+  run_id: Num;
+  job_id: Num;
+  deployment_id: Num | null;
+  /** Names the step within its job. */
+  key: string;
+  /** `rollout` or `analysis`. */
+  kind: string;
+  target: string | null;
+  /** The steps as JSON. */
+  steps: string;
+  status: string;
+  current_step: Num | null;
+  weight: Generated<Num>;
+  message: string | null;
+  paused: Generated<Num>;
+  promotions: Generated<Num>;
+  promote_full: Generated<Num>;
+  abort_requested: Generated<Num>;
+  abort_reason: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface RolloutEventsTable {
+  id: Id;
+  rollout_id: Num;
+  /** The runner's sequence number; null for the server's own events. */
+  seq: Num | null;
+  type: string;
+  /** The event's fields besides type and time, as JSON. */
+  data: string;
+  time: string;
+}

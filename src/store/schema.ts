@@ -36,6 +36,8 @@ import type {
   FlagChangesTable,
   FlagChangeReviewsTable,
   FlagRolloutsTable,
+  RolloutEventsTable,
+  RolloutsTable,
 } from "./schema-delivery.js";
 
 export type Num = number | string;
@@ -370,4 +372,6 @@ export interface Database {
   secret_alert_locations: SecretAlertLocationsTable;
   secret_commit_scans: SecretCommitScansTable;
   secret_scans: SecretScansTable;
+  rollouts: RolloutsTable;
+  rollout_events: RolloutEventsTable;
 }

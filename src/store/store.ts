@@ -27,6 +27,7 @@ import type { LogStore } from "./logs.js";
 import type { RateLimitStore } from "./rate-limits.js";
 import type { RepositoryStore } from "./repositories.js";
 import type { RunLeaseStore } from "./run-leases.js";
+import type { RolloutStore } from "./rollouts.js";
 import type { RunnerStore } from "./runners.js";
 import type { RunStore } from "./runs.js";
 import type { ScheduleTickStore } from "./schedule-ticks.js";
@@ -104,4 +105,5 @@ export interface Store
     AuditStore,
     RateLimitStore,
     ActionsSettingsStore,
-    SecretFindingStore {}
+    SecretFindingStore,
+    RolloutStore {}

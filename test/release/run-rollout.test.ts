@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createHostsTarget, readRolloutInputs, runRollout, type AnalysisOutcome, type TrafficTarget } from "../../src/release/index.js";
+import { createHostsTarget, readRolloutInputs, runRollout, type AnalysisOutcome, type RolloutCommandState, type RolloutControls, type RolloutProgress, type TrafficTarget } from "../../src/release/index.js";
 import { runShellCommand } from "../../src/runner/index.js";
 import fs from "node:fs";
 import os from "node:os";
@@ -114,5 +114,86 @@ describe("hosts target (real shell commands)", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** People's commands as a server would hold them, changed by the test; `changed` resolves within 10 ms. */
+function fakeControls(initial: Partial<RolloutCommandState> = {}): RolloutControls & { state: RolloutCommandState } {
+  const state: RolloutCommandState = { controllable: true, paused: false, promotions: 0, promoteFull: false, abort: false, abortReason: null, ...initial };
+  return {
+    state,
+    current: () => state,
+    changed: (s) => new Promise((resolve) => {
+      const timer = setTimeout(resolve, 10);
+      s.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+    }),
+  };
+}
+
+const waitUntil = async (check: () => boolean) => {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(check()).toBe(true);
+};
+
+describe("runRollout with people's commands", () => {
+  const held = readRolloutInputs("r", { steps: "- setWeight: 20\n- pause: {}\n- setWeight: 50\n- pause: {duration: 1h}\n- setWeight: 100", traffic: "haproxy: {socket: /s, backend: b, stable: s, canary: c}" });
+
+  it("holds an indefinite pause until promoted, a timed one until promoted again, and records every step", async () => {
+    const target = recordingTarget();
+    const controls = fakeControls();
+    const progress: RolloutProgress[] = [];
+    const running = runRollout(held, { ...deps(target, []), controls, progress: (p) => progress.push(p) }, signal);
+    await waitUntil(() => progress.some((p) => p.event?.type === "paused" && p.event.step === 1));
+    expect(target.weights).toEqual([20]);
+    expect(progress.at(-1)).toMatchObject({ status: "Paused" });
+    controls.state.promotions = 1;
+    await waitUntil(() => progress.some((p) => p.event?.type === "paused" && p.event.step === 3));
+    expect(target.weights).toEqual([20, 50]);
+    controls.state.promotions = 2;
+    expect(await running).toMatchObject({ phase: "Healthy", status: "Healthy", weight: 100 });
+    expect(target.weights).toEqual([20, 50, 100]);
+    expect(progress.filter((p) => p.event?.type === "step_finished").map((p) => p.event!.outcome)).toEqual(["completed", "promoted", "completed", "promoted", "completed"]);
+    expect(progress.at(-1)).toMatchObject({ status: "Healthy", event: { type: "finished", outcome: "Healthy" } });
+  });
+
+  it("aborts on a person's command with traffic back on stable, and promotes to full past every step", async () => {
+    const target = recordingTarget();
+    const controls = fakeControls();
+    const running = runRollout(held, { ...deps(target, []), controls }, signal);
+    await waitUntil(() => target.weights.length === 1);
+    controls.state.abort = true;
+    controls.state.abortReason = "aborted by alice";
+    expect(await running).toMatchObject({ phase: "Aborted", status: "Aborted", weight: 0, message: "aborted by alice at weight 20%" });
+    expect(target.weights).toEqual([20, 0]);
+
+    const full = recordingTarget();
+    const fullControls = fakeControls();
+    let analysisStopped = false;
+    const analysed = readRolloutInputs("r", { steps: "- setWeight: 10\n- analysis: {metrics: [{name: m, command: x}]}\n- setWeight: 30\n- pause: {}", traffic: "haproxy: {socket: /s, backend: b, stable: s, canary: c}" });
+    const slowAnalysis = (_spec: unknown, s: AbortSignal) =>
+      new Promise<AnalysisOutcome>((resolve) => s.addEventListener("abort", () => { analysisStopped = true; resolve({ ...outcome("Successful"), cancelled: true }); }, { once: true }));
+    const fullRun = runRollout(analysed, { ...deps(full, []), analyze: slowAnalysis, controls: fullControls }, signal);
+    await waitUntil(() => full.weights.length === 1);
+    fullControls.state.promoteFull = true;
+    expect(await fullRun).toMatchObject({ phase: "Healthy", weight: 100 });
+    expect(full.weights).toEqual([10, 100]);
+    expect(analysisStopped).toBe(true);
+  });
+
+  it("holds before the next step while paused by hand, and fails a promotion nobody can give", async () => {
+    const target = recordingTarget();
+    const controls = fakeControls({ paused: true });
+    const progress: RolloutProgress[] = [];
+    const running = runRollout(readRolloutInputs("r", { steps: "- setWeight: 20\n- setWeight: 100", traffic: "haproxy: {socket: /s, backend: b, stable: s, canary: c}" }), { ...deps(target, []), controls, progress: (p) => progress.push(p) }, signal);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(target.weights).toEqual([]);
+    expect(progress.at(-1)).toMatchObject({ status: "Paused", event: { type: "paused", message: "paused by hand" } });
+    controls.state.paused = false;
+    expect(await running).toMatchObject({ phase: "Healthy", weight: 100 });
+
+    const lone = recordingTarget();
+    const r = await runRollout(held, { ...deps(lone, []), controls: fakeControls({ controllable: false }) }, signal);
+    expect(r).toMatchObject({ phase: "Aborted", weight: 0 });
+    expect(r.message).toMatch(/its job creates no deployment, so nobody can promote it/);
   });
 });

@@ -69,16 +69,26 @@ describe("every route declares and enforces a permission", () => {
     const routes = listDeclaredRoutes(server.app);
     expect(routes.length).toBeGreaterThan(30);
     for (const r of routes) expect(Object.keys(ALLOWED)).toContain(r.permission);
-    // Operations and webhooks are public; under /api/v3/repos only flag evaluation and sync, which authenticate client keys themselves, and flag rollouts and test shards, which take a running job's token.
+    // Operations and webhooks are public; under /api/v3/repos only flag evaluation and sync, which authenticate client keys themselves, and flag rollouts, test shards and rollout reports, which take a running job's token.
     expect(routes.find((r) => r.url === "/healthz")?.permission).toBe("public");
     const flagClientRoute = /\/environments\/:environment_name\/(ofrep\/v1\/|flag-sync|flag-rollouts)/;
-    const jobTokenRoute = /\/actions\/test-shards\//;
+    const jobTokenRoute = /\/actions\/(test-shards\/|jobs\/:job_id\/rollouts\/)/;
     expect(routes.filter((r) => r.url.startsWith("/api/v3/repos/") && r.permission === "public" && !flagClientRoute.test(r.url) && !jobTokenRoute.test(r.url))).toEqual([]);
-    expect(routes.filter((r) => jobTokenRoute.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^.*test-shards/, "")} ${r.permission}`).sort()).toEqual([
-      "GET /durations public",
-      "POST /queues/:key public",
-      "POST /queues/:key/next public",
+    expect(routes.filter((r) => jobTokenRoute.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^.*\/actions\//, "")} ${r.permission}`).sort()).toEqual([
+      "GET test-shards/durations public",
+      "POST jobs/:job_id/rollouts/:key public",
+      "POST test-shards/queues/:key public",
+      "POST test-shards/queues/:key/next public",
     ]);
+    // Rollouts of a deployment: readers read them, writers (who may roll back) command them.
+    expect(routes.filter((r) => /\/deployments\/:deployment_id\/rollouts/.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^.*:deployment_id/, "")} ${r.permission}`).sort()).toEqual([
+      "GET /rollouts repo:read",
+      "POST /rollouts/:rollout_id/abort repo:write",
+      "POST /rollouts/:rollout_id/pause repo:write",
+      "POST /rollouts/:rollout_id/promote repo:write",
+      "POST /rollouts/:rollout_id/resume repo:write",
+    ]);
+    expect(routes.find((r) => r.url.endsWith("/environments/:environment_name/rollback"))?.permission).toBe("repo:write");
     expect(routes.filter((r) => flagClientRoute.test(r.url)).map((r) => `${r.method} ${r.url.replace(/^.*:environment_name/, "")} ${r.permission}`).sort()).toEqual([
       "GET /flag-rollouts/:key public",
       "GET /flag-sync public",

@@ -9,6 +9,7 @@ import type { ApiClient } from "../api-client.js";
 import type { ApiOutput } from "../render/index.js";
 import { formatTable } from "../render/text.js";
 import { act, withCommonFlags, type ApiCommandContext } from "./command.js";
+import { registerRolloutCommands } from "./deploy-rollouts.js";
 import { enc, repoPath } from "./locate.js";
 
 interface Deployment {
@@ -72,7 +73,7 @@ async function rollback(client: ApiClient, fullName: string, environment: string
 }
 
 export function registerDeployCommands(program: Command, ctx: ApiCommandContext): void {
-  const deploy = program.command("deploy").description("A repository's deployments: history, details and rollback");
+  const deploy = program.command("deploy").description("A repository's deployments: history, details, rollback and rollouts");
   withCommonFlags(deploy.command("list").description("List deployments, newest first"))
     .argument("<owner/name>", "repository")
     .option("--env <environment>", "only deployments to this environment")
@@ -87,4 +88,5 @@ export function registerDeployCommands(program: Command, ctx: ApiCommandContext)
     .argument("<environment>", "environment name")
     .option("--to <deployment-id>", "the deployment to go back to")
     .action(act(ctx, (client, fullName: string, environment: string, flags: { to?: string }) => rollback(client, fullName, environment, flags.to)));
+  registerRolloutCommands(deploy, ctx);
 }

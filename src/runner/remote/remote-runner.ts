@@ -13,7 +13,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { createMasker, isSlipwayError, SlipwayError } from "../../lib/index.js";
 import type { ClaimAnswer, JobRequest, JobResult, RunnerMessage, StepResult } from "../../protocol/index.js";
-import { createActionsHandler, createBuiltinActions, createServerFlagClient, createServerTestShardClient } from "../actions/index.js";
+import { createActionsHandler, createBuiltinActions, createServerFlagClient, createServerRolloutReporter, createServerTestShardClient } from "../actions/index.js";
 import { createRemoteTestResultSink } from "./test-results-client.js";
 import { runJob } from "../run-job.js";
 import type { UsesHandler } from "../uses.js";
@@ -418,7 +418,10 @@ function defaultUses(job: PreparedJob, server: { serverUrl: string; credential: 
       checkout: { source: { dir: job.workspace, repository, sha: job.claim.run.head_sha } },
       artifacts: createRemoteArtifactStore(remote),
       cache: createRemoteCacheStore({ ...remote, tempDir: path.join(job.tempDir, "cache") }),
-      release: { flags: createServerFlagClient({ serverUrl: server.serverUrl, token: job.claim.job_token, repository, environment: job.claim.job.request?.environment }) },
+      release: {
+        flags: createServerFlagClient({ serverUrl: server.serverUrl, token: job.claim.job_token, repository, environment: job.claim.job.request?.environment }),
+        reporter: createServerRolloutReporter({ serverUrl: server.serverUrl, token: job.claim.job_token, repository, jobId: job.claim.job.id, mask: server.mask }),
+      },
       testResults: createRemoteTestResultSink({ ...remote, mask: server.mask }),
       testShards: createServerTestShardClient({ serverUrl: server.serverUrl, token: job.claim.job_token, repository }),
     }),

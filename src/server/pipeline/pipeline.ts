@@ -19,6 +19,7 @@ import { createScheduleFirer } from "./schedules.js";
 import { reviewGates } from "../deployments/gate.js";
 import { rollBackFailedDeployments } from "../deployments/rollback.js";
 import { silentLogger } from "../../lib/index.js";
+import { RUNNER_LOST } from "../../store/index.js";
 import { createSecretScanning } from "../secret-scanning/index.js";
 import type { Trigger } from "../webhooks.js";
 
@@ -65,6 +66,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const expired = await store.expireLeases(now);
     for (const e of expired) {
       logger.info(`job ${e.job.id} of run ${e.job.runId}: runner lost, ${e.outcome}`);
+      // Nobody carries on its rollouts: they end as Aborted, whatever traffic the lost runner left.
+      await store.abortJobRollouts(e.job.id, RUNNER_LOST);
       await refreshRunStatus({ store }, e.job.runId);
       for (const watch of jobWatchers) watch(e.job.id);
     }

@@ -1,9 +1,50 @@
-/** Store migrations: flag rollouts, test states and shard queues, and how each deployment ended (versions 25 to 29). Never edit an applied one. */
+/** Store migrations: rollout records, flag rollouts, test states and shard queues, and how each deployment ended (versions 25 to 29). Never edit an applied one. */
 import { sql } from "kysely";
 import type { Migration } from "../migrate.js";
 import { ref, withId } from "./columns.js";
 
 export const RELEASE_MIGRATIONS: Migration[] = [
+  {
+    version: 25,
+    name: "progressive delivery: rollout and analysis records of jobs' steps, with their events and operator commands",
+    async up(db, backend) {
+      // One row per slipway/rollout or slipway/verify step of a job (its `key` names the step), attached to the job's deployment when it has one.
+      await withId(db.schema.createTable("rollouts"), backend)
+        .addColumn("repository_id", "bigint", (c) => ref("repositories.id", "cascade")(c.notNull()))
+        .addColumn("run_id", "bigint", (c) => ref("workflow_runs.id", "cascade")(c.notNull()))
+        .addColumn("job_id", "bigint", (c) => ref("jobs.id", "cascade")(c.notNull()))
+        .addColumn("deployment_id", "bigint", ref("deployments.id", "cascade"))
+        .addColumn("key", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("target", "text")
+        .addColumn("steps", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("current_step", "integer")
+        .addColumn("weight", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("message", "text")
+        // The operator's commands, as state the runner compares with what it has carried out.
+        .addColumn("paused", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("promotions", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("promote_full", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("abort_requested", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("abort_reason", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addColumn("finished_at", "text")
+        .addUniqueConstraint("rollouts_job_key", ["job_id", "key"])
+        .execute();
+      await db.schema.createIndex("rollouts_deployment_idx").on("rollouts").column("deployment_id").execute();
+      // What happened, in arrival order; the runner's events carry its sequence number (stored once), the server's none.
+      await withId(db.schema.createTable("rollout_events"), backend)
+        .addColumn("rollout_id", "bigint", (c) => ref("rollouts.id", "cascade")(c.notNull()))
+        .addColumn("seq", "integer")
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("data", "text", (c) => c.notNull())
+        .addColumn("time", "text", (c) => c.notNull())
+        .addUniqueConstraint("rollout_events_seq_key", ["rollout_id", "seq"])
+        .execute();
+    },
+  },
   {
     version: 26,
     name: "flag rollouts: which job steps which flag of an environment, from which split, and their halts",

@@ -7,7 +7,7 @@ import type {
   Annotation, ApiToken, Artifact, CheckRun, Collaborator, IncomingWebhooks, Job, Repository, Runner, Secret, User, Variable, Workflow, WorkflowRun,
 } from "./types.js";
 import type { ConnectionTest, Environment, RepositoryInput } from "./types.js";
-import type { Deployment, Dora, EnvironmentDetail, PendingDeployment, Rollback } from "./types.js";
+import type { Deployment, Dora, EnvironmentDetail, PendingDeployment, Rollback, Rollout } from "./types.js";
 import type { SecretAlert } from "./types.js";
 
 const API = "/api/v3";
@@ -232,6 +232,11 @@ export const api = {
   /** Redeploys an earlier successful deployment of the environment by re-running its job at its commit. */
   rollbackEnvironment: (repo: string, environment: string, deploymentId: number) =>
     requestJson<Rollback>(`${repoPath(repo)}/environments/${encodeURIComponent(environment)}/rollback`, { method: "POST", body: { deployment_id: deploymentId } }),
+  /** The rollouts and analyses recorded on a deployment, with their steps, events and measurements. */
+  listRollouts: (repo: string, deploymentId: number, signal?: AbortSignal) => requestJson<Rollout[]>(`${repoPath(repo)}/deployments/${deploymentId}/rollouts`, { signal }),
+  /** Promotes (full: to 100% at once), aborts, pauses or resumes a running rollout. */
+  commandRollout: (repo: string, deploymentId: number, rolloutId: number, action: "promote" | "abort" | "pause" | "resume", full = false) =>
+    requestJson<Rollout>(`${repoPath(repo)}/deployments/${deploymentId}/rollouts/${rolloutId}/${action}`, { method: "POST", body: full ? { full: true } : {} }),
   /** DORA's metrics over `since`..`until` (ISO times), for one environment or all; `bucket: "week"` adds a weekly series. */
   getDora: (repo: string, filters: { environment?: string; since?: string; until?: string; bucket?: "week" }, signal?: AbortSignal) => requestJson<Dora>(`${repoPath(repo)}/dora${query({ ...filters })}`, { signal }),
 };

@@ -37,6 +37,8 @@ export type {
   ApiFlakyTests as FlakyTests,
   ApiTestDetail as TestDetail,
   ApiTestSettings as TestSettings,
+  ApiRollout as Rollout,
+  ApiRolloutMeasurement as RolloutMeasurement,
 } from "../../protocol/api.js";
 
 /** A secret-scanning alert; `secret` is always redacted by the server. */

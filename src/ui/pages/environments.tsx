@@ -14,6 +14,7 @@ import { formatRelative, shortSha } from "../core/format.js";
 import { Link } from "../core/router.js";
 import { useApi } from "../core/use-api.js";
 import { DoraSection } from "./dora.js";
+import { DeploymentRollouts } from "./deployment-rollouts.js";
 
 const POLL_MS = 5000;
 const HISTORY = 30;
@@ -143,6 +144,7 @@ function EnvironmentCard({ repo, env }: { repo: string; env: EnvironmentDetail }
       </h2>
       {deployments.error && <ErrorBanner error={deployments.error} onRetry={deployments.reload} what={`deployments of ${env.name}`} />}
       <CurrentDeployment repo={repo} current={current} />
+      {current && <DeploymentRollouts repo={repo} deploymentId={current.id} />}
       <div className="env-rules" data-testid="protection-rules">
         {rules.length === 0 ? <span className="muted small">No protection rules: any job may deploy.</span> : rules.map((r) => <span key={r} className="chip">{r}</span>)}
       </div>
@@ -157,6 +159,7 @@ function EnvironmentCard({ repo, env }: { repo: string; env: EnvironmentDetail }
                   {isRollback(d) && <span className="chip">rollback</span>}
                 </span>
                 {d.run_id !== null && <Link to={`/${repo}/actions/runs/${d.run_id}`}>{d.state === "waiting" ? "Review on the run" : "Open the run"}</Link>}
+                <DeploymentRollouts repo={repo} deploymentId={d.id} />
               </li>
             ))}
           </ul>

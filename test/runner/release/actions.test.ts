@@ -68,12 +68,12 @@ describe("slipway/verify through the runner", () => {
 });
 
 describe("slipway/rollout through the runner", () => {
-  it("fails clearly when a pause waits for a promotion on a runner, and for a flag target", async () => {
+  it("fails clearly when a pause waits for a promotion nobody can give (no terminal, no server), and for a flag target", async () => {
     const traffic = "hosts: {list: [a], deploy: 'true', rollback: 'true'}";
     const paused = await h.run(request([step({ uses: "slipway/rollout@v1", with: { traffic, steps: "- setWeight: 100\n- pause: {}" } })]), { uses: uses() });
     expect(paused.conclusion).toBe("failure");
     expect(paused.steps[0]!.outputs).toMatchObject({ phase: "Aborted", weight: "0" });
-    expect(h.lines(0).join("\n")).toMatch(/waits for a promotion, which needs the Slipway server on a runner/);
+    expect(h.lines(0).join("\n")).toMatch(/waits for a promotion, but nobody can promote it: no terminal is attached and there is no Slipway server/);
     const flag = await h.run(request([step({ uses: "slipway/rollout@v1", with: { traffic: "flag: {key: checkout, variant: new}", steps: "- setWeight: 10" } })]), { uses: uses() });
     expect(flag.conclusion).toBe("failure");
     expect(h.lines(0).join("\n")).toMatch(/a rollout through flag checkout needs a Slipway server/);

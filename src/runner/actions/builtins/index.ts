@@ -6,7 +6,7 @@ import { createGateActions, type TestResultSink, type TestShardServer } from "./
 import { createGithubScriptAction } from "./github-script.js";
 import { createSetupActions } from "./setup.js";
 import { createReleaseActions, type RolloutActionOptions } from "./release/index.js";
-export { createServerFlagClient } from "./release/index.js";
+export { createServerFlagClient, createServerRolloutReporter } from "./release/index.js";
 export { createServerTestShardClient } from "./gates/index.js";
 
 export interface BuiltinActionsOptions {

@@ -5,7 +5,8 @@ import { createVerifyAction } from "./verify.js";
 
 export type { RolloutActionOptions } from "./rollout.js";
 export { createServerFlagClient } from "./flag-client.js";
+export { createServerRolloutReporter } from "./rollout-reporter.js";
 
 export function createReleaseActions(options: RolloutActionOptions = {}): BuiltinAction[] {
-  return [createVerifyAction(), createRolloutAction(options)];
+  return [createVerifyAction(options.reporter), createRolloutAction(options)];
 }

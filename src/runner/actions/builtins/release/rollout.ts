@@ -2,9 +2,11 @@
  * `uses: slipway/rollout@v1`: steps traffic to a canary (`setWeight`,
  * `pause`, `analysis`) through a traffic target (`haproxy`, `hosts`, `flag`).
  * A failed analysis, a failing target or cancellation puts traffic back on
- * stable and ends the step failed (or cancelled). A pause that waits for a
- * promotion asks through `prompt` (a terminal under `slipway run`); without
- * one it fails with ROLLOUT_NEEDS_SERVER.
+ * stable and ends the step failed (or cancelled). On a runner of a server
+ * the step is recorded there (`reporter`) and obeys people's commands
+ * (promote, abort, pause, resume) from the answers; a pause that waits for a
+ * promotion waits for one. Under `slipway run` it asks through `prompt` (a
+ * terminal); without one it fails with ROLLOUT_NEEDS_SERVER.
  */
 import {
   createFlagTarget,
@@ -21,6 +23,7 @@ import { SlipwayError } from "../../../../lib/index.js";
 import type { UsesContext, UsesStepResult } from "../../../uses.js";
 import type { BuiltinAction } from "../../builtin.js";
 import { runShellCommand } from "./measure.js";
+import { describeSteps, type RolloutReporter } from "./rollout-reporter.js";
 import { reportAnalyses } from "./report.js";
 import { analyzeForStep } from "./verify.js";
 
@@ -29,6 +32,8 @@ export interface RolloutActionOptions {
   prompt?: (question: string, signal: AbortSignal) => Promise<string>;
   /** A Slipway server's flag-rollout API (a runner of a server); absent under `slipway run`. */
   flags?: FlagSplitClient;
+  /** Records each step on a Slipway server and brings back people's commands; absent under `slipway run`. */
+  reporter?: RolloutReporter;
 }
 
 function createTarget(context: UsesContext, spec: TrafficTargetSpec, options: RolloutActionOptions): TrafficTarget {
@@ -56,8 +61,8 @@ function createTarget(context: UsesContext, spec: TrafficTargetSpec, options: Ro
 
 async function decide(options: RolloutActionOptions, reason: string, signal: AbortSignal): Promise<"promote" | "abort"> {
   if (!options.prompt) {
-    throw new SlipwayError("ROLLOUT_NEEDS_SERVER", `the rollout is ${reason} and waits for a promotion, which needs the Slipway server on a runner`, {
-      hint: "Give the pause a duration (pause: {duration: 5m}), or run the workflow with `slipway run` in a terminal to promote or abort by hand.",
+    throw new SlipwayError("ROLLOUT_NEEDS_SERVER", `the rollout is ${reason} and waits for a promotion, but nobody can promote it: no terminal is attached and there is no Slipway server`, {
+      hint: "Give the pause a duration (pause: {duration: 5m}), run `slipway run` in a terminal to promote or abort by hand, or run the workflow on a Slipway server's runner and promote it there (`slipway deploy promote`).",
     });
   }
   for (;;) {
@@ -72,16 +77,18 @@ export function createRolloutAction(options: RolloutActionOptions = {}): Builtin
     async run(context: UsesContext): Promise<UsesStepResult> {
       const spec = readRolloutInputs(context.uses, context.inputs);
       const target = createTarget(context, spec.target, options);
+      const record = options.reporter?.({ stepIndex: context.stepIndex, kind: "rollout", target: spec.target.kind, steps: describeSteps(spec), log: (line) => context.log(line) });
       const outcome = await runRollout(
         spec,
         {
           target,
-          analyze: (analysis, signal) => analyzeForStep(context, analysis, signal),
+          analyze: (analysis, signal, onMeasurement) => analyzeForStep(context, analysis, signal, onMeasurement),
           awaitDecision: (reason, signal) => decide(options, reason, signal),
+          ...(record ? { controls: record.controls, progress: (p) => record.progress(p) } : {}),
           log: (line) => context.log(line),
         },
         context.signal,
-      );
+      ).finally(() => record?.finish());
       const phase = outcome.phase;
       context.setOutput("weight", String(outcome.weight));
       reportAnalyses(context, "Rollout", outcome.analyses, phase);
