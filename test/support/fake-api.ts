@@ -44,6 +44,8 @@ interface FakeJob {
   summary?: string;
   /** What the server kept at completion, in GitHub's check-run annotation shape. */
   annotations?: Array<Record<string, unknown>>;
+  /** Called once, when the job's log stream is first opened. */
+  onViewed?: () => void;
 }
 
 interface FakeRun {
@@ -300,7 +302,7 @@ export class FakeApi {
     this.job(flaky, "upload", "upload", { startMsAgo: 400_000, stepNames: ["Set up job", "Upload"] });
   }
 
-  /** A run whose single job streams its log, one chunk every `intervalMs`, then succeeds. */
+  /** A run whose single job streams its log, one chunk every `intervalMs` from when its log is first watched, then succeeds. */
   startLiveRun(intervalMs = 120): FakeRun {
     const run = this.run("acme/web", {
       display_title: "Stream the logs",
@@ -330,7 +332,8 @@ export class FakeApi {
       this.pushChunk(job, next);
       this.later(tick, intervalMs);
     };
-    this.later(tick, intervalMs);
+    // The lines start once someone watches the log: however slow the browser is to get there, it sees the run live.
+    job.onViewed = () => this.later(tick, intervalMs);
     return run;
   }
 
@@ -752,6 +755,9 @@ export class FakeApi {
     res.write("retry: 300\n\n");
     const stream = { job, res, sent: 0 };
     this.streams.add(stream);
+    const viewed = job.onViewed;
+    job.onViewed = undefined;
+    viewed?.();
     req.on("close", () => this.streams.delete(stream));
     for (let i = from; i < job.chunks.length; i++) this.sendChunk(stream, i);
     if (job.status === "completed" && this.streams.has(stream)) this.endStream(stream);
