@@ -282,6 +282,8 @@ export interface ApiDeployment {
   environment_url: string | null;
   run_id: number | null;
   job_id: number | null;
+  /** An unplanned fix (a hotfix branch, a `hotfix` input or `payload.hotfix`), counted in DORA's rework rate. */
+  rework: boolean;
 }
 
 /** A reviewer of an environment as GitHub lists it (`reviewer` is a user, or only its id when the user is gone). */
@@ -311,6 +313,12 @@ export interface ApiEnvironmentDetail extends ApiEnvironment {
   auto_rollback: boolean;
   skip_reviewers_on_rollback: boolean;
   supersede: boolean;
+  /** Branch patterns whose deployments count as rework (unplanned fixes) in DORA. */
+  hotfix_branches: string[];
+  /** Receivers asked to approve or reject each deployment; the secret is `********` when set. */
+  custom_protection_rules: { id: number; url: string; secret: string | null }[];
+  /** Job names (or `slipway/secret-scan`) that must have passed on the deployed commit. */
+  required_checks: string[];
 }
 
 /** An environment a run waits for (`GET …/runs/{run_id}/pending_deployments`). */

@@ -67,6 +67,11 @@ describe.skipIf(unavailable !== undefined)("deployments in the web UI", () => {
     // Oldest first: the deploy queue lets the older waiting job go first.
     toApprove = await waitingRun(server.store, repo, SHA.approve);
     toReject = await waitingRun(server.store, repo, SHA.reject);
+    // Staging: a required check, hotfix branches and a hotfix deployment still in progress (DORA, below, counts finished ones).
+    const staging = await server.store.ensureEnvironment(repo.id, "staging");
+    await server.store.setEnvironmentProtection(staging.id, { requiredChecks: ["test"], hotfixBranches: ["hotfix/*"] });
+    const hotfix = await server.store.createDeployment({ repositoryId: repo.id, environment: "staging", sha: SHA.current, ref: "hotfix/cart", creator: USER.login, rework: true });
+    await server.store.addDeploymentStatus(hotfix.id, { state: "in_progress" });
     browser = await launchBrowser();
     page = await browser.newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -142,6 +147,12 @@ describe.skipIf(unavailable !== undefined)("deployments in the web UI", () => {
     await expect(production.getByTestId("environment-url")).toHaveAttribute("href", "https://shop.example");
     await expect(production.getByTestId("protection-rules")).toContainText("1 approval from ada");
     await expect(production.getByTestId("protection-rules")).toContainText("Rollbacks skip reviewers");
+    await expect(production.getByTestId("protection-rules")).not.toContainText("Requires");
+    const staging = page.locator('[data-testid="environment"][data-environment="staging"]');
+    await expect(staging.getByTestId("protection-rules")).toContainText("Requires test to pass");
+    await expect(staging.getByTestId("protection-rules")).toContainText("Hotfixes from hotfix/*");
+    await expect(staging.getByTestId("deployment-row").first()).toContainText("rework");
+    await expect(production.getByTestId("deployment-row").first()).not.toContainText("rework");
     const rows = production.getByTestId("deployment-row");
     await expect(rows).toHaveCount(4);
     // Newest first: the rejected, the approved, the current and the replaced deployment.

@@ -62,10 +62,29 @@ function describeRules(env: EnvironmentDetail): string[] {
   if (freeze) out.push(`Frozen until ${new Date(freeze.end).toLocaleString()}${freeze.reason ? `: ${freeze.reason}` : ""}`);
   else if (env.freezes.length > 0) out.push(`${env.freezes.length} freeze${env.freezes.length > 1 ? "s" : ""} planned`);
   if (env.requires_environment) out.push(`After ${env.requires_environment}`);
+  for (const check of env.required_checks ?? []) out.push(`Requires ${check} to pass`);
+  const receivers = env.custom_protection_rules?.length ?? 0;
+  if (receivers > 0) out.push(`${receivers} protection rule receiver${receivers > 1 ? "s" : ""}`);
+  if (env.auto_rollback) out.push("Rolls back automatically on failure");
+  if ((env.hotfix_branches ?? []).length > 0) out.push(`Hotfixes from ${env.hotfix_branches.join(", ")}`);
   if (env.supersede) out.push("Newer deployments replace waiting ones");
   if (env.skip_reviewers_on_rollback) out.push("Rollbacks skip reviewers");
   if (!env.can_admins_bypass) out.push("Admins cannot bypass");
   return out;
+}
+
+/** What kind of deployment it is, when it is not an ordinary one: a rollback, an unplanned fix (DORA's rework). */
+function DeploymentChips({ d }: { d: Deployment }) {
+  return (
+    <>
+      {isRollback(d) && <span className="chip">rollback</span>}
+      {d.rework && (
+        <span className="chip" title="An unplanned fix: counted in DORA's rework rate">
+          rework
+        </span>
+      )}
+    </>
+  );
 }
 
 function RunLink({ repo, d, children }: { repo: string; d: Deployment; children: ReactNode }) {
@@ -156,7 +175,7 @@ function EnvironmentCard({ repo, env }: { repo: string; env: EnvironmentDetail }
               <li key={d.id} data-testid="queued-deployment">
                 <span className="env-history-main">
                   <StateChip state={d.state} /> <code>{shortSha(d.sha)}</code> by {d.creator?.login ?? "unknown"} · <time dateTime={d.created_at}>{formatRelative(d.created_at)}</time>
-                  {isRollback(d) && <span className="chip">rollback</span>}
+                  <DeploymentChips d={d} />
                 </span>
                 {d.run_id !== null && <Link to={`/${repo}/actions/runs/${d.run_id}`}>{d.state === "waiting" ? "Review on the run" : "Open the run"}</Link>}
                 <DeploymentRollouts repo={repo} deploymentId={d.id} />
@@ -177,7 +196,7 @@ function EnvironmentCard({ repo, env }: { repo: string; env: EnvironmentDetail }
             <li key={d.id} data-testid="deployment-row" data-deployment={d.id} data-state={d.state}>
               <span className="env-history-main">
                 <StateChip state={d.state} /> <RunLink repo={repo} d={d}>#{d.id}</RunLink> <code>{shortSha(d.sha)}</code> <span className="chip branch">{d.ref}</span>
-                {isRollback(d) && <span className="chip">rollback</span>}
+                <DeploymentChips d={d} />
               </span>
               <span className="muted small">
                 {d.creator?.login ?? "unknown"} · <time dateTime={d.created_at}>{formatRelative(d.created_at)}</time>
