@@ -7,20 +7,11 @@
  * directory still marked by this runner from a process that is gone was left
  * by a crash, and is removed when the runner starts again; other runners'
  * directories in a shared work dir, and kept ones, are left alone.
- *
- * Removing a directory tree costs a few milliseconds per directory on some
- * file systems, so an ended job's directory is first renamed out of the way
- * (`.removing-<job id>-<pid>-<random>`, one step) and removed in the
- * background; a removal cut short by the process's end is finished when
- * any runner of the work dir starts again.
  */
-import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const MARKER = ".slipway-running.json";
-const REMOVING = /^\.removing-\d+-(\d+)-[0-9a-f]+$/;
 
 export interface JobDirOwner {
   serverUrl: string;
@@ -68,25 +59,10 @@ export function createJobDir(workDir: string, jobId: number, owner: JobDirOwner)
   return dir;
 }
 
-/**
- * The job ended: its directory is kept without its marker, or gone from its
- * path at once and removed in the background; the promise settles when the
- * removal is done.
- */
-export function releaseJobDir(dir: string, keep: boolean): Promise<void> {
-  if (keep) {
-    rmSync(path.join(dir, MARKER), { force: true });
-    return Promise.resolve();
-  }
-  const doomed = path.join(path.dirname(dir), `.removing-${path.basename(dir)}-${process.pid}-${randomBytes(4).toString("hex")}`);
-  try {
-    renameSync(dir, doomed);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return Promise.resolve();
-    rmSync(dir, { recursive: true, force: true });
-    return Promise.resolve();
-  }
-  return rm(doomed, { recursive: true, force: true });
+/** The job ended: its directory is removed, or kept without its marker. */
+export function releaseJobDir(dir: string, keep: boolean): void {
+  if (keep) rmSync(path.join(dir, MARKER), { force: true });
+  else rmSync(dir, { recursive: true, force: true });
 }
 
 /** Removes the job directories a crashed earlier process of this runner left; returns their job ids. */
@@ -96,13 +72,6 @@ export function removeAbandonedJobDirs(workDir: string, owner: JobDirOwner): str
   const removed: string[] = [];
   for (const name of readdirSync(jobs)) {
     const dir = path.join(jobs, name);
-    // An ended job's directory whose removal a process that is gone left unfinished.
-    const removing = REMOVING.exec(name);
-    if (removing) {
-      const pid = Number(removing[1]);
-      if (pid !== process.pid && !processAlive(pid)) rmSync(dir, { recursive: true, force: true });
-      continue;
-    }
     const marker = readMarker(dir);
     if (!marker || marker.serverUrl !== owner.serverUrl || marker.runnerId !== owner.runnerId) continue;
     if (marker.pid === process.pid || processAlive(marker.pid)) continue;

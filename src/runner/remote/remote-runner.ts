@@ -103,8 +103,6 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
   const stopping = new AbortController();
   const cancelAll = new AbortController();
   const jobs = new Map<number, Promise<void>>();
-  /** Ended jobs' directories being removed in the background (see releaseJobDir). */
-  const removals = new Set<Promise<void>>();
   let registration: StoredCredential | null = null;
   let runPromise: Promise<void> | null = null;
   let slotFreed: (() => void) | null = null;
@@ -187,7 +185,6 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       jobs.set(id, done);
     }
     while (jobs.size > 0) await Promise.allSettled([...jobs.values()]);
-    await Promise.allSettled([...removals]);
   }
 
   async function executeClaim(credential: string, claim: ClaimAnswer): Promise<void> {
@@ -296,10 +293,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       stopHeartbeat();
       cancelAll.signal.removeEventListener("abort", onCancelAll);
       try {
-        // The slot is free once the directory left its path; the files go in the background.
-        const removal: Promise<void> = releaseJobDir(jobDir, options.keepWorkspaces === true).catch(() => undefined);
-        removals.add(removal);
-        void removal.finally(() => removals.delete(removal));
+        releaseJobDir(jobDir, options.keepWorkspaces === true);
       } catch {
         // A directory that cannot be removed is left for the next start.
       }
