@@ -380,24 +380,32 @@ export interface ApiTestTotals {
   duration_ms: number;
 }
 
-/** One test case a job attempt reported; `flaky` when it passed only after failing in the same execution. */
-export interface ApiTestCase {
-  id: number;
-  job_id: number;
-  run_id: number;
-  run_attempt: number;
+/** One test case of a JUnit report, as `slipway/test-report` sends it (already masked). */
+export interface TestCaseReport {
+  /** The enclosing suites' names, outermost first, joined with ` › `. */
   suite: string;
   classname: string;
   name: string;
   file: string | null;
   line: number | null;
   duration_ms: number | null;
+  /** How the case ended; a flaky case passed after failing (`retries` failed runs before). */
   result: "passed" | "failed" | "error" | "skipped";
   flaky: boolean;
   retries: number;
   message: string | null;
   stack: string | null;
   output: string | null;
+  /** The test is muted in the repository: its failure did not fail the step. */
+  muted?: boolean;
+}
+
+/** One test case a job attempt reported, as its runner sent it (`flaky`: passed only after failing in the same execution), with where it was stored. */
+export interface ApiTestCase extends Omit<TestCaseReport, "muted"> {
+  id: number;
+  job_id: number;
+  run_id: number;
+  run_attempt: number;
   /** The test was muted when it ran: a failure did not fail its job. */
   muted: boolean;
 }

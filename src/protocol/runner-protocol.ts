@@ -3,6 +3,7 @@
  * routes write them and the remote runner reads them. Field names are
  * snake_case like the rest of the HTTP API.
  */
+import type { TestCaseReport } from "./api.js";
 import type { JobRequest, JobResult } from "./job-request.js";
 
 /** A job's or run's conclusion as GitHub's REST API reports it (wider than a job result's). */
@@ -139,25 +140,6 @@ export interface CompleteAnswer {
   conclusion: CheckConclusion | null;
 }
 
-/** One test case of a JUnit report, as `slipway/test-report` sends it (already masked). */
-export interface TestCaseReport {
-  /** The enclosing suites' names, outermost first, joined with ` › `. */
-  suite: string;
-  classname: string;
-  name: string;
-  file: string | null;
-  line: number | null;
-  duration_ms: number | null;
-  /** How the case ended; a flaky case passed after failing (`retries` failed runs before). */
-  result: "passed" | "failed" | "error" | "skipped";
-  flaky: boolean;
-  retries: number;
-  message: string | null;
-  stack: string | null;
-  output: string | null;
-  /** The test is muted in the repository: its failure did not fail the step. */
-  muted?: boolean;
-}
 
 /**
  * POST /api/v3/runner/jobs/:id/test-results: one batch of the job's test
