@@ -3,7 +3,10 @@
  * Deployments API); the gates before them are in deployment-gates.ts.
  */
 import { fromJson, nowIso, resolvePage, toJson, toNum, toNumOrNull, type Db, type StoreContext } from "./context.js";
+import { readDeploymentOutcomes, type DeploymentOutcomes } from "./deployment-outcomes.js";
 import type { Page, PageOptions } from "./store.js";
+
+export type { DeploymentOutcome } from "./deployment-outcomes.js";
 
 export type DeploymentState = "error" | "failure" | "inactive" | "in_progress" | "queued" | "pending" | "success" | "waiting";
 
@@ -68,31 +71,6 @@ export interface DeploymentStatusRecord {
 }
 
 /** A deployment as DORA reads it: what it shipped, where, and how it ended. */
-export interface DeploymentOutcome {
-  id: number;
-  environment: string;
-  sha: string;
-  rolledBackFrom: number | null;
-  /** Its payload says `rollback: true`. */
-  rollbackPayload: boolean;
-  rework: boolean;
-  /** Its newest `success`, `failure` or `error` status; null while it has none. */
-  final: { state: "success" | "failure" | "error"; createdAt: string } | null;
-  /** When its newest `success` status was added; null without one. */
-  succeededAt: string | null;
-}
-
-/** Deployments as DORA reads them, and what came before them. */
-interface DeploymentOutcomes {
-  deployments: DeploymentOutcome[];
-  /**
-   * With `finishedSince`: for each environment key of `deployments`, the
-   * commit of the last deployment before the first of them that succeeded
-   * (its newest final status a success, or a failure after a success).
-   */
-  earlierSuccesses: Map<string, string>;
-}
-
 interface NewDeploymentStatus {
   state: DeploymentState;
   description?: string;
@@ -333,56 +311,8 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
       return (await db.selectFrom("deployment_statuses").selectAll().where("deployment_id", "=", deploymentId).orderBy("id", "desc").execute()).map(mapStatus);
     },
 
-    async listDeploymentOutcomes(repositoryId, options = {}) {
-      const environmentKey = options.environment?.toLowerCase();
-      let query = db.selectFrom("deployments").select(["id", "environment", "environment_key", "sha", "rolled_back_from", "payload", "rework", "final_state", "final_at", "succeeded_at"]).where("repository_id", "=", repositoryId);
-      if (environmentKey !== undefined) query = query.where("environment_key", "=", environmentKey);
-      // From the oldest deployment that ended at or after `finishedSince`: every deployment before it ended earlier.
-      const since = options.finishedSince;
-      if (since !== undefined) {
-        let first = db.selectFrom("deployments").select((eb) => eb.fn.min("id").as("first")).where("repository_id", "=", repositoryId).where("finished_at", ">=", since);
-        if (environmentKey !== undefined) first = first.where("environment_key", "=", environmentKey);
-        query = query.where("id", ">=", first);
-      }
-      const rows = await query.orderBy("id", "asc").execute();
-      const first = rows[0];
-      const earlierSuccesses = new Map<string, string>();
-      if (since !== undefined && first !== undefined) {
-        const keys = [...new Set(rows.map((r) => r.environment_key))];
-        const earlier = await Promise.all(
-          keys.map((key) =>
-            db
-              .selectFrom("deployments")
-              .select("sha")
-              .where("repository_id", "=", repositoryId)
-              .where("environment_key", "=", key)
-              .where("id", "<", first.id)
-              .where((eb) => eb.or([eb("final_state", "=", "success"), eb.and([eb("final_state", "=", "failure"), eb("succeeded_at", "is not", null)])]))
-              .orderBy("id", "desc")
-              .limit(1)
-              .executeTakeFirst(),
-          ),
-        );
-        keys.forEach((key, i) => {
-          const row = earlier[i];
-          if (row !== undefined) earlierSuccesses.set(key, row.sha);
-        });
-      }
-      const deployments = rows.map((r): DeploymentOutcome => {
-        // Most payloads carry no `rollback` key: only those are parsed.
-        const payload = r.payload.includes('"rollback"') ? fromJson<unknown>(r.payload) : null;
-        return {
-          id: toNum(r.id),
-          environment: r.environment,
-          sha: r.sha,
-          rolledBackFrom: toNumOrNull(r.rolled_back_from),
-          rollbackPayload: typeof payload === "object" && payload !== null && (payload as { rollback?: unknown }).rollback === true,
-          rework: toNum(r.rework) !== 0,
-          final: r.final_state !== null && r.final_at !== null ? { state: r.final_state as "success" | "failure" | "error", createdAt: r.final_at } : null,
-          succeededAt: r.succeeded_at,
-        };
-      });
-      return { deployments, earlierSuccesses };
+    listDeploymentOutcomes(repositoryId, options = {}) {
+      return readDeploymentOutcomes(ctx, repositoryId, options);
     },
 
     async getDeploymentsStamp(repositoryId) {

@@ -139,11 +139,23 @@ describeBackends("store deployments", (h) => {
     const rollback = await store.createDeployment({ repositoryId: repo.id, environment: "production", sha: "c".repeat(40), ref: "main", payload: { rollback: true, note: "x" }, state: "success" });
     const { deployments: outcomes } = await store.listDeploymentOutcomes(repo.id);
     expect(outcomes.map((o) => o.id)).toEqual([first.id, fix.id, rollback.id]);
-    expect(outcomes[0]).toEqual({ id: first.id, environment: "Production", sha: "a".repeat(40), rolledBackFrom: null, rollbackPayload: false, rework: false, final: { state: "failure", createdAt: marked!.createdAt }, succeededAt: success!.createdAt });
-    expect(outcomes[1]!.final).toBeNull();
+    expect(outcomes[0]).toEqual({
+      id: first.id,
+      environment: "Production",
+      environmentKey: "production",
+      sha: "a".repeat(40),
+      rolledBackFrom: null,
+      rollbackPayload: false,
+      rework: false,
+      finalState: "failure",
+      finalAt: Date.parse(marked!.createdAt),
+      succeededAt: Date.parse(success!.createdAt),
+    });
+    expect(outcomes[1]!.finalState).toBeNull();
+    expect(outcomes[1]!.finalAt).toBeNull();
     expect(outcomes[1]!.rework).toBe(true);
     expect(outcomes[2]!.rollbackPayload).toBe(true);
-    expect(outcomes[2]!.final?.state).toBe("success");
+    expect(outcomes[2]!.finalState).toBe("success");
     const production = await store.listDeploymentOutcomes(repo.id, { environment: "production" });
     expect(production.deployments.map((o) => o.id)).toEqual([first.id, rollback.id]);
   });
@@ -177,7 +189,7 @@ describeBackends("store deployments", (h) => {
     const window = await store.listDeploymentOutcomes(repo.id, { finishedSince: cut });
     // `slow` is the oldest that ended after the cut; everything after it is read, whenever it ended.
     expect(window.deployments.map((d) => d.id)).toEqual([slow.id, late.id]);
-    expect(window.deployments[0]!.final).toMatchObject({ state: "success" });
+    expect(window.deployments[0]!.finalState).toBe("success");
     // Before `slow`: staging's last success is b; production's is c (a failure after a success still succeeded).
     expect(Object.fromEntries(window.earlierSuccesses)).toEqual({ staging: "b".repeat(40), production: "c".repeat(40) });
     const production = await store.listDeploymentOutcomes(repo.id, { environment: "Production", finishedSince: cut });

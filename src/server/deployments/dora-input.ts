@@ -81,6 +81,8 @@ async function commitsOfPairs(mirror: string, pairs: readonly { head: string; ba
   return { commits: out, complete };
 }
 
+const NO_COMMITS: readonly Commit[] = Object.freeze([]);
+
 function isRollback(d: DeploymentOutcome): boolean {
   return d.rolledBackFrom !== null || d.rollbackPayload;
 }
@@ -119,37 +121,41 @@ async function readDoraDeployments(store: Store, repositoryId: number, environme
   const { deployments: outcomes, earlierSuccesses } = await store.listDeploymentOutcomes(repositoryId, { environment, finishedSince });
   const out: DoraDeployment[] = [];
   const indexOf = new Map<number, number>();
-  // The last success of each environment key; one before the deployments read has no index (nothing read to mark rolled back).
-  const lastSuccess = new Map<string, { sha: string; index: number | undefined }>();
-  for (const [key, sha] of earlierSuccesses) lastSuccess.set(key, { sha, index: undefined });
+  // The commit and index of each environment key's last success; one before the deployments read has no index (nothing read to mark rolled back).
+  const lastSha = new Map<string, string>(earlierSuccesses);
+  const lastIndex = new Map<string, number>();
   const pairs: { head: string; base: string | null; index: number }[] = [];
   for (const d of outcomes) {
-    const final = d.final;
-    if (!final) continue;
-    const key = d.environment.toLowerCase();
+    const finalState = d.finalState;
+    const finalAt = d.finalAt;
+    if (finalState === null || finalAt === null) continue;
+    const key = d.environmentKey;
     // A deployment that succeeded and was marked failed afterwards (by an operator or a verification) deployed, and failed when marked.
-    const succeededAt = final.state === "failure" ? d.succeededAt : null;
-    const outcome = final.state === "success" || succeededAt !== null ? "success" : "failure";
+    const succeededAt = finalState === "failure" ? d.succeededAt : null;
+    const outcome = finalState === "success" || succeededAt !== null ? "success" : "failure";
     const rollback = isRollback(d);
     if (rollback) {
       // The deployment it replaced was rolled back: the linked one, else the environment's last success.
-      const replaced = d.rolledBackFrom !== null ? indexOf.get(d.rolledBackFrom) : lastSuccess.get(key)?.index;
+      const replaced = d.rolledBackFrom !== null ? indexOf.get(d.rolledBackFrom) : lastIndex.get(key);
       if (replaced !== undefined) out[replaced]!.rolledBack = true;
     }
-    const previous = lastSuccess.get(key)?.sha ?? null;
+    const previous = lastSha.get(key) ?? null;
     if (mirror !== null && outcome === "success" && !rollback && previous !== d.sha) pairs.push({ head: d.sha, base: previous, index: out.length });
     out.push({
       environment: d.environment,
-      finishedAt: Date.parse(succeededAt ?? final.createdAt),
+      finishedAt: succeededAt ?? finalAt,
       outcome,
       isRollback: rollback,
       rolledBack: false,
-      markedFailedAt: succeededAt !== null ? Date.parse(final.createdAt) : null,
+      markedFailedAt: succeededAt !== null ? finalAt : null,
       rework: d.rework,
-      commits: [],
+      commits: NO_COMMITS,
     });
     indexOf.set(d.id, out.length - 1);
-    if (outcome === "success") lastSuccess.set(key, { sha: d.sha, index: out.length - 1 });
+    if (outcome === "success") {
+      lastSha.set(key, d.sha);
+      lastIndex.set(key, out.length - 1);
+    }
   }
   let complete = true;
   if (mirror !== null && pairs.length > 0) {
