@@ -117,7 +117,8 @@ export interface DeploymentStore {
    * A stamp that changes whenever the repository's deployment outcomes may
    * have: a deployment created or deleted, a status added (statuses are never
    * updated, and a deployment's outcome columns change only with a status).
-   * Ids are never reused, so two equal stamps mean equal outcomes.
+   * It is a version raised in the same transaction as each such change, so
+   * two equal stamps mean equal outcomes, whatever order transactions commit in.
    */
   getDeploymentsStamp(repositoryId: number): Promise<string>;
   /** Ids of the runs behind each environment's last `perEnvironment` successful workflow deployments (current or since replaced). */
@@ -171,7 +172,14 @@ function mapStatus(r: Row<"deployment_statuses">): DeploymentStatusRecord {
   };
 }
 
-
+/** Raises the repository's deployments version, inside the transaction that changes its deployments. */
+async function touchDeployments(trx: Db, repositoryId: number | string): Promise<void> {
+  await trx
+    .updateTable("repositories")
+    .set((eb) => ({ deployments_version: eb("deployments_version", "+", 1) }))
+    .where("id", "=", repositoryId)
+    .execute();
+}
 
 async function insertStatus(ctx: StoreContext, trx: Db, deployment: Row<"deployments">, status: NewDeploymentStatus): Promise<Row<"deployment_statuses">> {
   const at = nowIso(ctx);
@@ -191,6 +199,7 @@ async function insertStatus(ctx: StoreContext, trx: Db, deployment: Row<"deploym
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+  await touchDeployments(trx, deployment.repository_id);
   const final = status.state === "success" || status.state === "failure" || status.state === "error";
   await trx
     .updateTable("deployments")
@@ -278,8 +287,12 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
     },
 
     async deleteDeployment(repositoryId, id) {
-      const result = await ctx.write((trx) => trx.deleteFrom("deployments").where("repository_id", "=", repositoryId).where("id", "=", id).executeTakeFirst());
-      return Number(result.numDeletedRows) > 0;
+      return ctx.write(async (trx) => {
+        const result = await trx.deleteFrom("deployments").where("repository_id", "=", repositoryId).where("id", "=", id).executeTakeFirst();
+        if (Number(result.numDeletedRows) === 0) return false;
+        await touchDeployments(trx, repositoryId);
+        return true;
+      });
     },
 
     async addDeploymentStatus(deploymentId, status) {
@@ -316,15 +329,8 @@ export function createDeploymentStore(ctx: StoreContext): DeploymentStore {
     },
 
     async getDeploymentsStamp(repositoryId) {
-      const [deployments, statuses] = await Promise.all([
-        db
-          .selectFrom("deployments")
-          .select((eb) => [eb.fn.countAll<number | string>().as("n"), eb.fn.max("id").as("last")])
-          .where("repository_id", "=", repositoryId)
-          .executeTakeFirstOrThrow(),
-        db.selectFrom("deployment_statuses").select((eb) => eb.fn.max("id").as("last")).executeTakeFirstOrThrow(),
-      ]);
-      return `${toNum(deployments.n)}:${toNumOrNull(deployments.last) ?? 0}:${toNumOrNull(statuses.last) ?? 0}`;
+      const row = await db.selectFrom("repositories").select("deployments_version").where("id", "=", repositoryId).executeTakeFirst();
+      return String(row?.deployments_version ?? "none");
     },
 
     async listRollbackRuns(perEnvironment) {

@@ -8,5 +8,6 @@ import { INITIAL } from "./migrations/v01-initial.js";
 import { CI_MIGRATIONS } from "./migrations/v02-v16.js";
 import { DELIVERY_MIGRATIONS } from "./migrations/v14-v24.js";
 import { RELEASE_MIGRATIONS } from "./migrations/v25-v29.js";
+import { STAMP_MIGRATIONS } from "./migrations/v32.js";
 
-export const MIGRATIONS: Migration[] = [...INITIAL, ...CI_MIGRATIONS, ...DELIVERY_MIGRATIONS, ...RELEASE_MIGRATIONS];
+export const MIGRATIONS: Migration[] = [...INITIAL, ...CI_MIGRATIONS, ...DELIVERY_MIGRATIONS, ...RELEASE_MIGRATIONS, ...STAMP_MIGRATIONS];

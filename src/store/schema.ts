@@ -54,6 +54,8 @@ export interface RepositoriesTable {
   polling_interval_seconds: Num | null;
   created_at: string;
   updated_at: string;
+  /** Raised by every deployment of the repository created, deleted or given a status (the deployments stamp). */
+  deployments_version: Generated<Num>;
 }
 
 export interface UsersTable {

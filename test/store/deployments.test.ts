@@ -217,6 +217,16 @@ describeBackends("store deployments", (h) => {
     // Deleting the newest deployment brings back the records, and the stamp, of before it.
     await store.deleteDeployment(repo.id, second.id);
     expect(await store.getDeploymentsStamp(repo.id)).not.toBe(stamps[3]);
+    // Another repository's deployments, and a deletion that deletes nothing, leave it as it is.
+    const latest = await store.getDeploymentsStamp(repo.id);
+    const other = await store.createRepository({ owner: "acme", name: "api", gitUrl: "x" });
+    const otherBefore = await store.getDeploymentsStamp(other.id);
+    const elsewhere = await store.createDeployment({ repositoryId: other.id, environment: "production", sha: "c".repeat(40), ref: "main" });
+    await store.addDeploymentStatus(elsewhere.id, { state: "success" });
+    expect(await store.deleteDeployment(repo.id, elsewhere.id)).toBe(false);
+    expect(await store.deleteDeployment(repo.id, second.id)).toBe(false);
+    expect(await store.getDeploymentsStamp(repo.id)).toBe(latest);
+    expect(await store.getDeploymentsStamp(other.id)).not.toBe(otherBefore);
   });
 });
 

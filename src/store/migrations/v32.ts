@@ -1,0 +1,14 @@
+/**
+ * Migrations from version 32 on; append new ones at the end.
+ */
+import type { Migration } from "../migrate.js";
+
+export const STAMP_MIGRATIONS: Migration[] = [
+  {
+    version: 32,
+    name: "repositories: a version of their deployments, raised by every deployment created, deleted or given a status",
+    async up(db) {
+      await db.schema.alterTable("repositories").addColumn("deployments_version", "bigint", (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
+];
