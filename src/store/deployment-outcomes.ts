@@ -90,7 +90,8 @@ export async function readDeploymentOutcomes(ctx: StoreContext, repositoryId: nu
   const postgres = ctx.backend === "postgres";
   const byEnvironment = environmentKey === undefined ? sql`` : sql` and environment_key = ${environmentKey}`;
   // From the oldest deployment that ended at or after `finishedSince`: every deployment before it ended earlier.
-  const fromFirst = since === undefined ? sql`` : sql` and id >= (select min(id) from deployments where repository_id = ${repositoryId}${byEnvironment} and finished_at >= ${since})`;
+  // `id + 0`: the smallest id is looked for among the index entries of the deployments that ended since, never by walking the primary key from the oldest deployment of every repository.
+  const fromFirst = since === undefined ? sql`` : sql` and id >= (select min(id + 0) from deployments where repository_id = ${repositoryId}${byEnvironment} and finished_at >= ${since})`;
   const where = sql`repository_id = ${repositoryId}${byEnvironment}${fromFirst}`;
   const rollbackPayload = sql`case when payload like '%"rollback"%' then payload end`;
   // Stored times are ISO-8601 in UTC with milliseconds. SQLite turns them into milliseconds exactly; PostgreSQL's conversion costs more than the client's.
