@@ -53,5 +53,10 @@ describeBackends("store test results", (h) => {
       { classname: "cart.test.ts", name: "slower", durationMs: 900, baseDurationMs: 100 },
       { classname: "cart.test.ts", name: "stable", durationMs: 12, baseDurationMs: 10 },
     ]);
+    // The counts cover the cases a short list leaves out; a run compared with itself differs in nothing.
+    await store.saveTestCases(head.job, 1, [testCase("newer"), testCase("newest")]);
+    const short = await store.compareTestCases({ runId: head.run.id, attempt: 1 }, { runId: base.run.id, attempt: 1 }, 1);
+    expect(short).toMatchObject({ added: [{ name: "fresh" }], addedCount: 3, removed: [{ name: "gone" }], removedCount: 1, slowdowns: [{ name: "slower" }] });
+    expect(await store.compareTestCases({ runId: head.run.id }, { runId: head.run.id }, 5)).toMatchObject({ added: [], addedCount: 0, removed: [], removedCount: 0, newlyFailing: [] });
   });
 });
