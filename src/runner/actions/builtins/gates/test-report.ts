@@ -174,12 +174,14 @@ function locateTestCase(test: TestCaseResult, workspace: string, files: Readonly
 }
 
 /** Bytes read from a report at a time. */
-const READ_BYTES = 1 << 20;
+const READ_BYTES = 1 << 16;
 
 /**
  * Reads one report chunk by chunk. The reads are synchronous: a report is a
  * local file, and a read handed to the thread pool costs more in waiting
- * than it frees; the loop yields between chunks so the step stays cancellable.
+ * than it frees. The loop yields between chunks, small enough that the
+ * answer to the batch in flight is read soon after it arrives and the step
+ * stays cancellable.
  */
 async function readReport(file: string, full: string, signal: AbortSignal): Promise<TestCaseResult[]> {
   const reader = new JUnitReader({ source: file, maxTextLength: 16_384 });
