@@ -220,4 +220,19 @@ describe("what real files get wrong", () => {
     expect(expected.message.startsWith(`report.xml:${at}:`)).toBe(true);
     expect(parseError("<testsuite><testcase><system-out><![CDATA[cut short").message).toMatch(/^report\.xml:1:/);
   });
+
+  test("CDATA output holding `<![CDATA[`, `]` and line breaks at any chunk boundary reads as the same text escaped", () => {
+    const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    const contents = [["<![CDATA[ a ] b ]] c", "]"], ["x]", "<![CDATA[\r\n]]y\r"], ["]]", "]]", "<!-- <![CDATA[ -->"]];
+    for (const sections of contents) {
+      const doc = (body: string) => `<testsuite><testcase name="t"><system-out>${body}</system-out></testcase><!-- <![CDATA[ --></testsuite>`;
+      const expected = parseJUnit(doc(sections.map((c) => escape(c.replace(/\r\n?/g, "\n"))).join("")));
+      const xml = doc(sections.map((c) => `<![CDATA[${c}]]>`).join(""));
+      for (let size = 1; size <= 12; size++) {
+        const reader = new JUnitReader();
+        for (let i = 0; i < xml.length; i += size) reader.write(xml.slice(i, i + size));
+        expect(reader.finish()).toEqual(expected);
+      }
+    }
+  });
 });

@@ -75,8 +75,9 @@ const RETRY_ELEMENTS = new Set(["flakyFailure", "flakyError", "rerunFailure", "r
 const OUTPUT_ELEMENTS = new Set(["system-out", "system-err"]);
 const PRECEDENCE: Record<TestStatus, number> = { passed: 0, skipped: 1, failed: 2, error: 3 };
 const CDATA_START = "<![CDATA[";
-/** saxes' state inside a CDATA section (S_CDATA in saxes 6). */
+/** saxes' states inside a CDATA section: S_CDATA, then S_CDATA_ENDING and S_CDATA_ENDING_2 after a `]` (saxes 6). */
 const SAXES_IN_CDATA = 20;
+const SAXES_CDATA_STATES = new Set([SAXES_IN_CDATA, 21, 22]);
 
 // XML 1.0 forbids C0 controls other than tab, newline and carriage return, lone surrogates and U+FFFE/U+FFFF.
 const FORBIDDEN_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -249,8 +250,9 @@ export class JUnitReader {
         return "";
       }
       const after = start + CDATA_START.length;
-      const wasInCData = this.saxesState() === SAXES_IN_CDATA;
-      this.parser.write(text.slice(from, after));
+      if (start > from) this.parser.write(text.slice(from, start));
+      const wasInCData = SAXES_CDATA_STATES.has(this.saxesState());
+      this.parser.write(CDATA_START);
       from = after;
       // Only a section saxes itself opened here (not `<![CDATA[` inside a comment or another section) is read here.
       if (!wasInCData && this.saxesState() === SAXES_IN_CDATA) {
