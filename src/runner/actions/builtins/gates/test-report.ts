@@ -9,7 +9,8 @@
  * stopped, and the step fails: a broken report never passes silently.
  * Directories named `node_modules` or `.git` are never searched. With a
  * sink (a remote runner's server), every case is also sent, in batches, so
- * the server stores the job attempt's results; a sink that fails is a
+ * the server stores the job attempt's results (output only with failed,
+ * errored and flaky cases); a sink that fails is a
  * warning, never the step's failure.
  *
  * Test states: the repository's muted and skipped tests (from the server on
@@ -52,8 +53,9 @@ const BATCH_CHARS = 2 * 1024 * 1024;
 
 /**
  * A case as the server stores it. The output of a case that passed or was
- * skipped is not sent: it is most of a report's bytes and nobody reads it;
- * a failed, errored or flaky case keeps it (cut to the reader's limit).
+ * skipped is not sent: it is most of a report's bytes, and a passing test's
+ * output is not what anyone opens the results for; a failed, errored or
+ * flaky case keeps it (cut to the reader's limit).
  */
 function toReport(test: TestCaseResult): TestCaseReport {
   const keepsOutput = test.flaky || test.status === "failed" || test.status === "error";
