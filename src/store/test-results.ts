@@ -217,11 +217,13 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
       else if (filter.status === "flaky") query = query.where("c.flaky", "=", 1);
       if (filter.q !== undefined && filter.q !== "") {
         const pattern = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+        // SQLite's LIKE folds ASCII case as its lower() does, without a call per row; PostgreSQL's LIKE folds none.
+        const folded = (column: "c.name" | "c.classname" | "c.file") => (ctx.backend === "sqlite" ? sql.ref(column) : sql`lower(${sql.ref(column)})`);
         query = query.where((eb) =>
           eb.or([
-            sql<boolean>`lower(c.name) like ${pattern} escape '\\'`,
-            sql<boolean>`lower(c.classname) like ${pattern} escape '\\'`,
-            sql<boolean>`lower(coalesce(c.file, '')) like ${pattern} escape '\\'`,
+            sql<boolean>`${folded("c.name")} like ${pattern} escape '\\'`,
+            sql<boolean>`${folded("c.classname")} like ${pattern} escape '\\'`,
+            sql<boolean>`${folded("c.file")} like ${pattern} escape '\\'`,
           ]),
         );
       }

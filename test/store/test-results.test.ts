@@ -31,6 +31,7 @@ describeBackends("store test results", (h) => {
     expect((await store.listTestCases({ runId: run.id }, { status: "skipped" })).items.map((c) => c.name)).toEqual(["skips"]);
     expect((await store.listTestCases({ runId: run.id }, { q: "payment" })).items.map((c) => c.name)).toEqual(["Retries_Payment"]);
     expect((await store.listTestCases({ runId: run.id }, { q: "100%" })).totalCount).toBe(0);
+    expect((await store.listTestCases({ runId: run.id }, { q: "SRC/Cart" })).totalCount).toBe(5);
     const second = await store.listTestCases({ runId: run.id }, { perPage: 2, page: 2 });
     expect(second.items.map((c) => c.name)).toEqual(["adds", "skips"]);
     expect(await store.countTestCases({ runId: run.id })).toEqual({ total: 5, passed: 2, failed: 1, errors: 1, skipped: 1, flaky: 1, durationMs: 280 });
