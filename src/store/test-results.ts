@@ -5,9 +5,9 @@
  * computed from the rows; message, stack and output arrive already cut to
  * the caller's limit.
  */
-import { sql } from "kysely";
+import { CompiledQuery, sql } from "kysely";
 import { nowIso, resolvePage, toNum, type Db, type StoreContext } from "./context.js";
-import type { Page, PageOptions } from "./store.js";
+import type { Backend, Page, PageOptions } from "./store.js";
 
 type TestCaseOutcome = "passed" | "failed" | "error" | "skipped";
 
@@ -110,6 +110,26 @@ interface TestCaseRow {
 }
 
 const INSERT_ROWS = 500;
+const CASE_COLUMNS = ["job_id", "run_id", "repository_id", "attempt", "seq", "idx", "suite", "classname", "name", "file", "line", "duration_ms", "result", "failed", "flaky", "retries", "muted", "created_at"];
+const TEXT_COLUMNS = ["case_id", "message", "stack", "output"];
+const insertTexts = new Map<string, string>();
+
+/**
+ * A multi-row INSERT written once per shape: a batch's rows go in a few
+ * statements whose text is not rebuilt value by value by the query builder.
+ */
+function insertSql(backend: Backend, table: string, columns: readonly string[], rows: number, returning?: string): string {
+  const key = `${backend} ${table} ${rows} ${returning ?? ""}`;
+  let text = insertTexts.get(key);
+  if (text === undefined) {
+    let n = 0;
+    const placeholder = backend === "postgres" ? () => `$${++n}` : () => "?";
+    const values = Array.from({ length: rows }, () => `(${columns.map(placeholder).join(", ")})`).join(", ");
+    text = `insert into ${table} (${columns.join(", ")}) values ${values}${returning ? ` returning ${returning}` : ""}`;
+    insertTexts.set(key, text);
+  }
+  return text;
+}
 
 function mapCase(row: TestCaseRow): StoredTestCase {
   return {
@@ -167,32 +187,22 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
         if (seen) return { recorded: 0, duplicates: cases.length };
         const createdAt = nowIso(ctx);
         for (let start = 0; start < cases.length; start += INSERT_ROWS) {
-          const rows = cases.slice(start, start + INSERT_ROWS).map((c, i) => ({
-            job_id: job.jobId,
-            run_id: job.runId,
-            repository_id: job.repositoryId,
-            attempt: job.attempt,
-            seq,
-            idx: start + i,
-            suite: c.suite,
-            classname: c.classname,
-            name: c.name,
-            file: c.file,
-            line: c.line,
-            duration_ms: c.durationMs,
-            result: c.result,
-            failed: c.result === "failed" || c.result === "error" ? 1 : 0,
-            flaky: c.flaky ? 1 : 0,
-            retries: c.retries,
-            muted: c.muted ? 1 : 0,
-            created_at: createdAt,
-          }));
-          const ids = await trx.insertInto("test_cases").values(rows).returning(["id", "idx"]).execute();
-          const texts = ids
-            .map((row) => ({ id: row.id, c: cases[toNum(row.idx)]! }))
-            .filter(({ c }) => c.message !== null || c.stack !== null || c.output !== null)
-            .map(({ id, c }) => ({ case_id: id, message: c.message, stack: c.stack, output: c.output }));
-          for (let t = 0; t < texts.length; t += INSERT_ROWS) await trx.insertInto("test_case_texts").values(texts.slice(t, t + INSERT_ROWS)).execute();
+          const part = cases.slice(start, start + INSERT_ROWS);
+          const params: unknown[] = [];
+          part.forEach((c, i) => {
+            const failed = c.result === "failed" || c.result === "error" ? 1 : 0;
+            params.push(job.jobId, job.runId, job.repositoryId, job.attempt, seq, start + i, c.suite, c.classname, c.name, c.file, c.line, c.durationMs, c.result, failed, c.flaky ? 1 : 0, c.retries, c.muted ? 1 : 0, createdAt);
+          });
+          const inserted = await trx.executeQuery<{ id: number | string; idx: number | string }>(CompiledQuery.raw(insertSql(ctx.backend, "test_cases", CASE_COLUMNS, part.length, "id, idx"), params));
+          const texts: unknown[] = [];
+          let rows = 0;
+          for (const row of inserted.rows) {
+            const c = cases[toNum(row.idx)]!;
+            if (c.message === null && c.stack === null && c.output === null) continue;
+            texts.push(row.id, c.message, c.stack, c.output);
+            rows++;
+          }
+          if (rows > 0) await trx.executeQuery(CompiledQuery.raw(insertSql(ctx.backend, "test_case_texts", TEXT_COLUMNS, rows), texts));
         }
         return { recorded: cases.length, duplicates: 0 };
       });
@@ -207,11 +217,13 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
       else if (filter.status === "flaky") query = query.where("c.flaky", "=", 1);
       if (filter.q !== undefined && filter.q !== "") {
         const pattern = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+        // SQLite's LIKE folds ASCII case as its lower() does, without a call per row; PostgreSQL's LIKE folds none.
+        const folded = (column: "c.name" | "c.classname" | "c.file") => (ctx.backend === "sqlite" ? sql.ref(column) : sql`lower(${sql.ref(column)})`);
         query = query.where((eb) =>
           eb.or([
-            sql<boolean>`lower(c.name) like ${pattern} escape '\\'`,
-            sql<boolean>`lower(c.classname) like ${pattern} escape '\\'`,
-            sql<boolean>`lower(coalesce(c.file, '')) like ${pattern} escape '\\'`,
+            sql<boolean>`${folded("c.name")} like ${pattern} escape '\\'`,
+            sql<boolean>`${folded("c.classname")} like ${pattern} escape '\\'`,
+            sql<boolean>`${folded("c.file")} like ${pattern} escape '\\'`,
           ]),
         );
       }
@@ -253,14 +265,14 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
       const here = scopeSql(scope, "c");
       const there = scopeSql(base, "b");
       const same = sql`b.classname = c.classname and b.name = c.name`;
-      const [failing, added, addedCount, removed, removedCount, slowdowns] = await Promise.all([
+      // A list and its count in one pass: the window counts every row the limit leaves out.
+      const listed = Math.max(1, limit);
+      const [failing, added, removed, slowdowns] = await Promise.all([
         sql<{ classname: string; name: string; base_failed: number | string | null }>`
           select c.classname, c.name, (select max(b.failed) from test_cases b where ${there} and ${same}) as base_failed
           from test_cases c where ${here} and c.failed = 1 order by c.id limit ${limit * 4}`.execute(db),
-        sql<TestCaseRef>`select c.classname, c.name from test_cases c where ${here} and not exists (select 1 from test_cases b where ${there} and ${same}) order by c.id limit ${limit}`.execute(db),
-        sql<{ n: number | string }>`select count(*) as n from test_cases c where ${here} and not exists (select 1 from test_cases b where ${there} and ${same})`.execute(db),
-        sql<TestCaseRef>`select b.classname, b.name from test_cases b where ${there} and not exists (select 1 from test_cases c where ${here} and ${same}) order by b.id limit ${limit}`.execute(db),
-        sql<{ n: number | string }>`select count(*) as n from test_cases b where ${there} and not exists (select 1 from test_cases c where ${here} and ${same})`.execute(db),
+        sql<TestCaseRef & { n: number | string }>`select c.classname, c.name, count(*) over () as n from test_cases c where ${here} and not exists (select 1 from test_cases b where ${there} and ${same}) order by c.id limit ${listed}`.execute(db),
+        sql<TestCaseRef & { n: number | string }>`select b.classname, b.name, count(*) over () as n from test_cases b where ${there} and not exists (select 1 from test_cases c where ${here} and ${same}) order by b.id limit ${listed}`.execute(db),
         sql<{ classname: string; name: string; duration_ms: number | string; base_ms: number | string }>`
           select c.classname, c.name, c.duration_ms, b.duration_ms as base_ms
           from test_cases c join test_cases b on ${there} and ${same}
@@ -276,10 +288,10 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
       return {
         newlyFailing,
         alreadyFailing,
-        added: added.rows.map(ref),
-        addedCount: toNum(addedCount.rows[0]?.n ?? 0),
-        removed: removed.rows.map(ref),
-        removedCount: toNum(removedCount.rows[0]?.n ?? 0),
+        added: added.rows.slice(0, limit).map(ref),
+        addedCount: toNum(added.rows[0]?.n ?? 0),
+        removed: removed.rows.slice(0, limit).map(ref),
+        removedCount: toNum(removed.rows[0]?.n ?? 0),
         slowdowns: slowdowns.rows.map((r) => ({ ...ref(r), durationMs: toNum(r.duration_ms), baseDurationMs: toNum(r.base_ms) })),
       };
     },

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { SaxesParser } from "saxes";
 import { isSlipwayError } from "../../src/lib/index.js";
 import { JUnitReader, parseJUnit } from "../../src/gates/index.js";
 
@@ -196,5 +197,42 @@ describe("what real files get wrong", () => {
     }
     expect(whole.totals).toMatchObject({ tests: 50, failed: 50, durationMs: 25_000 });
     expect(whole.cases[3]).toMatchObject({ message: "m&3", stack: "café \u{1F600}" });
+  });
+
+  test("CDATA output: the same in chunks of any size, line endings normalised, positions after it exact", () => {
+    const output = "line one\r\nline two ]] ] > <![CDATA[ &amp; <tag>\rthird\n  last";
+    const xml = `<testsuite name="s">\n<testcase name="a"><system-out><![CDATA[${output}]]></system-out></testcase>\n<!-- <![CDATA[ not a section -->\n<testcase name="b"><system-err><![CDATA[]]><![CDATA[x]]]]><![CDATA[>y]]></system-err></testcase>\n</testsuite>`;
+    const whole = parseJUnit(xml);
+    expect(whole.cases.map((c) => c.output)).toEqual(["line one\nline two ]] ] > <![CDATA[ &amp; <tag>\nthird\n  last", "x]]>y"]);
+    for (const size of [1, 2, 3, 5, 9, 64]) {
+      const reader = new JUnitReader();
+      for (let i = 0; i < xml.length; i += size) reader.write(xml.slice(i, i + size));
+      expect(reader.finish()).toEqual(whole);
+    }
+    // The error's line and column count the section's lines and its last line's width.
+    const broken = `<testsuite>\n<testcase name="a"><system-out><![CDATA[one\ntwo\r\nthree]]></system-out><bad></testcase></testsuite>`;
+    const expected = parseError(broken);
+    expect(expected.message).toMatch(/^report\.xml:4:/);
+    const slow = new SaxesParser({ position: true });
+    let at = "";
+    slow.on("error", () => (at ||= `${slow.line}:${slow.column + 1}`));
+    slow.write(broken).close();
+    expect(expected.message.startsWith(`report.xml:${at}:`)).toBe(true);
+    expect(parseError("<testsuite><testcase><system-out><![CDATA[cut short").message).toMatch(/^report\.xml:1:/);
+  });
+
+  test("CDATA output holding `<![CDATA[`, `]` and line breaks at any chunk boundary reads as the same text escaped", () => {
+    const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    const contents = [["<![CDATA[ a ] b ]] c", "]"], ["x]", "<![CDATA[\r\n]]y\r"], ["]]", "]]", "<!-- <![CDATA[ -->"]];
+    for (const sections of contents) {
+      const doc = (body: string) => `<testsuite><testcase name="t"><system-out>${body}</system-out></testcase><!-- <![CDATA[ --></testsuite>`;
+      const expected = parseJUnit(doc(sections.map((c) => escape(c.replace(/\r\n?/g, "\n"))).join("")));
+      const xml = doc(sections.map((c) => `<![CDATA[${c}]]>`).join(""));
+      for (let size = 1; size <= 12; size++) {
+        const reader = new JUnitReader();
+        for (let i = 0; i < xml.length; i += size) reader.write(xml.slice(i, i + size));
+        expect(reader.finish()).toEqual(expected);
+      }
+    }
   });
 });

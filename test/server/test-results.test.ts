@@ -92,6 +92,12 @@ describe("test results over the runner protocol and the API", () => {
       slowest: [{ name: "slow", duration_ms: 800 }, { name: "broken" }, { name: "new" }],
       slowdowns: [{ name: "slow", duration_ms: 800, base_duration_ms: 50 }],
     });
+    // Asked again, the same answer; once the run holds more cases, a new one.
+    const again = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/runs/${run.id}/test-results/comparison`, headers: auth(ADMIN_TOKEN) });
+    expect(again.json()).toEqual(res.json());
+    await send({ seq: 1, cases: [report("newer", { classname: "cart" })] });
+    const grown = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/runs/${run.id}/test-results/comparison`, headers: auth(ADMIN_TOKEN) });
+    expect(grown.json()).toMatchObject({ added: [{ name: "new" }, { name: "newer" }], added_count: 2, removed_count: 1 });
     // The base run itself has no earlier base.
     const first = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/runs/${baseRun.id}/test-results/comparison`, headers: auth(ADMIN_TOKEN) });
     expect(first.json()).toMatchObject({ base_run_id: null, newly_failing: [], slowest: [{ name: "slow" }, { name: "old" }, { name: "broken" }] });

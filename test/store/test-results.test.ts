@@ -31,6 +31,7 @@ describeBackends("store test results", (h) => {
     expect((await store.listTestCases({ runId: run.id }, { status: "skipped" })).items.map((c) => c.name)).toEqual(["skips"]);
     expect((await store.listTestCases({ runId: run.id }, { q: "payment" })).items.map((c) => c.name)).toEqual(["Retries_Payment"]);
     expect((await store.listTestCases({ runId: run.id }, { q: "100%" })).totalCount).toBe(0);
+    expect((await store.listTestCases({ runId: run.id }, { q: "SRC/Cart" })).totalCount).toBe(5);
     const second = await store.listTestCases({ runId: run.id }, { perPage: 2, page: 2 });
     expect(second.items.map((c) => c.name)).toEqual(["adds", "skips"]);
     expect(await store.countTestCases({ runId: run.id })).toEqual({ total: 5, passed: 2, failed: 1, errors: 1, skipped: 1, flaky: 1, durationMs: 280 });
@@ -53,5 +54,10 @@ describeBackends("store test results", (h) => {
       { classname: "cart.test.ts", name: "slower", durationMs: 900, baseDurationMs: 100 },
       { classname: "cart.test.ts", name: "stable", durationMs: 12, baseDurationMs: 10 },
     ]);
+    // The counts cover the cases a short list leaves out; a run compared with itself differs in nothing.
+    await store.saveTestCases(head.job, 1, [testCase("newer"), testCase("newest")]);
+    const short = await store.compareTestCases({ runId: head.run.id, attempt: 1 }, { runId: base.run.id, attempt: 1 }, 1);
+    expect(short).toMatchObject({ added: [{ name: "fresh" }], addedCount: 3, removed: [{ name: "gone" }], removedCount: 1, slowdowns: [{ name: "slower" }] });
+    expect(await store.compareTestCases({ runId: head.run.id }, { runId: head.run.id }, 5)).toMatchObject({ added: [], addedCount: 0, removed: [], removedCount: 0, newlyFailing: [] });
   });
 });

@@ -10,7 +10,12 @@
  * xunit1, jest-junit's `addFileAttribute`). Counts come from the cases, not
  * from a suite's attributes, which producers get wrong.
  *
- * The XML is read as a stream (saxes), chunk by chunk; each case's output,
+ * The XML is read as a stream (saxes), chunk by chunk. The content of a
+ * CDATA section (where producers put a case's output, most of a report's
+ * bytes) is read here with string searches rather than character by
+ * character: saxes is given only a stand-in holding the section's line
+ * breaks and its last line's width, so its checks and the positions it
+ * reports stay exact. Each case's output,
  * message and stack are truncated to a limit, so memory grows with the number
  * of cases, not with the size of their output. Characters XML forbids (a
  * terminal escape printed by a test) are replaced, not fatal. A document that
@@ -69,6 +74,10 @@ const RESULT_ELEMENTS = new Set(["failure", "error", "skipped"]);
 const RETRY_ELEMENTS = new Set(["flakyFailure", "flakyError", "rerunFailure", "rerunError"]);
 const OUTPUT_ELEMENTS = new Set(["system-out", "system-err"]);
 const PRECEDENCE: Record<TestStatus, number> = { passed: 0, skipped: 1, failed: 2, error: 3 };
+const CDATA_START = "<![CDATA[";
+/** saxes' states inside a CDATA section: S_CDATA, then S_CDATA_ENDING and S_CDATA_ENDING_2 after a `]` (saxes 6). */
+const SAXES_IN_CDATA = 20;
+const SAXES_CDATA_STATES = new Set([SAXES_IN_CDATA, 21, 22]);
 
 // XML 1.0 forbids C0 controls other than tab, newline and carriage return, lone surrogates and U+FFFE/U+FFFF.
 const FORBIDDEN_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -96,6 +105,10 @@ export class JUnitReader {
   private failure: SlipwayError | undefined;
   /** A chunk may end inside a character reference or a surrogate pair: kept for the next one. */
   private carry = "";
+  /** Inside a CDATA section whose content this reader reads itself. */
+  private inCData = false;
+  /** The next `cdata` event of saxes carries the stand-in, not the content. */
+  private standInPending = false;
 
   constructor(options: ParseJUnitOptions = {}) {
     this.limit = options.maxTextLength ?? 65_536;
@@ -103,7 +116,10 @@ export class JUnitReader {
     this.parser.on("opentag", (tag) => this.open(tag));
     this.parser.on("closetag", (tag) => this.close(tag.name));
     this.parser.on("text", (text) => this.text(text));
-    this.parser.on("cdata", (text) => this.text(text));
+    this.parser.on("cdata", (text) => {
+      if (this.standInPending) this.standInPending = false;
+      else this.text(text);
+    });
     this.parser.on("error", (error) => {
       this.failure ??= this.invalid(error.message.replace(/^(?:[^:]*:)?\d+:\d+: /, ""));
     });
@@ -200,6 +216,53 @@ export class JUnitReader {
     return text.length <= this.limit ? text : `${text.slice(0, this.limit)}… (truncated)`;
   }
 
+  private saxesState(): number {
+    return (this.parser as unknown as { state: number }).state;
+  }
+
+  /** Gives saxes a cleaned part of the document, reading CDATA content on the way; returns what must wait for the next part. */
+  private feed(text: string): string {
+    let from = 0;
+    while (from < text.length && !this.failure) {
+      if (this.inCData) {
+        const end = text.indexOf("]]>", from);
+        let stop = end < 0 ? text.length : end;
+        // `]]>` or a CR LF may be cut by the end of the chunk: their start waits for the next one.
+        if (end < 0) stop = Math.max(from, stop - (text.endsWith("\r") || (text.endsWith("]") && !text.endsWith("]]")) ? 1 : text.endsWith("]]") ? 2 : 0));
+        let content = text.slice(from, stop);
+        if (content.includes("\r")) content = content.replace(/\r\n?/g, "\n");
+        if (content !== "") {
+          this.text(content);
+          const lastBreak = content.lastIndexOf("\n");
+          let breaks = 0;
+          for (let i = content.indexOf("\n"); i >= 0; i = content.indexOf("\n", i + 1)) breaks++;
+          this.parser.write("\n".repeat(breaks) + " ".repeat(content.length - lastBreak - 1));
+        }
+        if (end < 0) return text.slice(stop);
+        this.inCData = false;
+        this.parser.write("]]>");
+        from = end + 3;
+        continue;
+      }
+      const start = text.indexOf(CDATA_START, from);
+      if (start < 0) {
+        this.parser.write(text.slice(from));
+        return "";
+      }
+      const after = start + CDATA_START.length;
+      if (start > from) this.parser.write(text.slice(from, start));
+      const wasInCData = SAXES_CDATA_STATES.has(this.saxesState());
+      this.parser.write(CDATA_START);
+      from = after;
+      // Only a section saxes itself opened here (not `<![CDATA[` inside a comment or another section) is read here.
+      if (!wasInCData && this.saxesState() === SAXES_IN_CDATA) {
+        this.inCData = true;
+        this.standInPending = true;
+      }
+    }
+    return "";
+  }
+
   /** Reads the next part of the document; throws TEST_REPORT_INVALID at the first error. */
   write(chunk: string): void {
     if (this.failure) throw this.failure;
@@ -215,15 +278,18 @@ export class JUnitReader {
       this.carry = text.slice(-1) + this.carry;
       text = text.slice(0, -1);
     }
-    this.parser.write(cleanChunk(text));
+    this.carry = this.feed(cleanChunk(text)) + this.carry;
     if (this.failure) throw this.failure;
   }
 
   /** Ends the document and returns the report. */
   finish(): TestReport {
     if (this.carry !== "") {
-      this.parser.write(cleanChunk(this.carry));
+      const rest = this.carry;
       this.carry = "";
+      const held = this.failure ? "" : this.feed(cleanChunk(rest));
+      // A document ending inside a CDATA section: saxes reports it at close.
+      if (held !== "" && !this.failure) this.parser.write(held.replace(/[^\n]/g, " "));
     }
     if (!this.rootSeen && !this.failure) throw this.invalid("the document is empty: a JUnit report has a <testsuites> or <testsuite> root");
     if (!this.failure) this.parser.close();

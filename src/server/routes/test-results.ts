@@ -22,6 +22,24 @@ const MAX_TEST_TEXT = 16_384;
 /** Cases accepted in one batch. */
 const MAX_TEST_BATCH = 5000;
 const COMPARISON_LIMIT = 20;
+type TestRef = { classname: string; name: string };
+
+/** GET …/test-results/comparison's answer. */
+interface TestComparisonAnswer {
+  base_run_id: number | null;
+  base_head_sha?: string;
+  newly_failing: TestRef[];
+  already_failing: TestRef[];
+  added: TestRef[];
+  added_count: number;
+  removed: TestRef[];
+  removed_count: number;
+  slowest: Array<TestRef & { duration_ms: number | null }>;
+  slowdowns: Array<TestRef & { duration_ms: number; base_duration_ms: number }>;
+}
+
+/** Comparison answers kept in memory, the least recently computed dropped first. */
+const COMPARISONS_KEPT = 64;
 const RESULTS = new Set(["passed", "failed", "error", "skipped"]);
 const STATUSES = new Set(["failed", "passed", "skipped", "flaky"]);
 
@@ -141,14 +159,36 @@ export function registerTestResultRoutes(app: FastifyInstance, ctx: RouteContext
     return { total_count: page.totalCount, run_attempt: scope.attempt, totals: totalsJson(totals), test_cases: page.items.map(testCaseJson) };
   });
 
-  app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/test-results/comparison", { config: { permission: "repo:read" } }, async (request) => {
+  /**
+   * Comparisons answered lately, per run attempt and base. An attempt's cases
+   * are only ever added (or deleted with their run), so an answer stays right
+   * while both sides count the same cases: a Tests tab opened again costs two
+   * counts instead of matching every case by name.
+   */
+  const comparisons = new Map<string, { counts: string; answer: TestComparisonAnswer }>();
+
+  app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/test-results/comparison", { config: { permission: "repo:read" } }, async (request): Promise<TestComparisonAnswer> => {
     const run = await requestedRun(store, request);
     const scope = { runId: run.id, attempt: attemptOf(request, run) };
     const base = await baseRunOf(run, request.repository!.defaultBranch);
+    const baseScope = base ? { runId: base.id, attempt: base.runAttempt } : undefined;
+    const key = `${scope.runId}:${scope.attempt}:${baseScope ? `${baseScope.runId}:${baseScope.attempt}` : "-"}`;
+    const [here, there] = await Promise.all([store.countTestCases(scope), baseScope ? store.countTestCases(baseScope) : undefined]);
+    const counts = `${here.total}:${there?.total ?? "-"}`;
+    const kept = comparisons.get(key);
+    if (kept && kept.counts === counts) return kept.answer;
+    const answer = await compareRun(scope, base, baseScope);
+    comparisons.delete(key);
+    comparisons.set(key, { counts, answer });
+    if (comparisons.size > COMPARISONS_KEPT) comparisons.delete(comparisons.keys().next().value!);
+    return answer;
+  });
+
+  const compareRun = async (scope: { runId: number; attempt: number }, base: WorkflowRun | null, baseScope: { runId: number; attempt: number } | undefined): Promise<TestComparisonAnswer> => {
     const slowest = await store.listSlowestTestCases(scope, COMPARISON_LIMIT);
     const slow = slowest.map((c) => ({ classname: c.classname, name: c.name, duration_ms: c.durationMs }));
-    if (!base) return { base_run_id: null, newly_failing: [], already_failing: [], added: [], added_count: 0, removed: [], removed_count: 0, slowest: slow, slowdowns: [] };
-    const diff = await store.compareTestCases(scope, { runId: base.id, attempt: base.runAttempt }, COMPARISON_LIMIT);
+    if (!base || !baseScope) return { base_run_id: null, newly_failing: [], already_failing: [], added: [], added_count: 0, removed: [], removed_count: 0, slowest: slow, slowdowns: [] };
+    const diff = await store.compareTestCases(scope, baseScope, COMPARISON_LIMIT);
     return {
       base_run_id: base.id,
       base_head_sha: base.headSha,
@@ -161,7 +201,7 @@ export function registerTestResultRoutes(app: FastifyInstance, ctx: RouteContext
       slowest: slow,
       slowdowns: diff.slowdowns.map((s) => ({ classname: s.classname, name: s.name, duration_ms: s.durationMs, base_duration_ms: s.baseDurationMs })),
     };
-  });
+  };
 
   app.get("/api/v3/repos/:owner/:repo/actions/jobs/:job_id/test-results", { config: { permission: "repo:read" } }, async (request): Promise<ApiTestResults> => {
     const { job } = await requestedJob(store, request);

@@ -165,4 +165,13 @@ export const RELEASE_MIGRATIONS: Migration[] = [
       await db.schema.createIndex("deployments_finished_idx").on("deployments").columns(["repository_id", "finished_at"]).execute();
     },
   },
+  {
+    version: 30,
+    name: "test results: the index comparisons read holds the attempt, the result and the duration",
+    async up(db) {
+      // A comparison matches an attempt's cases by name against another's and reads whether each failed and how long it took: from the index alone.
+      await db.schema.dropIndex("test_cases_name_idx").execute();
+      await db.schema.createIndex("test_cases_name_idx").on("test_cases").columns(["run_id", "attempt", "classname", "name", "failed", "duration_ms"]).execute();
+    },
+  },
 ];

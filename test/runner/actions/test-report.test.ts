@@ -208,4 +208,21 @@ describe("slipway/test-report's job summary and annotation limit", () => {
     expect(sent.find((c) => c.name === "slow")).toMatchObject({ result: "skipped" });
     expect(sent.find((c) => c.name === "adds")).not.toHaveProperty("muted");
   });
+
+  test("the sink gets every case; output only with the failed, errored and flaky ones", async () => {
+    const out = (text: string) => `<system-out><![CDATA[${text}]]></system-out>`;
+    const cases = [
+      `<testcase classname="cart" name="adds">${out("adding")}</testcase>`,
+      `<testcase classname="cart" name="later"><skipped/>${out("skipping")}</testcase>`,
+      `<testcase classname="cart" name="breaks"><failure message="no">stack</failure>${out("breaking")}</testcase>`,
+      `<testcase classname="cart" name="crashes"><error message="oops"/>${out("crashing")}</testcase>`,
+      `<testcase classname="cart" name="wobbles"><flakyFailure message="once"/>${out("wobbling")}</testcase>`,
+    ];
+    fs.mkdirSync(path.join(h.workspace, "reports"), { recursive: true });
+    fs.writeFileSync(path.join(h.workspace, "reports/junit.xml"), `<testsuite name="s">${cases.join("")}</testsuite>`);
+    const sent: TestCaseReport[] = [];
+    const uses = createActionsHandler({ builtins: createBuiltinActions({ testResults: { send: async (batch) => void sent.push(...batch) } }) });
+    await h.run(request([step({ id: "tests", uses: "slipway/test-report@v1", with: { "fail-on-failure": "false" } })]), { uses });
+    expect(Object.fromEntries(sent.map((c) => [c.name, c.output]))).toEqual({ adds: null, later: null, breaks: "breaking", crashes: "crashing", wobbles: "wobbling" });
+  });
 });

@@ -9,7 +9,8 @@
  * stopped, and the step fails: a broken report never passes silently.
  * Directories named `node_modules` or `.git` are never searched. With a
  * sink (a remote runner's server), every case is also sent, in batches, so
- * the server stores the job attempt's results; a sink that fails is a
+ * the server stores the job attempt's results (output only with failed,
+ * errored and flaky cases); a sink that fails is a
  * warning, never the step's failure.
  *
  * Test states: the repository's muted and skipped tests (from the server on
@@ -20,9 +21,10 @@
  * (one `classname<TAB>name` per line), for a test step to read when the
  * action runs before it with `states-only: true`.
  */
-import { createReadStream } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import picomatch from "picomatch";
 import { isSlipwayError, SlipwayError } from "../../../../lib/index.js";
 import { failsJob, JUnitReader } from "../../../../gates/index.js";
@@ -49,7 +51,14 @@ const SUMMARY_ROWS = 100;
 const BATCH_CASES = 1000;
 const BATCH_CHARS = 2 * 1024 * 1024;
 
+/**
+ * A case as the server stores it. The output of a case that passed or was
+ * skipped is not sent: it is most of a report's bytes, and a passing test's
+ * output is not what anyone opens the results for; a failed, errored or
+ * flaky case keeps it (cut to the reader's limit).
+ */
 function toReport(test: TestCaseResult): TestCaseReport {
+  const keepsOutput = test.flaky || test.status === "failed" || test.status === "error";
   return {
     suite: test.suites.join(" › "),
     classname: test.classname,
@@ -63,7 +72,7 @@ function toReport(test: TestCaseResult): TestCaseReport {
     ...(test.muted ? { muted: true } : {}),
     message: test.message ?? null,
     stack: test.stack ?? null,
-    output: test.output ?? null,
+    output: keepsOutput ? (test.output ?? null) : null,
   };
 }
 
@@ -166,10 +175,31 @@ function locateTestCase(test: TestCaseResult, workspace: string, files: Readonly
   return byClass ? { file: byClass } : undefined;
 }
 
+/** Bytes read from a report at a time. */
+const READ_BYTES = 1 << 16;
+
+/**
+ * Reads one report chunk by chunk. The reads are synchronous: a report is a
+ * local file, and a read handed to the thread pool costs more in waiting
+ * than it frees. The loop yields between chunks, small enough that the
+ * answer to the batch in flight is read soon after it arrives and the step
+ * stays cancellable.
+ */
 async function readReport(file: string, full: string, signal: AbortSignal): Promise<TestCaseResult[]> {
   const reader = new JUnitReader({ source: file, maxTextLength: 16_384 });
-  const stream = createReadStream(full, { encoding: "utf8", highWaterMark: 1 << 20, signal });
-  for await (const chunk of stream) reader.write(chunk as string);
+  const decoder = new StringDecoder("utf8");
+  const buffer = Buffer.allocUnsafe(READ_BYTES);
+  const fd = openSync(full, "r");
+  try {
+    for (let n = readSync(fd, buffer, 0, READ_BYTES, null); n > 0; n = readSync(fd, buffer, 0, READ_BYTES, null)) {
+      reader.write(decoder.write(buffer.subarray(0, n)));
+      if (n === READ_BYTES) await new Promise((resolve) => setImmediate(resolve));
+      signal.throwIfAborted();
+    }
+    reader.write(decoder.end());
+  } finally {
+    closeSync(fd);
+  }
   return reader.finish().cases;
 }
 
