@@ -31,6 +31,7 @@ import { hasMirror } from "../pipeline/git-mirror.js";
 import { gitPathOf } from "./git-http.js";
 import { isFromFork } from "../webhooks.js";
 import { createCancelWatch } from "./cancel-watch.js";
+import { createClaimWaits } from "./runner-claim-waits.js";
 import { logLimitsOf } from "../config.js";
 import { recordJobEnd } from "../job-outcome.js";
 import { runnerGitUrlOf } from "../runner-source.js";
@@ -72,8 +73,14 @@ const staleLease = () =>
     hint: "The job was cancelled, completed or handed to another runner; stop working on it.",
   });
 
+/** Runners that can claim the same jobs: same scope, same labels. */
+function claimGroupOf(runner: Runner): string {
+  return JSON.stringify([runner.scope, [...runner.labels].sort()]);
+}
+
 export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, config } = ctx;
+  const claimWaits = createClaimWaits((listener) => store.onJobsAvailable(listener));
 
   app.post("/api/v3/runner/register", { config: { permission: "public", rateLimited: true } }, async (request, reply) => {
     const b = body(request);
@@ -117,40 +124,33 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     // The response closes early only when the client goes away.
     reply.raw.on("close", stop);
     ctx.shutdown.addEventListener("abort", stop, { once: true });
-    const aborted = new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve(), { once: true }));
     const deadline = Date.now() + waitSeconds * 1000;
+    const ticket = claimWaits.enter(claimGroupOf(runner));
+    let claimedOne = false;
     try {
       for (;;) {
-        // Subscribe before trying, so a job queued in between wakes the wait.
-        let woken!: () => void;
-        const wake = new Promise<void>((resolve) => (woken = resolve));
-        const unsubscribe = store.onJobsAvailable(() => woken());
-        try {
-          const claimed = await store.claimJob({ runnerId: runner.id, labels: runner.labels, leaseSeconds: config.leaseSeconds });
-          if (claimed) {
-            const prepared = await prepareClaim(ctx, claimed, request);
-            if (prepared) return reply.status(200).send(prepared);
-            continue;
+        ticket.trying();
+        const claimed = await store.claimJob({ runnerId: runner.id, labels: runner.labels, leaseSeconds: config.leaseSeconds });
+        if (claimed) {
+          const prepared = await prepareClaim(ctx, claimed, request);
+          if (prepared) {
+            claimedOne = true;
+            return reply.status(200).send(prepared);
           }
-          if (!touched) {
-            touched = true;
-            await store.touchRunner(runner.id, { at: ctx.now() });
-          }
-          const remaining = deadline - Date.now();
-          if (remaining <= 0 || abort.signal.aborted) return reply.status(204).send();
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([
-            wake,
-            new Promise<void>((resolve) => (timer = setTimeout(resolve, remaining))),
-            aborted,
-          ]);
-          clearTimeout(timer);
-          if (abort.signal.aborted) return reply.status(204).send();
-        } finally {
-          unsubscribe();
+          continue;
         }
+        if (!touched) {
+          touched = true;
+          await store.touchRunner(runner.id, { at: ctx.now() });
+        }
+        const remaining = deadline - Date.now();
+        if (remaining <= 0 || abort.signal.aborted) return reply.status(204).send();
+        // Woken or not, it tries once more; only a runner that went away gets no further try.
+        await ticket.wait(remaining, abort.signal);
+        if (abort.signal.aborted) return reply.status(204).send();
       }
     } finally {
+      ticket.leave(claimedOne);
       reply.raw.off("close", stop);
       ctx.shutdown.removeEventListener("abort", stop);
     }
