@@ -157,10 +157,15 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
   });
 
   /** The job the runner names, which must be leased to it. */
-  const heldJob = async (request: FastifyRequest): Promise<{ job: Job; runner: Runner; leaseToken: string }> => {
-    const runner = runnerOf(request);
+  const namedJob = async (request: FastifyRequest): Promise<Job | null> => {
     const id = idParam((request.params as { job_id?: string }).job_id);
-    const job = id === undefined ? null : await store.getJob(id);
+    return id === undefined ? null : store.getJob(id);
+  };
+
+  /** The job the runner names (`read`: as already read), which must be leased to it. */
+  const heldJob = async (request: FastifyRequest, read?: Job | null): Promise<{ job: Job; runner: Runner; leaseToken: string }> => {
+    const runner = runnerOf(request);
+    const job = read === undefined ? await namedJob(request) : read;
     if (!job) throw notFound("JOB_NOT_FOUND", "Job");
     const leaseToken = leaseTokenOf(request);
     if (job.runnerId !== runner.id || job.status !== "in_progress") throw staleLease();
@@ -178,10 +183,8 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
   // Renews the lease, then (with wait_seconds) holds the answer until the job is cancelled or the wait ends:
   // the runner keeps one such request open per job, so a cancel reaches it within a poll of the store.
   /** The stored answer when this runner already completed the job with this conclusion and error; null otherwise. */
-  const repeatedCompletion = async (request: FastifyRequest, conclusion: CheckConclusion, error: string | null): Promise<CompleteAnswer | null> => {
+  const repeatedCompletion = (request: FastifyRequest, job: Job | null, conclusion: CheckConclusion, error: string | null): CompleteAnswer | null => {
     const runner = runnerOf(request);
-    const id = idParam((request.params as { job_id?: string }).job_id);
-    const job = id === undefined ? null : await store.getJob(id);
     if (!job || job.status !== "completed" || job.runnerId !== runner.id) return null;
     leaseTokenOf(request);
     if (job.conclusion !== conclusion || (job.error ?? null) !== error) return null;
@@ -242,7 +245,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     const steps = body(request).steps;
     if (!Array.isArray(steps) || steps.length === 0 || steps.length > 1000) throw validationFailed("steps", "a list of step updates");
     const updates = steps.map((s, i) => parseStepUpdate(s, i));
-    for (const update of updates) await store.recordStep(job.id, update, leaseToken);
+    await store.recordSteps(job.id, updates, leaseToken);
     return { recorded: updates.length };
   });
 
@@ -254,31 +257,28 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     const error = typeof result.error === "string" ? result.error.slice(0, 2000) : null;
     // A runner whose completion went through but whose answer was lost (server restart, timeout) sends it again:
     // the same completion from the same runner gets the same answer.
-    const repeated = await repeatedCompletion(request, conclusion as CheckConclusion, error);
+    const named = await namedJob(request);
+    const repeated = repeatedCompletion(request, named, conclusion as CheckConclusion, error);
     if (repeated) return repeated;
-    const { job, runner, leaseToken } = await heldJob(request);
+    const { job, runner, leaseToken } = await heldJob(request, named);
     const outputs: Record<string, string> = {};
     if (result.outputs && typeof result.outputs === "object") {
       for (const [k, v] of Object.entries(result.outputs)) if (typeof v === "string") outputs[k] = v;
     }
-    if (Array.isArray(result.steps)) {
-      for (const step of result.steps) {
-        if (!step || typeof step !== "object" || typeof step.index !== "number") continue;
-        await store.recordStep(
-          job.id,
-          {
-            number: step.index + 1,
-            name: typeof step.name === "string" ? step.name : undefined,
-            status: "completed",
-            conclusion: CONCLUSIONS.includes(step.conclusion as CheckConclusion) ? (step.conclusion as CheckConclusion) : null,
-            startedAt: step.startedAt ?? null,
-            completedAt: step.completedAt ?? null,
-          },
-          leaseToken,
-        );
-      }
+    const steps: StepUpdate[] = [];
+    for (const step of Array.isArray(result.steps) ? result.steps : []) {
+      if (!step || typeof step !== "object" || typeof step.index !== "number") continue;
+      steps.push({
+        number: step.index + 1,
+        name: typeof step.name === "string" ? step.name : undefined,
+        status: "completed",
+        conclusion: CONCLUSIONS.includes(step.conclusion as CheckConclusion) ? (step.conclusion as CheckConclusion) : null,
+        startedAt: step.startedAt ?? null,
+        completedAt: step.completedAt ?? null,
+      });
     }
-    const done = await store.completeJob(job.id, { conclusion: conclusion as CheckConclusion, outputs, error }, leaseToken);
+    // The steps as the job ended and the job's end, in one transaction.
+    const done = await store.completeJob(job.id, { conclusion: conclusion as CheckConclusion, outputs, error, steps }, leaseToken);
     const report = reportOf(result);
     if (report) {
       // The runner masked what it knew; the repository's secrets are masked again in case it missed one.
