@@ -14,7 +14,7 @@ interface Ticket {
   resolve: (() => void) | null;
 }
 
-export interface ClaimTicket {
+interface ClaimTicket {
   /** Marks the start of a try: a wake from now on means "try again". */
   trying(): void;
   /** Waits for a wake (true) until `ms` pass or `signal` aborts (false). */
