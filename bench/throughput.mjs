@@ -95,13 +95,27 @@ export function benches(ctx) {
     return repo;
   }
 
-  /** Waits until every run completed; answers each run's created_at (when it was dispatched), by id. */
-  async function waitRuns(url, runIds, deadlineMs) {
+  /** How many runs of the bench repository completed so far (one small page: the poll must not load the server it measures). */
+  async function completedCount(url) {
+    return (await call(url, "GET", "/api/v3/repos/bench/tp/actions/runs?status=completed&per_page=1&page=1")).data.total_count;
+  }
+
+  /**
+   * Waits until every run completed; answers each run's created_at (when it
+   * was dispatched), by id. `before` is how many runs had completed before
+   * these were dispatched: the full list is read only once the count says
+   * they all may have.
+   */
+  async function waitRuns(url, runIds, deadlineMs, before) {
     const pending = new Set(runIds);
     const createdAt = new Map();
     const deadline = Date.now() + deadlineMs;
     while (pending.size > 0) {
       if (Date.now() > deadline) throw new Error(`${pending.size} of ${runIds.length} runs did not complete in time`);
+      if (before !== undefined && (await completedCount(url)) < before + runIds.length) {
+        await sleep(100);
+        continue;
+      }
       const { data } = await call(url, "GET", `/api/v3/repos/bench/tp/actions/runs?status=completed&per_page=100&page=1`);
       // Page through completed runs (newest first) until every pending one is seen.
       let page = 1;
@@ -165,11 +179,12 @@ export function benches(ctx) {
       // Warm-up: each runner takes a job (fetch, workspace, first process) before the measured batch.
       await waitRuns(url, await dispatch(url, runnerCount), 120_000);
 
+      const completedBefore = await completedCount(url);
       sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(server.child.pid))), 100);
       const started = performance.now();
       const runIds = await dispatch(url, jobsTotal);
       const dispatched = performance.now();
-      await waitRuns(url, runIds, 600_000);
+      await waitRuns(url, runIds, 600_000, completedBefore);
       const elapsed = (performance.now() - started) / 1000;
       clearInterval(sampler);
       sampler = undefined;

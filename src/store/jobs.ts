@@ -10,6 +10,7 @@ import { assertLease, releaseRunner } from "./job-queue.js";
 import { loadJob, loadRun, mapJob } from "./run-rows.js";
 import { recomputeRun } from "./run-status.js";
 import type { Conclusion, RunStatus } from "./runs.js";
+import { upsertStep, type StepUpdate } from "./steps.js";
 
 export type JobStatus = RunStatus;
 
@@ -77,6 +78,8 @@ interface JobCompletion {
   conclusion: Conclusion;
   outputs?: Record<string, string>;
   error?: string | null;
+  /** The job's steps as it ended, recorded in the same transaction before the job completes. */
+  steps?: StepUpdate[];
 }
 
 interface JobActivation {
@@ -195,6 +198,7 @@ export function createJobStore(ctx: StoreContext): JobStore {
         if (leaseToken !== undefined) await assertLease(trx, jobId, leaseToken);
         const job = await loadJob(trx, jobId);
         if (job.status === "completed") throw new SlipwayError("JOB_ALREADY_COMPLETED", `job ${jobId} is already completed`);
+        for (const step of completion.steps ?? []) await upsertStep(ctx, trx, jobId, step);
         const row = await trx
           .updateTable("jobs")
           .set({

@@ -1,6 +1,6 @@
 /** A job's steps as its runner reports them, numbered from 1 as in GitHub's API. */
 import { sql, type Selectable } from "kysely";
-import { nowIso, toIsoOrNull, toNum, type StoreContext } from "./context.js";
+import { nowIso, toIsoOrNull, toNum, type Db, type StoreContext } from "./context.js";
 import { assertLease } from "./job-queue.js";
 import type { JobStatus } from "./jobs.js";
 import type { Conclusion } from "./runs.js";
@@ -29,6 +29,8 @@ export interface StepUpdate {
 export interface StepStore {
   /** Creates or updates one step; with a lease token, a stale token throws CONFLICT. */
   recordStep(jobId: number, step: StepUpdate, leaseToken?: string): Promise<StepRecord>;
+  /** Several steps of one job in one transaction, in order; with a lease token, checked once. */
+  recordSteps(jobId: number, steps: StepUpdate[], leaseToken?: string): Promise<StepRecord[]>;
   listSteps(jobId: number): Promise<StepRecord[]>;
 }
 
@@ -44,38 +46,51 @@ function mapStep(r: Selectable<StepsTable>): StepRecord {
   };
 }
 
+/** Creates or updates one step inside the caller's write transaction. */
+export async function upsertStep(ctx: Pick<StoreContext, "clock">, trx: Db, jobId: number, step: StepUpdate): Promise<StepRecord> {
+  const at = nowIso(ctx);
+  const startedAt = toIsoOrNull(step.startedAt) ?? (step.status === "in_progress" || step.status === "completed" ? at : null);
+  const completedAt = toIsoOrNull(step.completedAt) ?? (step.status === "completed" ? at : null);
+  const row = await trx
+    .insertInto("steps")
+    .values({
+      job_id: jobId,
+      number: step.number,
+      name: step.name ?? `Step ${step.number}`,
+      status: step.status,
+      conclusion: step.conclusion ?? null,
+      started_at: startedAt,
+      completed_at: completedAt,
+    })
+    .onConflict((oc) =>
+      oc.columns(["job_id", "number"]).doUpdateSet({
+        name: step.name !== undefined ? step.name : sql`steps.name`,
+        status: step.status,
+        conclusion: step.conclusion ?? null,
+        started_at: sql`coalesce(steps.started_at, ${startedAt})`,
+        completed_at: completedAt,
+      }),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return mapStep(row);
+}
+
 export function createStepStore(ctx: StoreContext): StepStore {
   const { db } = ctx;
   return {
     async recordStep(jobId, step, leaseToken) {
       return ctx.write(async (trx) => {
         if (leaseToken !== undefined) await assertLease(trx, jobId, leaseToken);
-        const at = nowIso(ctx);
-        const startedAt = toIsoOrNull(step.startedAt) ?? (step.status === "in_progress" || step.status === "completed" ? at : null);
-        const completedAt = toIsoOrNull(step.completedAt) ?? (step.status === "completed" ? at : null);
-        const row = await trx
-          .insertInto("steps")
-          .values({
-            job_id: jobId,
-            number: step.number,
-            name: step.name ?? `Step ${step.number}`,
-            status: step.status,
-            conclusion: step.conclusion ?? null,
-            started_at: startedAt,
-            completed_at: completedAt,
-          })
-          .onConflict((oc) =>
-            oc.columns(["job_id", "number"]).doUpdateSet({
-              name: step.name !== undefined ? step.name : sql`steps.name`,
-              status: step.status,
-              conclusion: step.conclusion ?? null,
-              started_at: sql`coalesce(steps.started_at, ${startedAt})`,
-              completed_at: completedAt,
-            }),
-          )
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return mapStep(row);
+        return upsertStep(ctx, trx, jobId, step);
+      });
+    },
+    async recordSteps(jobId, steps, leaseToken) {
+      return ctx.write(async (trx) => {
+        if (leaseToken !== undefined) await assertLease(trx, jobId, leaseToken);
+        const records: StepRecord[] = [];
+        for (const step of steps) records.push(await upsertStep(ctx, trx, jobId, step));
+        return records;
       });
     },
     async listSteps(jobId) {

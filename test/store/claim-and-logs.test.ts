@@ -135,6 +135,38 @@ describeBackends("store claims and log appends", (h) => {
     }
   });
 
+  it("records a job's steps in one go under its lease, and its final steps with its completion", async () => {
+    const store = await h.open();
+    await setUp(store);
+    const runner = await store.createRunner({ name: "r1", labels: ["linux"], credentialHash: "h1" });
+    const claimed = (await store.claimJob({ runnerId: runner.id, labels: ["linux"] }))!;
+    const jobId = claimed.job.id;
+    await expect(store.recordSteps(jobId, [{ number: 1, status: "in_progress" }], "stale")).rejects.toMatchObject({ code: "JOB_LEASE_LOST" });
+    const recorded = await store.recordSteps(
+      jobId,
+      [
+        { number: 1, name: "Build", status: "in_progress", startedAt: "2026-03-01T10:00:01.000Z" },
+        { number: 1, status: "completed", conclusion: "success", completedAt: "2026-03-01T10:00:02.000Z" },
+        { number: 2, name: "Test", status: "in_progress" },
+      ],
+      claimed.leaseToken,
+    );
+    expect(recorded.map((s) => [s.number, s.status])).toEqual([[1, "in_progress"], [1, "completed"], [2, "in_progress"]]);
+    const done = await store.completeJob(
+      jobId,
+      { conclusion: "failure", steps: [{ number: 2, name: "Test", status: "completed", conclusion: "failure", completedAt: "2026-03-01T10:00:05.000Z" }] },
+      claimed.leaseToken,
+    );
+    expect(done.status).toBe("completed");
+    expect((await store.listSteps(jobId)).map((s) => ({ number: s.number, name: s.name, conclusion: s.conclusion, startedAt: s.startedAt, completedAt: s.completedAt }))).toEqual([
+      { number: 1, name: "Build", conclusion: "success", startedAt: "2026-03-01T10:00:01.000Z", completedAt: "2026-03-01T10:00:02.000Z" },
+      { number: 2, name: "Test", conclusion: "failure", startedAt: expect.any(String), completedAt: "2026-03-01T10:00:05.000Z" },
+    ]);
+    // A stale completion records none of its steps.
+    await expect(store.completeJob(jobId, { conclusion: "success", steps: [{ number: 3, status: "completed" }] }, claimed.leaseToken)).rejects.toMatchObject({ code: "JOB_LEASE_LOST" });
+    expect(await store.listSteps(jobId)).toHaveLength(2);
+  });
+
   it("appends a batch of chunks in order, skipping those already stored, at consecutive offsets", async () => {
     const store = await h.open();
     const { jobs } = await setUp(store);

@@ -155,8 +155,10 @@ export function createRunCreator(deps: {
   const dispatcher: WorkflowDispatcher = {
     async dispatch(input) {
       const repo = input.repository;
-      const mirror = await access.mirrorWith(repo);
-      const resolved = await resolveRefName(mirror, input.ref);
+      // The ref as the source has it now: read from a local source's ref files when the mirror has its commit, else fetched.
+      const local = await access.resolveWithoutFetch(repo, input.ref);
+      const mirror = local?.mirror ?? (await access.mirrorWith(repo));
+      const resolved = local ?? (await resolveRefName(mirror, input.ref));
       const sha = resolved?.sha;
       if (!sha) throw new SlipwayError("REF_NOT_FOUND", `No ref '${input.ref}' in ${repo.fullName}`, { hint: "Pass an existing branch or tag as `ref`." });
       const text = await readFileAt(mirror, sha, input.workflowFile);

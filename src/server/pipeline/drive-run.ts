@@ -165,9 +165,11 @@ export function createRunDriver(deps: RunDriverDeps) {
       return true;
     }
 
-    if ((await store.listJobs(runId)).length === 0) {
+    // The attempt's jobs as stored; only this drive adds jobs to it, so the list stays right unless the run was waiting.
+    let stored: Job[] | null = await store.listJobs(runId, { attempt: run.runAttempt });
+    if (stored.length === 0 && workflow.concurrency && run.concurrencyGroup) {
       // Without a concurrency group there is nothing to wait for (nor variables to read for it).
-      const go = !workflow.concurrency || !run.concurrencyGroup || (await waitForGroup(run, workflow, github, await access.varsOf(repo, run.eventPayload), entry));
+      const go = await waitForGroup(run, workflow, github, await access.varsOf(repo, run.eventPayload), entry);
       if (entry.stopped.signal.aborted) return false;
       if (!go) {
         await store.cancelRun(runId);
@@ -175,8 +177,10 @@ export function createRunDriver(deps: RunDriverDeps) {
         access.sendStatus(repo, done, "cancelled", "Cancelled");
         return true;
       }
+      // Waiting took time: the run (and a re-run's attempt) is read afresh.
+      run = (await store.getRun(runId)) ?? run;
+      stored = null;
     }
-    run = (await store.getRun(runId)) ?? run;
 
     const vars = await access.varsOf(repo, run.eventPayload);
     let plan: RunPlan;
@@ -194,7 +198,7 @@ export function createRunDriver(deps: RunDriverDeps) {
       return true;
     }
     const attempt = run.runAttempt;
-    await enqueuePlaceholders(run, plan);
+    await enqueuePlaceholders(run, plan, stored);
 
     const environments = access.environmentsFor(repo, run.eventPayload);
     const executor = createQueueExecutor({
@@ -256,8 +260,8 @@ export function createRunDriver(deps: RunDriverDeps) {
   }
 
   /** Every job known before the run, as `pending`, so the run's status covers the whole plan. */
-  async function enqueuePlaceholders(run: WorkflowRun, plan: RunPlan): Promise<void> {
-    const existing = new Set((await store.listJobs(run.id)).map((j) => j.key));
+  async function enqueuePlaceholders(run: WorkflowRun, plan: RunPlan, stored: Job[] | null): Promise<void> {
+    const existing = new Set((stored ?? (await store.listJobs(run.id))).map((j) => j.key));
     const jobs: Parameters<Store["enqueueJobs"]>[1] = [];
     const taken = new Set<string>();
     const add = (key: string, name: string, matrix: Record<string, unknown> | null, needs: string[]) => {

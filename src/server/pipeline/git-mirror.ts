@@ -162,6 +162,26 @@ export function createMirrors(dataDir: string, settings: RepositoryUrlSettings =
 
   return {
     path: (repositoryId: number) => mirrorPath(dataDir, repositoryId),
+    /**
+     * The commit a branch (`refs/heads/...`) points at in the source itself,
+     * when the source is a local repository whose refs are plain files: read
+     * now, without a git process or a fetch. Null for a network source, for
+     * a repository only git can answer for (a linked worktree, another ref
+     * store, a symbolic ref) and for a URL the settings no longer accept.
+     */
+    async localBranchHead(source: MirrorSource, ref: string): Promise<string | null> {
+      if (!ref.startsWith("refs/heads/")) return null;
+      let plan: FetchPlan;
+      try {
+        plan = await planFetch(source.gitUrl, settings);
+      } catch {
+        return null;
+      }
+      if (plan.source.kind !== "local") return null;
+      const root = plan.source.path;
+      const gitDir = existsSync(path.join(root, ".git", "HEAD")) ? path.join(root, ".git") : existsSync(path.join(root, "HEAD")) ? root : null;
+      return gitDir === null ? null : readBranchRef(gitDir, ref);
+    },
     fetch(source: MirrorSource): Promise<string> {
       const key = mirrorPath(dataDir, source.id);
       const slot = slots.get(key);

@@ -83,6 +83,20 @@ export function createRepositoryAccess(deps: { store: Store; secretBox: SecretBo
     return mirrors.fetch(sourceOf(repo));
   };
 
+  /**
+   * A ref resolved as a fetch then `resolveRefName` would, without the fetch:
+   * for a local source whose branch `ref` (or `refs/heads/<ref>`) points at a
+   * commit the mirror already has. Null otherwise (the caller fetches). A
+   * full ref other than a branch, and a name that is not a branch at the
+   * source, are left to the fetch.
+   */
+  const resolveWithoutFetch = async (repo: Repository, ref: string): Promise<{ mirror: string; sha: string; matched: string } | null> => {
+    const dir = mirrors.path(repo.id);
+    const matched = ref.startsWith("refs/") ? ref : `refs/heads/${ref}`;
+    const sha = await mirrors.localBranchHead(sourceOf(repo), matched);
+    return sha && (await hasCommit(dir, sha)) ? { mirror: dir, sha, matched } : null;
+  };
+
   /** The secrets of the repository, or of one of its environments (by its stored name); undecryptable ones are left out. */
   const secretsOf = async (repo: Repository, environment: string | null = null): Promise<Record<string, string>> =>
     openSecrets({ store, secretBox }, repo.id, environment, (name) =>
@@ -196,5 +210,5 @@ export function createRepositoryAccess(deps: { store: Store; secretBox: SecretBo
     }
   };
 
-  return { mirrors, sourceOf, mirrorWith, secretsOf, varsOf, environmentsFor, loadCalledWorkflow, sendStatus, allRepositories };
+  return { mirrors, sourceOf, mirrorWith, resolveWithoutFetch, secretsOf, varsOf, environmentsFor, loadCalledWorkflow, sendStatus, allRepositories };
 }

@@ -31,6 +31,7 @@ import { hasMirror } from "../pipeline/git-mirror.js";
 import { gitPathOf } from "./git-http.js";
 import { isFromFork } from "../webhooks.js";
 import { createCancelWatch } from "./cancel-watch.js";
+import { createClaimWaits } from "./runner-claim-waits.js";
 import { logLimitsOf } from "../config.js";
 import { recordJobEnd } from "../job-outcome.js";
 import { runnerGitUrlOf } from "../runner-source.js";
@@ -72,8 +73,14 @@ const staleLease = () =>
     hint: "The job was cancelled, completed or handed to another runner; stop working on it.",
   });
 
+/** Runners that can claim the same jobs: same scope, same labels. */
+function claimGroupOf(runner: Runner): string {
+  return JSON.stringify([runner.scope, [...runner.labels].sort()]);
+}
+
 export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, config } = ctx;
+  const claimWaits = createClaimWaits((listener) => store.onJobsAvailable(listener));
 
   app.post("/api/v3/runner/register", { config: { permission: "public", rateLimited: true } }, async (request, reply) => {
     const b = body(request);
@@ -117,50 +124,48 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     // The response closes early only when the client goes away.
     reply.raw.on("close", stop);
     ctx.shutdown.addEventListener("abort", stop, { once: true });
-    const aborted = new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve(), { once: true }));
     const deadline = Date.now() + waitSeconds * 1000;
+    const ticket = claimWaits.enter(claimGroupOf(runner));
+    let claimedOne = false;
     try {
       for (;;) {
-        // Subscribe before trying, so a job queued in between wakes the wait.
-        let woken!: () => void;
-        const wake = new Promise<void>((resolve) => (woken = resolve));
-        const unsubscribe = store.onJobsAvailable(() => woken());
-        try {
-          const claimed = await store.claimJob({ runnerId: runner.id, labels: runner.labels, leaseSeconds: config.leaseSeconds });
-          if (claimed) {
-            const prepared = await prepareClaim(ctx, claimed, request);
-            if (prepared) return reply.status(200).send(prepared);
-            continue;
+        ticket.trying();
+        const claimed = await store.claimJob({ runnerId: runner.id, labels: runner.labels, leaseSeconds: config.leaseSeconds });
+        if (claimed) {
+          const prepared = await prepareClaim(ctx, claimed, request);
+          if (prepared) {
+            claimedOne = true;
+            return reply.status(200).send(prepared);
           }
-          if (!touched) {
-            touched = true;
-            await store.touchRunner(runner.id, { at: ctx.now() });
-          }
-          const remaining = deadline - Date.now();
-          if (remaining <= 0 || abort.signal.aborted) return reply.status(204).send();
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([
-            wake,
-            new Promise<void>((resolve) => (timer = setTimeout(resolve, remaining))),
-            aborted,
-          ]);
-          clearTimeout(timer);
-          if (abort.signal.aborted) return reply.status(204).send();
-        } finally {
-          unsubscribe();
+          continue;
         }
+        if (!touched) {
+          touched = true;
+          await store.touchRunner(runner.id, { at: ctx.now() });
+        }
+        const remaining = deadline - Date.now();
+        if (remaining <= 0 || abort.signal.aborted) return reply.status(204).send();
+        // Woken or not, it tries once more; only a runner that went away gets no further try.
+        await ticket.wait(remaining, abort.signal);
+        if (abort.signal.aborted) return reply.status(204).send();
       }
     } finally {
+      ticket.leave(claimedOne);
       reply.raw.off("close", stop);
       ctx.shutdown.removeEventListener("abort", stop);
     }
   });
 
   /** The job the runner names, which must be leased to it. */
-  const heldJob = async (request: FastifyRequest): Promise<{ job: Job; runner: Runner; leaseToken: string }> => {
-    const runner = runnerOf(request);
+  const namedJob = async (request: FastifyRequest): Promise<Job | null> => {
     const id = idParam((request.params as { job_id?: string }).job_id);
-    const job = id === undefined ? null : await store.getJob(id);
+    return id === undefined ? null : store.getJob(id);
+  };
+
+  /** The job the runner names (`read`: as already read), which must be leased to it. */
+  const heldJob = async (request: FastifyRequest, read?: Job | null): Promise<{ job: Job; runner: Runner; leaseToken: string }> => {
+    const runner = runnerOf(request);
+    const job = read === undefined ? await namedJob(request) : read;
     if (!job) throw notFound("JOB_NOT_FOUND", "Job");
     const leaseToken = leaseTokenOf(request);
     if (job.runnerId !== runner.id || job.status !== "in_progress") throw staleLease();
@@ -178,10 +183,8 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
   // Renews the lease, then (with wait_seconds) holds the answer until the job is cancelled or the wait ends:
   // the runner keeps one such request open per job, so a cancel reaches it within a poll of the store.
   /** The stored answer when this runner already completed the job with this conclusion and error; null otherwise. */
-  const repeatedCompletion = async (request: FastifyRequest, conclusion: CheckConclusion, error: string | null): Promise<CompleteAnswer | null> => {
+  const repeatedCompletion = (request: FastifyRequest, job: Job | null, conclusion: CheckConclusion, error: string | null): CompleteAnswer | null => {
     const runner = runnerOf(request);
-    const id = idParam((request.params as { job_id?: string }).job_id);
-    const job = id === undefined ? null : await store.getJob(id);
     if (!job || job.status !== "completed" || job.runnerId !== runner.id) return null;
     leaseTokenOf(request);
     if (job.conclusion !== conclusion || (job.error ?? null) !== error) return null;
@@ -242,7 +245,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     const steps = body(request).steps;
     if (!Array.isArray(steps) || steps.length === 0 || steps.length > 1000) throw validationFailed("steps", "a list of step updates");
     const updates = steps.map((s, i) => parseStepUpdate(s, i));
-    for (const update of updates) await store.recordStep(job.id, update, leaseToken);
+    await store.recordSteps(job.id, updates, leaseToken);
     return { recorded: updates.length };
   });
 
@@ -254,31 +257,28 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     const error = typeof result.error === "string" ? result.error.slice(0, 2000) : null;
     // A runner whose completion went through but whose answer was lost (server restart, timeout) sends it again:
     // the same completion from the same runner gets the same answer.
-    const repeated = await repeatedCompletion(request, conclusion as CheckConclusion, error);
+    const named = await namedJob(request);
+    const repeated = repeatedCompletion(request, named, conclusion as CheckConclusion, error);
     if (repeated) return repeated;
-    const { job, runner, leaseToken } = await heldJob(request);
+    const { job, runner, leaseToken } = await heldJob(request, named);
     const outputs: Record<string, string> = {};
     if (result.outputs && typeof result.outputs === "object") {
       for (const [k, v] of Object.entries(result.outputs)) if (typeof v === "string") outputs[k] = v;
     }
-    if (Array.isArray(result.steps)) {
-      for (const step of result.steps) {
-        if (!step || typeof step !== "object" || typeof step.index !== "number") continue;
-        await store.recordStep(
-          job.id,
-          {
-            number: step.index + 1,
-            name: typeof step.name === "string" ? step.name : undefined,
-            status: "completed",
-            conclusion: CONCLUSIONS.includes(step.conclusion as CheckConclusion) ? (step.conclusion as CheckConclusion) : null,
-            startedAt: step.startedAt ?? null,
-            completedAt: step.completedAt ?? null,
-          },
-          leaseToken,
-        );
-      }
+    const steps: StepUpdate[] = [];
+    for (const step of Array.isArray(result.steps) ? result.steps : []) {
+      if (!step || typeof step !== "object" || typeof step.index !== "number") continue;
+      steps.push({
+        number: step.index + 1,
+        name: typeof step.name === "string" ? step.name : undefined,
+        status: "completed",
+        conclusion: CONCLUSIONS.includes(step.conclusion as CheckConclusion) ? (step.conclusion as CheckConclusion) : null,
+        startedAt: step.startedAt ?? null,
+        completedAt: step.completedAt ?? null,
+      });
     }
-    const done = await store.completeJob(job.id, { conclusion: conclusion as CheckConclusion, outputs, error }, leaseToken);
+    // The steps as the job ended and the job's end, in one transaction.
+    const done = await store.completeJob(job.id, { conclusion: conclusion as CheckConclusion, outputs, error, steps }, leaseToken);
     const report = reportOf(result);
     if (report) {
       // The runner masked what it knew; the repository's secrets are masked again in case it missed one.

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
@@ -86,6 +87,23 @@ jobs:
     expect(done.conclusion).toBe("success");
     const [job] = await h.store.listJobs(run.id);
     expect(job!.request!.contexts.inputs).toEqual({ target: "staging" });
+  });
+
+  it("dispatches at the branch's head as the local source has it, packed or loose, and refuses a branch it no longer has", async () => {
+    h = await createHarness({ ".github/workflows/d.yml": "on: workflow_dispatch\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: echo\n" });
+    const pipeline = h.makePipeline();
+    const dispatch = (ref: string) => pipeline.dispatcher.dispatch({ repository: h!.repo, workflowFile: ".github/workflows/d.yml", ref, inputs: {}, actor: "octocat" });
+    expect(await dispatch("main")).toMatchObject({ headSha: h.head(), headBranch: "main" });
+    // The mirror has the first commit now; a newer head at the source is fetched.
+    const second = h.commit({ "a.txt": "2" });
+    expect(await dispatch("main")).toMatchObject({ headSha: second });
+    expect(await dispatch("refs/heads/main")).toMatchObject({ headSha: second });
+    // A branch moved back to a commit the mirror has, its ref packed: read from packed-refs.
+    execFileSync("git", ["branch", "-q", "topic", second], { cwd: h.repoDir });
+    execFileSync("git", ["pack-refs", "--all"], { cwd: h.repoDir });
+    expect(await dispatch("topic")).toMatchObject({ headSha: second, headBranch: "topic" });
+    execFileSync("git", ["branch", "-q", "-D", "topic"], { cwd: h.repoDir });
+    await expect(dispatch("topic")).rejects.toMatchObject({ code: "REF_NOT_FOUND" });
   });
 });
 
