@@ -31,6 +31,7 @@ export { createBlobStorage } from "./blob-storage.js";
 export { startRetentionSweep, sweepRetention } from "./retention.js";
 export { createZipStream, type ZipEntry } from "./zip-stream.js";
 export { MAX_ANNOTATIONS, MAX_SUMMARY_BYTES, reportOf } from "./routes/runner-protocol.js";
+export { createClaimWaits } from "./routes/runner-claim-waits.js";
 export {
   createRateLimiter,
   createSharedRateLimiter,

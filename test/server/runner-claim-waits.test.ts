@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createClaimWaits } from "../../src/server/routes/runner-claim-waits.js";
+import { createClaimWaits } from "../../src/server/index.js";
 
 /** A signal source like the store's: listeners added and removed, fired by hand. */
 function signalSource() {
