@@ -201,6 +201,7 @@ function openSqlite(dataDir: string): Db {
   database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   database.pragma("foreign_keys = ON");
   database.pragma("synchronous = NORMAL");
+  database.pragma("cache_size = -32768");
   cacheStatements(database);
   return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
 }
