@@ -38,8 +38,8 @@ function boundaryZones(mod) {
         ? {
             target: `./src/${mod}`,
             from: `./src/${other}`,
-            // The web app reads protocol's API resource types from their own file: the index also brings in Node code.
-            except: mod === "ui" && other === "protocol" ? ["./index.ts", "./api.ts"] : ["./index.ts"],
+            // The web app reads protocol's API resource types from their own files: the index also brings in Node code.
+            except: mod === "ui" && other === "protocol" ? ["./index.ts", "./api.ts", "./api-deployments.ts", "./api-tests.ts"] : ["./index.ts"],
             message: `import '${other}' only through its index.ts (see DESIGN.md, allowed imports)`,
           }
         : {

@@ -10,3 +10,5 @@ export type * from "./runner-protocol.js";
 export type * from "./test-shards.js";
 export { buildGithubContext } from "./github-context.js";
 export type * from "./api.js";
+export type * from "./api-deployments.js";
+export type * from "./api-tests.js";

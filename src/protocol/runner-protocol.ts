@@ -3,7 +3,7 @@
  * routes write them and the remote runner reads them. Field names are
  * snake_case like the rest of the HTTP API.
  */
-import type { TestCaseReport } from "./api.js";
+import type { TestCaseReport } from "./api-tests.js";
 import type { JobRequest, JobResult } from "./job-request.js";
 
 /** A job's or run's conclusion as GitHub's REST API reports it (wider than a job result's). */

@@ -21,6 +21,8 @@ export type {
   ApiCheckRun as CheckRun,
   ApiConnectionTest as ConnectionTest,
   ApiRepositoryInput as RepositoryInput,
+} from "../../protocol/api.js";
+export type {
   ApiDeployment as Deployment,
   ApiDeploymentState as DeploymentState,
   ApiEnvironmentDetail as EnvironmentDetail,
@@ -29,6 +31,10 @@ export type {
   ApiDora as Dora,
   ApiDoraTier as DoraTier,
   ApiDoraBucket as DoraBucket,
+  ApiRollout as Rollout,
+  ApiRolloutMeasurement as RolloutMeasurement,
+} from "../../protocol/api-deployments.js";
+export type {
   ApiTestTotals as TestTotals,
   ApiTestCase as TestCase,
   ApiTestResults as TestResults,
@@ -37,9 +43,7 @@ export type {
   ApiFlakyTests as FlakyTests,
   ApiTestDetail as TestDetail,
   ApiTestSettings as TestSettings,
-  ApiRollout as Rollout,
-  ApiRolloutMeasurement as RolloutMeasurement,
-} from "../../protocol/api.js";
+} from "../../protocol/api-tests.js";
 
 /** A secret-scanning alert; `secret` is always redacted by the server. */
 export interface SecretAlert {
