@@ -127,3 +127,20 @@ export interface ApiTestSettings {
   recover_after_passes: number;
   window_days: number;
 }
+
+/** A test named by its class and name. */
+type ApiTestRef = { classname: string; name: string };
+
+/** `GET …/actions/runs/{run_id}/test-results/comparison`: the run against its base, the default branch's latest completed run of the workflow before it. */
+export interface ApiTestComparison {
+  base_run_id: number | null;
+  base_head_sha?: string;
+  newly_failing: ApiTestRef[];
+  already_failing: ApiTestRef[];
+  added: ApiTestRef[];
+  added_count: number;
+  removed: ApiTestRef[];
+  removed_count: number;
+  slowest: Array<ApiTestRef & { duration_ms: number | null }>;
+  slowdowns: Array<ApiTestRef & { duration_ms: number; base_duration_ms: number }>;
+}

@@ -78,21 +78,19 @@ export async function upsertStep(ctx: Pick<StoreContext, "clock">, trx: Db, jobI
 
 export function createStepStore(ctx: StoreContext): StepStore {
   const { db } = ctx;
+  const recordSteps: StepStore["recordSteps"] = (jobId, steps, leaseToken) =>
+    ctx.write(async (trx) => {
+      if (leaseToken !== undefined) await assertLease(trx, jobId, leaseToken);
+      const records: StepRecord[] = [];
+      for (const step of steps) records.push(await upsertStep(ctx, trx, jobId, step));
+      return records;
+    });
   return {
     async recordStep(jobId, step, leaseToken) {
-      return ctx.write(async (trx) => {
-        if (leaseToken !== undefined) await assertLease(trx, jobId, leaseToken);
-        return upsertStep(ctx, trx, jobId, step);
-      });
+      const [record] = await recordSteps(jobId, [step], leaseToken);
+      return record!;
     },
-    async recordSteps(jobId, steps, leaseToken) {
-      return ctx.write(async (trx) => {
-        if (leaseToken !== undefined) await assertLease(trx, jobId, leaseToken);
-        const records: StepRecord[] = [];
-        for (const step of steps) records.push(await upsertStep(ctx, trx, jobId, step));
-        return records;
-      });
-    },
+    recordSteps,
     async listSteps(jobId) {
       const rows = await db.selectFrom("steps").selectAll().where("job_id", "=", jobId).orderBy("number").execute();
       return rows.map(mapStep);

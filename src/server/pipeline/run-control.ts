@@ -107,10 +107,8 @@ export function createRunControl(deps: { store: Store; launcher: RunLauncher }) 
     );
     for (const old of reuse) {
       const copy = copies.find((c) => c.key === old.key);
-      for (const step of await store.listSteps(old.id)) {
-        await store.recordStep(copy!.id, { number: step.number, name: step.name, status: step.status, conclusion: step.conclusion, startedAt: step.startedAt, completedAt: step.completedAt });
-      }
-      await store.completeJob(copy!.id, { conclusion: old.conclusion ?? "success", outputs: old.outputs ?? {}, error: old.conclusion === "success" ? null : old.error });
+      const steps = (await store.listSteps(old.id)).map((step) => ({ number: step.number, name: step.name, status: step.status, conclusion: step.conclusion, startedAt: step.startedAt, completedAt: step.completedAt }));
+      await store.completeJob(copy!.id, { conclusion: old.conclusion ?? "success", outputs: old.outputs ?? {}, error: old.conclusion === "success" ? null : old.error, steps });
     }
     await options.prepare?.(copies);
     await store.openRunLease(runId);

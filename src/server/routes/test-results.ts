@@ -9,7 +9,7 @@
  * removed tests, the slowest tests and the biggest slowdowns.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { ApiTestCase, ApiTestResults, ApiTestTotals, TestCaseReport, TestResultsAnswer, TestResultsBody } from "../../protocol/index.js";
+import type { ApiTestCase, ApiTestComparison, ApiTestResults, ApiTestTotals, TestCaseReport, TestResultsAnswer, TestResultsBody } from "../../protocol/index.js";
 import type { NewTestCase, StoredTestCase, TestCaseFilter, TestTotals, WorkflowRun } from "../../store/index.js";
 import { idParam, pageOf, type RouteContext } from "../context.js";
 import { validationFailed } from "../http-errors.js";
@@ -22,22 +22,6 @@ const MAX_TEST_TEXT = 16_384;
 /** Cases accepted in one batch. */
 const MAX_TEST_BATCH = 5000;
 const COMPARISON_LIMIT = 20;
-type TestRef = { classname: string; name: string };
-
-/** GET …/test-results/comparison's answer. */
-interface TestComparisonAnswer {
-  base_run_id: number | null;
-  base_head_sha?: string;
-  newly_failing: TestRef[];
-  already_failing: TestRef[];
-  added: TestRef[];
-  added_count: number;
-  removed: TestRef[];
-  removed_count: number;
-  slowest: Array<TestRef & { duration_ms: number | null }>;
-  slowdowns: Array<TestRef & { duration_ms: number; base_duration_ms: number }>;
-}
-
 /** Comparison answers kept in memory, the least recently computed dropped first. */
 const COMPARISONS_KEPT = 64;
 const RESULTS = new Set(["passed", "failed", "error", "skipped"]);
@@ -165,9 +149,9 @@ export function registerTestResultRoutes(app: FastifyInstance, ctx: RouteContext
    * while both sides count the same cases: a Tests tab opened again costs two
    * counts instead of matching every case by name.
    */
-  const comparisons = new Map<string, { counts: string; answer: TestComparisonAnswer }>();
+  const comparisons = new Map<string, { counts: string; answer: ApiTestComparison }>();
 
-  app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/test-results/comparison", { config: { permission: "repo:read" } }, async (request): Promise<TestComparisonAnswer> => {
+  app.get("/api/v3/repos/:owner/:repo/actions/runs/:run_id/test-results/comparison", { config: { permission: "repo:read" } }, async (request): Promise<ApiTestComparison> => {
     const run = await requestedRun(store, request);
     const scope = { runId: run.id, attempt: attemptOf(request, run) };
     const base = await baseRunOf(run, request.repository!.defaultBranch);
@@ -184,7 +168,7 @@ export function registerTestResultRoutes(app: FastifyInstance, ctx: RouteContext
     return answer;
   });
 
-  const compareRun = async (scope: { runId: number; attempt: number }, base: WorkflowRun | null, baseScope: { runId: number; attempt: number } | undefined): Promise<TestComparisonAnswer> => {
+  const compareRun = async (scope: { runId: number; attempt: number }, base: WorkflowRun | null, baseScope: { runId: number; attempt: number } | undefined): Promise<ApiTestComparison> => {
     const slowest = await store.listSlowestTestCases(scope, COMPARISON_LIMIT);
     const slow = slowest.map((c) => ({ classname: c.classname, name: c.name, duration_ms: c.durationMs }));
     if (!base || !baseScope) return { base_run_id: null, newly_failing: [], already_failing: [], added: [], added_count: 0, removed: [], removed_count: 0, slowest: slow, slowdowns: [] };
