@@ -11,6 +11,7 @@ import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createMasker, redactUrl, SlipwayError } from "../../lib/index.js";
+import { copyTemplate, saveTemplate } from "./workspace-templates.js";
 
 function git(args: string[], options: { cwd?: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv }): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -251,10 +252,16 @@ async function cloneThroughCache(input: ServerCloneInput & { cache: string }): P
     return false;
   }
   try {
-    // The repository is written as files (what `git init` makes, on an unborn branch): one git process, the checkout, per job.
     const gitDir = path.join(input.target, ".git");
+    // A commit this runner checked out before: its kept checkout is copied, with no git process.
+    if (await copyTemplate(dir, commit, input.target)) {
+      if (shallow !== null) await writeFile(path.join(gitDir, "shallow"), shallow);
+      else await rm(path.join(gitDir, "shallow"), { force: true });
+      return true;
+    }
+    // The repository is written as files (what `git init` makes, on an unborn branch): one git process, the checkout, per job.
     if (/[\r\n]/.test(input.url) || /[\r\n]/.test(dir)) throw new Error("a line break in the server URL or the cache path");
-    for (const sub of ["objects/info", "objects/pack", "refs/heads", "refs/tags"]) await mkdir(path.join(gitDir, ...sub.split("/")), { recursive: true });
+    for (const sub of ["objects/info", "refs"]) await mkdir(path.join(gitDir, ...sub.split("/")), { recursive: true });
     await writeFile(path.join(gitDir, "HEAD"), "ref: refs/heads/main\n");
     await writeFile(path.join(gitDir, "objects", "info", "alternates"), `${path.join(dir, "objects")}\n`);
     if (shallow !== null) await writeFile(path.join(gitDir, "shallow"), shallow);
@@ -264,6 +271,7 @@ async function cloneThroughCache(input: ServerCloneInput & { cache: string }): P
       `[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n[remote "origin"]\n\turl = ${quoted}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`,
     );
     await git(["checkout", "--quiet", "--detach", commit], { cwd: input.target, signal: input.signal });
+    await saveTemplate(dir, commit, input.target);
     return true;
   } catch (error) {
     if (input.signal?.aborted) throw error;

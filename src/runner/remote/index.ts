@@ -12,5 +12,6 @@ export { createJobReporter } from "./job-reporter.js";
 export { createBackoff, createOutageLog } from "./retry.js";
 export { CREDENTIAL_FILE, readCredential, writeCredential } from "./credential.js";
 export { cloneFromServer, serverGitEnv } from "./checkout.js";
+export { copyTemplate, saveTemplate } from "./workspace-templates.js";
 export { createRemoteArtifactStore, type RemoteJobStoreOptions } from "./artifact-client.js";
 export { createRemoteCacheStore } from "./cache-client.js";

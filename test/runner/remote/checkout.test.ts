@@ -1,12 +1,12 @@
 /** How a remote runner hands the job token to git, when it fetches the full history, what a failed fetch says, and its object cache. */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { isSlipwayError } from "../../../src/lib/index.js";
-import { cloneFromServer, serverGitEnv, wantsFullHistory } from "../../../src/runner/index.js";
+import { cloneFromServer, copyTemplate, saveTemplate, serverGitEnv, wantsFullHistory } from "../../../src/runner/index.js";
 import type { Step } from "../../../src/workflow/index.js";
 import type { JobRequest } from "../../../src/protocol/index.js";
 
@@ -99,7 +99,7 @@ describe("cloneFromServer", () => {
     const first = path.join(root, "cached-1");
     await cloneFromServer({ url, token: TOKEN, sha, target: first, cache });
     expect(readFileSync(path.join(first, "a.txt"), "utf8")).toBe("two\n");
-    expect(readdirSync(cache)).toHaveLength(1);
+    expect(readdirSync(cache).filter((name) => name.endsWith(".git"))).toHaveLength(1);
 
     // The server's repository is gone: the second workspace can only come from the cache.
     renameSync(source, `${source}-away`);
@@ -116,5 +116,65 @@ describe("cloneFromServer", () => {
     // A commit the cache lacks is fetched, and a server that does not answer fails the clone as without a cache.
     const error = await cloneFromServer({ url, token: TOKEN, sha: "b".repeat(40), target: path.join(root, "cached-3"), cache, retryForMs: 0 }).catch((e: unknown) => e);
     expect(isSlipwayError(error) && error.code).toBe("REPOSITORY_INVALID");
+  });
+});
+
+describe("workspace templates", () => {
+  it("give a later job on the same commit git's own checkout, modes and links included, untouched by what an earlier job changed", async () => {
+    const source = path.join(root, "template-source");
+    mkdirSync(path.join(source, "bin"), { recursive: true });
+    const g = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: source, encoding: "utf8" }).trim();
+    g("init", "-q", "-b", "main");
+    writeFileSync(path.join(source, "a.txt"), "alpha\n");
+    writeFileSync(path.join(source, "bin", "run.sh"), "#!/bin/sh\necho run\n", { mode: 0o755 });
+    symlinkSync("a.txt", path.join(source, "link"));
+    g("add", "-A");
+    g("commit", "-q", "-m", "first");
+    const sha = g("rev-parse", "HEAD");
+    const url = `file://${source}`;
+    const cache = path.join(root, "template-cache");
+
+    const first = path.join(root, "template-1");
+    await cloneFromServer({ url, token: TOKEN, sha, target: first, cache });
+    const templates = readdirSync(cache).filter((name) => name.endsWith(".trees"));
+    expect(templates).toHaveLength(1);
+    expect(readdirSync(path.join(cache, templates[0]!))).toEqual([sha]);
+    // The first job changes its workspace; the template is the checkout as it was.
+    writeFileSync(path.join(first, "a.txt"), "changed by a job\n");
+
+    // The server's repository is gone: the workspace comes from the runner's own copies.
+    renameSync(source, `${source}-away`);
+    const second = path.join(root, "template-2");
+    await cloneFromServer({ url, token: TOKEN, sha, target: second, cache });
+    const w = (...args: string[]) => execFileSync("git", args, { cwd: second, encoding: "utf8" }).trim();
+    expect(readFileSync(path.join(second, "a.txt"), "utf8")).toBe("alpha\n");
+    expect(statSync(path.join(second, "bin", "run.sh")).mode & 0o111).not.toBe(0);
+    expect(readlinkSync(path.join(second, "link"))).toBe("a.txt");
+    expect(w("rev-parse", "HEAD")).toBe(sha);
+    expect(w("status", "--porcelain")).toBe("");
+    expect(w("log", "--format=%s")).toBe("first");
+    expect(w("config", "remote.origin.url")).toBe(url);
+  });
+
+  it("are kept only for small trees, and only the most recently used per cache", async () => {
+    const cacheDir = path.join(root, "limits-cache", "abc.git");
+    const tree = (name: string, files: number) => {
+      const dir = path.join(root, "limits", name);
+      mkdirSync(path.join(dir, ".git"), { recursive: true });
+      writeFileSync(path.join(dir, ".git", "HEAD"), "x\n");
+      for (let i = 0; i < files; i++) writeFileSync(path.join(dir, `f${i}`), "x");
+      return dir;
+    };
+    const limits = { maxEntries: 10, maxBytes: 1024, keep: 2 };
+    await saveTemplate(cacheDir, "big", tree("big", 20), limits);
+    await saveTemplate(cacheDir, "c1", tree("c1", 2), limits);
+    await saveTemplate(cacheDir, "c2", tree("c2", 2), limits);
+    // c1 is used again: c2 becomes the least recently used.
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(path.join(root, "limits-cache", "abc.trees", "c2"), old, old);
+    expect(await copyTemplate(cacheDir, "c1", path.join(root, "limits", "copy"))).toBe(true);
+    await saveTemplate(cacheDir, "c3", tree("c3", 2), limits);
+    expect(readdirSync(path.join(root, "limits-cache", "abc.trees")).sort()).toEqual(["c1", "c3"]);
+    expect(await copyTemplate(cacheDir, "big", path.join(root, "limits", "none"))).toBe(false);
   });
 });
