@@ -16,7 +16,9 @@
 //               dispatch -> first step p50 <= 50 ms.
 //
 // The runners are warm (each ran a job before the measured batch), as a
-// runner serving a busy repository is.
+// runner serving a busy repository is. BENCH_SERVER_NODE_ARGS and
+// BENCH_RUNNER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR") go to the
+// server's and the runners' node, for profiling.
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -47,8 +49,8 @@ export function benches(ctx) {
   }
 
   function startProcess(args, ready) {
-    const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-    const child = spawn(process.execPath, [...(ready ? nodeArgs : []), cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const nodeArgs = (process.env[ready ? "BENCH_SERVER_NODE_ARGS" : "BENCH_RUNNER_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out = (out + d).slice(-20_000)));
     child.stderr.on("data", (d) => (out = (out + d).slice(-20_000)));

@@ -65,7 +65,24 @@ export interface ClaimAnswer {
   job_token: string;
   lease_token: string;
   lease_expires_at: string | null;
+  /**
+   * What this server accepts beyond the base protocol (see
+   * RUNNER_PROTOCOL_FEATURES); a runner uses a feature only when its name is
+   * listed, so it works with servers that predate it.
+   */
+  features?: RunnerProtocolFeature[];
 }
+
+/**
+ * The protocol's optional parts a server may list in a claim answer:
+ * - `logs-with-steps`: a logs request may carry the step updates that
+ *   follow its chunks (`LogsBody.steps`), so progress is one request;
+ * - `complete-with-logs`: a completion may carry the job's last log chunks
+ *   (`CompleteBody.chunks`), appended before the job ends.
+ */
+export const RUNNER_PROTOCOL_FEATURES = ["logs-with-steps", "complete-with-logs"] as const;
+
+export type RunnerProtocolFeature = (typeof RUNNER_PROTOCOL_FEATURES)[number];
 
 /**
  * POST /api/v3/runner/jobs/:id/heartbeat. The lease is renewed when the
@@ -101,9 +118,14 @@ export interface LogChunk {
   data: string;
 }
 
-/** POST /api/v3/runner/jobs/:id/logs (appends are idempotent by `seq`). */
+/**
+ * POST /api/v3/runner/jobs/:id/logs (appends are idempotent by `seq`). With
+ * the `logs-with-steps` feature, `steps` are recorded after the chunks, and
+ * `chunks` may be empty when `steps` are not.
+ */
 export interface LogsBody {
   chunks: LogChunk[];
+  steps?: StepUpdateBody[];
 }
 
 export interface LogsAnswer {
@@ -129,9 +151,15 @@ export interface StepsAnswer {
   recorded: number;
 }
 
-/** POST /api/v3/runner/jobs/:id/complete */
+/**
+ * POST /api/v3/runner/jobs/:id/complete. With the `complete-with-logs`
+ * feature, `chunks` (the log's tail, numbered on from the chunks sent
+ * before) are appended before the job ends; the result's steps supersede
+ * step updates not yet sent.
+ */
 export interface CompleteBody {
   result: JobResult;
+  chunks?: LogChunk[];
 }
 
 export interface CompleteAnswer {

@@ -188,6 +188,40 @@ describe("a claimed job", () => {
     expect((await post("logs", { lease_token: lease, step: 1, seq: 9, data: "late" })).statusCode).toBe(409);
   });
 
+  it("takes step updates with log chunks, and the log's tail with the completion, where the claim lists those features", async () => {
+    server = await startTestServer({ env: { SLIPWAY_CLAIM_WAIT_SECONDS: "0" } });
+    await registerRepo(server.app);
+    const credential = await registerRunner(server, "worker");
+    const { job } = await queueJob(server);
+    const claimed = (await server.app.inject({ method: "POST", url: "/api/v3/runner/jobs/claim", headers: auth(credential), payload: {} })).json();
+    expect(claimed.features).toEqual(expect.arrayContaining(["logs-with-steps", "complete-with-logs"]));
+    const lease = claimed.lease_token as string;
+    const post = (path: string, payload: Record<string, unknown>) => server!.app.inject({ method: "POST", url: `/api/v3/runner/jobs/${job.id}/${path}`, headers: auth(credential), payload });
+    const progress = await post("logs", { lease_token: lease, chunks: [{ step: 1, seq: 0, data: "hello\n" }], steps: [{ number: 1, name: "greet", status: "in_progress", started_at: "2030-01-01T00:00:00Z" }] });
+    expect(progress.json()).toEqual({ appended: 1, duplicates: 0 });
+    const viewOf = async () => (await server!.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/jobs/${job.id}`, headers: auth(ADMIN_TOKEN) })).json();
+    expect((await viewOf()).steps).toMatchObject([{ number: 1, name: "greet", status: "in_progress" }]);
+    // Steps alone, with no chunk.
+    expect((await post("logs", { lease_token: lease, steps: [{ number: 2, name: "wave", status: "in_progress" }] })).json()).toEqual({ appended: 0, duplicates: 0 });
+    expect((await viewOf()).steps.map((s: { name: string }) => s.name)).toEqual(["greet", "wave"]);
+    // Neither: refused, saying what is missing.
+    const empty = await post("logs", { lease_token: lease, chunks: [] });
+    expect(empty.statusCode).toBe(422);
+    expect(empty.json().message).toContain("chunks");
+    const badTail = await post("complete", { lease_token: lease, result: { conclusion: "success" }, chunks: [{ step: 1, seq: "x", data: "?" }] });
+    expect(badTail.statusCode).toBe(422);
+    expect((await viewOf()).status).toBe("in_progress");
+    const done = await post("complete", {
+      lease_token: lease,
+      chunks: [{ step: 1, seq: 1, data: "world\n" }, { step: -1, seq: 2, data: "cleanup\n" }],
+      result: { conclusion: "success", outputs: {}, steps: [{ index: 0, name: "greet", outcome: "success", conclusion: "success", outputs: {} }, { index: 1, name: "wave", outcome: "success", conclusion: "success", outputs: {} }], annotations: [], summary: "" },
+    });
+    expect(done.json()).toMatchObject({ status: "completed", conclusion: "success" });
+    const log = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/jobs/${job.id}/logs`, headers: auth(ADMIN_TOKEN) });
+    expect(log.body).toBe("hello\nworld\ncleanup\n");
+    expect((await viewOf()).steps).toMatchObject([{ name: "greet", status: "completed" }, { name: "wave", status: "completed" }]);
+  });
+
   it("rejects a lost runner's late updates with 409", async () => {
     let now = new Date();
     server = await startTestServer({ env: { SLIPWAY_CLAIM_WAIT_SECONDS: "0", SLIPWAY_LEASE_SECONDS: "10" }, deps: { clock: () => now } });

@@ -6,7 +6,10 @@
  * more before it leaves the machine. Each line starts with the time the
  * runner saw it (`2024-05-01T10:00:00.123Z `), as in GitHub's raw logs: the
  * web UI shows it when time stamps are on, downloaded logs keep it, and
- * `slipway logs` reads it off.
+ * `slipway logs` reads it off. Where the server takes step updates with log
+ * chunks (`logs-with-steps`), both go in one request; where it takes the
+ * log's tail with the completion (`complete-with-logs`), `takeTail` hands
+ * over what is still unsent instead of sending it.
  */
 import type { Masker } from "../../lib/index.js";
 import type { LogChunk, StepUpdateBody } from "../../protocol/index.js";
@@ -37,6 +40,8 @@ export interface JobReporterOptions {
   warn?: (message: string) => void;
   /** The clock lines are stamped with. */
   now?: () => Date;
+  /** Whether the server records step updates sent with log chunks (`logs-with-steps`). */
+  stepsWithLogs?: boolean;
 }
 
 export interface JobReporter {
@@ -46,6 +51,14 @@ export interface JobReporter {
   flush(): Promise<void>;
   /** Flushes and stops the timer. */
   close(): Promise<void>;
+  /**
+   * Stops the timer and answers the unsent chunks for the completion to
+   * carry (after a send under way has ended), dropping the unsent step
+   * updates, which the completion's steps supersede. When more than one
+   * request's worth is unsent, all of it is sent now and the tail is empty.
+   * Null when the lease is lost.
+   */
+  takeTail(): Promise<LogChunk[] | null>;
   /** Whether the server said this runner no longer holds the job. */
   readonly leaseLost: boolean;
 }
@@ -138,18 +151,27 @@ export function createJobReporter(options: JobReporterOptions): JobReporter {
     }
   }
 
+  /** How many of the ready chunks fit one request, and their bytes. */
+  function nextBatch(): { n: number; bytes: number } {
+    let bytes = 0;
+    let n = 0;
+    while (n < ready.length && n < MAX_CHUNKS_PER_REQUEST && (n === 0 || bytes + ready[n]!.data.length <= MAX_REQUEST_BYTES)) {
+      bytes += ready[n]!.data.length;
+      n++;
+    }
+    return { n, bytes };
+  }
+
   async function drain(): Promise<void> {
     while (!leaseLost && (ready.length > 0 || steps.length > 0)) {
       if (ready.length > 0) {
-        let bytes = 0;
-        let n = 0;
-        while (n < ready.length && n < MAX_CHUNKS_PER_REQUEST && (n === 0 || bytes + ready[n]!.data.length <= MAX_REQUEST_BYTES)) {
-          bytes += ready[n]!.data.length;
-          n++;
-        }
+        const { n, bytes } = nextBatch();
         const batch = ready.slice(0, n);
-        if (await deliver(() => client.appendLogs(credential, jobId, leaseToken, batch))) {
+        // The step updates ride along once every chunk before them is in this request.
+        const withSteps = options.stepsWithLogs === true && n === ready.length ? steps.slice(0, 1000) : [];
+        if (await deliver(() => client.appendLogs(credential, jobId, leaseToken, batch, withSteps.length > 0 ? withSteps : undefined))) {
           ready.splice(0, n);
+          steps.splice(0, withSteps.length);
           buffered -= bytes;
           reportDropped();
         }
@@ -201,6 +223,18 @@ export function createJobReporter(options: JobReporterOptions): JobReporter {
       if (timer) clearTimeout(timer);
       timer = null;
       await flush();
+    },
+    async takeTail() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      sealAll();
+      if (sending) await sending;
+      if (ready.length > nextBatch().n) await flush();
+      if (leaseLost) return null;
+      const tail = ready.splice(0);
+      steps.length = 0;
+      buffered = 0;
+      return tail;
     },
     get leaseLost() {
       return leaseLost;

@@ -1,5 +1,5 @@
 /**
- * The runner side of the runner protocol over HTTP(S) with fetch:
+ * The runner side of the runner protocol over HTTP(S) (see http-transport.ts):
  * registration, long-poll claims, heartbeats, log chunks, step updates and
  * completion. Server errors become SlipwayErrors with the server's code,
  * message and hint; a lost lease answers HTTP 409 (JOB_LEASE_LOST) or 404; a server that
@@ -21,6 +21,7 @@ import type {
   StepsBody,
   StepUpdateBody,
 } from "../../protocol/index.js";
+import { createHttpTransport, type Transport, type TransportResponse } from "./http-transport.js";
 
 export interface ProtocolClient {
   register(input: RegisterBody): Promise<Registration>;
@@ -31,15 +32,18 @@ export interface ProtocolClient {
    * until it has a message for the job (a cancel) or the wait ends.
    */
   heartbeat(credential: string, jobId: number, leaseToken: string, options?: { waitSeconds?: number; signal?: AbortSignal }): Promise<HeartbeatAnswer>;
-  appendLogs(credential: string, jobId: number, leaseToken: string, chunks: LogChunk[]): Promise<LogsAnswer>;
+  /** Appends log chunks; `steps` (recorded after them) only where the server lists `logs-with-steps`. */
+  appendLogs(credential: string, jobId: number, leaseToken: string, chunks: LogChunk[], steps?: StepUpdateBody[]): Promise<LogsAnswer>;
   sendSteps(credential: string, jobId: number, leaseToken: string, steps: StepUpdateBody[]): Promise<void>;
-  complete(credential: string, jobId: number, leaseToken: string, result: JobResult): Promise<void>;
+  /** Completes the job; `chunks` (the log's tail) only where the server lists `complete-with-logs`. */
+  complete(credential: string, jobId: number, leaseToken: string, result: JobResult, chunks?: LogChunk[]): Promise<void>;
 }
 
 export interface ProtocolClientOptions {
   /** Base URL of the server, e.g. `http://127.0.0.1:8080`. */
   serverUrl: string;
-  fetch?: typeof fetch;
+  /** How requests are sent: node:http(s) with keep-alive by default; fetch, or a fake of it, in tests. */
+  fetch?: Transport;
   /** Per-request timeout for everything but claims, in ms. Default 30000. */
   timeoutMs?: number;
 }
@@ -58,7 +62,7 @@ export function isTransient(error: unknown): boolean {
 
 export function createProtocolClient(options: ProtocolClientOptions): ProtocolClient {
   const base = options.serverUrl.replace(/\/+$/, "");
-  const doFetch = options.fetch ?? fetch;
+  const doFetch = options.fetch ?? createHttpTransport();
   const timeoutMs = options.timeoutMs ?? 30_000;
 
   async function call(method: string, route: string, init: { credential?: string; leaseToken?: string; body?: unknown; signal?: AbortSignal; timeoutMs?: number }): Promise<{ status: number; data: unknown }> {
@@ -66,16 +70,24 @@ export function createProtocolClient(options: ProtocolClientOptions): ProtocolCl
     if (init.credential) headers.authorization = `Bearer ${init.credential}`;
     if (init.leaseToken) headers["x-slipway-lease-token"] = init.leaseToken;
     if (init.body !== undefined) headers["content-type"] = "application/json";
-    const timeout = AbortSignal.timeout(init.timeoutMs ?? timeoutMs);
-    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    let response: Response;
+    // One controller for the caller's signal and the timeout (cheaper than AbortSignal.any of a timeout signal).
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new DOMException(`no answer within ${init.timeoutMs ?? timeoutMs} ms`, "TimeoutError")), init.timeoutMs ?? timeoutMs);
+    const forward = () => abort.abort(init.signal!.reason);
+    if (init.signal?.aborted) forward();
+    else init.signal?.addEventListener("abort", forward, { once: true });
+    let response: TransportResponse;
+    let text: string;
     try {
-      response = await doFetch(`${base}${route}`, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), signal });
+      response = await doFetch(`${base}${route}`, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), signal: abort.signal });
+      text = await response.text();
     } catch (cause) {
       if (init.signal?.aborted) throw cause;
       throw new SlipwayError("SERVER_UNREACHABLE", `Cannot reach the Slipway server at ${base}: ${(cause as Error).message}`, { cause });
+    } finally {
+      clearTimeout(timer);
+      init.signal?.removeEventListener("abort", forward);
     }
-    const text = await response.text();
     let data: unknown = null;
     if (text !== "") {
       try {
@@ -113,15 +125,17 @@ export function createProtocolClient(options: ProtocolClientOptions): ProtocolCl
       });
       return data as HeartbeatAnswer;
     },
-    async appendLogs(credential, jobId, leaseToken, chunks) {
-      const { data } = await call("POST", `/api/v3/runner/jobs/${jobId}/logs`, { credential, leaseToken, body: { chunks } satisfies LogsBody });
+    async appendLogs(credential, jobId, leaseToken, chunks, steps) {
+      const body: LogsBody = steps && steps.length > 0 ? { chunks, steps } : { chunks };
+      const { data } = await call("POST", `/api/v3/runner/jobs/${jobId}/logs`, { credential, leaseToken, body });
       return data as LogsAnswer;
     },
     async sendSteps(credential, jobId, leaseToken, steps) {
       await call("POST", `/api/v3/runner/jobs/${jobId}/steps`, { credential, leaseToken, body: { steps } satisfies StepsBody });
     },
-    async complete(credential, jobId, leaseToken, result) {
-      await call("POST", `/api/v3/runner/jobs/${jobId}/complete`, { credential, leaseToken, body: { result } satisfies CompleteBody });
+    async complete(credential, jobId, leaseToken, result, chunks) {
+      const body: CompleteBody = chunks && chunks.length > 0 ? { result, chunks } : { result };
+      await call("POST", `/api/v3/runner/jobs/${jobId}/complete`, { credential, leaseToken, body });
     },
   };
 }

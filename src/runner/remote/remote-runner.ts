@@ -12,7 +12,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { createMasker, isSlipwayError, SlipwayError } from "../../lib/index.js";
-import type { ClaimAnswer, JobRequest, JobResult, RunnerMessage, StepResult } from "../../protocol/index.js";
+import type { ClaimAnswer, JobRequest, JobResult, LogChunk, RunnerMessage, StepResult } from "../../protocol/index.js";
 import { createActionsHandler, createBuiltinActions, createServerFlagClient, createServerRolloutReporter, createServerTestShardClient } from "../actions/index.js";
 import { createRemoteTestResultSink } from "./test-results-client.js";
 import { runJob } from "../run-job.js";
@@ -208,6 +208,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       retry,
       outage,
       sleep: options.sleep,
+      stepsWithLogs: claim.features?.includes("logs-with-steps") === true,
       onLeaseLost: () => {
         leaseLost = true;
         control.abort();
@@ -286,8 +287,11 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       result = { conclusion: control.signal.aborted ? "cancelled" : "failure", outputs: {}, steps: [], annotations: [], summary: "", error: reason };
     }
     try {
-      await reporter.close();
-      if (!leaseLost && !reporter.leaseLost) await completeJob(credential, claim, maskResult(result, masker.mask));
+      // The log's tail goes with the completion where the server takes it: one request fewer per job.
+      let tail: LogChunk[] | null = [];
+      if (claim.features?.includes("complete-with-logs")) tail = await reporter.takeTail();
+      else await reporter.close();
+      if (tail && !leaseLost && !reporter.leaseLost) await completeJob(credential, claim, maskResult(result, masker.mask), tail);
       logger.info(`job ${jobId}: ${leaseLost || reporter.leaseLost ? "stopped (the server took the job back)" : result.conclusion}`);
     } finally {
       stopHeartbeat();
@@ -349,11 +353,11 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
   }
 
   /** Reports the job's end, retrying through outages; a repeated completion is answered as the first was. */
-  async function completeJob(credential: string, claim: ClaimAnswer, result: JobResult): Promise<void> {
+  async function completeJob(credential: string, claim: ClaimAnswer, result: JobResult, tail: LogChunk[]): Promise<void> {
     const backoff = createBackoff(retry);
     for (;;) {
       try {
-        await client.complete(credential, claim.job.id, claim.lease_token, result);
+        await client.complete(credential, claim.job.id, claim.lease_token, result, tail);
         outage.recovered();
         return;
       } catch (error) {

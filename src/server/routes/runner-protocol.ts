@@ -10,6 +10,7 @@ import { releaseSecrets } from "../../engine/index.js";
 import { followJob } from "../deployments/gate.js";
 import { createMasker, SlipwayError } from "../../lib/index.js";
 import type { Job, NewJobReport, QueuedJobClaim, Runner, StepUpdate } from "../../store/index.js";
+import { RUNNER_PROTOCOL_FEATURES } from "../../protocol/index.js";
 import type {
   Annotation,
   CancelMessage,
@@ -47,6 +48,8 @@ export const MAX_SUMMARY_BYTES = 1024 * 1024;
 /** GitHub keeps at most 50 annotations per job (10 per step and level); Slipway keeps the first 100. */
 export const MAX_ANNOTATIONS = 100;
 const ANNOTATION_LEVELS = new Set(["error", "warning", "notice"]);
+/** A runner seen this recently is not written as seen again. */
+const TOUCH_INTERVAL_MS = 5_000;
 /** How often a replica reads the store for cancels while runners wait on heartbeats. */
 const CANCEL_POLL_MS = 250;
 
@@ -113,6 +116,17 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     return reply.status(201).send(answer);
   });
 
+  /**
+   * Marks the runner seen, unless it is online and was seen within
+   * TOUCH_INTERVAL_MS (as its credential's lookup for this request read):
+   * the time only feeds the offline sweep, which waits minutes.
+   */
+  const touchRunner = async (runner: Runner): Promise<void> => {
+    const seen = runner.lastSeenAt ? Date.parse(runner.lastSeenAt) : NaN;
+    if (runner.state === "online" && Number.isFinite(seen) && Math.abs(ctx.now().getTime() - seen) < TOUCH_INTERVAL_MS) return;
+    await store.touchRunner(runner.id, { at: ctx.now() });
+  };
+
   app.post("/api/v3/runner/jobs/claim", { config: { permission: "runner" } }, async (request, reply) => {
     const runner = runnerOf(request);
     const requested = body(request).wait_seconds;
@@ -141,7 +155,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
         }
         if (!touched) {
           touched = true;
-          await store.touchRunner(runner.id, { at: ctx.now() });
+          await touchRunner(runner);
         }
         const remaining = deadline - Date.now();
         if (remaining <= 0 || abort.signal.aborted) return reply.status(204).send();
@@ -194,7 +208,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
   app.post("/api/v3/runner/jobs/:job_id/heartbeat", { config: { permission: "runner" } }, async (request, reply): Promise<HeartbeatAnswer> => {
     const { job, runner, leaseToken } = await heldJob(request);
     if (!(await store.renewLease(job.id, leaseToken, config.leaseSeconds))) throw staleLease();
-    await store.touchRunner(runner.id, { at: ctx.now() });
+    await touchRunner(runner);
     let current = await store.getJob(job.id);
     const requested = body(request).wait_seconds;
     // A held answer must leave time to renew the lease several times before it runs out.
@@ -223,28 +237,20 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
   app.post("/api/v3/runner/jobs/:job_id/logs", { config: { permission: "runner" } }, async (request): Promise<LogsAnswer> => {
     const { job, leaseToken } = await heldJob(request);
     const b = body(request);
-    const chunks = Array.isArray(b.chunks) ? b.chunks : [b];
-    if (chunks.length === 0 || chunks.length > MAX_CHUNKS_PER_REQUEST) throw validationFailed("chunks", `1-${MAX_CHUNKS_PER_REQUEST} chunks`);
-    const parsed = chunks.map((c, i) => {
-      const chunk = c && typeof c === "object" ? (c as Record<string, unknown>) : {};
-      const step = chunk.step ?? -1;
-      if (typeof step !== "number" || !Number.isInteger(step) || step < -1) throw validationFailed(`chunks[${i}].step`, "a step number, or -1 for job-level lines");
-      if (typeof chunk.seq !== "number" || !Number.isInteger(chunk.seq) || chunk.seq < 0) throw validationFailed(`chunks[${i}].seq`, "a sequence number from 0");
-      if (typeof chunk.data !== "string") throw validationFailed(`chunks[${i}].data`, "the (already masked) log text");
-      return { step, seq: chunk.seq, data: chunk.data };
-    });
+    // Step updates may ride along (the `logs-with-steps` feature): they follow the chunks.
+    const updates = b.steps === undefined ? [] : parseStepUpdates(b.steps);
+    const parsed = parseLogChunks(Array.isArray(b.chunks) ? b.chunks : b.chunks === undefined && updates.length > 0 ? [] : [b], updates.length > 0);
     // Renewing proves the lease is still this runner's; a lost lease gets 409.
     if (!(await store.renewLease(job.id, leaseToken, config.leaseSeconds))) throw staleLease();
-    const appended = await store.appendLogChunks(job.id, parsed, logLimitsOf(config));
+    const appended = parsed.length > 0 ? await store.appendLogChunks(job.id, parsed, logLimitsOf(config)) : 0;
     if (appended > 0) ctx.logBus.emit(`job:${job.id}`);
+    if (updates.length > 0) await store.recordSteps(job.id, updates, leaseToken);
     return { appended, duplicates: parsed.length - appended };
   });
 
   app.post("/api/v3/runner/jobs/:job_id/steps", { config: { permission: "runner" } }, async (request): Promise<StepsAnswer> => {
     const { job, leaseToken } = await heldJob(request);
-    const steps = body(request).steps;
-    if (!Array.isArray(steps) || steps.length === 0 || steps.length > 1000) throw validationFailed("steps", "a list of step updates");
-    const updates = steps.map((s, i) => parseStepUpdate(s, i));
+    const updates = parseStepUpdates(body(request).steps);
     await store.recordSteps(job.id, updates, leaseToken);
     return { recorded: updates.length };
   });
@@ -261,6 +267,9 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     const repeated = repeatedCompletion(request, named, conclusion as CheckConclusion, error);
     if (repeated) return repeated;
     const { job, runner, leaseToken } = await heldJob(request, named);
+    // The log's tail may come with the completion (the `complete-with-logs` feature): it is appended first.
+    const tail = b.chunks === undefined ? [] : parseLogChunks(b.chunks, true);
+    if (tail.length > 0 && (await store.appendLogChunks(job.id, tail, logLimitsOf(config))) > 0) ctx.logBus.emit(`job:${job.id}`);
     const outputs: Record<string, string> = {};
     if (result.outputs && typeof result.outputs === "object") {
       for (const [k, v] of Object.entries(result.outputs)) if (typeof v === "string") outputs[k] = v;
@@ -293,7 +302,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     await recordJobEnd(ctx, done);
     // The job's deployment takes its final state with the environment URL the runner evaluated.
     await followJob(store, done, ctx.now(), typeof result.environmentUrl === "string" && result.environmentUrl !== "" ? result.environmentUrl : undefined);
-    await store.touchRunner(runner.id, { at: ctx.now() });
+    await touchRunner(runner);
     ctx.logBus.emit(`job:${job.id}`);
     return { id: done.id, status: done.status, conclusion: done.conclusion };
   });
@@ -357,6 +366,26 @@ async function jobSecretsOf(ctx: RouteContext, repositoryId: number, request: Jo
 async function environmentSecretsOf(ctx: RouteContext, repositoryId: number, request: JobRequest | null, skip?: (name: string) => void): Promise<Record<string, string>> {
   const environment = request?.environment ? await ctx.store.getEnvironment(repositoryId, request.environment) : null;
   return environment ? openSecrets(ctx, repositoryId, environment.name, skip) : {};
+}
+
+/** A logs body's chunks (at most MAX_CHUNKS_PER_REQUEST; none only when `mayBeEmpty`). */
+function parseLogChunks(raw: unknown, mayBeEmpty: boolean): { step: number; seq: number; data: string }[] {
+  const chunks = Array.isArray(raw) ? raw : [];
+  if ((!mayBeEmpty && chunks.length === 0) || chunks.length > MAX_CHUNKS_PER_REQUEST) throw validationFailed("chunks", `${mayBeEmpty ? 0 : 1}-${MAX_CHUNKS_PER_REQUEST} chunks`);
+  return chunks.map((c, i) => {
+    const chunk = c && typeof c === "object" ? (c as Record<string, unknown>) : {};
+    const step = chunk.step ?? -1;
+    if (typeof step !== "number" || !Number.isInteger(step) || step < -1) throw validationFailed(`chunks[${i}].step`, "a step number, or -1 for job-level lines");
+    if (typeof chunk.seq !== "number" || !Number.isInteger(chunk.seq) || chunk.seq < 0) throw validationFailed(`chunks[${i}].seq`, "a sequence number from 0");
+    if (typeof chunk.data !== "string") throw validationFailed(`chunks[${i}].data`, "the (already masked) log text");
+    return { step, seq: chunk.seq, data: chunk.data };
+  });
+}
+
+/** A list of 1-1000 step updates. */
+function parseStepUpdates(raw: unknown): StepUpdate[] {
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > 1000) throw validationFailed("steps", "a list of step updates");
+  return raw.map((s, i) => parseStepUpdate(s, i));
 }
 
 function parseStepUpdate(raw: unknown, i: number): StepUpdate {
@@ -445,6 +474,7 @@ async function claimResponse(ctx: RouteContext, claimed: QueuedJobClaim): Promis
     job_token: jobToken,
     lease_token: claimed.leaseToken,
     lease_expires_at: claimed.leaseExpiresAt,
+    features: [...RUNNER_PROTOCOL_FEATURES],
   };
 }
 

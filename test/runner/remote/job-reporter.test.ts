@@ -7,6 +7,8 @@ import { createJobReporter, type ProtocolClient } from "../../../src/runner/inde
 function fakeClient(behaviour: { failLogs?: number; leaseLostAfter?: number } = {}) {
   const sent: LogChunk[][] = [];
   const steps: StepUpdateBody[][] = [];
+  /** Step updates that came with log chunks, per logs request. */
+  const riding: StepUpdateBody[][] = [];
   let logCalls = 0;
   const client: ProtocolClient = {
     register: async () => {
@@ -14,8 +16,9 @@ function fakeClient(behaviour: { failLogs?: number; leaseLostAfter?: number } = 
     },
     claim: async () => null,
     heartbeat: async () => ({ lease_expires_at: null, cancel_requested: false }),
-    async appendLogs(_c, _j, _l, chunks) {
+    async appendLogs(_c, _j, _l, chunks, withSteps) {
       logCalls++;
+      riding.push(withSteps ?? []);
       if (behaviour.leaseLostAfter !== undefined && logCalls > behaviour.leaseLostAfter) throw new ServerAnswerError(409, "JOB_LEASE_LOST", "lease lost", undefined);
       sent.push(chunks);
       if (behaviour.failLogs && logCalls <= behaviour.failLogs) throw new SlipwayError("SERVER_UNREACHABLE", "down");
@@ -26,7 +29,7 @@ function fakeClient(behaviour: { failLogs?: number; leaseLostAfter?: number } = 
     },
     complete: async () => undefined,
   };
-  return { client, sent, steps, logCalls: () => logCalls };
+  return { client, sent, steps, riding, logCalls: () => logCalls };
 }
 
 const base = { credential: "c", jobId: 7, leaseToken: "l", flushIntervalMs: 5, sleep: async () => undefined };
@@ -108,5 +111,53 @@ describe("createJobReporter", () => {
     reporter.log(1, "done");
     await reporter.close();
     expect(fake.sent.flat().map((c) => c.data).join("")).toBe("2030-05-01T10:00:01.500Z compiling\n2030-05-01T10:00:03.000Z done\n");
+  });
+
+  it("sends step updates with the log chunks before them in one request where the server takes both", async () => {
+    const fake = fakeClient();
+    const reporter = createJobReporter({ ...base, client: fake.client, masker: createMasker(), onLeaseLost: () => undefined, stepsWithLogs: true });
+    reporter.step({ number: 1, name: "build", status: "in_progress" });
+    reporter.log(1, "compiling");
+    reporter.step({ number: 1, name: "build", status: "completed", conclusion: "success" });
+    await reporter.close();
+    expect(fake.logCalls()).toBe(1);
+    expect(fake.steps).toEqual([]);
+    expect(bare(fake.sent[0]![0]!.data)).toBe("compiling\n");
+    expect(fake.riding[0]!.map((u) => u.status)).toEqual(["in_progress", "completed"]);
+  });
+
+  it("hands the unsent tail to the completion and drops the step updates it supersedes", async () => {
+    const fake = fakeClient();
+    const reporter = createJobReporter({ ...base, flushIntervalMs: 60_000, client: fake.client, masker: createMasker(["s3cret"]), onLeaseLost: () => undefined, stepsWithLogs: true });
+    reporter.log(1, "one s3cret");
+    reporter.step({ number: 1, name: "build", status: "completed", conclusion: "success" });
+    reporter.log(2, "two");
+    const tail = await reporter.takeTail();
+    expect(fake.logCalls()).toBe(0);
+    expect(tail!.map((c) => [c.step, c.seq, bare(c.data)])).toEqual([
+      [1, 0, "one ***\n"],
+      [2, 1, "two\n"],
+    ]);
+    // Nothing is left to send afterwards.
+    await reporter.close();
+    expect(fake.logCalls()).toBe(0);
+    expect(fake.steps).toEqual([]);
+  });
+
+  it("sends a tail too large for one request before the completion, which then carries none", async () => {
+    const fake = fakeClient();
+    const reporter = createJobReporter({ ...base, flushIntervalMs: 60_000, chunkBytes: 10, client: fake.client, masker: createMasker(), onLeaseLost: () => undefined });
+    for (let i = 0; i < 600; i++) reporter.log(1, `line ${i} of a long step`);
+    const tail = await reporter.takeTail();
+    expect(tail).toEqual([]);
+    expect(fake.sent.flat()).toHaveLength(600);
+    expect(fake.sent.flat().map((c) => c.seq)).toEqual(Array.from({ length: 600 }, (_, i) => i));
+  });
+
+  it("answers no tail once the lease is lost", async () => {
+    const fake = fakeClient({ leaseLostAfter: 0 });
+    const reporter = createJobReporter({ ...base, flushIntervalMs: 60_000, chunkBytes: 10, client: fake.client, masker: createMasker(), onLeaseLost: () => undefined });
+    for (let i = 0; i < 600; i++) reporter.log(1, `line ${i}`);
+    expect(await reporter.takeTail()).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 /** The protocol client speaks the runner routes' HTTP and maps their answers to errors the runner acts on. */
 import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -100,5 +101,42 @@ describe("helpers", () => {
 
   it("keeps only labels the server accepts", () => {
     expect(registrableLabels(["self-hosted", "Linux", "ubuntu-*", "linux", "gpu"])).toEqual(["self-hosted", "linux", "gpu"]);
+  });
+});
+
+describe("the protocol client over node:http", () => {
+  it("reuses one keep-alive connection, times out a silent server as unreachable, and gives a caller's abort back as it came", async () => {
+    const connections: number[] = [];
+    const server = http.createServer((request, response) => {
+      if (request.url === "/api/v3/runner/jobs/claim") return; // never answers
+      let body = "";
+      request.on("data", (part: Buffer) => (body += part));
+      request.on("end", () => {
+        response.setHeader("content-type", "application/json");
+        response.end(JSON.stringify({ appended: JSON.parse(body).chunks.length, duplicates: 0 }));
+      });
+    });
+    server.on("connection", () => connections.push(Date.now()));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const client = createProtocolClient({ serverUrl: `http://127.0.0.1:${port}`, timeoutMs: 300 });
+      for (let i = 0; i < 3; i++) expect(await client.appendLogs("c", 1, "l", [{ step: 1, seq: i, data: "x\n" }])).toEqual({ appended: 1, duplicates: 0 });
+      expect(connections).toHaveLength(1);
+
+      const silent = await client.claim("c", 0).catch((e: unknown) => e);
+      expect(silent instanceof SlipwayError && silent.code).toBe("SERVER_UNREACHABLE");
+      expect((silent as Error).message).toContain(`127.0.0.1:${port}`);
+
+      const abort = new AbortController();
+      const waiting = client.claim("c", 30, abort.signal).catch((e: unknown) => e);
+      setTimeout(() => abort.abort(new Error("runner stopping")), 50);
+      const aborted = await waiting;
+      expect(aborted instanceof SlipwayError).toBe(false);
+      expect((aborted as Error).name).toBe("AbortError");
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
