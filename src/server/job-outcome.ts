@@ -38,7 +38,11 @@ function noticeOf(job: Job, context: { beforeClaim?: boolean }): { level: "error
  * gets its final log line and annotation (once; a runner-lost job got them
  * from the lease sweep), and its duration and set-up time are observed.
  */
-export async function recordJobEnd(deps: { store: Store; metrics?: ServerMetrics; now?: () => Date }, job: Job, context: { beforeClaim?: boolean } = {}): Promise<void> {
+export async function recordJobEnd(
+  deps: { store: Store; metrics?: ServerMetrics; now?: () => Date },
+  job: Job,
+  context: { beforeClaim?: boolean; steps?: ReadonlyArray<{ startedAt?: string | Date | null }> } = {},
+): Promise<void> {
   if (job.status !== "completed") return;
   const notice = noticeOf(job, context);
   if (notice) await deps.store.addJobNotice(job.id, notice);
@@ -47,8 +51,9 @@ export async function recordJobEnd(deps: { store: Store; metrics?: ServerMetrics
   const started = Date.parse(job.startedAt);
   const ended = job.completedAt ? Date.parse(job.completedAt) : (deps.now?.() ?? new Date()).getTime();
   metrics.jobDuration.observe({ conclusion: job.conclusion ?? "unknown" }, Math.max(0, (ended - started) / 1000));
-  const firstStep = (await deps.store.listSteps(job.id))
-    .map((s) => (s.startedAt ? Date.parse(s.startedAt) : NaN))
+  // The steps the completion carried, when it did: they are the job's steps as it ended.
+  const firstStep = (context.steps && context.steps.length > 0 ? context.steps : await deps.store.listSteps(job.id))
+    .map((s) => (s.startedAt instanceof Date ? s.startedAt.getTime() : s.startedAt ? Date.parse(s.startedAt) : NaN))
     .filter((t) => Number.isFinite(t))
     .sort((a, b) => a - b)[0];
   if (firstStep !== undefined) metrics.setupDuration.observe(Math.max(0, (firstStep - started) / 1000));

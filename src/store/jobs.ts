@@ -126,8 +126,7 @@ export function createJobStore(ctx: StoreContext): JobStore {
         // each holding the share lock and waiting for the other's, would deadlock.
         // New job rows are locked by nobody else, so taking the run's lock first
         // keeps to the lock order of recomputeRun.
-        if (ctx.backend === "postgres") await trx.selectFrom("workflow_runs").select("id").where("id", "=", runId).forUpdate().execute();
-        const run = await loadRun(trx, runId);
+        const run = await loadRun(trx, runId, { lock: ctx.backend === "postgres" });
         const attempt = options?.attempt ?? run.runAttempt;
         const at = nowIso(ctx);
         const created: Job[] = [];
@@ -174,7 +173,7 @@ export function createJobStore(ctx: StoreContext): JobStore {
           }
           created.push(mapJob(row));
         }
-        await recomputeRun(ctx, trx, runId);
+        await recomputeRun(ctx, trx, runId, run);
         if (created.some((j) => j.status === "queued")) await ctx.signalJobs(trx);
         return created;
       });

@@ -59,8 +59,11 @@ export function mapJob(r: Selectable<JobsTable>): Job {
 }
 
 /** The run, or NOT_FOUND. */
-export async function loadRun(trx: Db, runId: number): Promise<WorkflowRun> {
-  const row = await trx.selectFrom("workflow_runs").selectAll().where("id", "=", runId).executeTakeFirst();
+export async function loadRun(trx: Db, runId: number, options: { lock?: boolean } = {}): Promise<WorkflowRun> {
+  let query = trx.selectFrom("workflow_runs").selectAll().where("id", "=", runId);
+  // Read and row-locked in one statement (PostgreSQL's FOR UPDATE; callers ask for it only there).
+  if (options.lock) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
   if (!row) throw new SlipwayError("RUN_NOT_FOUND", `workflow run ${runId} does not exist`);
   return mapRun(row);
 }

@@ -1,7 +1,7 @@
 /** A run's status follows its jobs: derived from them, and written back whenever they change. */
 import { nowIso, type Db, type StoreContext } from "./context.js";
 import { loadRun } from "./run-rows.js";
-import type { Conclusion, RunStatus } from "./runs.js";
+import type { Conclusion, RunStatus, WorkflowRun } from "./runs.js";
 
 /**
  * A run's status and conclusion from its jobs, with GitHub's semantics:
@@ -35,17 +35,15 @@ export function deriveRunStatus(
 
 /**
  * Re-derives the run's status from the jobs of its current attempt inside
- * `trx`; a run without jobs keeps its status.
+ * `trx`; a run without jobs keeps its status. `locked` is the run as this
+ * transaction read it with its row lock, unchanged since.
  */
-export async function recomputeRun(ctx: StoreContext, trx: Db, runId: number): Promise<void> {
+export async function recomputeRun(ctx: StoreContext, trx: Db, runId: number, locked?: WorkflowRun): Promise<void> {
   // Transactions changing jobs of one run take the run's row lock before
   // reading the jobs, so under READ COMMITTED the later one sees the earlier
   // one's committed changes and the last write is derived from all of them.
   // Lock order is always job rows, then the run row.
-  if (ctx.backend === "postgres") {
-    await trx.selectFrom("workflow_runs").select("id").where("id", "=", runId).forUpdate().execute();
-  }
-  const run = await loadRun(trx, runId);
+  const run = locked ?? (await loadRun(trx, runId, { lock: ctx.backend === "postgres" }));
   const jobs = await trx
     .selectFrom("jobs")
     .select(["status", "conclusion"])

@@ -299,7 +299,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
       });
     }
     // completeJob derived the run's status from its jobs in the same transaction.
-    await recordJobEnd(ctx, done);
+    await recordJobEnd(ctx, done, { steps });
     // The job's deployment takes its final state with the environment URL the runner evaluated.
     await followJob(store, done, ctx.now(), typeof result.environmentUrl === "string" && result.environmentUrl !== "" ? result.environmentUrl : undefined);
     await touchRunner(runner);
