@@ -82,7 +82,7 @@ export interface ClaimAnswer {
  */
 export const RUNNER_PROTOCOL_FEATURES = ["logs-with-steps", "complete-with-logs"] as const;
 
-export type RunnerProtocolFeature = (typeof RUNNER_PROTOCOL_FEATURES)[number];
+type RunnerProtocolFeature = (typeof RUNNER_PROTOCOL_FEATURES)[number];
 
 /**
  * POST /api/v3/runner/jobs/:id/heartbeat. The lease is renewed when the

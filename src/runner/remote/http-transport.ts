@@ -13,7 +13,7 @@
 import http from "node:http";
 import https from "node:https";
 
-export interface TransportInit {
+interface TransportInit {
   method: string;
   headers: Record<string, string>;
   body?: string;

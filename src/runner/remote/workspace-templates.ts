@@ -24,7 +24,7 @@ export interface TemplateLimits {
   keep: number;
 }
 
-export const TEMPLATE_LIMITS: TemplateLimits = { maxEntries: 2_000, maxBytes: 32 * 1024 * 1024, keep: 8 };
+const TEMPLATE_LIMITS: TemplateLimits = { maxEntries: 2_000, maxBytes: 32 * 1024 * 1024, keep: 8 };
 
 /** Where the templates of the object cache `cacheDir` live. */
 function templatesOf(cacheDir: string): string {
