@@ -16,5 +16,5 @@ export { gateLocalDeployments, readProtectedEnvironments } from "./local-deploym
 export { buildDefaultPayload, localGithubContext } from "./github-context.js";
 export { createRawLogView, createRenderedLogView, renderOutput, RunRenderer } from "./render/index.js";
 export { clip, firstLine, formatTable } from "./render/text.js";
-export { parseRemoteUrl, readChangedFiles, readRepoInfo } from "./repo-info.js";
+export { parseRemoteUrl, readChangedFiles, readPushCommits, readRepoInfo } from "./repo-info.js";
 export { copyWorkingTree } from "./workspace.js";

@@ -67,15 +67,31 @@ export function parseRemoteUrl(url: string): { host: string; owner: string; name
   }
 }
 
+/** The last value of each of `keys` in git's config (all scopes, as `git config KEY` reads it). */
+function gitConfigValues(root: string, keys: string[]): Map<string, string> {
+  const values = new Map<string, string>();
+  const pattern = `^(${keys.map((k) => k.replace(/\./g, "\\.")).join("|")})$`;
+  for (const line of (git(root, ["config", "--get-regexp", pattern]) ?? "").split("\n")) {
+    const space = line.indexOf(" ");
+    if (space > 0) values.set(line.slice(0, space).toLowerCase(), line.slice(space + 1));
+  }
+  return values;
+}
+
+// Each git process costs several milliseconds before the first step: what can be asked together is.
 export function readRepoInfo(dir: string): RepoInfo {
-  const root = git(dir, ["rev-parse", "--show-toplevel"]) ?? path.resolve(dir);
-  const isGit = git(dir, ["rev-parse", "--is-inside-work-tree"]) === "true";
-  const remote = isGit ? git(root, ["remote", "get-url", "origin"]) : undefined;
+  const [top, inside] = (git(dir, ["rev-parse", "--show-toplevel", "--is-inside-work-tree"]) ?? "").split("\n");
+  const root = top || (git(dir, ["rev-parse", "--show-toplevel"]) ?? path.resolve(dir));
+  const isGit = (inside ?? git(dir, ["rev-parse", "--is-inside-work-tree"])) === "true";
+  const config = isGit ? gitConfigValues(root, ["remote.origin.url", "user.name", "user.email"]) : new Map<string, string>();
+  const remote = config.get("remote.origin.url");
   const parsed = remote ? parseRemoteUrl(remote) : undefined;
   const owner = parsed?.owner ?? "local";
   const name = parsed?.name ?? path.basename(root);
   const host = parsed?.host && !parsed.host.includes("localhost") ? parsed.host : "github.com";
-  const sha = (isGit && git(root, ["rev-parse", "HEAD"])) || ZERO_SHA;
+  // The commit and its first parent, in one process; none on an unborn branch.
+  const [headSha, parents] = (isGit ? (git(root, ["log", "-1", "--format=%H%n%P", "HEAD"]) ?? "") : "").split("\n");
+  const sha = headSha || ZERO_SHA;
   const symbolic = isGit ? git(root, ["symbolic-ref", "-q", "HEAD"]) : undefined;
   const tag = !symbolic && isGit ? git(root, ["describe", "--tags", "--exact-match", "HEAD"]) : undefined;
   let ref: string;
@@ -84,8 +100,8 @@ export function readRepoInfo(dir: string): RepoInfo {
   else ref = isGit ? sha : "refs/heads/main";
   const refType = ref.startsWith("refs/tags/") ? "tag" : "branch";
   const refName = ref.replace(/^refs\/(heads|tags)\//, "");
-  const actor = (isGit && git(root, ["config", "user.name"])) || os.userInfo().username || "slipway";
-  const before = (isGit && git(root, ["rev-parse", "HEAD^"])) || ZERO_SHA;
+  const actor = config.get("user.name") || os.userInfo().username || "slipway";
+  const before = parents?.split(" ")[0] || ZERO_SHA;
   const originHead = isGit ? git(root, ["symbolic-ref", "-q", "refs/remotes/origin/HEAD"]) : undefined;
   const defaultBranch = originHead?.replace(/^refs\/remotes\/origin\//, "") ?? (refType === "branch" ? refName : "main");
   return {
@@ -101,7 +117,7 @@ export function readRepoInfo(dir: string): RepoInfo {
     actor,
     before,
     defaultBranch,
-    actorEmail: (isGit && git(root, ["config", "user.email"])) || "",
+    actorEmail: config.get("user.email") || "",
   };
 }
 
@@ -110,10 +126,13 @@ const MAX_PUSH_COMMITS = 20;
 
 function readCommit(root: string, sha: string): CommitInfo | undefined {
   const SEP = "\x1f";
-  const head = git(root, ["show", "-s", `--format=%H${SEP}%T${SEP}%aI${SEP}%an${SEP}%ae${SEP}%cn${SEP}%ce${SEP}%B`, sha]);
-  if (head === undefined) return undefined;
+  const END = "\x1e";
+  // The commit's fields and the files it changed, in one process: the fields end with END, the name-status lines follow.
+  const out = git(root, ["diff-tree", "--always", "--name-status", "--no-renames", "-r", "--root", `--format=%H${SEP}%T${SEP}%aI${SEP}%an${SEP}%ae${SEP}%cn${SEP}%ce${SEP}%B${END}`, sha]);
+  if (out === undefined || !out.includes(END)) return undefined;
+  const head = out.slice(0, out.lastIndexOf(END));
+  const status = out.slice(out.lastIndexOf(END) + 1);
   const [id = sha, treeId = "", timestamp = "", an = "", ae = "", cn = "", ce = "", ...rest] = head.split(SEP);
-  const status = git(root, ["diff-tree", "--no-commit-id", "--name-status", "--no-renames", "-r", "--root", sha]) ?? "";
   const added: string[] = [];
   const removed: string[] = [];
   const modified: string[] = [];

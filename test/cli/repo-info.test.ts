@@ -1,7 +1,8 @@
 import { describe, expect, test } from "vitest";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { copyWorkingTree, parseRemoteUrl, readChangedFiles, readRepoInfo } from "../../src/cli/index.js";
+import { copyWorkingTree, parseRemoteUrl, readChangedFiles, readPushCommits, readRepoInfo } from "../../src/cli/index.js";
 import { git, makeRepo } from "../support/git-repo.js";
 
 describe("parseRemoteUrl", () => {
@@ -39,6 +40,40 @@ describe("readRepoInfo", () => {
     const info = readRepoInfo(dir);
     expect(info.ref).toBe("refs/tags/v1.2.3");
     expect(info.refType).toBe("tag");
+  });
+
+  test("reads the parent, the author's email, and what each pushed commit changed, merges included", () => {
+    const dir = makeRepo({ "a.txt": "a", "gone.txt": "g" });
+    const first = git(dir, "rev-parse", "HEAD");
+    fs.writeFileSync(path.join(dir, "a.txt"), "a2");
+    fs.writeFileSync(path.join(dir, "b.txt"), "b");
+    fs.rmSync(path.join(dir, "gone.txt"));
+    git(dir, "add", "-A");
+    git(dir, "commit", "-q", "-m", "second\n\nwith a body");
+    git(dir, "checkout", "-q", "-b", "side", first);
+    fs.writeFileSync(path.join(dir, "side.txt"), "s");
+    git(dir, "add", "-A");
+    git(dir, "commit", "-q", "-m", "side");
+    git(dir, "checkout", "-q", "main");
+    git(dir, "merge", "-q", "--no-ff", "-m", "merge side", "side");
+    const info = readRepoInfo(dir);
+    expect(info.actorEmail).toBe("test@example.com");
+    expect(info.before).toBe(git(dir, "rev-parse", "HEAD^"));
+    const commits = readPushCommits({ ...info, before: first });
+    const byMessage = new Map(commits.map((c) => [c.message, c]));
+    expect(byMessage.get("second\n\nwith a body")).toMatchObject({ added: ["b.txt"], removed: ["gone.txt"], modified: ["a.txt"] });
+    expect(byMessage.get("side")).toMatchObject({ added: ["side.txt"], removed: [], modified: [] });
+    expect(byMessage.get("merge side")).toMatchObject({ id: info.sha, treeId: git(dir, "rev-parse", "HEAD^{tree}"), added: [], removed: [], modified: [] });
+  });
+
+  test("a folder outside git and a repository without commits", () => {
+    const plain = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-not-git-"));
+    const outside = readRepoInfo(plain);
+    expect(outside).toMatchObject({ isGit: false, root: plain, sha: "0".repeat(40), before: "0".repeat(40), ref: "refs/heads/main" });
+    git(plain, "init", "-q", "-b", "trunk");
+    const unborn = readRepoInfo(plain);
+    expect(unborn).toMatchObject({ isGit: true, sha: "0".repeat(40), before: "0".repeat(40), ref: "refs/heads/trunk" });
+    fs.rmSync(plain, { recursive: true, force: true });
   });
 
   test("changed files are HEAD's plus uncommitted ones", () => {

@@ -33,12 +33,22 @@ const USER_DIRECTORY_VARIABLES = [
 
 const CARRIED_NPMRC_KEY = /^(registry|@[^:]+:registry|\/\/.+:(_authToken|_auth|_password|username|email|certfile|keyfile|always-auth)|always-auth|strict-ssl|cafile|ca|proxy|https-proxy|noproxy)$/;
 
-function gitConfig(name: string, env: Record<string, string>): string {
+/** The user's global git identity, in one git process: `user.name` and `user.email` ("" where unset). */
+function gitIdentity(env: Record<string, string>): { name: string; email: string } {
+  const identity = { name: "", email: "" };
   try {
-    return execFileSync("git", ["config", "--global", "--get", name], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const out = execFileSync("git", ["config", "--global", "--get-regexp", "^user\\.(name|email)$"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    for (const line of out.split("\n")) {
+      const space = line.indexOf(" ");
+      if (space < 0) continue;
+      const key = line.slice(0, space).toLowerCase();
+      if (key === "user.name") identity.name = line.slice(space + 1).trim();
+      else if (key === "user.email") identity.email = line.slice(space + 1).trim();
+    }
   } catch {
-    return "";
+    // No global config, or neither key set.
   }
+  return identity;
 }
 
 /** Reads what carries over from the user's git config and npmrc (`hostEnv` is the user's environment). */
@@ -53,7 +63,8 @@ function readCarriedSettings(hostEnv: Record<string, string>): CarriedSettings {
   } catch {
     // No user npmrc: npm's defaults apply.
   }
-  return { gitUserName: gitConfig("user.name", hostEnv), gitUserEmail: gitConfig("user.email", hostEnv), npmrcLines };
+  const identity = gitIdentity(hostEnv);
+  return { gitUserName: identity.name, gitUserEmail: identity.email, npmrcLines };
 }
 
 const carriedByHome = new Map<string, CarriedSettings>();
