@@ -124,19 +124,21 @@ export function readRepoInfo(dir: string): RepoInfo {
 /** GitHub lists at most this many commits in a push payload. */
 const MAX_PUSH_COMMITS = 20;
 
-function readCommit(root: string, sha: string): CommitInfo | undefined {
-  const SEP = "\x1f";
-  const END = "\x1e";
-  // The commit's fields and the files it changed, in one process: the fields end with END, the name-status lines follow.
-  const out = git(root, ["diff-tree", "--always", "--name-status", "--no-renames", "-r", "--root", `--format=%H${SEP}%T${SEP}%aI${SEP}%an${SEP}%ae${SEP}%cn${SEP}%ce${SEP}%B${END}`, sha]);
-  if (out === undefined || !out.includes(END)) return undefined;
-  const head = out.slice(0, out.lastIndexOf(END));
-  const status = out.slice(out.lastIndexOf(END) + 1);
-  const [id = sha, treeId = "", timestamp = "", an = "", ae = "", cn = "", ce = "", ...rest] = head.split(SEP);
+const FIELD = "\x1f";
+const FIELDS_END = "\x1e";
+const RECORD = "\x1d";
+/** One commit of `git log`'s output in this format: its fields, then the files it changed (name-status lines). */
+const COMMIT_FORMAT = `${RECORD}%H${FIELD}%T${FIELD}%aI${FIELD}%an${FIELD}%ae${FIELD}%cn${FIELD}%ce${FIELD}%B${FIELDS_END}`;
+
+function parseCommit(record: string): CommitInfo | undefined {
+  // git quotes control characters in file names, so the last FIELDS_END ends the fields whatever the message holds.
+  const end = record.lastIndexOf(FIELDS_END);
+  if (end < 0) return undefined;
+  const [id = "", treeId = "", timestamp = "", an = "", ae = "", cn = "", ce = "", ...rest] = record.slice(0, end).split(FIELD);
   const added: string[] = [];
   const removed: string[] = [];
   const modified: string[] = [];
-  for (const line of status.split("\n")) {
+  for (const line of record.slice(end + 1).split("\n")) {
     const [kind, file] = line.split("\t");
     if (!kind || !file) continue;
     if (kind === "A") added.push(file);
@@ -146,7 +148,7 @@ function readCommit(root: string, sha: string): CommitInfo | undefined {
   return {
     id,
     treeId,
-    message: rest.join(SEP).replace(/\n+$/, ""),
+    message: rest.join(FIELD).replace(/\n+$/, ""),
     timestamp,
     author: { name: an, email: ae },
     committer: { name: cn, email: ce },
@@ -158,16 +160,20 @@ function readCommit(root: string, sha: string): CommitInfo | undefined {
 
 /**
  * The commits a local push of HEAD "pushes", oldest first: those after
- * `before` (HEAD's parent), at most GitHub's twenty (the newest).
- * Empty outside a git repository or without commits.
+ * `before` (HEAD's parent), at most GitHub's twenty (the newest), each with
+ * the files it changed (none for a merge, as GitHub lists them), read in
+ * one git process. Empty outside a git repository or without commits.
  */
 export function readPushCommits(info: RepoInfo): CommitInfo[] {
   if (!info.isGit || info.sha === ZERO_SHA) return [];
   const range = info.before === ZERO_SHA ? [info.sha] : [`${info.before}..${info.sha}`];
-  const list = git(info.root, ["rev-list", "--reverse", ...range]);
-  if (list === undefined) return [];
-  const shas = list.split("\n").filter(Boolean).slice(-MAX_PUSH_COMMITS);
-  return shas.map((sha) => readCommit(info.root, sha)).filter((c): c is CommitInfo => c !== undefined);
+  const out = git(info.root, ["log", "--no-show-signature", `-n${MAX_PUSH_COMMITS}`, "--reverse", "--no-renames", "--name-status", `--format=${COMMIT_FORMAT}`, ...range, "--"]);
+  if (out === undefined) return [];
+  return out
+    .split(RECORD)
+    .filter((record) => record !== "")
+    .map(parseCommit)
+    .filter((c): c is CommitInfo => c !== undefined && c.id !== "");
 }
 
 /** The branch a pushed tag points at the tip of (`base_ref`), when there is one. */

@@ -66,6 +66,20 @@ describe("readRepoInfo", () => {
     expect(byMessage.get("merge side")).toMatchObject({ id: info.sha, treeId: git(dir, "rev-parse", "HEAD^{tree}"), added: [], removed: [], modified: [] });
   });
 
+  test("a first push lists the newest twenty commits, oldest first, the root's files as added", () => {
+    const dir = makeRepo({ "f0.txt": "0" });
+    for (let i = 1; i <= 24; i++) {
+      fs.writeFileSync(path.join(dir, `f${i}.txt`), String(i));
+      git(dir, "add", "-A");
+      git(dir, "commit", "-q", "-m", `commit ${i}`);
+    }
+    const commits = readPushCommits({ ...readRepoInfo(dir), before: "0".repeat(40) });
+    expect(commits.map((c) => c.message)).toEqual(Array.from({ length: 20 }, (_, i) => `commit ${i + 5}`));
+    expect(commits[0]!.added).toEqual(["f5.txt"]);
+    const single = makeRepo({ "only.txt": "x", "sub/two.txt": "y" });
+    expect(readPushCommits({ ...readRepoInfo(single), before: "0".repeat(40) }).map((c) => c.added)).toEqual([["only.txt", "sub/two.txt"]]);
+  });
+
   test("a folder outside git and a repository without commits", () => {
     const plain = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-not-git-"));
     const outside = readRepoInfo(plain);
