@@ -1,9 +1,9 @@
 /**
  * Test results: the cases of the JUnit reports a job attempt read, one row
  * per case, stored in numbered batches (a batch stored again is ignored, so
- * a runner's retry never duplicates a case). Totals and comparisons are
- * computed from the rows; message, stack and output arrive already cut to
- * the caller's limit.
+ * a runner's retry never duplicates a case). Totals are kept per job, added
+ * to by each batch in its transaction; comparisons are computed from the
+ * rows; message, stack and output arrive already cut to the caller's limit.
  */
 import { CompiledQuery, sql } from "kysely";
 import { nowIso, resolvePage, toNum, type Db, type StoreContext } from "./context.js";
@@ -177,6 +177,27 @@ async function withTexts(db: Db, rows: Array<Omit<TestCaseRow, "message" | "stac
   });
 }
 
+/** Adds a batch's cases to its job's totals, in the batch's transaction. */
+async function addTotals(trx: Db, job: { jobId: number; runId: number; attempt: number }, cases: NewTestCase[]): Promise<void> {
+  const add = { total: cases.length, passed: 0, failed: 0, errors: 0, skipped: 0, flaky: 0, durationMs: 0 };
+  for (const c of cases) {
+    if (c.result === "passed") add.passed++;
+    else if (c.result === "failed") add.failed++;
+    else if (c.result === "error") add.errors++;
+    else add.skipped++;
+    if (c.flaky) add.flaky++;
+    add.durationMs += c.durationMs ?? 0;
+  }
+  await sql`
+    insert into test_case_totals (job_id, run_id, attempt, total, passed, failed, errors, skipped, flaky, duration_ms)
+    values (${job.jobId}, ${job.runId}, ${job.attempt}, ${add.total}, ${add.passed}, ${add.failed}, ${add.errors}, ${add.skipped}, ${add.flaky}, ${add.durationMs})
+    on conflict (job_id) do update set
+      total = test_case_totals.total + excluded.total, passed = test_case_totals.passed + excluded.passed,
+      failed = test_case_totals.failed + excluded.failed, errors = test_case_totals.errors + excluded.errors,
+      skipped = test_case_totals.skipped + excluded.skipped, flaky = test_case_totals.flaky + excluded.flaky,
+      duration_ms = test_case_totals.duration_ms + excluded.duration_ms`.execute(trx);
+}
+
 export function createTestResultStore(ctx: StoreContext): TestResultStore {
   const { db } = ctx;
   const ref = (r: { classname: string; name: string }): TestCaseRef => ({ classname: r.classname, name: r.name });
@@ -204,6 +225,7 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
           }
           if (rows > 0) await trx.executeQuery(CompiledQuery.raw(insertSql(ctx.backend, "test_case_texts", TEXT_COLUMNS, rows), texts));
         }
+        await addTotals(trx, job, cases);
         return { recorded: cases.length, duplicates: 0 };
       });
     },
@@ -235,21 +257,22 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
     },
 
     async countTestCases(scope) {
-      const rows = await scoped(db, scope)
-        .select(["c.result", "c.flaky"])
-        .select((eb) => [eb.fn.countAll<number | string>().as("n"), eb.fn.sum<number | string | null>("c.duration_ms").as("ms")])
-        .groupBy(["c.result", "c.flaky"])
-        .execute();
+      let query = db.selectFrom("test_case_totals as t");
+      if ("jobId" in scope) query = query.where("t.job_id", "=", scope.jobId);
+      else {
+        query = query.where("t.run_id", "=", scope.runId);
+        if (scope.attempt !== undefined) query = query.where("t.attempt", "=", scope.attempt);
+      }
+      const rows = await query.select(["t.total", "t.passed", "t.failed", "t.errors", "t.skipped", "t.flaky", "t.duration_ms"]).execute();
       const totals: TestTotals = { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, flaky: 0, durationMs: 0 };
       for (const row of rows) {
-        const n = toNum(row.n);
-        totals.total += n;
-        totals.durationMs += row.ms === null ? 0 : toNum(row.ms);
-        if (row.result === "passed") totals.passed += n;
-        else if (row.result === "failed") totals.failed += n;
-        else if (row.result === "error") totals.errors += n;
-        else if (row.result === "skipped") totals.skipped += n;
-        if (toNum(row.flaky) !== 0) totals.flaky += n;
+        totals.total += toNum(row.total);
+        totals.passed += toNum(row.passed);
+        totals.failed += toNum(row.failed);
+        totals.errors += toNum(row.errors);
+        totals.skipped += toNum(row.skipped);
+        totals.flaky += toNum(row.flaky);
+        totals.durationMs += toNum(row.duration_ms);
       }
       return totals;
     },
