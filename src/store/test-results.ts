@@ -278,9 +278,9 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
     },
 
     async listSlowestTestCases(scope, limit) {
-      const rows = await scoped(db, scope)
-        .selectAll("c")
-        .where("c.duration_ms", "is not", null).orderBy("c.duration_ms", "desc").orderBy("c.id").limit(limit).execute();
+      // Picked from ids and durations alone, which the index comparisons read holds, then read whole.
+      const slowest = scoped(db, scope).select("c.id").where("c.duration_ms", "is not", null).orderBy("c.duration_ms", "desc").orderBy("c.id").limit(limit);
+      const rows = await db.selectFrom("test_cases as c").selectAll("c").where("c.id", "in", slowest).orderBy("c.duration_ms", "desc").orderBy("c.id").execute();
       return withTexts(db, rows);
     },
 
@@ -288,14 +288,20 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
       const here = scopeSql(scope, "c");
       const there = scopeSql(base, "b");
       const same = sql`b.classname = c.classname and b.name = c.name`;
-      // A list and its count in one pass: the window counts every row the limit leaves out.
+      // A list and its count in one pass: the window counts every row the limit leaves out. The names
+      // one side lacks come from both sides' cases read in name order and merged (EXCEPT), not from a
+      // look-up in the other side per case; only the cases of those names are read again.
       const listed = Math.max(1, limit);
       const [failing, added, removed, slowdowns] = await Promise.all([
         sql<{ classname: string; name: string; base_failed: number | string | null }>`
           select c.classname, c.name, (select max(b.failed) from test_cases b where ${there} and ${same}) as base_failed
           from test_cases c where ${here} and c.failed = 1 order by c.id limit ${limit * 4}`.execute(db),
-        sql<TestCaseRef & { n: number | string }>`select c.classname, c.name, count(*) over () as n from test_cases c where ${here} and not exists (select 1 from test_cases b where ${there} and ${same}) order by c.id limit ${listed}`.execute(db),
-        sql<TestCaseRef & { n: number | string }>`select b.classname, b.name, count(*) over () as n from test_cases b where ${there} and not exists (select 1 from test_cases c where ${here} and ${same}) order by b.id limit ${listed}`.execute(db),
+        sql<TestCaseRef & { n: number | string }>`
+          with names as (select c.classname, c.name from test_cases c where ${here} except select b.classname, b.name from test_cases b where ${there} order by 1, 2)
+          select c.classname, c.name, count(*) over () as n from names x cross join test_cases c where ${here} and c.classname = x.classname and c.name = x.name order by c.id limit ${listed}`.execute(db),
+        sql<TestCaseRef & { n: number | string }>`
+          with names as (select b.classname, b.name from test_cases b where ${there} except select c.classname, c.name from test_cases c where ${here} order by 1, 2)
+          select b.classname, b.name, count(*) over () as n from names x cross join test_cases b where ${there} and b.classname = x.classname and b.name = x.name order by b.id limit ${listed}`.execute(db),
         sql<{ classname: string; name: string; duration_ms: number | string; base_ms: number | string }>`
           select c.classname, c.name, c.duration_ms, b.duration_ms as base_ms
           from test_cases c join test_cases b on ${there} and ${same}

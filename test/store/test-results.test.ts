@@ -86,6 +86,26 @@ describeBackends("store test results", (h) => {
     expect(short).toMatchObject({ added: [{ name: "fresh" }], addedCount: 3, removed: [{ name: "gone" }], removedCount: 1, slowdowns: [{ name: "slower" }] });
     expect(await store.compareTestCases({ runId: head.run.id }, { runId: head.run.id }, 5)).toMatchObject({ added: [], addedCount: 0, removed: [], removedCount: 0, newlyFailing: [] });
   });
+
+  it("counts a test added or removed in several jobs once per case, in report order", async () => {
+    const store = await h.open();
+    const base = await seedRun(store, "d1");
+    const [baseOther] = await store.enqueueJobs(base.run.id, [{ key: "node-22", name: "node-22", labels: [] }]);
+    await store.saveTestCases(base.job, 0, [testCase("kept"), testCase("old"), testCase("older")]);
+    await store.saveTestCases({ ...base.job, jobId: baseOther!.id }, 0, [testCase("kept"), testCase("old")]);
+    const head = await seedRun(store, "d2");
+    const [headOther] = await store.enqueueJobs(head.run.id, [{ key: "node-22", name: "node-22", labels: [] }]);
+    await store.saveTestCases(head.job, 0, [testCase("new"), testCase("kept", { durationMs: 30 })]);
+    await store.saveTestCases({ ...head.job, jobId: headOther!.id }, 0, [testCase("kept", { durationMs: 20 }), testCase("new")]);
+    const diff = await store.compareTestCases({ runId: head.run.id, attempt: 1 }, { runId: base.run.id, attempt: 1 }, 10);
+    expect(diff.added.map((t) => t.name)).toEqual(["new", "new"]);
+    expect(diff.addedCount).toBe(2);
+    expect(diff.removed.map((t) => t.name)).toEqual(["old", "older", "old"]);
+    expect(diff.removedCount).toBe(3);
+    // Every pair of a case and a base case of the same test.
+    expect(diff.slowdowns.map((s) => [s.durationMs, s.baseDurationMs])).toEqual([[30, 10], [30, 10], [20, 10], [20, 10]]);
+    expect((await store.listSlowestTestCases({ runId: head.run.id, attempt: 1 }, 3)).map((c) => [c.name, c.durationMs])).toEqual([["kept", 30], ["kept", 20], ["new", 10]]);
+  });
 });
 
 describe.each(["sqlite", "postgres"] as const)("migration 34 [%s]", (backend) => {
