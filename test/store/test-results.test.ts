@@ -139,6 +139,7 @@ describe.each(["sqlite", "postgres"] as const)("migration 34 [%s]", (backend) =>
     try {
       await sql`drop table test_case_totals`.execute(db);
       await sql`create index test_cases_totals_idx on test_cases (run_id, attempt, result, flaky, duration_ms)`.execute(db);
+      await sql`create index test_cases_repository_name_idx on test_cases (repository_id, classname, name)`.execute(db);
       await sql`delete from slipway_migrations where version >= 34`.execute(db);
       const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
       await migrate(db, backend, () => "2026-01-01T00:00:00.000Z", silent, MIGRATIONS);

@@ -23,7 +23,7 @@ export const STAMP_MIGRATIONS: Migration[] = [
   },
   {
     version: 34,
-    name: "test results: each job's totals on a row of their own, added to by every batch stored",
+    name: "test results: each job's totals on a row of their own, added to by every batch stored; no index of cases by repository and name",
     async up(db) {
       // A run's totals are read from a row per job, not counted from its cases: no index over every case is kept for counting.
       await db.schema
@@ -47,6 +47,8 @@ export const STAMP_MIGRATIONS: Migration[] = [
           ${count("result = 'skipped'")}, ${count("flaky <> 0")}, coalesce(sum(duration_ms), 0)
         from test_cases group by job_id`.execute(db);
       await db.schema.dropIndex("test_cases_totals_idx").execute();
+      // One test's executions are found by name in each run attempt of its repository (test_cases_name_idx): an index of every case by repository and name, whose entries land all over it, is not kept.
+      await db.schema.dropIndex("test_cases_repository_name_idx").execute();
     },
   },
 ];
