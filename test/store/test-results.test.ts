@@ -47,6 +47,21 @@ describeBackends("store test results", (h) => {
     expect((await store.listTestCases({ runId: run.id })).totalCount).toBe(0);
   });
 
+  it("stores every field as sent, whatever characters the texts hold", async () => {
+    const store = await h.open();
+    const { job, run } = await seedRun(store, "s1");
+    const odd = 'a {"b,c"} \\ \'d\' NULL é 😀\n\t';
+    const sent = [
+      testCase(odd, { suite: odd, classname: odd, file: odd, line: 7, durationMs: 1.25, result: "error", message: odd, stack: "", output: odd, muted: true, retries: 3 }),
+      testCase("NULL", { suite: "", classname: "", file: "", line: null, durationMs: null, result: "skipped", message: null, stack: null, output: "" }),
+      testCase("plain", { flaky: true, retries: 1, durationMs: 0 }),
+    ];
+    await store.saveTestCases(job, 0, sent);
+    const stored = (await store.listTestCases({ runId: run.id })).items;
+    const byName = new Map(stored.map((c) => [c.name, c]));
+    for (const c of sent) expect(byName.get(c.name)).toMatchObject({ ...c, muted: c.muted === true, jobId: job.jobId, runId: run.id, attempt: 1 });
+  });
+
   it("counts a job's totals, an attempt's and the whole run's, across batches and jobs", async () => {
     const store = await h.open();
     const { job, run } = await seedRun(store, "t1");
