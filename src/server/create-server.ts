@@ -144,8 +144,11 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     request.rawBody = buffer;
     if (buffer.length === 0) return done(null, {});
     try {
-      // `__proto__` keys are dropped so no later merge can reach an object's prototype.
-      done(null, JSON.parse(buffer.toString("utf8"), (key, value: unknown) => (key === "__proto__" ? undefined : value)));
+      // `__proto__` keys are dropped so no later merge can reach an object's prototype. Only a body
+      // holding `__proto__` or a `\u` escape can name one: others skip the check of every key.
+      const text = buffer.toString("utf8");
+      const named = text.includes("__proto__") || text.includes("\\u");
+      done(null, named ? JSON.parse(text, (key, value: unknown) => (key === "__proto__" ? undefined : value)) : JSON.parse(text));
     } catch {
       // GitHub's answer to a body that does not parse: 400, not a validation failure.
       done(new SlipwayError("JSON_INVALID", "Problems parsing JSON"));

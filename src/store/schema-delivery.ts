@@ -238,6 +238,20 @@ export interface TestCasesTable {
   created_at: string;
 }
 
+/** A job's test totals: every batch stored adds its cases to them. */
+export interface TestCaseTotalsTable {
+  job_id: Num;
+  run_id: Num;
+  attempt: Num;
+  total: Num;
+  passed: Num;
+  failed: Num;
+  errors: Num;
+  skipped: Num;
+  flaky: Num;
+  duration_ms: Num;
+}
+
 export interface TestCaseTextsTable {
   case_id: Num;
   message: string | null;

@@ -25,6 +25,7 @@ import type {
   TestShardItemsTable,
   TestShardQueuesTable,
   TestCaseTextsTable,
+  TestCaseTotalsTable,
   TestSettingsTable,
   TestStateChangesTable,
   TestStatesTable,
@@ -347,6 +348,7 @@ export interface Database {
   job_reports: JobReportsTable;
   test_cases: TestCasesTable;
   test_case_texts: TestCaseTextsTable;
+  test_case_totals: TestCaseTotalsTable;
   test_shard_queues: TestShardQueuesTable;
   test_shard_items: TestShardItemsTable;
   test_states: TestStatesTable;

@@ -1,9 +1,9 @@
 /**
  * Test results: the cases of the JUnit reports a job attempt read, one row
  * per case, stored in numbered batches (a batch stored again is ignored, so
- * a runner's retry never duplicates a case). Totals and comparisons are
- * computed from the rows; message, stack and output arrive already cut to
- * the caller's limit.
+ * a runner's retry never duplicates a case). Totals are kept per job, added
+ * to by each batch in its transaction; comparisons are computed from the
+ * rows; message, stack and output arrive already cut to the caller's limit.
  */
 import { CompiledQuery, sql } from "kysely";
 import { nowIso, resolvePage, toNum, type Db, type StoreContext } from "./context.js";
@@ -177,6 +177,54 @@ async function withTexts(db: Db, rows: Array<Omit<TestCaseRow, "message" | "stac
   });
 }
 
+/**
+ * PostgreSQL: a batch's cases in one statement of an array per column,
+ * which the server parses and plans once, not a statement with a parameter
+ * per value.
+ */
+async function insertColumns(trx: Db, job: { jobId: number; runId: number; repositoryId: number; attempt: number }, seq: number, createdAt: string, cases: NewTestCase[]): Promise<void> {
+  const inserted = await sql<{ id: number | string; idx: number | string }>`
+    insert into test_cases (job_id, run_id, repository_id, attempt, seq, created_at, idx, suite, classname, name, file, line, duration_ms, result, failed, flaky, retries, muted)
+    select ${job.jobId}::bigint, ${job.runId}::bigint, ${job.repositoryId}::bigint, ${job.attempt}::integer, ${seq}::integer, ${createdAt}::text, u.*
+    from unnest(
+      ${cases.map((_, i) => i)}::integer[], ${cases.map((c) => c.suite)}::text[], ${cases.map((c) => c.classname)}::text[], ${cases.map((c) => c.name)}::text[],
+      ${cases.map((c) => c.file)}::text[], ${cases.map((c) => c.line)}::integer[], ${cases.map((c) => c.durationMs)}::double precision[], ${cases.map((c) => c.result)}::text[],
+      ${cases.map((c) => (c.result === "failed" || c.result === "error" ? 1 : 0))}::integer[], ${cases.map((c) => (c.flaky ? 1 : 0))}::integer[],
+      ${cases.map((c) => c.retries)}::integer[], ${cases.map((c) => (c.muted ? 1 : 0))}::integer[]
+    ) as u
+    returning id, idx`.execute(trx);
+  const withText = inserted.rows.filter((row) => {
+    const c = cases[toNum(row.idx)]!;
+    return c.message !== null || c.stack !== null || c.output !== null;
+  });
+  if (withText.length === 0) return;
+  const texts = withText.map((row) => cases[toNum(row.idx)]!);
+  await sql`
+    insert into test_case_texts (case_id, message, stack, output)
+    select * from unnest(${withText.map((row) => row.id)}::bigint[], ${texts.map((c) => c.message)}::text[], ${texts.map((c) => c.stack)}::text[], ${texts.map((c) => c.output)}::text[])`.execute(trx);
+}
+
+/** Adds a batch's cases to its job's totals, in the batch's transaction. */
+async function addTotals(trx: Db, job: { jobId: number; runId: number; attempt: number }, cases: NewTestCase[]): Promise<void> {
+  const add = { total: cases.length, passed: 0, failed: 0, errors: 0, skipped: 0, flaky: 0, durationMs: 0 };
+  for (const c of cases) {
+    if (c.result === "passed") add.passed++;
+    else if (c.result === "failed") add.failed++;
+    else if (c.result === "error") add.errors++;
+    else add.skipped++;
+    if (c.flaky) add.flaky++;
+    add.durationMs += c.durationMs ?? 0;
+  }
+  await sql`
+    insert into test_case_totals (job_id, run_id, attempt, total, passed, failed, errors, skipped, flaky, duration_ms)
+    values (${job.jobId}, ${job.runId}, ${job.attempt}, ${add.total}, ${add.passed}, ${add.failed}, ${add.errors}, ${add.skipped}, ${add.flaky}, ${add.durationMs})
+    on conflict (job_id) do update set
+      total = test_case_totals.total + excluded.total, passed = test_case_totals.passed + excluded.passed,
+      failed = test_case_totals.failed + excluded.failed, errors = test_case_totals.errors + excluded.errors,
+      skipped = test_case_totals.skipped + excluded.skipped, flaky = test_case_totals.flaky + excluded.flaky,
+      duration_ms = test_case_totals.duration_ms + excluded.duration_ms`.execute(trx);
+}
+
 export function createTestResultStore(ctx: StoreContext): TestResultStore {
   const { db } = ctx;
   const ref = (r: { classname: string; name: string }): TestCaseRef => ({ classname: r.classname, name: r.name });
@@ -186,6 +234,11 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
         const seen = await trx.selectFrom("test_cases").select("id").where("job_id", "=", job.jobId).where("seq", "=", seq).limit(1).executeTakeFirst();
         if (seen) return { recorded: 0, duplicates: cases.length };
         const createdAt = nowIso(ctx);
+        if (ctx.backend === "postgres") {
+          await insertColumns(trx, job, seq, createdAt, cases);
+          await addTotals(trx, job, cases);
+          return { recorded: cases.length, duplicates: 0 };
+        }
         for (let start = 0; start < cases.length; start += INSERT_ROWS) {
           const part = cases.slice(start, start + INSERT_ROWS);
           const params: unknown[] = [];
@@ -204,6 +257,7 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
           }
           if (rows > 0) await trx.executeQuery(CompiledQuery.raw(insertSql(ctx.backend, "test_case_texts", TEXT_COLUMNS, rows), texts));
         }
+        await addTotals(trx, job, cases);
         return { recorded: cases.length, duplicates: 0 };
       });
     },
@@ -235,29 +289,30 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
     },
 
     async countTestCases(scope) {
-      const rows = await scoped(db, scope)
-        .select(["c.result", "c.flaky"])
-        .select((eb) => [eb.fn.countAll<number | string>().as("n"), eb.fn.sum<number | string | null>("c.duration_ms").as("ms")])
-        .groupBy(["c.result", "c.flaky"])
-        .execute();
+      let query = db.selectFrom("test_case_totals as t");
+      if ("jobId" in scope) query = query.where("t.job_id", "=", scope.jobId);
+      else {
+        query = query.where("t.run_id", "=", scope.runId);
+        if (scope.attempt !== undefined) query = query.where("t.attempt", "=", scope.attempt);
+      }
+      const rows = await query.select(["t.total", "t.passed", "t.failed", "t.errors", "t.skipped", "t.flaky", "t.duration_ms"]).execute();
       const totals: TestTotals = { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, flaky: 0, durationMs: 0 };
       for (const row of rows) {
-        const n = toNum(row.n);
-        totals.total += n;
-        totals.durationMs += row.ms === null ? 0 : toNum(row.ms);
-        if (row.result === "passed") totals.passed += n;
-        else if (row.result === "failed") totals.failed += n;
-        else if (row.result === "error") totals.errors += n;
-        else if (row.result === "skipped") totals.skipped += n;
-        if (toNum(row.flaky) !== 0) totals.flaky += n;
+        totals.total += toNum(row.total);
+        totals.passed += toNum(row.passed);
+        totals.failed += toNum(row.failed);
+        totals.errors += toNum(row.errors);
+        totals.skipped += toNum(row.skipped);
+        totals.flaky += toNum(row.flaky);
+        totals.durationMs += toNum(row.duration_ms);
       }
       return totals;
     },
 
     async listSlowestTestCases(scope, limit) {
-      const rows = await scoped(db, scope)
-        .selectAll("c")
-        .where("c.duration_ms", "is not", null).orderBy("c.duration_ms", "desc").orderBy("c.id").limit(limit).execute();
+      // Picked from ids and durations alone, which the index comparisons read holds, then read whole.
+      const slowest = scoped(db, scope).select("c.id").where("c.duration_ms", "is not", null).orderBy("c.duration_ms", "desc").orderBy("c.id").limit(limit);
+      const rows = await db.selectFrom("test_cases as c").selectAll("c").where("c.id", "in", slowest).orderBy("c.duration_ms", "desc").orderBy("c.id").execute();
       return withTexts(db, rows);
     },
 
@@ -265,14 +320,20 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
       const here = scopeSql(scope, "c");
       const there = scopeSql(base, "b");
       const same = sql`b.classname = c.classname and b.name = c.name`;
-      // A list and its count in one pass: the window counts every row the limit leaves out.
+      // A list and its count in one pass: the window counts every row the limit leaves out. The names
+      // one side lacks come from both sides' cases read in name order and merged (EXCEPT), not from a
+      // look-up in the other side per case; only the cases of those names are read again.
       const listed = Math.max(1, limit);
       const [failing, added, removed, slowdowns] = await Promise.all([
         sql<{ classname: string; name: string; base_failed: number | string | null }>`
           select c.classname, c.name, (select max(b.failed) from test_cases b where ${there} and ${same}) as base_failed
           from test_cases c where ${here} and c.failed = 1 order by c.id limit ${limit * 4}`.execute(db),
-        sql<TestCaseRef & { n: number | string }>`select c.classname, c.name, count(*) over () as n from test_cases c where ${here} and not exists (select 1 from test_cases b where ${there} and ${same}) order by c.id limit ${listed}`.execute(db),
-        sql<TestCaseRef & { n: number | string }>`select b.classname, b.name, count(*) over () as n from test_cases b where ${there} and not exists (select 1 from test_cases c where ${here} and ${same}) order by b.id limit ${listed}`.execute(db),
+        sql<TestCaseRef & { n: number | string }>`
+          with names as (select c.classname, c.name from test_cases c where ${here} except select b.classname, b.name from test_cases b where ${there} order by 1, 2)
+          select c.classname, c.name, count(*) over () as n from names x cross join test_cases c where ${here} and c.classname = x.classname and c.name = x.name order by c.id limit ${listed}`.execute(db),
+        sql<TestCaseRef & { n: number | string }>`
+          with names as (select b.classname, b.name from test_cases b where ${there} except select c.classname, c.name from test_cases c where ${here} order by 1, 2)
+          select b.classname, b.name, count(*) over () as n from names x cross join test_cases b where ${there} and b.classname = x.classname and b.name = x.name order by b.id limit ${listed}`.execute(db),
         sql<{ classname: string; name: string; duration_ms: number | string; base_ms: number | string }>`
           select c.classname, c.name, c.duration_ms, b.duration_ms as base_ms
           from test_cases c join test_cases b on ${there} and ${same}

@@ -5,7 +5,6 @@
  * their run's commit and branch and their job's duration). A test is its
  * repository, class name and name.
  */
-import { sql } from "kysely";
 import { nowIso, resolvePage, toNum, type StoreContext } from "./context.js";
 import type { Page, PageOptions } from "./store.js";
 
@@ -97,39 +96,67 @@ function mapState(r: StateRow): TestStateRecord {
   };
 }
 
-/** The tests one query may name: more go in several queries. */
+/** The tests looked up at once: more wait for the first ones. */
 const TESTS_PER_QUERY = 200;
+const EXECUTION_COLUMNS = ["c.id", "c.classname", "c.name", "c.run_id", "c.attempt", "c.job_id", "c.created_at", "c.result", "c.flaky", "c.duration_ms", "r.head_sha", "r.head_branch", "j.started_at", "j.completed_at"] as const;
 
 export function createTestStateStore(ctx: StoreContext): TestStateStore {
   const { db } = ctx;
   const ofTest = (repositoryId: number, test: TestKey) =>
     db.selectFrom("test_states").selectAll().where("repository_id", "=", repositoryId).where("classname", "=", test.classname).where("name", "=", test.name);
 
-  async function readExecutions(repositoryId: number, filter: TestExecutionFilter, tests: TestKey[] | undefined): Promise<TestExecutionRow[]> {
+  /**
+   * One test's executions: looked up by name in each run attempt of the
+   * repository that stored cases (the index comparisons read), so no index of
+   * every case by repository and name is kept and storing a case updates one
+   * index fewer. The run attempts come from the per-job totals.
+   */
+  function readTestExecutions(repositoryId: number, filter: TestExecutionFilter, test: TestKey) {
+    const attempts = db
+      .selectFrom("test_case_totals as t")
+      .innerJoin("workflow_runs as tr", "tr.id", "t.run_id")
+      .select(["t.run_id", "t.attempt"])
+      .distinct()
+      .where("tr.repository_id", "=", repositoryId);
     let query = db
-      .selectFrom("test_cases as c")
+      .selectFrom(attempts.as("s"))
+      .crossJoin("test_cases as c")
       .innerJoin("workflow_runs as r", "r.id", "c.run_id")
       .innerJoin("jobs as j", "j.id", "c.job_id")
-      .select(["c.classname", "c.name", "c.run_id", "c.attempt", "c.job_id", "c.created_at", "c.result", "c.flaky", "c.duration_ms", "r.head_sha", "r.head_branch", "j.started_at", "j.completed_at"])
-      .where("c.repository_id", "=", repositoryId)
+      .select(EXECUTION_COLUMNS)
+      .whereRef("c.run_id", "=", "s.run_id")
+      .whereRef("c.attempt", "=", "s.attempt")
+      .where("c.classname", "=", test.classname)
+      .where("c.name", "=", test.name)
       .where("c.created_at", ">=", filter.since);
     if (filter.headSha !== undefined) query = query.where("r.head_sha", "=", filter.headSha);
+    return query.execute();
+  }
+
+  async function readExecutions(repositoryId: number, filter: TestExecutionFilter, tests: TestKey[] | undefined): Promise<TestExecutionRow[]> {
+    let rows;
     if (tests) {
-      query = query.where((eb) => eb.or(tests.map((t) => eb.and([eb("c.classname", "=", t.classname), eb("c.name", "=", t.name)]))));
+      rows = (await Promise.all(tests.map((test) => readTestExecutions(repositoryId, filter, test)))).flat();
+      rows.sort((a, b) => toNum(a.id) - toNum(b.id));
     } else {
-      query = query.where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom("test_cases as f")
-            .select(sql`1`.as("one"))
-            .where("f.repository_id", "=", repositoryId)
-            .where("f.created_at", ">=", filter.since)
-            .whereRef("f.classname", "=", "c.classname")
-            .whereRef("f.name", "=", "c.name")
-            .where((eb) => eb.or([eb("f.failed", "=", 1), eb("f.flaky", "=", 1)])),
-        ),
-      );
+      // The tests that failed or flaked in the period, read once; then every execution of those tests in it.
+      const unstable = db
+        .selectFrom("test_cases as f")
+        .select(["f.classname", "f.name"])
+        .where("f.repository_id", "=", repositoryId)
+        .where("f.created_at", ">=", filter.since)
+        .where((eb) => eb.or([eb("f.failed", "=", 1), eb("f.flaky", "=", 1)]));
+      let query = db
+        .selectFrom("test_cases as c")
+        .innerJoin("workflow_runs as r", "r.id", "c.run_id")
+        .innerJoin("jobs as j", "j.id", "c.job_id")
+        .select(EXECUTION_COLUMNS)
+        .where("c.repository_id", "=", repositoryId)
+        .where("c.created_at", ">=", filter.since)
+        .where((eb) => eb(eb.refTuple("c.classname", "c.name"), "in", unstable.$asTuple("classname", "name")));
+      if (filter.headSha !== undefined) query = query.where("r.head_sha", "=", filter.headSha);
+      rows = await query.orderBy("c.id").execute();
     }
-    const rows = await query.orderBy("c.id").execute();
     return rows.map((r) => ({
       classname: r.classname,
       name: r.name,

@@ -24,8 +24,14 @@ async function claimedJob(s: TestServer) {
   const claim = await s.app.inject({ method: "POST", url: "/api/v3/runner/jobs/claim", headers: auth(credential), payload: { wait_seconds: 0 } });
   expect(claim.statusCode).toBe(200);
   const { job, lease_token: lease } = claim.json();
+  // A string is sent as it is, as JSON.
   const send = (body: unknown, token = lease as string) =>
-    s.app.inject({ method: "POST", url: `/api/v3/runner/jobs/${job.id}/test-results`, headers: { ...auth(credential), "x-slipway-lease-token": token }, payload: body as Record<string, unknown> });
+    s.app.inject({
+      method: "POST",
+      url: `/api/v3/runner/jobs/${job.id}/test-results`,
+      headers: { ...auth(credential), "x-slipway-lease-token": token, ...(typeof body === "string" ? { "content-type": "application/json" } : {}) },
+      payload: body as Record<string, unknown> | string,
+    });
   return { repo, run, jobId: job.id as number, send };
 }
 
@@ -65,6 +71,19 @@ describe("test results over the runner protocol and the API", () => {
     const byJob = await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/jobs/${jobId}/test-results?status=failed`, headers: auth(ADMIN_TOKEN) });
     expect(byJob.json()).toMatchObject({ total_count: 1, totals: { total: 4 }, test_cases: [{ name: "removes" }] });
     expect((await server.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/actions/jobs/999999/test-results`, headers: auth(ADMIN_TOKEN) })).statusCode).toBe(404);
+  });
+
+  it("reads a field a case leaves out as null, false or 0, and a body naming __proto__ as it reads any other", async () => {
+    server = await startTestServer();
+    await registerRepo(server.app);
+    const { run, send } = await claimedJob(server);
+    expect((await send({ seq: 0, cases: [{ suite: "cart", classname: "cart.test.ts", name: "lean", result: "passed" }, { suite: "cart", classname: "cart.test.ts", name: "timed", result: "failed", duration_ms: 0 }] })).json()).toEqual({ recorded: 2, duplicates: 0 });
+    const named = '{"seq": 1, "cases": [{"suite": "cart", "classname": "cart.test.ts", "name": "caf\\u00e9", "result": "passed", "__proto__": {"result": "failed"}}]}';
+    expect((await send(named)).json()).toEqual({ recorded: 1, duplicates: 0 });
+    const cases = (await server.store.listTestCases({ runId: run.id })).items;
+    expect(cases.find((c) => c.name === "café")).toMatchObject({ result: "passed" });
+    expect(cases.find((c) => c.name === "lean")).toMatchObject({ file: null, line: null, durationMs: null, flaky: false, retries: 0, muted: false, message: null, stack: null, output: null });
+    expect(cases.find((c) => c.name === "timed")).toMatchObject({ durationMs: 0, result: "failed" });
   });
 
   it("compares a run with the default branch's latest completed run of the same workflow", async () => {

@@ -1,5 +1,12 @@
-import { expect, it } from "vitest";
-import type { NewTestCase, Store } from "../../src/store/index.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { migrate, MIGRATIONS, openStore, type NewTestCase, type Store } from "../../src/store/index.js";
+import { postgresAvailable, startPostgres, type PostgresCluster } from "../support/postgres.js";
 import { describeBackends } from "./backends.js";
 
 function testCase(name: string, patch: Partial<NewTestCase> = {}): NewTestCase {
@@ -40,6 +47,40 @@ describeBackends("store test results", (h) => {
     expect((await store.listTestCases({ runId: run.id })).totalCount).toBe(0);
   });
 
+  it("stores every field as sent, whatever characters the texts hold", async () => {
+    const store = await h.open();
+    const { job, run } = await seedRun(store, "s1");
+    const odd = 'a {"b,c"} \\ \'d\' NULL é 😀\n\t';
+    const sent = [
+      testCase(odd, { suite: odd, classname: odd, file: odd, line: 7, durationMs: 1.25, result: "error", message: odd, stack: "", output: odd, muted: true, retries: 3 }),
+      testCase("NULL", { suite: "", classname: "", file: "", line: null, durationMs: null, result: "skipped", message: null, stack: null, output: "" }),
+      testCase("plain", { flaky: true, retries: 1, durationMs: 0 }),
+    ];
+    await store.saveTestCases(job, 0, sent);
+    const stored = (await store.listTestCases({ runId: run.id })).items;
+    const byName = new Map(stored.map((c) => [c.name, c]));
+    for (const c of sent) expect(byName.get(c.name)).toMatchObject({ ...c, muted: c.muted === true, jobId: job.jobId, runId: run.id, attempt: 1 });
+  });
+
+  it("counts a job's totals, an attempt's and the whole run's, across batches and jobs", async () => {
+    const store = await h.open();
+    const { job, run } = await seedRun(store, "t1");
+    const [other] = await store.enqueueJobs(run.id, [{ key: "lint", name: "lint", labels: [] }]);
+    const again = { ...job, jobId: other!.id, attempt: 2 };
+    await store.saveTestCases(job, 0, [testCase("a", { durationMs: 1.5 }), testCase("b", { result: "failed" }), testCase("c", { result: "skipped", durationMs: null })]);
+    await store.saveTestCases(job, 1, [testCase("d", { result: "error", durationMs: 2 }), testCase("e", { flaky: true, retries: 2 })]);
+    await store.saveTestCases(job, 1, [testCase("d", { result: "error", durationMs: 2 })]);
+    await store.saveTestCases(again, 0, [testCase("a", { durationMs: 4 }), testCase("b")]);
+    const first = { total: 5, passed: 2, failed: 1, errors: 1, skipped: 1, flaky: 1, durationMs: 23.5 };
+    expect(await store.countTestCases({ jobId: job.jobId })).toEqual(first);
+    expect(await store.countTestCases({ runId: run.id, attempt: 1 })).toEqual(first);
+    expect(await store.countTestCases({ runId: run.id, attempt: 2 })).toEqual({ total: 2, passed: 2, failed: 0, errors: 0, skipped: 0, flaky: 0, durationMs: 14 });
+    expect(await store.countTestCases({ runId: run.id })).toEqual({ total: 7, passed: 4, failed: 1, errors: 1, skipped: 1, flaky: 1, durationMs: 37.5 });
+    expect(await store.countTestCases({ runId: run.id, attempt: 3 })).toEqual({ total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, flaky: 0, durationMs: 0 });
+    await store.deleteRun(run.id);
+    expect(await store.countTestCases({ jobId: job.jobId })).toMatchObject({ total: 0 });
+  });
+
   it("compares a run with its base: newly and already failing, added, removed, slowdowns", async () => {
     const store = await h.open();
     const base = await seedRun(store, "b1");
@@ -59,5 +100,75 @@ describeBackends("store test results", (h) => {
     const short = await store.compareTestCases({ runId: head.run.id, attempt: 1 }, { runId: base.run.id, attempt: 1 }, 1);
     expect(short).toMatchObject({ added: [{ name: "fresh" }], addedCount: 3, removed: [{ name: "gone" }], removedCount: 1, slowdowns: [{ name: "slower" }] });
     expect(await store.compareTestCases({ runId: head.run.id }, { runId: head.run.id }, 5)).toMatchObject({ added: [], addedCount: 0, removed: [], removedCount: 0, newlyFailing: [] });
+  });
+
+  it("counts a test added or removed in several jobs once per case, in report order", async () => {
+    const store = await h.open();
+    const base = await seedRun(store, "d1");
+    const [baseOther] = await store.enqueueJobs(base.run.id, [{ key: "node-22", name: "node-22", labels: [] }]);
+    await store.saveTestCases(base.job, 0, [testCase("kept"), testCase("old"), testCase("older")]);
+    await store.saveTestCases({ ...base.job, jobId: baseOther!.id }, 0, [testCase("kept"), testCase("old")]);
+    const head = await seedRun(store, "d2");
+    const [headOther] = await store.enqueueJobs(head.run.id, [{ key: "node-22", name: "node-22", labels: [] }]);
+    await store.saveTestCases(head.job, 0, [testCase("new"), testCase("kept", { durationMs: 30 })]);
+    await store.saveTestCases({ ...head.job, jobId: headOther!.id }, 0, [testCase("kept", { durationMs: 20 }), testCase("new")]);
+    const diff = await store.compareTestCases({ runId: head.run.id, attempt: 1 }, { runId: base.run.id, attempt: 1 }, 10);
+    expect(diff.added.map((t) => t.name)).toEqual(["new", "new"]);
+    expect(diff.addedCount).toBe(2);
+    expect(diff.removed.map((t) => t.name)).toEqual(["old", "older", "old"]);
+    expect(diff.removedCount).toBe(3);
+    // Every pair of a case and a base case of the same test.
+    expect(diff.slowdowns.map((s) => [s.durationMs, s.baseDurationMs])).toEqual([[30, 10], [30, 10], [20, 10], [20, 10]]);
+    expect((await store.listSlowestTestCases({ runId: head.run.id, attempt: 1 }, 3)).map((c) => [c.name, c.durationMs])).toEqual([["kept", 30], ["kept", 20], ["new", 10]]);
+  });
+});
+
+describe.each(["sqlite", "postgres"] as const)("migration 34 [%s]", (backend) => {
+  let cluster: PostgresCluster | null = null;
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await cluster?.stop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.skipIf(backend === "postgres" && !postgresAvailable())("adds up the totals of the cases stored before it", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "slipway-m34-"));
+    dirs.push(dir);
+    let url: string | undefined;
+    if (backend === "postgres") {
+      cluster = await startPostgres();
+      url = await cluster!.createDatabase();
+    }
+    const seeded = await openStore({ url, dataDir: dir });
+    const { job, run } = await seedRun(seeded, "m1");
+    const [other] = await seeded.enqueueJobs(run.id, [{ key: "lint", name: "lint", labels: [] }]);
+    await seeded.saveTestCases(job, 0, [testCase("a", { durationMs: 3 }), testCase("b", { result: "failed" }), testCase("c", { result: "skipped", durationMs: null })]);
+    await seeded.saveTestCases(job, 1, [testCase("d", { result: "error" }), testCase("e", { flaky: true })]);
+    await seeded.saveTestCases({ ...job, jobId: other!.id }, 0, [testCase("f")]);
+    await seeded.close();
+    // The database as it was before migration 34, with the cases it held.
+    const db =
+      backend === "postgres"
+        ? new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) })
+        : new Kysely<any>({ dialect: new SqliteDialect({ database: new SqliteDatabase(path.join(dir, "slipway.db")) }) });
+    try {
+      await sql`drop table test_case_totals`.execute(db);
+      await sql`create index test_cases_totals_idx on test_cases (run_id, attempt, result, flaky, duration_ms)`.execute(db);
+      await sql`create index test_cases_repository_name_idx on test_cases (repository_id, classname, name)`.execute(db);
+      await sql`delete from slipway_migrations where version >= 34`.execute(db);
+      const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+      await migrate(db, backend, () => "2026-01-01T00:00:00.000Z", silent, MIGRATIONS);
+    } finally {
+      await db.destroy();
+    }
+    const store = await openStore({ url, dataDir: dir });
+    try {
+      expect(await store.countTestCases({ jobId: job.jobId })).toEqual({ total: 5, passed: 2, failed: 1, errors: 1, skipped: 1, flaky: 1, durationMs: 33 });
+      expect(await store.countTestCases({ runId: run.id })).toEqual({ total: 6, passed: 3, failed: 1, errors: 1, skipped: 1, flaky: 1, durationMs: 43 });
+      await store.saveTestCases(job, 2, [testCase("g")]);
+      expect(await store.countTestCases({ jobId: job.jobId })).toMatchObject({ total: 6, passed: 3 });
+    } finally {
+      await store.close();
+    }
   });
 });

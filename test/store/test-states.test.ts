@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import type { NewTestCase, Store } from "../../src/store/index.js";
-import { describeBackends } from "./backends.js";
+import { createManualClock, describeBackends } from "./backends.js";
 
 function testCase(name: string, patch: Partial<NewTestCase> = {}): NewTestCase {
   return { suite: "cart", classname: "cart.test.ts", name, file: null, line: null, durationMs: 10, result: "passed", flaky: false, retries: 0, message: null, stack: null, output: null, ...patch };
@@ -60,5 +60,32 @@ describeBackends("store test states", (h) => {
     const named = await store.listTestExecutions(first.repo.id, { since: "2000-01-01T00:00:00.000Z", tests: [{ classname: "cart.test.ts", name: "steady" }] });
     expect(named.map((e) => e.runId)).toEqual([first.run.id, second.run.id]);
     expect(await store.listTestExecutions(first.repo.id, { since: "2999-01-01T00:00:00.000Z" })).toEqual([]);
+  });
+
+  it("lists one test's executions in every run attempt of its repository, since a time, in the order stored", async () => {
+    const clock = createManualClock("2026-03-01T00:00:00.000Z");
+    const store = await h.open({ clock });
+    const first = await seedJob(store, "d1");
+    const [rerun] = await store.enqueueJobs(first.run.id, [{ key: "test-2", name: "test", labels: [] }]);
+    const elsewhere = await store.createRepository({ owner: "acme", name: "other", gitUrl: "g" });
+    const otherRun = await store.createRun({ repositoryId: elsewhere.id, workflowFile: ".github/workflows/ci.yml", workflowName: "CI", event: "push", headBranch: "main", headSha: "d1" });
+    const [otherJob] = await store.enqueueJobs(otherRun.id, [{ key: "test", name: "test", labels: [] }]);
+    await store.saveTestCases(first.job, 0, [testCase("steady"), testCase("other")]);
+    clock.advance(3600);
+    await store.saveTestCases({ ...first.job, jobId: rerun!.id, attempt: 2 }, 0, [testCase("steady", { result: "failed" })]);
+    await store.saveTestCases({ jobId: otherJob!.id, runId: otherRun.id, attempt: 1, repositoryId: elsewhere.id }, 0, [testCase("steady")]);
+    const second = await seedJob(store, "d2");
+    await store.saveTestCases(second.job, 0, [testCase("steady", { flaky: true, retries: 1 })]);
+    const steady = { classname: "cart.test.ts", name: "steady" };
+    const all = await store.listTestExecutions(first.repo.id, { since: "2026-01-01T00:00:00.000Z", tests: [steady, { classname: "cart.test.ts", name: "other" }] });
+    expect(all.map((e) => [e.name, e.runId, e.attempt, e.result, e.flaky])).toEqual([
+      ["steady", first.run.id, 1, "passed", false],
+      ["other", first.run.id, 1, "passed", false],
+      ["steady", first.run.id, 2, "failed", false],
+      ["steady", second.run.id, 1, "passed", true],
+    ]);
+    const later = await store.listTestExecutions(first.repo.id, { since: "2026-03-01T00:30:00.000Z", tests: [steady] });
+    expect(later.map((e) => [e.runId, e.attempt])).toEqual([[first.run.id, 2], [second.run.id, 1]]);
+    expect((await store.listTestExecutions(first.repo.id, { since: "2026-01-01T00:00:00.000Z", headSha: "d2", tests: [steady] })).map((e) => e.runId)).toEqual([second.run.id]);
   });
 });

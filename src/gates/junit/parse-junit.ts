@@ -83,8 +83,12 @@ const SAXES_CDATA_STATES = new Set([SAXES_IN_CDATA, 21, 22]);
 const FORBIDDEN_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const FORBIDDEN_REFERENCE = /&#(?:x0*([0-8bcefBCEF]|1[0-9a-fA-F])|0*([0-8]|1[124-9]|2[0-9]|3[01]));/g;
 
+/** Any character FORBIDDEN_CHARACTERS may match: a chunk without one (most are) skips the slower search. */
+const SUSPECT_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
 function cleanChunk(chunk: string): string {
-  return chunk.replace(FORBIDDEN_CHARACTERS, "\uFFFD").replace(FORBIDDEN_REFERENCE, "\uFFFD");
+  const characters = SUSPECT_CHARACTER.test(chunk) ? chunk.replace(FORBIDDEN_CHARACTERS, "\uFFFD") : chunk;
+  return characters.includes("&#") ? characters.replace(FORBIDDEN_REFERENCE, "\uFFFD") : characters;
 }
 
 interface OpenCase {

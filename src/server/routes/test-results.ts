@@ -1,9 +1,11 @@
 /**
  * Test results. Runner side (permission `runner`, the job's lease token in
  * X-Slipway-Lease-Token): `slipway/test-report` sends the cases it read in
- * numbered batches, stored once per job attempt and batch. API side: the
- * cases of a run (its latest attempt, or `?attempt=`) or of one job, failed
- * first, filtered by `status` and `q`, paginated with Link headers; and the
+ * numbered batches, stored once per job attempt and batch (a case's field
+ * left out reads as null, false or 0, so a runner need not send what is
+ * empty). API side: the cases of a run (its latest attempt, or `?attempt=`)
+ * or of one job, failed first, filtered by `status` and `q`, paginated with
+ * Link headers; and the
  * comparison with the base run (the default branch's latest completed run of
  * the same workflow): newly failing and already failing tests, added and
  * removed tests, the slowest tests and the biggest slowdowns.
