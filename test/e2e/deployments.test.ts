@@ -109,7 +109,10 @@ describe("deployments in server runs", () => {
     const third = await dispatch("stage.yml");
     for (const id of [first, second, third]) expect((await completed(id)).conclusion).toBe("success");
     const deployments = (await api(server.url, "GET", `${repoApi}/deployments?environment=staging`)).data as { id: number; run_id: number }[];
-    expect(deployments.map((d) => d.run_id)).toEqual([third, second, first]);
+    // One deployment per run. The runs' build jobs race, so which stage job asks first is not the dispatch order;
+    // the order they asked in (their ids) is the order they are served in, one at a time.
+    expect(deployments.map((d) => d.run_id).sort((a, b) => a - b)).toEqual([first, second, third]);
+    expect(deployments.map((d) => d.id)).toEqual([...deployments.map((d) => d.id)].sort((a, b) => b - a));
     const spans: { start: number; end: number }[] = [];
     for (const d of [...deployments].reverse()) {
       const statuses = (await api(server.url, "GET", `${repoApi}/deployments/${d.id}/statuses`)).data as { state: string; created_at: string }[];

@@ -189,21 +189,28 @@ describe("rollouts through a flag's split on a server", () => {
     expect([200, 201]).toContain((await api(server.url, "PUT", `${flagsApi}/checkout`, checkout)).status);
     const base = (await api(server.url, "GET", `${flagsApi}/versions`)).data.versions[0].version as number;
     const runId = await dispatch("halted.yml");
-    await waitFor("the canary at 50%", async () => ((await versionsSince(base)).length === 2 ? true : undefined), 60_000);
+    const twenty = [["stable", 60], ["legacy", 20], ["canary", 20]];
+    const fifty = [["stable", 38], ["legacy", 12], ["canary", 50]];
+    // This run's writes, from its first step on (a write an earlier test's run made late is not this run's).
+    const ownSince = async () => {
+      const all = await versionsSince(base);
+      const first = all.findIndex((v) => JSON.stringify(v.split) === JSON.stringify(twenty));
+      return first < 0 ? [] : all.slice(first);
+    };
+    await waitFor("the canary at 50%", async () => ((await ownSince()).some((v) => JSON.stringify(v.split) === JSON.stringify(fifty)) ? true : undefined), 60_000);
     const deployments = (await api(server.url, "GET", `${repoApi}/deployments?environment=live`)).data as Array<{ id: number; run_id: number }>;
     const deployment = deployments.find((d) => d.run_id === runId)!;
     expect((await api(server.url, "POST", `${repoApi}/deployments/${deployment.id}/statuses`, { state: "failure", description: "error budget burnt" })).status).toBe(201);
 
-    // Back at the previous step (20%), written as a new version by slipway; the flag stays enabled.
+    // Back at the previous step (20%), written as a new version by slipway (the failed deployment is decided by the server's sweep); the flag stays enabled.
+    const versions = await waitFor("the halt", async () => {
+      const own = await ownSince();
+      return own.length >= 3 ? own : undefined;
+    }, 30_000);
     const flag = (await api(server.url, "GET", `${flagsApi}/checkout`)).data;
-    expect(splitOf(flag)).toEqual([["stable", 60], ["legacy", 20], ["canary", 20]]);
+    expect(splitOf(flag)).toEqual(twenty);
     expect(flag.state).toBe("ENABLED");
-    const versions = await versionsSince(base);
-    expect(versions.map((v) => v.split)).toEqual([
-      [["stable", 60], ["legacy", 20], ["canary", 20]],
-      [["stable", 38], ["legacy", 12], ["canary", 50]],
-      [["stable", 60], ["legacy", 20], ["canary", 20]],
-    ]);
+    expect(versions.map((v) => v.split)).toEqual([twenty, fifty, twenty]);
     expect(versions[2]).toMatchObject({ actor: "slipway", reason: `rollout halted: deployment ${deployment.id} to live failed; split back to its previous step` });
     const audit = (await api(server.url, "GET", "/api/v3/audit-log?action=flags.rollout.halted")).data.entries as Array<{ actor: string; target: string; details: Record<string, any> }>;
     const entry = audit.find((e) => e.details.deployment === deployment.id)!;
@@ -216,7 +223,7 @@ describe("rollouts through a flag's split on a server", () => {
     const log = await logOf(runId);
     expect(log).toMatch(/FLAG_ROLLOUT_HALTED/);
     expect(log).toMatch(/halted \(deployment \d+ to live failed\)/);
-    expect((await versionsSince(base)).length).toBe(3);
+    expect((await ownSince()).length).toBe(3);
   }, 90_000);
 
   it("refuses a job outside the environment, and any credential but a running job's token", async () => {
