@@ -38,6 +38,12 @@ export interface QueuedJobClaim {
   repository?: { fullName: string; gitUrl: string };
 }
 
+/** A renewed lease, as the renewal left it. */
+export interface RenewedLease {
+  leaseExpiresAt: string;
+  cancelRequested: boolean;
+}
+
 interface ExpiredLease {
   job: Job;
   /** `requeued` when the retry policy allowed another attempt, else `failed` ("runner lost"). */
@@ -52,8 +58,8 @@ export interface JobQueueStore {
    * status `in_progress`, a fresh lease.
    */
   claimJob(options: ClaimOptions): Promise<QueuedJobClaim | null>;
-  /** Extends the lease; false when the token is stale or the job is no longer running. */
-  renewLease(jobId: number, leaseToken: string, leaseSeconds?: number): Promise<boolean>;
+  /** Extends the lease: its new end and whether a cancel was asked; null when the token is stale or the job is no longer running. */
+  renewLease(jobId: number, leaseToken: string, leaseSeconds?: number): Promise<RenewedLease | null>;
   /**
    * Ends every running job whose lease expired before `now`: re-queued when
    * its retry policy allows, otherwise completed as `failure` with error
@@ -82,15 +88,31 @@ export async function releaseRunner(trx: Db, jobId: number): Promise<void> {
   await trx.updateTable("runners").set({ current_job_id: null }).where("current_job_id", "=", jobId).execute();
 }
 
+function leaseLost(jobId: number): SlipwayError {
+  return new SlipwayError("JOB_LEASE_LOST", `job ${jobId} is no longer leased with this token`, {
+    hint: "The job was handed to another runner or ended; stop working on it.",
+  });
+}
+
 /** Checks a lease token for a lease-guarded update; throws JOB_LEASE_LOST when stale. */
 export async function assertLease(trx: Db, jobId: number, leaseToken: string): Promise<void> {
   const job = await trx.selectFrom("jobs").select(["status", "lease_token"]).where("id", "=", jobId).executeTakeFirst();
   if (!job) throw new SlipwayError("JOB_NOT_FOUND", `job ${jobId} does not exist`);
-  if (job.status !== "in_progress" || job.lease_token !== leaseToken) {
-    throw new SlipwayError("JOB_LEASE_LOST", `job ${jobId} is no longer leased with this token`, {
-      hint: "The job was handed to another runner or ended; stop working on it.",
-    });
-  }
+  if (job.status !== "in_progress" || job.lease_token !== leaseToken) throw leaseLost(jobId);
+}
+
+/**
+ * The job, read and (on PostgreSQL) row-locked in one statement inside the
+ * caller's write transaction; with a lease token, JOB_LEASE_LOST unless the
+ * job runs under that token.
+ */
+export async function loadLeasedJob(ctx: StoreContext, trx: Db, jobId: number, leaseToken?: string): Promise<Job> {
+  let query = trx.selectFrom("jobs").selectAll().where("id", "=", jobId);
+  if (ctx.backend === "postgres") query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  if (!row) throw new SlipwayError("JOB_NOT_FOUND", `job ${jobId} does not exist`);
+  if (leaseToken !== undefined && (row.status !== "in_progress" || row.lease_token !== leaseToken)) throw leaseLost(jobId);
+  return mapJob(row);
 }
 
 /**
@@ -292,14 +314,15 @@ export function createJobQueueStore(ctx: StoreContext): JobQueueStore {
       return { ...claimed, leaseToken };
     },
     async renewLease(jobId, leaseToken, leaseSeconds = DEFAULT_LEASE_SECONDS) {
-      const result = await db
+      const row = await db
         .updateTable("jobs")
         .set({ lease_expires_at: addSeconds(nowIso(ctx), leaseSeconds) })
         .where("id", "=", jobId)
         .where("lease_token", "=", leaseToken)
         .where("status", "=", "in_progress")
+        .returning(["lease_expires_at", "cancel_requested"])
         .executeTakeFirst();
-      return affected(result) === 1;
+      return row ? { leaseExpiresAt: row.lease_expires_at!, cancelRequested: toNum(row.cancel_requested) !== 0 } : null;
     },
     async expireLeases(now) {
       const cutoff = now ? toIso(now) : nowIso(ctx);

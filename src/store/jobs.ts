@@ -6,7 +6,8 @@
 import { SlipwayError } from "../lib/index.js";
 import type { JobRequest } from "../protocol/index.js";
 import { normaliseLabels, nowIso, toJson, toNum, type StoreContext } from "./context.js";
-import { assertLease, releaseRunner } from "./job-queue.js";
+import { loadLeasedJob, releaseRunner } from "./job-queue.js";
+import { appendLogInTransaction, type LogChunkAppend, type LogLimits } from "./logs.js";
 import { loadJob, loadRun, mapJob } from "./run-rows.js";
 import { recomputeRun } from "./run-status.js";
 import type { Conclusion, RunStatus } from "./runs.js";
@@ -80,6 +81,8 @@ interface JobCompletion {
   error?: string | null;
   /** The job's steps as it ended, recorded in the same transaction before the job completes. */
   steps?: StepUpdate[];
+  /** The log's last chunks, appended (as `appendLogChunks` does) in the same transaction before the job completes. */
+  logTail?: { chunks: readonly LogChunkAppend[]; limits?: LogLimits };
 }
 
 interface JobActivation {
@@ -90,6 +93,8 @@ interface JobActivation {
   request: JobRequest;
   /** `queued` (default) hands the job to the runners; `waiting` holds it for its environment's protection rules. */
   status?: "queued" | "waiting";
+  /** The labels the pending row holds, as the caller read it (a pending job's labels do not change): none, none to remove. */
+  storedLabels?: readonly string[];
 }
 
 export interface JobStore {
@@ -194,9 +199,12 @@ export function createJobStore(ctx: StoreContext): JobStore {
     },
     async completeJob(jobId, completion, leaseToken) {
       return ctx.write(async (trx) => {
-        if (leaseToken !== undefined) await assertLease(trx, jobId, leaseToken);
-        const job = await loadJob(trx, jobId);
+        // One statement checks the lease, takes the job's row lock and reads it.
+        const job = await loadLeasedJob(ctx, trx, jobId, leaseToken);
         if (job.status === "completed") throw new SlipwayError("JOB_ALREADY_COMPLETED", `job ${jobId} is already completed`);
+        if (completion.logTail && completion.logTail.chunks.length > 0) {
+          await appendLogInTransaction(ctx, trx, jobId, completion.logTail.chunks, completion.logTail.limits, { jobLocked: true });
+        }
         for (const step of completion.steps ?? []) await upsertStep(ctx, trx, jobId, step);
         const row = await trx
           .updateTable("jobs")
@@ -268,16 +276,22 @@ export function createJobStore(ctx: StoreContext): JobStore {
           .returningAll()
           .executeTakeFirst();
         if (!row) return null;
-        await trx.deleteFrom("job_labels").where("job_id", "=", jobId).execute();
+        if (update.storedLabels === undefined || update.storedLabels.length > 0) await trx.deleteFrom("job_labels").where("job_id", "=", jobId).execute();
         if (labels.length > 0) await trx.insertInto("job_labels").values(labels.map((label) => ({ job_id: jobId, label }))).execute();
         if (update.status === "waiting") {
           await recomputeRun(ctx, trx, toNum(row.run_id));
           return mapJob(row);
         }
-        const jobs = await trx.selectFrom("jobs").select(["status"]).where("run_id", "=", row.run_id).where("attempt", "=", row.attempt).execute();
-        if (!jobs.some((j) => j.status === "in_progress" || j.status === "completed")) {
-          await trx.updateTable("workflow_runs").set({ status: "queued", updated_at: nowIso(ctx) }).where("id", "=", row.run_id).where("status", "=", "pending").execute();
-        }
+        // A pending run whose jobs neither run nor finished becomes queued: one statement (deriveRunStatus's rule for this change).
+        await trx
+          .updateTable("workflow_runs")
+          .set({ status: "queued", updated_at: nowIso(ctx) })
+          .where("id", "=", row.run_id)
+          .where("status", "=", "pending")
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom("jobs").select("jobs.id").where("jobs.run_id", "=", row.run_id).where("jobs.attempt", "=", row.attempt).where("jobs.status", "in", ["in_progress", "completed"]))),
+          )
+          .execute();
         await ctx.signalJobs(trx);
         return mapJob(row);
       });

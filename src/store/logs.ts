@@ -18,6 +18,9 @@ interface LogChunkInput {
   data: Buffer | string;
 }
 
+/** A chunk appended to a known job's log. */
+export type LogChunkAppend = Omit<LogChunkInput, "jobId">;
+
 interface LogChunk {
   step: number;
   seq: number;
@@ -42,7 +45,7 @@ interface ReadLogOptions {
 }
 
 /** Caps on what a job's log keeps; output past a cap is dropped after one line saying so. */
-interface LogLimits {
+export interface LogLimits {
   /** Bytes one step (or the job-level lines, step -1) may store. */
   stepBytes?: number;
   /** Bytes the whole job log may store. */
@@ -188,6 +191,65 @@ export async function addNoticeInTransaction(ctx: StoreContext, trx: Db, jobId: 
   return true;
 }
 
+/**
+ * Appends chunks at the end of the job's log; a chunk whose (step, seq) is
+ * already stored is skipped. The job row lock (PostgreSQL) or the write
+ * lock (SQLite) serialises appends to one job, so offsets never overlap.
+ * Inside the caller's write transaction; `jobLocked` when that transaction
+ * already holds the job's row lock (and knows the job exists).
+ */
+export async function appendLogInTransaction(
+  ctx: StoreContext,
+  trx: Db,
+  jobId: number,
+  chunks: readonly Omit<LogChunkInput, "jobId">[],
+  limits: LogLimits = {},
+  options: { jobLocked?: boolean } = {},
+): Promise<number> {
+  if (!options.jobLocked) {
+    let jobQuery = trx.selectFrom("jobs").select("id").where("id", "=", jobId);
+    if (ctx.backend === "postgres") jobQuery = jobQuery.forUpdate();
+    if (!(await jobQuery.executeTakeFirst())) throw new SlipwayError("JOB_NOT_FOUND", `job ${jobId} does not exist`);
+  }
+  let end = await logEnd(trx, jobId);
+  const capped = limits.stepBytes !== undefined || limits.jobBytes !== undefined;
+  const state = capped ? await capState(trx, jobId, [...new Set(chunks.map((c) => c.step))]) : null;
+  const at = nowIso(ctx);
+  let taken = 0;
+  for (const chunk of chunks) {
+    let data = typeof chunk.data === "string" ? Buffer.from(chunk.data, "utf8") : chunk.data;
+    let notice = 0;
+    if (state) {
+      if (state.jobTruncated || state.truncatedSteps.has(chunk.step)) {
+        taken++;
+        continue;
+      }
+      const stepSize = state.stepBytes.get(chunk.step) ?? 0;
+      if (limits.jobBytes !== undefined && end + data.length > limits.jobBytes) notice = JOB_NOTICE;
+      else if (limits.stepBytes !== undefined && stepSize + data.length > limits.stepBytes) notice = STEP_NOTICE;
+      if (notice !== 0) {
+        const lead = (await endsMidLine(trx, jobId, chunk.step)) ? "\n" : "";
+        data = Buffer.from(lead + truncationLine(notice, limits), "utf8");
+      }
+    }
+    const result = await trx
+      .insertInto("log_chunks")
+      .values({ job_id: jobId, step: chunk.step, seq: chunk.seq, job_offset: end, size: data.length, data, created_at: at, notice })
+      .onConflict((oc) => oc.columns(["job_id", "step", "seq"]).doNothing())
+      .executeTakeFirst();
+    // A chunk already stored (a retried append) fit when it came: it neither counts nor truncates.
+    if (affected(result) !== 1) continue;
+    taken++;
+    end += data.length;
+    if (state) {
+      state.stepBytes.set(chunk.step, (state.stepBytes.get(chunk.step) ?? 0) + data.length);
+      if (notice === JOB_NOTICE) state.jobTruncated = true;
+      if (notice === STEP_NOTICE) state.truncatedSteps.add(chunk.step);
+    }
+  }
+  return taken;
+}
+
 export function createLogStore(ctx: StoreContext): LogStore {
   const { db } = ctx;
 
@@ -259,61 +321,13 @@ export function createLogStore(ctx: StoreContext): LogStore {
     }
   }
 
-  /**
-   * Appends chunks at the end of the job's log; a chunk whose (step, seq) is
-   * already stored is skipped. The job row lock (PostgreSQL) or the write
-   * lock (SQLite) serialises appends to one job, so offsets never overlap.
-   */
-  async function appendInTransaction(trx: Db, jobId: number, chunks: readonly Omit<LogChunkInput, "jobId">[], limits: LogLimits = {}): Promise<number> {
-    let jobQuery = trx.selectFrom("jobs").select("id").where("id", "=", jobId);
-    if (ctx.backend === "postgres") jobQuery = jobQuery.forUpdate();
-    if (!(await jobQuery.executeTakeFirst())) throw new SlipwayError("JOB_NOT_FOUND", `job ${jobId} does not exist`);
-    let end = await logEnd(trx, jobId);
-    const capped = limits.stepBytes !== undefined || limits.jobBytes !== undefined;
-    const state = capped ? await capState(trx, jobId, [...new Set(chunks.map((c) => c.step))]) : null;
-    const at = nowIso(ctx);
-    let taken = 0;
-    for (const chunk of chunks) {
-      let data = typeof chunk.data === "string" ? Buffer.from(chunk.data, "utf8") : chunk.data;
-      let notice = 0;
-      if (state) {
-        if (state.jobTruncated || state.truncatedSteps.has(chunk.step)) {
-          taken++;
-          continue;
-        }
-        const stepSize = state.stepBytes.get(chunk.step) ?? 0;
-        if (limits.jobBytes !== undefined && end + data.length > limits.jobBytes) notice = JOB_NOTICE;
-        else if (limits.stepBytes !== undefined && stepSize + data.length > limits.stepBytes) notice = STEP_NOTICE;
-        if (notice !== 0) {
-          const lead = (await endsMidLine(trx, jobId, chunk.step)) ? "\n" : "";
-          data = Buffer.from(lead + truncationLine(notice, limits), "utf8");
-        }
-      }
-      const result = await trx
-        .insertInto("log_chunks")
-        .values({ job_id: jobId, step: chunk.step, seq: chunk.seq, job_offset: end, size: data.length, data, created_at: at, notice })
-        .onConflict((oc) => oc.columns(["job_id", "step", "seq"]).doNothing())
-        .executeTakeFirst();
-      // A chunk already stored (a retried append) fit when it came: it neither counts nor truncates.
-      if (affected(result) !== 1) continue;
-      taken++;
-      end += data.length;
-      if (state) {
-        state.stepBytes.set(chunk.step, (state.stepBytes.get(chunk.step) ?? 0) + data.length);
-        if (notice === JOB_NOTICE) state.jobTruncated = true;
-        if (notice === STEP_NOTICE) state.truncatedSteps.add(chunk.step);
-      }
-    }
-    return taken;
-  }
-
   return {
     async appendLogChunk(chunk) {
-      return (await ctx.write((trx) => appendInTransaction(trx, chunk.jobId, [chunk]))) === 1;
+      return (await ctx.write((trx) => appendLogInTransaction(ctx, trx, chunk.jobId, [chunk]))) === 1;
     },
     async appendLogChunks(jobId, chunks, limits) {
       if (chunks.length === 0) return 0;
-      return ctx.write((trx) => appendInTransaction(trx, jobId, chunks, limits));
+      return ctx.write((trx) => appendLogInTransaction(ctx, trx, jobId, chunks, limits));
     },
     async addJobNotice(jobId, notice) {
       return ctx.write(async (trx) => {

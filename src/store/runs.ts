@@ -1,7 +1,7 @@
 /** Workflow runs: numbering per workflow, filters as GitHub's run list takes them, attempts and cancellation. */
 import { sql } from "kysely";
 import { SlipwayError } from "../lib/index.js";
-import { affected, nowIso, resolvePage, toIso, toJson, toNum, type StoreContext } from "./context.js";
+import { addSeconds, affected, nowIso, resolvePage, toIso, toJson, toNum, type StoreContext } from "./context.js";
 import type { Job, JobStatus } from "./jobs.js";
 import { loadRun, mapJob, mapRun } from "./run-rows.js";
 import { recomputeRun } from "./run-status.js";
@@ -50,6 +50,8 @@ export interface NewRun {
   eventPayload?: unknown;
   inputs?: Record<string, unknown> | null;
   displayTitle?: string | null;
+  /** Opens the run's lease (see `openRunLease`) in the same transaction, already held by `owner` (as `acquireRunLease` at `now`). */
+  lease?: { owner: string; leaseSeconds: number; now?: Date };
 }
 
 interface RunPatch {
@@ -138,6 +140,12 @@ export function createRunStore(ctx: StoreContext): RunStore {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
+        if (input.lease) {
+          await trx
+            .insertInto("run_leases")
+            .values({ run_id: row.id, owner: input.lease.owner, expires_at: addSeconds(input.lease.now ? toIso(input.lease.now) : at, input.lease.leaseSeconds), cancel_requested: 0, finished: 0, updated_at: at })
+            .execute();
+        }
         return mapRun(row);
       });
     },

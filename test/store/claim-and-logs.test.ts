@@ -42,8 +42,8 @@ describeBackends("store claims and log appends", (h) => {
     expect(await store.claimJob({ runnerId: runner.id, labels: ["linux"] })).toBeNull();
 
     // The lease handed out is the one updates must name.
-    expect(await store.renewLease(first!.job.id, "not-the-token")).toBe(false);
-    expect(await store.renewLease(first!.job.id, first!.leaseToken)).toBe(true);
+    expect(await store.renewLease(first!.job.id, "not-the-token")).toBeNull();
+    expect(await store.renewLease(first!.job.id, first!.leaseToken)).toMatchObject({ cancelRequested: false });
   });
 
   it("a claim that restarts a completed-looking run clears its conclusion", async () => {
@@ -165,6 +165,43 @@ describeBackends("store claims and log appends", (h) => {
     // A stale completion records none of its steps.
     await expect(store.completeJob(jobId, { conclusion: "success", steps: [{ number: 3, status: "completed" }] }, claimed.leaseToken)).rejects.toMatchObject({ code: "JOB_LEASE_LOST" });
     expect(await store.listSteps(jobId)).toHaveLength(2);
+  });
+
+  it("appends a completion's log tail in its transaction, after the chunks already stored, and none of it when the completion is stale", async () => {
+    const store = await h.open();
+    await setUp(store);
+    const runner = await store.createRunner({ name: "r1", labels: ["linux"], credentialHash: "h1" });
+    const claimed = (await store.claimJob({ runnerId: runner.id, labels: ["linux"] }))!;
+    const jobId = claimed.job.id;
+    await store.appendLogChunks(jobId, [{ step: 1, seq: 0, data: "one\n" }]);
+    await store.completeJob(
+      jobId,
+      // A chunk sent before and again with the tail is stored once.
+      { conclusion: "success", logTail: { chunks: [{ step: 1, seq: 0, data: "one\n" }, { step: 1, seq: 1, data: "two\n" }, { step: -1, seq: 0, data: "end\n" }] } },
+      claimed.leaseToken,
+    );
+    const read = async () => {
+      let text = "";
+      for await (const c of store.readLog(jobId)) text += c.data.toString("utf8");
+      return text;
+    };
+    expect(await read()).toBe("one\ntwo\nend\n");
+    await expect(
+      store.completeJob(jobId, { conclusion: "failure", logTail: { chunks: [{ step: 1, seq: 2, data: "late\n" }] } }, claimed.leaseToken),
+    ).rejects.toMatchObject({ code: "JOB_LEASE_LOST" });
+    expect(await read()).toBe("one\ntwo\nend\n");
+  });
+
+  it("answers a renewal with the lease's new end and a cancel asked meanwhile", async () => {
+    const store = await h.open();
+    await setUp(store);
+    const runner = await store.createRunner({ name: "r1", labels: ["linux"], credentialHash: "h1" });
+    const claimed = (await store.claimJob({ runnerId: runner.id, labels: ["linux"] }))!;
+    const renewed = await store.renewLease(claimed.job.id, claimed.leaseToken, 120);
+    expect(renewed).toEqual({ leaseExpiresAt: expect.any(String), cancelRequested: false });
+    expect(Date.parse(renewed!.leaseExpiresAt) - Date.now()).toBeGreaterThan(100_000);
+    await store.requestJobCancel(claimed.job.id);
+    expect(await store.renewLease(claimed.job.id, claimed.leaseToken, 120)).toMatchObject({ cancelRequested: true });
   });
 
   it("appends a batch of chunks in order, skipping those already stored, at consecutive offsets", async () => {

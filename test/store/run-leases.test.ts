@@ -62,6 +62,60 @@ describeBackends("store run leases", (h) => {
     expect(await store.acquireRunLease(run.id, "b", 30)).toMatchObject({ owner: "b", cancelRequested: false, finished: false });
   });
 
+  it("creates a run with its lease already held by its driver, in one transaction", async () => {
+    const clock = createManualClock();
+    const store = await h.open({ clock });
+    const repo = await store.createRepository({ owner: "o", name: "r", gitUrl: "g" });
+    const run = await store.createRun({ repositoryId: repo.id, workflowFile: "ci.yml", workflowName: "CI", event: "push", headSha: "abc", lease: { owner: "a", leaseSeconds: 30 } });
+    // Held: no sweep lists it, another replica cannot take it, its driver renews it.
+    expect(await store.listOpenRunLeases()).toEqual([]);
+    expect(await store.acquireRunLease(run.id, "b", 30)).toBeNull();
+    expect(await store.acquireRunLease(run.id, "a", 30)).toMatchObject({ owner: "a", expiresAt: "2026-01-01T00:00:30.000Z" });
+    // A driver that never came: the lease lapses and the run is listed for another replica.
+    clock.advance(31);
+    expect((await store.listOpenRunLeases()).map((l) => l.runId)).toEqual([run.id]);
+    expect((await store.acquireRunLease(run.id, "b", 30))?.owner).toBe("b");
+    // Given up at once (a replica stopping): listed at once.
+    const second = await store.createRun({ repositoryId: repo.id, workflowFile: "ci.yml", workflowName: "CI", event: "push", headSha: "abc", lease: { owner: "a", leaseSeconds: 30 } });
+    expect(await store.releaseRunLease(second.id, "a")).toBe(true);
+    expect((await store.listOpenRunLeases()).map((l) => l.runId)).toContain(second.id);
+  });
+
+  it("replaces a pending job's labels on activation, skipping the removal only when it held none", async () => {
+    const store = await h.open();
+    const run = await seedRun(store, "pending");
+    const [held, bare] = await store.enqueueJobs(run.id, [
+      { key: "held", name: "held", labels: ["old"], status: "pending" },
+      { key: "bare", name: "bare", labels: [], status: "pending" },
+    ]);
+    const runner = await store.createRunner({ name: "r", labels: ["old"], credentialHash: "c" });
+    await store.activateJob(held!.id, { name: "held", labels: ["new"], request: request("held"), storedLabels: held!.labels });
+    await store.activateJob(bare!.id, { name: "bare", labels: ["new"], request: request("bare"), storedLabels: bare!.labels });
+    // Neither matches a runner with only the old label: the old label rows are gone.
+    expect(await store.claimJob({ runnerId: runner.id, labels: ["old"] })).toBeNull();
+    const other = await store.createRunner({ name: "n", labels: ["new"], credentialHash: "d" });
+    const claimed = [await store.claimJob({ runnerId: other.id, labels: ["new"] }), await store.claimJob({ runnerId: other.id, labels: ["new"] })];
+    expect(claimed.map((c) => c?.job.key).sort()).toEqual(["bare", "held"]);
+  });
+
+  it("leaves a run's status alone on activation once one of its jobs runs or ended", async () => {
+    const store = await h.open();
+    const run = await seedRun(store, "pending");
+    const [first, second] = await store.enqueueJobs(run.id, [
+      { key: "first", name: "first", labels: [], status: "pending" },
+      { key: "second", name: "second", labels: [], status: "pending" },
+    ]);
+    await store.activateJob(first!.id, { name: "first", labels: ["linux"], request: request("first"), storedLabels: [] });
+    expect((await store.getRun(run.id))?.status).toBe("queued");
+    const runner = await store.createRunner({ name: "r", labels: ["linux"], credentialHash: "c" });
+    const claim = await store.claimJob({ runnerId: runner.id, labels: ["linux"] });
+    await store.completeJob(claim!.job.id, { conclusion: "success" }, claim!.leaseToken);
+    // The run derives in_progress from a finished job and a pending one; activating the second keeps it so.
+    expect((await store.getRun(run.id))?.status).toBe("in_progress");
+    await store.activateJob(second!.id, { name: "second", labels: ["linux"], request: request("second"), storedLabels: [] });
+    expect((await store.getRun(run.id))?.status).toBe("in_progress");
+  });
+
   it("gives a run to exactly one of several replicas racing for it", async () => {
     const store = await h.open();
     const replica = await h.openAgain(store);

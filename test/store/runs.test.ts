@@ -111,13 +111,13 @@ describeBackends("store runs and queue", (h) => {
     const claim = await store.claimJob({ runnerId: runner.id, labels: [] });
     expect(claim?.job.id).toBe(job!.id);
     clock.advance(30);
-    expect(await store.renewLease(job!.id, claim!.leaseToken, 120)).toBe(true);
+    expect(await store.renewLease(job!.id, claim!.leaseToken, 120)).toMatchObject({ cancelRequested: false });
     expect((await store.getJob(job!.id))?.leaseExpiresAt).toBe("2026-01-01T00:02:30.000Z");
-    expect(await store.renewLease(job!.id, "stale-token")).toBe(false);
+    expect(await store.renewLease(job!.id, "stale-token")).toBeNull();
     await expectCode(store.recordStep(job!.id, { number: 1, status: "in_progress" }, "stale-token"), "JOB_LEASE_LOST");
     await expectCode(store.completeJob(job!.id, { conclusion: "success" }, "stale-token"), "JOB_LEASE_LOST");
     await store.completeJob(job!.id, { conclusion: "success" }, claim!.leaseToken);
-    expect(await store.renewLease(job!.id, claim!.leaseToken)).toBe(false);
+    expect(await store.renewLease(job!.id, claim!.leaseToken)).toBeNull();
     await expectCode(store.completeJob(job!.id, { conclusion: "failure" }, claim!.leaseToken), "JOB_LEASE_LOST");
     await expectCode(store.completeJob(424242, { conclusion: "failure" }), "JOB_NOT_FOUND");
   });
@@ -153,7 +153,7 @@ describeBackends("store runs and queue", (h) => {
     const again = await store.claimJob({ runnerId: runner.id, labels: ["linux"] });
     expect(again?.job.id).toBe(retried!.id);
     expect(again?.leaseToken).not.toBe(c2!.leaseToken);
-    expect(await store.renewLease(retried!.id, c2!.leaseToken)).toBe(false);
+    expect(await store.renewLease(retried!.id, c2!.leaseToken)).toBeNull();
     clock.advance(61);
     expect((await store.expireLeases()).map((e) => e.outcome)).toEqual(["failed"]);
     expect(await store.getRun(run.id)).toMatchObject({ status: "completed", conclusion: "failure" });

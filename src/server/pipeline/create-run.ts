@@ -9,6 +9,7 @@ import { planRun, selectWorkflows } from "../../engine/index.js";
 import type { Repository, Store, WorkflowRun } from "../../store/index.js";
 import { evaluateTemplate, toBooleanSetting, type Workflow } from "../../workflow/index.js";
 import type { WorkflowDispatcher } from "../context.js";
+import type { RunHandoff } from "./pipeline-types.js";
 import type { Trigger } from "../webhooks.js";
 import { hasCommit, listChangedFiles, readCommitTitle, readFileAt, readWorkflowFiles, resolveRefName } from "./git-mirror.js";
 import { asObject, githubContextOfRun, refName } from "./github-context.js";
@@ -50,8 +51,10 @@ export function createRunCreator(deps: {
   access: RepositoryAccess;
   logger: MessageLogger;
   publicUrl: string;
-  /** Hands a new run to the driver, with the workflow already parsed for it. */
-  launch: (runId: number, workflow: Workflow) => void;
+  /** Hands a new run, whose lease it holds, to the driver with what creating it read. */
+  launch: (runId: number, handoff: RunHandoff) => void;
+  /** The driver's lease, which a new run's lease is opened with. */
+  lease: { owner: string; leaseSeconds: number; clock: () => Date };
 }) {
   const { store, access, logger, publicUrl } = deps;
 
@@ -108,6 +111,7 @@ export function createRunCreator(deps: {
       eventPayload: input.payload,
       inputs: input.inputs ?? null,
       displayTitle: await defaultTitleOf(repo, workflowName, input.event, input.payload, input.sha),
+      lease: { owner: deps.lease.owner, leaseSeconds: deps.lease.leaseSeconds, now: deps.lease.clock() },
     });
     // run-name may use the run's id and number, known once the run exists.
     const runName = await runNameOf(repo, workflow, run, input.typedInputs ?? {}, vars);
@@ -118,9 +122,8 @@ export function createRunCreator(deps: {
     } catch (error) {
       logger.warn(`run ${run.id}: concurrency group: ${(error as Error).message}`);
     }
-    await store.openRunLease(run.id);
     access.sendStatus(repo, run, "pending", "Queued");
-    deps.launch(run.id, workflow);
+    deps.launch(run.id, { workflow, run, repository: repo, vars });
     return run;
   };
 

@@ -20,6 +20,7 @@ import { createJobWatch } from "./job-watch.js";
 import { createQueueExecutor, DrivingStopped } from "./queue-executor.js";
 import { deploymentHooks } from "./deployment-hooks.js";
 import type { RepositoryAccess } from "./repository-access.js";
+import type { RunHandoff } from "./pipeline-types.js";
 import type { MessageLogger } from "../../lib/index.js";
 
 interface Driving {
@@ -48,15 +49,19 @@ export interface RunDriverDeps {
 export function createRunDriver(deps: RunDriverDeps) {
   const { store, access, logger, clock, publicUrl, replicaId, leaseSeconds, pollMs } = deps;
   const driving = new Map<number, Driving>();
-  /** Workflows parsed while creating a run, handed to its first drive instead of reading and parsing the file again. */
-  const parsedForRun = new Map<number, Workflow>();
+  /** What creating a run read, handed to its first drive instead of reading (and parsing) it again. */
+  const handoffs = new Map<number, RunHandoff>();
   const watch = createJobWatch(store, pollMs, (error) => logger.warn(`watching jobs: ${error.message}`));
   let stopping = false;
 
   /** Starts driving a run in the background unless this replica already does. */
-  function launch(runId: number, parsed?: Workflow): void {
-    if (stopping) return;
-    if (parsed) parsedForRun.set(runId, parsed);
+  function launch(runId: number, handoff?: RunHandoff): void {
+    if (stopping) {
+      // A new run's lease, held from its creation, is given up so that the next replica (or this one resumed) drives it at once.
+      if (handoff) void store.releaseRunLease(runId, replicaId).catch(() => undefined);
+      return;
+    }
+    if (handoff) handoffs.set(runId, handoff);
     const current = driving.get(runId);
     if (current) {
       current.again = true;
@@ -73,9 +78,10 @@ export function createRunDriver(deps: RunDriverDeps) {
   }
 
   async function drive(runId: number, entry: Driving): Promise<void> {
-    const parsed = parsedForRun.get(runId);
-    parsedForRun.delete(runId);
-    const lease = await store.acquireRunLease(runId, replicaId, leaseSeconds, clock());
+    const handoff = handoffs.get(runId);
+    handoffs.delete(runId);
+    // A run handed over from its creation was created with its lease held by this replica.
+    const lease = handoff ? { cancelRequested: false } : await store.acquireRunLease(runId, replicaId, leaseSeconds, clock());
     if (!lease) return;
     if (lease.cancelRequested) entry.controller.abort();
     let owned = true;
@@ -94,7 +100,7 @@ export function createRunDriver(deps: RunDriverDeps) {
       );
     }, Math.max(50, Math.min(5000, (leaseSeconds * 1000) / 3)));
     try {
-      const finished = await driveOwned(runId, entry, parsed);
+      const finished = await driveOwned(runId, entry, handoff);
       if (finished && owned && !entry.stopped.signal.aborted) await store.releaseRunLease(runId, replicaId, { finished: true });
     } finally {
       clearInterval(renew);
@@ -153,23 +159,23 @@ export function createRunDriver(deps: RunDriverDeps) {
   }
 
   /** Drives the run's current attempt; true when it reached its end (false when this replica stopped). */
-  async function driveOwned(runId: number, entry: Driving, parsedWorkflow?: Workflow): Promise<boolean> {
-    let run = await store.getRun(runId);
+  async function driveOwned(runId: number, entry: Driving, handoff?: RunHandoff): Promise<boolean> {
+    let run = handoff?.run ?? (await store.getRun(runId));
     if (!run) return true;
-    const repo = await store.getRepository(run.repositoryId);
+    const repo = handoff?.repository ?? (await store.getRepository(run.repositoryId));
     if (!repo) return true;
     const github = githubContextOfRun(repo, run, publicUrl);
-    const workflow = parsedWorkflow ?? (await loadWorkflow(repo, run));
+    const workflow = handoff?.workflow ?? (await loadWorkflow(repo, run));
     if (typeof workflow === "string") {
       await failRun(repo, run, workflow);
       return true;
     }
 
     // The attempt's jobs as stored; only this drive adds jobs to it, so the list stays right unless the run was waiting.
-    let stored: Job[] | null = await store.listJobs(runId, { attempt: run.runAttempt });
+    let stored: Job[] | null = handoff ? [] : await store.listJobs(runId, { attempt: run.runAttempt });
     if (stored.length === 0 && workflow.concurrency && run.concurrencyGroup) {
       // Without a concurrency group there is nothing to wait for (nor variables to read for it).
-      const go = await waitForGroup(run, workflow, github, await access.varsOf(repo, run.eventPayload), entry);
+      const go = await waitForGroup(run, workflow, github, handoff?.vars ?? (await access.varsOf(repo, run.eventPayload)), entry);
       if (entry.stopped.signal.aborted) return false;
       if (!go) {
         await store.cancelRun(runId);
@@ -182,7 +188,7 @@ export function createRunDriver(deps: RunDriverDeps) {
       stored = null;
     }
 
-    const vars = await access.varsOf(repo, run.eventPayload);
+    const vars = handoff?.vars ?? (await access.varsOf(repo, run.eventPayload));
     let plan: RunPlan;
     try {
       plan = planRun({
@@ -198,7 +204,7 @@ export function createRunDriver(deps: RunDriverDeps) {
       return true;
     }
     const attempt = run.runAttempt;
-    await enqueuePlaceholders(run, plan, stored);
+    const planned = await enqueuePlaceholders(run, plan, stored);
 
     const environments = access.environmentsFor(repo, run.eventPayload);
     const executor = createQueueExecutor({
@@ -210,11 +216,12 @@ export function createRunDriver(deps: RunDriverDeps) {
       pollMs,
       maxRetries: deps.jobMaxRetries,
       watch,
+      planned,
       ...deploymentHooks(store, run, deps.clock),
     });
     entry.wake = executor.wake;
     const persist = async (job: RunJobInfo & { result: RunJobResult }): Promise<void> => {
-      if (entry.stopped.signal.aborted) return;
+      if (entry.stopped.signal.aborted || executor.resultStored(job.key)) return;
       const jobs = await store.listJobs(runId, { attempt });
       let row: Job | undefined = jobs.find((j) => j.key === job.key);
       if (row?.status === "completed") return;
@@ -259,8 +266,8 @@ export function createRunDriver(deps: RunDriverDeps) {
     return true;
   }
 
-  /** Every job known before the run, as `pending`, so the run's status covers the whole plan. */
-  async function enqueuePlaceholders(run: WorkflowRun, plan: RunPlan, stored: Job[] | null): Promise<void> {
+  /** Every job known before the run, as `pending`, so the run's status covers the whole plan; returns the rows added. */
+  async function enqueuePlaceholders(run: WorkflowRun, plan: RunPlan, stored: Job[] | null): Promise<Job[]> {
     const existing = new Set((stored ?? (await store.listJobs(run.id))).map((j) => j.key));
     const jobs: Parameters<Store["enqueueJobs"]>[1] = [];
     const taken = new Set<string>();
@@ -282,7 +289,7 @@ export function createRunDriver(deps: RunDriverDeps) {
         }
       }
     }
-    if (jobs.length > 0) await store.enqueueJobs(run.id, jobs);
+    return jobs.length > 0 ? store.enqueueJobs(run.id, jobs) : [];
   }
 
   async function failRun(repo: Repository, run: WorkflowRun, message: string): Promise<void> {
@@ -322,7 +329,7 @@ export function createRunDriver(deps: RunDriverDeps) {
     /** Stops every drive (the jobs go on) and refuses new launches until `resume`. */
     async stopAll(): Promise<void> {
       stopping = true;
-      parsedForRun.clear();
+      handoffs.clear();
       for (const d of driving.values()) d.stopped.abort();
       await Promise.allSettled([...driving.values()].map((d) => d.done));
     },

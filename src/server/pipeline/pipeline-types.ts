@@ -6,6 +6,7 @@ import type { Trigger } from "../webhooks.js";
 import type { ForgeTarget } from "./commit-status.js";
 import type { SecretScanning } from "../secret-scanning/index.js";
 import type { MessageLogger } from "../../lib/index.js";
+import type { Workflow } from "../../workflow/index.js";
 
 
 export interface PipelineConfig {
@@ -79,4 +80,17 @@ export interface Pipeline extends RunControl {
   notify(jobId?: number): void;
   /** Calls `listener` with the id of each job the lease sweep ended or re-queued; returns a function removing it. */
   watchJobs(listener: (jobId: number) => void): () => void;
+}
+
+/**
+ * What creating a run read, handed to its first drive so that it is not read
+ * again: the parsed workflow, the run as created (with its title and group),
+ * its repository and variables. A run handed over has no jobs yet and its
+ * lease is already held by this replica.
+ */
+export interface RunHandoff {
+  workflow: Workflow;
+  run: WorkflowRun;
+  repository: Repository;
+  vars: Record<string, string>;
 }

@@ -31,20 +31,22 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const sweepMs = config.sweepIntervalMs ?? 5000;
   const publicUrl = (config.publicUrl ?? "http://localhost:8080").replace(/\/+$/, "");
   const access = createRepositoryAccess({ store, secretBox, mirrors: createMirrors(config.dataDir, repositoryUrlSettingsOf(config)), config, publicUrl, logger });
+  const replicaId = config.replicaId ?? `replica-${randomUUID()}`;
+  const leaseSeconds = config.runLeaseSeconds ?? 30;
   const driver = createRunDriver({
     store,
     access,
     logger,
     clock,
     publicUrl,
-    replicaId: config.replicaId ?? `replica-${randomUUID()}`,
-    leaseSeconds: config.runLeaseSeconds ?? 30,
+    replicaId,
+    leaseSeconds,
     pollMs: config.pollIntervalMs ?? 1000,
     jobMaxRetries: config.jobMaxRetries ?? 0,
     cancelRun: (runId) => control.cancelRun(runId),
   });
   const control = createRunControl({ store, launcher: driver });
-  const creator = createRunCreator({ store, access, logger, publicUrl, launch: driver.launch });
+  const creator = createRunCreator({ store, access, logger, publicUrl, launch: driver.launch, lease: { owner: replicaId, leaseSeconds, clock } });
   const fireSchedules = createScheduleFirer({ store, access, creator, logger });
   // Each push is scanned for secrets in the background once its runs are created.
   const secretScanning = createSecretScanning({ store, logger, mirrorOf: access.mirrorWith, clock });

@@ -41,6 +41,8 @@ export interface QueueExecutorOptions {
   hold?: (job: Job, request: JobRequest) => Promise<"queued" | "waiting">;
   /** Called once a held job was activated, and whenever a job's status changed. */
   follow?: (job: Job) => Promise<void>;
+  /** Rows the driver itself just planned (`pending`): a job's first look-up uses its row instead of reading the run's jobs. */
+  planned?: readonly Job[];
 }
 
 function engineConclusion(c: Job["conclusion"]): RunConclusion {
@@ -77,14 +79,17 @@ function resultOfJob(job: Job, steps: StepRecord[]): JobResult {
 /** How much longer than `pollMs` a wait on a watched job lasts before it reads the job anyway. */
 const WATCHED_POLL_FACTOR = 10;
 
-export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor & { wake(): void } {
+export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor & { wake(): void; resultStored(key: string): boolean } {
   const { store, runId, attempt, pollMs } = options;
+  /** Jobs whose result this executor returned from their completed row. */
+  const completedKeys = new Set<string>();
   const wakers = new Set<() => void>();
   const wake = () => {
     for (const w of [...wakers]) w();
   };
 
   const find = async (key: string): Promise<Job | undefined> => (await store.listJobs(runId, { attempt })).find((j) => j.key === key);
+  const planned = new Map((options.planned ?? []).map((j) => [j.key, j]));
 
   const labelsOf = (request: JobRequest): string[] => request.labels ?? [];
 
@@ -150,11 +155,17 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
 
   return {
     wake,
+    /** Whether the job's result came from its completed row (nothing is left to record for it). */
+    resultStored: (key) => completedKeys.has(key),
     matches: () => true,
     async run(request, control) {
       if (options.stopped.aborted) throw new DrivingStopped();
-      let job = await find(request.key);
       const group = groupOf(request);
+      // A planned row may be stale only through a cancel, which the conditional activation below notices;
+      // a job that waits in a group or for its environment is read afresh.
+      const plannedRow = planned.get(request.key);
+      planned.delete(request.key);
+      let job = plannedRow && !group && !(options.hold && request.environment) ? plannedRow : await find(request.key);
       if (group && (!job || job.status === "pending")) {
         if (!job) {
           [job] = await store.enqueueJobs(
@@ -174,7 +185,10 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
         }
         if (job) {
           const status = options.hold ? await options.hold(job, request) : "queued";
-          job = (await store.activateJob(job.id, { name: request.name, matrix: request.matrix, labels, request, status })) ?? (await store.getJob(job.id)) ?? undefined;
+          job =
+            (await store.activateJob(job.id, { name: request.name, matrix: request.matrix, labels, request, status, storedLabels: job.labels })) ??
+            (await store.getJob(job.id)) ??
+            undefined;
         } else {
           [job] = await store.enqueueJobs(
             runId,
@@ -187,7 +201,10 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
       }
       let cancelSent = false;
       for (;;) {
-        if (job.status === "completed") return resultOfJob(job, await store.listSteps(job.id));
+        if (job.status === "completed") {
+          completedKeys.add(request.key);
+          return resultOfJob(job, await store.listSteps(job.id));
+        }
         if (options.stopped.aborted) throw new DrivingStopped();
         if (control.signal.aborted && !cancelSent) {
           cancelSent = true;

@@ -207,28 +207,32 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
 
   app.post("/api/v3/runner/jobs/:job_id/heartbeat", { config: { permission: "runner" } }, async (request, reply): Promise<HeartbeatAnswer> => {
     const { job, runner, leaseToken } = await heldJob(request);
-    if (!(await store.renewLease(job.id, leaseToken, config.leaseSeconds))) throw staleLease();
+    const renewed = await store.renewLease(job.id, leaseToken, config.leaseSeconds);
+    if (!renewed) throw staleLease();
     await touchRunner(runner);
-    let current = await store.getJob(job.id);
+    let current = { leaseExpiresAt: renewed.leaseExpiresAt as string | null, cancelRequested: renewed.cancelRequested };
     const requested = body(request).wait_seconds;
     // A held answer must leave time to renew the lease several times before it runs out.
     const waitSeconds = typeof requested === "number" && requested > 0 ? Math.min(requested, Math.floor(config.leaseSeconds / 4)) : 0;
-    if (current && !current.cancelRequested && waitSeconds > 0) {
+    if (!current.cancelRequested && waitSeconds > 0) {
       const abort = new AbortController();
       const stop = () => abort.abort();
       reply.raw.on("close", stop);
       ctx.shutdown.addEventListener("abort", stop, { once: true });
       try {
-        if (await cancels.wait(job.id, waitSeconds * 1000, abort.signal)) current = await store.getJob(job.id);
+        if (await cancels.wait(job.id, waitSeconds * 1000, abort.signal)) {
+          const read = await store.getJob(job.id);
+          if (!read || read.status !== "in_progress" || read.runnerId !== runner.id) throw staleLease();
+          current = read;
+        }
       } finally {
         reply.raw.off("close", stop);
         ctx.shutdown.removeEventListener("abort", stop);
       }
-      if (!current || current.status !== "in_progress" || current.runnerId !== runner.id) throw staleLease();
     }
-    const cancelRequested = current?.cancelRequested ?? false;
+    const cancelRequested = current.cancelRequested;
     return {
-      lease_expires_at: current?.leaseExpiresAt ?? null,
+      lease_expires_at: current.leaseExpiresAt,
       cancel_requested: cancelRequested,
       messages: cancelRequested ? [{ type: "cancel", job_id: job.id } satisfies CancelMessage] : [],
     };
@@ -267,9 +271,8 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     const repeated = repeatedCompletion(request, named, conclusion as CheckConclusion, error);
     if (repeated) return repeated;
     const { job, runner, leaseToken } = await heldJob(request, named);
-    // The log's tail may come with the completion (the `complete-with-logs` feature): it is appended first.
+    // The log's tail may come with the completion (the `complete-with-logs` feature): appended first, in the completion's transaction.
     const tail = b.chunks === undefined ? [] : parseLogChunks(b.chunks, true);
-    if (tail.length > 0 && (await store.appendLogChunks(job.id, tail, logLimitsOf(config))) > 0) ctx.logBus.emit(`job:${job.id}`);
     const outputs: Record<string, string> = {};
     if (result.outputs && typeof result.outputs === "object") {
       for (const [k, v] of Object.entries(result.outputs)) if (typeof v === "string") outputs[k] = v;
@@ -287,7 +290,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
       });
     }
     // The steps as the job ended and the job's end, in one transaction.
-    const done = await store.completeJob(job.id, { conclusion: conclusion as CheckConclusion, outputs, error, steps }, leaseToken);
+    const done = await store.completeJob(job.id, { conclusion: conclusion as CheckConclusion, outputs, error, steps, logTail: { chunks: tail, limits: logLimitsOf(config) } }, leaseToken);
     const report = reportOf(result);
     if (report) {
       // The runner masked what it knew; the repository's secrets are masked again in case it missed one.
