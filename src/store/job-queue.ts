@@ -58,8 +58,8 @@ export interface JobQueueStore {
    * status `in_progress`, a fresh lease.
    */
   claimJob(options: ClaimOptions): Promise<QueuedJobClaim | null>;
-  /** Extends the lease: its new end and whether a cancel was asked; null when the token is stale or the job is no longer running. */
-  renewLease(jobId: number, leaseToken: string, leaseSeconds?: number): Promise<RenewedLease | null>;
+  /** Extends the lease: its new end and whether a cancel was asked; null when the token is stale, the job is no longer running (or, given `runnerId`, runs on another runner). */
+  renewLease(jobId: number, leaseToken: string, leaseSeconds?: number, runnerId?: number): Promise<RenewedLease | null>;
   /**
    * Ends every running job whose lease expired before `now`: re-queued when
    * its retry policy allows, otherwise completed as `failure` with error
@@ -103,15 +103,16 @@ export async function assertLease(trx: Db, jobId: number, leaseToken: string): P
 
 /**
  * The job, read and (on PostgreSQL) row-locked in one statement inside the
- * caller's write transaction; with a lease token, JOB_LEASE_LOST unless the
- * job runs under that token.
+ * caller's write transaction; with a lease token (and a runner), JOB_LEASE_LOST
+ * unless the job runs under that token (on that runner).
  */
-export async function loadLeasedJob(ctx: StoreContext, trx: Db, jobId: number, leaseToken?: string): Promise<Job> {
+export async function loadLeasedJob(ctx: StoreContext, trx: Db, jobId: number, leaseToken?: string, runnerId?: number): Promise<Job> {
   let query = trx.selectFrom("jobs").selectAll().where("id", "=", jobId);
   if (ctx.backend === "postgres") query = query.forUpdate();
   const row = await query.executeTakeFirst();
   if (!row) throw new SlipwayError("JOB_NOT_FOUND", `job ${jobId} does not exist`);
   if (leaseToken !== undefined && (row.status !== "in_progress" || row.lease_token !== leaseToken)) throw leaseLost(jobId);
+  if (runnerId !== undefined && toNum(row.runner_id ?? -1) !== runnerId) throw leaseLost(jobId);
   return mapJob(row);
 }
 
@@ -313,13 +314,15 @@ export function createJobQueueStore(ctx: StoreContext): JobQueueStore {
       if (!claimed) return null;
       return { ...claimed, leaseToken };
     },
-    async renewLease(jobId, leaseToken, leaseSeconds = DEFAULT_LEASE_SECONDS) {
-      const row = await db
+    async renewLease(jobId, leaseToken, leaseSeconds = DEFAULT_LEASE_SECONDS, runnerId) {
+      let query = db
         .updateTable("jobs")
         .set({ lease_expires_at: addSeconds(nowIso(ctx), leaseSeconds) })
         .where("id", "=", jobId)
         .where("lease_token", "=", leaseToken)
-        .where("status", "=", "in_progress")
+        .where("status", "=", "in_progress");
+      if (runnerId !== undefined) query = query.where("runner_id", "=", runnerId);
+      const row = await query
         .returning(["lease_expires_at", "cancel_requested"])
         .executeTakeFirst();
       return row ? { leaseExpiresAt: row.lease_expires_at!, cancelRequested: toNum(row.cancel_requested) !== 0 } : null;

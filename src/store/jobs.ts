@@ -83,6 +83,8 @@ interface JobCompletion {
   steps?: StepUpdate[];
   /** The log's last chunks, appended (as `appendLogChunks` does) in the same transaction before the job completes. */
   logTail?: { chunks: readonly LogChunkAppend[]; limits?: LogLimits };
+  /** The runner completing it, with the lease token: JOB_LEASE_LOST unless the job is leased to it. */
+  runnerId?: number;
 }
 
 interface JobActivation {
@@ -200,7 +202,7 @@ export function createJobStore(ctx: StoreContext): JobStore {
     async completeJob(jobId, completion, leaseToken) {
       return ctx.write(async (trx) => {
         // One statement checks the lease, takes the job's row lock and reads it.
-        const job = await loadLeasedJob(ctx, trx, jobId, leaseToken);
+        const job = await loadLeasedJob(ctx, trx, jobId, leaseToken, completion.runnerId);
         if (job.status === "completed") throw new SlipwayError("JOB_ALREADY_COMPLETED", `job ${jobId} is already completed`);
         if (completion.logTail && completion.logTail.chunks.length > 0) {
           await appendLogInTransaction(ctx, trx, jobId, completion.logTail.chunks, completion.logTail.limits, { jobLocked: true });

@@ -253,6 +253,16 @@ describe("a claimed job", () => {
     expect(otherRunner.statusCode).toBe(409);
     const noToken = await server.app.inject({ method: "POST", url: `/api/v3/runner/jobs/${job.id}/heartbeat`, headers: auth(credential), payload: {} });
     expect(noToken.statusCode).toBe(422);
+    // A completion from another runner, even with the claim's token, changes nothing.
+    const otherCompletes = await server.app.inject({
+      method: "POST",
+      url: `/api/v3/runner/jobs/${job.id}/complete`,
+      headers: auth(other),
+      payload: { lease_token: lease, conclusion: "success", chunks: [{ step: 1, seq: 0, data: "not mine\n" }] },
+    });
+    expect(otherCompletes.statusCode).toBe(409);
+    expect((await server.store.getJob(job.id))?.status).toBe("in_progress");
+    expect(await server.store.getLogSizes(job.id)).toEqual([]);
   });
 
   it("tells the runner when its job was cancelled", async () => {

@@ -260,7 +260,9 @@ export function createRunDriver(deps: RunDriverDeps) {
     if (!result || entry.stopped.signal.aborted) return false;
     const current = await store.getRun(runId);
     if (!current || current.runAttempt !== attempt) return true;
-    const done = await store.updateRun(runId, { status: "completed", conclusion: result.conclusion });
+    // The last job's completion usually derived this already (same transaction as the job's end).
+    const derived = current.status === "completed" && current.conclusion === result.conclusion;
+    const done = derived ? current : await store.updateRun(runId, { status: "completed", conclusion: result.conclusion });
     access.sendStatus(repo, done ?? current, result.conclusion, result.conclusion === "success" ? "Succeeded" : result.conclusion === "failure" ? "Failed" : "Cancelled");
     logger.info(`run ${runId} (${repo.fullName} ${run.workflowFile}) attempt ${attempt} ${result.conclusion}`);
     return true;

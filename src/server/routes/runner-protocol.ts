@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { releaseSecrets } from "../../engine/index.js";
 import { followJob } from "../deployments/gate.js";
-import { createMasker, SlipwayError } from "../../lib/index.js";
+import { createMasker, isSlipwayError, SlipwayError } from "../../lib/index.js";
 import type { Job, NewJobReport, QueuedJobClaim, Runner, StepUpdate } from "../../store/index.js";
 import { RUNNER_PROTOCOL_FEATURES } from "../../protocol/index.js";
 import type {
@@ -206,9 +206,16 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
   };
 
   app.post("/api/v3/runner/jobs/:job_id/heartbeat", { config: { permission: "runner" } }, async (request, reply): Promise<HeartbeatAnswer> => {
-    const { job, runner, leaseToken } = await heldJob(request);
-    const renewed = await store.renewLease(job.id, leaseToken, config.leaseSeconds);
-    if (!renewed) throw staleLease();
+    const runner = runnerOf(request);
+    const jobId = idParam((request.params as { job_id?: string }).job_id);
+    if (jobId === undefined) throw notFound("JOB_NOT_FOUND", "Job");
+    const job = { id: jobId };
+    // One statement renews the lease of this runner's job; a failed renewal reads the job to say why.
+    const renewed = await store.renewLease(jobId, leaseTokenOf(request), config.leaseSeconds, runner.id);
+    if (!renewed) {
+      await heldJob(request);
+      throw staleLease();
+    }
     await touchRunner(runner);
     let current = { leaseExpiresAt: renewed.leaseExpiresAt as string | null, cancelRequested: renewed.cancelRequested };
     const requested = body(request).wait_seconds;
@@ -265,12 +272,10 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     const conclusion = result.conclusion;
     if (typeof conclusion !== "string" || !CONCLUSIONS.includes(conclusion as CheckConclusion)) throw validationFailed("conclusion", `one of ${CONCLUSIONS.join(", ")}`);
     const error = typeof result.error === "string" ? result.error.slice(0, 2000) : null;
-    // A runner whose completion went through but whose answer was lost (server restart, timeout) sends it again:
-    // the same completion from the same runner gets the same answer.
-    const named = await namedJob(request);
-    const repeated = repeatedCompletion(request, named, conclusion as CheckConclusion, error);
-    if (repeated) return repeated;
-    const { job, runner, leaseToken } = await heldJob(request, named);
+    const runner = runnerOf(request);
+    const jobId = idParam((request.params as { job_id?: string }).job_id);
+    if (jobId === undefined) throw notFound("JOB_NOT_FOUND", "Job");
+    const leaseToken = leaseTokenOf(request);
     // The log's tail may come with the completion (the `complete-with-logs` feature): appended first, in the completion's transaction.
     const tail = b.chunks === undefined ? [] : parseLogChunks(b.chunks, true);
     const outputs: Record<string, string> = {};
@@ -289,13 +294,29 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
         completedAt: step.completedAt ?? null,
       });
     }
-    // The steps as the job ended and the job's end, in one transaction.
-    const done = await store.completeJob(job.id, { conclusion: conclusion as CheckConclusion, outputs, error, steps, logTail: { chunks: tail, limits: logLimitsOf(config) } }, leaseToken);
+    // The steps as the job ended and the job's end, in one transaction, which checks the lease as it reads the job.
+    let done: Job;
+    try {
+      done = await store.completeJob(
+        jobId,
+        { conclusion: conclusion as CheckConclusion, outputs, error, steps, logTail: { chunks: tail, limits: logLimitsOf(config) }, runnerId: runner.id },
+        leaseToken,
+      );
+    } catch (failure) {
+      if (!isSlipwayError(failure) || (failure.code !== "JOB_LEASE_LOST" && failure.code !== "JOB_NOT_FOUND")) throw failure;
+      // A runner whose completion went through but whose answer was lost (server restart, timeout) sends it again:
+      // the same completion from the same runner gets the same answer.
+      const named = await namedJob(request);
+      const repeated = repeatedCompletion(request, named, conclusion as CheckConclusion, error);
+      if (repeated) return repeated;
+      await heldJob(request, named);
+      throw failure;
+    }
     const report = reportOf(result);
     if (report) {
       // The runner masked what it knew; the repository's secrets are masked again in case it missed one.
-      const masker = createMasker(await secretValuesOf(ctx, job));
-      await store.saveJobReport(job.id, {
+      const masker = createMasker(await secretValuesOf(ctx, done));
+      await store.saveJobReport(done.id, {
         ...report,
         summary: masker.mask(report.summary),
         annotations: report.annotations.map((a) => ({ ...a, message: masker.mask(a.message), ...(a.title === undefined ? {} : { title: masker.mask(a.title) }) })),
@@ -306,7 +327,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     // The job's deployment takes its final state with the environment URL the runner evaluated.
     await followJob(store, done, ctx.now(), typeof result.environmentUrl === "string" && result.environmentUrl !== "" ? result.environmentUrl : undefined);
     await touchRunner(runner);
-    ctx.logBus.emit(`job:${job.id}`);
+    ctx.logBus.emit(`job:${done.id}`);
     return { id: done.id, status: done.status, conclusion: done.conclusion };
   });
 }
