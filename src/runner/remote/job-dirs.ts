@@ -7,8 +7,15 @@
  * directory still marked by this runner from a process that is gone was left
  * by a crash, and is removed when the runner starts again; other runners'
  * directories in a shared work dir, and kept ones, are left alone.
+ *
+ * A finished job's directory is renamed aside at once (`.removing-<job>-<pid>`)
+ * and its tree removed in the background, off the event loop: a job's
+ * workspace and HOME hold tens of directories, and removing them in the
+ * runner's thread held up every other job's requests. What a runner that
+ * stopped left aside is removed when it starts again.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 
 const MARKER = ".slipway-running.json";
@@ -59,10 +66,21 @@ export function createJobDir(workDir: string, jobId: number, owner: JobDirOwner)
   return dir;
 }
 
-/** The job ended: its directory is removed, or kept without its marker. */
-export function releaseJobDir(dir: string, keep: boolean): void {
-  if (keep) rmSync(path.join(dir, MARKER), { force: true });
-  else rmSync(dir, { recursive: true, force: true });
+const ASIDE = /^\.removing-\d+-(\d+)$/;
+
+/** The job ended: its directory is kept without its marker, or moved aside and removed; resolves once removed. */
+export function releaseJobDir(dir: string, keep: boolean): Promise<void> {
+  if (keep) {
+    rmSync(path.join(dir, MARKER), { force: true });
+    return Promise.resolve();
+  }
+  const aside = path.join(path.dirname(dir), `.removing-${path.basename(dir)}-${process.pid}`);
+  try {
+    renameSync(dir, aside);
+  } catch {
+    return rm(dir, { recursive: true, force: true });
+  }
+  return rm(aside, { recursive: true, force: true });
 }
 
 /** Removes the job directories a crashed earlier process of this runner left; returns their job ids. */
@@ -72,6 +90,12 @@ export function removeAbandonedJobDirs(workDir: string, owner: JobDirOwner): str
   const removed: string[] = [];
   for (const name of readdirSync(jobs)) {
     const dir = path.join(jobs, name);
+    const aside = ASIDE.exec(name);
+    if (aside) {
+      // Moved aside by a runner process that stopped before removing it.
+      if (Number(aside[1]) !== process.pid && !processAlive(Number(aside[1]))) rmSync(dir, { recursive: true, force: true });
+      continue;
+    }
     const marker = readMarker(dir);
     if (!marker || marker.serverUrl !== owner.serverUrl || marker.runnerId !== owner.runnerId) continue;
     if (marker.pid === process.pid || processAlive(marker.pid)) continue;

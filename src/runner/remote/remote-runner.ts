@@ -103,6 +103,8 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
   const stopping = new AbortController();
   const cancelAll = new AbortController();
   const jobs = new Map<number, Promise<void>>();
+  /** Finished jobs' directories being removed in the background. */
+  const removals = new Set<Promise<void>>();
   let registration: StoredCredential | null = null;
   let runPromise: Promise<void> | null = null;
   let slotFreed: (() => void) | null = null;
@@ -296,11 +298,10 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
     } finally {
       stopHeartbeat();
       cancelAll.signal.removeEventListener("abort", onCancelAll);
-      try {
-        releaseJobDir(jobDir, options.keepWorkspaces === true);
-      } catch {
-        // A directory that cannot be removed is left for the next start.
-      }
+      // Removed in the background; a directory that cannot be removed is left for the next start.
+      const removal = releaseJobDir(jobDir, options.keepWorkspaces === true).catch(() => undefined);
+      removals.add(removal);
+      void removal.finally(() => removals.delete(removal));
     }
   }
 
@@ -389,6 +390,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       if (stopOptions.cancelRunning) cancelAll.abort();
       await Promise.allSettled([...jobs.values()]);
       if (runPromise) await runPromise.catch(() => undefined);
+      await Promise.allSettled([...removals]);
     },
     get running() {
       return jobs.size;

@@ -255,13 +255,28 @@ describe("job directories", () => {
     mark("79", { serverUrl: "http://other", runnerId: 1, pid: deadPid });
     mark("80", { serverUrl: "http://srv", runnerId: 1, pid: process.pid });
     mark("81");
+    // Moved aside for removal by a runner process that stopped first, and by one still running.
+    mkdirSync(path.join(workDir, "jobs", `.removing-82-${deadPid}`, "workspace"), { recursive: true });
+    mkdirSync(path.join(workDir, "jobs", `.removing-83-${process.ppid}`, "workspace"), { recursive: true });
     const fake = scriptedClient({ claims: [] });
     const runner = runnerWith(fake.client, "crashed");
     void runner.run();
     await waitUntil(() => fake.claimCalls() > 0);
     await runner.stop();
     expect(existsSync(path.join(workDir, "jobs", "77"))).toBe(false);
-    for (const kept of ["78", "79", "80", "81"]) expect([kept, existsSync(path.join(workDir, "jobs", kept))]).toEqual([kept, true]);
+    expect(existsSync(path.join(workDir, "jobs", `.removing-82-${deadPid}`))).toBe(false);
+    for (const kept of ["78", "79", "80", "81", `.removing-83-${process.ppid}`]) expect([kept, existsSync(path.join(workDir, "jobs", kept))]).toEqual([kept, true]);
+  });
+
+  it("of finished jobs are gone once the runner stopped, nothing left aside", async () => {
+    const request = await requestFor("mkdir -p deep/er/still && echo made > deep/er/still/file");
+    const fake = scriptedClient({ claims: [claimOf(41, request), claimOf(42, request)] });
+    const runner = runnerWith(fake.client, "removes");
+    void runner.run();
+    await waitUntil(() => fake.completed.has(42));
+    await runner.stop();
+    expect(fake.completed.get(41)?.conclusion).toBe("success");
+    expect(readdirSync(path.join(root, "removes", "jobs"))).toEqual([]);
   });
 });
 
