@@ -120,6 +120,7 @@ export interface SecretBox {
 
 export function createSecretBox(key: Buffer): SecretBox {
   if (key.length !== 32) throw new Error("secret box key must be 32 bytes");
+  const derivedKeys = new Map<string, Buffer>();
   return {
     encrypt(plaintext, context) {
       const iv = randomBytes(12);
@@ -137,7 +138,13 @@ export function createSecretBox(key: Buffer): SecretBox {
       return Buffer.concat([decipher.update(Buffer.from(parts[3]!, "base64url")), decipher.final()]).toString("utf8");
     },
     deriveKey(purpose) {
-      return Buffer.from(hkdfSync("sha256", key, Buffer.alloc(0), `slipway:${purpose}`, 32));
+      // Asked for at every claim (the job token's key): derived once per purpose, handed out as a copy.
+      let derived = derivedKeys.get(purpose);
+      if (!derived) {
+        derived = Buffer.from(hkdfSync("sha256", key, Buffer.alloc(0), `slipway:${purpose}`, 32));
+        derivedKeys.set(purpose, derived);
+      }
+      return Buffer.from(derived);
     },
   };
 }

@@ -56,6 +56,18 @@ describe("secrets at rest", () => {
     expect(box.decrypt(a, "secret:1:TOKEN")).toBe("s3cret value");
   });
 
+  it("derives one key per purpose, the same each time, that a caller cannot change for the next", () => {
+    const box = createSecretBox(key);
+    const first = box.deriveKey!("job-token");
+    expect(first).toHaveLength(32);
+    expect(box.deriveKey!("job-token").equals(first)).toBe(true);
+    expect(box.deriveKey!("other").equals(first)).toBe(false);
+    expect(createSecretBox(Buffer.alloc(32, 8)).deriveKey!("job-token").equals(first)).toBe(false);
+    const copy = Buffer.from(first);
+    first.fill(0);
+    expect(box.deriveKey!("job-token").equals(copy)).toBe(true);
+  });
+
   it("refuses tampered data, another context or another key", () => {
     const box = createSecretBox(key);
     const sealed = box.encrypt("value", "secret:1:A");
