@@ -7,6 +7,7 @@
  */
 import { SlipwayError } from "../lib/index.js";
 import type { Annotation } from "../protocol/index.js";
+import { sql } from "kysely";
 import { affected, fromJson, nowIso, toBuffer, toNum, type Db, type StoreContext } from "./context.js";
 
 interface LogChunkInput {
@@ -135,21 +136,47 @@ async function logEnd(trx: Db, jobId: number): Promise<number> {
   return toNum((last?.end as number | string | null | undefined) ?? 0);
 }
 
-/** What the caps have to know: which steps (or the whole job) were truncated already, and the sizes of `steps`. */
-async function capState(trx: Db, jobId: number, steps: number[]): Promise<{ jobTruncated: boolean; truncatedSteps: Set<number>; stepBytes: Map<number, number> }> {
-  const notices = await trx.selectFrom("log_chunks").select(["step", "notice"]).where("job_id", "=", jobId).where("notice", "!=", 0).execute();
-  const sizes = await trx
+interface CapState {
+  jobTruncated: boolean;
+  truncatedSteps: Set<number>;
+  stepBytes: Map<number, number>;
+}
+
+/**
+ * The end of the job's log (as `logEnd`) and what the caps have to know:
+ * which steps (or the whole job) were truncated already, and the sizes of
+ * `steps`. One statement: three selects joined with UNION ALL, told apart
+ * by their first column.
+ */
+async function endAndCapState(trx: Db, jobId: number, steps: number[]): Promise<{ end: number; state: CapState }> {
+  const notices = trx
     .selectFrom("log_chunks")
-    .select((eb) => ["step", eb.fn.sum<number | string>("size").as("bytes")])
+    .select((eb) => [sql<number>`1`.as("kind"), "step", sql<number | string | null>`${eb.ref("notice")}`.as("value")])
+    .where("job_id", "=", jobId)
+    .where("notice", "!=", 0);
+  const sizes = trx
+    .selectFrom("log_chunks")
+    .select((eb) => [sql<number>`2`.as("kind"), "step", eb.fn.sum<number | string | null>("size").as("value")])
     .where("job_id", "=", jobId)
     .where("step", "in", steps)
-    .groupBy("step")
-    .execute();
-  return {
-    jobTruncated: notices.some((n) => toNum(n.notice) === JOB_NOTICE),
-    truncatedSteps: new Set(notices.filter((n) => toNum(n.notice) === STEP_NOTICE).map((n) => toNum(n.step))),
-    stepBytes: new Map(sizes.map((r) => [toNum(r.step), toNum(r.bytes ?? 0)])),
-  };
+    .groupBy("step");
+  const end = trx
+    .selectFrom("log_chunks")
+    .select((eb) => [sql<number>`3`.as("kind"), sql<number>`0`.as("step"), sql<number | string | null>`max(${eb.ref("job_offset")} + ${eb.ref("size")})`.as("value")])
+    .where("job_id", "=", jobId)
+    .where("job_offset", "=", (eb) => eb.selectFrom("log_chunks").select((e) => e.fn.max("job_offset").as("m")).where("job_id", "=", jobId));
+  const rows = (await notices.unionAll(sizes).unionAll(end).execute()) as { kind: number | string; step: number | string; value: number | string | null }[];
+  const state: CapState = { jobTruncated: false, truncatedSteps: new Set(), stepBytes: new Map() };
+  let logEndAt = 0;
+  for (const row of rows) {
+    const kind = toNum(row.kind);
+    const value = toNum(row.value ?? 0);
+    if (kind === 1 && value === JOB_NOTICE) state.jobTruncated = true;
+    else if (kind === 1 && value === STEP_NOTICE) state.truncatedSteps.add(toNum(row.step));
+    else if (kind === 2) state.stepBytes.set(toNum(row.step), value);
+    else if (kind === 3) logEndAt = value;
+  }
+  return { end: logEndAt, state };
 }
 
 /** Whether the stored log (of `step`, or the whole job's) ends without a newline, so a line of the server's starts on a line of its own. */
@@ -211,9 +238,10 @@ export async function appendLogInTransaction(
     if (ctx.backend === "postgres") jobQuery = jobQuery.forUpdate();
     if (!(await jobQuery.executeTakeFirst())) throw new SlipwayError("JOB_NOT_FOUND", `job ${jobId} does not exist`);
   }
-  let end = await logEnd(trx, jobId);
   const capped = limits.stepBytes !== undefined || limits.jobBytes !== undefined;
-  const state = capped ? await capState(trx, jobId, [...new Set(chunks.map((c) => c.step))]) : null;
+  const known = capped ? await endAndCapState(trx, jobId, [...new Set(chunks.map((c) => c.step))]) : null;
+  let end = known ? known.end : await logEnd(trx, jobId);
+  const state = known?.state ?? null;
   const at = nowIso(ctx);
   let taken = 0;
   for (const chunk of chunks) {
