@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import os from "node:os";
+import { gitConfigPattern, parseGitConfigList } from "../lib/index.js";
 
 export interface RepoInfo {
   root: string;
@@ -69,13 +70,7 @@ export function parseRemoteUrl(url: string): { host: string; owner: string; name
 
 /** The last value of each of `keys` in git's config (all scopes, as `git config KEY` reads it). */
 function gitConfigValues(root: string, keys: string[]): Map<string, string> {
-  const values = new Map<string, string>();
-  const pattern = `^(${keys.map((k) => k.replace(/\./g, "\\.")).join("|")})$`;
-  for (const line of (git(root, ["config", "--get-regexp", pattern]) ?? "").split("\n")) {
-    const space = line.indexOf(" ");
-    if (space > 0) values.set(line.slice(0, space).toLowerCase(), line.slice(space + 1));
-  }
-  return values;
+  return parseGitConfigList(git(root, ["config", "--get-regexp", gitConfigPattern(keys)]) ?? "");
 }
 
 // Each git process costs several milliseconds before the first step: what can be asked together is.

@@ -14,6 +14,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import os from "node:os";
 import path from "node:path";
 import { findOnPath } from "../toolchains/index.js";
+import { gitConfigPattern, parseGitConfigList } from "../../lib/index.js";
 
 /** What a job's HOME gets from the user's. */
 interface CarriedSettings {
@@ -35,23 +36,16 @@ const CARRIED_NPMRC_KEY = /^(registry|@[^:]+:registry|\/\/.+:(_authToken|_auth|_
 
 /** The user's global git identity, in one git process: `user.name` and `user.email` ("" where unset). */
 function gitIdentity(env: Record<string, string>): { name: string; email: string } {
-  const identity = { name: "", email: "" };
   try {
-    const out = execFileSync("git", ["config", "--global", "--get-regexp", "^user\\.(name|email)$"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    for (const line of out.split("\n")) {
-      const space = line.indexOf(" ");
-      if (space < 0) continue;
-      const key = line.slice(0, space).toLowerCase();
-      if (key === "user.name") identity.name = line.slice(space + 1).trim();
-      else if (key === "user.email") identity.email = line.slice(space + 1).trim();
-    }
+    const out = execFileSync("git", ["config", "--global", "--get-regexp", gitConfigPattern(["user.name", "user.email"])], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const values = parseGitConfigList(out);
+    return { name: values.get("user.name")?.trim() ?? "", email: values.get("user.email")?.trim() ?? "" };
   } catch {
     // No global config, or neither key set.
+    return { name: "", email: "" };
   }
-  return identity;
 }
 
-/** Reads what carries over from the user's git config and npmrc (`hostEnv` is the user's environment). */
 function readCarriedSettings(hostEnv: Record<string, string>): CarriedSettings {
   const userconfig = Object.entries(hostEnv).find(([k]) => k.toLowerCase() === "npm_config_userconfig")?.[1] ?? path.join(hostEnv.HOME ?? os.homedir(), ".npmrc");
   let npmrcLines: string[] = [];
