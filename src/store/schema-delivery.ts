@@ -219,9 +219,6 @@ export interface TestCasesTable {
   run_id: Num;
   repository_id: Num;
   attempt: Num;
-  /** The batch the runner sent the case in, and its place in the batch. */
-  seq: Num;
-  idx: Num;
   suite: string;
   classname: string;
   name: string;
@@ -236,6 +233,13 @@ export interface TestCasesTable {
   /** 1 when the test was muted as it ran. */
   muted: Num;
   created_at: string;
+}
+
+/** A batch of a job's cases the runner sent, stored once: its row says it was. */
+export interface TestCaseBatchesTable {
+  job_id: Num;
+  seq: Num;
+  cases: Num;
 }
 
 /** A job's test totals: every batch stored adds its cases to them. */
