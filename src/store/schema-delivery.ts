@@ -219,7 +219,8 @@ export interface TestCasesTable {
   run_id: Num;
   repository_id: Num;
   attempt: Num;
-  suite: string;
+  /** Null when the suite is the classname. */
+  suite: string | null;
   classname: string;
   name: string;
   file: string | null;

@@ -94,7 +94,7 @@ interface TestCaseRow {
   job_id: number | string;
   run_id: number | string;
   attempt: number | string;
-  suite: string;
+  suite: string | null;
   classname: string;
   name: string;
   file: string | null;
@@ -135,7 +135,7 @@ function mapCase(row: TestCaseRow): StoredTestCase {
     jobId: toNum(row.job_id),
     runId: toNum(row.run_id),
     attempt: toNum(row.attempt),
-    suite: row.suite,
+    suite: row.suite ?? row.classname,
     classname: row.classname,
     name: row.name,
     file: row.file,
@@ -188,6 +188,9 @@ async function withTexts(db: Db, rows: Array<Omit<TestCaseRow, "message" | "stac
   });
 }
 
+/** A suite that is the case's classname, as most JUnit reports' are, is stored as null: a row holds the name once. */
+const storedSuite = (c: NewTestCase): string | null => (c.suite === c.classname ? null : c.suite);
+
 /** Whether a case carries a message, stack or output, kept in test_case_texts. */
 const hasText = (c: NewTestCase): boolean => c.message !== null || c.stack !== null || c.output !== null;
 
@@ -219,7 +222,7 @@ async function insertColumns(trx: Db, job: { jobId: number; runId: number; repos
     insert into test_cases (job_id, run_id, repository_id, attempt, created_at, id, suite, classname, name, file, line, duration_ms, result, failed, flaky, retries, muted)
     select ${job.jobId}::bigint, ${job.runId}::bigint, ${job.repositoryId}::bigint, ${job.attempt}::integer, ${createdAt}::text, u.*
     from unnest(
-      ${ids}::bigint[], ${cases.map((c) => c.suite)}::text[], ${cases.map((c) => c.classname)}::text[], ${cases.map((c) => c.name)}::text[],
+      ${ids}::bigint[], ${cases.map(storedSuite)}::text[], ${cases.map((c) => c.classname)}::text[], ${cases.map((c) => c.name)}::text[],
       ${cases.map((c) => c.file)}::text[], ${cases.map((c) => c.line)}::integer[], ${cases.map((c) => c.durationMs)}::double precision[], ${cases.map((c) => c.result)}::text[],
       ${cases.map((c) => (c.result === "failed" || c.result === "error" ? 1 : 0))}::integer[], ${cases.map((c) => (c.flaky ? 1 : 0))}::integer[],
       ${cases.map((c) => c.retries)}::integer[], ${cases.map((c) => (c.muted ? 1 : 0))}::integer[]
@@ -241,7 +244,7 @@ async function insertRows(trx: Db, job: { jobId: number; runId: number; reposito
     for (let i = start; i < end; i++) {
       const c = cases[i]!;
       const failed = c.result === "failed" || c.result === "error" ? 1 : 0;
-      params.push(ids[i], job.jobId, job.runId, job.repositoryId, job.attempt, c.suite, c.classname, c.name, c.file, c.line, c.durationMs, c.result, failed, c.flaky ? 1 : 0, c.retries, c.muted ? 1 : 0, createdAt);
+      params.push(ids[i], job.jobId, job.runId, job.repositoryId, job.attempt, storedSuite(c), c.classname, c.name, c.file, c.line, c.durationMs, c.result, failed, c.flaky ? 1 : 0, c.retries, c.muted ? 1 : 0, createdAt);
       if (hasText(c)) texts.push(ids[i], c.message, c.stack, c.output);
     }
     await trx.executeQuery(CompiledQuery.raw(insertSql("test_cases", CASE_COLUMNS, end - start), params));

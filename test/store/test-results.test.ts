@@ -57,6 +57,9 @@ describeBackends("store test results", (h) => {
       testCase(odd, { suite: odd, classname: odd, file: odd, line: 7, durationMs: 1.25, result: "error", message: odd, stack: "", output: odd, muted: true, retries: 3 }),
       testCase("NULL", { suite: "", classname: "", file: "", line: null, durationMs: null, result: "skipped", message: null, stack: null, output: "" }),
       testCase("plain", { flaky: true, retries: 1, durationMs: 0 }),
+      // A suite that is the classname, and one that only differs from it in case.
+      testCase("junit", { suite: "com.acme.CartTest", classname: "com.acme.CartTest" }),
+      testCase("cased", { suite: "com.acme.carttest", classname: "com.acme.CartTest" }),
     ];
     await store.saveTestCases(job, 0, sent);
     const stored = (await store.listTestCases({ runId: run.id })).items;
@@ -229,7 +232,7 @@ describe.each(["sqlite", "postgres"] as const)("migration 35 [%s]", (backend) =>
       const job = { jobId: 1, runId: 1, attempt: 1, repositoryId: 1 };
       const page = await store.listTestCases({ runId: 1 });
       expect(page.items.map((c) => [c.id, c.name])).toEqual([[2, "removes"], [1, "adds"], [3, "retries"], [4, "lints"]]);
-      expect(page.items[0]).toMatchObject({ message: "expected 1 to be 2", stack: "at cart.test.ts:9", output: null, jobId: 1 });
+      expect(page.items[0]).toMatchObject({ suite: "cart", classname: "cart.test.ts", message: "expected 1 to be 2", stack: "at cart.test.ts:9", output: null, jobId: 1 });
       expect((await store.listTestCases({ jobId: 2 })).items.map((c) => c.name)).toEqual(["lints"]);
       // Batches stored before the migration are still stored once.
       expect(await store.saveTestCases(job, 1, [testCase("retries")])).toEqual({ recorded: 0, duplicates: 1 });

@@ -11,8 +11,9 @@ const CASE_COLUMNS = "id, job_id, run_id, repository_id, attempt, suite, classna
 export const BATCH_MIGRATIONS: Migration[] = [
   {
     version: 35,
-    name: "test results: a row per stored batch makes a batch idempotent; a case row updates three indexes, not five, and checks one parent, not three",
+    name: "test results: a row per stored batch makes a batch idempotent; a case row updates three indexes and checks one parent; a suite that is the classname is null",
     async up(db, backend) {
+      // A case's suite is null when it is its classname (a JUnit class's cases): a row carries the name once.
       // A batch is stored once: its (job, number) row, not a unique key over every case, says it was.
       await db.schema
         .createTable("test_case_batches")
@@ -26,7 +27,7 @@ export const BATCH_MIGRATIONS: Migration[] = [
       // with their run (jobs and repositories are only ever deleted with their runs), so the case row keeps
       // one foreign key, its run's: storing a case looks up one parent row, not three.
       if (backend === "postgres") {
-        await sql`alter table test_cases drop constraint test_cases_batch_key, drop constraint if exists test_cases_job_id_fkey, drop constraint if exists test_cases_repository_id_fkey, drop column seq, drop column idx`.execute(db);
+        await sql`alter table test_cases drop constraint test_cases_batch_key, drop constraint if exists test_cases_job_id_fkey, drop constraint if exists test_cases_repository_id_fkey, drop column seq, drop column idx, alter column suite drop not null`.execute(db);
         await db.schema.dropIndex("test_cases_job_idx").execute();
         await db.schema.dropIndex("test_cases_run_idx").execute();
         await sql`create index test_cases_run_idx on test_cases (run_id, attempt, failed desc, id, job_id)`.execute(db);
@@ -37,7 +38,7 @@ export const BATCH_MIGRATIONS: Migration[] = [
       await sql`
         create table test_cases_copy ("id" integer primary key autoincrement, "job_id" bigint not null,
           "run_id" bigint not null references "workflow_runs" ("id") on delete cascade, "repository_id" bigint not null,
-          "attempt" integer not null, "suite" text not null, "classname" text not null, "name" text not null, "file" text, "line" integer,
+          "attempt" integer not null, "suite" text, "classname" text not null, "name" text not null, "file" text, "line" integer,
           "duration_ms" double precision, "result" text not null, "failed" integer not null, "flaky" integer not null, "retries" integer not null,
           "created_at" text not null, "muted" integer default 0 not null)`.execute(db);
       await sql`
