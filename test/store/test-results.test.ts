@@ -38,6 +38,11 @@ describeBackends("store test results", (h) => {
     expect((await store.listTestCases({ jobId: job.jobId }, { status: "failed" })).items.map((c) => c.name)).toEqual(["removes", "crashes"]);
     expect((await store.listTestCases({ runId: run.id }, { status: "flaky" })).items.map((c) => c.name)).toEqual(["Retries_Payment"]);
     expect((await store.listTestCases({ runId: run.id }, { status: "skipped" })).items.map((c) => c.name)).toEqual(["skips"]);
+    // Each status's count, read from the totals, is the number of cases the filter keeps.
+    for (const [status, count] of [["failed", 2], ["passed", 2], ["skipped", 1], ["flaky", 1]] as const) {
+      expect((await store.listTestCases({ runId: run.id }, { status, perPage: 1 })).totalCount).toBe(count);
+      expect((await store.listTestCases({ jobId: job.jobId }, { status, perPage: 1 })).totalCount).toBe(count);
+    }
     expect((await store.listTestCases({ runId: run.id }, { q: "payment" })).items.map((c) => c.name)).toEqual(["Retries_Payment"]);
     expect((await store.listTestCases({ runId: run.id }, { q: "100%" })).totalCount).toBe(0);
     expect((await store.listTestCases({ runId: run.id }, { q: "SRC/Cart" })).totalCount).toBe(5);
