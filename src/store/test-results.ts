@@ -110,20 +110,27 @@ interface TestCaseRow {
 }
 
 const INSERT_ROWS = 500;
-const CASE_COLUMNS = ["id", "job_id", "run_id", "repository_id", "attempt", "suite", "classname", "name", "file", "line", "duration_ms", "result", "failed", "flaky", "retries", "muted", "created_at"];
+/** The columns every case of a batch shares, bound once per statement, then those of each case. */
+const BATCH_COLUMNS = ["job_id", "run_id", "repository_id", "attempt", "created_at"];
+const CASE_COLUMNS = ["id", "suite", "classname", "name", "file", "line", "duration_ms", "result", "failed", "flaky", "retries", "muted"];
 const TEXT_COLUMNS = ["case_id", "message", "stack", "output"];
 const insertTexts = new Map<string, string>();
 
 /**
  * A multi-row SQLite INSERT written once per shape: a batch's rows go in a
- * few statements whose text is not rebuilt value by value by the query builder.
+ * few statements whose text is not rebuilt value by value by the query
+ * builder. Columns in `shared` take one value for every row.
  */
-function insertSql(table: string, columns: readonly string[], rows: number): string {
+function insertSql(table: string, shared: readonly string[], columns: readonly string[], rows: number): string {
   const key = `${table} ${rows}`;
   let text = insertTexts.get(key);
   if (text === undefined) {
     const row = `(${columns.map(() => "?").join(", ")})`;
-    text = `insert into ${table} (${columns.join(", ")}) values ${Array.from({ length: rows }, () => row).join(", ")}`;
+    const values = Array.from({ length: rows }, () => row).join(", ");
+    text =
+      shared.length === 0
+        ? `insert into ${table} (${columns.join(", ")}) values ${values}`
+        : `insert into ${table} (${[...shared, ...columns].join(", ")}) select ${shared.map(() => "?").join(", ")}, v.* from (values ${values}) as v`;
     insertTexts.set(key, text);
   }
   return text;
@@ -239,16 +246,16 @@ async function insertColumns(trx: Db, job: { jobId: number; runId: number; repos
 async function insertRows(trx: Db, job: { jobId: number; runId: number; repositoryId: number; attempt: number }, ids: number[], createdAt: string, cases: NewTestCase[]): Promise<void> {
   for (let start = 0; start < cases.length; start += INSERT_ROWS) {
     const end = Math.min(cases.length, start + INSERT_ROWS);
-    const params: unknown[] = [];
+    const params: unknown[] = [job.jobId, job.runId, job.repositoryId, job.attempt, createdAt];
     const texts: unknown[] = [];
     for (let i = start; i < end; i++) {
       const c = cases[i]!;
       const failed = c.result === "failed" || c.result === "error" ? 1 : 0;
-      params.push(ids[i], job.jobId, job.runId, job.repositoryId, job.attempt, storedSuite(c), c.classname, c.name, c.file, c.line, c.durationMs, c.result, failed, c.flaky ? 1 : 0, c.retries, c.muted ? 1 : 0, createdAt);
+      params.push(ids[i], storedSuite(c), c.classname, c.name, c.file, c.line, c.durationMs, c.result, failed, c.flaky ? 1 : 0, c.retries, c.muted ? 1 : 0);
       if (hasText(c)) texts.push(ids[i], c.message, c.stack, c.output);
     }
-    await trx.executeQuery(CompiledQuery.raw(insertSql("test_cases", CASE_COLUMNS, end - start), params));
-    if (texts.length > 0) await trx.executeQuery(CompiledQuery.raw(insertSql("test_case_texts", TEXT_COLUMNS, texts.length / TEXT_COLUMNS.length), texts));
+    await trx.executeQuery(CompiledQuery.raw(insertSql("test_cases", BATCH_COLUMNS, CASE_COLUMNS, end - start), params));
+    if (texts.length > 0) await trx.executeQuery(CompiledQuery.raw(insertSql("test_case_texts", [], TEXT_COLUMNS, texts.length / TEXT_COLUMNS.length), texts));
   }
 }
 
