@@ -72,6 +72,20 @@ describeBackends("store test results", (h) => {
     for (const c of sent) expect(byName.get(c.name)).toMatchObject({ ...c, muted: c.muted === true, jobId: job.jobId, runId: run.id, attempt: 1 });
   });
 
+  it("stores a batch larger than one insert whole, in report order", async () => {
+    const store = await h.open();
+    const { job, run } = await seedRun(store, "l1");
+    const cases = Array.from({ length: 1234 }, (_, i) => testCase(`case${i}`, { result: i % 500 === 7 ? "failed" : "passed", message: i % 300 === 1 ? `m${i}` : null }));
+    expect(await store.saveTestCases(job, 0, cases)).toEqual({ recorded: 1234, duplicates: 0 });
+    const last = await store.listTestCases({ runId: run.id }, { perPage: 100, page: 13 });
+    expect(last.totalCount).toBe(1234);
+    expect(last.items.map((c) => c.name)).toEqual(Array.from({ length: 34 }, (_, i) => `case${1200 + i}`));
+    const first = (await store.listTestCases({ runId: run.id }, { perPage: 4 })).items;
+    expect(first.map((c) => [c.name, c.result])).toEqual([["case7", "failed"], ["case507", "failed"], ["case1007", "failed"], ["case0", "passed"]]);
+    const texts = (await store.listTestCases({ runId: run.id }, { q: "case901", perPage: 5 })).items;
+    expect(texts.map((c) => [c.name, c.message])).toEqual([["case901", "m901"]]);
+  });
+
   it("counts a job's totals, an attempt's and the whole run's, across batches and jobs", async () => {
     const store = await h.open();
     const { job, run } = await seedRun(store, "t1");
