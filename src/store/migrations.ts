@@ -9,5 +9,6 @@ import { CI_MIGRATIONS } from "./migrations/v02-v16.js";
 import { DELIVERY_MIGRATIONS } from "./migrations/v14-v24.js";
 import { RELEASE_MIGRATIONS } from "./migrations/v25-v29.js";
 import { STAMP_MIGRATIONS } from "./migrations/v32.js";
+import { BATCH_MIGRATIONS } from "./migrations/v35.js";
 
-export const MIGRATIONS: Migration[] = [...INITIAL, ...CI_MIGRATIONS, ...DELIVERY_MIGRATIONS, ...RELEASE_MIGRATIONS, ...STAMP_MIGRATIONS];
+export const MIGRATIONS: Migration[] = [...INITIAL, ...CI_MIGRATIONS, ...DELIVERY_MIGRATIONS, ...RELEASE_MIGRATIONS, ...STAMP_MIGRATIONS, ...BATCH_MIGRATIONS];

@@ -219,10 +219,8 @@ export interface TestCasesTable {
   run_id: Num;
   repository_id: Num;
   attempt: Num;
-  /** The batch the runner sent the case in, and its place in the batch. */
-  seq: Num;
-  idx: Num;
-  suite: string;
+  /** Null when the suite is the classname. */
+  suite: string | null;
   classname: string;
   name: string;
   file: string | null;
@@ -236,6 +234,13 @@ export interface TestCasesTable {
   /** 1 when the test was muted as it ran. */
   muted: Num;
   created_at: string;
+}
+
+/** A batch of a job's cases the runner sent, stored once: its row says it was. */
+export interface TestCaseBatchesTable {
+  job_id: Num;
+  seq: Num;
+  cases: Num;
 }
 
 /** A job's test totals: every batch stored adds its cases to them. */

@@ -24,6 +24,7 @@ import type {
   TestCasesTable,
   TestShardItemsTable,
   TestShardQueuesTable,
+  TestCaseBatchesTable,
   TestCaseTextsTable,
   TestCaseTotalsTable,
   TestSettingsTable,
@@ -349,6 +350,7 @@ export interface Database {
   test_cases: TestCasesTable;
   test_case_texts: TestCaseTextsTable;
   test_case_totals: TestCaseTotalsTable;
+  test_case_batches: TestCaseBatchesTable;
   test_shard_queues: TestShardQueuesTable;
   test_shard_items: TestShardItemsTable;
   test_states: TestStatesTable;

@@ -6,7 +6,7 @@
  * rows; message, stack and output arrive already cut to the caller's limit.
  */
 import { CompiledQuery, sql } from "kysely";
-import { nowIso, resolvePage, toNum, type Db, type StoreContext } from "./context.js";
+import { affected, nowIso, resolvePage, toNum, type Db, type StoreContext } from "./context.js";
 import type { Backend, Page, PageOptions } from "./store.js";
 
 type TestCaseOutcome = "passed" | "failed" | "error" | "skipped";
@@ -94,7 +94,7 @@ interface TestCaseRow {
   job_id: number | string;
   run_id: number | string;
   attempt: number | string;
-  suite: string;
+  suite: string | null;
   classname: string;
   name: string;
   file: string | null;
@@ -110,22 +110,27 @@ interface TestCaseRow {
 }
 
 const INSERT_ROWS = 500;
-const CASE_COLUMNS = ["job_id", "run_id", "repository_id", "attempt", "seq", "idx", "suite", "classname", "name", "file", "line", "duration_ms", "result", "failed", "flaky", "retries", "muted", "created_at"];
+/** The columns every case of a batch shares, bound once per statement, then those of each case. */
+const BATCH_COLUMNS = ["job_id", "run_id", "repository_id", "attempt", "created_at"];
+const CASE_COLUMNS = ["id", "suite", "classname", "name", "file", "line", "duration_ms", "result", "failed", "flaky", "retries", "muted"];
 const TEXT_COLUMNS = ["case_id", "message", "stack", "output"];
 const insertTexts = new Map<string, string>();
 
 /**
- * A multi-row INSERT written once per shape: a batch's rows go in a few
- * statements whose text is not rebuilt value by value by the query builder.
+ * A multi-row SQLite INSERT written once per shape: a batch's rows go in a
+ * few statements whose text is not rebuilt value by value by the query
+ * builder. Columns in `shared` take one value for every row.
  */
-function insertSql(backend: Backend, table: string, columns: readonly string[], rows: number, returning?: string): string {
-  const key = `${backend} ${table} ${rows} ${returning ?? ""}`;
+function insertSql(table: string, shared: readonly string[], columns: readonly string[], rows: number): string {
+  const key = `${table} ${rows}`;
   let text = insertTexts.get(key);
   if (text === undefined) {
-    let n = 0;
-    const placeholder = backend === "postgres" ? () => `$${++n}` : () => "?";
-    const values = Array.from({ length: rows }, () => `(${columns.map(placeholder).join(", ")})`).join(", ");
-    text = `insert into ${table} (${columns.join(", ")}) values ${values}${returning ? ` returning ${returning}` : ""}`;
+    const row = `(${columns.map(() => "?").join(", ")})`;
+    const values = Array.from({ length: rows }, () => row).join(", ");
+    text =
+      shared.length === 0
+        ? `insert into ${table} (${columns.join(", ")}) values ${values}`
+        : `insert into ${table} (${[...shared, ...columns].join(", ")}) select ${shared.map(() => "?").join(", ")}, v.* from (values ${values}) as v`;
     insertTexts.set(key, text);
   }
   return text;
@@ -137,7 +142,7 @@ function mapCase(row: TestCaseRow): StoredTestCase {
     jobId: toNum(row.job_id),
     runId: toNum(row.run_id),
     attempt: toNum(row.attempt),
-    suite: row.suite,
+    suite: row.suite ?? row.classname,
     classname: row.classname,
     name: row.name,
     file: row.file,
@@ -153,16 +158,29 @@ function mapCase(row: TestCaseRow): StoredTestCase {
   };
 }
 
+/**
+ * A job's cases are read through the index of its run attempt, which holds
+ * the job of each case: the job's run and attempt come from its row.
+ */
 function scoped(db: Db, scope: TestCaseScope) {
   const query = db.selectFrom("test_cases as c");
-  if ("jobId" in scope) return query.where("c.job_id", "=", scope.jobId);
+  if ("jobId" in scope) {
+    const job = db.selectFrom("jobs as sj").where("sj.id", "=", scope.jobId);
+    return query
+      .where("c.run_id", "=", job.select("sj.run_id"))
+      .where("c.attempt", "=", job.select("sj.attempt"))
+      .where("c.job_id", "=", scope.jobId);
+  }
   const byRun = query.where("c.run_id", "=", scope.runId);
   return scope.attempt === undefined ? byRun : byRun.where("c.attempt", "=", scope.attempt);
 }
 
 function scopeSql(scope: TestCaseScope, alias: string) {
   const a = sql.raw(alias);
-  if ("jobId" in scope) return sql`${a}.job_id = ${scope.jobId}`;
+  if ("jobId" in scope) {
+    const job = (column: string) => sql`(select sj.${sql.raw(column)} from jobs sj where sj.id = ${scope.jobId})`;
+    return sql`${a}.run_id = ${job("run_id")} and ${a}.attempt = ${job("attempt")} and ${a}.job_id = ${scope.jobId}`;
+  }
   return scope.attempt === undefined ? sql`${a}.run_id = ${scope.runId}` : sql`${a}.run_id = ${scope.runId} and ${a}.attempt = ${scope.attempt}`;
 }
 
@@ -177,31 +195,68 @@ async function withTexts(db: Db, rows: Array<Omit<TestCaseRow, "message" | "stac
   });
 }
 
+/** A suite that is the case's classname, as most JUnit reports' are, is stored as null: a row holds the name once. */
+const storedSuite = (c: NewTestCase): string | null => (c.suite === c.classname ? null : c.suite);
+
+/** Whether a case carries a message, stack or output, kept in test_case_texts. */
+const hasText = (c: NewTestCase): boolean => c.message !== null || c.stack !== null || c.output !== null;
+
+/**
+ * The ids a batch's cases get, in report order (pages list by id): taken
+ * before the insert, so that the texts of the few cases that have any go
+ * by id without the insert returning a row per case. On SQLite the write
+ * transaction holds the database, so the ids after the highest ever given
+ * are free; on PostgreSQL they come from the id sequence.
+ */
+async function takeCaseIds(trx: Db, backend: Backend, count: number): Promise<number[]> {
+  if (backend === "postgres") {
+    const taken = await sql<{ id: number | string }>`select nextval('test_cases_id_seq') as id from generate_series(1, ${count})`.execute(trx);
+    return taken.rows.map((r) => toNum(r.id)).sort((a, b) => a - b);
+  }
+  const last = await sql<{ id: number | string | null }>`
+    select max(coalesce((select seq from sqlite_sequence where name = 'test_cases'), 0), coalesce((select max(id) from test_cases), 0)) as id`.execute(trx);
+  const first = toNum(last.rows[0]?.id ?? 0) + 1;
+  return Array.from({ length: count }, (_, i) => first + i);
+}
+
 /**
  * PostgreSQL: a batch's cases in one statement of an array per column,
  * which the server parses and plans once, not a statement with a parameter
  * per value.
  */
-async function insertColumns(trx: Db, job: { jobId: number; runId: number; repositoryId: number; attempt: number }, seq: number, createdAt: string, cases: NewTestCase[]): Promise<void> {
-  const inserted = await sql<{ id: number | string; idx: number | string }>`
-    insert into test_cases (job_id, run_id, repository_id, attempt, seq, created_at, idx, suite, classname, name, file, line, duration_ms, result, failed, flaky, retries, muted)
-    select ${job.jobId}::bigint, ${job.runId}::bigint, ${job.repositoryId}::bigint, ${job.attempt}::integer, ${seq}::integer, ${createdAt}::text, u.*
+async function insertColumns(trx: Db, job: { jobId: number; runId: number; repositoryId: number; attempt: number }, ids: number[], createdAt: string, cases: NewTestCase[]): Promise<void> {
+  await sql`
+    insert into test_cases (job_id, run_id, repository_id, attempt, created_at, id, suite, classname, name, file, line, duration_ms, result, failed, flaky, retries, muted)
+    select ${job.jobId}::bigint, ${job.runId}::bigint, ${job.repositoryId}::bigint, ${job.attempt}::integer, ${createdAt}::text, u.*
     from unnest(
-      ${cases.map((_, i) => i)}::integer[], ${cases.map((c) => c.suite)}::text[], ${cases.map((c) => c.classname)}::text[], ${cases.map((c) => c.name)}::text[],
+      ${ids}::bigint[], ${cases.map(storedSuite)}::text[], ${cases.map((c) => c.classname)}::text[], ${cases.map((c) => c.name)}::text[],
       ${cases.map((c) => c.file)}::text[], ${cases.map((c) => c.line)}::integer[], ${cases.map((c) => c.durationMs)}::double precision[], ${cases.map((c) => c.result)}::text[],
       ${cases.map((c) => (c.result === "failed" || c.result === "error" ? 1 : 0))}::integer[], ${cases.map((c) => (c.flaky ? 1 : 0))}::integer[],
       ${cases.map((c) => c.retries)}::integer[], ${cases.map((c) => (c.muted ? 1 : 0))}::integer[]
-    ) as u
-    returning id, idx`.execute(trx);
-  const withText = inserted.rows.filter((row) => {
-    const c = cases[toNum(row.idx)]!;
-    return c.message !== null || c.stack !== null || c.output !== null;
-  });
+    ) as u`.execute(trx);
+  const withText = cases.flatMap((c, i) => (hasText(c) ? [i] : []));
   if (withText.length === 0) return;
-  const texts = withText.map((row) => cases[toNum(row.idx)]!);
+  const texts = withText.map((i) => cases[i]!);
   await sql`
     insert into test_case_texts (case_id, message, stack, output)
-    select * from unnest(${withText.map((row) => row.id)}::bigint[], ${texts.map((c) => c.message)}::text[], ${texts.map((c) => c.stack)}::text[], ${texts.map((c) => c.output)}::text[])`.execute(trx);
+    select * from unnest(${withText.map((i) => ids[i])}::bigint[], ${texts.map((c) => c.message)}::text[], ${texts.map((c) => c.stack)}::text[], ${texts.map((c) => c.output)}::text[])`.execute(trx);
+}
+
+/** SQLite: a batch's cases in multi-row statements of a few hundred rows, each prepared once per shape. */
+async function insertRows(trx: Db, job: { jobId: number; runId: number; repositoryId: number; attempt: number }, ids: number[], createdAt: string, cases: NewTestCase[]): Promise<void> {
+  for (let start = 0; start < cases.length; start += INSERT_ROWS) {
+    const end = Math.min(cases.length, start + INSERT_ROWS);
+    const params: unknown[] = [job.jobId, job.runId, job.repositoryId, job.attempt, createdAt];
+    const texts: unknown[] = [];
+    for (let i = start; i < end; i++) {
+      const c = cases[i]!;
+      const failed = c.result === "failed" || c.result === "error" ? 1 : 0;
+      params.push(ids[i], storedSuite(c), c.classname, c.name, c.file, c.line, c.durationMs, c.result, failed, c.flaky ? 1 : 0, c.retries, c.muted ? 1 : 0);
+      if (hasText(c)) texts.push(ids[i], c.message, c.stack, c.output);
+    }
+    await trx.executeQuery(CompiledQuery.raw(insertSql("test_cases", BATCH_COLUMNS, CASE_COLUMNS, end - start), params));
+    if (texts.length > 0) await trx.executeQuery(CompiledQuery.raw(insertSql("test_case_texts", [], TEXT_COLUMNS, texts.length / TEXT_COLUMNS.length), texts));
+  }
 }
 
 /** Adds a batch's cases to its job's totals, in the batch's transaction. */
@@ -225,38 +280,49 @@ async function addTotals(trx: Db, job: { jobId: number; runId: number; attempt: 
       duration_ms = test_case_totals.duration_ms + excluded.duration_ms`.execute(trx);
 }
 
+/** How many cases of `totals` a status filter keeps. */
+function countOf(totals: TestTotals, status: TestCaseFilter["status"]): number {
+  if (status === "failed") return totals.failed + totals.errors;
+  if (status === "passed") return totals.passed;
+  if (status === "skipped") return totals.skipped;
+  if (status === "flaky") return totals.flaky;
+  return totals.total;
+}
+
 export function createTestResultStore(ctx: StoreContext): TestResultStore {
   const { db } = ctx;
+  const readTotals = async (scope: TestCaseScope): Promise<TestTotals> => {
+    let query = db.selectFrom("test_case_totals as t");
+    if ("jobId" in scope) query = query.where("t.job_id", "=", scope.jobId);
+    else {
+      query = query.where("t.run_id", "=", scope.runId);
+      if (scope.attempt !== undefined) query = query.where("t.attempt", "=", scope.attempt);
+    }
+    const rows = await query.select(["t.total", "t.passed", "t.failed", "t.errors", "t.skipped", "t.flaky", "t.duration_ms"]).execute();
+    const totals: TestTotals = { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, flaky: 0, durationMs: 0 };
+    for (const row of rows) {
+      totals.total += toNum(row.total);
+      totals.passed += toNum(row.passed);
+      totals.failed += toNum(row.failed);
+      totals.errors += toNum(row.errors);
+      totals.skipped += toNum(row.skipped);
+      totals.flaky += toNum(row.flaky);
+      totals.durationMs += toNum(row.duration_ms);
+    }
+    return totals;
+  };
   const ref = (r: { classname: string; name: string }): TestCaseRef => ({ classname: r.classname, name: r.name });
   return {
     async saveTestCases(job, seq, cases) {
+      if (cases.length === 0) return { recorded: 0, duplicates: 0 };
       return ctx.write(async (trx) => {
-        const seen = await trx.selectFrom("test_cases").select("id").where("job_id", "=", job.jobId).where("seq", "=", seq).limit(1).executeTakeFirst();
-        if (seen) return { recorded: 0, duplicates: cases.length };
+        // The batch's row first: a batch already stored, whatever it holds this time, adds nothing.
+        const claimed = await trx.insertInto("test_case_batches").values({ job_id: job.jobId, seq, cases: cases.length }).onConflict((oc) => oc.columns(["job_id", "seq"]).doNothing()).executeTakeFirst();
+        if (affected(claimed) === 0) return { recorded: 0, duplicates: cases.length };
         const createdAt = nowIso(ctx);
-        if (ctx.backend === "postgres") {
-          await insertColumns(trx, job, seq, createdAt, cases);
-          await addTotals(trx, job, cases);
-          return { recorded: cases.length, duplicates: 0 };
-        }
-        for (let start = 0; start < cases.length; start += INSERT_ROWS) {
-          const part = cases.slice(start, start + INSERT_ROWS);
-          const params: unknown[] = [];
-          part.forEach((c, i) => {
-            const failed = c.result === "failed" || c.result === "error" ? 1 : 0;
-            params.push(job.jobId, job.runId, job.repositoryId, job.attempt, seq, start + i, c.suite, c.classname, c.name, c.file, c.line, c.durationMs, c.result, failed, c.flaky ? 1 : 0, c.retries, c.muted ? 1 : 0, createdAt);
-          });
-          const inserted = await trx.executeQuery<{ id: number | string; idx: number | string }>(CompiledQuery.raw(insertSql(ctx.backend, "test_cases", CASE_COLUMNS, part.length, "id, idx"), params));
-          const texts: unknown[] = [];
-          let rows = 0;
-          for (const row of inserted.rows) {
-            const c = cases[toNum(row.idx)]!;
-            if (c.message === null && c.stack === null && c.output === null) continue;
-            texts.push(row.id, c.message, c.stack, c.output);
-            rows++;
-          }
-          if (rows > 0) await trx.executeQuery(CompiledQuery.raw(insertSql(ctx.backend, "test_case_texts", TEXT_COLUMNS, rows), texts));
-        }
+        const ids = await takeCaseIds(trx, ctx.backend, cases.length);
+        if (ctx.backend === "postgres") await insertColumns(trx, job, ids, createdAt, cases);
+        else await insertRows(trx, job, ids, createdAt, cases);
         await addTotals(trx, job, cases);
         return { recorded: cases.length, duplicates: 0 };
       });
@@ -281,33 +347,16 @@ export function createTestResultStore(ctx: StoreContext): TestResultStore {
           ]),
         );
       }
+      // Without a search the count is the jobs' totals, stored with the cases, not a count of the rows.
+      const counted = filter.q !== undefined && filter.q !== "";
       const [rows, count] = await Promise.all([
         query.selectAll("c").orderBy("c.failed", "desc").orderBy("c.id").limit(limit).offset(offset).execute(),
-        query.select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirst(),
+        counted ? query.select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirst().then((r) => toNum(r?.n ?? 0)) : readTotals(scope).then((t) => countOf(t, filter.status)),
       ]);
-      return { items: await withTexts(db, rows), totalCount: toNum(count?.n ?? 0) };
+      return { items: await withTexts(db, rows), totalCount: count };
     },
 
-    async countTestCases(scope) {
-      let query = db.selectFrom("test_case_totals as t");
-      if ("jobId" in scope) query = query.where("t.job_id", "=", scope.jobId);
-      else {
-        query = query.where("t.run_id", "=", scope.runId);
-        if (scope.attempt !== undefined) query = query.where("t.attempt", "=", scope.attempt);
-      }
-      const rows = await query.select(["t.total", "t.passed", "t.failed", "t.errors", "t.skipped", "t.flaky", "t.duration_ms"]).execute();
-      const totals: TestTotals = { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, flaky: 0, durationMs: 0 };
-      for (const row of rows) {
-        totals.total += toNum(row.total);
-        totals.passed += toNum(row.passed);
-        totals.failed += toNum(row.failed);
-        totals.errors += toNum(row.errors);
-        totals.skipped += toNum(row.skipped);
-        totals.flaky += toNum(row.flaky);
-        totals.durationMs += toNum(row.duration_ms);
-      }
-      return totals;
-    },
+    countTestCases: readTotals,
 
     async listSlowestTestCases(scope, limit) {
       // Picked from ids and durations alone, which the index comparisons read holds, then read whole.

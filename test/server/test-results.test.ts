@@ -43,6 +43,8 @@ describe("test results over the runner protocol and the API", () => {
     const batch = { seq: 0, cases: [report("adds"), report("removes", { result: "failed", message: "expected 1 to be 2", stack: "Error\n    at src/cart.test.ts:9:3", output: "x".repeat(40_000) })] };
     expect((await send(batch)).json()).toEqual({ recorded: 2, duplicates: 0 });
     expect((await send(batch)).json()).toEqual({ recorded: 0, duplicates: 2 });
+    // Another body under a number already used is not stored either.
+    expect((await send({ seq: 0, cases: [report("intruder")] })).json()).toEqual({ recorded: 0, duplicates: 1 });
     expect((await send({ seq: 1, cases: [report("retries", { flaky: true, retries: 2 }), report("later", { result: "skipped" })] })).statusCode).toBe(200);
     expect((await send({ seq: 2, cases: [report("x")] }, "wrong-lease")).statusCode).toBe(409);
     const invalid = await send({ seq: 3, cases: [{ name: "no result" }] });
