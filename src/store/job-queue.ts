@@ -39,7 +39,7 @@ export interface QueuedJobClaim {
 }
 
 /** A renewed lease, as the renewal left it. */
-export interface RenewedLease {
+interface RenewedLease {
   leaseExpiresAt: string;
   cancelRequested: boolean;
 }
