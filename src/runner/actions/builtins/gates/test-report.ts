@@ -94,12 +94,13 @@ function createBatcher(sink: TestResultSink | undefined, context: UsesContext) {
     });
   };
   return {
-    async add(test: TestCaseResult) {
-      if (!sink || broken) return;
+    /** Adds a case; when that fills a batch, the promise to wait for before the next one (most calls: none, and no promise). */
+    add(test: TestCaseResult): Promise<void> | undefined {
+      if (!sink || broken) return undefined;
       const report = toReport(test);
       batch.push(report);
       chars += 200 + (report.message?.length ?? 0) + (report.stack?.length ?? 0) + (report.output?.length ?? 0);
-      if (batch.length >= BATCH_CASES || chars >= BATCH_CHARS) await send();
+      return batch.length >= BATCH_CASES || chars >= BATCH_CHARS ? send() : undefined;
     },
     async flush() {
       await send();
@@ -322,7 +323,8 @@ async function run(context: UsesContext, sink: TestResultSink | undefined): Prom
         else if (failsJob(test.muted ? "muted" : "enabled", test.status)) failed.push(test);
         else mutedFailures.push(test);
         if (test.flaky) flaky.push(test);
-        await batcher.add(test);
+        const full = batcher.add(test);
+        if (full) await full;
       }
       context.log(`${file}: ${found.length} test${found.length === 1 ? "" : "s"}`);
     } catch (error) {
