@@ -22,7 +22,8 @@
 
 import { SaxesParser } from "saxes";
 import { SlipwayError } from "../../lib/index.js";
-import { nameStartLength, XmlContentReader, XmlSyntaxError, type XmlEvents } from "./xml-tokenizer.js";
+import { measureNameStart } from "./xml-characters.js";
+import { XmlContentReader, XmlSyntaxError, type XmlEvents } from "./xml-tokenizer.js";
 
 type TestStatus = "passed" | "failed" | "error" | "skipped";
 
@@ -283,7 +284,7 @@ export class JUnitReader {
         if (this.afterLessThan) {
           if (from >= text.length) return;
           this.afterLessThan = false;
-          if (nameStartLength(text, from) > 0) {
+          if (measureNameStart(text, from) > 0) {
             this.xml11 = this.parser.xmlDecl.version === "1.1";
             if (this.xml11) {
               this.parser.write(text.slice(from));

@@ -25,6 +25,8 @@
  * stays with saxes to its end.
  */
 
+import { countCodePoints, isName, isSpace, isXmlChar, measureNameStart, skipCharacter, skipName, skipSpaces } from "./xml-characters.js";
+
 /** What the reader tells its caller. */
 export interface XmlEvents {
   /** `attributes`: names and values, one after the other, in document order. */
@@ -46,78 +48,8 @@ export class XmlSyntaxError extends Error {
 }
 
 const ENTITIES: Record<string, string> = { __proto__: null, amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" } as unknown as Record<string, string>;
-const NAME_START_OTHER = /[\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD]|[\uD800-\uDB7F][\uDC00-\uDFFF]/y;
-const NAME_OTHER = /[\u0300-\u036F\u203F-\u2040\u00B7]/y;
 const TEXT_SPECIAL = /[<&\r]|\]\]>/g;
 const QUOTED_SPECIAL = /[<&\t\n\r]/g;
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
-/** Length (1 or 2 code units) of the name start character at `i`, or 0. */
-export function nameStartLength(text: string, i: number): number {
-  const c = text.charCodeAt(i);
-  if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a) return 1;
-  if (c < 0xc0) return 0;
-  NAME_START_OTHER.lastIndex = i;
-  return NAME_START_OTHER.test(text) ? NAME_START_OTHER.lastIndex - i : 0;
-}
-
-/** The index after the run of name characters starting at `i`. */
-function skipName(text: string, i: number): number {
-  for (;;) {
-    const c = text.charCodeAt(i);
-    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x3a) || c === 0x5f || c === 0x2d || c === 0x2e) {
-      i++;
-      continue;
-    }
-    if (c < 0xb7 || Number.isNaN(c)) return i;
-    const start = nameStartLength(text, i);
-    if (start > 0) i += start;
-    else {
-      NAME_OTHER.lastIndex = i;
-      if (!NAME_OTHER.test(text)) return i;
-      i++;
-    }
-  }
-}
-
-function isName(text: string): boolean {
-  return text !== "" && nameStartLength(text, 0) > 0 && skipName(text, 0) === text.length;
-}
-
-function isXmlChar(n: number): boolean {
-  return n === 0x9 || n === 0xa || n === 0xd || (n >= 0x20 && n <= 0xd7ff) || (n >= 0xe000 && n <= 0xfffd) || (n >= 0x10000 && n <= 0x10ffff);
-}
-
-/** The index after the character at `i` (a surrogate pair is one). */
-function after(text: string, i: number): number {
-  const c = text.charCodeAt(i);
-  return c >= 0xd800 && c <= 0xdbff ? i + 2 : i + 1;
-}
-
-/** The index after the spaces starting at `i`. */
-function skipSpaces(text: string, i: number): number {
-  while (isSpace(text.charCodeAt(i))) i++;
-  return i;
-}
-
-/** Code points in text[from, to). */
-function countCodePoints(text: string, from: number, to: number): number {
-  let n = to - from;
-  for (let i = from; i < to - 1; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n--;
-        i++;
-      }
-    }
-  }
-  return n;
-}
 
 /** Raised inside a construct the buffer does not hold whole yet. */
 const INCOMPLETE = Symbol("incomplete");
@@ -155,6 +87,7 @@ export class XmlContentReader {
 
   /** Line and column (1-based, saxes' convention: just after the character at fault) of an index of the buffer. */
   position(at: number): { line: number; column: number } {
+    this.settle();
     // A CR LF pair is one character: an error on its CR is after its LF.
     if (this.buffer.charCodeAt(at - 1) === 0x0d && this.buffer.charCodeAt(at) === 0x0a) at++;
     this.count(Math.min(at, this.buffer.length));
@@ -163,6 +96,7 @@ export class XmlContentReader {
 
   /** The position at the end of what was written. */
   endPosition(): { line: number; column: number } {
+    this.settle();
     return this.position(this.buffer.length);
   }
 
@@ -201,12 +135,31 @@ export class XmlContentReader {
   }
 
   write(chunk: string): void {
-    this.buffer = this.buffer === "" ? chunk : this.buffer + chunk;
+    const waiting = this.waiting;
+    if (waiting) {
+      const last = waiting.parts[waiting.parts.length - 1]!;
+      // A two-character terminator may straddle the boundary.
+      const seam = last.slice(-1) + chunk.slice(0, 1);
+      if (!waiting.until.some((t) => chunk.includes(t) || seam.includes(t))) {
+        waiting.parts.push(chunk);
+        return;
+      }
+      waiting.parts.push(chunk);
+      this.settle();
+    } else this.buffer = this.buffer === "" ? chunk : this.buffer + chunk;
     this.read();
+  }
+
+  /** Joins the parts held back into the buffer. */
+  private settle(): void {
+    if (!this.waiting) return;
+    this.buffer = this.waiting.parts.join("");
+    this.waiting = undefined;
   }
 
   end(): void {
     this.ended = true;
+    this.settle();
     this.read();
     const end = this.buffer.length;
     if (this.open.length > 0) this.fail(`unclosed tag: ${this.open[this.open.length - 1]!}`, end);
@@ -226,18 +179,33 @@ export class XmlContentReader {
     } catch (error) {
       if (error !== INCOMPLETE) throw error;
       i = this.keep;
+      if (this.until) this.waiting = { parts: [], until: this.until };
     }
     this.count(i);
     this.counted -= i;
     this.buffer = this.buffer.slice(i);
+    if (this.waiting) {
+      this.waiting.parts.push(this.buffer);
+      this.buffer = "";
+    }
   }
 
   /** Where the unread rest starts, when a construct is incomplete. */
   private keep = 0;
+  /** What must appear for the incomplete construct to end. */
+  private until: readonly string[] | undefined;
+  /** Parts held, unread, until one of `until` appears in them. */
+  private waiting: { parts: string[]; until: readonly string[] } | undefined;
 
-  private incomplete(from: number): never {
+  /**
+   * The construct at `from` goes on past the end of the buffer: it is read
+   * again with the next part, or, when it cannot end before one of `until`
+   * appears, once one does (so a long one is not read again at every part).
+   */
+  private incomplete(from: number, until?: readonly string[]): never {
     if (this.ended) this.fail(this.open.length > 0 ? `unclosed tag: ${this.open[this.open.length - 1]!}` : "unexpected end.", this.buffer.length);
     this.keep = from;
+    this.until = until;
     throw INCOMPLETE;
   }
 
@@ -281,7 +249,7 @@ export class XmlContentReader {
     let end = text.indexOf("<", i);
     const amp = text.indexOf("&", i);
     if (amp >= 0 && (end < 0 || amp < end)) end = amp;
-    if (end < 0 && !this.ended) this.incomplete(i);
+    if (end < 0 && !this.ended) this.incomplete(i, ["<", "&"]);
     const stop = end < 0 ? text.length : end;
     for (let k = i; k < stop; k++) if (!isSpace(text.charCodeAt(k))) this.fail("text data outside of root node.", end < 0 ? stop : stop + 1);
     if (end >= 0 && text.charCodeAt(end) === 0x26) this.fail("text data outside of root node.", end + 1);
@@ -289,10 +257,10 @@ export class XmlContentReader {
   }
 
   /** The entity or character reference at `amp`: its value and the index after its `;`. */
-  private readReference(amp: number): [string, number] {
+  private readReference(amp: number, start = amp): [string, number] {
     const text = this.buffer;
     const semicolon = text.indexOf(";", amp + 1);
-    if (semicolon < 0) this.incomplete(amp);
+    if (semicolon < 0) this.incomplete(start, [";"]);
     const at = semicolon + 1;
     let entity = text.slice(amp + 1, semicolon);
     if (entity === "") this.fail("empty entity name.", at);
@@ -305,6 +273,8 @@ export class XmlContentReader {
     let n = Number.NaN;
     if (entity.charCodeAt(1) === 0x78 && /^#x[0-9a-f]+$/i.test(entity)) n = Number.parseInt(entity.slice(2), 16);
     else if (/^#[0-9]+$/.test(entity)) n = Number.parseInt(entity.slice(1), 10);
+    // A reference to a control character XML forbids is replaced, as the character itself is (by the caller).
+    if (n < 0x20 && n !== 0x09 && n !== 0x0a && n !== 0x0d) return ["\uFFFD", at];
     if (!isXmlChar(n)) this.fail("malformed character entity.", at);
     return [String.fromCodePoint(n), at];
   }
@@ -317,7 +287,7 @@ export class XmlContentReader {
     if (c === 0x2f) return this.readCloseTag(lt);
     if (c === 0x21) return this.readBang(lt);
     if (c === 0x3f) return this.readInstruction(lt);
-    if (nameStartLength(text, lt + 1) > 0) return this.readOpenTag(lt);
+    if (measureNameStart(text, lt + 1) > 0) return this.readOpenTag(lt);
     // A lone high surrogate at the end waits for its pair (the caller keeps it, so this is a real one).
     this.fail("disallowed character in tag name", lt + 2);
   }
@@ -325,13 +295,13 @@ export class XmlContentReader {
   private readCloseTag(lt: number): number {
     const text = this.buffer;
     const end = skipName(text, lt + 2);
-    if (end >= text.length) this.incomplete(lt);
+    if (end >= text.length) this.incomplete(lt, [">"]);
     const name = text.slice(lt + 2, end);
     let i = end;
     if (text.charCodeAt(i) !== 0x3e) {
       if (!isSpace(text.charCodeAt(i))) this.fail("disallowed character in closing tag.", i + 1);
       i = skipSpaces(text, i);
-      if (i >= text.length) this.incomplete(lt);
+      if (i >= text.length) this.incomplete(lt, [">"]);
       if (text.charCodeAt(i) !== 0x3e) this.fail("disallowed character in closing tag.", i + 1);
     }
     if (name === "") this.fail("weird empty close tag.", i + 1);
@@ -370,7 +340,8 @@ export class XmlContentReader {
   private readComment(lt: number): number {
     const text = this.buffer;
     const dashes = text.indexOf("--", lt + 4);
-    if (dashes < 0 || dashes + 2 >= text.length) this.incomplete(lt);
+    if (dashes < 0) this.incomplete(lt, ["--"]);
+    if (dashes + 2 >= text.length) this.incomplete(lt);
     if (text.charCodeAt(dashes + 2) !== 0x3e) this.fail("malformed comment.", dashes + 3 + (text.charCodeAt(dashes + 2) >= 0xd800 && text.charCodeAt(dashes + 2) <= 0xdbff ? 1 : 0));
     return dashes + 3;
   }
@@ -398,20 +369,20 @@ export class XmlContentReader {
   private readInstruction(lt: number): number {
     const text = this.buffer;
     let i = lt + 2;
-    if (i >= text.length) this.incomplete(lt);
-    const first = nameStartLength(text, i);
+    if (i >= text.length) this.incomplete(lt, ["?>"]);
+    const first = measureNameStart(text, i);
     if (first === 0) {
       const c = text.charCodeAt(i);
       this.fail(c === 0x3f || isSpace(c) ? "processing instruction without a target." : "disallowed character in processing instruction name.", i + (c >= 0xd800 && c <= 0xdbff ? 2 : 1));
     }
     i = skipName(text, i + first);
-    if (i >= text.length) this.incomplete(lt);
+    if (i >= text.length) this.incomplete(lt, ["?>"]);
     const target = text.slice(lt + 2, i);
     const c = text.charCodeAt(i);
     if (c !== 0x3f && !isSpace(c)) this.fail("disallowed character in processing instruction name.", i + (c >= 0xd800 && c <= 0xdbff ? 2 : 1));
     if (target === "xml") this.fail("an XML declaration must be at the start of the document.", i + 1);
     const close = text.indexOf("?>", i);
-    if (close < 0) this.incomplete(lt);
+    if (close < 0) this.incomplete(lt, ["?>"]);
     if (target.toLowerCase() === "xml") this.fail("the XML declaration must appear at the start of the document.", close + 2);
     return close + 2;
   }
@@ -419,39 +390,39 @@ export class XmlContentReader {
   private readOpenTag(lt: number): number {
     const text = this.buffer;
     let i = skipName(text, lt + 1);
-    if (i >= text.length) this.incomplete(lt);
+    if (i >= text.length) this.incomplete(lt, [">"]);
     const name = text.slice(lt + 1, i);
-    if (this.rootClosed) this.fail("documents may contain only one root.", after(text, i));
+    if (this.rootClosed) this.fail("documents may contain only one root.", skipCharacter(text, i));
     const attributes: string[] = [];
     let duplicate: string | undefined;
     let c = text.charCodeAt(i);
-    if (c !== 0x3e && c !== 0x2f && !isSpace(c)) this.fail("disallowed character in tag name.", after(text, i));
+    if (c !== 0x3e && c !== 0x2f && !isSpace(c)) this.fail("disallowed character in tag name.", skipCharacter(text, i));
     // After the name or a value: spaces, then an attribute, `>` or `/>`.
     for (;;) {
       const spaced = isSpace(text.charCodeAt(i));
       if (spaced) i = skipSpaces(text, i + 1);
-      if (i >= text.length) this.incomplete(lt);
+      if (i >= text.length) this.incomplete(lt, [">"]);
       c = text.charCodeAt(i);
       if (c === 0x3e || c === 0x2f) break;
-      const start = nameStartLength(text, i);
-      if (start === 0) this.fail("disallowed character in attribute name.", after(text, i));
-      if (!spaced) this.fail("no whitespace between attributes.", after(text, i));
+      const start = measureNameStart(text, i);
+      if (start === 0) this.fail("disallowed character in attribute name.", skipCharacter(text, i));
+      if (!spaced) this.fail("no whitespace between attributes.", skipCharacter(text, i));
       const nameEnd = skipName(text, i + start);
-      if (nameEnd >= text.length) this.incomplete(lt);
+      if (nameEnd >= text.length) this.incomplete(lt, [">"]);
       const attribute = text.slice(i, nameEnd);
       i = nameEnd;
       c = text.charCodeAt(i);
       if (c !== 0x3d) {
         if (c === 0x3e) this.fail("attribute without value.", i + 1);
-        if (!isSpace(c)) this.fail("disallowed character in attribute name.", after(text, i));
+        if (!isSpace(c)) this.fail("disallowed character in attribute name.", skipCharacter(text, i));
         i = skipSpaces(text, i);
-        if (i >= text.length) this.incomplete(lt);
-        if (text.charCodeAt(i) !== 0x3d) this.fail("attribute without value.", after(text, i));
+        if (i >= text.length) this.incomplete(lt, [">"]);
+        if (text.charCodeAt(i) !== 0x3d) this.fail("attribute without value.", skipCharacter(text, i));
       }
       i = skipSpaces(text, i + 1);
-      if (i >= text.length) this.incomplete(lt);
+      if (i >= text.length) this.incomplete(lt, [">"]);
       const quote = text.charCodeAt(i);
-      if (quote !== 0x22 && quote !== 0x27) this.fail("unquoted attribute value.", after(text, i));
+      if (quote !== 0x22 && quote !== 0x27) this.fail("unquoted attribute value.", skipCharacter(text, i));
       // saxes refuses a repeated attribute once the tag is read, at its `>`.
       if (duplicate === undefined && attributes.length > 0) {
         for (let k = 0; k < attributes.length; k += 2) if (attributes[k] === attribute) duplicate = attribute;
@@ -460,8 +431,8 @@ export class XmlContentReader {
       i = this.readValue(lt, i + 1, quote, attributes);
     }
     if (c === 0x2f) {
-      if (i + 1 >= text.length) this.incomplete(lt);
-      if (text.charCodeAt(i + 1) !== 0x3e) this.fail("forward-slash in opening tag not followed by >.", after(text, i + 1));
+      if (i + 1 >= text.length) this.incomplete(lt, [">"]);
+      if (text.charCodeAt(i + 1) !== 0x3e) this.fail("forward-slash in opening tag not followed by >.", skipCharacter(text, i + 1));
       i++;
     }
     if (duplicate !== undefined) this.fail(`duplicate attribute: ${duplicate}.`, i + 1);
@@ -502,17 +473,17 @@ export class XmlContentReader {
         const c = text.charCodeAt(at);
         if (c === 0x3c) this.fail("disallowed character.", at + 1);
         if (c === 0x26) {
-          const [v, next] = this.readReference(at);
+          const [v, next] = this.readReference(at, lt);
           value += v;
           i = next;
         } else {
-          if (c === 0x0d && at + 1 >= text.length) this.incomplete(lt);
+          if (c === 0x0d && at + 1 >= text.length) this.incomplete(lt, [">"]);
           value += " ";
           i = c === 0x0d && text.charCodeAt(at + 1) === 0x0a ? at + 2 : at + 1;
         }
         continue;
       }
-      if (end < 0) this.incomplete(lt);
+      if (end < 0) this.incomplete(lt, [">"]);
       into.push(value + text.slice(i, end));
       return end + 1;
     }
