@@ -10,12 +10,9 @@
  * xunit1, jest-junit's `addFileAttribute`). Counts come from the cases, not
  * from a suite's attributes, which producers get wrong.
  *
- * The XML is read as a stream (saxes), chunk by chunk. The content of a
- * CDATA section (where producers put a case's output, most of a report's
- * bytes) is read here with string searches rather than character by
- * character: saxes is given only a stand-in holding the section's line
- * breaks and its last line's width, so its checks and the positions it
- * reports stay exact. Each case's output,
+ * The XML is read as a stream, chunk by chunk: the prolog by saxes, the
+ * rest by the reader in xml-tokenizer.ts (which says why it is hand-written),
+ * with the same checks and error positions. Each case's output,
  * message and stack are truncated to a limit, so memory grows with the number
  * of cases, not with the size of their output. Characters XML forbids (a
  * terminal escape printed by a test) are replaced, not fatal. A document that
@@ -23,8 +20,10 @@
  * the line and column where reading stopped.
  */
 
-import { SaxesParser, type SaxesTag } from "saxes";
+import { SaxesParser } from "saxes";
 import { SlipwayError } from "../../lib/index.js";
+import { measureNameStart } from "./xml-characters.js";
+import { XmlContentReader, XmlSyntaxError, type XmlEvents } from "./xml-tokenizer.js";
 
 type TestStatus = "passed" | "failed" | "error" | "skipped";
 
@@ -74,10 +73,9 @@ const RESULT_ELEMENTS = new Set(["failure", "error", "skipped"]);
 const RETRY_ELEMENTS = new Set(["flakyFailure", "flakyError", "rerunFailure", "rerunError"]);
 const OUTPUT_ELEMENTS = new Set(["system-out", "system-err"]);
 const PRECEDENCE: Record<TestStatus, number> = { passed: 0, skipped: 1, failed: 2, error: 3 };
-const CDATA_START = "<![CDATA[";
-/** saxes' states inside a CDATA section: S_CDATA, then S_CDATA_ENDING and S_CDATA_ENDING_2 after a `]` (saxes 6). */
-const SAXES_IN_CDATA = 20;
-const SAXES_CDATA_STATES = new Set([SAXES_IN_CDATA, 21, 22]);
+/** saxes' state just after a `<` in text (saxes 6): where the root element may start. */
+const SAXES_OPEN_WAKA = 15;
+const PROLOG_TEXT_LIMIT = 1 << 16;
 
 // XML 1.0 forbids C0 controls other than tab, newline and carriage return, lone surrogates and U+FFFE/U+FFFF.
 const FORBIDDEN_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -91,6 +89,32 @@ function cleanChunk(chunk: string): string {
   return characters.includes("&#") ? characters.replace(FORBIDDEN_REFERENCE, "\uFFFD") : characters;
 }
 
+/** The value of attribute `name` in a list of names and values. */
+function attributeOf(pairs: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === name) return pairs[i + 1];
+  return undefined;
+}
+
+interface Attributes {
+  name?: string;
+  classname?: string;
+  time?: string;
+  file?: string;
+  line?: string;
+  message?: string;
+  type?: string;
+}
+
+/** The attributes a case and its results are read from. */
+function readAttributes(pairs: readonly string[]): Attributes {
+  const attributes: Attributes = {};
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i];
+    if (name === "name" || name === "classname" || name === "time" || name === "file" || name === "line" || name === "message" || name === "type") attributes[name] = pairs[i + 1];
+  }
+  return attributes;
+}
+
 interface OpenCase {
   result: TestCaseResult;
   /** The element whose text is being read (failure, system-out…). */
@@ -99,8 +123,19 @@ interface OpenCase {
 
 /** An incremental JUnit reader: `write` chunks, then `finish`. */
 export class JUnitReader {
+  /** Reads the prolog, and the whole document when it declares XML 1.1. */
   private readonly parser = new SaxesParser({ position: true });
+  /** Reads the document from its root element on. */
+  private content: XmlContentReader | undefined;
+  /** saxes has read a `<` at the end of the last part: the next character tells whether the root starts there. */
+  private afterLessThan = false;
+  /** Text before the root not given to saxes yet (see feed). */
+  private prologRest = "";
+  /** The document declares XML 1.1: saxes reads all of it. */
+  private xml11 = false;
   private readonly suites: string[] = [];
+  /** The suites as the cases read now name them: one array for all the cases of a suite. */
+  private suitesCopy: string[] | undefined;
   private readonly cases: TestCaseResult[] = [];
   private current: OpenCase | undefined;
   private rootSeen = false;
@@ -109,52 +144,60 @@ export class JUnitReader {
   private failure: SlipwayError | undefined;
   /** A chunk may end inside a character reference or a surrogate pair: kept for the next one. */
   private carry = "";
-  /** Inside a CDATA section whose content this reader reads itself. */
-  private inCData = false;
-  /** The next `cdata` event of saxes carries the stand-in, not the content. */
-  private standInPending = false;
+  private readonly events: XmlEvents = {
+    open: (name, attributes) => this.open(name, attributes),
+    close: (name) => this.close(name),
+    text: (text) => this.text(text),
+    wantsText: () => {
+      const reading = this.current?.reading;
+      return reading !== undefined && reading.text.length <= this.limit;
+    },
+  };
 
   constructor(options: ParseJUnitOptions = {}) {
     this.limit = options.maxTextLength ?? 65_536;
     this.source = options.source ?? "test report";
-    this.parser.on("opentag", (tag) => this.open(tag));
+    this.parser.on("opentag", (tag) => this.open(tag.name, Object.entries(tag.attributes as Record<string, string>).flat()));
     this.parser.on("closetag", (tag) => this.close(tag.name));
     this.parser.on("text", (text) => this.text(text));
-    this.parser.on("cdata", (text) => {
-      if (this.standInPending) this.standInPending = false;
-      else this.text(text);
-    });
+    this.parser.on("cdata", (text) => this.text(text));
     this.parser.on("error", (error) => {
       this.failure ??= this.invalid(error.message.replace(/^(?:[^:]*:)?\d+:\d+: /, ""));
     });
   }
 
-  private invalid(reason: string): SlipwayError {
-    return new SlipwayError("TEST_REPORT_INVALID", `${this.source}:${this.parser.line}:${this.parser.column + 1}: ${reason}`, {
-      position: { file: this.source, line: this.parser.line, col: this.parser.column + 1 },
+  /** An error at `at` (an index of the content reader's buffer), or where saxes stands. */
+  private invalid(reason: string, at?: number): SlipwayError {
+    const { line, column } = this.content ? (at === undefined ? this.content.endPosition() : this.content.position(at)) : { line: this.parser.line, column: this.parser.column + 1 };
+    return new SlipwayError("TEST_REPORT_INVALID", `${this.source}:${line}:${column}: ${reason}`, {
+      position: { file: this.source, line, col: column },
     });
   }
 
-  private open(tag: SaxesTag): void {
-    const name = tag.name;
-    const attributes = tag.attributes as Record<string, string>;
+  private open(name: string, pairs: readonly string[]): void {
     if (!this.rootSeen) {
       this.rootSeen = true;
       if (name !== "testsuites" && name !== "testsuite") {
-        this.failure ??= this.invalid(`<${name}> is not a JUnit report: its root must be <testsuites> or <testsuite>`);
+        const reason = `<${name}> is not a JUnit report: its root must be <testsuites> or <testsuite>`;
+        if (this.content) throw new XmlSyntaxError(reason, this.content.markupEnd);
+        this.failure ??= this.invalid(reason);
         return;
       }
     }
     if (name === "testsuite") {
-      this.suites.push(attributes.name ?? "");
+      this.suites.push(attributeOf(pairs, "name") ?? "");
+      this.suitesCopy = undefined;
       return;
     }
+    // Only the attributes read below: most elements of a report are not looked at.
+    if (name !== "testcase" && (this.current === undefined || !(RESULT_ELEMENTS.has(name) || RETRY_ELEMENTS.has(name) || OUTPUT_ELEMENTS.has(name)))) return;
+    const attributes = readAttributes(pairs);
     if (name === "testcase") {
       const seconds = attributes.time === undefined ? Number.NaN : Number.parseFloat(attributes.time);
       const line = attributes.line === undefined ? Number.NaN : Number.parseInt(attributes.line, 10);
       this.current = {
         result: {
-          suites: [...this.suites],
+          suites: (this.suitesCopy ??= [...this.suites]),
           classname: attributes.classname ?? "",
           name: attributes.name ?? "",
           ...(attributes.file ? { file: attributes.file } : {}),
@@ -196,6 +239,7 @@ export class JUnitReader {
   private close(name: string): void {
     if (name === "testsuite") {
       this.suites.pop();
+      this.suitesCopy = undefined;
       return;
     }
     const current = this.current;
@@ -220,51 +264,55 @@ export class JUnitReader {
     return text.length <= this.limit ? text : `${text.slice(0, this.limit)}… (truncated)`;
   }
 
-  private saxesState(): number {
-    return (this.parser as unknown as { state: number }).state;
-  }
-
-  /** Gives saxes a cleaned part of the document, reading CDATA content on the way; returns what must wait for the next part. */
-  private feed(text: string): string {
-    let from = 0;
-    while (from < text.length && !this.failure) {
-      if (this.inCData) {
-        const end = text.indexOf("]]>", from);
-        let stop = end < 0 ? text.length : end;
-        // `]]>` or a CR LF may be cut by the end of the chunk: their start waits for the next one.
-        if (end < 0) stop = Math.max(from, stop - (text.endsWith("\r") || (text.endsWith("]") && !text.endsWith("]]")) ? 1 : text.endsWith("]]") ? 2 : 0));
-        let content = text.slice(from, stop);
-        if (content.includes("\r")) content = content.replace(/\r\n?/g, "\n");
-        if (content !== "") {
-          this.text(content);
-          const lastBreak = content.lastIndexOf("\n");
-          let breaks = 0;
-          for (let i = content.indexOf("\n"); i >= 0; i = content.indexOf("\n", i + 1)) breaks++;
-          this.parser.write("\n".repeat(breaks) + " ".repeat(content.length - lastBreak - 1));
+  /** Gives the readers a cleaned part of the document; `last` for the last part. */
+  private feed(text: string, last = false): void {
+    try {
+      if (this.content) {
+        if (text !== "") this.content.write(text);
+        return;
+      }
+      if (this.xml11) {
+        this.parser.write(text);
+        return;
+      }
+      if (this.prologRest !== "") {
+        text = this.prologRest + text;
+        this.prologRest = "";
+      }
+      let from = 0;
+      while (from <= text.length && !this.failure) {
+        if (this.afterLessThan) {
+          if (from >= text.length) return;
+          this.afterLessThan = false;
+          if (measureNameStart(text, from) > 0) {
+            this.xml11 = this.parser.xmlDecl.version === "1.1";
+            if (this.xml11) {
+              this.parser.write(text.slice(from));
+              return;
+            }
+            // The root's `<`, which saxes has read, starts the content reader's text.
+            this.content = new XmlContentReader(this.events, this.parser.line, this.parser.column - 1);
+            this.content.write(`<${text.slice(from)}`);
+            return;
+          }
         }
-        if (end < 0) return text.slice(stop);
-        this.inCData = false;
-        this.parser.write("]]>");
-        from = end + 3;
-        continue;
+        const lessThan = text.indexOf("<", from);
+        if (lessThan < 0) {
+          // saxes places an error in text before the root at the end of the part it was given: up to the next `<` or `&`, or a part this long.
+          let stop = Math.max(text.lastIndexOf("&") + 1, from);
+          if (last || text.length - stop > PROLOG_TEXT_LIMIT) stop = text.length;
+          if (stop > from) this.parser.write(text.slice(from, stop));
+          this.prologRest = text.slice(stop);
+          return;
+        }
+        this.parser.write(text.slice(from, lessThan + 1));
+        from = lessThan + 1;
+        this.afterLessThan = (this.parser as unknown as { state: number }).state === SAXES_OPEN_WAKA;
       }
-      const start = text.indexOf(CDATA_START, from);
-      if (start < 0) {
-        this.parser.write(text.slice(from));
-        return "";
-      }
-      const after = start + CDATA_START.length;
-      if (start > from) this.parser.write(text.slice(from, start));
-      const wasInCData = SAXES_CDATA_STATES.has(this.saxesState());
-      this.parser.write(CDATA_START);
-      from = after;
-      // Only a section saxes itself opened here (not `<![CDATA[` inside a comment or another section) is read here.
-      if (!wasInCData && this.saxesState() === SAXES_IN_CDATA) {
-        this.inCData = true;
-        this.standInPending = true;
-      }
+    } catch (error) {
+      if (!(error instanceof XmlSyntaxError)) throw error;
+      this.failure ??= this.invalid(error.message, error.at);
     }
-    return "";
   }
 
   /** Reads the next part of the document; throws TEST_REPORT_INVALID at the first error. */
@@ -282,21 +330,29 @@ export class JUnitReader {
       this.carry = text.slice(-1) + this.carry;
       text = text.slice(0, -1);
     }
-    this.carry = this.feed(cleanChunk(text)) + this.carry;
+    this.feed(cleanChunk(text));
     if (this.failure) throw this.failure;
   }
 
   /** Ends the document and returns the report. */
   finish(): TestReport {
-    if (this.carry !== "") {
+    if (!this.failure) {
       const rest = this.carry;
       this.carry = "";
-      const held = this.failure ? "" : this.feed(cleanChunk(rest));
-      // A document ending inside a CDATA section: saxes reports it at close.
-      if (held !== "" && !this.failure) this.parser.write(held.replace(/[^\n]/g, " "));
+      this.feed(cleanChunk(rest), true);
     }
     if (!this.rootSeen && !this.failure) throw this.invalid("the document is empty: a JUnit report has a <testsuites> or <testsuite> root");
-    if (!this.failure) this.parser.close();
+    if (!this.failure) {
+      if (!this.content) this.parser.close();
+      else {
+        try {
+          this.content.end();
+        } catch (error) {
+          if (!(error instanceof XmlSyntaxError)) throw error;
+          this.failure = this.invalid(error.message, error.at);
+        }
+      }
+    }
     if (this.failure) throw this.failure;
     return { cases: this.cases, totals: totalTestCases(this.cases) };
   }

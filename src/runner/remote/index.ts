@@ -15,3 +15,4 @@ export { cloneFromServer, serverGitEnv } from "./checkout.js";
 export { copyTemplate, saveTemplate } from "./workspace-templates.js";
 export { createRemoteArtifactStore, type RemoteJobStoreOptions } from "./artifact-client.js";
 export { createRemoteCacheStore } from "./cache-client.js";
+export { createRemoteTestResultSink } from "./test-results-client.js";

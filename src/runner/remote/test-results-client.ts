@@ -17,9 +17,13 @@ const ATTEMPTS = 5;
 type LeanTestCaseReport = Pick<TestCaseReport, "suite" | "classname" | "name" | "result"> & Partial<TestCaseReport>;
 type LeanTestResultsBody = Omit<TestResultsBody, "cases"> & { cases: LeanTestCaseReport[] };
 
-/** Masks a case's names and texts and leaves its empty fields out: most cases passed, and their bodies shrink by half. */
-function leanCase(c: TestCaseReport, mask: (text: string) => string): LeanTestCaseReport {
-  const lean: LeanTestCaseReport = { suite: mask(c.suite), classname: mask(c.classname), name: mask(c.name), result: c.result };
+/**
+ * Masks a case's names and texts and leaves its empty fields out: most cases
+ * passed, and their bodies shrink by half. `masked` holds the suites and
+ * classnames masked in this batch: the cases of a report share a few.
+ */
+function leanCase(c: TestCaseReport, mask: (text: string) => string, masked: Map<string, string>): LeanTestCaseReport {
+  const lean: LeanTestCaseReport = { suite: maskShared(c.suite, mask, masked), classname: maskShared(c.classname, mask, masked), name: mask(c.name), result: c.result };
   if (c.file !== null) lean.file = c.file;
   if (c.line !== null) lean.line = c.line;
   if (c.duration_ms !== null) lean.duration_ms = c.duration_ms;
@@ -30,6 +34,12 @@ function leanCase(c: TestCaseReport, mask: (text: string) => string): LeanTestCa
   if (c.stack !== null) lean.stack = mask(c.stack);
   if (c.output !== null) lean.output = mask(c.output);
   return lean;
+}
+
+function maskShared(text: string, mask: (text: string) => string, masked: Map<string, string>): string {
+  let result = masked.get(text);
+  if (result === undefined) masked.set(text, (result = mask(text)));
+  return result;
 }
 
 export function createRemoteTestResultSink(options: RemoteJobStoreOptions & { mask: (text: string) => string; retryDelayMs?: number }): TestResultSink {
@@ -49,7 +59,8 @@ export function createRemoteTestResultSink(options: RemoteJobStoreOptions & { ma
       }
     },
     async send(cases) {
-      const body: LeanTestResultsBody = { seq: seq++, cases: cases.map((c) => leanCase(c, options.mask)) };
+      const masked = new Map<string, string>();
+      const body: LeanTestResultsBody = { seq: seq++, cases: cases.map((c) => leanCase(c, options.mask, masked)) };
       backoff.reset();
       for (let attempt = 1; ; attempt++) {
         try {
