@@ -30,7 +30,7 @@ export { collectDoraDeployments, collectRequiredChecks, followJob, holdJob, revi
 export { createBlobStorage } from "./blob-storage.js";
 export { startRetentionSweep, sweepRetention } from "./retention.js";
 export { createZipStream, type ZipEntry } from "./zip-stream.js";
-export { MAX_ANNOTATIONS, MAX_SUMMARY_BYTES, reportOf } from "./routes/runner-protocol.js";
+export { MAX_ANNOTATIONS, MAX_SUMMARY_BYTES, reportOf } from "./routes/job-report-body.js";
 export { createClaimWaits } from "./routes/runner-claim-waits.js";
 export {
   createRateLimiter,

@@ -9,10 +9,9 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { releaseSecrets } from "../../engine/index.js";
 import { followJob } from "../deployments/gate.js";
 import { createMasker, isSlipwayError, SlipwayError } from "../../lib/index.js";
-import type { Job, NewJobReport, QueuedJobClaim, Runner, StepUpdate } from "../../store/index.js";
+import type { Job, QueuedJobClaim, Runner, StepUpdate } from "../../store/index.js";
 import { RUNNER_PROTOCOL_FEATURES } from "../../protocol/index.js";
 import type {
-  Annotation,
   CancelMessage,
   CheckConclusion,
   ClaimAnswer,
@@ -38,16 +37,12 @@ import { recordJobEnd } from "../job-outcome.js";
 import { runnerGitUrlOf } from "../runner-source.js";
 import { refreshRunStatus } from "./runs.js";
 import { openSecrets } from "./secrets.js";
+import { reportOf } from "./job-report-body.js";
 
 const LABEL = /^[A-Za-z0-9_.:-]{1,64}$/;
 const CONCLUSIONS: readonly CheckConclusion[] = ["success", "failure", "cancelled", "skipped", "timed_out", "neutral", "startup_failure"];
 const STEP_STATUSES = new Set(["queued", "in_progress", "completed", "pending", "waiting"]);
 const MAX_CHUNKS_PER_REQUEST = 1000;
-/** GitHub keeps at most 1 MiB of step summary per step; Slipway keeps 1 MiB per job. */
-export const MAX_SUMMARY_BYTES = 1024 * 1024;
-/** GitHub keeps at most 50 annotations per job (10 per step and level); Slipway keeps the first 100. */
-export const MAX_ANNOTATIONS = 100;
-const ANNOTATION_LEVELS = new Set(["error", "warning", "notice"]);
 /** A runner seen this recently is not written as seen again. */
 const TOUCH_INTERVAL_MS = 5_000;
 /** How often a replica reads the store for cancels while runners wait on heartbeats. */
@@ -330,38 +325,6 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     ctx.logBus.emit(`job:${done.id}`);
     return { id: done.id, status: done.status, conclusion: done.conclusion };
   });
-}
-
-/** The summary and annotations of a completion body, capped; undefined when it carries neither. */
-export function reportOf(result: { summary?: unknown; annotations?: unknown }): NewJobReport | undefined {
-  let summary = typeof result.summary === "string" ? result.summary : "";
-  let summaryTruncated = false;
-  if (Buffer.byteLength(summary, "utf8") > MAX_SUMMARY_BYTES) {
-    // Cut on a character boundary: a partial UTF-8 sequence decodes to U+FFFD, which is dropped.
-    summary = Buffer.from(summary, "utf8").subarray(0, MAX_SUMMARY_BYTES).toString("utf8").replace(/\uFFFD$/, "");
-    summary += "\n\n> The step summary was cut at 1 MiB.\n";
-    summaryTruncated = true;
-  }
-  const annotations: Annotation[] = [];
-  for (const raw of Array.isArray(result.annotations) ? result.annotations : []) {
-    if (annotations.length >= MAX_ANNOTATIONS) break;
-    const a = raw && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
-    if (typeof a.level !== "string" || !ANNOTATION_LEVELS.has(a.level) || typeof a.message !== "string") continue;
-    const int = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? v : undefined);
-    const text = (v: unknown, max: number) => (typeof v === "string" && v !== "" ? v.slice(0, max) : undefined);
-    const annotation: Annotation = { level: a.level as Annotation["level"], message: a.message.slice(0, 64 * 1024) };
-    const title = text(a.title, 255);
-    const file = text(a.file, 1024);
-    if (title !== undefined) annotation.title = title;
-    if (file !== undefined) annotation.file = file;
-    for (const key of ["line", "endLine", "col", "endColumn"] as const) {
-      const n = int(a[key]);
-      if (n !== undefined) annotation[key] = n;
-    }
-    annotations.push(annotation);
-  }
-  if (summary === "" && annotations.length === 0) return undefined;
-  return { summary, summaryTruncated, annotations };
 }
 
 /**
