@@ -36,6 +36,8 @@ interface ArtifactJson {
 
 interface SendInit {
   json?: unknown;
+  /** A JSON body already serialised. */
+  text?: string;
   /** A file streamed as the body. */
   file?: string;
   headers?: Record<string, string>;
@@ -57,9 +59,9 @@ export function createJobHttp(options: RemoteJobStoreOptions) {
   async function send(method: string, route: string, init: SendInit = {}): Promise<Response> {
     const h: Record<string, string> = headers({ accept: "application/json", ...init.headers });
     let body: RequestInit["body"];
-    if (init.json !== undefined) {
+    if (init.json !== undefined || init.text !== undefined) {
       h["content-type"] = "application/json";
-      body = JSON.stringify(init.json);
+      body = init.text ?? JSON.stringify(init.json);
     } else if (init.file !== undefined) {
       h["content-type"] = "application/octet-stream";
       h["content-length"] = String((await stat(init.file)).size);

@@ -58,13 +58,15 @@ export function createRemoteTestResultSink(options: RemoteJobStoreOptions & { ma
         }
       }
     },
-    async send(cases) {
+    async send(cases, after) {
       const masked = new Map<string, string>();
       const body: LeanTestResultsBody = { seq: seq++, cases: cases.map((c) => leanCase(c, options.mask, masked)) };
+      const text = JSON.stringify(body);
+      if (after && !(await after)) return;
       backoff.reset();
       for (let attempt = 1; ; attempt++) {
         try {
-          await http.json<TestResultsAnswer>("POST", "/test-results", { json: body });
+          await http.json<TestResultsAnswer>("POST", "/test-results", { text });
           return;
         } catch (error) {
           if (attempt >= ATTEMPTS || !isTransient(error)) throw error;

@@ -209,6 +209,45 @@ describe("slipway/test-report's job summary and annotation limit", () => {
     expect(sent.find((c) => c.name === "adds")).not.toHaveProperty("muted");
   });
 
+  test("batches reach the sink in report order, each sent after the one before was stored; after a failure the rest are dropped with one warning", async () => {
+    // 2,500 cases: three batches of at most 1,000.
+    const cases = Array.from({ length: 2500 }, (_, i) => `<testcase classname="bulk" name="t${i}"/>`);
+    fs.mkdirSync(path.join(h.workspace, "reports"), { recursive: true });
+    fs.writeFileSync(path.join(h.workspace, "reports/junit.xml"), `<testsuite name="s">${cases.join("")}</testsuite>`);
+    const stored: string[][] = [];
+    let storing = 0;
+    let overlapped = false;
+    const ordered: TestResultSink = {
+      send: async (batch, after) => {
+        if (after && !(await after)) return;
+        overlapped ||= storing > 0;
+        storing++;
+        await new Promise((r) => setTimeout(r, 5));
+        stored.push(batch.map((c) => c.name));
+        storing--;
+      },
+    };
+    let uses = createActionsHandler({ builtins: createBuiltinActions({ testResults: ordered }) });
+    await h.run(request([step({ id: "tests", uses: "slipway/test-report@v1" })]), { uses });
+    expect(overlapped).toBe(false);
+    expect(stored.map((b) => b.length)).toEqual([1000, 1000, 500]);
+    expect(stored.flat()).toEqual(cases.map((_, i) => `t${i}`));
+
+    const attempts: number[] = [];
+    const failing: TestResultSink = {
+      send: async (batch, after) => {
+        if (after && !(await after)) return;
+        attempts.push(batch.length);
+        throw new Error("server gone");
+      },
+    };
+    uses = createActionsHandler({ builtins: createBuiltinActions({ testResults: failing }) });
+    const result = await h.run(request([step({ id: "tests", uses: "slipway/test-report@v1" })]), { uses });
+    expect(result.conclusion).toBe("success");
+    expect(attempts).toEqual([1000]);
+    expect(h.recorded.logs.filter((l) => l.line.includes("could not be stored on the server"))).toHaveLength(1);
+  });
+
   test("the sink gets every case; output only with the failed, errored and flaky ones", async () => {
     const out = (text: string) => `<system-out><![CDATA[${text}]]></system-out>`;
     const cases = [

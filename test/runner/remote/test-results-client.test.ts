@@ -38,4 +38,26 @@ describe("createRemoteTestResultSink", () => {
     await sink.send([testCase({ ...shared, name: "d" })]);
     expect(bodies[2]!.cases[0]).toMatchObject({ suite: "*** ***", name: "d" });
   });
+
+  it("prepares a batch at the call, posts it only once the batch before was stored, and not at all when it was not", async () => {
+    const posted: number[] = [];
+    const fakeFetch = (async (_url: string, init: RequestInit) => {
+      posted.push((JSON.parse(String(init.body)) as { seq: number }).seq);
+      return new Response("{}", { status: 200, headers: { "content-type": "application/json" } });
+    }) as typeof fetch;
+    const masked: string[] = [];
+    const sink = createRemoteTestResultSink({ serverUrl: "http://127.0.0.1:1", credential: "c", jobId: 1, leaseToken: "l", fetch: fakeFetch, mask: (text) => (masked.push(text), text) });
+    let storeFirst!: (stored: boolean) => void;
+    const first = new Promise<boolean>((resolve) => (storeFirst = resolve));
+    const second = sink.send([testCase({ name: "waits" })], first);
+    // Masked (and numbered) at the call, before the batch before is answered; not posted yet.
+    expect(masked).toContain("waits");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(posted).toEqual([]);
+    storeFirst(true);
+    await second;
+    expect(posted).toEqual([0]);
+    await sink.send([testCase({ name: "dropped" })], Promise.resolve(false));
+    expect(posted).toEqual([0]);
+  });
 });

@@ -35,7 +35,13 @@ import { markdownCell } from "./summary.js";
 
 /** Receives the cases a job's reports hold, in batches; numbers them and delivers them once. */
 export interface TestResultSink {
-  send(cases: TestCaseReport[]): Promise<void>;
+  /**
+   * Sends a batch. Its CPU work (masking, serialising) is done at the call;
+   * with `after`, the batch goes out once `after` resolved, and not at all
+   * when it resolved false (the batch before was not stored): batches reach
+   * the server in order while the next one is prepared.
+   */
+  send(cases: TestCaseReport[], after?: Promise<boolean>): Promise<void>;
   /** The repository's muted and skipped tests. */
   readStates?(): Promise<TestStatesAnswer>;
 }
@@ -76,22 +82,32 @@ function toReport(test: TestCaseResult): TestCaseReport {
   };
 }
 
-/** Batches cases for a sink, one batch in flight while the next is read; after a failed send the rest are dropped with one warning. */
+/**
+ * Batches cases for a sink: a full batch is prepared at once and sent when
+ * the one before was answered, while the next is read (at most two batches
+ * wait on the server); after a failed send the rest are dropped with one warning.
+ */
 function createBatcher(sink: TestResultSink | undefined, context: UsesContext) {
   let batch: TestCaseReport[] = [];
   let chars = 0;
   let broken = false;
-  let inFlight: Promise<void> = Promise.resolve();
+  /** Whether every batch sent so far was stored. */
+  let inFlight: Promise<boolean> = Promise.resolve(true);
   const send = async () => {
     const cases = batch;
     batch = [];
     chars = 0;
-    await inFlight;
     if (!sink || broken || cases.length === 0) return;
-    inFlight = sink.send(cases).catch((error: unknown) => {
-      broken = true;
-      context.log(`##[warning]The test results could not be stored on the server: ${(error as Error).message}`);
-    });
+    const previous = inFlight;
+    inFlight = sink.send(cases, previous).then(
+      () => !broken,
+      (error: unknown) => {
+        if (!broken) context.log(`##[warning]The test results could not be stored on the server: ${(error as Error).message}`);
+        broken = true;
+        return false;
+      },
+    );
+    await previous;
   };
   return {
     /** Adds a case; when that fills a batch, the promise to wait for before the next one (most calls: none, and no promise). */
