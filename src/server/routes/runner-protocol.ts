@@ -165,11 +165,15 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     }
   });
 
-  /** The job the runner names, which must be leased to it. */
-  const namedJob = async (request: FastifyRequest): Promise<Job | null> => {
+  /** The id of the job the runner names; JOB_NOT_FOUND when it is not one. */
+  const namedJobId = (request: FastifyRequest): number => {
     const id = idParam((request.params as { job_id?: string }).job_id);
-    return id === undefined ? null : store.getJob(id);
+    if (id === undefined) throw notFound("JOB_NOT_FOUND", "Job");
+    return id;
   };
+
+  /** The job the runner names, which must be leased to it. */
+  const namedJob = (request: FastifyRequest): Promise<Job | null> => store.getJob(namedJobId(request));
 
   /** The job the runner names (`read`: as already read), which must be leased to it. */
   const heldJob = async (request: FastifyRequest, read?: Job | null): Promise<{ job: Job; runner: Runner; leaseToken: string }> => {
@@ -202,9 +206,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
 
   app.post("/api/v3/runner/jobs/:job_id/heartbeat", { config: { permission: "runner" } }, async (request, reply): Promise<HeartbeatAnswer> => {
     const runner = runnerOf(request);
-    const jobId = idParam((request.params as { job_id?: string }).job_id);
-    if (jobId === undefined) throw notFound("JOB_NOT_FOUND", "Job");
-    const job = { id: jobId };
+    const jobId = namedJobId(request);
     // One statement renews the lease of this runner's job; a failed renewal reads the job to say why.
     const renewed = await store.renewLease(jobId, leaseTokenOf(request), config.leaseSeconds, runner.id);
     if (!renewed) {
@@ -212,7 +214,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
       throw staleLease();
     }
     await touchRunner(runner);
-    let current = { leaseExpiresAt: renewed.leaseExpiresAt as string | null, cancelRequested: renewed.cancelRequested };
+    let current: { leaseExpiresAt: string | null; cancelRequested: boolean } = renewed;
     const requested = body(request).wait_seconds;
     // A held answer must leave time to renew the lease several times before it runs out.
     const waitSeconds = typeof requested === "number" && requested > 0 ? Math.min(requested, Math.floor(config.leaseSeconds / 4)) : 0;
@@ -222,8 +224,8 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
       reply.raw.on("close", stop);
       ctx.shutdown.addEventListener("abort", stop, { once: true });
       try {
-        if (await cancels.wait(job.id, waitSeconds * 1000, abort.signal)) {
-          const read = await store.getJob(job.id);
+        if (await cancels.wait(jobId, waitSeconds * 1000, abort.signal)) {
+          const read = await store.getJob(jobId);
           if (!read || read.status !== "in_progress" || read.runnerId !== runner.id) throw staleLease();
           current = read;
         }
@@ -236,7 +238,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     return {
       lease_expires_at: current.leaseExpiresAt,
       cancel_requested: cancelRequested,
-      messages: cancelRequested ? [{ type: "cancel", job_id: job.id } satisfies CancelMessage] : [],
+      messages: cancelRequested ? [{ type: "cancel", job_id: jobId } satisfies CancelMessage] : [],
     };
   });
 
@@ -268,8 +270,7 @@ export function registerRunnerProtocolRoutes(app: FastifyInstance, ctx: RouteCon
     if (typeof conclusion !== "string" || !CONCLUSIONS.includes(conclusion as CheckConclusion)) throw validationFailed("conclusion", `one of ${CONCLUSIONS.join(", ")}`);
     const error = typeof result.error === "string" ? result.error.slice(0, 2000) : null;
     const runner = runnerOf(request);
-    const jobId = idParam((request.params as { job_id?: string }).job_id);
-    if (jobId === undefined) throw notFound("JOB_NOT_FOUND", "Job");
+    const jobId = namedJobId(request);
     const leaseToken = leaseTokenOf(request);
     // The log's tail may come with the completion (the `complete-with-logs` feature): appended first, in the completion's transaction.
     const tail = b.chunks === undefined ? [] : parseLogChunks(b.chunks, true);
