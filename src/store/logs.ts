@@ -125,13 +125,18 @@ function toChunk(row: ChunkRow, skip: number): LogChunk {
   return { step: toNum(row.step), seq: toNum(row.seq), offset: offset + skip, data: skip > 0 ? data.subarray(skip) : data };
 }
 
-/** The end of the job's log, from the chunks at the highest offset only (through the (job_id, job_offset) index). */
-async function logEnd(trx: Db, jobId: number): Promise<number> {
-  const last = await trx
+/** The chunks at the highest offset of the job's log, whose ends give the log's end (through the (job_id, job_offset) index). */
+function lastChunks(trx: Db, jobId: number) {
+  return trx
     .selectFrom("log_chunks")
-    .select((eb) => eb.fn.max(eb("job_offset", "+", eb.ref("size"))).as("end"))
     .where("job_id", "=", jobId)
-    .where("job_offset", "=", (eb) => eb.selectFrom("log_chunks").select((e) => e.fn.max("job_offset").as("m")).where("job_id", "=", jobId))
+    .where("job_offset", "=", (eb) => eb.selectFrom("log_chunks").select((e) => e.fn.max("job_offset").as("m")).where("job_id", "=", jobId));
+}
+
+/** The end of the job's log. */
+async function logEnd(trx: Db, jobId: number): Promise<number> {
+  const last = await lastChunks(trx, jobId)
+    .select((eb) => eb.fn.max(eb("job_offset", "+", eb.ref("size"))).as("end"))
     .executeTakeFirst();
   return toNum((last?.end as number | string | null | undefined) ?? 0);
 }
@@ -160,11 +165,11 @@ async function endAndCapState(trx: Db, jobId: number, steps: number[]): Promise<
     .where("job_id", "=", jobId)
     .where("step", "in", steps)
     .groupBy("step");
-  const end = trx
-    .selectFrom("log_chunks")
-    .select((eb) => [sql<number>`3`.as("kind"), sql<number>`0`.as("step"), sql<number | string | null>`max(${eb.ref("job_offset")} + ${eb.ref("size")})`.as("value")])
-    .where("job_id", "=", jobId)
-    .where("job_offset", "=", (eb) => eb.selectFrom("log_chunks").select((e) => e.fn.max("job_offset").as("m")).where("job_id", "=", jobId));
+  const end = lastChunks(trx, jobId).select((eb) => [
+    sql<number>`3`.as("kind"),
+    sql<number>`0`.as("step"),
+    sql<number | string | null>`max(${eb.ref("job_offset")} + ${eb.ref("size")})`.as("value"),
+  ]);
   const rows = (await notices.unionAll(sizes).unionAll(end).execute()) as { kind: number | string; step: number | string; value: number | string | null }[];
   const state: CapState = { jobTruncated: false, truncatedSteps: new Set(), stepBytes: new Map() };
   let logEndAt = 0;
