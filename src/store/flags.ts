@@ -7,7 +7,10 @@
  * the current set inside the write transaction and returns the next document,
  * or throws to refuse it. The new version row, the current row and the audit
  * entry are written in that same transaction, so a change is whole or absent.
+ * Every committed change is told to this process's listeners
+ * (`onFlagSetChanged`), whoever wrote it: a person, a rollout step, a halt.
  */
+import { EventEmitter } from "node:events";
 import { fromJson, nowIso, resolvePage, toJson, toNum, type Db, type StoreContext } from "./context.js";
 import { createFlagRolloutReader, writeFlagRollout, type FlagRolloutReader, type FlagRolloutWrite } from "./flag-rollouts.js";
 import type { Page, PageOptions } from "./store.js";
@@ -67,6 +70,8 @@ export interface FlagStore {
     actor: string | null,
     change: (current: FlagSetRecord | null, rollouts: FlagRolloutReader) => FlagSetChange | Promise<FlagSetChange>,
   ): Promise<{ before: FlagSetRecord | null; after: FlagSetRecord }>;
+  /** Calls `listener` with each set this process changed, once its change committed; returns an unsubscribe function. */
+  onFlagSetChanged(listener: (record: FlagSetRecord) => void): () => void;
   /** Newest first. */
   listFlagSetVersions(environmentId: number, options?: PageOptions): Promise<Page<FlagSetVersionRecord>>;
   getFlagSetVersion(environmentId: number, version: number): Promise<FlagSetVersionRecord | null>;
@@ -155,14 +160,30 @@ async function readCurrent(db: Db, environmentId: number, lock: boolean, backend
 
 export function createFlagStore(ctx: StoreContext): FlagStore {
   const { db } = ctx;
+  const changes = new EventEmitter();
+  changes.setMaxListeners(0);
+  const tell = (record: FlagSetRecord) => {
+    for (const listener of changes.listeners("change") as Array<(r: FlagSetRecord) => void>) {
+      try {
+        listener(record);
+      } catch (error) {
+        ctx.logger.warn(`a listener of flag set changes failed: ${(error as Error).message}`);
+      }
+    }
+  };
   return {
     async getFlagSet(environmentId) {
       const row = await readCurrent(db, environmentId, false, ctx.backend);
       return row ? mapFlagSet(row) : null;
     },
 
+    onFlagSetChanged(listener) {
+      changes.on("change", listener);
+      return () => changes.off("change", listener);
+    },
+
     async changeFlagSet(environmentId, actor, change) {
-      return ctx.write(async (trx) => {
+      const outcome = await ctx.write(async (trx) => {
         let row = await readCurrent(trx, environmentId, true, ctx.backend);
         if (!row && ctx.backend === "postgres") {
           // Two first writes race on the insert: the loser waits for the winner's row and builds on it.
@@ -195,6 +216,8 @@ export function createFlagStore(ctx: StoreContext): FlagStore {
         }
         return { before, after: mapFlagSet(written) };
       });
+      tell(outcome.after);
+      return outcome;
     },
 
     async listFlagSetVersions(environmentId, options) {

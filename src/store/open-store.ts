@@ -286,6 +286,9 @@ async function retryRolledBack<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Methods that subscribe a listener and answer at once, unguarded. */
+const SUBSCRIPTIONS = new Set(["onJobsAvailable", "onFlagSetChanged"]);
+
 /** Wraps every method so driver failures surface as SlipwayErrors (see translateError). */
 function guardMethods(store: Store, backend: Backend): Store {
   const guarded: Record<string, unknown> = {};
@@ -297,7 +300,7 @@ function guardMethods(store: Store, backend: Backend): Store {
     const method = value as (...args: unknown[]) => unknown;
     if (name === "readLog") {
       guarded[name] = (...args: unknown[]) => guardIterable(method(...args) as AsyncIterable<unknown>, name);
-    } else if (name === "onJobsAvailable") {
+    } else if (SUBSCRIPTIONS.has(name)) {
       guarded[name] = method;
     } else {
       guarded[name] = async (...args: unknown[]) => {

@@ -99,11 +99,29 @@ describe("a failed deployment halts its environment's flag rollouts", () => {
 
     const states = Object.fromEntries((await store.listFlagRollouts(env.id)).map((r) => [r.flagKey, [r.state, r.haltedByDeployment]]));
     expect(states).toEqual({ banner: ["rolling", null], checkout: ["halted", id], search: ["halted", id], promo: ["completed", null] });
+    // The flag API serves the halt at once, though it was written outside the flag routes.
+    const served = await server.app.inject({ method: "GET", url: `${API}/environments/production/flags/checkout`, headers: auth(ADMIN_TOKEN) });
+    expect(readFlagSplit("checkout", served.json())).toEqual(at(20));
     expect((await store.getDeployment((await store.getRepositoryByName("acme", "widgets"))!.id, id))?.autoRollback).toBe("auto_rollback is off");
 
     // Marked failed once more: nothing is halted twice.
     expect((await fail(id)).statusCode).toBe(201);
     expect((await store.getFlagSet(env.id))!.version).toBe(versionBefore + 2);
+  });
+
+  it("serves each step and halt through the flag API as soon as it is written, whoever wrote it", async () => {
+    const get = async (key: string) => readFlagSplit(key, (await server.app.inject({ method: "GET", url: `${API}/environments/production/flags/${key}`, headers: auth(ADMIN_TOKEN) })).json());
+    // The API has served (and cached) the set before the steps below.
+    expect(await get("checkout")).toEqual(at(0));
+    const [, b] = jobs as [Job, Job];
+    const repo = (await store.getRepositoryByName("acme", "widgets"))!;
+    const deployment = await store.createDeployment({ repositoryId: repo.id, environment: "production", sha: "c".repeat(40), ref: "main", runId: b.runId, jobId: b.id, state: "in_progress" });
+    await step(store, env, b, "checkout", 20);
+    expect(await get("checkout")).toEqual(at(20));
+    await step(store, env, b, "checkout", 50);
+    expect(await get("checkout")).toEqual(at(50));
+    expect((await fail(deployment.id)).statusCode).toBe(201);
+    expect(await get("checkout")).toEqual(at(20));
   });
 
   it("halts them in an environment with auto_rollback too, before deciding the rollback", async () => {

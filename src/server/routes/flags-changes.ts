@@ -25,7 +25,6 @@ import { effectiveRank, ROLE_RANK } from "../auth.js";
 import { protectionOf, reviewerUserIds } from "../deployments/protection.js";
 import { idParam, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
-import type { FlagHub } from "./flags-hub.js";
 
 type Json = Record<string, unknown>;
 
@@ -52,12 +51,6 @@ export interface FlagChangeRequest {
 
 export type FlagChangeOutcome = { state: "applied"; record: FlagSetRecord } | { state: "pending"; change: FlagChangeRecord };
 
-/** The hub of each store's server, so changes made outside the flag routes reach streams at once. */
-const hubs = new WeakMap<Store, FlagHub>();
-
-export function attachFlagHub(store: Store, hub: FlagHub): void {
-  hubs.set(store, hub);
-}
 
 function isObject(value: unknown): value is Json {
   return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -123,7 +116,6 @@ export async function applyFlagChange(store: Store, request: FlagChangeRequest):
     assertFlagSet(edit.document, source);
     return { document: edit.document, reason: edit.reason, audit: audit(edit, (current?.version ?? 0) + 1) };
   });
-  hubs.get(store)?.changed(after);
   return { state: "applied", record: after };
 }
 
@@ -151,7 +143,6 @@ async function writeApprovedChange(store: Store, repository: Repository, environ
         },
       };
     });
-    hubs.get(store)?.changed(after);
     return after;
   } catch (error) {
     if (error instanceof SlipwayError && error.code === "FLAG_CHANGE_OUTDATED") await store.closeFlagChange(change.id, "outdated");

@@ -2,7 +2,8 @@
  * The server's view of every environment's flag set: a compiled evaluator per
  * environment, cached by version, and change notices for streams.
  *
- * A change written by this process is announced at once. Changes written by
+ * A change written by this process is announced at once (the store tells
+ * the hub of each one it commits, whoever wrote it). Changes written by
  * another replica (PostgreSQL) are found by polling the versions of the
  * environments someone listens to, every `pollMs`; a cached evaluator is
  * revalidated against the store when it is older than `pollMs`, so a change
@@ -83,7 +84,8 @@ export function createFlagHub(options: { store: Store; pollMs: number; now?: () 
     const record = await store.getFlagSet(environmentId);
     const cached = cache.get(environmentId);
     const version = record?.version ?? 0;
-    const served = cached && cached.served.version === version ? cached.served : serve(environmentId, version, record?.document ?? { flags: {} });
+    // A change announced while this read was under way is newer than what it read: keep it.
+    const served = cached && cached.served.version >= version ? cached.served : serve(environmentId, version, record?.document ?? { flags: {} });
     cache.set(environmentId, { served, checkedAt: now() });
     return served;
   };
@@ -126,6 +128,8 @@ export function createFlagHub(options: { store: Store; pollMs: number; now?: () 
       return pending;
     },
     changed(record) {
+      const cached = cache.get(record.environmentId);
+      if (cached && cached.served.version > record.version) return;
       cache.set(record.environmentId, { served: serve(record.environmentId, record.version, record.document), checkedAt: now() });
       announce(record.environmentId, record.version);
     },

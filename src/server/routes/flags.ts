@@ -20,7 +20,7 @@ import { idParam, pageOf, type RouteContext } from "../context.js";
 import { notFound, validationFailed } from "../http-errors.js";
 import { hashToken } from "../security.js";
 import { createFlagClientAuth, generateFlagKey, type FlagClientAuth } from "./flags-auth.js";
-import { applyFlagChange, attachFlagHub, diffFlagSets, registerFlagChangeRoutes, type FlagChangeOutcome, type FlagEdit } from "./flags-changes.js";
+import { applyFlagChange, diffFlagSets, registerFlagChangeRoutes, type FlagChangeOutcome, type FlagEdit } from "./flags-changes.js";
 import { createFlagHub, flagSetEtag, type FlagHub } from "./flags-hub.js";
 import { registerFlagGitOps } from "./flags-gitops.js";
 import { registerFlagSyncRoutes } from "./flags-sync.js";
@@ -315,8 +315,12 @@ function registerFlagManagementRoutes(app: FastifyInstance, ctx: RouteContext, h
  */
 export function registerFlagRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const hub = createFlagHub({ store: ctx.store, pollMs: ctx.store.backend === "postgres" ? 50 : 250 });
-  app.addHook("onClose", async () => hub.close());
-  attachFlagHub(ctx.store, hub);
+  // Every change this process commits, whoever writes it (a person, a rollout step, a halt), is served and streamed at once.
+  const unsubscribe = ctx.store.onFlagSetChanged((record) => hub.changed(record));
+  app.addHook("onClose", async () => {
+    unsubscribe();
+    hub.close();
+  });
   registerFlagGitOps(ctx);
   const clientAuth = createFlagClientAuth(ctx);
   const usage = createFlagUsage({ store: ctx.store, now: ctx.now, flushMs: 10_000, onError: (error) => app.log.warn({ err: { message: (error as Error).message } }, "flag evaluation counts not written") });
