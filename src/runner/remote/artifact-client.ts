@@ -13,6 +13,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { fromErrorBody, SlipwayError } from "../../lib/index.js";
 import type { ArtifactInfo, ArtifactStore } from "../actions/index.js";
 import { validateArtifactName, validateArtifactPath } from "../actions/index.js";
+import { createHttpTransport, type Transport } from "./http-transport.js";
 
 export interface RemoteJobStoreOptions {
   /** Base URL of the server, e.g. `http://127.0.0.1:8080`. */
@@ -20,6 +21,7 @@ export interface RemoteJobStoreOptions {
   credential: string;
   jobId: number;
   leaseToken: string;
+  /** Instead of node:http for JSON calls and fetch for transfers (a test's fake). */
   fetch?: typeof fetch;
   /** Per-request timeout for JSON requests, in ms (transfers are not limited). Default 30000. */
   timeoutMs?: number;
@@ -45,7 +47,26 @@ interface SendInit {
   timeout?: boolean;
 }
 
-/** HTTP to the job's runner routes; errors become the server's SlipwayErrors, or SERVER_UNREACHABLE. */
+/** The server's refusal as its SlipwayError, from the answer's status and body. */
+function refusal(status: number, text: string, request: string): Error {
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  return fromErrorBody(status, data, request);
+}
+
+/** The runner's keep-alive connections for JSON calls, shared by its jobs. */
+let sharedTransport: Transport | undefined;
+
+/**
+ * HTTP to the job's runner routes; errors become the server's SlipwayErrors,
+ * or SERVER_UNREACHABLE. JSON calls go through node:http (see
+ * http-transport.ts): a body of a megabyte, such as a batch of test cases,
+ * costs fetch two more copies of it; transfers stream through fetch.
+ */
 export function createJobHttp(options: RemoteJobStoreOptions) {
   const base = `${options.serverUrl.replace(/\/+$/, "")}/api/v3/runner/jobs/${options.jobId}`;
   const doFetch = options.fetch ?? fetch;
@@ -79,25 +100,34 @@ export function createJobHttp(options: RemoteJobStoreOptions) {
     } catch (cause) {
       throw new SlipwayError("SERVER_UNREACHABLE", `Cannot reach the Slipway server at ${options.serverUrl}: ${(cause as Error).message}`, { cause });
     }
-    if (!response.ok) {
-      const text = await response.text().catch(() => "");
-      let data: unknown = null;
-      try {
-        data = text ? JSON.parse(text) : null;
-      } catch {
-        data = null;
-      }
-      throw fromErrorBody(response.status, data, `${method} ${route}`);
-    }
+    if (!response.ok) throw refusal(response.status, await response.text().catch(() => ""), `${method} ${route}`);
     return response;
   }
 
   return {
     send,
     async json<T>(method: string, route: string, init: SendInit = {}): Promise<T | null> {
-      const response = await send(method, route, init);
-      if (response.status === 204) return null;
-      return (await response.json()) as T;
+      if (options.fetch !== undefined || init.file !== undefined) {
+        const response = await send(method, route, init);
+        if (response.status === 204) return null;
+        return (await response.json()) as T;
+      }
+      const h: Record<string, string> = headers({ accept: "application/json", ...init.headers });
+      let body: Buffer | undefined;
+      if (init.json !== undefined || init.text !== undefined) {
+        h["content-type"] = "application/json";
+        body = Buffer.from(init.text ?? JSON.stringify(init.json), "utf8");
+      }
+      const transport = (sharedTransport ??= createHttpTransport());
+      let response: Awaited<ReturnType<Transport>>;
+      try {
+        response = await transport(`${base}${route}`, { method, headers: h, body, ...(init.timeout === false ? {} : { signal: AbortSignal.timeout(timeoutMs) }) });
+      } catch (cause) {
+        throw new SlipwayError("SERVER_UNREACHABLE", `Cannot reach the Slipway server at ${options.serverUrl}: ${(cause as Error).message}`, { cause });
+      }
+      const text = await response.text();
+      if (!response.ok) throw refusal(response.status, text, `${method} ${route}`);
+      return response.status === 204 || text === "" ? null : (JSON.parse(text) as T);
     },
     /** Streams a GET answer into `target` (created with its directory). */
     async download(route: string, target: string): Promise<void> {

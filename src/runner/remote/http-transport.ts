@@ -16,7 +16,8 @@ import https from "node:https";
 interface TransportInit {
   method: string;
   headers: Record<string, string>;
-  body?: string;
+  /** A large body is best given encoded: it is then neither measured nor encoded again. */
+  body?: string | Uint8Array;
   signal?: AbortSignal;
 }
 
