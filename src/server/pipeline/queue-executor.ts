@@ -12,10 +12,10 @@
  * The stored request is the engine's, which holds no secret value: the
  * runner protocol releases the job's secrets when a runner claims it.
  */
-import type { Job, Store, StepRecord } from "../../store/index.js";
+import type { Job, Store } from "../../store/index.js";
 import { recordJobEnd } from "../job-outcome.js";
 import type { JobWatch } from "./job-watch.js";
-import type { Conclusion, JobExecutor, JobRequest, JobResult, RunConclusion } from "../../protocol/index.js";
+import type { JobExecutor, JobRequest, JobResult, RunConclusion } from "../../protocol/index.js";
 
 /** Thrown by `run` when this replica stops driving the run (shutdown or lost ownership); the job itself goes on. */
 export class DrivingStopped extends Error {
@@ -51,25 +51,17 @@ function engineConclusion(c: Job["conclusion"]): RunConclusion {
   return "failure";
 }
 
-function stepConclusion(c: StepRecord["conclusion"]): Conclusion {
-  if (c === "success" || c === "failure" || c === "cancelled" || c === "skipped") return c;
-  return c === null ? "skipped" : "failure";
-}
-
-/** The engine's view of a completed job, from what the store kept. */
-function resultOfJob(job: Job, steps: StepRecord[]): JobResult {
+/**
+ * The engine's view of a completed job, from its row: its conclusion, outputs
+ * and error. Its steps stay in the store: a run's later jobs see only
+ * `needs.<job>.result` and `.outputs`, and the drive keeps nothing else of
+ * the engine's result.
+ */
+function resultOfJob(job: Job): JobResult {
   return {
     conclusion: engineConclusion(job.conclusion),
     outputs: { ...(job.outputs ?? {}) },
-    steps: steps.map((s) => ({
-      index: s.number - 1,
-      name: s.name,
-      outcome: stepConclusion(s.conclusion),
-      conclusion: stepConclusion(s.conclusion),
-      outputs: {},
-      ...(s.startedAt ? { startedAt: s.startedAt } : {}),
-      ...(s.completedAt ? { completedAt: s.completedAt } : {}),
-    })),
+    steps: [],
     annotations: [],
     summary: "",
     ...(job.error ? { error: job.error } : {}),
@@ -203,7 +195,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): JobExecutor 
       for (;;) {
         if (job.status === "completed") {
           completedKeys.add(request.key);
-          return resultOfJob(job, await store.listSteps(job.id));
+          return resultOfJob(job);
         }
         if (options.stopped.aborted) throw new DrivingStopped();
         if (control.signal.aborted && !cancelSent) {
