@@ -110,9 +110,11 @@ export async function applyTestStatePolicy(store: Store, repository: Repository,
     }
   }
 
+  // Most repositories have no test muted automatically: the batch's keys are made only when one is.
+  const autoMuted = (await listAllStates(store, repository.id, "muted")).filter((s) => s.setBy === "auto");
+  if (autoMuted.length === 0) return;
   const ran = new Set(cases.filter((c) => c.result !== "skipped").map(keyOf));
-  const muted = (await listAllStates(store, repository.id, "muted")).filter((s) => s.setBy === "auto" && ran.has(keyOf(s)));
-  for (const state of muted) {
+  for (const state of autoMuted.filter((s) => ran.has(keyOf(s)))) {
     const rows = await store.listTestExecutions(repository.id, { since: state.updatedAt, tests: [state] });
     const next = nextTestState({ state: "muted", setBy: "auto" }, rows.map(toExecution), false, policy);
     if (next.state === "enabled") await change(state, "enabled", `passed ${settings.recoverAfterPasses} times in a row`);
