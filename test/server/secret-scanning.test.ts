@@ -2,8 +2,8 @@
  * Secret scanning through a real server: pushes learned by polling are
  * scanned from the mirror, alerts come out of the API redacted, the pushed
  * commit's result fails until the alert is resolved, allow-listed paths
- * raise nothing, a resolved alert stays resolved, and history scans report
- * their progress.
+ * raise nothing, a resolved alert stays resolved, history scans report
+ * their progress, and a scan under way when the server stops ends with it.
  */
 import { randomInt } from "node:crypto";
 import fs from "node:fs";
@@ -148,4 +148,24 @@ describe("secret scanning on the server", () => {
     expect(missing.statusCode).toBe(404);
     expect(missing.json().code).toBe("SECRET_SCAN_NOT_FOUND");
   });
+
+  it("ends a history scan under way when the pipeline stops, records it as failed to be started again, and scans again once started", async () => {
+    const { dir, pipeline } = await setup();
+    // A history long enough to be under way when the pipeline stops.
+    const line = "const value = compute(previous, next) + offset; // nothing secret here\n";
+    for (let i = 0; i < 4; i++) commitFile(dir, `src/big-${i}.ts`, line.repeat(150_000), `big ${i}`);
+    const scanOf = async (id: number) => (await server!.app.inject({ method: "GET", url: `/api/v3/repos/acme/widgets/secret-scanning/scans/${id}`, headers: auth(ADMIN_TOKEN) })).json();
+    const started = await server!.app.inject({ method: "POST", url: "/api/v3/repos/acme/widgets/secret-scanning/scans", headers: auth(ADMIN_TOKEN), payload: {} });
+    const id = started.json().id as number;
+    for (let i = 0; i < 6000 && (await scanOf(id)).status === "queued"; i++) await new Promise((r) => setTimeout(r, 5));
+    expect((await scanOf(id)).status).toBe("in_progress");
+    await pipeline.stop();
+    expect(await scanOf(id)).toMatchObject({ status: "failed", error: "the server stopped during the scan; start it again" });
+
+    await pipeline.start();
+    const again = await server!.app.inject({ method: "POST", url: "/api/v3/repos/acme/widgets/secret-scanning/scans", headers: auth(ADMIN_TOKEN), payload: {} });
+    await pipeline.secretScanning.idle();
+    expect(await scanOf(again.json().id)).toMatchObject({ status: "completed", commits_total: 5, commits_scanned: 5, error: null });
+    await pipeline.stop();
+  }, 60_000);
 });

@@ -119,7 +119,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     stopping = true;
     running = false;
     for (const t of timers.splice(0)) clearInterval(t);
-    await driver.stopAll();
+    await Promise.all([driver.stopAll(), secretScanning.stop()]);
   }
 
   deps.signal?.addEventListener("abort", () => void stop(), { once: true });

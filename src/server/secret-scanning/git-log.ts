@@ -44,11 +44,14 @@ export async function isCommit(mirror: string, sha: string): Promise<boolean> {
  * lines), each introduced by `commit <sha>`. Merges are left out: what they
  * add is in the commits they merge.
  */
-export async function* streamRangePatches(mirror: string, range: CommitRange, max: number, timeoutMs: number): AsyncGenerator<Buffer> {
+export async function* streamRangePatches(mirror: string, range: CommitRange, max: number, timeoutMs: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  signal?.throwIfAborted();
   const args = ["log", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-renames", "--no-merges", "--format=commit %H", `--max-count=${max}`, ...rangeArgs(range), "--"];
   const child = spawn("git", args, { cwd: mirror, stdio: ["ignore", "pipe", "ignore"] });
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   timer.unref();
+  const stop = () => child.kill("SIGKILL");
+  signal?.addEventListener("abort", stop, { once: true });
   // A mirror removed under the scan makes spawn fail with an error event, which must not go unhandled.
   let spawnError: Error | undefined;
   const exited = new Promise<number | null>((resolve) => {
@@ -61,10 +64,12 @@ export async function* streamRangePatches(mirror: string, range: CommitRange, ma
   try {
     for await (const chunk of child.stdout) yield chunk as Buffer;
     const code = await exited;
+    signal?.throwIfAborted();
     if (spawnError) throw new Error(`git log cannot start: ${spawnError.message}`);
     if (code !== 0) throw new Error(`git log exited with ${code === null ? "a signal (time limit)" : `code ${code}`}`);
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener("abort", stop);
     if (child.exitCode === null) child.kill("SIGKILL");
   }
 }

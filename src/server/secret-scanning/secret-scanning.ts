@@ -39,6 +39,12 @@ export interface SecretScanning {
   startHistoryScan(repo: Repository, ref: string | null, requestedBy: string | null): Promise<SecretScan>;
   /** Resolves when every scan started so far has ended (tests, shutdown). */
   idle(): Promise<void>;
+  /**
+   * Stops the scans under way (a history scan is recorded as failed, to be
+   * started again), starts no more, and resolves once they ended: before the
+   * store they write to closes.
+   */
+  stop(): Promise<void>;
 }
 
 /** Counts `commit <sha>` headers as they stream by, for progress. */
@@ -62,10 +68,17 @@ export function createSecretScanning(deps: SecretScanningDeps): SecretScanning {
   const { store, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const queues = new Map<number, Promise<void>>();
+  /** Aborted by `stop`; a new one serves the scans of a pipeline started again. */
+  let stopping = new AbortController();
 
   const enqueue = (repositoryId: number, what: string, task: () => Promise<void>): Promise<void> => {
     const previous = queues.get(repositoryId) ?? Promise.resolve();
-    const next = previous.then(task).catch((error: unknown) => logger.warn(`secret scan of ${what}: ${(error as Error).message}`));
+    const { signal } = stopping;
+    const next = previous
+      .then(() => (signal.aborted ? undefined : task()))
+      .catch((error: unknown) => {
+        if (!signal.aborted) logger.warn(`secret scan of ${what}: ${(error as Error).message}`);
+      });
     queues.set(repositoryId, next);
     void next.finally(() => {
       if (queues.get(repositoryId) === next) queues.delete(repositoryId);
@@ -76,7 +89,7 @@ export function createSecretScanning(deps: SecretScanningDeps): SecretScanning {
   /** Scans a range, records its findings as alerts; returns the findings' commits with their alert numbers, and how many alerts are new. */
   async function scanRange(repo: Repository, mirror: string, range: CommitRange, max: number, onCommit?: (n: number) => void) {
     const scanner = await createScannerAt(mirror, range.sha, repo.fullName, logger);
-    let chunks: AsyncIterable<Buffer> = streamRangePatches(mirror, range, max, SCAN_TIMEOUT_MS);
+    let chunks: AsyncIterable<Buffer> = streamRangePatches(mirror, range, max, SCAN_TIMEOUT_MS, stopping.signal);
     if (onCommit) chunks = countCommits(chunks, onCommit);
     const result = await scanner.scanDiffStream(chunks);
     const findings = result.findings.filter((f): f is SecretFinding & { commit: string } => f.commit !== undefined);
@@ -134,7 +147,8 @@ export function createSecretScanning(deps: SecretScanningDeps): SecretScanning {
       await written;
       await store.updateSecretScan(scan.id, { status: "completed", commitsScanned: total, alertsFound: created, completedAt: clock().toISOString() });
     } catch (error) {
-      await store.updateSecretScan(scan.id, { status: "failed", error: (error as Error).message.slice(0, 500), completedAt: clock().toISOString() });
+      const why = stopping.signal.aborted ? "the server stopped during the scan; start it again" : (error as Error).message;
+      await store.updateSecretScan(scan.id, { status: "failed", error: why.slice(0, 500), completedAt: clock().toISOString() });
       throw error;
     }
   }
@@ -151,6 +165,11 @@ export function createSecretScanning(deps: SecretScanningDeps): SecretScanning {
     },
     async idle() {
       while (queues.size > 0) await Promise.allSettled([...queues.values()]);
+    },
+    async stop() {
+      stopping.abort();
+      await this.idle();
+      stopping = new AbortController();
     },
   };
 }
