@@ -176,8 +176,12 @@ export interface CompleteAnswer {
  */
 export interface TestResultsBody {
   seq: number;
+  /** At most TEST_RESULTS_MAX_CASES. */
   cases: TestCaseReport[];
 }
+
+/** The most cases one test-results batch may hold. */
+export const TEST_RESULTS_MAX_CASES = 5000;
 
 export interface TestResultsAnswer {
   recorded: number;

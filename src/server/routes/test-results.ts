@@ -11,7 +11,7 @@
  * removed tests, the slowest tests and the biggest slowdowns.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { ApiTestCase, ApiTestComparison, ApiTestResults, ApiTestTotals, TestCaseReport, TestResultsAnswer, TestResultsBody } from "../../protocol/index.js";
+import { TEST_RESULTS_MAX_CASES, type ApiTestCase, type ApiTestComparison, type ApiTestResults, type ApiTestTotals, type TestCaseReport, type TestResultsAnswer, type TestResultsBody } from "../../protocol/index.js";
 import type { NewTestCase, StoredTestCase, TestCaseFilter, TestTotals, WorkflowRun } from "../../store/index.js";
 import { idParam, pageOf, type RouteContext } from "../context.js";
 import { validationFailed } from "../http-errors.js";
@@ -21,8 +21,7 @@ import { applyTestStatePolicy } from "./test-states.js";
 
 /** Characters kept of a case's message, stack and output. */
 const MAX_TEST_TEXT = 16_384;
-/** Cases accepted in one batch. */
-const MAX_TEST_BATCH = 5000;
+/** Tests in each list of a comparison. */
 const COMPARISON_LIMIT = 20;
 /** Comparison answers kept in memory, the least recently computed dropped first. */
 const COMPARISONS_KEPT = 64;
@@ -125,7 +124,7 @@ export function registerTestResultRoutes(app: FastifyInstance, ctx: RouteContext
     const body = (request.body ?? {}) as Partial<Record<keyof TestResultsBody, unknown>>;
     if (typeof body.seq !== "number" || !Number.isInteger(body.seq) || body.seq < 0) throw validationFailed("seq", "must be a whole number >= 0");
     if (!Array.isArray(body.cases)) throw validationFailed("cases", "must be an array");
-    if (body.cases.length > MAX_TEST_BATCH) throw validationFailed("cases", `at most ${MAX_TEST_BATCH} cases per request`);
+    if (body.cases.length > TEST_RESULTS_MAX_CASES) throw validationFailed("cases", `at most ${TEST_RESULTS_MAX_CASES} cases per request`);
     const cases = body.cases.map(readCase);
     const { job, run } = await leasedJob(store, config.leaseSeconds, request);
     const saved = await store.saveTestCases({ jobId: job.id, runId: run.id, attempt: job.attempt, repositoryId: run.repositoryId }, body.seq, cases);

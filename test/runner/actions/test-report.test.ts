@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import type { TestCaseReport } from "../../../src/protocol/index.js";
+import { TEST_RESULTS_MAX_CASES, type TestCaseReport } from "../../../src/protocol/index.js";
 import { createActionsHandler, createBuiltinActions, type TestResultSink } from "../../../src/runner/index.js";
 import { repoRoot, runCli } from "../../support/cli.js";
 import { makeRepo } from "../../support/git-repo.js";
@@ -210,8 +210,8 @@ describe("slipway/test-report's job summary and annotation limit", () => {
   });
 
   test("batches reach the sink in report order, each sent after the one before was stored; after a failure the rest are dropped with one warning", async () => {
-    // 2,500 cases: three batches of at most 1,000.
-    const cases = Array.from({ length: 2500 }, (_, i) => `<testcase classname="bulk" name="t${i}"/>`);
+    // Two full batches (the protocol's most cases per batch) and half of one.
+    const cases = Array.from({ length: 2.5 * TEST_RESULTS_MAX_CASES }, (_, i) => `<testcase classname="bulk" name="t${i}"/>`);
     fs.mkdirSync(path.join(h.workspace, "reports"), { recursive: true });
     fs.writeFileSync(path.join(h.workspace, "reports/junit.xml"), `<testsuite name="s">${cases.join("")}</testsuite>`);
     const stored: string[][] = [];
@@ -230,7 +230,7 @@ describe("slipway/test-report's job summary and annotation limit", () => {
     let uses = createActionsHandler({ builtins: createBuiltinActions({ testResults: ordered }) });
     await h.run(request([step({ id: "tests", uses: "slipway/test-report@v1" })]), { uses });
     expect(overlapped).toBe(false);
-    expect(stored.map((b) => b.length)).toEqual([1000, 1000, 500]);
+    expect(stored.map((b) => b.length)).toEqual([TEST_RESULTS_MAX_CASES, TEST_RESULTS_MAX_CASES, TEST_RESULTS_MAX_CASES / 2]);
     expect(stored.flat()).toEqual(cases.map((_, i) => `t${i}`));
 
     const attempts: number[] = [];
@@ -244,7 +244,7 @@ describe("slipway/test-report's job summary and annotation limit", () => {
     uses = createActionsHandler({ builtins: createBuiltinActions({ testResults: failing }) });
     const result = await h.run(request([step({ id: "tests", uses: "slipway/test-report@v1" })]), { uses });
     expect(result.conclusion).toBe("success");
-    expect(attempts).toEqual([1000]);
+    expect(attempts).toEqual([TEST_RESULTS_MAX_CASES]);
     expect(h.recorded.logs.filter((l) => l.line.includes("could not be stored on the server"))).toHaveLength(1);
   });
 
