@@ -27,6 +27,13 @@ import { createProtocolClient, isLeaseLost, isTransient, type ProtocolClient } f
 import { createBackoff, createOutageLog, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from "./retry.js";
 import type { MessageLogger } from "../../lib/index.js";
 
+/**
+ * How long after its claim a job sends its first heartbeat, by default. Most
+ * one-step jobs end sooner and send none (a request, a lease renewal and a
+ * reopened connection saved per job); a cancel asked in a job's first
+ * moments reaches it this much later.
+ */
+const FIRST_HEARTBEAT_DELAY_MS = 250;
 
 export interface RemoteRunnerOptions {
   serverUrl: string;
@@ -44,6 +51,8 @@ export interface RemoteRunnerOptions {
   version?: string;
   /** Longest single claim wait asked of the server, in seconds. Default 30. */
   claimWaitSeconds?: number;
+  /** How long after its claim a job sends its first heartbeat, in ms. Default 250. */
+  firstHeartbeatDelayMs?: number;
   /** Builds the `uses:` handler of one job; defaults to the built-ins with the job's clone as checkout source. */
   createUses?: (job: PreparedJob) => UsesHandler;
   client?: ProtocolClient;
@@ -306,9 +315,10 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
   }
 
   /**
-   * Keeps the job's lease and listens for its cancel: one heartbeat after
-   * another, each held by the server until it has a cancel for the job or a
-   * quarter of the lease has passed. Failed heartbeats are retried with
+   * Keeps the job's lease and listens for its cancel: from a moment after the
+   * claim (firstHeartbeatDelayMs), one heartbeat after another, each held
+   * by the server until it has a cancel for the job or a quarter of the lease
+   * has passed. Failed heartbeats are retried with
    * backoff capped well within the lease, through outages of any length;
    * only the server saying the lease is gone ends it early.
    */
@@ -321,6 +331,8 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
     const stopped = new AbortController();
     const jobId = claim.job.id;
     const beat = async () => {
+      // The claim's lease covers a job's first moments: a job that ends within them sends no heartbeat, and a cancel asked that early waits at most this long.
+      await sleep(options.firstHeartbeatDelayMs ?? FIRST_HEARTBEAT_DELAY_MS, stopped.signal);
       while (!stopped.signal.aborted) {
         const started = Date.now();
         // Once the cancel is known, beats only keep the lease until the job has reported its end.

@@ -74,7 +74,7 @@ function scriptedClient(script: Script) {
   return { client, completed, logs, started, claimCalls: () => claimCalls };
 }
 
-function runnerWith(client: ProtocolClient, name: string, capacity = 1, keepWorkspaces = false) {
+function runnerWith(client: ProtocolClient, name: string, capacity = 1, keepWorkspaces = false, firstHeartbeatDelayMs?: number) {
   const workDir = path.join(root, name);
   writeCredential(workDir, { serverUrl: "http://srv", id: 1, name, labels: ["ubuntu-latest"], credential: "slprun_test" });
   return createRemoteRunner({
@@ -88,6 +88,7 @@ function runnerWith(client: ProtocolClient, name: string, capacity = 1, keepWork
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
     keepWorkspaces,
+    ...(firstHeartbeatDelayMs === undefined ? {} : { firstHeartbeatDelayMs }),
   });
 }
 
@@ -119,6 +120,25 @@ describe("createRemoteRunner", () => {
     expect(fake.logs.join("")).toContain("done j");
   });
 
+  it("sends a job's first heartbeat a moment after its claim: a job that ends sooner sends none", async () => {
+    const beats = new Map<number, number>();
+    const quick = await requestFor("echo quick");
+    const slow = await requestFor("sleep 30");
+    // The slow job learns of its cancel from its first heartbeat, which comes only after the delay.
+    const fake = scriptedClient({
+      claims: [claimOf(41, quick), claimOf(42, slow)],
+      heartbeat: (jobId) => (beats.set(jobId, (beats.get(jobId) ?? 0) + 1), { cancel_requested: jobId === 42 }),
+    });
+    const runner = runnerWith(fake.client, "first-beat", 1, false, 3000);
+    void runner.run();
+    await waitUntil(() => fake.completed.size === 2);
+    await runner.stop();
+    expect(fake.completed.get(41)!.conclusion).toBe("success");
+    expect(fake.completed.get(42)!.conclusion).toBe("cancelled");
+    expect(beats.get(41)).toBeUndefined();
+    expect(beats.get(42)).toBeGreaterThanOrEqual(1);
+  });
+
   it("stops a job without completing it when the server says the lease is gone", async () => {
     const request = await requestFor("echo begun\nsleep 20\necho never");
     const fake = scriptedClient({ claims: [claimOf(5, request)], heartbeat: () => new ServerAnswerError(409, "JOB_LEASE_LOST", "This runner no longer holds the job's lease", undefined) });
@@ -128,7 +148,9 @@ describe("createRemoteRunner", () => {
     await waitUntil(() => runner.running === 0, 15_000);
     await runner.stop();
     expect(fake.completed.size).toBe(0);
-    expect(fake.logs.join("")).not.toContain("never");
+    // The step ran and was stopped before its last line (the script itself is in the log's header).
+    expect(fake.logs.join("")).toMatch(/^\S+ begun$/m);
+    expect(fake.logs.join("")).not.toMatch(/^\S+ never$/m);
   });
 
   it("cancels a job the server cancelled, and keeps claiming after the server was unreachable", async () => {
