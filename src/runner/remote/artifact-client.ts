@@ -21,7 +21,7 @@ export interface RemoteJobStoreOptions {
   credential: string;
   jobId: number;
   leaseToken: string;
-  /** Instead of node:http for JSON calls and fetch for transfers (a test's fake). */
+  /** Used instead of node:http for JSON calls and of fetch for transfers (a test's fake). */
   fetch?: typeof fetch;
   /** Per-request timeout for JSON requests, in ms (transfers are not limited). Default 30000. */
   timeoutMs?: number;
@@ -64,13 +64,15 @@ let sharedTransport: Transport | undefined;
 /**
  * HTTP to the job's runner routes; errors become the server's SlipwayErrors,
  * or SERVER_UNREACHABLE. JSON calls go through node:http (see
- * http-transport.ts): a body of a megabyte, such as a batch of test cases,
- * costs fetch two more copies of it; transfers stream through fetch.
+ * http-transport.ts) with their body encoded once: a body of a megabyte, such
+ * as a batch of test cases, costs fetch two more copies of it; transfers
+ * stream through fetch.
  */
 export function createJobHttp(options: RemoteJobStoreOptions) {
   const base = `${options.serverUrl.replace(/\/+$/, "")}/api/v3/runner/jobs/${options.jobId}`;
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const unreachable = (cause: unknown) => new SlipwayError("SERVER_UNREACHABLE", `Cannot reach the Slipway server at ${options.serverUrl}: ${(cause as Error).message}`, { cause });
   const headers = (extra: Record<string, string> = {}) => ({
     authorization: `Bearer ${options.credential}`,
     "x-slipway-lease-token": options.leaseToken,
@@ -98,7 +100,7 @@ export function createJobHttp(options: RemoteJobStoreOptions) {
         ...(init.timeout === false ? {} : { signal: AbortSignal.timeout(timeoutMs) }),
       } as RequestInit);
     } catch (cause) {
-      throw new SlipwayError("SERVER_UNREACHABLE", `Cannot reach the Slipway server at ${options.serverUrl}: ${(cause as Error).message}`, { cause });
+      throw unreachable(cause);
     }
     if (!response.ok) throw refusal(response.status, await response.text().catch(() => ""), `${method} ${route}`);
     return response;
@@ -107,10 +109,9 @@ export function createJobHttp(options: RemoteJobStoreOptions) {
   return {
     send,
     async json<T>(method: string, route: string, init: SendInit = {}): Promise<T | null> {
-      if (options.fetch !== undefined || init.file !== undefined) {
+      if (init.file !== undefined) {
         const response = await send(method, route, init);
-        if (response.status === 204) return null;
-        return (await response.json()) as T;
+        return response.status === 204 ? null : ((await response.json()) as T);
       }
       const h: Record<string, string> = headers({ accept: "application/json", ...init.headers });
       let body: Buffer | undefined;
@@ -118,12 +119,12 @@ export function createJobHttp(options: RemoteJobStoreOptions) {
         h["content-type"] = "application/json";
         body = Buffer.from(init.text ?? JSON.stringify(init.json), "utf8");
       }
-      const transport = (sharedTransport ??= createHttpTransport());
+      const call: Transport = options.fetch ?? (sharedTransport ??= createHttpTransport());
       let response: Awaited<ReturnType<Transport>>;
       try {
-        response = await transport(`${base}${route}`, { method, headers: h, body, ...(init.timeout === false ? {} : { signal: AbortSignal.timeout(timeoutMs) }) });
+        response = await call(`${base}${route}`, { method, headers: h, body, ...(init.timeout === false ? {} : { signal: AbortSignal.timeout(timeoutMs) }) });
       } catch (cause) {
-        throw new SlipwayError("SERVER_UNREACHABLE", `Cannot reach the Slipway server at ${options.serverUrl}: ${(cause as Error).message}`, { cause });
+        throw unreachable(cause);
       }
       const text = await response.text();
       if (!response.ok) throw refusal(response.status, text, `${method} ${route}`);

@@ -51,7 +51,6 @@ export interface FlagChangeRequest {
 
 export type FlagChangeOutcome = { state: "applied"; record: FlagSetRecord } | { state: "pending"; change: FlagChangeRecord };
 
-
 function isObject(value: unknown): value is Json {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
