@@ -1,6 +1,6 @@
 /** Test results: a runner sends a job's cases in batches; the API lists them per run and per job and compares a run with its base. */
 import { afterEach, describe, expect, it } from "vitest";
-import type { TestCaseReport } from "../../src/protocol/index.js";
+import { TEST_RESULTS_MAX_CASES, type TestCaseReport } from "../../src/protocol/index.js";
 import type { NewTestCase } from "../../src/store/index.js";
 import { ADMIN_TOKEN, auth, registerRepo, sampleRequest, startTestServer, type TestServer } from "./helpers.js";
 
@@ -50,6 +50,10 @@ describe("test results over the runner protocol and the API", () => {
     const invalid = await send({ seq: 3, cases: [{ name: "no result" }] });
     expect(invalid.statusCode).toBe(422);
     expect(invalid.json().message).toContain("cases[0].result");
+    // A batch over the protocol's limit is refused whole, naming the limit.
+    const oversized = await send({ seq: 4, cases: Array.from({ length: TEST_RESULTS_MAX_CASES + 1 }, (_, i) => ({ suite: "s", classname: "k", name: `t${i}`, result: "passed" })) });
+    expect(oversized.statusCode).toBe(422);
+    expect(oversized.json().message).toContain(`at most ${TEST_RESULTS_MAX_CASES} cases per request`);
 
     const url = `/api/v3/repos/acme/widgets/actions/runs/${run.id}/test-results`;
     const all = await server.app.inject({ method: "GET", url, headers: auth(ADMIN_TOKEN) });
