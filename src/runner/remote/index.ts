@@ -13,6 +13,7 @@ export { createBackoff, createOutageLog } from "./retry.js";
 export { CREDENTIAL_FILE, readCredential, writeCredential } from "./credential.js";
 export { cloneFromServer, serverGitEnv } from "./checkout.js";
 export { copyTemplate, saveTemplate } from "./workspace-templates.js";
+export { copyTree, removeTree } from "./file-trees.js";
 export { createRemoteArtifactStore, type RemoteJobStoreOptions } from "./artifact-client.js";
 export { createRemoteCacheStore } from "./cache-client.js";
 export { createRemoteTestResultSink } from "./test-results-client.js";

@@ -15,8 +15,8 @@
  * stopped left aside is removed when it starts again.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import path from "node:path";
+import { removeTree } from "./file-trees.js";
 
 const MARKER = ".slipway-running.json";
 
@@ -78,9 +78,9 @@ export function releaseJobDir(dir: string, keep: boolean): Promise<void> {
   try {
     renameSync(dir, aside);
   } catch {
-    return rm(dir, { recursive: true, force: true });
+    return removeTree(dir);
   }
-  return rm(aside, { recursive: true, force: true });
+  return removeTree(aside);
 }
 
 /** Removes the job directories a crashed earlier process of this runner left; returns their job ids. */

@@ -12,8 +12,9 @@
  * a reader never sees half of one.
  */
 import { randomBytes } from "node:crypto";
-import { cp, lstat, mkdir, readdir, rename, rm, stat, utimes } from "node:fs/promises";
+import { lstat, mkdir, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import path from "node:path";
+import { copyTree } from "./file-trees.js";
 
 export interface TemplateLimits {
   /** Files, directories and links in the tree, `.git` included. */
@@ -44,7 +45,7 @@ export async function copyTemplate(cacheDir: string, commit: string, target: str
     return false;
   }
   try {
-    await cp(source, target, { recursive: true, verbatimSymlinks: true, force: true });
+    await copyTree(source, target);
     // Used now: pruning keeps the templates jobs use.
     const now = new Date();
     await utimes(source, now, now).catch(() => undefined);
@@ -85,7 +86,8 @@ export async function saveTemplate(cacheDir: string, commit: string, workspace: 
   try {
     if (!(await measure(workspace, limits))) return;
     await mkdir(templates, { recursive: true, mode: 0o700 });
-    await cp(workspace, temporary, { recursive: true, verbatimSymlinks: true });
+    await mkdir(temporary, { mode: 0o700 });
+    await copyTree(workspace, temporary);
     // Another job of this runner may have kept the same commit meanwhile: then this copy is dropped.
     await rename(temporary, finalDir).catch(() => rm(temporary, { recursive: true, force: true }));
     await prune(templates, limits.keep);
