@@ -7,7 +7,9 @@
 //               dispatch to the last completion, claim -> complete p50/p90 per
 //               job (the job's started_at to completed_at, as the server
 //               recorded them), the set-up share (claim -> first step), and
-//               the server's peak RSS while it ran. Then, runners idle and
+//               the server's peak RSS while it ran, and the CPU each job cost
+//               the server, the runners (their step processes included) and
+//               PostgreSQL. Then, runners idle and
 //               warm, dispatch -> first step p50 of runs dispatched one at a
 //               time (the run's created_at to its first step's start). Beside it, in the same run
 //               against the same server: the claim-only rate (200 queued jobs
@@ -85,6 +87,35 @@ export function benches(ctx) {
     } catch {
       return 0;
     }
+  }
+
+  /** CPU seconds (user + system) of a process, with its reaped children's unless `own`. */
+  function cpuSeconds(pid, own = false) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return (Number(f[11]) + Number(f[12]) + (own ? 0 : Number(f[13]) + Number(f[14]))) / 100;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** CPU seconds so far of the PostgreSQL server's processes (its backends live through the batch: the pool keeps them). */
+  function databaseCpuSeconds() {
+    let total = 0;
+    for (const pid of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "postgres") total += cpuSeconds(pid, true);
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return total;
+  }
+
+  function cpuNow(server, runners) {
+    return { server: cpuSeconds(server.child.pid), runners: runners.reduce((sum, r) => sum + cpuSeconds(r.child.pid), 0), database: databaseCpuSeconds() };
   }
 
   function makeRepo(dir) {
@@ -183,11 +214,14 @@ export function benches(ctx) {
 
       const completedBefore = await completedCount(url);
       sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(server.child.pid))), 100);
+      const cpuBefore = cpuNow(server, runners);
       const started = performance.now();
       const runIds = await dispatch(url, jobsTotal);
       const dispatched = performance.now();
       await waitRuns(url, runIds, 600_000, completedBefore);
       const elapsed = (performance.now() - started) / 1000;
+      const cpuAfter = cpuNow(server, runners);
+      const cpuPerJob = (part) => ((cpuAfter[part] - cpuBefore[part]) * 1000) / jobsTotal;
       clearInterval(sampler);
       sampler = undefined;
 
@@ -261,6 +295,9 @@ export function benches(ctx) {
       report(`  claim -> first step p50 (${label})`, percentile(setup, 50), "ms");
       report(`  dispatch -> first step p50, one at a time (${label})`, percentile(dispatchToStep, 50), "ms", undefined, "<= 50 ms");
       report(`  server peak RSS during it (${label})`, peakRss, "MB");
+      report(`  CPU per job: server (${label})`, cpuPerJob("server"), "ms");
+      report(`  CPU per job: runners, steps included (${label})`, cpuPerJob("runners"), "ms");
+      if (databaseUrl) report(`  CPU per job: PostgreSQL (${label})`, cpuPerJob("database"), "ms");
     } finally {
       if (sampler) clearInterval(sampler);
       await Promise.all(runners.map((r) => r.stop()));
