@@ -36,3 +36,4 @@ export { openStore } from "./open-store.js";
 export { migrate, type Migration } from "./migrate.js";
 export { MIGRATIONS } from "./migrations.js";
 export { deriveRunStatus } from "./run-status.js";
+export { PreparingClient } from "./postgres-client.js";

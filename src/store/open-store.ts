@@ -25,6 +25,7 @@ import { createTestStateStore } from "./test-states.js";
 import { createJobStore } from "./jobs.js";
 import { createLogStore } from "./logs.js";
 import { migrate } from "./migrate.js";
+import { PreparingClient } from "./postgres-client.js";
 import { createRateLimitStore } from "./rate-limits.js";
 import { createRepositoryStore } from "./repositories.js";
 import { createRunLeaseStore } from "./run-leases.js";
@@ -233,7 +234,7 @@ function cacheStatements(database: SqliteDatabase.Database): void {
 }
 
 function openPostgres(url: string, logger: MessageLogger): Db {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const pool = new pg.Pool({ connectionString: url, max: 10, Client: PreparingClient });
   // An idle client's failure (e.g. a server restart) must not crash the process; the next query reports it.
   pool.on("error", (error) => logger.warn(`store: idle database connection failed (${error.message})`));
   // The pool listens only to idle clients. A client checked out between two statements of a
