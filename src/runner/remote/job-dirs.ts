@@ -9,10 +9,9 @@
  * directories in a shared work dir, and kept ones, are left alone.
  *
  * A finished job's directory is renamed aside at once (`.removing-<job>-<pid>`)
- * and its tree removed in the background, off the event loop: a job's
- * workspace and HOME hold tens of directories, and removing them in the
- * runner's thread held up every other job's requests. What a runner that
- * stopped left aside is removed when it starts again.
+ * and its tree removed after the job (`removeTree`: a batch of entries at a
+ * time, so a large workspace does not hold up other jobs' requests). What a
+ * runner that stopped left aside is removed when it starts again.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
