@@ -24,7 +24,11 @@ export interface JobReporterOptions {
   masker: Masker;
   /** Called once when the server says the lease is gone. */
   onLeaseLost(): void;
-  /** How long lines wait to be batched, in ms. Default 250. */
+  /**
+   * How long lines wait to be batched, in ms. Default 500, the cadence of
+   * GitHub's runner's live console: a job that ends sooner sends its whole
+   * log with its completion, and a chatty step costs two requests a second.
+   */
   flushIntervalMs?: number;
   /** Bytes after which a chunk is closed. Default 64 KiB. */
   chunkBytes?: number;
@@ -68,7 +72,7 @@ const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
 
 export function createJobReporter(options: JobReporterOptions): JobReporter {
   const { client, credential, jobId, leaseToken, masker } = options;
-  const flushIntervalMs = options.flushIntervalMs ?? 250;
+  const flushIntervalMs = options.flushIntervalMs ?? 500;
   const chunkBytes = options.chunkBytes ?? 64 * 1024;
   const pause = options.sleep ?? ((ms: number) => sleep(ms, options.giveUp));
   const backoff = createBackoff(options.retry ?? DEFAULT_RETRY_POLICY);
