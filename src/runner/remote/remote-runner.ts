@@ -226,10 +226,18 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       },
     });
     logger.info(`job ${jobId} '${masker.mask(claim.job.name)}' of ${claim.run.repository ?? "?"} run ${claim.run.id}: started`);
-    const stopHeartbeat = holdLease(credential, claim, control, () => {
-      leaseLost = true;
-      control.abort();
-    });
+    // When the job's completion was sent (0: not yet): the lease needs no heartbeat while the completion is on its way.
+    let completingSince = 0;
+    const stopHeartbeat = holdLease(
+      credential,
+      claim,
+      control,
+      () => {
+        leaseLost = true;
+        control.abort();
+      },
+      () => completingSince,
+    );
     const jobDir = path.join(options.workDir, "jobs", String(jobId));
     let result: JobResult;
     try {
@@ -302,7 +310,10 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       let tail: LogChunk[] | null = [];
       if (claim.features?.includes("complete-with-logs")) tail = await reporter.takeTail();
       else await reporter.close();
-      if (tail && !leaseLost && !reporter.leaseLost) await completeJob(credential, claim, maskResult(result, masker.mask), tail);
+      if (tail && !leaseLost && !reporter.leaseLost) {
+        completingSince = Date.now();
+        await completeJob(credential, claim, maskResult(result, masker.mask), tail);
+      }
       logger.info(`job ${jobId}: ${leaseLost || reporter.leaseLost ? "stopped (the server took the job back)" : result.conclusion}`);
     } finally {
       stopHeartbeat();
@@ -318,11 +329,15 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
    * Keeps the job's lease and listens for its cancel: from a moment after the
    * claim (firstHeartbeatDelayMs), one heartbeat after another, each held
    * by the server until it has a cancel for the job or a quarter of the lease
-   * has passed. Failed heartbeats are retried with
+   * has passed. While the job's completion is on its way (`completingSince`)
+   * no heartbeat is sent: the server would answer that the job is no longer
+   * leased once the completion lands; only a completion retried for longer
+   * than a heartbeat's interval (an outage) has heartbeats again, so the
+   * lease outlives it. Failed heartbeats are retried with
    * backoff capped well within the lease, through outages of any length;
    * only the server saying the lease is gone ends it early.
    */
-  function holdLease(credential: string, claim: ClaimAnswer, control: AbortController, onLost: () => void): () => void {
+  function holdLease(credential: string, claim: ClaimAnswer, control: AbortController, onLost: () => void, completingSince: () => number): () => void {
     const expires = claim.lease_expires_at ? Date.parse(claim.lease_expires_at) : NaN;
     const leaseMs = Number.isFinite(expires) ? Math.max(4000, expires - Date.now()) : 60_000;
     const intervalMs = Math.min(30_000, Math.floor(leaseMs / 4));
@@ -334,6 +349,11 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       // The claim's lease covers a job's first moments: a job that ends within them sends no heartbeat, and a cancel asked that early waits at most this long.
       await sleep(options.firstHeartbeatDelayMs ?? FIRST_HEARTBEAT_DELAY_MS, stopped.signal);
       while (!stopped.signal.aborted) {
+        const completing = completingSince();
+        if (completing > 0 && Date.now() - completing < intervalMs) {
+          await sleep(intervalMs - (Date.now() - completing), stopped.signal);
+          continue;
+        }
         const started = Date.now();
         // Once the cancel is known, beats only keep the lease until the job has reported its end.
         const cancelled = control.signal.aborted;

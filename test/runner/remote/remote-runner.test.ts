@@ -32,12 +32,16 @@ function claimOf(id: number, request: JobRequest): ClaimAnswer {
 interface Script {
   claims: Array<ClaimAnswer | Error>;
   heartbeat?: (jobId: number) => { cancel_requested: boolean } | Error;
+  /** How long a completion takes to be answered. */
+  completeDelayMs?: number;
 }
 
 function scriptedClient(script: Script) {
   const completed = new Map<number, JobResult>();
   const logs: string[] = [];
   const started: number[] = [];
+  /** When each completion was sent and answered. */
+  const completions: Array<{ from: number; to: number }> = [];
   let claimCalls = 0;
   const client: ProtocolClient = {
     register: async () => {
@@ -68,10 +72,13 @@ function scriptedClient(script: Script) {
     },
     sendSteps: async () => undefined,
     async complete(_c, jobId, _l, result) {
+      const from = Date.now();
+      if (script.completeDelayMs) await new Promise((r) => setTimeout(r, script.completeDelayMs));
+      completions.push({ from, to: Date.now() });
       completed.set(jobId, result);
     },
   };
-  return { client, completed, logs, started, claimCalls: () => claimCalls };
+  return { client, completed, completions, logs, started, claimCalls: () => claimCalls };
 }
 
 function runnerWith(client: ProtocolClient, name: string, capacity = 1, keepWorkspaces = false, firstHeartbeatDelayMs?: number) {
@@ -137,6 +144,21 @@ describe("createRemoteRunner", () => {
     expect(fake.completed.get(42)!.conclusion).toBe("cancelled");
     expect(beats.get(41)).toBeUndefined();
     expect(beats.get(42)).toBeGreaterThanOrEqual(1);
+  });
+
+  it("sends no heartbeat while a finished job's completion is on its way", async () => {
+    const beats: number[] = [];
+    const claim = { ...claimOf(61, await requestFor("sleep 0.3")), lease_expires_at: new Date(Date.now() + 8000).toISOString() };
+    // An 8 s lease: a heartbeat every 2 s, the first 50 ms after the claim, the next one while the 1.9 s completion is under way.
+    const fake = scriptedClient({ claims: [claim], heartbeat: () => (beats.push(Date.now()), { cancel_requested: false }), completeDelayMs: 1900 });
+    const runner = runnerWith(fake.client, "completing", 1, false, 50);
+    void runner.run();
+    await waitUntil(() => fake.completed.size === 1);
+    await runner.stop();
+    expect(fake.completed.get(61)!.conclusion).toBe("success");
+    const { from, to } = fake.completions[0]!;
+    expect(beats.filter((t) => t < from).length).toBeGreaterThanOrEqual(1);
+    expect(beats.filter((t) => t >= from && t <= to)).toEqual([]);
   });
 
   it("stops a job without completing it when the server says the lease is gone", async () => {
