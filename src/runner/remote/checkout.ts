@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import type { JobRequest } from "../../protocol/index.js";
 import { fileURLToPath } from "node:url";
 import { createMasker, redactUrl, SlipwayError } from "../../lib/index.js";
 import { copyTemplate, saveTemplate } from "./workspace-templates.js";
@@ -278,4 +279,17 @@ async function cloneThroughCache(input: ServerCloneInput & { cache: string }): P
     known.delete(commit);
     return false;
   }
+}
+
+/**
+ * Whether the job's clone needs its full history: an actions/checkout step
+ * asks for a fetch-depth other than 1 (0 is everything; an expression may be
+ * anything). Otherwise the one commit is enough.
+ */
+export function wantsFullHistory(request: JobRequest): boolean {
+  return request.steps.some((step) => {
+    if (!step.uses || !/^actions\/checkout(@|$)/i.test(step.uses)) return false;
+    const depth = step.with["fetch-depth"];
+    return depth !== undefined && depth !== null && String(depth).trim() !== "1" && String(depth).trim() !== "";
+  });
 }

@@ -12,14 +12,15 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { createMasker, isSlipwayError, SlipwayError } from "../../lib/index.js";
-import type { ClaimAnswer, JobRequest, JobResult, LogChunk, RunnerMessage, StepResult } from "../../protocol/index.js";
+import type { ClaimAnswer, JobRequest, JobResult, LogChunk, RunnerMessage } from "../../protocol/index.js";
 import { createActionsHandler, createBuiltinActions, createServerFlagClient, createServerRolloutReporter, createServerTestShardClient } from "../actions/index.js";
 import { createRemoteTestResultSink } from "./test-results-client.js";
 import { runJob } from "../run-job.js";
 import type { UsesHandler } from "../uses.js";
 import { createRemoteArtifactStore } from "./artifact-client.js";
 import { createRemoteCacheStore } from "./cache-client.js";
-import { cloneAtCommit, cloneFromServer } from "./checkout.js";
+import { cloneAtCommit, cloneFromServer, wantsFullHistory } from "./checkout.js";
+import { maskResult, stepNumbering } from "./reported-job.js";
 import { createJobDir, releaseJobDir, removeAbandonedJobDirs } from "./job-dirs.js";
 import { CREDENTIAL_FILE, readCredential, writeCredential, type StoredCredential } from "./credential.js";
 import { createJobReporter, type JobReporter } from "./job-reporter.js";
@@ -458,49 +459,4 @@ function defaultUses(job: PreparedJob, server: { serverUrl: string; credential: 
       testShards: createServerTestShardClient({ serverUrl: server.serverUrl, token: job.claim.job_token, repository }),
     }),
   });
-}
-
-/**
- * Whether the job's clone needs its full history: an actions/checkout step
- * asks for a fetch-depth other than 1 (0 is everything; an expression may be
- * anything). Otherwise the one commit is enough.
- */
-export function wantsFullHistory(request: JobRequest): boolean {
-  return request.steps.some((step) => {
-    if (!step.uses || !/^actions\/checkout(@|$)/i.test(step.uses)) return false;
-    const depth = step.with["fetch-depth"];
-    return depth !== undefined && depth !== null && String(depth).trim() !== "1" && String(depth).trim() !== "";
-  });
-}
-
-/** Step names and outputs, job outputs and the error go through the masker before they are sent. */
-/**
- * Step numbers as the server shows them: in the order steps first appear
- * while the job runs. A job's step indexes put pre steps after the main
- * steps, but pre steps run first, and people read a job's steps in the
- * order they ran. -1 (the job's own lines) stays -1.
- */
-export function stepNumbering(): (index: number) => number {
-  const numbers = new Map<number, number>();
-  return (index) => {
-    if (index < 0) return -1;
-    let n = numbers.get(index);
-    if (n === undefined) {
-      n = numbers.size + 1;
-      numbers.set(index, n);
-    }
-    return n;
-  };
-}
-
-export function maskResult(result: JobResult, mask: (text: string) => string): JobResult {
-  const maskRecord = (r: Record<string, string>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, mask(v)]));
-  return {
-    ...result,
-    outputs: maskRecord(result.outputs),
-    steps: result.steps.map((s: StepResult) => ({ ...s, name: mask(s.name), outputs: maskRecord(s.outputs) })),
-    annotations: result.annotations.map((a) => ({ ...a, message: mask(a.message), title: a.title === undefined ? undefined : mask(a.title) })),
-    summary: mask(result.summary),
-    error: result.error === undefined ? undefined : mask(result.error),
-  };
 }
