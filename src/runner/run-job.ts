@@ -77,7 +77,9 @@ export async function runJob(request: JobRequest, options: RunJobOptions): Promi
   }
   let hostEnv = options.hostEnv;
   if (options.jobHome) {
-    const isolated = isolateJobEnvironment(options.hostEnv, options.jobHome, options.tempDir);
+    // The corepack wrapper is the runner's, beside its tool cache, not each job's.
+    const sharedBin = path.join(options.toolCache ?? options.jobHome, ".slipway-bin");
+    const isolated = isolateJobEnvironment(options.hostEnv, options.jobHome, options.tempDir, sharedBin);
     for (const credential of isolated.credentials) log.addMask(credential);
     hostEnv = isolated.env;
   }

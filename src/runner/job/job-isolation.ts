@@ -10,7 +10,7 @@
  * directories are dropped.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { findOnPath } from "../toolchains/index.js";
@@ -80,22 +80,31 @@ function gitConfigValue(value: string): string {
 
 /**
  * `corepack enable` installs its shims next to corepack itself (often
- * /usr/bin); this wrapper, first on PATH, installs them into the job's
- * prefix bin unless the step names a directory.
+ * /usr/bin); this wrapper, on PATH before the real one, installs them into
+ * the job's npm prefix bin (made when needed) unless the step names a
+ * directory. It reads the prefix from the job's environment, so one wrapper
+ * in a runner's shared directory serves every job.
  */
-function writeCorepackWrapper(binDir: string, realCorepack: string): void {
+const writtenWrappers = new Map<string, string>();
+
+function ensureCorepackWrapper(binDir: string, realCorepack: string): void {
   const wrapper = path.join(binDir, "corepack");
+  if (writtenWrappers.get(wrapper) === realCorepack && existsSync(wrapper)) return;
   const script = [
     "#!/bin/sh",
     `real=${JSON.stringify(realCorepack)}`,
-    'if [ "$1" = enable ]; then',
-    '  case " $* " in *" --install-directory"*) ;; *) shift; exec "$real" enable --install-directory ' + JSON.stringify(binDir) + ' "$@" ;; esac',
+    'if [ "$1" = enable ] && [ -n "$NPM_CONFIG_PREFIX" ]; then',
+    '  case " $* " in *" --install-directory"*) ;; *) shift; mkdir -p "$NPM_CONFIG_PREFIX/bin" && exec "$real" enable --install-directory "$NPM_CONFIG_PREFIX/bin" "$@" ;; esac',
     "fi",
     'exec "$real" "$@"',
     "",
   ].join("\n");
-  writeFileSync(wrapper, script);
-  chmodSync(wrapper, 0o755);
+  mkdirSync(binDir, { recursive: true, mode: 0o700 });
+  // Written aside and renamed: a job of another runner process sharing the directory never runs half a script.
+  const temporary = `${wrapper}.${process.pid}.tmp`;
+  writeFileSync(temporary, script, { mode: 0o755 });
+  renameSync(temporary, wrapper);
+  writtenWrappers.set(wrapper, realCorepack);
 }
 
 interface IsolatedJob {
@@ -109,15 +118,17 @@ interface IsolatedJob {
  * Creates the job's HOME in `home` and the environment its step processes
  * inherit: `hostEnv` with HOME, NPM_CONFIG_PREFIX, PNPM_HOME, COREPACK_HOME
  * and TMPDIR (= `tempDir`) set, their bin directories first on PATH, and the
- * user-directory variables dropped.
+ * user-directory variables dropped. The prefix and pnpm directories are made
+ * by the tools that install into them (npm, pnpm, the corepack wrapper, kept
+ * in `sharedBin`), not for every job: a job's directory is made and removed
+ * entry by entry, and most jobs install nothing globally.
  */
-export function isolateJobEnvironment(hostEnv: Record<string, string>, home: string, tempDir: string): IsolatedJob {
+export function isolateJobEnvironment(hostEnv: Record<string, string>, home: string, tempDir: string, sharedBin: string): IsolatedJob {
   const carried = carriedSettingsOf(hostEnv);
   const prefix = path.join(home, ".npm-global");
   const prefixBin = path.join(prefix, "bin");
   const pnpmHome = path.join(home, ".local", "share", "pnpm");
-  mkdirSync(prefixBin, { recursive: true, mode: 0o700 });
-  mkdirSync(pnpmHome, { recursive: true });
+  mkdirSync(home, { recursive: true, mode: 0o700 });
   mkdirSync(tempDir, { recursive: true });
   const git = ["[user]"];
   if (carried.gitUserName) git.push(`\tname = ${gitConfigValue(carried.gitUserName)}`);
@@ -128,14 +139,14 @@ export function isolateJobEnvironment(hostEnv: Record<string, string>, home: str
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(hostEnv)) if (!USER_DIRECTORY_VARIABLES.some((re) => re.test(k))) env[k] = v;
   const realCorepack = findOnPath("corepack", hostEnv.PATH);
-  if (realCorepack && !existsSync(path.join(prefixBin, "corepack"))) writeCorepackWrapper(prefixBin, realCorepack);
+  if (realCorepack) ensureCorepackWrapper(sharedBin, realCorepack);
   Object.assign(env, {
     HOME: home,
     NPM_CONFIG_PREFIX: prefix,
     PNPM_HOME: pnpmHome,
     COREPACK_HOME: path.join(home, ".cache", "node", "corepack"),
     TMPDIR: tempDir,
-    PATH: [prefixBin, pnpmHome, ...(hostEnv.PATH ? [hostEnv.PATH] : [])].join(path.delimiter),
+    PATH: [prefixBin, pnpmHome, ...(realCorepack ? [sharedBin] : []), ...(hostEnv.PATH ? [hostEnv.PATH] : [])].join(path.delimiter),
   });
   const credentials = carried.npmrcLines
     .map((line) => /:(?:_authToken|_auth|_password)\s*=\s*(.+)$/.exec(line)?.[1]?.trim().replace(/^"(.*)"$/, "$1") ?? "")
